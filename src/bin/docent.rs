@@ -1,0 +1,2 @@
+//! The docent CLI (being written).
+fn main() {}

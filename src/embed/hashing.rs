@@ -1,0 +1,1 @@
+//! Feature-hashing embedder. (Being written.)

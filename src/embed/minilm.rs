@@ -1,0 +1,1 @@
+//! MiniLM embedder. (Being written.)

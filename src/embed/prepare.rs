@@ -1,0 +1,1 @@
+//! `docent model`: model preparation. (Being written.)

@@ -1,0 +1,1 @@
+//! Static token-table embedder. (Being written.)

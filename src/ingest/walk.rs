@@ -1,0 +1,1 @@
+//! Directory walking (native only). (Being written.)

@@ -1,0 +1,1 @@
+//! Native LLM client (being written)
