@@ -1,0 +1,1 @@
+//! Tests for `index` (being written).
