@@ -1,1 +1,201 @@
-//! chunk (being written)
+//! Chunking: sections in, token-budgeted chunks out.
+//!
+//! Owns: cutting each [`Section`] into pieces of at most `max_tokens` tokens (counted with the
+//! embedder's tokenizer), with `overlap_tokens` of overlap, cutting only between words and
+//! preferring paragraph, line and sentence breaks; giving every chunk its `url#anchor`, heading
+//! path and UTF-8 byte offsets into its section. Must not: embed, index or rank.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ingest::{Document, Section};
+use crate::tokens::TokenCounter;
+use crate::{Error, Result};
+
+/// How documents are cut into chunks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ChunkOptions {
+    /// Maximum tokens of body text per chunk (the heading path is counted separately).
+    /// Default 200; range 16..=2048. MiniLM reads at most 256 tokens, so values above ~230
+    /// make its embeddings ignore the end of each chunk; small values (< 64) lose context.
+    pub max_tokens: usize,
+    /// Tokens repeated from the end of one chunk at the start of the next chunk of the same
+    /// section, so a fact cut at a boundary appears whole in one of them. Default 32; must be
+    /// less than half of `max_tokens`. 0 disables overlap.
+    pub overlap_tokens: usize,
+}
+
+impl Default for ChunkOptions {
+    fn default() -> Self {
+        ChunkOptions { max_tokens: 200, overlap_tokens: 32 }
+    }
+}
+
+impl ChunkOptions {
+    /// Checks the ranges documented on each field.
+    pub fn validate(&self) -> Result<()> {
+        if !(16..=2048).contains(&self.max_tokens) {
+            return Err(Error::invalid(
+                "chunk max_tokens",
+                format!("expected 16..=2048, found {}", self.max_tokens),
+            ));
+        }
+        if self.overlap_tokens * 2 >= self.max_tokens {
+            return Err(Error::invalid(
+                "chunk overlap_tokens",
+                format!(
+                    "expected less than half of max_tokens ({}), found {}",
+                    self.max_tokens, self.overlap_tokens
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A retrievable piece of a document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Chunk {
+    /// Index of the document this chunk belongs to, in the engine's document list.
+    pub doc: u32,
+    /// Index of the section within its document.
+    pub section: u32,
+    /// The document url plus `#anchor` of the section when it has one.
+    pub url: String,
+    /// The heading path joined with ` > `, e.g. `Ownership > The Stack and the Heap`; empty for
+    /// text before the first heading.
+    pub heading: String,
+    /// The chunk text, a slice of the section text.
+    pub text: String,
+    /// UTF-8 byte offset of the chunk's first byte in its section's text.
+    pub start: u32,
+    /// UTF-8 byte offset one past the chunk's last byte in its section's text.
+    pub end: u32,
+}
+
+impl Chunk {
+    /// The text that is embedded and indexed for BM25: heading path (prefixed by the document
+    /// title when the path does not already start with it), a newline, then the chunk text.
+    pub fn indexed_text(&self, title: &str) -> String {
+        let mut s = String::with_capacity(title.len() + self.heading.len() + self.text.len() + 4);
+        if !title.is_empty() && !self.heading.starts_with(title) {
+            s.push_str(title);
+            if !self.heading.is_empty() {
+                s.push_str(" > ");
+            }
+        }
+        s.push_str(&self.heading);
+        if !s.is_empty() {
+            s.push('\n');
+        }
+        s.push_str(&self.text);
+        s
+    }
+}
+
+/// Cuts a document into chunks. `doc_id` is stored in each chunk. Sections without text give no
+/// chunk.
+pub fn chunk_document(
+    doc: &Document,
+    doc_id: u32,
+    counter: &TokenCounter,
+    opts: &ChunkOptions,
+) -> Result<Vec<Chunk>> {
+    opts.validate()?;
+    let mut out = Vec::new();
+    for (si, section) in doc.sections.iter().enumerate() {
+        chunk_section(doc, doc_id, si as u32, section, counter, opts, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// How good a place between two tokens is for a cut. Higher is better.
+fn cut_quality(gap: &str, prev_token: &str) -> u8 {
+    if gap.contains("\n\n") {
+        4
+    } else if gap.contains('\n') {
+        3
+    } else if prev_token.ends_with(['.', '!', '?', ':', ';']) {
+        2
+    } else {
+        1
+    }
+}
+
+fn chunk_section(
+    doc: &Document,
+    doc_id: u32,
+    section_id: u32,
+    section: &Section,
+    counter: &TokenCounter,
+    opts: &ChunkOptions,
+    out: &mut Vec<Chunk>,
+) -> Result<()> {
+    let text = section.text.as_str();
+    let spans = counter.spans(text)?;
+    if spans.is_empty() {
+        return Ok(());
+    }
+    let url = match &section.anchor {
+        Some(a) if !a.is_empty() => format!("{}#{}", doc.url, a),
+        _ => doc.url.clone(),
+    };
+    let heading = section.headings.join(" > ");
+    let n = spans.len();
+    // quality[i] = how good it is to cut before token i (0 = inside a word: never).
+    let quality: Vec<u8> = (0..n)
+        .map(|i| {
+            if i == 0 {
+                return 0;
+            }
+            let gap = &text[spans[i - 1].1..spans[i].0];
+            if gap.chars().any(char::is_whitespace) {
+                cut_quality(gap, &text[spans[i - 1].0..spans[i - 1].1])
+            } else {
+                0
+            }
+        })
+        .collect();
+    let budget = opts.max_tokens;
+    let mut start = 0usize;
+    loop {
+        let end = if n - start <= budget {
+            n
+        } else {
+            let hi = start + budget; // cut before token `hi` at the latest
+            let lo = start + budget / 2;
+            // Best quality class in the back half of the window, latest position within it.
+            let best = (lo + 1..=hi)
+                .rev()
+                .filter(|&i| quality[i] > 0)
+                .max_by_key(|&i| (quality[i], i));
+            match best {
+                Some(i) => i,
+                // No break in the back half: the latest break anywhere, else a hard cut at a
+                // token boundary (one "word" longer than the budget, e.g. a giant identifier).
+                None => (start + 1..=hi).rev().find(|&i| quality[i] > 0).unwrap_or(hi),
+            }
+        };
+        let (s, e) = (spans[start].0, spans[end - 1].1);
+        out.push(Chunk {
+            doc: doc_id,
+            section: section_id,
+            url: url.clone(),
+            heading: heading.clone(),
+            text: text[s..e].to_string(),
+            start: s as u32,
+            end: e as u32,
+        });
+        if end == n {
+            break;
+        }
+        // Next chunk starts `overlap` tokens back, at a word boundary, always moving forward.
+        let want = end.saturating_sub(opts.overlap_tokens).max(start + 1);
+        start = if opts.overlap_tokens == 0 {
+            end
+        } else {
+            (want..end).find(|&i| quality[i] > 0).unwrap_or(end)
+        };
+    }
+    Ok(())
+}

@@ -1,8 +1,52 @@
-//! Docent: retrieval-augmented generation that runs in the browser. (Crate docs being written.)
-#![warn(missing_docs)]
+//! Docent: retrieval-augmented generation that runs in the browser.
+//!
+//! One Rust core, compiled natively for the `docent` CLI (index a site at build time, evaluate,
+//! benchmark) and to WebAssembly for the browser. The pipeline:
+//!
+//! ```text
+//! HTML / Markdown / text ─ ingest ─► sections (heading anchors, titles, urls)
+//!   ─ chunk ─► token-budgeted chunks that keep `url#anchor` and their heading path
+//!   ─ embed ─► MiniLM (candle, int8) | static table | hashing | caller's vectors
+//!   ─ index ─► dense (int8, flat scan or HNSW) + BM25
+//!   ─ retrieve ─► reciprocal rank fusion, relevance gate, per-page diversity
+//!   ─ prompt ─► numbered, delimited sources with citations, fitted to a token budget
+//! ```
+//!
+//! Why it is built this way:
+//! - **Build time and query time are separate.** Indexing (embedding every chunk) is the
+//!   expensive part and happens once, natively and multi-threaded; the browser only loads the
+//!   index and embeds the question. The same index file serves both ([`format`]).
+//! - **Hybrid retrieval.** Small embedding models miss exact names (`CARGO_HOME`, a flag); BM25
+//!   misses paraphrases. Fusing ranks (not scores) needs no score calibration between them.
+//! - **An honest "not in the documents".** Retrieval always returns *something*; the relevance
+//!   gate ([`retrieve::Gate`]) decides whether it is evidence, and the prompt then asks the model
+//!   to say the documents do not cover the question instead of inventing an answer.
+//! - **Every index records its embedder** (kind, dimension, weights fingerprint): querying with
+//!   another model is an error, never silent junk.
+//! - **The core knows nothing of JavaScript.** Only `src/wasm.rs` does; errors are one enum
+//!   ([`Error`]) whose `Display` is the user-facing text everywhere.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use docent::engine::{Docent, Options};
+//! use docent::embed::hashing::Hashing;
+//! use docent::ingest::{self, Format, Ingested};
+//! use docent::prompt::PromptOptions;
+//!
+//! let mut engine = Docent::new(Arc::new(Hashing::default()), Options::default())?;
+//! if let Ingested::Document(doc) = ingest::parse("guide.md", "guide", "# Guide\n\nRun `docent index`.", Format::Markdown)? {
+//!     engine.add_document(doc)?;
+//! }
+//! engine.build(&mut |_| {})?;
+//! let prompt = engine.assemble("How do I index?", &PromptOptions::default())?;
+//! println!("{}", prompt.user);
+//! # Ok::<(), docent::Error>(())
+//! ```
+#![deny(missing_docs)]
 
 pub mod chunk;
 pub mod embed;
+pub mod engine;
 pub mod error;
 pub mod format;
 pub mod index;
@@ -13,4 +57,5 @@ pub mod prompt;
 pub mod retrieve;
 pub mod tokens;
 
+pub use engine::{Docent, Options};
 pub use error::{Error, Result};

@@ -1,1 +1,231 @@
-//! retrieve (being written)
+//! Retrieval: hybrid fusion of dense and lexical rankings, the relevance gate, and diversity.
+//!
+//! Owns: combining the two candidate lists with reciprocal rank fusion, deciding per query
+//! whether the corpus covers it ([`Gate`]), and limiting how many hits come from one page.
+//! Must not: embed, touch index internals, or build prompts.
+
+use serde::{Deserialize, Serialize};
+
+use crate::embed::EmbedderKind;
+use crate::{Error, Result};
+
+/// Which rankings a search uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Dense and BM25, fused by reciprocal rank (the default).
+    #[default]
+    Hybrid,
+    /// Dense (embedding) similarity only.
+    Dense,
+    /// BM25 only.
+    Lexical,
+}
+
+impl Mode {
+    /// Parses `hybrid`, `dense` or `lexical` (also `bm25`).
+    pub fn from_name(s: &str) -> Result<Self> {
+        match s {
+            "hybrid" => Ok(Mode::Hybrid),
+            "dense" => Ok(Mode::Dense),
+            "lexical" | "bm25" => Ok(Mode::Lexical),
+            _ => Err(Error::invalid("mode", format!("expected hybrid, dense or lexical; found {s:?}"))),
+        }
+    }
+}
+
+/// The relevance gate's thresholds. A query is answerable when the best dense similarity
+/// among the candidates is at least `dense`, or when it is at least `dense_with_lexical` and the
+/// best BM25 hit contains at least `coverage` of the query's IDF mass.
+///
+/// Defaults are per embedder ([`Gate::for_embedder`]) and were calibrated on the Cargo-book
+/// development questions (`bench/eval/cargo-book-dev.jsonl`, never on the test questions) to
+/// keep ≥ 95% of answerable questions while rejecting as many unanswerable ones as possible; see
+/// `bench/README.md` for the run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Gate {
+    /// Dense cosine similarity that alone makes a query answerable. Range -1..=1; above 1 the
+    /// dense signal alone never passes, at -1 every query passes.
+    pub dense: f32,
+    /// Dense similarity needed when the lexical evidence also passes. Range -1..=1.
+    pub dense_with_lexical: f32,
+    /// Fraction (0..=1) of the query's IDF mass the best BM25 hit must contain.
+    pub coverage: f32,
+}
+
+impl Gate {
+    /// A gate that lets every query through.
+    pub const OPEN: Gate = Gate { dense: -1.0, dense_with_lexical: -1.0, coverage: 0.0 };
+
+    /// Calibrated defaults for an embedder family.
+    pub fn for_embedder(kind: EmbedderKind) -> Gate {
+        match kind {
+            EmbedderKind::MiniLm => Gate { dense: 0.55, dense_with_lexical: 0.35, coverage: 0.6 },
+            EmbedderKind::Static => Gate { dense: 0.60, dense_with_lexical: 0.30, coverage: 0.6 },
+            EmbedderKind::Hashing => Gate { dense: 0.45, dense_with_lexical: 0.15, coverage: 0.6 },
+            // Unknown vector spaces: only the lexical evidence is comparable across models.
+            EmbedderKind::Vectors => Gate { dense: 2.0, dense_with_lexical: -1.0, coverage: 0.6 },
+        }
+    }
+
+    /// The verdict for the evidence of one query.
+    pub fn passes(&self, best_dense: f32, best_coverage: f32) -> bool {
+        best_dense >= self.dense
+            || (best_dense >= self.dense_with_lexical && best_coverage >= self.coverage)
+    }
+}
+
+/// How search results are fused and filtered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetrieveOptions {
+    /// Which rankings to use. Default hybrid.
+    pub mode: Mode,
+    /// Candidates taken from each ranking before fusion. Default 50; range 1..=1000 (and at
+    /// least `k`); more candidates cost latency and rarely change the top 10.
+    pub candidates: usize,
+    /// The constant of reciprocal rank fusion: score = Σ 1 / (rrf_k + rank). Default 60 (the
+    /// value of Cormack et al. 2009); small values let the top of one list dominate.
+    pub rrf_k: f32,
+    /// At most this many hits from one page (url without anchor). Default 3; 0 means no limit.
+    pub max_per_page: usize,
+    /// The relevance gate; `None` uses [`Gate::for_embedder`] for the index's embedder.
+    pub gate: Option<Gate>,
+}
+
+impl Default for RetrieveOptions {
+    fn default() -> Self {
+        RetrieveOptions { mode: Mode::Hybrid, candidates: 50, rrf_k: 60.0, max_per_page: 3, gate: None }
+    }
+}
+
+impl RetrieveOptions {
+    /// Checks the ranges documented on each field.
+    pub fn validate(&self) -> Result<()> {
+        if !(1..=1000).contains(&self.candidates) {
+            return Err(Error::invalid("candidates", format!("expected 1..=1000, found {}", self.candidates)));
+        }
+        if !(self.rrf_k.is_finite() && self.rrf_k >= 0.0) {
+            return Err(Error::invalid("rrf_k", format!("expected a finite number ≥ 0, found {}", self.rrf_k)));
+        }
+        Ok(())
+    }
+}
+
+/// One fused candidate: a chunk id with its evidence from both rankings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fused {
+    /// The chunk id.
+    pub id: u32,
+    /// The fused score (RRF, or the single ranking's score in dense/lexical mode).
+    pub score: f32,
+    /// Dense cosine similarity, when the chunk was among the dense candidates.
+    pub dense: Option<f32>,
+    /// BM25 score, when the chunk was among the lexical candidates.
+    pub lexical: Option<f32>,
+}
+
+/// Reciprocal rank fusion of two best-first candidate lists. Ties are broken by the better
+/// dense rank, then by id, so the order is deterministic.
+pub fn fuse(dense: &[(u32, f32)], lexical: &[(u32, f32)], rrf_k: f32, mode: Mode) -> Vec<Fused> {
+    let mut by_id: std::collections::BTreeMap<u32, (Fused, usize)> = Default::default();
+    let dense_on = mode != Mode::Lexical;
+    let lexical_on = mode != Mode::Dense;
+    for (rank, &(id, s)) in dense.iter().enumerate() {
+        let e = by_id
+            .entry(id)
+            .or_insert((Fused { id, score: 0.0, dense: None, lexical: None }, usize::MAX));
+        e.0.dense = Some(s);
+        e.1 = rank;
+        if dense_on {
+            e.0.score += match mode {
+                Mode::Dense => s,
+                _ => 1.0 / (rrf_k + rank as f32 + 1.0),
+            };
+        }
+    }
+    for (rank, &(id, s)) in lexical.iter().enumerate() {
+        let e = by_id
+            .entry(id)
+            .or_insert((Fused { id, score: 0.0, dense: None, lexical: None }, usize::MAX));
+        e.0.lexical = Some(s);
+        if lexical_on {
+            e.0.score += match mode {
+                Mode::Lexical => s,
+                _ => 1.0 / (rrf_k + rank as f32 + 1.0),
+            };
+        }
+    }
+    let mut out: Vec<(Fused, usize)> = by_id
+        .into_values()
+        .filter(|(f, _)| (dense_on && f.dense.is_some()) || (lexical_on && f.lexical.is_some()))
+        .collect();
+    out.sort_by(|a, b| {
+        b.0.score
+            .total_cmp(&a.0.score)
+            .then(a.1.cmp(&b.1))
+            .then(a.0.id.cmp(&b.0.id))
+    });
+    out.into_iter().map(|(f, _)| f).collect()
+}
+
+/// Keeps at most `max_per_page` items per page (the part of `page_of(item)` before `#`), in
+/// order; `0` keeps everything.
+pub fn limit_per_page<T>(items: Vec<T>, max_per_page: usize, page_of: impl Fn(&T) -> &str) -> Vec<T> {
+    if max_per_page == 0 {
+        return items;
+    }
+    let mut counts: std::collections::HashMap<String, usize> = Default::default();
+    items
+        .into_iter()
+        .filter(|it| {
+            let page = page_of(it).split('#').next().unwrap_or_default().to_string();
+            let c = counts.entry(page).or_insert(0);
+            *c += 1;
+            *c <= max_per_page
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rrf_rewards_agreement() {
+        let dense = [(1, 0.9), (2, 0.8), (3, 0.7)];
+        let lexical = [(3, 12.0), (4, 11.0), (1, 3.0)];
+        let f = fuse(&dense, &lexical, 60.0, Mode::Hybrid);
+        let ids: Vec<u32> = f.iter().map(|x| x.id).collect();
+        assert_eq!(ids, [1, 3, 2, 4]);
+        assert_eq!(f[0].dense, Some(0.9));
+        assert_eq!(f[0].lexical, Some(3.0));
+        assert_eq!(f[3].dense, None);
+    }
+
+    #[test]
+    fn single_mode_keeps_only_its_ranking_but_reports_both_scores() {
+        let dense = [(1, 0.9), (2, 0.8)];
+        let lexical = [(2, 5.0), (3, 4.0)];
+        let f = fuse(&dense, &lexical, 60.0, Mode::Dense);
+        assert_eq!(f.iter().map(|x| x.id).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(f[1].lexical, Some(5.0));
+        let f = fuse(&dense, &lexical, 60.0, Mode::Lexical);
+        assert_eq!(f.iter().map(|x| x.id).collect::<Vec<_>>(), [2, 3]);
+    }
+
+    #[test]
+    fn gate_combines_dense_and_lexical_evidence() {
+        let g = Gate { dense: 0.6, dense_with_lexical: 0.3, coverage: 0.5 };
+        assert!(g.passes(0.61, 0.0));
+        assert!(g.passes(0.31, 0.5));
+        assert!(!g.passes(0.29, 1.0));
+        assert!(!g.passes(0.5, 0.4));
+        assert!(Gate::OPEN.passes(-1.0, 0.0));
+    }
+
+    #[test]
+    fn per_page_limit_ignores_anchors() {
+        let v = vec!["a.html#x", "a.html#y", "b.html", "a.html", "b.html#z"];
+        assert_eq!(limit_per_page(v, 2, |s| s), ["a.html#x", "a.html#y", "b.html", "b.html#z"]);
+    }
+}

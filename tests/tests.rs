@@ -1,7 +1,10 @@
 //! One integration-test binary, a module per area (see STYLE.md).
 
+mod chunk;
+mod cli;
 mod common;
-mod ingest;
 mod embed;
+mod engine;
 mod index;
+mod ingest;
 mod llm;

