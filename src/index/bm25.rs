@@ -1,1 +1,355 @@
-//! BM25. (Being written.)
+//! BM25: the lexical index.
+//!
+//! Owns: the analyzer (lowercasing, splitting, stop words, light stemming, identifier parts),
+//! the term dictionary and postings, BM25 scoring and the query-coverage measure the relevance
+//! gate uses. Must not: fuse with dense results or decide relevance (that is `retrieve`).
+//!
+//! # Storage
+//! A `BTreeMap` from term to postings, so the postcard encoding is deterministic (sorted terms,
+//! never hash order). Postings are `(doc id delta, term frequency)` pairs in ascending id order;
+//! postcard writes them as varints, so most pairs take two bytes. Documents are only appended
+//! ([`Bm25::push`]), which keeps every posting list sorted; [`Bm25::remove`] marks a document
+//! deleted. Document frequencies are counted over live documents while a posting list is read
+//! (it is read anyway to score), so deletions need no rewrite of the postings.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// BM25 parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bm25Params {
+    /// Term-frequency saturation. Default 1.2; range 0..: 0 ignores repeated terms entirely
+    /// (only presence counts), large values make the score grow almost linearly with repeats.
+    pub k1: f32,
+    /// Length normalisation. Default 0.75; range 0..=1: 0 ignores document length, 1 divides
+    /// term frequency fully by the length relative to the average.
+    pub b: f32,
+}
+
+impl Default for Bm25Params {
+    fn default() -> Self {
+        Bm25Params { k1: 1.2, b: 0.75 }
+    }
+}
+
+/// A BM25 index over documents numbered 0, 1, 2, … in insertion order.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Bm25 {
+    params: Bm25Params,
+    /// term → postings.
+    terms: BTreeMap<String, Postings>,
+    /// Analyzed length (tokens) of every document, deleted ones included.
+    doc_lens: Vec<u32>,
+    /// `deleted[id]`: removed with [`Bm25::remove`].
+    deleted: Vec<bool>,
+    /// Sum of the lengths of the live documents.
+    live_tokens: u64,
+    /// Number of live documents.
+    live_docs: u32,
+}
+
+/// The documents containing one term.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Postings {
+    /// The id of the last document in `list` (where the next delta starts from).
+    last: u32,
+    /// `(id delta, tf)` in ascending id order; the first delta is from 0.
+    list: Vec<(u32, u32)>,
+}
+
+/// A tiny English stop-word list: only words that carry no topic at all.
+const STOP_WORDS: &[&str] = &[
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "if",
+    "in", "into", "is", "it", "its", "of", "on", "or", "so", "that", "the", "their", "then",
+    "there", "these", "this", "those", "to", "was", "were", "will", "with",
+];
+
+/// Tokens longer than this (in bytes) are dropped: hashes, base64 and other blobs.
+const MAX_TOKEN_BYTES: usize = 64;
+
+impl Bm25 {
+    /// Builds an index over `docs`; document ids are their positions.
+    pub fn build<'a>(docs: impl IntoIterator<Item = &'a str>, params: Bm25Params) -> Self {
+        let mut index = Bm25 {
+            params,
+            terms: BTreeMap::new(),
+            doc_lens: Vec::new(),
+            deleted: Vec::new(),
+            live_tokens: 0,
+            live_docs: 0,
+        };
+        for doc in docs {
+            index.push(doc);
+        }
+        index
+    }
+
+    /// Appends a document and returns its id (the number of documents pushed before it, deleted
+    /// ones included). Statistics (document frequencies, average length) update at once.
+    pub fn push(&mut self, doc: &str) -> u32 {
+        let id = self.doc_lens.len() as u32;
+        let tokens = Self::analyze(doc);
+        let mut counts: BTreeMap<String, u32> = BTreeMap::new();
+        for t in &tokens {
+            *counts.entry(t.clone()).or_insert(0) += 1;
+        }
+        for (term, tf) in counts {
+            let postings = self.terms.entry(term).or_default();
+            let delta = if postings.list.is_empty() { id } else { id - postings.last };
+            postings.list.push((delta, tf));
+            postings.last = id;
+        }
+        let len = tokens.len() as u32;
+        self.doc_lens.push(len);
+        self.deleted.push(false);
+        self.live_tokens += u64::from(len);
+        self.live_docs += 1;
+        id
+    }
+
+    /// Marks document `id` deleted: it is no longer returned and no longer counts in document
+    /// frequencies or the average length. Removing an unknown or already removed id does nothing.
+    pub fn remove(&mut self, id: u32) {
+        let i = id as usize;
+        if i < self.deleted.len() && !self.deleted[i] {
+            self.deleted[i] = true;
+            self.live_tokens -= u64::from(self.doc_lens[i]);
+            self.live_docs -= 1;
+        }
+    }
+
+    /// Number of live (not removed) documents.
+    pub fn len(&self) -> usize {
+        self.live_docs as usize
+    }
+
+    /// Whether there are no live documents.
+    pub fn is_empty(&self) -> bool {
+        self.live_docs == 0
+    }
+
+    /// Top-k documents by BM25 score, best first, ties by ascending id. Query terms not in the
+    /// vocabulary are ignored; only documents containing at least one query term are returned.
+    /// `k = 0` gives nothing.
+    pub fn search(&self, query: &str, k: usize) -> Vec<(u32, f32)> {
+        if k == 0 || self.live_docs == 0 {
+            return Vec::new();
+        }
+        let avgdl = self.live_tokens as f32 / self.live_docs as f32;
+        let Bm25Params { k1, b } = self.params;
+        let mut scores = vec![0f32; self.doc_lens.len()];
+        let mut touched = Vec::new();
+        for term in distinct(Self::analyze(query)) {
+            let live = self.live_postings(&term);
+            if live.is_empty() {
+                continue;
+            }
+            let idf = self.idf(live.len() as u32);
+            for (id, tf) in live {
+                let tf = tf as f32;
+                let dl = self.doc_lens[id as usize] as f32;
+                let norm = if avgdl > 0.0 { 1.0 - b + b * dl / avgdl } else { 1.0 };
+                let slot = &mut scores[id as usize];
+                if *slot == 0.0 {
+                    touched.push(id);
+                }
+                *slot += idf * tf * (k1 + 1.0) / (tf + k1 * norm);
+            }
+        }
+        let mut hits: Vec<(u32, f32)> =
+            touched.into_iter().map(|id| (id, scores[id as usize])).collect();
+        hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        hits.truncate(k);
+        hits
+    }
+
+    /// Fraction (0..=1) of the query's IDF mass that document `id` contains: the sum of the idf
+    /// of the distinct query terms present in the document over the sum of the idf of all
+    /// distinct query terms. Terms unseen in the corpus count with the maximum idf (as if their
+    /// document frequency were 0). Returns 0 for a query without terms and for an unknown or
+    /// removed document. Used by the relevance gate.
+    pub fn coverage(&self, query: &str, id: u32) -> f32 {
+        let i = id as usize;
+        if i >= self.deleted.len() || self.deleted[i] {
+            return 0.0;
+        }
+        let (mut have, mut total) = (0f32, 0f32);
+        for term in distinct(Self::analyze(query)) {
+            let live = self.live_postings(&term);
+            let idf = self.idf(live.len() as u32);
+            total += idf;
+            if live.iter().any(|&(d, _)| d == id) {
+                have += idf;
+            }
+        }
+        if total > 0.0 {
+            (have / total).clamp(0.0, 1.0)
+        } else {
+            0.0
+        }
+    }
+
+    /// `ln(1 + (N - df + 0.5) / (df + 0.5))` over live documents: always positive.
+    fn idf(&self, df: u32) -> f32 {
+        let n = self.live_docs as f32;
+        let df = df as f32;
+        (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+    }
+
+    /// The `(id, tf)` postings of `term` for live documents.
+    fn live_postings(&self, term: &str) -> Vec<(u32, u32)> {
+        let Some(postings) = self.terms.get(term) else {
+            return Vec::new();
+        };
+        let mut id = 0u32;
+        let mut out = Vec::with_capacity(postings.list.len());
+        for (n, &(delta, tf)) in postings.list.iter().enumerate() {
+            id = if n == 0 { delta } else { id.wrapping_add(delta) };
+            // Ids beyond `doc_lens` can only come from a corrupted file: skip them.
+            let live = !self.deleted.get(id as usize).copied().unwrap_or(true);
+            if live && (id as usize) < self.doc_lens.len() {
+                out.push((id, tf));
+            }
+        }
+        out
+    }
+
+    /// The analyzer, shared by documents and queries.
+    ///
+    /// Lowercases; splits on anything that is not a letter, digit or `_` (unicode-aware), except
+    /// that `-`, `.`, `/` and `:` between two word characters join an identifier; drops a small
+    /// English stop-word list; stems lightly (plural `-s`/`-es`/`-ies`, `-ing` leaving 3+
+    /// letters, `-ed` leaving 4+, then a final `-e`; only purely ASCII-alphabetic words of four or
+    /// more letters are stemmed). An identifier such
+    /// as `cargo-build`, `Cargo.toml` or `snake_case` yields its parts (stop words dropped,
+    /// stemmed) and then the whole identifier as written (lowercased, not stemmed). Tokens longer
+    /// than 64 bytes are dropped. Scripts without spaces between words (Chinese, Japanese) are
+    /// not segmented.
+    pub fn analyze(text: &str) -> Vec<String> {
+        let lower = text.to_lowercase();
+        let chars: Vec<char> = lower.chars().collect();
+        let is_word = |c: char| c.is_alphanumeric() || c == '_';
+        let is_joiner = |c: char| matches!(c, '-' | '.' | '/' | ':');
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < chars.len() {
+            if !is_word(chars[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < chars.len()
+                && (is_word(chars[i])
+                    || (is_joiner(chars[i])
+                        && i + 1 < chars.len()
+                        && is_word(chars[i + 1])
+                        && is_word(chars[i - 1])))
+            {
+                i += 1;
+            }
+            let compound: String = chars[start..i].iter().collect();
+            let parts: Vec<&str> =
+                compound.split(|c: char| !c.is_alphanumeric()).filter(|p| !p.is_empty()).collect();
+            for part in &parts {
+                if part.len() <= MAX_TOKEN_BYTES && !STOP_WORDS.contains(part) {
+                    out.push(stem(part));
+                }
+            }
+            let single = parts.len() == 1 && parts[0] == compound;
+            if !single && !parts.is_empty() && compound.len() <= MAX_TOKEN_BYTES {
+                out.push(compound);
+            }
+        }
+        out
+    }
+}
+
+/// Distinct values in first-seen order.
+fn distinct(terms: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    terms.into_iter().filter(|t| seen.insert(t.clone())).collect()
+}
+
+fn is_vowel(c: u8) -> bool {
+    matches!(c, b'a' | b'e' | b'i' | b'o' | b'u' | b'y')
+}
+
+/// Conservative English suffix stripping for lowercase ASCII-alphabetic words of 4+ letters.
+fn stem(word: &str) -> String {
+    if word.len() < 4 || !word.bytes().all(|c| c.is_ascii_lowercase()) {
+        return word.to_string();
+    }
+    let mut w = word.to_string();
+    // Plurals.
+    if w.ends_with("ies") && w.len() > 4 {
+        w.truncate(w.len() - 3);
+        w.push('y');
+    } else if w.ends_with("sses") {
+        w.truncate(w.len() - 2);
+    } else if w.ends_with("ss") || w.ends_with("us") || w.ends_with("is") {
+        // class, status, analysis: not plurals.
+    } else if w.ends_with("xes")
+        || w.ends_with("zes")
+        || w.ends_with("ches")
+        || w.ends_with("shes")
+    {
+        w.truncate(w.len() - 2);
+    } else if w.ends_with('s') {
+        w.truncate(w.len() - 1);
+    }
+    // -ing / -ed, when a vowel-bearing stem of 3+ letters remains.
+    for suffix in ["ing", "ed"] {
+        if w.ends_with(suffix) && !(suffix == "ed" && w.ends_with("eed")) {
+            let stem_len = w.len() - suffix.len();
+            let base = &w.as_bytes()[..stem_len];
+            // "embed", "shed": an -ed stem needs 4 letters; "running" needs 3.
+            let min = if suffix == "ed" { 4 } else { 3 };
+            if stem_len >= min && base.iter().any(|&c| is_vowel(c)) {
+                w.truncate(stem_len);
+                // running → run, embedded → embed; keep ll/ss/zz (install, pass) and short
+                // stems (add).
+                let b = w.as_bytes();
+                let n = b.len();
+                if n >= 4
+                    && b[n - 1] == b[n - 2]
+                    && !is_vowel(b[n - 1])
+                    && !matches!(b[n - 1], b'l' | b's' | b'z')
+                {
+                    w.truncate(n - 1);
+                }
+            }
+            break;
+        }
+    }
+    // Final -e (cache/caches/cached/caching all become "cach"), but not -ee (free, tree).
+    if w.len() >= 4 && w.ends_with('e') && !w.ends_with("ee") {
+        w.truncate(w.len() - 1);
+    }
+    w
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stems_agree_across_forms() {
+        for group in [
+            &["index", "indexes", "indexed", "indexing"][..],
+            &["cache", "caches", "cached", "caching"],
+            &["query", "queries"],
+            &["run", "running"],
+            &["embed", "embedded", "embedding", "embeddings"],
+            &["file", "files"],
+            &["match", "matches"],
+        ] {
+            let stems: Vec<String> = group.iter().map(|w| stem(w)).collect();
+            assert!(stems.iter().all(|s| *s == stems[0]), "{group:?} → {stems:?}");
+        }
+        for keep in ["class", "status", "analysis", "string", "thing", "add", "need", "speed"] {
+            let s = stem(keep);
+            assert!(keep.starts_with(&s) && s.len() + 1 >= keep.len(), "{keep} → {s}");
+        }
+    }
+}

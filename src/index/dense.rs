@@ -1,1 +1,473 @@
-//! Dense index. (Being written.)
+//! The dense vector index: exact flat scan for small collections, HNSW (instant-distance) above.
+//!
+//! Owns: L2-normalising and int8-quantizing vectors, the int8 dot product (SIMD on wasm, an
+//! auto-vectorised portable loop elsewhere), building and searching the flat store or the HNSW
+//! graph. Must not: embed text, know about chunks or documents (rows are plain `u32` ids), or
+//! decide what is relevant.
+//!
+//! # Storage and scores
+//! Every row is L2-normalised, then quantized symmetrically to int8: `scale = max|x| / 127`,
+//! `code = round(x / scale)`. The similarity of two rows is `scale_a * scale_b * dot_i8(a, b)`,
+//! accumulated in `i32`, which approximates cosine similarity (error about 1e-3 for 384-d
+//! embeddings). Queries are quantized the same way, so [`DenseIndex::search`] and
+//! [`DenseIndex::search_exact`] return exactly the same score for the same row. Measured on
+//! 20 000 × 384 clustered vectors, keeping the query in f32 (dotted against dequantized rows)
+//! instead gives recall@10 against f32 brute force of 0.9905 versus 0.9890 for the int8 query;
+//! too small a gain to give up one code path and identical scores on both search paths.
+//!
+//! Small indexes keep the codes in one contiguous `Vec<i8>` (plus a `Vec<f32>` of scales) and
+//! are scanned exactly. Large ones move the rows into an instant-distance `HnswMap` whose points
+//! each own a boxed `[i8]`: `Point::distance` receives no context, so a point cannot be a mere
+//! row number into shared storage. That costs one heap allocation (and 16 bytes of box header)
+//! per row, and the rows are not kept a second time: [`DenseIndex::search_exact`] walks the
+//! graph's points instead.
+//!
+//! # Determinism
+//! The flat store is fully deterministic. instant-distance inserts points in parallel (rayon)
+//! on native targets, so two native builds of the same HNSW may differ slightly in their graph
+//! (never in the scores of the rows they return); wasm builds are single-threaded.
+
+use std::fmt;
+use std::sync::Arc;
+
+use instant_distance::{Builder, HnswMap, Point, Search};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::{Error, Result};
+
+/// How a [`DenseIndex`] is built.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DenseOptions {
+    /// Below this many vectors an exact flat scan is used; at or above, HNSW.
+    ///
+    /// Default 10 000. Range 0..=usize::MAX: 0 always builds HNSW, `usize::MAX` never does.
+    /// Measured (release, x86_64 native, 384-d, one query): a flat scan costs 0.08 ms at 1k rows,
+    /// 0.17 ms at 2k, 0.43 ms at 5k, 0.88 ms at 10k and 1.8 ms at 20k, growing linearly; an HNSW
+    /// search at the default settings costs 0.2–0.3 ms at 10k–20k rows. The crossover is near
+    /// 3k rows, but below 10k the flat scan stays under 1 ms, is exact, and builds instantly
+    /// (HNSW: about 1.5 s native for 10k rows, ~10× that in wasm), so the threshold is 10k.
+    pub flat_threshold: usize,
+    /// The HNSW `efConstruction`: candidates kept while linking each new point.
+    ///
+    /// Default 100. Range 1..: higher builds a better graph more slowly (build time grows
+    /// about linearly). On 20k × 384 clustered vectors without the heuristic, recall@10 was
+    /// 0.975 at 40, 0.993 at 100 and 0.997 at 200 (ef_search 64), build time 1.6 s, 3.0 s, 5.3 s.
+    pub ef_construction: usize,
+    /// The HNSW `ef` at query time: candidates kept while searching. Fixed when the index is built
+    /// (instant-distance stores it in the graph).
+    ///
+    /// Default 64. Range 1..: higher is slower and more accurate. A search for more than
+    /// `ef_search` results falls back to the exact scan. On 20k × 384 clustered vectors
+    /// (ef_construction 100, no heuristic): recall@10 0.976 / 0.993 / 0.998 at 32 / 64 / 128,
+    /// 0.13 / 0.22 / 0.38 ms per query.
+    pub ef_search: usize,
+    /// Seed of the random layer assignment of HNSW points. Default 0x5EED; any value.
+    pub seed: u64,
+    /// Use the neighbour-selection heuristic of the HNSW paper (slower build)?
+    ///
+    /// Default false. On 20k × 384 clustered vectors it multiplied build time by about 3 for
+    /// no measurable recall gain at ef_search ≥ 64 (the simple "closest M" selection works well
+    /// on clustered embeddings); in wasm, where the build is single-threaded, that cost matters
+    /// most.
+    pub heuristic: bool,
+}
+
+impl Default for DenseOptions {
+    fn default() -> Self {
+        DenseOptions {
+            flat_threshold: 10_000,
+            ef_construction: 100,
+            ef_search: 64,
+            seed: 0x5EED,
+            heuristic: false,
+        }
+    }
+}
+
+/// A set of vectors searchable by cosine similarity, best first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DenseIndex {
+    dim: usize,
+    len: usize,
+    storage: Storage,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+enum Storage {
+    /// Row-major int8 codes (`len * dim`) and one scale per row.
+    Flat { codes: Vec<i8>, scales: Vec<f32> },
+    /// The HNSW graph; its map values are row ids.
+    Hnsw { graph: Graph, ef_search: usize },
+}
+
+/// One quantized row as an instant-distance point.
+#[derive(Clone, Serialize, Deserialize)]
+struct QPoint {
+    scale: f32,
+    codes: Box<[i8]>,
+}
+
+impl QPoint {
+    #[inline]
+    fn similarity(&self, other: &QPoint) -> f32 {
+        similarity(self.scale, &self.codes, other.scale, &other.codes)
+    }
+}
+
+impl Point for QPoint {
+    #[inline]
+    fn distance(&self, other: &Self) -> f32 {
+        1.0 - self.similarity(other)
+    }
+}
+
+/// `HnswMap` is neither `Clone` nor `Debug`; share it behind an `Arc` (it is immutable).
+#[derive(Clone)]
+struct Graph(Arc<HnswMap<QPoint, u32>>);
+
+impl fmt::Debug for Graph {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Graph({} points)", self.0.values.len())
+    }
+}
+
+impl Serialize for Graph {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.0.as_ref().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Graph {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        HnswMap::deserialize(d).map(|m| Graph(Arc::new(m)))
+    }
+}
+
+impl DenseIndex {
+    /// Builds an index over `vectors`: row-major n×dim f32. Rows are L2-normalised here (cosine
+    /// similarity); zero rows are allowed (they score 0 against everything).
+    ///
+    /// Errors: `dim` is 0, `vectors.len()` is not a multiple of `dim`, or a value is NaN or
+    /// infinite (the message names its row and column).
+    pub fn build(vectors: &[f32], dim: usize, opts: &DenseOptions) -> Result<Self> {
+        if dim == 0 {
+            return Err(Error::invalid("dim", "expected a dimension of at least 1, found 0"));
+        }
+        if vectors.len() % dim != 0 {
+            return Err(Error::Vector {
+                reason: format!(
+                    "vectors has {} floats, not a multiple of dim {dim}",
+                    vectors.len()
+                ),
+            });
+        }
+        if let Some(i) = vectors.iter().position(|v| !v.is_finite()) {
+            return Err(Error::Vector {
+                reason: format!(
+                    "vectors row {} column {} is {}; every value must be finite",
+                    i / dim,
+                    i % dim,
+                    vectors[i]
+                ),
+            });
+        }
+        let len = vectors.len() / dim;
+        let mut codes = vec![0i8; vectors.len()];
+        let mut scales = vec![0f32; len];
+        for ((row, out), scale) in vectors
+            .chunks_exact(dim)
+            .zip(codes.chunks_exact_mut(dim))
+            .zip(scales.iter_mut())
+        {
+            *scale = quantize(row, out);
+        }
+        let storage = if len < opts.flat_threshold {
+            Storage::Flat { codes, scales }
+        } else {
+            let ef_search = opts.ef_search.max(1);
+            let points: Vec<QPoint> = codes
+                .chunks_exact(dim)
+                .zip(&scales)
+                .map(|(c, &scale)| QPoint { scale, codes: c.into() })
+                .collect();
+            drop(codes);
+            let values: Vec<u32> = (0..len as u32).collect();
+            let mut builder = Builder::default()
+                .ef_construction(opts.ef_construction.max(1))
+                .ef_search(ef_search)
+                .seed(opts.seed);
+            if !opts.heuristic {
+                builder = builder.select_heuristic(None);
+            }
+            let map = builder.build(points, values);
+            Storage::Hnsw { graph: Graph(Arc::new(map)), ef_search }
+        };
+        Ok(DenseIndex { dim, len, storage })
+    }
+
+    /// Top-k rows by cosine similarity, best first: `(row id, similarity in -1..=1)`; ties by
+    /// ascending id. `k = 0` gives nothing, `k > len` gives every row.
+    ///
+    /// Flat indexes are scanned exactly. HNSW indexes return the graph's candidates rescored with
+    /// the same quantized similarity as [`DenseIndex::search_exact`], so a row found by both has
+    /// the same score; a `k` above the build's `ef_search` uses the exact scan.
+    ///
+    /// Errors: the query has the wrong dimension or a non-finite value.
+    pub fn search(&self, query: &[f32], k: usize) -> Result<Vec<(u32, f32)>> {
+        let q = self.quantize_query(query)?;
+        let k = k.min(self.len);
+        if k == 0 {
+            return Ok(Vec::new());
+        }
+        match &self.storage {
+            Storage::Hnsw { graph, ef_search } if k <= *ef_search => {
+                let mut search = Search::default();
+                let mut hits: Vec<(u32, f32)> = graph
+                    .0
+                    .search(&q, &mut search)
+                    .map(|item| (*item.value, clamp(q.similarity(item.point))))
+                    .collect();
+                sort_hits(&mut hits);
+                hits.truncate(k);
+                Ok(hits)
+            }
+            _ => Ok(self.exact(&q, k)),
+        }
+    }
+
+    /// Exact top-k over all rows, with the same quantized scores as the flat path (and the
+    /// rescoring of the HNSW path); used for recall checks and small indexes. Same ordering,
+    /// `k` rules and errors as [`DenseIndex::search`].
+    pub fn search_exact(&self, query: &[f32], k: usize) -> Result<Vec<(u32, f32)>> {
+        let q = self.quantize_query(query)?;
+        Ok(self.exact(&q, k.min(self.len)))
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the index has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The dimension of every row (and of queries).
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// `"flat"` or `"hnsw"`.
+    pub fn kind(&self) -> &'static str {
+        match self.storage {
+            Storage::Flat { .. } => "flat",
+            Storage::Hnsw { .. } => "hnsw",
+        }
+    }
+
+    /// Approximate bytes held by the vectors and the graph, for stats.
+    pub fn memory_bytes(&self) -> usize {
+        match &self.storage {
+            Storage::Flat { codes, scales } => codes.len() + scales.len() * 4,
+            Storage::Hnsw { .. } => {
+                // Per point: codes, box header, scale; graph: layer 0 has 2M = 64 u32 links per
+                // point, upper layers (about 1/M of the points in total) M links; map value.
+                let m = 32;
+                let per_point = self.dim + 16 + 4 + 2 * m * 4 + 4;
+                let upper = self.len / m * m * 4;
+                self.len * per_point + upper
+            }
+        }
+    }
+
+    fn quantize_query(&self, query: &[f32]) -> Result<QPoint> {
+        if query.len() != self.dim {
+            return Err(Error::Vector {
+                reason: format!(
+                    "query has {} dimensions; the index has {}",
+                    query.len(),
+                    self.dim
+                ),
+            });
+        }
+        if let Some(c) = query.iter().position(|v| !v.is_finite()) {
+            return Err(Error::Vector {
+                reason: format!(
+                    "query column {c} is {}; every value must be finite",
+                    query[c]
+                ),
+            });
+        }
+        let mut codes = vec![0i8; self.dim];
+        let scale = quantize(query, &mut codes);
+        Ok(QPoint { scale, codes: codes.into() })
+    }
+
+    fn exact(&self, q: &QPoint, k: usize) -> Vec<(u32, f32)> {
+        if k == 0 {
+            return Vec::new();
+        }
+        let mut hits: Vec<(u32, f32)> = match &self.storage {
+            Storage::Flat { codes, scales } => codes
+                .chunks_exact(self.dim)
+                .zip(scales)
+                .enumerate()
+                .map(|(i, (c, &s))| (i as u32, clamp(similarity(q.scale, &q.codes, s, c))))
+                .collect(),
+            Storage::Hnsw { graph, .. } => graph
+                .0
+                .iter()
+                .filter_map(|(pid, p)| {
+                    let row = *graph.0.values.get(pid.into_inner() as usize)?;
+                    Some((row, clamp(q.similarity(p))))
+                })
+                .collect(),
+        };
+        if k < hits.len() {
+            hits.select_nth_unstable_by(k - 1, cmp_hits);
+            hits.truncate(k);
+        }
+        sort_hits(&mut hits);
+        hits
+    }
+}
+
+/// Best first, ties by ascending id.
+fn cmp_hits(a: &(u32, f32), b: &(u32, f32)) -> std::cmp::Ordering {
+    b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
+}
+
+fn sort_hits(hits: &mut [(u32, f32)]) {
+    hits.sort_unstable_by(cmp_hits);
+}
+
+fn clamp(s: f32) -> f32 {
+    s.clamp(-1.0, 1.0)
+}
+
+/// L2-normalises `row` and quantizes it into `out`; returns the scale (0 for a zero row).
+/// `row` must be finite.
+fn quantize(row: &[f32], out: &mut [i8]) -> f32 {
+    // f64 so that squares of large finite f32 values cannot overflow.
+    let norm = row.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>().sqrt();
+    if norm == 0.0 || !norm.is_finite() {
+        out.iter_mut().for_each(|c| *c = 0);
+        return 0.0;
+    }
+    let max = row.iter().fold(0f64, |m, &x| m.max(f64::from(x).abs())) / norm;
+    if max == 0.0 {
+        out.iter_mut().for_each(|c| *c = 0);
+        return 0.0;
+    }
+    let inv = 127.0 / (max * norm);
+    for (o, &x) in out.iter_mut().zip(row) {
+        *o = (f64::from(x) * inv).round().clamp(-127.0, 127.0) as i8;
+    }
+    (max / 127.0) as f32
+}
+
+/// Quantized cosine similarity.
+#[inline]
+fn similarity(sa: f32, a: &[i8], sb: f32, b: &[i8]) -> f32 {
+    sa * sb * dot_i8(a, b) as f32
+}
+
+/// Dot product of two int8 vectors (over the shorter length), accumulated in `i32`.
+#[inline]
+pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        dot_i8_simd128(a, b)
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    {
+        dot_i8_portable(a, b)
+    }
+}
+
+/// Portable int8 dot product: 16 independent `i32` lanes that LLVM turns into SSE2/AVX2/NEON
+/// multiply-adds. Products of two int8 codes fit easily in `i32`; sums wrap instead of panicking
+/// (only reachable beyond 130 000 dimensions).
+#[cfg_attr(all(target_arch = "wasm32", target_feature = "simd128"), allow(dead_code))]
+#[inline]
+fn dot_i8_portable(a: &[i8], b: &[i8]) -> i32 {
+    const LANES: usize = 16;
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0i32; LANES];
+    let mut ca = a.chunks_exact(LANES);
+    let mut cb = b.chunks_exact(LANES);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        for i in 0..LANES {
+            acc[i] = acc[i].wrapping_add(i32::from(x[i]).wrapping_mul(i32::from(y[i])));
+        }
+    }
+    let mut sum = acc.iter().fold(0i32, |s, &v| s.wrapping_add(v));
+    for (&x, &y) in ca.remainder().iter().zip(cb.remainder()) {
+        sum = sum.wrapping_add(i32::from(x) * i32::from(y));
+    }
+    sum
+}
+
+/// wasm SIMD int8 dot product: widen 16 codes to two i16x8 halves, multiply-add pairs into
+/// i32x4 with `i32x4.dot_i16x8_s`, two accumulators.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline]
+fn dot_i8_simd128(a: &[i8], b: &[i8]) -> i32 {
+    use core::arch::wasm32::*;
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc0 = i32x4_splat(0);
+    let mut acc1 = i32x4_splat(0);
+    let mut ca = a.chunks_exact(16);
+    let mut cb = b.chunks_exact(16);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        // SAFETY: `x` and `y` are exactly 16 bytes long; wasm loads need no alignment.
+        let (va, vb) = unsafe {
+            (v128_load(x.as_ptr() as *const v128), v128_load(y.as_ptr() as *const v128))
+        };
+        acc0 = i32x4_add(
+            acc0,
+            i32x4_dot_i16x8(i16x8_extend_low_i8x16(va), i16x8_extend_low_i8x16(vb)),
+        );
+        acc1 = i32x4_add(
+            acc1,
+            i32x4_dot_i16x8(i16x8_extend_high_i8x16(va), i16x8_extend_high_i8x16(vb)),
+        );
+    }
+    let acc = i32x4_add(acc0, acc1);
+    let mut sum = i32x4_extract_lane::<0>(acc)
+        .wrapping_add(i32x4_extract_lane::<1>(acc))
+        .wrapping_add(i32x4_extract_lane::<2>(acc))
+        .wrapping_add(i32x4_extract_lane::<3>(acc));
+    for (&x, &y) in ca.remainder().iter().zip(cb.remainder()) {
+        sum = sum.wrapping_add(i32::from(x) * i32::from(y));
+    }
+    sum
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_matches_naive_for_all_lengths() {
+        let a: Vec<i8> = (0..100).map(|i| ((i * 37) % 255 - 127) as i8).collect();
+        let b: Vec<i8> = (0..100).map(|i| ((i * 91 + 5) % 255 - 127) as i8).collect();
+        for n in 0..100 {
+            let naive: i32 = a[..n].iter().zip(&b[..n]).map(|(&x, &y)| x as i32 * y as i32).sum();
+            assert_eq!(dot_i8(&a[..n], &b[..n]), naive, "length {n}");
+        }
+    }
+
+    #[test]
+    fn quantize_keeps_direction() {
+        let row = [3.0f32, -4.0, 0.0, 0.5];
+        let mut codes = [0i8; 4];
+        let scale = quantize(&row, &mut codes);
+        assert_eq!(codes[1], -127);
+        let sim = similarity(scale, &codes, scale, &codes);
+        assert!((sim - 1.0).abs() < 5e-3, "self-similarity {sim}");
+    }
+}
