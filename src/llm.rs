@@ -575,12 +575,14 @@ fn request_body(req: &LlmRequest) -> Result<String> {
                     "user" | "assistant" => {
                         messages.push(json!({"role": m.role, "content": m.content}))
                     }
-                    other => return Err(Error::invalid(
-                        "messages",
-                        format!(
+                    other => {
+                        return Err(Error::invalid(
+                            "messages",
+                            format!(
                             "message {i} has role '{other}'; expected system, user or assistant"
                         ),
-                    )),
+                        ))
+                    }
                 }
             }
             if messages.is_empty() {
@@ -656,6 +658,9 @@ fn parse_retry_after(value: &str) -> Option<Duration> {
 }
 
 fn secs(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        return format!("{} ms", d.as_millis());
+    }
     let s = d.as_secs_f64();
     if s.fract() == 0.0 {
         format!("{s:.0} s")
