@@ -83,3 +83,182 @@ pub fn parse(url: &str, fallback_title: &str, content: &str, format: Format) -> 
         Format::Text => text::parse(url, fallback_title, content).map(Ingested::Document),
     }
 }
+
+/// Accumulates the plain text of one section: collapses inline whitespace, turns block
+/// boundaries into line breaks (at most one blank line), and keeps preformatted text verbatim.
+/// Shared by the HTML and Markdown parsers so both produce the same text shape.
+#[derive(Debug, Default)]
+pub(crate) struct TextBuf {
+    out: String,
+    /// Newlines wanted before the next output: 1 = line break, 2 = blank line.
+    pending_break: u8,
+    /// A collapsed run of whitespace is waiting to become one space.
+    pending_space: bool,
+    /// Text to write after the pending break, before the next text (a list marker).
+    pending_prefix: Option<String>,
+}
+
+impl TextBuf {
+    /// Asks for a line break (`1`) or a blank line (`2`) before whatever comes next.
+    pub(crate) fn block(&mut self, level: u8) {
+        self.pending_break = self.pending_break.max(level.min(2));
+        self.pending_space = false;
+    }
+
+    /// A hard line break (`<br>`, Markdown hard break): consecutive ones make a blank line.
+    pub(crate) fn line_break(&mut self) {
+        if self.pending_break >= 1 || self.out.ends_with('\n') {
+            self.pending_break = 2;
+        } else {
+            self.pending_break = 1;
+        }
+        self.pending_space = false;
+    }
+
+    /// Sets the marker written before the next text (e.g. `"- "` for a list item).
+    pub(crate) fn prefix(&mut self, marker: String) {
+        self.pending_prefix = Some(marker);
+    }
+
+    /// Writes pending breaks, the pending marker or a pending space.
+    fn flush(&mut self) {
+        if self.out.is_empty() {
+            self.pending_break = 0;
+            self.pending_space = false;
+        }
+        if self.pending_break > 0 {
+            let have = self.out.bytes().rev().take_while(|&b| b == b'\n').count();
+            // Trailing spaces before a break are noise.
+            let trimmed = self.out.trim_end_matches([' ', '\t']).len();
+            if have == 0 {
+                self.out.truncate(trimmed);
+            }
+            for _ in have..usize::from(self.pending_break) {
+                self.out.push('\n');
+            }
+            self.pending_break = 0;
+            self.pending_space = false;
+        }
+        if let Some(p) = self.pending_prefix.take() {
+            self.out.push_str(&p);
+            self.pending_space = false;
+        }
+        if self.pending_space {
+            if !self.out.is_empty() && !self.out.ends_with([' ', '\n']) {
+                self.out.push(' ');
+            }
+            self.pending_space = false;
+        }
+    }
+
+    /// Appends inline text, collapsing whitespace runs into one space.
+    pub(crate) fn text(&mut self, s: &str) {
+        for c in s.chars() {
+            if is_collapsible(c) {
+                self.pending_space = true;
+            } else {
+                self.flush();
+                self.out.push(c);
+            }
+        }
+    }
+
+    /// Appends text verbatim (preformatted code): whitespace and newlines are kept.
+    pub(crate) fn verbatim(&mut self, s: &str) {
+        if s.is_empty() {
+            return;
+        }
+        self.pending_space = false;
+        self.flush();
+        self.out.push_str(s);
+    }
+
+    /// Appends a separator (e.g. `" | "` between table cells) right away.
+    pub(crate) fn separator(&mut self, s: &str) {
+        self.pending_space = false;
+        self.flush();
+        self.out.push_str(s);
+    }
+
+    /// True when nothing but whitespace was written.
+    pub(crate) fn is_blank(&self) -> bool {
+        self.out.trim().is_empty()
+    }
+
+    /// The text so far, without leading and trailing blank lines or trailing spaces.
+    pub(crate) fn finish(self) -> String {
+        let s = self.out.trim_end();
+        let s = s.trim_start_matches(['\n', '\r']);
+        s.to_string()
+    }
+}
+
+/// Whitespace that collapses in inline text. Zero-width characters (U+200B..U+200D, U+2060,
+/// U+FEFF) and direction marks are not whitespace and are kept as they are.
+pub(crate) fn is_collapsible(c: char) -> bool {
+    c.is_whitespace()
+}
+
+/// Normalises a heading's text: whitespace collapsed and trimmed, and permalink glyphs
+/// (`#`, `¶`, `§`, `🔗`) that generators put before or after the text removed.
+pub(crate) fn clean_heading(raw: &str) -> String {
+    let collapsed = raw.split(is_collapsible).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ");
+    let glyphs: &[char] = &['#', '¶', '§', '🔗', '\u{FE0F}'];
+    collapsed.trim_matches(|c: char| glyphs.contains(&c) || is_collapsible(c)).to_string()
+}
+
+/// Cuts text into [`Section`]s at headings, keeping the heading path and the anchor of the
+/// nearest enclosing heading that has one.
+#[derive(Debug, Default)]
+pub(crate) struct SectionBuilder {
+    /// Open headings: level (1..=6), text, anchor.
+    stack: Vec<(u8, String, Option<String>)>,
+    /// The text of the section being filled.
+    pub(crate) text: TextBuf,
+    sections: Vec<Section>,
+    /// Whether the section being filled starts at a heading (false before the first one).
+    started: bool,
+    first_h1: Option<String>,
+    first_heading: Option<String>,
+}
+
+impl SectionBuilder {
+    /// Closes the current section and opens one under a heading of `level` (1..=6).
+    pub(crate) fn heading(&mut self, level: u8, text: String, anchor: Option<String>) {
+        self.close();
+        if !text.is_empty() {
+            if level == 1 && self.first_h1.is_none() {
+                self.first_h1 = Some(text.clone());
+            }
+            if self.first_heading.is_none() {
+                self.first_heading = Some(text.clone());
+            }
+        }
+        while self.stack.last().is_some_and(|(l, _, _)| *l >= level) {
+            self.stack.pop();
+        }
+        self.stack.push((level, text, anchor));
+        self.started = true;
+    }
+
+    fn close(&mut self) {
+        let text = std::mem::take(&mut self.text);
+        if !self.started && text.is_blank() {
+            return;
+        }
+        let anchor = self.stack.iter().rev().find_map(|(_, _, a)| a.clone());
+        let headings = self.stack.iter().map(|(_, t, _)| t.clone()).collect();
+        self.sections.push(Section { anchor, headings, text: text.finish() });
+    }
+
+    /// A title from the headings: the first non-empty h1, else the first non-empty heading.
+    pub(crate) fn heading_title(&self) -> Option<String> {
+        self.first_h1.clone().or_else(|| self.first_heading.clone())
+    }
+
+    /// Closes the last section and returns all sections in order.
+    pub(crate) fn finish(mut self) -> Vec<Section> {
+        self.close();
+        self.sections
+    }
+}

@@ -1,1 +1,170 @@
-//! Directory walking (native only). (Being written.)
+//! Directory walking (native only): finds the supported files under the paths given to
+//! `docent index`, gives each its url, reads and parses it, and drops exact duplicates.
+//!
+//! Owns: file discovery order, urls, content hashes, lossy decoding warnings. Must not: chunk,
+//! embed or index; it is not compiled for wasm32 (the browser has no file system).
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use super::{parse, Format, Ingested};
+use crate::Error;
+
+/// How [`walk`] names what it finds.
+#[derive(Debug, Clone, Default)]
+pub struct WalkOptions {
+    /// Prefix of every url (e.g. `https://example.com/docs/`); may be empty. It is joined to the
+    /// relative path with exactly one `/` between them.
+    pub base_url: String,
+}
+
+/// One supported file that was read and parsed.
+#[derive(Debug, Clone)]
+pub struct WalkedFile {
+    /// The file's path (as found: the directory argument joined with the relative path).
+    pub path: PathBuf,
+    /// Its url: the path relative to the directory argument it was found under (`/`
+    /// separators), or its file name when it was given directly, prefixed by the base url.
+    pub url: String,
+    /// The parsed document, or why it is skipped.
+    pub outcome: Ingested,
+    /// xxh3-64 of the raw bytes as 16 hex digits ([`crate::embed::fingerprint`]).
+    pub content_hash: String,
+}
+
+/// What a walk found.
+#[derive(Debug, Clone, Default)]
+pub struct WalkReport {
+    /// Supported files in walk order (arguments in order; each directory sorted by name,
+    /// depth first), without duplicates.
+    pub files: Vec<WalkedFile>,
+    /// Files with an unsupported extension (not an error).
+    pub unsupported: usize,
+    /// Things the user should know that did not stop the walk, each naming its file (e.g.
+    /// `docs/latin1.txt: not valid UTF-8; decoded lossily`, symlink loops, unreadable entries).
+    pub warnings: Vec<String>,
+    /// Files whose bytes are identical to an earlier file's; only the first is in `files`.
+    pub duplicates: usize,
+}
+
+/// Walks `paths` (files or directories), parsing every supported file. Directories are walked
+/// recursively in sorted order, following symlinks but not symlink loops, skipping hidden
+/// entries (name starting with `.`) and `node_modules`. `on_file` is called with each supported
+/// file's path before it is read (for progress). A path that does not exist, or a supported
+/// file that cannot be read, is an [`Error::Io`] naming it; an empty directory gives an empty
+/// report.
+pub fn walk(paths: &[PathBuf], opts: &WalkOptions, on_file: &mut dyn FnMut(&Path)) -> crate::Result<WalkReport> {
+    let mut report = WalkReport::default();
+    let mut seen: HashSet<String> = HashSet::new();
+    for arg in paths {
+        let meta = std::fs::metadata(arg).map_err(|e| Error::io(arg, e))?;
+        if meta.is_file() {
+            let name = arg.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            visit_file(arg, &name, opts, on_file, &mut report, &mut seen)?;
+            continue;
+        }
+        let walker = walkdir::WalkDir::new(arg)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| {
+                e.depth() == 0 || {
+                    let name = e.file_name().to_string_lossy();
+                    !(name.starts_with('.') || name == "node_modules")
+                }
+            });
+        for entry in walker {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(err) => {
+                    let at = err.path().map(|p| p.display().to_string()).unwrap_or_else(|| arg.display().to_string());
+                    match err.loop_ancestor() {
+                        Some(anc) => report.warnings.push(format!("{at}: symlink loop back to {}; skipped", anc.display())),
+                        None => report.warnings.push(format!("{at}: {err}; skipped")),
+                    }
+                    continue;
+                }
+            };
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let rel = entry.path().strip_prefix(arg).unwrap_or(entry.path());
+            let rel = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/");
+            visit_file(entry.path(), &rel, opts, on_file, &mut report, &mut seen)?;
+        }
+    }
+    Ok(report)
+}
+
+/// `base` and `rel` joined with exactly one `/` (just `rel` when `base` is empty).
+fn join_url(base: &str, rel: &str) -> String {
+    if base.is_empty() {
+        rel.to_string()
+    } else {
+        format!("{}/{}", base.trim_end_matches('/'), rel.trim_start_matches('/'))
+    }
+}
+
+/// The title used when the content has none: the file stem, or for `index.*` the parent
+/// directory's name when there is one.
+fn fallback_title(path: &Path) -> String {
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    if stem.eq_ignore_ascii_case("index") {
+        let dir_name = |p: &Path| p.parent().and_then(|d| d.file_name()).map(|n| n.to_string_lossy().into_owned());
+        // As given first; `./index.html` has no named parent, so ask the file system.
+        let parent = dir_name(path).or_else(|| path.canonicalize().ok().and_then(|p| dir_name(&p)));
+        if let Some(dir) = parent.filter(|d| !d.is_empty()) {
+            return dir;
+        }
+    }
+    stem
+}
+
+fn visit_file(
+    path: &Path,
+    rel: &str,
+    opts: &WalkOptions,
+    on_file: &mut dyn FnMut(&Path),
+    report: &mut WalkReport,
+    seen: &mut HashSet<String>,
+) -> crate::Result<()> {
+    let Some(format) = Format::from_path(rel) else {
+        report.unsupported += 1;
+        return Ok(());
+    };
+    on_file(path);
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let content_hash = crate::embed::fingerprint(&bytes);
+    if !seen.insert(content_hash.clone()) {
+        report.duplicates += 1;
+        return Ok(());
+    }
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(err) => {
+            report.warnings.push(format!("{}: not valid UTF-8; decoded lossily", path.display()));
+            String::from_utf8_lossy(err.as_bytes()).into_owned()
+        }
+    };
+    let url = join_url(&opts.base_url, rel);
+    let outcome = parse(&url, &fallback_title(path), &text, format)?;
+    report.files.push(WalkedFile { path: path.to_path_buf(), url, outcome, content_hash });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::join_url;
+
+    #[test]
+    fn url_join_has_one_slash() {
+        assert_eq!(join_url("", "a/b.md"), "a/b.md");
+        assert_eq!(join_url("https://x/docs/", "a.md"), "https://x/docs/a.md");
+        assert_eq!(join_url("https://x/docs", "a.md"), "https://x/docs/a.md");
+        assert_eq!(join_url("/docs/", "/a.md"), "/docs/a.md");
+    }
+}
