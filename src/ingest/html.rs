@@ -52,15 +52,17 @@ pub fn parse(url: &str, fallback_title: &str, html: &str) -> crate::Result<Inges
     let mut refresh_to_url = false;
     let mut body = None;
     for node in root.descendants() {
-        let Some(el) = html_element(node) else { continue };
+        let Some(el) = html_element(node) else {
+            continue;
+        };
         match el.name() {
             "meta" => {
                 let name = el.attr("name").unwrap_or("");
                 let content = el.attr("content").unwrap_or("");
                 if name.trim().eq_ignore_ascii_case("robots")
-                    && content
-                        .split([',', ' ', '\t', '\n'])
-                        .any(|v| v.eq_ignore_ascii_case("noindex") || v.eq_ignore_ascii_case("none"))
+                    && content.split([',', ' ', '\t', '\n']).any(|v| {
+                        v.eq_ignore_ascii_case("noindex") || v.eq_ignore_ascii_case("none")
+                    })
                 {
                     return Ok(skipped("robots noindex"));
                 }
@@ -103,7 +105,9 @@ pub fn parse(url: &str, fallback_title: &str, html: &str) -> crate::Result<Inges
         let visible: usize = probe
             .finish()
             .iter()
-            .map(|s| s.text.chars().filter(|c| !c.is_whitespace()).count() + s.headings.concat().len())
+            .map(|s| {
+                s.text.chars().filter(|c| !c.is_whitespace()).count() + s.headings.concat().len()
+            })
             .sum();
         if visible < REDIRECT_STUB_MAX_CHARS {
             return Ok(skipped("redirect stub"));
@@ -132,7 +136,11 @@ pub fn parse(url: &str, fallback_title: &str, html: &str) -> crate::Result<Inges
     let title = title
         .or_else(|| builder.heading_title())
         .unwrap_or_else(|| fallback_title.to_string());
-    Ok(Ingested::Document(Document { url: url.to_string(), title, sections: builder.finish() }))
+    Ok(Ingested::Document(Document {
+        url: url.to_string(),
+        title,
+        sections: builder.finish(),
+    }))
 }
 
 /// The visible text of an HTML fragment (e.g. an HTML block inside Markdown): tags stripped,
@@ -141,17 +149,31 @@ pub(crate) fn fragment_text(html: &str) -> String {
     let doc = parse_capped(html);
     let mut builder = SectionBuilder::default();
     extract_with(doc.tree.root(), &mut builder, false, false);
-    builder.finish().into_iter().map(|s| s.text).collect::<Vec<_>>().join("\n\n")
+    builder
+        .finish()
+        .into_iter()
+        .map(|s| s.text)
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }
 
 fn skipped(reason: &str) -> Ingested {
-    Ingested::Skipped { reason: reason.to_string() }
+    Ingested::Skipped {
+        reason: reason.to_string(),
+    }
 }
 
 /// Parses with html5ever, capping element nesting at [`MAX_DEPTH`].
 fn parse_capped(html: &str) -> Html {
-    let builder = TreeBuilder::new(HtmlTreeSink::new(Html::new_document()), TreeBuilderOpts::default());
-    let sink = DepthCap { inner: builder, open: RefCell::new(Vec::new()), dropped: RefCell::new(HashMap::new()) };
+    let builder = TreeBuilder::new(
+        HtmlTreeSink::new(Html::new_document()),
+        TreeBuilderOpts::default(),
+    );
+    let sink = DepthCap {
+        inner: builder,
+        open: RefCell::new(Vec::new()),
+        dropped: RefCell::new(HashMap::new()),
+    };
     let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
     let input = BufferQueue::default();
     input.push_back(StrTendril::from_slice(html));
@@ -176,12 +198,55 @@ struct DepthCap<S> {
 fn uncapped(name: &str) -> bool {
     matches!(
         name,
-        "area" | "base" | "br" | "col" | "embed" | "hr" | "img" | "input" | "link" | "meta"
-            | "source" | "track" | "wbr" | "param" | "keygen" | "frame" | "basefont" | "bgsound"
-            | "p" | "li" | "dt" | "dd" | "option" | "optgroup" | "tr" | "td" | "th" | "thead"
-            | "tbody" | "tfoot" | "rb" | "rt" | "rtc" | "rp" | "colgroup" | "caption" | "html"
-            | "head" | "body" | "script" | "style" | "textarea" | "title" | "xmp" | "iframe"
-            | "noembed" | "noframes" | "noscript" | "plaintext"
+        "area"
+            | "base"
+            | "br"
+            | "col"
+            | "embed"
+            | "hr"
+            | "img"
+            | "input"
+            | "link"
+            | "meta"
+            | "source"
+            | "track"
+            | "wbr"
+            | "param"
+            | "keygen"
+            | "frame"
+            | "basefont"
+            | "bgsound"
+            | "p"
+            | "li"
+            | "dt"
+            | "dd"
+            | "option"
+            | "optgroup"
+            | "tr"
+            | "td"
+            | "th"
+            | "thead"
+            | "tbody"
+            | "tfoot"
+            | "rb"
+            | "rt"
+            | "rtc"
+            | "rp"
+            | "colgroup"
+            | "caption"
+            | "html"
+            | "head"
+            | "body"
+            | "script"
+            | "style"
+            | "textarea"
+            | "title"
+            | "xmp"
+            | "iframe"
+            | "noembed"
+            | "noframes"
+            | "noscript"
+            | "plaintext"
     )
 }
 
@@ -222,7 +287,8 @@ impl<S: TokenSink> TokenSink for DepthCap<S> {
     }
 
     fn adjusted_current_node_present_but_not_in_html_namespace(&self) -> bool {
-        self.inner.adjusted_current_node_present_but_not_in_html_namespace()
+        self.inner
+            .adjusted_current_node_present_but_not_in_html_namespace()
     }
 }
 
@@ -237,7 +303,10 @@ fn html_element<'a>(node: NodeRef<'a, Node>) -> Option<&'a Element> {
 }
 
 /// The outermost elements under `root` (in document order) that satisfy `pred`.
-fn top_level<'a>(root: NodeRef<'a, Node>, pred: impl Fn(&Element) -> bool) -> Vec<NodeRef<'a, Node>> {
+fn top_level<'a>(
+    root: NodeRef<'a, Node>,
+    pred: impl Fn(&Element) -> bool,
+) -> Vec<NodeRef<'a, Node>> {
     let mut found = Vec::new();
     let mut inside: Option<ego_tree::NodeId> = None;
     for edge in root.traverse() {
@@ -263,7 +332,9 @@ fn top_level<'a>(root: NodeRef<'a, Node>, pred: impl Fn(&Element) -> bool) -> Ve
 fn is_hidden(el: &Element) -> bool {
     el.attr("hidden").is_some()
         || el.attr("data-docent-ignore").is_some()
-        || el.attr("aria-hidden").is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+        || el
+            .attr("aria-hidden")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
         || el.attr("style").is_some_and(|s| {
             let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
             s.to_ascii_lowercase().contains("display:none")
@@ -274,9 +345,25 @@ fn is_hidden(el: &Element) -> bool {
 fn is_chrome(name: &str) -> bool {
     matches!(
         name,
-        "script" | "style" | "noscript" | "template" | "iframe" | "object" | "embed" | "canvas"
-            | "button" | "input" | "select" | "textarea" | "option" | "datalist" | "dialog"
-            | "head" | "title" | "meta" | "link"
+        "script"
+            | "style"
+            | "noscript"
+            | "template"
+            | "iframe"
+            | "object"
+            | "embed"
+            | "canvas"
+            | "button"
+            | "input"
+            | "select"
+            | "textarea"
+            | "option"
+            | "datalist"
+            | "dialog"
+            | "head"
+            | "title"
+            | "meta"
+            | "link"
     )
 }
 
@@ -348,8 +435,8 @@ fn heading_level(name: &str) -> Option<u8> {
 /// Line breaks an element asks for around itself: 2 = blank line, 1 = line break.
 fn block_level(name: &str) -> u8 {
     match name {
-        "p" | "pre" | "blockquote" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "ul" | "ol" | "dl" | "table" | "figure" | "hr" | "address"
-        | "details" | "fieldset" | "menu" => 2,
+        "p" | "pre" | "blockquote" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "ul" | "ol"
+        | "dl" | "table" | "figure" | "hr" | "address" | "details" | "fieldset" | "menu" => 2,
         "div" | "li" | "dt" | "dd" | "tr" | "section" | "article" | "header" | "footer" | "nav"
         | "aside" | "main" | "summary" | "figcaption" | "caption" | "form" | "legend"
         | "hgroup" | "center" | "body" | "tbody" | "thead" | "tfoot" => 1,
@@ -374,7 +461,12 @@ fn extract<'a>(root: NodeRef<'a, Node>, builder: &mut SectionBuilder, body_mode:
 }
 
 /// [`extract`], optionally keeping headings as plain paragraphs instead of cutting sections.
-fn extract_with<'a>(root: NodeRef<'a, Node>, builder: &mut SectionBuilder, body_mode: bool, cut: bool) {
+fn extract_with<'a>(
+    root: NodeRef<'a, Node>,
+    builder: &mut SectionBuilder,
+    body_mode: bool,
+    cut: bool,
+) {
     let mut frames: Vec<(ego_tree::NodeId, Frame)> = Vec::new();
     let mut pre_depth = 0usize;
     let mut list_depth = 0usize;
@@ -397,7 +489,10 @@ fn extract_with<'a>(root: NodeRef<'a, Node>, builder: &mut SectionBuilder, body_
                 builder.heading(level, text, heading_anchor(node, el));
                 return false;
             }
-            let block = block_level(name);
+            let mut block = block_level(name);
+            if matches!(name, "ul" | "ol" | "menu") && list_depth > 0 {
+                block = 1; // a nested list continues its item
+            }
             if block > 0 {
                 builder.text.block(block);
             }
@@ -415,13 +510,17 @@ fn extract_with<'a>(root: NodeRef<'a, Node>, builder: &mut SectionBuilder, body_
                     Frame::List
                 }
                 "li" => {
-                    builder.text.prefix(format!("{}- ", "  ".repeat(list_depth.saturating_sub(1))));
+                    builder
+                        .text
+                        .prefix(format!("{}- ", "  ".repeat(list_depth.saturating_sub(1))));
                     Frame::Plain
                 }
                 "tr" => Frame::Row { cells: 0 },
                 "td" | "th" => {
-                    if let Some((_, Frame::Row { cells })) =
-                        frames.iter_mut().rev().find(|(_, f)| matches!(f, Frame::Row { .. }))
+                    if let Some((_, Frame::Row { cells })) = frames
+                        .iter_mut()
+                        .rev()
+                        .find(|(_, f)| matches!(f, Frame::Row { .. }))
                     {
                         if *cells > 0 {
                             builder.text.separator(" | ");
@@ -447,7 +546,10 @@ fn extract_with<'a>(root: NodeRef<'a, Node>, builder: &mut SectionBuilder, body_
                     }
                 }
             }
-            let block = block_level(el.name());
+            let mut block = block_level(el.name());
+            if matches!(el.name(), "ul" | "ol" | "menu") && list_depth > 0 {
+                block = 1;
+            }
             if block > 0 {
                 builder.text.block(block);
             }
@@ -491,7 +593,11 @@ const WRAPPER_LEVELS: usize = 4;
 /// A heading's own anchor: its `id`, else an `<a id>`/`<a name>` inside it, else the id of a
 /// wrapping `section`/`div`/`article` whose first heading it is.
 fn heading_anchor(node: NodeRef<'_, Node>, el: &Element) -> Option<String> {
-    let nonempty = |s: Option<&str>| s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let nonempty = |s: Option<&str>| {
+        s.map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
     if let Some(id) = nonempty(el.attr("id")) {
         return Some(id);
     }
@@ -507,7 +613,9 @@ fn heading_anchor(node: NodeRef<'_, Node>, el: &Element) -> Option<String> {
     let mut cur = node;
     for _ in 0..WRAPPER_LEVELS {
         let Some(parent) = cur.parent() else { break };
-        let Some(pel) = html_element(parent) else { break };
+        let Some(pel) = html_element(parent) else {
+            break;
+        };
         let first_heading = parent
             .descendants()
             .skip(1)
