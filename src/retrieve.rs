@@ -170,7 +170,7 @@ pub fn fuse(dense: &[(u32, f32)], lexical: &[(u32, f32)], rrf_k: f32, mode: Mode
 
 /// Keeps at most `max_per_page` items per page (the part of `page_of(item)` before `#`), in
 /// order; `0` keeps everything.
-pub fn limit_per_page<T>(items: Vec<T>, max_per_page: usize, page_of: impl Fn(&T) -> &str) -> Vec<T> {
+pub fn limit_per_page<'s, T: 's>(items: Vec<T>, max_per_page: usize, page_of: impl Fn(&T) -> &'s str) -> Vec<T> {
     if max_per_page == 0 {
         return items;
     }
