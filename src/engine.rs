@@ -252,8 +252,7 @@ impl Docent {
         progress(Progress { stage: "dense", done: 0, total });
         let dense = DenseIndex::build(&self.vectors, dim, &self.options.dense)?;
         progress(Progress { stage: "lexical", done: 0, total });
-        let texts: Vec<String> =
-            self.chunks.iter().map(|c| c.indexed_text(&self.docs[c.doc as usize].title)).collect();
+        let texts = self.indexed_texts();
         let mut bm25 = Bm25::build(texts.iter().map(String::as_str), self.options.bm25.clone());
         for (i, c) in self.chunks.iter().enumerate() {
             if !self.docs[c.doc as usize].live {
@@ -288,6 +287,11 @@ impl Docent {
     fn embed_many(&self, texts: &[String]) -> Result<Vec<f32>> {
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         self.embedder.embed(&refs)
+    }
+
+    /// The text of every chunk as it is embedded and indexed (heading path, then text).
+    pub fn indexed_texts(&self) -> Vec<String> {
+        self.chunks.iter().map(|c| c.indexed_text(&self.docs[c.doc as usize].title)).collect()
     }
 
     /// Embeds texts with the index's own embedder: `texts.len() × dim` floats, row-major.
