@@ -151,7 +151,10 @@ impl DenseIndex {
     /// infinite (the message names its row and column).
     pub fn build(vectors: &[f32], dim: usize, opts: &DenseOptions) -> Result<Self> {
         if dim == 0 {
-            return Err(Error::invalid("dim", "expected a dimension of at least 1, found 0"));
+            return Err(Error::invalid(
+                "dim",
+                "expected a dimension of at least 1, found 0",
+            ));
         }
         if vectors.len() % dim != 0 {
             return Err(Error::Vector {
@@ -188,7 +191,10 @@ impl DenseIndex {
             let points: Vec<QPoint> = codes
                 .chunks_exact(dim)
                 .zip(&scales)
-                .map(|(c, &scale)| QPoint { scale, codes: c.into() })
+                .map(|(c, &scale)| QPoint {
+                    scale,
+                    codes: c.into(),
+                })
                 .collect();
             drop(codes);
             let values: Vec<u32> = (0..len as u32).collect();
@@ -200,7 +206,10 @@ impl DenseIndex {
                 builder = builder.select_heuristic(None);
             }
             let map = builder.build(points, values);
-            Storage::Hnsw { graph: Graph(Arc::new(map)), ef_search }
+            Storage::Hnsw {
+                graph: Graph(Arc::new(map)),
+                ef_search,
+            }
         };
         Ok(DenseIndex { dim, len, storage })
     }
@@ -301,7 +310,10 @@ impl DenseIndex {
         }
         let mut codes = vec![0i8; self.dim];
         let scale = quantize(query, &mut codes);
-        Ok(QPoint { scale, codes: codes.into() })
+        Ok(QPoint {
+            scale,
+            codes: codes.into(),
+        })
     }
 
     fn exact(&self, q: &QPoint, k: usize) -> Vec<(u32, f32)> {
@@ -342,15 +354,20 @@ fn sort_hits(hits: &mut [(u32, f32)]) {
     hits.sort_unstable_by(cmp_hits);
 }
 
+/// Into -1..=1 (int8 rounding can overshoot slightly), and -0.0 to 0.0 so ties sort by id.
 fn clamp(s: f32) -> f32 {
-    s.clamp(-1.0, 1.0)
+    s.clamp(-1.0, 1.0) + 0.0
 }
 
 /// L2-normalises `row` and quantizes it into `out`; returns the scale (0 for a zero row).
 /// `row` must be finite.
 fn quantize(row: &[f32], out: &mut [i8]) -> f32 {
     // f64 so that squares of large finite f32 values cannot overflow.
-    let norm = row.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>().sqrt();
+    let norm = row
+        .iter()
+        .map(|&x| f64::from(x) * f64::from(x))
+        .sum::<f64>()
+        .sqrt();
     if norm == 0.0 || !norm.is_finite() {
         out.iter_mut().for_each(|c| *c = 0);
         return 0.0;
@@ -389,7 +406,10 @@ pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
 /// Portable int8 dot product: 16 independent `i32` lanes that LLVM turns into SSE2/AVX2/NEON
 /// multiply-adds. Products of two int8 codes fit easily in `i32`; sums wrap instead of panicking
 /// (only reachable beyond 130 000 dimensions).
-#[cfg_attr(all(target_arch = "wasm32", target_feature = "simd128"), allow(dead_code))]
+#[cfg_attr(
+    all(target_arch = "wasm32", target_feature = "simd128"),
+    allow(dead_code)
+)]
 #[inline]
 fn dot_i8_portable(a: &[i8], b: &[i8]) -> i32 {
     const LANES: usize = 16;
@@ -425,7 +445,10 @@ fn dot_i8_simd128(a: &[i8], b: &[i8]) -> i32 {
     for (x, y) in (&mut ca).zip(&mut cb) {
         // SAFETY: `x` and `y` are exactly 16 bytes long; wasm loads need no alignment.
         let (va, vb) = unsafe {
-            (v128_load(x.as_ptr() as *const v128), v128_load(y.as_ptr() as *const v128))
+            (
+                v128_load(x.as_ptr() as *const v128),
+                v128_load(y.as_ptr() as *const v128),
+            )
         };
         acc0 = i32x4_add(
             acc0,
@@ -456,7 +479,11 @@ mod tests {
         let a: Vec<i8> = (0..100).map(|i| ((i * 37) % 255 - 127) as i8).collect();
         let b: Vec<i8> = (0..100).map(|i| ((i * 91 + 5) % 255 - 127) as i8).collect();
         for n in 0..100 {
-            let naive: i32 = a[..n].iter().zip(&b[..n]).map(|(&x, &y)| x as i32 * y as i32).sum();
+            let naive: i32 = a[..n]
+                .iter()
+                .zip(&b[..n])
+                .map(|(&x, &y)| x as i32 * y as i32)
+                .sum();
             assert_eq!(dot_i8(&a[..n], &b[..n]), naive, "length {n}");
         }
     }
