@@ -1,8 +1,9 @@
 //! Measures the dense index: flat scan cost by size, HNSW build time / recall@10 / query time
 //! by setting, and int8 quantization recall. The numbers behind `DenseOptions::default()`.
 //!
-//! Run: `cargo run --release --example dense_bench [clustered|uniform] [quick] [sizes]`
-//! (`quick`: only ef_construction 100; `sizes`: only the flat-vs-HNSW table.)
+//! Run: `cargo run --release --example dense_bench [clustered|uniform] [quick] [sizes] [noheuristic]`
+//! (`quick`: only ef_construction 100; `sizes`: only the flat-vs-HNSW table; `noheuristic`: skip
+//! the heuristic builds.)
 
 use std::time::Instant;
 
@@ -185,7 +186,12 @@ fn main() {
         return;
     }
     let efc_list: &[usize] = if quick { &[100] } else { &[40, 100, 200] };
-    for heuristic in [false, true] {
+    let heuristics: &[bool] = if args.iter().any(|a| a == "noheuristic") {
+        &[false]
+    } else {
+        &[false, true]
+    };
+    for &heuristic in heuristics {
         for &efc in efc_list {
             for efs in [32usize, 64, 128] {
                 let opts = DenseOptions {
