@@ -178,7 +178,8 @@ pub struct Completion {
 }
 
 /// The URL a request goes to: `endpoint` completed with the provider's path (see
-/// [`LlmRequest::endpoint`]). A query string is kept after the completed path.
+/// [`LlmRequest::endpoint`]). A query string is kept after the completed path; user info
+/// (`user:password@`) and a `#fragment` are dropped.
 ///
 /// Errors when `endpoint` is not an `http://` or `https://` URL with a host.
 pub fn endpoint_url(provider: Provider, endpoint: &str) -> Result<String> {
@@ -438,11 +439,11 @@ fn anthropic_event(
         .or_else(|| value.get("type").and_then(Value::as_str))
         .unwrap_or("");
     match kind {
-        "content_block_delta" => {
-            if value.pointer("/delta/type").and_then(Value::as_str) == Some("text_delta") {
-                if let Some(text) = value.pointer("/delta/text").and_then(Value::as_str) {
-                    state.push_text(text, on_text);
-                }
+        "content_block_delta"
+            if value.pointer("/delta/type").and_then(Value::as_str) == Some("text_delta") =>
+        {
+            if let Some(text) = value.pointer("/delta/text").and_then(Value::as_str) {
+                state.push_text(text, on_text);
             }
         }
         "message_delta" => {
@@ -871,7 +872,7 @@ impl<'a> Ctx<'a> {
                 "the provider rejected the request (HTTP {status}): check the model name '{}' and max_tokens ({})",
                 req.model, req.max_tokens
             ),
-            413 => format!("the request is too large (HTTP 413): lower the prompt budget or the number of sources"),
+            413 => "the request is too large (HTTP 413): lower the prompt budget or the number of sources".to_string(),
             300..=399 => format!(
                 "the endpoint redirects (HTTP {status}) to {}: use that URL as the endpoint",
                 location.map(display_url).unwrap_or_else(|| "an unstated location".to_string())
