@@ -244,10 +244,15 @@ pub fn assemble(
         break;
     }
     if sources.is_empty() {
-        // Not even one source fits: say so rather than sending an empty source list.
-        let user = opts.abstain.replace("{question}", question);
-        let p = finish(user, Vec::new(), true)?;
-        return check_budget(p, opts.budget);
+        // Not even the start of one source fits: sending the question without its evidence
+        // would invite an ungrounded answer, so this is the caller's budget to fix.
+        return Err(Error::invalid(
+            "budget",
+            format!(
+                "{} tokens leaves room for no source (the instructions and question take {fixed} tokens); raise the budget",
+                opts.budget
+            ),
+        ));
     }
     let user = opts.user.replace("{question}", question).replace("{sources}", &rendered.join("\n"));
     let p = finish(user, sources, false)?;

@@ -62,7 +62,7 @@ impl Gate {
         match kind {
             EmbedderKind::MiniLm => Gate { dense: 0.55, dense_with_lexical: 0.35, coverage: 0.6 },
             EmbedderKind::Static => Gate { dense: 0.60, dense_with_lexical: 0.30, coverage: 0.6 },
-            EmbedderKind::Hashing => Gate { dense: 0.45, dense_with_lexical: 0.15, coverage: 0.6 },
+            EmbedderKind::Hashing => Gate { dense: 0.6, dense_with_lexical: 0.1, coverage: 0.5 },
             // Unknown vector spaces: only the lexical evidence is comparable across models.
             EmbedderKind::Vectors => Gate { dense: 2.0, dense_with_lexical: -1.0, coverage: 0.6 },
         }

@@ -92,13 +92,15 @@ fn prompt_numbers_sources_with_anchored_urls_and_respects_the_budget() {
     assert_eq!(p.sources[0].url, "bicycle.html#chain");
     assert!(p.user.contains("Question: How do I clean a bicycle chain?"));
     let mut last = 0;
-    for budget in [120, 160, 200, 300, 500, 1000, 4000] {
+    for budget in [260, 320, 400, 600, 1000, 4000] {
         let p = e.assemble("How do I clean a bicycle chain?", &PromptOptions { budget, ..Default::default() }).unwrap();
         assert!(p.tokens <= budget, "budget {budget}: {} tokens", p.tokens);
         assert_eq!(p.tokens, e.counter().count(&p.system).unwrap() + e.counter().count(&p.user).unwrap());
         assert!(p.sources.len() >= last, "more budget never means fewer sources");
         last = p.sources.len();
     }
+    let err = e.assemble("How do I clean a bicycle chain?", &PromptOptions { budget: 190, ..Default::default() }).unwrap_err();
+    assert!(err.to_string().starts_with("invalid budget: 190 tokens leaves room for no source (the instructions and question take "), "{err}");
     let err = e.assemble("How do I clean a bicycle chain?", &PromptOptions { budget: 64, ..Default::default() }).unwrap_err();
     assert!(err.to_string().starts_with("invalid budget: 64 tokens is less than the instructions and question alone"), "{err}");
 }

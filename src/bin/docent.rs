@@ -142,6 +142,20 @@ enum Command {
     },
 }
 
+/// `println!` that ends the process quietly when stdout is closed (e.g. piped into `head`).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        let mut out = std::io::stdout().lock();
+        if let Err(e) = writeln!(out, $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+            eprintln!("docent: stdout: {e}");
+            std::process::exit(1);
+        }
+    }};
+}
+
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -388,7 +402,7 @@ fn cmd_index(
             skipped.iter().map(|(r, n)| format!("{n} {r}")).collect::<Vec<_>>().join(", ")
         )
     };
-    println!(
+    outln!(
         "indexed {docs} documents ({} chunks) into {}: {skipped_s}, {} unsupported, {} duplicates, {empty} empty; embedder {} ({}-d), dense {}; {:.1} MB; {:.1} s ({:.1} chunks/s embedding)",
         stats.chunks,
         out.display(),
@@ -414,18 +428,18 @@ fn one_line(s: &str, max: usize) -> String {
 }
 
 fn print_result(r: &SearchResult) {
-    println!(
+    outln!(
         "answerable: {} (best dense similarity {:.3}, lexical coverage {:.2})",
         if r.answerable { "yes" } else { "no" },
         r.evidence.dense,
         r.evidence.coverage
     );
     for (i, h) in r.hits.iter().enumerate() {
-        println!("{:>2}. {:.4}  {}", i + 1, h.score, h.url);
+        outln!("{:>2}. {:.4}  {}", i + 1, h.score, h.url);
         if !h.heading.is_empty() {
-            println!("    {}", h.heading);
+            outln!("    {}", h.heading);
         }
-        println!("    {}", one_line(&h.text, 160));
+        outln!("    {}", one_line(&h.text, 160));
     }
 }
 
@@ -507,7 +521,7 @@ fn cmd_search(
         (Some(q), None) => {
             let r = engine.search_with(q, k, &opts)?;
             if json {
-                println!("{}", json_result(q, &r));
+                outln!("{}", json_result(q, &r));
             } else {
                 print_result(&r);
             }
@@ -543,10 +557,10 @@ fn cmd_ask(
     let prompt = engine.assemble(question, &opts)?;
     let Some(((provider, endpoint), model)) = llm else {
         if json {
-            println!("{}", serde_json::to_string_pretty(&prompt).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&prompt).unwrap_or_default());
         } else {
-            println!("=== system ===\n{}\n\n=== user ===\n{}\n", prompt.system, prompt.user);
-            println!("({} tokens, {} sources{})", prompt.tokens, prompt.sources.len(), if prompt.abstained { ", not covered by the documents" } else { "" });
+            outln!("=== system ===\n{}\n\n=== user ===\n{}\n", prompt.system, prompt.user);
+            outln!("({} tokens, {} sources{})", prompt.tokens, prompt.sources.len(), if prompt.abstained { ", not covered by the documents" } else { "" });
         }
         return Ok(());
     };
@@ -554,9 +568,9 @@ fn cmd_ask(
         // No relevant context: saying so is the honest answer, and costs no LLM call.
         let msg = "The documents do not cover this question (no relevant passage was found).";
         if json {
-            println!("{}", serde_json::json!({"answer": msg, "complete": true, "abstained": true, "sources": []}));
+            outln!("{}", serde_json::json!({"answer": msg, "complete": true, "abstained": true, "sources": []}));
         } else {
-            println!("{msg}");
+            outln!("{msg}");
         }
         return Ok(());
     }
@@ -580,17 +594,17 @@ fn cmd_ask(
         }
     })?;
     if json {
-        println!(
+        outln!(
             "{}",
             serde_json::json!({"answer": completion.text, "complete": completion.complete, "abstained": false, "sources": prompt.sources})
         );
     } else {
         if !completion.complete {
-            println!("\n[incomplete: the stream ended before the answer was finished]");
+            outln!("\n[incomplete: the stream ended before the answer was finished]");
         }
-        println!("\n\nSources:");
+        outln!("\n\nSources:");
         for s in &prompt.sources {
-            println!("[{}] {} — {}", s.n, if s.heading.is_empty() { &s.title } else { &s.heading }, s.url);
+            outln!("[{}] {} — {}", s.n, if s.heading.is_empty() { &s.title } else { &s.heading }, s.url);
         }
     }
     Ok(())
@@ -671,18 +685,18 @@ fn cmd_eval(dir: &Path, questions: &Path, k: usize, json: bool, calibrate: bool,
     let kept = gate_kept as f64 / n_ans.max(1) as f64;
     let flagged = gate_flagged as f64 / n_unans.max(1) as f64;
     if json {
-        println!(
+        outln!(
             "{}",
             serde_json::json!({"questions": qs.len(), "answerable": n_ans, "unanswerable": n_unans, "k": k,
                 "modes": all, "gate": {"answerable_kept": kept, "unanswerable_flagged": flagged}})
         );
     } else {
-        println!("{} questions ({n_ans} answerable, {n_unans} unanswerable), embedder {}", qs.len(), engine.embedder_info());
-        println!("{:<8} {:>9} {:>9} {:>9} {:>8}", "mode", "recall@1", "recall@5", format!("recall@{k}"), "MRR@10");
+        outln!("{} questions ({n_ans} answerable, {n_unans} unanswerable), embedder {}", qs.len(), engine.embedder_info());
+        outln!("{:<8} {:>9} {:>9} {:>9} {:>8}", "mode", "recall@1", "recall@5", format!("recall@{k}"), "MRR@10");
         for m in &all {
-            println!("{:<8} {:>9.3} {:>9.3} {:>9.3} {:>8.3}", m.mode, m.recall_at_1, m.recall_at_5, m.recall_at_k, m.mrr_at_10);
+            outln!("{:<8} {:>9.3} {:>9.3} {:>9.3} {:>8.3}", m.mode, m.recall_at_1, m.recall_at_5, m.recall_at_k, m.mrr_at_10);
         }
-        println!(
+        outln!(
             "gate: {gate_kept}/{n_ans} answerable kept ({:.1}%), {gate_flagged}/{n_unans} unanswerable flagged ({:.1}%)",
             kept * 100.0,
             flagged * 100.0
@@ -690,7 +704,7 @@ fn cmd_eval(dir: &Path, questions: &Path, k: usize, json: bool, calibrate: bool,
     }
     if calibrate {
         let best = calibrate_gate(&evidence);
-        println!(
+        outln!(
             "calibrated gate: dense {:.2}, dense_with_lexical {:.2}, coverage {:.2} → answerable kept {:.1}%, unanswerable flagged {:.1}%",
             best.0.dense, best.0.dense_with_lexical, best.0.coverage, best.1 * 100.0, best.2 * 100.0
         );
@@ -725,7 +739,7 @@ fn cmd_model(from: &Path, out: &Path, corpus: Option<PathBuf>) -> Result<()> {
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     let mut meter = Meter::new();
     let report = docent::embed::prepare::prepare(from, out, &opts, &mut |s| meter.tick(|| s.to_string(), true))?;
-    println!(
+    outln!(
         "prepared {}: minilm.int8 {:.1} MB, static.bin {:.1} MB, int8 vs f32 minimum cosine {:.4}, {:.0} s",
         out.display(),
         report.minilm_bytes as f64 / 1e6,

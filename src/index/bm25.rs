@@ -63,6 +63,10 @@ const STOP_WORDS: &[&str] = &[
     "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "if",
     "in", "into", "is", "it", "its", "of", "on", "or", "so", "that", "the", "their", "then",
     "there", "these", "this", "those", "to", "was", "were", "will", "with",
+    // Question and pronoun words: frequent in questions, rare in documentation, so without
+    // them an unanswerable-looking IDF mass would sit on words like "how" and "should".
+    "am", "been", "being", "can", "could", "did", "do", "does", "how", "i", "me", "my", "our",
+    "should", "we", "what", "when", "where", "which", "who", "why", "would", "you", "your",
 ];
 
 /// Tokens longer than this (in bytes) are dropped: hashes, base64 and other blobs.
