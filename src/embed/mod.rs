@@ -223,11 +223,12 @@ pub(crate) fn check_body(what: &str, body: &[u8], expected: u64) -> crate::Resul
     Ok(())
 }
 
+#[cfg(not(target_arch = "wasm32"))] // only `prepare` (native) writes model files
 /// Per-row symmetric int8 quantisation of a row-major `rows × cols` matrix: one scale per row
 /// (`max |x| / 127`, 0 for an all-zero row), values rounded to the nearest step in `-127..=127`.
 /// With `cols` set to a group size that divides the row length, this is grouped quantisation.
 pub(crate) fn quantize_rows(data: &[f32], cols: usize) -> (Vec<f32>, Vec<i8>) {
-    let rows = if cols == 0 { 0 } else { data.len() / cols };
+    let rows = data.len().checked_div(cols).unwrap_or(0);
     let mut scales = Vec::with_capacity(rows);
     let mut q = Vec::with_capacity(data.len());
     for row in data.chunks_exact(cols.max(1)).take(rows) {

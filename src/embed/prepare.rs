@@ -36,7 +36,10 @@ pub struct PrepareOptions {
 
 impl Default for PrepareOptions {
     fn default() -> Self {
-        PrepareOptions { corpus: None, static_dim: 256 }
+        PrepareOptions {
+            corpus: None,
+            static_dim: 256,
+        }
     }
 }
 
@@ -119,10 +122,14 @@ pub fn probe_sentences() -> Vec<String> {
     .collect();
     let mut long = String::new();
     for i in 0..60 {
-        long.push_str(&format!("Step {i}: the scheduler picks the next runnable task and polls its future. "));
+        long.push_str(&format!(
+            "Step {i}: the scheduler picks the next runnable task and polls its future. "
+        ));
     }
     v.push(long);
-    let code: String = (0..80).map(|i| format!("let x{i} = compute(x{}, {i}); ", i.max(1) - 1)).collect();
+    let code: String = (0..80)
+        .map(|i| format!("let x{i} = compute(x{}, {i}); ", i.max(1) - 1))
+        .collect();
     v.push(code);
     v
 }
@@ -166,7 +173,12 @@ struct SifEntry {
 }
 
 fn read(path: &Path, what: &str) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::model(path.display().to_string(), format!("cannot read the {what}: {e}")))
+    std::fs::read(path).map_err(|e| {
+        Error::model(
+            path.display().to_string(),
+            format!("cannot read the {what}: {e}"),
+        )
+    })
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -177,7 +189,12 @@ fn write(path: &Path, bytes: &[u8]) -> Result<()> {
 /// `from/config.json`, writes `out/minilm.int8`, `out/static.bin`, `out/tokenizer.json`,
 /// `out/config.json` and `out/model.json` (overwriting them). `progress` receives one line per
 /// stage.
-pub fn prepare(from: &Path, out: &Path, opts: &PrepareOptions, progress: &mut dyn FnMut(&str)) -> Result<PrepareReport> {
+pub fn prepare(
+    from: &Path,
+    out: &Path,
+    opts: &PrepareOptions,
+    progress: &mut dyn FnMut(&str),
+) -> Result<PrepareReport> {
     let start = Instant::now();
     if opts.static_dim == 0 || opts.static_dim > minilm::DIM {
         return Err(Error::invalid(
@@ -186,7 +203,10 @@ pub fn prepare(from: &Path, out: &Path, opts: &PrepareOptions, progress: &mut dy
         ));
     }
     let st_path = from.join("model.safetensors");
-    let safetensors = read(&st_path, "f32 weights (model.safetensors of all-MiniLM-L6-v2)")?;
+    let safetensors = read(
+        &st_path,
+        "f32 weights (model.safetensors of all-MiniLM-L6-v2)",
+    )?;
     let tokenizer_json = read(&from.join("tokenizer.json"), "tokenizer")?;
     let config_json = read(&from.join("config.json"), "BERT config")?;
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
@@ -202,17 +222,25 @@ pub fn prepare(from: &Path, out: &Path, opts: &PrepareOptions, progress: &mut dy
         .map_err(|e| relabel(e, "model.safetensors", &st_path))?;
     let quantized = MiniLm::from_bytes(&int8, &tokenizer_json, &config_json)?;
     let min_cos = min_cosine(&reference, &quantized)?;
-    progress(&format!("int8 vs f32: minimum cosine {min_cos:.5} over {} probe texts", probe_sentences().len()));
+    progress(&format!(
+        "int8 vs f32: minimum cosine {min_cos:.5} over {} probe texts",
+        probe_sentences().len()
+    ));
     if min_cos < MIN_ACCEPTED_COSINE {
         return Err(Error::model(
             out.join(minilm::WEIGHTS_FILE).display().to_string(),
-            format!("int8 weights drift from f32: minimum cosine {min_cos:.5} < {MIN_ACCEPTED_COSINE}"),
+            format!(
+                "int8 weights drift from f32: minimum cosine {min_cos:.5} < {MIN_ACCEPTED_COSINE}"
+            ),
         ));
     }
     drop(quantized);
 
     progress("distilling the static table: every vocabulary token through MiniLM");
-    let vocab = reference.tokenizer().map(|t| t.get_vocab_size(true)).unwrap_or(0);
+    let vocab = reference
+        .tokenizer()
+        .map(|t| t.get_vocab_size(true))
+        .unwrap_or(0);
     let (own, mean) = distill(&reference, vocab, progress)?;
     let outputs = match STATIC_POOLING {
         Pooling::Token => own,
@@ -223,7 +251,9 @@ pub fn prepare(from: &Path, out: &Path, opts: &PrepareOptions, progress: &mut dy
     let (counts, files) = match &opts.corpus {
         Some(dir) => {
             progress(&format!("counting token frequencies in {}", dir.display()));
-            let tok = reference.tokenizer().ok_or_else(|| Error::model("tokenizer.json", "missing"))?;
+            let tok = reference
+                .tokenizer()
+                .ok_or_else(|| Error::model("tokenizer.json", "missing"))?;
             count_corpus(dir, tok, vocab)?
         }
         None => (Vec::new(), 0),
@@ -266,7 +296,8 @@ pub fn prepare(from: &Path, out: &Path, opts: &PrepareOptions, progress: &mut dy
             uniform: counts.is_empty(),
         },
     };
-    let json = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::invalid("model.json", e.to_string()))?;
+    let json = serde_json::to_vec_pretty(&manifest)
+        .map_err(|e| Error::invalid("model.json", e.to_string()))?;
     write(&out.join("model.json"), &json)?;
     let report = PrepareReport {
         minilm_bytes: int8.len() as u64,
@@ -284,7 +315,9 @@ pub fn prepare(from: &Path, out: &Path, opts: &PrepareOptions, progress: &mut dy
 /// Replaces a bare file name in a model error by the full path.
 fn relabel(e: Error, name: &str, path: &Path) -> Error {
     match e {
-        Error::Model { path: p, reason } if p == name => Error::model(path.display().to_string(), reason),
+        Error::Model { path: p, reason } if p == name => {
+            Error::model(path.display().to_string(), reason)
+        }
         other => other,
     }
 }
@@ -301,7 +334,11 @@ fn quantize_safetensors(bytes: &[u8], what: &str) -> Result<Vec<u8>> {
 }
 
 /// [`quantize_safetensors`] with a chosen int8 group size per tensor (0 = f32).
-fn quantize_safetensors_with(bytes: &[u8], what: &str, group: &dyn Fn(&str, &[usize]) -> usize) -> Result<Vec<u8>> {
+fn quantize_safetensors_with(
+    bytes: &[u8],
+    what: &str,
+    group: &dyn Fn(&str, &[usize]) -> usize,
+) -> Result<Vec<u8>> {
     let st = safetensors::SafeTensors::deserialize(bytes)
         .map_err(|e| Error::model(what, format!("not a readable safetensors file: {e}")))?;
     let mut names: Vec<String> = st.names().into_iter().map(String::from).collect();
@@ -311,14 +348,27 @@ fn quantize_safetensors_with(bytes: &[u8], what: &str, group: &dyn Fn(&str, &[us
         if name.starts_with("pooler.") || name.ends_with("position_ids") {
             continue;
         }
-        let view = st.tensor(name).map_err(|e| Error::model(what, format!("{name}: {e}")))?;
+        let view = st
+            .tensor(name)
+            .map_err(|e| Error::model(what, format!("{name}: {e}")))?;
         if view.dtype() != safetensors::Dtype::F32 {
-            return Err(Error::model(what, format!("{name}: expected F32 weights, found {:?}", view.dtype())));
+            return Err(Error::model(
+                what,
+                format!("{name}: expected F32 weights, found {:?}", view.dtype()),
+            ));
         }
-        let data: Vec<f32> =
-            view.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+        let data: Vec<f32> = view
+            .data()
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
         let group = group(name, view.shape());
-        tensors.push(RawTensor { name, shape: view.shape().to_vec(), data, group });
+        tensors.push(RawTensor {
+            name,
+            shape: view.shape().to_vec(),
+            data,
+            group,
+        });
     }
     if tensors.is_empty() {
         return Err(Error::model(what, "no f32 tensors found"));
@@ -342,14 +392,24 @@ pub fn min_cosine(a: &dyn Embedder, b: &dyn Embedder) -> Result<f32> {
 /// Ids whose static weight is 0: the tokenizer's special tokens ([PAD], [UNK], [CLS], [SEP],
 /// [MASK] for MiniLM).
 fn special_ids(m: &MiniLm) -> Vec<u32> {
-    let Some(tok) = m.tokenizer() else { return Vec::new() };
-    tok.get_added_tokens_decoder().iter().filter(|(_, t)| t.special).map(|(&id, _)| id).collect()
+    let Some(tok) = m.tokenizer() else {
+        return Vec::new();
+    };
+    tok.get_added_tokens_decoder()
+        .iter()
+        .filter(|(_, t)| t.special)
+        .map(|(&id, _)| id)
+        .collect()
 }
 
 /// Runs `[CLS] t [SEP]` through the model for every token id `t < vocab` and returns, per
 /// token, the output at the token's own position and the mean of the three outputs (each
 /// `vocab × 384`).
-fn distill(model: &MiniLm, vocab: usize, progress: &mut dyn FnMut(&str)) -> Result<(Vec<f32>, Vec<f32>)> {
+fn distill(
+    model: &MiniLm,
+    vocab: usize,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(Vec<f32>, Vec<f32>)> {
     let (cls, sep) = (101u32, 102u32);
     let seqs: Vec<[u32; 3]> = (0..vocab as u32).map(|t| [cls, t, sep]).collect();
     let d = minilm::DIM;
@@ -370,7 +430,10 @@ fn distill(model: &MiniLm, vocab: usize, progress: &mut dyn FnMut(&str)) -> Resu
         }
         if b % 10 == 9 {
             let done = ((b + 1) * DISTILL_BATCH).min(vocab);
-            progress(&format!("  {done}/{vocab} tokens ({:.0} s)", started.elapsed().as_secs_f32()));
+            progress(&format!(
+                "  {done}/{vocab} tokens ({:.0} s)",
+                started.elapsed().as_secs_f32()
+            ));
         }
     }
     Ok((own, mean))
@@ -386,8 +449,10 @@ fn pca(data: &[f32], d: usize, k: usize) -> Result<Vec<f32>> {
         mean.iter_mut().zip(row).for_each(|(m, &x)| *m += x as f64);
     }
     mean.iter_mut().for_each(|m| *m /= n as f64);
-    let centred: Vec<f32> =
-        data.chunks_exact(d).flat_map(|row| row.iter().zip(&mean).map(|(&x, &m)| (x as f64 - m) as f32)).collect();
+    let centred: Vec<f32> = data
+        .chunks_exact(d)
+        .flat_map(|row| row.iter().zip(&mean).map(|(&x, &m)| (x as f64 - m) as f32))
+        .collect();
     let cov = (|| -> candle_core::Result<Vec<f32>> {
         let x = Tensor::from_slice(&centred, (n, d), &Device::Cpu)?;
         let c = (x.t()?.matmul(&x)? / n as f64)?;
@@ -402,7 +467,10 @@ fn pca(data: &[f32], d: usize, k: usize) -> Result<Vec<f32>> {
     let mut proj = vec![0f32; d * k];
     for (c, &e) in order.iter().take(k).enumerate() {
         let col: Vec<f64> = (0..d).map(|r| vectors[r * d + e]).collect();
-        let big = col.iter().copied().fold(0f64, |m, x| if x.abs() > m.abs() { x } else { m });
+        let big = col
+            .iter()
+            .copied()
+            .fold(0f64, |m, x| if x.abs() > m.abs() { x } else { m });
         let sign = if big < 0.0 { -1.0 } else { 1.0 };
         for r in 0..d {
             proj[r * k + c] = (col[r] * sign) as f32;
@@ -424,7 +492,10 @@ pub(crate) fn jacobi_eigen(a: &[f64], n: usize) -> (Vec<f64>, Vec<f64>) {
     (0..n).for_each(|i| v[i * n + i] = 1.0);
     let total: f64 = a.iter().map(|x| x * x).sum();
     for _sweep in 0..50 {
-        let off: f64 = (0..n).flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j))).map(|(i, j)| a[i * n + j] * a[i * n + j]).sum();
+        let off: f64 = (0..n)
+            .flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j)))
+            .map(|(i, j)| a[i * n + j] * a[i * n + j])
+            .sum();
         if off <= total * 1e-22 || off == 0.0 {
             break;
         }
@@ -470,7 +541,10 @@ fn sif_weights(counts: &[u64], vocab: usize, special: Vec<u32>) -> Vec<f32> {
         vec![(a / (a + 1.0 / vocab as f64)) as f32; vocab]
     } else {
         let total: f64 = counts.iter().map(|&c| c as f64).sum::<f64>() + vocab as f64;
-        counts.iter().map(|&c| (a / (a + (c as f64 + 1.0) / total)) as f32).collect()
+        counts
+            .iter()
+            .map(|&c| (a / (a + (c as f64 + 1.0) / total)) as f32)
+            .collect()
     };
     for id in special {
         if let Some(x) = w.get_mut(id as usize) {
@@ -481,9 +555,16 @@ fn sif_weights(counts: &[u64], vocab: usize, special: Vec<u32>) -> Vec<f32> {
 }
 
 /// Counts token ids over the corpus directory. Returns per-id counts and the number of files read.
-fn count_corpus(dir: &Path, tok: &tokenizers::Tokenizer, vocab: usize) -> Result<(Vec<u64>, usize)> {
+fn count_corpus(
+    dir: &Path,
+    tok: &tokenizers::Tokenizer,
+    vocab: usize,
+) -> Result<(Vec<u64>, usize)> {
     if !dir.is_dir() {
-        return Err(Error::invalid("corpus", format!("{} is not a directory", dir.display())));
+        return Err(Error::invalid(
+            "corpus",
+            format!("{} is not a directory", dir.display()),
+        ));
     }
     let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
         .into_iter()
@@ -492,7 +573,10 @@ fn count_corpus(dir: &Path, tok: &tokenizers::Tokenizer, vocab: usize) -> Result
         .map(|e| e.into_path())
         .filter(|p| {
             matches!(
-                p.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase()).as_deref(),
+                p.extension()
+                    .and_then(|e| e.to_str())
+                    .map(|e| e.to_ascii_lowercase())
+                    .as_deref(),
                 Some("html" | "htm" | "md" | "markdown" | "txt")
             )
         })
@@ -501,7 +585,10 @@ fn count_corpus(dir: &Path, tok: &tokenizers::Tokenizer, vocab: usize) -> Result
     if files.is_empty() {
         return Err(Error::invalid(
             "corpus",
-            format!("{} holds no .html, .htm, .md, .markdown or .txt files", dir.display()),
+            format!(
+                "{} holds no .html, .htm, .md, .markdown or .txt files",
+                dir.display()
+            ),
         ));
     }
     let stride = files.len().div_ceil(CORPUS_MAX_FILES);
@@ -516,7 +603,11 @@ fn count_corpus(dir: &Path, tok: &tokenizers::Tokenizer, vocab: usize) -> Result
         let raw = std::fs::read(p).map_err(|e| Error::io(p, e))?;
         let raw = String::from_utf8_lossy(&raw);
         let is_html = matches!(p.extension().and_then(|e| e.to_str()), Some("html" | "htm"));
-        let text = if is_html { strip_html(&raw) } else { raw.into_owned() };
+        let text = if is_html {
+            strip_html(&raw)
+        } else {
+            raw.into_owned()
+        };
         bytes += text.len();
         texts.push(text);
     }
@@ -565,7 +656,10 @@ fn strip_html(html: &str) -> String {
             };
             let end = skip_to.unwrap_or(rest.len());
             let tag = &rest.as_bytes()[..end.min(4)];
-            let block: [&[u8]; 11] = [b"<p", b"<br", b"<li", b"<h", b"<div", b"<pre", b"<tr", b"</p", b"</d", b"</h", b"</l"];
+            let block: [&[u8]; 11] = [
+                b"<p", b"<br", b"<li", b"<h", b"<div", b"<pre", b"<tr", b"</p", b"</d", b"</h",
+                b"</l",
+            ];
             if block.iter().any(|t| tag.starts_with(t)) {
                 out.push('\n');
             } else {
@@ -600,15 +694,22 @@ mod tests {
         let tok = std::fs::read(src.join("tokenizer.json")).unwrap();
         let cfg = std::fs::read(src.join("config.json")).unwrap();
         let reference = MiniLm::from_safetensors(&st, &tok, &cfg).unwrap();
-        let layouts: Vec<(&str, Box<dyn Fn(&str, &[usize]) -> usize>)> = vec![
-            ("all rows", Box::new(|_, s| if s.len() == 2 { s[1] } else { 0 })),
-            ("all groups of 64", Box::new(|_, s| if s.len() == 2 { 64.min(s[1]) } else { 0 })),
-            ("all groups of 128", Box::new(|_, s| if s.len() == 2 { 128.min(s[1]) } else { 0 })),
-            ("all groups of 96", Box::new(|_, s| if s.len() == 2 { 96.min(s[1]) } else { 0 })),
-            ("emb groups 64, linear rows", Box::new(|n, s| if s.len() != 2 { 0 } else if n.starts_with("embeddings") { 64 } else { s[1] })),
-            ("emb groups 128, linear groups 128", Box::new(|n, s| if s.len() != 2 { 0 } else if n.starts_with("embeddings") { 128 } else { 128 })),
-            ("emb 64, linear 128", Box::new(|n, s| if s.len() != 2 { 0 } else if n.starts_with("embeddings") { 64 } else { 128 })),
-            ("emb rows, linear 64", Box::new(|n, s| if s.len() != 2 { 0 } else if n.starts_with("embeddings") { s[1] } else { 64 })),
+        type Layout = Box<dyn Fn(&str, &[usize]) -> usize>;
+        let emb_then = |emb: usize, lin: usize| -> Layout {
+            Box::new(move |n: &str, s: &[usize]| match s {
+                [_, cols] if n.starts_with("embeddings") => emb.min(*cols),
+                [_, cols] => lin.min(*cols),
+                _ => 0,
+            })
+        };
+        let layouts: Vec<(&str, Layout)> = vec![
+            ("all rows", emb_then(usize::MAX, usize::MAX)),
+            ("all groups of 128", emb_then(128, 128)),
+            ("all groups of 96", emb_then(96, 96)),
+            ("all groups of 64", emb_then(64, 64)),
+            ("all groups of 32", emb_then(32, 32)),
+            ("emb groups 64, linear rows", emb_then(64, usize::MAX)),
+            ("emb rows, linear groups 64", emb_then(usize::MAX, 64)),
         ];
         let probes = probe_sentences();
         let texts: Vec<&str> = probes.iter().map(|s| s.as_str()).collect();
@@ -617,39 +718,121 @@ mod tests {
             let bytes = quantize_safetensors_with(&st, "x", f.as_ref()).unwrap();
             let m = MiniLm::from_bytes(&bytes, &tok, &cfg).unwrap();
             let vb = m.embed(&texts).unwrap();
-            let cos: Vec<f32> = va.chunks(384).zip(vb.chunks(384)).map(|(x, y)| x.iter().zip(y).map(|(p, q)| p * q).sum()).collect();
-            let (imin, min) = cos.iter().enumerate().fold((0, 1f32), |a, (i, &c)| if c < a.1 { (i, c) } else { a });
+            let cos: Vec<f32> = va
+                .chunks(384)
+                .zip(vb.chunks(384))
+                .map(|(x, y)| x.iter().zip(y).map(|(p, q)| p * q).sum())
+                .collect();
+            let (imin, min) =
+                cos.iter()
+                    .enumerate()
+                    .fold((0, 1f32), |a, (i, &c)| if c < a.1 { (i, c) } else { a });
             let mean = cos.iter().sum::<f32>() / cos.len() as f32;
-            eprintln!("{label:32} {:>9} bytes  min {min:.5} (probe {imin})  mean {mean:.5}", bytes.len());
+            eprintln!(
+                "{label:32} {:>9} bytes  min {min:.5} (probe {imin})  mean {mean:.5}",
+                bytes.len()
+            );
         }
     }
 
     /// Query/passage pairs for the static pooling experiment (written for this test).
     const PAIRS: [(&str, &str); 24] = [
-        ("how do I add a dependency", "Add crates to the [dependencies] table of Cargo.toml"),
-        ("what is ownership", "Each value has a single owner; when the owner goes out of scope the value is dropped"),
-        ("how to read a file into a string", "std::fs::read_to_string opens a file and returns its contents as a String"),
-        ("run tests in parallel", "The test harness runs tests on several threads unless told to use one"),
-        ("weather forecast for tomorrow", "Expect rain in the morning and clear skies in the afternoon"),
-        ("how to bake bread", "Knead the dough, let it rise, then put it in a hot oven"),
-        ("convert a string to an integer", "Use parse::<i32>() on the string and handle the error"),
-        ("what is a closure", "Closures are anonymous functions that capture variables from their environment"),
-        ("install the toolchain", "rustup installs and updates compilers for each platform"),
-        ("sort a vector", "Call sort or sort_by on a mutable slice to order its elements"),
-        ("football match results", "The home team won two goals to one after extra time"),
-        ("handle errors without panicking", "Return Result and propagate failures with the question mark operator"),
-        ("spawn a thread", "thread::spawn starts a new OS thread running the given closure"),
-        ("what is a trait", "Traits define shared behaviour that types can implement"),
-        ("price of a train ticket", "A return ticket to the coast costs forty euros"),
-        ("format a number with two decimals", "Use {:.2} in format! to print two digits after the point"),
-        ("iterate over a hash map", "for (key, value) in &map visits every entry"),
-        ("measure elapsed time", "Instant::now() and elapsed() give the duration of an operation"),
-        ("symptoms of the flu", "Fever, cough and muscle aches are common signs of influenza"),
-        ("reverse a string", "Collect the chars in reverse order with .chars().rev().collect()"),
-        ("compile to webassembly", "Add the wasm32-unknown-unknown target and build with cargo"),
-        ("how do plants make food", "Photosynthesis turns sunlight, water and carbon dioxide into sugar"),
-        ("define a struct", "A struct groups named fields into one type"),
-        ("guitar chords for beginners", "Start with the open chords G, C, D and E minor"),
+        (
+            "how do I add a dependency",
+            "Add crates to the [dependencies] table of Cargo.toml",
+        ),
+        (
+            "what is ownership",
+            "Each value has a single owner; when the owner goes out of scope the value is dropped",
+        ),
+        (
+            "how to read a file into a string",
+            "std::fs::read_to_string opens a file and returns its contents as a String",
+        ),
+        (
+            "run tests in parallel",
+            "The test harness runs tests on several threads unless told to use one",
+        ),
+        (
+            "weather forecast for tomorrow",
+            "Expect rain in the morning and clear skies in the afternoon",
+        ),
+        (
+            "how to bake bread",
+            "Knead the dough, let it rise, then put it in a hot oven",
+        ),
+        (
+            "convert a string to an integer",
+            "Use parse::<i32>() on the string and handle the error",
+        ),
+        (
+            "what is a closure",
+            "Closures are anonymous functions that capture variables from their environment",
+        ),
+        (
+            "install the toolchain",
+            "rustup installs and updates compilers for each platform",
+        ),
+        (
+            "sort a vector",
+            "Call sort or sort_by on a mutable slice to order its elements",
+        ),
+        (
+            "football match results",
+            "The home team won two goals to one after extra time",
+        ),
+        (
+            "handle errors without panicking",
+            "Return Result and propagate failures with the question mark operator",
+        ),
+        (
+            "spawn a thread",
+            "thread::spawn starts a new OS thread running the given closure",
+        ),
+        (
+            "what is a trait",
+            "Traits define shared behaviour that types can implement",
+        ),
+        (
+            "price of a train ticket",
+            "A return ticket to the coast costs forty euros",
+        ),
+        (
+            "format a number with two decimals",
+            "Use {:.2} in format! to print two digits after the point",
+        ),
+        (
+            "iterate over a hash map",
+            "for (key, value) in &map visits every entry",
+        ),
+        (
+            "measure elapsed time",
+            "Instant::now() and elapsed() give the duration of an operation",
+        ),
+        (
+            "symptoms of the flu",
+            "Fever, cough and muscle aches are common signs of influenza",
+        ),
+        (
+            "reverse a string",
+            "Collect the chars in reverse order with .chars().rev().collect()",
+        ),
+        (
+            "compile to webassembly",
+            "Add the wasm32-unknown-unknown target and build with cargo",
+        ),
+        (
+            "how do plants make food",
+            "Photosynthesis turns sunlight, water and carbon dioxide into sugar",
+        ),
+        (
+            "define a struct",
+            "A struct groups named fields into one type",
+        ),
+        (
+            "guitar chords for beginners",
+            "Start with the open chords G, C, D and E minor",
+        ),
     ];
 
     /// Experiment: which distilled row (own token output or mean of the 3 outputs) retrieves
@@ -666,7 +849,11 @@ mod tests {
         let (own, mean) = distill(&reference, vocab, &mut |_| {}).unwrap();
         let corpus = std::env::var_os("DOCENT_CORPUS").map(PathBuf::from);
         let counts = match &corpus {
-            Some(d) => count_corpus(d, reference.tokenizer().unwrap(), vocab).unwrap().0,
+            Some(d) => {
+                count_corpus(d, reference.tokenizer().unwrap(), vocab)
+                    .unwrap()
+                    .0
+            }
             None => Vec::new(),
         };
         let weights = sif_weights(&counts, vocab, special_ids(&reference));
@@ -678,7 +865,13 @@ mod tests {
             let mut mrr = 0.0;
             let mut r1 = 0;
             for i in 0..queries.len() {
-                let s = |j: usize| -> f32 { q[i * dim..(i + 1) * dim].iter().zip(&d[j * dim..(j + 1) * dim]).map(|(a, b)| a * b).sum() };
+                let s = |j: usize| -> f32 {
+                    q[i * dim..(i + 1) * dim]
+                        .iter()
+                        .zip(&d[j * dim..(j + 1) * dim])
+                        .map(|(a, b)| a * b)
+                        .sum()
+                };
                 let rank = (0..docs.len()).filter(|&j| s(j) > s(i)).count();
                 mrr += 1.0 / (rank + 1) as f32;
                 r1 += (rank == 0) as usize;
@@ -690,8 +883,13 @@ mod tests {
             for k in [128, 256] {
                 let t = pca(rows, minilm::DIM, k).unwrap();
                 let bytes = encode_table(&t, &weights, k).unwrap();
-                let table = crate::embed::static_table::StaticTable::from_bytes(&bytes, &tok).unwrap();
-                eprintln!("{label} dim {k} (corpus {:?}): recall@1, MRR {:?}", corpus.is_some(), eval(&table));
+                let table =
+                    crate::embed::static_table::StaticTable::from_bytes(&bytes, &tok).unwrap();
+                eprintln!(
+                    "{label} dim {k} (corpus {:?}): recall@1, MRR {:?}",
+                    corpus.is_some(),
+                    eval(&table)
+                );
             }
         }
     }
@@ -702,7 +900,10 @@ mod tests {
         let (vals, vecs) = jacobi_eigen(&[2.0, 1.0, 1.0, 2.0], 2);
         let mut s = vals.clone();
         s.sort_by(f64::total_cmp);
-        assert!((s[0] - 1.0).abs() < 1e-12 && (s[1] - 3.0).abs() < 1e-12, "{vals:?}");
+        assert!(
+            (s[0] - 1.0).abs() < 1e-12 && (s[1] - 3.0).abs() < 1e-12,
+            "{vals:?}"
+        );
         // A v = λ v for each column.
         for e in 0..2 {
             let (x, y) = (vecs[e], vecs[2 + e]);
@@ -713,6 +914,9 @@ mod tests {
     #[test]
     fn strip_html_drops_scripts_and_tags() {
         let t = strip_html("<html><script>var x = 1;</script><p>Hello &amp; <b>bye</b></p></html>");
-        assert!(t.contains("Hello & ") && t.contains("bye") && !t.contains("var x"), "{t:?}");
+        assert!(
+            t.contains("Hello & ") && t.contains("bye") && !t.contains("var x"),
+            "{t:?}"
+        );
     }
 }
