@@ -34,8 +34,7 @@ use candle_transformers::models::bert::{BertModel, Config};
 use tokenizers::{Tokenizer, TruncationParams};
 
 use super::{
-    check_body, check_magic, fingerprint, normalize_rows, quantize_rows, Embedder, EmbedderInfo,
-    EmbedderKind,
+    check_body, check_magic, fingerprint, normalize_rows, Embedder, EmbedderInfo, EmbedderKind,
 };
 use crate::{Error, Result};
 
@@ -408,7 +407,7 @@ pub(crate) fn encode_int8(tensors: &[RawTensor]) -> Result<Vec<u8>> {
                 ));
             }
             body.extend_from_slice(&(t.group as u32).to_le_bytes());
-            let (scales, q) = quantize_rows(&t.data, t.group);
+            let (scales, q) = super::quantize_rows(&t.data, t.group);
             scales
                 .iter()
                 .for_each(|s| body.extend_from_slice(&s.to_le_bytes()));
