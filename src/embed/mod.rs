@@ -104,3 +104,142 @@ pub fn normalize_rows(v: &mut [f32], dim: usize) {
         }
     }
 }
+
+/// A little-endian cursor over the bytes of a model file (`minilm.int8`, `static.bin`).
+///
+/// Every read that runs past the end reports the file, the field being read, the offset and how
+/// many bytes were left, so that a truncated download gives an actionable error.
+pub(crate) struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    what: &'a str,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader over `buf`, a file named `what` in error messages.
+    pub(crate) fn new(buf: &'a [u8], what: &'a str) -> Self {
+        Reader { buf, pos: 0, what }
+    }
+
+    /// The current byte offset.
+    pub(crate) fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// Takes the next `n` bytes, or a [`crate::Error::Model`] saying the file is truncated.
+    pub(crate) fn take(&mut self, n: usize, field: &str) -> crate::Result<&'a [u8]> {
+        let left = self.buf.len() - self.pos;
+        if n > left {
+            return Err(crate::Error::model(
+                self.what,
+                format!(
+                    "truncated file: needed {n} bytes for {field} at offset {}, only {left} left (re-run `docent model` or re-download the file)",
+                    self.pos
+                ),
+            ));
+        }
+        let out = &self.buf[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(out)
+    }
+
+    /// Reads a `u8`.
+    pub(crate) fn u8(&mut self, field: &str) -> crate::Result<u8> {
+        Ok(self.take(1, field)?[0])
+    }
+
+    /// Reads a little-endian `u16`.
+    pub(crate) fn u16(&mut self, field: &str) -> crate::Result<u16> {
+        let b = self.take(2, field)?;
+        Ok(u16::from_le_bytes([b[0], b[1]]))
+    }
+
+    /// Reads a little-endian `u32`.
+    pub(crate) fn u32(&mut self, field: &str) -> crate::Result<u32> {
+        let b = self.take(4, field)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    /// Reads a little-endian `u64`.
+    pub(crate) fn u64(&mut self, field: &str) -> crate::Result<u64> {
+        let b = self.take(8, field)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        Ok(u64::from_le_bytes(a))
+    }
+
+    /// Reads `n` little-endian `f32`s.
+    pub(crate) fn f32s(&mut self, n: usize, field: &str) -> crate::Result<Vec<f32>> {
+        let bytes = n
+            .checked_mul(4)
+            .ok_or_else(|| crate::Error::model(self.what, format!("{field}: length {n} overflows")))?;
+        let b = self.take(bytes, field)?;
+        Ok(b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+    }
+}
+
+/// Checks a model file's fixed header: magic bytes, then a `u32` version equal to `version`.
+/// Returns a reader positioned after the version.
+pub(crate) fn check_magic<'a>(
+    buf: &'a [u8],
+    what: &'a str,
+    magic: &[u8; 8],
+    version: u32,
+    expected: &str,
+) -> crate::Result<Reader<'a>> {
+    let mut r = Reader::new(buf, what);
+    let found = r.take(8, "magic bytes")?;
+    if found != magic {
+        return Err(crate::Error::model(
+            what,
+            format!(
+                "not {expected}: expected magic bytes {:?}, found {:?}",
+                String::from_utf8_lossy(magic),
+                String::from_utf8_lossy(found)
+            ),
+        ));
+    }
+    let v = r.u32("format version")?;
+    if v != version {
+        return Err(crate::Error::model(
+            what,
+            format!("unsupported format version {v} (this build of docent reads version {version}); re-run `docent model`"),
+        ));
+    }
+    Ok(r)
+}
+
+/// Checks that `body` hashes to `expected` (xxh3-64), else a "corrupted" error naming the file.
+pub(crate) fn check_body(what: &str, body: &[u8], expected: u64) -> crate::Result<()> {
+    let found = xxhash_rust::xxh3::xxh3_64(body);
+    if found != expected {
+        return Err(crate::Error::model(
+            what,
+            format!(
+                "corrupted file: checksum of the {} body bytes is {found:016x}, the header says {expected:016x} (re-run `docent model` or re-download the file)",
+                body.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(not(target_arch = "wasm32"))] // only `prepare` (native) writes model files
+/// Per-row symmetric int8 quantisation of a row-major `rows × cols` matrix: one scale per row
+/// (`max |x| / 127`, 0 for an all-zero row), values rounded to the nearest step in `-127..=127`.
+/// With `cols` set to a group size that divides the row length, this is grouped quantisation.
+pub(crate) fn quantize_rows(data: &[f32], cols: usize) -> (Vec<f32>, Vec<i8>) {
+    let rows = data.len().checked_div(cols).unwrap_or(0);
+    let mut scales = Vec::with_capacity(rows);
+    let mut q = Vec::with_capacity(data.len());
+    for row in data.chunks_exact(cols.max(1)).take(rows) {
+        let max = row.iter().fold(0f32, |m, x| m.max(x.abs()));
+        let scale = if max > 0.0 { max / 127.0 } else { 0.0 };
+        scales.push(scale);
+        for &x in row {
+            let v = if scale > 0.0 { (x / scale).round().clamp(-127.0, 127.0) } else { 0.0 };
+            q.push(v as i8);
+        }
+    }
+    (scales, q)
+}
