@@ -24,7 +24,10 @@ fn root() -> PathBuf {
 }
 
 fn cargo_book() -> PathBuf {
-    let out = std::process::Command::new("rustc").args(["--print", "sysroot"]).output().expect("rustc --print sysroot");
+    let out = std::process::Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .expect("rustc --print sysroot");
     PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()).join("share/doc/rust/html/cargo")
 }
 
@@ -36,7 +39,8 @@ fn model_dir() -> PathBuf {
 
 /// An engine holding the Cargo book's documents (whole documents until at least `max_chunks`).
 fn book_engine(embedder: Arc<dyn Embedder>, max_chunks: usize) -> Docent {
-    let report = walk(&[cargo_book()], &WalkOptions { base_url: String::new() }, &mut |_| {}).expect("walk the Cargo book");
+    let report = walk(&[cargo_book()], &WalkOptions { base_url: String::new() }, &mut |_| {})
+        .expect("walk the Cargo book");
     let mut e = Docent::new(embedder, Options::default()).unwrap();
     for f in report.files {
         if e.stats().chunks >= max_chunks {
@@ -95,7 +99,11 @@ fn main() {
         report.push_str(&s);
         report.push('\n');
     };
-    line(format!("# docent throughput and latency\n\nmachine: {} cores; corpus: the Cargo book ({})\n", std::thread::available_parallelism().map_or(1, |n| n.get()), cargo_book().display().to_string().replace(&*std::env::var("HOME").unwrap_or_default(), "~")));
+    line(format!(
+        "# docent throughput and latency\n\nmachine: {} cores; corpus: the Cargo book ({})\n",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        cargo_book().display().to_string().replace(&*std::env::var("HOME").unwrap_or_default(), "~")
+    ));
 
     // --- indexing throughput ---------------------------------------------------------------
     let minilm: Arc<dyn Embedder> = Arc::new(MiniLm::load(&dir).expect("load minilm"));
@@ -132,17 +140,24 @@ fn main() {
     let qrefs: Vec<&str> = questions.iter().map(String::as_str).collect();
     let qv = minilm.embed(&qrefs).unwrap();
     let queries: Vec<Vec<f32>> = qv.chunks_exact(dim).map(<[f32]>::to_vec).collect();
-    let flat = DenseIndex::build(&vectors, dim, &DenseOptions { flat_threshold: usize::MAX, ..Default::default() }).unwrap();
-    let hnsw = DenseIndex::build(&vectors, dim, &DenseOptions { flat_threshold: 0, ..Default::default() }).unwrap();
+    let flat =
+        DenseIndex::build(&vectors, dim, &DenseOptions { flat_threshold: usize::MAX, ..Default::default() })
+            .unwrap();
+    let hnsw =
+        DenseIndex::build(&vectors, dim, &DenseOptions { flat_threshold: 0, ..Default::default() }).unwrap();
     let truth: Vec<Vec<(u32, f32)>> = queries.iter().map(|q| brute_force(&vectors, dim, q, 10)).collect();
     let rec = |idx: &DenseIndex| -> f64 {
-        queries.iter().zip(&truth).map(|(q, t)| recall(t, &idx.search(q, 10).unwrap())).sum::<f64>() / queries.len() as f64
+        queries.iter().zip(&truth).map(|(q, t)| recall(t, &idx.search(q, 10).unwrap())).sum::<f64>()
+            / queries.len() as f64
     };
     let (b50, b95) = time_each(&queries, |q| brute_force(&vectors, dim, q, 10));
     let (f50, f95) = time_each(&queries, |q| flat.search(q, 10).unwrap());
     let (h50, h95) = time_each(&queries, |q| hnsw.search(q, 10).unwrap());
     line(format!("\n## Dense top-10 over {n} MiniLM chunk vectors ({} questions)\n", queries.len()));
-    line("| search | p50 µs | p95 µs | recall@10 | speed-up vs f32 loop (p50) |\n|---|---:|---:|---:|---:|".into());
+    line(
+        "| search | p50 µs | p95 µs | recall@10 | speed-up vs f32 loop (p50) |\n|---|---:|---:|---:|---:|"
+            .into(),
+    );
     line(format!("| f32 brute force (baseline) | {b50:.0} | {b95:.0} | 1.000 | 1.0x |"));
     line(format!("| docent flat (int8) | {f50:.0} | {f95:.0} | {:.3} | {:.1}x |", rec(&flat), b50 / f50));
     line(format!("| docent HNSW (int8) | {h50:.0} | {h95:.0} | {:.3} | {:.1}x |", rec(&hnsw), b50 / h50));

@@ -85,10 +85,7 @@ fn f32_query_vs_int8(rows: &[f32], dim: usize, q: &[f32], k: usize) -> Vec<u32> 
             let dot: f32 = if scale == 0.0 {
                 0.0
             } else {
-                r.iter()
-                    .zip(q)
-                    .map(|(x, y)| (x / scale).round() * scale * y)
-                    .sum()
+                r.iter().zip(q).map(|(x, y)| (x / scale).round() * scale * y).sum()
             };
             (i as u32, dot)
         })
@@ -122,11 +119,7 @@ fn main() {
     let k = 10;
     println!(
         "data: {} n={n} dim={dim} queries={nq}",
-        if uniform {
-            "uniform"
-        } else {
-            "clustered(200, sigma 0.8)"
-        }
+        if uniform { "uniform" } else { "clustered(200, sigma 0.8)" }
     );
 
     let mut rows = data(1, n, dim, clusters, sigma);
@@ -140,40 +133,23 @@ fn main() {
     let truth: Vec<Vec<u32>> = qs.iter().map(|q| brute(&rows, dim, q, k)).collect();
 
     // Flat scan cost by size, and quantization recall at full size.
-    let flat_opts = DenseOptions {
-        flat_threshold: usize::MAX,
-        ..Default::default()
-    };
+    let flat_opts = DenseOptions { flat_threshold: usize::MAX, ..Default::default() };
     for size in [1_000usize, 2_000, 5_000, 10_000, 20_000] {
         let idx = DenseIndex::build(&rows[..size * dim], dim, &flat_opts).unwrap();
         let us = time_queries(&idx, &qs, k);
         println!("flat n={size:>6}: {us:8.1} µs/query");
         if size == n {
-            let got: Vec<Vec<u32>> = qs
-                .iter()
-                .map(|q| idx.search(q, k).unwrap().into_iter().map(|h| h.0).collect())
-                .collect();
-            println!(
-                "quantization: int8 query recall@10 vs f32 brute = {:.4}",
-                recall(&truth, &got)
-            );
-            let got: Vec<Vec<u32>> = qs
-                .iter()
-                .map(|q| f32_query_vs_int8(&rows, dim, q, k))
-                .collect();
-            println!(
-                "quantization: f32 query vs int8 rows recall@10 = {:.4}",
-                recall(&truth, &got)
-            );
+            let got: Vec<Vec<u32>> =
+                qs.iter().map(|q| idx.search(q, k).unwrap().into_iter().map(|h| h.0).collect()).collect();
+            println!("quantization: int8 query recall@10 vs f32 brute = {:.4}", recall(&truth, &got));
+            let got: Vec<Vec<u32>> = qs.iter().map(|q| f32_query_vs_int8(&rows, dim, q, k)).collect();
+            println!("quantization: f32 query vs int8 rows recall@10 = {:.4}", recall(&truth, &got));
         }
     }
 
     // HNSW query time by size at defaults.
     for size in [1_000usize, 2_000, 5_000, 10_000, 20_000] {
-        let opts = DenseOptions {
-            flat_threshold: 0,
-            ..Default::default()
-        };
+        let opts = DenseOptions { flat_threshold: 0, ..Default::default() };
         let t = Instant::now();
         let idx = DenseIndex::build(&rows[..size * dim], dim, &opts).unwrap();
         let build = t.elapsed().as_secs_f64();
@@ -186,11 +162,7 @@ fn main() {
         return;
     }
     let efc_list: &[usize] = if quick { &[100] } else { &[40, 100, 200] };
-    let heuristics: &[bool] = if args.iter().any(|a| a == "noheuristic") {
-        &[false]
-    } else {
-        &[false, true]
-    };
+    let heuristics: &[bool] = if args.iter().any(|a| a == "noheuristic") { &[false] } else { &[false, true] };
     for &heuristic in heuristics {
         for &efc in efc_list {
             for efs in [32usize, 64, 128] {
@@ -204,20 +176,12 @@ fn main() {
                 let t = Instant::now();
                 let idx = DenseIndex::build(&rows, dim, &opts).unwrap();
                 let build = t.elapsed().as_secs_f64();
-                let got: Vec<Vec<u32>> = qs
-                    .iter()
-                    .map(|q| idx.search(q, k).unwrap().into_iter().map(|h| h.0).collect())
-                    .collect();
+                let got: Vec<Vec<u32>> =
+                    qs.iter().map(|q| idx.search(q, k).unwrap().into_iter().map(|h| h.0).collect()).collect();
                 let us = time_queries(&idx, &qs, k);
                 let exact: Vec<Vec<u32>> = qs
                     .iter()
-                    .map(|q| {
-                        idx.search_exact(q, k)
-                            .unwrap()
-                            .into_iter()
-                            .map(|h| h.0)
-                            .collect()
-                    })
+                    .map(|q| idx.search_exact(q, k).unwrap().into_iter().map(|h| h.0).collect())
                     .collect();
                 println!(
                     "hnsw heuristic={heuristic:<5} ef_c={efc:>3} ef_s={efs:>3}: build {build:6.2} s, recall@10 vs f32 {:.4}, vs exact int8 {:.4}, {us:7.1} µs/query",

@@ -165,10 +165,7 @@ fn chunk_section(
             let hi = start + budget; // cut before token `hi` at the latest
             let lo = start + budget / 2;
             // Best quality class in the back half of the window, latest position within it.
-            let best = (lo + 1..=hi)
-                .rev()
-                .filter(|&i| quality[i] > 0)
-                .max_by_key(|&i| (quality[i], i));
+            let best = (lo + 1..=hi).rev().filter(|&i| quality[i] > 0).max_by_key(|&i| (quality[i], i));
             match best {
                 Some(i) => i,
                 // No break in the back half: the latest break anywhere, else a hard cut at a
@@ -191,11 +188,8 @@ fn chunk_section(
         }
         // Next chunk starts `overlap` tokens back, at a word boundary, always moving forward.
         let want = end.saturating_sub(opts.overlap_tokens).max(start + 1);
-        start = if opts.overlap_tokens == 0 {
-            end
-        } else {
-            (want..end).find(|&i| quality[i] > 0).unwrap_or(end)
-        };
+        start =
+            if opts.overlap_tokens == 0 { end } else { (want..end).find(|&i| quality[i] > 0).unwrap_or(end) };
     }
     Ok(())
 }

@@ -14,7 +14,7 @@ use crate::index::bm25::{Bm25, Bm25Params};
 use crate::index::dense::{DenseIndex, DenseOptions};
 use crate::ingest::Document;
 use crate::prompt::{self, Prompt, PromptOptions, Source};
-use crate::retrieve::{fuse, limit_per_page, Gate, RetrieveOptions};
+use crate::retrieve::{dedupe, fuse, limit_per_page, Gate, RetrieveOptions};
 use crate::tokens::TokenCounter;
 use crate::{format, Error, Result};
 
@@ -328,11 +328,19 @@ impl Docent {
             bm25.search(query, cand).into_iter().filter(|&(id, _)| live(id)).collect();
         let evidence = Evidence {
             dense: dense_hits.iter().map(|h| h.1).fold(-1.0, f32::max),
-            coverage: lexical_hits.iter().take(5).map(|&(id, _)| bm25.coverage(query, id)).fold(0.0, f32::max),
+            coverage: lexical_hits
+                .iter()
+                .take(5)
+                .map(|&(id, _)| bm25.coverage(query, id))
+                .fold(0.0, f32::max),
         };
         let gate = opts.gate.unwrap_or_else(|| Gate::for_embedder(self.embedder.info().kind));
         let answerable = gate.passes(evidence.dense, evidence.coverage);
-        let fused = fuse(&dense_hits, &lexical_hits, opts.rrf_k, opts.mode);
+        let fused = fuse(&dense_hits, &lexical_hits, opts.rrf_k, opts.lexical_weight, opts.mode);
+        let fused = dedupe(fused, |f| {
+            let c = &self.chunks[f.id as usize];
+            (c.url.as_str(), c.text.as_str())
+        });
         let fused = limit_per_page(fused, opts.max_per_page, |f| &self.chunks[f.id as usize].url);
         let hits = fused
             .into_iter()
@@ -433,17 +441,23 @@ impl Docent {
             || meta.embedder.dim != given.dim
             || meta.embedder.fingerprint != given.fingerprint
         {
-            return Err(Error::EmbedderMismatch { index: meta.embedder.to_string(), given: given.to_string() });
+            return Err(Error::EmbedderMismatch {
+                index: meta.embedder.to_string(),
+                given: given.to_string(),
+            });
         }
         let docs: Vec<DocEntry> = format::decode(format::section(&sections, "docs", what)?, "docs", what)?;
         let chunks: Vec<Chunk> = format::decode(format::section(&sections, "chunks", what)?, "chunks", what)?;
         let dense: DenseIndex = format::decode(format::section(&sections, "dense", what)?, "dense", what)?;
         let bm25: Bm25 = format::decode(format::section(&sections, "bm25", what)?, "bm25", what)?;
         if docs.len() != meta.documents || chunks.len() != meta.chunks {
-            return Err(Error::format(what, format!(
+            return Err(Error::format(
+                what,
+                format!(
                 "inconsistent: the header promises {} documents and {} chunks, the sections hold {} and {}",
                 meta.documents, meta.chunks, docs.len(), chunks.len()
-            )));
+            ),
+            ));
         }
         if dense.len() != chunks.len() || bm25.len() != chunks.len() || dense.dim() != given.dim {
             return Err(Error::format(what, format!(
@@ -452,7 +466,10 @@ impl Docent {
             )));
         }
         if let Some(c) = chunks.iter().find(|c| c.doc as usize >= docs.len()) {
-            return Err(Error::format(what, format!("inconsistent: chunk {} points at document {} of {}", c.url, c.doc, docs.len())));
+            return Err(Error::format(
+                what,
+                format!("inconsistent: chunk {} points at document {} of {}", c.url, c.doc, docs.len()),
+            ));
         }
         let mut d = Docent::new(embedder, meta.options)?;
         d.built = chunks.len();
@@ -471,5 +488,6 @@ impl Docent {
 
 fn read_meta(sections: &[format::SectionRef<'_>], what: &str) -> Result<Meta> {
     let body = format::section(sections, "meta", what)?;
-    serde_json::from_slice(body).map_err(|e| Error::format(what, format!("section 'meta' could not be decoded: {e}")))
+    serde_json::from_slice(body)
+        .map_err(|e| Error::format(what, format!("section 'meta' could not be decoded: {e}")))
 }

@@ -127,7 +127,10 @@ pub fn read<'a>(bytes: &'a [u8], what: &'a str) -> Result<Vec<SectionRef<'a>>> {
     let header_end = r.pos;
     let stored = r.u64("header checksum")?;
     if xxh3_64(&bytes[..header_end]) != stored {
-        return Err(Error::format(what, "corrupted: the header checksum does not match (the section table was altered)"));
+        return Err(Error::format(
+            what,
+            "corrupted: the header checksum does not match (the section table was altered)",
+        ));
     }
     let mut out = Vec::with_capacity(count);
     for (name, offset, len, sum) in table {
@@ -186,7 +189,11 @@ mod tests {
         assert_eq!(section(&s, "c", "t").unwrap(), &[7u8; 100]);
         for cut in 0..file.len() {
             let e = read(&file[..cut], "t").unwrap_err().to_string();
-            assert!(e.starts_with("t: ") && (e.contains("truncated") || e.contains("empty") || e.contains("magic")), "{cut}: {e}");
+            assert!(
+                e.starts_with("t: ")
+                    && (e.contains("truncated") || e.contains("empty") || e.contains("magic")),
+                "{cut}: {e}"
+            );
         }
     }
 

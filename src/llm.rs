@@ -69,7 +69,9 @@ impl Provider {
             "anthropic" => Ok(Provider::Anthropic),
             other => Err(Error::invalid(
                 "provider",
-                format!("expected 'openai' (or any OpenAI-compatible server) or 'anthropic', found '{other}'"),
+                format!(
+                    "expected 'openai' (or any OpenAI-compatible server) or 'anthropic', found '{other}'"
+                ),
             )),
         }
     }
@@ -127,12 +129,7 @@ pub struct LlmRequest<'a> {
 impl<'a> LlmRequest<'a> {
     /// A request with the defaults: no API key, [`DEFAULT_MAX_TOKENS`], provider-default
     /// temperature, [`DEFAULT_TIMEOUT`].
-    pub fn new(
-        provider: Provider,
-        endpoint: &'a str,
-        model: &'a str,
-        messages: &'a [Message],
-    ) -> Self {
+    pub fn new(provider: Provider, endpoint: &'a str, model: &'a str, messages: &'a [Message]) -> Self {
         LlmRequest {
             provider,
             endpoint,
@@ -192,10 +189,7 @@ pub fn endpoint_url(provider: Provider, endpoint: &str) -> Result<String> {
         Provider::Anthropic if path.ends_with("/v1") => format!("{path}/messages"),
         Provider::Anthropic => format!("{path}/v1/messages"),
     };
-    Ok(format!(
-        "{}://{}{}{}",
-        parts.scheme, parts.authority, path, parts.query
-    ))
+    Ok(format!("{}://{}{}{}", parts.scheme, parts.authority, path, parts.query))
 }
 
 /// Streams the answer, calling `on_text` with each text delta as it arrives.
@@ -212,23 +206,17 @@ pub fn stream_answer(req: &LlmRequest, on_text: &mut dyn FnMut(&str)) -> Result<
     let agent = agent(req.timeout);
     let mut waited: Option<Duration> = None;
     let response = loop {
-        let mut builder = agent
-            .post(&url)
-            .header("content-type", "application/json")
-            .header("accept", "text/event-stream");
+        let mut builder =
+            agent.post(&url).header("content-type", "application/json").header("accept", "text/event-stream");
         builder = match (req.provider, ctx.key) {
-            (Provider::OpenAi, Some(key)) => {
-                builder.header("authorization", format!("Bearer {key}"))
-            }
+            (Provider::OpenAi, Some(key)) => builder.header("authorization", format!("Bearer {key}")),
             (Provider::Anthropic, Some(key)) => builder.header("x-api-key", key),
             (_, None) => builder,
         };
         if req.provider == Provider::Anthropic {
             builder = builder.header("anthropic-version", ANTHROPIC_VERSION);
         }
-        let mut response = builder
-            .send(body.as_str())
-            .map_err(|e| ctx.transport_error(&e))?;
+        let mut response = builder.send(body.as_str()).map_err(|e| ctx.transport_error(&e))?;
         let status = response.status().as_u16();
         if (200..300).contains(&status) {
             break response;
@@ -397,10 +385,7 @@ fn openai_event(
         return Ok(Step::Continue);
     };
     if let Some(error) = value.get("error").filter(|e| !e.is_null()) {
-        return Err(ctx.err(format!(
-            "the provider reported an error mid-stream: {}",
-            error_text(error)
-        )));
+        return Err(ctx.err(format!("the provider reported an error mid-stream: {}", error_text(error))));
     }
     let Some(choice) = value.get("choices").and_then(|c| c.get(0)) else {
         return Ok(Step::Continue);
@@ -424,20 +409,12 @@ fn anthropic_event(
     let data = event.data.trim();
     if data.is_empty() {
         // `event: message_stop` with an empty payload still ends the stream.
-        return Ok(if event.event.as_deref() == Some("message_stop") {
-            Step::Done
-        } else {
-            Step::Continue
-        });
+        return Ok(if event.event.as_deref() == Some("message_stop") { Step::Done } else { Step::Continue });
     }
     let Some(value) = parse_data(data, state) else {
         return Ok(Step::Continue);
     };
-    let kind = event
-        .event
-        .as_deref()
-        .or_else(|| value.get("type").and_then(Value::as_str))
-        .unwrap_or("");
+    let kind = event.event.as_deref().or_else(|| value.get("type").and_then(Value::as_str)).unwrap_or("");
     match kind {
         "content_block_delta"
             if value.pointer("/delta/type").and_then(Value::as_str) == Some("text_delta") =>
@@ -454,10 +431,7 @@ fn anthropic_event(
         "message_stop" => return Ok(Step::Done),
         "error" => {
             let error = value.get("error").unwrap_or(&value);
-            return Err(ctx.err(format!(
-                "the provider reported an error mid-stream: {}",
-                error_text(error)
-            )));
+            return Err(ctx.err(format!("the provider reported an error mid-stream: {}", error_text(error))));
         }
         _ => {}
     }
@@ -472,39 +446,26 @@ fn whole_answer(
     on_text: &mut dyn FnMut(&str),
 ) -> Result<Completion> {
     let value: Value = serde_json::from_str(body).map_err(|_| {
-        ctx.err(
-            "the response was declared JSON but is not valid JSON: check the endpoint URL"
-                .to_string(),
-        )
+        ctx.err("the response was declared JSON but is not valid JSON: check the endpoint URL".to_string())
     })?;
     if let Some(error) = value.get("error").filter(|e| !e.is_null()) {
-        return Err(ctx.err(format!(
-            "the provider reported an error: {}",
-            error_text(error)
-        )));
+        return Err(ctx.err(format!("the provider reported an error: {}", error_text(error))));
     }
     let (text, stop_reason) = match provider {
         Provider::OpenAi => {
             let choice = value.pointer("/choices/0");
-            let text = choice
-                .and_then(|c| c.pointer("/message/content"))
-                .and_then(Value::as_str);
-            let reason = choice
-                .and_then(|c| c.get("finish_reason"))
-                .and_then(Value::as_str);
+            let text = choice.and_then(|c| c.pointer("/message/content")).and_then(Value::as_str);
+            let reason = choice.and_then(|c| c.get("finish_reason")).and_then(Value::as_str);
             (text.map(str::to_string), reason)
         }
         Provider::Anthropic => {
-            let text = value
-                .get("content")
-                .and_then(Value::as_array)
-                .map(|blocks| {
-                    blocks
-                        .iter()
-                        .filter(|b| b.get("type").and_then(Value::as_str) == Some("text"))
-                        .filter_map(|b| b.get("text").and_then(Value::as_str))
-                        .collect::<String>()
-                });
+            let text = value.get("content").and_then(Value::as_array).map(|blocks| {
+                blocks
+                    .iter()
+                    .filter(|b| b.get("type").and_then(Value::as_str) == Some("text"))
+                    .filter_map(|b| b.get("text").and_then(Value::as_str))
+                    .collect::<String>()
+            });
             (text, value.get("stop_reason").and_then(Value::as_str))
         }
     };
@@ -517,43 +478,26 @@ fn whole_answer(
     if !text.is_empty() {
         on_text(&text);
     }
-    Ok(Completion {
-        text,
-        complete: true,
-        stop_reason: stop_reason.map(str::to_string),
-        skipped_events: 0,
-    })
+    Ok(Completion { text, complete: true, stop_reason: stop_reason.map(str::to_string), skipped_events: 0 })
 }
 
 fn validate(req: &LlmRequest) -> Result<()> {
     if req.model.trim().is_empty() {
-        return Err(Error::invalid(
-            "model",
-            "expected a model name, found an empty string",
-        ));
+        return Err(Error::invalid("model", "expected a model name, found an empty string"));
     }
     if req.max_tokens == 0 {
         return Err(Error::invalid("max_tokens", "expected at least 1, found 0"));
     }
     if req.timeout.is_zero() {
-        return Err(Error::invalid(
-            "timeout",
-            "expected a duration above zero, found 0",
-        ));
+        return Err(Error::invalid("timeout", "expected a duration above zero, found 0"));
     }
     if let Some(t) = req.temperature {
         if !t.is_finite() || t < 0.0 {
-            return Err(Error::invalid(
-                "temperature",
-                format!("expected a finite value ≥ 0, found {t}"),
-            ));
+            return Err(Error::invalid("temperature", format!("expected a finite value ≥ 0, found {t}")));
         }
     }
     if req.messages.is_empty() {
-        return Err(Error::invalid(
-            "messages",
-            "expected at least one message, found none",
-        ));
+        return Err(Error::invalid("messages", "expected at least one message, found none"));
     }
     Ok(())
 }
@@ -573,15 +517,11 @@ fn request_body(req: &LlmRequest) -> Result<String> {
             for (i, m) in req.messages.iter().enumerate() {
                 match m.role.as_str() {
                     "system" | "developer" => system.push(&m.content),
-                    "user" | "assistant" => {
-                        messages.push(json!({"role": m.role, "content": m.content}))
-                    }
+                    "user" | "assistant" => messages.push(json!({"role": m.role, "content": m.content})),
                     other => {
                         return Err(Error::invalid(
                             "messages",
-                            format!(
-                            "message {i} has role '{other}'; expected system, user or assistant"
-                        ),
+                            format!("message {i} has role '{other}'; expected system, user or assistant"),
                         ))
                     }
                 }
@@ -627,28 +567,18 @@ fn agent(timeout: Duration) -> ureq::Agent {
 }
 
 fn header(response: &ureq::http::Response<ureq::Body>, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.trim().to_string())
+    response.headers().get(name).and_then(|v| v.to_str().ok()).map(|s| s.trim().to_string())
 }
 
 fn read_body_lossy(body: &mut ureq::Body) -> String {
     let mut bytes = Vec::new();
-    let _ = body
-        .as_reader()
-        .take(MAX_BODY_BYTES)
-        .read_to_end(&mut bytes);
+    let _ = body.as_reader().take(MAX_BODY_BYTES).read_to_end(&mut bytes);
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
 fn read_body_lossy_owned(body: ureq::Body) -> String {
     let mut bytes = Vec::new();
-    let _ = body
-        .into_reader()
-        .take(MAX_BODY_BYTES)
-        .read_to_end(&mut bytes);
+    let _ = body.into_reader().take(MAX_BODY_BYTES).read_to_end(&mut bytes);
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
@@ -674,15 +604,14 @@ fn secs(d: Duration) -> String {
 fn error_text(error: &Value) -> String {
     let text = match error {
         Value::String(s) => s.clone(),
-        Value::Object(o) => match (
-            o.get("message").and_then(Value::as_str),
-            o.get("type").and_then(Value::as_str),
-        ) {
-            (Some(m), Some(t)) => format!("{m} ({t})"),
-            (Some(m), None) => m.to_string(),
-            (None, Some(t)) => t.to_string(),
-            (None, None) => error.to_string(),
-        },
+        Value::Object(o) => {
+            match (o.get("message").and_then(Value::as_str), o.get("type").and_then(Value::as_str)) {
+                (Some(m), Some(t)) => format!("{m} ({t})"),
+                (Some(m), None) => m.to_string(),
+                (None, Some(t)) => t.to_string(),
+                (None, None) => error.to_string(),
+            }
+        }
         other => other.to_string(),
     };
     shorten(&text)
@@ -742,20 +671,13 @@ impl<'a> UrlParts<'a> {
         let rest = rest.split('#').next().unwrap_or("");
         let auth_end = rest.find(['/', '?']).unwrap_or(rest.len());
         let authority = &rest[..auth_end];
-        let authority = authority
-            .rsplit_once('@')
-            .map_or(authority, |(_, host)| host);
+        let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
         if authority.is_empty() {
             return Err(bad("no host"));
         }
         let tail = &rest[auth_end..];
         let (path, query) = tail.find('?').map_or((tail, ""), |q| tail.split_at(q));
-        Ok(UrlParts {
-            scheme,
-            authority,
-            path,
-            query,
-        })
+        Ok(UrlParts { scheme, authority, path, query })
     }
 }
 
@@ -792,11 +714,7 @@ impl<'a> Ctx<'a> {
             }
         }
         let parts = UrlParts::parse(url)?;
-        Ok(Ctx {
-            endpoint: display_url(url),
-            authority: parts.authority.to_string(),
-            key,
-        })
+        Ok(Ctx { endpoint: display_url(url), authority: parts.authority.to_string(), key })
     }
 
     /// Removes the key from `text`, wherever it appears.
@@ -808,10 +726,7 @@ impl<'a> Ctx<'a> {
     }
 
     fn err(&self, reason: String) -> Error {
-        Error::Llm {
-            endpoint: self.endpoint.clone(),
-            reason: self.redact(&reason),
-        }
+        Error::Llm { endpoint: self.endpoint.clone(), reason: self.redact(&reason) }
     }
 
     fn transport_error(&self, e: &ureq::Error) -> Error {
@@ -820,9 +735,7 @@ impl<'a> Ctx<'a> {
             ureq::Error::Timeout(t) => {
                 let phase = format!("{t}");
                 if matches!(t, ureq::Timeout::Resolve | ureq::Timeout::Connect) {
-                    format!(
-                        "could not connect to {host}: no connection within the timeout ({phase})"
-                    )
+                    format!("could not connect to {host}: no connection within the timeout ({phase})")
                 } else {
                     format!("{host} accepted the connection but did not answer within the timeout ({phase}): the model may be loading or overloaded; try again or raise the timeout")
                 }
@@ -903,10 +816,7 @@ struct SseReader<R> {
 
 impl<R: BufRead> SseReader<R> {
     fn new(reader: R) -> Self {
-        SseReader {
-            reader,
-            line: Vec::new(),
-        }
+        SseReader { reader, line: Vec::new() }
     }
 
     /// The next event with data, or `None` at the end of the stream. A pending event at the end
@@ -916,9 +826,7 @@ impl<R: BufRead> SseReader<R> {
         let mut has_data = false;
         loop {
             self.line.clear();
-            let n = (&mut self.reader)
-                .take(MAX_LINE_BYTES as u64)
-                .read_until(b'\n', &mut self.line)?;
+            let n = (&mut self.reader).take(MAX_LINE_BYTES as u64).read_until(b'\n', &mut self.line)?;
             if n == 0 {
                 return Ok(has_data.then_some(event));
             }
@@ -977,14 +885,8 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                SseEvent {
-                    event: Some("a".into()),
-                    data: "one\ntwo".into()
-                },
-                SseEvent {
-                    event: None,
-                    data: "[DONE]".into()
-                },
+                SseEvent { event: Some("a".into()), data: "one\ntwo".into() },
+                SseEvent { event: None, data: "[DONE]".into() },
             ]
         );
     }
@@ -998,34 +900,13 @@ mod tests {
     fn endpoint_urls_are_completed_once() {
         let o = |e| endpoint_url(Provider::OpenAi, e).unwrap();
         let a = |e| endpoint_url(Provider::Anthropic, e).unwrap();
-        assert_eq!(
-            o("https://api.openai.com/v1"),
-            "https://api.openai.com/v1/chat/completions"
-        );
-        assert_eq!(
-            o("http://127.0.0.1:11434/v1/"),
-            "http://127.0.0.1:11434/v1/chat/completions"
-        );
-        assert_eq!(
-            o("http://h/v1/chat/completions"),
-            "http://h/v1/chat/completions"
-        );
-        assert_eq!(
-            o("http://h/openai?api-version=1"),
-            "http://h/openai/chat/completions?api-version=1"
-        );
-        assert_eq!(
-            a("https://api.anthropic.com"),
-            "https://api.anthropic.com/v1/messages"
-        );
-        assert_eq!(
-            a("https://api.anthropic.com/v1"),
-            "https://api.anthropic.com/v1/messages"
-        );
-        assert_eq!(
-            a("https://api.anthropic.com/v1/messages"),
-            "https://api.anthropic.com/v1/messages"
-        );
+        assert_eq!(o("https://api.openai.com/v1"), "https://api.openai.com/v1/chat/completions");
+        assert_eq!(o("http://127.0.0.1:11434/v1/"), "http://127.0.0.1:11434/v1/chat/completions");
+        assert_eq!(o("http://h/v1/chat/completions"), "http://h/v1/chat/completions");
+        assert_eq!(o("http://h/openai?api-version=1"), "http://h/openai/chat/completions?api-version=1");
+        assert_eq!(a("https://api.anthropic.com"), "https://api.anthropic.com/v1/messages");
+        assert_eq!(a("https://api.anthropic.com/v1"), "https://api.anthropic.com/v1/messages");
+        assert_eq!(a("https://api.anthropic.com/v1/messages"), "https://api.anthropic.com/v1/messages");
         assert!(endpoint_url(Provider::OpenAi, "api.openai.com/v1").is_err());
         assert!(endpoint_url(Provider::OpenAi, "ftp://h/v1").is_err());
         assert!(endpoint_url(Provider::OpenAi, "http:///v1").is_err());
@@ -1033,10 +914,7 @@ mod tests {
 
     #[test]
     fn displayed_urls_drop_user_info_and_query() {
-        assert_eq!(
-            display_url("https://u:secret@h:8080/v1?key=secret"),
-            "https://h:8080/v1"
-        );
+        assert_eq!(display_url("https://u:secret@h:8080/v1?key=secret"), "https://h:8080/v1");
         assert_eq!(display_url("u:secret@h/v1?key=secret"), "h/v1");
     }
 
@@ -1052,10 +930,7 @@ mod tests {
         );
         assert_eq!(provider_message("<html>oops</html>"), None);
         let long = "x".repeat(500);
-        assert_eq!(
-            provider_message(&long).map(|m| m.chars().count()),
-            Some(MESSAGE_CHARS + 1)
-        );
+        assert_eq!(provider_message(&long).map(|m| m.chars().count()), Some(MESSAGE_CHARS + 1));
     }
 
     #[test]

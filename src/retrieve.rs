@@ -70,13 +70,13 @@ impl Gate {
 
     /// The verdict for the evidence of one query.
     pub fn passes(&self, best_dense: f32, best_coverage: f32) -> bool {
-        best_dense >= self.dense
-            || (best_dense >= self.dense_with_lexical && best_coverage >= self.coverage)
+        best_dense >= self.dense || (best_dense >= self.dense_with_lexical && best_coverage >= self.coverage)
     }
 }
 
 /// How search results are fused and filtered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RetrieveOptions {
     /// Which rankings to use. Default hybrid.
     pub mode: Mode,
@@ -86,6 +86,9 @@ pub struct RetrieveOptions {
     /// The constant of reciprocal rank fusion: score = Σ 1 / (rrf_k + rank). Default 60 (the
     /// value of Cormack et al. 2009); small values let the top of one list dominate.
     pub rrf_k: f32,
+    /// Weight of the lexical ranking in hybrid fusion, relative to the dense ranking's 1.0.
+    /// Default 1.0; range 0..=10 (0 ignores BM25 in the fused order but keeps its scores).
+    pub lexical_weight: f32,
     /// At most this many hits from one page (url without anchor). Default 3; 0 means no limit.
     pub max_per_page: usize,
     /// The relevance gate; `None` uses [`Gate::for_embedder`] for the index's embedder.
@@ -94,7 +97,14 @@ pub struct RetrieveOptions {
 
 impl Default for RetrieveOptions {
     fn default() -> Self {
-        RetrieveOptions { mode: Mode::Hybrid, candidates: 50, rrf_k: 60.0, max_per_page: 3, gate: None }
+        RetrieveOptions {
+            mode: Mode::Hybrid,
+            candidates: 50,
+            rrf_k: 60.0,
+            lexical_weight: 1.0,
+            max_per_page: 3,
+            gate: None,
+        }
     }
 }
 
@@ -102,10 +112,22 @@ impl RetrieveOptions {
     /// Checks the ranges documented on each field.
     pub fn validate(&self) -> Result<()> {
         if !(1..=1000).contains(&self.candidates) {
-            return Err(Error::invalid("candidates", format!("expected 1..=1000, found {}", self.candidates)));
+            return Err(Error::invalid(
+                "candidates",
+                format!("expected 1..=1000, found {}", self.candidates),
+            ));
         }
         if !(self.rrf_k.is_finite() && self.rrf_k >= 0.0) {
-            return Err(Error::invalid("rrf_k", format!("expected a finite number ≥ 0, found {}", self.rrf_k)));
+            return Err(Error::invalid(
+                "rrf_k",
+                format!("expected a finite number ≥ 0, found {}", self.rrf_k),
+            ));
+        }
+        if !(0.0..=10.0).contains(&self.lexical_weight) {
+            return Err(Error::invalid(
+                "lexical_weight",
+                format!("expected 0..=10, found {}", self.lexical_weight),
+            ));
         }
         Ok(())
     }
@@ -126,14 +148,18 @@ pub struct Fused {
 
 /// Reciprocal rank fusion of two best-first candidate lists. Ties are broken by the better
 /// dense rank, then by id, so the order is deterministic.
-pub fn fuse(dense: &[(u32, f32)], lexical: &[(u32, f32)], rrf_k: f32, mode: Mode) -> Vec<Fused> {
+pub fn fuse(
+    dense: &[(u32, f32)],
+    lexical: &[(u32, f32)],
+    rrf_k: f32,
+    lexical_weight: f32,
+    mode: Mode,
+) -> Vec<Fused> {
     let mut by_id: std::collections::BTreeMap<u32, (Fused, usize)> = Default::default();
     let dense_on = mode != Mode::Lexical;
     let lexical_on = mode != Mode::Dense;
     for (rank, &(id, s)) in dense.iter().enumerate() {
-        let e = by_id
-            .entry(id)
-            .or_insert((Fused { id, score: 0.0, dense: None, lexical: None }, usize::MAX));
+        let e = by_id.entry(id).or_insert((Fused { id, score: 0.0, dense: None, lexical: None }, usize::MAX));
         e.0.dense = Some(s);
         e.1 = rank;
         if dense_on {
@@ -144,14 +170,12 @@ pub fn fuse(dense: &[(u32, f32)], lexical: &[(u32, f32)], rrf_k: f32, mode: Mode
         }
     }
     for (rank, &(id, s)) in lexical.iter().enumerate() {
-        let e = by_id
-            .entry(id)
-            .or_insert((Fused { id, score: 0.0, dense: None, lexical: None }, usize::MAX));
+        let e = by_id.entry(id).or_insert((Fused { id, score: 0.0, dense: None, lexical: None }, usize::MAX));
         e.0.lexical = Some(s);
         if lexical_on {
             e.0.score += match mode {
                 Mode::Lexical => s,
-                _ => 1.0 / (rrf_k + rank as f32 + 1.0),
+                _ => lexical_weight / (rrf_k + rank as f32 + 1.0),
             };
         }
     }
@@ -159,18 +183,34 @@ pub fn fuse(dense: &[(u32, f32)], lexical: &[(u32, f32)], rrf_k: f32, mode: Mode
         .into_values()
         .filter(|(f, _)| (dense_on && f.dense.is_some()) || (lexical_on && f.lexical.is_some()))
         .collect();
-    out.sort_by(|a, b| {
-        b.0.score
-            .total_cmp(&a.0.score)
-            .then(a.1.cmp(&b.1))
-            .then(a.0.id.cmp(&b.0.id))
-    });
+    out.sort_by(|a, b| b.0.score.total_cmp(&a.0.score).then(a.1.cmp(&b.1)).then(a.0.id.cmp(&b.0.id)));
     out.into_iter().map(|(f, _)| f).collect()
+}
+
+/// Drops items that repeat an earlier item's section (`url` including its anchor) or its exact
+/// text: a long section split into several chunks, or option tables that many pages share
+/// verbatim, would otherwise fill the top results with one piece of evidence.
+pub fn dedupe<'s, T: 's>(items: Vec<T>, key: impl Fn(&T) -> (&'s str, &'s str)) -> Vec<T> {
+    let mut urls: std::collections::HashSet<&str> = Default::default();
+    let mut texts: std::collections::HashSet<u64> = Default::default();
+    items
+        .into_iter()
+        .filter(|it| {
+            let (url, text) = key(it);
+            let fresh_url = urls.insert(url);
+            let fresh_text = texts.insert(xxhash_rust::xxh3::xxh3_64(text.as_bytes()));
+            fresh_url && fresh_text
+        })
+        .collect()
 }
 
 /// Keeps at most `max_per_page` items per page (the part of `page_of(item)` before `#`), in
 /// order; `0` keeps everything.
-pub fn limit_per_page<'s, T: 's>(items: Vec<T>, max_per_page: usize, page_of: impl Fn(&T) -> &'s str) -> Vec<T> {
+pub fn limit_per_page<'s, T: 's>(
+    items: Vec<T>,
+    max_per_page: usize,
+    page_of: impl Fn(&T) -> &'s str,
+) -> Vec<T> {
     if max_per_page == 0 {
         return items;
     }
@@ -194,7 +234,7 @@ mod tests {
     fn rrf_rewards_agreement() {
         let dense = [(1, 0.9), (2, 0.8), (3, 0.7)];
         let lexical = [(3, 12.0), (4, 11.0), (1, 3.0)];
-        let f = fuse(&dense, &lexical, 60.0, Mode::Hybrid);
+        let f = fuse(&dense, &lexical, 60.0, 1.0, Mode::Hybrid);
         let ids: Vec<u32> = f.iter().map(|x| x.id).collect();
         assert_eq!(ids, [1, 3, 2, 4]);
         assert_eq!(f[0].dense, Some(0.9));
@@ -206,10 +246,10 @@ mod tests {
     fn single_mode_keeps_only_its_ranking_but_reports_both_scores() {
         let dense = [(1, 0.9), (2, 0.8)];
         let lexical = [(2, 5.0), (3, 4.0)];
-        let f = fuse(&dense, &lexical, 60.0, Mode::Dense);
+        let f = fuse(&dense, &lexical, 60.0, 1.0, Mode::Dense);
         assert_eq!(f.iter().map(|x| x.id).collect::<Vec<_>>(), [1, 2]);
         assert_eq!(f[1].lexical, Some(5.0));
-        let f = fuse(&dense, &lexical, 60.0, Mode::Lexical);
+        let f = fuse(&dense, &lexical, 60.0, 1.0, Mode::Lexical);
         assert_eq!(f.iter().map(|x| x.id).collect::<Vec<_>>(), [2, 3]);
     }
 

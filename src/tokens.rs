@@ -43,9 +43,8 @@ impl TokenCounter {
 
     /// A counter from the bytes of a `tokenizer.json` (e.g. the target LLM's tokenizer).
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        let t = Tokenizer::from_bytes(bytes).map_err(|e| Error::Tokenizer {
-            reason: format!("tokenizer.json could not be read: {e}"),
-        })?;
+        let t = Tokenizer::from_bytes(bytes)
+            .map_err(|e| Error::Tokenizer { reason: format!("tokenizer.json could not be read: {e}") })?;
         Self::from_tokenizer(&t)
     }
 
@@ -63,9 +62,7 @@ impl TokenCounter {
         match self {
             TokenCounter::Approx => Ok(approx_spans(text)),
             TokenCounter::Tokenizer(t) => {
-                let enc = t
-                    .encode(text, false)
-                    .map_err(|e| Error::Tokenizer { reason: e.to_string() })?;
+                let enc = t.encode(text, false).map_err(|e| Error::Tokenizer { reason: e.to_string() })?;
                 let mut out: Vec<(usize, usize)> = Vec::with_capacity(enc.len());
                 for &(s, e) in enc.get_offsets() {
                     // Several tokens may map into one span (e.g. a character split into bytes);

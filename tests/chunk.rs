@@ -10,7 +10,11 @@ fn section_doc(text: &str) -> Document {
         title: "Page".into(),
         sections: vec![
             Section { anchor: None, headings: vec![], text: "Intro text.".into() },
-            Section { anchor: Some("part".into()), headings: vec!["Page".into(), "Part".into()], text: text.into() },
+            Section {
+                anchor: Some("part".into()),
+                headings: vec!["Page".into(), "Part".into()],
+                text: text.into(),
+            },
         ],
     }
 }
@@ -18,7 +22,12 @@ fn section_doc(text: &str) -> Document {
 /// A long text of numbered sentences in paragraphs: deterministic, easy to check.
 fn long_text(paragraphs: usize) -> String {
     (0..paragraphs)
-        .map(|p| (0..6).map(|s| format!("Sentence {s} of paragraph {p} talks about lanterns and rivers.")).collect::<Vec<_>>().join(" "))
+        .map(|p| {
+            (0..6)
+                .map(|s| format!("Sentence {s} of paragraph {p} talks about lanterns and rivers."))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .collect::<Vec<_>>()
         .join("\n\n")
 }
@@ -36,7 +45,11 @@ fn check_invariants(doc: &Document, chunks: &[Chunk], counter: &TokenCounter, op
         assert!(counter.count(&c.text).unwrap() <= opts.max_tokens, "over budget: {}", c.text);
         let before = section.text[..s].chars().next_back();
         let after = section.text[e..].chars().next();
-        assert!(before.is_none_or(char::is_whitespace), "cut inside a word before {:?}", &c.text[..20.min(c.text.len())]);
+        assert!(
+            before.is_none_or(char::is_whitespace),
+            "cut inside a word before {:?}",
+            &c.text[..20.min(c.text.len())]
+        );
         assert!(after.is_none_or(char::is_whitespace), "cut inside a word after chunk {}", c.url);
     }
     // Every word of every section is in some chunk.
@@ -84,7 +97,11 @@ fn cuts_prefer_paragraph_breaks() {
     let chunks = chunk_document(&doc, 0, &real_counter(), &opts).unwrap();
     let section = &doc.sections[1].text;
     for c in chunks.iter().filter(|c| c.section == 1 && (c.end as usize) < section.len()) {
-        assert!(section[c.end as usize..].starts_with("\n\n"), "chunk ends mid-paragraph: …{}", &c.text[c.text.len() - 30..]);
+        assert!(
+            section[c.end as usize..].starts_with("\n\n"),
+            "chunk ends mid-paragraph: …{}",
+            &c.text[c.text.len() - 30..]
+        );
     }
 }
 
@@ -93,7 +110,8 @@ fn overlap_repeats_the_end_of_the_previous_chunk() {
     let doc = section_doc(&long_text(8));
     let opts = ChunkOptions { max_tokens: 60, overlap_tokens: 20 };
     let counter = real_counter();
-    let chunks: Vec<Chunk> = chunk_document(&doc, 0, &counter, &opts).unwrap().into_iter().filter(|c| c.section == 1).collect();
+    let chunks: Vec<Chunk> =
+        chunk_document(&doc, 0, &counter, &opts).unwrap().into_iter().filter(|c| c.section == 1).collect();
     for w in chunks.windows(2) {
         assert!(w[1].start < w[0].end, "chunks overlap");
         let shared = &doc.sections[1].text[w[1].start as usize..w[0].end as usize];
@@ -113,8 +131,12 @@ fn one_giant_word_is_cut_at_token_boundaries_without_breaking_characters() {
         for c in &chunks {
             assert!(counter.count(&c.text).unwrap() <= opts.max_tokens);
         }
-        let joined: usize = chunks.iter().filter(|c| c.section == 1).map(|c| c.end - c.start).sum::<u32>() as usize;
-        assert!(joined >= doc.sections[1].text.len() - 2, "no overlap possible inside a word, and nothing lost");
+        let joined: usize =
+            chunks.iter().filter(|c| c.section == 1).map(|c| c.end - c.start).sum::<u32>() as usize;
+        assert!(
+            joined >= doc.sections[1].text.len() - 2,
+            "no overlap possible inside a word, and nothing lost"
+        );
     }
 }
 

@@ -25,7 +25,14 @@ fn stderr(o: &Output) -> String {
 }
 
 fn index_corpus(dir: &Path) -> Output {
-    let o = docent(&["index", fixture("corpus").to_str().unwrap(), "--out", dir.to_str().unwrap(), "--embedder", "hashing"]);
+    let o = docent(&[
+        "index",
+        fixture("corpus").to_str().unwrap(),
+        "--out",
+        dir.to_str().unwrap(),
+        "--embedder",
+        "hashing",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     o
 }
@@ -40,7 +47,8 @@ fn index_reports_what_it_read_and_skipped() {
     assert!(s.contains("1 unsupported"), "{s}");
     assert!(s.contains("embedder hashing (256-d)"), "{s}");
     assert!(stderr(&o).contains("latin1.txt: not valid UTF-8"), "{}", stderr(&o));
-    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["format"], "docent-index");
     assert_eq!(manifest["version"], 1);
     assert_eq!(manifest["documents"], 4);
@@ -77,7 +85,8 @@ fn search_queries_file_prints_one_line_per_query_in_order() {
     std::fs::write(&qfile, "{\"q\": \"sourdough starter\", \"id\": 1}\n\n{\"q\": \"aphids on shoots\"}\n{\"q\": \"galaxy redshift survey\"}\n").unwrap();
     let o = docent(&["search", out.to_str().unwrap(), "--queries", qfile.to_str().unwrap(), "--k", "3"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let lines: Vec<serde_json::Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> =
+        stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[0]["q"], "sourdough starter");
     assert_eq!(lines[0]["hits"][0]["url"], "bread.txt");
@@ -86,7 +95,14 @@ fn search_queries_file_prints_one_line_per_query_in_order() {
     std::fs::write(&qfile, "{\"query\": \"x\"}\n").unwrap();
     let o = docent(&["search", out.to_str().unwrap(), "--queries", qfile.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).starts_with(&format!("docent: {}:1: expected a JSON object with a string field \"q\"", qfile.display())), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with(&format!(
+            "docent: {}:1: expected a JSON object with a string field \"q\"",
+            qfile.display()
+        )),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -126,7 +142,11 @@ fn mock_openai() -> (String, std::thread::JoinHandle<String>) {
             if let Some(h) = text.find("\r\n\r\n") {
                 let len: usize = text[..h]
                     .lines()
-                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap()))
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse().unwrap())
+                    })
                     .unwrap_or(0);
                 if buf.len() >= h + 4 + len {
                     break String::from_utf8_lossy(&buf[h + 4..h + 4 + len]).into_owned();
@@ -150,7 +170,17 @@ fn ask_streams_an_answer_from_an_openai_compatible_endpoint() {
     let out = tmp.path().join("d");
     index_corpus(&out);
     let (endpoint, server) = mock_openai();
-    let o = docent(&["ask", out.to_str().unwrap(), "How do I fix a puncture?", "--provider", "openai", "--endpoint", &endpoint, "--model", "mock-1"]);
+    let o = docent(&[
+        "ask",
+        out.to_str().unwrap(),
+        "How do I fix a puncture?",
+        "--provider",
+        "openai",
+        "--endpoint",
+        &endpoint,
+        "--model",
+        "mock-1",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let s = stdout(&o);
     assert!(s.starts_with("Patch the tube [1]."), "{s}");
@@ -169,7 +199,17 @@ fn ask_does_not_call_the_model_when_the_documents_do_not_cover_the_question() {
     let out = tmp.path().join("d");
     index_corpus(&out);
     // Port 9 (discard) on loopback: any connection attempt would fail the command.
-    let o = docent(&["ask", out.to_str().unwrap(), "galaxy redshift survey results", "--provider", "openai", "--endpoint", "http://127.0.0.1:9/v1", "--model", "m"]);
+    let o = docent(&[
+        "ask",
+        out.to_str().unwrap(),
+        "galaxy redshift survey results",
+        "--provider",
+        "openai",
+        "--endpoint",
+        "http://127.0.0.1:9/v1",
+        "--model",
+        "m",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).starts_with("The documents do not cover this question"), "{}", stdout(&o));
 }
@@ -192,7 +232,8 @@ fn eval_reports_recall_mrr_and_gate_for_each_mode() {
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["answerable"], 2);
     assert_eq!(v["unanswerable"], 1);
-    let modes: Vec<&str> = v["modes"].as_array().unwrap().iter().map(|m| m["mode"].as_str().unwrap()).collect();
+    let modes: Vec<&str> =
+        v["modes"].as_array().unwrap().iter().map(|m| m["mode"].as_str().unwrap()).collect();
     assert_eq!(modes, ["lexical", "dense", "hybrid"]);
     assert_eq!(v["modes"][2]["recall_at_5"], 1.0);
     assert_eq!(v["gate"]["unanswerable_flagged"], 1.0);
@@ -210,18 +251,35 @@ fn errors_are_one_line_with_exit_code_1() {
     assert_eq!(e.lines().count(), 1, "{e}");
     assert!(e.starts_with(&format!("docent: {}: ", missing.join("manifest.json").display())), "{e}");
 
-    let o = docent(&["index", missing.to_str().unwrap(), "--out", tmp.path().join("o").to_str().unwrap(), "--embedder", "hashing"]);
+    let o = docent(&[
+        "index",
+        missing.to_str().unwrap(),
+        "--out",
+        tmp.path().join("o").to_str().unwrap(),
+        "--embedder",
+        "hashing",
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).starts_with(&format!("docent: {}", missing.display())), "{}", stderr(&o));
 
     let empty = tmp.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
-    let o = docent(&["index", empty.to_str().unwrap(), "--out", tmp.path().join("o").to_str().unwrap(), "--embedder", "hashing"]);
+    let o = docent(&[
+        "index",
+        empty.to_str().unwrap(),
+        "--out",
+        tmp.path().join("o").to_str().unwrap(),
+        "--embedder",
+        "hashing",
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).starts_with("docent: invalid paths: no indexable text found in"), "{}", stderr(&o));
 
     let o = docent(&["index", empty.to_str().unwrap(), "--out", "x", "--embedder", "bert"]);
-    assert_eq!(stderr(&o), "docent: invalid embedder: expected one of minilm, static, hashing, vectors; found \"bert\"\n");
+    assert_eq!(
+        stderr(&o),
+        "docent: invalid embedder: expected one of minilm, static, hashing, vectors; found \"bert\"\n"
+    );
 
     // A corrupted index names the file and the problem.
     let out = tmp.path().join("d");
@@ -233,7 +291,12 @@ fn errors_are_one_line_with_exit_code_1() {
     std::fs::write(&ipath, &bytes).unwrap();
     let o = docent(&["search", out.to_str().unwrap(), "q"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).starts_with(&format!("docent: {}: corrupted: the checksum of section 'bm25'", ipath.display())), "{}", stderr(&o));
+    assert!(
+        stderr(&o)
+            .starts_with(&format!("docent: {}: corrupted: the checksum of section 'bm25'", ipath.display())),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

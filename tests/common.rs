@@ -14,11 +14,10 @@ pub fn fixture(rel: &str) -> PathBuf {
 }
 
 /// The prepared model directory (`docent model` output) that `./build.sh setup` writes:
-/// `$DOCENT_MODEL_DIR`, else `models/minilm`. Panics with the fix when it is missing.
+/// `$DOCENT_MODEL_DIR`, else `models`. Panics with the fix when it is missing.
 pub fn model_dir() -> PathBuf {
-    let dir = std::env::var_os("DOCENT_MODEL_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("models/minilm"));
+    let dir =
+        std::env::var_os("DOCENT_MODEL_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("models"));
     assert!(dir.is_dir(), "model directory {} is missing: run ./build.sh setup", dir.display());
     dir
 }

@@ -33,11 +33,8 @@ fn corpus() -> PathBuf {
         "# Notes\n\nThe the the of of and and a a to to in in is is. A crate is a unit of compilation.\n",
     )
     .unwrap();
-    std::fs::write(
-        dir.join("plain.txt"),
-        "Tests run with the test runner; the runner prints the results.\n",
-    )
-    .unwrap();
+    std::fs::write(dir.join("plain.txt"), "Tests run with the test runner; the runner prints the results.\n")
+        .unwrap();
     std::fs::write(dir.join("ignored.bin"), [0u8, 159, 146, 150]).unwrap();
     dir
 }
@@ -47,14 +44,9 @@ fn prepared() -> &'static (PathBuf, PrepareReport) {
     static DIR: OnceLock<(PathBuf, PrepareReport)> = OnceLock::new();
     DIR.get_or_init(|| {
         let out = tmp().join("docent-test-model");
-        let opts = PrepareOptions {
-            corpus: Some(corpus()),
-            static_dim: 256,
-        };
-        let report = prepare(&common::model_src_dir(), &out, &opts, &mut |s| {
-            eprintln!("prepare: {s}")
-        })
-        .unwrap_or_else(|e| panic!("prepare failed: {e}"));
+        let opts = PrepareOptions { corpus: Some(corpus()), static_dim: 256 };
+        let report = prepare(&common::model_src_dir(), &out, &opts, &mut |s| eprintln!("prepare: {s}"))
+            .unwrap_or_else(|e| panic!("prepare failed: {e}"));
         eprintln!("prepare report: {report:?}");
         (out, report)
     })
@@ -73,15 +65,10 @@ fn f32_model() -> &'static MiniLm {
     static M: OnceLock<MiniLm> = OnceLock::new();
     M.get_or_init(|| {
         let src = common::model_src_dir();
-        let read = |n: &str| {
-            std::fs::read(src.join(n)).unwrap_or_else(|e| panic!("{}: {e}", src.join(n).display()))
-        };
-        MiniLm::from_safetensors(
-            &read("model.safetensors"),
-            &read("tokenizer.json"),
-            &read("config.json"),
-        )
-        .unwrap_or_else(|e| panic!("{e}"))
+        let read =
+            |n: &str| std::fs::read(src.join(n)).unwrap_or_else(|e| panic!("{}: {e}", src.join(n).display()));
+        MiniLm::from_safetensors(&read("model.safetensors"), &read("tokenizer.json"), &read("config.json"))
+            .unwrap_or_else(|e| panic!("{e}"))
     })
 }
 
@@ -100,9 +87,7 @@ fn norm(a: &[f32]) -> f32 {
 
 /// A text of well over 256 tokens.
 fn long_text() -> String {
-    (0..120)
-        .map(|i| format!("Paragraph {i} explains how the index stores vectors and postings. "))
-        .collect()
+    (0..120).map(|i| format!("Paragraph {i} explains how the index stores vectors and postings. ")).collect()
 }
 
 fn varied() -> Vec<String> {
@@ -140,30 +125,16 @@ fn varied() -> Vec<String> {
 fn int8_minilm_matches_f32_on_varied_texts() {
     let texts = varied();
     let refs: Vec<&str> = texts.iter().map(|s| s.as_str()).collect();
-    let (a, b) = (
-        f32_model().embed(&refs).unwrap(),
-        int8().embed(&refs).unwrap(),
-    );
+    let (a, b) = (f32_model().embed(&refs).unwrap(), int8().embed(&refs).unwrap());
     assert_eq!(a.len(), texts.len() * 384);
     let mut min = f32::INFINITY;
     for (i, (x, y)) in a.chunks_exact(384).zip(b.chunks_exact(384)).enumerate() {
         let c = dot(x, y);
         min = min.min(c);
-        assert!(
-            c >= 0.998,
-            "text {i} ({:?}): cosine int8 vs f32 {c}",
-            &texts[i][..texts[i].len().min(40)]
-        );
+        assert!(c >= 0.998, "text {i} ({:?}): cosine int8 vs f32 {c}", &texts[i][..texts[i].len().min(40)]);
     }
-    eprintln!(
-        "int8 vs f32: min cosine {min:.5} over {} texts",
-        texts.len()
-    );
-    assert!(
-        prepared().1.min_cosine_vs_f32 >= 0.998,
-        "{:?}",
-        prepared().1
-    );
+    eprintln!("int8 vs f32: min cosine {min:.5} over {} texts", texts.len());
+    assert!(prepared().1.min_cosine_vs_f32 >= 0.998, "{:?}", prepared().1);
 }
 
 #[test]
@@ -178,30 +149,19 @@ fn minilm_info_and_shapes() {
     assert!(m.embed(&[]).unwrap().is_empty());
     let v = m.embed(&[""]).unwrap();
     assert_eq!(v.len(), 384);
-    assert!(
-        (norm(&v) - 1.0).abs() < 1e-4,
-        "empty string gives a unit vector ([CLS][SEP])"
-    );
+    assert!((norm(&v) - 1.0).abs() < 1e-4, "empty string gives a unit vector ([CLS][SEP])");
 }
 
 #[test]
 fn minilm_tokenizer_counts_every_token_but_embedding_truncates() {
     let m = int8();
     let text = long_text();
-    let n = m
-        .tokenizer()
-        .unwrap()
-        .encode(text.as_str(), false)
-        .unwrap()
-        .len();
+    let n = m.tokenizer().unwrap().encode(text.as_str(), false).unwrap().len();
     assert!(n > 1000, "counting tokenizer must not truncate: {n} tokens");
     // Beyond 256 tokens the text is truncated: appending more text changes nothing.
     let more = format!("{text} And a completely different ending about gardening and tomatoes.");
     let v = m.embed(&[text.as_str(), more.as_str()]).unwrap();
-    assert!(
-        dot(&v[..384], &v[384..]) > 0.99999,
-        "tokens past 256 must be ignored"
-    );
+    assert!(dot(&v[..384], &v[384..]) > 0.99999, "tokens past 256 must be ignored");
 }
 
 #[test]
@@ -227,11 +187,8 @@ fn minilm_batch_invariance_and_order() {
     let batch = m.embed(&refs).unwrap();
     for (i, t) in refs.iter().enumerate() {
         let alone = m.embed(&[t]).unwrap();
-        let diff = alone
-            .iter()
-            .zip(&batch[i * 384..(i + 1) * 384])
-            .map(|(a, b)| (a - b).abs())
-            .fold(0f32, f32::max);
+        let diff =
+            alone.iter().zip(&batch[i * 384..(i + 1) * 384]).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
         assert!(diff < 1e-5, "text {i}: alone vs in batch differ by {diff}");
     }
 }
@@ -240,9 +197,8 @@ fn minilm_batch_invariance_and_order() {
 fn minilm_throughput() {
     let m = int8();
     // ~150-token chunks.
-    let chunk: String = (0..14)
-        .map(|i| format!("Sentence {i} of a chunk talks about indexes and search. "))
-        .collect();
+    let chunk: String =
+        (0..14).map(|i| format!("Sentence {i} of a chunk talks about indexes and search. ")).collect();
     let chunks: Vec<String> = (0..32).map(|i| format!("{i} {chunk}")).collect();
     let refs: Vec<&str> = chunks.iter().map(|s| s.as_str()).collect();
     let tokens = m.tokenizer().unwrap().encode(refs[0], true).unwrap().len();
@@ -267,10 +223,7 @@ fn static_table_shapes_sanity_and_speed() {
     let t = table();
     let info = t.info();
     assert_eq!(info.kind, EmbedderKind::Static);
-    assert_eq!(
-        info.model,
-        "docent static table distilled from all-MiniLM-L6-v2"
-    );
+    assert_eq!(info.model, "docent static table distilled from all-MiniLM-L6-v2");
     assert_eq!(info.dim, 256);
     let v = t
         .embed(&[
@@ -285,19 +238,14 @@ fn static_table_shapes_sanity_and_speed() {
     for r in 0..3 {
         assert!((norm(&v[r * 256..(r + 1) * 256]) - 1.0).abs() < 1e-4);
     }
-    assert_eq!(
-        norm(&v[3 * 256..4 * 256]),
-        0.0,
-        "empty text gives a zero row"
-    );
+    assert_eq!(norm(&v[3 * 256..4 * 256]), 0.0, "empty text gives a zero row");
     assert_eq!(norm(&v[4 * 256..]), 0.0, "special tokens weigh 0");
     let (p, o) = (dot(&v[..256], &v[256..512]), dot(&v[..256], &v[512..768]));
     eprintln!("static: paraphrase {p:.3}, unrelated {o:.3}");
     assert!(p > o, "paraphrase {p} vs unrelated {o}");
 
-    let chunk: String = (0..14)
-        .map(|i| format!("Sentence {i} of a chunk talks about indexes and search. "))
-        .collect();
+    let chunk: String =
+        (0..14).map(|i| format!("Sentence {i} of a chunk talks about indexes and search. ")).collect();
     let chunks: Vec<String> = (0..500).map(|i| format!("{i} {chunk}")).collect();
     let refs: Vec<&str> = chunks.iter().map(|s| s.as_str()).collect();
     let start = Instant::now();
@@ -332,22 +280,12 @@ fn hashing_is_deterministic_and_shares_words() {
     assert_eq!(h.info().kind, EmbedderKind::Hashing);
     assert_eq!(h.info().model, "hashing-v1");
     let v = h
-        .embed(&[
-            "Build the index",
-            "build THE index!",
-            "index building",
-            "Sunny weather in Lisbon",
-            "",
-        ])
+        .embed(&["Build the index", "build THE index!", "index building", "Sunny weather in Lisbon", ""])
         .unwrap();
     let row = |i: usize| &v[i * 256..(i + 1) * 256];
     assert_eq!(row(0), row(1), "case and punctuation do not matter");
     assert!((norm(row(0)) - 1.0).abs() < 1e-5);
-    assert!(
-        dot(row(0), row(2)) > 0.2,
-        "shared word and trigrams: {}",
-        dot(row(0), row(2))
-    );
+    assert!(dot(row(0), row(2)) > 0.2, "shared word and trigrams: {}", dot(row(0), row(2)));
     assert!(dot(row(0), row(2)) > dot(row(0), row(3)));
     assert_eq!(norm(row(4)), 0.0);
     assert_eq!(h.embed(&["Build the index"]).unwrap(), row(0).to_vec());
@@ -357,14 +295,9 @@ fn hashing_is_deterministic_and_shares_words() {
     let pinned = h16.embed(&["docent"]).unwrap();
     // "docent": the word (weight 1) and its 6 trigrams "<do" .. "nt>" (0.25 each).
     let (a, b) = (-0.8528029f32, 0.21320072f32);
-    let expected = [
-        a, 0.0, -b, 0.0, 0.0, 0.0, 0.0, -b, 0.0, 0.0, -b, -b, 0.0, -b, 0.0, b,
-    ];
+    let expected = [a, 0.0, -b, 0.0, 0.0, 0.0, 0.0, -b, 0.0, 0.0, -b, -b, 0.0, -b, 0.0, b];
     for (i, (x, y)) in pinned.iter().zip(expected).enumerate() {
-        assert!(
-            (x - y).abs() < 1e-6,
-            "bucket {i}: {x} != {y}; full vector {pinned:?}"
-        );
+        assert!((x - y).abs() < 1e-6, "bucket {i}: {x} != {y}; full vector {pinned:?}");
     }
 }
 
@@ -373,9 +306,7 @@ fn hashing_dimension_is_validated() {
     for bad in [0, 7, 4097] {
         let e = Hashing::new(bad).unwrap_err().to_string();
         assert!(
-            e.contains("hashing dimension")
-                && e.contains("8..=4096")
-                && e.contains(&bad.to_string()),
+            e.contains("hashing dimension") && e.contains("8..=4096") && e.contains(&bad.to_string()),
             "{e}"
         );
     }
@@ -385,47 +316,28 @@ fn hashing_dimension_is_validated() {
 fn model_bytes() -> (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>) {
     let d = model_dir();
     let r = |n: &str| std::fs::read(d.join(n)).unwrap();
-    (
-        r(minilm::WEIGHTS_FILE),
-        r("tokenizer.json"),
-        r("config.json"),
-        r(static_table::TABLE_FILE),
-    )
+    (r(minilm::WEIGHTS_FILE), r("tokenizer.json"), r("config.json"), r(static_table::TABLE_FILE))
 }
 
 #[test]
 fn truncated_and_corrupted_minilm_give_precise_errors() {
     let (w, t, c, _) = model_bytes();
-    let e = MiniLm::from_bytes(&w[..w.len() / 2], &t, &c)
-        .unwrap_err()
-        .to_string();
+    let e = MiniLm::from_bytes(&w[..w.len() / 2], &t, &c).unwrap_err().to_string();
     assert!(e.contains("minilm.int8") && e.contains("truncated"), "{e}");
-    let e = MiniLm::from_bytes(&w[..20], &t, &c)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.contains("minilm.int8") && e.contains("truncated") && e.contains("body length"),
-        "{e}"
-    );
+    let e = MiniLm::from_bytes(&w[..20], &t, &c).unwrap_err().to_string();
+    assert!(e.contains("minilm.int8") && e.contains("truncated") && e.contains("body length"), "{e}");
     let mut bad = w.clone();
     let mid = bad.len() / 2;
     bad[mid] ^= 0x40;
     let e = MiniLm::from_bytes(&bad, &t, &c).unwrap_err().to_string();
-    assert!(
-        e.contains("minilm.int8") && e.contains("corrupted") && e.contains("checksum"),
-        "{e}"
-    );
-    let e = MiniLm::from_bytes(b"GGUF0000000000000000", &t, &c)
-        .unwrap_err()
-        .to_string();
+    assert!(e.contains("minilm.int8") && e.contains("corrupted") && e.contains("checksum"), "{e}");
+    let e = MiniLm::from_bytes(b"GGUF0000000000000000", &t, &c).unwrap_err().to_string();
     assert!(e.contains("minilm.int8") && e.contains("magic"), "{e}");
     let mut v2 = w.clone();
     v2[8] = 2;
     let e = MiniLm::from_bytes(&v2, &t, &c).unwrap_err().to_string();
     assert!(e.contains("minilm.int8") && e.contains("version 2"), "{e}");
-    let e = MiniLm::from_bytes(&w, b"{not json", &c)
-        .unwrap_err()
-        .to_string();
+    let e = MiniLm::from_bytes(&w, b"{not json", &c).unwrap_err().to_string();
     assert!(e.contains("tokenizer.json"), "{e}");
     let e = MiniLm::from_bytes(&w, &t, b"{}").unwrap_err().to_string();
     assert!(e.contains("config.json"), "{e}");
@@ -434,22 +346,15 @@ fn truncated_and_corrupted_minilm_give_precise_errors() {
 #[test]
 fn truncated_and_corrupted_static_table_give_precise_errors() {
     let (_, t, _, s) = model_bytes();
-    let e = StaticTable::from_bytes(&s[..s.len() - 100], &t)
-        .unwrap_err()
-        .to_string();
+    let e = StaticTable::from_bytes(&s[..s.len() - 100], &t).unwrap_err().to_string();
     assert!(e.contains("static.bin") && e.contains("truncated"), "{e}");
     let mut bad = s.clone();
     let last = bad.len() - 1;
     bad[last] ^= 1;
     let e = StaticTable::from_bytes(&bad, &t).unwrap_err().to_string();
     assert!(e.contains("static.bin") && e.contains("corrupted"), "{e}");
-    let e = StaticTable::from_bytes(&s[..4], &t)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.contains("static.bin") && e.contains("truncated") && e.contains("magic"),
-        "{e}"
-    );
+    let e = StaticTable::from_bytes(&s[..4], &t).unwrap_err().to_string();
+    assert!(e.contains("static.bin") && e.contains("truncated") && e.contains("magic"), "{e}");
 }
 
 #[test]
@@ -461,25 +366,14 @@ fn missing_model_file_is_named() {
     std::fs::write(dir.join("config.json"), &c).unwrap();
     let _ = std::fs::remove_file(dir.join("tokenizer.json"));
     let e = MiniLm::load(&dir).unwrap_err().to_string();
-    assert!(
-        e.contains("tokenizer.json") && e.contains("docent model"),
-        "{e}"
-    );
+    assert!(e.contains("tokenizer.json") && e.contains("docent model"), "{e}");
     std::fs::write(dir.join("tokenizer.json"), &t).unwrap();
     let e = StaticTable::load(&dir).unwrap_err().to_string();
     assert!(e.contains("static.bin") && e.contains("cannot read"), "{e}");
-    let e = prepare(
-        &dir,
-        &tmp().join("docent-test-missing-out"),
-        &PrepareOptions::default(),
-        &mut |_| {},
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(
-        e.contains("model.safetensors") && e.contains("cannot read"),
-        "{e}"
-    );
+    let e = prepare(&dir, &tmp().join("docent-test-missing-out"), &PrepareOptions::default(), &mut |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("model.safetensors") && e.contains("cannot read"), "{e}");
 }
 
 #[test]
@@ -491,10 +385,7 @@ fn fingerprint_changes_when_weights_change() {
     w2[last] = w2[last].wrapping_add(1);
     let sum = xxhash_rust::xxh3::xxh3_64(&w2[32..]);
     w2[24..32].copy_from_slice(&sum.to_le_bytes());
-    let (a, b) = (
-        MiniLm::from_bytes(&w, &t, &c).unwrap(),
-        MiniLm::from_bytes(&w2, &t, &c).unwrap(),
-    );
+    let (a, b) = (MiniLm::from_bytes(&w, &t, &c).unwrap(), MiniLm::from_bytes(&w2, &t, &c).unwrap());
     assert_ne!(a.info().fingerprint, b.info().fingerprint);
     assert_ne!(a.info().fingerprint, f32_model().info().fingerprint);
     let mut s2 = s.clone();
@@ -502,10 +393,7 @@ fn fingerprint_changes_when_weights_change() {
     s2[last] = s2[last].wrapping_add(1);
     let sum = xxhash_rust::xxh3::xxh3_64(&s2[36..]);
     s2[28..36].copy_from_slice(&sum.to_le_bytes());
-    let (x, y) = (
-        StaticTable::from_bytes(&s, &t).unwrap(),
-        StaticTable::from_bytes(&s2, &t).unwrap(),
-    );
+    let (x, y) = (StaticTable::from_bytes(&s, &t).unwrap(), StaticTable::from_bytes(&s2, &t).unwrap());
     assert_ne!(x.info().fingerprint, y.info().fingerprint);
 }
 
@@ -517,18 +405,13 @@ fn fingerprint_changes_when_weights_change() {
 #[ignore]
 fn prepare_shipped_model() {
     let corpus = std::env::var_os("DOCENT_CORPUS").map(PathBuf::from);
-    let corpus = corpus
-        .expect("set DOCENT_CORPUS to a directory of .html/.md/.txt files (e.g. the Rust docs)");
+    let corpus =
+        corpus.expect("set DOCENT_CORPUS to a directory of .html/.md/.txt files (e.g. the Rust docs)");
     let out = std::env::var_os("DOCENT_MODEL_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| common::root().join("models/minilm"));
-    let opts = PrepareOptions {
-        corpus: Some(corpus),
-        static_dim: 256,
-    };
-    let report = prepare(&common::model_src_dir(), &out, &opts, &mut |s| {
-        eprintln!("prepare: {s}")
-    })
-    .unwrap_or_else(|e| panic!("{e}"));
+    let opts = PrepareOptions { corpus: Some(corpus), static_dim: 256 };
+    let report = prepare(&common::model_src_dir(), &out, &opts, &mut |s| eprintln!("prepare: {s}"))
+        .unwrap_or_else(|e| panic!("{e}"));
     eprintln!("{report:?}");
 }

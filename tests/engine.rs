@@ -93,16 +93,31 @@ fn prompt_numbers_sources_with_anchored_urls_and_respects_the_budget() {
     assert!(p.user.contains("Question: How do I clean a bicycle chain?"));
     let mut last = 0;
     for budget in [260, 320, 400, 600, 1000, 4000] {
-        let p = e.assemble("How do I clean a bicycle chain?", &PromptOptions { budget, ..Default::default() }).unwrap();
+        let p = e
+            .assemble("How do I clean a bicycle chain?", &PromptOptions { budget, ..Default::default() })
+            .unwrap();
         assert!(p.tokens <= budget, "budget {budget}: {} tokens", p.tokens);
         assert_eq!(p.tokens, e.counter().count(&p.system).unwrap() + e.counter().count(&p.user).unwrap());
         assert!(p.sources.len() >= last, "more budget never means fewer sources");
         last = p.sources.len();
     }
-    let err = e.assemble("How do I clean a bicycle chain?", &PromptOptions { budget: 190, ..Default::default() }).unwrap_err();
-    assert!(err.to_string().starts_with("invalid budget: 190 tokens leaves room for no source (the instructions and question take "), "{err}");
-    let err = e.assemble("How do I clean a bicycle chain?", &PromptOptions { budget: 64, ..Default::default() }).unwrap_err();
-    assert!(err.to_string().starts_with("invalid budget: 64 tokens is less than the instructions and question alone"), "{err}");
+    let err = e
+        .assemble("How do I clean a bicycle chain?", &PromptOptions { budget: 190, ..Default::default() })
+        .unwrap_err();
+    assert!(
+        err.to_string().starts_with(
+            "invalid budget: 190 tokens leaves room for no source (the instructions and question take "
+        ),
+        "{err}"
+    );
+    let err = e
+        .assemble("How do I clean a bicycle chain?", &PromptOptions { budget: 64, ..Default::default() })
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("invalid budget: 64 tokens is less than the instructions and question alone"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -141,7 +156,10 @@ fn embedder_mismatch_is_a_clear_error() {
     let bytes = corpus_engine().to_bytes().unwrap();
     let err = Docent::from_bytes(&bytes, Arc::new(Hashing::new(128).unwrap()), "index.bin").unwrap_err();
     let msg = err.to_string();
-    assert!(msg.starts_with("embedder mismatch: the index was built with hashing (hashing-v1, 256-d"), "{msg}");
+    assert!(
+        msg.starts_with("embedder mismatch: the index was built with hashing (hashing-v1, 256-d"),
+        "{msg}"
+    );
     assert!(msg.contains("but the query embedder is hashing (hashing-v1, 128-d"), "{msg}");
 }
 
@@ -158,12 +176,18 @@ fn section_starts(bytes: &[u8]) -> Vec<(String, usize, usize)> {
 fn truncation_at_every_section_boundary_names_the_section() {
     let bytes = corpus_engine().to_bytes().unwrap();
     let sections = section_starts(&bytes);
-    assert_eq!(sections.iter().map(|s| s.0.as_str()).collect::<Vec<_>>(), ["meta", "docs", "chunks", "dense", "bm25"]);
+    assert_eq!(
+        sections.iter().map(|s| s.0.as_str()).collect::<Vec<_>>(),
+        ["meta", "docs", "chunks", "dense", "bm25"]
+    );
     for (name, start, len) in &sections {
         for cut in [*start, start + len / 2, start + len - 1] {
-            let err = Docent::from_bytes(&bytes[..cut], hashing(), "docent/index.bin").unwrap_err().to_string();
+            let err =
+                Docent::from_bytes(&bytes[..cut], hashing(), "docent/index.bin").unwrap_err().to_string();
             assert!(
-                err.starts_with(&format!("docent/index.bin: truncated: section '{name}' needs bytes {start}..")),
+                err.starts_with(&format!(
+                    "docent/index.bin: truncated: section '{name}' needs bytes {start}.."
+                )),
                 "cut at {cut}: {err}"
             );
         }
@@ -187,7 +211,10 @@ fn newer_format_version_is_refused_with_the_version() {
     let mut bytes = corpus_engine().to_bytes().unwrap();
     bytes[8..12].copy_from_slice(&7u32.to_le_bytes());
     let err = Docent::from_bytes(&bytes, hashing(), "x.bin").unwrap_err().to_string();
-    assert!(err.starts_with("x.bin: unsupported index format version 7 (this build of docent reads version 1)"), "{err}");
+    assert!(
+        err.starts_with("x.bin: unsupported index format version 7 (this build of docent reads version 1)"),
+        "{err}"
+    );
     let err = Docent::from_bytes(b"PK\x03\x04 not an index", hashing(), "x.bin").unwrap_err().to_string();
     assert_eq!(err, "x.bin: not a docent index (the file does not start with the magic bytes DOCENTIX)");
 }
@@ -213,9 +240,15 @@ fn bad_input_leaves_the_index_unchanged() {
     let before = e.to_bytes().unwrap();
     let stats = e.stats();
     let err = e.add_document(doc("empty.md", "   \n\n  ")).unwrap_err();
-    assert_eq!(err.to_string(), "document empty.md: no text to index (the document is empty after extraction)");
+    assert_eq!(
+        err.to_string(),
+        "document empty.md: no text to index (the document is empty after extraction)"
+    );
     let err = e.add_document(doc("bread.txt", "other")).unwrap_err();
-    assert_eq!(err.to_string(), "document bread.txt: a document with this url is already in the index; remove it first");
+    assert_eq!(
+        err.to_string(),
+        "document bread.txt: a document with this url is already in the index; remove it first"
+    );
     let err = e.add_document(doc("", "text")).unwrap_err();
     assert_eq!(err.to_string(), "document (no url): the url is empty");
     assert_eq!(e.stats(), stats);
@@ -223,7 +256,10 @@ fn bad_input_leaves_the_index_unchanged() {
     assert_eq!(e.search("x", 0).unwrap_err().to_string(), "invalid k: expected 1..=1000 results, found 0");
     assert_eq!(e.search("  ", 3).unwrap_err().to_string(), "invalid query: expected non-empty text");
     let all = e.search("bread flour water", 1000).unwrap();
-    assert!(all.hits.len() <= e.stats().chunks && !all.hits.is_empty(), "k larger than the corpus returns what there is");
+    assert!(
+        all.hits.len() <= e.stats().chunks && !all.hits.is_empty(),
+        "k larger than the corpus returns what there is"
+    );
 }
 
 #[test]
@@ -240,7 +276,8 @@ fn searching_before_build_says_what_to_do() {
 #[test]
 fn documents_added_after_build_are_found_after_the_next_build() {
     let mut e = corpus_engine();
-    e.add_document(doc("kites.md", "Flying a kite needs steady wind of 10 to 25 km/h and an open field.")).unwrap();
+    e.add_document(doc("kites.md", "Flying a kite needs steady wind of 10 to 25 km/h and an open field."))
+        .unwrap();
     assert_eq!(e.stats().pending, 1);
     e.build(&mut |_| {}).unwrap();
     assert_eq!(e.search("kite wind field", 1).unwrap().hits[0].url, "kites.md");

@@ -52,28 +52,19 @@ fn cosine(a: &[f32], b: &[f32]) -> f32 {
 
 /// f32 brute-force top-k `(id, cosine)`.
 fn brute(rows: &[f32], dim: usize, q: &[f32], k: usize) -> Vec<(u32, f32)> {
-    let mut s: Vec<(u32, f32)> = rows
-        .chunks_exact(dim)
-        .enumerate()
-        .map(|(i, r)| (i as u32, cosine(r, q)))
-        .collect();
+    let mut s: Vec<(u32, f32)> =
+        rows.chunks_exact(dim).enumerate().map(|(i, r)| (i as u32, cosine(r, q))).collect();
     s.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     s.truncate(k);
     s
 }
 
 fn flat() -> DenseOptions {
-    DenseOptions {
-        flat_threshold: usize::MAX,
-        ..Default::default()
-    }
+    DenseOptions { flat_threshold: usize::MAX, ..Default::default() }
 }
 
 fn hnsw() -> DenseOptions {
-    DenseOptions {
-        flat_threshold: 0,
-        ..Default::default()
-    }
+    DenseOptions { flat_threshold: 0, ..Default::default() }
 }
 
 #[test]
@@ -90,17 +81,11 @@ fn hnsw_recall_at_10_against_f32_brute_force_is_at_least_095() {
             let got = idx.search(q, 10).unwrap();
             assert_eq!(got.len(), 10);
             all += truth.len();
-            hit += truth
-                .iter()
-                .filter(|t| got.iter().any(|g| g.0 == t.0))
-                .count();
+            hit += truth.iter().filter(|t| got.iter().any(|g| g.0 == t.0)).count();
         }
         let recall = hit as f64 / all as f64;
         eprintln!("seed {seed}: HNSW recall@10 {recall:.3}");
-        assert!(
-            recall >= 0.95,
-            "seed {seed}: HNSW recall@10 {recall:.3} < 0.95"
-        );
+        assert!(recall >= 0.95, "seed {seed}: HNSW recall@10 {recall:.3} < 0.95");
     }
 }
 
@@ -117,10 +102,7 @@ fn hnsw_scores_equal_exact_scores_for_the_same_rows() {
             assert_eq!(e.1, score, "row {id}");
         }
         let got = idx.search(q, 10).unwrap();
-        assert!(
-            got.windows(2).all(|w| w[0].1 >= w[1].1),
-            "not best first: {got:?}"
-        );
+        assert!(got.windows(2).all(|w| w[0].1 >= w[1].1), "not best first: {got:?}");
     }
 }
 
@@ -143,10 +125,7 @@ fn flat_matches_brute_force_order_up_to_quantization() {
                     (f32_score - tscore).abs() < 0.02,
                     "seed {seed} rank {i}: row {gid} has cosine {f32_score}, brute force {tscore}"
                 );
-                assert!(
-                    (gscore - f32_score).abs() < 0.02,
-                    "seed {seed}: int8 {gscore} vs {f32_score}"
-                );
+                assert!((gscore - f32_score).abs() < 0.02, "seed {seed}: int8 {gscore} vs {f32_score}");
             }
         }
     }
@@ -251,23 +230,13 @@ fn dense_postcard_round_trip_gives_identical_results() {
         let back: DenseIndex = postcard::from_bytes(&bytes).unwrap();
         assert_eq!(back.kind(), idx.kind());
         assert_eq!(back.len(), idx.len());
-        assert_eq!(
-            postcard::to_allocvec(&back).unwrap(),
-            bytes,
-            "re-encoding differs"
-        );
+        assert_eq!(postcard::to_allocvec(&back).unwrap(), bytes, "re-encoding differs");
         for q in queries.chunks_exact(dim) {
             assert_eq!(back.search(q, 10).unwrap(), idx.search(q, 10).unwrap());
-            assert_eq!(
-                back.search_exact(q, 10).unwrap(),
-                idx.search_exact(q, 10).unwrap()
-            );
+            assert_eq!(back.search_exact(q, 10).unwrap(), idx.search_exact(q, 10).unwrap());
         }
         let copy = idx.clone();
-        assert_eq!(
-            copy.search(&queries[..dim], 5).unwrap(),
-            idx.search(&queries[..dim], 5).unwrap()
-        );
+        assert_eq!(copy.search(&queries[..dim], 5).unwrap(), idx.search(&queries[..dim], 5).unwrap());
     }
 }
 
@@ -292,40 +261,25 @@ fn ids(hits: &[(u32, f32)]) -> Vec<u32> {
 #[test]
 fn analyzer_splits_identifiers_and_keeps_parts() {
     assert_eq!(Bm25::analyze("Cargo.toml"), ["cargo", "toml", "cargo.toml"]);
-    assert_eq!(
-        Bm25::analyze("cargo-build"),
-        ["cargo", "build", "cargo-build"]
-    );
+    assert_eq!(Bm25::analyze("cargo-build"), ["cargo", "build", "cargo-build"]);
     assert_eq!(Bm25::analyze("snake_case"), ["snak", "cas", "snake_case"]);
     assert_eq!(Bm25::analyze("std::fmt"), ["std", "fmt", "std::fmt"]);
     // Punctuation at the edges does not join; stop words go.
     assert_eq!(Bm25::analyze("The end. A start-"), ["end", "start"]);
-    assert_eq!(
-        Bm25::analyze("state-of-the-art"),
-        ["stat", "art", "state-of-the-art"]
-    );
+    assert_eq!(Bm25::analyze("state-of-the-art"), ["stat", "art", "state-of-the-art"]);
     assert_eq!(Bm25::analyze("  ,;!  "), Vec::<String>::new());
 }
 
 #[test]
 fn analyzer_stems_lightly_and_lowercases_unicode() {
     assert_eq!(Bm25::analyze("Queries are RUNNING"), ["query", "run"]);
-    assert_eq!(
-        Bm25::analyze("indexes indexed indexing index"),
-        ["index"; 4]
-    );
+    assert_eq!(Bm25::analyze("indexes indexed indexing index"), ["index"; 4]);
     assert_eq!(Bm25::analyze("caches cached"), ["cach", "cach"]);
     assert_eq!(Bm25::analyze("embedded embeddings embed"), ["embed"; 3]);
     // Words that merely end like a suffix keep it.
-    assert_eq!(
-        Bm25::analyze("class status string"),
-        ["class", "status", "string"]
-    );
+    assert_eq!(Bm25::analyze("class status string"), ["class", "status", "string"]);
     // Non-ASCII words are lowercased but not stemmed.
-    assert_eq!(
-        Bm25::analyze("GRÖSSE Übersichten Café"),
-        ["grösse", "übersichten", "café"]
-    );
+    assert_eq!(Bm25::analyze("GRÖSSE Übersichten Café"), ["grösse", "übersichten", "café"]);
     // Numbers and versions.
     assert_eq!(Bm25::analyze("v1.2 42"), ["v1", "2", "v1.2", "42"]);
     // Blobs longer than 64 bytes are dropped.
@@ -359,17 +313,12 @@ fn bm25_more_matched_terms_and_exact_identifiers_rank_higher() {
 
 #[test]
 fn bm25_normalises_by_length() {
-    let idx = bm25(&[
-        "gardening cooking travel music painting rust reading hiking sailing chess",
-        "rust guide",
-    ]);
+    let idx =
+        bm25(&["gardening cooking travel music painting rust reading hiking sailing chess", "rust guide"]);
     assert_eq!(ids(&idx.search("rust", 10)), [1, 0]);
     // With b = 0 the length is ignored: a tie, broken by id.
     let flat = Bm25::build(
-        [
-            "gardening cooking travel music painting rust reading hiking",
-            "rust guide",
-        ],
+        ["gardening cooking travel music painting rust reading hiking", "rust guide"],
         Bm25Params { k1: 1.2, b: 0.0 },
     );
     let hits = flat.search("rust", 10);
@@ -379,11 +328,7 @@ fn bm25_normalises_by_length() {
 
 #[test]
 fn bm25_stemmed_query_matches_other_forms_and_unknown_terms_are_ignored() {
-    let idx = bm25(&[
-        "the index stores postings",
-        "queries are parsed",
-        "nothing here",
-    ]);
+    let idx = bm25(&["the index stores postings", "queries are parsed", "nothing here"]);
     assert_eq!(ids(&idx.search("indexing", 10)), [0]);
     assert_eq!(ids(&idx.search("query", 10)), [1]);
     assert!(idx.search("zebra", 10).is_empty());
@@ -391,9 +336,7 @@ fn bm25_stemmed_query_matches_other_forms_and_unknown_terms_are_ignored() {
     assert!(idx.search("index", 0).is_empty());
     assert!(idx.search("", 10).is_empty());
     assert_eq!(idx.search("index query", 1).len(), 1);
-    assert!(Bm25::build([], Bm25Params::default())
-        .search("index", 5)
-        .is_empty());
+    assert!(Bm25::build([], Bm25Params::default()).search("index", 5).is_empty());
 }
 
 #[test]
@@ -403,11 +346,7 @@ fn bm25_coverage_is_the_share_of_query_idf() {
     let close = |a: f32, b: f32| (a - b).abs() < 1e-5;
     assert!(close(idx.coverage("rust wasm", 0), 1.0));
     let want = idf(2.0, 2.0) / (idf(2.0, 2.0) + idf(2.0, 1.0));
-    assert!(
-        close(idx.coverage("rust wasm", 1), want),
-        "{}",
-        idx.coverage("rust wasm", 1)
-    );
+    assert!(close(idx.coverage("rust wasm", 1), want), "{}", idx.coverage("rust wasm", 1));
     // An unseen term counts with the maximum idf (df 0).
     let want = idf(2.0, 2.0) / (idf(2.0, 2.0) + idf(2.0, 0.0));
     assert!(close(idx.coverage("rust zebra", 0), want));
@@ -420,12 +359,7 @@ fn bm25_coverage_is_the_share_of_query_idf() {
 
 #[test]
 fn bm25_push_and_remove_keep_statistics_of_live_documents() {
-    let docs = [
-        "alpha beta",
-        "beta gamma delta",
-        "gamma epsilon",
-        "alpha alpha zeta",
-    ];
+    let docs = ["alpha beta", "beta gamma delta", "gamma epsilon", "alpha alpha zeta"];
     let mut idx = bm25(&docs[..2]);
     assert_eq!(idx.push(docs[2]), 2);
     assert_eq!(idx.push(docs[3]), 3);
@@ -442,11 +376,7 @@ fn bm25_push_and_remove_keep_statistics_of_live_documents() {
     // Scores equal those of an index built from the live documents only.
     let fresh = bm25(&docs[1..]);
     for q in ["alpha", "beta gamma", "gamma epsilon zeta", "delta alpha"] {
-        let got: Vec<(u32, f32)> = idx
-            .search(q, 10)
-            .into_iter()
-            .map(|(i, s)| (i - 1, s))
-            .collect();
+        let got: Vec<(u32, f32)> = idx.search(q, 10).into_iter().map(|(i, s)| (i - 1, s)).collect();
         let want = fresh.search(q, 10);
         assert_eq!(ids(&got), ids(&want), "{q}");
         for (g, w) in got.iter().zip(&want) {
@@ -460,11 +390,7 @@ fn bm25_push_and_remove_keep_statistics_of_live_documents() {
 
 #[test]
 fn bm25_encoding_is_deterministic_and_round_trips() {
-    let docs = [
-        "Install with cargo install docent",
-        "Cargo.toml holds the manifest",
-        "zeta",
-    ];
+    let docs = ["Install with cargo install docent", "Cargo.toml holds the manifest", "zeta"];
     let a = bm25(&docs);
     let b = bm25(&docs);
     let mut c = bm25(&docs[..1]);

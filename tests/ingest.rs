@@ -10,9 +10,7 @@ use docent::ingest::{html, markdown, text, Document, Ingested, Section};
 
 fn load(name: &str) -> String {
     // Not `crate::common`: cargo also builds this file as its own test target.
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/ingest")
-        .join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ingest").join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
 }
 
@@ -24,10 +22,7 @@ fn html_doc(name: &str) -> Document {
 }
 
 fn all_text(d: &Document) -> String {
-    d.sections
-        .iter()
-        .map(|s| format!("{}\n{}\n", s.headings.join(" > "), s.text))
-        .collect()
+    d.sections.iter().map(|s| format!("{}\n{}\n", s.headings.join(" > "), s.text)).collect()
 }
 
 fn section<'a>(d: &'a Document, last_heading: &str) -> &'a Section {
@@ -79,20 +74,14 @@ fn html_text_before_first_heading_has_no_heading_and_no_anchor() {
     let d = html_doc("page.html");
     assert_eq!(d.sections[0].headings, Vec::<String>::new());
     assert_eq!(d.sections[0].anchor, None);
-    assert_eq!(
-        d.sections[0].text,
-        "Lanterns light the way & keep moths busy."
-    );
+    assert_eq!(d.sections[0].text, "Lanterns light the way & keep moths busy.");
 }
 
 #[test]
 fn html_heading_paths_nest_and_pop() {
     let d = html_doc("page.html");
-    let paths: Vec<Vec<&str>> = d
-        .sections
-        .iter()
-        .map(|s| s.headings.iter().map(String::as_str).collect())
-        .collect();
+    let paths: Vec<Vec<&str>> =
+        d.sections.iter().map(|s| s.headings.iter().map(String::as_str).collect()).collect();
     assert_eq!(
         paths,
         vec![
@@ -112,20 +101,14 @@ fn html_heading_paths_nest_and_pop() {
 fn html_anchors_own_parent_inner_a_wrapping_section() {
     let d = html_doc("page.html");
     // Own id; the permalink glyph is trimmed from the heading text.
-    assert_eq!(
-        section(&d, "Lantern Guide").anchor.as_deref(),
-        Some("lantern-guide")
-    );
+    assert_eq!(section(&d, "Lantern Guide").anchor.as_deref(), Some("lantern-guide"));
     assert_eq!(section(&d, "Fuel").anchor.as_deref(), Some("fuel"));
     // No id: the enclosing h2's id.
     assert_eq!(section(&d, "Wick trimming").anchor.as_deref(), Some("fuel"));
     // `<a id>` as the heading's first child.
     assert_eq!(section(&d, "Smoke").anchor.as_deref(), Some("smoke"));
     // No id on the h2: falls back to the h1.
-    assert_eq!(
-        section(&d, "Storage").anchor.as_deref(),
-        Some("lantern-guide")
-    );
+    assert_eq!(section(&d, "Storage").anchor.as_deref(), Some("lantern-guide"));
     // `<section id>` whose first heading this is; `🔗` trimmed.
     assert_eq!(section(&d, "Winter").anchor.as_deref(), Some("winter"));
 }
@@ -133,11 +116,7 @@ fn html_anchors_own_parent_inner_a_wrapping_section() {
 #[test]
 fn html_anchor_is_none_when_no_heading_has_an_id() {
     let d = html_doc("untitled.html");
-    assert!(
-        d.sections.iter().all(|s| s.anchor.is_none()),
-        "{:#?}",
-        d.sections
-    );
+    assert!(d.sections.iter().all(|s| s.anchor.is_none()), "{:#?}", d.sections);
 }
 
 #[test]
@@ -160,10 +139,7 @@ fn html_pre_is_verbatim_and_separated_by_blank_lines() {
 #[test]
 fn html_lists_and_tables() {
     let d = html_doc("page.html");
-    assert_eq!(
-        section(&d, "Smoke").text,
-        "- Black smoke: too long\n- No flame:\n  - dry wick"
-    );
+    assert_eq!(section(&d, "Smoke").text, "- Black smoke: too long\n- No flame:\n  - dry wick");
     assert_eq!(section(&d, "Storage").text, "Place | Ok?\nShed | yes");
 }
 
@@ -181,16 +157,10 @@ fn html_zero_width_and_rtl_characters_are_preserved() {
 fn html_main_wins_over_body_and_keeps_its_own_header() {
     let d = html_doc("main.html");
     let all = all_text(&d);
-    assert!(
-        !all.contains("SIDEBAR-LEAK") && !all.contains("AFTER-LEAK"),
-        "{all}"
-    );
+    assert!(!all.contains("SIDEBAR-LEAK") && !all.contains("AFTER-LEAK"), "{all}");
     assert!(!all.contains("Table of contents"), "{all}");
     assert_eq!(d.sections[0].text, "Intro before any heading.");
-    assert_eq!(
-        section(&d, "Kept header heading").anchor.as_deref(),
-        Some("top")
-    );
+    assert_eq!(section(&d, "Kept header heading").anchor.as_deref(), Some("top"));
     assert!(all.contains("Aside inside main is kept."), "{all}");
 }
 
@@ -221,11 +191,10 @@ fn html_skips_noindex_redirect_stub_and_ignored_pages() {
 #[test]
 fn html_refresh_on_a_long_page_is_not_a_stub() {
     let body = "<p>Real content that goes on. </p>".repeat(40);
-    let page = format!("<html><head><meta http-equiv=refresh content='30; url=x.html'></head><body>{body}</body></html>");
-    assert!(matches!(
-        html::parse("p", "p", &page).unwrap(),
-        Ingested::Document(_)
-    ));
+    let page = format!(
+        "<html><head><meta http-equiv=refresh content='30; url=x.html'></head><body>{body}</body></html>"
+    );
+    assert!(matches!(html::parse("p", "p", &page).unwrap(), Ingested::Document(_)));
 }
 
 #[test]
@@ -274,9 +243,7 @@ fn html_deep_nesting_neither_overflows_nor_hangs() {
         .join()
         .expect("deep nesting panicked (stack overflow?)");
     let elapsed = started.elapsed();
-    let Ingested::Document(d) = d else {
-        panic!("skipped")
-    };
+    let Ingested::Document(d) = d else { panic!("skipped") };
     assert_eq!(d.sections[0].anchor.as_deref(), Some("deep"));
     assert_eq!(d.sections[0].text, "bottom text\n\nafter");
     assert!(elapsed.as_secs() < 5, "100k nested divs took {elapsed:?}");
@@ -294,14 +261,8 @@ fn html_deep_inline_nesting_is_capped_too() {
         .expect("spawn")
         .join()
         .expect("panicked");
-    assert!(
-        started.elapsed().as_secs() < 5,
-        "took {:?}",
-        started.elapsed()
-    );
-    let Ingested::Document(d) = d else {
-        panic!("skipped")
-    };
+    assert!(started.elapsed().as_secs() < 5, "took {:?}", started.elapsed());
+    let Ingested::Document(d) = d else { panic!("skipped") };
     assert_eq!(d.sections[0].text, "x");
 }
 
@@ -311,9 +272,7 @@ fn html_script_lookalikes_do_not_leak() {
         var a = "<!--<script>"; var b = "</script> LEAK-A"; var c = "-->";
     </script><script>var d = '<\/script> LEAK-B'; var e = "</scr" + "ipt> LEAK-C";</script>
     <p>safe</p></body>"#;
-    let Ingested::Document(d) = html::parse("s", "s", page).unwrap() else {
-        panic!("skipped")
-    };
+    let Ingested::Document(d) = html::parse("s", "s", page).unwrap() else { panic!("skipped") };
     assert_eq!(all_text(&d).trim(), "safe");
 }
 
@@ -329,20 +288,13 @@ fn markdown_front_matter_is_skipped_and_gives_the_title() {
     assert_eq!(d.title, "Kite Flying: A Field Guide");
     assert!(!all_text(&d).contains("tags:"), "{}", all_text(&d));
     assert_eq!(d.sections[0].headings, Vec::<String>::new());
-    assert_eq!(
-        d.sections[0].text,
-        "Before any heading, a line with a link and a red kite."
-    );
+    assert_eq!(d.sections[0].text, "Before any heading, a line with a link and a red kite.");
 }
 
 #[test]
 fn markdown_slugs_duplicates_unicode_punctuation_custom() {
     let d = md_guide();
-    let anchors: Vec<&str> = d
-        .sections
-        .iter()
-        .filter_map(|s| s.anchor.as_deref())
-        .collect();
+    let anchors: Vec<&str> = d.sections.iter().filter_map(|s| s.anchor.as_deref()).collect();
     assert_eq!(
         anchors,
         [
@@ -358,19 +310,11 @@ fn markdown_slugs_duplicates_unicode_punctuation_custom() {
         ]
     );
     // The `{#id}` attribute is not part of the heading text.
-    assert_eq!(
-        section(&d, "Custom anchor").headings,
-        ["Kite Flying", "Custom anchor"]
-    );
+    assert_eq!(section(&d, "Custom anchor").headings, ["Kite Flying", "Custom anchor"]);
     assert_eq!(section(&d, "Appendix").headings, ["Appendix"]);
     assert_eq!(
         section(&d, "Кайты и ветер").headings,
-        [
-            "Kite Flying",
-            "Getting Started!",
-            "Über große Drachen",
-            "Кайты и ветер"
-        ]
+        ["Kite Flying", "Getting Started!", "Über große Drachen", "Кайты и ветер"]
     );
 }
 
@@ -391,35 +335,17 @@ fn markdown_code_blocks_verbatim_inline_text_kept() {
         section(&d, "Vent & Spar (2024 edition)").text,
         "fn launch(k: &mut Kite) {\n    k.angle = 30;   // degrees\n\n    k.release();\n}"
     );
-    assert_eq!(
-        section(&d, "Kite Flying").text,
-        "Intro with inline code and bold text."
-    );
-    let gs = &d
-        .sections
-        .iter()
-        .find(|s| s.anchor.as_deref() == Some("getting-started"))
-        .unwrap()
-        .text;
+    assert_eq!(section(&d, "Kite Flying").text, "Intro with inline code and bold text.");
+    let gs = &d.sections.iter().find(|s| s.anchor.as_deref() == Some("getting-started")).unwrap().text;
     assert_eq!(gs, "Steps:\n\n- Unroll the line\n- Face the wind\n  - check gusts\n\n- [x] buy string\n- [ ] find a hill");
-    assert!(
-        !all_text(&d).contains("https://example.com"),
-        "urls must be dropped"
-    );
+    assert!(!all_text(&d).contains("https://example.com"), "urls must be dropped");
 }
 
 #[test]
 fn markdown_html_is_stripped_without_script_or_style() {
     let d = md_guide();
     let all = all_text(&d);
-    for leak in [
-        "MD-SCRIPT-LEAK",
-        "MD-STYLE-LEAK",
-        "INLINE-SCRIPT-LEAK",
-        "<div",
-        "<span",
-        "<p>",
-    ] {
+    for leak in ["MD-SCRIPT-LEAK", "MD-STYLE-LEAK", "INLINE-SCRIPT-LEAK", "<div", "<span", "<p>"] {
         assert!(!all.contains(leak), "{leak} leaked:\n{all}");
     }
     assert_eq!(
@@ -432,20 +358,9 @@ fn markdown_html_is_stripped_without_script_or_style() {
 #[test]
 fn markdown_title_fallbacks() {
     // No front matter, no h1: first heading.
-    assert_eq!(
-        markdown::parse("n", "fb", &load("notitle.md"))
-            .unwrap()
-            .title,
-        "Deep first"
-    );
-    assert_eq!(
-        markdown::parse("n", "fb", "# Top\n\n## Sub").unwrap().title,
-        "Top"
-    );
-    assert_eq!(
-        markdown::parse("n", "fb", "no heading").unwrap().title,
-        "fb"
-    );
+    assert_eq!(markdown::parse("n", "fb", &load("notitle.md")).unwrap().title, "Deep first");
+    assert_eq!(markdown::parse("n", "fb", "# Top\n\n## Sub").unwrap().title, "Top");
+    assert_eq!(markdown::parse("n", "fb", "no heading").unwrap().title, "fb");
     // A `---` that never closes is a thematic break, not front matter.
     let d = markdown::parse("n", "fb", "---\ntitle: nope\n\ntext").unwrap();
     assert_eq!(d.title, "fb");
@@ -461,10 +376,7 @@ fn text_is_one_section_with_normalised_newlines() {
     assert_eq!(d.sections.len(), 1);
     assert_eq!(d.sections[0].anchor, None);
     assert!(d.sections[0].headings.is_empty());
-    assert_eq!(
-        d.sections[0].text,
-        "Short Title Line\n\nBody line one.\nBody line two."
-    );
+    assert_eq!(d.sections[0].text, "Short Title Line\n\nBody line one.\nBody line two.");
     let long = format!("{}\nrest", "word ".repeat(30));
     assert_eq!(text::parse("t", "fb", &long).unwrap().title, "fb");
 }
@@ -480,11 +392,7 @@ fn write(root: &Path, rel: &str, bytes: &[u8]) {
 fn site() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let r = dir.path();
-    write(
-        r,
-        "index.html",
-        b"<html><body><p>home page</p></body></html>",
-    );
+    write(r, "index.html", b"<html><body><p>home page</p></body></html>");
     write(r, "guide/b-second.md", b"# Second\n\ntext b");
     write(r, "guide/a-first.md", b"# First\n\ntext a");
     write(r, "guide/copy-of-first.md", b"# First\n\ntext a");
@@ -503,9 +411,7 @@ fn walk_recursive_sorted_urls_duplicates_unsupported_lossy() {
     let mut seen = Vec::new();
     let report = walk(
         &[dir.path().to_path_buf()],
-        &WalkOptions {
-            base_url: "https://x/docs/".into(),
-        },
+        &WalkOptions { base_url: "https://x/docs/".into() },
         &mut |p: &Path| seen.push(p.to_path_buf()),
     )
     .expect("walk");
@@ -523,27 +429,14 @@ fn walk_recursive_sorted_urls_duplicates_unsupported_lossy() {
     assert_eq!(report.duplicates, 1);
     assert_eq!(report.unsupported, 2);
     assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
-    assert!(
-        report.warnings[0].contains("latin1.txt") && report.warnings[0].contains("not valid UTF-8")
-    );
-    assert_eq!(
-        seen.len(),
-        6,
-        "on_file sees every supported file, duplicates included"
-    );
+    assert!(report.warnings[0].contains("latin1.txt") && report.warnings[0].contains("not valid UTF-8"));
+    assert_eq!(seen.len(), 6, "on_file sees every supported file, duplicates included");
     let latin = &report.files[4];
-    let Ingested::Document(d) = &latin.outcome else {
-        panic!()
-    };
+    let Ingested::Document(d) = &latin.outcome else { panic!() };
     assert_eq!(d.sections[0].text, "caf\u{FFFD} cr\u{FFFD}me");
-    assert_eq!(
-        latin.content_hash,
-        docent::embed::fingerprint(b"caf\xe9 cr\xe8me\n")
-    );
+    assert_eq!(latin.content_hash, docent::embed::fingerprint(b"caf\xe9 cr\xe8me\n"));
     // Fallback titles: index.html takes its directory's name.
-    let Ingested::Document(d) = &report.files[2].outcome else {
-        panic!()
-    };
+    let Ingested::Document(d) = &report.files[2].outcome else { panic!() };
     assert_eq!(d.title, "deeper");
     assert_eq!(d.url, "https://x/docs/guide/deeper/index.html");
 }
@@ -568,12 +461,7 @@ fn walk_missing_path_is_an_io_error_naming_it() {
 #[test]
 fn walk_empty_directory_is_fine() {
     let dir = tempfile::tempdir().unwrap();
-    let report = walk(
-        &[dir.path().to_path_buf()],
-        &WalkOptions::default(),
-        &mut |_: &Path| {},
-    )
-    .unwrap();
+    let report = walk(&[dir.path().to_path_buf()], &WalkOptions::default(), &mut |_: &Path| {}).unwrap();
     assert!(report.files.is_empty() && report.unsupported == 0 && report.duplicates == 0);
 }
 
@@ -582,18 +470,9 @@ fn walk_empty_directory_is_fine() {
 fn walk_survives_symlink_loops() {
     let dir = site();
     std::os::unix::fs::symlink(dir.path(), dir.path().join("guide/loop")).unwrap();
-    let report = walk(
-        &[dir.path().to_path_buf()],
-        &WalkOptions::default(),
-        &mut |_: &Path| {},
-    )
-    .unwrap();
+    let report = walk(&[dir.path().to_path_buf()], &WalkOptions::default(), &mut |_: &Path| {}).unwrap();
     assert_eq!(report.files.len(), 5);
-    assert!(
-        report.warnings.iter().any(|w| w.contains("loop")),
-        "{:?}",
-        report.warnings
-    );
+    assert!(report.warnings.iter().any(|w| w.contains("loop")), "{:?}", report.warnings);
 }
 
 // ---------------------------------------------------------------- The Cargo book
@@ -618,12 +497,8 @@ fn cargo_book() -> PathBuf {
 fn cargo_book_parses_cleanly() {
     let book = cargo_book();
     let started = Instant::now();
-    let report = walk(
-        std::slice::from_ref(&book),
-        &WalkOptions::default(),
-        &mut |_: &Path| {},
-    )
-    .expect("walk");
+    let report =
+        walk(std::slice::from_ref(&book), &WalkOptions::default(), &mut |_: &Path| {}).expect("walk");
     let elapsed = started.elapsed();
     let mut docs = 0;
     let mut redirects = Vec::new();
@@ -641,78 +516,44 @@ fn cargo_book_parses_cleanly() {
                     "Previous chapter",
                     "const path_to_root",
                 ] {
-                    assert!(
-                        !all.contains(chrome),
-                        "{}: page chrome {chrome:?} leaked",
-                        f.url
-                    );
+                    assert!(!all.contains(chrome), "{}: page chrome {chrome:?} leaked", f.url);
                 }
                 assert!(!d.sections.is_empty(), "{}: no sections", f.url);
                 assert!(!d.title.is_empty(), "{}: no title", f.url);
             }
             Ingested::Skipped { reason } if reason == "robots noindex" => {
-                assert!(
-                    f.url == "print.html" || f.url == "toc.html",
-                    "{}: unexpected noindex",
-                    f.url
-                )
+                assert!(f.url == "print.html" || f.url == "toc.html", "{}: unexpected noindex", f.url)
             }
-            Ingested::Skipped { reason } if reason == "redirect stub" => {
-                redirects.push(f.url.clone())
-            }
+            Ingested::Skipped { reason } if reason == "redirect stub" => redirects.push(f.url.clone()),
             Ingested::Skipped { reason } => panic!("{}: unexpected skip {reason}", f.url),
         }
     }
     let skipped_noindex = report
         .files
         .iter()
-        .filter(
-            |f| matches!(&f.outcome, Ingested::Skipped { reason } if reason == "robots noindex"),
-        )
+        .filter(|f| matches!(&f.outcome, Ingested::Skipped { reason } if reason == "robots noindex"))
         .count();
-    assert_eq!(
-        skipped_noindex, 2,
-        "print.html and toc.html must be skipped"
-    );
-    assert!(
-        redirects.contains(&"guide/build-cache.html".to_string()),
-        "redirect stubs: {redirects:?}"
-    );
+    assert_eq!(skipped_noindex, 2, "print.html and toc.html must be skipped");
+    assert!(redirects.contains(&"guide/build-cache.html".to_string()), "redirect stubs: {redirects:?}");
     // Every mdBook redirect stub is skipped (identical stubs are dropped as duplicates first).
     for f in &report.files {
         let raw = std::fs::read_to_string(&f.path).expect("read");
         if raw.contains("http-equiv=\"refresh\"") {
-            assert!(
-                redirects.contains(&f.url),
-                "{}: a redirect stub that was not skipped",
-                f.url
-            );
+            assert!(redirects.contains(&f.url), "{}: a redirect stub that was not skipped", f.url);
         }
     }
     assert!(docs > 80, "only {docs} documents");
 
-    let manifest = report
-        .files
-        .iter()
-        .find(|f| f.url == "reference/manifest.html")
-        .expect("manifest page");
-    let Ingested::Document(d) = &manifest.outcome else {
-        panic!("manifest.html skipped")
-    };
+    let manifest = report.files.iter().find(|f| f.url == "reference/manifest.html").expect("manifest page");
+    let Ingested::Document(d) = &manifest.outcome else { panic!("manifest.html skipped") };
     assert_eq!(d.title, "The Manifest Format - The Cargo Book");
     let version = d
         .sections
         .iter()
         .find(|s| s.anchor.as_deref() == Some("the-version-field"))
         .expect("a section anchored at the-version-field");
-    assert_eq!(
-        version.headings.first().map(String::as_str),
-        Some("The Manifest Format")
-    );
-    assert_eq!(
-        version.headings.last().map(String::as_str),
-        Some("The version field")
-    );
+    assert_eq!(version.headings.first().map(String::as_str), Some("The Manifest Format"));
+    assert_eq!(version.headings.last().map(String::as_str), Some("The version field"));
     eprintln!(
         "cargo book: {} files ({docs} documents, {} redirect stubs) walked and parsed in {elapsed:?}",
         report.files.len(),
@@ -764,9 +605,7 @@ fn empty_and_junk_inputs_do_not_panic() {
     for _ in 0..50 {
         let mut page = String::new();
         for _ in 0..300 {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             page.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
         }
         html::parse("soup", "soup", &page).unwrap_or_else(|e| panic!("seed state {seed}: {e}"));

@@ -31,10 +31,7 @@ struct Recorded {
 
 impl Recorded {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
     fn json(&self) -> serde_json::Value {
@@ -54,9 +51,7 @@ impl Mock {
     fn serve(responses: Vec<Vec<Part>>) -> Mock {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a local port");
         let base = format!("http://{}", listener.local_addr().expect("local address"));
-        listener
-            .set_nonblocking(true)
-            .expect("nonblocking listener");
+        listener.set_nonblocking(true).expect("nonblocking listener");
         let requests = Arc::new(Mutex::new(Vec::new()));
         let recorded = Arc::clone(&requests);
         let handle = std::thread::spawn(move || {
@@ -79,11 +74,7 @@ impl Mock {
                 }
             }
         });
-        Mock {
-            base,
-            requests,
-            handle: Some(handle),
-        }
+        Mock { base, requests, handle: Some(handle) }
     }
 
     /// Waits for the server thread and returns what it received.
@@ -135,11 +126,8 @@ fn read_request(stream: &mut TcpStream) -> Option<Recorded> {
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
-    let length: usize = headers
-        .iter()
-        .find(|(n, _)| n == "content-length")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
+    let length: usize =
+        headers.iter().find(|(n, _)| n == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
     let mut body = buf[head_end..].to_vec();
     while body.len() < length.min(1 << 20) {
         let n = stream.read(&mut chunk).ok()?;
@@ -148,11 +136,7 @@ fn read_request(stream: &mut TcpStream) -> Option<Recorded> {
         }
         body.extend_from_slice(&chunk[..n]);
     }
-    Some(Recorded {
-        request_line,
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    })
+    Some(Recorded { request_line, headers, body: String::from_utf8_lossy(&body).into_owned() })
 }
 
 fn bytes(s: &str) -> Part {
@@ -165,9 +149,8 @@ fn pause(ms: u64) -> Part {
 
 /// A 200 event-stream response whose body is delimited by closing the connection.
 fn sse(events: &[&str]) -> Vec<Part> {
-    let mut parts = vec![bytes(
-        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n",
-    )];
+    let mut parts =
+        vec![bytes("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n")];
     parts.extend(events.iter().map(|e| bytes(e)));
     parts
 }
@@ -182,14 +165,8 @@ fn status(code: u16, extra_headers: &str, body: &str) -> Vec<Part> {
 
 fn messages() -> Vec<Message> {
     vec![
-        Message {
-            role: "system".into(),
-            content: "Answer from the sources only.".into(),
-        },
-        Message {
-            role: "user".into(),
-            content: "What colour is the lighthouse?".into(),
-        },
+        Message { role: "system".into(), content: "Answer from the sources only.".into() },
+        Message { role: "user".into(), content: "What colour is the lighthouse?".into() },
     ]
 }
 
@@ -208,10 +185,7 @@ fn run(req: &LlmRequest) -> (docent::Result<Completion>, Vec<String>) {
 }
 
 fn openai_delta(text: &str) -> String {
-    format!(
-        "data: {}\n\n",
-        serde_json::json!({"choices": [{"index": 0, "delta": {"content": text}}]})
-    )
+    format!("data: {}\n\n", serde_json::json!({"choices": [{"index": 0, "delta": {"content": text}}]}))
 }
 
 /// The error's user-facing text, after checking it does not leak the key.
@@ -221,14 +195,8 @@ fn error_text(result: docent::Result<Completion>) -> String {
         Err(e) => e,
     };
     let text = err.to_string();
-    assert!(
-        !text.contains(KEY),
-        "the API key leaked into the error: {text}"
-    );
-    assert!(
-        !format!("{err:?}").contains(KEY),
-        "the API key leaked into the error's Debug: {err:?}"
-    );
+    assert!(!text.contains(KEY), "the API key leaked into the error: {text}");
+    assert!(!format!("{err:?}").contains(KEY), "the API key leaked into the error's Debug: {err:?}");
     text
 }
 
@@ -260,10 +228,7 @@ fn openai_stream_concatenates_deltas_and_sends_model_messages_and_bearer() {
     assert_eq!(reqs.len(), 1);
     let r = &reqs[0];
     assert_eq!(r.request_line, "POST /v1/chat/completions HTTP/1.1");
-    assert_eq!(
-        r.header("authorization"),
-        Some(format!("Bearer {KEY}").as_str())
-    );
+    assert_eq!(r.header("authorization"), Some(format!("Bearer {KEY}").as_str()));
     assert_eq!(r.header("content-type"), Some("application/json"));
     let body = r.json();
     assert_eq!(body["stream"], true);
@@ -271,10 +236,7 @@ fn openai_stream_concatenates_deltas_and_sends_model_messages_and_bearer() {
     assert_eq!(body["max_tokens"], 1024);
     assert_eq!(body["temperature"], 0.0);
     assert_eq!(body["messages"][0]["role"], "system");
-    assert_eq!(
-        body["messages"][1]["content"],
-        "What colour is the lighthouse?"
-    );
+    assert_eq!(body["messages"][1]["content"], "What colour is the lighthouse?");
 }
 
 #[test]
@@ -287,10 +249,7 @@ fn openai_without_key_sends_no_authorization_header() {
     let (result, _) = run(&req);
     assert_eq!(result.expect("stream succeeds").text, "ok");
     let reqs = mock.finish();
-    assert_eq!(
-        reqs[0].request_line, "POST /v1/chat/completions HTTP/1.1",
-        "a full URL is not extended"
-    );
+    assert_eq!(reqs[0].request_line, "POST /v1/chat/completions HTTP/1.1", "a full URL is not extended");
     assert_eq!(reqs[0].header("authorization"), None);
 }
 
@@ -327,11 +286,7 @@ fn anthropic_lifts_system_sends_version_headers_and_reads_stop_reason() {
     assert_eq!(body["max_tokens"], 1024);
     assert_eq!(body["model"], "test-model");
     let sent = body["messages"].as_array().expect("messages array");
-    assert_eq!(
-        sent.len(),
-        1,
-        "the system message is lifted out of messages: {sent:?}"
-    );
+    assert_eq!(sent.len(), 1, "the system message is lifted out of messages: {sent:?}");
     assert_eq!(sent[0]["role"], "user");
 }
 
@@ -346,13 +301,7 @@ fn sse_split_across_writes_with_crlf_and_multiline_data_is_reassembled() {
     let mut parts = vec![bytes(
         "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n",
     )];
-    for piece in [
-        &payload[..7],
-        &payload[7..31],
-        &payload[31..58],
-        &payload[58..63],
-        &payload[63..],
-    ] {
+    for piece in [&payload[..7], &payload[7..31], &payload[31..58], &payload[58..63], &payload[63..]] {
         parts.push(bytes(&format!("{:x}\r\n{piece}\r\n", piece.len())));
         parts.push(pause(20));
     }
@@ -377,29 +326,16 @@ fn http_401_quotes_the_provider_message_without_the_key() {
     let (result, deltas) = run(&request(Provider::OpenAi, &mock.base, &msgs));
     let text = error_text(result);
     assert!(deltas.is_empty());
-    assert!(
-        text.contains("the API key was rejected (HTTP 401)"),
-        "{text}"
-    );
+    assert!(text.contains("the API key was rejected (HTTP 401)"), "{text}");
     assert!(text.contains("DOCENT_API_KEY"), "{text}");
-    assert!(
-        text.contains(mock.base.trim_start_matches("http://")),
-        "names the host: {text}"
-    );
-    assert!(
-        text.contains("Incorrect API key provided"),
-        "quotes the provider: {text}"
-    );
+    assert!(text.contains(mock.base.trim_start_matches("http://")), "names the host: {text}");
+    assert!(text.contains("Incorrect API key provided"), "quotes the provider: {text}");
     mock.finish();
 }
 
 #[test]
 fn http_401_without_a_key_says_none_was_sent() {
-    let mock = Mock::serve(vec![status(
-        401,
-        "",
-        "{\"error\":{\"message\":\"missing key\"}}",
-    )]);
+    let mock = Mock::serve(vec![status(401, "", "{\"error\":{\"message\":\"missing key\"}}")]);
     let msgs = messages();
     let mut req = request(Provider::Anthropic, &mock.base, &msgs);
     req.api_key = None;
@@ -411,11 +347,7 @@ fn http_401_without_a_key_says_none_was_sent() {
 
 #[test]
 fn http_404_names_the_model() {
-    let mock = Mock::serve(vec![status(
-        404,
-        "",
-        "{\"error\":\"model 'test-model' not found\"}",
-    )]);
+    let mock = Mock::serve(vec![status(404, "", "{\"error\":\"model 'test-model' not found\"}")]);
     let msgs = messages();
     let text = error_text(run(&request(Provider::OpenAi, &mock.base, &msgs)).0);
     assert!(text.contains("not found (HTTP 404)"), "{text}");
@@ -427,11 +359,7 @@ fn http_404_names_the_model() {
 #[test]
 fn http_429_with_retry_after_is_retried_exactly_once() {
     let mock = Mock::serve(vec![
-        status(
-            429,
-            "retry-after: 1\r\n",
-            "{\"error\":{\"message\":\"slow down\"}}",
-        ),
+        status(429, "retry-after: 1\r\n", "{\"error\":{\"message\":\"slow down\"}}"),
         sse(&[&openai_delta("after the wait"), "data: [DONE]\n\n"]),
     ]);
     let msgs = messages();
@@ -446,25 +374,14 @@ fn http_429_with_retry_after_is_retried_exactly_once() {
     );
     let reqs = mock.finish();
     assert_eq!(reqs.len(), 2, "one request and exactly one retry");
-    assert_eq!(
-        reqs[0].body, reqs[1].body,
-        "the retry sends the same request"
-    );
+    assert_eq!(reqs[0].body, reqs[1].body, "the retry sends the same request");
 }
 
 #[test]
 fn http_429_twice_fails_after_one_retry() {
     let mock = Mock::serve(vec![
-        status(
-            429,
-            "retry-after: 1\r\n",
-            "{\"error\":{\"message\":\"slow down\"}}",
-        ),
-        status(
-            429,
-            "retry-after: 1\r\n",
-            "{\"error\":{\"message\":\"still too fast\"}}",
-        ),
+        status(429, "retry-after: 1\r\n", "{\"error\":{\"message\":\"slow down\"}}"),
+        status(429, "retry-after: 1\r\n", "{\"error\":{\"message\":\"still too fast\"}}"),
     ]);
     let msgs = messages();
     let text = error_text(run(&request(Provider::OpenAi, &mock.base, &msgs)).0);
@@ -480,10 +397,7 @@ fn http_429_with_a_long_retry_after_fails_without_waiting() {
     let start = Instant::now();
     let text = error_text(run(&request(Provider::OpenAi, &mock.base, &msgs)).0);
     assert!(start.elapsed() < Duration::from_secs(2));
-    assert!(
-        text.contains("rate limited (HTTP 429)") && text.contains("3600"),
-        "{text}"
-    );
+    assert!(text.contains("rate limited (HTTP 429)") && text.contains("3600"), "{text}");
     assert_eq!(mock.finish().len(), 1);
 }
 
@@ -496,10 +410,7 @@ fn http_500_says_try_again_later() {
     )]);
     let msgs = messages();
     let text = error_text(run(&request(Provider::Anthropic, &mock.base, &msgs)).0);
-    assert!(
-        text.contains("internal error (HTTP 503): try again later"),
-        "{text}"
-    );
+    assert!(text.contains("internal error (HTTP 503): try again later"), "{text}");
     assert!(text.contains("overloaded"), "{text}");
     mock.finish();
 }
@@ -513,19 +424,13 @@ fn connection_refused_names_the_endpoint() {
     let endpoint = format!("http://127.0.0.1:{port}/v1");
     let msgs = messages();
     let text = error_text(run(&request(Provider::OpenAi, &endpoint, &msgs)).0);
-    assert!(
-        text.contains(&format!("could not connect to 127.0.0.1:{port}")),
-        "{text}"
-    );
+    assert!(text.contains(&format!("could not connect to 127.0.0.1:{port}")), "{text}");
     assert!(text.contains("refused"), "{text}");
 }
 
 #[test]
 fn stream_cut_before_done_returns_the_partial_text_as_incomplete() {
-    let mock = Mock::serve(vec![sse(&[
-        &openai_delta("The answer "),
-        &openai_delta("is"),
-    ])]);
+    let mock = Mock::serve(vec![sse(&[&openai_delta("The answer "), &openai_delta("is")])]);
     let msgs = messages();
     let (result, deltas) = run(&request(Provider::OpenAi, &mock.base, &msgs));
     let completion = result.expect("a cut stream with text is not an error");
@@ -555,15 +460,8 @@ fn openai_mid_stream_error_object_is_an_error_with_its_message() {
     let msgs = messages();
     let (result, deltas) = run(&request(Provider::OpenAi, &mock.base, &msgs));
     let text = error_text(result);
-    assert!(
-        text.contains("mid-stream") && text.contains("The server had an error"),
-        "{text}"
-    );
-    assert_eq!(
-        deltas,
-        ["Partial "],
-        "text after the error is not delivered"
-    );
+    assert!(text.contains("mid-stream") && text.contains("The server had an error"), "{text}");
+    assert_eq!(deltas, ["Partial "], "text after the error is not delivered");
     mock.finish();
 }
 
@@ -611,10 +509,7 @@ fn stall_before_any_text_is_an_error_mentioning_the_timeout() {
     let mut req = request(Provider::Anthropic, &mock.base, &msgs);
     req.timeout = Duration::from_millis(250);
     let text = error_text(run(&req).0);
-    assert!(
-        text.contains("stalled") && text.contains("250 ms") && text.contains("timeout"),
-        "{text}"
-    );
+    assert!(text.contains("stalled") && text.contains("250 ms") && text.contains("timeout"), "{text}");
     mock.finish();
 }
 
@@ -661,30 +556,14 @@ fn a_non_streamed_json_answer_is_accepted_whole() {
 #[test]
 fn bad_arguments_are_rejected_before_any_request() {
     let msgs = messages();
-    let err = stream_answer(
-        &request(Provider::OpenAi, "localhost:8080/v1", &msgs),
-        &mut |_| {},
-    )
-    .unwrap_err();
+    let err = stream_answer(&request(Provider::OpenAi, "localhost:8080/v1", &msgs), &mut |_| {}).unwrap_err();
     assert!(err.to_string().contains("endpoint"), "{err}");
-    let only_system = vec![Message {
-        role: "system".into(),
-        content: "s".into(),
-    }];
-    let err = stream_answer(
-        &request(Provider::Anthropic, "http://127.0.0.1:9/", &only_system),
-        &mut |_| {},
-    )
-    .unwrap_err();
+    let only_system = vec![Message { role: "system".into(), content: "s".into() }];
+    let err = stream_answer(&request(Provider::Anthropic, "http://127.0.0.1:9/", &only_system), &mut |_| {})
+        .unwrap_err();
     assert!(err.to_string().contains("user message"), "{err}");
-    assert!(Provider::from_name("gemini")
-        .unwrap_err()
-        .to_string()
-        .contains("'gemini'"));
-    assert_eq!(
-        Provider::from_name("Anthropic").ok(),
-        Some(Provider::Anthropic)
-    );
+    assert!(Provider::from_name("gemini").unwrap_err().to_string().contains("'gemini'"));
+    assert_eq!(Provider::from_name("Anthropic").ok(), Some(Provider::Anthropic));
     let mut req = request(Provider::OpenAi, "http://127.0.0.1:9/v1", &msgs);
     req.api_key = Some("sk-with\nnewline");
     let err = stream_answer(&req, &mut |_| {}).unwrap_err();
@@ -695,11 +574,7 @@ fn bad_arguments_are_rejected_before_any_request() {
 #[test]
 fn the_key_never_appears_in_debug_output_or_urls() {
     let msgs = messages();
-    let req = request(
-        Provider::OpenAi,
-        "https://user:pw@api.example.com/v1?x=1",
-        &msgs,
-    );
+    let req = request(Provider::OpenAi, "https://user:pw@api.example.com/v1?x=1", &msgs);
     let debug = format!("{req:?}");
     assert!(!debug.contains(KEY), "{debug}");
     assert!(!debug.contains("pw@"), "{debug}");

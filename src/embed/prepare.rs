@@ -36,10 +36,7 @@ pub struct PrepareOptions {
 
 impl Default for PrepareOptions {
     fn default() -> Self {
-        PrepareOptions {
-            corpus: None,
-            static_dim: 256,
-        }
+        PrepareOptions { corpus: None, static_dim: 256 }
     }
 }
 
@@ -128,9 +125,7 @@ pub fn probe_sentences() -> Vec<String> {
         ));
     }
     v.push(long);
-    let code: String = (0..80)
-        .map(|i| format!("let x{i} = compute(x{}, {i}); ", i.max(1) - 1))
-        .collect();
+    let code: String = (0..80).map(|i| format!("let x{i} = compute(x{}, {i}); ", i.max(1) - 1)).collect();
     v.push(code);
     v
 }
@@ -174,12 +169,8 @@ struct SifEntry {
 }
 
 fn read(path: &Path, what: &str) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| {
-        Error::model(
-            path.display().to_string(),
-            format!("cannot read the {what}: {e}"),
-        )
-    })
+    std::fs::read(path)
+        .map_err(|e| Error::model(path.display().to_string(), format!("cannot read the {what}: {e}")))
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -204,10 +195,7 @@ pub fn prepare(
         ));
     }
     let st_path = from.join("model.safetensors");
-    let safetensors = read(
-        &st_path,
-        "f32 weights (model.safetensors of all-MiniLM-L6-v2)",
-    )?;
+    let safetensors = read(&st_path, "f32 weights (model.safetensors of all-MiniLM-L6-v2)")?;
     let tokenizer_json = read(&from.join("tokenizer.json"), "tokenizer")?;
     let config_json = read(&from.join("config.json"), "BERT config")?;
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
@@ -232,18 +220,13 @@ pub fn prepare(
     if min_cos < MIN_ACCEPTED_COSINE {
         return Err(Error::model(
             out.join(minilm::WEIGHTS_FILE).display().to_string(),
-            format!(
-                "int8 weights drift from f32: minimum cosine {min_cos:.5} < {MIN_ACCEPTED_COSINE}"
-            ),
+            format!("int8 weights drift from f32: minimum cosine {min_cos:.5} < {MIN_ACCEPTED_COSINE}"),
         ));
     }
     drop(quantized);
 
     progress("distilling the static table: every vocabulary token through MiniLM");
-    let vocab = reference
-        .tokenizer()
-        .map(|t| t.get_vocab_size(true))
-        .unwrap_or(0);
+    let vocab = reference.tokenizer().map(|t| t.get_vocab_size(true)).unwrap_or(0);
     let (own, mean) = distill(&reference, vocab, progress)?;
     let outputs = match STATIC_POOLING {
         Pooling::Token => own,
@@ -254,9 +237,7 @@ pub fn prepare(
     let (counts, files) = match &opts.corpus {
         Some(dir) => {
             progress(&format!("counting token frequencies in {}", dir.display()));
-            let tok = reference
-                .tokenizer()
-                .ok_or_else(|| Error::model("tokenizer.json", "missing"))?;
+            let tok = reference.tokenizer().ok_or_else(|| Error::model("tokenizer.json", "missing"))?;
             count_corpus(dir, tok, vocab)?
         }
         None => (Vec::new(), 0),
@@ -299,8 +280,8 @@ pub fn prepare(
             uniform: counts.is_empty(),
         },
     };
-    let json = serde_json::to_vec_pretty(&manifest)
-        .map_err(|e| Error::invalid("model.json", e.to_string()))?;
+    let json =
+        serde_json::to_vec_pretty(&manifest).map_err(|e| Error::invalid("model.json", e.to_string()))?;
     write(&out.join("model.json"), &json)?;
     let report = PrepareReport {
         minilm_bytes: int8.len() as u64,
@@ -318,9 +299,7 @@ pub fn prepare(
 /// Replaces a bare file name in a model error by the full path.
 fn relabel(e: Error, name: &str, path: &Path) -> Error {
     match e {
-        Error::Model { path: p, reason } if p == name => {
-            Error::model(path.display().to_string(), reason)
-        }
+        Error::Model { path: p, reason } if p == name => Error::model(path.display().to_string(), reason),
         other => other,
     }
 }
@@ -351,27 +330,17 @@ fn quantize_safetensors_with(
         if name.starts_with("pooler.") || name.ends_with("position_ids") {
             continue;
         }
-        let view = st
-            .tensor(name)
-            .map_err(|e| Error::model(what, format!("{name}: {e}")))?;
+        let view = st.tensor(name).map_err(|e| Error::model(what, format!("{name}: {e}")))?;
         if view.dtype() != safetensors::Dtype::F32 {
             return Err(Error::model(
                 what,
                 format!("{name}: expected F32 weights, found {:?}", view.dtype()),
             ));
         }
-        let data: Vec<f32> = view
-            .data()
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect();
+        let data: Vec<f32> =
+            view.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
         let group = group(name, view.shape());
-        tensors.push(RawTensor {
-            name,
-            shape: view.shape().to_vec(),
-            data,
-            group,
-        });
+        tensors.push(RawTensor { name, shape: view.shape().to_vec(), data, group });
     }
     if tensors.is_empty() {
         return Err(Error::model(what, "no f32 tensors found"));
@@ -398,21 +367,13 @@ fn special_ids(m: &MiniLm) -> Vec<u32> {
     let Some(tok) = m.tokenizer() else {
         return Vec::new();
     };
-    tok.get_added_tokens_decoder()
-        .iter()
-        .filter(|(_, t)| t.special)
-        .map(|(&id, _)| id)
-        .collect()
+    tok.get_added_tokens_decoder().iter().filter(|(_, t)| t.special).map(|(&id, _)| id).collect()
 }
 
 /// Runs `[CLS] t [SEP]` through the model for every token id `t < vocab` and returns, per
 /// token, the output at the token's own position and the mean of the three outputs (each
 /// `vocab × 384`).
-fn distill(
-    model: &MiniLm,
-    vocab: usize,
-    progress: &mut dyn FnMut(&str),
-) -> Result<(Vec<f32>, Vec<f32>)> {
+fn distill(model: &MiniLm, vocab: usize, progress: &mut dyn FnMut(&str)) -> Result<(Vec<f32>, Vec<f32>)> {
     let (cls, sep) = (101u32, 102u32);
     let seqs: Vec<[u32; 3]> = (0..vocab as u32).map(|t| [cls, t, sep]).collect();
     let d = minilm::DIM;
@@ -433,10 +394,7 @@ fn distill(
         }
         if b % 10 == 9 {
             let done = ((b + 1) * DISTILL_BATCH).min(vocab);
-            progress(&format!(
-                "  {done}/{vocab} tokens ({:.0} s)",
-                started.elapsed().as_secs_f32()
-            ));
+            progress(&format!("  {done}/{vocab} tokens ({:.0} s)", started.elapsed().as_secs_f32()));
         }
     }
     Ok((own, mean))
@@ -470,10 +428,7 @@ fn pca(data: &[f32], d: usize, k: usize) -> Result<Vec<f32>> {
     let mut proj = vec![0f32; d * k];
     for (c, &e) in order.iter().take(k).enumerate() {
         let col: Vec<f64> = (0..d).map(|r| vectors[r * d + e]).collect();
-        let big = col
-            .iter()
-            .copied()
-            .fold(0f64, |m, x| if x.abs() > m.abs() { x } else { m });
+        let big = col.iter().copied().fold(0f64, |m, x| if x.abs() > m.abs() { x } else { m });
         let sign = if big < 0.0 { -1.0 } else { 1.0 };
         for r in 0..d {
             proj[r * k + c] = (col[r] * sign) as f32;
@@ -544,10 +499,7 @@ fn sif_weights(counts: &[u64], vocab: usize, special: Vec<u32>) -> Vec<f32> {
         vec![(a / (a + 1.0 / vocab as f64)) as f32; vocab]
     } else {
         let total: f64 = counts.iter().map(|&c| c as f64).sum::<f64>() + vocab as f64;
-        counts
-            .iter()
-            .map(|&c| (a / (a + (c as f64 + 1.0) / total)) as f32)
-            .collect()
+        counts.iter().map(|&c| (a / (a + (c as f64 + 1.0) / total)) as f32).collect()
     };
     for id in special {
         if let Some(x) = w.get_mut(id as usize) {
@@ -558,16 +510,9 @@ fn sif_weights(counts: &[u64], vocab: usize, special: Vec<u32>) -> Vec<f32> {
 }
 
 /// Counts token ids over the corpus directory. Returns per-id counts and the number of files read.
-fn count_corpus(
-    dir: &Path,
-    tok: &tokenizers::Tokenizer,
-    vocab: usize,
-) -> Result<(Vec<u64>, usize)> {
+fn count_corpus(dir: &Path, tok: &tokenizers::Tokenizer, vocab: usize) -> Result<(Vec<u64>, usize)> {
     if !dir.is_dir() {
-        return Err(Error::invalid(
-            "corpus",
-            format!("{} is not a directory", dir.display()),
-        ));
+        return Err(Error::invalid("corpus", format!("{} is not a directory", dir.display())));
     }
     let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
         .into_iter()
@@ -576,10 +521,7 @@ fn count_corpus(
         .map(|e| e.into_path())
         .filter(|p| {
             matches!(
-                p.extension()
-                    .and_then(|e| e.to_str())
-                    .map(|e| e.to_ascii_lowercase())
-                    .as_deref(),
+                p.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase()).as_deref(),
                 Some("html" | "htm" | "md" | "markdown" | "txt")
             )
         })
@@ -588,10 +530,7 @@ fn count_corpus(
     if files.is_empty() {
         return Err(Error::invalid(
             "corpus",
-            format!(
-                "{} holds no .html, .htm, .md, .markdown or .txt files",
-                dir.display()
-            ),
+            format!("{} holds no .html, .htm, .md, .markdown or .txt files", dir.display()),
         ));
     }
     let stride = files.len().div_ceil(CORPUS_MAX_FILES);
@@ -606,11 +545,7 @@ fn count_corpus(
         let raw = std::fs::read(p).map_err(|e| Error::io(p, e))?;
         let raw = String::from_utf8_lossy(&raw);
         let is_html = matches!(p.extension().and_then(|e| e.to_str()), Some("html" | "htm"));
-        let text = if is_html {
-            strip_html(&raw)
-        } else {
-            raw.into_owned()
-        };
+        let text = if is_html { strip_html(&raw) } else { raw.into_owned() };
         bytes += text.len();
         texts.push(text);
     }
@@ -659,10 +594,8 @@ fn strip_html(html: &str) -> String {
             };
             let end = skip_to.unwrap_or(rest.len());
             let tag = &rest.as_bytes()[..end.min(4)];
-            let block: [&[u8]; 11] = [
-                b"<p", b"<br", b"<li", b"<h", b"<div", b"<pre", b"<tr", b"</p", b"</d", b"</h",
-                b"</l",
-            ];
+            let block: [&[u8]; 11] =
+                [b"<p", b"<br", b"<li", b"<h", b"<div", b"<pre", b"<tr", b"</p", b"</d", b"</h", b"</l"];
             if block.iter().any(|t| tag.starts_with(t)) {
                 out.push('\n');
             } else {
@@ -727,23 +660,15 @@ mod tests {
                 .map(|(x, y)| x.iter().zip(y).map(|(p, q)| p * q).sum())
                 .collect();
             let (imin, min) =
-                cos.iter()
-                    .enumerate()
-                    .fold((0, 1f32), |a, (i, &c)| if c < a.1 { (i, c) } else { a });
+                cos.iter().enumerate().fold((0, 1f32), |a, (i, &c)| if c < a.1 { (i, c) } else { a });
             let mean = cos.iter().sum::<f32>() / cos.len() as f32;
-            eprintln!(
-                "{label:32} {:>9} bytes  min {min:.5} (probe {imin})  mean {mean:.5}",
-                bytes.len()
-            );
+            eprintln!("{label:32} {:>9} bytes  min {min:.5} (probe {imin})  mean {mean:.5}", bytes.len());
         }
     }
 
     /// Query/passage pairs for the static pooling experiment (written for this test).
     const PAIRS: [(&str, &str); 24] = [
-        (
-            "how do I add a dependency",
-            "Add crates to the [dependencies] table of Cargo.toml",
-        ),
+        ("how do I add a dependency", "Add crates to the [dependencies] table of Cargo.toml"),
         (
             "what is ownership",
             "Each value has a single owner; when the owner goes out of scope the value is dropped",
@@ -752,90 +677,33 @@ mod tests {
             "how to read a file into a string",
             "std::fs::read_to_string opens a file and returns its contents as a String",
         ),
-        (
-            "run tests in parallel",
-            "The test harness runs tests on several threads unless told to use one",
-        ),
-        (
-            "weather forecast for tomorrow",
-            "Expect rain in the morning and clear skies in the afternoon",
-        ),
-        (
-            "how to bake bread",
-            "Knead the dough, let it rise, then put it in a hot oven",
-        ),
-        (
-            "convert a string to an integer",
-            "Use parse::<i32>() on the string and handle the error",
-        ),
+        ("run tests in parallel", "The test harness runs tests on several threads unless told to use one"),
+        ("weather forecast for tomorrow", "Expect rain in the morning and clear skies in the afternoon"),
+        ("how to bake bread", "Knead the dough, let it rise, then put it in a hot oven"),
+        ("convert a string to an integer", "Use parse::<i32>() on the string and handle the error"),
         (
             "what is a closure",
             "Closures are anonymous functions that capture variables from their environment",
         ),
-        (
-            "install the toolchain",
-            "rustup installs and updates compilers for each platform",
-        ),
-        (
-            "sort a vector",
-            "Call sort or sort_by on a mutable slice to order its elements",
-        ),
-        (
-            "football match results",
-            "The home team won two goals to one after extra time",
-        ),
+        ("install the toolchain", "rustup installs and updates compilers for each platform"),
+        ("sort a vector", "Call sort or sort_by on a mutable slice to order its elements"),
+        ("football match results", "The home team won two goals to one after extra time"),
         (
             "handle errors without panicking",
             "Return Result and propagate failures with the question mark operator",
         ),
-        (
-            "spawn a thread",
-            "thread::spawn starts a new OS thread running the given closure",
-        ),
-        (
-            "what is a trait",
-            "Traits define shared behaviour that types can implement",
-        ),
-        (
-            "price of a train ticket",
-            "A return ticket to the coast costs forty euros",
-        ),
-        (
-            "format a number with two decimals",
-            "Use {:.2} in format! to print two digits after the point",
-        ),
-        (
-            "iterate over a hash map",
-            "for (key, value) in &map visits every entry",
-        ),
-        (
-            "measure elapsed time",
-            "Instant::now() and elapsed() give the duration of an operation",
-        ),
-        (
-            "symptoms of the flu",
-            "Fever, cough and muscle aches are common signs of influenza",
-        ),
-        (
-            "reverse a string",
-            "Collect the chars in reverse order with .chars().rev().collect()",
-        ),
-        (
-            "compile to webassembly",
-            "Add the wasm32-unknown-unknown target and build with cargo",
-        ),
-        (
-            "how do plants make food",
-            "Photosynthesis turns sunlight, water and carbon dioxide into sugar",
-        ),
-        (
-            "define a struct",
-            "A struct groups named fields into one type",
-        ),
-        (
-            "guitar chords for beginners",
-            "Start with the open chords G, C, D and E minor",
-        ),
+        ("spawn a thread", "thread::spawn starts a new OS thread running the given closure"),
+        ("what is a trait", "Traits define shared behaviour that types can implement"),
+        ("price of a train ticket", "A return ticket to the coast costs forty euros"),
+        ("format a number with two decimals", "Use {:.2} in format! to print two digits after the point"),
+        ("iterate over a hash map", "for (key, value) in &map visits every entry"),
+        ("measure elapsed time", "Instant::now() and elapsed() give the duration of an operation"),
+        ("symptoms of the flu", "Fever, cough and muscle aches are common signs of influenza"),
+        ("reverse a string", "Collect the chars in reverse order with .chars().rev().collect()"),
+        ("compile to webassembly", "Add the wasm32-unknown-unknown target and build with cargo"),
+        ("how do plants make food", "Photosynthesis turns sunlight, water and carbon dioxide into sugar"),
+        ("define a struct", "A struct groups named fields into one type"),
+        ("guitar chords for beginners", "Start with the open chords G, C, D and E minor"),
     ];
 
     /// Experiment: which distilled row (own token output or mean of the 3 outputs) retrieves
@@ -852,11 +720,7 @@ mod tests {
         let (own, mean) = distill(&reference, vocab, &mut |_| {}).unwrap();
         let corpus = std::env::var_os("DOCENT_CORPUS").map(PathBuf::from);
         let counts = match &corpus {
-            Some(d) => {
-                count_corpus(d, reference.tokenizer().unwrap(), vocab)
-                    .unwrap()
-                    .0
-            }
+            Some(d) => count_corpus(d, reference.tokenizer().unwrap(), vocab).unwrap().0,
             None => Vec::new(),
         };
         let weights = sif_weights(&counts, vocab, special_ids(&reference));
@@ -869,11 +733,7 @@ mod tests {
             let mut r1 = 0;
             for i in 0..queries.len() {
                 let s = |j: usize| -> f32 {
-                    q[i * dim..(i + 1) * dim]
-                        .iter()
-                        .zip(&d[j * dim..(j + 1) * dim])
-                        .map(|(a, b)| a * b)
-                        .sum()
+                    q[i * dim..(i + 1) * dim].iter().zip(&d[j * dim..(j + 1) * dim]).map(|(a, b)| a * b).sum()
                 };
                 let rank = (0..docs.len()).filter(|&j| s(j) > s(i)).count();
                 mrr += 1.0 / (rank + 1) as f32;
@@ -886,8 +746,7 @@ mod tests {
             for k in [128, 256] {
                 let t = pca(rows, minilm::DIM, k).unwrap();
                 let bytes = encode_table(&t, &weights, k).unwrap();
-                let table =
-                    crate::embed::static_table::StaticTable::from_bytes(&bytes, &tok).unwrap();
+                let table = crate::embed::static_table::StaticTable::from_bytes(&bytes, &tok).unwrap();
                 eprintln!(
                     "{label} dim {k} (corpus {:?}): recall@1, MRR {:?}",
                     corpus.is_some(),
@@ -903,10 +762,7 @@ mod tests {
         let (vals, vecs) = jacobi_eigen(&[2.0, 1.0, 1.0, 2.0], 2);
         let mut s = vals.clone();
         s.sort_by(f64::total_cmp);
-        assert!(
-            (s[0] - 1.0).abs() < 1e-12 && (s[1] - 3.0).abs() < 1e-12,
-            "{vals:?}"
-        );
+        assert!((s[0] - 1.0).abs() < 1e-12 && (s[1] - 3.0).abs() < 1e-12, "{vals:?}");
         // A v = λ v for each column.
         for e in 0..2 {
             let (x, y) = (vecs[e], vecs[2 + e]);
@@ -917,9 +773,6 @@ mod tests {
     #[test]
     fn strip_html_drops_scripts_and_tags() {
         let t = strip_html("<html><script>var x = 1;</script><p>Hello &amp; <b>bye</b></p></html>");
-        assert!(
-            t.contains("Hello & ") && t.contains("bye") && !t.contains("var x"),
-            "{t:?}"
-        );
+        assert!(t.contains("Hello & ") && t.contains("bye") && !t.contains("var x"), "{t:?}");
     }
 }

@@ -52,9 +52,7 @@ pub struct StaticTable {
 
 impl std::fmt::Debug for StaticTable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StaticTable")
-            .field("info", &self.info)
-            .finish_non_exhaustive()
+        f.debug_struct("StaticTable").field("info", &self.info).finish_non_exhaustive()
     }
 }
 
@@ -70,7 +68,15 @@ impl StaticTable {
     pub fn load(dir: &std::path::Path) -> Result<Self> {
         let read = |name: &str| -> Result<(Vec<u8>, String)> {
             let p = dir.join(name);
-            let bytes = std::fs::read(&p).map_err(|e| Error::model(p.display().to_string(), format!("cannot read: {e} (prepare the model with `docent model --from <DIR> --out {}`)", dir.display())))?;
+            let bytes = std::fs::read(&p).map_err(|e| {
+                Error::model(
+                    p.display().to_string(),
+                    format!(
+                        "cannot read: {e} (prepare the model with `docent model --from <DIR> --out {}`)",
+                        dir.display()
+                    ),
+                )
+            })?;
             Ok((bytes, p.display().to_string()))
         };
         let (t, tl) = read(TABLE_FILE)?;
@@ -78,28 +84,14 @@ impl StaticTable {
         Self::from_bytes_labeled(&t, &k, &tl, &kl)
     }
 
-    fn from_bytes_labeled(
-        table: &[u8],
-        tokenizer_json: &[u8],
-        what: &str,
-        tok_label: &str,
-    ) -> Result<Self> {
-        let mut r = check_magic(
-            table,
-            what,
-            MAGIC,
-            VERSION,
-            "a docent static table (static.bin)",
-        )?;
+    fn from_bytes_labeled(table: &[u8], tokenizer_json: &[u8], what: &str, tok_label: &str) -> Result<Self> {
+        let mut r = check_magic(table, what, MAGIC, VERSION, "a docent static table (static.bin)")?;
         let dim = r.u32("dimension")? as usize;
         let vocab = r.u32("vocabulary size")? as usize;
         let body_len = r.u64("body length")?;
         let checksum = r.u64("checksum")?;
         if dim == 0 || vocab == 0 {
-            return Err(Error::model(
-                what,
-                format!("empty table: dimension {dim}, vocabulary {vocab}"),
-            ));
+            return Err(Error::model(what, format!("empty table: dimension {dim}, vocabulary {vocab}")));
         }
         let expected = vocab.checked_mul(dim + 8).map(|n| n as u64);
         if expected != Some(body_len) {
@@ -115,21 +107,14 @@ impl StaticTable {
                 if left < body_len {
                     format!("truncated file: the header announces a {body_len}-byte body, found {left} bytes (re-run `docent model` or re-download the file)")
                 } else {
-                    format!(
-                        "{} unexpected trailing bytes after the {body_len}-byte body",
-                        left - body_len
-                    )
+                    format!("{} unexpected trailing bytes after the {body_len}-byte body", left - body_len)
                 },
             ));
         }
         check_body(what, &table[HEADER_LEN..], checksum)?;
         let scales = r.f32s(vocab, "row scales")?;
         let weights = r.f32s(vocab, "token weights")?;
-        let rows: Vec<i8> = r
-            .take(vocab * dim, "rows")?
-            .iter()
-            .map(|&b| b as i8)
-            .collect();
+        let rows: Vec<i8> = r.take(vocab * dim, "rows")?.iter().map(|&b| b as i8).collect();
 
         let mut count = Tokenizer::from_bytes(tokenizer_json)
             .map_err(|e| Error::model(tok_label, format!("not a readable tokenizer.json: {e}")))?;
@@ -146,15 +131,9 @@ impl StaticTable {
         }
         let mut embed = count.clone();
         embed
-            .with_truncation(Some(TruncationParams {
-                max_length: MAX_TOKENS,
-                ..Default::default()
-            }))
+            .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
             .map_err(|e| {
-                Error::model(
-                    tok_label,
-                    format!("cannot set truncation to {MAX_TOKENS} tokens: {e}"),
-                )
+                Error::model(tok_label, format!("cannot set truncation to {MAX_TOKENS} tokens: {e}"))
             })?;
         Ok(StaticTable {
             info: EmbedderInfo {
@@ -188,9 +167,7 @@ impl StaticTable {
                 continue;
             }
             let q = &self.rows[t * self.dim..(t + 1) * self.dim];
-            row.iter_mut()
-                .zip(q)
-                .for_each(|(r, &v)| *r += ws * v as f32);
+            row.iter_mut().zip(q).for_each(|(r, &v)| *r += ws * v as f32);
         }
         let norm = row.iter().map(|x| x * x).sum::<f32>().sqrt();
         if norm > 0.0 {
@@ -210,9 +187,7 @@ impl Embedder for StaticTable {
             let enc = self
                 .embed_tokenizer
                 .encode(*text, false)
-                .map_err(|e| Error::Tokenizer {
-                    reason: format!("cannot tokenise text: {e}"),
-                })?;
+                .map_err(|e| Error::Tokenizer { reason: format!("cannot tokenise text: {e}") })?;
             self.embed_ids(enc.get_ids(), row);
         }
         Ok(out)
@@ -231,20 +206,13 @@ pub(crate) fn encode_table(rows: &[f32], weights: &[f32], dim: usize) -> Result<
     if dim == 0 || rows.len() != vocab * dim {
         return Err(Error::invalid(
             "static table",
-            format!(
-                "expected {vocab} rows of {dim} values, found {} values",
-                rows.len()
-            ),
+            format!("expected {vocab} rows of {dim} values, found {} values", rows.len()),
         ));
     }
     let (scales, q) = super::quantize_rows(rows, dim);
     let mut body = Vec::with_capacity(vocab * (dim + 8));
-    scales
-        .iter()
-        .for_each(|s| body.extend_from_slice(&s.to_le_bytes()));
-    weights
-        .iter()
-        .for_each(|w| body.extend_from_slice(&w.to_le_bytes()));
+    scales.iter().for_each(|s| body.extend_from_slice(&s.to_le_bytes()));
+    weights.iter().for_each(|w| body.extend_from_slice(&w.to_le_bytes()));
     body.extend(q.iter().map(|&v| v as u8));
     let mut out = Vec::with_capacity(HEADER_LEN + body.len());
     out.extend_from_slice(MAGIC);

@@ -60,13 +60,13 @@ struct Postings {
 
 /// A tiny English stop-word list: only words that carry no topic at all.
 const STOP_WORDS: &[&str] = &[
-    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "if",
-    "in", "into", "is", "it", "its", "of", "on", "or", "so", "that", "the", "their", "then",
-    "there", "these", "this", "those", "to", "was", "were", "will", "with",
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "if", "in", "into",
+    "is", "it", "its", "of", "on", "or", "so", "that", "the", "their", "then", "there", "these", "this",
+    "those", "to", "was", "were", "will", "with",
     // Question and pronoun words: frequent in questions, rare in documentation, so without
     // them an unanswerable-looking IDF mass would sit on words like "how" and "should".
-    "am", "been", "being", "can", "could", "did", "do", "does", "how", "i", "me", "my", "our",
-    "should", "we", "what", "when", "where", "which", "who", "why", "would", "you", "your",
+    "am", "been", "being", "can", "could", "did", "do", "does", "how", "i", "me", "my", "our", "should", "we",
+    "what", "when", "where", "which", "who", "why", "would", "you", "your",
 ];
 
 /// Tokens longer than this (in bytes) are dropped: hashes, base64 and other blobs.
@@ -100,11 +100,7 @@ impl Bm25 {
         }
         for (term, tf) in counts {
             let postings = self.terms.entry(term).or_default();
-            let delta = if postings.list.is_empty() {
-                id
-            } else {
-                id - postings.last
-            };
+            let delta = if postings.list.is_empty() { id } else { id - postings.last };
             postings.list.push((delta, tf));
             postings.last = id;
         }
@@ -157,11 +153,7 @@ impl Bm25 {
             for (id, tf) in live {
                 let tf = tf as f32;
                 let dl = self.doc_lens[id as usize] as f32;
-                let norm = if avgdl > 0.0 {
-                    1.0 - b + b * dl / avgdl
-                } else {
-                    1.0
-                };
+                let norm = if avgdl > 0.0 { 1.0 - b + b * dl / avgdl } else { 1.0 };
                 let slot = &mut scores[id as usize];
                 if *slot == 0.0 {
                     touched.push(id);
@@ -169,10 +161,7 @@ impl Bm25 {
                 *slot += idf * tf * (k1 + 1.0) / (tf + k1 * norm);
             }
         }
-        let mut hits: Vec<(u32, f32)> = touched
-            .into_iter()
-            .map(|id| (id, scores[id as usize]))
-            .collect();
+        let mut hits: Vec<(u32, f32)> = touched.into_iter().map(|id| (id, scores[id as usize])).collect();
         hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         hits.truncate(k);
         hits
@@ -219,11 +208,7 @@ impl Bm25 {
         let mut id = 0u32;
         let mut out = Vec::with_capacity(postings.list.len());
         for (n, &(delta, tf)) in postings.list.iter().enumerate() {
-            id = if n == 0 {
-                delta
-            } else {
-                id.wrapping_add(delta)
-            };
+            id = if n == 0 { delta } else { id.wrapping_add(delta) };
             // Ids beyond `doc_lens` can only come from a corrupted file: skip them.
             let live = !self.deleted.get(id as usize).copied().unwrap_or(true);
             if live && (id as usize) < self.doc_lens.len() {
@@ -262,11 +247,7 @@ impl Bm25 {
                     i += 1;
                 }
                 // One joiner (or `::`) followed by a word character continues the identifier.
-                let run = if chars.get(i..i + 2) == Some(&[':', ':'][..]) {
-                    2
-                } else {
-                    1
-                };
+                let run = if chars.get(i..i + 2) == Some(&[':', ':'][..]) { 2 } else { 1 };
                 let joins = chars.get(i).is_some_and(|&c| is_joiner(c))
                     && chars.get(i + run).is_some_and(|&c| is_word(c));
                 if !joins {
@@ -275,10 +256,8 @@ impl Bm25 {
                 i += run;
             }
             let compound: String = chars[start..i].iter().collect();
-            let parts: Vec<&str> = compound
-                .split(|c: char| !c.is_alphanumeric())
-                .filter(|p| !p.is_empty())
-                .collect();
+            let parts: Vec<&str> =
+                compound.split(|c: char| !c.is_alphanumeric()).filter(|p| !p.is_empty()).collect();
             for part in &parts {
                 if part.len() <= MAX_TOKEN_BYTES && !STOP_WORDS.contains(part) {
                     out.push(stem(part));
@@ -296,10 +275,7 @@ impl Bm25 {
 /// Distinct values in first-seen order.
 fn distinct(terms: Vec<String>) -> Vec<String> {
     let mut seen = std::collections::BTreeSet::new();
-    terms
-        .into_iter()
-        .filter(|t| seen.insert(t.clone()))
-        .collect()
+    terms.into_iter().filter(|t| seen.insert(t.clone())).collect()
 }
 
 fn is_vowel(c: u8) -> bool {
@@ -320,8 +296,7 @@ fn stem(word: &str) -> String {
         w.truncate(w.len() - 2);
     } else if w.ends_with("ss") || w.ends_with("us") || w.ends_with("is") {
         // class, status, analysis: not plurals.
-    } else if w.ends_with("xes") || w.ends_with("zes") || w.ends_with("ches") || w.ends_with("shes")
-    {
+    } else if w.ends_with("xes") || w.ends_with("zes") || w.ends_with("ches") || w.ends_with("shes") {
         w.truncate(w.len() - 2);
     } else if w.ends_with('s') {
         w.truncate(w.len() - 1);
@@ -373,19 +348,11 @@ mod tests {
             &["match", "matches"],
         ] {
             let stems: Vec<String> = group.iter().map(|w| stem(w)).collect();
-            assert!(
-                stems.iter().all(|s| *s == stems[0]),
-                "{group:?} → {stems:?}"
-            );
+            assert!(stems.iter().all(|s| *s == stems[0]), "{group:?} → {stems:?}");
         }
-        for keep in [
-            "class", "status", "analysis", "string", "thing", "add", "need", "speed",
-        ] {
+        for keep in ["class", "status", "analysis", "string", "thing", "add", "need", "speed"] {
             let s = stem(keep);
-            assert!(
-                keep.starts_with(&s) && s.len() + 1 >= keep.len(),
-                "{keep} → {s}"
-            );
+            assert!(keep.starts_with(&s) && s.len() + 1 >= keep.len(), "{keep} → {s}");
         }
     }
 }

@@ -165,17 +165,11 @@ impl DenseIndex {
     /// infinite (the message names its row and column).
     pub fn build(vectors: &[f32], dim: usize, opts: &DenseOptions) -> Result<Self> {
         if dim == 0 {
-            return Err(Error::invalid(
-                "dim",
-                "expected a dimension of at least 1, found 0",
-            ));
+            return Err(Error::invalid("dim", "expected a dimension of at least 1, found 0"));
         }
         if vectors.len() % dim != 0 {
             return Err(Error::Vector {
-                reason: format!(
-                    "vectors has {} floats, not a multiple of dim {dim}",
-                    vectors.len()
-                ),
+                reason: format!("vectors has {} floats, not a multiple of dim {dim}", vectors.len()),
             });
         }
         if let Some(i) = vectors.iter().position(|v| !v.is_finite()) {
@@ -191,10 +185,8 @@ impl DenseIndex {
         let len = vectors.len() / dim;
         let mut codes = vec![0i8; vectors.len()];
         let mut scales = vec![0f32; len];
-        for ((row, out), scale) in vectors
-            .chunks_exact(dim)
-            .zip(codes.chunks_exact_mut(dim))
-            .zip(scales.iter_mut())
+        for ((row, out), scale) in
+            vectors.chunks_exact(dim).zip(codes.chunks_exact_mut(dim)).zip(scales.iter_mut())
         {
             *scale = quantize(row, out);
         }
@@ -205,10 +197,7 @@ impl DenseIndex {
             let points: Vec<QPoint> = codes
                 .chunks_exact(dim)
                 .zip(&scales)
-                .map(|(c, &scale)| QPoint {
-                    scale,
-                    codes: c.into(),
-                })
+                .map(|(c, &scale)| QPoint { scale, codes: c.into() })
                 .collect();
             drop(codes);
             let values: Vec<u32> = (0..len as u32).collect();
@@ -220,10 +209,7 @@ impl DenseIndex {
                 builder = builder.select_heuristic(None);
             }
             let map = builder.build(points, values);
-            Storage::Hnsw {
-                graph: Graph(Arc::new(map)),
-                ef_search,
-            }
+            Storage::Hnsw { graph: Graph(Arc::new(map)), ef_search }
         };
         Ok(DenseIndex { dim, len, storage })
     }
@@ -307,27 +293,17 @@ impl DenseIndex {
     fn quantize_query(&self, query: &[f32]) -> Result<QPoint> {
         if query.len() != self.dim {
             return Err(Error::Vector {
-                reason: format!(
-                    "query has {} dimensions; the index has {}",
-                    query.len(),
-                    self.dim
-                ),
+                reason: format!("query has {} dimensions; the index has {}", query.len(), self.dim),
             });
         }
         if let Some(c) = query.iter().position(|v| !v.is_finite()) {
             return Err(Error::Vector {
-                reason: format!(
-                    "query column {c} is {}; every value must be finite",
-                    query[c]
-                ),
+                reason: format!("query column {c} is {}; every value must be finite", query[c]),
             });
         }
         let mut codes = vec![0i8; self.dim];
         let scale = quantize(query, &mut codes);
-        Ok(QPoint {
-            scale,
-            codes: codes.into(),
-        })
+        Ok(QPoint { scale, codes: codes.into() })
     }
 
     fn exact(&self, q: &QPoint, k: usize) -> Vec<(u32, f32)> {
@@ -377,11 +353,7 @@ fn clamp(s: f32) -> f32 {
 /// `row` must be finite.
 fn quantize(row: &[f32], out: &mut [i8]) -> f32 {
     // f64 so that squares of large finite f32 values cannot overflow.
-    let norm = row
-        .iter()
-        .map(|&x| f64::from(x) * f64::from(x))
-        .sum::<f64>()
-        .sqrt();
+    let norm = row.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>().sqrt();
     if norm == 0.0 || !norm.is_finite() {
         out.iter_mut().for_each(|c| *c = 0);
         return 0.0;
@@ -420,10 +392,7 @@ pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
 /// Portable int8 dot product: 16 independent `i32` lanes that LLVM turns into SSE2/AVX2/NEON
 /// multiply-adds. Products of two int8 codes fit easily in `i32`; sums wrap instead of panicking
 /// (only reachable beyond 130 000 dimensions).
-#[cfg_attr(
-    all(target_arch = "wasm32", target_feature = "simd128"),
-    allow(dead_code)
-)]
+#[cfg_attr(all(target_arch = "wasm32", target_feature = "simd128"), allow(dead_code))]
 #[inline]
 fn dot_i8_portable(a: &[i8], b: &[i8]) -> i32 {
     const LANES: usize = 16;
@@ -458,20 +427,10 @@ fn dot_i8_simd128(a: &[i8], b: &[i8]) -> i32 {
     let mut cb = b.chunks_exact(16);
     for (x, y) in (&mut ca).zip(&mut cb) {
         // SAFETY: `x` and `y` are exactly 16 bytes long; wasm loads need no alignment.
-        let (va, vb) = unsafe {
-            (
-                v128_load(x.as_ptr() as *const v128),
-                v128_load(y.as_ptr() as *const v128),
-            )
-        };
-        acc0 = i32x4_add(
-            acc0,
-            i32x4_dot_i16x8(i16x8_extend_low_i8x16(va), i16x8_extend_low_i8x16(vb)),
-        );
-        acc1 = i32x4_add(
-            acc1,
-            i32x4_dot_i16x8(i16x8_extend_high_i8x16(va), i16x8_extend_high_i8x16(vb)),
-        );
+        let (va, vb) =
+            unsafe { (v128_load(x.as_ptr() as *const v128), v128_load(y.as_ptr() as *const v128)) };
+        acc0 = i32x4_add(acc0, i32x4_dot_i16x8(i16x8_extend_low_i8x16(va), i16x8_extend_low_i8x16(vb)));
+        acc1 = i32x4_add(acc1, i32x4_dot_i16x8(i16x8_extend_high_i8x16(va), i16x8_extend_high_i8x16(vb)));
     }
     let acc = i32x4_add(acc0, acc1);
     let mut sum = i32x4_extract_lane::<0>(acc)
@@ -493,11 +452,7 @@ mod tests {
         let a: Vec<i8> = (0..100).map(|i| ((i * 37) % 255 - 127) as i8).collect();
         let b: Vec<i8> = (0..100).map(|i| ((i * 91 + 5) % 255 - 127) as i8).collect();
         for n in 0..100 {
-            let naive: i32 = a[..n]
-                .iter()
-                .zip(&b[..n])
-                .map(|(&x, &y)| x as i32 * y as i32)
-                .sum();
+            let naive: i32 = a[..n].iter().zip(&b[..n]).map(|(&x, &y)| x as i32 * y as i32).sum();
             assert_eq!(dot_i8(&a[..n], &b[..n]), naive, "length {n}");
         }
     }

@@ -60,9 +60,9 @@ pub fn parse(url: &str, fallback_title: &str, html: &str) -> crate::Result<Inges
                 let name = el.attr("name").unwrap_or("");
                 let content = el.attr("content").unwrap_or("");
                 if name.trim().eq_ignore_ascii_case("robots")
-                    && content.split([',', ' ', '\t', '\n']).any(|v| {
-                        v.eq_ignore_ascii_case("noindex") || v.eq_ignore_ascii_case("none")
-                    })
+                    && content
+                        .split([',', ' ', '\t', '\n'])
+                        .any(|v| v.eq_ignore_ascii_case("noindex") || v.eq_ignore_ascii_case("none"))
                 {
                     return Ok(skipped("robots noindex"));
                 }
@@ -105,9 +105,7 @@ pub fn parse(url: &str, fallback_title: &str, html: &str) -> crate::Result<Inges
         let visible: usize = probe
             .finish()
             .iter()
-            .map(|s| {
-                s.text.chars().filter(|c| !c.is_whitespace()).count() + s.headings.concat().len()
-            })
+            .map(|s| s.text.chars().filter(|c| !c.is_whitespace()).count() + s.headings.concat().len())
             .sum();
         if visible < REDIRECT_STUB_MAX_CHARS {
             return Ok(skipped("redirect stub"));
@@ -133,14 +131,8 @@ pub fn parse(url: &str, fallback_title: &str, html: &str) -> crate::Result<Inges
         extract(r, &mut builder, body_mode);
         builder.text.block(2);
     }
-    let title = title
-        .or_else(|| builder.heading_title())
-        .unwrap_or_else(|| fallback_title.to_string());
-    Ok(Ingested::Document(Document {
-        url: url.to_string(),
-        title,
-        sections: builder.finish(),
-    }))
+    let title = title.or_else(|| builder.heading_title()).unwrap_or_else(|| fallback_title.to_string());
+    Ok(Ingested::Document(Document { url: url.to_string(), title, sections: builder.finish() }))
 }
 
 /// The visible text of an HTML fragment (e.g. an HTML block inside Markdown): tags stripped,
@@ -149,31 +141,18 @@ pub(crate) fn fragment_text(html: &str) -> String {
     let doc = parse_capped(html);
     let mut builder = SectionBuilder::default();
     extract_with(doc.tree.root(), &mut builder, false, false);
-    builder
-        .finish()
-        .into_iter()
-        .map(|s| s.text)
-        .collect::<Vec<_>>()
-        .join("\n\n")
+    builder.finish().into_iter().map(|s| s.text).collect::<Vec<_>>().join("\n\n")
 }
 
 fn skipped(reason: &str) -> Ingested {
-    Ingested::Skipped {
-        reason: reason.to_string(),
-    }
+    Ingested::Skipped { reason: reason.to_string() }
 }
 
 /// Parses with html5ever, capping element nesting at [`MAX_DEPTH`].
 fn parse_capped(html: &str) -> Html {
-    let builder = TreeBuilder::new(
-        HtmlTreeSink::new(Html::new_document()),
-        TreeBuilderOpts::default(),
-    );
-    let sink = DepthCap {
-        inner: builder,
-        open: RefCell::new(Vec::new()),
-        dropped: RefCell::new(HashMap::new()),
-    };
+    let builder = TreeBuilder::new(HtmlTreeSink::new(Html::new_document()), TreeBuilderOpts::default());
+    let sink =
+        DepthCap { inner: builder, open: RefCell::new(Vec::new()), dropped: RefCell::new(HashMap::new()) };
     let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
     let input = BufferQueue::default();
     input.push_back(StrTendril::from_slice(html));
@@ -287,8 +266,7 @@ impl<S: TokenSink> TokenSink for DepthCap<S> {
     }
 
     fn adjusted_current_node_present_but_not_in_html_namespace(&self) -> bool {
-        self.inner
-            .adjusted_current_node_present_but_not_in_html_namespace()
+        self.inner.adjusted_current_node_present_but_not_in_html_namespace()
     }
 }
 
@@ -303,10 +281,7 @@ fn html_element<'a>(node: NodeRef<'a, Node>) -> Option<&'a Element> {
 }
 
 /// The outermost elements under `root` (in document order) that satisfy `pred`.
-fn top_level<'a>(
-    root: NodeRef<'a, Node>,
-    pred: impl Fn(&Element) -> bool,
-) -> Vec<NodeRef<'a, Node>> {
+fn top_level<'a>(root: NodeRef<'a, Node>, pred: impl Fn(&Element) -> bool) -> Vec<NodeRef<'a, Node>> {
     let mut found = Vec::new();
     let mut inside: Option<ego_tree::NodeId> = None;
     for edge in root.traverse() {
@@ -332,9 +307,7 @@ fn top_level<'a>(
 fn is_hidden(el: &Element) -> bool {
     el.attr("hidden").is_some()
         || el.attr("data-docent-ignore").is_some()
-        || el
-            .attr("aria-hidden")
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+        || el.attr("aria-hidden").is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
         || el.attr("style").is_some_and(|s| {
             let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
             s.to_ascii_lowercase().contains("display:none")
@@ -435,11 +408,11 @@ fn heading_level(name: &str) -> Option<u8> {
 /// Line breaks an element asks for around itself: 2 = blank line, 1 = line break.
 fn block_level(name: &str) -> u8 {
     match name {
-        "p" | "pre" | "blockquote" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "ul" | "ol"
-        | "dl" | "table" | "figure" | "hr" | "address" | "details" | "fieldset" | "menu" => 2,
-        "div" | "li" | "dt" | "dd" | "tr" | "section" | "article" | "header" | "footer" | "nav"
-        | "aside" | "main" | "summary" | "figcaption" | "caption" | "form" | "legend"
-        | "hgroup" | "center" | "body" | "tbody" | "thead" | "tfoot" => 1,
+        "p" | "pre" | "blockquote" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "ul" | "ol" | "dl"
+        | "table" | "figure" | "hr" | "address" | "details" | "fieldset" | "menu" => 2,
+        "div" | "li" | "dt" | "dd" | "tr" | "section" | "article" | "header" | "footer" | "nav" | "aside"
+        | "main" | "summary" | "figcaption" | "caption" | "form" | "legend" | "hgroup" | "center"
+        | "body" | "tbody" | "thead" | "tfoot" => 1,
         _ => 0,
     }
 }
@@ -461,12 +434,7 @@ fn extract<'a>(root: NodeRef<'a, Node>, builder: &mut SectionBuilder, body_mode:
 }
 
 /// [`extract`], optionally keeping headings as plain paragraphs instead of cutting sections.
-fn extract_with<'a>(
-    root: NodeRef<'a, Node>,
-    builder: &mut SectionBuilder,
-    body_mode: bool,
-    cut: bool,
-) {
+fn extract_with<'a>(root: NodeRef<'a, Node>, builder: &mut SectionBuilder, body_mode: bool, cut: bool) {
     let mut frames: Vec<(ego_tree::NodeId, Frame)> = Vec::new();
     let mut pre_depth = 0usize;
     let mut list_depth = 0usize;
@@ -510,17 +478,13 @@ fn extract_with<'a>(
                     Frame::List
                 }
                 "li" => {
-                    builder
-                        .text
-                        .prefix(format!("{}- ", "  ".repeat(list_depth.saturating_sub(1))));
+                    builder.text.prefix(format!("{}- ", "  ".repeat(list_depth.saturating_sub(1))));
                     Frame::Plain
                 }
                 "tr" => Frame::Row { cells: 0 },
                 "td" | "th" => {
-                    if let Some((_, Frame::Row { cells })) = frames
-                        .iter_mut()
-                        .rev()
-                        .find(|(_, f)| matches!(f, Frame::Row { .. }))
+                    if let Some((_, Frame::Row { cells })) =
+                        frames.iter_mut().rev().find(|(_, f)| matches!(f, Frame::Row { .. }))
                     {
                         if *cells > 0 {
                             builder.text.separator(" | ");
@@ -593,11 +557,7 @@ const WRAPPER_LEVELS: usize = 4;
 /// A heading's own anchor: its `id`, else an `<a id>`/`<a name>` inside it, else the id of a
 /// wrapping `section`/`div`/`article` whose first heading it is.
 fn heading_anchor(node: NodeRef<'_, Node>, el: &Element) -> Option<String> {
-    let nonempty = |s: Option<&str>| {
-        s.map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-    };
+    let nonempty = |s: Option<&str>| s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
     if let Some(id) = nonempty(el.attr("id")) {
         return Some(id);
     }

@@ -71,11 +71,7 @@ pub fn parse(url: &str, fallback_title: &str, md: &str) -> crate::Result<Documen
         }
         match event {
             Event::Start(Tag::Heading { level, id, .. }) => {
-                heading = Some((
-                    heading_level(level),
-                    id.map(|i| i.to_string()),
-                    String::new(),
-                ));
+                heading = Some((heading_level(level), id.map(|i| i.to_string()), String::new()));
             }
             Event::Start(Tag::HtmlBlock) => html_block = Some(String::new()),
             Event::Start(Tag::CodeBlock(_)) => {
@@ -98,8 +94,7 @@ pub fn parse(url: &str, fallback_title: &str, md: &str) -> crate::Result<Documen
             }
             Event::Start(Tag::Item) => {
                 b.text.block(1);
-                b.text
-                    .prefix(format!("{}- ", "  ".repeat(list_depth.saturating_sub(1))));
+                b.text.prefix(format!("{}- ", "  ".repeat(list_depth.saturating_sub(1))));
             }
             Event::Start(Tag::Table(_)) | Event::End(TagEnd::Table) => b.text.block(2),
             Event::Start(Tag::TableHead) | Event::Start(Tag::TableRow) => {
@@ -137,14 +132,8 @@ pub fn parse(url: &str, fallback_title: &str, md: &str) -> crate::Result<Documen
             _ => {}
         }
     }
-    let title = front_title
-        .or_else(|| b.heading_title())
-        .unwrap_or_else(|| fallback_title.to_string());
-    Ok(Document {
-        url: url.to_string(),
-        title,
-        sections: b.finish(),
-    })
+    let title = front_title.or_else(|| b.heading_title()).unwrap_or_else(|| fallback_title.to_string());
+    Ok(Document { url: url.to_string(), title, sections: b.finish() })
 }
 
 fn heading_level(level: HeadingLevel) -> u8 {
@@ -193,18 +182,12 @@ fn unique(base: String, used: &HashSet<String>) -> String {
     if !used.contains(&base) {
         return base;
     }
-    (1..)
-        .map(|n| format!("{base}-{n}"))
-        .find(|s| !used.contains(s))
-        .unwrap_or(base)
+    (1..).map(|n| format!("{base}-{n}")).find(|s| !used.contains(s)).unwrap_or(base)
 }
 
 /// Splits YAML front matter off the start: returns its `title:` (if any) and the rest.
 fn split_front_matter(md: &str) -> (Option<String>, &str) {
-    let Some(rest) = md
-        .strip_prefix("---\n")
-        .or_else(|| md.strip_prefix("---\r\n"))
-    else {
+    let Some(rest) = md.strip_prefix("---\n").or_else(|| md.strip_prefix("---\r\n")) else {
         return (None, md);
     };
     let mut offset = 0;

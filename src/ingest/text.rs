@@ -20,22 +20,11 @@ pub fn parse(url: &str, fallback_title: &str, text: &str) -> crate::Result<Docum
         .filter(|l| l.chars().count() < TITLE_MAX_CHARS)
         .map(str::to_string)
         .unwrap_or_else(|| fallback_title.to_string());
-    let body = text
-        .trim_end()
-        .trim_start_matches(['\n', ' ', '\t'])
-        .to_string();
+    let body = text.trim_end().trim_start_matches(['\n', ' ', '\t']).to_string();
     let sections = if body.is_empty() {
         Vec::new()
     } else {
-        vec![Section {
-            anchor: None,
-            headings: Vec::new(),
-            text: body,
-        }]
+        vec![Section { anchor: None, headings: Vec::new(), text: body }]
     };
-    Ok(Document {
-        url: url.to_string(),
-        title,
-        sections,
-    })
+    Ok(Document { url: url.to_string(), title, sections })
 }

@@ -63,18 +63,12 @@ pub fn walk(
     for arg in paths {
         let meta = std::fs::metadata(arg).map_err(|e| Error::io(arg, e))?;
         if meta.is_file() {
-            let name = arg
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
+            let name = arg.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             visit_file(arg, &name, opts, on_file, &mut report, &mut seen)?;
             continue;
         }
-        let walker = walkdir::WalkDir::new(arg)
-            .follow_links(true)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_entry(|e| {
+        let walker =
+            walkdir::WalkDir::new(arg).follow_links(true).sort_by_file_name().into_iter().filter_entry(|e| {
                 e.depth() == 0 || {
                     let name = e.file_name().to_string_lossy();
                     !(name.starts_with('.') || name == "node_modules")
@@ -89,10 +83,9 @@ pub fn walk(
                         .map(|p| p.display().to_string())
                         .unwrap_or_else(|| arg.display().to_string());
                     match err.loop_ancestor() {
-                        Some(anc) => report.warnings.push(format!(
-                            "{at}: symlink loop back to {}; skipped",
-                            anc.display()
-                        )),
+                        Some(anc) => report
+                            .warnings
+                            .push(format!("{at}: symlink loop back to {}; skipped", anc.display())),
                         None => report.warnings.push(format!("{at}: {err}; skipped")),
                     }
                     continue;
@@ -118,27 +111,17 @@ fn join_url(base: &str, rel: &str) -> String {
     if base.is_empty() {
         rel.to_string()
     } else {
-        format!(
-            "{}/{}",
-            base.trim_end_matches('/'),
-            rel.trim_start_matches('/')
-        )
+        format!("{}/{}", base.trim_end_matches('/'), rel.trim_start_matches('/'))
     }
 }
 
 /// The title used when the content has none: the file stem, or for `index.*` the parent
 /// directory's name when there is one.
 fn fallback_title(path: &Path) -> String {
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     if stem.eq_ignore_ascii_case("index") {
-        let dir_name = |p: &Path| {
-            p.parent()
-                .and_then(|d| d.file_name())
-                .map(|n| n.to_string_lossy().into_owned())
-        };
+        let dir_name =
+            |p: &Path| p.parent().and_then(|d| d.file_name()).map(|n| n.to_string_lossy().into_owned());
         // As given first; `./index.html` has no named parent, so ask the file system.
         let parent = dir_name(path).or_else(|| path.canonicalize().ok().and_then(|p| dir_name(&p)));
         if let Some(dir) = parent.filter(|d| !d.is_empty()) {
@@ -170,21 +153,13 @@ fn visit_file(
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(err) => {
-            report.warnings.push(format!(
-                "{}: not valid UTF-8; decoded lossily",
-                path.display()
-            ));
+            report.warnings.push(format!("{}: not valid UTF-8; decoded lossily", path.display()));
             String::from_utf8_lossy(err.as_bytes()).into_owned()
         }
     };
     let url = join_url(&opts.base_url, rel);
     let outcome = parse(&url, &fallback_title(path), &text, format)?;
-    report.files.push(WalkedFile {
-        path: path.to_path_buf(),
-        url,
-        outcome,
-        content_hash,
-    });
+    report.files.push(WalkedFile { path: path.to_path_buf(), url, outcome, content_hash });
     Ok(())
 }
 
