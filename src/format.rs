@@ -134,7 +134,7 @@ pub fn read<'a>(bytes: &'a [u8], what: &'a str) -> Result<Vec<SectionRef<'a>>> {
     }
     let mut out = Vec::with_capacity(count);
     for (name, offset, len, sum) in table {
-        let end = offset.checked_add(len).unwrap_or(u64::MAX);
+        let end = offset.saturating_add(len);
         if end > bytes.len() as u64 {
             return Err(Error::format(
                 what,

@@ -127,6 +127,9 @@ enum Command {
         /// unanswerable ones, and print them (use a development set, not your test set).
         #[arg(long)]
         calibrate: bool,
+        /// With --calibrate: the fraction of answerable questions the gate must keep (0..=1).
+        #[arg(long, default_value_t = 0.95)]
+        keep: f64,
         /// Model directory (see `docent index --help`).
         #[arg(long)]
         model_dir: Option<PathBuf>,
@@ -181,8 +184,8 @@ fn main() {
                 model_dir.as_deref(),
             )
         }
-        Command::Eval { dir, questions, k, json, calibrate, model_dir } => {
-            cmd_eval(&dir, &questions, k, json, calibrate, model_dir.as_deref())
+        Command::Eval { dir, questions, k, json, calibrate, keep, model_dir } => {
+            cmd_eval(&dir, &questions, k, json, calibrate.then_some(keep), model_dir.as_deref())
         }
         Command::Model { from, out, corpus } => cmd_model(&from, &out, corpus),
     };
@@ -651,7 +654,7 @@ fn cmd_eval(
     questions: &Path,
     k: usize,
     json: bool,
-    calibrate: bool,
+    calibrate: Option<f64>,
     flag: Option<&Path>,
 ) -> Result<()> {
     let engine = load_index(dir, flag)?;
@@ -677,19 +680,7 @@ fn cmd_eval(
         (a, qs.len() - a)
     };
     for mode in [Mode::Lexical, Mode::Dense, Mode::Hybrid] {
-        let mut opts = RetrieveOptions { mode, ..engine.options().retrieve.clone() };
-        if let Ok(v) = std::env::var("XP_RRF_K") {
-            opts.rrf_k = v.parse().unwrap();
-        }
-        if let Ok(v) = std::env::var("XP_LEX_W") {
-            opts.lexical_weight = v.parse().unwrap();
-        }
-        if let Ok(v) = std::env::var("XP_CAND") {
-            opts.candidates = v.parse().unwrap();
-        }
-        if let Ok(v) = std::env::var("XP_PAGE") {
-            opts.max_per_page = v.parse().unwrap();
-        }
+        let opts = RetrieveOptions { mode, ..engine.options().retrieve.clone() };
         let mut m = Metrics { mode: format!("{mode:?}").to_lowercase(), ..Default::default() };
         for q in &qs {
             let relevant = q.relevant.as_deref().unwrap_or_default();
@@ -761,8 +752,11 @@ fn cmd_eval(
             flagged * 100.0
         );
     }
-    if calibrate {
-        let best = calibrate_gate(&evidence);
+    if let Some(keep) = calibrate {
+        if !(0.0..=1.0).contains(&keep) {
+            return Err(Error::invalid("keep", format!("expected a fraction in 0..=1, found {keep}")));
+        }
+        let best = calibrate_gate(&evidence, keep);
         outln!(
             "calibrated gate: dense {:.2}, dense_with_lexical {:.2}, coverage {:.2} → answerable kept {:.1}%, unanswerable flagged {:.1}%",
             best.0.dense, best.0.dense_with_lexical, best.0.coverage, best.1 * 100.0, best.2 * 100.0
@@ -771,9 +765,9 @@ fn cmd_eval(
     Ok(())
 }
 
-/// Grid search for the gate that flags the most unanswerable questions while keeping ≥ 95% of
-/// answerable ones; ties go to the gate that keeps more answerable ones, then the loosest.
-fn calibrate_gate(evidence: &[(docent::engine::Evidence, bool)]) -> (Gate, f64, f64) {
+/// Grid search for the gate that flags the most unanswerable questions while keeping at least
+/// `keep` of the answerable ones; ties go to the gate that keeps more answerable ones, then the loosest.
+fn calibrate_gate(evidence: &[(docent::engine::Evidence, bool)], keep: f64) -> (Gate, f64, f64) {
     let n_ans = evidence.iter().filter(|e| e.1).count().max(1) as f64;
     let n_un = evidence.iter().filter(|e| !e.1).count().max(1) as f64;
     let mut best = (Gate::OPEN, 1.0, 0.0);
@@ -788,7 +782,7 @@ fn calibrate_gate(evidence: &[(docent::engine::Evidence, bool)]) -> (Gate, f64, 
                 let flagged = evidence.iter().filter(|e| !e.1 && !g.passes(e.0.dense, e.0.coverage)).count()
                     as f64
                     / n_un;
-                if kept >= 0.95 && (flagged > best.2 || (flagged == best.2 && kept > best.1)) {
+                if kept >= keep && (flagged > best.2 || (flagged == best.2 && kept > best.1)) {
                     best = (g, kept, flagged);
                 }
             }
