@@ -127,7 +127,11 @@ fn one_giant_word_is_cut_at_token_boundaries_without_breaking_characters() {
     let opts = ChunkOptions::default();
     for counter in [TokenCounter::Approx, real_counter()] {
         let chunks = chunk_document(&doc, 0, &counter, &opts).unwrap();
-        assert!(chunks.len() > 3);
+        // WordPiece maps a word over 100 characters to one [UNK] token, so only the
+        // approximate counter has to cut this word.
+        if matches!(counter, TokenCounter::Approx) {
+            assert!(chunks.len() > 3);
+        }
         for c in &chunks {
             assert!(counter.count(&c.text).unwrap() <= opts.max_tokens);
         }
