@@ -135,19 +135,7 @@ impl MiniLm {
     /// (what `docent model` writes). Native only.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn load(dir: &std::path::Path) -> Result<Self> {
-        let read = |name: &str| -> Result<(Vec<u8>, String)> {
-            let p = dir.join(name);
-            let bytes = std::fs::read(&p).map_err(|e| {
-                Error::model(
-                    p.display().to_string(),
-                    format!(
-                        "cannot read: {e} (prepare the model with `docent model --from <DIR> --out {}`)",
-                        dir.display()
-                    ),
-                )
-            })?;
-            Ok((bytes, p.display().to_string()))
-        };
+        let read = |name: &str| super::read_model_file(dir, name);
         let (w, wl) = read(WEIGHTS_FILE)?;
         let (t, tl) = read(TOKENIZER_FILE)?;
         let (c, cl) = read(CONFIG_FILE)?;

@@ -90,6 +90,20 @@ pub trait Embedder: Send + Sync {
     }
 }
 
+/// Reads one file of a prepared model directory: its bytes and its path for error messages.
+/// A missing file says how to prepare the directory.
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn read_model_file(dir: &std::path::Path, name: &str) -> crate::Result<(Vec<u8>, String)> {
+    let p = dir.join(name);
+    let bytes = std::fs::read(&p).map_err(|e| {
+        crate::Error::model(
+            p.display().to_string(),
+            format!("cannot read: {e} (prepare the model with `docent model --from <DIR> --out {}`)", dir.display()),
+        )
+    })?;
+    Ok((bytes, p.display().to_string()))
+}
+
 /// The xxh3-64 fingerprint of some bytes as 16 lowercase hex digits.
 pub fn fingerprint(bytes: &[u8]) -> String {
     format!("{:016x}", xxhash_rust::xxh3::xxh3_64(bytes))

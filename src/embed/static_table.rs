@@ -66,19 +66,7 @@ impl StaticTable {
     /// Reads `static.bin` and `tokenizer.json` from a prepared model directory. Native only.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn load(dir: &std::path::Path) -> Result<Self> {
-        let read = |name: &str| -> Result<(Vec<u8>, String)> {
-            let p = dir.join(name);
-            let bytes = std::fs::read(&p).map_err(|e| {
-                Error::model(
-                    p.display().to_string(),
-                    format!(
-                        "cannot read: {e} (prepare the model with `docent model --from <DIR> --out {}`)",
-                        dir.display()
-                    ),
-                )
-            })?;
-            Ok((bytes, p.display().to_string()))
-        };
+        let read = |name: &str| super::read_model_file(dir, name);
         let (t, tl) = read(TABLE_FILE)?;
         let (k, kl) = read("tokenizer.json")?;
         Self::from_bytes_labeled(&t, &k, &tl, &kl)
