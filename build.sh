@@ -86,11 +86,15 @@ cmd_demo() {
     cmd_setup
     log "indexing the demo corpus (docs/, README.md, ARCHITECTURE.md)"
     "$DOCENT" index docs README.md ARCHITECTURE.md --out target/demo/docent
-    local q="${DOCENT_DEMO_QUESTION:-How do I add an ask-these-docs box to my static site?}"
+    local q="${DOCENT_DEMO_QUESTION:-How does docent decide that a question is not covered by the documents?}"
     log "docent search target/demo/docent \"$q\""
     "$DOCENT" search target/demo/docent "$q" --k 3
     log "docent ask target/demo/docent \"$q\""
     "$DOCENT" ask target/demo/docent "$q"
+    local off="What is a good recipe for banana bread?"
+    log "a question the documents do not cover: docent search target/demo/docent \"$off\""
+    "$DOCENT" search target/demo/docent "$off" --k 1
+    log "ask with a real model: DOCENT_API_KEY=... $DOCENT ask target/demo/docent \"<question>\" --provider openai --endpoint https://api.openai.com/v1 --model <name>"
 }
 
 cmd_test() {
