@@ -324,6 +324,21 @@ fn load_embedder(kind: EmbedderKind, dim: usize, model: &JsValue) -> Result<Arc<
     })
 }
 
+/// The keys of `DocentOptions`.
+const ENGINE_FIELDS: &[&str] = &["embedder", "model", "chunkTokens", "overlap", "dim"];
+
+/// The keys of `DocumentInput`.
+const DOCUMENT_FIELDS: &[&str] = &["url", "title", "text", "html", "markdown"];
+
+/// The keys of `SearchOptions`.
+const SEARCH_FIELDS: &[&str] = &["k", "mode"];
+
+/// The keys of `AssembleOptions`.
+const ASSEMBLE_FIELDS: &[&str] = &["k", "budget", "system", "user", "abstain"];
+
+/// The keys of `VectorIndexOptions`.
+const VECTOR_FIELDS: &[&str] = &["flatThreshold", "efConstruction", "efSearch", "seed", "heuristic"];
+
 /// `DocentOptions` without `model` (read separately: it holds typed arrays).
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -411,8 +426,7 @@ impl JsDocent {
     /// `new Docent({embedder, model?, chunkTokens?, overlap?, dim?})`: an empty index.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsDocentOptions) -> std::result::Result<JsDocent, JsError> {
-        let opts: EngineOptions =
-            from_js(Some(&*options), "options", &["embedder", "model", "chunkTokens", "overlap", "dim"])?;
+        let opts: EngineOptions = from_js(Some(&*options), "options", ENGINE_FIELDS)?;
         let Some(name) = opts.embedder else {
             return Err(Error::invalid(
                 "embedder",
@@ -448,8 +462,7 @@ impl JsDocent {
     /// An HTML page that asks not to be indexed (`noindex`, redirect stub…) is an error saying why.
     #[wasm_bindgen(js_name = addDocument)]
     pub fn add_document(&mut self, doc: JsDocumentInput) -> std::result::Result<usize, JsError> {
-        let input: DocumentInput =
-            from_js(Some(&*doc), "document", &["url", "title", "text", "html", "markdown"])?;
+        let input: DocumentInput = from_js(Some(&*doc), "document", DOCUMENT_FIELDS)?;
         let url = input.url.unwrap_or_default();
         if url.trim().is_empty() {
             return Err(Error::Document { url: "(no url)".into(), reason: "the url is empty".into() }.into());
@@ -492,8 +505,9 @@ impl JsDocent {
     /// Embeds the documents added since the last build and (re)builds both indexes.
     /// `onProgress(stage, done, total)` is called along the way; if it throws, the build stops
     /// and its exception is rethrown.
-    pub fn build(&mut self, on_progress: Option<JsProgress>) -> std::result::Result<(), JsValue> {
-        let callback: Option<Function> = on_progress.and_then(|f| f.dyn_into::<Function>().ok());
+    #[allow(non_snake_case)] // the parameter name is what TypeScript users see
+    pub fn build(&mut self, onProgress: Option<JsProgress>) -> std::result::Result<(), JsValue> {
+        let callback: Option<Function> = onProgress.and_then(|f| f.dyn_into::<Function>().ok());
         let mut thrown: Option<JsValue> = None;
         let result = self.inner.build(&mut |p| {
             if let (Some(f), None) = (&callback, &thrown) {
@@ -516,7 +530,7 @@ impl JsDocent {
         query: &str,
         options: Option<JsSearchOptions>,
     ) -> std::result::Result<JsSearchResult, JsError> {
-        let o: SearchOptions = from_js(options.as_deref(), "search options", &["k", "mode"])?;
+        let o: SearchOptions = from_js(options.as_deref(), "search options", SEARCH_FIELDS)?;
         let mut retrieve = self.inner.options().retrieve.clone();
         if let Some(m) = o.mode {
             retrieve.mode = Mode::from_name(&m)?;
@@ -532,8 +546,7 @@ impl JsDocent {
         question: &str,
         options: Option<JsAssembleOptions>,
     ) -> std::result::Result<JsPrompt, JsError> {
-        let o: AssembleOptions =
-            from_js(options.as_deref(), "assemble options", &["k", "budget", "system", "user", "abstain"])?;
+        let o: AssembleOptions = from_js(options.as_deref(), "assemble options", ASSEMBLE_FIELDS)?;
         let d = PromptOptions::default();
         let opts = PromptOptions {
             k: o.k.unwrap_or(d.k),
@@ -600,11 +613,7 @@ impl JsVectorIndex {
         dim: usize,
         options: Option<JsVectorIndexOptions>,
     ) -> std::result::Result<JsVectorIndex, JsError> {
-        let o: VectorIndexOptions = from_js(
-            options.as_deref(),
-            "vector index options",
-            &["flatThreshold", "efConstruction", "efSearch", "seed", "heuristic"],
-        )?;
+        let o: VectorIndexOptions = from_js(options.as_deref(), "vector index options", VECTOR_FIELDS)?;
         let d = DenseOptions::default();
         let opts = DenseOptions {
             flat_threshold: o.flat_threshold.unwrap_or(d.flat_threshold),
