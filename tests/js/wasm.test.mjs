@@ -286,7 +286,36 @@ function nativeCli() {
   return bin;
 }
 
-test('static embedder: wasm and the native CLI agree on the same corpus', async () => {
+/** Indexes the fixture corpus with the native CLI and returns [index.bin bytes, search(q) JSON]. */
+async function nativeIndex(embedder, q) {
+  const cli = nativeCli();
+  const dir = await mkdtemp(join(tmpdir(), 'docent-wasm-test-'));
+  try {
+    const env = { ...process.env, DOCENT_MODEL_DIR: fileURLToPath(modelDir) };
+    const corpus = fileURLToPath(new URL('tests/fixtures/corpus', root));
+    execFileSync(cli, ['index', corpus, '--out', dir, '--embedder', embedder], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const native = JSON.parse(execFileSync(cli, ['search', dir, q, '--k', '3', '--json'], { env, encoding: 'utf8' }));
+    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
+    return [new Uint8Array(await readFile(join(dir, manifest.index))), native];
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** wasm loads the CLI's index.bin and answers like the CLI (queries embedded in wasm). */
+function assertSameAsNative(loaded, q, native, tolerance) {
+  const w = loaded.search(q, { k: 3 });
+  assert.equal(w.answerable, native.answerable);
+  assert.deepEqual(w.hits.map((h) => h.url), native.hits.map((h) => h.url));
+  assert.deepEqual(w.hits.map((h) => h.text), native.hits.map((h) => h.text));
+  w.hits.forEach((h, i) => {
+    const n = native.hits[i];
+    assert.ok(Math.abs(h.score - n.score) <= tolerance, `score ${h.score} vs native ${n.score}`);
+    assert.ok(Math.abs((h.dense ?? 0) - (n.dense ?? 0)) <= tolerance, `dense ${h.dense} vs native ${n.dense}`);
+  });
+}
+
+test('static embedder: wasm indexes the corpus and agrees with the native CLI', async () => {
   const model = { table: await modelFile('static.bin'), tokenizer: await modelFile('tokenizer.json') };
   const docent = await corpusIndex({ embedder: 'static', model });
   assert.equal(docent.stats().embedder.kind, 'static');
@@ -295,27 +324,41 @@ test('static embedder: wasm and the native CLI agree on the same corpus', async 
   assert.equal(r.hits[0].url, 'guide/gardening.md#watering');
   assert.equal(docent.search('fixing a flat tyre with a patch', { k: 3 }).hits[0].url, 'bicycle.html#puncture');
 
-  // The same corpus indexed natively: wasm loads the CLI's index.bin and both answer alike.
-  const cli = nativeCli();
-  const dir = await mkdtemp(join(tmpdir(), 'docent-wasm-test-'));
-  try {
-    const env = { ...process.env, DOCENT_MODEL_DIR: fileURLToPath(modelDir) };
-    execFileSync(cli, ['index', fileURLToPath(new URL('tests/fixtures/corpus', root)), '--out', dir, '--embedder', 'static'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-    const native = JSON.parse(execFileSync(cli, ['search', dir, q, '--k', '3', '--json'], { env, encoding: 'utf8' }));
-    assert.equal(native.hits[0].url, r.hits[0].url);
-    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
-    const loaded = Docent.fromBytes(new Uint8Array(await readFile(join(dir, manifest.index))), model);
-    const w = loaded.search(q, { k: 3 });
-    assert.equal(w.answerable, native.answerable);
-    assert.deepEqual(w.hits.map((h) => h.url), native.hits.map((h) => h.url));
-    assert.deepEqual(w.hits.map((h) => h.text), native.hits.map((h) => h.text));
-    w.hits.forEach((h, i) => assert.ok(Math.abs(h.score - native.hits[i].score) < 1e-6, `${h.score} vs ${native.hits[i].score}`));
-    const own = docent.toBytes();
-    throwsExactly(
-      () => Docent.fromBytes(own, { table: model.table }),
-      'invalid model.tokenizer: the static embedder needs the bytes of tokenizer.json (a Uint8Array), found none',
-    );
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const [bytes, native] = await nativeIndex('static', q);
+  assert.equal(native.hits[0].url, r.hits[0].url);
+  assertSameAsNative(Docent.fromBytes(bytes, model), q, native, 1e-6);
+  throwsExactly(
+    () => Docent.fromBytes(bytes, { table: model.table }),
+    'invalid model.tokenizer: the static embedder needs the bytes of tokenizer.json (a Uint8Array), found none',
+  );
+  assert.throws(
+    () => Docent.fromBytes(docent.toBytes()),
+    (e) => e instanceof Error && e.message.startsWith('invalid model.table: '),
+  );
+});
+
+test('minilm embedder: queries embedded in wasm find what the native CLI finds', async () => {
+  const model = {
+    weights: await modelFile('minilm.int8'),
+    tokenizer: await modelFile('tokenizer.json'),
+    config: await modelFile('config.json'),
+  };
+  const q = 'how often should I water tomatoes in pots';
+  const [bytes, native] = await nativeIndex('minilm', q);
+  const loaded = Docent.fromBytes(bytes, model);
+  assert.equal(loaded.stats().embedder.kind, 'minilm');
+  assert.equal(loaded.dim, 384);
+  assertSameAsNative(loaded, q, native, 1e-3);
+  assert.equal(native.hits[0].url, 'guide/gardening.md#watering');
+  // A hashing index needs no model files: the ones given are ignored.
+  const hashingIndex = (await corpusIndex()).toBytes();
+  const other = Docent.fromBytes(hashingIndex, model); // hashing ignores model files
+  assert.equal(other.stats().embedder.kind, 'hashing');
+  const tampered = { ...model, weights: model.weights.slice() };
+  tampered.weights[tampered.weights.length - 1] ^= 1;
+  assert.throws(
+    () => Docent.fromBytes(bytes, tampered),
+    (e) => e instanceof Error && e.message.startsWith('model minilm.int8: corrupted file: checksum'),
+    'a damaged weights file is detected',
+  );
 });
