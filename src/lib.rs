@@ -56,6 +56,8 @@ pub mod llm;
 pub mod prompt;
 pub mod retrieve;
 pub mod tokens;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
 
 pub use engine::{Docent, Options};
 pub use error::{Error, Result};

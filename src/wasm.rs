@@ -1,0 +1,669 @@
+//! The WebAssembly edge: the `Docent` and `VectorIndex` classes that JavaScript sees.
+//!
+//! Owns: converting JS values to core types and back (options and small results through
+//! `serde-wasm-bindgen`, vectors as typed arrays), JS names (camelCase), the TypeScript shapes
+//! of options and results, and the panic hook. Every fallible export returns `Result<_, JsError>`
+//! and uses `?` on [`crate::Error`], so a JS caller gets an `Error` whose message is exactly the
+//! core's user-facing text.
+//! Must not: contain logic of its own (ingest, retrieval, scoring, prompt text all live in the
+//! core), or be mentioned outside this file: it is the only place that knows `wasm_bindgen`,
+//! `js_sys` or `JsValue`.
+//!
+//! Text offsets never cross this boundary; if they ever do, they must be converted to UTF-16
+//! code units (what JS strings index) and say so.
+
+use std::sync::Arc;
+
+use js_sys::{Array, Function, Object, Reflect, Uint8Array};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::chunk::ChunkOptions;
+use crate::embed::hashing::{self, Hashing};
+use crate::embed::minilm::MiniLm;
+use crate::embed::static_table::StaticTable;
+use crate::embed::{Embedder, EmbedderKind};
+use crate::engine::{Docent, Options};
+use crate::index::dense::{DenseIndex, DenseOptions};
+use crate::ingest::{self, Format, Ingested};
+use crate::prompt::PromptOptions;
+use crate::retrieve::Mode;
+use crate::{format, Error, Result};
+
+/// Installs the panic hook, so a panic (always a bug) prints its message on the console
+/// instead of a bare `unreachable` trap.
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+}
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** Prepared model files, as produced by `docent model` (or `./build.sh setup` in `models/`). */
+export interface ModelFiles {
+  /** `minilm.int8` (embedder `minilm`). */
+  weights?: Uint8Array;
+  /** `tokenizer.json` (embedders `minilm` and `static`). */
+  tokenizer?: Uint8Array;
+  /** `config.json` (embedder `minilm`). */
+  config?: Uint8Array;
+  /** `static.bin` (embedder `static`). */
+  table?: Uint8Array;
+}
+
+export interface DocentOptions {
+  /** `hashing` needs no model files; `static` needs `table` + `tokenizer`; `minilm` needs `weights` + `tokenizer` + `config`. */
+  embedder: "hashing" | "static" | "minilm";
+  model?: ModelFiles;
+  /** Maximum tokens of body text per chunk. Default 200; range 16..=2048. */
+  chunkTokens?: number;
+  /** Tokens repeated between consecutive chunks. Default 32; less than half of chunkTokens. */
+  overlap?: number;
+  /** Dimension of the `hashing` embedder. Default 256; range 8..=4096. */
+  dim?: number;
+}
+
+/** One document. Exactly one of `text`, `html`, `markdown`. */
+export interface DocumentInput {
+  /** Where the document lives, without anchor; hits cite `url#anchor`. */
+  url: string;
+  /** Overrides the title found in the content (`<title>`, first heading). */
+  title?: string;
+  text?: string;
+  html?: string;
+  markdown?: string;
+}
+
+export interface SearchOptions {
+  /** Hits to return. Default 5; range 1..=1000. */
+  k?: number;
+  /** Default `hybrid`. */
+  mode?: "hybrid" | "dense" | "lexical";
+}
+
+export interface Hit {
+  /** `url#anchor` of the chunk. */
+  url: string;
+  title: string;
+  /** Heading path, ` > `-joined. */
+  heading: string;
+  /** Fused score. */
+  score: number;
+  text: string;
+  /** Dense cosine similarity, when the chunk was a dense candidate. */
+  dense: number | null;
+  /** BM25 score, when the chunk was a lexical candidate. */
+  lexical: number | null;
+  /** The chunk's id in the index. */
+  chunk: number;
+}
+
+export interface SearchResult {
+  /** The relevance gate's verdict: does the corpus cover this query? */
+  answerable: boolean;
+  hits: Hit[];
+  evidence: { dense: number; coverage: number };
+}
+
+export interface AssembleOptions {
+  /** Sources to retrieve. Default 5; range 1..=50. */
+  k?: number;
+  /** Token budget of system + user. Default 2000; range 64..=1000000. */
+  budget?: number;
+  /** Template overrides (see the Rust docs of `PromptOptions`). */
+  system?: string;
+  user?: string;
+  abstain?: string;
+}
+
+export interface Source {
+  /** Citation number, from 1. */
+  n: number;
+  url: string;
+  title: string;
+  heading: string;
+  text: string;
+  score: number;
+}
+
+export interface Prompt {
+  system: string;
+  user: string;
+  messages: { role: "system" | "user"; content: string }[];
+  sources: Source[];
+  /** True when the relevance gate found nothing relevant. */
+  abstained: boolean;
+  tokens: number;
+}
+
+export interface Stats {
+  documents: number;
+  chunks: number;
+  pending: number;
+  embedder: { kind: "minilm" | "static" | "hashing" | "vectors"; model: string; dim: number; fingerprint: string };
+  denseKind: string;
+  denseBytes: number;
+}
+
+export type ProgressCallback = (stage: "embed" | "dense" | "lexical", done: number, total: number) => void;
+
+export interface VectorIndexOptions {
+  /** Below this many vectors an exact flat scan is used; at or above, HNSW. Default 10000. */
+  flatThreshold?: number;
+  /** HNSW efConstruction. Default 100. */
+  efConstruction?: number;
+  /** HNSW ef at query time (fixed at build). Default 64. */
+  efSearch?: number;
+  /** Seed of HNSW layer assignment. Default 0x5EED. */
+  seed?: number;
+  /** Neighbour-selection heuristic (slower build). Default false. */
+  heuristic?: boolean;
+}
+
+export interface VectorSearchResult {
+  /** Row ids, best first. */
+  ids: Uint32Array;
+  /** Cosine similarities, same order. */
+  scores: Float32Array;
+}
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `DocentOptions` in TypeScript.
+    #[wasm_bindgen(typescript_type = "DocentOptions")]
+    pub type JsDocentOptions;
+    /// `ModelFiles` in TypeScript.
+    #[wasm_bindgen(typescript_type = "ModelFiles")]
+    pub type JsModelFiles;
+    /// `DocumentInput` in TypeScript.
+    #[wasm_bindgen(typescript_type = "DocumentInput")]
+    pub type JsDocumentInput;
+    /// `SearchOptions` in TypeScript.
+    #[wasm_bindgen(typescript_type = "SearchOptions")]
+    pub type JsSearchOptions;
+    /// `SearchResult` in TypeScript.
+    #[wasm_bindgen(typescript_type = "SearchResult")]
+    pub type JsSearchResult;
+    /// `AssembleOptions` in TypeScript.
+    #[wasm_bindgen(typescript_type = "AssembleOptions")]
+    pub type JsAssembleOptions;
+    /// `Prompt` in TypeScript.
+    #[wasm_bindgen(typescript_type = "Prompt")]
+    pub type JsPrompt;
+    /// `Stats` in TypeScript.
+    #[wasm_bindgen(typescript_type = "Stats")]
+    pub type JsStats;
+    /// `ProgressCallback` in TypeScript.
+    #[wasm_bindgen(typescript_type = "ProgressCallback")]
+    pub type JsProgress;
+    /// `VectorIndexOptions` in TypeScript.
+    #[wasm_bindgen(typescript_type = "VectorIndexOptions")]
+    pub type JsVectorIndexOptions;
+    /// `VectorSearchResult` in TypeScript.
+    #[wasm_bindgen(typescript_type = "VectorSearchResult")]
+    pub type JsVectorSearchResult;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conversions
+
+/// Reads an options object (`undefined`/`null` give the defaults); `name` names it in errors.
+/// A key outside `fields` is an error (serde-wasm-bindgen only looks up the fields it knows, so
+/// a misspelt option would otherwise be ignored silently).
+fn from_js<T: for<'de> Deserialize<'de> + Default>(
+    value: Option<&JsValue>,
+    name: &str,
+    fields: &[&str],
+) -> Result<T> {
+    let Some(value) = value else { return Ok(T::default()) };
+    if value.is_undefined() || value.is_null() {
+        return Ok(T::default());
+    }
+    if !value.is_object() || Array::is_array(value) {
+        return Err(Error::invalid(name, format!("expected an object, found {}", js_kind(value))));
+    }
+    for key in Object::keys(value.unchecked_ref::<Object>()).iter() {
+        let key = key.as_string().unwrap_or_default();
+        if !fields.contains(&key.as_str()) {
+            return Err(Error::invalid(
+                name,
+                format!("unknown field {key:?}, expected one of {}", fields.join(", ")),
+            ));
+        }
+    }
+    serde_wasm_bindgen::from_value(value.clone()).map_err(|e| Error::invalid(name, e.to_string()))
+}
+
+/// Turns a small result into a plain JS object (`None` becomes `null`, maps become objects).
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue> {
+    let ser = serde_wasm_bindgen::Serializer::json_compatible();
+    value.serialize(&ser).map_err(|e| Error::format("result", format!("could not convert to JS: {e}")))
+}
+
+/// What `typeof`-like word describes a JS value, for error messages.
+fn js_kind(v: &JsValue) -> String {
+    if v.is_null() {
+        return "null".into();
+    }
+    if Array::is_array(v) {
+        return "an array".into();
+    }
+    match v.js_typeof().as_string() {
+        Some(t) if t == "object" => {
+            let name = Reflect::get(v, &"constructor".into())
+                .ok()
+                .and_then(|c| Reflect::get(&c, &"name".into()).ok())
+                .and_then(|n| n.as_string());
+            match name {
+                Some(n) => format!("a {n}"),
+                None => "an object".into(),
+            }
+        }
+        Some(t) => format!("a {t}"),
+        None => "an unknown value".into(),
+    }
+}
+
+/// One model file from a `ModelFiles` object: `Uint8Array` or `ArrayBuffer`; `None` when absent.
+fn model_file(model: &JsValue, field: &str) -> Result<Option<Vec<u8>>> {
+    if model.is_undefined() || model.is_null() {
+        return Ok(None);
+    }
+    if !model.is_object() {
+        return Err(Error::invalid(
+            "model",
+            format!("expected an object of Uint8Arrays, found {}", js_kind(model)),
+        ));
+    }
+    let v = Reflect::get(model, &field.into()).unwrap_or(JsValue::UNDEFINED);
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    if let Some(a) = v.dyn_ref::<Uint8Array>() {
+        return Ok(Some(a.to_vec()));
+    }
+    if let Some(b) = v.dyn_ref::<js_sys::ArrayBuffer>() {
+        return Ok(Some(Uint8Array::new(b).to_vec()));
+    }
+    Err(Error::invalid(format!("model.{field}"), format!("expected a Uint8Array, found {}", js_kind(&v))))
+}
+
+/// A model file the embedder cannot do without.
+fn require(model: &JsValue, field: &str, embedder: &str, file: &str) -> Result<Vec<u8>> {
+    model_file(model, field)?.ok_or_else(|| {
+        Error::invalid(
+            format!("model.{field}"),
+            format!("the {embedder} embedder needs the bytes of {file} (a Uint8Array), found none"),
+        )
+    })
+}
+
+/// Loads the embedder of `kind` from the model files in `model` (ignored for `hashing`).
+fn load_embedder(kind: EmbedderKind, dim: usize, model: &JsValue) -> Result<Arc<dyn Embedder>> {
+    Ok(match kind {
+        EmbedderKind::Hashing => Arc::new(Hashing::new(dim)?),
+        EmbedderKind::Static => {
+            let table = require(model, "table", "static", "static.bin")?;
+            let tok = require(model, "tokenizer", "static", "tokenizer.json")?;
+            Arc::new(StaticTable::from_bytes(&table, &tok)?)
+        }
+        EmbedderKind::MiniLm => {
+            let weights = require(model, "weights", "minilm", "minilm.int8")?;
+            let tok = require(model, "tokenizer", "minilm", "tokenizer.json")?;
+            let config = require(model, "config", "minilm", "config.json")?;
+            Arc::new(MiniLm::from_bytes(&weights, &tok, &config)?)
+        }
+        EmbedderKind::Vectors => {
+            return Err(Error::invalid(
+                "embedder",
+                "an index of caller-supplied vectors cannot embed text; use VectorIndex instead",
+            ))
+        }
+    })
+}
+
+/// The keys of `DocentOptions`.
+const ENGINE_FIELDS: &[&str] = &["embedder", "model", "chunkTokens", "overlap", "dim"];
+
+/// The keys of `DocumentInput`.
+const DOCUMENT_FIELDS: &[&str] = &["url", "title", "text", "html", "markdown"];
+
+/// The keys of `SearchOptions`.
+const SEARCH_FIELDS: &[&str] = &["k", "mode"];
+
+/// The keys of `AssembleOptions`.
+const ASSEMBLE_FIELDS: &[&str] = &["k", "budget", "system", "user", "abstain"];
+
+/// The keys of `VectorIndexOptions`.
+const VECTOR_FIELDS: &[&str] = &["flatThreshold", "efConstruction", "efSearch", "seed", "heuristic"];
+
+/// `DocentOptions` without `model` (read separately: it holds typed arrays).
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct EngineOptions {
+    embedder: Option<String>,
+    chunk_tokens: Option<usize>,
+    overlap: Option<usize>,
+    dim: Option<usize>,
+    #[allow(dead_code)]
+    model: Option<serde::de::IgnoredAny>,
+}
+
+/// `DocumentInput`.
+#[derive(Deserialize, Default)]
+struct DocumentInput {
+    url: Option<String>,
+    title: Option<String>,
+    text: Option<String>,
+    html: Option<String>,
+    markdown: Option<String>,
+}
+
+/// `SearchOptions`.
+#[derive(Deserialize, Default)]
+struct SearchOptions {
+    k: Option<usize>,
+    mode: Option<String>,
+}
+
+/// `AssembleOptions`.
+#[derive(Deserialize, Default)]
+struct AssembleOptions {
+    k: Option<usize>,
+    budget: Option<usize>,
+    system: Option<String>,
+    user: Option<String>,
+    abstain: Option<String>,
+}
+
+/// `VectorIndexOptions`.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct VectorIndexOptions {
+    flat_threshold: Option<usize>,
+    ef_construction: Option<usize>,
+    ef_search: Option<usize>,
+    seed: Option<u64>,
+    heuristic: Option<bool>,
+}
+
+/// `Stats` with camelCase names.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StatsOut<'a> {
+    documents: usize,
+    chunks: usize,
+    pending: usize,
+    embedder: &'a crate::embed::EmbedderInfo,
+    dense_kind: &'a str,
+    dense_bytes: usize,
+}
+
+/// The default and the range of `k` for searches, as the engine checks them.
+const DEFAULT_K: usize = 5;
+
+/// Checks `k` of `VectorIndex.search` with the same rule and message as the engine's search.
+fn check_k(k: usize) -> Result<()> {
+    if k == 0 || k > 1000 {
+        return Err(Error::invalid("k", format!("expected 1..=1000 results, found {k}")));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Docent
+
+/// A docent index: add documents, build, then search and assemble grounded prompts.
+#[wasm_bindgen(js_name = Docent)]
+pub struct JsDocent {
+    inner: Docent,
+}
+
+#[wasm_bindgen(js_class = Docent)]
+impl JsDocent {
+    /// `new Docent({embedder, model?, chunkTokens?, overlap?, dim?})`: an empty index.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsDocentOptions) -> std::result::Result<JsDocent, JsError> {
+        let opts: EngineOptions = from_js(Some(&*options), "options", ENGINE_FIELDS)?;
+        let Some(name) = opts.embedder else {
+            return Err(Error::invalid(
+                "embedder",
+                "expected one of \"hashing\", \"static\", \"minilm\" in options.embedder, found none",
+            )
+            .into());
+        };
+        let kind = EmbedderKind::from_name(&name)?;
+        let model = Reflect::get(&options, &"model".into()).unwrap_or(JsValue::UNDEFINED);
+        let embedder = load_embedder(kind, opts.dim.unwrap_or(hashing::DEFAULT_DIM), &model)?;
+        let defaults = ChunkOptions::default();
+        let options = Options {
+            chunk: ChunkOptions {
+                max_tokens: opts.chunk_tokens.unwrap_or(defaults.max_tokens),
+                overlap_tokens: opts.overlap.unwrap_or(defaults.overlap_tokens),
+            },
+            ..Options::default()
+        };
+        Ok(JsDocent { inner: Docent::new(embedder, options)? })
+    }
+
+    /// Loads an index written by `toBytes()` or `docent index` (`index.bin`). `model` holds the
+    /// model files of the embedder recorded in the index (none for `hashing`).
+    #[wasm_bindgen(js_name = fromBytes)]
+    pub fn from_bytes(bytes: &[u8], model: Option<JsModelFiles>) -> std::result::Result<JsDocent, JsError> {
+        let model: JsValue = model.map(Into::into).unwrap_or(JsValue::UNDEFINED);
+        let info = Docent::embedder_of(bytes, "index")?;
+        let embedder = load_embedder(info.kind, info.dim, &model)?;
+        Ok(JsDocent { inner: Docent::from_bytes(bytes, embedder, "index")? })
+    }
+
+    /// Adds one document (`{url, title?, text | html | markdown}`); returns its number of chunks.
+    /// An HTML page that asks not to be indexed (`noindex`, redirect stub…) is an error saying why.
+    #[wasm_bindgen(js_name = addDocument)]
+    pub fn add_document(&mut self, doc: JsDocumentInput) -> std::result::Result<usize, JsError> {
+        let input: DocumentInput = from_js(Some(&*doc), "document", DOCUMENT_FIELDS)?;
+        let url = input.url.unwrap_or_default();
+        if url.trim().is_empty() {
+            return Err(Error::Document { url: "(no url)".into(), reason: "the url is empty".into() }.into());
+        }
+        let bodies =
+            [(Format::Text, input.text), (Format::Html, input.html), (Format::Markdown, input.markdown)];
+        let mut given = bodies.into_iter().filter_map(|(f, b)| b.map(|b| (f, b)));
+        let (fmt, content) = match (given.next(), given.next()) {
+            (Some(one), None) => one,
+            (None, _) => {
+                return Err(Error::Document {
+                    url,
+                    reason: "expected one of the fields text, html or markdown, found none".into(),
+                }
+                .into())
+            }
+            (Some(_), Some(_)) => {
+                return Err(Error::Document {
+                    url,
+                    reason: "expected exactly one of the fields text, html or markdown, found several".into(),
+                }
+                .into())
+            }
+        };
+        let fallback = url.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string();
+        let mut document = match ingest::parse(&url, &fallback, &content, fmt)? {
+            Ingested::Document(d) => d,
+            Ingested::Skipped { reason } => {
+                return Err(
+                    Error::Document { url, reason: format!("not indexed: the page is a {reason}") }.into()
+                )
+            }
+        };
+        if let Some(t) = input.title.filter(|t| !t.trim().is_empty()) {
+            document.title = t;
+        }
+        Ok(self.inner.add_document(document)?)
+    }
+
+    /// Embeds the documents added since the last build and (re)builds both indexes.
+    /// `onProgress(stage, done, total)` is called along the way; if it throws, the build stops
+    /// and its exception is rethrown.
+    #[allow(non_snake_case)] // the parameter name is what TypeScript users see
+    pub fn build(&mut self, onProgress: Option<JsProgress>) -> std::result::Result<(), JsValue> {
+        let callback: Option<Function> = onProgress.and_then(|f| f.dyn_into::<Function>().ok());
+        let mut thrown: Option<JsValue> = None;
+        let result = self.inner.build(&mut |p| {
+            if let (Some(f), None) = (&callback, &thrown) {
+                let args =
+                    (JsValue::from_str(p.stage), JsValue::from(p.done as f64), JsValue::from(p.total as f64));
+                if let Err(e) = f.call3(&JsValue::NULL, &args.0, &args.1, &args.2) {
+                    thrown = Some(e);
+                }
+            }
+        });
+        if let Some(e) = thrown {
+            return Err(e);
+        }
+        result.map_err(|e| JsError::from(e).into())
+    }
+
+    /// Searches: `{answerable, hits, evidence}`. Options `{k?, mode?}`.
+    pub fn search(
+        &self,
+        query: &str,
+        options: Option<JsSearchOptions>,
+    ) -> std::result::Result<JsSearchResult, JsError> {
+        let o: SearchOptions = from_js(options.as_deref(), "search options", SEARCH_FIELDS)?;
+        let mut retrieve = self.inner.options().retrieve.clone();
+        if let Some(m) = o.mode {
+            retrieve.mode = Mode::from_name(&m)?;
+        }
+        let result = self.inner.search_with(query, o.k.unwrap_or(DEFAULT_K), &retrieve)?;
+        Ok(to_js(&result)?.unchecked_into())
+    }
+
+    /// Retrieves sources and assembles a grounded prompt: `{system, user, messages, sources,
+    /// abstained, tokens}`. Options `{k?, budget?, system?, user?, abstain?}`.
+    pub fn assemble(
+        &self,
+        question: &str,
+        options: Option<JsAssembleOptions>,
+    ) -> std::result::Result<JsPrompt, JsError> {
+        let o: AssembleOptions = from_js(options.as_deref(), "assemble options", ASSEMBLE_FIELDS)?;
+        let d = PromptOptions::default();
+        let opts = PromptOptions {
+            k: o.k.unwrap_or(d.k),
+            budget: o.budget.unwrap_or(d.budget),
+            system: o.system.unwrap_or(d.system),
+            user: o.user.unwrap_or(d.user),
+            abstain: o.abstain.unwrap_or(d.abstain),
+        };
+        Ok(to_js(&self.inner.assemble(question, &opts)?)?.unchecked_into())
+    }
+
+    /// The built index as bytes (the same format as `docent index`'s `index.bin`).
+    #[wasm_bindgen(js_name = toBytes)]
+    pub fn to_bytes(&self) -> std::result::Result<Vec<u8>, JsError> {
+        Ok(self.inner.to_bytes()?)
+    }
+
+    /// Counts describing the index.
+    pub fn stats(&self) -> std::result::Result<JsStats, JsError> {
+        let s = self.inner.stats();
+        let out = StatsOut {
+            documents: s.documents,
+            chunks: s.chunks,
+            pending: s.pending,
+            embedder: &s.embedder,
+            dense_kind: &s.dense_kind,
+            dense_bytes: s.dense_bytes,
+        };
+        Ok(to_js(&out)?.unchecked_into())
+    }
+
+    /// Embeds texts with the index's own embedder: a `Float32Array` of `texts.length × dim`.
+    pub fn embed(&self, texts: Vec<String>) -> std::result::Result<Vec<f32>, JsError> {
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        Ok(self.inner.embed(&refs)?)
+    }
+
+    /// The embedder's output dimension.
+    #[wasm_bindgen(getter)]
+    pub fn dim(&self) -> usize {
+        self.inner.embedder_info().dim
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// VectorIndex
+
+/// The section name of a serialised `VectorIndex` inside the [`crate::format`] container.
+const VECTORS_SECTION: &str = "vectors";
+/// How a serialised `VectorIndex` is named in errors.
+const VECTORS_WHAT: &str = "vector index";
+
+/// Bring your own vectors: a cosine-similarity index over caller-supplied embeddings.
+#[wasm_bindgen(js_name = VectorIndex)]
+pub struct JsVectorIndex {
+    inner: DenseIndex,
+}
+
+#[wasm_bindgen(js_class = VectorIndex)]
+impl JsVectorIndex {
+    /// Builds an index over `vectors` (row-major `n × dim`). Rows are L2-normalised.
+    pub fn build(
+        vectors: &[f32],
+        dim: usize,
+        options: Option<JsVectorIndexOptions>,
+    ) -> std::result::Result<JsVectorIndex, JsError> {
+        let o: VectorIndexOptions = from_js(options.as_deref(), "vector index options", VECTOR_FIELDS)?;
+        let d = DenseOptions::default();
+        let opts = DenseOptions {
+            flat_threshold: o.flat_threshold.unwrap_or(d.flat_threshold),
+            ef_construction: o.ef_construction.unwrap_or(d.ef_construction),
+            ef_search: o.ef_search.unwrap_or(d.ef_search),
+            seed: o.seed.unwrap_or(d.seed),
+            heuristic: o.heuristic.unwrap_or(d.heuristic),
+        };
+        Ok(JsVectorIndex { inner: DenseIndex::build(vectors, dim, &opts)? })
+    }
+
+    /// The `k` rows most similar to `query`: `{ids: Uint32Array, scores: Float32Array}`.
+    pub fn search(&self, query: &[f32], k: usize) -> std::result::Result<JsVectorSearchResult, JsError> {
+        check_k(k)?;
+        let hits = self.inner.search(query, k)?;
+        let ids: Vec<u32> = hits.iter().map(|h| h.0).collect();
+        let scores: Vec<f32> = hits.iter().map(|h| h.1).collect();
+        let out = Object::new();
+        let set = |name: &str, v: JsValue| Reflect::set(&out, &name.into(), &v);
+        set("ids", js_sys::Uint32Array::from(&ids[..]).into())
+            .and_then(|_| set("scores", js_sys::Float32Array::from(&scores[..]).into()))
+            .map_err(|_| Error::format("result", "could not build the result object"))?;
+        Ok(out.unchecked_into())
+    }
+
+    /// The index as bytes (a docent container with one `vectors` section).
+    #[wasm_bindgen(js_name = toBytes)]
+    pub fn to_bytes(&self) -> std::result::Result<Vec<u8>, JsError> {
+        let body = format::encode(&self.inner)?;
+        Ok(format::write(&[(VECTORS_SECTION, &body)]))
+    }
+
+    /// Loads an index written by `toBytes()`.
+    #[wasm_bindgen(js_name = fromBytes)]
+    pub fn from_bytes(bytes: &[u8]) -> std::result::Result<JsVectorIndex, JsError> {
+        let sections = format::read(bytes, VECTORS_WHAT)?;
+        let body = format::section(&sections, VECTORS_SECTION, VECTORS_WHAT)?;
+        let inner: DenseIndex = format::decode(body, VECTORS_SECTION, VECTORS_WHAT)?;
+        Ok(JsVectorIndex { inner })
+    }
+
+    /// Number of vectors.
+    #[wasm_bindgen(getter)]
+    pub fn len(&self) -> usize {
+        self.inner.len()
+    }
+
+    /// Dimension of every vector (and of queries).
+    #[wasm_bindgen(getter)]
+    pub fn dim(&self) -> usize {
+        self.inner.dim()
+    }
+}

@@ -1,0 +1,364 @@
+// The wasm boundary under Node: the npm package (pkg/) built by `./build.sh wasm`.
+// Run with `node --test tests/js/` after `./build.sh wasm` (./build.sh test does both).
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = new URL('../../', import.meta.url);
+const pkgEntry = new URL('pkg/index.js', root);
+const wasmFile = new URL('pkg/docent_wasm_bg.wasm', root);
+
+let Docent, VectorIndex;
+
+before(async () => {
+  assert.ok(existsSync(wasmFile), `${fileURLToPath(wasmFile)} is missing: run ./build.sh wasm first`);
+  const pkg = await import(pkgEntry);
+  await pkg.init();
+  await pkg.init(); // idempotent
+  ({ Docent, VectorIndex } = pkg);
+});
+
+// The fixture corpus shared with the Rust tests (tests/fixtures/corpus), with the urls the CLI gives.
+const CORPUS = [
+  { url: 'bicycle.html', file: 'bicycle.html', kind: 'html' },
+  { url: 'bread.txt', file: 'bread.txt', kind: 'text' },
+  { url: 'guide/gardening.md', file: 'guide/gardening.md', kind: 'markdown' },
+];
+
+async function corpusDocs() {
+  const docs = [];
+  for (const d of CORPUS) {
+    const content = await readFile(new URL(`tests/fixtures/corpus/${d.file}`, root), 'utf8');
+    docs.push({ url: d.url, [d.kind]: content });
+  }
+  return docs;
+}
+
+async function corpusIndex(options = { embedder: 'hashing' }) {
+  const docent = new Docent(options);
+  for (const doc of await corpusDocs()) {
+    assert.ok(docent.addDocument(doc) >= 1, doc.url);
+  }
+  const stages = [];
+  docent.build((stage, done, total) => stages.push([stage, done, total]));
+  assert.deepEqual(stages.at(-1), ['lexical', docent.stats().chunks, docent.stats().chunks]);
+  assert.ok(stages.some(([s]) => s === 'embed'));
+  return docent;
+}
+
+/** Expects `fn` to throw a JS Error whose message is exactly `message`. */
+function throwsExactly(fn, message) {
+  assert.throws(fn, (e) => {
+    assert.ok(e instanceof Error, `expected an Error, got ${typeof e}: ${e}`);
+    assert.equal(e.message, message);
+    return true;
+  });
+}
+
+test('search finds the answering section and keeps its anchor', async () => {
+  const docent = await corpusIndex();
+  const r = docent.search('how often should I water tomatoes in pots', { k: 3 });
+  assert.equal(r.answerable, true, JSON.stringify(r.evidence));
+  assert.equal(r.hits[0].url, 'guide/gardening.md#watering');
+  assert.equal(r.hits[0].heading, 'Balcony gardening > Watering');
+  assert.equal(r.hits[0].title, 'Balcony gardening');
+  assert.ok(r.hits.length <= 3);
+  const t = docent.search('tyre pressure bar', { k: 3 }).hits[0];
+  assert.equal(t.url, 'bicycle.html#tyres');
+  assert.equal(typeof t.dense, 'number');
+  assert.equal(typeof t.lexical, 'number');
+  assert.equal(docent.search('puncture patch glue', { k: 1 }).hits[0].url, 'bicycle.html#puncture');
+  assert.equal(docent.search('puncture patch glue').hits.length <= 5, true, 'default k is 5');
+  const lexical = docent.search('puncture patch glue', { k: 3, mode: 'lexical' });
+  assert.ok(lexical.hits.length >= 1);
+  assert.ok(lexical.hits.every((h) => h.score === h.lexical), 'lexical mode ranks by the BM25 score');
+  const s = docent.stats();
+  assert.equal(s.documents, 3);
+  assert.equal(s.pending, 0);
+  assert.equal(s.embedder.kind, 'hashing');
+  assert.equal(s.denseKind, 'flat');
+});
+
+test('assemble numbers its sources and abstains on an unrelated question', async () => {
+  const docent = await corpusIndex();
+  const p = docent.assemble('How do I clean a bicycle chain?', { k: 4, budget: 2000 });
+  assert.equal(p.abstained, false);
+  assert.ok(p.sources.length >= 1 && p.sources.length <= 4);
+  p.sources.forEach((s, i) => {
+    assert.equal(s.n, i + 1);
+    assert.ok(p.user.includes(`<source id="${s.n}"`), p.user);
+    assert.ok(p.user.includes(`url="${s.url}"`), p.user);
+  });
+  assert.equal(p.sources[0].url, 'bicycle.html#chain');
+  assert.deepEqual(p.messages.map((m) => m.role), ['system', 'user']);
+  assert.equal(p.messages[1].content, p.user);
+  assert.ok(p.tokens > 0 && p.tokens <= 2000);
+
+  const q = 'lattice quantum chromodynamics renormalisation';
+  assert.equal(docent.search(q, { k: 5 }).answerable, false);
+  const a = docent.assemble(q, { k: 5, budget: 2000 });
+  assert.equal(a.abstained, true);
+  assert.deepEqual(a.sources, []);
+  assert.ok(a.user.includes('do not cover'), a.user);
+});
+
+test('toBytes / fromBytes round trip gives equal results', async () => {
+  const docent = await corpusIndex();
+  const bytes = docent.toBytes();
+  assert.ok(bytes instanceof Uint8Array && bytes.length > 100);
+  const loaded = Docent.fromBytes(bytes);
+  for (const q of ['how often should I water tomatoes', 'tyre pressure', 'sourdough starter', 'lattice quantum']) {
+    assert.deepEqual(loaded.search(q, { k: 5 }), docent.search(q, { k: 5 }), q);
+  }
+  assert.deepEqual(loaded.assemble('clean the chain', {}), docent.assemble('clean the chain', {}));
+  assert.deepEqual(loaded.stats(), docent.stats());
+  assert.deepEqual(loaded.toBytes(), bytes);
+});
+
+test('embed returns n × dim L2-normalised rows from the index embedder', async () => {
+  const docent = new Docent({ embedder: 'hashing', dim: 64 });
+  const v = docent.embed(['water the tomatoes', 'tyre pressure', '']);
+  assert.ok(v instanceof Float32Array);
+  assert.equal(v.length, 3 * 64);
+  assert.equal(docent.dim, 64);
+  const norm = (r) => Math.hypot(...v.subarray(r * 64, (r + 1) * 64));
+  assert.ok(Math.abs(norm(0) - 1) < 1e-5 && Math.abs(norm(1) - 1) < 1e-5);
+  assert.equal(norm(2), 0, 'an empty text gives a zero row');
+});
+
+/** mulberry32: a small deterministic PRNG, so every run sees the same vectors. */
+function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function bruteForce(vectors, dim, query, k) {
+  const n = vectors.length / dim;
+  const qn = Math.hypot(...query);
+  const scored = [];
+  for (let i = 0; i < n; i++) {
+    const row = vectors.subarray(i * dim, (i + 1) * dim);
+    let dot = 0;
+    for (let j = 0; j < dim; j++) dot += row[j] * query[j];
+    scored.push([i, dot / (Math.hypot(...row) * qn)]);
+  }
+  scored.sort((x, y) => y[1] - x[1] || x[0] - y[0]);
+  return scored.slice(0, k).map(([i]) => i);
+}
+
+for (const [name, opts] of [
+  ['flat scan', undefined],
+  ['HNSW', { flatThreshold: 0, efSearch: 32 }],
+]) {
+  test(`VectorIndex (${name}) matches brute force on 200 random vectors`, () => {
+    const seed = 0x5eed;
+    const rand = prng(seed);
+    const dim = 48;
+    const n = 200;
+    const vectors = new Float32Array(n * dim).map(() => rand() * 2 - 1);
+    const index = VectorIndex.build(vectors, dim, opts);
+    assert.equal(index.len, n);
+    assert.equal(index.dim, dim);
+    let found = 0;
+    const queries = 20;
+    for (let q = 0; q < queries; q++) {
+      const query = new Float32Array(dim).map(() => rand() * 2 - 1);
+      const { ids, scores } = index.search(query, 10);
+      assert.ok(ids instanceof Uint32Array && scores instanceof Float32Array);
+      assert.equal(ids.length, 10);
+      for (let i = 1; i < scores.length; i++) assert.ok(scores[i - 1] >= scores[i], 'best first');
+      const truth = new Set(bruteForce(vectors, dim, query, 10));
+      found += [...ids].filter((id) => truth.has(id)).length;
+    }
+    const recall = found / (queries * 10);
+    assert.ok(recall >= 0.95, `recall@10 ${recall} < 0.95 (seed ${seed})`);
+
+    const bytes = index.toBytes();
+    const loaded = VectorIndex.fromBytes(bytes);
+    assert.equal(loaded.len, n);
+    const query = vectors.subarray(0, dim);
+    assert.deepEqual(loaded.search(query, 5), index.search(query, 5));
+    assert.equal(index.search(query, 1).ids[0], 0, 'a stored vector finds itself');
+  });
+}
+
+test('errors reach JS as Errors with the core message', async () => {
+  const docent = await corpusIndex();
+  throwsExactly(() => docent.search('tyres', { k: 0 }), 'invalid k: expected 1..=1000 results, found 0');
+  throwsExactly(() => docent.search('   ', { k: 3 }), 'invalid query: expected non-empty text');
+  throwsExactly(() => docent.assemble('tyres', { k: 51 }), 'invalid k: expected 1..=50 sources, found 51');
+  throwsExactly(
+    () => docent.addDocument({ url: 'empty.md', markdown: '' }),
+    'document empty.md: no text to index (the document is empty after extraction)',
+  );
+  throwsExactly(
+    () => docent.addDocument({ url: 'both.md', markdown: '# a', text: 'b' }),
+    'document both.md: expected exactly one of the fields text, html or markdown, found several',
+  );
+  throwsExactly(
+    () => docent.addDocument({ url: 'bicycle.html', html: '<p>again</p>' }),
+    'document bicycle.html: a document with this url is already in the index; remove it first',
+  );
+  assert.throws(
+    () => docent.addDocument({ url: 'hidden.html', html: '<html><head><meta name="robots" content="noindex"></head><body><p>secret</p></body></html>' }),
+    (e) => e instanceof Error && e.message.startsWith('document hidden.html: not indexed: ') && /noindex/.test(e.message),
+  );
+  throwsExactly(
+    () => docent.addDocument({ url: 'x.md', markdwn: '# typo' }),
+    'invalid document: unknown field "markdwn", expected one of url, title, text, html, markdown',
+  );
+  throwsExactly(
+    () => docent.search('tyres', { top: 3 }),
+    'invalid search options: unknown field "top", expected one of k, mode',
+  );
+  throwsExactly(
+    () => new Docent({ embedder: 'bert' }),
+    'invalid embedder: expected one of minilm, static, hashing, vectors; found "bert"',
+  );
+  throwsExactly(
+    () => new Docent({ embedder: 'static' }),
+    'invalid model.table: the static embedder needs the bytes of static.bin (a Uint8Array), found none',
+  );
+  throwsExactly(
+    () => new Docent({ embedder: 'hashing', chunkTokens: 8 }),
+    'invalid chunk max_tokens: expected 16..=2048, found 8',
+  );
+  const fresh = new Docent({ embedder: 'hashing' });
+  throwsExactly(
+    () => fresh.search('tyres', { k: 3 }),
+    'the index is not built: call build() after adding documents, before searching',
+  );
+
+  const bytes = docent.toBytes();
+  const corrupted = bytes.slice();
+  corrupted[corrupted.length - 3] ^= 0x40;
+  assert.throws(() => Docent.fromBytes(corrupted), (e) => e instanceof Error && e.message.startsWith('index: ') && /checksum|corrupt/i.test(e.message), 'corrupted body');
+  assert.throws(() => Docent.fromBytes(bytes.subarray(0, 10)), (e) => e instanceof Error && e.message.startsWith('index: ') && /truncated/.test(e.message));
+  assert.throws(() => Docent.fromBytes(new TextEncoder().encode('not an index at all, just text')), (e) => e instanceof Error && /magic/.test(e.message));
+
+  const throwing = new Docent({ embedder: 'hashing' });
+  throwing.addDocument({ url: 'a.txt', text: 'some words to index' });
+  const boom = new RangeError('stop');
+  assert.throws(() => throwing.build(() => { throw boom; }), (e) => e === boom, 'the callback exception is rethrown');
+
+  const dim = 8;
+  const index = VectorIndex.build(new Float32Array(4 * dim).fill(0.5), dim);
+  throwsExactly(() => index.search(new Float32Array(dim), 0), 'invalid k: expected 1..=1000 results, found 0');
+  assert.throws(() => index.search(new Float32Array(dim + 1), 3), (e) => e instanceof Error && e.message.startsWith('invalid vector: ') && /9/.test(e.message) && /8/.test(e.message));
+  throwsExactly(
+    () => VectorIndex.build(new Float32Array(10), 4),
+    'invalid vector: vectors has 10 floats, not a multiple of dim 4',
+  );
+  throwsExactly(
+    () => VectorIndex.build(new Float32Array([1, 2, NaN, 4]), 2),
+    'invalid vector: vectors row 1 column 0 is NaN; every value must be finite',
+  );
+  const vbytes = index.toBytes();
+  const vbad = vbytes.slice();
+  vbad[vbad.length - 1] ^= 1;
+  assert.throws(() => VectorIndex.fromBytes(vbad), (e) => e instanceof Error && e.message.startsWith('vector index: '));
+  throwsExactly(() => VectorIndex.fromBytes(bytes), "vector index: the section 'vectors' is missing");
+});
+
+const modelDir = new URL('models/', root);
+
+async function modelFile(name) {
+  const url = new URL(name, modelDir);
+  assert.ok(existsSync(url), `${fileURLToPath(url)} is missing: run ./build.sh setup (prepares models/)`);
+  return new Uint8Array(await readFile(url));
+}
+
+/** The native CLI built by ./build.sh setup (target/debug/docent), or DOCENT_BIN. */
+function nativeCli() {
+  const bin = process.env.DOCENT_BIN ?? fileURLToPath(new URL('target/debug/docent', root));
+  assert.ok(existsSync(bin), `${bin} is missing: run ./build.sh setup (builds the CLI) or set DOCENT_BIN`);
+  return bin;
+}
+
+/** Indexes the fixture corpus with the native CLI and returns [index.bin bytes, search(q) JSON]. */
+async function nativeIndex(embedder, q) {
+  const cli = nativeCli();
+  const dir = await mkdtemp(join(tmpdir(), 'docent-wasm-test-'));
+  try {
+    const env = { ...process.env, DOCENT_MODEL_DIR: fileURLToPath(modelDir) };
+    const corpus = fileURLToPath(new URL('tests/fixtures/corpus', root));
+    execFileSync(cli, ['index', corpus, '--out', dir, '--embedder', embedder], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const native = JSON.parse(execFileSync(cli, ['search', dir, q, '--k', '3', '--json'], { env, encoding: 'utf8' }));
+    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
+    return [new Uint8Array(await readFile(join(dir, manifest.index))), native];
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** wasm loads the CLI's index.bin and answers like the CLI (queries embedded in wasm). */
+function assertSameAsNative(loaded, q, native, tolerance) {
+  const w = loaded.search(q, { k: 3 });
+  assert.equal(w.answerable, native.answerable);
+  assert.deepEqual(w.hits.map((h) => h.url), native.hits.map((h) => h.url));
+  assert.deepEqual(w.hits.map((h) => h.text), native.hits.map((h) => h.text));
+  w.hits.forEach((h, i) => {
+    const n = native.hits[i];
+    assert.ok(Math.abs(h.score - n.score) <= tolerance, `score ${h.score} vs native ${n.score}`);
+    assert.ok(Math.abs((h.dense ?? 0) - (n.dense ?? 0)) <= tolerance, `dense ${h.dense} vs native ${n.dense}`);
+  });
+}
+
+test('static embedder: wasm indexes the corpus and agrees with the native CLI', async () => {
+  const model = { table: await modelFile('static.bin'), tokenizer: await modelFile('tokenizer.json') };
+  const docent = await corpusIndex({ embedder: 'static', model });
+  assert.equal(docent.stats().embedder.kind, 'static');
+  const q = 'how often should I water tomatoes in pots';
+  const r = docent.search(q, { k: 3 });
+  assert.equal(r.hits[0].url, 'guide/gardening.md#watering');
+  assert.equal(docent.search('fixing a flat tyre with a patch', { k: 3 }).hits[0].url, 'bicycle.html#puncture');
+
+  const [bytes, native] = await nativeIndex('static', q);
+  assert.equal(native.hits[0].url, r.hits[0].url);
+  assertSameAsNative(Docent.fromBytes(bytes, model), q, native, 1e-6);
+  throwsExactly(
+    () => Docent.fromBytes(bytes, { table: model.table }),
+    'invalid model.tokenizer: the static embedder needs the bytes of tokenizer.json (a Uint8Array), found none',
+  );
+  assert.throws(
+    () => Docent.fromBytes(docent.toBytes()),
+    (e) => e instanceof Error && e.message.startsWith('invalid model.table: '),
+  );
+});
+
+test('minilm embedder: queries embedded in wasm find what the native CLI finds', async () => {
+  const model = {
+    weights: await modelFile('minilm.int8'),
+    tokenizer: await modelFile('tokenizer.json'),
+    config: await modelFile('config.json'),
+  };
+  const q = 'how often should I water tomatoes in pots';
+  const [bytes, native] = await nativeIndex('minilm', q);
+  const loaded = Docent.fromBytes(bytes, model);
+  assert.equal(loaded.stats().embedder.kind, 'minilm');
+  assert.equal(loaded.dim, 384);
+  assertSameAsNative(loaded, q, native, 1e-3);
+  assert.equal(native.hits[0].url, 'guide/gardening.md#watering');
+  // A hashing index needs no model files: the ones given are ignored.
+  const hashingIndex = (await corpusIndex()).toBytes();
+  const other = Docent.fromBytes(hashingIndex, model); // hashing ignores model files
+  assert.equal(other.stats().embedder.kind, 'hashing');
+  const tampered = { ...model, weights: model.weights.slice() };
+  tampered.weights[tampered.weights.length - 1] ^= 1;
+  assert.throws(
+    () => Docent.fromBytes(bytes, tampered),
+    (e) => e instanceof Error && e.message.startsWith('model minilm.int8: corrupted file: checksum'),
+    'a damaged weights file is detected',
+  );
+});
