@@ -133,13 +133,15 @@ cmd_wasm() {
     log "wasm-bindgen --target web → $WASM_OUT/$WASM_NAME*"
     rm -f "$WASM_OUT/$WASM_NAME"*
     wasm-bindgen --target web --out-dir "$WASM_OUT" --out-name "$WASM_NAME" "$wasm"
-    if command -v wasm-opt >/dev/null; then
-        log "wasm-opt -O3 (binaryen found on PATH)"
-        wasm-opt -O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
+    # Only npm's binaryen, installed into the project: Debian's binaryen 108 emits broken modules.
+    local wasm_opt=.cache/binaryen/node_modules/.bin/wasm-opt
+    if [ -x "$wasm_opt" ]; then
+        log "wasm-opt -O3 (npm binaryen in .cache/binaryen)"
+        "$wasm_opt" -O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
             --enable-sign-ext --enable-mutable-globals \
             "$WASM_OUT/${WASM_NAME}_bg.wasm" -o "$WASM_OUT/${WASM_NAME}_bg.wasm"
     else
-        log "wasm-opt not on PATH: skipped (npm i -g binaryen to shrink the module further)"
+        log "wasm-opt skipped (npm install --prefix .cache/binaryen binaryen to shrink the module further)"
     fi
     ls -l "$WASM_OUT"/ >&2
     print_sizes "$WASM_OUT"/*.wasm "$WASM_OUT"/*.js "$WASM_OUT"/*.d.ts
