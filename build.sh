@@ -147,6 +147,27 @@ cmd_wasm() {
     print_sizes "$WASM_OUT"/*.wasm "$WASM_OUT"/*.js "$WASM_OUT"/*.d.ts
 }
 
+# Browser tests run in Debian's Chromium (never a browser downloaded by Playwright).
+setup_chromium() {
+    if [ -x /usr/bin/chromium ]; then
+        return
+    fi
+    log "installing Debian Chromium for the browser tests (apt-get)"
+    apt-get update
+    apt-get install -y chromium chromium-driver
+}
+
+# Test-only npm dependencies (playwright-core, pinned by tests/browser/package-lock.json).
+setup_browser_deps() {
+    local dir=tests/browser
+    if [ -f "$dir/node_modules/.package-lock.json" ] && cmp -s "$dir/package-lock.json" "$dir/node_modules/.package-lock.json.ci" 2>/dev/null; then
+        return
+    fi
+    log "npm ci in $dir (playwright-core; no browser download)"
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix "$dir" --no-audit --no-fund
+    cp "$dir/package-lock.json" "$dir/node_modules/.package-lock.json.ci"
+}
+
 cmd_test() {
     cmd_setup
     log "cargo test"
