@@ -5,7 +5,7 @@
 #           prepared model files in models/
 #   demo    setup, index the bundled demo corpus (docs/) and ask it a question from the CLI
 #   wasm    build the npm package in pkg/ (wasm32 release build + wasm-bindgen), print its sizes
-#   test    setup, then every test layer (what CI runs)
+#   test    setup, then every test layer (what CI runs; installs Debian Chromium if missing)
 #   bench   setup, then the benchmarks (retrieval quality on the Cargo book, throughput, latency)
 #   eval    setup, index the Cargo book shipped with the toolchain and evaluate retrieval
 set -euo pipefail
@@ -178,6 +178,10 @@ cmd_test() {
     cmd_wasm
     log "node --test tests/js/ (the npm package under Node)"
     DOCENT_BIN="$PWD/$DOCENT" node --test tests/js/
+    setup_chromium
+    setup_browser_deps
+    log "node --test tests/browser/ (the npm package in Chromium, loading a CLI-written index)"
+    DOCENT_BIN="$PWD/$DOCENT" node --test tests/browser/
 }
 
 cmd_eval() {

@@ -102,8 +102,11 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  await new Promise((resolve) => (web ? web.server.close(resolve) : resolve()));
-  web?.server.closeAllConnections?.();
+  if (web) {
+    const closed = new Promise((resolve) => web.server.close(resolve));
+    web.server.closeAllConnections();
+    await closed;
+  }
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
