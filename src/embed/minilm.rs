@@ -357,18 +357,7 @@ fn decode_int8(bytes: &[u8], what: &str) -> Result<HashMap<String, Tensor>> {
     let count = r.u32("tensor count")?;
     let body_len = r.u64("body length")?;
     let checksum = r.u64("checksum")?;
-    let left = (bytes.len() - r.pos()) as u64;
-    if left != body_len {
-        return Err(Error::model(
-            what,
-            if left < body_len {
-                format!("truncated file: the header announces a {body_len}-byte body, found {left} bytes (re-run `docent model` or re-download the file)")
-            } else {
-                format!("{} unexpected trailing bytes after the {body_len}-byte body", left - body_len)
-            },
-        ));
-    }
-    check_body(what, &bytes[r.pos()..], checksum)?;
+    check_body(what, &bytes[r.pos()..], body_len, checksum)?;
     let mut out = HashMap::new();
     for k in 0..count {
         let field = format!("tensor {k}");

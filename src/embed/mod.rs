@@ -98,7 +98,10 @@ pub(crate) fn read_model_file(dir: &std::path::Path, name: &str) -> crate::Resul
     let bytes = std::fs::read(&p).map_err(|e| {
         crate::Error::model(
             p.display().to_string(),
-            format!("cannot read: {e} (prepare the model with `docent model --from <DIR> --out {}`)", dir.display()),
+            format!(
+                "cannot read: {e} (prepare the model with `docent model --from <DIR> --out {}`)",
+                dir.display()
+            ),
         )
     })?;
     Ok((bytes, p.display().to_string()))
@@ -223,8 +226,20 @@ pub(crate) fn check_magic<'a>(
     Ok(r)
 }
 
-/// Checks that `body` hashes to `expected` (xxh3-64), else a "corrupted" error naming the file.
-pub(crate) fn check_body(what: &str, body: &[u8], expected: u64) -> crate::Result<()> {
+/// Checks that `body` is the `body_len` bytes the header announced ("truncated" or "trailing
+/// bytes" otherwise) and hashes to `expected` (xxh3-64; "corrupted" otherwise), naming the file.
+pub(crate) fn check_body(what: &str, body: &[u8], body_len: u64, expected: u64) -> crate::Result<()> {
+    let left = body.len() as u64;
+    if left != body_len {
+        return Err(crate::Error::model(
+            what,
+            if left < body_len {
+                format!("truncated file: the header announces a {body_len}-byte body, found {left} bytes (re-run `docent model` or re-download the file)")
+            } else {
+                format!("{} unexpected trailing bytes after the {body_len}-byte body", left - body_len)
+            },
+        ));
+    }
     let found = xxhash_rust::xxh3::xxh3_64(body);
     if found != expected {
         return Err(crate::Error::model(

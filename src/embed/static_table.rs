@@ -88,18 +88,8 @@ impl StaticTable {
                 format!("header is inconsistent: {vocab} rows of {dim} need a body of {} bytes, header says {body_len}", vocab as u64 * (dim as u64 + 8)),
             ));
         }
-        let left = (table.len() - r.pos()) as u64;
-        if left != body_len {
-            return Err(Error::model(
-                what,
-                if left < body_len {
-                    format!("truncated file: the header announces a {body_len}-byte body, found {left} bytes (re-run `docent model` or re-download the file)")
-                } else {
-                    format!("{} unexpected trailing bytes after the {body_len}-byte body", left - body_len)
-                },
-            ));
-        }
-        check_body(what, &table[HEADER_LEN..], checksum)?;
+        debug_assert_eq!(r.pos(), HEADER_LEN);
+        check_body(what, &table[HEADER_LEN..], body_len, checksum)?;
         let scales = r.f32s(vocab, "row scales")?;
         let weights = r.f32s(vocab, "token weights")?;
         let rows: Vec<i8> = r.take(vocab * dim, "rows")?.iter().map(|&b| b as i8).collect();
