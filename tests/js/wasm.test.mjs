@@ -123,7 +123,7 @@ test('toBytes / fromBytes round trip gives equal results', async () => {
 test('addDocument after build is searchable at once; removeDocument removes at once; toBytes keeps both', async () => {
   const docent = await corpusIndex();
   const before = docent.stats();
-  assert.equal(docent.addDocument({ url: 'kites.md', markdown: '# Kites\n\nFlying a kite needs steady wind of 10 to 25 km/h and an open field.' }), 1);
+  assert.equal(docent.addDocument({ url: 'kites.md', text: 'Flying a kite needs steady wind of 10 to 25 km/h and an open field.' }), 1);
   assert.equal(docent.stats().pending, 1);
   assert.equal(docent.stats().documents, before.documents + 1);
   for (const mode of ['hybrid', 'dense', 'lexical']) {
