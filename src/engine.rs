@@ -104,7 +104,9 @@ pub struct Stats {
     pub documents: usize,
     /// Chunks (of live documents).
     pub chunks: usize,
-    /// Chunks that still need `build()` to be searchable.
+    /// Chunks not yet merged into the main dense index by `build()`. Before the first build
+    /// these are not searchable; after it, documents added go to a delta segment that is
+    /// searched at once (exact scan) and merged into the main index by the next `build()`.
     pub pending: usize,
     /// The embedder that built the index.
     pub embedder: EmbedderInfo,
@@ -135,8 +137,12 @@ pub struct Docent {
     vectors: Vec<f32>,
     dense: Option<DenseIndex>,
     bm25: Option<Bm25>,
-    /// Chunks covered by `dense`/`bm25` (they are rebuilt together).
+    /// Chunks covered by `dense` (`chunks[..built]`).
     built: usize,
+    /// The delta segment: embeddings (row-major, `dim` floats each) of the chunks added since the
+    /// last build, `chunks[built..]`, searched by exact scan beside `dense`. Only non-empty once
+    /// built; `bm25` already holds these chunks (pushed when they were added).
+    delta: Vec<f32>,
 }
 
 impl std::fmt::Debug for Docent {
@@ -166,6 +172,7 @@ impl Docent {
             dense: None,
             bm25: None,
             built: 0,
+            delta: Vec::new(),
         })
     }
 
@@ -194,8 +201,12 @@ impl Docent {
         &self.docs
     }
 
-    /// Adds a document: chunks it now, embeds it on the next [`Docent::build`]. Returns the
-    /// number of chunks. On error nothing is added.
+    /// Adds a document and returns its number of chunks. On error nothing is added.
+    ///
+    /// Before the first [`Docent::build`] the document is only chunked (embedded by the build).
+    /// Once the index is built, its chunks are embedded now and searchable at once: their vectors
+    /// go to a delta segment scanned exactly beside the main dense index, their text into BM25;
+    /// the next [`Docent::build`] merges the delta into the main index.
     pub fn add_document(&mut self, doc: Document) -> Result<usize> {
         if doc.url.trim().is_empty() {
             return Err(Error::Document { url: "(no url)".into(), reason: "the url is empty".into() });
@@ -222,9 +233,24 @@ impl Docent {
             hasher.update(b"\x1d");
         }
         let n = chunks.len();
+        let title = doc.title;
+        // Once built, embed now (before changing anything, so an embedder error adds nothing).
+        let new_vectors = if self.dense.is_some() {
+            let texts: Vec<String> = chunks.iter().map(|c| c.indexed_text(&title)).collect();
+            Some((self.embed_many(&texts)?, texts))
+        } else {
+            None
+        };
+        if let (Some((vectors, texts)), Some(bm25)) = (new_vectors, self.bm25.as_mut()) {
+            for (t, c) in texts.iter().zip(&chunks) {
+                // The same text the build gives BM25 (heading path once more; see `build`).
+                bm25.push(&format!("{}\n{t}", c.heading));
+            }
+            self.delta.extend_from_slice(&vectors);
+        }
         self.docs.push(DocEntry {
             url: doc.url,
-            title: doc.title,
+            title,
             hash: format!("{:016x}", hasher.digest()),
             live: true,
         });
@@ -232,10 +258,62 @@ impl Docent {
         Ok(n)
     }
 
+    /// Removes the live document with this `url` and returns how many chunks it had. Its chunks
+    /// leave search results at once; the next [`Docent::build`] drops them from the dense index's
+    /// statistics too. Errors: no live document has this url (nothing changes).
+    pub fn remove_document(&mut self, url: &str) -> Result<usize> {
+        let Some(id) = self.docs.iter().position(|d| d.live && d.url == url) else {
+            return Err(Error::Document {
+                url: url.to_string(),
+                reason: "no document with this url is in the index".into(),
+            });
+        };
+        self.docs[id].live = false;
+        let mut n = 0;
+        for (i, c) in self.chunks.iter().enumerate() {
+            if c.doc as usize == id {
+                n += 1;
+                if let Some(bm25) = self.bm25.as_mut() {
+                    bm25.remove(i as u32);
+                }
+            }
+        }
+        Ok(n)
+    }
+
+    /// Exact cosine top-`k` over the delta segment; ids are chunk ids.
+    fn search_delta(&self, query: &[f32], k: usize) -> Vec<(u32, f32)> {
+        let dim = self.embedder.info().dim;
+        if dim == 0 || self.delta.is_empty() {
+            return Vec::new();
+        }
+        let qn = query.iter().map(|x| x * x).sum::<f32>().sqrt();
+        let mut hits: Vec<(u32, f32)> = self
+            .delta
+            .chunks_exact(dim)
+            .enumerate()
+            .map(|(i, row)| {
+                let dot: f32 = row.iter().zip(query).map(|(a, b)| a * b).sum();
+                let rn = row.iter().map(|x| x * x).sum::<f32>().sqrt();
+                let cos = if qn > 0.0 && rn > 0.0 { (dot / (qn * rn)).clamp(-1.0, 1.0) } else { 0.0 };
+                ((self.built + i) as u32, cos)
+            })
+            .collect();
+        sort_by_score(&mut hits);
+        hits.truncate(k);
+        hits
+    }
+
     /// Embeds every chunk not embedded yet and (re)builds the dense and lexical indexes.
     pub fn build(&mut self, progress: &mut dyn FnMut(Progress)) -> Result<()> {
         let dim = self.embedder.info().dim;
         let total = self.chunks.len();
+        // The delta's vectors are the embeddings of `chunks[built..]`: keep them when `vectors`
+        // ends exactly at `built` (after a load `vectors` is empty and everything is re-embedded).
+        if !self.delta.is_empty() && self.vectors.len() == self.built * dim {
+            self.vectors.extend_from_slice(&self.delta);
+        }
+        self.delta.clear();
         let mut done = self.vectors.len() / dim.max(1);
         progress(Progress { stage: "embed", done, total });
         while done < total {
@@ -330,8 +408,14 @@ impl Docent {
         let live = |id: u32| -> bool {
             self.chunks.get(id as usize).is_some_and(|c| self.docs[c.doc as usize].live)
         };
-        let dense_hits: Vec<(u32, f32)> =
-            dense.search(&qv, cand)?.into_iter().filter(|&(id, _)| live(id)).collect();
+        let mut dense_hits: Vec<(u32, f32)> = dense.search(&qv, cand)?;
+        if !self.delta.is_empty() {
+            // Main and delta hits compete by score.
+            dense_hits.extend(self.search_delta(&qv, cand));
+            sort_by_score(&mut dense_hits);
+            dense_hits.truncate(cand);
+        }
+        let dense_hits: Vec<(u32, f32)> = dense_hits.into_iter().filter(|&(id, _)| live(id)).collect();
         let lexical_hits: Vec<(u32, f32)> =
             bm25.search(query, cand).into_iter().filter(|&(id, _)| live(id)).collect();
         let evidence = Evidence {
@@ -401,13 +485,13 @@ impl Docent {
         }
     }
 
-    /// Serialises the built index (see [`crate::format`]). Fails with [`Error::NotBuilt`] when
-    /// documents were added since the last build.
+    /// Serialises the built index (see [`crate::format`]), delta segment and removals included.
+    /// Fails with [`Error::NotBuilt`] before the first build.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let (Some(dense), Some(bm25)) = (&self.dense, &self.bm25) else {
             return Err(Error::NotBuilt);
         };
-        if self.built != self.chunks.len() {
+        if self.built + self.delta.len() / self.embedder.info().dim.max(1) != self.chunks.len() {
             return Err(Error::NotBuilt);
         }
         let meta = Meta {
@@ -422,13 +506,15 @@ impl Docent {
         let chunks = format::encode(&self.chunks)?;
         let dense = format::encode(dense)?;
         let bm25 = format::encode(bm25)?;
-        Ok(format::write(&[
-            ("meta", &meta),
-            ("docs", &docs),
-            ("chunks", &chunks),
-            ("dense", &dense),
-            ("bm25", &bm25),
-        ]))
+        let delta = format::encode(&self.delta)?;
+        let mut sections: Vec<(&str, &[u8])> =
+            vec![("meta", &meta), ("docs", &docs), ("chunks", &chunks), ("dense", &dense), ("bm25", &bm25)];
+        // Written only when non-empty, so an index without a delta is byte-identical to one
+        // written before the section existed (a missing `delta` section reads as empty).
+        if !self.delta.is_empty() {
+            sections.push(("delta", &delta));
+        }
+        Ok(format::write(&sections))
     }
 
     /// Reads the embedder record of a serialised index without loading it, so the caller can
@@ -458,6 +544,11 @@ impl Docent {
         let chunks: Vec<Chunk> = format::decode(format::section(&sections, "chunks", what)?, "chunks", what)?;
         let dense: DenseIndex = format::decode(format::section(&sections, "dense", what)?, "dense", what)?;
         let bm25: Bm25 = format::decode(format::section(&sections, "bm25", what)?, "bm25", what)?;
+        let delta: Vec<f32> = if sections.iter().any(|s| s.name == "delta") {
+            format::decode(format::section(&sections, "delta", what)?, "delta", what)?
+        } else {
+            Vec::new()
+        };
         if docs.len() != meta.documents || chunks.len() != meta.chunks {
             return Err(Error::format(
                 what,
@@ -467,11 +558,21 @@ impl Docent {
             ),
             ));
         }
-        if dense.len() != chunks.len() || bm25.len() != chunks.len() || dense.dim() != given.dim {
+        let live_chunks = chunks.iter().filter(|c| docs.get(c.doc as usize).is_some_and(|d| d.live)).count();
+        if delta.len() % given.dim.max(1) != 0
+            || dense.len() + delta.len() / given.dim.max(1) != chunks.len()
+            || dense.dim() != given.dim
+        {
             return Err(Error::format(what, format!(
-                "inconsistent: {} chunks but the dense index holds {} vectors of {} dimensions and BM25 {} entries",
-                chunks.len(), dense.len(), dense.dim(), bm25.len()
+                "inconsistent: {} chunks but the dense index holds {} vectors of {} dimensions and the delta {} floats",
+                chunks.len(), dense.len(), dense.dim(), delta.len()
             )));
+        }
+        if bm25.len() != live_chunks {
+            return Err(Error::format(
+                what,
+                format!("inconsistent: {live_chunks} live chunks but BM25 holds {} entries", bm25.len()),
+            ));
         }
         if let Some(c) = chunks.iter().find(|c| c.doc as usize >= docs.len()) {
             return Err(Error::format(
@@ -480,7 +581,8 @@ impl Docent {
             ));
         }
         let mut d = Docent::new(embedder, meta.options)?;
-        d.built = chunks.len();
+        d.built = dense.len();
+        d.delta = delta;
         d.docs = docs;
         d.chunks = chunks;
         d.dense = Some(dense);
@@ -492,6 +594,11 @@ impl Docent {
     pub fn embedder_kind(&self) -> EmbedderKind {
         self.embedder.info().kind
     }
+}
+
+/// Best first; ties by ascending id so results are deterministic.
+fn sort_by_score(hits: &mut [(u32, f32)]) {
+    hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
 }
 
 fn read_meta(sections: &[format::SectionRef<'_>], what: &str) -> Result<Meta> {

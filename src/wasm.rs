@@ -138,8 +138,13 @@ export interface Prompt {
 }
 
 export interface Stats {
+  /** Live documents (removed ones not counted). */
   documents: number;
+  /** Chunks of live documents. */
   chunks: number;
+  /** Chunks not yet merged into the main dense index by `build()`: before the first build they are
+   * not searchable; after it, added documents sit in a delta segment that is searched at once and
+   * merged by the next `build()`. */
   pending: number;
   embedder: { kind: "minilm" | "static" | "hashing" | "vectors"; model: string; dim: number; fingerprint: string };
   denseKind: string;
@@ -460,6 +465,9 @@ impl JsDocent {
 
     /// Adds one document (`{url, title?, text | html | markdown}`); returns its number of chunks.
     /// An HTML page that asks not to be indexed (`noindex`, redirect stub…) is an error saying why.
+    /// Before the first `build()` the document waits for it; once built (or loaded with
+    /// `fromBytes`), it is embedded now and searchable at once, and the next `build()` merges it
+    /// into the main index. To replace a document, `removeDocument(url)` it first.
     #[wasm_bindgen(js_name = addDocument)]
     pub fn add_document(&mut self, doc: JsDocumentInput) -> std::result::Result<usize, JsError> {
         let input: DocumentInput = from_js(Some(&*doc), "document", DOCUMENT_FIELDS)?;
@@ -500,6 +508,14 @@ impl JsDocent {
             document.title = t;
         }
         Ok(self.inner.add_document(document)?)
+    }
+
+    /// Removes the document with this `url` (as given to `addDocument`); returns how many chunks it
+    /// had. It leaves search results at once, no `build()` needed. Throws when no document with
+    /// this url is in the index.
+    #[wasm_bindgen(js_name = removeDocument)]
+    pub fn remove_document(&mut self, url: &str) -> std::result::Result<usize, JsError> {
+        Ok(self.inner.remove_document(url)?)
     }
 
     /// Embeds the documents added since the last build and (re)builds both indexes.
@@ -558,7 +574,8 @@ impl JsDocent {
         Ok(to_js(&self.inner.assemble(question, &opts)?)?.unchecked_into())
     }
 
-    /// The built index as bytes (the same format as `docent index`'s `index.bin`).
+    /// The built index as bytes (the same format as `docent index`'s `index.bin`), including
+    /// documents added or removed since the last build.
     #[wasm_bindgen(js_name = toBytes)]
     pub fn to_bytes(&self) -> std::result::Result<Vec<u8>, JsError> {
         Ok(self.inner.to_bytes()?)

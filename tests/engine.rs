@@ -299,3 +299,106 @@ fn bad_options_are_rejected_with_their_range() {
         "invalid chunk overlap_tokens: expected less than half of max_tokens (200), found 150"
     );
 }
+
+#[test]
+fn documents_added_after_build_are_found_at_once_and_merged_by_the_next_build() {
+    let mut e = corpus_engine();
+    let before = e.stats();
+    let n = e
+        .add_document(doc("kites.md", "Flying a kite needs steady wind of 10 to 25 km/h and an open field."))
+        .unwrap();
+    assert_eq!(n, 1);
+    let s = e.stats();
+    assert_eq!((s.documents, s.chunks, s.pending), (before.documents + 1, before.chunks + 1, 1));
+    for mode in ["hybrid", "dense", "lexical"] {
+        let opts = docent::retrieve::RetrieveOptions {
+            mode: docent::retrieve::Mode::from_name(mode).unwrap(),
+            ..e.options().retrieve.clone()
+        };
+        let r = e.search_with("kite wind field", 3, &opts).unwrap();
+        assert_eq!(r.hits[0].url, "kites.md", "{mode}: found without a build");
+    }
+    let r = e.search("kite wind field", 3).unwrap();
+    assert!(r.hits[0].dense.is_some() && r.hits[0].lexical.is_some(), "delta hits carry both scores");
+    // Old documents still rank as before beside the delta.
+    assert_eq!(e.search("tyre pressure bar", 1).unwrap().hits[0].url, "bicycle.html#tyres");
+    let hit = r.hits[0].clone();
+    e.build(&mut |_| {}).unwrap();
+    assert_eq!(e.stats().pending, 0, "the build merged the delta");
+    assert_eq!(e.stats().chunks, before.chunks + 1);
+    let merged = e.search("kite wind field", 3).unwrap();
+    assert_eq!(merged.hits[0].url, "kites.md");
+    assert_eq!(merged.hits[0].chunk, hit.chunk);
+    assert!((merged.hits[0].dense.unwrap() - hit.dense.unwrap()).abs() < 0.02, "{merged:?} vs {hit:?}");
+}
+
+#[test]
+fn removed_documents_vanish_at_once_and_stay_gone_after_build() {
+    let mut e = corpus_engine();
+    let before = e.stats();
+    assert_eq!(e.search("puncture patch glue", 1).unwrap().hits[0].url, "bicycle.html#puncture");
+    let removed = e.remove_document("bicycle.html").unwrap();
+    assert!(removed >= 3, "bicycle.html has several sections: {removed}");
+    assert_eq!(e.stats().documents, before.documents - 1);
+    assert_eq!(e.stats().chunks, before.chunks - removed);
+    for q in ["puncture patch glue", "tyre pressure bar", "bicycle chain"] {
+        let r = e.search(q, 20).unwrap();
+        assert!(r.hits.iter().all(|h| !h.url.starts_with("bicycle.html")), "{q}: {:?}", r.hits);
+    }
+    let err = e.remove_document("bicycle.html").unwrap_err();
+    assert_eq!(err.to_string(), "document bicycle.html: no document with this url is in the index");
+    let err = e.remove_document("nowhere.md").unwrap_err();
+    assert_eq!(err.to_string(), "document nowhere.md: no document with this url is in the index");
+    // Added after build, then removed before the next build: gone from the delta too.
+    e.add_document(doc("kites.md", "Flying a kite needs steady wind and an open field.")).unwrap();
+    assert_eq!(e.search("kite wind", 1).unwrap().hits[0].url, "kites.md");
+    assert_eq!(e.remove_document("kites.md").unwrap(), 1);
+    assert!(e.search("kite wind", 10).unwrap().hits.iter().all(|h| h.url != "kites.md"));
+    // The url is free again.
+    e.add_document(doc("kites.md", "Kites fly best on a beach with steady sea wind.")).unwrap();
+    assert!(e.search("kite beach sea", 1).unwrap().hits[0].text.contains("beach"));
+    e.build(&mut |_| {}).unwrap();
+    assert_eq!(e.stats().pending, 0);
+    assert!(e.search("puncture patch glue", 20).unwrap().hits.iter().all(|h| !h.url.starts_with("bicycle")));
+    assert!(e.search("kite beach sea", 1).unwrap().hits[0].text.contains("beach"));
+}
+
+#[test]
+fn round_trip_after_add_and_remove_gives_equal_results() {
+    let mut e = corpus_engine();
+    e.add_document(doc("kites.md", "Flying a kite needs steady wind of 10 to 25 km/h and an open field."))
+        .unwrap();
+    e.remove_document("bread.txt").unwrap();
+    let bytes = e.to_bytes().unwrap();
+    let names: Vec<String> =
+        docent::format::read(&bytes, "t").unwrap().iter().map(|s| s.name.clone()).collect();
+    assert_eq!(names, ["meta", "docs", "chunks", "dense", "bm25", "delta"]);
+    let mut back = Docent::from_bytes(&bytes, hashing(), "index.bin").unwrap();
+    assert_eq!(back.stats(), e.stats());
+    for q in ["kite wind field", "sourdough starter feeding", "chain lubricant", "water tomatoes"] {
+        assert_eq!(e.search(q, 5).unwrap(), back.search(q, 5).unwrap(), "{q}");
+    }
+    assert_eq!(back.to_bytes().unwrap(), bytes, "serialisation is deterministic");
+    // The loaded index keeps taking updates, and its next build merges the delta.
+    back.add_document(doc("owls.md", "Owls hunt at night and swallow mice whole.")).unwrap();
+    assert_eq!(back.search("owls hunt mice", 1).unwrap().hits[0].url, "owls.md");
+    back.build(&mut |_| {}).unwrap();
+    assert_eq!(back.stats().pending, 0);
+    assert_eq!(back.search("kite wind field", 1).unwrap().hits[0].url, "kites.md");
+    assert_eq!(back.search("owls hunt mice", 1).unwrap().hits[0].url, "owls.md");
+    assert!(back.search("sourdough starter", 10).unwrap().hits.iter().all(|h| h.url != "bread.txt"));
+    let again = Docent::from_bytes(&back.to_bytes().unwrap(), hashing(), "index.bin").unwrap();
+    assert_eq!(again.search("owls hunt mice", 3).unwrap(), back.search("owls hunt mice", 3).unwrap());
+}
+
+#[test]
+fn removing_before_build_is_honoured_by_the_build() {
+    let mut e = Docent::new(hashing(), Options::default()).unwrap();
+    e.add_document(doc("a.md", "Apples grow on trees in orchards.")).unwrap();
+    e.add_document(doc("b.md", "Bananas grow in tropical plantations.")).unwrap();
+    assert_eq!(e.remove_document("a.md").unwrap(), 1);
+    e.build(&mut |_| {}).unwrap();
+    assert!(e.search("apples orchards trees", 5).unwrap().hits.iter().all(|h| h.url != "a.md"));
+    let back = Docent::from_bytes(&e.to_bytes().unwrap(), hashing(), "i").unwrap();
+    assert_eq!(back.search("bananas", 5).unwrap(), e.search("bananas", 5).unwrap());
+}

@@ -120,6 +120,42 @@ test('toBytes / fromBytes round trip gives equal results', async () => {
   assert.deepEqual(loaded.toBytes(), bytes);
 });
 
+test('addDocument after build is searchable at once; removeDocument removes at once; toBytes keeps both', async () => {
+  const docent = await corpusIndex();
+  const before = docent.stats();
+  assert.equal(docent.addDocument({ url: 'kites.md', text: 'Flying a kite needs steady wind of 10 to 25 km/h and an open field.' }), 1);
+  assert.equal(docent.stats().pending, 1);
+  assert.equal(docent.stats().documents, before.documents + 1);
+  for (const mode of ['hybrid', 'dense', 'lexical']) {
+    assert.equal(docent.search('kite wind field', { k: 3, mode }).hits[0].url, 'kites.md', mode);
+  }
+  const removed = docent.removeDocument('bicycle.html');
+  assert.ok(removed >= 3, `bicycle.html has several sections: ${removed}`);
+  assert.equal(docent.stats().chunks, before.chunks + 1 - removed);
+  for (const q of ['tyre pressure bar', 'puncture patch glue']) {
+    assert.ok(docent.search(q, { k: 20 }).hits.every((h) => !h.url.startsWith('bicycle.html')), q);
+  }
+  throwsExactly(() => docent.removeDocument('bicycle.html'), 'document bicycle.html: no document with this url is in the index');
+  throwsExactly(() => docent.removeDocument('nowhere.md'), 'document nowhere.md: no document with this url is in the index');
+
+  const bytes = docent.toBytes();
+  const loaded = Docent.fromBytes(bytes);
+  assert.deepEqual(loaded.stats(), docent.stats());
+  for (const q of ['kite wind field', 'tyre pressure', 'sourdough starter', 'how often should I water tomatoes']) {
+    assert.deepEqual(loaded.search(q, { k: 5 }), docent.search(q, { k: 5 }), q);
+  }
+  assert.deepEqual(loaded.toBytes(), bytes);
+
+  // The loaded index takes updates too, and build() merges the delta.
+  loaded.addDocument({ url: 'owls.md', text: 'Owls hunt at night and swallow mice whole.' });
+  assert.equal(loaded.search('owls hunt mice', { k: 1 }).hits[0].url, 'owls.md');
+  loaded.build();
+  assert.equal(loaded.stats().pending, 0);
+  assert.equal(loaded.search('owls hunt mice', { k: 1 }).hits[0].url, 'owls.md');
+  assert.equal(loaded.search('kite wind field', { k: 1 }).hits[0].url, 'kites.md');
+  assert.ok(loaded.search('tyre pressure bar', { k: 20 }).hits.every((h) => !h.url.startsWith('bicycle.html')));
+});
+
 test('embed returns n × dim L2-normalised rows from the index embedder', async () => {
   const docent = new Docent({ embedder: 'hashing', dim: 64 });
   const v = docent.embed(['water the tomatoes', 'tyre pressure', '']);
