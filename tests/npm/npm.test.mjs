@@ -103,7 +103,7 @@ after(async () => {
 });
 
 test('npm pack ships the wasm, the JS glue, the type declarations and the README', () => {
-  for (const f of ['README.md', 'package.json', 'index.js', 'index.d.ts', 'docent_wasm.js', 'docent_wasm.d.ts',
+  for (const f of ['README.md', 'package.json', 'cli.js', 'index.js', 'index.d.ts', 'docent_wasm.js', 'docent_wasm.d.ts',
     'docent_wasm_bg.wasm', 'docent_wasm_bg.wasm.d.ts']) {
     assert.ok(listed.includes(f), `the tarball lacks ${f}; it has: ${listed.join(', ')}`);
   }
@@ -125,6 +125,14 @@ console.log(JSON.stringify({ top: r.hits[0]?.url, answerable: r.answerable }));
     const out = JSON.parse(run(process.execPath, [script, join(idx, 'index.bin')], project).trim());
     assert.equal(out.top, 'bicycle.html#tyres', JSON.stringify(out));
   });
+});
+
+test('npx docent index (the wasm build) writes an index the native CLI searches', () => {
+  const idx = join(tmp, 'npx-idx');
+  run('npx', ['--no-install', 'docent', 'index', join(root, 'tests/fixtures/corpus'), '--out', idx, '--embedder', 'hashing'], project);
+  const r = JSON.parse(run(cli, ['search', idx, 'tyre pressure', '--json'], tmp).trim());
+  assert.equal(r.hits[0]?.url, 'bicycle.html#tyres', JSON.stringify(r.hits.map((h) => h.url)));
+  assert.equal(r.answerable, true);
 });
 
 test('Vite 7 app: vite build bundles docent and its .wasm; the page searches in Chromium', { timeout: 2 * WAIT_MS }, async () => {
