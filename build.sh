@@ -158,14 +158,16 @@ setup_chromium() {
 }
 
 # Test-only npm dependencies, pinned by each folder's package-lock.json: playwright-core
-# (tests/browser), vite (tests/npm).
+# (tests/browser, `npm ci`), vite (tests/npm, `npm install`, which follows the lock too: npm
+# writes rollup's per-platform optional packages into the lock for this platform only, and
+# `npm ci` then rejects the lock as out of sync).
 setup_npm_deps() {
-    local dir=$1
+    local dir=$1 how=${2:-ci}
     if [ -f "$dir/node_modules/.package-lock.json" ] && cmp -s "$dir/package-lock.json" "$dir/node_modules/.package-lock.json.ci" 2>/dev/null; then
         return
     fi
-    log "npm ci in $dir (test-only dependencies; no browser download)"
-    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix "$dir" --no-audit --no-fund
+    log "npm $how in $dir (test-only dependencies; no browser download)"
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm "$how" --prefix "$dir" --no-audit --no-fund
     cp "$dir/package-lock.json" "$dir/node_modules/.package-lock.json.ci"
 }
 
@@ -183,7 +185,7 @@ cmd_test() {
     setup_npm_deps tests/browser
     log "node --test tests/browser/ (the npm package in Chromium, loading a CLI-written index)"
     DOCENT_BIN="$PWD/$DOCENT" node --test tests/browser/
-    setup_npm_deps tests/npm
+    setup_npm_deps tests/npm install
     log "node --test tests/npm/ (npm pack, install the tarball, Node import and a Vite 7 app in Chromium)"
     DOCENT_BIN="$PWD/$DOCENT" node --test tests/npm/
 }
