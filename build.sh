@@ -157,14 +157,17 @@ setup_chromium() {
     apt-get install -y chromium chromium-driver
 }
 
-# Test-only npm dependencies (playwright-core, pinned by tests/browser/package-lock.json).
-setup_browser_deps() {
-    local dir=tests/browser
+# Test-only npm dependencies, pinned by each folder's package-lock.json: playwright-core
+# (tests/browser, `npm ci`), vite (tests/npm, `npm install`, which follows the lock too: npm
+# writes rollup's per-platform optional packages into the lock for this platform only, and
+# `npm ci` then rejects the lock as out of sync).
+setup_npm_deps() {
+    local dir=$1 how=${2:-ci}
     if [ -f "$dir/node_modules/.package-lock.json" ] && cmp -s "$dir/package-lock.json" "$dir/node_modules/.package-lock.json.ci" 2>/dev/null; then
         return
     fi
-    log "npm ci in $dir (playwright-core; no browser download)"
-    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix "$dir" --no-audit --no-fund
+    log "npm $how in $dir (test-only dependencies; no browser download)"
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm "$how" --prefix "$dir" --no-audit --no-fund
     cp "$dir/package-lock.json" "$dir/node_modules/.package-lock.json.ci"
 }
 
@@ -179,9 +182,12 @@ cmd_test() {
     log "node --test tests/js/ (the npm package under Node)"
     DOCENT_BIN="$PWD/$DOCENT" node --test tests/js/
     setup_chromium
-    setup_browser_deps
+    setup_npm_deps tests/browser
     log "node --test tests/browser/ (the npm package in Chromium, loading a CLI-written index)"
     DOCENT_BIN="$PWD/$DOCENT" node --test tests/browser/
+    setup_npm_deps tests/npm install
+    log "node --test tests/npm/ (npm pack, install the tarball, Node import and a Vite 7 app in Chromium)"
+    DOCENT_BIN="$PWD/$DOCENT" node --test tests/npm/
 }
 
 cmd_eval() {

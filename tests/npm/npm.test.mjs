@@ -1,0 +1,200 @@
+// The npm round trip: `npm pack` the built package (pkg/), install the tarball into a fresh
+// project, then use it the way users do: a Node ESM script importing 'docent', and a Vite 7 app
+// built with `vite build` and opened in Chromium (any console error fails the test).
+// Needs: ./build.sh wasm (pkg/), the CLI (DOCENT_BIN or target/debug/docent), Debian Chromium,
+// playwright-core in tests/browser/node_modules and vite in tests/npm/node_modules (./build.sh test
+// installs both from their lockfiles). Run with `node --test tests/npm/`.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { createReadStream, existsSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const pkgDir = join(root, 'pkg');
+const CHROMIUM = process.env.DOCENT_CHROMIUM ?? '/usr/bin/chromium';
+const VITE = join(root, 'tests/npm/node_modules/vite/bin/vite.js');
+const WAIT_MS = 120_000;
+
+const MIME = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+};
+
+function need(path, how) {
+  assert.ok(existsSync(path), `${path} is missing: ${how}`);
+}
+
+/** Runs a command, returning stdout; on failure the error carries its stderr. */
+function run(cmd, args, cwd, env = {}) {
+  try {
+    return execFileSync(cmd, args, {
+      cwd,
+      env: { ...process.env, npm_config_update_notifier: 'false', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: WAIT_MS,
+      encoding: 'utf8',
+    });
+  } catch (e) {
+    throw new Error(`${cmd} ${args.join(' ')} (in ${cwd}) failed: ${e.message}\n${e.stderr ?? ''}`);
+  }
+}
+
+/** A read-only static file server for `dir` on 127.0.0.1 (port 0). */
+function serve(dir) {
+  const server = createServer(async (req, res) => {
+    let path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    if (path.endsWith('/')) path += 'index.html';
+    const file = normalize(join(dir, path.slice(1)));
+    if (req.method !== 'GET' || !file.startsWith(dir.endsWith(sep) ? dir : dir + sep)) {
+      res.writeHead(req.method !== 'GET' ? 405 : 403).end();
+      return;
+    }
+    try {
+      const s = await stat(file);
+      if (!s.isFile()) throw new Error('not a file');
+      res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'content-length': s.size });
+      createReadStream(file).pipe(res);
+    } catch {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve({ server, origin: `http://127.0.0.1:${server.address().port}` }));
+  });
+}
+
+let tmp; // everything this test writes
+let project; // the fresh project the tarball is installed into
+let cli; // the native CLI
+let listed; // files in the tarball
+
+before(async () => {
+  need(join(pkgDir, 'docent_wasm_bg.wasm'), 'run ./build.sh wasm first');
+  cli = process.env.DOCENT_BIN ?? join(root, 'target/debug/docent');
+  need(cli, 'run ./build.sh setup (builds the CLI) or set DOCENT_BIN');
+  tmp = await mkdtemp(join(tmpdir(), 'docent-npm-test-'));
+
+  // Pack a copy carrying the `.gitignore` (`*`) some wasm-bindgen versions write into their output:
+  // package.json `files` must still ship everything.
+  const copy = join(tmp, 'pkg');
+  await cp(pkgDir, copy, { recursive: true, filter: (src) => !src.includes(`${sep}node_modules`) && !src.endsWith('.tgz') });
+  await writeFile(join(copy, '.gitignore'), '*\n');
+  const packed = JSON.parse(run('npm', ['pack', copy, '--json', '--pack-destination', tmp], tmp));
+  listed = packed[0].files.map((f) => f.path).sort();
+  const tarball = join(tmp, packed[0].filename);
+
+  project = join(tmp, 'app');
+  await mkdir(project);
+  await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'docent-npm-test-app', private: true, type: 'module' }, null, 2));
+  run('npm', ['install', tarball, '--no-audit', '--no-fund', '--no-package-lock'], project);
+});
+
+after(async () => {
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+test('npm pack ships the wasm, the JS glue, the type declarations and the README', () => {
+  for (const f of ['README.md', 'package.json', 'cli.js', 'index.js', 'index.d.ts', 'docent_wasm.js', 'docent_wasm.d.ts',
+    'docent_wasm_bg.wasm', 'docent_wasm_bg.wasm.d.ts']) {
+    assert.ok(listed.includes(f), `the tarball lacks ${f}; it has: ${listed.join(', ')}`);
+  }
+  assert.ok(!listed.includes('.gitignore'), 'wasm-bindgen\'s .gitignore must not be shipped');
+});
+
+test('Node ESM: import { init, Docent } from "docent" loads a CLI-written index', () => {
+  const idx = join(tmp, 'idx');
+  run(cli, ['index', join(root, 'tests/fixtures/corpus'), '--out', idx, '--embedder', 'hashing'], tmp);
+  const script = join(project, 'search.mjs');
+  const code = `import { readFile } from 'node:fs/promises';
+import { init, Docent } from 'docent';
+await init();
+const docent = Docent.fromBytes(await readFile(process.argv[2]));
+const r = docent.search('tyre pressure', { k: 3 });
+console.log(JSON.stringify({ top: r.hits[0]?.url, answerable: r.answerable }));
+`;
+  return writeFile(script, code).then(() => {
+    const out = JSON.parse(run(process.execPath, [script, join(idx, 'index.bin')], project).trim());
+    assert.equal(out.top, 'bicycle.html#tyres', JSON.stringify(out));
+  });
+});
+
+test('npx docent index (the wasm build) writes an index the native CLI searches', () => {
+  const idx = join(tmp, 'npx-idx');
+  run('npx', ['--no-install', 'docent', 'index', join(root, 'tests/fixtures/corpus'), '--out', idx, '--embedder', 'hashing'], project);
+  const r = JSON.parse(run(cli, ['search', idx, 'tyre pressure', '--json'], tmp).trim());
+  assert.equal(r.hits[0]?.url, 'bicycle.html#tyres', JSON.stringify(r.hits.map((h) => h.url)));
+  assert.equal(r.answerable, true);
+});
+
+test('Vite 7 app: vite build bundles docent and its .wasm; the page searches in Chromium', { timeout: 2 * WAIT_MS }, async () => {
+  need(VITE, 'run npm ci --prefix tests/npm (./build.sh test does)');
+  need(CHROMIUM, 'install Debian Chromium (./build.sh test does) or set DOCENT_CHROMIUM');
+  need(join(root, 'tests/browser/node_modules/playwright-core'), 'run npm ci --prefix tests/browser (./build.sh test does)');
+  const app = join(project, 'web');
+  await mkdir(app);
+  await writeFile(join(app, 'index.html'), `<!doctype html>
+<html><head><meta charset="utf-8"><title>docent in vite</title><link rel="icon" href="data:,"></head>
+<body><output id="result"></output><script type="module" src="./main.js"></script></body></html>
+`);
+  await writeFile(join(app, 'main.js'), `import { init, Docent } from 'docent';
+
+const out = document.getElementById('result');
+try {
+  await init();
+  const docent = new Docent({ embedder: 'hashing' });
+  docent.addDocument({ url: 'bikes.md', markdown: '# Bikes\\n\\n## Tyres\\n\\nPump the tyres to the pressure printed on the sidewall.' });
+  docent.addDocument({ url: 'soup.md', markdown: '# Soup\\n\\n## Onions\\n\\nSlice the onions thinly and fry them slowly in butter.' });
+  docent.build();
+  const r = docent.search('tyre pressure', { k: 2 });
+  out.dataset.top = r.hits[0]?.url ?? '';
+  out.textContent = 'done';
+} catch (e) {
+  out.dataset.error = String(e?.stack ?? e);
+  out.textContent = 'failed';
+}
+`);
+  run(process.execPath, [VITE, 'build', app, '--logLevel', 'warn'], project);
+  const dist = join(app, 'dist');
+  const assets = await readdir(join(dist, 'assets'));
+  assert.ok(assets.some((f) => f.endsWith('.wasm')), `vite emitted no .wasm asset: ${assets.join(', ')}`);
+
+  const web = await serve(dist);
+  const { chromium } = await import(join(root, 'tests/browser/node_modules/playwright-core/index.mjs'));
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    timeout: WAIT_MS,
+  });
+  const problems = [];
+  try {
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.stack ?? e}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console.error: ${m.text()} (${m.location().url})`);
+    });
+    await page.goto(`${web.origin}/`, { timeout: WAIT_MS });
+    await page.waitForFunction(() => document.getElementById('result')?.textContent !== '', null, { timeout: WAIT_MS });
+    const r = await page.evaluate(() => ({ ...document.getElementById('result').dataset }));
+    assert.equal(r.error, undefined, r.error);
+    assert.equal(r.top, 'bikes.md#tyres');
+  } catch (e) {
+    if (problems.length) e.message += `\nconsole/page errors:\n${problems.join('\n')}`;
+    throw e;
+  } finally {
+    await browser.close();
+    const closed = new Promise((resolve) => web.server.close(resolve));
+    web.server.closeAllConnections();
+    await closed;
+  }
+  assert.deepEqual(problems, [], 'the console must stay free of errors');
+});
