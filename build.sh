@@ -149,7 +149,7 @@ cmd_wasm() {
 
 # Browser tests run in Debian's Chromium (never a browser downloaded by Playwright).
 setup_chromium() {
-    if [ -x /usr/bin/chromium ]; then
+    if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
         return
     fi
     log "installing Debian Chromium for the browser tests (apt-get)"
@@ -178,7 +178,14 @@ cmd_test() {
     cmd_wasm
     log "node --test tests/js/ (the npm package under Node)"
     DOCENT_BIN="$PWD/$DOCENT" node --test tests/js/
+    log "wasm-bindgen-test tests/wasm.rs under Node (the JS boundary called from Rust)"
+    cargo test --target "$WASM_TARGET" --test wasm
     setup_chromium
+    # wasm-bindgen-test-runner drives headless Chromium through chromedriver; webdriver.json
+    # (crate root) names the browser binary and its flags.
+    log "wasm-bindgen-test tests/wasm.rs in headless Chromium"
+    WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver \
+        cargo test --target "$WASM_TARGET" --test wasm
     setup_browser_deps
     log "node --test tests/browser/ (the npm package in Chromium, loading a CLI-written index)"
     DOCENT_BIN="$PWD/$DOCENT" node --test tests/browser/
