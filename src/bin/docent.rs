@@ -2,6 +2,11 @@
 //! prompts (or stream answers), evaluate retrieval, and prepare model files.
 //!
 //! Every error ends the process with exit code 1 and one line on stderr: `docent: <message>`.
+//!
+//! Native only: on wasm32 (where `cargo test --target wasm32-unknown-unknown` still builds every
+//! binary of the package) this crate is empty.
+#![cfg_attr(target_arch = "wasm32", no_main)]
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};

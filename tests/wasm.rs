@@ -1,0 +1,410 @@
+//! The JS boundary (`src/wasm.rs`) under `wasm-bindgen-test`: every exported class and method
+//! called through its wasm-bindgen signature with JS option objects, and every error path checked
+//! to arrive as a JS `Error` whose message is exactly the core's text (computed from the core
+//! itself where the core can produce it, so the two cannot drift apart).
+//!
+//! Runs only on wasm32 (empty on native):
+//! `cargo test --target wasm32-unknown-unknown --test wasm` runs it under Node;
+//! with `WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=<chromedriver>` in headless Chromium
+//! (`./build.sh test` does both).
+#![cfg(target_arch = "wasm32")]
+
+use std::sync::Arc;
+
+use docent::embed::hashing::Hashing;
+use docent::index::dense::{DenseIndex, DenseOptions};
+use docent::wasm::{JsDocent, JsVectorIndex};
+use js_sys::{Array, Function, Object, Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsError, JsValue};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+/// The fixture corpus shared with the native tests: (url, field, content).
+const CORPUS: &[(&str, &str, &str)] = &[
+    ("bicycle.html", "html", include_str!("fixtures/corpus/bicycle.html")),
+    ("bread.txt", "text", include_str!("fixtures/corpus/bread.txt")),
+    ("guide/gardening.md", "markdown", include_str!("fixtures/corpus/guide/gardening.md")),
+];
+
+/// A JS object `{key: value, ...}` cast to the option type a method expects.
+fn obj<T: JsCast>(fields: &[(&str, JsValue)]) -> T {
+    let o = Object::new();
+    for (k, v) in fields {
+        Reflect::set(&o, &JsValue::from_str(k), v).expect("Reflect.set on a plain object");
+    }
+    o.unchecked_into()
+}
+
+/// Reads `value[key]`.
+fn get(value: &JsValue, key: &str) -> JsValue {
+    Reflect::get(value, &JsValue::from_str(key)).expect("Reflect.get")
+}
+
+/// What a JS caller sees of a `JsError`: it must be a JS `Error`; returns its message.
+fn message_of(e: impl Into<JsValue>) -> String {
+    let v: JsValue = e.into();
+    let err = v.dyn_ref::<js_sys::Error>().unwrap_or_else(|| panic!("expected a JS Error, found {v:?}"));
+    String::from(err.message())
+}
+
+/// The message of the error `r` must be, failing if `r` succeeded.
+fn err_message<T, E: Into<JsValue>>(r: Result<T, E>, what: &str) -> String {
+    match r {
+        Ok(_) => panic!("{what}: expected an error, got Ok"),
+        Err(e) => message_of(e),
+    }
+}
+
+/// Unwraps a boundary result, showing the JS error message on failure.
+fn ok<T, E: Into<JsValue>>(r: Result<T, E>, what: &str) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => panic!("{what}: {}", message_of(e)),
+    }
+}
+
+/// `new Docent({embedder: "hashing"})` with the fixture corpus added and built.
+fn corpus_index() -> JsDocent {
+    let mut d = ok(JsDocent::new(obj(&[("embedder", "hashing".into())])), "new Docent");
+    for (url, field, content) in CORPUS {
+        let n = ok(d.add_document(obj(&[("url", (*url).into()), (*field, (*content).into())])), url);
+        assert!(n >= 1, "{url}: {n} chunks");
+    }
+    ok(d.build(None), "build");
+    d
+}
+
+/// The hashing embedder the core uses by default, for computing expected messages.
+fn core_hashing(dim: usize) -> Arc<Hashing> {
+    Arc::new(Hashing::new(dim).expect("a valid hashing dimension"))
+}
+
+#[wasm_bindgen_test]
+fn docent_builds_searches_assembles_and_round_trips() {
+    let d = corpus_index();
+
+    // build() reports progress through the callback, ending with the lexical stage.
+    let mut cb = JsDocent::new(obj(&[("embedder", "hashing".into())])).map_err(message_of).unwrap();
+    ok(cb.add_document(obj(&[("url", "a.txt".into()), ("text", "wheels and spokes".into())])), "add");
+    let calls = Array::new();
+    let record =
+        Function::new_with_args("stage, done, total", "this.push([stage, done, total])").bind0(&calls);
+    ok(cb.build(Some(record.unchecked_into())), "build with progress");
+    assert!(calls.length() >= 2, "progress was reported {} times", calls.length());
+    let last: Array = calls.get(calls.length() - 1).unchecked_into();
+    assert_eq!(last.get(0).as_string().as_deref(), Some("lexical"));
+    assert_eq!(last.get(1), last.get(2), "the last stage is complete");
+
+    let stats = ok(d.stats(), "stats");
+    let stats: &JsValue = &stats;
+    assert_eq!(get(stats, "documents").as_f64(), Some(3.0));
+    assert_eq!(get(stats, "pending").as_f64(), Some(0.0));
+    let chunks = get(stats, "chunks").as_f64().expect("stats.chunks is a number");
+    assert!(chunks >= 3.0, "{chunks} chunks");
+    assert_eq!(get(&get(stats, "embedder"), "kind").as_string().as_deref(), Some("hashing"));
+    assert_eq!(get(&get(stats, "embedder"), "dim").as_f64(), Some(256.0));
+    assert!(get(stats, "denseKind").is_string());
+    assert_eq!(d.dim(), 256);
+
+    let result = ok(d.search("tyre pressure", Some(obj(&[("k", 3.into())]))), "search");
+    let result: &JsValue = &result;
+    assert_eq!(get(result, "answerable").as_bool(), Some(true));
+    let hits: Array = get(result, "hits").unchecked_into();
+    assert!(hits.length() >= 1 && hits.length() <= 3, "{} hits", hits.length());
+    let top = hits.get(0);
+    assert_eq!(get(&top, "url").as_string().as_deref(), Some("bicycle.html#tyres"));
+    assert!(get(&top, "score").as_f64().is_some_and(|s| s.is_finite()));
+    let lexical = ok(
+        d.search("sourdough starter", Some(obj(&[("k", 2.into()), ("mode", "lexical".into())]))),
+        "lexical search",
+    );
+    let lexical: Array = get(&lexical, "hits").unchecked_into();
+    assert_eq!(
+        get(&lexical.get(0), "url").as_string().map(|u| u.starts_with("bread.txt")),
+        Some(true),
+        "lexical search for bread finds bread.txt"
+    );
+
+    let prompt = ok(d.assemble("How often should I check tyre pressure?", None), "assemble");
+    let prompt: &JsValue = &prompt;
+    assert_eq!(get(prompt, "abstained").as_bool(), Some(false));
+    let user = get(prompt, "user").as_string().expect("prompt.user is a string");
+    assert!(user.contains("bicycle.html#tyres"), "the prompt cites the source: {user}");
+    let messages: Array = get(prompt, "messages").unchecked_into();
+    assert_eq!(messages.length(), 2);
+    assert_eq!(get(&messages.get(0), "role").as_string().as_deref(), Some("system"));
+    assert!(get(prompt, "tokens").as_f64().is_some_and(|t| t > 0.0));
+    let sources: Array = get(prompt, "sources").unchecked_into();
+    assert_eq!(get(&sources.get(0), "n").as_f64(), Some(1.0));
+
+    // embed: texts.length × dim floats, each row unit length (or zero for no tokens).
+    let v = ok(d.embed(vec!["tyre pressure".into(), "bread".into()]), "embed");
+    assert_eq!(v.len(), 2 * 256);
+    let norm: f32 = v[..256].iter().map(|x| x * x).sum::<f32>().sqrt();
+    assert!((norm - 1.0).abs() < 1e-3, "row 0 has norm {norm}");
+
+    // toBytes / fromBytes round trip: same results.
+    let bytes = ok(d.to_bytes(), "toBytes");
+    let loaded = ok(JsDocent::from_bytes(&bytes, None), "fromBytes");
+    let again = ok(loaded.search("tyre pressure", Some(obj(&[("k", 3.into())]))), "search after load");
+    let again: Array = get(&again, "hits").unchecked_into();
+    assert_eq!(again.length(), hits.length());
+    for i in 0..hits.length() {
+        assert_eq!(get(&again.get(i), "url").as_string(), get(&hits.get(i), "url").as_string());
+        assert_eq!(get(&again.get(i), "score").as_f64(), get(&hits.get(i), "score").as_f64());
+    }
+    assert_eq!(ok(loaded.to_bytes(), "toBytes after load"), bytes, "serialisation is stable");
+
+    // Options given as a Uint8Array-bearing model object are ignored for hashing.
+    let model: JsValue = obj::<Object>(&[("tokenizer", Uint8Array::new_with_length(0).into())]).into();
+    let with_model =
+        JsDocent::new(obj(&[("embedder", "hashing".into()), ("dim", 64.into()), ("model", model)]));
+    assert_eq!(ok(with_model, "new Docent with model").dim(), 64);
+}
+
+#[wasm_bindgen_test]
+fn vector_index_builds_searches_and_round_trips() {
+    let dim = 4;
+    // Row i points mostly along axis i % 4, so a query along an axis finds its rows first.
+    let vectors: Vec<f32> = (0..40)
+        .flat_map(|i| (0..dim).map(move |j| if j == i % dim { 1.0 } else { 0.01 * (i as f32 + j as f32) }))
+        .collect();
+    for threshold in [1_000_usize, 2] {
+        let options = obj(&[("flatThreshold", (threshold as u32).into()), ("seed", 7.into())]);
+        let index = ok(JsVectorIndex::build(&vectors, dim, Some(options)), "VectorIndex.build");
+        assert_eq!(index.len(), 40);
+        assert_eq!(index.dim(), dim);
+        let result = ok(index.search(&[0.0, 0.0, 1.0, 0.0], 5), "VectorIndex.search");
+        let ids: js_sys::Uint32Array = get(&result, "ids").dyn_into().expect("ids is a Uint32Array");
+        let scores: js_sys::Float32Array =
+            get(&result, "scores").dyn_into().expect("scores is a Float32Array");
+        assert_eq!(ids.length(), 5);
+        assert_eq!(scores.length(), 5);
+        let ids = ids.to_vec();
+        assert!(ids.iter().all(|id| id % 4 == 2), "threshold {threshold}: {ids:?}");
+        let scores = scores.to_vec();
+        assert!(scores.windows(2).all(|w| w[0] >= w[1]), "best first: {scores:?}");
+
+        let bytes = ok(index.to_bytes(), "VectorIndex.toBytes");
+        let loaded = ok(JsVectorIndex::from_bytes(&bytes), "VectorIndex.fromBytes");
+        assert_eq!((loaded.len(), loaded.dim()), (40, dim));
+        let again = ok(loaded.search(&[0.0, 0.0, 1.0, 0.0], 5), "search after load");
+        let again: js_sys::Uint32Array = get(&again, "ids").unchecked_into();
+        assert_eq!(again.to_vec(), ids);
+    }
+    let none = ok(JsVectorIndex::build(&vectors, dim, None), "build without options");
+    assert_eq!(none.len(), 40);
+}
+
+#[wasm_bindgen_test]
+fn docent_errors_are_js_errors_with_the_core_message() {
+    let d = corpus_index();
+    let core = {
+        let mut c = docent::Docent::new(core_hashing(256), docent::Options::default()).expect("core engine");
+        for (url, field, content) in CORPUS {
+            let fmt = match *field {
+                "html" => docent::ingest::Format::Html,
+                "markdown" => docent::ingest::Format::Markdown,
+                _ => docent::ingest::Format::Text,
+            };
+            if let Ok(docent::ingest::Ingested::Document(doc)) = docent::ingest::parse(url, url, content, fmt)
+            {
+                c.add_document(doc).expect("core add_document");
+            }
+        }
+        c.build(&mut |_| {}).expect("core build");
+        c
+    };
+    let search = |q: &str, opts: &[(&str, JsValue)]| err_message(d.search(q, Some(obj(opts))), q);
+
+    // k = 0: the boundary's message is the core's.
+    let expected = core.search("tyres", 0).map(|_| ()).unwrap_err().to_string();
+    assert_eq!(expected, "invalid k: expected 1..=1000 results, found 0");
+    assert_eq!(search("tyres", &[("k", 0.into())]), expected);
+    assert_eq!(
+        err_message(d.assemble("tyres", Some(obj(&[("k", 51.into())]))), "assemble k 51"),
+        "invalid k: expected 1..=50 sources, found 51"
+    );
+
+    // Empty query.
+    let expected = core.search("   ", 3).map(|_| ()).unwrap_err().to_string();
+    assert_eq!(expected, "invalid query: expected non-empty text");
+    assert_eq!(search("   ", &[("k", 3.into())]), expected);
+    assert_eq!(search("", &[]), expected);
+
+    // Unknown embedder / missing embedder / missing model files / bad options.
+    let expected = docent::embed::EmbedderKind::from_name("bert").map(|_| ()).unwrap_err().to_string();
+    assert_eq!(
+        expected,
+        "invalid embedder: expected one of minilm, static, hashing, vectors; found \"bert\""
+    );
+    assert_eq!(err_message(JsDocent::new(obj(&[("embedder", "bert".into())])), "bert"), expected);
+    assert_eq!(
+        err_message(JsDocent::new(obj(&[])), "no embedder"),
+        "invalid embedder: expected one of \"hashing\", \"static\", \"minilm\" in options.embedder, found none"
+    );
+    assert_eq!(
+        err_message(JsDocent::new(obj(&[("embedder", "static".into())])), "static without files"),
+        "invalid model.table: the static embedder needs the bytes of static.bin (a Uint8Array), found none"
+    );
+    assert_eq!(
+        err_message(
+            JsDocent::new(obj(&[("embedder", "hashing".into()), ("chunkTokens", 8.into())])),
+            "chunk 8"
+        ),
+        "invalid chunk max_tokens: expected 16..=2048, found 8"
+    );
+    assert_eq!(
+        err_message(JsDocent::new(JsValue::from(3).unchecked_into()), "options is a number"),
+        "invalid options: expected an object, found a number"
+    );
+    assert_eq!(
+        search("tyres", &[("top", 3.into())]),
+        "invalid search options: unknown field \"top\", expected one of k, mode"
+    );
+    assert_eq!(
+        search("tyres", &[("mode", "fuzzy".into())]),
+        docent::retrieve::Mode::from_name("fuzzy").map(|_| ()).unwrap_err().to_string()
+    );
+
+    // Empty and malformed documents.
+    let mut d2 = JsDocent::new(obj(&[("embedder", "hashing".into())])).map_err(message_of).unwrap();
+    let add = |d: &mut JsDocent, fields: &[(&str, JsValue)]| {
+        err_message(d.add_document(obj(fields)), "addDocument")
+    };
+    assert_eq!(
+        add(&mut d2, &[("url", "empty.md".into()), ("markdown", "".into())]),
+        "document empty.md: no text to index (the document is empty after extraction)"
+    );
+    assert_eq!(
+        add(&mut d2, &[("url", "blank.txt".into()), ("text", "   \n ".into())]),
+        "document blank.txt: no text to index (the document is empty after extraction)"
+    );
+    assert_eq!(
+        add(&mut d2, &[("url", "".into()), ("text", "words".into())]),
+        "document (no url): the url is empty"
+    );
+    assert_eq!(
+        add(&mut d2, &[("url", "none.md".into())]),
+        "document none.md: expected one of the fields text, html or markdown, found none"
+    );
+    assert_eq!(
+        add(&mut d2, &[("url", "both.md".into()), ("markdown", "# a".into()), ("text", "b".into())]),
+        "document both.md: expected exactly one of the fields text, html or markdown, found several"
+    );
+    assert_eq!(
+        add(&mut d2, &[("url", "x.md".into()), ("markdwn", "# typo".into())]),
+        "invalid document: unknown field \"markdwn\", expected one of url, title, text, html, markdown"
+    );
+
+    // Searching before build.
+    assert_eq!(
+        err_message(d2.search("tyres", None), "search before build"),
+        docent::Error::NotBuilt.to_string()
+    );
+
+    // A throwing progress callback: its own exception comes back, not a docent error.
+    ok(d2.add_document(obj(&[("url", "a.txt".into()), ("text", "some words".into())])), "add");
+    let boom = Function::new_no_args("throw new RangeError('stop')");
+    let thrown = match d2.build(Some(boom.unchecked_into())) {
+        Ok(()) => panic!("build with a throwing callback succeeded"),
+        Err(e) => e,
+    };
+    assert!(
+        thrown.is_instance_of::<js_sys::RangeError>(),
+        "the callback's RangeError is rethrown: {thrown:?}"
+    );
+
+    // Corrupted, truncated and foreign bytes: the same message as the core's loader.
+    let bytes = ok(d.to_bytes(), "toBytes");
+    let core_load = |b: &[u8]| {
+        docent::Docent::embedder_of(b, "index")
+            .and_then(|info| docent::Docent::from_bytes(b, core_hashing(info.dim), "index"))
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
+    };
+    let mut corrupted = bytes.clone();
+    let n = corrupted.len();
+    corrupted[n - 3] ^= 0x40;
+    let truncated = &bytes[..10];
+    let foreign = b"not an index at all, just text".as_slice();
+    for (what, b) in [("corrupted", &corrupted[..]), ("truncated", truncated), ("foreign", foreign)] {
+        let got = err_message(JsDocent::from_bytes(b, None), what);
+        assert!(got.starts_with("index: "), "{what}: {got}");
+        assert_eq!(got, core_load(b), "{what}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn vector_index_errors_are_js_errors_with_the_core_message() {
+    let dim = 8;
+    let vectors = vec![0.5_f32; 4 * dim];
+    let index = ok(JsVectorIndex::build(&vectors, dim, None), "build");
+    let core = DenseIndex::build(&vectors, dim, &DenseOptions::default()).expect("core build");
+
+    // k = 0 and k too large, same rule and text as the engine's search.
+    assert_eq!(
+        err_message(index.search(&vec![0.5; dim], 0), "k 0"),
+        "invalid k: expected 1..=1000 results, found 0"
+    );
+    assert_eq!(
+        err_message(index.search(&vec![0.5; dim], 1001), "k 1001"),
+        "invalid k: expected 1..=1000 results, found 1001"
+    );
+
+    // Wrong query dimension and NaN query.
+    let wrong = vec![0.5; dim + 1];
+    let expected = core.search(&wrong, 3).map(|_| ()).unwrap_err().to_string();
+    assert!(expected.starts_with("invalid vector: "), "{expected}");
+    assert_eq!(err_message(index.search(&wrong, 3), "query dim 9"), expected);
+    let mut nan_query = vec![0.5; dim];
+    nan_query[2] = f32::NAN;
+    let expected = core.search(&nan_query, 3).map(|_| ()).unwrap_err().to_string();
+    assert_eq!(err_message(index.search(&nan_query, 3), "NaN query"), expected);
+
+    // Ragged and NaN vectors, dimension 0, bad options.
+    let build = |v: &[f32], dim: usize| err_message(JsVectorIndex::build(v, dim, None), "build");
+    assert_eq!(build(&[0.0; 10], 4), "invalid vector: vectors has 10 floats, not a multiple of dim 4");
+    assert_eq!(
+        build(&[1.0, 2.0, f32::NAN, 4.0], 2),
+        "invalid vector: vectors row 1 column 0 is NaN; every value must be finite"
+    );
+    assert_eq!(
+        build(&[1.0, f32::INFINITY], 2),
+        DenseIndex::build(&[1.0, f32::INFINITY], 2, &DenseOptions::default())
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
+    );
+    assert_eq!(build(&[1.0, 2.0], 0), "invalid dim: expected a dimension of at least 1, found 0");
+    assert_eq!(
+        err_message(JsVectorIndex::build(&vectors, dim, Some(obj(&[("efSearh", 3.into())]))), "typo"),
+        "invalid vector index options: unknown field \"efSearh\", expected one of flatThreshold, efConstruction, efSearch, seed, heuristic"
+    );
+
+    // Corrupted bytes, and a Docent index given to VectorIndex.fromBytes.
+    let bytes = ok(index.to_bytes(), "toBytes");
+    let mut bad = bytes.clone();
+    let n = bad.len();
+    bad[n - 1] ^= 1;
+    let got = err_message(JsVectorIndex::from_bytes(&bad), "corrupted");
+    let expected = docent::format::read(&bad, "vector index").map(|_| ()).unwrap_err().to_string();
+    assert_eq!(got, expected);
+    assert!(got.starts_with("vector index: "), "{got}");
+    let docent_bytes = ok(corpus_index().to_bytes(), "Docent.toBytes");
+    assert_eq!(
+        err_message(JsVectorIndex::from_bytes(&docent_bytes), "a Docent index"),
+        "vector index: the section 'vectors' is missing"
+    );
+    assert_eq!(
+        err_message(JsVectorIndex::from_bytes(&[]), "empty"),
+        docent::format::read(&[], "vector index").map(|_| ()).unwrap_err().to_string()
+    );
+}
+
+/// `JsError` is what every fallible export returns; it must reach JS as an `Error`.
+#[wasm_bindgen_test]
+fn js_error_is_a_js_error() {
+    let e = JsError::new("plain");
+    assert_eq!(message_of(e), "plain");
+}
