@@ -5,67 +5,16 @@
 // both). Run with `node --test tests/browser/`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import { createReadStream, existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize, sep } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { need, startStaticServer } from '../support/static-server.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const CHROMIUM = process.env.DOCENT_CHROMIUM ?? '/usr/bin/chromium';
 const WAIT_MS = 60_000;
-
-const MIME = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.json': 'application/json',
-  '.wasm': 'application/wasm',
-  '.bin': 'application/octet-stream',
-  '.int8': 'application/octet-stream',
-};
-
-function need(path, how) {
-  assert.ok(existsSync(path), `${path} is missing: ${how}`);
-}
-
-/**
- * A read-only static file server on 127.0.0.1 (port 0): `/idx/…` from `idxDir`, everything else
- * from the repository root. `no-store`, so a file not re-requested came from the Cache API, not
- * the HTTP cache. Counts requests per path.
- */
-function startServer(idxDir) {
-  const requests = new Map();
-  const server = createServer(async (req, res) => {
-    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    requests.set(path, (requests.get(path) ?? 0) + 1);
-    const [dir, rel] = path.startsWith('/idx/') ? [idxDir, path.slice(5)] : [root, path.slice(1)];
-    const file = normalize(join(dir, rel));
-    const inside = file === dir || file.startsWith(dir.endsWith(sep) ? dir : dir + sep);
-    if (req.method !== 'GET' || !inside) {
-      res.writeHead(req.method !== 'GET' ? 405 : 403).end();
-      return;
-    }
-    try {
-      const s = await stat(file);
-      if (!s.isFile()) throw new Error('not a file');
-      res.writeHead(200, {
-        'content-type': MIME[extname(file)] ?? 'application/octet-stream',
-        'content-length': s.size,
-        'cache-control': 'no-store',
-      });
-      createReadStream(file).pipe(res);
-    } catch {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-    }
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve({ server, requests, origin: `http://127.0.0.1:${server.address().port}` }));
-  });
-}
 
 let tmp;
 let web;
@@ -90,7 +39,7 @@ before(async () => {
   await mkdir(join(out, 'model'));
   for (const f of ['static.bin', 'tokenizer.json']) await copyFile(join(models, f), join(out, 'model', f));
 
-  web = await startServer(tmp);
+  web = await startStaticServer([['/idx/', tmp], ['/', root]]);
   const { chromium } = await import('playwright-core');
   browser = await chromium.launch({
     executablePath: CHROMIUM,

@@ -6,31 +6,18 @@
 // installs both from their lockfiles). Run with `node --test tests/npm/`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import { createReadStream, existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize, sep } from 'node:path';
+import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { need, startStaticServer } from '../support/static-server.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const pkgDir = join(root, 'pkg');
 const CHROMIUM = process.env.DOCENT_CHROMIUM ?? '/usr/bin/chromium';
 const VITE = join(root, 'tests/npm/node_modules/vite/bin/vite.js');
 const WAIT_MS = 120_000;
-
-const MIME = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.wasm': 'application/wasm',
-};
-
-function need(path, how) {
-  assert.ok(existsSync(path), `${path} is missing: ${how}`);
-}
 
 /** Runs a command, returning stdout; on failure the error carries its stderr. */
 function run(cmd, args, cwd, env = {}) {
@@ -45,31 +32,6 @@ function run(cmd, args, cwd, env = {}) {
   } catch (e) {
     throw new Error(`${cmd} ${args.join(' ')} (in ${cwd}) failed: ${e.message}\n${e.stderr ?? ''}`);
   }
-}
-
-/** A read-only static file server for `dir` on 127.0.0.1 (port 0). */
-function serve(dir) {
-  const server = createServer(async (req, res) => {
-    let path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    if (path.endsWith('/')) path += 'index.html';
-    const file = normalize(join(dir, path.slice(1)));
-    if (req.method !== 'GET' || !file.startsWith(dir.endsWith(sep) ? dir : dir + sep)) {
-      res.writeHead(req.method !== 'GET' ? 405 : 403).end();
-      return;
-    }
-    try {
-      const s = await stat(file);
-      if (!s.isFile()) throw new Error('not a file');
-      res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'content-length': s.size });
-      createReadStream(file).pipe(res);
-    } catch {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-    }
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve({ server, origin: `http://127.0.0.1:${server.address().port}` }));
-  });
 }
 
 let tmp; // everything this test writes
@@ -167,7 +129,7 @@ try {
   const assets = await readdir(join(dist, 'assets'));
   assert.ok(assets.some((f) => f.endsWith('.wasm')), `vite emitted no .wasm asset: ${assets.join(', ')}`);
 
-  const web = await serve(dist);
+  const web = await startStaticServer([['/', dist]]);
   const { chromium } = await import(join(root, 'tests/browser/node_modules/playwright-core/index.mjs'));
   const browser = await chromium.launch({
     executablePath: CHROMIUM,

@@ -1,0 +1,61 @@
+// A read-only static file server for the JS test suites (browser and npm round trip): 127.0.0.1,
+// port 0, GET only, never outside its mounted directories, `no-store` so that a file a page does
+// not re-request came from the Cache API rather than the HTTP cache. Counts requests per path.
+import { createServer } from 'node:http';
+import { createReadStream, existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import assert from 'node:assert/strict';
+import { extname, join, normalize, sep } from 'node:path';
+
+const MIME = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.bin': 'application/octet-stream',
+  '.int8': 'application/octet-stream',
+};
+
+/** Fails with how to get `path` when it is missing. */
+export function need(path, how) {
+  assert.ok(existsSync(path), `${path} is missing: ${how}`);
+}
+
+/**
+ * Serves `mounts`, a list of `[urlPrefix, dir]` tried in order (a prefix ends with `/`; use `/`
+ * last for the rest). A path ending in `/` serves its `index.html`.
+ * @returns {Promise<{server: import('node:http').Server, requests: Map<string, number>, origin: string}>}
+ */
+export function startStaticServer(mounts) {
+  const requests = new Map();
+  const server = createServer(async (req, res) => {
+    let path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    requests.set(path, (requests.get(path) ?? 0) + 1);
+    if (path.endsWith('/')) path += 'index.html';
+    const [prefix, dir] = mounts.find(([p]) => path.startsWith(p)) ?? [];
+    const file = dir === undefined ? '' : normalize(join(dir, path.slice(prefix.length)));
+    const inside = dir !== undefined && (file === dir || file.startsWith(dir.endsWith(sep) ? dir : dir + sep));
+    if (req.method !== 'GET' || !inside) {
+      res.writeHead(req.method !== 'GET' ? 405 : 403).end();
+      return;
+    }
+    try {
+      const s = await stat(file);
+      if (!s.isFile()) throw new Error('not a file');
+      res.writeHead(200, {
+        'content-type': MIME[extname(file)] ?? 'application/octet-stream',
+        'content-length': s.size,
+        'cache-control': 'no-store',
+      });
+      createReadStream(file).pipe(res);
+    } catch {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve({ server, requests, origin: `http://127.0.0.1:${server.address().port}` }));
+  });
+}
