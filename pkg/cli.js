@@ -7,7 +7,7 @@
 // carries its own per-section checksums, which every loader verifies), so the field is "".
 import { readdir, readFile, mkdir, writeFile, rename } from 'node:fs/promises';
 import { extname, join, relative, sep } from 'node:path';
-import { init, Docent } from './index.js';
+import { init, Docent } from './docent.js';
 
 const USAGE = `usage: docent index <dir> --out <dir> [--embedder hashing|static] [--model-dir DIR]
   --embedder   hashing (default; no model files) or static (needs static.bin and tokenizer.json)

@@ -1,7 +1,7 @@
 // The browser end-to-end scenario (tests/browser/browser.test.mjs opens page.html): load a site
 // index written by the native CLI with loadDocent, search, assemble, load again (model files must
 // come from the Cache API), and load from a missing folder. Results go to window.docentResult.
-import { loadDocent } from '/pkg/index.js';
+import { loadDocent } from '/pkg/docent.js';
 
 const QUESTION = 'how often should I water tomatoes';
 const params = new URLSearchParams(location.search);

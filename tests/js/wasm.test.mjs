@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = new URL('../../', import.meta.url);
-const pkgEntry = new URL('pkg/index.js', root);
+const pkgEntry = new URL('pkg/docent.js', root);
 const wasmFile = new URL('pkg/docent_wasm_bg.wasm', root);
 
 let Docent, VectorIndex;

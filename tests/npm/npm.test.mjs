@@ -65,7 +65,7 @@ after(async () => {
 });
 
 test('npm pack ships the wasm, the JS glue, the type declarations and the README', () => {
-  for (const f of ['README.md', 'package.json', 'cli.js', 'index.js', 'index.d.ts', 'docent_wasm.js', 'docent_wasm.d.ts',
+  for (const f of ['README.md', 'package.json', 'cli.js', 'docent.js', 'docent.d.ts', 'docent_wasm.js', 'docent_wasm.d.ts',
     'docent_wasm_bg.wasm', 'docent_wasm_bg.wasm.d.ts']) {
     assert.ok(listed.includes(f), `the tarball lacks ${f}; it has: ${listed.join(', ')}`);
   }
