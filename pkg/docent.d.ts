@@ -4,6 +4,7 @@ export type {
   AssembleOptions,
   DocentOptions,
   DocumentInput,
+  EmbedderInfo,
   Hit,
   ModelFiles,
   ProgressCallback,
@@ -43,5 +44,63 @@ export interface LoadProgress {
  */
 export function loadDocent(
   baseUrl: string | URL,
-  options?: { onProgress?: (event: LoadProgress) => void; model?: { baseUrl?: string | URL } },
+  options?: { onProgress?: (event: LoadProgress) => void; model?: { baseUrl?: string | URL }; worker?: false },
 ): Promise<import('./docent_wasm.js').Docent>;
+export function loadDocent(
+  baseUrl: string | URL,
+  options: { onProgress?: (event: LoadProgress) => void; model?: { baseUrl?: string | URL }; worker: true | Worker },
+): Promise<DocentWorker>;
+
+/** Options of `createDocent`: `DocentOptions` whose `model` may also be the folder of the model files. */
+export type CreateOptions = Omit<import('./docent_wasm.js').DocentOptions, 'model'> & {
+  model?: import('./docent_wasm.js').ModelFiles | { baseUrl: string | URL };
+};
+
+/**
+ * An empty index to fill in the page (`addDocument`, then `build`). With `model: {baseUrl}` the
+ * model files are fetched from that folder (Cache API), as `loadDocent` does.
+ */
+export function createDocent(
+  options: CreateOptions,
+  how?: { onProgress?: (event: LoadProgress) => void; worker?: false },
+): Promise<import('./docent_wasm.js').Docent>;
+export function createDocent(
+  options: CreateOptions,
+  how: { onProgress?: (event: LoadProgress) => void; worker: true | Worker },
+): Promise<DocentWorker>;
+
+/** Reopens an index saved with `toBytes()`; the model comes from `model.baseUrl` or is given. */
+export function openDocent(
+  bytes: Uint8Array,
+  how?: {
+    model?: import('./docent_wasm.js').ModelFiles | { baseUrl: string | URL };
+    onProgress?: (event: LoadProgress) => void;
+    worker?: false;
+  },
+): Promise<import('./docent_wasm.js').Docent>;
+export function openDocent(
+  bytes: Uint8Array,
+  how: {
+    model?: import('./docent_wasm.js').ModelFiles | { baseUrl: string | URL };
+    onProgress?: (event: LoadProgress) => void;
+    worker: true | Worker;
+  },
+): Promise<DocentWorker>;
+
+/**
+ * A Docent running in a Web Worker (`docent/worker`): the same methods as `Docent`, each returning
+ * a Promise. Calls run one at a time, in order; `free()` stops the worker.
+ */
+export class DocentWorker {
+  private constructor();
+  readonly dim: number;
+  addDocument(doc: import('./docent_wasm.js').DocumentInput): Promise<number>;
+  removeDocument(url: string): Promise<number>;
+  build(onProgress?: import('./docent_wasm.js').ProgressCallback): Promise<void>;
+  search(query: string, options?: import('./docent_wasm.js').SearchOptions): Promise<import('./docent_wasm.js').SearchResult>;
+  assemble(question: string, options?: import('./docent_wasm.js').AssembleOptions): Promise<import('./docent_wasm.js').Prompt>;
+  toBytes(): Promise<Uint8Array>;
+  stats(): Promise<import('./docent_wasm.js').Stats>;
+  embed(texts: string[]): Promise<Float32Array>;
+  free(): void;
+}

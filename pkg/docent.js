@@ -66,11 +66,17 @@ const MODEL_FILES = {
  *   called as bytes arrive: `{stage: 'index', loaded, total}` while the index downloads, `{stage:
  *   'model', file, loaded, total}` per model file (also for a cached one), then `{stage: 'ready'}`
  * @param {{baseUrl?: string | URL}} [options.model] where the model files are; default `baseUrl + 'model/'`
- * @returns {Promise<Docent>}
+ * @param {boolean | Worker} [options.worker] run docent in a Web Worker (`true`: start one from
+ *   this package's `worker.js`; or pass a Worker you started from `docent/worker`). The result is
+ *   then a {@link DocentWorker} whose methods return promises; default `false` (this thread)
+ * @returns {Promise<Docent | DocentWorker>}
  */
-export async function loadDocent(baseUrl, { onProgress, model } = {}) {
-  await init();
+export async function loadDocent(baseUrl, { onProgress, model, worker } = {}) {
   const base = folderUrl(baseUrl);
+  if (worker) {
+    return DocentWorker.start(worker, 'load', [base.href, { model: model && { baseUrl: folderUrl(model.baseUrl ?? new URL('model/', base)).href } }], onProgress);
+  }
+  await init();
   const progress = typeof onProgress === 'function' ? onProgress : () => {};
   const manifestUrl = new URL('manifest.json', base);
   const manifest = await fetchJson(manifestUrl);
@@ -82,20 +88,78 @@ export async function loadDocent(baseUrl, { onProgress, model } = {}) {
     throw new Error(`${new URL(manifest.index, base)}: expected ${manifest.bytes} bytes (manifest.json), found ${index.length}`);
   }
   const kind = manifest.embedder.kind;
-  const files = MODEL_FILES[kind];
-  if (!files) {
+  if (!MODEL_FILES[kind]) {
     throw new Error(`${manifestUrl}: unsupported embedder kind "${kind}", expected one of ${Object.keys(MODEL_FILES).join(', ')}`);
   }
-  const modelBase = folderUrl(model?.baseUrl ?? new URL('model/', base));
-  const modelFiles = {};
-  for (const [field, name] of files) {
-    modelFiles[field] = await fetchModelFile(new URL(name, modelBase), (loaded, total) =>
-      progress({ stage: 'model', file: name, loaded, total }),
-    );
-  }
+  const modelFiles = await fetchModelFiles(kind, model?.baseUrl ?? new URL('model/', base), progress);
   const docent = Docent.fromBytes(index, modelFiles);
   progress({ stage: 'ready' });
   return docent;
+}
+
+/**
+ * An empty `Docent` for indexing documents in the page: `addDocument(...)`, then `build()`.
+ * Like `new Docent(options)`, except that `options.model` may be `{baseUrl}`: the folder of the
+ * prepared model files (`docent model` output, or a site index's `model/`), fetched and kept in
+ * the Cache API as `loadDocent` does.
+ * @param {object} options `{embedder, model?, chunkTokens?, overlap?, dim?}` (see `DocentOptions`)
+ * @param {{onProgress?: Function, worker?: boolean | Worker}} [how] progress of the model download
+ *   (`{stage: 'model' | 'ready', ...}`) and whether to run in a Web Worker (see `loadDocent`)
+ * @returns {Promise<Docent | DocentWorker>}
+ */
+export async function createDocent(options, { onProgress, worker } = {}) {
+  const opts = { ...options };
+  if (opts.model?.baseUrl !== undefined) opts.model = { baseUrl: folderUrl(opts.model.baseUrl).href };
+  if (worker) return DocentWorker.start(worker, 'create', [opts], onProgress);
+  await init();
+  const progress = typeof onProgress === 'function' ? onProgress : () => {};
+  if (opts.model?.baseUrl !== undefined) {
+    if (!MODEL_FILES[opts.embedder]) {
+      throw new Error(`options.embedder: expected one of ${Object.keys(MODEL_FILES).map((k) => `"${k}"`).join(', ')}, found ${JSON.stringify(opts.embedder)}`);
+    }
+    opts.model = await fetchModelFiles(opts.embedder, opts.model.baseUrl, progress);
+  }
+  const docent = new Docent(opts);
+  progress({ stage: 'ready' });
+  return docent;
+}
+
+/**
+ * Reopens an index saved with `toBytes()` (e.g. kept in IndexedDB or OPFS), fetching the model
+ * files its embedder needs from `model.baseUrl` (Cache API) unless `model` holds them already.
+ * @param {Uint8Array} bytes
+ * @param {{model?: {baseUrl: string | URL} | object, onProgress?: Function, worker?: boolean | Worker}} [how]
+ * @returns {Promise<Docent | DocentWorker>}
+ */
+export async function openDocent(bytes, { model, onProgress, worker } = {}) {
+  const m = model?.baseUrl !== undefined ? { baseUrl: folderUrl(model.baseUrl).href } : model;
+  if (worker) return DocentWorker.start(worker, 'open', [bytes, { model: m }], onProgress);
+  await init();
+  const progress = typeof onProgress === 'function' ? onProgress : () => {};
+  let files = m;
+  if (m?.baseUrl !== undefined) {
+    files = await fetchModelFiles(embedderKind(bytes), m.baseUrl, progress);
+  }
+  const docent = Docent.fromBytes(bytes, files);
+  progress({ stage: 'ready' });
+  return docent;
+}
+
+/** The embedder kind recorded in an index's bytes (the core checks the rest when it loads them). */
+function embedderKind(bytes) {
+  return Docent.embedderOf(bytes).kind;
+}
+
+/** Fetches the model files `kind` needs from the folder `baseUrl` (Cache API first). */
+async function fetchModelFiles(kind, baseUrl, progress) {
+  const modelBase = folderUrl(baseUrl);
+  const files = {};
+  for (const [field, name] of MODEL_FILES[kind] ?? []) {
+    files[field] = await fetchModelFile(new URL(name, modelBase), (loaded, total) =>
+      progress({ stage: 'model', file: name, loaded, total }),
+    );
+  }
+  return files;
 }
 
 /** An absolute URL ending in `/`, resolved against the page (or module) location. */
@@ -196,6 +260,124 @@ async function openCache() {
     return await caches.open(MODEL_CACHE);
   } catch {
     return undefined; // e.g. an opaque origin or storage disabled: load without caching
+  }
+}
+
+/**
+ * A `Docent` living in a Web Worker, so that loading the model, embedding and indexing never block
+ * the page. Same methods and arguments as `Docent`, but each returns a Promise (so code that
+ * `await`s every call works with both). Made by `loadDocent`, `createDocent` or `openDocent` with
+ * `{worker: true}`. Calls run one at a time, in order. `free()` stops the worker.
+ */
+export class DocentWorker {
+  #worker;
+  #owned;
+  #next = 1;
+  #pending = new Map();
+  #dim = 0;
+  #failure;
+
+  constructor(worker, owned) {
+    this.#worker = worker;
+    this.#owned = owned;
+    worker.addEventListener('message', (e) => this.#receive(e.data));
+    worker.addEventListener('error', (e) => {
+      e.preventDefault?.();
+      this.#fail(new Error(`docent worker failed: ${e.message || 'the worker script could not be loaded or threw'}`));
+    });
+    worker.addEventListener('messageerror', () => this.#fail(new Error('docent worker: a message could not be decoded')));
+  }
+
+  /** @internal Starts (or adopts) a worker and runs the first operation (`load`, `create`, `open`). */
+  static async start(worker, op, args, onProgress) {
+    let w = worker;
+    const owned = !(typeof Worker !== 'undefined' && worker instanceof Worker);
+    if (owned) {
+      if (typeof Worker === 'undefined') {
+        throw new Error('options.worker: Web Workers are not available here (e.g. Node); leave `worker` unset to run on this thread');
+      }
+      w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'docent' });
+    }
+    const remote = new DocentWorker(w, owned);
+    try {
+      const info = await remote.#call(op, args, onProgress);
+      remote.#dim = info.dim;
+    } catch (e) {
+      remote.free();
+      throw e;
+    }
+    return remote;
+  }
+
+  #call(op, args = [], onProgress, transfer = []) {
+    if (this.#failure) return Promise.reject(this.#failure);
+    const id = this.#next++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject, onProgress });
+      this.#worker.postMessage({ id, op, args, progress: typeof onProgress === 'function' }, transfer);
+    });
+  }
+
+  #receive(msg) {
+    const p = this.#pending.get(msg?.id);
+    if (!p) return;
+    if ('progress' in msg) {
+      p.onProgress?.(...msg.progress);
+      return;
+    }
+    this.#pending.delete(msg.id);
+    if (msg.error) {
+      const e = new Error(msg.error.message);
+      if (msg.error.name && msg.error.name !== 'Error') e.name = msg.error.name;
+      p.reject(e);
+    } else {
+      p.resolve(msg.value);
+    }
+  }
+
+  #fail(error) {
+    this.#failure ??= error;
+    for (const p of this.#pending.values()) p.reject(this.#failure);
+    this.#pending.clear();
+  }
+
+  /** The embedder's output dimension. */
+  get dim() {
+    return this.#dim;
+  }
+  /** @returns {Promise<number>} chunks of the added document */
+  addDocument(doc) {
+    return this.#call('addDocument', [doc]);
+  }
+  /** @returns {Promise<number>} chunks the removed document had */
+  removeDocument(url) {
+    return this.#call('removeDocument', [url]);
+  }
+  /** `onProgress(stage, done, total)` as with `Docent.build`. @returns {Promise<void>} */
+  build(onProgress) {
+    return this.#call('build', [], onProgress);
+  }
+  search(query, options) {
+    return this.#call('search', [query, options]);
+  }
+  assemble(question, options) {
+    return this.#call('assemble', [question, options]);
+  }
+  /** @returns {Promise<Uint8Array>} */
+  toBytes() {
+    return this.#call('toBytes');
+  }
+  stats() {
+    return this.#call('stats');
+  }
+  /** @returns {Promise<Float32Array>} `texts.length × dim` */
+  embed(texts) {
+    return this.#call('embed', [texts]);
+  }
+  /** Stops the worker (when this object started it) and fails calls still waiting. */
+  free() {
+    this.#fail(new Error('docent worker: free() was called'));
+    if (this.#owned) this.#worker.terminate();
   }
 }
 

@@ -137,6 +137,16 @@ export interface Prompt {
   tokens: number;
 }
 
+/** The embedder an index was built with (the record every index stores). */
+export interface EmbedderInfo {
+  kind: "minilm" | "static" | "hashing" | "vectors";
+  /** Model id, e.g. `sentence-transformers/all-MiniLM-L6-v2 (int8)`. */
+  model: string;
+  dim: number;
+  /** xxh3 of the weight bytes as 16 hex digits (`0000000000000000` without weights). */
+  fingerprint: string;
+}
+
 export interface Stats {
   /** Live documents (removed ones not counted). */
   documents: number;
@@ -197,6 +207,9 @@ extern "C" {
     /// `Prompt` in TypeScript.
     #[wasm_bindgen(typescript_type = "Prompt")]
     pub type JsPrompt;
+    /// `EmbedderInfo` in TypeScript.
+    #[wasm_bindgen(typescript_type = "EmbedderInfo")]
+    pub type JsEmbedderInfo;
     /// `Stats` in TypeScript.
     #[wasm_bindgen(typescript_type = "Stats")]
     pub type JsStats;
@@ -461,6 +474,14 @@ impl JsDocent {
         let info = Docent::embedder_of(bytes, "index")?;
         let embedder = load_embedder(info.kind, info.dim, &model)?;
         Ok(JsDocent { inner: Docent::from_bytes(bytes, embedder, "index")? })
+    }
+
+    /// The embedder recorded in index bytes (`toBytes()` or `index.bin`), read without loading
+    /// the index: tells which model files `fromBytes` will need. Throws on bytes that are not a
+    /// docent index (with the same message `fromBytes` would give).
+    #[wasm_bindgen(js_name = embedderOf)]
+    pub fn embedder_of(bytes: &[u8]) -> std::result::Result<JsEmbedderInfo, JsError> {
+        Ok(to_js(&Docent::embedder_of(bytes, "index")?)?.unchecked_into())
     }
 
     /// Adds one document (`{url, title?, text | html | markdown}`); returns its number of chunks.

@@ -111,3 +111,60 @@ test('loadDocent in Chromium: search, assemble, Cache API, HTTP errors; console 
   }
   assert.deepEqual(problems, [], 'the console must stay free of errors');
 });
+
+test('docent in a Web Worker: load, build MiniLM and static indexes with progress, same results as the main thread', { timeout: 4 * WAIT_MS }, async () => {
+  for (const f of ['minilm.int8', 'config.json']) need(join(root, 'models', f), 'run ./build.sh setup (prepares models/)');
+  const page = await browser.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.stack ?? e}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console.error: ${m.text()} (${m.location().url})`);
+  });
+  try {
+    await page.goto(`${web.origin}/tests/browser/worker.html`, { timeout: WAIT_MS });
+    await page.waitForFunction(() => window.docentResult !== undefined, null, { timeout: 3 * WAIT_MS });
+    const r = await page.evaluate(() => window.docentResult);
+    assert.equal(r.failed, undefined, r.failed);
+
+    assert.equal(r.site.isWorker, true);
+    assert.ok(r.site.dim > 0);
+    assert.deepEqual(r.site.stages, ['index', 'model', 'ready'], 'load progress crosses the worker');
+    assert.equal(r.site.hits[0].url, 'guide/gardening.md#watering', JSON.stringify(r.site.hits));
+    assert.equal(r.site.prompt[0], 'guide/gardening.md#watering');
+
+    for (const embedder of ['minilm', 'static']) {
+      const e = r[embedder];
+      const what = `${embedder}: ${JSON.stringify(e)}`;
+      assert.deepEqual(e.workerBuild.stages.includes('embed'), true, what);
+      assert.equal(e.workerBuild.last.done, e.workerBuild.last.total, what);
+      assert.equal(e.stats.documents, 3, what);
+      assert.equal(e.stats.pending, 0, what);
+      assert.equal(e.workerHits[0].url, 'guide/gardening.md#watering', what);
+      assert.deepEqual(e.workerHits, e.localHits, 'the worker computes exactly what the main thread does');
+      assert.deepEqual(e.reopenedHits, e.localHits, 'bytes from the worker reopen on the main thread');
+      assert.equal(e.bytesEqual, true, 'worker and main-thread builds write identical bytes');
+      assert.deepEqual(e.embedded, { isFloat32: true, length: e.embedded.dim, dim: e.embedded.dim });
+      // A build on the main thread blocks it (no timer fires until it returns); in the worker the
+      // page's timers keep running.
+      assert.equal(e.localBuild.ticks, 0, what);
+      if (e.workerBuild.ms > 100) assert.ok(e.workerBuild.ticks > 0, `the main thread was blocked during the worker build: ${what}`);
+      console.log(`worker: ${embedder} build of 3 documents ${e.workerBuild.ms.toFixed(0)} ms (main thread ${e.localBuild.ms.toFixed(0)} ms), ${e.workerBuild.ticks} timer ticks meanwhile`);
+    }
+    assert.ok(r.minilm.workerBuild.ms > 100, `the MiniLM build is long enough to see the main thread run: ${r.minilm.workerBuild.ms} ms`);
+
+    const err = r.errors;
+    assert.equal(err.remove.isError, true);
+    assert.equal(err.remove.message, err.local.message, 'same core message through the worker');
+    assert.match(err.remove.message, /nowhere\.md/);
+    assert.equal(err.create.isError, true);
+    assert.equal(err.create.message, err.createLocal.message);
+    assert.match(err.create.message, /bert/);
+    assert.equal(err.afterFree.message, 'docent worker: free() was called');
+  } catch (e) {
+    if (problems.length) e.message += `\nconsole/page errors:\n${problems.join('\n')}`;
+    throw e;
+  } finally {
+    await page.close();
+  }
+  assert.deepEqual(problems, [], 'the console must stay free of errors');
+});

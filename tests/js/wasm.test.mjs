@@ -398,3 +398,26 @@ test('minilm embedder: queries embedded in wasm find what the native CLI finds',
     'a damaged weights file is detected',
   );
 });
+
+test('createDocent / openDocent under Node: model files given as bytes, embedderOf, and a clear error for worker: true', async () => {
+  const pkg = await import(pkgEntry);
+  const docent = await pkg.createDocent({ embedder: 'hashing', dim: 64 });
+  for (const d of await corpusDocs()) docent.addDocument(d);
+  docent.build();
+  const bytes = docent.toBytes();
+  assert.deepEqual(Docent.embedderOf(bytes), { kind: 'hashing', model: Docent.embedderOf(bytes).model, dim: 64, fingerprint: Docent.embedderOf(bytes).fingerprint });
+  const events = [];
+  const reopened = await pkg.openDocent(bytes, { onProgress: (e) => events.push(e.stage) });
+  assert.deepEqual(events, ['ready']);
+  assert.deepEqual(
+    reopened.search('tyre pressure', { k: 3 }).hits.map((h) => h.url),
+    docent.search('tyre pressure', { k: 3 }).hits.map((h) => h.url),
+  );
+  assert.throws(() => Docent.embedderOf(new Uint8Array([1, 2, 3])), (e) => e instanceof Error && /index/.test(e.message));
+  await assert.rejects(pkg.createDocent({ embedder: 'hashing' }, { worker: true }), {
+    message: 'options.worker: Web Workers are not available here (e.g. Node); leave `worker` unset to run on this thread',
+  });
+  await assert.rejects(pkg.createDocent({ embedder: 'bert', model: { baseUrl: 'http://127.0.0.1:9/' } }), {
+    message: 'options.embedder: expected one of "minilm", "static", "hashing", found "bert"',
+  });
+});

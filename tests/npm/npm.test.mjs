@@ -65,7 +65,7 @@ after(async () => {
 });
 
 test('npm pack ships the wasm, the JS glue, the type declarations and the README', () => {
-  for (const f of ['README.md', 'package.json', 'cli.js', 'docent.js', 'docent.d.ts', 'docent_wasm.js', 'docent_wasm.d.ts',
+  for (const f of ['README.md', 'package.json', 'cli.js', 'docent.js', 'docent.d.ts', 'worker.js', 'docent_wasm.js', 'docent_wasm.d.ts',
     'docent_wasm_bg.wasm', 'docent_wasm_bg.wasm.d.ts']) {
     assert.ok(listed.includes(f), `the tarball lacks ${f}; it has: ${listed.join(', ')}`);
   }
@@ -97,7 +97,7 @@ test('npx docent index (the wasm build) writes an index the native CLI searches'
   assert.equal(r.answerable, true);
 });
 
-test('Vite 7 app: vite build bundles docent and its .wasm; the page searches in Chromium', { timeout: 2 * WAIT_MS }, async () => {
+test('Vite 7 app: vite build bundles docent, its .wasm and its worker; the page searches in Chromium', { timeout: 2 * WAIT_MS }, async () => {
   need(VITE, 'run npm ci --prefix tests/npm (./build.sh test does)');
   need(CHROMIUM, 'install Debian Chromium (./build.sh test does) or set DOCENT_CHROMIUM');
   need(join(root, 'tests/browser/node_modules/playwright-core'), 'run npm ci --prefix tests/browser (./build.sh test does)');
@@ -107,7 +107,7 @@ test('Vite 7 app: vite build bundles docent and its .wasm; the page searches in 
 <html><head><meta charset="utf-8"><title>docent in vite</title><link rel="icon" href="data:,"></head>
 <body><output id="result"></output><script type="module" src="./main.js"></script></body></html>
 `);
-  await writeFile(join(app, 'main.js'), `import { init, Docent } from 'docent';
+  await writeFile(join(app, 'main.js'), `import { init, Docent, createDocent } from 'docent';
 
 const out = document.getElementById('result');
 try {
@@ -118,6 +118,13 @@ try {
   docent.build();
   const r = docent.search('tyre pressure', { k: 2 });
   out.dataset.top = r.hits[0]?.url ?? '';
+  // The same in a Web Worker started from the bundled package (docent/worker).
+  const remote = await createDocent({ embedder: 'hashing' }, { worker: true });
+  await remote.addDocument({ url: 'bikes.md', markdown: '# Bikes\\n\\n## Tyres\\n\\nPump the tyres to the pressure printed on the sidewall.' });
+  await remote.addDocument({ url: 'soup.md', markdown: '# Soup\\n\\n## Onions\\n\\nSlice the onions thinly.' });
+  await remote.build();
+  out.dataset.workerTop = (await remote.search('tyre pressure', { k: 2 })).hits[0]?.url ?? '';
+  remote.free();
   out.textContent = 'done';
 } catch (e) {
   out.dataset.error = String(e?.stack ?? e);
@@ -149,6 +156,7 @@ try {
     const r = await page.evaluate(() => ({ ...document.getElementById('result').dataset }));
     assert.equal(r.error, undefined, r.error);
     assert.equal(r.top, 'bikes.md#tyres');
+    assert.equal(r.workerTop, 'bikes.md#tyres', 'the worker entry survives bundling');
   } catch (e) {
     if (problems.length) e.message += `\nconsole/page errors:\n${problems.join('\n')}`;
     throw e;
