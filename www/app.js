@@ -1,0 +1,558 @@
+// The docent demo page: loads the demo site's index in a Web Worker, answers questions with
+// citations (offline extractive answer, an OpenAI-compatible API or Anthropic), and indexes the
+// visitor's own files in the browser, kept in IndexedDB.
+//
+// Safety rules of this file: document text and model output only ever reach the DOM as text
+// nodes (textContent, createTextNode); links are made only from URLs that `safeHref` accepts
+// (http(s) or this site); the API key lives in memory unless "remember" is ticked, and is never
+// logged or put in a URL.
+import { loadDocent, createDocent, openDocent } from '/pkg/docent.js';
+import { streamAnswer, citationSegments, safeHref, LlmError } from '/pkg/llm.js';
+
+/** The demo site's index folder (written by `./build.sh demo`). */
+const SITE_INDEX = new URL('/site/docent/', location.href);
+/** Token budget of an assembled prompt (system + user). */
+const BUDGET = 3000;
+/** localStorage keys; the API key one only when "remember" is ticked. */
+const SETTINGS_KEY = 'docent-demo-settings';
+const THEME_KEY = 'docent-demo-theme';
+const apiKeyStorage = (provider) => `docent-demo-api-key-${provider}`;
+/** IndexedDB database holding the visitor's documents (index bytes + file list). */
+const DB_NAME = 'docent-demo';
+const DB_STORE = 'mine';
+
+const DEFAULTS = {
+  provider: 'offline',
+  k: 5,
+  endpoint: { openai: 'https://api.openai.com/v1', anthropic: 'https://api.anthropic.com' },
+  model: { openai: 'gpt-4o-mini', anthropic: 'claude-3-5-haiku-latest' },
+};
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  status: $('status'),
+  loadBox: document.querySelector('section.load'),
+  loadProgress: $('load-progress'),
+  form: $('ask-form'),
+  question: $('question'),
+  ask: $('ask'),
+  stop: $('stop'),
+  corpusMine: $('corpus-mine'),
+  answer: $('answer'),
+  answerNote: $('answer-note'),
+  sources: $('sources'),
+  prompt: $('prompt'),
+  provider: $('provider'),
+  llmSettings: $('llm-settings'),
+  endpoint: $('endpoint'),
+  model: $('model'),
+  apiKey: $('api-key'),
+  remember: $('remember'),
+  k: $('k'),
+  kValue: $('k-value'),
+  drop: $('drop'),
+  files: $('files'),
+  indexProgress: $('index-progress'),
+  docsStatus: $('docs-status'),
+  docs: $('docs'),
+  clear: $('clear'),
+  theme: $('theme'),
+};
+
+const state = {
+  site: null,
+  mine: null,
+  embedder: null,
+  myDocs: [],
+  controller: null,
+  /** In-memory API keys per provider (never written anywhere unless "remember" is ticked). */
+  keys: { openai: '', anthropic: '' },
+  settings: loadSettings(),
+};
+
+// ------------------------------------------------------------------------------------------
+// Settings, key and theme
+
+function loadSettings() {
+  let saved = {};
+  try {
+    saved = JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? '{}') ?? {};
+  } catch {
+    saved = {};
+  }
+  return {
+    provider: ['offline', 'openai', 'anthropic'].includes(saved.provider) ? saved.provider : DEFAULTS.provider,
+    k: Number.isInteger(saved.k) && saved.k >= 1 && saved.k <= 10 ? saved.k : DEFAULTS.k,
+    endpoint: { ...DEFAULTS.endpoint, ...(saved.endpoint ?? {}) },
+    model: { ...DEFAULTS.model, ...(saved.model ?? {}) },
+  };
+}
+
+function saveSettings() {
+  try {
+    localStorage.setItem(SETTINGS_KEY, JSON.stringify(state.settings)); // no key in here
+  } catch {
+    // Storage may be disabled: settings then last for this visit only.
+  }
+}
+
+function showProviderSettings() {
+  const p = state.settings.provider;
+  ui.provider.value = p;
+  ui.llmSettings.hidden = p === 'offline';
+  if (p === 'offline') return;
+  ui.endpoint.value = state.settings.endpoint[p];
+  ui.model.value = state.settings.model[p];
+  let stored = null;
+  try {
+    stored = localStorage.getItem(apiKeyStorage(p));
+  } catch {
+    stored = null;
+  }
+  if (stored !== null && !state.keys[p]) state.keys[p] = stored;
+  ui.apiKey.value = state.keys[p];
+  ui.remember.checked = stored !== null;
+}
+
+function rememberKey() {
+  const p = state.settings.provider;
+  if (p === 'offline') return;
+  try {
+    if (ui.remember.checked && state.keys[p]) localStorage.setItem(apiKeyStorage(p), state.keys[p]);
+    else localStorage.removeItem(apiKeyStorage(p));
+  } catch {
+    // No storage: the key stays in memory only.
+  }
+}
+
+function wireSettings() {
+  ui.provider.addEventListener('change', () => {
+    state.settings.provider = ui.provider.value;
+    saveSettings();
+    showProviderSettings();
+  });
+  ui.endpoint.addEventListener('change', () => {
+    state.settings.endpoint[state.settings.provider] = ui.endpoint.value.trim();
+    saveSettings();
+  });
+  ui.model.addEventListener('change', () => {
+    state.settings.model[state.settings.provider] = ui.model.value.trim();
+    saveSettings();
+  });
+  ui.apiKey.addEventListener('input', () => {
+    state.keys[state.settings.provider] = ui.apiKey.value.trim();
+    rememberKey();
+  });
+  ui.remember.addEventListener('change', rememberKey);
+  ui.k.value = String(state.settings.k);
+  ui.kValue.textContent = String(state.settings.k);
+  ui.k.addEventListener('input', () => {
+    state.settings.k = Number(ui.k.value);
+    ui.kValue.textContent = ui.k.value;
+    saveSettings();
+  });
+  showProviderSettings();
+}
+
+function applyTheme(theme) {
+  if (theme === 'light' || theme === 'dark') document.documentElement.dataset.theme = theme;
+  else delete document.documentElement.dataset.theme;
+  const dark = theme === 'dark' || (theme !== 'light' && matchMedia('(prefers-color-scheme: dark)').matches);
+  ui.theme.textContent = dark ? 'Light mode' : 'Dark mode';
+  ui.theme.setAttribute('aria-pressed', String(dark));
+}
+
+function wireTheme() {
+  let theme = null;
+  try {
+    theme = localStorage.getItem(THEME_KEY);
+  } catch {
+    theme = null;
+  }
+  applyTheme(theme);
+  ui.theme.addEventListener('click', () => {
+    const dark = document.documentElement.dataset.theme === 'dark' ||
+      (!document.documentElement.dataset.theme && matchMedia('(prefers-color-scheme: dark)').matches);
+    const next = dark ? 'light' : 'dark';
+    try {
+      localStorage.setItem(THEME_KEY, next);
+    } catch {
+      // The choice lasts for this visit.
+    }
+    applyTheme(next);
+  });
+}
+
+// ------------------------------------------------------------------------------------------
+// Status and rendering (text nodes only)
+
+function setStatus(text, kind = '') {
+  ui.status.textContent = text;
+  ui.status.className = kind ? `status-${kind}` : '';
+}
+
+const mb = (n) => `${(n / 1e6).toFixed(1)} MB`;
+
+function showLoadProgress(e) {
+  if (e.stage === 'ready') return;
+  const what = e.stage === 'index' ? 'the index' : e.file;
+  if (e.total) {
+    ui.loadProgress.value = e.loaded / e.total;
+    setStatus(`Downloading ${what}: ${mb(e.loaded)} of ${mb(e.total)}…`);
+  } else {
+    ui.loadProgress.removeAttribute('value');
+    setStatus(`Downloading ${what}: ${mb(e.loaded ?? 0)}…`);
+  }
+}
+
+function renderAnswer(text, sources) {
+  const frag = document.createDocumentFragment();
+  for (const seg of citationSegments(text, sources, { base: location.href })) {
+    if (seg.n === undefined) {
+      frag.append(document.createTextNode(seg.text));
+      continue;
+    }
+    const source = sources.find((s) => s.n === seg.n);
+    const label = source ? source.heading || source.title : `source ${seg.n}`;
+    let el;
+    if (seg.href) {
+      el = document.createElement('a');
+      el.href = seg.href;
+      el.target = '_blank';
+      el.rel = 'noopener noreferrer';
+    } else {
+      el = document.createElement('span'); // a source without a web address (your own files)
+    }
+    el.className = 'cite';
+    el.textContent = seg.text;
+    el.title = label;
+    el.setAttribute('aria-label', `source ${seg.n}: ${label}`);
+    frag.append(el);
+  }
+  ui.answer.replaceChildren(frag);
+}
+
+function renderSources(sources) {
+  ui.sources.replaceChildren(
+    ...sources.map((s) => {
+      const li = document.createElement('li');
+      li.value = s.n;
+      const href = safeHref(s.url, location.href);
+      const title = document.createElement(href ? 'a' : 'span');
+      title.className = 'title';
+      // The heading path starts with the page's own title, so it says both.
+      title.textContent = s.heading || s.title;
+      if (href) {
+        title.href = href;
+        title.target = '_blank';
+        title.rel = 'noopener noreferrer';
+      }
+      const meta = document.createElement('div');
+      meta.className = 'meta';
+      meta.textContent = `${s.url} · score ${s.score.toFixed(4)}`;
+      const excerpt = document.createElement('p');
+      excerpt.className = 'excerpt';
+      excerpt.textContent = s.text.length > 320 ? `${s.text.slice(0, 320)}…` : s.text;
+      li.append(title, meta, excerpt);
+      return li;
+    }),
+  );
+}
+
+/** What is (or would be) sent, as the provider's request body minus credentials. */
+function renderPrompt(provider, prompt, model) {
+  let shown;
+  if (provider === 'anthropic') {
+    shown = { model, system: prompt.system, messages: [{ role: 'user', content: prompt.user }], stream: true };
+  } else {
+    shown = { model: provider === 'offline' ? '(offline: nothing is sent)' : model, messages: prompt.messages, stream: true };
+  }
+  ui.prompt.textContent = `${JSON.stringify(shown, null, 2)}\n\n// ${prompt.tokens} tokens, ${prompt.sources.length} sources${prompt.abstained ? ', abstained: no relevant context' : ''}`;
+}
+
+function note(text, kind = '') {
+  ui.answerNote.hidden = !text;
+  ui.answerNote.textContent = text;
+  ui.answerNote.className = kind ? `note ${kind}` : 'note';
+}
+
+// ------------------------------------------------------------------------------------------
+// Asking
+
+async function ask(question) {
+  state.controller?.abort();
+  const controller = new AbortController();
+  state.controller = controller;
+  const corpus = new FormData(ui.form).get('corpus');
+  const docent = corpus === 'mine' && state.mine ? state.mine : state.site;
+  const provider = state.settings.provider;
+  const model = state.settings.model[provider];
+  note('');
+  ui.answer.replaceChildren();
+  ui.sources.replaceChildren();
+  const t0 = performance.now();
+  setStatus('Searching…');
+  let prompt;
+  try {
+    prompt = await docent.assemble(question, { k: state.settings.k, budget: BUDGET });
+  } catch (e) {
+    setStatus(`Search failed: ${e.message}`, 'error');
+    return;
+  }
+  renderSources(prompt.sources);
+  renderPrompt(provider, prompt, model);
+  if (prompt.abstained) {
+    ui.answer.textContent = 'Not in the documents: they do not seem to cover this question, so no answer was generated.';
+    note(provider === 'offline' ? '' : 'No request was sent to the model.');
+    setStatus(`No relevant passage found (${Math.round(performance.now() - t0)} ms).`);
+    return;
+  }
+  ui.stop.hidden = false;
+  ui.answer.classList.add('streaming');
+  setStatus(provider === 'offline' ? 'Answering offline…' : `Asking ${model}…`);
+  let text = '';
+  try {
+    const stream = streamAnswer({
+      provider,
+      endpoint: state.settings.endpoint[provider],
+      model,
+      apiKey: state.keys[provider] || undefined,
+      messages: prompt.messages,
+      prompt,
+      question,
+      signal: controller.signal,
+    });
+    let first = 0;
+    for await (const delta of stream) {
+      if (!first) first = performance.now() - t0;
+      text += delta;
+      renderAnswer(text, prompt.sources);
+    }
+    setStatus(`Answered: first words after ${Math.round(first)} ms, done after ${Math.round(performance.now() - t0)} ms.`);
+  } catch (e) {
+    const partial = e instanceof LlmError && e.partial ? e.partial : text;
+    if (partial) renderAnswer(partial, prompt.sources);
+    if (e instanceof LlmError && e.kind === 'aborted') {
+      note(partial ? 'Stopped: the answer above is incomplete.' : 'Stopped.', 'warn');
+      setStatus('Stopped.');
+    } else {
+      note(`${e.message}${partial ? ' The answer above is incomplete.' : ''}`, 'error');
+      setStatus('The model did not answer.', 'error');
+    }
+  } finally {
+    ui.answer.classList.remove('streaming');
+    if (state.controller === controller) {
+      state.controller = null;
+      ui.stop.hidden = true;
+    }
+  }
+}
+
+function wireAsk() {
+  ui.form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const q = ui.question.value.trim();
+    if (q) ask(q);
+  });
+  ui.stop.addEventListener('click', () => state.controller?.abort());
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && state.controller) state.controller.abort();
+  });
+}
+
+// ------------------------------------------------------------------------------------------
+// The visitor's documents
+
+function openDb() {
+  return new Promise((resolve, reject) => {
+    const req = indexedDB.open(DB_NAME, 1);
+    req.onupgradeneeded = () => req.result.createObjectStore(DB_STORE);
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+async function dbRequest(mode, fn) {
+  const db = await openDb();
+  try {
+    return await new Promise((resolve, reject) => {
+      const tx = db.transaction(DB_STORE, mode);
+      const req = fn(tx.objectStore(DB_STORE));
+      tx.oncomplete = () => resolve(req.result);
+      tx.onerror = () => reject(tx.error);
+      tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted'));
+    });
+  } finally {
+    db.close();
+  }
+}
+
+const formatOf = (name) => {
+  const ext = name.toLowerCase().split('.').pop();
+  if (ext === 'html' || ext === 'htm') return 'html';
+  if (ext === 'md' || ext === 'markdown') return 'markdown';
+  return 'text';
+};
+
+function renderDocs() {
+  ui.docs.replaceChildren(
+    ...state.myDocs.map((d) => {
+      const li = document.createElement('li');
+      li.textContent = d.error ? `${d.name}: ${d.error}` : `${d.name} (${d.chunks} passages)`;
+      if (d.error) li.className = 'failed';
+      return li;
+    }),
+  );
+  const indexed = state.myDocs.some((d) => !d.error);
+  ui.clear.hidden = state.myDocs.length === 0;
+  ui.corpusMine.disabled = !(indexed && state.mine);
+  if (ui.corpusMine.disabled && ui.corpusMine.checked) document.querySelector('input[name="corpus"][value="site"]').checked = true;
+}
+
+async function modelFor() {
+  return { embedder: state.embedder, model: { baseUrl: new URL('model/', SITE_INDEX) } };
+}
+
+async function indexFiles(files) {
+  if (!state.site || files.length === 0) return;
+  ui.indexProgress.hidden = false;
+  ui.indexProgress.value = 0;
+  ui.docsStatus.textContent = `Reading ${files.length} file${files.length === 1 ? '' : 's'}…`;
+  try {
+    if (!state.mine) {
+      const { embedder, model } = await modelFor();
+      state.mine = await createDocent({ embedder, model }, { worker: true });
+    }
+    // Files that failed earlier are retried; a file with a name already indexed replaces it.
+    state.myDocs = state.myDocs.filter((d) => !d.error);
+    let added = 0;
+    for (const [i, file] of files.entries()) {
+      const url = `local:${file.name}`;
+      const entry = { name: file.name, url };
+      try {
+        if (state.myDocs.some((d) => d.url === url)) {
+          await state.mine.removeDocument(url);
+          state.myDocs = state.myDocs.filter((d) => d.url !== url);
+        }
+        const text = await file.text();
+        entry.chunks = await state.mine.addDocument({ url, title: file.name, [formatOf(file.name)]: text });
+        added++;
+      } catch (e) {
+        entry.error = e.message;
+      }
+      state.myDocs.push(entry);
+      ui.indexProgress.value = (i + 1) / files.length / 4;
+    }
+    renderDocs();
+    if (added > 0) {
+      ui.docsStatus.textContent = 'Embedding…';
+      await state.mine.build((stage, done, total) => {
+        if (stage === 'embed' && total > 0) {
+          ui.indexProgress.value = 0.25 + (0.7 * done) / total;
+          ui.docsStatus.textContent = `Embedding passage ${done} of ${total}…`;
+        }
+      });
+      ui.indexProgress.value = 1;
+      const bytes = await state.mine.toBytes();
+      await dbRequest('readwrite', (s) => s.put({ bytes, docs: state.myDocs.filter((d) => !d.error), embedder: state.embedder }, 'index'));
+    }
+    const ok = state.myDocs.filter((d) => !d.error).length;
+    const failed = state.myDocs.length - ok;
+    ui.docsStatus.textContent = `${ok} document${ok === 1 ? '' : 's'} indexed and saved in this browser${failed ? `; ${failed} could not be read` : ''}.`;
+    renderDocs();
+    if (added > 0) ui.corpusMine.checked = true;
+  } catch (e) {
+    ui.docsStatus.textContent = `Indexing failed: ${e.message}`;
+  } finally {
+    ui.indexProgress.hidden = true;
+  }
+}
+
+async function restoreDocs() {
+  let saved;
+  try {
+    saved = await dbRequest('readonly', (s) => s.get('index'));
+  } catch {
+    return; // no IndexedDB (private mode…): the visitor can still index, without persistence
+  }
+  if (!saved?.bytes) return;
+  if (saved.embedder !== state.embedder) {
+    ui.docsStatus.textContent = 'Your saved documents were indexed with another model; add them again.';
+    return;
+  }
+  try {
+    const { model } = await modelFor();
+    state.mine = await openDocent(saved.bytes, { model, worker: true });
+    state.myDocs = saved.docs ?? [];
+    ui.docsStatus.textContent = `${state.myDocs.length} saved document${state.myDocs.length === 1 ? '' : 's'} restored from this browser.`;
+    renderDocs();
+  } catch (e) {
+    ui.docsStatus.textContent = `Could not reopen your saved documents (${e.message}); clear them and add them again.`;
+    ui.clear.hidden = false;
+  }
+}
+
+async function clearDocs() {
+  state.mine?.free();
+  state.mine = null;
+  state.myDocs = [];
+  try {
+    await dbRequest('readwrite', (s) => s.delete('index'));
+  } catch {
+    // Nothing was stored.
+  }
+  ui.docsStatus.textContent = 'Your documents were removed from this browser.';
+  renderDocs();
+}
+
+function wireDocs() {
+  ui.files.addEventListener('change', () => {
+    const files = [...ui.files.files];
+    ui.files.value = '';
+    indexFiles(files);
+  });
+  ui.drop.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    ui.drop.classList.add('over');
+  });
+  ui.drop.addEventListener('dragleave', () => ui.drop.classList.remove('over'));
+  ui.drop.addEventListener('drop', (e) => {
+    e.preventDefault();
+    ui.drop.classList.remove('over');
+    indexFiles([...(e.dataTransfer?.files ?? [])]);
+  });
+  ui.drop.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      ui.files.click();
+    }
+  });
+  ui.clear.addEventListener('click', clearDocs);
+}
+
+// ------------------------------------------------------------------------------------------
+
+async function start() {
+  wireTheme();
+  wireSettings();
+  wireAsk();
+  wireDocs();
+  const t0 = performance.now();
+  setStatus('Loading the index and the model…');
+  try {
+    state.site = await loadDocent(SITE_INDEX, { worker: true, onProgress: showLoadProgress });
+  } catch (e) {
+    setStatus(`Could not load the demo index from ${SITE_INDEX.pathname}: ${e.message}. Run ./build.sh demo to build and serve it.`, 'error');
+    return;
+  }
+  const stats = await state.site.stats();
+  state.embedder = stats.embedder.kind;
+  ui.loadBox.classList.add('done');
+  setStatus(`Ready in ${Math.round(performance.now() - t0)} ms: ${stats.documents} documents, ${stats.chunks} passages, ${stats.embedder.kind} embeddings in a Web Worker.`);
+  ui.question.disabled = false;
+  ui.ask.disabled = false;
+  ui.question.focus();
+  await restoreDocs();
+}
+
+start();
