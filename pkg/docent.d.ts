@@ -45,3 +45,4 @@ export function loadDocent(
   baseUrl: string | URL,
   options?: { onProgress?: (event: LoadProgress) => void; model?: { baseUrl?: string | URL } },
 ): Promise<import('./docent_wasm.js').Docent>;
+export * from './llm.js';

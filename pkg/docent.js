@@ -200,3 +200,4 @@ async function openCache() {
 }
 
 export { Docent, VectorIndex };
+export * from './llm.js';

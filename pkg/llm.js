@@ -904,17 +904,34 @@ function stem(w) {
   return w;
 }
 
-/** A source's text as sentences: by line, then at `.`, `!`, `?` before a capital, digit or quote. */
+/** Markdown line markers: headings, list items, quotes. */
+const LINE_MARKER = /^\s*(?:#{1,6}\s+|[-*+]\s+|\d+[.)]\s+|>\s*)/;
+
+/**
+ * A source's text as sentences. Paragraphs are separated by blank lines; inside one, a line
+ * continues the previous one (hard-wrapped text) unless it starts with a Markdown heading, list
+ * or quote marker. A short line without punctuation (a title) is left out. Sentences end at `.`,
+ * `!` or `?` followed by a capital, a digit or an opening quote.
+ */
 function sentences(text) {
   const out = [];
-  for (const block of text.split(/\n+/)) {
-    const line = block.replace(/^\s*(?:#{1,6}\s+|[-*+]\s+|\d+[.)]\s+|>\s*)/, '').trim();
-    if (!line) continue;
-    for (let s of line.split(/(?<=[.!?]["')\]]?)\s+(?=["'(\[]?[\p{Lu}\p{N}])/u)) {
-      s = s.trim();
-      if (s.length < 8 || !/\s/.test(s)) continue;
-      if (s.length > 400) s = `${s.slice(0, 400).replace(/\s+\S*$/, '')} …`;
-      out.push(s);
+  for (const paragraph of text.split(/\n[ \t]*\n/)) {
+    const lines = [];
+    for (const raw of paragraph.split('\n')) {
+      const marked = LINE_MARKER.test(raw);
+      const line = raw.replace(LINE_MARKER, '').trim();
+      if (!line) continue;
+      if (marked || lines.length === 0) lines.push(line);
+      else lines[lines.length - 1] += ` ${line}`;
+    }
+    for (const line of lines) {
+      if (!/[.!?…:;]/.test(line) && line.split(/\s+/).length < 6) continue;
+      for (let s of line.split(/(?<=[.!?]["')\]]?)\s+(?=["'(\[]?[\p{Lu}\p{N}])/u)) {
+        s = s.trim();
+        if (s.length < 8 || !/\s/.test(s)) continue;
+        if (s.length > 400) s = `${s.slice(0, 400).replace(/\s+\S*$/, '')} …`;
+        out.push(s);
+      }
     }
   }
   return out;

@@ -572,6 +572,17 @@ test('offline: the best matching sentences, in document order, each with its [n]
   assert.deepEqual(cited.map((s) => s.href), ['https://site.example/docs/bicycle.html#chain', 'https://site.example/docs/bicycle.html#chain']);
 });
 
+test('offline: hard-wrapped lines are joined into sentences, a title line is left out', () => {
+  const prompt = {
+    abstained: false,
+    sources: [{ n: 4, url: 'bread.txt', text: 'Sourdough starter\n\nA starter is flour and water that wild yeast\nhas colonised. Feed it daily.\n\nBake the loaf\nin a covered pot.' }],
+  };
+  assert.deepEqual(offlineAnswer(prompt, 'what is a sourdough starter made of'), {
+    text: 'A starter is flour and water that wild yeast has colonised [4].',
+    abstained: false,
+  });
+});
+
 test('offline: abstains when the prompt abstained or nothing matches', () => {
   assert.deepEqual(offlineAnswer({ ...PROMPT, abstained: true, sources: [] }), { text: NOT_IN_DOCUMENTS, abstained: true });
   assert.deepEqual(offlineAnswer(PROMPT, 'What is the capital of Peru?'), { text: NOT_IN_DOCUMENTS, abstained: true });
