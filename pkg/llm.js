@@ -163,15 +163,18 @@ function context(provider, o) {
   }
   if (o.temperature !== undefined) body.temperature = o.temperature;
 
-  const display = `${url.origin}${url.pathname}`;
+  // The key is redacted from every text that comes from outside (the endpoint, the model name,
+  // provider and runtime messages) where it is inserted, and from the whole message as well when
+  // it is long enough (8+ characters) not to mangle ordinary words.
   const redact = (text) => (key ? String(text).split(key).join('<redacted>') : String(text));
+  const display = redact(`${url.origin}${url.pathname}`);
   return {
     provider,
     url: url.href,
     display,
-    origin: url.origin,
-    host: url.host,
-    model: o.model,
+    origin: redact(url.origin),
+    host: redact(url.host),
+    model: redact(o.model),
     hasKey: key !== '',
     maxTokens,
     headerNames: Object.keys(headers).filter((h) => h !== 'accept'),
@@ -184,7 +187,8 @@ function context(provider, o) {
     redact,
     /** An LlmError about this endpoint: `LLM endpoint <url>: <reason>`, without the key. */
     error(kind, reason, details = {}) {
-      return new LlmError(kind, redact(`LLM endpoint ${display}: ${reason}`), {
+      const message = `LLM endpoint ${display}: ${reason}`;
+      return new LlmError(kind, key.length >= 8 ? redact(message) : message, {
         ...details,
         partial: details.partial ?? '',
         endpoint: display,
@@ -320,7 +324,7 @@ function statusError(ctx, res, { detail, retryAfterMs, waitedMs }) {
   } else if ((status >= 300 && status <= 399) || res.type === 'opaqueredirect') {
     kind = 'not_found';
     const location = res.headers.get('location');
-    const to = location ? safeDisplay(location, ctx.url) : 'another URL';
+    const to = location ? ctx.redact(safeDisplay(location, ctx.url)) : 'another URL';
     reason = `the endpoint redirects${status ? ` (HTTP ${status})` : ''} to ${to}: use that URL as the endpoint`;
   } else {
     kind = 'protocol';
@@ -393,7 +397,7 @@ function kindOfErrorType(type) {
 function providerError(ctx, error, partial, midStream) {
   const type = error && typeof error === 'object' ? error.type ?? error.code : undefined;
   const where = midStream ? 'mid-stream' : 'in its response';
-  return ctx.error(kindOfErrorType(type), `the provider reported an error ${where}: ${errorText(error)}`, { partial });
+  return ctx.error(kindOfErrorType(type), `the provider reported an error ${where}: ${ctx.redact(errorText(error))}`, { partial });
 }
 
 /** Maps a rejected fetch or read to an LlmError, by what interrupted it and where. */
@@ -411,7 +415,7 @@ function failure(ctx, guard, e, phase, partial) {
     return ctx.error('timeout', `the stream stalled: no data for ${formatMs(ctx.stallTimeoutMs)} (stallTimeoutMs) ${got}; try again or raise the timeout`, { partial });
   }
   if (phase === 'stream') {
-    return ctx.error('incomplete', `the stream was cut ${got} (${ctx.redact(causeText(e))}): the answer is incomplete; try again`, { partial, cause: e });
+    return ctx.error('incomplete', `the stream was cut ${got} (${causeText(ctx, e)}): the answer is incomplete; try again`, { partial, cause: e });
   }
   return networkError(ctx, e);
 }
@@ -426,10 +430,10 @@ function networkError(ctx, e) {
         ? ' An https page may also not call a plain http:// endpoint (mixed content).'
         : '';
       return ctx.error('cors',
-        `the browser could not complete the request to ${ctx.origin} (${e?.message ?? e}). Most likely the endpoint does not allow cross-origin requests from this page (CORS): it must answer the OPTIONS preflight with Access-Control-Allow-Origin: ${page} (or *), Access-Control-Allow-Methods: POST and Access-Control-Allow-Headers: ${ctx.headerNames.join(', ')}, and send Access-Control-Allow-Origin on its responses too (Ollama: set OLLAMA_ORIGINS; LM Studio: enable CORS).${mixed} A browser reports a blocked request and an unreachable server the same way, so this may also be a network failure: check that the server is running at that address.`,
+        `the browser could not complete the request to ${ctx.origin} (${causeText(ctx, e)}). Most likely the endpoint does not allow cross-origin requests from this page (CORS): it must answer the OPTIONS preflight with Access-Control-Allow-Origin: ${page} (or *), Access-Control-Allow-Methods: POST and Access-Control-Allow-Headers: ${ctx.headerNames.join(', ')}, and send Access-Control-Allow-Origin on its responses too (Ollama: set OLLAMA_ORIGINS; LM Studio: enable CORS).${mixed} A browser reports a blocked request and an unreachable server the same way, so this may also be a network failure: check that the server is running at that address.`,
         { cause: e });
     }
-    return ctx.error('network', `could not reach ${host} (${e?.message ?? e}): check that the server is running and the endpoint URL is right`, { cause: e });
+    return ctx.error('network', `could not reach ${host} (${causeText(ctx, e)}): check that the server is running and the endpoint URL is right`, { cause: e });
   }
   const cause = e?.cause;
   const code = typeof cause?.code === 'string' ? cause.code : '';
@@ -439,19 +443,20 @@ function networkError(ctx, e) {
   } else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
     reason = `could not connect to ${host}: the host name could not be resolved (check the spelling and the network)`;
   } else if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') {
-    reason = `the connection to ${host} was closed before a response arrived (${causeText(e)}): try again, and check that the URL's http/https matches the server`;
+    reason = `the connection to ${host} was closed before a response arrived (${causeText(ctx, e)}): try again, and check that the URL's http/https matches the server`;
   } else if (/CERT|TLS|SSL|SELF_SIGNED/.test(code)) {
-    reason = `could not connect to ${host}: TLS error (${causeText(e)})`;
+    reason = `could not connect to ${host}: TLS error (${causeText(ctx, e)})`;
   } else {
-    reason = `could not connect to ${host}: ${causeText(e)}`;
+    reason = `could not connect to ${host}: ${causeText(ctx, e)}`;
   }
   return ctx.error('network', reason, { cause: e });
 }
 
-function causeText(e) {
+/** What a runtime error says (with its cause), shortened, without the key. */
+function causeText(ctx, e) {
   const inner = e?.cause?.message ?? e?.cause?.code;
   const outer = e?.message ?? String(e);
-  return shorten(inner && inner !== outer ? `${outer}: ${inner}` : outer);
+  return ctx.redact(shorten(inner && inner !== outer ? `${outer}: ${inner}` : outer));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -221,6 +221,12 @@ test('401 with a key: auth, the provider message quoted, the echoed key redacted
   assert.equal(e.message, `LLM endpoint ${mock.origin}/v1/chat/completions: the API key was rejected (HTTP 401): check the key for ${mock.origin.slice(7)}; the provider says: Incorrect API key provided: <redacted>. (invalid_request_error)`);
 });
 
+test('a short key is redacted from what the provider says without mangling our own words', async () => {
+  mock.enqueue({ status: 401, json: { error: { message: 'rejected: ke' } } });
+  const e = await failure(opts('openai', { apiKey: 'ke' }), 'auth');
+  assert.match(e.message, /: the API key was rejected \(HTTP 401\): check the key for 127\.0\.0\.1:\d+; the provider says: rejected: <redacted>$/);
+});
+
 test('403 without a key: auth, says no key was sent', async () => {
   mock.enqueue({ status: 403, json: { type: 'error', error: { type: 'permission_error', message: 'x-api-key header is required' } } });
   const e = await failure(opts('anthropic', { apiKey: undefined }), 'auth');
