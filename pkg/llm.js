@@ -97,7 +97,7 @@ export class LlmError extends Error {
  */
 export async function* streamAnswer(options) {
   const o = options ?? {};
-  const provider = o.provider ?? 'openai';
+  const provider = typeof o.provider === 'string' ? o.provider.trim().toLowerCase() : o.provider ?? 'openai';
   if (!PROVIDERS.includes(provider)) {
     throw configError('provider', `expected 'openai' (or any OpenAI-compatible server), 'anthropic' or 'offline', found ${quote(provider)}`);
   }
@@ -409,7 +409,8 @@ function failure(ctx, guard, e, phase, partial) {
     return ctx.error('aborted', `cancelled by the caller ${phase === 'connect' ? 'before the answer started' : got}`, { partial, cause: ctx.signal?.reason });
   }
   if (guard.why === 'first-byte') {
-    return ctx.error('timeout', `no response within ${formatMs(ctx.firstByteTimeoutMs)} (firstByteTimeoutMs): the model may be loading or overloaded; try again or raise the timeout`, { partial });
+    const what = phase === 'stream' ? 'the endpoint answered but sent no data' : 'no response';
+    return ctx.error('timeout', `${what} within ${formatMs(ctx.firstByteTimeoutMs)} (firstByteTimeoutMs): the model may be loading or overloaded; try again or raise the timeout`, { partial });
   }
   if (guard.why === 'stall') {
     return ctx.error('timeout', `the stream stalled: no data for ${formatMs(ctx.stallTimeoutMs)} (stallTimeoutMs) ${got}; try again or raise the timeout`, { partial });
@@ -755,27 +756,29 @@ class SseParser {
     this.event = '';
   }
 
-  /** Events completed by `text`; null when a line exceeds MAX_LINE. */
+  /** Events completed by `text`; null when a line exceeds MAX_LINE. Scans only the new text. */
   push(text) {
     const events = [];
-    let s = this.buffer + text;
-    if (this.skipLf && s.startsWith('\n')) s = s.slice(1);
-    this.skipLf = false;
     let start = 0;
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
+    if (this.skipLf && text.length) {
+      if (text.charCodeAt(0) === 10) start = 1;
+      this.skipLf = false;
+    }
+    for (let i = start; i < text.length; i++) {
+      const c = text.charCodeAt(i);
       if (c !== 10 && c !== 13) continue;
-      this.line(s.slice(start, i), events);
+      this.line(this.buffer + text.slice(start, i), events);
+      this.buffer = '';
       if (c === 13) {
-        if (i + 1 < s.length) {
-          if (s.charCodeAt(i + 1) === 10) i++;
+        if (i + 1 < text.length) {
+          if (text.charCodeAt(i + 1) === 10) i++;
         } else {
           this.skipLf = true;
         }
       }
       start = i + 1;
     }
-    this.buffer = s.slice(start);
+    this.buffer += text.slice(start);
     return this.buffer.length > MAX_LINE ? null : events;
   }
 

@@ -130,7 +130,7 @@ test('anthropic: streams the deltas; system goes top-level, the key only in x-ap
 
 test('anthropic: endpoint forms map to /v1/messages; a prompt may be passed instead of messages', async () => {
   for (let i = 0; i < 3; i++) mock.enqueue({ answer: ['x'] });
-  await collect(opts('anthropic', { endpoint: mock.origin, maxTokens: 300 }));
+  await collect(opts('anthropic', { provider: ' Anthropic ', endpoint: mock.origin, maxTokens: 300 }));
   await collect(opts('anthropic', { endpoint: `${mock.origin}/v1/` }));
   await collect({ ...opts('anthropic', { endpoint: `${mock.origin}/v1/messages` }), messages: undefined, prompt: { messages: MESSAGES } });
   assert.deepEqual(mock.requests.map((r) => r.url), ['/v1/messages', '/v1/messages', '/v1/messages']);
@@ -178,6 +178,13 @@ test('SSE: a stream with no valid event is a protocol error, even with [DONE]', 
   mock.enqueue({ chunks: [] });
   const empty = await failure(opts('anthropic'), 'protocol');
   assert.match(empty.message, /the response stream ended before any event arrived: check that the endpoint speaks the 'anthropic' protocol and streams Server-Sent Events$/);
+});
+
+test('SSE: an endless line (no newline for over 1 MiB) is a protocol error, not unbounded memory', async () => {
+  mock.enqueue({ chunks: [textEvent('before'), `data: ${'x'.repeat(600_000)}`, 'y'.repeat(600_000)], then: 'stall' });
+  const e = await failure(opts('openai', { stallTimeoutMs: 5000 }), 'protocol');
+  assert.equal(e.partial, 'before');
+  assert.match(e.message, /: a line of the event stream is longer than 1048576 characters: check that the endpoint streams Server-Sent Events$/);
 });
 
 test('SSE: the stream stops at the first [DONE]; a duplicate and anything after it are ignored', async () => {
@@ -363,6 +370,12 @@ test('no first byte within firstByteTimeoutMs: timeout, bounded', async () => {
   const took = performance.now() - t0;
   assert.ok(took >= 140 && took < 1500, `gave up after ${took.toFixed(0)} ms`);
   assert.match(e.message, /: no response within 150 ms \(firstByteTimeoutMs\): the model may be loading or overloaded; try again or raise the timeout$/);
+  // Headers at once, then nothing: the same budget covers the first byte of the stream.
+  mock.enqueue({ chunks: [{ delayMs: 3000 }, textEvent('late')] });
+  const t1 = performance.now();
+  const silent = await failure(opts('anthropic', { firstByteTimeoutMs: 150, stallTimeoutMs: 10_000 }), 'timeout');
+  assert.ok(performance.now() - t1 < 1500);
+  assert.match(silent.message, /: the endpoint answered but sent no data within 150 ms \(firstByteTimeoutMs\)/);
 });
 
 test('a stall mid-stream: timeout after stallTimeoutMs, the partial answer kept', async () => {
