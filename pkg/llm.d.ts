@@ -152,8 +152,9 @@ export interface Completion {
  * Streams an answer as text deltas: `for await (const delta of streamAnswer(options))`.
  * Failures are thrown from the iteration as `LlmError`s (bad options on the first `next()`),
  * with the text received so far in `partial`. Stopping the loop early (`break`) closes the
- * connection. A malformed `data:` line is skipped and counted; a stream without any valid one is
- * a `protocol` error. An HTTP 429 is retried once after its Retry-After.
+ * connection. Nothing is sent before the first `next()`. A malformed `data:` line is skipped and
+ * counted (`Completion.skippedEvents`); a stream without any valid one is a `protocol` error. An
+ * HTTP 429 is retried once after its Retry-After.
  */
 export function streamAnswer(options: StreamOptions): AsyncGenerator<string, Completion, void>;
 

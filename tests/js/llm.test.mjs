@@ -388,8 +388,9 @@ test('a stall mid-stream: timeout after stallTimeoutMs, the partial answer kept'
 });
 
 test('slow but steady streams and keep-alive comments do not trip the stall timeout', async () => {
-  mock.enqueue({ chunks: [textEvent('a'), { delayMs: 120 }, ': ping\n\n', { delayMs: 120 }, textEvent('b'), 'data: [DONE]\n\n'] });
-  assert.equal((await collect(opts('openai', { stallTimeoutMs: 200 }))).text, 'ab');
+  // 2 × 250 ms of silence between pieces, each under the 500 ms stall limit, 500 ms in total.
+  mock.enqueue({ chunks: [textEvent('a'), { delayMs: 250 }, ': ping\n\n', { delayMs: 250 }, textEvent('b'), 'data: [DONE]\n\n'] });
+  assert.equal((await collect(opts('openai', { stallTimeoutMs: 500 }))).text, 'ab');
 });
 
 test('the socket cut mid-stream: incomplete, the partial answer kept', async () => {
