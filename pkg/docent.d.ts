@@ -104,3 +104,5 @@ export class DocentWorker {
   embed(texts: string[]): Promise<Float32Array>;
   free(): void;
 }
+
+export * from './llm.js';

@@ -382,3 +382,4 @@ export class DocentWorker {
 }
 
 export { Docent, VectorIndex };
+export * from './llm.js';
