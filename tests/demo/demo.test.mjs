@@ -302,3 +302,51 @@ test('screenshots in light and dark mode (target/screenshots/)', { timeout: 2 * 
   await page.screenshot({ path: join(shots, 'demo-narrow.png'), fullPage: true });
   await finish(t, page, problems);
 });
+
+test('faults (mock OpenAI endpoint): bad key, cut stream, stalled stream, Stop — each says what happened, keeps the partial answer, and the page keeps working', { timeout: 3 * WAIT_MS }, async (t) => {
+  mock.reset();
+  const { page, problems } = await openDemo();
+  await page.selectOption('[data-testid="provider"]', 'openai');
+  await page.fill('[data-testid="endpoint"]', mock.openai);
+  await page.dispatchEvent('[data-testid="endpoint"]', 'change');
+  await page.fill('[data-testid="model"]', 'mock-model');
+  await page.dispatchEvent('[data-testid="model"]', 'change');
+  await page.fill('[data-testid="api-key"]', KEY);
+
+  mock.enqueue({ status: 401, json: { error: { message: 'Incorrect API key provided' } } });
+  let r = await askAndWait(page, COVERED);
+  assert.equal(r.status, 'The model did not answer.');
+  assert.match(r.note, /the API key was rejected \(HTTP 401\)/);
+  assert.match(r.note, /Incorrect API key provided/);
+  assert.ok(!r.note.includes(KEY), 'the key is never shown');
+
+  mock.enqueue({ chunks: ['data: {"choices":[{"delta":{"content":"Half an ans"}}]}\n\n', { delayMs: 300 }], then: 'cut' });
+  r = await askAndWait(page, COVERED);
+  assert.equal(r.answer, 'Half an ans');
+  assert.match(r.note, /the stream was cut/);
+  assert.match(r.note, /The answer above is incomplete\.$/);
+
+  // Stalled: the page's client waits stallTimeoutMs (30 s) by default; Stop ends it at once.
+  mock.enqueue({ chunks: ['data: {"choices":[{"delta":{"content":"Still thinking"}}]}\n\n'], then: 'stall' });
+  await page.fill('[data-testid="question"]', COVERED);
+  await page.click('[data-testid="ask"]');
+  await page.waitForFunction(() => document.querySelector('[data-testid="answer"]').textContent === 'Still thinking', null, { timeout: WAIT_MS });
+  assert.equal(await page.isVisible('#stop'), true, 'Stop is offered while streaming');
+  await page.click('#stop');
+  await page.waitForFunction(() => document.querySelector('[data-testid="status"]').textContent === 'Stopped.', null, { timeout: WAIT_MS });
+  assert.equal(await page.textContent('#answer-note'), 'Stopped: the answer above is incomplete.');
+  assert.equal(await page.textContent('[data-testid="answer"]'), 'Still thinking');
+  assert.equal(await page.isVisible('#stop'), false);
+
+  // Still usable: the next question streams normally.
+  mock.enqueue({ answer: ['Back to ', 'normal [1].'] });
+  r = await askAndWait(page, COVERED);
+  assert.match(r.status, /^Answered/);
+  assert.equal(r.answer, 'Back to normal [1].');
+  // Chromium logs the provoked failures itself (the 401 response, the cut chunked body): allow
+  // exactly those two, nothing else.
+  const unexpected = problems.filter((p) => !/status of 401|ERR_INCOMPLETE_CHUNKED_ENCODING/.test(p));
+  problems.length = 0;
+  problems.push(...unexpected);
+  await finish(t, page, problems);
+});
