@@ -864,6 +864,13 @@ export function offlineAnswer(prompt, question) {
   const best = candidates[0].score;
   const kept = [];
   const seen = new Set();
+  // The retriever ranked the first source best (dense + lexical): its best sentence leads even
+  // when a sentence of a later source shares more words with the question.
+  const lead = candidates.find((c) => c.rank === 0);
+  if (lead) {
+    kept.push(lead);
+    seen.add(lead.sentence.toLowerCase());
+  }
   for (const c of candidates) {
     if (kept.length === 4 || (kept.length >= 2 && c.score < best / 2)) break;
     const key = c.sentence.toLowerCase();
