@@ -597,11 +597,11 @@ test('offline: the top-ranked source leads even when a later one shares more wor
     abstained: false,
     sources: [
       { n: 1, url: 'faq.html#gate', title: 'FAQ', heading: 'FAQ > Why not covered', text: 'The relevance gate found no passage similar enough to the question.' },
-      { n: 2, url: 'how.html#no', title: 'How', heading: 'How > Saying no', text: 'Retrieval returns something even when the question is not covered by the documents at all.' },
+      { n: 2, url: 'how.html#no', title: 'How', heading: 'How > Saying no', text: 'Retrieval returns something even when the question is not covered by the documents at all. Docent decides nothing about documents that a question has covered.' },
     ],
   };
   const a = offlineAnswer(prompt, 'how does docent decide a question is not covered by the documents');
-  assert.equal(a.text, 'The relevance gate found no passage similar enough to the question [1]. Retrieval returns something even when the question is not covered by the documents at all [2].');
+  assert.equal(a.text, 'The relevance gate found no passage similar enough to the question [1]. Retrieval returns something even when the question is not covered by the documents at all [2]. Docent decides nothing about documents that a question has covered [2].');
 });
 
 test('offline: hard-wrapped lines are joined into sentences, a title line is left out', () => {
