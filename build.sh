@@ -146,7 +146,10 @@ cmd_wasm() {
     setup_toolchain
     setup_wasm_bindgen
     log "cargo build --lib --release --target $WASM_TARGET"
-    cargo build --lib --release --target "$WASM_TARGET"
+    # The shipped module must not carry the build machine's paths (panic locations name source
+    # files): remap the cargo home and the checkout. Added to .cargo/config.toml's flags.
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo --remap-path-prefix=$PWD=/docent" \
+        cargo build --lib --release --target "$WASM_TARGET"
     local wasm="$TARGET_DIR/$WASM_TARGET/release/docent.wasm"
     log "wasm-bindgen --target web → $WASM_OUT/$WASM_NAME*"
     rm -f "$WASM_OUT/$WASM_NAME"*

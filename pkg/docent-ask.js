@@ -1,0 +1,381 @@
+// <docent-ask>: the drop-in "ask these docs" box for a static site.
+//
+//   <script type="module" src="/docent/docent-ask.js"></script>
+//   <docent-ask></docent-ask>
+//
+// `docent index ./public --out ./public/docent` copies this file next to the index, the model and
+// the wasm, so the element finds everything in its own folder. Nothing heavy is downloaded until
+// the reader focuses the box (then: wasm, index and model, in a Web Worker).
+//
+// Attributes (all optional):
+//   index        folder of the site index; default: the folder this script was loaded from
+//   provider     offline | openai | anthropic; default offline (an extractive answer, no LLM)
+//   endpoint     the provider's base URL, or a proxy the site owner runs (then set key="none")
+//   model        the model name sent to the provider
+//   key          ask (default: the reader types their own key, kept in memory unless they tick
+//                "remember") | none (send no key: the endpoint is a proxy that adds it)
+//   sources      passages per answer, 1..=10; default 5
+//   placeholder  the input's placeholder
+//   offline      boolean: always answer offline and hide the model settings
+// There is deliberately no attribute for an API key: a key in a page's HTML is public.
+//
+// Styling: CSS custom properties --docent-accent, --docent-bg, --docent-surface, --docent-text,
+// --docent-muted, --docent-border, --docent-radius, --docent-font, --docent-cite-bg, and parts
+// form, input, button, stop, status, answer, cite, sources, source, settings, prompt.
+// Events (bubbling, composed): docent-ready {stats}, docent-answer {question, text, sources}.
+//
+// Safety: document text and model output reach the DOM only as text nodes; links only for URLs
+// that safeHref accepts (http(s) or this site).
+import { loadDocent } from './docent.js';
+import { streamAnswer, citationSegments, safeHref, LlmError, DEFAULT_ENDPOINTS } from './llm.js';
+
+const PROVIDERS = ['offline', 'openai', 'anthropic'];
+const BUDGET = 3000;
+const keyStorage = (provider) => `docent-ask-api-key-${provider}`;
+
+const STYLE = `
+:host {
+  --_accent: var(--docent-accent, #2454c5);
+  --_bg: var(--docent-bg, transparent);
+  --_surface: var(--docent-surface, Canvas);
+  --_text: var(--docent-text, CanvasText);
+  --_muted: var(--docent-muted, color-mix(in srgb, CanvasText 62%, Canvas));
+  --_border: var(--docent-border, color-mix(in srgb, CanvasText 18%, Canvas));
+  --_radius: var(--docent-radius, 8px);
+  --_cite-bg: var(--docent-cite-bg, color-mix(in srgb, var(--_accent) 14%, Canvas));
+  display: block;
+  font-family: var(--docent-font, inherit);
+  color: var(--_text);
+  background: var(--_bg);
+  line-height: 1.5;
+}
+:host([hidden]) { display: none; }
+* { box-sizing: border-box; }
+form { display: flex; gap: 8px; }
+label.sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+input, select, button { font: inherit; color: inherit; }
+input[type="search"], input[type="url"], input[type="text"], input[type="password"], select {
+  flex: 1; min-width: 0; padding: 8px 10px; border: 1px solid var(--_border); border-radius: var(--_radius); background: var(--_surface);
+}
+button { padding: 8px 14px; border-radius: var(--_radius); border: 1px solid var(--_accent); background: var(--_accent); color: #fff; cursor: pointer; }
+button.ghost { background: transparent; color: var(--_accent); }
+button:disabled { opacity: .5; cursor: not-allowed; }
+:focus-visible { outline: 3px solid color-mix(in srgb, var(--_accent) 50%, transparent); outline-offset: 2px; }
+.status { color: var(--_muted); font-size: .9em; margin: 6px 0 0; min-height: 1.2em; }
+.status.error { color: #b3261e; }
+.answer { white-space: pre-wrap; overflow-wrap: anywhere; margin: 8px 0 0; }
+.answer:empty { display: none; }
+.cite { text-decoration: none; background: var(--_cite-bg); color: var(--_accent); border-radius: 4px; padding: 0 3px; font-size: .85em; font-weight: 600; }
+ol.sources { margin: 8px 0 0; padding-left: 1.3em; font-size: .92em; }
+ol.sources:empty { display: none; }
+ol.sources li { margin: 2px 0; }
+.where { color: var(--_muted); }
+details { margin-top: 8px; font-size: .9em; }
+details label { display: block; margin: 6px 0 2px; }
+details .row { display: flex; }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; max-height: 300px; overflow: auto; font-size: .85em; background: color-mix(in srgb, CanvasText 6%, Canvas); padding: 8px; border-radius: var(--_radius); }
+`;
+
+/** The folder this module was loaded from: where `docent index` put the index. */
+const HERE = new URL('./', import.meta.url);
+
+export class DocentAsk extends HTMLElement {
+  static get observedAttributes() {
+    return ['placeholder', 'provider', 'endpoint', 'model', 'offline', 'key'];
+  }
+
+  #root;
+  #els = {};
+  #docent = null;
+  #loading = null;
+  #controller = null;
+  #keys = { openai: '', anthropic: '' };
+  #provider = 'offline';
+  #endpoint = {};
+  #model = {};
+
+  constructor() {
+    super();
+    this.#root = this.attachShadow({ mode: 'open' });
+  }
+
+  connectedCallback() {
+    if (this.#els.form) return;
+    this.#render();
+    this.#readAttributes();
+    // Lazy: the index, model and wasm load when the reader first shows interest.
+    this.#els.input.addEventListener('focus', () => this.load(), { once: true });
+  }
+
+  attributeChangedCallback() {
+    if (this.#els.form) this.#readAttributes();
+  }
+
+  /** Starts loading the index and model (idempotent); resolves when ready. */
+  load() {
+    this.#loading ??= (async () => {
+      const index = new URL(this.getAttribute('index') ?? HERE.href, document.baseURI);
+      this.#status('Loading…');
+      try {
+        this.#docent = await loadDocent(index, {
+          worker: typeof Worker !== 'undefined',
+          onProgress: (e) => {
+            if (e.stage !== 'ready' && e.total) this.#status(`Loading ${e.file ?? 'the index'}: ${Math.round((100 * e.loaded) / e.total)}%`);
+          },
+        });
+      } catch (e) {
+        this.#loading = null; // let a later focus retry
+        this.#status(`Could not load the search index: ${e.message}`, true);
+        throw e;
+      }
+      const stats = await this.#docent.stats();
+      this.#status('Ready.');
+      this.dispatchEvent(new CustomEvent('docent-ready', { bubbles: true, composed: true, detail: { stats } }));
+      return this.#docent;
+    })();
+    return this.#loading;
+  }
+
+  /** Asks a question as if the reader had typed it. */
+  async ask(question) {
+    this.#els.input.value = question;
+    return this.#ask(question);
+  }
+
+  // -----------------------------------------------------------------------------------------
+
+  #render() {
+    const el = (tag, props = {}, ...children) => {
+      const e = document.createElement(tag);
+      for (const [k, v] of Object.entries(props)) {
+        if (k === 'part' || k.startsWith('data-') || k.startsWith('aria-') || k === 'for' || k === 'role') e.setAttribute(k, v);
+        else e[k] = v;
+      }
+      e.append(...children);
+      return e;
+    };
+    const style = el('style', { textContent: STYLE });
+    const id = (s) => `docent-ask-${s}`;
+    const label = el('label', { className: 'sr', for: id('q'), textContent: 'Ask the documentation' });
+    const input = el('input', { type: 'search', id: id('q'), part: 'input', 'data-testid': 'question', autocomplete: 'off', required: true });
+    const button = el('button', { type: 'submit', part: 'button', 'data-testid': 'ask', textContent: 'Ask' });
+    const stop = el('button', { type: 'button', className: 'ghost', part: 'stop', textContent: 'Stop', hidden: true });
+    const form = el('form', { part: 'form', role: 'search' }, label, input, button, stop);
+    const status = el('p', { className: 'status', part: 'status', 'data-testid': 'status', role: 'status', 'aria-live': 'polite' });
+    const answer = el('div', { className: 'answer', part: 'answer', 'data-testid': 'answer', 'aria-live': 'polite', 'aria-label': 'Answer' });
+    const sources = el('ol', { className: 'sources', part: 'sources', 'data-testid': 'sources', 'aria-label': 'Sources' });
+
+    const provider = el('select', { id: id('provider'), 'data-testid': 'provider' },
+      ...PROVIDERS.map((p) => el('option', { value: p, textContent: { offline: 'Offline (extractive, no LLM)', openai: 'OpenAI-compatible', anthropic: 'Anthropic' }[p] })));
+    const endpoint = el('input', { type: 'url', id: id('endpoint'), 'data-testid': 'endpoint', spellcheck: false });
+    const model = el('input', { type: 'text', id: id('model'), 'data-testid': 'model', spellcheck: false });
+    const apiKey = el('input', { type: 'password', id: id('key'), 'data-testid': 'api-key', autocomplete: 'off', spellcheck: false, placeholder: 'your own key, kept in this browser' });
+    const remember = el('input', { type: 'checkbox', id: id('remember') });
+    const keyBox = el('div', {},
+      el('label', { for: id('key'), textContent: 'API key' }), el('div', { className: 'row' }, apiKey),
+      el('label', {}, remember, ' remember on this device'));
+    const llmBox = el('div', {},
+      el('label', { for: id('endpoint'), textContent: 'Endpoint' }), el('div', { className: 'row' }, endpoint),
+      el('label', { for: id('model'), textContent: 'Model' }), el('div', { className: 'row' }, model), keyBox);
+    const settings = el('details', { part: 'settings' },
+      el('summary', { textContent: 'Model settings' }),
+      el('label', { for: id('provider'), textContent: 'Answer with' }), el('div', { className: 'row' }, provider), llmBox);
+    const prompt = el('details', { part: 'prompt' }, el('summary', { textContent: 'Prompt' }), el('pre', { 'data-testid': 'prompt' }));
+
+    this.#root.replaceChildren(style, form, status, answer, sources, settings, prompt);
+    this.#els = { form, input, button, stop, status, answer, sources, settings, provider, endpoint, model, apiKey, remember, keyBox, llmBox, prompt: prompt.querySelector('pre') };
+
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const q = input.value.trim();
+      if (q) this.#ask(q);
+    });
+    stop.addEventListener('click', () => this.#controller?.abort());
+    this.#root.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && this.#controller) this.#controller.abort();
+    });
+    provider.addEventListener('change', () => {
+      this.#provider = provider.value;
+      this.#showSettings();
+    });
+    endpoint.addEventListener('change', () => (this.#endpoint[this.#provider] = endpoint.value.trim()));
+    model.addEventListener('change', () => (this.#model[this.#provider] = model.value.trim()));
+    apiKey.addEventListener('input', () => {
+      this.#keys[this.#provider] = apiKey.value.trim();
+      this.#rememberKey();
+    });
+    remember.addEventListener('change', () => this.#rememberKey());
+  }
+
+  #readAttributes() {
+    const offline = this.hasAttribute('offline');
+    const p = (this.getAttribute('provider') ?? 'offline').toLowerCase();
+    this.#provider = offline || !PROVIDERS.includes(p) ? 'offline' : p;
+    for (const name of ['openai', 'anthropic']) {
+      this.#endpoint[name] = DEFAULT_ENDPOINTS[name];
+      this.#model[name] = '';
+    }
+    if (this.#provider !== 'offline') {
+      if (this.getAttribute('endpoint')) this.#endpoint[this.#provider] = this.getAttribute('endpoint');
+      this.#model[this.#provider] = this.getAttribute('model') ?? '';
+    }
+    this.#els.input.placeholder = this.getAttribute('placeholder') ?? 'Ask a question about these docs';
+    this.#els.settings.hidden = offline;
+    this.#showSettings();
+  }
+
+  #keyMode() {
+    return this.getAttribute('key') === 'none' ? 'none' : 'ask';
+  }
+
+  #showSettings() {
+    const p = this.#provider;
+    const e = this.#els;
+    e.provider.value = p;
+    e.llmBox.hidden = p === 'offline';
+    e.keyBox.hidden = this.#keyMode() === 'none';
+    if (p === 'offline') return;
+    e.endpoint.value = this.#endpoint[p] ?? '';
+    e.model.value = this.#model[p] ?? '';
+    let stored = null;
+    try {
+      stored = localStorage.getItem(keyStorage(p));
+    } catch {
+      stored = null;
+    }
+    if (stored !== null && !this.#keys[p]) this.#keys[p] = stored;
+    e.apiKey.value = this.#keys[p];
+    e.remember.checked = stored !== null;
+  }
+
+  #rememberKey() {
+    const p = this.#provider;
+    if (p === 'offline') return;
+    try {
+      if (this.#els.remember.checked && this.#keys[p]) localStorage.setItem(keyStorage(p), this.#keys[p]);
+      else localStorage.removeItem(keyStorage(p));
+    } catch {
+      // No storage: the key stays in memory.
+    }
+  }
+
+  #status(text, error = false) {
+    this.#els.status.textContent = text;
+    this.#els.status.classList.toggle('error', error);
+    this.#els.status.setAttribute('role', error ? 'alert' : 'status');
+  }
+
+  /** Where the site's pages are: the folder that holds the index folder. */
+  #siteBase() {
+    const index = new URL(this.getAttribute('index') ?? HERE.href, document.baseURI);
+    if (!index.pathname.endsWith('/')) index.pathname += '/';
+    return new URL('../', index);
+  }
+
+  #renderAnswer(text, sources) {
+    const frag = document.createDocumentFragment();
+    const base = this.#siteBase();
+    for (const seg of citationSegments(text, sources, { base })) {
+      if (seg.n === undefined) {
+        frag.append(document.createTextNode(seg.text));
+        continue;
+      }
+      const source = sources.find((s) => s.n === seg.n);
+      const a = document.createElement(seg.href ? 'a' : 'span');
+      if (seg.href) a.href = seg.href;
+      a.className = 'cite';
+      a.setAttribute('part', 'cite');
+      a.textContent = seg.text;
+      const label = source ? source.heading || source.title : `source ${seg.n}`;
+      a.title = label;
+      a.setAttribute('aria-label', `source ${seg.n}: ${label}`);
+      frag.append(a);
+    }
+    this.#els.answer.replaceChildren(frag);
+  }
+
+  #renderSources(sources) {
+    const base = this.#siteBase();
+    this.#els.sources.replaceChildren(
+      ...sources.map((s) => {
+        const li = document.createElement('li');
+        li.value = s.n;
+        li.setAttribute('part', 'source');
+        const href = safeHref(s.url, base);
+        const title = document.createElement(href ? 'a' : 'span');
+        if (href) title.href = href;
+        title.textContent = s.heading || s.title;
+        li.append(title);
+        return li;
+      }),
+    );
+  }
+
+  async #ask(question) {
+    this.#controller?.abort();
+    const controller = new AbortController();
+    this.#controller = controller;
+    const e = this.#els;
+    e.answer.replaceChildren();
+    e.sources.replaceChildren();
+    let docent;
+    try {
+      docent = await this.load();
+    } catch {
+      return;
+    }
+    const k = Math.min(10, Math.max(1, Number.parseInt(this.getAttribute('sources') ?? '5', 10) || 5));
+    this.#status('Searching…');
+    let prompt;
+    try {
+      prompt = await docent.assemble(question, { k, budget: BUDGET });
+    } catch (err) {
+      this.#status(`Search failed: ${err.message}`, true);
+      return;
+    }
+    e.prompt.textContent = JSON.stringify(prompt.messages, null, 2);
+    const provider = this.#provider;
+    if (prompt.abstained) {
+      e.answer.textContent = 'The documentation does not seem to cover this question.';
+      this.#status('No relevant passage found.');
+      this.dispatchEvent(new CustomEvent('docent-answer', { bubbles: true, composed: true, detail: { question, text: '', sources: [] } }));
+      return;
+    }
+    this.#renderSources(prompt.sources);
+    e.stop.hidden = false;
+    this.#status('Answering…');
+    let text = '';
+    try {
+      const stream = streamAnswer({
+        provider,
+        endpoint: this.#endpoint[provider],
+        model: this.#model[provider],
+        apiKey: this.#keyMode() === 'none' ? undefined : this.#keys[provider] || undefined,
+        messages: prompt.messages,
+        prompt,
+        question,
+        signal: controller.signal,
+      });
+      for await (const delta of stream) {
+        text += delta;
+        this.#renderAnswer(text, prompt.sources);
+      }
+      this.#status('');
+      this.dispatchEvent(new CustomEvent('docent-answer', { bubbles: true, composed: true, detail: { question, text, sources: prompt.sources } }));
+    } catch (err) {
+      const partial = err instanceof LlmError && err.partial ? err.partial : text;
+      if (partial) this.#renderAnswer(partial, prompt.sources);
+      if (err instanceof LlmError && err.kind === 'aborted') this.#status(partial ? 'Stopped; the answer is incomplete.' : 'Stopped.');
+      else this.#status(`${err.message}${partial ? ' The answer above is incomplete.' : ''}`, true);
+    } finally {
+      if (this.#controller === controller) {
+        this.#controller = null;
+        e.stop.hidden = true;
+      }
+    }
+  }
+}
+
+if (typeof customElements !== 'undefined' && !customElements.get('docent-ask')) {
+  customElements.define('docent-ask', DocentAsk);
+}
