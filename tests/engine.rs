@@ -18,7 +18,7 @@ fn hashing() -> Arc<dyn Embedder> {
 
 /// The fixture corpus indexed with the hashing embedder.
 pub fn corpus_engine() -> Docent {
-    let report = walk(&[fixture("corpus")], &WalkOptions { base_url: String::new() }, &mut |_| {}).unwrap();
+    let report = walk(&[fixture("corpus")], &WalkOptions::default(), &mut |_| {}).unwrap();
     let mut engine = Docent::new(hashing(), Options::default()).unwrap();
     for f in report.files {
         if let Ingested::Document(d) = f.outcome {
