@@ -351,6 +351,16 @@ impl Docent {
     /// fingerprint), other chunk options, another docent version, or not built — nothing of it is
     /// kept, every document is embedded anew, and [`Reuse::rebuild`] says why.
     pub fn reuse_from(&mut self, previous: Docent) -> Result<()> {
+        self.start_reuse()?;
+        match Previous::take(previous, self.embedder.info(), &self.options) {
+            Ok(p) => self.previous = Some(Box::new(p)),
+            Err(reason) => self.reuse.rebuild = Some(reason),
+        }
+        Ok(())
+    }
+
+    /// Checks that reuse may start (an empty, unbuilt engine) and forgets an earlier previous.
+    fn start_reuse(&mut self) -> Result<()> {
         if !self.docs.is_empty() || self.dense.is_some() {
             return Err(Error::invalid(
                 "reuse_from",
@@ -359,10 +369,6 @@ impl Docent {
         }
         self.previous = None;
         self.reuse = Reuse::default();
-        match Previous::take(previous, self.embedder.info(), &self.options) {
-            Ok(p) => self.previous = Some(Box::new(p)),
-            Err(reason) => self.reuse.rebuild = Some(reason),
-        }
         Ok(())
     }
 
@@ -371,10 +377,10 @@ impl Docent {
     /// truncated, another format version, another embedder — is not an error: nothing is reused
     /// and [`Reuse::rebuild`] says why. `what` names the file in that reason.
     pub fn reuse_from_bytes(&mut self, bytes: &[u8], what: &str) -> Result<()> {
+        self.start_reuse()?;
         match Docent::from_bytes(bytes, self.embedder.clone(), what) {
             Ok(previous) => self.reuse_from(previous),
             Err(e) => {
-                self.reuse_from(Docent::new(self.embedder.clone(), self.options.clone())?)?;
                 self.reuse.rebuild = Some(match e {
                     Error::EmbedderMismatch { index, given } => {
                         format!("the previous index was built with {index}; this one uses {given}")

@@ -245,7 +245,7 @@ fn the_folder_holds_index_model_and_runtime_and_nothing_of_the_machine() {
     .map(|s| s.to_string())
     .collect();
     assert_eq!(files_under(&out), expected, "cli.js, .d.ts, README and package.json stay out");
-    assert_eq!(v["runtime"], true);
+    assert_eq!(v["runtime"], "copied");
 
     // The manifest keeps its fields and lists every other file with its size and xxh3.
     let m: Value = serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
@@ -508,6 +508,12 @@ fn runtime_folder_from_flag_env_or_pkg_and_a_note_when_there_is_none() {
     assert!(notes[0].contains("--assets"), "{}", notes[0]);
     assert_eq!(files_under(&out), ["index.bin", "manifest.json"].iter().map(|s| s.to_string()).collect());
 
+    assert!(
+        stdout(&o).starts_with("indexed 13 documents (0 reused, 13 embedded, 0 removed)"),
+        "{}",
+        stdout(&o)
+    );
+
     // $DOCENT_ASSETS.
     let o = Command::new(env!("CARGO_BIN_EXE_docent"))
         .args(base)
@@ -518,6 +524,15 @@ fn runtime_folder_from_flag_env_or_pkg_and_a_note_when_there_is_none() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(!stderr(&o).contains("docent: note:"), "{}", stderr(&o));
     assert!(out.join("docent-ask.js").is_file());
+
+    // A later run that finds no runtime keeps the copy in the folder (and says so).
+    let o = docent_in(w.path(), &[&base[..], &["--json"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(v["runtime"], "kept");
+    assert!(v["files"].as_array().unwrap().iter().any(|f| f["path"] == "docent-ask.js"), "{v}");
+    assert!(out.join("docent-ask.js").is_file() && out.join("docent_wasm_bg.wasm").is_file());
+    assert!(stderr(&o).contains("the copy an earlier run left there is kept"), "{}", stderr(&o));
 
     // ./pkg when it holds the wasm module.
     std::fs::rename(&assets, w.path().join("pkg")).unwrap();

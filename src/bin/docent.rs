@@ -285,7 +285,7 @@ struct Manifest {
     index: String,
     /// Its size.
     bytes: u64,
-    /// xxh3-64 of its bytes (16 hex digits; empty when written by pkg/cli.js).
+    /// xxh3-64 of its bytes, 16 hex digits (empty in manifests of older pkg/cli.js versions).
     xxh3: String,
     /// The embedder that built it (the browser loads its model files from `model/`).
     embedder: EmbedderInfo,
@@ -412,8 +412,9 @@ struct IndexSummary {
     embedder: EmbedderInfo,
     dense: String,
     index_bytes: u64,
-    /// Whether the browser runtime (docent.js, wasm…) was copied.
-    runtime: bool,
+    /// The browser runtime (docent.js, wasm…): `copied` (from the runtime folder), `kept` (none
+    /// found; the copy an earlier run left is kept) or `none`.
+    runtime: &'static str,
     /// Every file of the folder but manifest.json.
     files: Vec<site::FileEntry>,
     /// Files written because they were new or changed (manifest.json included).
@@ -546,9 +547,19 @@ fn cmd_index(a: &IndexArgs<'_>) -> Result<()> {
     if site::write_if_changed(&a.out.join("manifest.json"), &json)? {
         written.push("manifest.json".into());
     }
+    let runtime = match (&assets, published.kept_runtime) {
+        (Some(_), _) => "copied",
+        (None, true) => "kept",
+        (None, false) => "none",
+    };
     if assets.is_none() {
+        let what = if published.kept_runtime {
+            "was not updated (the copy an earlier run left there is kept)"
+        } else {
+            "was not copied"
+        };
         eprintln!(
-            "docent: note: the browser runtime (docent.js, docent_wasm.js, {}) was not copied into {}: none in --assets, ${}, ./pkg or <binary's folder>/../share/docent; build it with ./build.sh wasm (writes pkg/) and pass --assets pkg",
+            "docent: note: the browser runtime (docent.js, docent_wasm.js, {}) {what} in {}: none found in --assets, ${}, ./pkg or <binary's folder>/../share/docent; build it with ./build.sh wasm (writes pkg/) and pass --assets pkg",
             site::WASM_FILE,
             a.out.display(),
             site::ASSETS_ENV
@@ -574,7 +585,7 @@ fn cmd_index(a: &IndexArgs<'_>) -> Result<()> {
         embedder: stats.embedder.clone(),
         dense: stats.dense_kind.clone(),
         index_bytes: bytes.len() as u64,
-        runtime: assets.is_some(),
+        runtime,
         files: published.files,
         written,
         deleted: published.removed,

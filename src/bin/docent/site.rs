@@ -148,12 +148,17 @@ pub struct Published {
     pub written: Vec<String>,
     /// The paths an earlier run recorded that are no longer wanted, now deleted.
     pub removed: Vec<String>,
+    /// No runtime folder was given or found, and the runtime files an earlier run copied were
+    /// kept as they are.
+    pub kept_runtime: bool,
 }
 
 /// Writes the index, the model files and the runtime into `out` (each only when changed) and
 /// deletes files that `previous` (the `files` list of the manifest `out` held before) recorded
 /// but that are not wanted any more, e.g. `model/minilm.int8` after switching to the static
-/// embedder. Only paths that an earlier run recorded are ever deleted.
+/// embedder. Only paths that an earlier run recorded are ever deleted. Without `assets`, the
+/// runtime files an earlier run copied stay (and stay listed): a run that cannot find the runtime
+/// must not break a folder that has one.
 pub fn publish(
     out: &Path,
     index: (&str, &[u8]),
@@ -187,6 +192,19 @@ pub fn publish(
             let src = a.dir.join(name);
             let bytes = std::fs::read(&src).map_err(|e| Error::io(&src, e))?;
             put(name.clone(), &bytes)?;
+        }
+    } else {
+        let runtime = previous.iter().filter(|f| {
+            f.path != index.0
+                && !f.path.starts_with("model/")
+                && is_plain_relative(&f.path)
+                && !f.path.contains('/')
+        });
+        for f in runtime {
+            if let Ok(bytes) = std::fs::read(out.join(&f.path)) {
+                put(f.path.clone(), &bytes)?;
+                done.kept_runtime = true;
+            }
         }
     }
     done.files.sort_by(|a, b| a.path.cmp(&b.path));
