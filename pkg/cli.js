@@ -273,9 +273,16 @@ async function main() {
     `indexed ${stats.documents} documents (${report.reused} reused, ${report.embedded} embedded, ${report.removed} removed), ` +
     `${stats.chunks} chunks into ${opts.out}: ${skippedText}, ${counts.unsupported} unsupported, ${counts.duplicates} duplicates, ` +
     `${counts.empty} empty; embedder ${stats.embedder.kind} (${stats.embedder.dim}-d), dense ${stats.denseKind}; ` +
-    `${(bytes.length / 1e6).toFixed(1)} MB index; ${files.length + 1} files, ${written.length} written; ` +
+    `${humanBytes(bytes.length)} index; ${files.length + 1} files, ${written.length} written; ` +
     `embed ${seconds.embed.toFixed(2)} s of ${seconds.total.toFixed(2)} s total`,
   );
+}
+
+/** A byte count for people, as the native CLI prints it: `850 B`, `36 kB`, `1.4 MB`. */
+function humanBytes(n) {
+  if (n < 1000) return `${n} B`;
+  if (n < 1e6) return `${(n / 1e3).toFixed(0)} kB`;
+  return `${(n / 1e6).toFixed(1)} MB`;
 }
 
 main().catch((e) => {

@@ -606,7 +606,7 @@ fn cmd_index(a: &IndexArgs<'_>) -> Result<()> {
         )
     };
     outln!(
-        "indexed {} documents ({} reused, {} embedded, {} removed), {} chunks into {}: {skipped_s}, {} unsupported, {} duplicates, {} empty; embedder {} ({}-d), dense {}; {:.1} MB index; {} files, {} written; embed {:.2} s of {:.2} s total",
+        "indexed {} documents ({} reused, {} embedded, {} removed), {} chunks into {}: {skipped_s}, {} unsupported, {} duplicates, {} empty; embedder {} ({}-d), dense {}; {} index; {} files, {} written; embed {:.2} s of {:.2} s total",
         s.documents,
         s.reused,
         s.embedded,
@@ -619,13 +619,22 @@ fn cmd_index(a: &IndexArgs<'_>) -> Result<()> {
         s.embedder.kind.name(),
         s.embedder.dim,
         s.dense,
-        s.index_bytes as f64 / 1e6,
+        human_bytes(s.index_bytes),
         s.files.len() + 1,
         s.written.len(),
         s.seconds.embed,
         s.seconds.total,
     );
     Ok(())
+}
+
+/// A byte count for people: `850 B`, `36 kB`, `1.4 MB` (decimal units).
+fn human_bytes(n: u64) -> String {
+    match n {
+        0..=999 => format!("{n} B"),
+        1_000..=999_999 => format!("{:.0} kB", n as f64 / 1e3),
+        _ => format!("{:.1} MB", n as f64 / 1e6),
+    }
 }
 
 /// The index file's name inside the output folder.
