@@ -8,6 +8,7 @@ export type {
   ModelFiles,
   ProgressCallback,
   Prompt,
+  ReuseReport,
   SearchOptions,
   SearchResult,
   Source,
