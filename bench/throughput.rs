@@ -39,8 +39,7 @@ fn model_dir() -> PathBuf {
 
 /// An engine holding the Cargo book's documents (whole documents until at least `max_chunks`).
 fn book_engine(embedder: Arc<dyn Embedder>, max_chunks: usize) -> Docent {
-    let report = walk(&[cargo_book()], &WalkOptions { base_url: String::new() }, &mut |_| {})
-        .expect("walk the Cargo book");
+    let report = walk(&[cargo_book()], &WalkOptions::default(), &mut |_| {}).expect("walk the Cargo book");
     let mut e = Docent::new(embedder, Options::default()).unwrap();
     for f in report.files {
         if e.stats().chunks >= max_chunks {

@@ -9,6 +9,7 @@ export type {
   ModelFiles,
   ProgressCallback,
   Prompt,
+  ReuseReport,
   SearchOptions,
   SearchResult,
   Source,

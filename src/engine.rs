@@ -4,6 +4,8 @@
 //! query through retrieval and prompt assembly, and (de)serialising the whole index.
 //! Must not: read files or know about JavaScript; callers (CLI, wasm edge) do I/O.
 
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -11,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::chunk::{chunk_document, Chunk, ChunkOptions};
 use crate::embed::{Embedder, EmbedderInfo, EmbedderKind};
 use crate::index::bm25::{Bm25, Bm25Params};
-use crate::index::dense::{DenseIndex, DenseOptions};
+use crate::index::dense::{quantize_rows, DenseIndex, DenseOptions};
 use crate::ingest::Document;
 use crate::prompt::{self, Prompt, PromptOptions, Source};
 use crate::retrieve::{dedupe, fuse, limit_per_page, Gate, RetrieveOptions};
@@ -39,7 +41,7 @@ pub struct DocEntry {
     pub url: String,
     /// Its title.
     pub title: String,
-    /// xxh3 fingerprint of the document's extracted text, for incremental re-indexing.
+    /// The document's content hash ([`document_hash`]), for incremental re-indexing.
     pub hash: String,
     /// False once the document was removed.
     pub live: bool,
@@ -116,6 +118,43 @@ pub struct Stats {
     pub dense_bytes: usize,
 }
 
+/// What an incremental re-index did (see [`Docent::reuse_from`]): counts of the documents
+/// added to this engine, by whether their work was taken from the previous index.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reuse {
+    /// Documents whose chunks and vectors were taken unchanged from the previous index.
+    pub reused: usize,
+    /// Documents chunked and embedded here: new or changed ones, or all of them when there was no
+    /// usable previous index.
+    pub embedded: usize,
+    /// Live documents of the previous index that were not added again (deleted pages, or pages
+    /// that are now skipped). Counted by [`Docent::build`]; 0 before it.
+    pub removed: usize,
+    /// Chunks of the reused documents.
+    pub reused_chunks: usize,
+    /// Chunks of the documents embedded here.
+    pub embedded_chunks: usize,
+    /// Why a previous index was given but nothing of it could be reused (different embedder,
+    /// chunk options or docent version, unreadable file…); `None` when it was reused or when
+    /// there was none.
+    pub rebuild: Option<String>,
+}
+
+/// The reusable work of a previous index, held from [`Docent::reuse_from`] until the next
+/// [`Docent::build`].
+struct Previous {
+    docs: Vec<DocEntry>,
+    chunks: Vec<Chunk>,
+    /// The chunks of each document (a document's chunks are contiguous).
+    ranges: Vec<Range<usize>>,
+    /// Live documents by url.
+    by_url: HashMap<String, usize>,
+    /// int8 codes of every chunk, row-major `chunks.len() × dim`.
+    codes: Vec<i8>,
+    /// The scale of every chunk's row.
+    scales: Vec<f32>,
+}
+
 #[derive(Serialize, Deserialize)]
 struct Meta {
     docent_version: String,
@@ -129,12 +168,13 @@ struct Meta {
 /// [`Docent::search`] or [`Docent::assemble`]; or load a built one with [`Docent::from_bytes`].
 pub struct Docent {
     options: Options,
+    /// The docent version that chunked the documents: this build's, or the one recorded in a
+    /// loaded index.
+    version: String,
     embedder: Arc<dyn Embedder>,
     counter: TokenCounter,
     docs: Vec<DocEntry>,
     chunks: Vec<Chunk>,
-    /// Embeddings of `chunks[..vectors.len() / dim]`.
-    vectors: Vec<f32>,
     dense: Option<DenseIndex>,
     bm25: Option<Bm25>,
     /// Chunks covered by `dense` (`chunks[..built]`).
@@ -143,6 +183,15 @@ pub struct Docent {
     /// last build, `chunks[built..]`, searched by exact scan beside `dense`. Only non-empty once
     /// built; `bm25` already holds these chunks (pushed when they were added).
     delta: Vec<f32>,
+    /// Quantized rows taken from a previous index for chunks not embedded yet (only before the
+    /// first build): `(chunk id, scale)` in ascending chunk order, and their int8 codes
+    /// (row-major, `dim` each) in the same order. `build` embeds only the chunks without a row.
+    carried: Vec<(u32, f32)>,
+    carried_codes: Vec<i8>,
+    /// The previous index whose work `add_document` reuses (see [`Docent::reuse_from`]).
+    previous: Option<Box<Previous>>,
+    /// Counts for [`Docent::reuse_report`].
+    reuse: Reuse,
 }
 
 impl std::fmt::Debug for Docent {
@@ -164,15 +213,19 @@ impl Docent {
         };
         Ok(Docent {
             options,
+            version: env!("CARGO_PKG_VERSION").to_string(),
             embedder,
             counter,
             docs: Vec::new(),
             chunks: Vec::new(),
-            vectors: Vec::new(),
             dense: None,
             bm25: None,
             built: 0,
             delta: Vec::new(),
+            carried: Vec::new(),
+            carried_codes: Vec::new(),
+            previous: None,
+            reuse: Reuse::default(),
         })
     }
 
@@ -207,6 +260,10 @@ impl Docent {
     /// Once the index is built, its chunks are embedded now and searchable at once: their vectors
     /// go to a delta segment scanned exactly beside the main dense index, their text into BM25;
     /// the next [`Docent::build`] merges the delta into the main index.
+    ///
+    /// After [`Docent::reuse_from`], a document whose url and [`document_hash`] match a live
+    /// document of the previous index takes that document's chunks and vectors instead (no
+    /// chunking now, no embedding in the build).
     pub fn add_document(&mut self, doc: Document) -> Result<usize> {
         if doc.url.trim().is_empty() {
             return Err(Error::Document { url: "(no url)".into(), reason: "the url is empty".into() });
@@ -218,19 +275,16 @@ impl Docent {
             });
         }
         let id = self.docs.len() as u32;
+        let hash = document_hash(&doc);
+        if let Some(n) = self.add_reused(&doc, &hash) {
+            return Ok(n);
+        }
         let chunks = chunk_document(&doc, id, &self.counter, &self.options.chunk)?;
         if chunks.is_empty() {
             return Err(Error::Document {
                 url: doc.url,
                 reason: "no text to index (the document is empty after extraction)".into(),
             });
-        }
-        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-        for s in &doc.sections {
-            hasher.update(s.headings.join("\u{1f}").as_bytes());
-            hasher.update(b"\x1e");
-            hasher.update(s.text.as_bytes());
-            hasher.update(b"\x1d");
         }
         let n = chunks.len();
         let title = doc.title;
@@ -248,14 +302,100 @@ impl Docent {
             }
             self.delta.extend_from_slice(&vectors);
         }
+        self.docs.push(DocEntry { url: doc.url, title, hash, live: true });
+        self.chunks.extend(chunks);
+        self.reuse.embedded += 1;
+        self.reuse.embedded_chunks += n;
+        Ok(n)
+    }
+
+    /// Adds `doc` with the chunks and rows of the previous index's document of the same url,
+    /// when there is one with the same hash; returns its number of chunks, or `None` (nothing
+    /// added) when the document has to be chunked and embedded.
+    fn add_reused(&mut self, doc: &Document, hash: &str) -> Option<usize> {
+        let prev = self.previous.as_deref()?;
+        let &pid = prev.by_url.get(&doc.url)?;
+        if prev.docs[pid].hash != hash {
+            return None;
+        }
+        let id = self.docs.len() as u32;
+        let dim = self.embedder.info().dim;
+        let range = prev.ranges[pid].clone();
+        let n = range.len();
+        for i in range {
+            self.carried.push((self.chunks.len() as u32, prev.scales[i]));
+            self.carried_codes.extend_from_slice(&prev.codes[i * dim..(i + 1) * dim]);
+            self.chunks.push(Chunk { doc: id, ..prev.chunks[i].clone() });
+        }
         self.docs.push(DocEntry {
-            url: doc.url,
-            title,
-            hash: format!("{:016x}", hasher.digest()),
+            url: doc.url.clone(),
+            title: doc.title.clone(),
+            hash: hash.to_string(),
             live: true,
         });
-        self.chunks.extend(chunks);
-        Ok(n)
+        self.reuse.reused += 1;
+        self.reuse.reused_chunks += n;
+        Some(n)
+    }
+
+    /// Lets the documents added next reuse the work stored in `previous`, typically the index
+    /// built from the same site before: [`Docent::add_document`] gives a document whose url and
+    /// [`document_hash`] match a live document of `previous` that document's chunks and quantized
+    /// vectors (bit for bit), so [`Docent::build`] embeds only new and changed documents, and
+    /// documents not added again are simply gone. The result is the index a full build would
+    /// give (chunking and embedding are deterministic for one embedder, chunk options and docent
+    /// version).
+    ///
+    /// Call it on an empty engine, before adding documents (else an error, and nothing changes).
+    /// When `previous` cannot be reused — another embedder (kind, dimension or weights
+    /// fingerprint), other chunk options, another docent version, or not built — nothing of it is
+    /// kept, every document is embedded anew, and [`Reuse::rebuild`] says why.
+    pub fn reuse_from(&mut self, previous: Docent) -> Result<()> {
+        self.start_reuse()?;
+        match Previous::take(previous, self.embedder.info(), &self.options) {
+            Ok(p) => self.previous = Some(Box::new(p)),
+            Err(reason) => self.reuse.rebuild = Some(reason),
+        }
+        Ok(())
+    }
+
+    /// Checks that reuse may start (an empty, unbuilt engine) and forgets an earlier previous.
+    fn start_reuse(&mut self) -> Result<()> {
+        if !self.docs.is_empty() || self.dense.is_some() {
+            return Err(Error::invalid(
+                "reuse_from",
+                "expected an empty engine (call it before adding documents and before building)",
+            ));
+        }
+        self.previous = None;
+        self.reuse = Reuse::default();
+        Ok(())
+    }
+
+    /// [`Docent::reuse_from`] with a serialised index (e.g. the `index.bin` an earlier run
+    /// wrote), loaded with this engine's embedder. An index that cannot be loaded — corrupted,
+    /// truncated, another format version, another embedder — is not an error: nothing is reused
+    /// and [`Reuse::rebuild`] says why. `what` names the file in that reason.
+    pub fn reuse_from_bytes(&mut self, bytes: &[u8], what: &str) -> Result<()> {
+        self.start_reuse()?;
+        match Docent::from_bytes(bytes, self.embedder.clone(), what) {
+            Ok(previous) => self.reuse_from(previous),
+            Err(e) => {
+                self.reuse.rebuild = Some(match e {
+                    Error::EmbedderMismatch { index, given } => {
+                        format!("the previous index was built with {index}; this one uses {given}")
+                    }
+                    e => format!("the previous index could not be loaded: {e}"),
+                });
+                Ok(())
+            }
+        }
+    }
+
+    /// What the documents added so far reused (see [`Docent::reuse_from`]). Without a previous
+    /// index every document counts as embedded. `removed` is filled in by [`Docent::build`].
+    pub fn reuse_report(&self) -> &Reuse {
+        &self.reuse
     }
 
     /// Removes the live document with this `url` and returns how many chunks it had. Its chunks
@@ -305,30 +445,62 @@ impl Docent {
     }
 
     /// Embeds every chunk not embedded yet and (re)builds the dense and lexical indexes.
+    ///
+    /// Chunks already in the dense index, in the delta segment or carried over from a previous
+    /// index ([`Docent::reuse_from`]) are not embedded again: their int8 rows are reused as they
+    /// are. On error the engine is left as it was (documents added since the last build stay
+    /// pending).
     pub fn build(&mut self, progress: &mut dyn FnMut(Progress)) -> Result<()> {
         let dim = self.embedder.info().dim;
         let total = self.chunks.len();
-        // The delta's vectors are the embeddings of `chunks[built..]`: keep them when `vectors`
-        // ends exactly at `built` (after a load `vectors` is empty and everything is re-embedded).
-        if !self.delta.is_empty() && self.vectors.len() == self.built * dim {
-            self.vectors.extend_from_slice(&self.delta);
+        // Every chunk's row: those of the main dense index (`chunks[..built]`), then the delta's
+        // (`chunks[built..]`, f32: quantized as a build always does), then carried rows.
+        let (mut codes, mut scales) = match &self.dense {
+            Some(d) => d.quantized_rows(),
+            None => (Vec::new(), Vec::new()),
+        };
+        let mut known = vec![true; scales.len()];
+        if !self.delta.is_empty() {
+            let (c, s) = quantize_rows(&self.delta, dim)?;
+            codes.extend_from_slice(&c);
+            scales.extend_from_slice(&s);
+            known.resize(scales.len(), true);
         }
-        self.delta.clear();
-        let mut done = self.vectors.len() / dim.max(1);
+        if scales.len() > total {
+            return Err(Error::format(
+                "index",
+                format!("inconsistent: {} vectors for {total} chunks", scales.len()),
+            ));
+        }
+        codes.resize(total * dim, 0);
+        scales.resize(total, 0.0);
+        known.resize(total, false);
+        for (i, &(chunk, scale)) in self.carried.iter().enumerate() {
+            let c = chunk as usize;
+            if c < total {
+                codes[c * dim..(c + 1) * dim].copy_from_slice(&self.carried_codes[i * dim..(i + 1) * dim]);
+                scales[c] = scale;
+                known[c] = true;
+            }
+        }
+        let missing: Vec<usize> = (0..total).filter(|&i| !known[i]).collect();
+        let mut done = total - missing.len();
         progress(Progress { stage: "embed", done, total });
-        while done < total {
-            let end = (done + BATCH * 4).min(total);
-            let texts: Vec<String> = self.chunks[done..end]
+        for batch in missing.chunks(BATCH * 4) {
+            let texts: Vec<String> = batch
                 .iter()
-                .map(|c| c.indexed_text(&self.docs[c.doc as usize].title))
+                .map(|&i| self.chunks[i].indexed_text(&self.docs[self.chunks[i].doc as usize].title))
                 .collect();
-            let vecs = self.embed_many(&texts)?;
-            self.vectors.extend_from_slice(&vecs);
-            done = end;
+            let (c, s) = quantize_rows(&self.embed_many(&texts)?, dim)?;
+            for (j, &i) in batch.iter().enumerate() {
+                codes[i * dim..(i + 1) * dim].copy_from_slice(&c[j * dim..(j + 1) * dim]);
+                scales[i] = s[j];
+            }
+            done += batch.len();
             progress(Progress { stage: "embed", done, total });
         }
         progress(Progress { stage: "dense", done: 0, total });
-        let dense = DenseIndex::build(&self.vectors, dim, &self.options.dense)?;
+        let dense = DenseIndex::from_quantized(codes, scales, dim, &self.options.dense)?;
         progress(Progress { stage: "lexical", done: 0, total });
         // BM25 sees the heading path twice (once more than the embedder): a heading names what
         // its section is about, and on the Cargo-book development questions the boost raised
@@ -348,6 +520,13 @@ impl Docent {
         self.dense = Some(dense);
         self.bm25 = Some(bm25);
         self.built = total;
+        self.delta.clear();
+        self.carried.clear();
+        self.carried_codes.clear();
+        if let Some(prev) = self.previous.take() {
+            let live: HashSet<&str> = self.docs.iter().filter(|d| d.live).map(|d| d.url.as_str()).collect();
+            self.reuse.removed = prev.by_url.keys().filter(|u| !live.contains(u.as_str())).count();
+        }
         progress(Progress { stage: "lexical", done: total, total });
         Ok(())
     }
@@ -581,6 +760,7 @@ impl Docent {
             ));
         }
         let mut d = Docent::new(embedder, meta.options)?;
+        d.version = meta.docent_version;
         d.built = dense.len();
         d.delta = delta;
         d.docs = docs;
@@ -593,6 +773,105 @@ impl Docent {
     /// The embedder family of this index.
     pub fn embedder_kind(&self) -> EmbedderKind {
         self.embedder.info().kind
+    }
+}
+
+/// The content hash of a document, as [`DocEntry::hash`] stores it: xxh3-64 (16 hex digits)
+/// over its url, title, and every section's anchor, heading path and text, length-prefixed so
+/// that no two different documents are encoded alike. That is everything chunking and
+/// embedding read from a document; the rest of their input (embedder, chunk options, docent
+/// version) is the same for a whole index and compared once by [`Docent::reuse_from`].
+pub fn document_hash(doc: &Document) -> String {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    let mut field = |b: &[u8]| {
+        h.update(&(b.len() as u64).to_le_bytes());
+        h.update(b);
+    };
+    field(b"docent-document-v1");
+    field(doc.url.as_bytes());
+    field(doc.title.as_bytes());
+    field(&(doc.sections.len() as u64).to_le_bytes());
+    for s in &doc.sections {
+        match &s.anchor {
+            Some(a) => {
+                field(b"#");
+                field(a.as_bytes());
+            }
+            None => field(b""),
+        }
+        field(&(s.headings.len() as u64).to_le_bytes());
+        for heading in &s.headings {
+            field(heading.as_bytes());
+        }
+        field(s.text.as_bytes());
+    }
+    format!("{:016x}", h.digest())
+}
+
+impl Previous {
+    /// The reusable parts of `previous`, or why it cannot be reused by an engine with this
+    /// embedder and these options.
+    fn take(
+        previous: Docent,
+        embedder: &EmbedderInfo,
+        options: &Options,
+    ) -> std::result::Result<Self, String> {
+        let was = previous.embedder.info();
+        if was.kind != embedder.kind || was.dim != embedder.dim || was.fingerprint != embedder.fingerprint {
+            return Err(format!("the previous index was built with {was}; this one uses {embedder}"));
+        }
+        let (a, b) = (&previous.options.chunk, &options.chunk);
+        if a != b {
+            return Err(format!(
+                "the previous index was cut into chunks of {} tokens with {} of overlap; this one uses {} and {}",
+                a.max_tokens, a.overlap_tokens, b.max_tokens, b.overlap_tokens
+            ));
+        }
+        if previous.version != env!("CARGO_PKG_VERSION") {
+            return Err(format!(
+                "the previous index was written by docent {}; this is docent {} (its chunking may differ)",
+                previous.version,
+                env!("CARGO_PKG_VERSION")
+            ));
+        }
+        let Some(dense) = &previous.dense else {
+            return Err("the previous index was never built".to_string());
+        };
+        let dim = embedder.dim;
+        let (mut codes, mut scales) = dense.quantized_rows();
+        if !previous.delta.is_empty() {
+            let (c, s) = quantize_rows(&previous.delta, dim).map_err(|e| e.to_string())?;
+            codes.extend_from_slice(&c);
+            scales.extend_from_slice(&s);
+        }
+        if scales.len() != previous.chunks.len() {
+            return Err(format!(
+                "the previous index is inconsistent: {} vectors for {} chunks",
+                scales.len(),
+                previous.chunks.len()
+            ));
+        }
+        let mut ranges = vec![0..0; previous.docs.len()];
+        for (i, c) in previous.chunks.iter().enumerate() {
+            let r = &mut ranges[c.doc as usize];
+            if r.start == r.end {
+                *r = i..i + 1;
+            } else if r.end == i {
+                r.end = i + 1;
+            } else {
+                return Err(
+                    "the previous index is inconsistent: a document's chunks are not contiguous".into()
+                );
+            }
+        }
+        let by_url = previous
+            .docs
+            .iter()
+            .enumerate()
+            .filter(|(i, d)| d.live && ranges[*i].start < ranges[*i].end)
+            .map(|(i, d)| (d.url.clone(), i))
+            .collect();
+        Ok(Previous { docs: previous.docs, chunks: previous.chunks, ranges, by_url, codes, scales })
     }
 }
 

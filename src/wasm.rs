@@ -630,6 +630,80 @@ impl JsDocent {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Incremental re-indexing (self-contained: the class methods, their TypeScript shape)
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_REUSE: &'static str = r#"
+/** What an incremental re-index reused (`Docent.reuseReport()`); counts of `addDocument` calls. */
+export interface ReuseReport {
+  /** Documents whose chunks and vectors came unchanged from the previous index. */
+  reused: number;
+  /** Documents chunked and embedded anew (new or changed, or all after a full rebuild). */
+  embedded: number;
+  /** Live documents of the previous index not added again; counted by `build()`. */
+  removed: number;
+  reusedChunks: number;
+  embeddedChunks: number;
+  /** Why nothing of the previous index could be reused, or null. */
+  rebuild: string | null;
+}
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `ReuseReport` in TypeScript.
+    #[wasm_bindgen(typescript_type = "ReuseReport")]
+    pub type JsReuseReport;
+}
+
+/// `ReuseReport` with camelCase names.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ReuseOut<'a> {
+    reused: usize,
+    embedded: usize,
+    removed: usize,
+    reused_chunks: usize,
+    embedded_chunks: usize,
+    rebuild: Option<&'a str>,
+}
+
+#[wasm_bindgen(js_class = Docent)]
+impl JsDocent {
+    /// Before adding documents: lets `addDocument` reuse the chunks and vectors of unchanged
+    /// documents (same url and content) from a previous index (`toBytes()` or `index.bin`), so
+    /// `build()` embeds only new and changed ones. Returns why nothing could be reused (another
+    /// embedder or chunk options, an unreadable index), or `undefined` when it will be.
+    #[wasm_bindgen(js_name = reuseFrom)]
+    pub fn reuse_from(&mut self, bytes: &[u8]) -> std::result::Result<Option<String>, JsError> {
+        self.inner.reuse_from_bytes(bytes, "previous index")?;
+        Ok(self.inner.reuse_report().rebuild.clone())
+    }
+
+    /// `{reused, embedded, removed, reusedChunks, embeddedChunks, rebuild}` (see `reuseFrom`).
+    #[wasm_bindgen(js_name = reuseReport)]
+    pub fn reuse_report(&self) -> std::result::Result<JsReuseReport, JsError> {
+        let r = self.inner.reuse_report();
+        let out = ReuseOut {
+            reused: r.reused,
+            embedded: r.embedded,
+            removed: r.removed,
+            reused_chunks: r.reused_chunks,
+            embedded_chunks: r.embedded_chunks,
+            rebuild: r.rebuild.as_deref(),
+        };
+        Ok(to_js(&out)?.unchecked_into())
+    }
+}
+
+/// The xxh3-64 of some bytes as 16 hex digits, the checksum `manifest.json` records for every
+/// file (`npx docent index` computes it with this).
+#[wasm_bindgen]
+pub fn xxh3(bytes: &[u8]) -> String {
+    crate::embed::fingerprint(bytes)
+}
+
+// ---------------------------------------------------------------------------------------------
 // VectorIndex
 
 /// The section name of a serialised `VectorIndex` inside the [`crate::format`] container.

@@ -18,7 +18,7 @@ fn hashing() -> Arc<dyn Embedder> {
 
 /// The fixture corpus indexed with the hashing embedder.
 pub fn corpus_engine() -> Docent {
-    let report = walk(&[fixture("corpus")], &WalkOptions { base_url: String::new() }, &mut |_| {}).unwrap();
+    let report = walk(&[fixture("corpus")], &WalkOptions::default(), &mut |_| {}).unwrap();
     let mut engine = Docent::new(hashing(), Options::default()).unwrap();
     for f in report.files {
         if let Ingested::Document(d) = f.outcome {
@@ -401,4 +401,160 @@ fn removing_before_build_is_honoured_by_the_build() {
     assert!(e.search("apples orchards trees", 5).unwrap().hits.iter().all(|h| h.url != "a.md"));
     let back = Docent::from_bytes(&e.to_bytes().unwrap(), hashing(), "i").unwrap();
     assert_eq!(back.search("bananas", 5).unwrap(), e.search("bananas", 5).unwrap());
+}
+
+/// The hashing embedder, counting the texts it embeds (to prove what a build re-embeds).
+struct Counting {
+    inner: Hashing,
+    texts: std::sync::atomic::AtomicUsize,
+}
+
+impl Embedder for Counting {
+    fn info(&self) -> &docent::embed::EmbedderInfo {
+        self.inner.info()
+    }
+    fn embed(&self, texts: &[&str]) -> docent::Result<Vec<f32>> {
+        self.texts.fetch_add(texts.len(), std::sync::atomic::Ordering::Relaxed);
+        self.inner.embed(texts)
+    }
+}
+
+fn counting() -> Arc<Counting> {
+    Arc::new(Counting { inner: Hashing::default(), texts: Default::default() })
+}
+
+/// A small site as documents: `(url, text)` pairs.
+fn site(pages: &[(&str, &str)]) -> Vec<Document> {
+    pages.iter().map(|(u, t)| doc(u, t)).collect()
+}
+
+fn built(docs: Vec<Document>, previous: Option<&[u8]>, embedder: Arc<dyn Embedder>) -> Docent {
+    let mut e = Docent::new(embedder, Options::default()).unwrap();
+    if let Some(bytes) = previous {
+        e.reuse_from_bytes(bytes, "previous/index.bin").unwrap();
+    }
+    for d in docs {
+        e.add_document(d).unwrap();
+    }
+    e.build(&mut |_| {}).unwrap();
+    e
+}
+
+const PAGES: &[(&str, &str)] = &[
+    ("a.md", "Apples grow on trees in orchards and ripen in autumn."),
+    ("b.md", "Bananas grow in tropical plantations and are picked green."),
+    ("c.md", "Cherries need a cold winter before they blossom in spring."),
+    ("d.md", "Dates grow on palms in hot deserts near oases."),
+];
+
+#[test]
+fn reuse_embeds_only_changed_pages_and_equals_a_full_build() {
+    let previous = built(site(PAGES), None, hashing()).to_bytes().unwrap();
+    // b.md edited, c.md deleted, e.md new; a.md and d.md unchanged.
+    let next = site(&[
+        PAGES[0],
+        ("b.md", "Bananas grow in tropical plantations; plantains are cooked."),
+        PAGES[3],
+        ("e.md", "Elderberries are cooked into syrup and never eaten raw."),
+    ]);
+    let counter = counting();
+    let e = built(next.clone(), Some(&previous), counter.clone());
+    let r = e.reuse_report();
+    assert_eq!((r.reused, r.embedded, r.removed, r.rebuild.as_deref()), (2, 2, 1, None), "{r:?}");
+    assert_eq!(r.reused_chunks + r.embedded_chunks, e.stats().chunks);
+    assert_eq!(
+        counter.texts.load(std::sync::atomic::Ordering::Relaxed),
+        r.embedded_chunks,
+        "only the chunks of new and changed pages are embedded"
+    );
+    let full = built(next, None, hashing());
+    assert_eq!(full.reuse_report().embedded, 4);
+    assert_eq!(e.to_bytes().unwrap(), full.to_bytes().unwrap(), "reuse gives the bytes of a full build");
+    assert_eq!(e.search("plantains", 1).unwrap().hits[0].url, "b.md");
+    assert!(e.search("cherries winter blossom", 5).unwrap().hits.iter().all(|h| h.url != "c.md"));
+}
+
+#[test]
+fn reuse_takes_pages_added_after_the_previous_build_from_its_delta() {
+    let mut prev = built(site(&PAGES[..3]), None, hashing());
+    prev.add_document(doc(PAGES[3].0, PAGES[3].1)).unwrap(); // in the delta segment, f32
+    prev.remove_document("a.md").unwrap();
+    let bytes = prev.to_bytes().unwrap();
+    let counter = counting();
+    let e = built(site(PAGES), Some(&bytes), counter.clone());
+    let r = e.reuse_report();
+    assert_eq!((r.reused, r.embedded, r.removed), (3, 1, 0), "a.md was removed, so it is embedded: {r:?}");
+    assert_eq!(counter.texts.load(std::sync::atomic::Ordering::Relaxed), r.embedded_chunks);
+    assert_eq!(e.to_bytes().unwrap(), built(site(PAGES), None, hashing()).to_bytes().unwrap());
+}
+
+#[test]
+fn a_title_or_anchor_change_counts_as_a_change() {
+    let base = Document {
+        url: "p.html".into(),
+        title: "Pumps".into(),
+        sections: vec![Section {
+            anchor: Some("prime".into()),
+            headings: vec!["Priming".into()],
+            text: "Fill the housing with water first.".into(),
+        }],
+    };
+    let h = docent::engine::document_hash(&base);
+    assert_eq!(h.len(), 16);
+    assert_eq!(h, docent::engine::document_hash(&base.clone()));
+    let mut t = base.clone();
+    t.title = "Pumps!".into();
+    let mut a = base.clone();
+    a.sections[0].anchor = Some("priming".into());
+    let mut u = base.clone();
+    u.url = "q.html".into();
+    // Moving a character between heading and text is a change too (fields are length-prefixed).
+    let mut m = base.clone();
+    m.sections[0].headings = vec!["PrimingF".into()];
+    m.sections[0].text = "ill the housing with water first.".into();
+    for (what, d) in [("title", t), ("anchor", a), ("url", u), ("heading/text boundary", m)] {
+        assert_ne!(docent::engine::document_hash(&d), h, "{what}");
+    }
+}
+
+#[test]
+fn an_incompatible_previous_index_means_a_full_rebuild_with_a_reason() {
+    let previous = built(site(PAGES), None, hashing()).to_bytes().unwrap();
+    // Another embedder (dimension).
+    let e = built(site(PAGES), Some(&previous), Arc::new(Hashing::new(128).unwrap()));
+    let r = e.reuse_report();
+    assert_eq!((r.reused, r.embedded), (0, 4));
+    let why = r.rebuild.as_deref().unwrap();
+    assert!(why.starts_with("the previous index was built with hashing (hashing-v1, 256-d"), "{why}");
+    assert!(why.contains("this one uses hashing (hashing-v1, 128-d"), "{why}");
+    // Other chunk options.
+    let mut opts = Options::default();
+    opts.chunk.max_tokens = 100;
+    let mut e = Docent::new(hashing(), opts).unwrap();
+    e.reuse_from_bytes(&previous, "i").unwrap();
+    assert_eq!(
+        e.reuse_report().rebuild.as_deref(),
+        Some("the previous index was cut into chunks of 200 tokens with 32 of overlap; this one uses 100 and 32")
+    );
+    // A corrupted file.
+    let mut bad = previous.clone();
+    let n = bad.len();
+    bad[n - 2] ^= 0x55;
+    let e = built(site(PAGES), Some(&bad), hashing());
+    let why = e.reuse_report().rebuild.clone().unwrap();
+    assert!(
+        why.starts_with("the previous index could not be loaded: previous/index.bin: corrupted"),
+        "{why}"
+    );
+    assert_eq!(e.reuse_report().embedded, 4);
+    // A newer format version.
+    let mut newer = previous.clone();
+    newer[8..12].copy_from_slice(&(docent::format::FORMAT_VERSION + 1).to_le_bytes());
+    let e = built(site(PAGES), Some(&newer), hashing());
+    let why = e.reuse_report().rebuild.clone().unwrap();
+    assert!(why.contains("unsupported index format version 2"), "{why}");
+    // Misuse: reuse_from on an engine that already has documents.
+    let mut e = built(site(PAGES), None, hashing());
+    let err = e.reuse_from_bytes(&previous, "i").unwrap_err().to_string();
+    assert!(err.starts_with("invalid reuse_from: expected an empty engine"), "{err}");
 }

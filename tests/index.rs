@@ -405,3 +405,59 @@ fn bm25_encoding_is_deterministic_and_round_trips() {
     }
     assert_eq!(postcard::to_allocvec(&back).unwrap(), bytes);
 }
+
+/// Reusing a page's vectors on re-index moves its int8 rows from one index into the next.
+#[test]
+fn quantized_rows_move_between_indexes_bit_for_bit() {
+    let dim = 48;
+    let rows = vectors(11, 300, dim, 8);
+    for threshold in [usize::MAX, 0] {
+        let opts = DenseOptions { flat_threshold: threshold, ef_construction: 64, ..Default::default() };
+        let a = DenseIndex::build(&rows, dim, &opts).unwrap();
+        let (codes, scales) = a.quantized_rows();
+        assert_eq!((codes.len(), scales.len()), (300 * dim, 300));
+        assert_eq!((codes.clone(), scales.clone()), docent::index::dense::quantize_rows(&rows, dim).unwrap());
+        let b = DenseIndex::from_quantized(codes.clone(), scales.clone(), dim, &opts).unwrap();
+        assert_eq!(b.kind(), a.kind());
+        assert_eq!(b.quantized_rows(), (codes, scales), "{}", a.kind());
+        for q in rows.chunks_exact(dim).step_by(37) {
+            assert_eq!(a.search_exact(q, 10).unwrap(), b.search_exact(q, 10).unwrap());
+        }
+    }
+    let err = DenseIndex::from_quantized(vec![0; 10], vec![1.0; 2], 4, &DenseOptions::default()).unwrap_err();
+    assert_eq!(err.to_string(), "invalid vector: 10 int8 codes for 2 rows of dim 4; expected 8");
+    let err =
+        DenseIndex::from_quantized(vec![0; 8], vec![1.0, f32::NAN], 4, &DenseOptions::default()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid vector: row 1 has scale NaN; every scale must be finite and not negative"
+    );
+}
+
+/// Why re-indexing carries int8 rows instead of dequantizing them into f32 and building again:
+/// requantizing a dequantized row gives the same codes, but not the same scale (the dequantized
+/// row is not exactly unit length, and the scale is renormalised), so scores would move. From the
+/// second round on the row is a fixed point within a few ulps.
+#[test]
+fn requantizing_dequantized_rows_keeps_codes_but_not_scales() {
+    use docent::index::dense::quantize_rows;
+    let dim = 384;
+    let rows = vectors(5, 200, dim, 0);
+    let (codes, scales) = quantize_rows(&rows, dim).unwrap();
+    let dequant = |codes: &[i8], scales: &[f32]| -> Vec<f32> {
+        codes
+            .chunks_exact(dim)
+            .zip(scales)
+            .flat_map(|(c, &s)| c.iter().map(move |&x| f32::from(x) * s))
+            .collect()
+    };
+    let (codes2, scales2) = quantize_rows(&dequant(&codes, &scales), dim).unwrap();
+    assert_eq!(codes2, codes, "codes survive a round trip");
+    let moved = scales.iter().zip(&scales2).filter(|(a, b)| a != b).count();
+    let worst = scales.iter().zip(&scales2).map(|(a, b)| ((a - b) / a).abs()).fold(0f32, f32::max);
+    assert!(moved > 100 && worst < 2e-3, "{moved} of 200 scales moved, by up to {worst}");
+    let (codes3, scales3) = quantize_rows(&dequant(&codes2, &scales2), dim).unwrap();
+    assert_eq!(codes3, codes);
+    let worst = scales2.iter().zip(&scales3).map(|(a, b)| ((a - b) / a).abs()).fold(0f32, f32::max);
+    assert!(worst < 1e-6, "second round moved a scale by {worst}");
+}

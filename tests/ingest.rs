@@ -411,7 +411,7 @@ fn walk_recursive_sorted_urls_duplicates_unsupported_lossy() {
     let mut seen = Vec::new();
     let report = walk(
         &[dir.path().to_path_buf()],
-        &WalkOptions { base_url: "https://x/docs/".into() },
+        &WalkOptions { base_url: "https://x/docs/".into(), ..Default::default() },
         &mut |p: &Path| seen.push(p.to_path_buf()),
     )
     .expect("walk");
@@ -463,6 +463,24 @@ fn walk_empty_directory_is_fine() {
     let dir = tempfile::tempdir().unwrap();
     let report = walk(&[dir.path().to_path_buf()], &WalkOptions::default(), &mut |_: &Path| {}).unwrap();
     assert!(report.files.is_empty() && report.unsupported == 0 && report.duplicates == 0);
+}
+
+#[test]
+fn walk_skips_excluded_directories_however_they_are_spelled() {
+    let dir = site();
+    let out = dir.path().join("guide/deeper");
+    // Spelled through `..`: compared after resolving, so still the same directory.
+    let spelled = dir.path().join("notes/../guide/deeper");
+    let opts = WalkOptions { exclude: vec![spelled, dir.path().join("not-there")], ..Default::default() };
+    let report = walk(&[dir.path().to_path_buf()], &opts, &mut |_: &Path| {}).unwrap();
+    let urls: Vec<&str> = report.files.iter().map(|f| f.url.as_str()).collect();
+    assert_eq!(urls, ["guide/a-first.md", "guide/b-second.md", "index.html", "notes/latin1.txt"]);
+    assert_eq!(report.excluded, 1);
+    // A path given directly is walked even when excluded.
+    let opts = WalkOptions { exclude: vec![out.clone()], ..Default::default() };
+    let report = walk(&[out], &opts, &mut |_: &Path| {}).unwrap();
+    assert_eq!(report.files.len(), 1);
+    assert_eq!(report.excluded, 0);
 }
 
 #[cfg(unix)]

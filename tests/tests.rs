@@ -8,3 +8,4 @@ mod engine;
 mod index;
 mod ingest;
 mod llm;
+mod site;

@@ -22,6 +22,10 @@ use docent::retrieve::{Gate, Mode, RetrieveOptions};
 use docent::{Error, Result};
 use serde::{Deserialize, Serialize};
 
+/// The self-contained site folder (index, model files, web runtime).
+#[path = "docent/site.rs"]
+mod site;
+
 #[derive(Parser)]
 #[command(
     name = "docent",
@@ -35,12 +39,16 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Index HTML, Markdown and text files (directories are walked recursively) into DIR.
+    /// Index HTML, Markdown and text files (directories are walked recursively) into DIR, a
+    /// self-contained folder for a static site: manifest.json, index.bin, model/ (the files the
+    /// browser embeds queries with) and the web runtime (docent.js, the wasm…). Run again, it
+    /// re-embeds only new and changed pages.
     Index {
         /// Files or directories to index.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
-        /// The output directory (created; `manifest.json` and `index.bin` are written into it).
+        /// The output directory (created; may lie inside an indexed directory, it is not
+        /// indexed). An index already there is reused for unchanged pages.
         #[arg(long)]
         out: PathBuf,
         /// minilm (best quality), static (fast, pairs with BM25) or hashing (no model; tests).
@@ -59,6 +67,14 @@ enum Command {
         /// Tokens of overlap between consecutive chunks of a section.
         #[arg(long, default_value_t = 32)]
         overlap: usize,
+        /// Folder with the browser runtime to copy into DIR: docent.js, docent_wasm.js,
+        /// docent_wasm_bg.wasm and the other .js modules but cli.js (default: $DOCENT_ASSETS,
+        /// else ./pkg when it holds docent_wasm_bg.wasm, else <binary's folder>/../share/docent).
+        #[arg(long)]
+        assets: Option<PathBuf>,
+        /// Print the summary as one JSON object (counts, files, timings) instead of a sentence.
+        #[arg(long)]
+        json: bool,
     },
     /// Search an index: print the best chunks for QUERY (or for every line of --queries).
     Search {
@@ -171,8 +187,18 @@ macro_rules! outln {
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Index { paths, out, embedder, model_dir, base_url, chunk_tokens, overlap } => {
-            cmd_index(&paths, &out, &embedder, model_dir.as_deref(), &base_url, chunk_tokens, overlap)
+        Command::Index { paths, out, embedder, model_dir, base_url, chunk_tokens, overlap, assets, json } => {
+            cmd_index(&IndexArgs {
+                paths: &paths,
+                out: &out,
+                embedder: &embedder,
+                model_dir: model_dir.as_deref(),
+                base_url: &base_url,
+                chunk_tokens,
+                overlap,
+                assets: assets.as_deref(),
+                json,
+            })
         }
         Command::Search { dir, query, queries, k, json, mode, model_dir } => {
             cmd_search(&dir, query.as_deref(), queries.as_deref(), k, json, &mode, model_dir.as_deref())
@@ -228,10 +254,16 @@ fn model_dir(flag: Option<&Path>) -> Result<PathBuf> {
 }
 
 fn load_embedder(kind: EmbedderKind, dim: usize, flag: Option<&Path>) -> Result<Arc<dyn Embedder>> {
+    let dir = if kind.model_files().is_empty() { PathBuf::new() } else { model_dir(flag)? };
+    embedder_at(kind, dim, &dir)
+}
+
+/// The embedder of `kind`, reading its model files from `dir` (unused for `hashing`).
+fn embedder_at(kind: EmbedderKind, dim: usize, dir: &Path) -> Result<Arc<dyn Embedder>> {
     Ok(match kind {
         EmbedderKind::Hashing => Arc::new(docent::embed::hashing::Hashing::new(dim)?),
-        EmbedderKind::MiniLm => Arc::new(docent::embed::minilm::MiniLm::load(&model_dir(flag)?)?),
-        EmbedderKind::Static => Arc::new(docent::embed::static_table::StaticTable::load(&model_dir(flag)?)?),
+        EmbedderKind::MiniLm => Arc::new(docent::embed::minilm::MiniLm::load(dir)?),
+        EmbedderKind::Static => Arc::new(docent::embed::static_table::StaticTable::load(dir)?),
         EmbedderKind::Vectors => {
             return Err(Error::invalid(
                 "embedder",
@@ -241,19 +273,34 @@ fn load_embedder(kind: EmbedderKind, dim: usize, flag: Option<&Path>) -> Result<
     })
 }
 
-/// What `docent index` writes next to `index.bin`.
+/// What `docent index` writes next to `index.bin`. pkg/docent.js (`loadDocent`) and pkg/cli.js
+/// read and write the same fields.
 #[derive(Serialize, Deserialize)]
 struct Manifest {
+    /// Always [`MANIFEST_FORMAT`].
     format: String,
+    /// The index file's format version.
     version: u32,
+    /// The index file's name inside the folder.
     index: String,
+    /// Its size.
     bytes: u64,
+    /// xxh3-64 of its bytes, 16 hex digits (empty in manifests of older pkg/cli.js versions).
     xxh3: String,
+    /// The embedder that built it (the browser loads its model files from `model/`).
     embedder: EmbedderInfo,
+    /// Live documents.
     documents: usize,
+    /// Their chunks.
     chunks: usize,
+    /// `flat` or `hnsw`.
     dense: String,
+    /// `docent <version>`.
     created_by: String,
+    /// Every file of the folder but manifest.json (index, model files, runtime), with sizes and
+    /// xxh3; absent in manifests of older versions.
+    #[serde(default)]
+    files: Vec<site::FileEntry>,
 }
 
 const MANIFEST_FORMAT: &str = "docent-index";
@@ -278,12 +325,6 @@ fn load_index(dir: &Path, flag: Option<&Path>) -> Result<Docent> {
     let info = Docent::embedder_of(&bytes, &what)?;
     let embedder = load_embedder(info.kind, info.dim, flag)?;
     Docent::from_bytes(&bytes, embedder, &what)
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -321,26 +362,95 @@ impl Meter {
 // ---------------------------------------------------------------------------------------------
 // Commands
 
-fn cmd_index(
-    paths: &[PathBuf],
-    out: &Path,
-    embedder: &str,
-    flag: Option<&Path>,
-    base_url: &str,
+/// The options of `docent index`.
+struct IndexArgs<'a> {
+    paths: &'a [PathBuf],
+    out: &'a Path,
+    embedder: &'a str,
+    model_dir: Option<&'a Path>,
+    base_url: &'a str,
     chunk_tokens: usize,
     overlap: usize,
-) -> Result<()> {
+    assets: Option<&'a Path>,
+    json: bool,
+}
+
+/// Seconds spent in each stage of `docent index`.
+#[derive(Serialize, Default)]
+struct Timings {
+    /// Walking, reading, parsing, chunking (and loading the previous index).
+    read: f64,
+    /// Embedding the chunks of new and changed pages.
+    embed: f64,
+    /// Building the dense and BM25 indexes.
+    index: f64,
+    /// Serialising and writing the folder (index, model files, runtime, manifest).
+    write: f64,
+    /// Everything, from start to summary (model loading included).
+    total: f64,
+}
+
+/// The summary `docent index --json` prints.
+#[derive(Serialize)]
+struct IndexSummary {
+    documents: usize,
+    reused: usize,
+    embedded: usize,
+    removed: usize,
+    chunks: usize,
+    reused_chunks: usize,
+    embedded_chunks: usize,
+    /// Why a previous index in the output folder could not be reused (then everything was
+    /// embedded), or null.
+    rebuild: Option<String>,
+    skipped: std::collections::BTreeMap<String, usize>,
+    unsupported: usize,
+    duplicates: usize,
+    empty: usize,
+    /// Directories not walked because they are the output folder.
+    excluded: usize,
+    embedder: EmbedderInfo,
+    dense: String,
+    index_bytes: u64,
+    /// The browser runtime (docent.js, wasm…): `copied` (from the runtime folder), `kept` (none
+    /// found; the copy an earlier run left is kept) or `none`.
+    runtime: &'static str,
+    /// Every file of the folder but manifest.json.
+    files: Vec<site::FileEntry>,
+    /// Files written because they were new or changed (manifest.json included).
+    written: Vec<String>,
+    /// Files an earlier run wrote that are no longer needed, deleted.
+    deleted: Vec<String>,
+    seconds: Timings,
+}
+
+fn cmd_index(a: &IndexArgs<'_>) -> Result<()> {
     let started = Instant::now();
-    let kind = EmbedderKind::from_name(embedder)?;
+    let kind = EmbedderKind::from_name(a.embedder)?;
     let mut options = Options::default();
-    options.chunk.max_tokens = chunk_tokens;
-    options.chunk.overlap_tokens = overlap;
+    options.chunk.max_tokens = a.chunk_tokens;
+    options.chunk.overlap_tokens = a.overlap;
     options.chunk.validate()?;
-    let embedder = load_embedder(kind, 256, flag)?;
+    // Everything that can be wrong with the inputs is checked before the long work.
+    let model_names = kind.model_files();
+    let model = if model_names.is_empty() {
+        None
+    } else {
+        let dir = model_dir(a.model_dir)?;
+        site::check_model_files(&dir, model_names)?;
+        Some(dir)
+    };
+    let assets = site::find_assets(a.assets)?;
+    let embedder = embedder_at(kind, 256, model.as_deref().unwrap_or(Path::new("")))?;
     let mut meter = Meter::new();
+    let mut t = Timings::default();
+    let read_start = Instant::now();
     let mut files = 0usize;
-    let walk_opts = docent::ingest::walk::WalkOptions { base_url: base_url.to_string() };
-    let report = docent::ingest::walk::walk(paths, &walk_opts, &mut |_p| {
+    let walk_opts = docent::ingest::walk::WalkOptions {
+        base_url: a.base_url.to_string(),
+        exclude: vec![a.out.to_path_buf()],
+    };
+    let report = docent::ingest::walk::walk(a.paths, &walk_opts, &mut |_p| {
         files += 1;
         meter.tick(|| format!("reading files: {files}"), false);
     })?;
@@ -348,14 +458,20 @@ fn cmd_index(
         eprintln!("docent: warning: {w}");
     }
     let mut engine = Docent::new(embedder, options)?;
+    let previous = previous_manifest(a.out);
+    if let Some((bytes, what)) = previous_index(a.out, previous.as_ref()) {
+        engine.reuse_from_bytes(&bytes, &what)?;
+        if let Some(why) = &engine.reuse_report().rebuild {
+            eprintln!("docent: note: re-embedding every page: {why}");
+        }
+    }
     let mut skipped: std::collections::BTreeMap<String, usize> = Default::default();
     let mut empty = 0usize;
-    let mut docs = 0usize;
     for f in report.files {
         match f.outcome {
             Ingested::Skipped { reason } => *skipped.entry(reason).or_default() += 1,
             Ingested::Document(doc) => match engine.add_document(doc) {
-                Ok(_) => docs += 1,
+                Ok(_) => {}
                 Err(Error::Document { url, reason }) if reason.starts_with("no text") => {
                     empty += 1;
                     eprintln!("docent: warning: {url}: no text to index, skipped");
@@ -370,15 +486,20 @@ fn cmd_index(
             "paths",
             format!(
                 "no indexable text found in {} ({} unsupported files, {} skipped, {} empty)",
-                paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+                a.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
                 report.unsupported,
                 skipped.values().sum::<usize>(),
                 empty
             ),
         ));
     }
+    t.read = read_start.elapsed().as_secs_f64();
     let embed_start = Instant::now();
+    let mut embed_end: Option<Instant> = None;
     engine.build(&mut |p| {
+        if p.stage != "embed" && embed_end.is_none() {
+            embed_end = Some(Instant::now());
+        }
         let rate = p.done as f64 / embed_start.elapsed().as_secs_f64().max(1e-9);
         meter.tick(
             || match p.stage {
@@ -388,15 +509,30 @@ fn cmd_index(
             p.stage == "embed" && p.done == p.total && p.total > 0,
         );
     })?;
-    let embed_secs = embed_start.elapsed().as_secs_f64();
+    let embed_end = embed_end.unwrap_or_else(Instant::now);
+    t.embed = embed_end.duration_since(embed_start).as_secs_f64();
+    t.index = embed_end.elapsed().as_secs_f64();
+    let write_start = Instant::now();
     let bytes = engine.to_bytes()?;
-    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
-    write_atomic(&out.join("index.bin"), &bytes)?;
+    std::fs::create_dir_all(a.out).map_err(|e| Error::io(a.out, e))?;
     let stats = engine.stats();
+    let model_files = model.as_deref().map(|d| (d, model_names));
+    let before = previous.as_ref().map(|m| m.files.as_slice()).unwrap_or_default();
+    let published = site::publish(a.out, (INDEX_FILE, &bytes), model_files, assets.as_ref(), before)?;
+    // The copied weights (the first model file) must be the ones that embedded the pages.
+    if let (Some(dir), Some(weights)) = (&model, model_names.first()) {
+        let rel = format!("model/{weights}");
+        if published.files.iter().any(|f| f.path == rel && f.xxh3 != stats.embedder.fingerprint) {
+            return Err(Error::model(
+                dir.join(weights).display().to_string(),
+                "changed while docent was indexing; run docent index again",
+            ));
+        }
+    }
     let manifest = Manifest {
         format: MANIFEST_FORMAT.into(),
         version: docent::format::FORMAT_VERSION,
-        index: "index.bin".into(),
+        index: INDEX_FILE.into(),
         bytes: bytes.len() as u64,
         xxh3: docent::embed::fingerprint(&bytes),
         embedder: stats.embedder.clone(),
@@ -404,32 +540,122 @@ fn cmd_index(
         chunks: stats.chunks,
         dense: stats.dense_kind.clone(),
         created_by: format!("docent {}", env!("CARGO_PKG_VERSION")),
+        files: published.files.clone(),
     };
     let json = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::format("manifest", e.to_string()))?;
-    write_atomic(&out.join("manifest.json"), &json)?;
-    let skipped_s = if skipped.is_empty() {
+    let mut written = published.written;
+    if site::write_if_changed(&a.out.join("manifest.json"), &json)? {
+        written.push("manifest.json".into());
+    }
+    let runtime = match (&assets, published.kept_runtime) {
+        (Some(_), _) => "copied",
+        (None, true) => "kept",
+        (None, false) => "none",
+    };
+    if assets.is_none() {
+        let what = if published.kept_runtime {
+            "was not updated (the copy an earlier run left there is kept)"
+        } else {
+            "was not copied"
+        };
+        eprintln!(
+            "docent: note: the browser runtime (docent.js, docent_wasm.js, {}) {what} in {}: none found in --assets, ${}, ./pkg or <binary's folder>/../share/docent; build it with ./build.sh wasm (writes pkg/) and pass --assets pkg",
+            site::WASM_FILE,
+            a.out.display(),
+            site::ASSETS_ENV
+        );
+    }
+    t.write = write_start.elapsed().as_secs_f64();
+    t.total = started.elapsed().as_secs_f64();
+    let r = engine.reuse_report().clone();
+    let summary = IndexSummary {
+        documents: stats.documents,
+        reused: r.reused,
+        embedded: r.embedded,
+        removed: r.removed,
+        chunks: stats.chunks,
+        reused_chunks: r.reused_chunks,
+        embedded_chunks: r.embedded_chunks,
+        rebuild: r.rebuild,
+        skipped,
+        unsupported: report.unsupported,
+        duplicates: report.duplicates,
+        empty,
+        excluded: report.excluded,
+        embedder: stats.embedder.clone(),
+        dense: stats.dense_kind.clone(),
+        index_bytes: bytes.len() as u64,
+        runtime,
+        files: published.files,
+        written,
+        deleted: published.removed,
+        seconds: t,
+    };
+    if a.json {
+        outln!("{}", serde_json::to_string(&summary).unwrap_or_default());
+        return Ok(());
+    }
+    let s = &summary;
+    let skipped_s = if s.skipped.is_empty() {
         "0 skipped".to_string()
     } else {
         format!(
             "{} skipped ({})",
-            skipped.values().sum::<usize>(),
-            skipped.iter().map(|(r, n)| format!("{n} {r}")).collect::<Vec<_>>().join(", ")
+            s.skipped.values().sum::<usize>(),
+            s.skipped.iter().map(|(r, n)| format!("{n} {r}")).collect::<Vec<_>>().join(", ")
         )
     };
     outln!(
-        "indexed {docs} documents ({} chunks) into {}: {skipped_s}, {} unsupported, {} duplicates, {empty} empty; embedder {} ({}-d), dense {}; {:.1} MB; {:.1} s ({:.1} chunks/s embedding)",
-        stats.chunks,
-        out.display(),
-        report.unsupported,
-        report.duplicates,
-        stats.embedder.kind.name(),
-        stats.embedder.dim,
-        stats.dense_kind,
-        bytes.len() as f64 / 1e6,
-        started.elapsed().as_secs_f64(),
-        stats.chunks as f64 / embed_secs.max(1e-9),
+        "indexed {} documents ({} reused, {} embedded, {} removed), {} chunks into {}: {skipped_s}, {} unsupported, {} duplicates, {} empty; embedder {} ({}-d), dense {}; {} index; {} files, {} written; embed {:.2} s of {:.2} s total",
+        s.documents,
+        s.reused,
+        s.embedded,
+        s.removed,
+        s.chunks,
+        a.out.display(),
+        s.unsupported,
+        s.duplicates,
+        s.empty,
+        s.embedder.kind.name(),
+        s.embedder.dim,
+        s.dense,
+        human_bytes(s.index_bytes),
+        s.files.len() + 1,
+        s.written.len(),
+        s.seconds.embed,
+        s.seconds.total,
     );
     Ok(())
+}
+
+/// A byte count for people: `850 B`, `36 kB`, `1.4 MB` (decimal units).
+fn human_bytes(n: u64) -> String {
+    match n {
+        0..=999 => format!("{n} B"),
+        1_000..=999_999 => format!("{:.0} kB", n as f64 / 1e3),
+        _ => format!("{:.1} MB", n as f64 / 1e6),
+    }
+}
+
+/// The index file's name inside the output folder.
+const INDEX_FILE: &str = "index.bin";
+
+/// The manifest a previous run left in `out`, when there is a readable one.
+fn previous_manifest(out: &Path) -> Option<Manifest> {
+    let bytes = std::fs::read(out.join("manifest.json")).ok()?;
+    serde_json::from_slice::<Manifest>(&bytes).ok().filter(|m| m.format == MANIFEST_FORMAT)
+}
+
+/// The bytes of the index a previous run left in `out` (and how to name it), if any: the file the
+/// manifest names when it is a plain file name, else `index.bin`.
+fn previous_index(out: &Path, manifest: Option<&Manifest>) -> Option<(Vec<u8>, String)> {
+    let name = manifest
+        .map(|m| m.index.as_str())
+        .filter(|n| !n.is_empty() && !n.contains(['/', '\\']) && *n != "..")
+        .unwrap_or(INDEX_FILE);
+    let path = out.join(name);
+    let bytes = std::fs::read(&path).ok()?;
+    Some((bytes, path.display().to_string()))
 }
 
 fn one_line(s: &str, max: usize) -> String {

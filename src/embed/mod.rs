@@ -39,6 +39,19 @@ impl EmbedderKind {
         }
     }
 
+    /// The prepared model files (names inside a model directory) an embedder of this kind is
+    /// built from, which a browser must download to embed queries: `minilm` → `minilm.int8`,
+    /// `tokenizer.json`, `config.json`; `static` → `static.bin`, `tokenizer.json`; none for
+    /// `hashing` and `vectors`. `docent index` copies them into its output's `model/` folder,
+    /// where `loadDocent` (pkg/docent.js, `MODEL_FILES`) fetches them.
+    pub fn model_files(self) -> &'static [&'static str] {
+        match self {
+            EmbedderKind::MiniLm => &[minilm::WEIGHTS_FILE, minilm::TOKENIZER_FILE, minilm::CONFIG_FILE],
+            EmbedderKind::Static => &[static_table::TABLE_FILE, minilm::TOKENIZER_FILE],
+            EmbedderKind::Hashing | EmbedderKind::Vectors => &[],
+        }
+    }
+
     /// Parses a name given by [`EmbedderKind::name`].
     pub fn from_name(name: &str) -> crate::Result<Self> {
         match name {

@@ -164,32 +164,41 @@ impl DenseIndex {
     /// Errors: `dim` is 0, `vectors.len()` is not a multiple of `dim`, or a value is NaN or
     /// infinite (the message names its row and column).
     pub fn build(vectors: &[f32], dim: usize, opts: &DenseOptions) -> Result<Self> {
+        let (codes, scales) = quantize_rows(vectors, dim)?;
+        DenseIndex::from_quantized(codes, scales, dim, opts)
+    }
+
+    /// Builds an index over rows that are already quantized: `codes` row-major `n × dim` int8
+    /// codes and one `scale` per row, as [`quantize_rows`] makes them and
+    /// [`DenseIndex::quantized_rows`] returns them. No row is quantized again, so rows taken from
+    /// another index keep exactly their codes and scales (and scores); this is how an
+    /// incremental re-index reuses the vectors of unchanged documents.
+    ///
+    /// Errors: `dim` is 0, `codes.len()` is not `scales.len() × dim`, or a scale is negative or
+    /// not finite (the message names its row).
+    pub fn from_quantized(codes: Vec<i8>, scales: Vec<f32>, dim: usize, opts: &DenseOptions) -> Result<Self> {
         if dim == 0 {
             return Err(Error::invalid("dim", "expected a dimension of at least 1, found 0"));
         }
-        if vectors.len() % dim != 0 {
-            return Err(Error::Vector {
-                reason: format!("vectors has {} floats, not a multiple of dim {dim}", vectors.len()),
-            });
-        }
-        if let Some(i) = vectors.iter().position(|v| !v.is_finite()) {
+        if codes.len() != scales.len() * dim {
             return Err(Error::Vector {
                 reason: format!(
-                    "vectors row {} column {} is {}; every value must be finite",
-                    i / dim,
-                    i % dim,
-                    vectors[i]
+                    "{} int8 codes for {} rows of dim {dim}; expected {}",
+                    codes.len(),
+                    scales.len(),
+                    scales.len() * dim
                 ),
             });
         }
-        let len = vectors.len() / dim;
-        let mut codes = vec![0i8; vectors.len()];
-        let mut scales = vec![0f32; len];
-        for ((row, out), scale) in
-            vectors.chunks_exact(dim).zip(codes.chunks_exact_mut(dim)).zip(scales.iter_mut())
-        {
-            *scale = quantize(row, out);
+        if let Some(i) = scales.iter().position(|s| !s.is_finite() || *s < 0.0) {
+            return Err(Error::Vector {
+                reason: format!(
+                    "row {i} has scale {}; every scale must be finite and not negative",
+                    scales[i]
+                ),
+            });
         }
+        let len = scales.len();
         let storage = if len < opts.flat_threshold {
             Storage::Flat { codes, scales }
         } else {
@@ -212,6 +221,27 @@ impl DenseIndex {
             Storage::Hnsw { graph: Graph(Arc::new(map)), ef_search }
         };
         Ok(DenseIndex { dim, len, storage })
+    }
+
+    /// Every row's int8 codes (row-major, `len × dim`) and scales, in row-id order: the input
+    /// of [`DenseIndex::from_quantized`]. Copies them out of the flat store or the graph's points.
+    pub fn quantized_rows(&self) -> (Vec<i8>, Vec<f32>) {
+        match &self.storage {
+            Storage::Flat { codes, scales } => (codes.clone(), scales.clone()),
+            Storage::Hnsw { graph, .. } => {
+                let mut codes = vec![0i8; self.len * self.dim];
+                let mut scales = vec![0f32; self.len];
+                for (pid, p) in graph.0.iter() {
+                    let Some(&row) = graph.0.values.get(pid.into_inner() as usize) else { continue };
+                    let row = row as usize;
+                    if row < self.len && p.codes.len() == self.dim {
+                        codes[row * self.dim..(row + 1) * self.dim].copy_from_slice(&p.codes);
+                        scales[row] = p.scale;
+                    }
+                }
+                (codes, scales)
+            }
+        }
     }
 
     /// Top-k rows by cosine similarity, best first: `(row id, similarity in -1..=1)`; ties by
@@ -347,6 +377,41 @@ fn sort_hits(hits: &mut [(u32, f32)]) {
 /// Into -1..=1 (int8 rounding can overshoot slightly), and -0.0 to 0.0 so ties sort by id.
 fn clamp(s: f32) -> f32 {
     s.clamp(-1.0, 1.0) + 0.0
+}
+
+/// L2-normalises and int8-quantizes row-major `n × dim` vectors (see the module docs): the
+/// codes (`n × dim`) and one scale per row, the input of [`DenseIndex::from_quantized`].
+/// Zero rows are allowed (scale 0).
+///
+/// Errors: `dim` is 0, `vectors.len()` is not a multiple of `dim`, or a value is NaN or
+/// infinite (the message names its row and column).
+pub fn quantize_rows(vectors: &[f32], dim: usize) -> Result<(Vec<i8>, Vec<f32>)> {
+    if dim == 0 {
+        return Err(Error::invalid("dim", "expected a dimension of at least 1, found 0"));
+    }
+    if vectors.len() % dim != 0 {
+        return Err(Error::Vector {
+            reason: format!("vectors has {} floats, not a multiple of dim {dim}", vectors.len()),
+        });
+    }
+    if let Some(i) = vectors.iter().position(|v| !v.is_finite()) {
+        return Err(Error::Vector {
+            reason: format!(
+                "vectors row {} column {} is {}; every value must be finite",
+                i / dim,
+                i % dim,
+                vectors[i]
+            ),
+        });
+    }
+    let mut codes = vec![0i8; vectors.len()];
+    let mut scales = vec![0f32; vectors.len() / dim];
+    for ((row, out), scale) in
+        vectors.chunks_exact(dim).zip(codes.chunks_exact_mut(dim)).zip(scales.iter_mut())
+    {
+        *scale = quantize(row, out);
+    }
+    Ok((codes, scales))
 }
 
 /// L2-normalises `row` and quantizes it into `out`; returns the scale (0 for a zero row).

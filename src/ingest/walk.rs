@@ -16,6 +16,11 @@ pub struct WalkOptions {
     /// Prefix of every url (e.g. `https://example.com/docs/`); may be empty. It is joined to the
     /// relative path with exactly one `/` between them.
     pub base_url: String,
+    /// Directories not to walk into, wherever they appear under the paths (compared after
+    /// resolving symlinks; ones that do not exist are ignored). `docent index` puts its output
+    /// directory here, so indexing `./public` into `./public/docent` does not index its own
+    /// output. A path given directly to [`walk`] is always walked.
+    pub exclude: Vec<PathBuf>,
 }
 
 /// One supported file that was read and parsed.
@@ -45,11 +50,13 @@ pub struct WalkReport {
     pub warnings: Vec<String>,
     /// Files whose bytes are identical to an earlier file's; only the first is in `files`.
     pub duplicates: usize,
+    /// Directories skipped because [`WalkOptions::exclude`] lists them.
+    pub excluded: usize,
 }
 
 /// Walks `paths` (files or directories), parsing every supported file. Directories are walked
 /// recursively in sorted order, following symlinks but not symlink loops, skipping hidden
-/// entries (name starting with `.`) and `node_modules`. `on_file` is called with each supported
+/// entries (name starting with `.`), `node_modules` and [`WalkOptions::exclude`]. `on_file` is called with each supported
 /// file's path before it is read (for progress). A path that does not exist, or a supported
 /// file that cannot be read, is an [`Error::Io`] naming it; an empty directory gives an empty
 /// report.
@@ -60,6 +67,8 @@ pub fn walk(
 ) -> crate::Result<WalkReport> {
     let mut report = WalkReport::default();
     let mut seen: HashSet<String> = HashSet::new();
+    let exclude: Vec<PathBuf> = opts.exclude.iter().filter_map(|p| p.canonicalize().ok()).collect();
+    let mut excluded = 0usize;
     for arg in paths {
         let meta = std::fs::metadata(arg).map_err(|e| Error::io(arg, e))?;
         if meta.is_file() {
@@ -71,7 +80,13 @@ pub fn walk(
             walkdir::WalkDir::new(arg).follow_links(true).sort_by_file_name().into_iter().filter_entry(|e| {
                 e.depth() == 0 || {
                     let name = e.file_name().to_string_lossy();
-                    !(name.starts_with('.') || name == "node_modules")
+                    let hidden = name.starts_with('.') || name == "node_modules";
+                    let out = !hidden
+                        && !exclude.is_empty()
+                        && e.file_type().is_dir()
+                        && e.path().canonicalize().is_ok_and(|p| exclude.contains(&p));
+                    excluded += usize::from(out);
+                    !(hidden || out)
                 }
             });
         for entry in walker {
@@ -103,6 +118,7 @@ pub fn walk(
             visit_file(entry.path(), &rel, opts, on_file, &mut report, &mut seen)?;
         }
     }
+    report.excluded = excluded;
     Ok(report)
 }
 

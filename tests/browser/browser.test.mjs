@@ -5,7 +5,7 @@
 // both). Run with `node --test tests/browser/`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,13 +31,13 @@ before(async () => {
 
   tmp = await mkdtemp(join(tmpdir(), 'docent-browser-test-'));
   const out = join(tmp, 'docent');
+  // The CLI copies the model files the browser needs into out/model/.
   execFileSync(cli, ['index', join(root, 'tests/fixtures/corpus'), '--out', out, '--embedder', 'static'], {
     env: { ...process.env, DOCENT_MODEL_DIR: models },
     stdio: ['ignore', 'ignore', 'pipe'],
     timeout: WAIT_MS,
   });
-  await mkdir(join(out, 'model'));
-  for (const f of ['static.bin', 'tokenizer.json']) await copyFile(join(models, f), join(out, 'model', f));
+  for (const f of ['static.bin', 'tokenizer.json']) need(join(out, 'model', f), 'docent index should have copied it');
 
   web = await startStaticServer([['/idx/', tmp], ['/', root]]);
   const { chromium } = await import('playwright-core');

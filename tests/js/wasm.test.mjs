@@ -420,4 +420,32 @@ test('createDocent / openDocent under Node: model files given as bytes, embedder
   await assert.rejects(pkg.createDocent({ embedder: 'bert', model: { baseUrl: 'http://127.0.0.1:9/' } }), {
     message: 'options.embedder: expected one of "minilm", "static", "hashing", found "bert"',
   });
+
+test('reuseFrom: a rebuild embeds only changed documents and reports what it reused', async () => {
+  const docs = await corpusDocs();
+  const before = await corpusIndex();
+  const bytes = before.toBytes();
+  const next = new Docent({ embedder: 'hashing' });
+  assert.equal(next.reuseFrom(bytes), undefined, 'the same embedder and chunking: reusable');
+  const changed = docs.map((d) => (d.url === 'bread.txt' ? { ...d, text: `${d.text}\nRye bread needs a longer proof.` } : d));
+  for (const d of changed.filter((d) => d.url !== 'guide/gardening.md')) next.addDocument(d);
+  next.build();
+  assert.deepEqual(next.reuseReport(), {
+    reused: 1, embedded: 1, removed: 1,
+    reusedChunks: next.reuseReport().reusedChunks, embeddedChunks: next.reuseReport().embeddedChunks, rebuild: null,
+  });
+  assert.equal(next.reuseReport().reusedChunks + next.reuseReport().embeddedChunks, next.stats().chunks);
+  assert.equal(next.search('rye bread proof', { k: 1 }).hits[0].url, 'bread.txt');
+  // Equal to a full build of the same documents.
+  const full = new Docent({ embedder: 'hashing' });
+  for (const d of changed.filter((d) => d.url !== 'guide/gardening.md')) full.addDocument(d);
+  full.build();
+  assert.deepEqual(next.toBytes(), full.toBytes());
+  // Not reusable: the reason, and everything is embedded.
+  const other = new Docent({ embedder: 'hashing', dim: 64 });
+  assert.match(other.reuseFrom(bytes), /^the previous index was built with hashing \(hashing-v1, 256-d.*this one uses hashing \(hashing-v1, 64-d/);
+  assert.match(new Docent({ embedder: 'hashing' }).reuseFrom(new Uint8Array([1, 2, 3])),
+    /^the previous index could not be loaded: previous index: not a docent index/);
+  throwsExactly(() => before.reuseFrom(bytes),
+    'invalid reuse_from: expected an empty engine (call it before adding documents and before building)');
 });

@@ -6,7 +6,8 @@
 // installs both from their lockfiles). Run with `node --test tests/npm/`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
@@ -95,6 +96,35 @@ test('npx docent index (the wasm build) writes an index the native CLI searches'
   const r = JSON.parse(run(cli, ['search', idx, 'tyre pressure', '--json'], tmp).trim());
   assert.equal(r.hits[0]?.url, 'bicycle.html#tyres', JSON.stringify(r.hits.map((h) => h.url)));
   assert.equal(r.answerable, true);
+});
+
+test('npx docent index writes the self-contained site folder and re-embeds only a changed page', async () => {
+  const site = join(tmp, 'site');
+  await cp(join(root, 'tests/fixtures/site'), site, { recursive: true });
+  const out = join(site, 'docent'); // inside the indexed folder: not indexed itself
+  const index = () => run('npx', ['--no-install', 'docent', 'index', site, '--out', out, '--embedder', 'static',
+    '--model-dir', join(root, 'models')], project).trim();
+  const first = index();
+  assert.match(first, /^indexed 13 documents \(0 reused, 13 embedded, 0 removed\), \d+ chunks into .*: 3 skipped \(1 data-docent-ignore, 1 redirect stub, 1 robots noindex\), 1 unsupported, 1 duplicates, 0 empty; embedder static \(256-d\), dense flat; .* embed [\d.]+ s of [\d.]+ s total$/);
+  const files = (await readdir(out, { recursive: true })).map((f) => f.split(sep).join('/')).sort();
+  for (const f of ['manifest.json', 'index.bin', 'model/static.bin', 'model/tokenizer.json', 'docent.js', 'docent_wasm.js', 'docent_wasm_bg.wasm']) {
+    assert.ok(files.includes(f), `${f} missing from ${files.join(', ')}`);
+  }
+  assert.ok(!files.includes('cli.js') && !files.some((f) => f.endsWith('.d.ts')), files.join(', '));
+  const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
+  assert.deepEqual(manifest.files.map((f) => f.path).sort(), files.filter((f) => f !== 'manifest.json' && f !== 'model'));
+  assert.match(manifest.xxh3, /^[0-9a-f]{16}$/);
+  assert.match(index(), /^indexed 13 documents \(13 reused, 0 embedded, 0 removed\), .*; \d+ files, 0 written; /);
+  const page = join(site, 'network.html');
+  await writeFile(page, (await readFile(page, 'utf8')).replace('expires after two minutes', 'expires after three minutes'));
+  assert.match(index(), /^indexed 13 documents \(12 reused, 1 embedded, 0 removed\), /);
+  // The native CLI reads it and agrees that nothing changed since.
+  const native = JSON.parse(run(cli, ['index', site, '--out', out, '--embedder', 'static', '--json'], site,
+    { DOCENT_MODEL_DIR: join(root, 'models') }));
+  assert.equal(native.reused, 13);
+  assert.ok(!native.written.includes('index.bin'), 'the wasm build wrote the index the native CLI writes');
+  assert.equal(native.runtime, 'kept', 'no runtime found from the site folder: the copy in the output stays');
+  assert.ok(existsSync(join(out, 'docent_wasm_bg.wasm')));
 });
 
 test('Vite 7 app: vite build bundles docent, its .wasm and its worker; the page searches in Chromium', { timeout: 2 * WAIT_MS }, async () => {

@@ -1,0 +1,250 @@
+//! The self-contained site folder that `docent index` writes: the index, the model files the
+//! browser embeds queries with (`model/`), and the web runtime (`docent.js`, the wasm-bindgen glue,
+//! the `.wasm`, and the other runtime modules of pkg/), so that copying the site to any static
+//! host is the whole deployment.
+//!
+//! Owns: finding the runtime files, copying files only when their content differs (re-runs leave
+//! unchanged files and their modification times alone), removing files an earlier run wrote that
+//! are no longer wanted, and the `files` list of the manifest. Must not: index anything, or write
+//! anything path-like of the build machine into the folder (every name it records is relative).
+
+use std::path::{Path, PathBuf};
+
+use docent::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+/// The wasm-bindgen output the runtime cannot do without.
+pub const WASM_FILE: &str = "docent_wasm_bg.wasm";
+
+/// Runtime files that must be among the assets (the facade and the wasm-bindgen glue).
+const REQUIRED: &[&str] = &["docent.js", "docent_wasm.js", WASM_FILE];
+
+/// The JS files of pkg/ that are not part of the browser runtime.
+const NOT_RUNTIME: &[&str] = &["cli.js"];
+
+/// The environment variable naming the runtime folder.
+pub const ASSETS_ENV: &str = "DOCENT_ASSETS";
+
+/// One file of the output folder, as the manifest's `files` list records it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileEntry {
+    /// Path inside the output folder, `/`-separated (e.g. `model/static.bin`).
+    pub path: String,
+    /// Its size.
+    pub bytes: u64,
+    /// xxh3-64 of its bytes, 16 hex digits.
+    pub xxh3: String,
+}
+
+/// Where the runtime files were found.
+#[derive(Debug, Clone)]
+pub struct Assets {
+    /// The folder.
+    pub dir: PathBuf,
+    /// The names of the runtime files in it, sorted.
+    pub files: Vec<String>,
+}
+
+/// Finds the browser runtime: `--assets DIR`, else `$DOCENT_ASSETS`, else `./pkg` when it holds
+/// the wasm module (running from a checkout after `./build.sh wasm`), else
+/// `<directory of the executable>/../share/docent` when it does (an installed layout such as
+/// `/usr/local/bin/docent` + `/usr/local/share/docent/`). A folder named by the flag or the
+/// variable must hold the runtime (else an error naming what is missing); `Ok(None)` when no
+/// folder was named and none of the others holds it.
+pub fn find_assets(flag: Option<&Path>) -> Result<Option<Assets>> {
+    if let Some(dir) = flag {
+        return runtime_in(dir, "--assets").map(Some);
+    }
+    if let Some(dir) = std::env::var_os(ASSETS_ENV).filter(|d| !d.is_empty()) {
+        return runtime_in(Path::new(&dir), ASSETS_ENV).map(Some);
+    }
+    let mut candidates = vec![(PathBuf::from("pkg"), "./pkg")];
+    if let Some(exe_dir) = std::env::current_exe().ok().and_then(|p| p.parent().map(Path::to_path_buf)) {
+        candidates.push((exe_dir.join("../share/docent"), "<binary>/../share/docent"));
+    }
+    for (dir, label) in candidates {
+        if dir.join(WASM_FILE).is_file() {
+            return runtime_in(&dir, label).map(Some);
+        }
+    }
+    Ok(None)
+}
+
+/// The runtime files in `dir`: every `.js` file except `cli.js`, and the wasm module. `label`
+/// says where the folder came from, in errors.
+fn runtime_in(dir: &Path, label: &str) -> Result<Assets> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        Error::invalid(label, format!("{}: cannot read the runtime folder: {e}", dir.display()))
+    })?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let wanted = (name.ends_with(".js") && !NOT_RUNTIME.contains(&name.as_str())) || name == WASM_FILE;
+        if wanted && entry.path().is_file() {
+            files.push(name);
+        }
+    }
+    files.sort();
+    let missing: Vec<&str> = REQUIRED.iter().copied().filter(|r| !files.iter().any(|f| f == r)).collect();
+    if !missing.is_empty() {
+        return Err(Error::invalid(
+            label,
+            format!(
+                "{} lacks the browser runtime file(s) {}; expected the folder ./build.sh wasm writes (pkg/)",
+                dir.display(),
+                missing.join(", ")
+            ),
+        ));
+    }
+    Ok(Assets { dir: dir.to_path_buf(), files })
+}
+
+/// Checks that every model file the browser needs is in `model_dir`, before any work is done.
+pub fn check_model_files(model_dir: &Path, names: &[&str]) -> Result<()> {
+    for name in names {
+        let p = model_dir.join(name);
+        if !p.is_file() {
+            return Err(Error::model(
+                p.display().to_string(),
+                format!(
+                    "missing; the browser needs it (copied into the output's model/ folder). Prepare the model files with ./build.sh setup, or pass --model-dir with {}",
+                    names.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` unless the file already holds exactly these bytes, so a re-run
+/// leaves unchanged files (and their modification times, which static hosts use for caching)
+/// alone. Writes a temporary file and renames it over `path`, which also replaces a symlink by a
+/// real file. Returns whether it wrote.
+pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<bool> {
+    let same = std::fs::symlink_metadata(path)
+        .is_ok_and(|m| m.file_type().is_file() && m.len() == bytes.len() as u64)
+        && std::fs::read(path).is_ok_and(|old| old == bytes);
+    if same {
+        return Ok(false);
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))?;
+    Ok(true)
+}
+
+/// What [`publish`] did.
+#[derive(Debug, Default)]
+pub struct Published {
+    /// Every file the folder now holds besides `manifest.json`, sorted by path.
+    pub files: Vec<FileEntry>,
+    /// The paths written because they were new or changed.
+    pub written: Vec<String>,
+    /// The paths an earlier run recorded that are no longer wanted, now deleted.
+    pub removed: Vec<String>,
+    /// No runtime folder was given or found, and the runtime files an earlier run copied were
+    /// kept as they are.
+    pub kept_runtime: bool,
+}
+
+/// Writes the index, the model files and the runtime into `out` (each only when changed) and
+/// deletes files that `previous` (the `files` list of the manifest `out` held before) recorded
+/// but that are not wanted any more, e.g. `model/minilm.int8` after switching to the static
+/// embedder. Only paths that an earlier run recorded are ever deleted. Without `assets`, the
+/// runtime files an earlier run copied stay (and stay listed): a run that cannot find the runtime
+/// must not break a folder that has one.
+pub fn publish(
+    out: &Path,
+    index: (&str, &[u8]),
+    model: Option<(&Path, &[&str])>,
+    assets: Option<&Assets>,
+    previous: &[FileEntry],
+) -> Result<Published> {
+    let mut done = Published::default();
+    let mut put = |rel: String, bytes: &[u8]| -> Result<()> {
+        let path = rel.split('/').fold(out.to_path_buf(), |p, part| p.join(part));
+        if write_if_changed(&path, bytes)? {
+            done.written.push(rel.clone());
+        }
+        done.files.push(FileEntry {
+            path: rel,
+            bytes: bytes.len() as u64,
+            xxh3: docent::embed::fingerprint(bytes),
+        });
+        Ok(())
+    };
+    put(index.0.to_string(), index.1)?;
+    if let Some((dir, names)) = model {
+        for name in names {
+            let src = dir.join(name);
+            let bytes = std::fs::read(&src).map_err(|e| Error::io(&src, e))?;
+            put(format!("model/{name}"), &bytes)?;
+        }
+    }
+    if let Some(a) = assets {
+        for name in &a.files {
+            let src = a.dir.join(name);
+            let bytes = std::fs::read(&src).map_err(|e| Error::io(&src, e))?;
+            put(name.clone(), &bytes)?;
+        }
+    } else {
+        let runtime = previous.iter().filter(|f| {
+            f.path != index.0
+                && !f.path.starts_with("model/")
+                && is_plain_relative(&f.path)
+                && !f.path.contains('/')
+        });
+        for f in runtime {
+            if let Ok(bytes) = std::fs::read(out.join(&f.path)) {
+                put(f.path.clone(), &bytes)?;
+                done.kept_runtime = true;
+            }
+        }
+    }
+    done.files.sort_by(|a, b| a.path.cmp(&b.path));
+    for old in previous {
+        if done.files.iter().any(|f| f.path == old.path) || !is_plain_relative(&old.path) {
+            continue;
+        }
+        let path = old.path.split('/').fold(out.to_path_buf(), |p, part| p.join(part));
+        match std::fs::remove_file(&path) {
+            Ok(()) => done.removed.push(old.path.clone()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(&path, e)),
+        }
+    }
+    // An emptied model/ folder goes too (remove_dir fails, harmlessly, when it is not empty).
+    if model.is_none() {
+        let _ = std::fs::remove_dir(out.join("model"));
+    }
+    Ok(done)
+}
+
+/// A path recorded in a manifest that is safe to delete inside the output folder: relative,
+/// `/`-separated, no empty, `.` or `..` parts (a hand-edited manifest cannot point outside).
+fn is_plain_relative(p: &str) -> bool {
+    !p.is_empty()
+        && !p.contains('\\')
+        && p.split('/').all(|part| !part.is_empty() && part != "." && part != "..")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_plain_relative;
+
+    #[test]
+    fn only_plain_relative_paths_are_deleted() {
+        for ok in ["index.bin", "model/static.bin"] {
+            assert!(is_plain_relative(ok), "{ok}");
+        }
+        for bad in ["", "/etc/passwd", "../x", "model/../../x", "a//b", "./a", "a\\..\\b"] {
+            assert!(!is_plain_relative(bad), "{bad}");
+        }
+    }
+}
