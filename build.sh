@@ -99,13 +99,8 @@ build_demo_site() {
     cargo build --quiet --example demo_site
     rm -rf "$site"
     "$TARGET_DIR/debug/examples/demo_site" "$site" docs/*.md README.md ARCHITECTURE.md
-    "$DOCENT" index "$site" --out "$site/docent" --base-url /site/
-    # The browser fetches the model next to the index (model/), as on a real site.
-    mkdir -p "$site/docent/model"
-    local f
-    for f in minilm.int8 tokenizer.json config.json; do
-        [ -f "$site/docent/model/$f" ] || cp "$MODELS/$f" "$site/docent/model/$f"
-    done
+    # Writes index, model/ and the web runtime (from ./pkg) into $site/docent, as on a real site.
+    "$DOCENT" index "$site" --out "$site/docent" --base-url /site/ --assets "$WASM_OUT"
 }
 
 cmd_demo() {
@@ -216,6 +211,8 @@ cmd_test() {
     log "node --test tests/demo/ (the demo page in Chromium: offline, mock OpenAI and Anthropic, own files)"
     cargo build --quiet --example demo_site
     DOCENT_BIN="$DOCENT" node --test tests/demo/
+    log "node --test tests/site/ (a static site with <docent-ask>: lazy load, offline and proxy answers, re-index)"
+    DOCENT_BIN="$DOCENT" node --test tests/site/
     setup_npm_deps tests/npm install
     log "node --test tests/npm/ (npm pack, install the tarball, Node import and a Vite 7 app in Chromium)"
     DOCENT_BIN="$DOCENT" node --test tests/npm/

@@ -8,7 +8,7 @@
 // demo_site`, Chromium, playwright-core in tests/browser/node_modules (./build.sh test does all).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,15 +47,11 @@ before(async () => {
   site = join(tmp, 'site');
   const docs = ['cli', 'faq', 'getting-started', 'how-it-works', 'index-format', 'tuning'].map((d) => join(root, 'docs', `${d}.md`));
   execFileSync(render, [site, ...docs, join(root, 'README.md')], { stdio: ['ignore', 'ignore', 'pipe'], timeout: WAIT_MS });
-  execFileSync(cli, ['index', site, '--out', join(site, 'docent'), '--base-url', '/site/'], {
+  execFileSync(cli, ['index', site, '--out', join(site, 'docent'), '--base-url', '/site/', '--assets', join(root, 'pkg')], {
     env: { ...process.env, DOCENT_MODEL_DIR: models },
     stdio: ['ignore', 'ignore', 'pipe'],
     timeout: 3 * WAIT_MS,
   });
-  await mkdir(join(site, 'docent/model'), { recursive: true });
-  for (const f of ['minilm.int8', 'tokenizer.json', 'config.json']) {
-    await copyFile(join(models, f), join(site, 'docent/model', f));
-  }
 
   demo = await serveDemo({ port: 0, site });
   mock = await startMockLlm({ cors: true });

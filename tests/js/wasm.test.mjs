@@ -420,6 +420,7 @@ test('createDocent / openDocent under Node: model files given as bytes, embedder
   await assert.rejects(pkg.createDocent({ embedder: 'bert', model: { baseUrl: 'http://127.0.0.1:9/' } }), {
     message: 'options.embedder: expected one of "minilm", "static", "hashing", found "bert"',
   });
+});
 
 test('reuseFrom: a rebuild embeds only changed documents and reports what it reused', async () => {
   const docs = await corpusDocs();
