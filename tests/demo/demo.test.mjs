@@ -250,10 +250,26 @@ test('your documents: a dropped file is indexed in the worker, answered with its
     '',
     'The neon tetras get flakes twice a day, only as much as they finish in two minutes.',
   ].join('\n');
-  await page.setInputFiles('[data-testid="files"]', [
-    { name: 'aquarium.md', mimeType: 'text/markdown', buffer: Buffer.from(notes) },
-  ]);
+  // Dropped on the drop zone (a real drop event carrying a File), like a reader would.
+  const dataTransfer = await page.evaluateHandle((text) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([text], 'aquarium.md', { type: 'text/markdown' }));
+    return dt;
+  }, notes);
+  await page.dispatchEvent('#drop', 'dragover', { dataTransfer });
+  await page.dispatchEvent('#drop', 'drop', { dataTransfer });
   await page.waitForFunction(() => /indexed and saved/.test(document.getElementById('docs-status').textContent), null, { timeout: WAIT_MS });
+  assert.equal(await page.textContent('#docs'), 'aquarium.md (2 passages)');
+  // Picked with the file chooser: a second file, and one that cannot be indexed (an empty file).
+  await page.setInputFiles('[data-testid="files"]', [
+    { name: 'kettle.txt', mimeType: 'text/plain', buffer: Buffer.from('Descale the kettle monthly with citric acid.') },
+    { name: 'empty.md', mimeType: 'text/markdown', buffer: Buffer.from('') },
+  ]);
+  await page.waitForFunction(() => /2 documents indexed/.test(document.getElementById('docs-status').textContent), null, { timeout: WAIT_MS });
+  const listed = await page.$$eval('#docs li', (lis) => lis.map((li) => ({ text: li.textContent, failed: li.className === 'failed' })));
+  assert.equal(listed.length, 3, JSON.stringify(listed));
+  assert.ok(listed.some((l) => l.failed && l.text.startsWith('empty.md: ')), `the empty file is reported with its reason: ${JSON.stringify(listed)}`);
+  assert.match(await page.textContent('#docs-status'), /1 could not be read/);
   assert.equal(await page.isChecked('#corpus-mine'), true, 'the page switches to your documents');
   const r = await askAndWait(page, 'How often do I change the tank water?');
   assert.match(r.status, /^Answered/, JSON.stringify(r));
