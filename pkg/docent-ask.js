@@ -15,6 +15,8 @@
 //   key          ask (default: the reader types their own key, kept in memory unless they tick
 //                "remember") | none (send no key: the endpoint is a proxy that adds it)
 //   sources      passages per answer, 1..=10; default 5
+//   timeout      seconds the model may take to start answering, and the longest pause while it
+//                streams, before the answer fails with a timeout; whole seconds 1..=600, default 30
 //   placeholder  the input's placeholder
 //   offline      boolean: always answer offline and hide the model settings
 // There is deliberately no attribute for an API key: a key in a page's HTML is public.
@@ -31,6 +33,8 @@ import { streamAnswer, citationSegments, safeHref, LlmError, DEFAULT_ENDPOINTS }
 
 const PROVIDERS = ['offline', 'openai', 'anthropic'];
 const BUDGET = 3000;
+/** Default and bounds of the `timeout` attribute, in seconds. */
+const TIMEOUT_S = { default: 30, min: 1, max: 600 };
 const keyStorage = (provider) => `docent-ask-api-key-${provider}`;
 
 const STYLE = `
@@ -224,6 +228,13 @@ export class DocentAsk extends HTMLElement {
     this.#showSettings();
   }
 
+  /** The `timeout` attribute in ms (the default when absent or not a whole number within bounds). */
+  #timeoutMs() {
+    const raw = this.getAttribute('timeout');
+    const s = raw === null || raw.trim() === '' ? NaN : Number(raw);
+    return (Number.isInteger(s) && s >= TIMEOUT_S.min && s <= TIMEOUT_S.max ? s : TIMEOUT_S.default) * 1000;
+  }
+
   #keyMode() {
     return this.getAttribute('key') === 'none' ? 'none' : 'ask';
   }
@@ -355,6 +366,8 @@ export class DocentAsk extends HTMLElement {
         prompt,
         question,
         signal: controller.signal,
+        firstByteTimeoutMs: this.#timeoutMs(),
+        stallTimeoutMs: this.#timeoutMs(),
       });
       for await (const delta of stream) {
         text += delta;
