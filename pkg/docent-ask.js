@@ -379,7 +379,8 @@ export class DocentAsk extends HTMLElement {
       const partial = err instanceof LlmError && err.partial ? err.partial : text;
       if (partial) this.#renderAnswer(partial, prompt.sources);
       if (err instanceof LlmError && err.kind === 'aborted') this.#status(partial ? 'Stopped; the answer is incomplete.' : 'Stopped.');
-      else this.#status(`${err.message}${partial ? ' The answer above is incomplete.' : ''}`, true);
+      // The client's messages end without a full stop; one goes in before the next sentence.
+      else this.#status(partial ? `${err.message.replace(/(?<![.!?…])$/, '.')} The answer above is incomplete.` : err.message, true);
     } finally {
       if (this.#controller === controller) {
         this.#controller = null;

@@ -364,7 +364,8 @@ async function ask(question) {
       note(partial ? 'Stopped: the answer above is incomplete.' : 'Stopped.', 'warn');
       setStatus('Stopped.');
     } else {
-      note(`${e.message}${partial ? ' The answer above is incomplete.' : ''}`, 'error');
+      // The client's messages end without a full stop; one goes in before the next sentence.
+      note(partial ? `${e.message.replace(/(?<![.!?…])$/, '.')} The answer above is incomplete.` : e.message, 'error');
       setStatus('The model did not answer.', 'error');
     }
   } finally {
