@@ -28,6 +28,9 @@
 //
 // Safety: document text and model output reach the DOM only as text nodes; links only for URLs
 // that safeHref accepts (http(s) or this site).
+// Content-Security-Policy: no inline script or style is used, so a strict policy works when it
+// allows script-src 'self' 'wasm-unsafe-eval', worker-src 'self', and connect-src 'self' plus the
+// LLM endpoint (see the README).
 import { loadDocent } from './docent.js';
 import { streamAnswer, citationSegments, safeHref, LlmError, DEFAULT_ENDPOINTS } from './llm.js';
 
@@ -79,6 +82,25 @@ details label { display: block; margin: 6px 0 2px; }
 details .row { display: flex; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; max-height: 300px; overflow: auto; font-size: .85em; background: color-mix(in srgb, CanvasText 6%, Canvas); padding: 8px; border-radius: var(--_radius); }
 `;
+
+/**
+ * STYLE as one constructed stylesheet shared by every element, or null where constructable
+ * stylesheets are missing (then a <style> element carries it). A page's Content-Security-Policy
+ * `style-src` blocks a <style> element without 'unsafe-inline', but not a constructed sheet, so
+ * the widget keeps its look on a site with a strict policy.
+ */
+let sheet;
+function styleSheet() {
+  if (sheet === undefined) {
+    try {
+      sheet = new CSSStyleSheet();
+      sheet.replaceSync(STYLE);
+    } catch {
+      sheet = null;
+    }
+  }
+  return sheet;
+}
 
 /** The folder this module was loaded from: where `docent index` put the index. */
 const HERE = new URL('./', import.meta.url);
@@ -158,7 +180,6 @@ export class DocentAsk extends HTMLElement {
       e.append(...children);
       return e;
     };
-    const style = el('style', { textContent: STYLE });
     const id = (s) => `docent-ask-${s}`;
     const label = el('label', { className: 'sr', for: id('q'), textContent: 'Ask the documentation' });
     const input = el('input', { type: 'search', id: id('q'), part: 'input', 'data-testid': 'question', autocomplete: 'off', required: true });
@@ -186,7 +207,9 @@ export class DocentAsk extends HTMLElement {
       el('label', { for: id('provider'), textContent: 'Answer with' }), el('div', { className: 'row' }, provider), llmBox);
     const prompt = el('details', { part: 'prompt' }, el('summary', { textContent: 'Prompt' }), el('pre', { 'data-testid': 'prompt' }));
 
-    this.#root.replaceChildren(style, form, status, answer, sources, settings, prompt);
+    const shared = styleSheet();
+    if (shared) this.#root.adoptedStyleSheets = [shared];
+    this.#root.replaceChildren(...(shared ? [] : [el('style', { textContent: STYLE })]), form, status, answer, sources, settings, prompt);
     this.#els = { form, input, button, stop, status, answer, sources, settings, provider, endpoint, model, apiKey, remember, keyBox, llmBox, prompt: prompt.querySelector('pre') };
 
     form.addEventListener('submit', (e) => {
