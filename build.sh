@@ -211,10 +211,10 @@ cmd_test() {
     setup_npm_deps tests/browser
     log "node --test tests/browser/ (the npm package in Chromium, loading a CLI-written index)"
     DOCENT_BIN="$DOCENT" node --test tests/browser/
-    log "node --test tests/demo/ (the demo page in Chromium: offline, mock OpenAI and Anthropic, own files)"
+    log "node --test tests/demo/ (the demo page in Chromium: offline, mock OpenAI and Anthropic, own files, hostile input, secrets, network faults, CSP)"
     cargo build --quiet --example demo_site
     DOCENT_BIN="$DOCENT" node --test tests/demo/
-    log "node --test tests/site/ (a static site with <docent-ask>: lazy load, offline and proxy answers, re-index)"
+    log "node --test tests/site/ (a static site with <docent-ask>: lazy load, offline and proxy answers, re-index, hostile input, secrets, network faults under a strict CSP)"
     DOCENT_BIN="$DOCENT" node --test tests/site/
     setup_npm_deps tests/npm install
     log "node --test tests/npm/ (npm pack, install the tarball, Node import and a Vite 7 app in Chromium)"

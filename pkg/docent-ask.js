@@ -15,6 +15,8 @@
 //   key          ask (default: the reader types their own key, kept in memory unless they tick
 //                "remember") | none (send no key: the endpoint is a proxy that adds it)
 //   sources      passages per answer, 1..=10; default 5
+//   timeout      seconds the model may take to start answering, and the longest pause while it
+//                streams, before the answer fails with a timeout; whole seconds 1..=600, default 30
 //   placeholder  the input's placeholder
 //   offline      boolean: always answer offline and hide the model settings
 // There is deliberately no attribute for an API key: a key in a page's HTML is public.
@@ -26,11 +28,16 @@
 //
 // Safety: document text and model output reach the DOM only as text nodes; links only for URLs
 // that safeHref accepts (http(s) or this site).
+// Content-Security-Policy: no inline script or style is used, so a strict policy works when it
+// allows script-src 'self' 'wasm-unsafe-eval', worker-src 'self', and connect-src 'self' plus the
+// LLM endpoint (see the README).
 import { loadDocent } from './docent.js';
 import { streamAnswer, citationSegments, safeHref, LlmError, DEFAULT_ENDPOINTS } from './llm.js';
 
 const PROVIDERS = ['offline', 'openai', 'anthropic'];
 const BUDGET = 3000;
+/** Default and bounds of the `timeout` attribute, in seconds. */
+const TIMEOUT_S = { default: 30, min: 1, max: 600 };
 const keyStorage = (provider) => `docent-ask-api-key-${provider}`;
 
 const STYLE = `
@@ -75,6 +82,25 @@ details label { display: block; margin: 6px 0 2px; }
 details .row { display: flex; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; max-height: 300px; overflow: auto; font-size: .85em; background: color-mix(in srgb, CanvasText 6%, Canvas); padding: 8px; border-radius: var(--_radius); }
 `;
+
+/**
+ * STYLE as one constructed stylesheet shared by every element, or null where constructable
+ * stylesheets are missing (then a <style> element carries it). A page's Content-Security-Policy
+ * `style-src` blocks a <style> element without 'unsafe-inline', but not a constructed sheet, so
+ * the widget keeps its look on a site with a strict policy.
+ */
+let sheet;
+function styleSheet() {
+  if (sheet === undefined) {
+    try {
+      sheet = new CSSStyleSheet();
+      sheet.replaceSync(STYLE);
+    } catch {
+      sheet = null;
+    }
+  }
+  return sheet;
+}
 
 /** The folder this module was loaded from: where `docent index` put the index. */
 const HERE = new URL('./', import.meta.url);
@@ -154,7 +180,6 @@ export class DocentAsk extends HTMLElement {
       e.append(...children);
       return e;
     };
-    const style = el('style', { textContent: STYLE });
     const id = (s) => `docent-ask-${s}`;
     const label = el('label', { className: 'sr', for: id('q'), textContent: 'Ask the documentation' });
     const input = el('input', { type: 'search', id: id('q'), part: 'input', 'data-testid': 'question', autocomplete: 'off', required: true });
@@ -182,7 +207,9 @@ export class DocentAsk extends HTMLElement {
       el('label', { for: id('provider'), textContent: 'Answer with' }), el('div', { className: 'row' }, provider), llmBox);
     const prompt = el('details', { part: 'prompt' }, el('summary', { textContent: 'Prompt' }), el('pre', { 'data-testid': 'prompt' }));
 
-    this.#root.replaceChildren(style, form, status, answer, sources, settings, prompt);
+    const shared = styleSheet();
+    if (shared) this.#root.adoptedStyleSheets = [shared];
+    this.#root.replaceChildren(...(shared ? [] : [el('style', { textContent: STYLE })]), form, status, answer, sources, settings, prompt);
     this.#els = { form, input, button, stop, status, answer, sources, settings, provider, endpoint, model, apiKey, remember, keyBox, llmBox, prompt: prompt.querySelector('pre') };
 
     form.addEventListener('submit', (e) => {
@@ -222,6 +249,13 @@ export class DocentAsk extends HTMLElement {
     this.#els.input.placeholder = this.getAttribute('placeholder') ?? 'Ask a question about these docs';
     this.#els.settings.hidden = offline;
     this.#showSettings();
+  }
+
+  /** The `timeout` attribute in ms (the default when absent or not a whole number within bounds). */
+  #timeoutMs() {
+    const raw = this.getAttribute('timeout');
+    const s = raw === null || raw.trim() === '' ? NaN : Number(raw);
+    return (Number.isInteger(s) && s >= TIMEOUT_S.min && s <= TIMEOUT_S.max ? s : TIMEOUT_S.default) * 1000;
   }
 
   #keyMode() {
@@ -355,6 +389,8 @@ export class DocentAsk extends HTMLElement {
         prompt,
         question,
         signal: controller.signal,
+        firstByteTimeoutMs: this.#timeoutMs(),
+        stallTimeoutMs: this.#timeoutMs(),
       });
       for await (const delta of stream) {
         text += delta;
@@ -366,7 +402,8 @@ export class DocentAsk extends HTMLElement {
       const partial = err instanceof LlmError && err.partial ? err.partial : text;
       if (partial) this.#renderAnswer(partial, prompt.sources);
       if (err instanceof LlmError && err.kind === 'aborted') this.#status(partial ? 'Stopped; the answer is incomplete.' : 'Stopped.');
-      else this.#status(`${err.message}${partial ? ' The answer above is incomplete.' : ''}`, true);
+      // The client's messages end without a full stop; one goes in before the next sentence.
+      else this.#status(partial ? `${err.message.replace(/(?<![.!?…])$/, '.')} The answer above is incomplete.` : err.message, true);
     } finally {
       if (this.#controller === controller) {
         this.#controller = null;

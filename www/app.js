@@ -21,9 +21,18 @@ const apiKeyStorage = (provider) => `docent-demo-api-key-${provider}`;
 const DB_NAME = 'docent-demo';
 const DB_STORE = 'mine';
 
+/** Bounds of the "wait for the model" setting, in seconds. */
+const TIMEOUT_RANGE = [1, 600];
+
 const DEFAULTS = {
   provider: 'offline',
   k: 5,
+  /**
+   * Seconds the model may take to send the first byte, and the longest silence mid-stream, before
+   * the answer fails with a timeout (the client's firstByteTimeoutMs and stallTimeoutMs). Default
+   * 30, range 1..=600; a local server loading a large model may need more.
+   */
+  timeoutS: 30,
   endpoint: { openai: 'https://api.openai.com/v1', anthropic: 'https://api.anthropic.com' },
   model: { openai: 'gpt-4o-mini', anthropic: 'claude-3-5-haiku-latest' },
 };
@@ -48,6 +57,7 @@ const ui = {
   model: $('model'),
   apiKey: $('api-key'),
   remember: $('remember'),
+  timeout: $('timeout'),
   k: $('k'),
   kValue: $('k-value'),
   drop: $('drop'),
@@ -83,9 +93,16 @@ function loadSettings() {
   return {
     provider: ['offline', 'openai', 'anthropic'].includes(saved.provider) ? saved.provider : DEFAULTS.provider,
     k: Number.isInteger(saved.k) && saved.k >= 1 && saved.k <= 10 ? saved.k : DEFAULTS.k,
+    timeoutS: validTimeout(saved.timeoutS) ?? DEFAULTS.timeoutS,
     endpoint: { ...DEFAULTS.endpoint, ...(saved.endpoint ?? {}) },
     model: { ...DEFAULTS.model, ...(saved.model ?? {}) },
   };
+}
+
+/** `value` as whole seconds when it is a number within TIMEOUT_RANGE; undefined otherwise. */
+function validTimeout(value) {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  return Number.isInteger(n) && n >= TIMEOUT_RANGE[0] && n <= TIMEOUT_RANGE[1] ? n : undefined;
 }
 
 function saveSettings() {
@@ -144,6 +161,15 @@ function wireSettings() {
     rememberKey();
   });
   ui.remember.addEventListener('change', rememberKey);
+  ui.timeout.value = String(state.settings.timeoutS);
+  ui.timeout.addEventListener('change', () => {
+    const s = validTimeout(ui.timeout.value);
+    if (s !== undefined) {
+      state.settings.timeoutS = s;
+      saveSettings();
+    }
+    ui.timeout.value = String(state.settings.timeoutS); // an invalid entry reverts
+  });
   ui.k.value = String(state.settings.k);
   ui.kValue.textContent = String(state.settings.k);
   ui.k.addEventListener('input', () => {
@@ -321,6 +347,8 @@ async function ask(question) {
       prompt,
       question,
       signal: controller.signal,
+      firstByteTimeoutMs: state.settings.timeoutS * 1000,
+      stallTimeoutMs: state.settings.timeoutS * 1000,
     });
     let first = 0;
     for await (const delta of stream) {
@@ -336,7 +364,8 @@ async function ask(question) {
       note(partial ? 'Stopped: the answer above is incomplete.' : 'Stopped.', 'warn');
       setStatus('Stopped.');
     } else {
-      note(`${e.message}${partial ? ' The answer above is incomplete.' : ''}`, 'error');
+      // The client's messages end without a full stop; one goes in before the next sentence.
+      note(partial ? `${e.message.replace(/(?<![.!?…])$/, '.')} The answer above is incomplete.` : e.message, 'error');
       setStatus('The model did not answer.', 'error');
     }
   } finally {

@@ -8,7 +8,7 @@
 // demo_site`, Chromium, playwright-core in tests/browser/node_modules (./build.sh test does all).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { need } from '../support/static-server.mjs';
 import { startMockLlm } from '../support/mock-llm.mjs';
 import { serveDemo } from '../../www/serve.mjs';
+import { SEED, watch, auditDom, findInStorage, hostileAnswers, hostileSite, PAYLOADS, TOPIC_QUESTION } from '../support/hostile.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const CHROMIUM = process.env.DOCENT_CHROMIUM ?? '/usr/bin/chromium';
@@ -23,12 +24,20 @@ const WAIT_MS = 60_000;
 const COVERED = 'How does docent decide that a question is not covered by the documents?';
 const UNCOVERED = 'What is a good recipe for banana bread?';
 const KEY = 'sk-demo-test-9f3a7c1e5b';
+/** Secrets in the indexer's environment, which must never reach the site folder. */
+const ENV_SECRETS = { DOCENT_API_KEY: 'sk-env-docent-2718281828', OPENAI_API_KEY: 'sk-env-openai-1414213562', ANTHROPIC_API_KEY: 'sk-ant-env-1732050807' };
 
 let tmp;
 let site;
 let demo;
 let mock;
 let browser;
+/** The demo served with a hostile site instead of the bundled docs (see tests/support/hostile.mjs). */
+let hostile;
+/** Every request the demo servers received: {url (path and query), headers}. */
+const served = [];
+/** What `watch` recorded for each page (dialogs, CSP violations, all console messages). */
+const watched = new WeakMap();
 
 before(async () => {
   need(join(root, 'pkg/docent_wasm_bg.wasm'), 'run ./build.sh wasm first');
@@ -48,12 +57,25 @@ before(async () => {
   const docs = ['cli', 'faq', 'getting-started', 'how-it-works', 'index-format', 'tuning'].map((d) => join(root, 'docs', `${d}.md`));
   execFileSync(render, [site, ...docs, join(root, 'README.md')], { stdio: ['ignore', 'ignore', 'pipe'], timeout: WAIT_MS });
   execFileSync(cli, ['index', site, '--out', join(site, 'docent'), '--base-url', '/site/', '--assets', join(root, 'pkg')], {
-    env: { ...process.env, DOCENT_MODEL_DIR: models },
+    env: { ...process.env, ...ENV_SECRETS, DOCENT_MODEL_DIR: models },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    timeout: 3 * WAIT_MS,
+  });
+  // A hostile site, indexed without --base-url so that the file names are the urls (some are
+  // javascript: URLs), served by a second demo server.
+  const bad = join(tmp, 'hostile');
+  await mkdir(bad);
+  for (const [name, text] of Object.entries(hostileSite())) await writeFile(join(bad, name), text);
+  execFileSync(cli, ['index', bad, '--out', join(bad, 'docent'), '--assets', join(root, 'pkg')], {
+    env: { ...process.env, ...ENV_SECRETS, DOCENT_MODEL_DIR: models },
     stdio: ['ignore', 'ignore', 'pipe'],
     timeout: 3 * WAIT_MS,
   });
 
   demo = await serveDemo({ port: 0, site });
+  demo.server.on('request', (req) => served.push({ url: req.url, headers: req.headers }));
+  hostile = await serveDemo({ port: 0, site: bad });
+  hostile.server.on('request', (req) => served.push({ url: req.url, headers: req.headers }));
   mock = await startMockLlm({ cors: true });
   const { chromium } = await import(join(root, 'tests/browser/node_modules/playwright-core/index.mjs'));
   browser = await chromium.launch({
@@ -67,12 +89,16 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await demo?.close();
+  await hostile?.close();
   await mock?.close();
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
-/** A fresh browser context (empty storage) with a page that records every console problem. */
-async function openDemo({ context } = {}) {
+/**
+ * A fresh browser context (empty storage) with a page that records every console problem; dialogs,
+ * CSP violations and all console messages are recorded too (`watched`) and checked by `finish`.
+ */
+async function openDemo({ context, server = demo } = {}) {
   const ctx = context ?? (await browser.newContext({ viewport: { width: 1100, height: 900 } }));
   const page = await ctx.newPage();
   const problems = [];
@@ -80,8 +106,9 @@ async function openDemo({ context } = {}) {
   page.on('console', (m) => {
     if (m.type() === 'error') problems.push(`console.error: ${m.text()} (${m.location().url})`);
   });
+  watched.set(page, await watch(page));
   const t0 = Date.now();
-  await page.goto(`${demo.origin}/`, { timeout: WAIT_MS });
+  await page.goto(`${server.origin}/`, { timeout: WAIT_MS });
   await page.waitForFunction(() => document.querySelector('[data-testid="status"]')?.textContent.startsWith('Ready'), null, { timeout: WAIT_MS });
   return { ctx, page, problems, readyMs: Date.now() - t0 };
 }
@@ -123,8 +150,13 @@ async function assertRealAnchor(href) {
   assert.ok(page.includes(`id="${id}"`), `${u.pathname} has no element with id "${id}"`);
 }
 
+/** Fails on console errors, CSP violations, dialogs or `window.pwned`; closes the context. */
 async function finish(t, page, problems) {
   try {
+    const seen = watched.get(page);
+    assert.deepEqual(seen.csp, [], 'the page must cause no Content-Security-Policy violation');
+    assert.deepEqual(seen.dialogs, [], 'no dialog may open');
+    if (!page.isClosed()) assert.equal(await page.evaluate(() => window.pwned), undefined, 'window.pwned was set');
     assert.deepEqual(problems, [], 'the console must stay free of errors');
   } finally {
     await page.context().close();
@@ -361,4 +393,289 @@ test('faults (mock OpenAI endpoint): bad key, cut stream, stalled stream, Stop â
   problems.length = 0;
   problems.push(...unexpected);
   await finish(t, page, problems);
+});
+
+// ------------------------------------------------------------------------------------------
+// Hardening (issue 6): hostile documents and model output, secrets, network faults, CSP.
+
+/** What a source item of the demo may hold, and the containers that must hold text only. */
+const DEMO_SOURCE_PARTS = ['A.title', 'SPAN.title', 'DIV.meta', 'P.excerpt'];
+const DEMO_TEXT_ONLY = ['[data-testid="prompt"]', '[data-testid="status"]', '#answer-note', '#docs li', '#docs-status'];
+
+/** An OpenAI event carrying one text delta. */
+const textEvent = (content) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content } }] })}\n\n`;
+
+/** Points the page at the mock as an OpenAI-compatible endpoint (or Anthropic). */
+async function useMock(page, provider = 'openai') {
+  await page.selectOption('[data-testid="provider"]', provider);
+  await page.fill('[data-testid="endpoint"]', provider === 'openai' ? mock.openai : mock.anthropic);
+  await page.dispatchEvent('[data-testid="endpoint"]', 'change');
+  await page.fill('[data-testid="model"]', 'mock-model');
+  await page.dispatchEvent('[data-testid="model"]', 'change');
+}
+
+/** Keeps only the console problems not matched by `expected` (each pattern may match any number). */
+function without(problems, ...expected) {
+  const left = problems.filter((p) => !expected.some((re) => re.test(p)));
+  problems.length = 0;
+  problems.push(...left);
+}
+
+test('output safety: hostile documents, file names and model output reach the page only as text; links only http(s) on this site', { timeout: 3 * WAIT_MS }, async (t) => {
+  const { page, problems } = await openDemo({ server: hostile });
+  const origins = [hostile.origin];
+  const { counts: baseline } = await page.evaluate(auditDom, { ui: null, origins, sourceParts: DEMO_SOURCE_PARTS, textOnly: [] });
+  const check = async (what) => {
+    const r = await page.evaluate(auditDom, { ui: null, origins, baseline, sourceParts: DEMO_SOURCE_PARTS, textOnly: DEMO_TEXT_ONLY });
+    assert.deepEqual(r.problems, [], `${what} (seed ${SEED})`);
+    assert.equal(r.pwned, undefined, `${what}: window.pwned was set (seed ${SEED})`);
+  };
+  // Every source, so that the javascript:-named pages are among them.
+  await page.evaluate(() => {
+    const k = document.getElementById('k');
+    k.value = '10';
+    k.dispatchEvent(new Event('input'));
+  });
+
+  // 1. Document text: the offline answer quotes the hostile pages; the sources list them.
+  const off = await askAndWait(page, TOPIC_QUESTION);
+  assert.match(off.status, /^Answered/, JSON.stringify(off.status));
+  assert.ok(off.answer.length > 40 && off.links.length > 0, off.answer);
+  await check('offline answer from hostile documents');
+  const scripted = off.sources.filter((s) => /^\s*java\s*script:/i.test(s.meta));
+  assert.ok(scripted.length >= 1, `the javascript:-named pages are retrieved: ${off.sources.map((s) => s.meta).join(' | ')}`);
+  for (const s of scripted) assert.equal(s.href, null, `a source whose url is ${s.meta} is not a link`);
+  assert.ok(off.sources.some((s) => s.href && /<img|&lt;|<script|<svg/.test(s.title + s.excerpt)), 'markup in titles and text is shown as text');
+  assert.match(off.prompt, /zebra ledger/);
+
+  // 2. The visitor's own files, with hostile names and content, indexed in the worker.
+  const files = hostileSite();
+  await page.setInputFiles('[data-testid="files"]', [
+    { name: '<img src=x onerror=alert(1)>.md', mimeType: 'text/markdown', buffer: Buffer.from(files['notes.md']) },
+    { name: 'javascript:alert(1).html', mimeType: 'text/html', buffer: Buffer.from(files['raw.html']) },
+    { name: '"><svg onload=alert(1)>.txt', mimeType: 'text/plain', buffer: Buffer.from(files['plain.txt']) },
+  ]);
+  await page.waitForFunction(() => /indexed and saved/.test(document.getElementById('docs-status').textContent), null, { timeout: WAIT_MS });
+  const listed = await page.evaluate(() => [...document.querySelectorAll('#docs li')].map((li) => li.textContent));
+  assert.ok(listed.some((l) => l.startsWith('<img src=x onerror=alert(1)>.md')), listed.join(' | '));
+  const mine = await askAndWait(page, TOPIC_QUESTION);
+  assert.match(mine.status, /^Answered/);
+  assert.ok(mine.sources.length >= 2 && mine.sources.every((s) => s.href === null && s.meta.startsWith('local:')), JSON.stringify(mine.sources.map((s) => s.meta)));
+  assert.ok(mine.links.every((l) => l.tag === 'SPAN'));
+  await check('offline answer from hostile dropped files');
+
+  // 3. Model output: seeded mixes of every payload, streamed in deltas cut anywhere.
+  await page.check('input[name="corpus"][value="site"]');
+  await useMock(page);
+  const answers = hostileAnswers({ count: 6 });
+  for (const [i, a] of answers.entries()) {
+    mock.enqueue({ answer: a.deltas });
+    const r = await askAndWait(page, TOPIC_QUESTION);
+    assert.match(r.status, /^Answered/, `answer ${i}: ${r.status} ${r.note} (seed ${SEED})`);
+    assert.equal(r.answer, a.text, `answer ${i} is rendered character for character, as text (seed ${SEED})`);
+    await check(`model answer ${i}`);
+  }
+  // Error text quoted from the provider, before and during a stream.
+  mock.enqueue({ status: 400, json: { error: { message: PAYLOADS.slice(0, 6).join(' ') } } });
+  const rejected = await askAndWait(page, TOPIC_QUESTION);
+  assert.match(rejected.note, /the provider says: <img src=x onerror="window\.pwned=1">/);
+  await check('a provider error message with markup');
+  mock.enqueue({ chunks: [textEvent('Partial <b>answer</b> [1]'), `data: ${JSON.stringify({ error: { message: '<svg onload=alert(1)> overloaded', type: 'server_error' } })}\n\n`] });
+  const midway = await askAndWait(page, TOPIC_QUESTION);
+  assert.equal(midway.answer, 'Partial <b>answer</b> [1]');
+  assert.match(midway.note, /<svg onload=alert\(1\)> overloaded/);
+  await check('a mid-stream error with markup');
+  without(problems, /status of 400/);
+  await finish(t, page, problems);
+});
+
+/** Every file under `dir`, relative paths. */
+async function filesUnder(dir) {
+  const out = [];
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) out.push(join(e.parentPath ?? e.path, e.name));
+  }
+  return out;
+}
+
+test('secrets: the indexer\'s keys never reach the site folder', async () => {
+  const files = await filesUnder(join(site, 'docent'));
+  assert.ok(files.length >= 5, files.join(', '));
+  for (const f of files) {
+    const text = (await readFile(f)).toString('latin1');
+    for (const [name, value] of Object.entries(ENV_SECRETS)) assert.ok(!text.includes(value), `${f} contains $${name}`);
+  }
+});
+
+test('secrets: the API key stays out of the console (page and worker), URLs, other hosts, the DOM and storage unless "remember" is ticked', { timeout: 3 * WAIT_MS }, async (t) => {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  const requests = [];
+  context.on('request', (r) => requests.push(r));
+  const { page, problems } = await openDemo({ context });
+  const seen = watched.get(page);
+  // The collector hears the page and its workers (the index runs in one).
+  const [worker] = page.workers();
+  assert.ok(worker, 'the index runs in a worker');
+  await Promise.all([
+    page.waitForEvent('console', { predicate: (m) => m.text() === 'probe from the worker', timeout: WAIT_MS }),
+    worker.evaluate(() => console.info('probe from the worker')),
+  ]);
+  // Own documents, so that IndexedDB holds something to search.
+  await page.setInputFiles('[data-testid="files"]', [{ name: 'note.md', mimeType: 'text/markdown', buffer: Buffer.from('# Note\n\nThe spare key hangs behind the blue door.\n') }]);
+  await page.waitForFunction(() => /indexed and saved/.test(document.getElementById('docs-status').textContent), null, { timeout: WAIT_MS });
+  await page.check('input[name="corpus"][value="site"]');
+
+  mock.reset();
+  await useMock(page);
+  await page.fill('[data-testid="api-key"]', KEY);
+  mock.enqueue(
+    { answer: ['The gate [1].'] },
+    // A provider that echoes the key back in its error, then a reset connection.
+    { status: 401, json: { error: { message: `Incorrect API key provided: ${KEY}. You can find your key at â€¦`, type: 'invalid_api_key' } } },
+    { reset: true },
+    { reset: true },
+  );
+  assert.match((await askAndWait(page, COVERED)).status, /^Answered/);
+  const denied = await askAndWait(page, COVERED);
+  assert.match(denied.note, /Incorrect API key provided: <redacted>/);
+  const reset = await askAndWait(page, COVERED);
+  assert.match(reset.note, /could not complete the request/);
+  mock.queue.length = 0;
+
+  const leaks = (text) => String(text).includes(KEY);
+  assert.deepEqual(seen.console.filter((m) => leaks(m.text)), [], 'no console message (any type) holds the key');
+  assert.ok(seen.console.length >= 1);
+  assert.deepEqual(seen.errors.filter(leaks), []);
+  const urls = [...requests.map((r) => r.url()), ...served.map((r) => r.url), ...mock.requests.map((r) => r.url), page.url()];
+  assert.deepEqual(urls.filter(leaks), [], 'no URL holds the key');
+  for (const r of served) assert.ok(!JSON.stringify(r.headers).includes(KEY), `a request to the page's server carried the key: ${r.url}`);
+  const carried = mock.requests.filter((r) => JSON.stringify(r.headers).includes(KEY) || r.body.includes(KEY));
+  assert.deepEqual(carried, mock.posts(), 'the key went to the configured endpoint with each POST (and nothing else did)');
+  assert.ok(carried.length >= 3);
+  for (const r of carried) {
+    assert.equal(r.method, 'POST');
+    assert.equal(r.headers.authorization, `Bearer ${KEY}`);
+    assert.ok(!r.body.includes(KEY) && !r.url.includes(KEY), 'in the header only');
+  }
+  const foreign = requests.filter((r) => !r.url().startsWith(demo.origin) && !r.url().startsWith(mock.origin));
+  assert.deepEqual(foreign.map((r) => r.url()), [], 'the page talks to nothing but its server and the endpoint');
+  assert.equal(await page.evaluate((k) => document.documentElement.outerHTML.includes(k), KEY), false, 'the key is not in the DOM');
+
+  const scan = await page.evaluate(findInStorage, KEY);
+  assert.deepEqual(scan.hits, [], 'not remembered: the key is in no storage');
+  assert.ok(scan.inventory.cached >= 3 && scan.inventory.idb >= 1 && scan.inventory.local >= 1, `the scan read the stores: ${JSON.stringify(scan.inventory)}`);
+
+  // Remembered: in localStorage under its own entry only; it comes back after a reload.
+  await page.check('#remember');
+  assert.deepEqual((await page.evaluate(findInStorage, KEY)).hits, ['localStorage[docent-demo-api-key-openai]']);
+  await page.reload();
+  await page.waitForFunction(() => document.querySelector('[data-testid="status"]')?.textContent.startsWith('Ready'), null, { timeout: WAIT_MS });
+  assert.equal(await page.inputValue('[data-testid="api-key"]'), KEY);
+  await page.check('input[name="corpus"][value="site"]');
+  mock.enqueue({ answer: ['Remembered [1].'] });
+  assert.equal((await askAndWait(page, COVERED)).answer, 'Remembered [1].');
+  assert.equal(mock.posts().at(-1).headers.authorization, `Bearer ${KEY}`);
+  await page.uncheck('#remember');
+  assert.deepEqual((await page.evaluate(findInStorage, KEY)).hits, [], 'unticking forgets it');
+  assert.deepEqual(seen.console.filter((m) => leaks(m.text)), []);
+  without(problems, /status of 401/, /ERR_EMPTY_RESPONSE|ERR_CONNECTION_RESET|Failed to fetch/);
+  await finish(t, page, problems);
+});
+
+test('network faults through the page: slow first byte, stall, malformed SSE, duplicate [DONE], 429 once and twice, reset; the next question answers after each', { timeout: 3 * WAIT_MS }, async (t) => {
+  const { page, problems } = await openDemo();
+  mock.reset();
+  await useMock(page);
+  // The page's documented setting, so the test waits 1 s instead of the default 30.
+  await page.fill('[data-testid="timeout"]', '1');
+  await page.dispatchEvent('[data-testid="timeout"]', 'change');
+  const timed = async (label) => {
+    const t0 = Date.now();
+    const r = await askAndWait(page, COVERED);
+    return { ...r, ms: Date.now() - t0, label };
+  };
+  const usable = async (label) => {
+    mock.enqueue({ answer: ['Fine ', 'again [1].'] });
+    const r = await askAndWait(page, COVERED);
+    assert.equal(r.answer, 'Fine again [1].', `after ${label}: the next question answers (${r.status} ${r.note})`);
+    assert.equal(r.note, '', `after ${label}: no stale message`);
+  };
+
+  mock.enqueue({ firstByteDelayMs: 4000, answer: ['too late'] });
+  let r = await timed('slow first byte');
+  assert.equal(r.status, 'The model did not answer.');
+  assert.match(r.note, /: no response within 1 s \(firstByteTimeoutMs\): the model may be loading or overloaded; try again or raise the timeout$/);
+  assert.equal(r.answer, '');
+  assert.ok(r.ms >= 900 && r.ms < 3500, `gave up after the 1 s setting, took ${r.ms} ms`);
+  await usable(r.label);
+
+  mock.enqueue({ chunks: [textEvent('Partial answer [1]')], then: 'stall' });
+  r = await timed('stalled stream');
+  assert.equal(r.answer, 'Partial answer [1]', 'the partial answer is kept');
+  assert.match(r.note, /: the stream stalled: no data for 1 s \(stallTimeoutMs\) after 18 characters of answer; try again or raise the timeout\. The answer above is incomplete\.$/);
+  assert.ok(r.ms < 3500, `${r.ms} ms`);
+  await usable(r.label);
+
+  mock.enqueue({ chunks: [textEvent('Good '), 'data: {"choices":[{"delta":\n\n', 'data: <html>\n\n', ': a comment\n\n', 'event: odd\ndata: [1,2\n\n', 'nonsense line\n\n', textEvent('answer [1].'), 'data: [DONE]\n\n'] });
+  r = await timed('malformed SSE lines');
+  assert.match(r.status, /^Answered/);
+  assert.equal(r.answer, 'Good answer [1].');
+  await usable(r.label);
+
+  mock.enqueue({ chunks: [textEvent('Once [1].'), 'data: [DONE]\n\n', 'data: [DONE]\n\n', textEvent(' ignored'), 'data: [DONE]\n\n'] });
+  r = await timed('duplicate [DONE]');
+  assert.match(r.status, /^Answered/);
+  assert.equal(r.answer, 'Once [1].');
+  await usable(r.label);
+
+  let before = mock.posts().length;
+  mock.enqueue({ status: 429, headers: { 'retry-after': '1' }, json: { error: { message: 'slow down' } } }, { answer: ['After the wait [1].'] });
+  r = await timed('429 once');
+  assert.match(r.status, /^Answered/, r.note);
+  assert.equal(r.answer, 'After the wait [1].');
+  assert.ok(r.ms >= 1000, `Retry-After: 1 was honoured (${r.ms} ms)`);
+  assert.equal(mock.posts().length - before, 2);
+  await usable(r.label);
+
+  before = mock.posts().length;
+  mock.enqueue(
+    { status: 429, headers: { 'retry-after': '1' }, json: { error: { message: 'slow down' } } },
+    { status: 429, headers: { 'retry-after': '1' }, json: { error: { message: 'still too fast' } } },
+  );
+  r = await timed('429 twice');
+  assert.equal(r.status, 'The model did not answer.');
+  assert.match(r.note, /: rate limited \(HTTP 429\) again after waiting 1 s: try again in 1 s; the provider says: still too fast$/);
+  assert.equal(mock.posts().length - before, 2, 'one retry, no more');
+  await usable(r.label);
+
+  // Chromium retries a POST once when a reused connection is reset before any response: the
+  // second reset reaches the page.
+  mock.enqueue({ reset: true }, { reset: true });
+  r = await timed('connection reset');
+  mock.queue.length = 0; // the second reset, when the first connection was fresh and not retried
+  assert.equal(r.status, 'The model did not answer.');
+  assert.match(r.note, /could not complete the request to http:\/\/127\.0\.0\.1:\d+ \(Failed to fetch\)/);
+  assert.match(r.note, /may also be a network failure/);
+  await usable(r.label);
+
+  without(problems, /status of 429/, /ERR_EMPTY_RESPONSE|ERR_CONNECTION_RESET/);
+  await finish(t, page, problems);
+});
+
+test('the watchers are not blind: a CSP violation and a dialog are caught', { timeout: 2 * WAIT_MS }, async () => {
+  const { page, problems } = await openDemo();
+  const seen = watched.get(page);
+  await page.evaluate(() => {
+    const img = document.createElement('img');
+    img.src = 'https://blocked.invalid/pixel.png';
+    document.body.append(img);
+  });
+  for (let i = 0; i < 50 && seen.csp.length < 2; i++) await page.waitForTimeout(20);
+  // One report per policy that blocks it: the header's and the <meta> tag's.
+  assert.ok(seen.csp.length >= 1, 'the violation was reported');
+  assert.deepEqual([...new Set(seen.csp.map((v) => `${v.directive} ${v.blocked}`))], ['img-src https://blocked.invalid/pixel.png']);
+  await page.evaluate(() => alert('caught'));
+  assert.deepEqual(seen.dialogs, ['alert: caught']);
+  assert.ok(problems.some((p) => /Content Security Policy/.test(p)), 'Chromium also reports it on the console');
+  await page.context().close();
 });

@@ -14,6 +14,8 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { need, startStaticServer } from '../support/static-server.mjs';
 import { startMockLlm } from '../support/mock-llm.mjs';
+import { CSP } from '../../www/serve.mjs';
+import { SEED, watch, auditDom, findInStorage, hostileAnswers, hostileSite, PAYLOADS, TOPIC_QUESTION } from '../support/hostile.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const CHROMIUM = process.env.DOCENT_CHROMIUM ?? '/usr/bin/chromium';
@@ -48,13 +50,27 @@ before(async () => {
   await cp(join(root, 'tests/fixtures/site'), site, { recursive: true });
   await addWidget('index.html', 'offline placeholder="Ask the K3 docs"');
   await addWidget('faq.html', `provider="openai" endpoint="${mock.openai}" model="proxy-model" key="none" sources="3"`);
+  // The reader brings their own key (key="ask", the default); timeout="1" keeps fault tests short.
+  await addWidget('alarms.html', `provider="openai" endpoint="${mock.openai}" model="mock-model" sources="10" timeout="1"`);
+  // That page is served with the demo's strict Content-Security-Policy (see below): drop the
+  // fixture's one inline script, which such a policy blocks, so every violation left is the widget's.
+  const alarms = await readFile(join(site, 'alarms.html'), 'utf8');
+  assert.equal(alarms.match(/<script>[^<]*<\/script>/g)?.length, 1);
+  await writeFile(join(site, 'alarms.html'), alarms.replace(/<script>[^<]*<\/script>/, ''));
+  // Hostile pages (payloads in titles, headings, ids, text; javascript: file names, which are
+  // their urls since the site is indexed without --base-url).
+  for (const [name, text] of Object.entries(hostileSite())) await writeFile(join(site, name), text);
   const out = execFileSync(cli, ['index', site, '--out', join(site, 'docent'), '--assets', join(root, 'pkg'), '--json'], {
-    env: { ...process.env, DOCENT_MODEL_DIR: join(root, 'models'), DOCENT_API_KEY: 'sk-never-in-the-site-3141' },
+    env: { ...process.env, DOCENT_MODEL_DIR: join(root, 'models'), DOCENT_API_KEY: 'sk-never-in-the-site-3141', OPENAI_API_KEY: 'sk-openai-never-2718', ANTHROPIC_API_KEY: 'sk-ant-never-1618' },
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: 3 * WAIT_MS,
   });
   summary = JSON.parse(out.toString());
-  web = await startStaticServer([['/', site]]);
+  // alarms.html and every script (the worker's policy comes from its script's response) are
+  // served with the demo's strict Content-Security-Policy, as a site owner may send it.
+  web = await startStaticServer([['/', site]], {
+    headers: (path) => (path === '/alarms.html' || path.endsWith('.js') ? { 'content-security-policy': CSP } : {}),
+  });
   const { chromium } = await import(join(root, 'tests/browser/node_modules/playwright-core/index.mjs'));
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -130,7 +146,7 @@ test('the docent/ folder is the whole deployment: index, model, wasm, widget; no
     assert.ok(files.includes(f), `docent/${f} is missing; the folder holds ${files.join(', ')}`);
   }
   assert.ok(!files.includes('cli.js'), 'the npm CLI is not part of a site');
-  const forbidden = [tmp, root.replace(/\/$/, ''), process.env.HOME, 'sk-never-in-the-site-3141'].filter((s) => s && s.length > 1);
+  const forbidden = [tmp, root.replace(/\/$/, ''), process.env.HOME, 'sk-never-in-the-site-3141', 'sk-openai-never-2718', 'sk-ant-never-1618'].filter((s) => s && s.length > 1);
   for (const f of files) {
     const bytes = await readFile(join(site, 'docent', f));
     const text = bytes.toString('latin1');
@@ -220,4 +236,238 @@ test('re-index after editing one page re-embeds only that page', { timeout: 3 * 
   assert.equal(out.embedded, 1, JSON.stringify(out));
   const s = await stat(join(site, 'docent/model/minilm.int8'));
   assert.ok(s.size > 1e6);
+});
+
+// ------------------------------------------------------------------------------------------
+// Hardening (issue 6): hostile documents and model output, secrets and network faults, through
+// the widget on alarms.html (provider openai → the mock, the reader's own key, timeout="1").
+
+const KEY = 'sk-reader-own-key-5772156649';
+/** What a source item of the widget may hold, and its containers that must hold text only. */
+const WIDGET_SOURCE_PARTS = ['A', 'SPAN'];
+const WIDGET_TEXT_ONLY = ['[data-testid="status"]', '[data-testid="prompt"]'];
+const textEvent = (content) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content } }] })}\n\n`;
+
+/**
+ * Opens `path` with every watcher on (dialogs, CSP, all console messages, requests) and loads the
+ * widget. alarms.html comes with the demo's strict Content-Security-Policy (no inline script or
+ * style): the widget must work under it without a violation.
+ */
+async function openWidget(path, { context } = {}) {
+  const ctx = context ?? (await browser.newContext({ viewport: { width: 1000, height: 800 } }));
+  const page = await ctx.newPage();
+  const seen = await watch(page);
+  web.requests.clear();
+  const res = await page.goto(`${web.origin}${path}`, { timeout: WAIT_MS });
+  assert.equal(res.headers()['content-security-policy'], CSP, 'the page runs under the strict policy');
+  await page.focus('docent-ask >> [data-testid="question"]');
+  await page.waitForFunction(() => document.querySelector('docent-ask').shadowRoot.querySelector('[data-testid="status"]').textContent === 'Ready.', null, { timeout: WAIT_MS });
+  return { page, seen };
+}
+
+/** Asks through the widget and waits until it is idle again (answered, failed or abstained). */
+async function askWidget(page, question) {
+  await page.evaluate(() => {
+    document.querySelector('docent-ask').shadowRoot.querySelector('[data-testid="status"]').textContent = '(test: asking)';
+  });
+  await page.fill('docent-ask >> [data-testid="question"]', question);
+  await page.click('docent-ask >> [data-testid="ask"]');
+  await page.waitForFunction(() => {
+    const s = document.querySelector('docent-ask').shadowRoot;
+    const status = s.querySelector('[data-testid="status"]').textContent;
+    return s.querySelector('[part="stop"]').hidden && !['(test: asking)', 'Searching…', 'Answering…', 'Ready.'].includes(status) && !status.startsWith('Loading');
+  }, null, { timeout: WAIT_MS });
+  return page.evaluate(() => {
+    const s = document.querySelector('docent-ask').shadowRoot;
+    const status = s.querySelector('[data-testid="status"]');
+    return {
+      status: status.textContent,
+      error: status.classList.contains('error'),
+      answer: s.querySelector('[data-testid="answer"]').textContent,
+      cites: [...s.querySelectorAll('[data-testid="answer"] .cite')].map((a) => ({ tag: a.tagName, text: a.textContent, href: a.getAttribute('href') })),
+      sources: [...s.querySelectorAll('[data-testid="sources"] li > *')].map((a) => ({ tag: a.tagName, text: a.textContent, href: a.getAttribute('href') })),
+    };
+  });
+}
+
+/** Fails on what hostile input or a fault must never cause; `expected` console errors are allowed. */
+async function assertClean(page, seen, ...expected) {
+  assert.deepEqual(seen.csp, [], 'no Content-Security-Policy violation');
+  assert.deepEqual(seen.dialogs, [], 'no dialog');
+  assert.deepEqual(seen.errors, [], 'no page error');
+  assert.equal(await page.evaluate(() => window.pwned), undefined, 'window.pwned was set');
+  const errors = seen.console.filter((m) => m.type === 'error' && !m.url.endsWith('/favicon.ico') && !expected.some((re) => re.test(m.text)));
+  assert.deepEqual(errors, [], 'no unexpected console error');
+}
+
+async function openSettings(page) {
+  const open = await page.evaluate(() => document.querySelector('docent-ask').shadowRoot.querySelector('[part="settings"]').open);
+  if (!open) await page.click('docent-ask >> [part="settings"] > summary');
+}
+
+test('<docent-ask> output safety: hostile pages and model output reach the widget only as text; links only http(s) on this site', { timeout: 3 * WAIT_MS }, async () => {
+  const { page, seen } = await openWidget('/alarms.html');
+  const options = { ui: 'docent-ask', origins: [web.origin], sourceParts: WIDGET_SOURCE_PARTS, textOnly: WIDGET_TEXT_ONLY };
+  const { counts: baseline } = await page.evaluate(auditDom, options);
+  const check = async (what) => {
+    const r = await page.evaluate(auditDom, { ...options, baseline });
+    assert.deepEqual(r.problems, [], `${what} (seed ${SEED})`);
+    assert.equal(r.pwned, undefined);
+  };
+
+  // Document text, through the offline answer.
+  await openSettings(page);
+  await page.selectOption('docent-ask >> [data-testid="provider"]', 'offline');
+  const off = await askWidget(page, TOPIC_QUESTION);
+  assert.equal(off.error, false, off.status);
+  assert.ok(off.answer.length > 40 && off.cites.length > 0, JSON.stringify(off));
+  await check('offline answer from hostile pages');
+  const scripted = off.sources.filter((s) => /zebra ledger (script url|cased|tab)|Clerk (four|five|six)/.test(s.text));
+  assert.ok(scripted.length >= 1, `the javascript:-named pages are retrieved: ${JSON.stringify(off.sources)}`);
+  for (const s of scripted) assert.deepEqual([s.tag, s.href], ['SPAN', null], `${s.text}: a javascript: url is not a link`);
+  assert.ok(off.sources.some((s) => s.tag === 'A' && /<img|<script|<svg/.test(s.text)), `markup in headings is shown as text: ${JSON.stringify(off.sources)}`);
+
+  // Model output: seeded mixes of every payload, streamed in deltas cut anywhere.
+  await page.selectOption('docent-ask >> [data-testid="provider"]', 'openai');
+  mock.reset();
+  for (const [i, a] of hostileAnswers({ count: 6, seed: SEED + 1 }).entries()) {
+    mock.enqueue({ answer: a.deltas });
+    const r = await askWidget(page, TOPIC_QUESTION);
+    assert.equal(r.error, false, `answer ${i}: ${r.status} (seed ${SEED})`);
+    assert.equal(r.answer, a.text, `answer ${i} is rendered character for character, as text (seed ${SEED})`);
+    await check(`model answer ${i}`);
+  }
+  mock.enqueue({ status: 400, json: { error: { message: PAYLOADS.slice(0, 6).join(' ') } } });
+  const rejected = await askWidget(page, TOPIC_QUESTION);
+  assert.match(rejected.status, /the provider says: <img src=x onerror="window\.pwned=1">/);
+  await check('a provider error message with markup');
+  await assertClean(page, seen, /status of 400/);
+  await page.context().close();
+});
+
+test('<docent-ask> secrets: the reader\'s key stays out of the console (page and worker), URLs, other hosts, the DOM and storage unless "remember" is ticked', { timeout: 3 * WAIT_MS }, async () => {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 800 } });
+  const requests = [];
+  context.on('request', (r) => requests.push(r));
+  const { page, seen } = await openWidget('/alarms.html', { context });
+  const [worker] = page.workers();
+  assert.ok(worker, 'the widget runs its index in a worker');
+  await Promise.all([
+    page.waitForEvent('console', { predicate: (m) => m.text() === 'probe from the worker', timeout: WAIT_MS }),
+    worker.evaluate(() => console.info('probe from the worker')),
+  ]);
+  mock.reset();
+  await openSettings(page);
+  await page.fill('docent-ask >> [data-testid="api-key"]', KEY);
+  mock.enqueue(
+    { answer: ['E-03 means [1].'] },
+    { status: 401, json: { error: { message: `Incorrect API key provided: ${KEY}.`, type: 'invalid_api_key' } } },
+    { reset: true },
+    { reset: true },
+  );
+  assert.equal((await askWidget(page, 'What does error code E-03 over-temperature mean?')).answer, 'E-03 means [1].');
+  assert.match((await askWidget(page, 'What does error code E-03 over-temperature mean?')).status, /the API key was rejected \(HTTP 401\).*Incorrect API key provided: <redacted>/);
+  assert.match((await askWidget(page, 'What does error code E-03 over-temperature mean?')).status, /could not complete the request/);
+  mock.queue.length = 0;
+
+  const leaks = (text) => String(text).includes(KEY);
+  assert.deepEqual(seen.console.filter((m) => leaks(m.text)), [], 'no console message (any type) holds the key');
+  const urls = [...requests.map((r) => r.url()), ...web.requests.keys(), ...mock.requests.map((r) => r.url), page.url()];
+  assert.deepEqual(urls.filter(leaks), [], 'no URL holds the key');
+  const carried = mock.requests.filter((r) => JSON.stringify(r.headers).includes(KEY) || r.body.includes(KEY));
+  assert.deepEqual(carried, mock.posts(), 'every POST to the endpoint carried the key (and nothing else did)');
+  assert.ok(carried.length >= 3);
+  for (const r of carried) assert.ok(r.method === 'POST' && r.headers.authorization === `Bearer ${KEY}` && !r.body.includes(KEY), 'the key travels in the header only');
+  const foreign = requests.filter((r) => !r.url().startsWith(web.origin) && !r.url().startsWith(mock.origin));
+  assert.deepEqual(foreign.map((r) => r.url()), [], 'the widget talks to nothing but the site and the endpoint');
+  assert.equal(await page.evaluate((k) => document.documentElement.outerHTML.includes(k) || document.querySelector('docent-ask').shadowRoot.innerHTML.includes(k), KEY), false, 'the key is not in the DOM');
+  const scan = await page.evaluate(findInStorage, KEY);
+  assert.deepEqual(scan.hits, [], 'not remembered: the key is in no storage');
+  assert.ok(scan.inventory.cached >= 3, `the scan read the model cache: ${JSON.stringify(scan.inventory)}`);
+
+  await page.check('docent-ask >> #docent-ask-remember');
+  assert.deepEqual((await page.evaluate(findInStorage, KEY)).hits, ['localStorage[docent-ask-api-key-openai]']);
+  await page.reload();
+  await page.focus('docent-ask >> [data-testid="question"]');
+  mock.enqueue({ answer: ['Remembered [1].'] });
+  assert.equal((await askWidget(page, 'What does error code E-03 over-temperature mean?')).answer, 'Remembered [1].');
+  assert.equal(mock.posts().at(-1).headers.authorization, `Bearer ${KEY}`, 'the remembered key is used after a reload');
+  await openSettings(page);
+  await page.uncheck('docent-ask >> #docent-ask-remember');
+  assert.deepEqual((await page.evaluate(findInStorage, KEY)).hits, [], 'unticking forgets it');
+  assert.deepEqual(seen.console.filter((m) => leaks(m.text)), []);
+  await assertClean(page, seen, /status of 401/, /ERR_EMPTY_RESPONSE|ERR_CONNECTION_RESET/);
+  await context.close();
+});
+
+test('<docent-ask> network faults: slow first byte, stall, malformed SSE, duplicate [DONE], 429 once and twice, reset; the next question answers after each', { timeout: 3 * WAIT_MS }, async () => {
+  const { page, seen } = await openWidget('/alarms.html');
+  mock.reset();
+  const Q = 'What does error code E-03 over-temperature mean?';
+  const timed = async (label) => {
+    const t0 = Date.now();
+    const r = await askWidget(page, Q);
+    return { ...r, ms: Date.now() - t0, label };
+  };
+  const usable = async (label) => {
+    mock.enqueue({ answer: ['Fine ', 'again [1].'] });
+    const r = await askWidget(page, Q);
+    assert.equal(r.answer, 'Fine again [1].', `after ${label}: the next question answers (${r.status})`);
+    assert.deepEqual([r.status, r.error], ['', false], `after ${label}: no stale message`);
+  };
+
+  mock.enqueue({ firstByteDelayMs: 4000, answer: ['too late'] });
+  let r = await timed('slow first byte');
+  assert.equal(r.error, true);
+  assert.match(r.status, /: no response within 1 s \(firstByteTimeoutMs\): the model may be loading or overloaded; try again or raise the timeout$/);
+  assert.equal(r.answer, '');
+  assert.ok(r.ms >= 900 && r.ms < 3500, `gave up after timeout="1", took ${r.ms} ms`);
+  await usable(r.label);
+
+  mock.enqueue({ chunks: [textEvent('Partial answer [1]')], then: 'stall' });
+  r = await timed('stalled stream');
+  assert.equal(r.answer, 'Partial answer [1]', 'the partial answer is kept');
+  assert.match(r.status, /: the stream stalled: no data for 1 s \(stallTimeoutMs\) after 18 characters of answer; try again or raise the timeout\. The answer above is incomplete\.$/);
+  await usable(r.label);
+
+  mock.enqueue({ chunks: [textEvent('Good '), 'data: {"choices":[{"delta":\n\n', 'data: <html>\n\n', ': a comment\n\n', 'event: odd\ndata: [1,2\n\n', 'nonsense line\n\n', textEvent('answer [1].'), 'data: [DONE]\n\n'] });
+  r = await timed('malformed SSE lines');
+  assert.deepEqual([r.answer, r.error], ['Good answer [1].', false], r.status);
+  await usable(r.label);
+
+  mock.enqueue({ chunks: [textEvent('Once [1].'), 'data: [DONE]\n\n', 'data: [DONE]\n\n', textEvent(' ignored'), 'data: [DONE]\n\n'] });
+  r = await timed('duplicate [DONE]');
+  assert.deepEqual([r.answer, r.error], ['Once [1].', false], r.status);
+  await usable(r.label);
+
+  let before = mock.posts().length;
+  mock.enqueue({ status: 429, headers: { 'retry-after': '1' }, json: { error: { message: 'slow down' } } }, { answer: ['After the wait [1].'] });
+  r = await timed('429 once');
+  assert.deepEqual([r.answer, r.error], ['After the wait [1].', false], r.status);
+  assert.ok(r.ms >= 1000, `Retry-After: 1 was honoured (${r.ms} ms)`);
+  assert.equal(mock.posts().length - before, 2);
+  await usable(r.label);
+
+  before = mock.posts().length;
+  mock.enqueue(
+    { status: 429, headers: { 'retry-after': '1' }, json: { error: { message: 'slow down' } } },
+    { status: 429, headers: { 'retry-after': '1' }, json: { error: { message: 'still too fast' } } },
+  );
+  r = await timed('429 twice');
+  assert.equal(r.error, true);
+  assert.match(r.status, /: rate limited \(HTTP 429\) again after waiting 1 s: try again in 1 s; the provider says: still too fast$/);
+  assert.equal(mock.posts().length - before, 2, 'one retry, no more');
+  await usable(r.label);
+
+  // Chromium retries a POST once when a reused connection is reset before any response: the
+  // second reset reaches the page.
+  mock.enqueue({ reset: true }, { reset: true });
+  r = await timed('connection reset');
+  mock.queue.length = 0; // the second reset, when the first connection was fresh and not retried
+  assert.equal(r.error, true);
+  assert.match(r.status, /could not complete the request to http:\/\/127\.0\.0\.1:\d+ \(Failed to fetch\).*may also be a network failure/);
+  await usable(r.label);
+
+  await assertClean(page, seen, /status of 429/, /ERR_EMPTY_RESPONSE|ERR_CONNECTION_RESET/);
+  await page.context().close();
 });

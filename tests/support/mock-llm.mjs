@@ -12,7 +12,9 @@
 //
 // Each POST takes the next queued reply (or `mock.fallback` when the queue is empty). A reply is
 // an object with these optional fields, applied in this order:
-//   reset: true             destroy the connection before any response (the request is recorded)
+//   reset: true             destroy the connection before any response (the request is recorded).
+//                           A browser retries a POST once when a reused keep-alive connection is
+//                           reset before any response, so queue two to show a browser the failure
 //   firstByteDelayMs: n     wait n ms before sending the status line and headers
 //   status: 200             HTTP status; headers: {name: value} added to the response
 //   json: value             a JSON body (content-type application/json), e.g. an error object
@@ -183,13 +185,19 @@ class MockLlm {
     res.on('close', () => {
       gone = true;
     });
+    // Resolves after `ms`, or at once when the client leaves; removes its close listener either
+    // way (a long stream of pieces would otherwise pile them up on the response).
     const wait = (ms) => new Promise((resolve) => {
       if (gone) return resolve();
-      const t = setTimeout(resolve, ms);
-      res.once('close', () => {
+      const onClose = () => {
         clearTimeout(t);
         resolve();
-      });
+      };
+      const t = setTimeout(() => {
+        res.off('close', onClose);
+        resolve();
+      }, ms);
+      res.once('close', onClose);
     });
     if (r.reset) {
       req.socket.destroy();

@@ -25,10 +25,13 @@ export function need(path, how) {
 
 /**
  * Serves `mounts`, a list of `[urlPrefix, dir]` tried in order (a prefix ends with `/`; use `/`
- * last for the rest). A path ending in `/` serves its `index.html`.
+ * last for the rest). A path ending in `/` serves its `index.html`. `headers(path)` may add
+ * response headers to a file (e.g. a Content-Security-Policy for some pages).
+ * @param {Array<[string, string]>} mounts
+ * @param {{headers?: (path: string) => Record<string, string>}} [options]
  * @returns {Promise<{server: import('node:http').Server, requests: Map<string, number>, origin: string}>}
  */
-export function startStaticServer(mounts) {
+export function startStaticServer(mounts, { headers = () => ({}) } = {}) {
   const requests = new Map();
   const server = createServer(async (req, res) => {
     let path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
@@ -48,6 +51,7 @@ export function startStaticServer(mounts) {
         'content-type': MIME[extname(file)] ?? 'application/octet-stream',
         'content-length': s.size,
         'cache-control': 'no-store',
+        ...headers(path),
       });
       createReadStream(file).pipe(res);
     } catch {
