@@ -99,7 +99,10 @@ impl Default for DenseOptions {
 }
 
 /// A set of vectors searchable by cosine similarity, best first.
+///
+/// Deserialising one checks it first ([`DenseParts`]): a file is untrusted.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "DenseParts")]
 pub struct DenseIndex {
     dim: usize,
     len: usize,
@@ -153,7 +156,78 @@ impl Serialize for Graph {
 
 impl<'de> Deserialize<'de> for Graph {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        HnswMap::deserialize(d).map(|m| Graph(Arc::new(m)))
+        super::hnsw_check::deserialize_checked(d).map(|m| Graph(Arc::new(m)))
+    }
+}
+
+/// A [`DenseIndex`] as read from a file, before the checks of its `TryFrom`: the row count, the
+/// dimension and the storage must agree (rows × dim codes, one finite non-negative scale per
+/// row, graph values a permutation of the row ids), or searches would index out of bounds.
+#[derive(Deserialize)]
+struct DenseParts {
+    dim: usize,
+    len: usize,
+    storage: Storage,
+}
+
+impl TryFrom<DenseParts> for DenseIndex {
+    type Error = String;
+
+    fn try_from(p: DenseParts) -> std::result::Result<Self, String> {
+        p.check().map_err(crate::format::invalid)
+    }
+}
+
+impl DenseParts {
+    fn check(self) -> std::result::Result<DenseIndex, String> {
+        let DenseParts { dim, len, storage } = self;
+        let scale_ok = |s: f32| s.is_finite() && s >= 0.0;
+        if dim == 0 {
+            return Err("corrupted dense index: dimension 0".into());
+        }
+        match &storage {
+            Storage::Flat { codes, scales } => {
+                if scales.len() != len || Some(codes.len()) != len.checked_mul(dim) {
+                    return Err(format!(
+                        "corrupted dense index: {len} rows of {dim} dimensions but {} codes and {} scales",
+                        codes.len(),
+                        scales.len()
+                    ));
+                }
+                if let Some(i) = scales.iter().position(|&s| !scale_ok(s)) {
+                    return Err(format!("corrupted dense index: row {i} has scale {}", scales[i]));
+                }
+            }
+            Storage::Hnsw { graph, .. } => {
+                let map = &graph.0;
+                if map.values.len() != len {
+                    return Err(format!(
+                        "corrupted dense index: {len} rows but {} graph points",
+                        map.values.len()
+                    ));
+                }
+                let mut seen = vec![false; len];
+                for &v in &map.values {
+                    match seen.get_mut(v as usize) {
+                        Some(s) if !*s => *s = true,
+                        _ => {
+                            return Err(format!(
+                                "corrupted dense index: graph value {v} is not a free row id of {len}"
+                            ))
+                        }
+                    }
+                }
+                if let Some((pid, p)) = map.iter().find(|(_, p)| p.codes.len() != dim || !scale_ok(p.scale)) {
+                    return Err(format!(
+                        "corrupted dense index: graph point {} has {} codes of {dim} and scale {}",
+                        pid.into_inner(),
+                        p.codes.len(),
+                        p.scale
+                    ));
+                }
+            }
+        }
+        Ok(DenseIndex { dim, len, storage })
     }
 }
 
