@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::chunk::{chunk_document, Chunk, ChunkOptions};
 use crate::embed::{Embedder, EmbedderInfo, EmbedderKind};
-use crate::index::bm25::{Bm25, Bm25Params};
+use crate::index::bm25::{is_invisible, Bm25, Bm25Params};
 use crate::index::dense::{quantize_rows, DenseIndex, DenseOptions};
 use crate::ingest::Document;
 use crate::prompt::{self, Prompt, PromptOptions, Source};
@@ -531,8 +531,43 @@ impl Docent {
         Ok(())
     }
 
-    #[cfg(not(target_arch = "wasm32"))]
+    /// Embeds `texts` (in parallel natively) and checks the embedder's output.
     fn embed_many(&self, texts: &[String]) -> Result<Vec<f32>> {
+        let out = self.embed_unchecked(texts)?;
+        self.check_vectors(&out, texts.len())?;
+        Ok(out)
+    }
+
+    /// Checks what the embedder returned for `n` texts: `n × dim` floats, all finite. A broken
+    /// embedder (wrong dimension, NaN weights) gives an error naming it, before anything of its
+    /// output is stored.
+    fn check_vectors(&self, out: &[f32], n: usize) -> Result<()> {
+        let info = self.embedder.info();
+        let dim = info.dim;
+        if out.len() != n.saturating_mul(dim) {
+            return Err(Error::Vector {
+                reason: format!(
+                    "the embedder {info} returned {} floats for {n} texts; expected {n} × {dim} = {}",
+                    out.len(),
+                    n.saturating_mul(dim)
+                ),
+            });
+        }
+        if let Some(i) = out.iter().position(|v| !v.is_finite()) {
+            return Err(Error::Vector {
+                reason: format!(
+                    "the embedder {info} returned {} for text {} (column {}); every value must be finite",
+                    out[i],
+                    i / dim.max(1),
+                    i % dim.max(1)
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    fn embed_unchecked(&self, texts: &[String]) -> Result<Vec<f32>> {
         use rayon::prelude::*;
         let parts: Vec<Result<Vec<f32>>> = texts
             .par_chunks(BATCH)
@@ -549,7 +584,7 @@ impl Docent {
     }
 
     #[cfg(target_arch = "wasm32")]
-    fn embed_many(&self, texts: &[String]) -> Result<Vec<f32>> {
+    fn embed_unchecked(&self, texts: &[String]) -> Result<Vec<f32>> {
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         self.embedder.embed(&refs)
     }
@@ -560,8 +595,13 @@ impl Docent {
     }
 
     /// Embeds texts with the index's own embedder: `texts.len() × dim` floats, row-major.
+    ///
+    /// Errors: the embedder's own, or an [`Error::Vector`] naming the embedder when its output
+    /// is not `texts.len() × dim` finite floats.
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<f32>> {
-        self.embedder.embed(texts)
+        let out = self.embedder.embed(texts)?;
+        self.check_vectors(&out, texts.len())?;
+        Ok(out)
     }
 
     /// Searches with the index's retrieval options.
@@ -570,20 +610,24 @@ impl Docent {
     }
 
     /// Searches with explicit retrieval options (mode, candidates, gate…).
+    ///
+    /// Errors: `k` outside 1..=1000; a query that is empty or made only of whitespace and
+    /// invisible format characters ([`is_invisible`]); the index is not built; the embedder
+    /// failed or returned an unusable vector. `k` above the number of chunks returns them all.
     pub fn search_with(&self, query: &str, k: usize, opts: &RetrieveOptions) -> Result<SearchResult> {
         opts.validate()?;
         if k == 0 || k > 1000 {
             return Err(Error::invalid("k", format!("expected 1..=1000 results, found {k}")));
         }
         let query = query.trim();
-        if query.is_empty() {
+        if query.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
             return Err(Error::invalid("query", "expected non-empty text"));
         }
         let (Some(dense), Some(bm25)) = (&self.dense, &self.bm25) else {
             return Err(Error::NotBuilt);
         };
         let cand = opts.candidates.max(k * 2);
-        let qv = self.embedder.embed(&[query])?;
+        let qv = self.embed(&[query])?;
         let live = |id: u32| -> bool {
             self.chunks.get(id as usize).is_some_and(|c| self.docs[c.doc as usize].live)
         };

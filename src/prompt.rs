@@ -197,19 +197,16 @@ pub fn assemble(
     if !answerable || candidates.is_empty() {
         let user = opts.abstain.replace("{question}", question);
         let p = finish(user, Vec::new(), true)?;
-        return check_budget(p, opts.budget);
+        if p.tokens > opts.budget {
+            return Err(too_small(opts.budget, p.tokens));
+        }
+        return Ok(p);
     }
     // Fixed part: the template with an empty source list.
     let empty_user = opts.user.replace("{question}", question).replace("{sources}", "");
     let fixed = system_tokens + counter.count(&empty_user)?;
     if fixed > opts.budget {
-        return Err(Error::invalid(
-            "budget",
-            format!(
-                "{} tokens is less than the instructions and question alone ({fixed} tokens); raise the budget or shorten the question",
-                opts.budget
-            ),
-        ));
+        return Err(too_small(opts.budget, fixed));
     }
     let mut remaining = opts.budget - fixed;
     let mut sources: Vec<Source> = Vec::new();
@@ -264,6 +261,16 @@ pub fn assemble(
     let user = opts.user.replace("{question}", question).replace("{sources}", &rendered.join("\n"));
     let p = finish(user, sources, false)?;
     check_budget(p, opts.budget)
+}
+
+/// The budget cannot even hold the instructions and the question (`fixed` tokens).
+fn too_small(budget: usize, fixed: usize) -> Error {
+    Error::invalid(
+        "budget",
+        format!(
+            "{budget} tokens is less than the instructions and question alone ({fixed} tokens); raise the budget or shorten the question"
+        ),
+    )
 }
 
 /// Token counts of pieces do not always add up exactly (merges across a join); this is the final
