@@ -182,8 +182,8 @@ impl DenseParts {
     fn check(self) -> std::result::Result<DenseIndex, String> {
         let DenseParts { dim, len, storage } = self;
         let scale_ok = |s: f32| s.is_finite() && s >= 0.0;
-        if dim == 0 {
-            return Err("corrupted dense index: dimension 0".into());
+        if !(1..=MAX_DIM).contains(&dim) {
+            return Err(format!("corrupted dense index: dimension {dim} (expected 1..={MAX_DIM})"));
         }
         match &storage {
             Storage::Flat { codes, scales } => {
@@ -248,12 +248,10 @@ impl DenseIndex {
     /// another index keep exactly their codes and scales (and scores); this is how an
     /// incremental re-index reuses the vectors of unchanged documents.
     ///
-    /// Errors: `dim` is 0, `codes.len()` is not `scales.len() × dim`, or a scale is negative or
-    /// not finite (the message names its row).
+    /// Errors: `dim` is 0 or above [`MAX_DIM`], `codes.len()` is not `scales.len() × dim`, or a
+    /// scale is negative or not finite (the message names its row).
     pub fn from_quantized(codes: Vec<i8>, scales: Vec<f32>, dim: usize, opts: &DenseOptions) -> Result<Self> {
-        if dim == 0 {
-            return Err(Error::invalid("dim", "expected a dimension of at least 1, found 0"));
-        }
+        check_dim(dim)?;
         if codes.len() != scales.len() * dim {
             return Err(Error::Vector {
                 reason: format!(
@@ -453,16 +451,29 @@ fn clamp(s: f32) -> f32 {
     s.clamp(-1.0, 1.0) + 0.0
 }
 
+/// The largest vector dimension: int8 dot products accumulate in `i32`, which holds any sum of
+/// 65 536 products of codes in -127..=127 (and about twice that many), and no embedding model
+/// comes near it.
+pub const MAX_DIM: usize = 65_536;
+
+fn check_dim(dim: usize) -> Result<()> {
+    if dim == 0 {
+        return Err(Error::invalid("dim", "expected a dimension of at least 1, found 0"));
+    }
+    if dim > MAX_DIM {
+        return Err(Error::invalid("dim", format!("expected a dimension of at most {MAX_DIM}, found {dim}")));
+    }
+    Ok(())
+}
+
 /// L2-normalises and int8-quantizes row-major `n × dim` vectors (see the module docs): the
 /// codes (`n × dim`) and one scale per row, the input of [`DenseIndex::from_quantized`].
 /// Zero rows are allowed (scale 0).
 ///
-/// Errors: `dim` is 0, `vectors.len()` is not a multiple of `dim`, or a value is NaN or
-/// infinite (the message names its row and column).
+/// Errors: `dim` is 0 or above [`MAX_DIM`], `vectors.len()` is not a multiple of `dim`, or a
+/// value is NaN or infinite (the message names its row and column).
 pub fn quantize_rows(vectors: &[f32], dim: usize) -> Result<(Vec<i8>, Vec<f32>)> {
-    if dim == 0 {
-        return Err(Error::invalid("dim", "expected a dimension of at least 1, found 0"));
-    }
+    check_dim(dim)?;
     if vectors.len() % dim != 0 {
         return Err(Error::Vector {
             reason: format!("vectors has {} floats, not a multiple of dim {dim}", vectors.len()),
