@@ -841,3 +841,44 @@ fn injection_attempts_stay_inside_escaped_source_blocks() {
         assert!(seen.contains(quoted), "{quoted:?} not quoted in any block:\n{seen}");
     }
 }
+
+// ------------------------------------------------------------------------ size limits
+
+/// `Limits` refuse a document that is too large and a document or an index that would hold too
+/// many chunks, before the work, with the index unchanged (the browser build's defaults and
+/// messages are checked in `tests/wasm.rs`).
+#[test]
+fn size_limits_refuse_before_the_work_and_leave_the_index_unchanged() {
+    assert_eq!(
+        docent::Limits::default(),
+        docent::Limits { max_chunks: u32::MAX as usize, max_document_bytes: u32::MAX as usize },
+        "native defaults: what u32 chunk ids and offsets hold"
+    );
+    let mut e = built();
+    e.set_limits(docent::Limits { max_chunks: 5, max_document_bytes: 1000 });
+    let big = doc("big.md", &"word ".repeat(200));
+    let err = unchanged(&mut e, |e| e.add_document(big).unwrap_err().to_string());
+    assert_eq!(err, "document big.md: 1006 bytes of text; at most 1000 bytes fit in one document; split it into several documents");
+    let opts = ChunkOptions { max_tokens: 16, overlap_tokens: 0 };
+    let mut e = Docent::new(hashing(), Options { chunk: opts, ..Default::default() }).unwrap();
+    e.set_limits(docent::Limits { max_chunks: 5, max_document_bytes: 1000 });
+    e.add_document(doc("a.md", &"tomato ".repeat(40))).unwrap(); // 3 chunks of 16 words
+    e.build(&mut |_| {}).unwrap();
+    let err =
+        unchanged(&mut e, |e| e.add_document(doc("b.md", &"water ".repeat(40))).unwrap_err().to_string());
+    assert_eq!(err, "document b.md: its 3 chunks would make the index hold 6; at most 5 fit; index large sites natively with `docent index`, or split the corpus");
+    e.add_document(doc("c.md", "one two")).unwrap();
+    e.add_document(doc("d.md", "three four")).unwrap();
+    let bytes = e.to_bytes().unwrap();
+    let limits = docent::Limits { max_chunks: 4, max_document_bytes: 1000 };
+    let err = Docent::from_bytes_with_limits(&bytes, hashing(), "x.bin", limits).unwrap_err().to_string();
+    assert_eq!(err, "x.bin: the index holds 5 chunks; at most 4 can be loaded; search it natively with `docent search`, or split the corpus");
+    let loaded = Docent::from_bytes_with_limits(
+        &bytes,
+        hashing(),
+        "x.bin",
+        docent::Limits { max_chunks: 5, ..limits },
+    )
+    .unwrap();
+    assert_eq!(loaded.limits().max_chunks, 5, "a loaded index keeps the limits it was loaded with");
+}
