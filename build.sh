@@ -194,6 +194,10 @@ cmd_test() {
     cmd_setup
     log "cargo test"
     cargo test
+    # The short form of ./build.sh fuzz: each libFuzzer target for 25 s, starting from the seeds
+    # and every saved crash (cargo test above already replayed those through the same code).
+    setup_fuzz
+    run_fuzz 25 scratch
     log "CLI smoke test on the demo corpus"
     "$DOCENT" index docs --out target/test-demo/docent --embedder static >/dev/null
     "$DOCENT" search target/test-demo/docent "chunk size" --k 3 --json | grep -q '"answerable"'
