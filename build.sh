@@ -8,6 +8,9 @@
 #   wasm    build the npm package in pkg/ (wasm32 release build + wasm-bindgen), print its sizes
 #   test    setup, then every test layer (what CI runs; installs Debian Chromium if missing)
 #   bench   setup, then the benchmarks (retrieval quality on the Cargo book, throughput, latency)
+#   fuzz [SECONDS]  setup, then each libFuzzer target in fuzz/ for SECONDS (default 300) on its
+#           growing corpus (fuzz/corpus/, git-ignored), seeds and regressions; needs cargo-fuzz
+#           (installed if missing) and runs on stable Rust through RUSTC_BOOTSTRAP=1
 #   eval    setup, index the Cargo book shipped with the toolchain and evaluate retrieval
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -194,6 +197,10 @@ cmd_test() {
     cmd_setup
     log "cargo test"
     cargo test
+    # The short form of ./build.sh fuzz: each libFuzzer target for 25 s, starting from the seeds
+    # and every saved crash (cargo test above already replayed those through the same code).
+    setup_fuzz
+    run_fuzz 25 scratch
     log "CLI smoke test on the demo corpus"
     "$DOCENT" index docs --out target/test-demo/docent --embedder static >/dev/null
     "$DOCENT" search target/test-demo/docent "chunk size" --k 3 --json | grep -q '"answerable"'
@@ -219,6 +226,60 @@ cmd_test() {
     setup_npm_deps tests/npm install
     log "node --test tests/npm/ (npm pack, install the tarball, Node import and a Vite 7 app in Chromium)"
     DOCENT_BIN="$DOCENT" node --test tests/npm/
+}
+
+# libFuzzer targets (fuzz/fuzz_targets/*.rs): the index loader, the HTML/Markdown/text ingesters,
+# the token-budget chunker. Their bodies are tests/fuzz_harness.rs, which `cargo test` also runs
+# on every seed and saved regression.
+FUZZ_TARGETS=(index_loader ingest chunk)
+# cargo-fuzz passes -Z flags (sanitizer, coverage options); stable rustc accepts them with this.
+# DOCENT_FUZZ_SANITIZER=none runs libFuzzer without AddressSanitizer (when its runtime is missing).
+FUZZ_SANITIZER="${DOCENT_FUZZ_SANITIZER:-address}"
+
+setup_fuzz() {
+    if ! cargo fuzz --version >/dev/null 2>&1; then
+        log "installing cargo-fuzz (crates.io)"
+        cargo install cargo-fuzz --locked
+    fi
+    log "cargo fuzz build ($FUZZ_SANITIZER sanitizer, target dir $TARGET_DIR/fuzz)"
+    RUSTC_BOOTSTRAP=1 cargo fuzz build --fuzz-dir fuzz --target-dir "$TARGET_DIR/fuzz" \
+        --sanitizer "$FUZZ_SANITIZER"
+}
+
+# Runs every target for $1 seconds; $2 = "keep" grows fuzz/corpus/<target>, "scratch" (the short
+# run in `test`) writes new inputs to a temporary directory. Limits: 2 GB RSS, 1 GB per malloc,
+# 10 s per input, inputs up to 64 KiB. Sums the executions from libFuzzer's final stats.
+run_fuzz() {
+    local seconds=$1 mode=$2 total=0 t logdir="$TARGET_DIR/fuzz/logs"
+    mkdir -p "$logdir"
+    for t in "${FUZZ_TARGETS[@]}"; do
+        local out="fuzz/corpus/$t"
+        [ "$mode" = keep ] || out=$(mktemp -d)
+        mkdir -p "$out"
+        local dirs=("$out" "fuzz/seeds/$t")
+        [ -d "tests/fixtures/fuzz/$t" ] && dirs+=("tests/fixtures/fuzz/$t")
+        log "fuzzing $t for ${seconds}s (log: $logdir/$t.log)"
+        if ! RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir fuzz --target-dir "$TARGET_DIR/fuzz" \
+            --sanitizer "$FUZZ_SANITIZER" "$t" "${dirs[@]}" -- \
+            -max_total_time="$seconds" -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10 \
+            -max_len=65536 -print_final_stats=1 >"$logdir/$t.log" 2>&1; then
+            tail -n 60 "$logdir/$t.log" >&2
+            echo "fuzz target $t failed: the input is in fuzz/artifacts/$t/; fix the bug and keep the input as a regression in tests/fixtures/fuzz/$t/<what-broke>" >&2
+            exit 1
+        fi
+        [ "$mode" = keep ] || rm -rf "$out"
+        local runs
+        runs=$(awk '/stat::number_of_executed_units:/ { n = $2 } END { print n + 0 }' "$logdir/$t.log")
+        printf '%14s: %s executions in %ss\n' "$t" "$runs" "$seconds" >&2
+        total=$((total + runs))
+    done
+    printf '%14s: %s executions\n' total "$total" >&2
+}
+
+cmd_fuzz() {
+    cmd_setup
+    setup_fuzz
+    run_fuzz "${1:-300}" keep
 }
 
 cmd_eval() {
@@ -248,5 +309,6 @@ case "${1:-}" in
     test) cmd_test ;;
     eval) cmd_eval ;;
     bench) cmd_bench ;;
-    *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    fuzz) cmd_fuzz "${2:-300}" ;;
+    *) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -1,15 +1,47 @@
 //! Chunking: sections in, token-budgeted chunks out.
 //!
 //! Owns: cutting each [`Section`] into pieces of at most `max_tokens` tokens (counted with the
-//! embedder's tokenizer), with `overlap_tokens` of overlap, cutting only between words and
-//! preferring paragraph, line and sentence breaks; giving every chunk its `url#anchor`, heading
-//! path and UTF-8 byte offsets into its section. Must not: embed, index or rank.
+//! embedder's tokenizer) and at most `max_tokens ×` [`MAX_TOKEN_BYTES`] bytes, with
+//! `overlap_tokens` of overlap, cutting only between words and preferring paragraph, line and
+//! sentence breaks; giving every chunk its `url#anchor`, heading path and UTF-8 byte offsets into
+//! its section. Must not: embed, index or rank.
 
 use serde::{Deserialize, Serialize};
 
 use crate::ingest::{Document, Section};
 use crate::tokens::TokenCounter;
 use crate::{Error, Result};
+
+/// The longest token the chunker counts as one, in bytes. A longer token span counts one token
+/// per started 64 bytes (cut at char boundaries). WordPiece maps a whole word of more than 100
+/// characters to a single `[UNK]` token, so without this a 50 MB line without spaces would be one
+/// "token" and one 50 MB chunk; with it no chunk exceeds `max_tokens × 64` bytes (12.8 kB at the
+/// default budget). Real tokens are far shorter (WordPiece pieces and BPE tokens rarely pass 20
+/// bytes), so ordinary text is cut exactly as the tokenizer counts it.
+pub const MAX_TOKEN_BYTES: usize = 64;
+
+/// The token spans the chunker budgets with: `counter`'s spans of `text` (UTF-8 byte offsets),
+/// with every span longer than [`MAX_TOKEN_BYTES`] cut into pieces of at most that many bytes
+/// at char boundaries.
+pub fn budget_spans(counter: &TokenCounter, text: &str) -> Result<Vec<(usize, usize)>> {
+    let spans = counter.spans(text)?;
+    if spans.iter().all(|&(s, e)| e - s <= MAX_TOKEN_BYTES) {
+        return Ok(spans);
+    }
+    let mut out = Vec::with_capacity(spans.len());
+    for (mut s, e) in spans {
+        while e - s > MAX_TOKEN_BYTES {
+            let mut cut = s + MAX_TOKEN_BYTES;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            out.push((s, cut));
+            s = cut;
+        }
+        out.push((s, e));
+    }
+    Ok(out)
+}
 
 /// How documents are cut into chunks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -122,6 +154,14 @@ fn cut_quality(gap: &str, prev_token: &str) -> u8 {
     }
 }
 
+/// Whether the boundary before token `i` has a character that is not alphanumeric on one side
+/// (e.g. `[kiwi` or `path/to`), i.e. does not cut a word in two.
+fn beside_punctuation(text: &str, spans: &[(usize, usize)], i: usize) -> bool {
+    let before = text[..spans[i].0].chars().next_back();
+    let after = text[spans[i].0..].chars().next();
+    !(before.is_some_and(char::is_alphanumeric) && after.is_some_and(char::is_alphanumeric))
+}
+
 fn chunk_section(
     doc: &Document,
     doc_id: u32,
@@ -132,7 +172,7 @@ fn chunk_section(
     out: &mut Vec<Chunk>,
 ) -> Result<()> {
     let text = section.text.as_str();
-    let spans = counter.spans(text)?;
+    let spans = budget_spans(counter, text)?;
     if spans.is_empty() {
         return Ok(());
     }
@@ -168,9 +208,15 @@ fn chunk_section(
             let best = (lo + 1..=hi).rev().filter(|&i| quality[i] > 0).max_by_key(|&i| (quality[i], i));
             match best {
                 Some(i) => i,
-                // No break in the back half: the latest break anywhere, else a hard cut at a
-                // token boundary (one "word" longer than the budget, e.g. a giant identifier).
-                None => (start + 1..=hi).rev().find(|&i| quality[i] > 0).unwrap_or(hi),
+                // No break in the back half: the latest break anywhere; else (a run without
+                // whitespace longer than the budget: a URL, minified code, a data blob) the latest
+                // token boundary next to punctuation in the back half, so words stay whole; else a
+                // hard cut at a token boundary (one giant word).
+                None => (start + 1..=hi)
+                    .rev()
+                    .find(|&i| quality[i] > 0)
+                    .or_else(|| (lo + 1..=hi).rev().find(|&i| beside_punctuation(text, &spans, i)))
+                    .unwrap_or(hi),
             }
         };
         let (s, e) = (spans[start].0, spans[end - 1].1);

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::chunk::{chunk_document, Chunk, ChunkOptions};
 use crate::embed::{Embedder, EmbedderInfo, EmbedderKind};
-use crate::index::bm25::{Bm25, Bm25Params};
+use crate::index::bm25::{is_invisible, Bm25, Bm25Params};
 use crate::index::dense::{quantize_rows, DenseIndex, DenseOptions};
 use crate::ingest::Document;
 use crate::prompt::{self, Prompt, PromptOptions, Source};
@@ -140,6 +140,94 @@ pub struct Reuse {
     pub rebuild: Option<String>,
 }
 
+/// Size limits that keep an index inside the memory it runs in, checked before the work that
+/// would need the memory: [`Docent::add_document`] refuses a document that is too large or would
+/// push the index past `max_chunks`, [`Docent::from_bytes`] refuses an index that holds more
+/// chunks. Both fail with a message naming the limit, never with an out-of-memory abort.
+///
+/// The defaults depend on the target. Natively they are what the data types hold (chunk ids and
+/// byte offsets are `u32`). In WebAssembly (wasm32: one linear memory of at most 4 GiB, and an
+/// allocation that fails there aborts the whole module) they come from measurements of the
+/// browser build (`node bench/wasm_memory.mjs`, see `bench/README.md`): the peak memory of the
+/// costliest step, `build()`, is about 2.4 kB per chunk for a 384-dimension index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most chunks one index holds. Default [`Limits::MAX_CHUNKS_WASM`] in wasm32,
+    /// `u32::MAX` natively. Range 1..=`u32::MAX`.
+    pub max_chunks: usize,
+    /// Most bytes of UTF-8 text in one document (all its sections, headings and title), checked
+    /// before it is chunked. Default [`Limits::MAX_DOCUMENT_BYTES_WASM`] in wasm32, `u32::MAX`
+    /// natively (chunk offsets are `u32`). Range 1..=`u32::MAX`.
+    pub max_document_bytes: usize,
+}
+
+impl Limits {
+    /// The default `max_chunks` of the browser build: 500,000 chunks (about 400 MB of documents at
+    /// the default chunk size) need about 1.2 GB at the peak of `build()`, well below the 4 GiB
+    /// ceiling, which leaves room for the model, the caller's copies and fragmentation.
+    pub const MAX_CHUNKS_WASM: usize = 500_000;
+    /// The default `max_document_bytes` of the browser build: 64 MiB (a page of 50 MB of text
+    /// makes about 40,000 chunks and passes through the HTML parser and the tokenizer whole).
+    pub const MAX_DOCUMENT_BYTES_WASM: usize = 64 * 1024 * 1024;
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        if cfg!(target_arch = "wasm32") {
+            Limits { max_chunks: Self::MAX_CHUNKS_WASM, max_document_bytes: Self::MAX_DOCUMENT_BYTES_WASM }
+        } else {
+            Limits { max_chunks: u32::MAX as usize, max_document_bytes: u32::MAX as usize }
+        }
+    }
+}
+
+impl Limits {
+    /// Checks the size of a document's content (`bytes` of text) before it is parsed or chunked.
+    pub fn check_document(&self, url: &str, bytes: usize) -> Result<()> {
+        if bytes > self.max_document_bytes {
+            return Err(Error::Document {
+                url: url.to_string(),
+                reason: format!(
+                    "{bytes} bytes of text; at most {} bytes{} fit in one document{}; split it into several documents",
+                    self.max_document_bytes,
+                    human_bytes(self.max_document_bytes),
+                    where_limit()
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Checks that an index of `chunks` chunks fits; `what` is what holds them.
+    fn check_chunks(&self, what: impl FnOnce() -> Error, chunks: usize) -> Result<()> {
+        if chunks > self.max_chunks {
+            return Err(what());
+        }
+        Ok(())
+    }
+}
+
+/// " in the browser build (wasm32 memory is at most 4 GiB)" in wasm32, nothing natively.
+fn where_limit() -> &'static str {
+    if cfg!(target_arch = "wasm32") {
+        " in the browser build (wasm32 memory is at most 4 GiB)"
+    } else {
+        ""
+    }
+}
+
+/// ` (64 MiB)`, ` (1.5 GiB)`: a size of 1 KiB or more in binary units, for messages; empty below.
+fn human_bytes(n: usize) -> String {
+    const UNITS: [(&str, usize); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
+    for (unit, size) in UNITS {
+        if n >= size {
+            let v = n as f64 / size as f64;
+            return if v.fract() == 0.0 { format!(" ({v:.0} {unit})") } else { format!(" ({v:.1} {unit})") };
+        }
+    }
+    String::new()
+}
+
 /// The reusable work of a previous index, held from [`Docent::reuse_from`] until the next
 /// [`Docent::build`].
 struct Previous {
@@ -192,6 +280,8 @@ pub struct Docent {
     previous: Option<Box<Previous>>,
     /// Counts for [`Docent::reuse_report`].
     reuse: Reuse,
+    /// Size limits checked before work that needs memory.
+    limits: Limits,
 }
 
 impl std::fmt::Debug for Docent {
@@ -226,7 +316,18 @@ impl Docent {
             carried_codes: Vec::new(),
             previous: None,
             reuse: Reuse::default(),
+            limits: Limits::default(),
         })
+    }
+
+    /// The size limits in force (see [`Limits`]).
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Replaces the size limits (see [`Limits`]); they apply to documents added from now on.
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
     }
 
     /// The options this index was built with.
@@ -274,6 +375,13 @@ impl Docent {
                 reason: "a document with this url is already in the index; remove it first".into(),
             });
         }
+        let size = doc.title.len()
+            + doc
+                .sections
+                .iter()
+                .map(|s| s.text.len() + s.headings.iter().map(String::len).sum::<usize>())
+                .sum::<usize>();
+        self.limits.check_document(&doc.url, size)?;
         let id = self.docs.len() as u32;
         let hash = document_hash(&doc);
         if let Some(n) = self.add_reused(&doc, &hash) {
@@ -286,6 +394,20 @@ impl Docent {
                 reason: "no text to index (the document is empty after extraction)".into(),
             });
         }
+        let total = self.chunks.len() + chunks.len();
+        let limits = self.limits;
+        limits.check_chunks(
+            || Error::Document {
+                url: doc.url.clone(),
+                reason: format!(
+                    "its {} chunks would make the index hold {total}; at most {} fit{}; index large sites natively with `docent index`, or split the corpus",
+                    chunks.len(),
+                    limits.max_chunks,
+                    where_limit()
+                ),
+            },
+            total,
+        )?;
         let n = chunks.len();
         let title = doc.title;
         // Once built, embed now (before changing anything, so an embedder error adds nothing).
@@ -315,7 +437,8 @@ impl Docent {
     fn add_reused(&mut self, doc: &Document, hash: &str) -> Option<usize> {
         let prev = self.previous.as_deref()?;
         let &pid = prev.by_url.get(&doc.url)?;
-        if prev.docs[pid].hash != hash {
+        if prev.docs[pid].hash != hash || self.chunks.len() + prev.ranges[pid].len() > self.limits.max_chunks
+        {
             return None;
         }
         let id = self.docs.len() as u32;
@@ -531,8 +654,43 @@ impl Docent {
         Ok(())
     }
 
-    #[cfg(not(target_arch = "wasm32"))]
+    /// Embeds `texts` (in parallel natively) and checks the embedder's output.
     fn embed_many(&self, texts: &[String]) -> Result<Vec<f32>> {
+        let out = self.embed_unchecked(texts)?;
+        self.check_vectors(&out, texts.len())?;
+        Ok(out)
+    }
+
+    /// Checks what the embedder returned for `n` texts: `n × dim` floats, all finite. A broken
+    /// embedder (wrong dimension, NaN weights) gives an error naming it, before anything of its
+    /// output is stored.
+    fn check_vectors(&self, out: &[f32], n: usize) -> Result<()> {
+        let info = self.embedder.info();
+        let dim = info.dim;
+        if out.len() != n.saturating_mul(dim) {
+            return Err(Error::Vector {
+                reason: format!(
+                    "the embedder {info} returned {} floats for {n} texts; expected {n} × {dim} = {}",
+                    out.len(),
+                    n.saturating_mul(dim)
+                ),
+            });
+        }
+        if let Some(i) = out.iter().position(|v| !v.is_finite()) {
+            return Err(Error::Vector {
+                reason: format!(
+                    "the embedder {info} returned {} for text {} (column {}); every value must be finite",
+                    out[i],
+                    i / dim.max(1),
+                    i % dim.max(1)
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    fn embed_unchecked(&self, texts: &[String]) -> Result<Vec<f32>> {
         use rayon::prelude::*;
         let parts: Vec<Result<Vec<f32>>> = texts
             .par_chunks(BATCH)
@@ -549,7 +707,7 @@ impl Docent {
     }
 
     #[cfg(target_arch = "wasm32")]
-    fn embed_many(&self, texts: &[String]) -> Result<Vec<f32>> {
+    fn embed_unchecked(&self, texts: &[String]) -> Result<Vec<f32>> {
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         self.embedder.embed(&refs)
     }
@@ -560,8 +718,13 @@ impl Docent {
     }
 
     /// Embeds texts with the index's own embedder: `texts.len() × dim` floats, row-major.
+    ///
+    /// Errors: the embedder's own, or an [`Error::Vector`] naming the embedder when its output
+    /// is not `texts.len() × dim` finite floats.
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<f32>> {
-        self.embedder.embed(texts)
+        let out = self.embedder.embed(texts)?;
+        self.check_vectors(&out, texts.len())?;
+        Ok(out)
     }
 
     /// Searches with the index's retrieval options.
@@ -570,20 +733,24 @@ impl Docent {
     }
 
     /// Searches with explicit retrieval options (mode, candidates, gate…).
+    ///
+    /// Errors: `k` outside 1..=1000; a query that is empty or made only of whitespace and
+    /// invisible format characters ([`is_invisible`]); the index is not built; the embedder
+    /// failed or returned an unusable vector. `k` above the number of chunks returns them all.
     pub fn search_with(&self, query: &str, k: usize, opts: &RetrieveOptions) -> Result<SearchResult> {
         opts.validate()?;
         if k == 0 || k > 1000 {
             return Err(Error::invalid("k", format!("expected 1..=1000 results, found {k}")));
         }
         let query = query.trim();
-        if query.is_empty() {
+        if query.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
             return Err(Error::invalid("query", "expected non-empty text"));
         }
         let (Some(dense), Some(bm25)) = (&self.dense, &self.bm25) else {
             return Err(Error::NotBuilt);
         };
         let cand = opts.candidates.max(k * 2);
-        let qv = self.embedder.embed(&[query])?;
+        let qv = self.embed(&[query])?;
         let live = |id: u32| -> bool {
             self.chunks.get(id as usize).is_some_and(|c| self.docs[c.doc as usize].live)
         };
@@ -707,8 +874,33 @@ impl Docent {
     /// Loads a serialised index. `embedder` must be the one that built it (same kind, dimension
     /// and weights fingerprint), else [`Error::EmbedderMismatch`]. `what` names the file in errors.
     pub fn from_bytes(bytes: &[u8], embedder: Arc<dyn Embedder>, what: &str) -> Result<Self> {
+        Self::from_bytes_with_limits(bytes, embedder, what, Limits::default())
+    }
+
+    /// [`Docent::from_bytes`] with explicit size limits (see [`Limits`]); an index that holds more
+    /// chunks than `limits.max_chunks` is refused before its sections are decoded.
+    pub fn from_bytes_with_limits(
+        bytes: &[u8],
+        embedder: Arc<dyn Embedder>,
+        what: &str,
+        limits: Limits,
+    ) -> Result<Self> {
         let sections = format::read(bytes, what)?;
         let meta = read_meta(&sections, what)?;
+        limits.check_chunks(
+            || {
+                Error::format(
+                    what,
+                    format!(
+                        "the index holds {} chunks; at most {} can be loaded{}; search it natively with `docent search`, or split the corpus",
+                        meta.chunks,
+                        limits.max_chunks,
+                        where_limit()
+                    ),
+                )
+            },
+            meta.chunks,
+        )?;
         let given = embedder.info();
         if meta.embedder.kind != given.kind
             || meta.embedder.dim != given.dim
@@ -760,6 +952,7 @@ impl Docent {
             ));
         }
         let mut d = Docent::new(embedder, meta.options)?;
+        d.limits = limits;
         d.version = meta.docent_version;
         d.built = dense.len();
         d.delta = delta;

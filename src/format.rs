@@ -165,10 +165,27 @@ pub fn section<'a>(sections: &'a [SectionRef<'a>], name: &str, what: &str) -> Re
         .ok_or_else(|| Error::format(what, format!("the section '{name}' is missing")))
 }
 
-/// Decodes a postcard-encoded section, naming it in the error.
+/// Decodes a postcard-encoded section, naming it in the error. A check inside a section type's
+/// `Deserialize` that failed with [`invalid`] is reported with its own message.
 pub fn decode<T: serde::de::DeserializeOwned>(body: &[u8], name: &str, what: &str) -> Result<T> {
-    postcard::from_bytes(body)
-        .map_err(|e| Error::format(what, format!("section '{name}' could not be decoded: {e}")))
+    INVALID.with(|m| m.borrow_mut().take());
+    postcard::from_bytes(body).map_err(|e| {
+        let detail = INVALID.with(|m| m.borrow_mut().take()).unwrap_or_else(|| e.to_string());
+        Error::format(what, format!("section '{name}' could not be decoded: {detail}"))
+    })
+}
+
+thread_local! {
+    /// The message of the last [`invalid`] on this thread (postcard keeps only "Serde
+    /// Deserialization Error" of a custom error).
+    static INVALID: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// For checks inside `Deserialize` impls of section types: remembers `msg` for [`decode`] to
+/// report, and returns it (to become the serde error).
+pub(crate) fn invalid(msg: String) -> String {
+    INVALID.with(|m| *m.borrow_mut() = Some(msg.clone()));
+    msg
 }
 
 /// Encodes a value with postcard.

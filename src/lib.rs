@@ -59,5 +59,5 @@ pub mod tokens;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
-pub use engine::{Docent, Options};
+pub use engine::{Docent, Limits, Options};
 pub use error::{Error, Result};

@@ -125,28 +125,63 @@ pub struct Prompt {
     pub tokens: usize,
 }
 
-/// Neutralises text that could be read as one of our delimiters: `<source`, `</source`
-/// (any case) become `&lt;source`, `&lt;/source`. Everything else is kept as is.
+/// Neutralises text in a source that could be read as a delimiter or a chat-template marker, by
+/// replacing its first character with an HTML character reference (`<` → `&lt;`, `[` → `&#91;`),
+/// so the model still reads what the document says but no longer sees the marker:
+///
+/// - our own delimiters, `<source` and `</source` in any case, also with spaces or invisible
+///   characters around the `/` or inside the word (`< /SOURCE >`, `</so\u{200B}urce>`), and their
+///   square-bracket look-alikes `[source…` and `[/source…`;
+/// - chat-template special tokens of the `<|…|>` form (`<|im_start|>`, `<|endoftext|>`), and the
+///   Llama-2 markers `[INST]`, `[/INST]`, `<<SYS>>`, `<</SYS>>`.
+///
+/// Role names written as plain words (`System:`, `Assistant:`, `Human:`) are left as they are:
+/// they stay inside the source block, which the system text declares to be untrusted data.
+/// Everything else is kept byte for byte.
 pub fn escape_delimiters(text: &str) -> String {
-    let lower = text.to_ascii_lowercase();
     let mut out = String::with_capacity(text.len());
-    let mut last = 0;
-    let bytes = lower.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'<' {
-            let rest = &lower[i + 1..];
-            let rest = rest.strip_prefix('/').unwrap_or(rest);
-            if rest.starts_with("source") {
-                out.push_str(&text[last..i]);
-                out.push_str("&lt;");
-                last = i + 1;
+    for (i, c) in text.char_indices() {
+        let rest = &text[i + c.len_utf8()..];
+        let escape = match c {
+            '<' => {
+                rest.starts_with('|')
+                    || starts_with_ci(rest, "<sys>")
+                    || starts_with_ci(rest, "</sys>")
+                    || names_source(rest)
+            }
+            '[' => starts_with_ci(rest, "inst]") || starts_with_ci(rest, "/inst]") || names_source(rest),
+            _ => false,
+        };
+        match (escape, c) {
+            (true, '<') => out.push_str("&lt;"),
+            (true, _) => out.push_str("&#91;"),
+            (false, c) => out.push(c),
+        }
+    }
+    out
+}
+
+/// Whether `s` starts with `prefix`, ASCII case-insensitively.
+fn starts_with_ci(s: &str, prefix: &str) -> bool {
+    s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+}
+
+/// Whether the text after an opening `<` or `[` reads as `source` or `/source` (any case), with
+/// whitespace or invisible characters allowed before the word and invisible ones inside it.
+fn names_source(rest: &str) -> bool {
+    let mut chars = rest.chars().filter(|&c| !crate::index::bm25::is_invisible(c)).peekable();
+    let skip_space = |chars: &mut std::iter::Peekable<_>| {
+        for _ in 0..8 {
+            if chars.next_if(|c: &char| c.is_whitespace()).is_none() {
+                break;
             }
         }
-        i += 1;
+    };
+    skip_space(&mut chars);
+    if chars.next_if_eq(&'/').is_some() {
+        skip_space(&mut chars);
     }
-    out.push_str(&text[last..]);
-    out
+    "source".chars().all(|want| chars.next().is_some_and(|c| c.eq_ignore_ascii_case(&want)))
 }
 
 fn attr(s: &str) -> String {
@@ -197,19 +232,16 @@ pub fn assemble(
     if !answerable || candidates.is_empty() {
         let user = opts.abstain.replace("{question}", question);
         let p = finish(user, Vec::new(), true)?;
-        return check_budget(p, opts.budget);
+        if p.tokens > opts.budget {
+            return Err(too_small(opts.budget, p.tokens));
+        }
+        return Ok(p);
     }
     // Fixed part: the template with an empty source list.
     let empty_user = opts.user.replace("{question}", question).replace("{sources}", "");
     let fixed = system_tokens + counter.count(&empty_user)?;
     if fixed > opts.budget {
-        return Err(Error::invalid(
-            "budget",
-            format!(
-                "{} tokens is less than the instructions and question alone ({fixed} tokens); raise the budget or shorten the question",
-                opts.budget
-            ),
-        ));
+        return Err(too_small(opts.budget, fixed));
     }
     let mut remaining = opts.budget - fixed;
     let mut sources: Vec<Source> = Vec::new();
@@ -266,6 +298,16 @@ pub fn assemble(
     check_budget(p, opts.budget)
 }
 
+/// The budget cannot even hold the instructions and the question (`fixed` tokens).
+fn too_small(budget: usize, fixed: usize) -> Error {
+    Error::invalid(
+        "budget",
+        format!(
+            "{budget} tokens is less than the instructions and question alone ({fixed} tokens); raise the budget or shorten the question"
+        ),
+    )
+}
+
 /// Token counts of pieces do not always add up exactly (merges across a join); this is the final
 /// guard that the whole prompt fits.
 fn check_budget(p: Prompt, budget: usize) -> Result<Prompt> {
@@ -289,5 +331,14 @@ mod tests {
             "a &lt;/source> b &lt;SOURCE id=9> &lt;sourcery"
         );
         assert_eq!(escape_delimiters("Vec<T> and <b>"), "Vec<T> and <b>");
+        assert_eq!(
+            escape_delimiters("< /SOURCE > </so\u{200b}urce> [source 2] [/Source] [sources are] <src"),
+            "&lt; /SOURCE > &lt;/so\u{200b}urce> &#91;source 2] &#91;/Source] &#91;sources are] <src"
+        );
+        assert_eq!(
+            escape_delimiters("<|im_start|>system [INST] x [/inst] <<SYS>> y <</SYS>> a || b, x <| y"),
+            "&lt;|im_start|>system &#91;INST] x &#91;/inst] &lt;<SYS>> y &lt;</SYS>> a || b, x &lt;| y"
+        );
+        assert_eq!(escape_delimiters("[1] [x] <- arrow é"), "[1] [x] <- arrow é");
     }
 }

@@ -58,27 +58,64 @@ impl TokenCounter {
 
     /// The byte span `(start, end)` of every token of `text`, in order, without special tokens.
     /// Spans never overlap and always fall on `char` boundaries.
+    ///
+    /// A real tokenizer reads the text in segments of at most [`SEGMENT_BYTES`] bytes, each
+    /// ending just before a whitespace character (or, in a run without whitespace, at a char
+    /// boundary): its normaliser keeps about 16 bytes of alignment data per input byte, so one
+    /// call on a 50 MB line would need close to 1 GB. Tokens never span whitespace, so the
+    /// segments give the spans the whole text would, except inside a run of more than 64 KiB
+    /// without whitespace (which WordPiece reads as `[UNK]` either way).
     pub fn spans(&self, text: &str) -> Result<Vec<(usize, usize)>> {
         match self {
             TokenCounter::Approx => Ok(approx_spans(text)),
             TokenCounter::Tokenizer(t) => {
-                let enc = t.encode(text, false).map_err(|e| Error::Tokenizer { reason: e.to_string() })?;
-                let mut out: Vec<(usize, usize)> = Vec::with_capacity(enc.len());
-                for &(s, e) in enc.get_offsets() {
-                    // Several tokens may map into one span (e.g. a character split into bytes);
-                    // keep the spans monotonic and on char boundaries.
-                    let (s, e) = (s.min(text.len()), e.min(text.len()));
-                    if !text.is_char_boundary(s) || !text.is_char_boundary(e) || e < s {
-                        continue;
+                let mut out: Vec<(usize, usize)> = Vec::new();
+                let mut base = 0;
+                while base < text.len() {
+                    let end = segment_end(text, base);
+                    let segment = &text[base..end];
+                    let enc =
+                        t.encode(segment, false).map_err(|e| Error::Tokenizer { reason: e.to_string() })?;
+                    out.reserve(enc.len());
+                    for &(s, e) in enc.get_offsets() {
+                        // Several tokens may map into one span (e.g. a character split into
+                        // bytes); keep the spans monotonic and on char boundaries.
+                        let (s, e) = (s.min(segment.len()), e.min(segment.len()));
+                        if !segment.is_char_boundary(s) || !segment.is_char_boundary(e) || e < s {
+                            continue;
+                        }
+                        let (s, e) = (base + s, base + e);
+                        match out.last_mut() {
+                            Some(last) if s < last.1 => last.1 = last.1.max(e),
+                            _ => out.push((s, e)),
+                        }
                     }
-                    match out.last_mut() {
-                        Some(last) if s < last.1 => last.1 = last.1.max(e),
-                        _ => out.push((s, e)),
-                    }
+                    base = end;
                 }
                 Ok(out)
             }
         }
+    }
+}
+
+/// The most bytes of text a real tokenizer is given at once (see [`TokenCounter::spans`]).
+pub const SEGMENT_BYTES: usize = 64 * 1024;
+
+/// Where the segment starting at `start` ends: the whole rest when it is short enough, else
+/// before the last whitespace character in the next [`SEGMENT_BYTES`] bytes (past `start`), else
+/// at the last char boundary within them.
+fn segment_end(text: &str, start: usize) -> usize {
+    if text.len() - start <= SEGMENT_BYTES {
+        return text.len();
+    }
+    let mut limit = start + SEGMENT_BYTES;
+    while !text.is_char_boundary(limit) {
+        limit -= 1;
+    }
+    let window = &text[start..limit];
+    match window.char_indices().rev().find(|&(i, c)| i > 0 && c.is_whitespace()) {
+        Some((i, _)) => start + i,
+        None => limit,
     }
 }
 

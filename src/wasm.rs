@@ -489,6 +489,8 @@ impl JsDocent {
     /// Before the first `build()` the document waits for it; once built (or loaded with
     /// `fromBytes`), it is embedded now and searchable at once, and the next `build()` merges it
     /// into the main index. To replace a document, `removeDocument(url)` it first.
+    /// Refused (before it is parsed): content over 64 MiB, or a document that would take the
+    /// index past 500,000 chunks (see `Limits` in the Rust docs: wasm32 memory is at most 4 GiB).
     #[wasm_bindgen(js_name = addDocument)]
     pub fn add_document(&mut self, doc: JsDocumentInput) -> std::result::Result<usize, JsError> {
         let input: DocumentInput = from_js(Some(&*doc), "document", DOCUMENT_FIELDS)?;
@@ -516,6 +518,8 @@ impl JsDocent {
                 .into())
             }
         };
+        // Before parsing: a page over the limit would cost several times its size in the parser.
+        self.inner.limits().check_document(&url, content.len())?;
         let fallback = url.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string();
         let mut document = match ingest::parse(&url, &fallback, &content, fmt)? {
             Ingested::Document(d) => d,
@@ -694,6 +698,14 @@ impl JsDocent {
         };
         Ok(to_js(&out)?.unchecked_into())
     }
+}
+
+/// Bytes of this module's WebAssembly memory (`WebAssembly.Memory.buffer.byteLength`): the high-water
+/// mark of everything docent holds. wasm memory never shrinks; memory freed by `free()` (or by
+/// garbage-collected instances) is reused by the next allocations instead. At most 4 GiB.
+#[wasm_bindgen(js_name = memoryBytes)]
+pub fn memory_bytes() -> f64 {
+    (core::arch::wasm32::memory_size::<0>() as f64) * 65536.0
 }
 
 /// The xxh3-64 of some bytes as 16 hex digits, the checksum `manifest.json` records for every

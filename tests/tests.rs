@@ -5,6 +5,8 @@ mod cli;
 mod common;
 mod embed;
 mod engine;
+mod fuzz_harness;
+mod hostile;
 mod index;
 mod ingest;
 mod llm;

@@ -408,3 +408,227 @@ fn js_error_is_a_js_error() {
     let e = JsError::new("plain");
     assert_eq!(message_of(e), "plain");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Hostile input through the boundary (the native matrix is tests/hostile.rs): every refusal is a
+// JS Error with the core's message, every accepted input leaves a working index, and nothing
+// panics (a panic in wasm aborts the module; the panic hook would print it).
+
+/// A core engine with the hashing embedder (256-d) over the same documents, for expected messages.
+fn core_engine(docs: &[(&str, &str)]) -> docent::Docent {
+    let mut c = docent::Docent::new(core_hashing(256), docent::Options::default()).expect("core engine");
+    for (url, text) in docs {
+        c.add_document(docent::ingest::text::parse(url, url, text).expect("text")).expect("add");
+    }
+    c.build(&mut |_| {}).expect("build");
+    c
+}
+
+/// Adds `(url, field, content)` documents to a new hashing index and builds it.
+fn js_index(docs: &[(&str, &str, &str)]) -> JsDocent {
+    let mut d = ok(JsDocent::new(obj(&[("embedder", "hashing".into())])), "new Docent");
+    for (url, field, content) in docs {
+        ok(d.add_document(obj(&[("url", (*url).into()), (*field, (*content).into())])), url);
+    }
+    ok(d.build(None), "build");
+    d
+}
+
+/// Hits of a search as (url, text) pairs.
+fn hits(d: &JsDocent, q: &str, k: u32) -> Vec<(String, String)> {
+    let r = ok(d.search(q, Some(obj(&[("k", k.into())]))), q);
+    let hits: Array = get(&r, "hits").unchecked_into();
+    hits.iter()
+        .map(|h| {
+            (get(&h, "url").as_string().unwrap_or_default(), get(&h, "text").as_string().unwrap_or_default())
+        })
+        .collect()
+}
+
+#[wasm_bindgen_test]
+fn hostile_documents_and_queries_through_the_boundary() {
+    let mut d = js_index(&[("water.txt", "text", "Tomatoes need deep watering twice a week in summer.")]);
+    let before = ok(d.to_bytes(), "toBytes");
+    let add = |d: &mut JsDocent, url: &str, field: &str, content: &str| {
+        d.add_document(obj(&[("url", url.into()), (field, content.into())]))
+    };
+
+    // Binary content: refused, the index unchanged.
+    assert_eq!(
+        err_message(add(&mut d, "logo.md", "markdown", "\u{89}PNG\r\n\u{1a}\n\0\0\0\rIHDR"), "binary"),
+        "document logo.md: binary content (a NUL byte at offset 9), not text; not indexed"
+    );
+    assert_eq!(ok(d.to_bytes(), "toBytes"), before, "a refused document changed the index");
+
+    // 100k nested elements: wasm's stack is small, so any recursion would trap here.
+    let n = 100_000;
+    let deep = format!("<h2 id=deep>Deep</h2>{}kiwifruit{}", "<div>".repeat(n), "</div>".repeat(n));
+    ok(add(&mut d, "deep.html", "html", &deep), "100k nested divs");
+    let md = format!("# Deep\n\n{} kiwifruit orchards\n", ">".repeat(n));
+    ok(add(&mut d, "deep.md", "markdown", &md), "100k nested quotes");
+
+    // </script> tricks: only what a browser shows is indexed.
+    let tricky = r#"<main><script>var b = "</scr" + "ipt> LEAK1"; var c = "<!--<script>";</script>
+        <script>/* </script */ var d = 'LEAK2';</script><template><p>LEAK3</p></template>
+        <p>Passionfruit vines need a trellis.</p></main>"#;
+    ok(add(&mut d, "script.html", "html", tricky), "script tricks");
+    ok(d.build(None), "build");
+    let found = hits(&d, "kiwifruit passionfruit trellis", 10);
+    let urls: Vec<&str> = found.iter().map(|h| h.0.as_str()).collect();
+    for want in ["deep.html#deep", "deep.md#deep", "script.html"] {
+        assert!(urls.contains(&want), "{want} not found: {urls:?}");
+    }
+    assert!(found.iter().all(|h| !h.1.contains("LEAK")), "{found:?}");
+
+    // Zero-width and RTL: ignored inside words, a query of only them is empty.
+    ok(
+        add(
+            &mut d,
+            "zw.txt",
+            "text",
+            "Reset the pass\u{200b}word with the pin\u{2060}hole button. שלום עולם",
+        ),
+        "zw",
+    );
+    assert_eq!(hits(&d, "password pinhole", 1)[0].0, "zw.txt");
+    assert_eq!(hits(&d, "\u{200f}שלום", 1)[0].0, "zw.txt");
+    let expected =
+        core_engine(&[("a", "x")]).search("\u{200b}\u{202e}", 3).map(|_| ()).unwrap_err().to_string();
+    assert_eq!(expected, "invalid query: expected non-empty text");
+    assert_eq!(err_message(d.search("\u{200b}\u{202e} \u{feff}", None), "invisible query"), expected);
+
+    // A 100k-character question: searched; the default prompt budget cannot hold it.
+    let long: String = "tomatoes need deep watering twice a week ".chars().cycle().take(100_000).collect();
+    assert_eq!(hits(&d, &long, 3)[0].0, "water.txt");
+    let core = core_engine(&[("water.txt", "Tomatoes need deep watering twice a week in summer.")]);
+    let expected =
+        core.assemble(&long, &docent::prompt::PromptOptions::default()).map(|_| ()).unwrap_err().to_string();
+    assert!(
+        expected
+            .starts_with("invalid budget: 2000 tokens is less than the instructions and question alone ("),
+        "{expected}"
+    );
+    assert_eq!(err_message(d.assemble(&long, None), "100k question"), expected);
+
+    // k beyond the corpus returns what there is; k = 0 and 1001 are refused.
+    let stats = ok(d.stats(), "stats");
+    let chunks = get(&stats, "chunks").as_f64().unwrap_or_default() as usize;
+    assert_eq!(hits(&d, "kiwifruit", 1000).len(), chunks);
+    for k in [0u32, 1001] {
+        assert_eq!(
+            err_message(d.search("kiwifruit", Some(obj(&[("k", k.into())]))), "k"),
+            format!("invalid k: expected 1..=1000 results, found {k}")
+        );
+    }
+}
+
+/// The browser build's size limits: a document over 64 MiB and an index of more chunks than it
+/// can hold are refused with a message, before the work that would exhaust the 4 GiB memory.
+#[wasm_bindgen_test]
+fn size_limits_refuse_before_the_memory_ceiling() {
+    assert_eq!(docent::Limits::default().max_document_bytes, docent::Limits::MAX_DOCUMENT_BYTES_WASM);
+    let mut d = js_index(&[("a.txt", "text", "Tomatoes need water.")]);
+    let before = ok(d.to_bytes(), "toBytes");
+    let big = "word ".repeat(docent::Limits::MAX_DOCUMENT_BYTES_WASM / 5 + 1);
+    assert_eq!(
+        err_message(d.add_document(obj(&[("url", "big.txt".into()), ("text", big.as_str().into())])), "64 MiB"),
+        format!(
+            "document big.txt: {} bytes of text; at most 67108864 bytes (64 MiB) fit in one document in the browser build (wasm32 memory is at most 4 GiB); split it into several documents",
+            big.len()
+        )
+    );
+    drop(big);
+    assert_eq!(ok(d.to_bytes(), "toBytes"), before);
+
+    // An index whose header promises more chunks than fit is refused before it is decoded.
+    let sections = docent::format::read(&before, "t").expect("read");
+    let meta =
+        std::str::from_utf8(sections.iter().find(|s| s.name == "meta").expect("meta").body).expect("utf8");
+    let too_many = docent::Limits::MAX_CHUNKS_WASM + 1;
+    let meta = meta.replace("\"chunks\":1", &format!("\"chunks\":{too_many}"));
+    let parts: Vec<(&str, &[u8])> = sections
+        .iter()
+        .map(|s| (s.name.as_str(), if s.name == "meta" { meta.as_bytes() } else { s.body }))
+        .collect();
+    let crafted = docent::format::write(&parts);
+    assert_eq!(
+        err_message(JsDocent::from_bytes(&crafted, None), "too many chunks"),
+        format!("index: the index holds {too_many} chunks; at most 500000 can be loaded in the browser build (wasm32 memory is at most 4 GiB); search it natively with `docent search`, or split the corpus")
+    );
+}
+
+/// Damaged and crafted index files through `fromBytes`: the core's exact message every time.
+#[wasm_bindgen_test]
+fn damaged_index_files_through_the_boundary() {
+    let bytes = ok(js_index(&[("a.txt", "text", "Tomatoes need water.")]).to_bytes(), "toBytes");
+    let core_load = |b: &[u8]| {
+        docent::Docent::embedder_of(b, "index")
+            .and_then(|info| docent::Docent::from_bytes(b, core_hashing(info.dim), "index"))
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
+    };
+    // Newer version.
+    let mut newer = bytes.clone();
+    newer[8..12].copy_from_slice(&2u32.to_le_bytes());
+    let got = err_message(JsDocent::from_bytes(&newer, None), "newer");
+    assert_eq!(got, "index: unsupported index format version 2 (this build of docent reads version 1); rebuild the index with this version of docent");
+    assert_eq!(err_message(JsDocent::embedder_of(&newer), "embedderOf newer"), got);
+    // Truncated at every section boundary (and inside each section).
+    for s in docent::format::read(&bytes, "t").expect("read") {
+        let start = s.body.as_ptr() as usize - bytes.as_ptr() as usize;
+        for cut in [start, start + s.body.len() / 2] {
+            let got = err_message(JsDocent::from_bytes(&bytes[..cut], None), "truncated");
+            assert_eq!(got, core_load(&bytes[..cut]), "cut at {cut}");
+            assert!(
+                got.starts_with(&format!("index: truncated: section '{}' needs bytes {start}..", s.name)),
+                "{got}"
+            );
+        }
+    }
+    // One flipped byte, every 7th position.
+    for i in (0..bytes.len()).step_by(7) {
+        let mut b = bytes.clone();
+        b[i] ^= 0x04;
+        assert_eq!(err_message(JsDocent::from_bytes(&b, None), "flipped"), core_load(&b), "byte {i}");
+    }
+    // Sections that pass their checksums but contradict themselves.
+    let sections = docent::format::read(&bytes, "t").expect("read");
+    let dense =
+        postcard::to_allocvec(&(256usize, 3usize, 0u32, vec![1i8; 256], vec![0.5f32])).expect("encode");
+    let parts: Vec<(&str, &[u8])> = sections
+        .iter()
+        .map(|s| (s.name.as_str(), if s.name == "dense" { &dense[..] } else { s.body }))
+        .collect();
+    let crafted = docent::format::write(&parts);
+    assert_eq!(
+        err_message(JsDocent::from_bytes(&crafted, None), "crafted dense"),
+        "index: section 'dense' could not be decoded: corrupted dense index: 3 rows of 256 dimensions but 256 codes and 1 scales"
+    );
+    let vectors = docent::format::write(&[("vectors", &dense[..])]);
+    assert_eq!(
+        err_message(JsVectorIndex::from_bytes(&vectors), "crafted vectors"),
+        "vector index: section 'vectors' could not be decoded: corrupted dense index: 3 rows of 256 dimensions but 256 codes and 1 scales"
+    );
+    assert_eq!(
+        err_message(JsVectorIndex::build(&[], 70_000, None), "dim 70000"),
+        "invalid dim: expected a dimension of at most 65536, found 70000"
+    );
+}
+
+/// Building and dropping (what `free()` does) 20 indexes must not keep growing the memory: wasm
+/// memory never shrinks, but after the first rounds every allocation reuses freed memory.
+#[wasm_bindgen_test]
+fn memory_stays_flat_over_20_build_and_free_rounds() {
+    let mut sizes = Vec::new();
+    for round in 0..20 {
+        let d = corpus_index();
+        let bytes = ok(d.to_bytes(), "toBytes");
+        let loaded = ok(JsDocent::from_bytes(&bytes, None), "fromBytes");
+        assert!(!hits(&loaded, "tyres pressure", 3).is_empty(), "round {round}");
+        drop((d, loaded, bytes));
+        sizes.push(docent::wasm::memory_bytes());
+    }
+    let settled = sizes[4];
+    assert!(sizes[4..].iter().all(|&s| s == settled), "memory grew after round 5: {sizes:?}");
+}

@@ -34,7 +34,12 @@ impl Default for Bm25Params {
 }
 
 /// A BM25 index over documents numbered 0, 1, 2, … in insertion order.
+///
+/// Deserialising one checks that its statistics and postings agree ([`Bm25Parts`]): a file is
+/// untrusted, and a posting past the last document or live counts that disagree with the
+/// deletions would make later pushes and removals underflow.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "Bm25Parts")]
 pub struct Bm25 {
     params: Bm25Params,
     /// term → postings.
@@ -47,6 +52,74 @@ pub struct Bm25 {
     live_tokens: u64,
     /// Number of live documents.
     live_docs: u32,
+}
+
+/// [`Bm25`] as read from a file, checked by its `TryFrom`.
+#[derive(Deserialize)]
+struct Bm25Parts {
+    params: Bm25Params,
+    terms: BTreeMap<String, Postings>,
+    doc_lens: Vec<u32>,
+    deleted: Vec<bool>,
+    live_tokens: u64,
+    live_docs: u32,
+}
+
+impl TryFrom<Bm25Parts> for Bm25 {
+    type Error = String;
+
+    fn try_from(p: Bm25Parts) -> Result<Self, String> {
+        p.check().map_err(crate::format::invalid)
+    }
+}
+
+impl Bm25Parts {
+    /// One deletion flag per document; live counts equal to the live documents and their
+    /// lengths; every posting list strictly ascending, inside the documents, ending at its `last`.
+    fn check(self) -> Result<Bm25, String> {
+        let n = self.doc_lens.len();
+        if self.deleted.len() != n {
+            return Err(format!(
+                "corrupted BM25: {n} document lengths but {} deletion flags",
+                self.deleted.len()
+            ));
+        }
+        let live = self.deleted.iter().filter(|d| !**d).count();
+        let tokens: u64 =
+            self.doc_lens.iter().zip(&self.deleted).filter(|(_, d)| !**d).map(|(&l, _)| u64::from(l)).sum();
+        if live != self.live_docs as usize || tokens != self.live_tokens {
+            return Err(format!(
+                "corrupted BM25: {live} live documents of {tokens} tokens, but the header says {} of {}",
+                self.live_docs, self.live_tokens
+            ));
+        }
+        for (term, p) in &self.terms {
+            let mut id: Option<u32> = None;
+            for &(delta, _) in &p.list {
+                let next = match id {
+                    None => Some(delta),
+                    Some(prev) if delta > 0 => prev.checked_add(delta),
+                    Some(_) => None,
+                };
+                match next.filter(|&i| (i as usize) < n) {
+                    Some(i) => id = Some(i),
+                    None => {
+                        return Err(format!(
+                            "corrupted BM25: the postings of {term:?} leave the {n} documents or repeat one"
+                        ))
+                    }
+                }
+            }
+            if id.is_some_and(|i| i != p.last) {
+                return Err(format!(
+                    "corrupted BM25: the postings of {term:?} end at {id:?}, not at {}",
+                    p.last
+                ));
+            }
+        }
+        let Bm25Parts { params, terms, doc_lens, deleted, live_tokens, live_docs } = self;
+        Ok(Bm25 { params, terms, doc_lens, deleted, live_tokens, live_docs })
+    }
 }
 
 /// The documents containing one term.
@@ -228,10 +301,11 @@ impl Bm25 {
     /// as `cargo-build`, `Cargo.toml` or `snake_case` yields its parts (stop words dropped,
     /// stemmed) and then the whole identifier as written (lowercased, not stemmed). Tokens longer
     /// than 64 bytes are dropped. Scripts without spaces between words (Chinese, Japanese) are
-    /// not segmented.
+    /// not segmented. Invisible format characters ([`is_invisible`]) are removed first, so a
+    /// zero-width space or a direction mark inside a word neither splits nor changes it.
     pub fn analyze(text: &str) -> Vec<String> {
         let lower = text.to_lowercase();
-        let chars: Vec<char> = lower.chars().collect();
+        let chars: Vec<char> = lower.chars().filter(|&c| !is_invisible(c)).collect();
         let is_word = |c: char| c.is_alphanumeric() || c == '_';
         let is_joiner = |c: char| matches!(c, '-' | '.' | '/' | ':');
         let mut out = Vec::new();
@@ -270,6 +344,24 @@ impl Bm25 {
         }
         out
     }
+}
+
+/// Invisible format characters that search ignores: zero-width space, non-joiner and joiner
+/// (U+200B..U+200D), the word joiner and invisible operators (U+2060..U+2064), the zero-width
+/// no-break space / byte-order mark (U+FEFF), the soft hyphen (U+00AD), and the bidirectional
+/// marks, embeddings, overrides and isolates (U+200E, U+200F, U+202A..U+202E, U+2066..U+2069).
+/// They change how text is displayed (or hide that two strings differ), never which word it is:
+/// `pass\u{200B}word` is the word `password`, and a query made only of them is empty.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
 }
 
 /// Distinct values in first-seen order.

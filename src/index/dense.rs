@@ -99,7 +99,10 @@ impl Default for DenseOptions {
 }
 
 /// A set of vectors searchable by cosine similarity, best first.
+///
+/// Deserialising one checks it first ([`DenseParts`]): a file is untrusted.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "DenseParts")]
 pub struct DenseIndex {
     dim: usize,
     len: usize,
@@ -153,7 +156,78 @@ impl Serialize for Graph {
 
 impl<'de> Deserialize<'de> for Graph {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        HnswMap::deserialize(d).map(|m| Graph(Arc::new(m)))
+        super::hnsw_check::deserialize_checked(d).map(|m| Graph(Arc::new(m)))
+    }
+}
+
+/// A [`DenseIndex`] as read from a file, before the checks of its `TryFrom`: the row count, the
+/// dimension and the storage must agree (rows × dim codes, one finite non-negative scale per
+/// row, graph values a permutation of the row ids), or searches would index out of bounds.
+#[derive(Deserialize)]
+struct DenseParts {
+    dim: usize,
+    len: usize,
+    storage: Storage,
+}
+
+impl TryFrom<DenseParts> for DenseIndex {
+    type Error = String;
+
+    fn try_from(p: DenseParts) -> std::result::Result<Self, String> {
+        p.check().map_err(crate::format::invalid)
+    }
+}
+
+impl DenseParts {
+    fn check(self) -> std::result::Result<DenseIndex, String> {
+        let DenseParts { dim, len, storage } = self;
+        let scale_ok = |s: f32| s.is_finite() && s >= 0.0;
+        if !(1..=MAX_DIM).contains(&dim) {
+            return Err(format!("corrupted dense index: dimension {dim} (expected 1..={MAX_DIM})"));
+        }
+        match &storage {
+            Storage::Flat { codes, scales } => {
+                if scales.len() != len || Some(codes.len()) != len.checked_mul(dim) {
+                    return Err(format!(
+                        "corrupted dense index: {len} rows of {dim} dimensions but {} codes and {} scales",
+                        codes.len(),
+                        scales.len()
+                    ));
+                }
+                if let Some(i) = scales.iter().position(|&s| !scale_ok(s)) {
+                    return Err(format!("corrupted dense index: row {i} has scale {}", scales[i]));
+                }
+            }
+            Storage::Hnsw { graph, .. } => {
+                let map = &graph.0;
+                if map.values.len() != len {
+                    return Err(format!(
+                        "corrupted dense index: {len} rows but {} graph points",
+                        map.values.len()
+                    ));
+                }
+                let mut seen = vec![false; len];
+                for &v in &map.values {
+                    match seen.get_mut(v as usize) {
+                        Some(s) if !*s => *s = true,
+                        _ => {
+                            return Err(format!(
+                                "corrupted dense index: graph value {v} is not a free row id of {len}"
+                            ))
+                        }
+                    }
+                }
+                if let Some((pid, p)) = map.iter().find(|(_, p)| p.codes.len() != dim || !scale_ok(p.scale)) {
+                    return Err(format!(
+                        "corrupted dense index: graph point {} has {} codes of {dim} and scale {}",
+                        pid.into_inner(),
+                        p.codes.len(),
+                        p.scale
+                    ));
+                }
+            }
+        }
+        Ok(DenseIndex { dim, len, storage })
     }
 }
 
@@ -174,12 +248,10 @@ impl DenseIndex {
     /// another index keep exactly their codes and scales (and scores); this is how an
     /// incremental re-index reuses the vectors of unchanged documents.
     ///
-    /// Errors: `dim` is 0, `codes.len()` is not `scales.len() × dim`, or a scale is negative or
-    /// not finite (the message names its row).
+    /// Errors: `dim` is 0 or above [`MAX_DIM`], `codes.len()` is not `scales.len() × dim`, or a
+    /// scale is negative or not finite (the message names its row).
     pub fn from_quantized(codes: Vec<i8>, scales: Vec<f32>, dim: usize, opts: &DenseOptions) -> Result<Self> {
-        if dim == 0 {
-            return Err(Error::invalid("dim", "expected a dimension of at least 1, found 0"));
-        }
+        check_dim(dim)?;
         if codes.len() != scales.len() * dim {
             return Err(Error::Vector {
                 reason: format!(
@@ -379,16 +451,29 @@ fn clamp(s: f32) -> f32 {
     s.clamp(-1.0, 1.0) + 0.0
 }
 
+/// The largest vector dimension: int8 dot products accumulate in `i32`, which holds any sum of
+/// 65 536 products of codes in -127..=127 (and about twice that many), and no embedding model
+/// comes near it.
+pub const MAX_DIM: usize = 65_536;
+
+fn check_dim(dim: usize) -> Result<()> {
+    if dim == 0 {
+        return Err(Error::invalid("dim", "expected a dimension of at least 1, found 0"));
+    }
+    if dim > MAX_DIM {
+        return Err(Error::invalid("dim", format!("expected a dimension of at most {MAX_DIM}, found {dim}")));
+    }
+    Ok(())
+}
+
 /// L2-normalises and int8-quantizes row-major `n × dim` vectors (see the module docs): the
 /// codes (`n × dim`) and one scale per row, the input of [`DenseIndex::from_quantized`].
 /// Zero rows are allowed (scale 0).
 ///
-/// Errors: `dim` is 0, `vectors.len()` is not a multiple of `dim`, or a value is NaN or
-/// infinite (the message names its row and column).
+/// Errors: `dim` is 0 or above [`MAX_DIM`], `vectors.len()` is not a multiple of `dim`, or a
+/// value is NaN or infinite (the message names its row and column).
 pub fn quantize_rows(vectors: &[f32], dim: usize) -> Result<(Vec<i8>, Vec<f32>)> {
-    if dim == 0 {
-        return Err(Error::invalid("dim", "expected a dimension of at least 1, found 0"));
-    }
+    check_dim(dim)?;
     if vectors.len() % dim != 0 {
         return Err(Error::Vector {
             reason: format!("vectors has {} floats, not a multiple of dim {dim}", vectors.len()),

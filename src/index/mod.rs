@@ -5,3 +5,4 @@
 
 pub mod bm25;
 pub mod dense;
+mod hnsw_check;

@@ -74,14 +74,35 @@ impl Format {
     }
 }
 
+/// How many leading bytes [`binary_offset`] looks at (git's rule for "binary").
+pub const BINARY_PROBE_BYTES: usize = 8000;
+
+/// The offset of the first NUL byte among the first [`BINARY_PROBE_BYTES`] bytes, when there is
+/// one: text formats never contain NUL, so such content is an image, archive, PDF or other binary
+/// file under a text name, and indexing its lossily decoded bytes would only add junk.
+pub fn binary_offset(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().take(BINARY_PROBE_BYTES).position(|&b| b == 0)
+}
+
 /// Parses one input of a known format. `url` becomes [`Document::url`]; `fallback_title` is used
 /// when the content has no title or heading (callers pass the file name).
+///
+/// Errors: binary content (a NUL byte among the first 8000 bytes, see [`binary_offset`]) is an
+/// [`crate::Error::Document`] naming the offset; nothing else in the content is an error.
 pub fn parse(url: &str, fallback_title: &str, content: &str, format: Format) -> crate::Result<Ingested> {
+    if let Some(at) = binary_offset(content.as_bytes()) {
+        return Err(crate::Error::Document { url: url.to_string(), reason: binary_reason(at) });
+    }
     match format {
         Format::Html => html::parse(url, fallback_title, content),
         Format::Markdown => markdown::parse(url, fallback_title, content).map(Ingested::Document),
         Format::Text => text::parse(url, fallback_title, content).map(Ingested::Document),
     }
+}
+
+/// Why binary content is not indexed, for errors and warnings.
+pub(crate) fn binary_reason(at: usize) -> String {
+    format!("binary content (a NUL byte at offset {at}), not text; not indexed")
 }
 
 /// Accumulates the plain text of one section: collapses inline whitespace, turns block

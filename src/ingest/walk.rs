@@ -46,7 +46,8 @@ pub struct WalkReport {
     /// Files with an unsupported extension (not an error).
     pub unsupported: usize,
     /// Things the user should know that did not stop the walk, each naming its file (e.g.
-    /// `docs/latin1.txt: not valid UTF-8; decoded lossily`, symlink loops, unreadable entries).
+    /// `docs/latin1.txt: not valid UTF-8; decoded lossily`, binary files, symlink loops,
+    /// unreadable entries).
     pub warnings: Vec<String>,
     /// Files whose bytes are identical to an earlier file's; only the first is in `files`.
     pub duplicates: usize,
@@ -59,7 +60,9 @@ pub struct WalkReport {
 /// entries (name starting with `.`), `node_modules` and [`WalkOptions::exclude`]. `on_file` is called with each supported
 /// file's path before it is read (for progress). A path that does not exist, or a supported
 /// file that cannot be read, is an [`Error::Io`] naming it; an empty directory gives an empty
-/// report.
+/// report. A supported file with a NUL byte among its first 8000 bytes is binary (see
+/// [`super::binary_offset`]): skipped with a warning. Invalid UTF-8 is decoded lossily (U+FFFD)
+/// with a warning.
 pub fn walk(
     paths: &[PathBuf],
     opts: &WalkOptions,
@@ -161,6 +164,10 @@ fn visit_file(
     };
     on_file(path);
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    if let Some(at) = super::binary_offset(&bytes) {
+        report.warnings.push(format!("{}: {}; skipped", path.display(), super::binary_reason(at)));
+        return Ok(());
+    }
     let content_hash = crate::embed::fingerprint(&bytes);
     if !seen.insert(content_hash.clone()) {
         report.duplicates += 1;
