@@ -2,12 +2,12 @@
 // `npx docent index <dir> --out <dir> [--embedder hashing|static] [--model-dir DIR]`: builds a site
 // index with the WebAssembly build, no Rust toolchain needed. Writes `index.bin` and a
 // `manifest.json` with the fields of the native CLI's manifest (src/bin/docent.rs), so the result
-// loads with `loadDocent(url)` in a browser and with the native `docent search <dir> QUERY`.
-// Not written: the whole-file `xxh3` (the wasm build does not expose the checksum; the index file
-// carries its own per-section checksums, which every loader verifies), so the field is "".
+// loads with `loadDocent(url)` in a browser and with the native `docent search <dir> QUERY`; its
+// `xxh3` is the checksum of index.bin computed like the native CLI's (wasm `indexChecksum`).
 import { readdir, readFile, mkdir, writeFile, rename } from 'node:fs/promises';
 import { extname, join, relative, sep } from 'node:path';
 import { init, Docent } from './docent.js';
+import { indexChecksum } from './docent_wasm.js';
 
 const USAGE = `usage: docent index <dir> --out <dir> [--embedder hashing|static] [--model-dir DIR]
   --embedder   hashing (default; no model files) or static (needs static.bin and tokenizer.json)
@@ -100,7 +100,7 @@ async function main() {
     version,
     index: 'index.bin',
     bytes: bytes.length,
-    xxh3: '',
+    xxh3: indexChecksum(bytes),
     embedder: stats.embedder,
     documents: stats.documents,
     chunks: stats.chunks,

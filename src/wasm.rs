@@ -38,6 +38,14 @@ pub fn start() {
     console_error_panic_hook::set_once();
 }
 
+/// `indexChecksum(bytes)`: the xxh3-64 checksum of `bytes` as 16 lowercase hex digits, exactly
+/// what `docent index` writes as the `xxh3` field of `manifest.json` for its index file (so the
+/// npm CLI can write the same manifest, and a loader can check a downloaded index against it).
+#[wasm_bindgen(js_name = indexChecksum)]
+pub fn index_checksum(bytes: &[u8]) -> String {
+    crate::embed::fingerprint(bytes)
+}
+
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
 /** Prepared model files, as produced by `docent model` (or `./build.sh setup` in `models/`). */

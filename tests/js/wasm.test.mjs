@@ -13,7 +13,7 @@ const root = new URL('../../', import.meta.url);
 const pkgEntry = new URL('pkg/docent.js', root);
 const wasmFile = new URL('pkg/docent_wasm_bg.wasm', root);
 
-let Docent, VectorIndex;
+let Docent, VectorIndex, indexChecksum;
 
 before(async () => {
   assert.ok(existsSync(wasmFile), `${fileURLToPath(wasmFile)} is missing: run ./build.sh wasm first`);
@@ -21,6 +21,8 @@ before(async () => {
   await pkg.init();
   await pkg.init(); // idempotent
   ({ Docent, VectorIndex } = pkg);
+  // Not re-exported by the facade; the same module instance the facade initialised.
+  ({ indexChecksum } = await import(new URL('pkg/docent_wasm.js', root)));
 });
 
 // The fixture corpus shared with the Rust tests (tests/fixtures/corpus), with the urls the CLI gives.
@@ -384,7 +386,9 @@ async function nativeIndex(embedder) {
     const native = out.trim().split('\n').map((line) => JSON.parse(line));
     assert.deepEqual(native.map((r) => r.q), qs);
     const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
-    return [new Uint8Array(await readFile(join(dir, manifest.index))), native];
+    const bytes = new Uint8Array(await readFile(join(dir, manifest.index)));
+    assert.equal(indexChecksum(bytes), manifest.xxh3, 'wasm indexChecksum = the manifest xxh3 the native CLI wrote');
+    return [bytes, native];
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
