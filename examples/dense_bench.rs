@@ -214,7 +214,7 @@ fn main() {
                     .map(|q| idx.search_exact(q, k).unwrap().into_iter().map(|h| h.0).collect())
                     .collect();
                 println!(
-                    "hnsw heuristic={heuristic:<5} ef_c={efc:>3} ef_s={efs:>3}: build {build:6.2} s, recall@10 vs f32 {:.4}, vs exact int8 {:.4}, {us:7.1} µs/query",
+                    "hnsw heuristic={heuristic:<5} ef_c={efc:>3} ef_s={efs:>3}: build {build:6.2} s, recall@10 vs f32 {:.4}, vs search_exact {:.4}, {us:7.1} µs/query",
                     recall(&truth, &got),
                     recall(&exact, &got)
                 );
