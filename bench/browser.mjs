@@ -7,7 +7,7 @@
 //       split embed / search / assemble measured by calling each separately.
 // Writes bench/results/browser.md and prints it.
 //
-//   node bench/browser.mjs [--runs N]      (./build.sh bench runs it)
+//   node bench/browser.mjs [--runs N]      (N loads of each kind, default 5; ./build.sh bench runs it)
 //
 // Needs: ./build.sh wasm (pkg/), ./build.sh setup (the CLI, models/), Debian Chromium and
 // playwright-core in tests/browser/node_modules (./build.sh bench installs both). The indexes are
@@ -34,7 +34,7 @@ const BOOKS = ['cargo', 'reference', 'book', 'rustc'];
 const MODEL_FILES = { minilm: ['minilm.int8', 'tokenizer.json', 'config.json'], static: ['static.bin', 'tokenizer.json'] };
 
 const args = process.argv.slice(2);
-const RUNS = Number(args[args.indexOf('--runs') + 1]) || 3;
+const RUNS = Number(args[args.indexOf('--runs') + 1]) || 5;
 
 function sysroot() {
   return execFileSync('rustc', ['--print', 'sysroot'], { encoding: 'utf8' }).trim();
