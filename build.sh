@@ -5,9 +5,10 @@
 #           prepared model files in models/
 #   demo    setup, build the wasm package, render + index the bundled docs, serve the demo page
 #           (www/) on 127.0.0.1:8080 (DOCENT_PORT=N to change; 0 picks a free port)
-#   wasm    build the npm package in pkg/ (wasm32 release build + wasm-bindgen), print its sizes
+#   wasm    build the npm package in pkg/ (wasm32 release build, wasm-bindgen, wasm-opt), sizes
 #   test    setup, then every test layer (what CI runs; installs Debian Chromium if missing)
-#   bench   setup, then the benchmarks (retrieval quality on the Cargo book, throughput, latency)
+#   bench   setup, then the benchmarks (retrieval quality on the Cargo book, native throughput and
+#           latency, load time and latency in headless Chromium: bench/results/)
 #   fuzz [SECONDS]  setup, then each libFuzzer target in fuzz/ for SECONDS (default 300) on its
 #           growing corpus (fuzz/corpus/, git-ignored), seeds and regressions; needs cargo-fuzz
 #           (installed if missing) and runs on stable Rust through RUSTC_BOOTSTRAP=1
@@ -143,28 +144,64 @@ print_sizes() {
     done
 }
 
+# wasm-opt from npm's binaryen (a wasm build of it, run by node), pinned, installed into the
+# project: Debian's binaryen 108 emits broken modules, so a system wasm-opt is never used.
+BINARYEN_VERSION=132.0.0
+BINARYEN_DIR="$CACHE/binaryen"
+WASM_OPT="$BINARYEN_DIR/node_modules/.bin/wasm-opt"
+# Chosen with bench/wasm-opt.mjs (see bench/README.md): stripping debug info, names and producers
+# gives the smallest gzip (-6%, 4.8 MB raw); -O2/-O3/-Oz shrink the raw module 4-7% more but not the
+# gzip, run no faster once warm, double the time of the first prompts while V8 compiles the module,
+# and take a minute to run instead of 3 s.
+WASM_OPT_FLAGS=(--strip-debug --strip-producers)
+WASM_FEATURES=(--enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int
+    --enable-sign-ext --enable-mutable-globals)
+
+setup_binaryen() {
+    local have
+    have=$(node -p "require('./$BINARYEN_DIR/node_modules/binaryen/package.json').version" 2>/dev/null || true)
+    if [ -x "$WASM_OPT" ] && [ "$have" = "$BINARYEN_VERSION" ]; then
+        return
+    fi
+    log "installing npm binaryen $BINARYEN_VERSION into $BINARYEN_DIR (wasm-opt)"
+    mkdir -p "$BINARYEN_DIR"
+    npm install --prefix "$BINARYEN_DIR" --save-exact --no-audit --no-fund "binaryen@$BINARYEN_VERSION"
+}
+
+# wasm-opt on the wasm-bindgen output, cached: the result is kept beside its input with a stamp of
+# the input, flags and binaryen version, so a rebuild whose Rust code did not change skips it.
+wasm_opt() {
+    local in=$1 out=$2 stamp
+    stamp=$( { sha256sum < "$in"; echo "$BINARYEN_VERSION ${WASM_OPT_FLAGS[*]} ${WASM_FEATURES[*]}"; } | sha256sum | cut -c1-16)
+    if [ -f "$in.opt" ] && [ "$(cat "$in.opt.stamp" 2>/dev/null)" = "$stamp" ]; then
+        log "wasm-opt ${WASM_OPT_FLAGS[*]}: unchanged input, reusing $in.opt"
+    else
+        log "wasm-opt ${WASM_OPT_FLAGS[*]} (npm binaryen $BINARYEN_VERSION)"
+        rm -f "$in.opt.stamp"
+        "$WASM_OPT" "${WASM_OPT_FLAGS[@]}" "${WASM_FEATURES[@]}" "$in" -o "$in.opt"
+        echo "$stamp" > "$in.opt.stamp"
+    fi
+    cp "$in.opt" "$out"
+}
+
 cmd_wasm() {
     setup_toolchain
     setup_wasm_bindgen
+    setup_binaryen
     log "cargo build --lib --release --target $WASM_TARGET"
     # The shipped module must not carry the build machine's paths (panic locations name source
     # files): remap the cargo home and the checkout. Added to .cargo/config.toml's flags.
     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo --remap-path-prefix=$PWD=/docent" \
         cargo build --lib --release --target "$WASM_TARGET"
     local wasm="$TARGET_DIR/$WASM_TARGET/release/docent.wasm"
-    log "wasm-bindgen --target web → $WASM_OUT/$WASM_NAME*"
+    # wasm-bindgen writes into the target dir; pkg/ gets its JS and the optimised module.
+    local staged="$TARGET_DIR/wasm-bindgen"
+    log "wasm-bindgen --target web → $staged, then $WASM_OUT/$WASM_NAME*"
+    rm -f "$staged/$WASM_NAME"*.js "$staged/$WASM_NAME"*.ts "$staged/$WASM_NAME"_bg.wasm
+    wasm-bindgen --target web --out-dir "$staged" --out-name "$WASM_NAME" "$wasm"
     rm -f "$WASM_OUT/$WASM_NAME"*
-    wasm-bindgen --target web --out-dir "$WASM_OUT" --out-name "$WASM_NAME" "$wasm"
-    # Only npm's binaryen, installed into the project: Debian's binaryen 108 emits broken modules.
-    local wasm_opt=.cache/binaryen/node_modules/.bin/wasm-opt
-    if [ -x "$wasm_opt" ]; then
-        log "wasm-opt -O3 (npm binaryen in .cache/binaryen)"
-        "$wasm_opt" -O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
-            --enable-sign-ext --enable-mutable-globals \
-            "$WASM_OUT/${WASM_NAME}_bg.wasm" -o "$WASM_OUT/${WASM_NAME}_bg.wasm"
-    else
-        log "wasm-opt skipped (npm install --prefix .cache/binaryen binaryen to shrink the module further)"
-    fi
+    cp "$staged/$WASM_NAME"*.js "$staged/$WASM_NAME"*.ts "$WASM_OUT"/
+    wasm_opt "$staged/${WASM_NAME}_bg.wasm" "$WASM_OUT/${WASM_NAME}_bg.wasm"
     ls -l "$WASM_OUT"/ >&2
     print_sizes "$WASM_OUT"/*.wasm "$WASM_OUT"/*.js "$WASM_OUT"/*.d.ts
 }
@@ -300,6 +337,11 @@ cmd_bench() {
     cmd_eval
     log "throughput and latency benchmark"
     cargo bench --bench throughput
+    cmd_wasm
+    setup_chromium
+    setup_npm_deps tests/browser
+    log "browser benchmark: loadDocent and question → prompt latency in headless Chromium (bench/browser.mjs)"
+    DOCENT_BIN="$DOCENT" CARGO_TARGET_DIR="$TARGET_DIR" node bench/browser.mjs
 }
 
 case "${1:-}" in
@@ -310,5 +352,5 @@ case "${1:-}" in
     eval) cmd_eval ;;
     bench) cmd_bench ;;
     fuzz) cmd_fuzz "${2:-300}" ;;
-    *) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -708,8 +708,9 @@ pub fn memory_bytes() -> f64 {
     (core::arch::wasm32::memory_size::<0>() as f64) * 65536.0
 }
 
-/// The xxh3-64 of some bytes as 16 hex digits, the checksum `manifest.json` records for every
-/// file (`npx docent index` computes it with this).
+/// `xxh3(bytes)`: the xxh3-64 checksum of `bytes` as 16 lowercase hex digits, exactly what
+/// `docent index` writes in `manifest.json` (`xxh3` of the index, and of every file in `files`),
+/// so the npm CLI writes the same manifest and a loader can check a download against it.
 #[wasm_bindgen]
 pub fn xxh3(bytes: &[u8]) -> String {
     crate::embed::fingerprint(bytes)

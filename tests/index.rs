@@ -131,6 +131,28 @@ fn flat_matches_brute_force_order_up_to_quantization() {
     }
 }
 
+// Regression: queries were quantized to int8 too, so a query change of 1e-6 that crossed a
+// rounding boundary moved scores by ~1e-3 (wasm and native MiniLM embeddings differ that much).
+#[test]
+fn scores_are_continuous_in_the_query_across_an_int8_rounding_boundary() {
+    let dim = 64;
+    let rows = vectors(21, 300, dim, 0);
+    for opts in [flat(), hnsw()] {
+        let idx = DenseIndex::build(&rows, dim, &opts).unwrap();
+        let mut q: Vec<f32> = vectors(22, 1, dim, 0).iter().map(|x| x.clamp(-0.9, 0.9)).collect();
+        q[0] = 1.0; // the largest value: the int8 code of column j is round(127 · q[j])
+        let boundary = 10.5 / 127.0;
+        let (mut below, mut above) = (q.clone(), q.clone());
+        below[1] = boundary - 1e-6;
+        above[1] = boundary + 1e-6;
+        let (a, b) = (idx.search(&below, 10).unwrap(), idx.search(&above, 10).unwrap());
+        assert_eq!(ids(&a), ids(&b), "{}", idx.kind());
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x.1 - y.1).abs() < 1e-5, "{} row {}: {} vs {}", idx.kind(), x.0, x.1, y.1);
+        }
+    }
+}
+
 #[test]
 fn k_zero_k_above_len_and_empty_index() {
     let dim = 8;

@@ -7,17 +7,30 @@
 //!
 //! # Storage and scores
 //! Every row is L2-normalised, then quantized symmetrically to int8: `scale = max|x| / 127`,
-//! `code = round(x / scale)`. The similarity of two rows is `scale_a * scale_b * dot_i8(a, b)`,
-//! accumulated in `i32`, which approximates cosine similarity (error about 1e-3 for 384-d
-//! embeddings). Queries are quantized the same way, so [`DenseIndex::search`] and
-//! [`DenseIndex::search_exact`] return exactly the same score for the same row. Measured on
-//! 20 000 × 384 vectors (see [`DenseOptions`]), keeping the query in f32 and dotting it with the
-//! dequantized rows instead gives recall@10 against f32 brute force of 0.9805 versus 0.9785 for
-//! the int8 query on clustered data (0.987 vs 0.980 on isotropic random data): too small a gain to
-//! give up one code path and identical scores on both search paths.
+//! `code = round(x / scale)`. A search has two stages:
+//! 1. *Candidates* by the query quantized the same way: `scale_q * scale_row * dot_i8(q, row)`,
+//!    accumulated in `i32` (SIMD on wasm). The flat scan keeps the best [`rescored`]`(k)` =
+//!    `max(4k, 64)` rows; HNSW walks its graph with this similarity and keeps its `ef_search`
+//!    nearest.
+//! 2. *Scores*: each candidate is rescored with the L2-normalised f32 query against its int8
+//!    row, `scale_row * dot(q_f32, codes)` ([`dot_f32_i8`], asymmetric), and that is the score
+//!    returned. It approximates cosine similarity with only the row's quantization error.
+//!
+//! Why not return the int8 scores: quantizing the query makes the score a step function of it. A
+//! query change of 1e-6 (MiniLM in wasm and natively differ by that much) can flip one query code
+//! and move every score by about 1e-3, so wasm and native disagreed in the third decimal. With the
+//! f32 stage, a query change of ε moves the scores by about ε, and identical queries give
+//! bit-identical scores on every target ([`dot_f32_i8`] fixes its order of additions).
+//! Why not scan every row in f32: the f32 × int8 dot costs about twice the int8 one (10k × 384
+//! rows: 925–967 vs 430–447 µs per query natively), and rescoring `max(4k, 64)` int8 candidates
+//! found the same top 10 as the full f32 scan for 200 of 200 queries (`examples/dense_bench.rs`).
+//! On its clustered 20 000 × 384 data, recall@10 against f32 brute force went from 0.9785 (int8
+//! scores) to 0.9805 (flat) and from 0.9785 to 0.9795 (HNSW at the defaults); the f32 stage costs
+//! a few µs per query on the flat path (1k rows, k 10: 45–51 → 52 µs; none measurable at 10k)
+//! and about 10 µs on HNSW, which rescores all `ef_search` candidates (20k rows: 116 → 127 µs).
 //!
 //! Small indexes keep the codes in one contiguous `Vec<i8>` (plus a `Vec<f32>` of scales) and
-//! are scanned exactly. Large ones move the rows into an instant-distance `HnswMap` whose points
+//! are scanned in full. Large ones move the rows into an instant-distance `HnswMap` whose points
 //! each own a boxed `[i8]`: `Point::distance` receives no context, so a point cannot be a mere
 //! row number into shared storage. That costs one heap allocation (and 16 bytes of box header)
 //! per row, and the rows are not kept a second time: [`DenseIndex::search_exact`] walks the
@@ -43,8 +56,9 @@ use crate::{Error, Result};
 /// The defaults come from `examples/dense_bench.rs` (release build, x86_64, 2 shared cores):
 /// 20 000 × 384 vectors from 200 Gaussian clusters (noise σ 0.8 per coordinate, i.e. cosine
 /// ≈ 0.78 to the centre), 200 held-out queries, recall@10 against f32 brute force and against
-/// [`DenseIndex::search_exact`] (int8). int8 quantization alone caps recall@10 against f32 at
-/// 0.979 on this data; isotropic random vectors (the worst case) give recall 0.43 at the defaults,
+/// the exact int8 scan. These were measured with int8 scores, before the f32 rescoring stage (see
+/// the module docs), which lifts the flat cap from 0.9785 to 0.9805 and costs a few µs per
+/// query. int8 quantization alone caps recall@10 against f32 at 0.979 on this data; isotropic random vectors (the worst case) give recall 0.43 at the defaults,
 /// where only the flat scan is reliable.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DenseOptions {
@@ -70,9 +84,9 @@ pub struct DenseOptions {
     /// built (instant-distance stores it in the graph).
     ///
     /// Default 64. Range 1..: higher is slower and more accurate. A search for more than
-    /// `ef_search` results uses the exact scan instead. At ef_construction 100: recall@10
-    /// against the exact scan 0.9990 / 0.9995 / 0.9990 at 32 / 64 / 128, 108 / 142 / 286 µs per
-    /// query. 64 costs little over 32 and keeps k up to 64 (fusion candidates) on the graph.
+    /// `ef_search` results scans every row instead (the flat path's two stages). At
+    /// ef_construction 100: recall@10 against the exact int8 scan 0.9990 / 0.9995 / 0.9990 at
+    /// 32 / 64 / 128, 108 / 142 / 286 µs per query. 64 costs little over 32 and keeps k up to 64 (fusion candidates) on the graph.
     pub ef_search: usize,
     /// Seed of the random layer assignment of HNSW points. Default 0x5EED; any value.
     pub seed: u64,
@@ -319,39 +333,46 @@ impl DenseIndex {
     /// Top-k rows by cosine similarity, best first: `(row id, similarity in -1..=1)`; ties by
     /// ascending id. `k = 0` gives nothing, `k > len` gives every row.
     ///
-    /// Flat indexes are scanned exactly. HNSW indexes return the graph's candidates rescored with
-    /// the same quantized similarity as [`DenseIndex::search_exact`], so a row found by both has
-    /// the same score; a `k` above the build's `ef_search` uses the exact scan.
+    /// Two stages (see the module docs): candidates by the int8 query against the int8 rows
+    /// (a flat scan keeps the best [`rescored`]`(k)` = `max(4k, 64)`; HNSW keeps the graph's
+    /// `ef_search` nearest), then those candidates rescored with the f32 query and returned with
+    /// that score. The score of a row depends only on the query and the row, so it is the same
+    /// as [`DenseIndex::search_exact`] gives it, and it moves continuously with the query. A `k`
+    /// above the build's `ef_search` uses the flat two-stage scan on an HNSW index too.
     ///
     /// Errors: the query has the wrong dimension or a non-finite value.
     pub fn search(&self, query: &[f32], k: usize) -> Result<Vec<(u32, f32)>> {
-        let q = self.quantize_query(query)?;
+        let q = self.prepare_query(query)?;
         let k = k.min(self.len);
         if k == 0 {
             return Ok(Vec::new());
         }
-        match &self.storage {
+        let mut hits = match &self.storage {
             Storage::Hnsw { graph, ef_search } if k <= *ef_search => {
                 let mut search = Search::default();
-                let mut hits: Vec<(u32, f32)> = graph
+                graph
                     .0
-                    .search(&q, &mut search)
-                    .map(|item| (*item.value, clamp(q.similarity(item.point))))
-                    .collect();
-                sort_hits(&mut hits);
-                hits.truncate(k);
-                Ok(hits)
+                    .search(&q.codes, &mut search)
+                    .map(|item| (*item.value, q.score(item.point.scale, &item.point.codes)))
+                    .collect()
             }
-            _ => Ok(self.exact(&q, k)),
-        }
+            _ => self.two_stage(&q, k),
+        };
+        top(&mut hits, k);
+        Ok(hits)
     }
 
-    /// Exact top-k over all rows, with the same quantized scores as the flat path (and the
-    /// rescoring of the HNSW path); used for recall checks and small indexes. Same ordering,
-    /// `k` rules and errors as [`DenseIndex::search`].
+    /// Exact top-k over all rows by the score [`DenseIndex::search`] returns (the f32 query
+    /// against every int8 row, no candidate stage): the reference for recall checks. Same
+    /// ordering, `k` rules and errors as [`DenseIndex::search`]; a row both return has the same
+    /// score in both. `search` can miss a row of this top-k only when that row is outside the
+    /// int8 candidates, which a margin of `max(4k, 64)` makes rare (never seen on the data of
+    /// `examples/dense_bench.rs`).
     pub fn search_exact(&self, query: &[f32], k: usize) -> Result<Vec<(u32, f32)>> {
-        let q = self.quantize_query(query)?;
-        Ok(self.exact(&q, k.min(self.len)))
+        let q = self.prepare_query(query)?;
+        let mut hits = self.scan(|s, c| q.score(s, c));
+        top(&mut hits, k.min(self.len));
+        Ok(hits)
     }
 
     /// Number of rows.
@@ -392,7 +413,8 @@ impl DenseIndex {
         }
     }
 
-    fn quantize_query(&self, query: &[f32]) -> Result<QPoint> {
+    /// Checks the query and prepares both of its forms.
+    fn prepare_query(&self, query: &[f32]) -> Result<Query> {
         if query.len() != self.dim {
             return Err(Error::Vector {
                 reason: format!("query has {} dimensions; the index has {}", query.len(), self.dim),
@@ -405,36 +427,113 @@ impl DenseIndex {
         }
         let mut codes = vec![0i8; self.dim];
         let scale = quantize(query, &mut codes);
-        Ok(QPoint { scale, codes: codes.into() })
+        Ok(Query { unit: normalise(query), codes: QPoint { scale, codes: codes.into() } })
     }
 
-    fn exact(&self, q: &QPoint, k: usize) -> Vec<(u32, f32)> {
-        if k == 0 {
-            return Vec::new();
-        }
-        let mut hits: Vec<(u32, f32)> = match &self.storage {
+    /// `score(scale, codes)` of every row, as `(row id, score)` in storage order.
+    fn scan(&self, score: impl Fn(f32, &[i8]) -> f32) -> Vec<(u32, f32)> {
+        match &self.storage {
             Storage::Flat { codes, scales } => codes
-                .chunks_exact(self.dim)
+                .chunks_exact(self.dim.max(1))
                 .zip(scales)
                 .enumerate()
-                .map(|(i, (c, &s))| (i as u32, clamp(similarity(q.scale, &q.codes, s, c))))
+                .map(|(i, (c, &s))| (i as u32, score(s, c)))
                 .collect(),
             Storage::Hnsw { graph, .. } => graph
                 .0
                 .iter()
                 .filter_map(|(pid, p)| {
                     let row = *graph.0.values.get(pid.into_inner() as usize)?;
-                    Some((row, clamp(q.similarity(p))))
+                    Some((row, score(p.scale, &p.codes)))
                 })
                 .collect(),
-        };
-        if k < hits.len() {
-            hits.select_nth_unstable_by(k - 1, cmp_hits);
-            hits.truncate(k);
         }
-        sort_hits(&mut hits);
-        hits
     }
+
+    /// The flat search: the best [`rescored`]`(k)` rows by the int8 query, rescored by the f32
+    /// query (unsorted; the caller keeps the top k).
+    fn two_stage(&self, q: &Query, k: usize) -> Vec<(u32, f32)> {
+        let m = rescored(k);
+        let int8 = |s: f32, c: &[i8]| similarity(q.codes.scale, &q.codes.codes, s, c);
+        match &self.storage {
+            Storage::Flat { codes, scales } => {
+                let row = |i: usize| (scales[i], &codes[i * self.dim..(i + 1) * self.dim]);
+                let mut candidates: Vec<(u32, f32)> = (0..self.len)
+                    .map(|i| {
+                        let (s, c) = row(i);
+                        (i as u32, int8(s, c))
+                    })
+                    .collect();
+                top(&mut candidates, m);
+                candidates
+                    .into_iter()
+                    .map(|(i, _)| {
+                        let (s, c) = row(i as usize);
+                        (i, q.score(s, c))
+                    })
+                    .collect()
+            }
+            Storage::Hnsw { graph, .. } => {
+                // The graph has no random access by row: list its points once, then candidates
+                // are positions in that list.
+                let points: Vec<(u32, &QPoint)> = graph
+                    .0
+                    .iter()
+                    .filter_map(|(pid, p)| Some((*graph.0.values.get(pid.into_inner() as usize)?, p)))
+                    .collect();
+                let mut candidates: Vec<(u32, f32)> = points
+                    .iter()
+                    .enumerate()
+                    .map(|(pos, (_, p))| (pos as u32, int8(p.scale, &p.codes)))
+                    .collect();
+                top(&mut candidates, m);
+                candidates
+                    .into_iter()
+                    .map(|(pos, _)| {
+                        let (row, p) = points[pos as usize];
+                        (row, q.score(p.scale, &p.codes))
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
+/// How many int8 candidates the flat scan hands to the f32 rescoring for a top-`k` search:
+/// `max(4k, 64)`. The margin above `k` absorbs int8 rank swaps: an int8 query moves a score by
+/// about 1e-3 (see the module docs), while the 4k-th candidate of a real query is typically
+/// several hundredths below the k-th. Rescoring 64 rows of 384 dimensions costs a few µs.
+pub fn rescored(k: usize) -> usize {
+    k.saturating_mul(4).max(64)
+}
+
+/// A checked query in its two forms.
+struct Query {
+    /// L2-normalised f32 query (all zeros for a zero query): the final scores.
+    unit: Vec<f32>,
+    /// int8 codes and scale, like a stored row: candidate generation.
+    codes: QPoint,
+}
+
+impl Query {
+    /// Cosine similarity of the f32 query and the int8 row `scale × codes`, clamped.
+    #[inline]
+    fn score(&self, scale: f32, codes: &[i8]) -> f32 {
+        clamp(scale * dot_f32_i8(&self.unit, codes))
+    }
+}
+
+/// Keeps the best `k` of `hits`, sorted best first.
+fn top(hits: &mut Vec<(u32, f32)>, k: usize) {
+    if k == 0 {
+        hits.clear();
+        return;
+    }
+    if k < hits.len() {
+        hits.select_nth_unstable_by(k - 1, cmp_hits);
+        hits.truncate(k);
+    }
+    sort_hits(hits);
 }
 
 /// Best first, ties by ascending id.
@@ -520,6 +619,16 @@ fn quantize(row: &[f32], out: &mut [i8]) -> f32 {
     (max / 127.0) as f32
 }
 
+/// `row / |row|` in f32 (the norm in f64, as [`quantize`] takes it); all zeros for a zero row.
+/// `row` must be finite.
+fn normalise(row: &[f32]) -> Vec<f32> {
+    let norm = row.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>().sqrt();
+    if norm == 0.0 || !norm.is_finite() {
+        return vec![0.0; row.len()];
+    }
+    row.iter().map(|&x| (f64::from(x) / norm) as f32).collect()
+}
+
 /// Quantized cosine similarity.
 #[inline]
 fn similarity(sa: f32, a: &[i8], sb: f32, b: &[i8]) -> f32 {
@@ -593,6 +702,85 @@ fn dot_i8_simd128(a: &[i8], b: &[i8]) -> i32 {
     sum
 }
 
+/// Dot product of an f32 vector and an int8 vector (over the shorter length), in f32.
+///
+/// Both implementations add in the same order, so native and wasm give bit-identical results
+/// for the same inputs: 16 lanes, lane `l` summing the products of elements `l, l + 16, …`
+/// (one rounding per product, one per addition: Rust never fuses them into FMA), then lanes
+/// `(l + 0 + 4) + (l + 8 + 12)` for `l` in 0..4, then `(0 + 1) + (2 + 3)`, then the remainder in
+/// order.
+#[inline]
+pub fn dot_f32_i8(q: &[f32], c: &[i8]) -> f32 {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        dot_f32_i8_simd128(q, c)
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    {
+        dot_f32_i8_portable(q, c)
+    }
+}
+
+/// Portable f32 × int8 dot product: 16 independent lanes, which LLVM vectorises (SSE2/AVX2/NEON)
+/// without reassociating anything.
+#[cfg_attr(all(target_arch = "wasm32", target_feature = "simd128"), allow(dead_code))]
+#[inline]
+fn dot_f32_i8_portable(q: &[f32], c: &[i8]) -> f32 {
+    const LANES: usize = 16;
+    let n = q.len().min(c.len());
+    let (q, c) = (&q[..n], &c[..n]);
+    let mut acc = [0f32; LANES];
+    let mut cq = q.chunks_exact(LANES);
+    let mut cc = c.chunks_exact(LANES);
+    for (x, y) in (&mut cq).zip(&mut cc) {
+        for l in 0..LANES {
+            acc[l] += x[l] * f32::from(y[l]);
+        }
+    }
+    let t: [f32; 4] = std::array::from_fn(|l| (acc[l] + acc[l + 4]) + (acc[l + 8] + acc[l + 12]));
+    let mut sum = (t[0] + t[1]) + (t[2] + t[3]);
+    for (&x, &y) in cq.remainder().iter().zip(cc.remainder()) {
+        sum += x * f32::from(y);
+    }
+    sum
+}
+
+/// wasm SIMD f32 × int8 dot product: 16 codes widened to four i32x4 and converted to f32x4,
+/// four f32x4 accumulators (lanes 0–3, 4–7, 8–11, 12–15 of the portable version).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline]
+fn dot_f32_i8_simd128(q: &[f32], c: &[i8]) -> f32 {
+    use core::arch::wasm32::*;
+    let n = q.len().min(c.len());
+    let (q, c) = (&q[..n], &c[..n]);
+    let mut acc = [f32x4_splat(0.0); 4];
+    let mut cq = q.chunks_exact(16);
+    let mut cc = c.chunks_exact(16);
+    for (x, y) in (&mut cq).zip(&mut cc) {
+        // SAFETY: `x` holds exactly 16 f32 and `y` exactly 16 i8; wasm loads need no alignment.
+        let codes = unsafe { v128_load(y.as_ptr() as *const v128) };
+        let (lo, hi) = (i16x8_extend_low_i8x16(codes), i16x8_extend_high_i8x16(codes));
+        let wide = [
+            i32x4_extend_low_i16x8(lo),
+            i32x4_extend_high_i16x8(lo),
+            i32x4_extend_low_i16x8(hi),
+            i32x4_extend_high_i16x8(hi),
+        ];
+        for (j, (a, w)) in acc.iter_mut().zip(wide).enumerate() {
+            // SAFETY: `x[4j..4j + 4]` is in bounds (j < 4, x has 16 elements).
+            let v = unsafe { v128_load(x.as_ptr().add(4 * j) as *const v128) };
+            *a = f32x4_add(*a, f32x4_mul(v, f32x4_convert_i32x4(w)));
+        }
+    }
+    let s = f32x4_add(f32x4_add(acc[0], acc[1]), f32x4_add(acc[2], acc[3]));
+    let mut sum = (f32x4_extract_lane::<0>(s) + f32x4_extract_lane::<1>(s))
+        + (f32x4_extract_lane::<2>(s) + f32x4_extract_lane::<3>(s));
+    for (&x, &y) in cq.remainder().iter().zip(cc.remainder()) {
+        sum += x * f32::from(y);
+    }
+    sum
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -604,6 +792,17 @@ mod tests {
         for n in 0..100 {
             let naive: i32 = a[..n].iter().zip(&b[..n]).map(|(&x, &y)| x as i32 * y as i32).sum();
             assert_eq!(dot_i8(&a[..n], &b[..n]), naive, "length {n}");
+        }
+    }
+
+    #[test]
+    fn dot_f32_i8_matches_naive_for_all_lengths() {
+        let q: Vec<f32> = (0..100).map(|i| ((i * 37) % 101) as f32 / 50.0 - 1.0).collect();
+        let c: Vec<i8> = (0..100).map(|i| ((i * 91 + 5) % 255 - 127) as i8).collect();
+        for n in 0..100 {
+            let naive: f64 = q[..n].iter().zip(&c[..n]).map(|(&x, &y)| f64::from(x) * f64::from(y)).sum();
+            let got = dot_f32_i8(&q[..n], &c[..n]);
+            assert!((f64::from(got) - naive).abs() < 1e-3, "length {n}: {got} vs {naive}");
         }
     }
 

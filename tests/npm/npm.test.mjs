@@ -127,6 +127,38 @@ test('npx docent index writes the self-contained site folder and re-embeds only 
   assert.ok(existsSync(join(out, 'docent_wasm_bg.wasm')));
 });
 
+test('npx docent index --embedder static (the wasm build) writes what the native CLI writes: same index, hits and xxh3', async () => {
+  const corpus = join(root, 'tests/fixtures/corpus');
+  const models = join(root, 'models');
+  need(join(models, 'static.bin'), 'run ./build.sh setup (prepares models/)');
+  const env = { DOCENT_MODEL_DIR: models };
+  const wasmIdx = join(tmp, 'npx-static');
+  const nativeIdx = join(tmp, 'native-static');
+  run('npx', ['--no-install', 'docent', 'index', corpus, '--out', wasmIdx, '--embedder', 'static', '--model-dir', models], project);
+  run(cli, ['index', corpus, '--out', nativeIdx, '--embedder', 'static'], tmp, env);
+
+  const queries = join(tmp, 'static-queries.jsonl');
+  const qs = ['tyre pressure', 'how often should I water tomatoes in pots', 'sourdough starter', 'clean the chain',
+    'lattice quantum chromodynamics'];
+  await writeFile(queries, qs.map((q) => JSON.stringify({ q })).join('\n'));
+  const search = (idx) => run(cli, ['search', idx, '--queries', queries, '--k', '5'], tmp, env).trim().split('\n').map((l) => JSON.parse(l));
+  const fromWasm = search(wasmIdx);
+  const fromNative = search(nativeIdx);
+  assert.equal(fromWasm.length, qs.length);
+  assert.equal(fromWasm[0].hits[0]?.url, 'bicycle.html#tyres', JSON.stringify(fromWasm[0].hits.map((h) => h.url)));
+  assert.deepEqual(fromWasm, fromNative, 'the native CLI answers the same from the wasm-built and the native-built index');
+
+  const manifest = async (idx) => JSON.parse(await readFile(join(idx, 'manifest.json'), 'utf8'));
+  const [w, n] = [await manifest(wasmIdx), await manifest(nativeIdx)];
+  assert.match(w.xxh3, /^[0-9a-f]{16}$/, `manifest xxh3 ${JSON.stringify(w.xxh3)}`);
+  // Static embeddings agree to the bit between wasm and native here, so the two index files are
+  // identical and the wasm CLI's checksum must be the one the native CLI computed.
+  assert.deepEqual(await readFile(join(wasmIdx, 'index.bin')), await readFile(join(nativeIdx, 'index.bin')), 'index.bin differs');
+  assert.equal(w.xxh3, n.xxh3);
+  assert.deepEqual({ ...w, created_by: '' }, { ...n, created_by: '' });
+  assert.match(w.created_by, /\(npm, wasm\)$/);
+});
+
 test('Vite 7 app: vite build bundles docent, its .wasm and its worker; the page searches in Chromium', { timeout: 2 * WAIT_MS }, async () => {
   need(VITE, 'run npm ci --prefix tests/npm (./build.sh test does)');
   need(CHROMIUM, 'install Debian Chromium (./build.sh test does) or set DOCENT_CHROMIUM');
