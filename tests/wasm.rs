@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use docent::embed::hashing::Hashing;
-use docent::index::dense::{DenseIndex, DenseOptions};
+use docent::index::dense::{dot_f32_i8, dot_f32_i8_portable, DenseIndex, DenseOptions};
 use docent::wasm::{JsDocent, JsVectorIndex};
 use js_sys::{Array, Function, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsError, JsValue};
@@ -403,6 +403,21 @@ fn vector_index_errors_are_js_errors_with_the_core_message() {
 }
 
 /// `JsError` is what every fallible export returns; it must reach JS as an `Error`.
+/// The SIMD128 f32 × int8 dot product (dense scores in wasm) adds in exactly the order of the
+/// portable one that native builds run, so wasm and native give bit-identical scores for the same
+/// query and rows (IEEE f32 on both, no FMA).
+#[wasm_bindgen_test]
+fn dense_simd_dot_adds_in_the_portable_order_bit_for_bit() {
+    let q: Vec<f32> =
+        (0..200).map(|i| ((i * 7919 % 1000) as f32 / 37.0).sin() * (1 + i % 7) as f32).collect();
+    let c: Vec<i8> = (0..200).map(|i| ((i * 91 + 5) % 255 - 127) as i8).collect();
+    for n in 0..q.len() {
+        let simd = dot_f32_i8(&q[..n], &c[..n]);
+        let portable = dot_f32_i8_portable(&q[..n], &c[..n]);
+        assert_eq!(simd.to_bits(), portable.to_bits(), "length {n}: {simd} vs {portable}");
+    }
+}
+
 #[wasm_bindgen_test]
 fn js_error_is_a_js_error() {
     let e = JsError::new("plain");

@@ -722,10 +722,11 @@ pub fn dot_f32_i8(q: &[f32], c: &[i8]) -> f32 {
 }
 
 /// Portable f32 × int8 dot product: 16 independent lanes, which LLVM vectorises (SSE2/AVX2/NEON)
-/// without reassociating anything.
-#[cfg_attr(all(target_arch = "wasm32", target_feature = "simd128"), allow(dead_code))]
+/// without reassociating anything. Public (hidden) only so that the wasm tests can check that
+/// the SIMD128 version adds in exactly this order (`tests/wasm.rs`).
+#[doc(hidden)]
 #[inline]
-fn dot_f32_i8_portable(q: &[f32], c: &[i8]) -> f32 {
+pub fn dot_f32_i8_portable(q: &[f32], c: &[i8]) -> f32 {
     const LANES: usize = 16;
     let n = q.len().min(c.len());
     let (q, c) = (&q[..n], &c[..n]);
