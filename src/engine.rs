@@ -848,19 +848,32 @@ impl Docent {
             chunks: self.chunks.len(),
         };
         let meta = serde_json::to_vec(&meta).map_err(|e| Error::format("index", e.to_string()))?;
-        let docs = format::encode(&self.docs)?;
-        let chunks = format::encode(&self.chunks)?;
-        let dense = format::encode(dense)?;
-        let bm25 = format::encode(bm25)?;
-        let delta = format::encode(&self.delta)?;
-        let mut sections: Vec<(&str, &[u8])> =
-            vec![("meta", &meta), ("docs", &docs), ("chunks", &chunks), ("dense", &dense), ("bm25", &bm25)];
         // Written only when non-empty, so an index without a delta is byte-identical to one
         // written before the section existed (a missing `delta` section reads as empty).
+        let mut names = vec!["meta", "docs", "chunks", "dense", "bm25"];
         if !self.delta.is_empty() {
-            sections.push(("delta", &delta));
+            names.push("delta");
         }
-        Ok(format::write(&sections))
+        // Encoded straight into the file (sized exactly first): serialising costs the file's
+        // size once, not twice; in wasm this was the peak of an index's life (7.2 kB per chunk
+        // at 500,000 384-d chunks, against 3.0 kB after build()).
+        let size = meta.len()
+            + format::encoded_size(&self.docs)?
+            + format::encoded_size(&self.chunks)?
+            + format::encoded_size(dense)?
+            + format::encoded_size(bm25)?
+            + if self.delta.is_empty() { 0 } else { format::encoded_size(&self.delta)? };
+        format::write_with(&names, size, |i, out| match names[i] {
+            "meta" => {
+                out.extend_from_slice(&meta);
+                Ok(())
+            }
+            "docs" => format::encode_into(&self.docs, out),
+            "chunks" => format::encode_into(&self.chunks, out),
+            "dense" => format::encode_into(dense, out),
+            "bm25" => format::encode_into(bm25, out),
+            _ => format::encode_into(&self.delta, out),
+        })
     }
 
     /// Reads the embedder record of a serialised index without loading it, so the caller can
