@@ -148,8 +148,10 @@ pub struct Reuse {
 /// The defaults depend on the target. Natively they are what the data types hold (chunk ids and
 /// byte offsets are `u32`). In WebAssembly (wasm32: one linear memory of at most 4 GiB, and an
 /// allocation that fails there aborts the whole module) they come from measurements of the
-/// browser build (`node bench/wasm_memory.mjs`, see `bench/README.md`): the peak memory of the
-/// costliest step, `build()`, is about 2.4 kB per chunk for a 384-dimension index.
+/// browser build (`node bench/wasm_memory.mjs`, see `bench/README.md`). At 495,646 chunks of 384
+/// dimensions (the layout of a MiniLM index; HNSW) the memory peaked at 1.42 GiB in `build()`,
+/// 2.10 GiB in `toBytes()` and 2.40 GiB in `fromBytes()` (whose input is copied in whole), plus
+/// 0.12 GiB for the MiniLM model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Most chunks one index holds. Default [`Limits::MAX_CHUNKS_WASM`] in wasm32,
@@ -162,9 +164,9 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// The default `max_chunks` of the browser build: 500,000 chunks (about 400 MB of documents at
-    /// the default chunk size) need about 1.2 GB at the peak of `build()`, well below the 4 GiB
-    /// ceiling, which leaves room for the model, the caller's copies and fragmentation.
+    /// The default `max_chunks` of the browser build: 500,000 chunks (a few hundred MB of text)
+    /// peak at about 2.5 GiB with the MiniLM model (see above), which leaves a quarter of the
+    /// 4 GiB for the caller's copies, fragmentation and larger chunks.
     pub const MAX_CHUNKS_WASM: usize = 500_000;
     /// The default `max_document_bytes` of the browser build: 64 MiB (a page of 50 MB of text
     /// makes about 40,000 chunks and passes through the HTML parser and the tokenizer whole).
