@@ -15,9 +15,11 @@ use crate::{Error, Result};
 /// The longest token the chunker counts as one, in bytes. A longer token span counts one token
 /// per started 64 bytes (cut at char boundaries). WordPiece maps a whole word of more than 100
 /// characters to a single `[UNK]` token, so without this a 50 MB line without spaces would be one
-/// "token" and one 50 MB chunk; with it no chunk exceeds `max_tokens × 64` bytes (12.8 kB at the
-/// default budget). Real tokens are far shorter (WordPiece pieces and BPE tokens rarely pass 20
-/// bytes), so ordinary text is cut exactly as the tokenizer counts it.
+/// "token" and one 50 MB chunk. A chunk also ends before it passes `max_tokens × 64` bytes from
+/// its first token (text the tokenizer skips between tokens — long runs of spaces, control
+/// characters — counts too), so no chunk exceeds that many bytes (12.8 kB at the default
+/// budget). Real tokens are far shorter (WordPiece pieces and BPE tokens rarely pass 20 bytes),
+/// so ordinary text is cut exactly as the tokenizer counts it.
 pub const MAX_TOKEN_BYTES: usize = 64;
 
 /// The token spans the chunker budgets with: `counter`'s spans of `text` (UTF-8 byte offsets),
@@ -197,13 +199,22 @@ fn chunk_section(
         })
         .collect();
     let budget = opts.max_tokens;
+    let cap = budget * MAX_TOKEN_BYTES;
     let mut start = 0usize;
     loop {
-        let end = if n - start <= budget {
+        // The furthest end: `budget` tokens, and no more than `cap` bytes from the first token's
+        // start (a text the tokenizer skips, e.g. a long run of spaces or control characters
+        // between two tokens, counts toward the bytes). One token always fits (≤ 64 bytes).
+        let mut hi = (start + budget).min(n);
+        let limit = spans[start].0 + cap;
+        if spans[hi - 1].1 > limit {
+            hi = start + spans[start..hi].partition_point(|t| t.1 <= limit);
+        }
+        let end = if hi == n {
             n
         } else {
-            let hi = start + budget; // cut before token `hi` at the latest
-            let lo = start + budget / 2;
+            // Cut before token `hi` at the latest.
+            let lo = start + (hi - start) / 2;
             // Best quality class in the back half of the window, latest position within it.
             let best = (lo + 1..=hi).rev().filter(|&i| quality[i] > 0).max_by_key(|&i| (quality[i], i));
             match best {

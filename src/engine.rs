@@ -148,8 +148,10 @@ pub struct Reuse {
 /// The defaults depend on the target. Natively they are what the data types hold (chunk ids and
 /// byte offsets are `u32`). In WebAssembly (wasm32: one linear memory of at most 4 GiB, and an
 /// allocation that fails there aborts the whole module) they come from measurements of the
-/// browser build (`node bench/wasm_memory.mjs`, see `bench/README.md`): the peak memory of the
-/// costliest step, `build()`, is about 2.4 kB per chunk for a 384-dimension index.
+/// browser build (`node bench/wasm_memory.mjs`, see `bench/README.md`). At 495,646 chunks of 384
+/// dimensions (the layout of a MiniLM index; HNSW) the memory peaked at 1.42 GiB in `build()`,
+/// 2.10 GiB in `toBytes()` and 2.40 GiB in `fromBytes()` (whose input is copied in whole), plus
+/// 0.12 GiB for the MiniLM model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Most chunks one index holds. Default [`Limits::MAX_CHUNKS_WASM`] in wasm32,
@@ -162,9 +164,9 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// The default `max_chunks` of the browser build: 500,000 chunks (about 400 MB of documents at
-    /// the default chunk size) need about 1.2 GB at the peak of `build()`, well below the 4 GiB
-    /// ceiling, which leaves room for the model, the caller's copies and fragmentation.
+    /// The default `max_chunks` of the browser build: 500,000 chunks (a few hundred MB of text)
+    /// peak at about 2.5 GiB with the MiniLM model (see above), which leaves a quarter of the
+    /// 4 GiB for the caller's copies, fragmentation and larger chunks.
     pub const MAX_CHUNKS_WASM: usize = 500_000;
     /// The default `max_document_bytes` of the browser build: 64 MiB (a page of 50 MB of text
     /// makes about 40,000 chunks and passes through the HTML parser and the tokenizer whole).
@@ -848,19 +850,32 @@ impl Docent {
             chunks: self.chunks.len(),
         };
         let meta = serde_json::to_vec(&meta).map_err(|e| Error::format("index", e.to_string()))?;
-        let docs = format::encode(&self.docs)?;
-        let chunks = format::encode(&self.chunks)?;
-        let dense = format::encode(dense)?;
-        let bm25 = format::encode(bm25)?;
-        let delta = format::encode(&self.delta)?;
-        let mut sections: Vec<(&str, &[u8])> =
-            vec![("meta", &meta), ("docs", &docs), ("chunks", &chunks), ("dense", &dense), ("bm25", &bm25)];
         // Written only when non-empty, so an index without a delta is byte-identical to one
         // written before the section existed (a missing `delta` section reads as empty).
+        let mut names = vec!["meta", "docs", "chunks", "dense", "bm25"];
         if !self.delta.is_empty() {
-            sections.push(("delta", &delta));
+            names.push("delta");
         }
-        Ok(format::write(&sections))
+        // Encoded straight into the file (sized exactly first): serialising costs the file's
+        // size once, not twice; in wasm this was the peak of an index's life (7.2 kB per chunk
+        // at 500,000 384-d chunks, against 3.0 kB after build()).
+        let size = meta.len()
+            + format::encoded_size(&self.docs)?
+            + format::encoded_size(&self.chunks)?
+            + format::encoded_size(dense)?
+            + format::encoded_size(bm25)?
+            + if self.delta.is_empty() { 0 } else { format::encoded_size(&self.delta)? };
+        format::write_with(&names, size, |i, out| match names[i] {
+            "meta" => {
+                out.extend_from_slice(&meta);
+                Ok(())
+            }
+            "docs" => format::encode_into(&self.docs, out),
+            "chunks" => format::encode_into(&self.chunks, out),
+            "dense" => format::encode_into(dense, out),
+            "bm25" => format::encode_into(bm25, out),
+            _ => format::encode_into(&self.delta, out),
+        })
     }
 
     /// Reads the embedder record of a serialised index without loading it, so the caller can

@@ -25,28 +25,50 @@ pub const FORMAT_VERSION: u32 = 1;
 
 /// Writes named sections into one container.
 pub fn write(sections: &[(&str, &[u8])]) -> Vec<u8> {
-    let table_len: usize = sections.iter().map(|(n, _)| 1 + n.len() + 24).sum();
+    let names: Vec<&str> = sections.iter().map(|(n, _)| *n).collect();
+    let size = sections.iter().map(|(_, b)| b.len()).sum();
+    let filled: Result<Vec<u8>> = write_with(&names, size, |i, out| {
+        out.extend_from_slice(sections[i].1);
+        Ok(())
+    });
+    filled.unwrap_or_default()
+}
+
+/// Writes a container whose section bodies `fill(i, out)` appends to the output in order, straight
+/// into it: no body exists twice, so serialising an index needs the memory of the file once
+/// (`capacity`, the bodies' total size when known, avoids regrowing the output). The bytes are
+/// the same as [`write`] gives for the same bodies. Section names are at most 255 bytes.
+pub fn write_with(
+    names: &[&str],
+    capacity: usize,
+    mut fill: impl FnMut(usize, &mut Vec<u8>) -> Result<()>,
+) -> Result<Vec<u8>> {
+    let table_len: usize = names.iter().map(|n| 1 + n.len() + 24).sum();
     let header_len = 8 + 4 + 4 + table_len + 8;
-    let mut out = Vec::with_capacity(header_len + sections.iter().map(|(_, b)| b.len()).sum::<usize>());
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    out.extend_from_slice(&(sections.len() as u32).to_le_bytes());
-    let mut offset = header_len as u64;
-    for (name, body) in sections {
+    let mut out = Vec::with_capacity(header_len + capacity);
+    out.resize(header_len, 0);
+    let mut bodies = Vec::with_capacity(names.len());
+    for i in 0..names.len() {
+        let start = out.len();
+        fill(i, &mut out)?;
+        bodies.push(start..out.len());
+    }
+    let mut header = Vec::with_capacity(header_len);
+    header.extend_from_slice(MAGIC);
+    header.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    header.extend_from_slice(&(names.len() as u32).to_le_bytes());
+    for (name, body) in names.iter().zip(&bodies) {
         debug_assert!(name.len() < 256);
-        out.push(name.len() as u8);
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(&offset.to_le_bytes());
-        out.extend_from_slice(&(body.len() as u64).to_le_bytes());
-        out.extend_from_slice(&xxh3_64(body).to_le_bytes());
-        offset += body.len() as u64;
+        header.push(name.len() as u8);
+        header.extend_from_slice(name.as_bytes());
+        header.extend_from_slice(&(body.start as u64).to_le_bytes());
+        header.extend_from_slice(&(body.len() as u64).to_le_bytes());
+        header.extend_from_slice(&xxh3_64(&out[body.clone()]).to_le_bytes());
     }
-    let sum = xxh3_64(&out);
-    out.extend_from_slice(&sum.to_le_bytes());
-    for (_, body) in sections {
-        out.extend_from_slice(body);
-    }
-    out
+    let sum = xxh3_64(&header);
+    header.extend_from_slice(&sum.to_le_bytes());
+    out[..header_len].copy_from_slice(&header);
+    Ok(out)
 }
 
 /// A section read from a container.
@@ -186,6 +208,20 @@ thread_local! {
 pub(crate) fn invalid(msg: String) -> String {
     INVALID.with(|m| *m.borrow_mut() = Some(msg.clone()));
     msg
+}
+
+/// Appends the postcard encoding of `value` to `out` (see [`write_with`]).
+pub fn encode_into<T: serde::Serialize>(value: &T, out: &mut Vec<u8>) -> Result<()> {
+    let taken = std::mem::take(out);
+    *out = postcard::to_extend(value, taken)
+        .map_err(|e| Error::format("index", format!("could not encode: {e}")))?;
+    Ok(())
+}
+
+/// The size of the postcard encoding of `value`, without encoding it.
+pub fn encoded_size<T: serde::Serialize>(value: &T) -> Result<usize> {
+    postcard::experimental::serialized_size(value)
+        .map_err(|e| Error::format("index", format!("could not encode: {e}")))
 }
 
 /// Encodes a value with postcard.

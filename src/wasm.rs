@@ -767,8 +767,8 @@ impl JsVectorIndex {
     /// The index as bytes (a docent container with one `vectors` section).
     #[wasm_bindgen(js_name = toBytes)]
     pub fn to_bytes(&self) -> std::result::Result<Vec<u8>, JsError> {
-        let body = format::encode(&self.inner)?;
-        Ok(format::write(&[(VECTORS_SECTION, &body)]))
+        let size = format::encoded_size(&self.inner)?;
+        Ok(format::write_with(&[VECTORS_SECTION], size, |_, out| format::encode_into(&self.inner, out))?)
     }
 
     /// Loads an index written by `toBytes()`.

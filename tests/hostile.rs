@@ -228,6 +228,27 @@ fn a_50_mb_single_line_is_cut_into_bounded_chunks() {
     eprintln!("8 MiB blob chunked with tokenizer.json in {:?}", started.elapsed());
 }
 
+/// Regression (fuzzing, `tests/fixtures/fuzz/chunk/skipped-bytes-between-tokens-overflow-the-byte-cap.bin`):
+/// text that no token covers — a megabyte of spaces, or of control characters and U+FFFD, which
+/// BERT's normaliser drops — made a chunk of two tokens megabytes long. Such runs now count
+/// toward the byte cap, and they end up in no chunk.
+#[test]
+fn long_runs_the_tokenizer_skips_do_not_make_giant_chunks() {
+    let opts = ChunkOptions::default();
+    let cap = opts.max_tokens * MAX_TOKEN_BYTES;
+    for filler in [" ", "\u{FFFD}", "\u{0007}"] {
+        let text = format!("alpha {} omega", filler.repeat(1 << 20));
+        for counter in [TokenCounter::Approx, fuzz_harness::real_counter().clone()] {
+            let chunks = chunk_document(&doc("gap.txt", &text), 0, &counter, &opts).unwrap();
+            let texts: Vec<&str> = chunks.iter().map(|c| c.text.as_str()).collect();
+            if filler == " " || matches!(counter, TokenCounter::Tokenizer(_)) {
+                assert_eq!(texts, ["alpha", "omega"], "{filler:?} {counter:?}");
+            }
+            assert!(chunks.iter().all(|c| c.text.len() <= cap), "{filler:?} {counter:?}");
+        }
+    }
+}
+
 // ------------------------------------------------------------------------ hostile HTML
 
 /// 100,000 levels of nesting of every kind the depth cap handles, through the whole engine (the
@@ -560,8 +581,13 @@ fn load(bytes: &[u8]) -> String {
         .to_string()
 }
 
-/// The byte ranges of an index file: each header field (name, start, end) and each section body.
-fn layout(bytes: &[u8]) -> (Vec<(&'static str, usize, usize)>, Vec<(String, usize, usize)>) {
+/// A header field of an index file: its name and byte range.
+type Field = (&'static str, usize, usize);
+/// A section body of an index file: its name and byte range.
+type Body = (String, usize, usize);
+
+/// The byte ranges of an index file: each header field and each section body.
+fn layout(bytes: &[u8]) -> (Vec<Field>, Vec<Body>) {
     let mut fields = vec![("magic", 0, 8), ("version", 8, 12), ("section count", 12, 16)];
     let sections = docent::format::read(bytes, "t").unwrap();
     let mut pos = 16;
@@ -881,4 +907,13 @@ fn size_limits_refuse_before_the_work_and_leave_the_index_unchanged() {
     )
     .unwrap();
     assert_eq!(loaded.limits().max_chunks, 5, "a loaded index keeps the limits it was loaded with");
+}
+
+/// `to_bytes` encodes the sections straight into the file now (to halve its peak memory); the
+/// bytes must be exactly what the format always wrote: the v1 fixture re-serialises unchanged.
+#[test]
+fn reserialising_the_v1_fixture_gives_the_same_bytes() {
+    let bytes = std::fs::read(crate::common::fixture("index-v1/index.bin")).unwrap();
+    let e = Docent::from_bytes(&bytes, hashing(), "index-v1").unwrap();
+    assert!(e.to_bytes().unwrap() == bytes, "to_bytes of a loaded index differs from the file");
 }
