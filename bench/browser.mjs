@@ -15,6 +15,7 @@
 // target/bench/browser/ and reused while their corpus and the model files are unchanged; the
 // minilm one takes several minutes of native embedding.
 import { execFileSync } from 'node:child_process';
+import { CHROMIUM, launchChromium } from '../tests/support/chromium.mjs';
 import { copyFile, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -23,7 +24,6 @@ import { fileURLToPath } from 'node:url';
 import { need, startStaticServer } from '../tests/support/static-server.mjs';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
-const CHROMIUM = process.env.DOCENT_CHROMIUM ?? '/usr/bin/chromium';
 const CLI = process.env.DOCENT_BIN ?? join(root, 'target/debug/docent');
 const OUT = join(process.env.CARGO_TARGET_DIR ?? join(root, 'target'), 'bench/browser');
 const WAIT_MS = 600_000;
@@ -187,13 +187,7 @@ async function main() {
   const started = new Date();
 
   const web = await startStaticServer([['/idx/', OUT], ['/', root]]);
-  const { chromium } = await import(playwright);
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    timeout: WAIT_MS,
-  });
+  const browser = await launchChromium({ timeout: WAIT_MS });
   const results = {};
   try {
     for (const emb of ['static', 'minilm']) {

@@ -4,6 +4,7 @@
 // at /usr/bin/chromium and playwright-core in tests/browser/node_modules (./build.sh test installs
 // both). Run with `node --test tests/browser/`.
 import { test, before, after } from 'node:test';
+import { CHROMIUM, launchChromium } from '../support/chromium.mjs';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
@@ -13,7 +14,6 @@ import { fileURLToPath } from 'node:url';
 import { need, startStaticServer } from '../support/static-server.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const CHROMIUM = process.env.DOCENT_CHROMIUM ?? '/usr/bin/chromium';
 const WAIT_MS = 60_000;
 
 let tmp;
@@ -40,13 +40,7 @@ before(async () => {
   for (const f of ['static.bin', 'tokenizer.json']) need(join(out, 'model', f), 'docent index should have copied it');
 
   web = await startStaticServer([['/idx/', tmp], ['/', root]]);
-  const { chromium } = await import('playwright-core');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    timeout: WAIT_MS,
-  });
+  browser = await launchChromium({ timeout: WAIT_MS });
 });
 
 after(async () => {

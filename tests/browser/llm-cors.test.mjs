@@ -5,6 +5,7 @@
 // Needs Debian Chromium at /usr/bin/chromium and playwright-core in tests/browser/node_modules
 // (npm ci --prefix tests/browser); not the wasm build. Run with `node --test tests/browser/llm-cors.test.mjs`.
 import { test, before, after, beforeEach } from 'node:test';
+import { CHROMIUM, launchChromium } from '../support/chromium.mjs';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +13,6 @@ import { need, startStaticServer } from '../support/static-server.mjs';
 import { startMockLlm, openaiChunks } from '../support/mock-llm.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const CHROMIUM = process.env.DOCENT_CHROMIUM ?? '/usr/bin/chromium';
 const WAIT_MS = 30_000;
 const KEY = 'sk-browser-S3CRET-4242';
 
@@ -30,13 +30,7 @@ before(async () => {
   web = await startStaticServer([['/', root]]);
   mock = await startMockLlm({ cors: false });
   assert.notEqual(web.origin, mock.origin, 'the page and the endpoint are on different origins');
-  const { chromium } = await import('playwright-core');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    timeout: WAIT_MS,
-  });
+  browser = await launchChromium({ timeout: WAIT_MS });
   page = await browser.newPage();
   problems = [];
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.stack ?? e}`));

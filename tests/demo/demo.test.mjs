@@ -7,6 +7,7 @@
 // Needs: ./build.sh wasm (pkg/), ./build.sh setup (CLI, models/), `cargo build --example
 // demo_site`, Chromium, playwright-core in tests/browser/node_modules (./build.sh test does all).
 import { test, before, after } from 'node:test';
+import { CHROMIUM, launchChromium } from '../support/chromium.mjs';
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
@@ -19,7 +20,6 @@ import { serveDemo } from '../../www/serve.mjs';
 import { SEED, watch, auditDom, findInStorage, hostileAnswers, hostileSite, PAYLOADS, TOPIC_QUESTION } from '../support/hostile.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const CHROMIUM = process.env.DOCENT_CHROMIUM ?? '/usr/bin/chromium';
 const WAIT_MS = 60_000;
 const COVERED = 'How does docent decide that a question is not covered by the documents?';
 const UNCOVERED = 'What is a good recipe for banana bread?';
@@ -77,13 +77,7 @@ before(async () => {
   hostile = await serveDemo({ port: 0, site: bad });
   hostile.server.on('request', (req) => served.push({ url: req.url, headers: req.headers }));
   mock = await startMockLlm({ cors: true });
-  const { chromium } = await import(join(root, 'tests/browser/node_modules/playwright-core/index.mjs'));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    timeout: WAIT_MS,
-  });
+  browser = await launchChromium({ timeout: WAIT_MS });
 });
 
 after(async () => {

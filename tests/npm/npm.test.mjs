@@ -5,6 +5,7 @@
 // playwright-core in tests/browser/node_modules and vite in tests/npm/node_modules (./build.sh test
 // installs both from their lockfiles). Run with `node --test tests/npm/`.
 import { test, before, after } from 'node:test';
+import { CHROMIUM, launchChromium } from '../support/chromium.mjs';
 import assert from 'node:assert/strict';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -16,7 +17,6 @@ import { need, startStaticServer } from '../support/static-server.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const pkgDir = join(root, 'pkg');
-const CHROMIUM = process.env.DOCENT_CHROMIUM ?? '/usr/bin/chromium';
 const VITE = join(root, 'tests/npm/node_modules/vite/bin/vite.js');
 const WAIT_MS = 120_000;
 
@@ -199,13 +199,7 @@ try {
   assert.ok(assets.some((f) => f.endsWith('.wasm')), `vite emitted no .wasm asset: ${assets.join(', ')}`);
 
   const web = await startStaticServer([['/', dist]]);
-  const { chromium } = await import(join(root, 'tests/browser/node_modules/playwright-core/index.mjs'));
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    timeout: WAIT_MS,
-  });
+  const browser = await launchChromium({ timeout: WAIT_MS });
   const problems = [];
   try {
     const page = await browser.newPage();

@@ -6,6 +6,7 @@
 // Needs: ./build.sh wasm (pkg/), ./build.sh setup (CLI, models/), Chromium, playwright-core in
 // tests/browser/node_modules (./build.sh test does all).
 import { test, before, after } from 'node:test';
+import { CHROMIUM, launchChromium } from '../support/chromium.mjs';
 import assert from 'node:assert/strict';
 import { cp, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
@@ -18,7 +19,6 @@ import { CSP } from '../../www/serve.mjs';
 import { SEED, watch, auditDom, findInStorage, hostileAnswers, hostileSite, PAYLOADS, TOPIC_QUESTION } from '../support/hostile.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const CHROMIUM = process.env.DOCENT_CHROMIUM ?? '/usr/bin/chromium';
 const WAIT_MS = 60_000;
 
 let tmp;
@@ -71,13 +71,7 @@ before(async () => {
   web = await startStaticServer([['/', site]], {
     headers: (path) => (path === '/alarms.html' || path.endsWith('.js') ? { 'content-security-policy': CSP } : {}),
   });
-  const { chromium } = await import(join(root, 'tests/browser/node_modules/playwright-core/index.mjs'));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    timeout: WAIT_MS,
-  });
+  browser = await launchChromium({ timeout: WAIT_MS });
 });
 
 after(async () => {
