@@ -379,7 +379,7 @@ fn vector_index_errors_are_js_errors_with_the_core_message() {
     assert_eq!(build(&[1.0, 2.0], 0), "invalid dim: expected a dimension of at least 1, found 0");
     assert_eq!(
         err_message(JsVectorIndex::build(&vectors, dim, Some(obj(&[("efSearh", 3.into())]))), "typo"),
-        "invalid vector index options: unknown field \"efSearh\", expected one of flatThreshold, efConstruction, efSearch, seed, heuristic"
+        "invalid vector index options: unknown field \"efSearh\", expected one of flatThreshold, m, efConstruction, efSearch, seed, heuristic"
     );
 
     // Corrupted bytes, and a Docent index given to VectorIndex.fromBytes.
@@ -585,9 +585,9 @@ fn damaged_index_files_through_the_boundary() {
     };
     // Newer version.
     let mut newer = bytes.clone();
-    newer[8..12].copy_from_slice(&2u32.to_le_bytes());
+    newer[8..12].copy_from_slice(&3u32.to_le_bytes());
     let got = err_message(JsDocent::from_bytes(&newer, None), "newer");
-    assert_eq!(got, "index: unsupported index format version 2 (this build of docent reads version 1); rebuild the index with this version of docent");
+    assert_eq!(got, "index: unsupported index format version 3 (this build of docent reads version 2); rebuild the index with this version of docent");
     assert_eq!(err_message(JsDocent::embedder_of(&newer), "embedderOf newer"), got);
     // Truncated at every section boundary (and inside each section).
     for s in docent::format::read(&bytes, "t").expect("read") {
