@@ -286,6 +286,38 @@ fn hnsw_build_is_deterministic_and_independent_of_the_thread_count() {
     assert!(seeded != many, "the seed should change the level draws");
 }
 
+/// Rows for the cross-target golden test (also in tests/wasm.rs): 3 000 × 32 values from an LCG,
+/// each row pushed towards one of 17 axes; every value is exact in f32.
+pub fn golden_rows() -> Vec<f32> {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..3_000 * 32)
+        .map(|i| {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let v = (x >> 40) as f32 / 16_777_216.0 - 0.5;
+            if i % 32 == (i / 32) % 17 {
+                v + 2.0
+            } else {
+                v
+            }
+        })
+        .collect()
+}
+
+/// The HNSW graph of [`golden_rows`] hashes to the value in tests/fixtures/hnsw-golden.txt, here
+/// and in wasm (tests/wasm.rs checks the same file): native and browser builds write the same
+/// index. Regenerate with `DOCENT_WRITE_FIXTURES=1 cargo test --test tests hnsw_golden` when the
+/// graph or its encoding changes on purpose.
+#[test]
+fn hnsw_golden_graph_is_the_same_on_every_target() {
+    let idx = DenseIndex::build(&golden_rows(), 32, &hnsw()).unwrap();
+    let hash = format!("{:016x}\n", xxhash_rust::xxh3::xxh3_64(&postcard::to_allocvec(&idx).unwrap()));
+    let path = crate::common::fixture("hnsw-golden.txt");
+    if std::env::var_os("DOCENT_WRITE_FIXTURES").is_some() {
+        std::fs::write(&path, &hash).unwrap();
+    }
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), hash, "the HNSW graph changed");
+}
+
 /// Recall rises with `ef` and reaches 0.99 (the "a setting that reaches 0.99"), and the
 /// stored parameters are the ones asked for or chosen by size.
 #[test]
