@@ -1,5 +1,6 @@
 //! Directory walking (native only): finds the supported files under the paths given to
-//! `docent index`, gives each its url, reads and parses it, and drops exact duplicates.
+//! `docent index`, gives each its url, reads it, drops exact duplicates and parses the rest on all
+//! cores (in batches of 64, results in walk order).
 //!
 //! Owns: file discovery order, urls, content hashes, lossy decoding warnings. Must not: chunk,
 //! embed or index; it is not compiled for wasm32 (the browser has no file system).
@@ -70,13 +71,14 @@ pub fn walk(
 ) -> crate::Result<WalkReport> {
     let mut report = WalkReport::default();
     let mut seen: HashSet<String> = HashSet::new();
+    let mut pending: Vec<Pending> = Vec::new();
     let exclude: Vec<PathBuf> = opts.exclude.iter().filter_map(|p| p.canonicalize().ok()).collect();
     let mut excluded = 0usize;
     for arg in paths {
         let meta = std::fs::metadata(arg).map_err(|e| Error::io(arg, e))?;
         if meta.is_file() {
             let name = arg.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            visit_file(arg, &name, opts, on_file, &mut report, &mut seen)?;
+            visit_file(arg, &name, opts, on_file, &mut report, &mut seen, &mut pending)?;
             continue;
         }
         let walker =
@@ -118,11 +120,44 @@ pub fn walk(
                 .map(|c| c.as_os_str().to_string_lossy().into_owned())
                 .collect::<Vec<_>>()
                 .join("/");
-            visit_file(entry.path(), &rel, opts, on_file, &mut report, &mut seen)?;
+            visit_file(entry.path(), &rel, opts, on_file, &mut report, &mut seen, &mut pending)?;
         }
     }
+    parse_pending(&mut pending, &mut report)?;
     report.excluded = excluded;
     Ok(report)
+}
+
+/// A file read, decoded and deduplicated, waiting to be parsed.
+struct Pending {
+    path: PathBuf,
+    url: String,
+    title: String,
+    text: String,
+    format: Format,
+    content_hash: String,
+}
+
+/// Files parsed per parallel batch: enough to keep both cores busy, few enough that only a
+/// batch of texts is held at once.
+const PARSE_BATCH: usize = 64;
+
+/// Parses the pending files on all cores (rayon), appending them to the report in walk order. A
+/// parse error stops the walk with the first failing file in walk order, as a sequential parse
+/// would.
+fn parse_pending(pending: &mut Vec<Pending>, report: &mut WalkReport) -> crate::Result<()> {
+    use rayon::prelude::*;
+    let parsed: Vec<crate::Result<Ingested>> =
+        pending.par_iter().map(|p| parse(&p.url, &p.title, &p.text, p.format)).collect();
+    for (p, outcome) in pending.drain(..).zip(parsed) {
+        report.files.push(WalkedFile {
+            path: p.path,
+            url: p.url,
+            outcome: outcome?,
+            content_hash: p.content_hash,
+        });
+    }
+    Ok(())
 }
 
 /// `base` and `rel` joined with exactly one `/` (just `rel` when `base` is empty).
@@ -157,6 +192,7 @@ fn visit_file(
     on_file: &mut dyn FnMut(&Path),
     report: &mut WalkReport,
     seen: &mut HashSet<String>,
+    pending: &mut Vec<Pending>,
 ) -> crate::Result<()> {
     let Some(format) = Format::from_path(rel) else {
         report.unsupported += 1;
@@ -181,8 +217,17 @@ fn visit_file(
         }
     };
     let url = join_url(&opts.base_url, rel);
-    let outcome = parse(&url, &fallback_title(path), &text, format)?;
-    report.files.push(WalkedFile { path: path.to_path_buf(), url, outcome, content_hash });
+    pending.push(Pending {
+        path: path.to_path_buf(),
+        url,
+        title: fallback_title(path),
+        text,
+        format,
+        content_hash,
+    });
+    if pending.len() >= PARSE_BATCH {
+        parse_pending(pending, report)?;
+    }
     Ok(())
 }
 
