@@ -76,6 +76,18 @@ impl Rows<'_> {
     fn len(&self) -> usize {
         self.scales.len()
     }
+
+    /// Reads one byte of every 64 of row `i` (and its scale), so that the row is on its way
+    /// into the cache before it is needed; returns a value to keep the loads alive.
+    #[inline]
+    fn touch(&self, i: u32) -> u32 {
+        let (scale, codes) = self.row(i);
+        let mut acc = scale.to_bits();
+        for c in codes.iter().step_by(64) {
+            acc = acc.wrapping_add(*c as u32);
+        }
+        acc
+    }
 }
 
 /// A query in the rows' int8 form.
@@ -148,6 +160,8 @@ struct Scratch {
     epoch: u32,
     candidates: BinaryHeap<Near>,
     results: BinaryHeap<Reverse<Near>>,
+    /// Unvisited neighbours of the node being expanded.
+    fresh: Vec<u32>,
 }
 
 impl Scratch {
@@ -231,6 +245,7 @@ fn search_layer<L: Links>(
     g: &L,
     n: usize,
     sim: &impl Fn(u32) -> f32,
+    touch: &impl Fn(u32) -> u32,
     entries: &[Near],
     ef: usize,
     layer: u8,
@@ -255,13 +270,25 @@ fn search_layer<L: Links>(
                     break;
                 }
             }
+            // The unvisited neighbours first, their rows touched before any is compared: the
+            // touches are independent loads, so their cache misses overlap instead of each
+            // dot product waiting for its own row (wasm has no prefetch instruction).
+            s.fresh.clear();
             for &nb in g.links(c.1, layer) {
                 if nb == EMPTY {
                     break;
                 }
-                if !s.visit(nb) {
-                    continue;
+                if s.visit(nb) {
+                    s.fresh.push(nb);
                 }
+            }
+            let mut touched = 0u32;
+            for &nb in &s.fresh {
+                touched = touched.wrapping_add(touch(nb));
+            }
+            std::hint::black_box(touched);
+            for i in 0..s.fresh.len() {
+                let nb = s.fresh[i];
                 let cand = Near(sim(nb), nb);
                 let full = s.results.len() >= ef;
                 if !full || cand > s.results.peek().expect("results not empty when full").0 {
@@ -291,7 +318,10 @@ impl Graph {
         for layer in (1..=self.top).rev() {
             at = greedy(self, &sim, at, layer);
         }
-        search_layer(self, rows.len(), &sim, &[at], ef.max(1), 0).into_iter().map(|c| (c.1, c.0)).collect()
+        search_layer(self, rows.len(), &sim, &|i| rows.touch(i), &[at], ef.max(1), 0)
+            .into_iter()
+            .map(|c| (c.1, c.0))
+            .collect()
     }
 
     /// Bytes held by the links.
@@ -541,7 +571,15 @@ fn plan(b: &Building, rows: &Rows<'_>, node: u32, p: &Params) -> Plan {
     let mut out = Vec::with_capacity(layer as usize + 1);
     let mut entries = vec![at];
     loop {
-        let found = search_layer(b, rows.len(), &sim, &entries, p.ef_construction as usize, layer);
+        let found = search_layer(
+            b,
+            rows.len(),
+            &sim,
+            &|i| rows.touch(i),
+            &entries,
+            p.ef_construction as usize,
+            layer,
+        );
         entries.clone_from(&found);
         out.push(found);
         if layer == 0 {
