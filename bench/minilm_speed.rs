@@ -119,6 +119,12 @@ fn main() {
     if !only_cosine && std::env::var("MINILM_BENCH_F32").as_deref() != Ok("0") {
         report("f32 (candle)", &f32m, &refs);
     }
+    let short =
+        ["", "ok", QUERY, "rustup target add wasm32-unknown-unknown", "日本語のテキストも埋め込めます"];
+    let (a, b) = (int8.embed(&short).expect("int8"), f32m.embed(&short).expect("f32"));
+    for (t, (x, y)) in short.iter().zip(a.chunks_exact(DIM).zip(b.chunks_exact(DIM))) {
+        println!("cosine int8 vs f32 for {t:?}: {:.5}", x.iter().zip(y).map(|(p, q)| p * q).sum::<f32>());
+    }
     let (a, b) = (int8.embed(&refs).expect("int8"), f32m.embed(&refs).expect("f32"));
     let cos: Vec<f32> = a
         .chunks_exact(DIM)

@@ -417,7 +417,7 @@ fn prepare_shipped_model() {
 }
 
 /// ≥ 64 chunks of real prose written for this project (`docs/*.md`, `README.md`,
-/// `ARCHITECTURE.md`), cut into word windows of 12, 40, 100 and 200 words in turn (~16 to 256+
+/// `ARCHITECTURE.md`, `bench/README.md`), cut into word windows of 12, 40, 100 and 200 words in turn (~16 to 256+
 /// tokens, so short queries, typical chunks and truncated ones all occur).
 fn project_chunks() -> Vec<String> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -429,6 +429,7 @@ fn project_chunks() -> Vec<String> {
     files.sort();
     files.push(root.join("README.md"));
     files.push(root.join("ARCHITECTURE.md"));
+    files.push(root.join("bench/README.md"));
     let words: Vec<String> = files
         .iter()
         .flat_map(|f| {

@@ -12,8 +12,9 @@
 //! layers see one `rows × k` matrix and nothing is padded; attention runs per sequence and per
 //! head in f32. Per layer (post-LayerNorm BERT):
 //! ```text
-//! x_q          = quantise_rows(x)                    12-bit per row (kernels::quantize_row)
-//! qkv          = x_q · W_qkvᵀ + b                    i16×int8→i32, one fused 384→1152 layer
+//! x_q          = quantise_rows(x)                    10-bit per row (kernels::quantize_row)
+//! qkv          = x_q · W_qkvᵀ + b                    10×10-bit i16 products summed in i32;
+//!                                                    one fused 384→1152 layer
 //! ctx[h]       = softmax(q_h k_hᵀ / √32) v_h         f32, per sequence and head
 //! a            = LayerNorm(x + ctx_q · W_oᵀ + b_o)   f32 LayerNorm, int8 linear
 //! m            = GELU(a_q · W_1ᵀ + b_1)              erf GELU (|erf error| < 1e-6)
@@ -21,10 +22,10 @@
 //! ```
 //! What stays f32, by measurement (64 project chunks of ~128 tokens, `cargo bench --bench
 //! minilm_speed`): attention (scores, softmax, weighted values; ~5% of the work at 128 tokens),
-//! LayerNorm, residuals, GELU and pooling. All six linear layers of a block run on integers with
-//! int8 weights; with int8 activations the minimum cosine to f32 was 0.9955, with 12-bit
-//! activations ([`kernels::ACT_MAX`], same speed: the lanes are i16 either way) 0.9984. Embedding
-//! lookup dequantises one int8 row of the word table per token.
+//! LayerNorm, residuals, GELU and pooling. All six linear layers of a block run on integers
+//! (10-bit weights per output channel, 10-bit activations per row: min cosine to f32 0.9996;
+//! int8 × int8 gave 0.9955 at the same speed, see [`kernels::ACT_MAX`]). Embedding lookup
+//! dequantises one int8 row of the word table per token.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -162,6 +163,11 @@ struct Workspace {
     scores: Vec<f32>,
 }
 
+/// Tokens per forward pass in [`Bert::embed`]: consecutive sequences are concatenated up to this
+/// many rows (a longer one runs alone). 256 by measurement in wasm: batch 8 of ~128-token chunks
+/// in one 1000-row pass ran slower than one chunk at a time (buffers of several MB leave L2).
+const PASS_ROWS: usize = 256;
+
 /// A BERT encoder ready to run (see the module docs).
 #[derive(Debug)]
 pub struct Bert {
@@ -235,7 +241,21 @@ impl Bert {
         let words = match take("embeddings.word_embeddings.weight", &[cfg.vocab_size, h])? {
             StoredTensor::I8 { group, scales, q, .. } => WordTable { dim: h, group, scales, q },
             StoredTensor::F32 { data, .. } => {
-                let (scales, q) = super::quantize_rows(&data, h);
+                // An f32 table (not what `prepare` writes): int8 per row, like the stored ones.
+                let mut scales = Vec::with_capacity(data.len() / h);
+                let mut q = Vec::with_capacity(data.len());
+                for row in data.chunks_exact(h) {
+                    let max = kernels::max_abs(row);
+                    let s = if max > 0.0 && max.is_finite() { max / 127.0 } else { 0.0 };
+                    scales.push(s);
+                    q.extend(row.iter().map(|&v| {
+                        if s > 0.0 {
+                            (v / s).round().clamp(-127.0, 127.0) as i8
+                        } else {
+                            0
+                        }
+                    }));
+                }
                 WordTable { dim: h, group: h, scales, q }
             }
         };
@@ -298,17 +318,32 @@ impl Bert {
         let h = self.hidden;
         out.clear();
         out.resize(seqs.len() * h, 0.0);
-        self.with_hidden(seqs, |x| {
-            let mut start = 0;
-            for (s, row) in seqs.iter().zip(out.chunks_exact_mut(h)) {
-                for t in 0..s.len() {
-                    row.iter_mut().zip(&x[(start + t) * h..(start + t + 1) * h]).for_each(|(r, v)| *r += v);
-                }
-                let n = s.len().max(1) as f32;
-                row.iter_mut().for_each(|r| *r /= n);
-                start += s.len();
+        // Forward passes of at most PASS_ROWS tokens (a longer sequence goes alone): every
+        // activation buffer then stays in L2 whatever the batch size.
+        let mut first = 0;
+        while first < seqs.len() {
+            let mut end = first + 1;
+            let mut rows = seqs[first].len();
+            while end < seqs.len() && rows + seqs[end].len() <= PASS_ROWS {
+                rows += seqs[end].len();
+                end += 1;
             }
-        })?;
+            let group = &seqs[first..end];
+            self.with_hidden(group, |x| {
+                let mut start = 0;
+                for (s, row) in group.iter().zip(out[first * h..end * h].chunks_exact_mut(h)) {
+                    for t in 0..s.len() {
+                        row.iter_mut()
+                            .zip(&x[(start + t) * h..(start + t + 1) * h])
+                            .for_each(|(r, v)| *r += v);
+                    }
+                    let n = s.len().max(1) as f32;
+                    row.iter_mut().for_each(|r| *r /= n);
+                    start += s.len();
+                }
+            })?;
+            first = end;
+        }
         super::normalize_rows(out, h);
         Ok(())
     }

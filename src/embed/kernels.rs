@@ -8,8 +8,9 @@
 //! input the forward pass can produce.
 //!
 //! # Arithmetic of [`linear`]
-//! Weights are int8 with one f32 scale per output channel (symmetric: `w ≈ q·s`, `|q| ≤ 127`),
-//! stored widened to `i16` so the inner loop needs no sign extension. Each input row is
+//! Weights have one f32 scale per output channel (symmetric: `w ≈ q·s`, `|q| ≤ W_MAX = 1023`),
+//! stored as `i16` so the inner loop needs no sign extension. (The model file holds int8 in groups
+//! of 64 values of a row; re-expressed per channel on 10 bits they keep the group-wise accuracy.) Each input row is
 //! quantised on the fly with one scale per row ([`quantize_row`]: `x ≈ p·t`, `|p| ≤ 127`). A dot
 //! product of `k` terms is summed exactly in `i32` (`k·127·127` stays far below `2³¹` for any
 //! `k < 130 000`), then `y = acc · (t·s) + bias` in f32. Integer sums are exact, so every back
@@ -20,12 +21,16 @@
 //! the compiler to vectorise them), so they are deterministic too.
 
 /// Largest magnitude of a quantised activation: each row is scaled so its largest value maps to
-/// ±`ACT_MAX`. 2047 (12-bit activations). The products are i16×i16→i32 either way, so this costs
-/// nothing over int8 (127) and is exact in i32 for any `k` up to 8250 (`k·2047·127 < 2³¹`); by
-/// measurement it lifts the minimum cosine to f32 over 64 project chunks from 0.9955 (127) to
-/// 0.9984: BERT's hidden states have a few outlier dimensions that squeeze the other values of a
-/// row into a handful of int8 steps.
-pub const ACT_MAX: f32 = 2047.0;
+/// ±`ACT_MAX`. 1023 (10-bit), with weights at ±[`W_MAX`] (10-bit): products are i16×i16→i32
+/// in the SIMD lanes whatever the ranges, so this costs nothing over int8×int8, and sums stay
+/// exact in i32 up to `k = 2052` ([`K_MAX`]; MiniLM's largest is 1536). By measurement (64 project
+/// chunks of ~128 tokens, `MINILM_BENCH=cosine cargo bench --bench minilm_speed`), minimum cosine
+/// to f32: int8 activations × int8 per-channel weights 0.9955; 12-bit × int8 0.9984 (and ""
+/// 0.9969: the per-channel re-rounding of the file's group-wise int8 weights was the limit);
+/// 10-bit × 10-bit 0.9996 (mean 0.9997, "" 0.9993).
+pub const ACT_MAX: f32 = 1023.0;
+/// Largest magnitude of a stored weight (see [`quantize_weights`]).
+pub const W_MAX: f32 = 1023.0;
 
 /// Rows of the activation matrix handled together by one micro-kernel call (each weight vector
 /// loaded is used `MR` times).
@@ -39,7 +44,7 @@ const ROW_BLOCK: usize = 64;
 /// The reduction length `k` of [`linear`] must be a multiple of this (two 8-lane i16 vectors).
 pub const K_MULTIPLE: usize = 16;
 /// The largest reduction length whose sums cannot overflow `i32`: `K_MAX·ACT_MAX·127 < 2³¹`.
-pub const K_MAX: usize = (i32::MAX as f64 / (ACT_MAX as f64 * 127.0)) as usize;
+pub const K_MAX: usize = (i32::MAX as f64 / (ACT_MAX as f64 * W_MAX as f64)) as usize;
 
 /// 1.5 · 2²³: adding it to an f32 of magnitude below 2²² rounds to the nearest integer (ties to
 /// even, the IEEE default) and leaves that integer in the low mantissa bits.
@@ -87,8 +92,8 @@ pub fn quantize_row(x: &[f32], q: &mut [i16]) -> f32 {
     max / ACT_MAX
 }
 
-/// Quantises a matrix of f32 weights (`n` rows of `k`, one row per output channel) to int8 per
-/// row, widened to `i16`. Returns `(q, scales)`.
+/// Quantises a matrix of f32 weights (`n` rows of `k`, one row per output channel) to integers
+/// in `-W_MAX..=W_MAX` with one scale per row. Returns `(q, scales)`.
 pub fn quantize_weights(w: &[f32], k: usize) -> (Vec<i16>, Vec<f32>) {
     let n = w.len() / k.max(1);
     let mut q = vec![0i16; n * k];
@@ -96,10 +101,10 @@ pub fn quantize_weights(w: &[f32], k: usize) -> (Vec<i16>, Vec<f32>) {
     for ((row, out), s) in w.chunks_exact(k).zip(q.chunks_exact_mut(k)).zip(&mut scales) {
         let max = max_abs(row);
         if max > 0.0 && max.is_finite() {
-            *s = max / 127.0;
-            let inv = 127.0 / max;
+            *s = max / W_MAX;
+            let inv = W_MAX / max;
             for (o, &v) in out.iter_mut().zip(row) {
-                *o = round_i32(v * inv).clamp(-127, 127) as i16;
+                *o = round_i32(v * inv).clamp(-(W_MAX as i32), W_MAX as i32) as i16;
             }
         }
     }

@@ -26,9 +26,9 @@
 //! ```
 //! `prepare` writes every 2-D matrix (word, position and token-type embeddings, all linear
 //! weights) as int8 in groups of 64 values of a row, symmetric (`scale = max|x| / 127`); 1-D
-//! tensors (biases, LayerNorm) stay f32. At load, the linear weights are re-quantised to int8
-//! with one scale per output channel (what the integer kernels want; the extra rounding costs
-//! less than 0.001 cosine, see `tests/embed.rs`), the word table stays int8 in groups and
+//! tensors (biases, LayerNorm) stay f32. At load, the linear weights are re-expressed on 10 bits
+//! with one scale per output channel (what the integer kernels want; 10 bits keep the accuracy of
+//! the stored groups, see `embed::kernels::ACT_MAX`), the word table stays int8 in groups, and
 //! positions, token types and LayerNorm are dequantised to f32.
 
 use std::collections::HashMap;
@@ -192,6 +192,7 @@ impl MiniLm {
     /// Runs the BERT encoder over a batch of token-id sequences and returns the last hidden
     /// states laid out as if padded to the longest one: flat `batch × max_len × 384` (rows past a
     /// sequence's end are zero for the int8 path, padding outputs for the f32 one), with `max_len`.
+    #[cfg(not(target_arch = "wasm32"))] // used by `prepare` (native) only
     pub(crate) fn hidden_states(&self, seqs: &[&[u32]]) -> Result<(Vec<f32>, usize)> {
         let b = seqs.len();
         let len = seqs.iter().map(|s| s.len()).max().unwrap_or(0);
@@ -235,27 +236,29 @@ impl MiniLm {
     /// Embeds one batch of token-id sequences: forward, mean over each sequence's real tokens,
     /// L2-normalise. Returns `batch × 384`.
     fn embed_ids(&self, seqs: &[&[u32]]) -> Result<Vec<f32>> {
-        #[cfg(not(target_arch = "wasm32"))]
-        if let Model::F32(_) = &self.model {
-            let (hidden, len) = self.hidden_states(seqs)?;
-            let mut out = vec![0f32; seqs.len() * DIM];
-            for (i, s) in seqs.iter().enumerate() {
-                let row = &mut out[i * DIM..(i + 1) * DIM];
-                for t in 0..s.len() {
-                    let h = &hidden[(i * len + t) * DIM..(i * len + t + 1) * DIM];
-                    row.iter_mut().zip(h).for_each(|(r, x)| *r += x);
-                }
-                let n = s.len().max(1) as f32;
-                row.iter_mut().for_each(|r| *r /= n);
+        match &self.model {
+            Model::Int8(bert) => {
+                let mut out = Vec::new();
+                bert.embed(seqs, &mut out)?;
+                Ok(out)
             }
-            super::normalize_rows(&mut out, DIM);
-            return Ok(out);
+            #[cfg(not(target_arch = "wasm32"))]
+            Model::F32(_) => {
+                let (hidden, len) = self.hidden_states(seqs)?;
+                let mut out = vec![0f32; seqs.len() * DIM];
+                for (i, s) in seqs.iter().enumerate() {
+                    let row = &mut out[i * DIM..(i + 1) * DIM];
+                    for t in 0..s.len() {
+                        let h = &hidden[(i * len + t) * DIM..(i * len + t + 1) * DIM];
+                        row.iter_mut().zip(h).for_each(|(r, x)| *r += x);
+                    }
+                    let n = s.len().max(1) as f32;
+                    row.iter_mut().for_each(|r| *r /= n);
+                }
+                super::normalize_rows(&mut out, DIM);
+                Ok(out)
+            }
         }
-        let mut out = Vec::new();
-        if let Model::Int8(bert) = &self.model {
-            bert.embed(seqs, &mut out)?;
-        }
-        Ok(out)
     }
 
     /// Texts per batch for `n` texts: [`BATCH_SIZE`], except natively with the int8 forward
