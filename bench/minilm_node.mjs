@@ -36,12 +36,24 @@ let t0 = performance.now();
 const docent = new pkg.Docent({ embedder: 'minilm', model });
 console.log(`${pkgDir}: model ready in ${(performance.now() - t0).toFixed(0)} ms; load average ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
 const texts = await chunks();
+// Best of PASSES passes over the chunks (the machine is shared: the best pass is the least disturbed).
+const PASSES = Number(process.env.MINILM_PASSES ?? 3);
 for (const batch of [1, 8]) {
   docent.embed(texts.slice(0, batch)); // warm-up
-  t0 = performance.now();
-  for (let i = 0; i < texts.length; i += batch) docent.embed(texts.slice(i, i + batch));
-  const s = (performance.now() - t0) / 1e3;
-  console.log(`batch ${batch}: ${(texts.length / s).toFixed(1)} chunks/s (${texts.length} chunks)`);
+  let best = Infinity;
+  let bestCpu = Infinity;
+  for (let p = 0; p < PASSES; p++) {
+    t0 = performance.now();
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < texts.length; i += batch) docent.embed(texts.slice(i, i + batch));
+    const c = process.cpuUsage(c0);
+    best = Math.min(best, (performance.now() - t0) / 1e3);
+    bestCpu = Math.min(bestCpu, (c.user + c.system) / 1e6);
+  }
+  // Per CPU-second too: on a loaded machine it moves less than wall time.
+  console.log(
+    `batch ${batch}: ${(texts.length / best).toFixed(1)} chunks/s wall, ${(texts.length / bestCpu).toFixed(1)} per CPU-second (${texts.length} chunks, best of ${PASSES} passes)`,
+  );
 }
 for (let i = 0; i < 5; i++) docent.embed([QUERY]);
 const times = [];
@@ -51,7 +63,7 @@ for (let i = 0; i < 60; i++) {
   times.push(performance.now() - t0);
 }
 times.sort((a, b) => a - b);
-console.log(`query "${QUERY}": median ${times[30].toFixed(2)} ms`);
+console.log(`query "${QUERY}": median ${times[30].toFixed(2)} ms, min ${times[0].toFixed(2)} ms (60 runs)`);
 if (process.env.MINILM_DUMP) {
   const { writeFileSync } = await import('node:fs');
   writeFileSync(process.env.MINILM_DUMP, Buffer.from(docent.embed(texts).buffer));

@@ -204,12 +204,14 @@ impl Bert {
             ));
         }
         for (name, v) in [("hidden_size", h), ("intermediate_size", inter)] {
-            if v == 0 || v % kernels::K_MULTIPLE != 0 || v > kernels::K_MAX {
+            // Both are reduction lengths (multiple of K_MULTIPLE, at most K_MAX) and output widths
+            // (multiple of NR).
+            let m = kernels::K_MULTIPLE * kernels::NR;
+            if v == 0 || v % m != 0 || v > kernels::K_MAX {
                 return Err(Error::model(
                     "config.json",
                     format!(
-                        "{name}: expected a positive multiple of {} up to {}, found {v}",
-                        kernels::K_MULTIPLE,
+                        "{name}: expected a positive multiple of {m} up to {}, found {v}",
                         kernels::K_MAX
                     ),
                 ));
