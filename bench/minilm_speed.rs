@@ -6,7 +6,7 @@
 //!
 //! Needs `./build.sh setup` (models/ and the source model in .cache/minilm-src/model, or
 //! `DOCENT_MODEL_DIR` / `DOCENT_MODEL_SRC`). `MINILM_BENCH_F32=0` skips the f32 timings,
-//! `MINILM_BENCH=cosine` every timing.
+//! `MINILM_BENCH=cosine` every timing, `MINILM_BENCH_THREADS=N` all but the N-thread ones.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -76,7 +76,10 @@ fn query_ms(m: &MiniLm) -> f64 {
 }
 
 fn report(name: &str, m: &MiniLm, texts: &[&str]) {
-    for threads in [1, 2] {
+    // MINILM_BENCH_THREADS=2 (say) times only that pool size, e.g. under `/usr/bin/time` to see
+    // the CPU share the threads got.
+    let only: Option<usize> = std::env::var("MINILM_BENCH_THREADS").ok().and_then(|v| v.parse().ok());
+    for threads in [1, 2].into_iter().filter(|t| only.is_none_or(|o| o == *t)) {
         for batch in [1, 8] {
             let cps = time_embed(m, texts, batch, threads);
             println!("{name}: batch {batch}, {threads} thread(s): {cps:.1} chunks/s");
