@@ -462,22 +462,74 @@ impl Bert {
             for i in 0..len {
                 let q = &ws.qkv[(start + i) * w3 + qo..(start + i) * w3 + qo + hd];
                 let scores = &mut ws.scores[..len];
-                scores.fill(0.0);
-                for (d, &qd) in q.iter().enumerate() {
-                    let qd = qd * scale;
-                    scores.iter_mut().zip(&ws.kt[d * len..(d + 1) * len]).for_each(|(s, k)| *s += qd * k);
+                if hd == MINILM_HEAD {
+                    scores_fixed::<MINILM_HEAD>(q, scale, &ws.kt[..hd * len], scores);
+                } else {
+                    scores.fill(0.0);
+                    for (d, &qd) in q.iter().enumerate() {
+                        let qd = qd * scale;
+                        scores.iter_mut().zip(&ws.kt[d * len..(d + 1) * len]).for_each(|(s, k)| *s += qd * k);
+                    }
                 }
                 let max = scores.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
                 scores.iter_mut().for_each(|s| *s = kernels::exp(*s - max));
                 let inv = 1.0 / kernels::sum(scores);
                 let ctx = &mut ws.ctx[(start + i) * h + qo..(start + i) * h + qo + hd];
-                ctx.fill(0.0);
-                for (j, &p) in scores.iter().enumerate() {
-                    let v = &ws.qkv[(start + j) * w3 + vo..(start + j) * w3 + vo + hd];
-                    ctx.iter_mut().zip(v).for_each(|(c, v)| *c += p * v);
+                let values = &ws.qkv[start * w3 + vo..];
+                if hd == MINILM_HEAD {
+                    weighted_sum_fixed::<MINILM_HEAD>(scores, values, w3, ctx);
+                } else {
+                    ctx.fill(0.0);
+                    for (j, &p) in scores.iter().enumerate() {
+                        ctx.iter_mut().zip(&values[j * w3..j * w3 + hd]).for_each(|(c, v)| *c += p * v);
+                    }
                 }
                 ctx.iter_mut().for_each(|c| *c *= inv);
             }
         }
     }
+}
+
+/// MiniLM's head width (384 / 12): attention has register-resident paths for it.
+const MINILM_HEAD: usize = 32;
+
+/// `scores[j] = Σ_d (q[d]·scale)·kt[d][j]` (keys transposed, `D × len`), eight keys at a time with
+/// the eight sums in registers; each sum runs over `d` in order from 0, exactly as the generic
+/// loop does, so both give the same bits.
+#[inline(always)]
+fn scores_fixed<const D: usize>(q: &[f32], scale: f32, kt: &[f32], scores: &mut [f32]) {
+    let len = scores.len();
+    let qs: [f32; D] = std::array::from_fn(|d| q[d] * scale);
+    let full = len / 8 * 8;
+    for jb in (0..full).step_by(8) {
+        let mut acc = [0f32; 8];
+        for (d, &qd) in qs.iter().enumerate() {
+            let k = &kt[d * len + jb..d * len + jb + 8];
+            for l in 0..8 {
+                acc[l] += qd * k[l];
+            }
+        }
+        scores[jb..jb + 8].copy_from_slice(&acc);
+    }
+    for (j, s) in scores.iter_mut().enumerate().skip(full) {
+        let mut acc = 0f32;
+        for (d, &qd) in qs.iter().enumerate() {
+            acc += qd * kt[d * len + j];
+        }
+        *s = acc;
+    }
+}
+
+/// `ctx = Σ_j p[j]·v_j` where `v_j = values[j·stride..][..D]`, the `D` sums in registers (the same
+/// order of additions as the generic loop).
+#[inline(always)]
+fn weighted_sum_fixed<const D: usize>(p: &[f32], values: &[f32], stride: usize, ctx: &mut [f32]) {
+    let mut acc = [0f32; D];
+    for (j, &pj) in p.iter().enumerate() {
+        let v = &values[j * stride..j * stride + D];
+        for c in 0..D {
+            acc[c] += pj * v[c];
+        }
+    }
+    ctx[..D].copy_from_slice(&acc);
 }
