@@ -6,7 +6,7 @@
 //! ```text
 //! HTML / Markdown / text ─ ingest ─► sections (heading anchors, titles, urls)
 //!   ─ chunk ─► token-budgeted chunks that keep `url#anchor` and their heading path
-//!   ─ embed ─► MiniLM (candle, int8) | static table | hashing | caller's vectors
+//!   ─ embed ─► MiniLM (own int8 forward) | static table | hashing | caller's vectors
 //!   ─ index ─► dense (int8, flat scan or HNSW) + BM25
 //!   ─ retrieve ─► reciprocal rank fusion, relevance gate, per-page diversity
 //!   ─ prompt ─► numbered, delimited sources with citations, fitted to a token budget

