@@ -328,6 +328,9 @@ export class DocentWorker {
     if (!Number.isInteger(count) || count < 1 || count > MAX_POOL) {
       throw new Error(`options.workers: expected an integer from 1 to ${MAX_POOL} (embedder workers), found ${JSON.stringify(count)}`);
     }
+    if (typeof Worker === 'undefined') {
+      throw new Error('options.workers: Web Workers are not available here (e.g. Node); leave `workers` unset to run on this thread');
+    }
     const index = await DocentWorker.start(worker || true, 'create', [opts], onProgress);
     try {
       // After the index worker: the model files are in the Cache API by now.
