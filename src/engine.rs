@@ -303,11 +303,10 @@ impl std::fmt::Debug for Docent {
     }
 }
 
+/// Texts per embedder call when a build embeds chunks, on every platform (natively these calls
+/// run in parallel), and so the size of a [`PendingGroup`]: the embedder sorts and batches within
+/// one call, so a chunk's vector depends on the group of `BATCH` it came in.
 const BATCH: usize = 32;
-
-/// Chunks per embedder call in [`Docent::build`] (and per [`PendingGroup`]): the embedder sorts
-/// and batches within one call, so its output for a chunk depends on the group it came in.
-const EMBED_GROUP: usize = BATCH * 4;
 
 impl Docent {
     /// An empty engine that embeds with `embedder`. Options are validated here.
@@ -626,7 +625,7 @@ impl Docent {
         let missing: Vec<usize> = (0..total).filter(|&i| !known[i]).collect();
         let mut done = total - missing.len();
         progress(Progress { stage: "embed", done, total });
-        for batch in missing.chunks(EMBED_GROUP) {
+        for batch in missing.chunks(BATCH * 4) {
             let texts: Vec<String> = batch
                 .iter()
                 .map(|&i| self.chunks[i].indexed_text(&self.docs[self.chunks[i].doc as usize].title))
@@ -682,7 +681,7 @@ impl Docent {
     }
 
     /// The chunks the next [`Docent::build`] would embed, with their texts, in the groups it
-    /// would embed them in (at most 128 chunks each). Lets a caller embed them elsewhere — e.g.
+    /// would give the embedder in one call each (at most 32 chunks). Lets a caller embed them elsewhere — e.g.
     /// in several Web Workers, each with the same model — and hand the vectors back with
     /// [`Docent::set_vectors`]: embedding each group with one `embed(texts)` call of the same
     /// embedder gives exactly the vectors, and so the index bytes, that `build` would.
@@ -690,7 +689,7 @@ impl Docent {
     /// Empty once built: documents added after a build are embedded by `add_document` itself.
     pub fn pending_embeddings(&self) -> Vec<PendingGroup> {
         self.pending_chunks()
-            .chunks(EMBED_GROUP)
+            .chunks(BATCH)
             .map(|group| PendingGroup {
                 chunks: group.iter().map(|&i| i as u32).collect(),
                 texts: group
@@ -810,10 +809,16 @@ impl Docent {
         Ok(out)
     }
 
+    /// One embedder call per `BATCH` texts, as natively (so a build gives the groups
+    /// [`Docent::pending_embeddings`] lists).
     #[cfg(target_arch = "wasm32")]
     fn embed_unchecked(&self, texts: &[String]) -> Result<Vec<f32>> {
-        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        self.embedder.embed(&refs)
+        let mut out = Vec::with_capacity(texts.len() * self.embedder.info().dim);
+        for batch in texts.chunks(BATCH) {
+            let refs: Vec<&str> = batch.iter().map(String::as_str).collect();
+            out.extend(self.embedder.embed(&refs)?);
+        }
+        Ok(out)
     }
 
     /// The text of every chunk as it is embedded and indexed (heading path, then text).

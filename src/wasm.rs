@@ -724,7 +724,7 @@ extern "C" {
 #[wasm_bindgen(js_class = Docent)]
 impl JsDocent {
     /// The chunks the next `build()` would embed, in the groups it would embed them in (at most
-    /// 128 each): embed each group's `texts` with one `embed(texts)` call of a Docent with the
+    /// 32 each): embed each group's `texts` with one `embed(texts)` call of a Docent with the
     /// same model (e.g. in another Web Worker) and give the vectors back with `setVectors`; the
     /// index is then byte-identical to one whose `build()` embedded them. Empty once built
     /// (documents added later are embedded by `addDocument`).

@@ -577,7 +577,8 @@ impl Embedder for BatchSensitive {
     }
 }
 
-/// 40 pages of varied text in chunks of at most 16 tokens: well over one 128-chunk group.
+/// 40 pages of varied text in chunks of at most 16 tokens: several 32-chunk groups, and more
+/// than one 128-chunk step of the build.
 fn many_chunks() -> (Options, Vec<Document>) {
     let mut opts = Options::default();
     opts.chunk.max_tokens = 16;
@@ -618,7 +619,7 @@ fn pending_groups_embedded_elsewhere_give_the_bytes_of_a_build() {
     let total = e.stats().chunks;
     assert!(groups.len() >= 3, "the corpus spans several groups: {} chunks", total);
     assert_eq!(groups.iter().map(|g| g.chunks.len()).sum::<usize>(), total);
-    assert!(groups.iter().all(|g| g.chunks.len() <= 128 && g.chunks.len() == g.texts.len()));
+    assert!(groups.iter().all(|g| g.chunks.len() <= 32 && g.chunks.len() == g.texts.len()));
     for g in groups.iter().rev() {
         let texts: Vec<&str> = g.texts.iter().map(String::as_str).collect();
         e.set_vectors(&g.chunks, &sensitive.embed(&texts).unwrap()).unwrap();
