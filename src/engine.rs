@@ -681,10 +681,10 @@ impl Docent {
     }
 
     /// The chunks the next [`Docent::build`] would embed, with their texts, in the groups it
-    /// would give the embedder in one call each (at most 32 chunks). Lets a caller embed them elsewhere — e.g.
-    /// in several Web Workers, each with the same model — and hand the vectors back with
-    /// [`Docent::set_vectors`]: embedding each group with one `embed(texts)` call of the same
-    /// embedder gives exactly the vectors, and so the index bytes, that `build` would.
+    /// would give the embedder in one call each (at most 32 chunks). Lets a caller embed them
+    /// elsewhere — e.g. in several Web Workers, each with the same model — and hand the vectors
+    /// back with [`Docent::set_vectors`]: embedding each group with one `embed(texts)` call of the
+    /// same embedder gives exactly the vectors, and so the index bytes, that `build` would.
     ///
     /// Empty once built: documents added after a build are embedded by `add_document` itself.
     pub fn pending_embeddings(&self) -> Vec<PendingGroup> {
