@@ -350,6 +350,8 @@ cmd_bench() {
     setup_npm_deps tests/browser
     log "browser benchmark: loadDocent and question → prompt latency in headless Chromium (bench/browser.mjs)"
     DOCENT_BIN="$DOCENT" CARGO_TARGET_DIR="$TARGET_DIR" node bench/browser.mjs
+
+    log "embedding benchmark: docent MiniLM vs Transformers.js q8 in headless Chromium (bench/embed.mjs)" && CARGO_TARGET_DIR="$TARGET_DIR" node bench/embed.mjs
 }
 
 case "${1:-}" in

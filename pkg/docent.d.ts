@@ -7,6 +7,7 @@ export type {
   EmbedderInfo,
   Hit,
   ModelFiles,
+  PendingGroup,
   ProgressCallback,
   Prompt,
   ReuseReport,
@@ -68,6 +69,16 @@ export function createDocent(
 export function createDocent(
   options: CreateOptions,
   how: { onProgress?: (event: LoadProgress) => void; worker: true | Worker },
+): Promise<DocentWorker>;
+/**
+ * A pool: the index in a Web Worker (`worker`, or one started here) and `workers` (1..=16) more
+ * workers, each with its own copy of the model, that embed the chunks of every `build()` in
+ * parallel (no SharedArrayBuffer: no COOP/COEP headers needed). The index is byte-identical to a
+ * single worker's. `free()` stops every worker of the pool.
+ */
+export function createDocent(
+  options: CreateOptions,
+  how: { onProgress?: (event: LoadProgress) => void; worker?: boolean | Worker; workers: number },
 ): Promise<DocentWorker>;
 
 /** Reopens an index saved with `toBytes()`; the model comes from `model.baseUrl` or is given. */

@@ -48,6 +48,9 @@ const MODEL_CACHE = 'docent-models-v1';
 /** The manifest format `docent index` writes (manifest.json `format`). */
 const MANIFEST_FORMAT = 'docent-index';
 
+/** Most embedder workers of one pool (`createDocent(…, {workers})`). */
+const MAX_POOL = 16;
+
 /** Model files per embedder: the `ModelFiles` field and the file name under the model URL. */
 const MODEL_FILES = {
   minilm: [['weights', 'minilm.int8'], ['tokenizer', 'tokenizer.json'], ['config', 'config.json']],
@@ -103,13 +106,19 @@ export async function loadDocent(baseUrl, { onProgress, model, worker } = {}) {
  * prepared model files (`docent model` output, or a site index's `model/`), fetched and kept in
  * the Cache API as `loadDocent` does.
  * @param {object} options `{embedder, model?, chunkTokens?, overlap?, dim?}` (see `DocentOptions`)
- * @param {{onProgress?: Function, worker?: boolean | Worker}} [how] progress of the model download
- *   (`{stage: 'model' | 'ready', ...}`) and whether to run in a Web Worker (see `loadDocent`)
+ * @param {{onProgress?: Function, worker?: boolean | Worker, workers?: number}} [how] progress of
+ *   the model download (`{stage: 'model' | 'ready', ...}`) and whether to run in a Web Worker (see
+ *   `loadDocent`). `workers: N` (1..=16; e.g. `navigator.hardwareConcurrency - 1`) runs the index
+ *   in a worker (`worker`, or one started here) and embeds the chunks of each `build()` in N more
+ *   workers, each with its own copy of the model (MiniLM: ~120 MB of memory each), in parallel;
+ *   no SharedArrayBuffer, so no COOP/COEP headers are needed. The index is byte-identical to one
+ *   built by a single worker. Default: no pool
  * @returns {Promise<Docent | DocentWorker>}
  */
-export async function createDocent(options, { onProgress, worker } = {}) {
+export async function createDocent(options, { onProgress, worker, workers } = {}) {
   const opts = { ...options };
   if (opts.model?.baseUrl !== undefined) opts.model = { baseUrl: folderUrl(opts.model.baseUrl).href };
+  if (workers !== undefined) return DocentWorker.startPool(worker, workers, opts, onProgress);
   if (worker) return DocentWorker.start(worker, 'create', [opts], onProgress);
   await init();
   const progress = typeof onProgress === 'function' ? onProgress : () => {};
@@ -276,6 +285,8 @@ export class DocentWorker {
   #pending = new Map();
   #dim = 0;
   #failure;
+  /** Embedder workers of a pool (`createDocent(…, {workers})`); empty without one. */
+  #embedders = [];
 
   constructor(worker, owned) {
     this.#worker = worker;
@@ -307,6 +318,64 @@ export class DocentWorker {
       throw e;
     }
     return remote;
+  }
+
+  /**
+   * @internal A pool: the index in one worker (`worker`, or started here), chunks embedded by
+   * `count` more workers holding the same model.
+   */
+  static async startPool(worker, count, opts, onProgress) {
+    if (!Number.isInteger(count) || count < 1 || count > MAX_POOL) {
+      throw new Error(`options.workers: expected an integer from 1 to ${MAX_POOL} (embedder workers), found ${JSON.stringify(count)}`);
+    }
+    if (typeof Worker === 'undefined') {
+      throw new Error('options.workers: Web Workers are not available here (e.g. Node); leave `workers` unset to run on this thread');
+    }
+    const index = await DocentWorker.start(worker || true, 'create', [opts], onProgress);
+    try {
+      // After the index worker: the model files are in the Cache API by now.
+      const started = await Promise.allSettled(Array.from({ length: count }, () => DocentWorker.start(true, 'create', [opts])));
+      index.#embedders = started.filter((r) => r.status === 'fulfilled').map((r) => r.value);
+      const failed = started.find((r) => r.status === 'rejected');
+      if (failed) throw new Error(`docent pool: an embedder worker failed to start: ${failed.reason?.message ?? failed.reason}`, { cause: failed.reason });
+      const want = (await index.stats()).embedder.fingerprint;
+      for (const e of index.#embedders) {
+        const got = (await e.stats()).embedder.fingerprint;
+        if (got !== want) throw new Error(`docent pool: an embedder worker loaded other weights (fingerprint ${got}, the index has ${want})`);
+      }
+    } catch (e) {
+      index.free();
+      throw e;
+    }
+    return index;
+  }
+
+  /** The pool's part of `build`: embeds the pending chunks in the embedder workers. */
+  async #embedInPool(onProgress) {
+    const groups = await this.#call('pendingEmbeddings');
+    const total = groups.reduce((n, g) => n + g.chunks.length, 0);
+    const report = typeof onProgress === 'function' ? onProgress : () => {};
+    let next = 0;
+    let done = 0;
+    let stop = false;
+    report('embed', 0, total);
+    const n = this.#embedders.length;
+    await Promise.all(this.#embedders.map(async (embedder, w) => {
+      while (!stop && next < groups.length) {
+        const g = groups[next++];
+        let vectors;
+        try {
+          vectors = await embedder.embed(g.texts);
+        } catch (e) {
+          stop = true;
+          throw new Error(`docent pool: embedder worker ${w + 1} of ${n}: ${e?.message ?? e}`, { cause: e });
+        }
+        if (stop) return;
+        await this.#call('setVectors', [new Uint32Array(g.chunks), vectors], undefined, [vectors.buffer]);
+        done += g.chunks.length;
+        report('embed', done, total);
+      }
+    }));
   }
 
   #call(op, args = [], onProgress, transfer = []) {
@@ -353,8 +422,12 @@ export class DocentWorker {
   removeDocument(url) {
     return this.#call('removeDocument', [url]);
   }
-  /** `onProgress(stage, done, total)` as with `Docent.build`. @returns {Promise<void>} */
-  build(onProgress) {
+  /**
+   * `onProgress(stage, done, total)` as with `Docent.build`. With a pool, the `embed` stage counts
+   * the chunks the embedder workers have done, then the index worker builds. @returns {Promise<void>}
+   */
+  async build(onProgress) {
+    if (this.#embedders.length > 0) await this.#embedInPool(onProgress);
     return this.#call('build', [], onProgress);
   }
   search(query, options) {
@@ -374,10 +447,11 @@ export class DocentWorker {
   embed(texts) {
     return this.#call('embed', [texts]);
   }
-  /** Stops the worker (when this object started it) and fails calls still waiting. */
+  /** Stops the worker (when this object started it) and a pool's embedder workers, and fails calls still waiting. */
   free() {
     this.#fail(new Error('docent worker: free() was called'));
     if (this.#owned) this.#worker.terminate();
+    for (const e of this.#embedders.splice(0)) e.free();
   }
 }
 

@@ -230,6 +230,16 @@ fn human_bytes(n: usize) -> String {
     String::new()
 }
 
+/// Chunks that the next [`Docent::build`] would embed in one call of the embedder, with the texts
+/// it would embed (see [`Docent::pending_embeddings`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingGroup {
+    /// Chunk ids, ascending.
+    pub chunks: Vec<u32>,
+    /// The text embedded for each chunk (heading path, then text), in the order of `chunks`.
+    pub texts: Vec<String>,
+}
+
 /// The reusable work of a previous index, held from [`Docent::reuse_from`] until the next
 /// [`Docent::build`].
 struct Previous {
@@ -273,9 +283,10 @@ pub struct Docent {
     /// last build, `chunks[built..]`, searched by exact scan beside `dense`. Only non-empty once
     /// built; `bm25` already holds these chunks (pushed when they were added).
     delta: Vec<f32>,
-    /// Quantized rows taken from a previous index for chunks not embedded yet (only before the
-    /// first build): `(chunk id, scale)` in ascending chunk order, and their int8 codes
-    /// (row-major, `dim` each) in the same order. `build` embeds only the chunks without a row.
+    /// Quantized rows for chunks not embedded yet (only before the first build), taken from a
+    /// previous index or given by [`Docent::set_vectors`]: `(chunk id, scale)` in the order they
+    /// came, and their int8 codes (row-major, `dim` each) in the same order. `build` embeds only
+    /// the chunks without a row.
     carried: Vec<(u32, f32)>,
     carried_codes: Vec<i8>,
     /// The previous index whose work `add_document` reuses (see [`Docent::reuse_from`]).
@@ -292,6 +303,9 @@ impl std::fmt::Debug for Docent {
     }
 }
 
+/// Texts per embedder call when a build embeds chunks, on every platform (natively these calls
+/// run in parallel), and so the size of a [`PendingGroup`]: the embedder sorts and batches within
+/// one call, so a chunk's vector depends on the group of `BATCH` it came in.
 const BATCH: usize = 32;
 
 impl Docent {
@@ -656,6 +670,93 @@ impl Docent {
         Ok(())
     }
 
+    /// Chunks without a vector yet, ascending: past the main dense index and the delta segment,
+    /// and not carried over (reused or given by [`Docent::set_vectors`]). The chunks the next
+    /// [`Docent::build`] embeds.
+    fn pending_chunks(&self) -> Vec<usize> {
+        let dim = self.embedder.info().dim.max(1);
+        let have = self.built + self.delta.len() / dim;
+        let carried: HashSet<u32> = self.carried.iter().map(|&(c, _)| c).collect();
+        (have..self.chunks.len()).filter(|&i| !carried.contains(&(i as u32))).collect()
+    }
+
+    /// The chunks the next [`Docent::build`] would embed, with their texts, in the groups it
+    /// would give the embedder in one call each (at most 32 chunks). Lets a caller embed them
+    /// elsewhere — e.g. in several Web Workers, each with the same model — and hand the vectors
+    /// back with [`Docent::set_vectors`]: embedding each group with one `embed(texts)` call of the
+    /// same embedder gives exactly the vectors, and so the index bytes, that `build` would.
+    ///
+    /// Empty once built: documents added after a build are embedded by `add_document` itself.
+    pub fn pending_embeddings(&self) -> Vec<PendingGroup> {
+        self.pending_chunks()
+            .chunks(BATCH)
+            .map(|group| PendingGroup {
+                chunks: group.iter().map(|&i| i as u32).collect(),
+                texts: group
+                    .iter()
+                    .map(|&i| self.chunks[i].indexed_text(&self.docs[self.chunks[i].doc as usize].title))
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// Gives the vectors of pending chunks (see [`Docent::pending_embeddings`]), row-major
+    /// `chunks.len() × dim`, computed by this index's embedder elsewhere; [`Docent::build`] then
+    /// quantizes them as it quantizes its own and embeds only the chunks still without one.
+    ///
+    /// The vectors must come from the same embedder (same model and weights): only their shape
+    /// and values are checked here. Errors, with nothing stored: a length other than
+    /// `chunks.len() × dim`, a value that is not finite, or a chunk id that is not pending
+    /// (unknown, already embedded or given, or repeated).
+    pub fn set_vectors(&mut self, chunks: &[u32], vectors: &[f32]) -> Result<()> {
+        let dim = self.embedder.info().dim;
+        let want = chunks.len().saturating_mul(dim);
+        if vectors.len() != want {
+            return Err(Error::Vector {
+                reason: format!(
+                    "{} floats given for {} chunks; expected {} × {dim} = {want} (one {dim}-wide row per chunk)",
+                    vectors.len(),
+                    chunks.len(),
+                    chunks.len()
+                ),
+            });
+        }
+        if let Some(i) = vectors.iter().position(|v| !v.is_finite()) {
+            return Err(Error::Vector {
+                reason: format!(
+                    "the vector of chunk {} holds {} (column {}); every value must be finite",
+                    chunks[i / dim.max(1)],
+                    vectors[i],
+                    i % dim.max(1)
+                ),
+            });
+        }
+        let pending: HashSet<u32> = self.pending_chunks().into_iter().map(|i| i as u32).collect();
+        let mut seen = HashSet::with_capacity(chunks.len());
+        for &c in chunks {
+            if !seen.insert(c) {
+                return Err(Error::Vector { reason: format!("chunk {c} is given twice") });
+            }
+            if !pending.contains(&c) {
+                let why = if (c as usize) < self.chunks.len() {
+                    "already has a vector (embedded, reused or given before)"
+                } else {
+                    "does not exist"
+                };
+                return Err(Error::Vector {
+                    reason: format!(
+                        "chunk {c} {why}; pendingEmbeddings() lists the {} chunks that need one",
+                        pending.len()
+                    ),
+                });
+            }
+        }
+        let (codes, scales) = quantize_rows(vectors, dim)?;
+        self.carried.extend(chunks.iter().copied().zip(scales));
+        self.carried_codes.extend_from_slice(&codes);
+        Ok(())
+    }
+
     /// Embeds `texts` (in parallel natively) and checks the embedder's output.
     fn embed_many(&self, texts: &[String]) -> Result<Vec<f32>> {
         let out = self.embed_unchecked(texts)?;
@@ -708,10 +809,16 @@ impl Docent {
         Ok(out)
     }
 
+    /// One embedder call per `BATCH` texts, as natively (so a build gives the groups
+    /// [`Docent::pending_embeddings`] lists).
     #[cfg(target_arch = "wasm32")]
     fn embed_unchecked(&self, texts: &[String]) -> Result<Vec<f32>> {
-        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        self.embedder.embed(&refs)
+        let mut out = Vec::with_capacity(texts.len() * self.embedder.info().dim);
+        for batch in texts.chunks(BATCH) {
+            let refs: Vec<&str> = batch.iter().map(String::as_str).collect();
+            out.extend(self.embedder.embed(&refs)?);
+        }
+        Ok(out)
     }
 
     /// The text of every chunk as it is embedded and indexed (heading path, then text).

@@ -703,6 +703,48 @@ impl JsDocent {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Embedding elsewhere (a pool of Web Workers): the chunks a build would embed, and their vectors
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_PENDING: &'static str = r#"
+/** Chunks that `build()` would embed in one embedder call, with their texts (`pendingEmbeddings()`). */
+export interface PendingGroup {
+  /** Chunk ids, ascending. */
+  chunks: number[];
+  /** The text embedded for each chunk (heading path, then text). */
+  texts: string[];
+}
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `PendingGroup[]` in TypeScript.
+    #[wasm_bindgen(typescript_type = "PendingGroup[]")]
+    pub type JsPendingGroups;
+}
+
+#[wasm_bindgen(js_class = Docent)]
+impl JsDocent {
+    /// The chunks the next `build()` would embed, in the groups it would embed them in (at most
+    /// 32 each): embed each group's `texts` with one `embed(texts)` call of a Docent with the
+    /// same model (e.g. in another Web Worker) and give the vectors back with `setVectors`; the
+    /// index is then byte-identical to one whose `build()` embedded them. Empty once built
+    /// (documents added later are embedded by `addDocument`).
+    #[wasm_bindgen(js_name = pendingEmbeddings)]
+    pub fn pending_embeddings(&self) -> std::result::Result<JsPendingGroups, JsError> {
+        Ok(to_js(&self.inner.pending_embeddings())?.unchecked_into())
+    }
+
+    /// Vectors for pending chunks (`pendingEmbeddings()`), `chunks.length × dim` floats row-major,
+    /// from the same embedder; `build()` then embeds only the chunks still without one. Throws,
+    /// storing nothing, on a wrong length, a non-finite value or a chunk id that is not pending.
+    #[wasm_bindgen(js_name = setVectors)]
+    pub fn set_vectors(&mut self, chunks: &[u32], vectors: &[f32]) -> std::result::Result<(), JsError> {
+        Ok(self.inner.set_vectors(chunks, vectors)?)
+    }
+}
+
 /// Bytes of this module's WebAssembly memory (`WebAssembly.Memory.buffer.byteLength`): the high-water
 /// mark of everything docent holds. wasm memory never shrinks; memory freed by `free()` (or by
 /// garbage-collected instances) is reused by the next allocations instead. At most 4 GiB.

@@ -580,3 +580,140 @@ fn an_incompatible_previous_index_means_a_full_rebuild_with_a_reason() {
     let err = e.reuse_from_bytes(&previous, "i").unwrap_err().to_string();
     assert!(err.starts_with("invalid reuse_from: expected an empty engine"), "{err}");
 }
+
+/// The hashing embedder, plus a nudge that depends on how many texts came in the call: like
+/// MiniLM, whose output for a text depends on the batch it was padded in.
+struct BatchSensitive(Hashing);
+
+impl Embedder for BatchSensitive {
+    fn info(&self) -> &docent::embed::EmbedderInfo {
+        self.0.info()
+    }
+    fn embed(&self, texts: &[&str]) -> docent::Result<Vec<f32>> {
+        let mut out = self.0.embed(texts)?;
+        let dim = self.0.info().dim;
+        for row in out.chunks_mut(dim) {
+            row[0] += texts.len() as f32 * 0.01;
+        }
+        Ok(out)
+    }
+}
+
+/// 40 pages of varied text in chunks of at most 16 tokens: several 32-chunk groups, and more
+/// than one 128-chunk step of the build.
+fn many_chunks() -> (Options, Vec<Document>) {
+    let mut opts = Options::default();
+    opts.chunk.max_tokens = 16;
+    opts.chunk.overlap_tokens = 2;
+    let words =
+        ["apple", "river", "engine", "window", "cargo", "garden", "tyre", "harbour", "violin", "copper"];
+    let docs = (0..40)
+        .map(|p| {
+            let text: Vec<String> = (0..60)
+                .map(|i| format!("{}{}", words[(p * 7 + i * 3) % words.len()], (p + i) % 13))
+                .collect();
+            doc(&format!("page-{p}.md"), &(text.join(" ") + "."))
+        })
+        .collect();
+    (opts, docs)
+}
+
+fn unbuilt(embedder: Arc<dyn Embedder>, opts: &Options, docs: &[Document]) -> Docent {
+    let mut e = Docent::new(embedder, opts.clone()).unwrap();
+    for d in docs {
+        e.add_document(d.clone()).unwrap();
+    }
+    e
+}
+
+#[test]
+fn pending_groups_embedded_elsewhere_give_the_bytes_of_a_build() {
+    let (opts, docs) = many_chunks();
+    let sensitive: Arc<dyn Embedder> = Arc::new(BatchSensitive(Hashing::default()));
+    let mut plain = unbuilt(sensitive.clone(), &opts, &docs);
+    plain.build(&mut |_| {}).unwrap();
+
+    // The pool's way: another engine (a worker) embeds each group in one call, groups finish
+    // in any order, the index takes the vectors and its build embeds nothing.
+    let counter = counting();
+    let mut e = unbuilt(counter.clone(), &opts, &docs);
+    let groups = e.pending_embeddings();
+    let total = e.stats().chunks;
+    assert!(groups.len() >= 3, "the corpus spans several groups: {} chunks", total);
+    assert_eq!(groups.iter().map(|g| g.chunks.len()).sum::<usize>(), total);
+    assert!(groups.iter().all(|g| g.chunks.len() <= 32 && g.chunks.len() == g.texts.len()));
+    for g in groups.iter().rev() {
+        let texts: Vec<&str> = g.texts.iter().map(String::as_str).collect();
+        e.set_vectors(&g.chunks, &sensitive.embed(&texts).unwrap()).unwrap();
+        assert!(e.pending_embeddings().iter().all(|p| p.chunks.iter().all(|c| !g.chunks.contains(c))));
+    }
+    assert!(e.pending_embeddings().is_empty());
+    e.build(&mut |_| {}).unwrap();
+    assert_eq!(
+        counter.texts.load(std::sync::atomic::Ordering::Relaxed),
+        0,
+        "the build embedded nothing itself"
+    );
+    // The fingerprints differ (Counting wraps Hashing, as does BatchSensitive): compare the index
+    // loaded with one embedder.
+    let bytes = e.to_bytes().unwrap();
+    assert_eq!(bytes, plain.to_bytes().unwrap(), "vectors given group by group = the build's own");
+
+    // And the grouping matters: one call for everything gives other vectors (so the test above
+    // would see a pool that grouped differently).
+    let mut other = unbuilt(hashing(), &opts, &docs);
+    let all: Vec<u32> = other.pending_embeddings().into_iter().flat_map(|g| g.chunks).collect();
+    let texts: Vec<String> = other.pending_embeddings().into_iter().flat_map(|g| g.texts).collect();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    other.set_vectors(&all, &sensitive.embed(&refs).unwrap()).unwrap();
+    other.build(&mut |_| {}).unwrap();
+    assert_ne!(other.to_bytes().unwrap(), bytes);
+}
+
+#[test]
+fn set_vectors_refuses_bad_input_and_stores_nothing() {
+    let (opts, docs) = many_chunks();
+    let mut e = unbuilt(hashing(), &opts, &docs[..2]);
+    let g = e.pending_embeddings().remove(0);
+    let dim = e.embedder_info().dim;
+    let n = g.chunks.len();
+    let good = hashing().embed(&g.texts.iter().map(String::as_str).collect::<Vec<_>>()).unwrap();
+    let before = e.pending_embeddings();
+    let err = |e: &mut Docent, chunks: &[u32], v: &[f32]| e.set_vectors(chunks, v).unwrap_err().to_string();
+
+    let m = err(&mut e, &g.chunks, &good[..good.len() - 1]);
+    assert!(m.contains(&format!("{} floats given for {n} chunks; expected {n} × {dim}", n * dim - 1)), "{m}");
+    let mut nan = good.clone();
+    nan[dim + 5] = f32::NAN;
+    let m = err(&mut e, &g.chunks, &nan);
+    assert!(m.contains(&format!("the vector of chunk {} holds NaN (column 5)", g.chunks[1])), "{m}");
+    let m = err(&mut e, &[g.chunks[0], g.chunks[0]], &good[..2 * dim]);
+    assert!(m.contains(&format!("chunk {} is given twice", g.chunks[0])), "{m}");
+    let m = err(&mut e, &[9999], &good[..dim]);
+    assert!(m.contains("chunk 9999 does not exist"), "{m}");
+    assert_eq!(e.pending_embeddings(), before, "nothing stored by a refused call");
+
+    e.set_vectors(&g.chunks[..1], &good[..dim]).unwrap();
+    let m = err(&mut e, &g.chunks[..1], &good[..dim]);
+    assert!(m.contains(&format!("chunk {} already has a vector", g.chunks[0])), "{m}");
+    e.build(&mut |_| {}).unwrap();
+    assert!(e.pending_embeddings().is_empty(), "nothing is pending once built");
+    e.add_document(docs[5].clone()).unwrap();
+    assert!(e.pending_embeddings().is_empty(), "documents added after a build are embedded at once");
+    let m = err(&mut e, &[0], &good[..dim]);
+    assert!(m.contains("chunk 0 already has a vector"), "{m}");
+}
+
+#[test]
+fn reused_chunks_are_not_pending() {
+    let previous = built(site(PAGES), None, hashing()).to_bytes().unwrap();
+    let mut e = Docent::new(hashing(), Options::default()).unwrap();
+    e.reuse_from_bytes(&previous, "previous/index.bin").unwrap();
+    for d in site(&[PAGES[0], ("e.md", "Elderberries are cooked into syrup and never eaten raw.")]) {
+        e.add_document(d).unwrap();
+    }
+    let groups = e.pending_embeddings();
+    assert_eq!(groups.len(), 1);
+    assert_eq!(groups[0].texts.len(), 1, "only the new page's chunk: {groups:?}");
+    assert!(groups[0].texts[0].contains("Elderberries"));
+}

@@ -669,3 +669,43 @@ fn hnsw_graph_is_byte_identical_to_the_native_build() {
     let hash = format!("{:016x}\n", xxhash_rust::xxh3::xxh3_64(&postcard::to_allocvec(&idx).unwrap()));
     assert_eq!(hash, include_str!("fixtures/hnsw-golden.txt"), "wasm and native HNSW graphs differ");
 }
+
+/// The pool's path through the boundary (pkg/docent.js `createDocent(…, {workers})`): the pending
+/// groups of one Docent embedded by another, handed back with `setVectors`, give the bytes of a
+/// plain build; a bad call is a JS Error with the core's message.
+#[wasm_bindgen_test]
+fn pending_embeddings_and_set_vectors_give_the_bytes_of_a_build() {
+    let want = ok(corpus_index().to_bytes(), "toBytes of a plain build");
+    let mut d = ok(JsDocent::new(obj(&[("embedder", "hashing".into())])), "new Docent");
+    for (url, field, content) in CORPUS {
+        ok(d.add_document(obj(&[("url", (*url).into()), (*field, (*content).into())])), url);
+    }
+    let embedder = ok(JsDocent::new(obj(&[("embedder", "hashing".into())])), "the embedder's Docent");
+    let groups: Array = ok(d.pending_embeddings(), "pendingEmbeddings").unchecked_into();
+    assert_eq!(groups.length(), 1, "the corpus fits one group");
+    let group = groups.get(0);
+    let chunks: Vec<u32> = Array::from(&get(&group, "chunks"))
+        .iter()
+        .map(|c| c.as_f64().expect("chunk ids are numbers") as u32)
+        .collect();
+    let texts: Vec<String> = Array::from(&get(&group, "texts"))
+        .iter()
+        .map(|t| t.as_string().expect("texts are strings"))
+        .collect();
+    assert_eq!(chunks.len(), texts.len());
+    assert!(chunks.len() >= 3, "{} chunks", chunks.len());
+    let vectors = ok(embedder.embed(texts.clone()), "embed");
+
+    // A bad call: the core's message, nothing stored.
+    let mut core = docent::Docent::new(core_hashing(256), docent::Options::default()).expect("core engine");
+    let expected = core.set_vectors(&chunks[..1], &vectors[..10]).unwrap_err().to_string();
+    assert_eq!(err_message(d.set_vectors(&chunks[..1], &vectors[..10]), "short vectors"), expected);
+    let again: Array = ok(d.pending_embeddings(), "pendingEmbeddings").unchecked_into();
+    assert_eq!(Array::from(&get(&again.get(0), "chunks")).length() as usize, chunks.len());
+
+    ok(d.set_vectors(&chunks, &vectors), "setVectors");
+    let none: Array = ok(d.pending_embeddings(), "pendingEmbeddings").unchecked_into();
+    assert_eq!(none.length(), 0);
+    ok(d.build(None), "build");
+    assert_eq!(ok(d.to_bytes(), "toBytes"), want, "vectors from elsewhere = the build's own");
+}

@@ -501,7 +501,7 @@ test('minilm embedder: queries embedded in wasm find what the native CLI finds',
   );
 });
 
-test('createDocent / openDocent under Node: model files given as bytes, embedderOf, and a clear error for worker: true', async () => {
+test('createDocent / openDocent under Node: model files given as bytes, embedderOf, and clear errors for worker: true and workers: N', async () => {
   const pkg = await import(pkgEntry);
   const docent = await pkg.createDocent({ embedder: 'hashing', dim: 64 });
   for (const d of await corpusDocs()) docent.addDocument(d);
@@ -518,6 +518,12 @@ test('createDocent / openDocent under Node: model files given as bytes, embedder
   assert.throws(() => Docent.embedderOf(new Uint8Array([1, 2, 3])), (e) => e instanceof Error && /index/.test(e.message));
   await assert.rejects(pkg.createDocent({ embedder: 'hashing' }, { worker: true }), {
     message: 'options.worker: Web Workers are not available here (e.g. Node); leave `worker` unset to run on this thread',
+  });
+  await assert.rejects(pkg.createDocent({ embedder: 'hashing' }, { workers: 2 }), {
+    message: 'options.workers: Web Workers are not available here (e.g. Node); leave `workers` unset to run on this thread',
+  });
+  await assert.rejects(pkg.createDocent({ embedder: 'hashing' }, { workers: 2.5 }), {
+    message: 'options.workers: expected an integer from 1 to 16 (embedder workers), found 2.5',
   });
   await assert.rejects(pkg.createDocent({ embedder: 'bert', model: { baseUrl: 'http://127.0.0.1:9/' } }), {
     message: 'options.embedder: expected one of "minilm", "static", "hashing", found "bert"',
