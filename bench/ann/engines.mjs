@@ -149,7 +149,7 @@ export function runPlainLoop(env) {
 export function runDocent(env, pkg, variant, efs = EFS) {
   const flat = variant === 'flat';
   const mem0 = pkg.memoryBytes();
-  let index = null, build_s = 0, mem = 0, disk = 0, opts = null;
+  let index = null, build_s = 0, mem = 0, memTotal = 0, disk = 0, opts = null;
   const curve = [];
   const build = (ef) => {
     if (index) index.free();
@@ -158,6 +158,7 @@ export function runDocent(env, pkg, variant, efs = EFS) {
     index = docentApi.build(pkg, env.base, env.dim, opts);
     build_s = (env.now() - t) / 1000;
     mem = Math.max(mem, pkg.memoryBytes() - mem0);
+    memTotal = Math.max(memTotal, pkg.memoryBytes());
     disk = docentApi.diskBytes(index);
   };
   for (const ef of flat ? [null] : efs) {
@@ -169,7 +170,7 @@ export function runDocent(env, pkg, variant, efs = EFS) {
   }
   index.free();
   return row(env, flat ? 'docent flat' : `docent HNSW ${variant.name}`, {
-    variant: flat ? 'flat' : variant.name, params: opts, build_s, memory_bytes: mem,
+    variant: flat ? 'flat' : variant.name, params: opts, build_s, memory_bytes: mem, memory_total_bytes: memTotal,
     memory_how: 'growth of the wasm memory (memoryBytes()) over the build; never shrinks, so the max over builds',
     disk_bytes: disk, curve,
   });
@@ -189,11 +190,13 @@ export async function runHnswlibWasm(env, lib, efs = EFS) {
   index.addPoints(items, Array.from({ length: n }, (_, i) => i), false);
   const build_s = (env.now() - t) / 1000;
   const mem = heap() - mem0;
+  const memTotal = heap();
   let disk = NaN;
   try {
+    // writeIndex saves into emscripten's IDBFS and syncs it to IndexedDB; the module does not
+    // export FS, so the file's size is read back from IndexedDB.
     await index.writeIndex('ann-bench.bin');
-    disk = lib.FS.stat('ann-bench.bin').size;
-    lib.FS.unlink('ann-bench.bin');
+    disk = await idbFileSize('ann-bench.bin');
   } catch (e) {
     env.log?.(`hnswlib-wasm writeIndex: ${e}`);
   }
@@ -206,8 +209,27 @@ export async function runHnswlibWasm(env, lib, efs = EFS) {
     curve.push(point(ef, rec, lat));
   }
   return row(env, 'hnswlib-wasm', {
-    params: { space: 'cosine', ...HNSWLIB }, build_s, memory_bytes: mem,
+    params: { space: 'cosine', ...HNSWLIB }, build_s, memory_bytes: mem, memory_total_bytes: memTotal,
     memory_how: 'growth of the emscripten heap (HEAPU8.buffer) over the build',
     disk_bytes: disk, curve,
   });
+}
+
+/** Size of the file whose path ends in `/name` in any IndexedDB database of the page (IDBFS keeps
+ * `{contents}` per path in the `FILE_DATA` store). */
+async function idbFileSize(name) {
+  const req = (r) => new Promise((ok, fail) => { r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+  for (const { name: dbName } of await indexedDB.databases()) {
+    const db = await req(indexedDB.open(dbName));
+    try {
+      if (!db.objectStoreNames.contains('FILE_DATA')) continue;
+      const store = db.transaction('FILE_DATA', 'readonly').objectStore('FILE_DATA');
+      const keys = await req(store.getAllKeys());
+      const key = keys.find((k) => String(k).endsWith('/' + name));
+      if (key !== undefined) return (await req(store.get(key))).contents.byteLength;
+    } finally {
+      db.close();
+    }
+  }
+  throw new Error(`${name} not found in IndexedDB`);
 }

@@ -38,11 +38,11 @@ function shown(row) {
 }
 
 function summaryTable(rows) {
-  const out = ['| engine | runtime | build s | ef | recall@10 | warm p50 µs | warm p95 µs | cold p50 µs | cold p95 µs | bytes/vector | memory MiB | disk MiB |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'];
+  const out = ['| engine | runtime | build s | ef | recall@10 | warm p50 µs | warm p95 µs | cold p50 µs | cold p95 µs | bytes/vector | memory MiB | wasm memory MiB | disk MiB |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'];
   for (const r of rows) {
     const p = shown(r);
-    out.push(`| ${r.engine} | ${r.runtime} | ${fmt(r.build_s, 2)} | ${p.ef ?? '–'} | ${fmt(p.recall, 4)} | ${fmt(p.warm_p50_us)} | ${fmt(p.warm_p95_us)} | ${fmt(p.cold_p50_us)} | ${fmt(p.cold_p95_us)} | ${fmt(r.bytes_per_vector)} | ${mb(r.memory_bytes)} | ${mb(r.disk_bytes)} |`);
+    out.push(`| ${r.engine} | ${r.runtime} | ${fmt(r.build_s, 2)} | ${p.ef ?? '–'} | ${fmt(p.recall, 4)} | ${fmt(p.warm_p50_us)} | ${fmt(p.warm_p95_us)} | ${fmt(p.cold_p50_us)} | ${fmt(p.cold_p95_us)} | ${fmt(r.bytes_per_vector)} | ${mb(r.memory_bytes)} | ${mb(r.memory_total_bytes)} | ${mb(r.disk_bytes)} |`);
   }
   return out.join('\n');
 }

@@ -78,7 +78,7 @@ function inNode(set) {
 
 async function inChromium(browser, origin, set) {
   const rows = [];
-  const engines = ['plain', 'hnswlib-wasm', ...docentVariants().map((v) => (v === 'flat' ? 'flat' : v.name))];
+  const engines = (process.env.ANN_ENGINES?.split(",")) ?? ['plain', 'hnswlib-wasm', ...docentVariants().map((v) => (v === 'flat' ? 'flat' : v.name))];
   for (const engine of engines) {
     console.error(`[wasm] Chromium: ${set} ${engine}`);
     const page = await browser.newPage();
