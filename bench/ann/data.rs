@@ -392,3 +392,60 @@ pub fn fake(dir: &Path, n: usize) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// Checks the cached sets that exist before they are measured: sizes and checksums (in
+/// [`load_set`]), unit-length rows, the 20k set equal to the first 20k rows of the 100k set,
+/// no query row identical to a base row (held out), and the stored ground truth of every 40th
+/// query recomputed (the same ids, or equal scores where ids differ: ties).
+pub fn verify(dir: &Path) -> Result<String, String> {
+    let (_, qb) = load_set(dir, "queries")?;
+    let queries = le_f32(&qb);
+    let mut bases: Vec<(&str, Vec<f32>)> = Vec::new();
+    for (name, n) in SETS {
+        let Ok((d, b)) = load_set(dir, name) else { continue };
+        // (the synthetic smoke-test data of `fake` has other sizes)
+        if (d.count != n && d.toolchain != "none") || d.dim != DIM {
+            return Err(format!("{name}: expected {n} × {DIM}, found {} × {}", d.count, d.dim));
+        }
+        bases.push((name, le_f32(&b)));
+    }
+    for (name, v) in std::iter::once(("queries", &queries)).chain(bases.iter().map(|(n, v)| (*n, v))) {
+        if let Some((i, norm)) = v
+            .chunks_exact(DIM)
+            .map(|r| dot(r, r).sqrt())
+            .enumerate()
+            .find(|(_, n)| (n - 1.0).abs() > 1e-3)
+        {
+            return Err(format!("{name}: row {i} has length {norm}, expected 1 (MiniLM rows are L2-normalised)"));
+        }
+    }
+    if let [(_, small), (_, large)] = &bases[..] {
+        if large[..small.len()] != small[..] {
+            return Err("toolchain-20k is not the first 20,000 rows of toolchain-100k".into());
+        }
+    }
+    let row_key = |r: &[f32]| r.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+    let held: HashSet<Vec<u32>> = queries.chunks_exact(DIM).map(row_key).collect();
+    for (name, base) in &bases {
+        if let Some(i) = base.chunks_exact(DIM).position(|r| held.contains(&row_key(r))) {
+            return Err(format!("{name}: base row {i} equals a query row (queries must be held out)"));
+        }
+        let (_, gb) = load_set(dir, &format!("{name}.gt"))?;
+        let gt = le_u32(&gb);
+        for qi in (0..QUERIES).step_by(40) {
+            let q = &queries[qi * DIM..(qi + 1) * DIM];
+            let want = exact_topk(base, DIM, q, GT_K);
+            let got = &gt[qi * GT_K..(qi + 1) * GT_K];
+            for (j, (&g, &(w, ws))) in got.iter().zip(&want).enumerate() {
+                let gs = dot(&base[g as usize * DIM..(g as usize + 1) * DIM], q);
+                if g != w && gs != ws {
+                    return Err(format!("{name}.gt: query {qi} rank {j}: stored id {g} (score {gs}), recomputed {w} (score {ws})"));
+                }
+            }
+        }
+    }
+    Ok(format!(
+        "checked {} (unit rows, prefix, held-out queries, ground truth of every 40th query)",
+        std::iter::once("queries").chain(bases.iter().map(|b| b.0)).collect::<Vec<_>>().join(", ")
+    ))
+}

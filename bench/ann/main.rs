@@ -24,13 +24,16 @@ fn model_dir() -> PathBuf {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
     let res = match args.first().map(String::as_str) {
-        Some("data") => data::generate(&root(), &model_dir()),
+        Some("data") => data::generate(&root(), &model_dir())
+            .and_then(|_| data::verify(&data::data_dir(&root())))
+            .map(|msg| eprintln!("[data] {msg}")),
+        Some("verify") => data::verify(&data::data_dir(&root())).map(|msg| eprintln!("[data] {msg}")),
         Some("native") => run_native(&args[1..]),
         Some("fake") => {
             let n = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(5_000);
             data::fake(&data::data_dir(&root()), n)
         }
-        other => Err(format!("usage: ann data | ann native [SET…] | ann fake [N]; got {other:?}")),
+        other => Err(format!("usage: ann data | ann verify | ann native [SET…] | ann fake [N]; got {other:?}")),
     };
     if let Err(e) = res {
         eprintln!("error: {e}");
