@@ -74,12 +74,20 @@ function equalRecall(rows) {
 }
 
 function equalRecallTable(rows, eq) {
-  const hw = rows.find((r) => r.engine === 'hnswlib-wasm');
-  const out = ['| recall ≥ | engine | runtime | warm: lowest p50 µs (ef) | ÷ hnswlib-wasm | cold: lowest p50 µs (ef) | ÷ hnswlib-wasm |', '|---:|---|---|---:|---:|---:|---:|'];
-  for (const e of eq) {
-    const h = hw && eq.find((x) => x.target === e.target && x.engine === 'hnswlib-wasm');
-    const ratio = (a, b) => (a && b ? `${(a.p50 / b.p50).toFixed(2)}x` : '–');
-    out.push(`| ${e.target} | ${e.engine} | ${e.runtime} | ${e.warm ? `${fmt(e.warm.p50)} (${e.warm.ef ?? 'exact'})` : 'not reached'} | ${ratio(e.warm, h?.warm)} | ${e.cold ? `${fmt(e.cold.p50)} (${e.cold.ef ?? 'exact'})` : 'not reached'} | ${ratio(e.cold, h?.cold)} |`);
+  const head = [];
+  for (const kind of ['warm', 'cold']) for (const t of TARGETS) head.push(`${kind} ≥ ${t}`);
+  const out = [`| engine | runtime | ${head.join(' | ')} |`, `|---|---|${head.map(() => '---:').join('|')}|`];
+  const hw = (t) => eq.find((x) => x.target === t && x.engine === 'hnswlib-wasm');
+  for (const r of rows) {
+    const cells = [];
+    for (const kind of ['warm', 'cold']) {
+      for (const t of TARGETS) {
+        const e = eq.find((x) => x.target === t && x.engine === r.engine && x.runtime === r.runtime)?.[kind];
+        const h = hw(t)?.[kind];
+        cells.push(e ? `${fmt(e.p50)} (${e.ef ?? 'exact'})${h ? ` ${(e.p50 / h.p50).toFixed(2)}x` : ''}` : 'not reached');
+      }
+    }
+    out.push(`| ${r.engine} | ${r.runtime} | ${cells.join(' | ')} |`);
   }
   return out.join('\n');
 }
@@ -148,14 +156,14 @@ async function main() {
   if (process.env.ANN_NOTE) md.push(`\n${process.env.ANN_NOTE}`);
   const anyDesc = Object.values(descs)[0];
   if (anyDesc) {
-    md.push(`\nData: MiniLM (all-MiniLM-L6-v2, int8 weights, 384-d, unit length) embeddings of ≤${anyDesc.chunk_tokens}-token chunks of the documentation shipped with ${anyDesc.toolchain}, seed ${anyDesc.seed}; 1,000 held-out query chunks; recall@10 against exact f32 cosine top-10. Queries are timed one at a time; warm = back to back over all 1,000 (after 20 untimed), cold = the first 200 each after streaming through a 64 MiB buffer. Chromium rows run in one headless Chromium, cross-origin isolated (5 µs timer); Node rows in Node. Which point each summary row shows: ef 64 for graph indexes (ef is per query for hnswlib; see the curves for the rest).`);
+    md.push(`\nData: MiniLM (all-MiniLM-L6-v2, int8 weights, 384-d, unit length) embeddings of chunks of at most ${anyDesc.chunk_tokens} body tokens of the documentation shipped with ${anyDesc.toolchain} (${anyDesc.corpus}), sample seed ${anyDesc.seed}; 1,000 held-out query chunks; recall@10 against exact f32 cosine top-10. Queries are timed one at a time; warm = back to back over all 1,000 (after 20 untimed), cold = the first 200 each after streaming through a 64 MiB buffer. Chromium rows run in one headless Chromium, cross-origin isolated (5 µs timer); Node rows in Node. Which point each summary row shows: ef 64 for graph indexes (ef is per query for hnswlib; see the curves for the rest).`);
   }
   for (const [set, rows] of Object.entries(bySet)) {
     md.push(`\n## ${set} (${rows[0].n.toLocaleString('en')} vectors, ${rows[0].dim}-d)\n`);
     md.push(summaryTable(rows));
     md.push(`\n### Recall–latency curves (recall@10 / warm p50 µs / cold p50 µs)\n`);
     md.push(curveTable(rows));
-    md.push(`\n### At equal recall (lowest p50 among the points that reach it; ratios against hnswlib-wasm in Chromium)\n`);
+    md.push(`\n### At equal recall: lowest p50 µs among the measured points that reach the recall (ef), and its ratio to hnswlib-wasm's (Chromium)\n`);
     md.push(equalRecallTable(rows, eq[set]));
     md.push('\nParameters: ' + rows.map((r) => `${r.engine} (${r.runtime}): \`${JSON.stringify(r.params)}\`, ${r.build_threads} build thread(s)`).join('; ') + '.');
   }
