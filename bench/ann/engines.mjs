@@ -162,7 +162,7 @@ export function runDocent(env, pkg, variant, efs = EFS) {
     disk = docentApi.diskBytes(index);
   };
   for (const ef of flat ? [null] : efs) {
-    if (!index || (!flat && !docentApi.efPerQuery)) build(flat ? undefined : ef);
+    if (!index || (!flat && !docentApi.efPerQuery)) build(flat || docentApi.efPerQuery ? undefined : ef);
     const { ids, lat } = timed(env, (q) => docentApi.search(index, q, K, ef));
     const rec = meanRecall(env.gt, ids);
     env.log?.(`${env.runtime} ${env.set} docent ${flat ? 'flat' : variant.name} ef ${ef}: recall ${rec.toFixed(4)} warm p50 ${lat.warm_p50_us.toFixed(0)} µs`);

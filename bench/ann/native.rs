@@ -192,7 +192,7 @@ pub fn run(dir: &Path, set: &str, configs: &[(String, docent_api::Params)]) -> R
         let mut shared = None;
         for &ef in &EFS {
             if shared.is_none() || !docent_api::EF_PER_QUERY {
-                let o = docent_api::options(*p, Some(ef), false);
+                let o = docent_api::options(*p, (!docent_api::EF_PER_QUERY).then_some(ef), false);
                 eprintln!("[native] {set}: docent HNSW {name} build (ef_construction {})", o.ef_construction);
                 let t = Instant::now();
                 let idx = docent_api::build(&base, DIM, &o);
