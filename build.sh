@@ -361,7 +361,7 @@ bench_ann() {
     log "dense search benchmark: load average at start $load_start ($(nproc) cores)"
     setup_ann_peers
     log "data sets (cached in $TARGET_DIR/bench-data; generated when missing)"
-    cargo bench --bench ann -- data
+    cargo bench --bench ann -- data ${ANN_SETS//,/ }
     log "docent native and the f32 brute force ($ANN_SETS)"
     cargo bench --bench ann -- native ${ANN_SETS//,/ }
     log "docent wasm (Node, Chromium), hnswlib-wasm (Chromium), plain JS loop"

@@ -206,22 +206,30 @@ pub fn data_dir(root: &Path) -> PathBuf {
     target.join("bench-data")
 }
 
-/// Whether every file of the data set (both sets, queries, ground truth) is present and valid.
-pub fn complete(dir: &Path) -> bool {
+/// Whether the files of `sets` (and the queries) are present and valid.
+pub fn complete(dir: &Path, sets: &[&str]) -> bool {
     let mut names = vec!["queries".to_string()];
-    for (n, _) in SETS {
+    for n in sets {
         names.push(n.to_string());
         names.push(format!("{n}.gt"));
     }
     names.iter().all(|n| load_set(dir, n).is_ok())
 }
 
-/// Generates whatever is missing. Prints timings; `limit` (testing aid) caps the base sets.
-pub fn generate(root: &Path, model_dir: &Path) -> Result<(), String> {
+/// Generates what `sets` need and is missing (embedding stops once the largest requested set
+/// is written; the checkpoint lets a later call continue). Prints timings.
+pub fn generate(root: &Path, model_dir: &Path, sets: &[&str]) -> Result<(), String> {
     let dir = data_dir(root);
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    if complete(&dir) {
-        eprintln!("data set complete in {}", dir.display());
+    let mut stop = 0;
+    for s in sets {
+        let Some(&(_, n)) = SETS.iter().find(|(name, _)| name == s) else {
+            return Err(format!("unknown data set {s}: expected one of {:?}", SETS.map(|s| s.0)));
+        };
+        stop = stop.max(QUERIES + n);
+    }
+    if complete(&dir, sets) {
+        eprintln!("[gen] {} cached in {}", sets.join(", "), dir.display());
         return Ok(());
     }
     let t0 = Instant::now();
@@ -328,7 +336,7 @@ pub fn generate(root: &Path, model_dir: &Path) -> Result<(), String> {
             }
             done_sets += 1;
         }
-        if have >= need {
+        if have >= stop {
             break;
         }
         let end = (have + BLOCK).min(need);

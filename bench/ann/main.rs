@@ -24,7 +24,7 @@ fn model_dir() -> PathBuf {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
     let res = match args.first().map(String::as_str) {
-        Some("data") => data::generate(&root(), &model_dir())
+        Some("data") => data::generate(&root(), &model_dir(), &set_names(&args[1..]))
             .and_then(|_| data::verify(&data::data_dir(&root())))
             .map(|msg| eprintln!("[data] {msg}")),
         Some("verify") => data::verify(&data::data_dir(&root())).map(|msg| eprintln!("[data] {msg}")),
@@ -33,11 +33,20 @@ fn main() {
             let n = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(5_000);
             data::fake(&data::data_dir(&root()), n)
         }
-        other => Err(format!("usage: ann data | ann verify | ann native [SET…] | ann fake [N]; got {other:?}")),
+        other => Err(format!("usage: ann data [SET…] | ann verify | ann native [SET…] | ann fake [N]; got {other:?}")),
     };
     if let Err(e) = res {
         eprintln!("error: {e}");
         std::process::exit(1);
+    }
+}
+
+/// The sets named on the command line, or all of them.
+fn set_names(args: &[String]) -> Vec<&str> {
+    if args.is_empty() {
+        data::SETS.iter().map(|s| s.0).collect()
+    } else {
+        args.iter().map(String::as_str).collect()
     }
 }
 
