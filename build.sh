@@ -185,15 +185,22 @@ wasm_opt() {
     cp "$in.opt" "$out"
 }
 
+# cargo for the wasm32 release build. The shipped module must not carry the build machine's paths
+# (panic locations name source files): remap the cargo home and the checkout (added to
+# .cargo/config.toml's flags). The wasm-bindgen tests use the same profile and flags, so they reuse
+# the dependencies this build compiled instead of a second, dev-profile build of all of them.
+wasm_cargo() {
+    local sub=$1; shift
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo --remap-path-prefix=$PWD=/docent" \
+        cargo "$sub" --release --target "$WASM_TARGET" "$@"
+}
+
 cmd_wasm() {
     setup_toolchain
     setup_wasm_bindgen
     setup_binaryen
     log "cargo build --lib --release --target $WASM_TARGET"
-    # The shipped module must not carry the build machine's paths (panic locations name source
-    # files): remap the cargo home and the checkout. Added to .cargo/config.toml's flags.
-    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo --remap-path-prefix=$PWD=/docent" \
-        cargo build --lib --release --target "$WASM_TARGET"
+    wasm_cargo build --lib
     local wasm="$TARGET_DIR/$WASM_TARGET/release/docent.wasm"
     # wasm-bindgen writes into the target dir; pkg/ gets its JS and the optimised module.
     local staged="$TARGET_DIR/wasm-bindgen"
@@ -245,14 +252,15 @@ cmd_test() {
     cmd_wasm
     log "node --test tests/js/ (the npm package under Node)"
     DOCENT_BIN="$DOCENT" node --test tests/js/
+    # Release profile, like the shipped module (and sharing its compiled dependencies: a dev-profile
+    # wasm32 build of candle and tokenizers took 7 of CI's minutes).
     log "wasm-bindgen-test tests/wasm.rs under Node (the JS boundary called from Rust)"
-    cargo test --target "$WASM_TARGET" --test wasm
+    wasm_cargo test --test wasm
     setup_chromium
     # wasm-bindgen-test-runner drives headless Chromium through chromedriver; webdriver.json
     # (crate root) names the browser binary and its flags.
     log "wasm-bindgen-test tests/wasm.rs in headless Chromium"
-    WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver \
-        cargo test --target "$WASM_TARGET" --test wasm
+    WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver wasm_cargo test --test wasm
     setup_npm_deps tests/browser
     log "node --test tests/browser/ (the npm package in Chromium, loading a CLI-written index)"
     DOCENT_BIN="$DOCENT" node --test tests/browser/

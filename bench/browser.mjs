@@ -1,5 +1,7 @@
 // The browser benchmark: docent's npm package (pkg/) in headless Chromium on a site index of
-// about 10 000 chunks, for the minilm and static embedders.
+// about 10 000 chunks, for the minilm and static embedders, and on one of about 135 000 chunks
+// (the std API docs and the books) with the static embedder (embedding 135k chunks with MiniLM
+// natively takes hours here; the question's MiniLM embedding costs the same at any index size).
 //   (a) loadDocent time: cold (fresh browser profile: empty Cache API, so the model downloads) and
 //       warm (same profile, new page: model files from the Cache API), split into wasm init,
 //       downloads and building the in-memory index;
@@ -31,6 +33,14 @@ const K = 5;
 /** Books shipped with the toolchain (rust-docs): together about 10 000 chunks (2026-11: 2534 +
  * 2323 + 2679 + 2700). */
 const BOOKS = ['cargo', 'reference', 'book', 'rustc'];
+/** The large corpus: the std API docs and six books (2026-11: 3 941 pages, 135 585 chunks). */
+const LARGE = ['std', 'book', 'cargo', 'reference', 'rustc', 'rust-by-example'];
+/** What is measured: an index name (its folder under target/bench/browser/), embedder, books. */
+const CASES = [
+  { name: 'static', embedder: 'static', books: BOOKS },
+  { name: 'minilm', embedder: 'minilm', books: BOOKS },
+  { name: 'static-large', embedder: 'static', books: LARGE },
+];
 const MODEL_FILES = { minilm: ['minilm.int8', 'tokenizer.json', 'config.json'], static: ['static.bin', 'tokenizer.json'] };
 
 const args = process.argv.slice(2);
@@ -42,20 +52,22 @@ function sysroot() {
 
 /** The corpus: one folder of symlinks to the books, so urls are `<book>/<page>` (indexing the
  * books as separate arguments would give every book's `index.html` the same url). */
-async function corpus(books) {
-  const dir = join(OUT, 'corpus');
+async function corpus(name, books) {
+  const dir = join(OUT, `corpus-${name}`);
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   for (const b of books) await symlink(b, join(dir, basename(b)));
   return dir;
 }
 
-/** The site index of `embedder` in target/bench/browser/<embedder>/ (built when missing or stale). */
-async function siteIndex(embedder, books) {
-  const dir = join(OUT, embedder);
+/** The site index of a case in target/bench/browser/<name>/ (built when missing or stale). */
+async function siteIndex({ name, embedder, books }) {
+  const dir = join(OUT, name);
   const modelDir = join(root, 'models');
-  // Stale when the corpus list, the CLI's model files or the docent version differ.
+  // Stale when the corpus list, the CLI's model files or the index format version differ.
+  const format = /FORMAT_VERSION: u32 = (\d+);/.exec(readFileSync(join(root, 'src/format.rs'), 'utf8'))[1];
   const stamp = JSON.stringify({
+    format,
     books,
     model: JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8')),
   });
@@ -65,7 +77,7 @@ async function siteIndex(embedder, books) {
   }
   console.error(`indexing ${books.length} books with ${embedder} into ${dir} (once; minilm takes minutes)`);
   await rm(dir, { recursive: true, force: true });
-  execFileSync(CLI, ['index', await corpus(books), '--out', dir, '--embedder', embedder], {
+  execFileSync(CLI, ['index', await corpus(name, books), '--out', dir, '--embedder', embedder], {
     env: { ...process.env, DOCENT_MODEL_DIR: modelDir },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -176,13 +188,13 @@ async function main() {
   const playwright = join(root, 'tests/browser/node_modules/playwright-core/index.mjs');
   need(playwright, 'run npm ci --prefix tests/browser (./build.sh bench does)');
   const docs = join(sysroot(), 'share/doc/rust/html');
-  const books = BOOKS.map((b) => join(docs, b));
-  for (const b of books) need(b, 'rustup component add rust-docs');
+  const cases = CASES.map((c) => ({ ...c, books: c.books.map((b) => join(docs, b)) }));
+  for (const b of cases.flatMap((c) => c.books)) need(b, 'rustup component add rust-docs');
   const questions = (await readFile(join(root, 'bench/eval/cargo-book.jsonl'), 'utf8'))
     .trim().split('\n').map((l) => JSON.parse(l).q);
 
   const indexes = {};
-  for (const emb of ['static', 'minilm']) indexes[emb] = await siteIndex(emb, books);
+  for (const c of cases) indexes[c.name] = await siteIndex(c);
   const loadBefore = loadavg();
   const started = new Date();
 
@@ -190,7 +202,7 @@ async function main() {
   const browser = await launchChromium({ timeout: WAIT_MS });
   const results = {};
   try {
-    for (const emb of ['static', 'minilm']) {
+    for (const { name: emb, embedder } of cases) {
       const base = `/idx/${emb}/`;
       const cold = [];
       const warm = [];
@@ -206,7 +218,7 @@ async function main() {
       const lat = await latency(lastContext, web.origin, base, questions);
       await lastContext.close();
       const manifest = JSON.parse(await readFile(join(OUT, emb, 'manifest.json'), 'utf8'));
-      const modelBytes = MODEL_FILES[emb].reduce((n, f) => n + readFileSync(join(OUT, emb, 'model', f)).length, 0);
+      const modelBytes = MODEL_FILES[embedder].reduce((n, f) => n + readFileSync(join(OUT, emb, 'model', f)).length, 0);
       results[emb] = { cold, warm, lat, manifest, modelBytes, stats: cold[0].stats };
       console.error(`${emb}: cold ${median(cold.map((c) => c.total)).toFixed(0)} ms, warm ${median(warm.map((c) => c.total)).toFixed(0)} ms, assemble p50 ${median(lat.assemble).toFixed(1)} ms`);
     }
@@ -230,11 +242,11 @@ async function main() {
   line(`- load average (1/5/15 min) before: ${loadBefore.map(f1).join(' ')}, after: ${loadAfter.map(f1).join(' ')} (the machine is shared)`);
   line(`- browser: headless Chromium ${results.chromium} (Debian /usr/bin/chromium, playwright-core), server on 127.0.0.1 (no network latency, \`no-store\`)`);
   line(`- command: \`node bench/browser.mjs --runs ${RUNS}\` (run by \`./build.sh bench\`); wasm ${mb(wasm.length)} MB (pkg/docent_wasm_bg.wasm)`);
-  line(`- corpus: ${BOOKS.join(', ')} from \`$(rustc --print sysroot)/share/doc/rust/html/\`, indexed by the native CLI; questions: the ${questions.length} of bench/eval/cargo-book.jsonl, k ${K}`);
+  line(`- corpora: ${BOOKS.join(', ')} (static, minilm) and ${LARGE.join(', ')} (static-large) from \`$(rustc --print sysroot)/share/doc/rust/html/\`, indexed by the native CLI; questions: the ${questions.length} of bench/eval/cargo-book.jsonl, k ${K}`);
   line();
   line('| embedder | documents | chunks | dense | index MB | model MB |');
   line('|---|---:|---:|---|---:|---:|');
-  for (const emb of ['static', 'minilm']) {
+  for (const { name: emb } of CASES) {
     const r = results[emb];
     line(`| ${emb} | ${r.manifest.documents} | ${r.manifest.chunks} | ${r.manifest.dense} | ${mb(r.manifest.bytes)} | ${mb(r.modelBytes)} |`);
   }
@@ -245,7 +257,7 @@ async function main() {
   line();
   line('| embedder | load | init | downloads | after | **total** | fromBytes alone | then the first question |');
   line('|---|---|---:|---:|---:|---:|---:|---:|');
-  for (const emb of ['static', 'minilm']) {
+  for (const { name: emb } of CASES) {
     for (const kind of ['cold', 'warm']) {
       const xs = results[emb][kind];
       const m = (key) => f1(median(xs.map((x) => x[key])));
@@ -259,7 +271,7 @@ async function main() {
   line();
   line('| embedder | step | p50 | p95 |');
   line('|---|---|---:|---:|');
-  for (const emb of ['static', 'minilm']) {
+  for (const { name: emb } of CASES) {
     const l = results[emb].lat;
     const diff = (a, b) => a.map((x, i) => x - b[i]);
     const rows = [

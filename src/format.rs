@@ -21,7 +21,7 @@ use crate::{Error, Result};
 pub const MAGIC: &[u8; 8] = b"DOCENTIX";
 
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Writes named sections into one container.
 pub fn write(sections: &[(&str, &[u8])]) -> Vec<u8> {

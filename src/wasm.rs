@@ -166,13 +166,15 @@ export type ProgressCallback = (stage: "embed" | "dense" | "lexical", done: numb
 export interface VectorIndexOptions {
   /** Below this many vectors an exact flat scan is used; at or above, HNSW. Default 10000. */
   flatThreshold?: number;
-  /** HNSW efConstruction. Default 100. */
+  /** HNSW M: links per node on the upper layers, 2·M on layer 0. 2..=64; default (0) by size. */
+  m?: number;
+  /** HNSW efConstruction. Default (0) by size. */
   efConstruction?: number;
-  /** HNSW ef at query time (fixed at build). Default 64. */
+  /** HNSW ef of a search that does not pass its own (stored in the index). Default (0) by size. */
   efSearch?: number;
-  /** Seed of HNSW layer assignment. Default 0x5EED. */
+  /** Seed of HNSW level assignment. Default 0x5EED. */
   seed?: number;
-  /** Neighbour-selection heuristic (slower build). Default false. */
+  /** Neighbour-selection heuristic of the HNSW paper. Default true. */
   heuristic?: boolean;
 }
 
@@ -355,7 +357,7 @@ const SEARCH_FIELDS: &[&str] = &["k", "mode"];
 const ASSEMBLE_FIELDS: &[&str] = &["k", "budget", "system", "user", "abstain"];
 
 /// The keys of `VectorIndexOptions`.
-const VECTOR_FIELDS: &[&str] = &["flatThreshold", "efConstruction", "efSearch", "seed", "heuristic"];
+const VECTOR_FIELDS: &[&str] = &["flatThreshold", "m", "efConstruction", "efSearch", "seed", "heuristic"];
 
 /// `DocentOptions` without `model` (read separately: it holds typed arrays).
 #[derive(Deserialize, Default)]
@@ -401,6 +403,7 @@ struct AssembleOptions {
 #[serde(rename_all = "camelCase")]
 struct VectorIndexOptions {
     flat_threshold: Option<usize>,
+    m: Option<usize>,
     ef_construction: Option<usize>,
     ef_search: Option<usize>,
     seed: Option<u64>,
@@ -742,6 +745,7 @@ impl JsVectorIndex {
         let d = DenseOptions::default();
         let opts = DenseOptions {
             flat_threshold: o.flat_threshold.unwrap_or(d.flat_threshold),
+            m: o.m.unwrap_or(d.m),
             ef_construction: o.ef_construction.unwrap_or(d.ef_construction),
             ef_search: o.ef_search.unwrap_or(d.ef_search),
             seed: o.seed.unwrap_or(d.seed),
@@ -750,10 +754,20 @@ impl JsVectorIndex {
         Ok(JsVectorIndex { inner: DenseIndex::build(vectors, dim, &opts)? })
     }
 
-    /// The `k` rows most similar to `query`: `{ids: Uint32Array, scores: Float32Array}`.
-    pub fn search(&self, query: &[f32], k: usize) -> std::result::Result<JsVectorSearchResult, JsError> {
+    /// The `k` rows most similar to `query`: `{ids: Uint32Array, scores: Float32Array}`. `ef`
+    /// (HNSW candidates, at least `k` is used) defaults to the index's `efSearch`; a flat index
+    /// ignores it.
+    pub fn search(
+        &self,
+        query: &[f32],
+        k: usize,
+        ef: Option<usize>,
+    ) -> std::result::Result<JsVectorSearchResult, JsError> {
         check_k(k)?;
-        let hits = self.inner.search(query, k)?;
+        let hits = match ef {
+            Some(ef) => self.inner.search_with(query, k, ef)?,
+            None => self.inner.search(query, k)?,
+        };
         let ids: Vec<u32> = hits.iter().map(|h| h.0).collect();
         let scores: Vec<f32> = hits.iter().map(|h| h.1).collect();
         let out = Object::new();

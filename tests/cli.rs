@@ -50,7 +50,7 @@ fn index_reports_what_it_read_and_skipped() {
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["format"], "docent-index");
-    assert_eq!(manifest["version"], 1);
+    assert_eq!(manifest["version"], docent::format::FORMAT_VERSION);
     assert_eq!(manifest["documents"], 4);
     assert_eq!(manifest["embedder"]["kind"], "hashing");
     assert_eq!(manifest["bytes"].as_u64().unwrap(), std::fs::metadata(out.join("index.bin")).unwrap().len());

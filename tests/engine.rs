@@ -212,26 +212,45 @@ fn newer_format_version_is_refused_with_the_version() {
     bytes[8..12].copy_from_slice(&7u32.to_le_bytes());
     let err = Docent::from_bytes(&bytes, hashing(), "x.bin").unwrap_err().to_string();
     assert!(
-        err.starts_with("x.bin: unsupported index format version 7 (this build of docent reads version 1)"),
+        err.starts_with("x.bin: unsupported index format version 7 (this build of docent reads version 2)"),
         "{err}"
     );
     let err = Docent::from_bytes(b"PK\x03\x04 not an index", hashing(), "x.bin").unwrap_err().to_string();
     assert_eq!(err, "x.bin: not a docent index (the file does not start with the magic bytes DOCENTIX)");
 }
 
-/// Keep one index of each released format version loading. Regenerate (only when the format
-/// version changes, into a new directory) with `DOCENT_WRITE_FIXTURES=1 cargo test v1_fixture`.
+/// Keep an index of the current format version loading. Regenerate (only when the format
+/// version changes, into a new directory) with `DOCENT_WRITE_FIXTURES=1 cargo test v2_fixture`.
 #[test]
-fn v1_fixture_still_loads_and_answers() {
-    let path = fixture("index-v1/index.bin");
+fn v2_fixture_still_loads_and_answers() {
+    let path = fixture("index-v2/index.bin");
     if std::env::var_os("DOCENT_WRITE_FIXTURES").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, corpus_engine().to_bytes().unwrap()).unwrap();
     }
-    let bytes = std::fs::read(&path).expect("tests/fixtures/index-v1/index.bin");
-    let e = Docent::from_bytes(&bytes, hashing(), "index-v1").unwrap();
+    let bytes = std::fs::read(&path).expect("tests/fixtures/index-v2/index.bin");
+    let e = Docent::from_bytes(&bytes, hashing(), "index-v2").unwrap();
     assert_eq!(e.stats().documents, 4);
     assert_eq!(e.search("sourdough starter", 1).unwrap().hits[0].url, "bread.txt");
+}
+
+/// Version 1 (before docent's own HNSW graph, 2026-11-24) is refused with a message that says
+/// what to do, and a re-index over it rebuilds everything and says why.
+#[test]
+fn v1_index_is_refused_and_rebuilt() {
+    let bytes = std::fs::read(fixture("index-v1/index.bin")).expect("tests/fixtures/index-v1/index.bin");
+    let err = Docent::from_bytes(&bytes, hashing(), "index-v1").unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "index-v1: unsupported index format version 1 (this build of docent reads version 2); rebuild the index with this version of docent"
+    );
+    let mut e = Docent::new(hashing(), Options::default()).unwrap();
+    e.reuse_from_bytes(&bytes, "index-v1").unwrap();
+    assert!(
+        e.reuse_report().rebuild.as_deref().unwrap_or("").contains("version 1"),
+        "{:?}",
+        e.reuse_report().rebuild
+    );
 }
 
 #[test]
@@ -552,7 +571,10 @@ fn an_incompatible_previous_index_means_a_full_rebuild_with_a_reason() {
     newer[8..12].copy_from_slice(&(docent::format::FORMAT_VERSION + 1).to_le_bytes());
     let e = built(site(PAGES), Some(&newer), hashing());
     let why = e.reuse_report().rebuild.clone().unwrap();
-    assert!(why.contains("unsupported index format version 2"), "{why}");
+    assert!(
+        why.contains(&format!("unsupported index format version {}", docent::format::FORMAT_VERSION + 1)),
+        "{why}"
+    );
     // Misuse: reuse_from on an engine that already has documents.
     let mut e = built(site(PAGES), None, hashing());
     let err = e.reuse_from_bytes(&previous, "i").unwrap_err().to_string();

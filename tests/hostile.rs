@@ -738,7 +738,7 @@ fn a_flipped_byte_at_every_position_is_named() {
                 ),
                 "version" => {
                     let v = u32::from_le_bytes(b[8..12].try_into().unwrap());
-                    assert_eq!(err, format!("x.bin: unsupported index format version {v} (this build of docent reads version 1); rebuild the index with this version of docent"));
+                    assert_eq!(err, format!("x.bin: unsupported index format version {v} (this build of docent reads version {}); rebuild the index with this version of docent", docent::format::FORMAT_VERSION));
                 }
                 // A changed count, name length or length shifts or stretches the table: it may run
                 // past the file, or read fine and fail the header checksum.
@@ -757,10 +757,11 @@ fn a_flipped_byte_at_every_position_is_named() {
 #[test]
 fn an_index_from_a_newer_or_older_format_version_is_refused() {
     let bytes = tiny_index();
-    for v in [0u32, 2, u32::MAX] {
+    let current = docent::format::FORMAT_VERSION;
+    for v in [0u32, current - 1, current + 1, u32::MAX] {
         let mut b = bytes.clone();
         b[8..12].copy_from_slice(&v.to_le_bytes());
-        let expected = format!("x.bin: unsupported index format version {v} (this build of docent reads version 1); rebuild the index with this version of docent");
+        let expected = format!("x.bin: unsupported index format version {v} (this build of docent reads version {current}); rebuild the index with this version of docent");
         assert_eq!(load(&b), expected);
         assert_eq!(Docent::embedder_of(&b, "x.bin").unwrap_err().to_string(), expected);
         // Reusing such an index is no error: everything is embedded anew, and the report says why.
@@ -788,11 +789,20 @@ fn with_section(bytes: &[u8], name: &str, body: &[u8]) -> Vec<u8> {
 fn crafted_sections_with_valid_checksums_give_precise_errors() {
     let bytes = tiny_index();
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        // DenseIndex { dim 8, len 3, Flat { codes: 8, scales: 1 } }
-        ("dense", enc(&(8usize, 3usize, 0u32, vec![1i8; 8], vec![0.5f32])), "section 'dense' could not be decoded: corrupted dense index: 3 rows of 8 dimensions but 8 codes and 1 scales"),
-        ("dense", enc(&(8usize, 1usize, 0u32, vec![1i8; 8], vec![f32::NAN])), "section 'dense' could not be decoded: corrupted dense index: row 0 has scale NaN"),
-        ("dense", enc(&(0usize, 0usize, 0u32, Vec::<i8>::new(), Vec::<f32>::new())), "section 'dense' could not be decoded: corrupted dense index: dimension 0 (expected 1..=65536)"),
-        ("dense", enc(&(1usize << 60, 0usize, 0u32, Vec::<i8>::new(), Vec::<f32>::new())), "section 'dense' could not be decoded: corrupted dense index: dimension 1152921504606846976 (expected 1..=65536)"),
+        // DenseIndex { dim, codes, scales, graph: Option<Graph> }
+        ("dense", enc(&(8usize, vec![1i8; 8], vec![0.5f32; 3], None::<u8>)), "section 'dense' could not be decoded: corrupted dense index: 3 scales of 8 dimensions but 8 codes"),
+        ("dense", enc(&(8usize, vec![1i8; 8], vec![f32::NAN], None::<u8>)), "section 'dense' could not be decoded: corrupted dense index: row 0 has scale NaN"),
+        ("dense", enc(&(0usize, Vec::<i8>::new(), Vec::<f32>::new(), None::<u8>)), "section 'dense' could not be decoded: corrupted dense index: dimension 0 (expected 1..=65536)"),
+        ("dense", enc(&(1usize << 60, Vec::<i8>::new(), Vec::<f32>::new(), None::<u8>)), "section 'dense' could not be decoded: corrupted dense index: dimension 1152921504606846976 (expected 1..=65536)"),
+        // Graph { params: (m, ef_construction, ef_search, heuristic, seed), entry, top, layer0,
+        // upper_nodes, upper_levels, upper_start, upper } over 1 row: a link past the rows, an
+        // impossible m, a layer 0 of the wrong size, an entry past the rows, an upper block at
+        // the wrong offset.
+        ("dense", enc(&(8usize, vec![1i8; 8], vec![0.5f32], Some(((2u32, 10u32, 10u32, false, 1u64), 0u32, 0u8, vec![5u32, u32::MAX, u32::MAX, u32::MAX], Vec::<u32>::new(), Vec::<u8>::new(), Vec::<u32>::new(), Vec::<u32>::new())))), "section 'dense' could not be decoded: corrupted dense index: corrupted HNSW graph: link to node 5 of 1 rows"),
+        ("dense", enc(&(8usize, vec![1i8; 8], vec![0.5f32], Some(((1u32, 10u32, 10u32, false, 1u64), 0u32, 0u8, vec![u32::MAX; 2], Vec::<u32>::new(), Vec::<u8>::new(), Vec::<u32>::new(), Vec::<u32>::new())))), "section 'dense' could not be decoded: corrupted dense index: corrupted HNSW graph: m 1, ef_construction 10, ef_search 10 (expected m in 2..=64 and both ef at least 1)"),
+        ("dense", enc(&(8usize, vec![1i8; 8], vec![0.5f32], Some(((2u32, 10u32, 10u32, false, 1u64), 0u32, 0u8, vec![u32::MAX; 3], Vec::<u32>::new(), Vec::<u8>::new(), Vec::<u32>::new(), Vec::<u32>::new())))), "section 'dense' could not be decoded: corrupted dense index: corrupted HNSW graph: 3 layer-0 links for 1 rows of 2·2"),
+        ("dense", enc(&(8usize, vec![1i8; 8], vec![0.5f32], Some(((2u32, 10u32, 10u32, false, 1u64), 7u32, 0u8, vec![u32::MAX; 4], Vec::<u32>::new(), Vec::<u8>::new(), Vec::<u32>::new(), Vec::<u32>::new())))), "section 'dense' could not be decoded: corrupted dense index: corrupted HNSW graph: entry 7 of 1 rows"),
+        ("dense", enc(&(8usize, vec![1i8; 8], vec![0.5f32], Some(((2u32, 10u32, 10u32, false, 1u64), 0u32, 1u8, vec![u32::MAX; 4], vec![0u32], vec![1u8], vec![3u32], vec![u32::MAX; 2])))), "section 'dense' could not be decoded: corrupted dense index: corrupted HNSW graph: upper node 0 has level 1 and offset 3 (expected level 1..=15, offset 0)"),
         // Bm25 with a posting past the last document.
         ("bm25", enc(&((1.2f32, 0.75f32), vec![("tomato".to_string(), (5u32, vec![(5u32, 1u32)]))], vec![3u32], vec![false], 3u64, 1u32)), "section 'bm25' could not be decoded: corrupted BM25: the postings of \"tomato\" leave the 1 documents or repeat one"),
         ("bm25", enc(&((1.2f32, 0.75f32), Vec::<(String, (u32, Vec<(u32, u32)>))>::new(), vec![3u32], vec![true, false], 3u64, 1u32)), "section 'bm25' could not be decoded: corrupted BM25: 1 document lengths but 2 deletion flags"),
@@ -976,10 +986,10 @@ fn size_limits_refuse_before_the_work_and_leave_the_index_unchanged() {
 }
 
 /// `to_bytes` encodes the sections straight into the file now (to halve its peak memory); the
-/// bytes must be exactly what the format always wrote: the v1 fixture re-serialises unchanged.
+/// bytes must be exactly what the format always wrote: the v2 fixture re-serialises unchanged.
 #[test]
-fn reserialising_the_v1_fixture_gives_the_same_bytes() {
-    let bytes = std::fs::read(crate::common::fixture("index-v1/index.bin")).unwrap();
-    let e = Docent::from_bytes(&bytes, hashing(), "index-v1").unwrap();
+fn reserialising_the_v2_fixture_gives_the_same_bytes() {
+    let bytes = std::fs::read(crate::common::fixture("index-v2/index.bin")).unwrap();
+    let e = Docent::from_bytes(&bytes, hashing(), "index-v2").unwrap();
     assert!(e.to_bytes().unwrap() == bytes, "to_bytes of a loaded index differs from the file");
 }

@@ -270,6 +270,95 @@ fn flat_build_is_deterministic() {
     assert_eq!(a, b);
 }
 
+/// The graph depends only on the rows and the options: batches are searched in parallel on
+/// native targets, but a build on one thread (as in wasm) writes the same bytes as one on many.
+#[test]
+fn hnsw_build_is_deterministic_and_independent_of_the_thread_count() {
+    let dim = 32;
+    let rows = vectors(21, 3_000, dim, 30);
+    let build = || postcard::to_allocvec(&DenseIndex::build(&rows, dim, &hnsw()).unwrap()).unwrap();
+    let many = rayon::ThreadPoolBuilder::new().num_threads(4).build().unwrap().install(build);
+    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap().install(build);
+    assert!(many == one, "the graph changed with the thread count");
+    assert!(build() == many, "two builds differ");
+    let other_seed = DenseOptions { seed: 7, ..hnsw() };
+    let seeded = postcard::to_allocvec(&DenseIndex::build(&rows, dim, &other_seed).unwrap()).unwrap();
+    assert!(seeded != many, "the seed should change the level draws");
+}
+
+/// Rows for the cross-target golden test (also in tests/wasm.rs): 3 000 × 32 values from an LCG,
+/// each row pushed towards one of 17 axes; every value is exact in f32.
+pub fn golden_rows() -> Vec<f32> {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..3_000 * 32)
+        .map(|i| {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let v = (x >> 40) as f32 / 16_777_216.0 - 0.5;
+            if i % 32 == (i / 32) % 17 {
+                v + 2.0
+            } else {
+                v
+            }
+        })
+        .collect()
+}
+
+/// The HNSW graph of [`golden_rows`] hashes to the value in tests/fixtures/hnsw-golden.txt, here
+/// and in wasm (tests/wasm.rs checks the same file): native and browser builds write the same
+/// index. Regenerate with `DOCENT_WRITE_FIXTURES=1 cargo test --test tests hnsw_golden` when the
+/// graph or its encoding changes on purpose.
+#[test]
+fn hnsw_golden_graph_is_the_same_on_every_target() {
+    let idx = DenseIndex::build(&golden_rows(), 32, &hnsw()).unwrap();
+    let hash = format!("{:016x}\n", xxhash_rust::xxh3::xxh3_64(&postcard::to_allocvec(&idx).unwrap()));
+    let path = crate::common::fixture("hnsw-golden.txt");
+    if std::env::var_os("DOCENT_WRITE_FIXTURES").is_some() {
+        std::fs::write(&path, &hash).unwrap();
+    }
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), hash, "the HNSW graph changed");
+}
+
+/// Recall rises with `ef` and reaches 0.99 (the "a setting that reaches 0.99"), and the
+/// stored parameters are the ones asked for or chosen by size.
+#[test]
+fn hnsw_recall_reaches_099_with_a_larger_ef_and_params_are_recorded() {
+    let (n, dim, nq) = (8_000, 48, 60);
+    let data = vectors(31, n + nq, dim, 80);
+    let (rows, queries) = data.split_at(n * dim);
+    let idx = DenseIndex::build(rows, dim, &DenseOptions { m: 8, ef_construction: 60, ..hnsw() }).unwrap();
+    let p = idx.hnsw_params().unwrap();
+    assert_eq!((p.m, p.ef_construction, p.heuristic, p.seed), (8, 60, true, 0x5EED));
+    assert!(p.ef_search >= 1);
+    let levels = idx.hnsw_levels();
+    assert_eq!(levels.iter().sum::<usize>(), n);
+    // P(level >= 1) = 1/m: about n/8 nodes above layer 0.
+    assert!((n / 8 / 2..n / 8 * 2).contains(&(n - levels[0])), "{levels:?}");
+    let truth: Vec<Vec<(u32, f32)>> = queries.chunks_exact(dim).map(|q| brute(rows, dim, q, 10)).collect();
+    let recall = |ef: usize| {
+        let mut hit = 0;
+        for (q, t) in queries.chunks_exact(dim).zip(&truth) {
+            let got = idx.search_with(q, 10, ef).unwrap();
+            assert_eq!(got.len(), 10);
+            hit += t.iter().filter(|t| got.iter().any(|g| g.0 == t.0)).count();
+        }
+        hit as f64 / (10 * nq) as f64
+    };
+    let (low, high) = (recall(10), recall(200));
+    eprintln!("recall@10 at ef 10: {low:.3}, at ef 200: {high:.3}");
+    assert!(high >= 0.99, "ef 200: recall@10 {high:.3} < 0.99");
+    assert!(high >= low, "recall fell from {low:.3} to {high:.3} as ef grew");
+    // Vectors and links only: dim + 4 bytes per row, 2m links of layer 0, a little for the upper
+    // layers.
+    let per_row = idx.memory_bytes() as f64 / n as f64;
+    assert!(per_row < (dim + 4 + 8 * 8) as f64 * 1.1, "{per_row} bytes per row");
+    // Parameters chosen by size when left at 0.
+    let by_size = DenseIndex::build(&rows[..2_000 * dim], dim, &hnsw()).unwrap().hnsw_params().unwrap();
+    assert_eq!(by_size, DenseOptions::default().params_for(2_000));
+    assert!((2..=64).contains(&by_size.m) && by_size.ef_construction >= 1 && by_size.ef_search >= 1);
+    let err = DenseIndex::build(rows, dim, &DenseOptions { m: 65, ..hnsw() }).unwrap_err().to_string();
+    assert_eq!(err, "invalid m: expected 0 (by size) or 2..=64, found 65");
+}
+
 // ---------------------------------------------------------------- BM25
 
 fn bm25(docs: &[&str]) -> Bm25 {

@@ -173,7 +173,7 @@ fn vector_index_builds_searches_and_round_trips() {
         let index = ok(JsVectorIndex::build(&vectors, dim, Some(options)), "VectorIndex.build");
         assert_eq!(index.len(), 40);
         assert_eq!(index.dim(), dim);
-        let result = ok(index.search(&[0.0, 0.0, 1.0, 0.0], 5), "VectorIndex.search");
+        let result = ok(index.search(&[0.0, 0.0, 1.0, 0.0], 5, None), "VectorIndex.search");
         let ids: js_sys::Uint32Array = get(&result, "ids").dyn_into().expect("ids is a Uint32Array");
         let scores: js_sys::Float32Array =
             get(&result, "scores").dyn_into().expect("scores is a Float32Array");
@@ -187,7 +187,7 @@ fn vector_index_builds_searches_and_round_trips() {
         let bytes = ok(index.to_bytes(), "VectorIndex.toBytes");
         let loaded = ok(JsVectorIndex::from_bytes(&bytes), "VectorIndex.fromBytes");
         assert_eq!((loaded.len(), loaded.dim()), (40, dim));
-        let again = ok(loaded.search(&[0.0, 0.0, 1.0, 0.0], 5), "search after load");
+        let again = ok(loaded.search(&[0.0, 0.0, 1.0, 0.0], 5, None), "search after load");
         let again: js_sys::Uint32Array = get(&again, "ids").unchecked_into();
         assert_eq!(again.to_vec(), ids);
     }
@@ -344,11 +344,11 @@ fn vector_index_errors_are_js_errors_with_the_core_message() {
 
     // k = 0 and k too large, same rule and text as the engine's search.
     assert_eq!(
-        err_message(index.search(&vec![0.5; dim], 0), "k 0"),
+        err_message(index.search(&vec![0.5; dim], 0, None), "k 0"),
         "invalid k: expected 1..=1000 results, found 0"
     );
     assert_eq!(
-        err_message(index.search(&vec![0.5; dim], 1001), "k 1001"),
+        err_message(index.search(&vec![0.5; dim], 1001, None), "k 1001"),
         "invalid k: expected 1..=1000 results, found 1001"
     );
 
@@ -356,11 +356,11 @@ fn vector_index_errors_are_js_errors_with_the_core_message() {
     let wrong = vec![0.5; dim + 1];
     let expected = core.search(&wrong, 3).map(|_| ()).unwrap_err().to_string();
     assert!(expected.starts_with("invalid vector: "), "{expected}");
-    assert_eq!(err_message(index.search(&wrong, 3), "query dim 9"), expected);
+    assert_eq!(err_message(index.search(&wrong, 3, None), "query dim 9"), expected);
     let mut nan_query = vec![0.5; dim];
     nan_query[2] = f32::NAN;
     let expected = core.search(&nan_query, 3).map(|_| ()).unwrap_err().to_string();
-    assert_eq!(err_message(index.search(&nan_query, 3), "NaN query"), expected);
+    assert_eq!(err_message(index.search(&nan_query, 3, Some(8)), "NaN query"), expected);
 
     // Ragged and NaN vectors, dimension 0, bad options.
     let build = |v: &[f32], dim: usize| err_message(JsVectorIndex::build(v, dim, None), "build");
@@ -379,7 +379,7 @@ fn vector_index_errors_are_js_errors_with_the_core_message() {
     assert_eq!(build(&[1.0, 2.0], 0), "invalid dim: expected a dimension of at least 1, found 0");
     assert_eq!(
         err_message(JsVectorIndex::build(&vectors, dim, Some(obj(&[("efSearh", 3.into())]))), "typo"),
-        "invalid vector index options: unknown field \"efSearh\", expected one of flatThreshold, efConstruction, efSearch, seed, heuristic"
+        "invalid vector index options: unknown field \"efSearh\", expected one of flatThreshold, m, efConstruction, efSearch, seed, heuristic"
     );
 
     // Corrupted bytes, and a Docent index given to VectorIndex.fromBytes.
@@ -585,9 +585,9 @@ fn damaged_index_files_through_the_boundary() {
     };
     // Newer version.
     let mut newer = bytes.clone();
-    newer[8..12].copy_from_slice(&2u32.to_le_bytes());
+    newer[8..12].copy_from_slice(&3u32.to_le_bytes());
     let got = err_message(JsDocent::from_bytes(&newer, None), "newer");
-    assert_eq!(got, "index: unsupported index format version 2 (this build of docent reads version 1); rebuild the index with this version of docent");
+    assert_eq!(got, "index: unsupported index format version 3 (this build of docent reads version 2); rebuild the index with this version of docent");
     assert_eq!(err_message(JsDocent::embedder_of(&newer), "embedderOf newer"), got);
     // Truncated at every section boundary (and inside each section).
     for s in docent::format::read(&bytes, "t").expect("read") {
@@ -610,7 +610,7 @@ fn damaged_index_files_through_the_boundary() {
     // Sections that pass their checksums but contradict themselves.
     let sections = docent::format::read(&bytes, "t").expect("read");
     let dense =
-        postcard::to_allocvec(&(256usize, 3usize, 0u32, vec![1i8; 256], vec![0.5f32])).expect("encode");
+        postcard::to_allocvec(&(256usize, vec![1i8; 256], vec![0.5f32; 3], None::<u8>)).expect("encode");
     let parts: Vec<(&str, &[u8])> = sections
         .iter()
         .map(|s| (s.name.as_str(), if s.name == "dense" { &dense[..] } else { s.body }))
@@ -618,12 +618,12 @@ fn damaged_index_files_through_the_boundary() {
     let crafted = docent::format::write(&parts);
     assert_eq!(
         err_message(JsDocent::from_bytes(&crafted, None), "crafted dense"),
-        "index: section 'dense' could not be decoded: corrupted dense index: 3 rows of 256 dimensions but 256 codes and 1 scales"
+        "index: section 'dense' could not be decoded: corrupted dense index: 3 scales of 256 dimensions but 256 codes"
     );
     let vectors = docent::format::write(&[("vectors", &dense[..])]);
     assert_eq!(
         err_message(JsVectorIndex::from_bytes(&vectors), "crafted vectors"),
-        "vector index: section 'vectors' could not be decoded: corrupted dense index: 3 rows of 256 dimensions but 256 codes and 1 scales"
+        "vector index: section 'vectors' could not be decoded: corrupted dense index: 3 scales of 256 dimensions but 256 codes"
     );
     assert_eq!(
         err_message(JsVectorIndex::build(&[], 70_000, None), "dim 70000"),
@@ -646,4 +646,26 @@ fn memory_stays_flat_over_20_build_and_free_rounds() {
     }
     let settled = sizes[4];
     assert!(sizes[4..].iter().all(|&s| s == settled), "memory grew after round 5: {sizes:?}");
+}
+
+/// The same rows, options and hash as `index::hnsw_golden_graph_is_the_same_on_every_target`
+/// (native): the wasm build writes the same HNSW index byte for byte.
+#[wasm_bindgen_test]
+fn hnsw_graph_is_byte_identical_to_the_native_build() {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let rows: Vec<f32> = (0..3_000 * 32)
+        .map(|i| {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let v = (x >> 40) as f32 / 16_777_216.0 - 0.5;
+            if i % 32 == (i / 32) % 17 {
+                v + 2.0
+            } else {
+                v
+            }
+        })
+        .collect();
+    let idx =
+        DenseIndex::build(&rows, 32, &DenseOptions { flat_threshold: 0, ..Default::default() }).unwrap();
+    let hash = format!("{:016x}\n", xxhash_rust::xxh3::xxh3_64(&postcard::to_allocvec(&idx).unwrap()));
+    assert_eq!(hash, include_str!("fixtures/hnsw-golden.txt"), "wasm and native HNSW graphs differ");
 }

@@ -1,17 +1,19 @@
-//! The dense vector index: exact flat scan for small collections, HNSW (instant-distance) above.
+//! The dense vector index: int8 rows searched by an exact flat scan for small collections and
+//! through an HNSW graph ([`super::hnsw`]) above.
 //!
 //! Owns: L2-normalising and int8-quantizing vectors, the int8 dot product (SIMD on wasm, an
-//! auto-vectorised portable loop elsewhere), building and searching the flat store or the HNSW
-//! graph. Must not: embed text, know about chunks or documents (rows are plain `u32` ids), or
+//! auto-vectorised portable loop elsewhere), the flat scan, the f32 rescoring, choosing the HNSW
+//! parameters. Must not: embed text, know about chunks or documents (rows are plain `u32` ids), or
 //! decide what is relevant.
 //!
 //! # Storage and scores
 //! Every row is L2-normalised, then quantized symmetrically to int8: `scale = max|x| / 127`,
-//! `code = round(x / scale)`. A search has two stages:
+//! `code = round(x / scale)`. All rows live in one contiguous `Vec<i8>` (plus a `Vec<f32>` of
+//! scales) whether or not there is a graph; the graph holds only links. A search has two stages:
 //! 1. *Candidates* by the query quantized the same way: `scale_q * scale_row * dot_i8(q, row)`,
 //!    accumulated in `i32` (SIMD on wasm). The flat scan keeps the best [`rescored`]`(k)` =
-//!    `max(4k, 64)` rows; HNSW walks its graph with this similarity and keeps its `ef_search`
-//!    nearest.
+//!    `max(4k, 64)` rows; HNSW walks its graph with this similarity and keeps its `ef`
+//!    nearest (`ef` per query, default the index's `ef_search`, never below `k`).
 //! 2. *Scores*: each candidate is rescored with the L2-normalised f32 query against its int8
 //!    row, `scale_row * dot(q_f32, codes)` ([`dot_f32_i8`], asymmetric), and that is the score
 //!    returned. It approximates cosine similarity with only the row's quantization error.
@@ -24,79 +26,50 @@
 //! Why not scan every row in f32: the f32 × int8 dot costs about twice the int8 one (10k × 384
 //! rows: 925–967 vs 430–447 µs per query natively), and rescoring `max(4k, 64)` int8 candidates
 //! found the same top 10 as the full f32 scan for 200 of 200 queries (`examples/dense_bench.rs`).
-//! On its clustered 20 000 × 384 data, recall@10 against f32 brute force went from 0.9785 (int8
-//! scores) to 0.9805 (flat) and from 0.9785 to 0.9795 (HNSW at the defaults); the f32 stage costs
-//! a few µs per query on the flat path (1k rows, k 10: 45–51 → 52 µs; none measurable at 10k)
-//! and about 10 µs on HNSW, which rescores all `ef_search` candidates (20k rows: 116 → 127 µs).
-//!
-//! Small indexes keep the codes in one contiguous `Vec<i8>` (plus a `Vec<f32>` of scales) and
-//! are scanned in full. Large ones move the rows into an instant-distance `HnswMap` whose points
-//! each own a boxed `[i8]`: `Point::distance` receives no context, so a point cannot be a mere
-//! row number into shared storage. That costs one heap allocation (and 16 bytes of box header)
-//! per row, and the rows are not kept a second time: [`DenseIndex::search_exact`] walks the
-//! graph's points instead.
 //!
 //! # Determinism
-//! The flat store is fully deterministic. instant-distance inserts points in parallel (rayon)
-//! on native targets, so two native builds of the same HNSW may differ slightly in their graph
-//! (never in the scores of the rows they return); wasm builds are single-threaded.
-//! instant-distance calls rayon unconditionally; on wasm32 without threads rayon runs the work on
-//! the calling thread.
+//! The flat store and the graph are deterministic: the graph depends only on the rows and the
+//! options (not on the thread count), so native and wasm builds of the same rows are identical.
 
-use std::fmt;
-use std::sync::Arc;
+use serde::{Deserialize, Serialize};
 
-use instant_distance::{Builder, HnswMap, Point, Search};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
+use super::hnsw::{self, Graph, Params, QueryCodes, Rows};
 use crate::{Error, Result};
 
 /// How a [`DenseIndex`] is built.
-///
-/// The defaults come from `examples/dense_bench.rs` (release build, x86_64, 2 shared cores):
-/// 20 000 × 384 vectors from 200 Gaussian clusters (noise σ 0.8 per coordinate, i.e. cosine
-/// ≈ 0.78 to the centre), 200 held-out queries, recall@10 against f32 brute force and against
-/// the exact int8 scan. These were measured with int8 scores, before the f32 rescoring stage (see
-/// the module docs), which lifts the flat cap from 0.9785 to 0.9805 and costs a few µs per
-/// query. int8 quantization alone caps recall@10 against f32 at 0.979 on this data; isotropic random vectors (the worst case) give recall 0.43 at the defaults,
-/// where only the flat scan is reliable.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DenseOptions {
     /// Below this many vectors an exact flat scan is used; at or above, HNSW.
     ///
     /// Default 10 000. Range 0..=usize::MAX: 0 always builds HNSW, `usize::MAX` never does.
-    /// Measured per query (384-d, k 10), flat vs HNSW at the defaults: 1k rows 72 vs 118 µs,
-    /// 2k 143 vs 172 µs, 5k 357 vs 223 µs, 10k 713 vs 192 µs, 20k 1 427 vs 147 µs; HNSW build
-    /// 0.08 / 0.18 / 0.72 / 1.6 / 3.1 s (native, 2 threads; wasm is single-threaded and slower).
-    /// The flat scan is slower from about 3k rows on, but up to 10k it stays under 1 ms, is
-    /// exact (HNSW is not, and fails badly on unclustered data) and costs nothing to build, so
-    /// the threshold is 10k rather than the 3k crossover.
+    /// The flat scan costs about 45 µs per 1 000 rows of 384 dimensions natively; up to 10k
+    /// rows it stays under 1 ms, is exact and costs nothing to build.
     pub flat_threshold: usize,
-    /// The HNSW `efConstruction`: candidates kept while linking each new point.
+    /// HNSW `M`: links per node on the upper layers; layer 0 keeps `2·m`.
     ///
-    /// Default 100. Range 1..: higher builds a better graph more slowly (build time about
-    /// linear in it). At ef_search 64 without the heuristic, recall@10 against the exact int8
-    /// scan was 0.947 at 40, 0.9995 at 100 and 0.9985 at 200, build 2.3 s, 6.4 s and 12.8 s
-    /// (those three on a loaded machine; 2.9 s for 100 when quiet). Below 64 (= 2·M, the
-    /// layer-0 degree) the graph is visibly worse.
+    /// Default 0 = chosen by the number of rows (see [`DenseOptions::params_for`]). Range 0 or
+    /// 2..=64. Memory per row grows by `8·m` bytes; higher reaches higher recall at the cost of
+    /// more work per visited node.
+    pub m: usize,
+    /// HNSW `efConstruction`: candidates kept while linking each new node.
+    ///
+    /// Default 0 = chosen by the number of rows. Range 0 or 1..: higher builds a better graph
+    /// more slowly (build time about linear in it).
     pub ef_construction: usize,
-    /// The HNSW `ef` at query time: candidates kept while searching. Fixed when the index is
-    /// built (instant-distance stores it in the graph).
+    /// HNSW `ef` of a search that does not give its own: candidates kept while walking layer 0
+    /// (then rescored in f32). Stored in the index.
     ///
-    /// Default 64. Range 1..: higher is slower and more accurate. A search for more than
-    /// `ef_search` results scans every row instead (the flat path's two stages). At
-    /// ef_construction 100: recall@10 against the exact int8 scan 0.9990 / 0.9995 / 0.9990 at
-    /// 32 / 64 / 128, 108 / 142 / 286 µs per query. 64 costs little over 32 and keeps k up to 64 (fusion candidates) on the graph.
+    /// Default 0 = chosen by the number of rows. Range 0 or 1..: higher is slower and more
+    /// accurate; a search for `k` results uses at least `k`.
     pub ef_search: usize,
-    /// Seed of the random layer assignment of HNSW points. Default 0x5EED; any value.
+    /// Seed of the random level assignment of HNSW nodes. Default 0x5EED; any value.
     pub seed: u64,
-    /// Use the neighbour-selection heuristic of the HNSW paper (slower build)?
+    /// Use the neighbour-selection heuristic of the HNSW paper (keep a candidate only if it is
+    /// closer to the node than to every neighbour kept so far)?
     ///
-    /// Default false. With it, builds took 16 / 47 / 42 s at ef_construction 40 / 100 / 200
-    /// (same loaded machine as above: 2–7× slower) for recall@10 against the exact scan of
-    /// 0.9985 / 1.0000 / 1.0000 at ef_search 64, i.e. +0.0005 at the default ef_construction.
-    /// It helps more on unclustered data (0.43 → 0.52) but not enough to matter there. In wasm,
-    /// where the build is single-threaded, its cost matters most.
+    /// Default true. Without it, clustered data falls apart into one component per cluster: on
+    /// 5 000 × 64 vectors in 100 clusters at m 16, recall@10 was 0.72 at ef 64 and 0.76 at 256
+    /// without it, 1.000 at ef 32 with it (build 0.24 s vs 0.83 s, `examples/dense_bench.rs`).
     pub heuristic: bool,
 }
 
@@ -104,12 +77,35 @@ impl Default for DenseOptions {
     fn default() -> Self {
         DenseOptions {
             flat_threshold: 10_000,
-            ef_construction: 100,
-            ef_search: 64,
+            m: 0,
+            ef_construction: 0,
+            ef_search: 0,
             seed: 0x5EED,
-            heuristic: false,
+            heuristic: true,
         }
     }
+}
+
+impl DenseOptions {
+    /// The HNSW parameters for `len` rows: each field that is 0 gets its size-dependent
+    /// default, the others are taken as given (`m` clamped to 2..=64).
+    pub fn params_for(&self, len: usize) -> Params {
+        let (m, efc, efs) = default_params(len);
+        let pick = |v: usize, d: usize| if v == 0 { d } else { v };
+        Params {
+            m: pick(self.m, m).clamp(2, 64) as u32,
+            ef_construction: pick(self.ef_construction, efc).min(u32::MAX as usize) as u32,
+            ef_search: pick(self.ef_search, efs).min(u32::MAX as usize) as u32,
+            heuristic: self.heuristic,
+            seed: self.seed,
+        }
+    }
+}
+
+/// Default `(m, ef_construction, ef_search)` by number of rows.
+fn default_params(len: usize) -> (usize, usize, usize) {
+    let _ = len;
+    (16, 100, 64)
 }
 
 /// A set of vectors searchable by cosine similarity, best first.
@@ -119,69 +115,22 @@ impl Default for DenseOptions {
 #[serde(try_from = "DenseParts")]
 pub struct DenseIndex {
     dim: usize,
-    len: usize,
-    storage: Storage,
+    /// Row-major int8 codes (`len × dim`).
+    codes: Vec<i8>,
+    /// One scale per row.
+    scales: Vec<f32>,
+    /// The HNSW graph over the rows, when there are at least `flat_threshold` of them.
+    graph: Option<Graph>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-enum Storage {
-    /// Row-major int8 codes (`len * dim`) and one scale per row.
-    Flat { codes: Vec<i8>, scales: Vec<f32> },
-    /// The HNSW graph; its map values are row ids.
-    Hnsw { graph: Graph, ef_search: usize },
-}
-
-/// One quantized row as an instant-distance point.
-#[derive(Clone, Serialize, Deserialize)]
-struct QPoint {
-    scale: f32,
-    codes: Box<[i8]>,
-}
-
-impl QPoint {
-    #[inline]
-    fn similarity(&self, other: &QPoint) -> f32 {
-        similarity(self.scale, &self.codes, other.scale, &other.codes)
-    }
-}
-
-impl Point for QPoint {
-    #[inline]
-    fn distance(&self, other: &Self) -> f32 {
-        1.0 - self.similarity(other)
-    }
-}
-
-/// `HnswMap` is neither `Clone` nor `Debug`; share it behind an `Arc` (it is immutable).
-#[derive(Clone)]
-struct Graph(Arc<HnswMap<QPoint, u32>>);
-
-impl fmt::Debug for Graph {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Graph({} points)", self.0.values.len())
-    }
-}
-
-impl Serialize for Graph {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        self.0.as_ref().serialize(s)
-    }
-}
-
-impl<'de> Deserialize<'de> for Graph {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        super::hnsw_check::deserialize_checked(d).map(|m| Graph(Arc::new(m)))
-    }
-}
-
-/// A [`DenseIndex`] as read from a file, before the checks of its `TryFrom`: the row count, the
-/// dimension and the storage must agree (rows × dim codes, one finite non-negative scale per
-/// row, graph values a permutation of the row ids), or searches would index out of bounds.
+/// A [`DenseIndex`] as read from a file, before the checks of its `TryFrom`: the dimension, the
+/// codes, the scales and the graph must agree, or searches would index out of bounds.
 #[derive(Deserialize)]
 struct DenseParts {
     dim: usize,
-    len: usize,
-    storage: Storage,
+    codes: Vec<i8>,
+    scales: Vec<f32>,
+    graph: Option<Graph>,
 }
 
 impl TryFrom<DenseParts> for DenseIndex {
@@ -194,54 +143,24 @@ impl TryFrom<DenseParts> for DenseIndex {
 
 impl DenseParts {
     fn check(self) -> std::result::Result<DenseIndex, String> {
-        let DenseParts { dim, len, storage } = self;
-        let scale_ok = |s: f32| s.is_finite() && s >= 0.0;
+        let DenseParts { dim, codes, scales, graph } = self;
         if !(1..=MAX_DIM).contains(&dim) {
             return Err(format!("corrupted dense index: dimension {dim} (expected 1..={MAX_DIM})"));
         }
-        match &storage {
-            Storage::Flat { codes, scales } => {
-                if scales.len() != len || Some(codes.len()) != len.checked_mul(dim) {
-                    return Err(format!(
-                        "corrupted dense index: {len} rows of {dim} dimensions but {} codes and {} scales",
-                        codes.len(),
-                        scales.len()
-                    ));
-                }
-                if let Some(i) = scales.iter().position(|&s| !scale_ok(s)) {
-                    return Err(format!("corrupted dense index: row {i} has scale {}", scales[i]));
-                }
-            }
-            Storage::Hnsw { graph, .. } => {
-                let map = &graph.0;
-                if map.values.len() != len {
-                    return Err(format!(
-                        "corrupted dense index: {len} rows but {} graph points",
-                        map.values.len()
-                    ));
-                }
-                let mut seen = vec![false; len];
-                for &v in &map.values {
-                    match seen.get_mut(v as usize) {
-                        Some(s) if !*s => *s = true,
-                        _ => {
-                            return Err(format!(
-                                "corrupted dense index: graph value {v} is not a free row id of {len}"
-                            ))
-                        }
-                    }
-                }
-                if let Some((pid, p)) = map.iter().find(|(_, p)| p.codes.len() != dim || !scale_ok(p.scale)) {
-                    return Err(format!(
-                        "corrupted dense index: graph point {} has {} codes of {dim} and scale {}",
-                        pid.into_inner(),
-                        p.codes.len(),
-                        p.scale
-                    ));
-                }
-            }
+        let len = scales.len();
+        if Some(codes.len()) != len.checked_mul(dim) {
+            return Err(format!(
+                "corrupted dense index: {len} scales of {dim} dimensions but {} codes",
+                codes.len()
+            ));
         }
-        Ok(DenseIndex { dim, len, storage })
+        if let Some(i) = scales.iter().position(|s| !(s.is_finite() && *s >= 0.0)) {
+            return Err(format!("corrupted dense index: row {i} has scale {}", scales[i]));
+        }
+        if let Some(g) = &graph {
+            g.check(len).map_err(|e| format!("corrupted dense index: {e}"))?;
+        }
+        Ok(DenseIndex { dim, codes, scales, graph })
     }
 }
 
@@ -262,10 +181,14 @@ impl DenseIndex {
     /// another index keep exactly their codes and scales (and scores); this is how an
     /// incremental re-index reuses the vectors of unchanged documents.
     ///
-    /// Errors: `dim` is 0 or above [`MAX_DIM`], `codes.len()` is not `scales.len() × dim`, or a
-    /// scale is negative or not finite (the message names its row).
+    /// Errors: `dim` is 0 or above [`MAX_DIM`], `codes.len()` is not `scales.len() × dim`, a
+    /// scale is negative or not finite (the message names its row), or `opts.m` is outside
+    /// 0 or 2..=64.
     pub fn from_quantized(codes: Vec<i8>, scales: Vec<f32>, dim: usize, opts: &DenseOptions) -> Result<Self> {
         check_dim(dim)?;
+        if opts.m == 1 || opts.m > 64 {
+            return Err(Error::invalid("m", format!("expected 0 (by size) or 2..=64, found {}", opts.m)));
+        }
         if codes.len() != scales.len() * dim {
             return Err(Error::Vector {
                 reason: format!(
@@ -285,78 +208,52 @@ impl DenseIndex {
             });
         }
         let len = scales.len();
-        let storage = if len < opts.flat_threshold {
-            Storage::Flat { codes, scales }
-        } else {
-            let ef_search = opts.ef_search.max(1);
-            let points: Vec<QPoint> = codes
-                .chunks_exact(dim)
-                .zip(&scales)
-                .map(|(c, &scale)| QPoint { scale, codes: c.into() })
-                .collect();
-            drop(codes);
-            let values: Vec<u32> = (0..len as u32).collect();
-            let mut builder = Builder::default()
-                .ef_construction(opts.ef_construction.max(1))
-                .ef_search(ef_search)
-                .seed(opts.seed);
-            if !opts.heuristic {
-                builder = builder.select_heuristic(None);
-            }
-            let map = builder.build(points, values);
-            Storage::Hnsw { graph: Graph(Arc::new(map)), ef_search }
-        };
-        Ok(DenseIndex { dim, len, storage })
+        let graph = (len >= opts.flat_threshold)
+            .then(|| hnsw::build(&Rows { codes: &codes, scales: &scales, dim }, opts.params_for(len)));
+        Ok(DenseIndex { dim, codes, scales, graph })
     }
 
     /// Every row's int8 codes (row-major, `len × dim`) and scales, in row-id order: the input
-    /// of [`DenseIndex::from_quantized`]. Copies them out of the flat store or the graph's points.
+    /// of [`DenseIndex::from_quantized`].
     pub fn quantized_rows(&self) -> (Vec<i8>, Vec<f32>) {
-        match &self.storage {
-            Storage::Flat { codes, scales } => (codes.clone(), scales.clone()),
-            Storage::Hnsw { graph, .. } => {
-                let mut codes = vec![0i8; self.len * self.dim];
-                let mut scales = vec![0f32; self.len];
-                for (pid, p) in graph.0.iter() {
-                    let Some(&row) = graph.0.values.get(pid.into_inner() as usize) else { continue };
-                    let row = row as usize;
-                    if row < self.len && p.codes.len() == self.dim {
-                        codes[row * self.dim..(row + 1) * self.dim].copy_from_slice(&p.codes);
-                        scales[row] = p.scale;
-                    }
-                }
-                (codes, scales)
-            }
-        }
+        (self.codes.clone(), self.scales.clone())
     }
 
     /// Top-k rows by cosine similarity, best first: `(row id, similarity in -1..=1)`; ties by
-    /// ascending id. `k = 0` gives nothing, `k > len` gives every row.
-    ///
-    /// Two stages (see the module docs): candidates by the int8 query against the int8 rows
-    /// (a flat scan keeps the best [`rescored`]`(k)` = `max(4k, 64)`; HNSW keeps the graph's
-    /// `ef_search` nearest), then those candidates rescored with the f32 query and returned with
-    /// that score. The score of a row depends only on the query and the row, so it is the same
-    /// as [`DenseIndex::search_exact`] gives it, and it moves continuously with the query. A `k`
-    /// above the build's `ef_search` uses the flat two-stage scan on an HNSW index too.
+    /// ascending id. `k = 0` gives nothing, `k > len` gives every row. An HNSW index searches
+    /// with its stored `ef_search` (see [`DenseIndex::search_with`]).
     ///
     /// Errors: the query has the wrong dimension or a non-finite value.
     pub fn search(&self, query: &[f32], k: usize) -> Result<Vec<(u32, f32)>> {
+        let ef = self.graph.as_ref().map_or(0, |g| g.params.ef_search as usize);
+        self.search_with(query, k, ef)
+    }
+
+    /// Top-k with an explicit HNSW `ef` (candidates kept on layer 0; `max(ef, k)` is used).
+    ///
+    /// Two stages (see the module docs): candidates by the int8 query against the int8 rows
+    /// (a flat scan keeps the best [`rescored`]`(k)` = `max(4k, 64)` and ignores `ef`; HNSW keeps
+    /// the `ef` nearest it finds), then those candidates rescored with the f32 query and returned
+    /// with that score. The score of a row depends only on the query and the row, so it is the
+    /// same as [`DenseIndex::search_exact`] gives it, and it moves continuously with the query.
+    ///
+    /// Errors: the query has the wrong dimension or a non-finite value.
+    pub fn search_with(&self, query: &[f32], k: usize, ef: usize) -> Result<Vec<(u32, f32)>> {
         let q = self.prepare_query(query)?;
-        let k = k.min(self.len);
+        let k = k.min(self.len());
         if k == 0 {
             return Ok(Vec::new());
         }
-        let mut hits = match &self.storage {
-            Storage::Hnsw { graph, ef_search } if k <= *ef_search => {
-                let mut search = Search::default();
-                graph
-                    .0
-                    .search(&q.codes, &mut search)
-                    .map(|item| (*item.value, q.score(item.point.scale, &item.point.codes)))
-                    .collect()
-            }
-            _ => self.two_stage(&q, k),
+        let mut hits = match &self.graph {
+            Some(graph) => graph
+                .search(&self.rows(), &QueryCodes { scale: q.scale, codes: &q.codes }, ef.max(k))
+                .into_iter()
+                .map(|(i, _)| {
+                    let (s, c) = self.row(i as usize);
+                    (i, q.score(s, c))
+                })
+                .collect(),
+            None => self.two_stage(&q, k),
         };
         top(&mut hits, k);
         Ok(hits)
@@ -365,24 +262,27 @@ impl DenseIndex {
     /// Exact top-k over all rows by the score [`DenseIndex::search`] returns (the f32 query
     /// against every int8 row, no candidate stage): the reference for recall checks. Same
     /// ordering, `k` rules and errors as [`DenseIndex::search`]; a row both return has the same
-    /// score in both. `search` can miss a row of this top-k only when that row is outside the
-    /// int8 candidates, which a margin of `max(4k, 64)` makes rare (never seen on the data of
-    /// `examples/dense_bench.rs`).
+    /// score in both.
     pub fn search_exact(&self, query: &[f32], k: usize) -> Result<Vec<(u32, f32)>> {
         let q = self.prepare_query(query)?;
-        let mut hits = self.scan(|s, c| q.score(s, c));
-        top(&mut hits, k.min(self.len));
+        let mut hits: Vec<(u32, f32)> = (0..self.len())
+            .map(|i| {
+                let (s, c) = self.row(i);
+                (i as u32, q.score(s, c))
+            })
+            .collect();
+        top(&mut hits, k.min(self.len()));
         Ok(hits)
     }
 
     /// Number of rows.
     pub fn len(&self) -> usize {
-        self.len
+        self.scales.len()
     }
 
     /// Whether the index has no rows.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.scales.is_empty()
     }
 
     /// The dimension of every row (and of queries).
@@ -392,25 +292,35 @@ impl DenseIndex {
 
     /// `"flat"` or `"hnsw"`.
     pub fn kind(&self) -> &'static str {
-        match self.storage {
-            Storage::Flat { .. } => "flat",
-            Storage::Hnsw { .. } => "hnsw",
+        if self.graph.is_some() {
+            "hnsw"
+        } else {
+            "flat"
         }
     }
 
-    /// Approximate bytes held by the vectors and the graph, for stats.
+    /// The HNSW parameters the graph was built with (`None` for a flat index).
+    pub fn hnsw_params(&self) -> Option<Params> {
+        self.graph.as_ref().map(|g| g.params)
+    }
+
+    /// Nodes per HNSW level (index 0: nodes only on layer 0); empty for a flat index.
+    pub fn hnsw_levels(&self) -> Vec<usize> {
+        self.graph.as_ref().map(Graph::level_counts).unwrap_or_default()
+    }
+
+    /// Bytes held by the vectors and the graph.
     pub fn memory_bytes(&self) -> usize {
-        match &self.storage {
-            Storage::Flat { codes, scales } => codes.len() + scales.len() * 4,
-            Storage::Hnsw { .. } => {
-                // Per point: codes, box header, scale; graph: layer 0 has 2M = 64 u32 links per
-                // point, upper layers (about 1/M of the points in total) M links; map value.
-                let m = 32;
-                let per_point = self.dim + 16 + 4 + 2 * m * 4 + 4;
-                let upper = self.len / m * m * 4;
-                self.len * per_point + upper
-            }
-        }
+        self.codes.len() + 4 * self.scales.len() + self.graph.as_ref().map_or(0, Graph::memory_bytes)
+    }
+
+    fn rows(&self) -> Rows<'_> {
+        Rows { codes: &self.codes, scales: &self.scales, dim: self.dim }
+    }
+
+    #[inline]
+    fn row(&self, i: usize) -> (f32, &[i8]) {
+        (self.scales[i], &self.codes[i * self.dim..(i + 1) * self.dim])
     }
 
     /// Checks the query and prepares both of its forms.
@@ -427,75 +337,26 @@ impl DenseIndex {
         }
         let mut codes = vec![0i8; self.dim];
         let scale = quantize(query, &mut codes);
-        Ok(Query { unit: normalise(query), codes: QPoint { scale, codes: codes.into() } })
-    }
-
-    /// `score(scale, codes)` of every row, as `(row id, score)` in storage order.
-    fn scan(&self, score: impl Fn(f32, &[i8]) -> f32) -> Vec<(u32, f32)> {
-        match &self.storage {
-            Storage::Flat { codes, scales } => codes
-                .chunks_exact(self.dim.max(1))
-                .zip(scales)
-                .enumerate()
-                .map(|(i, (c, &s))| (i as u32, score(s, c)))
-                .collect(),
-            Storage::Hnsw { graph, .. } => graph
-                .0
-                .iter()
-                .filter_map(|(pid, p)| {
-                    let row = *graph.0.values.get(pid.into_inner() as usize)?;
-                    Some((row, score(p.scale, &p.codes)))
-                })
-                .collect(),
-        }
+        Ok(Query { unit: normalise(query), scale, codes })
     }
 
     /// The flat search: the best [`rescored`]`(k)` rows by the int8 query, rescored by the f32
     /// query (unsorted; the caller keeps the top k).
     fn two_stage(&self, q: &Query, k: usize) -> Vec<(u32, f32)> {
-        let m = rescored(k);
-        let int8 = |s: f32, c: &[i8]| similarity(q.codes.scale, &q.codes.codes, s, c);
-        match &self.storage {
-            Storage::Flat { codes, scales } => {
-                let row = |i: usize| (scales[i], &codes[i * self.dim..(i + 1) * self.dim]);
-                let mut candidates: Vec<(u32, f32)> = (0..self.len)
-                    .map(|i| {
-                        let (s, c) = row(i);
-                        (i as u32, int8(s, c))
-                    })
-                    .collect();
-                top(&mut candidates, m);
-                candidates
-                    .into_iter()
-                    .map(|(i, _)| {
-                        let (s, c) = row(i as usize);
-                        (i, q.score(s, c))
-                    })
-                    .collect()
-            }
-            Storage::Hnsw { graph, .. } => {
-                // The graph has no random access by row: list its points once, then candidates
-                // are positions in that list.
-                let points: Vec<(u32, &QPoint)> = graph
-                    .0
-                    .iter()
-                    .filter_map(|(pid, p)| Some((*graph.0.values.get(pid.into_inner() as usize)?, p)))
-                    .collect();
-                let mut candidates: Vec<(u32, f32)> = points
-                    .iter()
-                    .enumerate()
-                    .map(|(pos, (_, p))| (pos as u32, int8(p.scale, &p.codes)))
-                    .collect();
-                top(&mut candidates, m);
-                candidates
-                    .into_iter()
-                    .map(|(pos, _)| {
-                        let (row, p) = points[pos as usize];
-                        (row, q.score(p.scale, &p.codes))
-                    })
-                    .collect()
-            }
-        }
+        let mut candidates: Vec<(u32, f32)> = (0..self.len())
+            .map(|i| {
+                let (s, c) = self.row(i);
+                (i as u32, similarity(q.scale, &q.codes, s, c))
+            })
+            .collect();
+        top(&mut candidates, rescored(k));
+        candidates
+            .into_iter()
+            .map(|(i, _)| {
+                let (s, c) = self.row(i as usize);
+                (i, q.score(s, c))
+            })
+            .collect()
     }
 }
 
@@ -511,8 +372,9 @@ pub fn rescored(k: usize) -> usize {
 struct Query {
     /// L2-normalised f32 query (all zeros for a zero query): the final scores.
     unit: Vec<f32>,
-    /// int8 codes and scale, like a stored row: candidate generation.
-    codes: QPoint,
+    /// int8 scale and codes, like a stored row: candidate generation.
+    scale: f32,
+    codes: Vec<i8>,
 }
 
 impl Query {
@@ -631,7 +493,7 @@ fn normalise(row: &[f32]) -> Vec<f32> {
 
 /// Quantized cosine similarity.
 #[inline]
-fn similarity(sa: f32, a: &[i8], sb: f32, b: &[i8]) -> f32 {
+pub(crate) fn similarity(sa: f32, a: &[i8], sb: f32, b: &[i8]) -> f32 {
     sa * sb * dot_i8(a, b) as f32
 }
 

@@ -5,4 +5,4 @@
 
 pub mod bm25;
 pub mod dense;
-mod hnsw_check;
+pub mod hnsw;

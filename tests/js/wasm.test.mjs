@@ -231,6 +231,41 @@ for (const [name, opts] of [
   });
 }
 
+test('VectorIndex: ef per query trades speed for recall; a large ef finds 99% of the exact scan on clustered vectors', () => {
+  const seed = 0xef;
+  const rand = prng(seed);
+  const dim = 32;
+  const n = 12_000;
+  const centres = Array.from({ length: 60 }, () => Float32Array.from({ length: dim }, () => rand() * 2 - 1));
+  const vectors = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++) {
+    const c = centres[Math.floor(rand() * centres.length)];
+    for (let j = 0; j < dim; j++) vectors[i * dim + j] = c[j] + (rand() - 0.5) * 0.6;
+  }
+  const index = VectorIndex.build(vectors, dim, { m: 8, efConstruction: 64 });
+  // The exact scan over the same int8 rows is the reference: what the graph should find (f32
+  // brute force differs from it by int8 rounding among near-ties, whatever the graph does).
+  const exact = VectorIndex.build(vectors, dim, { flatThreshold: n + 1 });
+  assert.ok(index.toBytes().length < n * (dim + 4 + 8 * 2 * 4 + 16), 'int8 rows + 2m links per row');
+  const recall = (ef) => {
+    let found = 0;
+    for (let q = 0; q < 30; q++) {
+      const query = vectors.slice(q * 397 * dim, (q * 397 + 1) * dim).map((v) => v + (rand() - 0.5) * 0.2);
+      const truth = new Set(exact.search(query, 10).ids);
+      const { ids } = ef === undefined ? index.search(query, 10) : index.search(query, 10, ef);
+      assert.equal(ids.length, 10);
+      found += [...ids].filter((id) => truth.has(id)).length;
+    }
+    return found / 300;
+  };
+  const high = recall(256);
+  assert.ok(high >= 0.99, `ef 256: recall@10 ${high} < 0.99 (seed ${seed})`);
+  assert.ok(high >= recall(10), 'recall must not fall as ef grows');
+  assert.ok(recall(undefined) >= 0.9, 'the stored efSearch is used when ef is not given');
+  index.free();
+  exact.free();
+});
+
 // Regression: the query was quantized to int8 as well, so a change of 1e-6 that crossed a rounding
 // boundary moved every score by ~1e-3 (how wasm and native disagreed on the same MiniLM index).
 for (const [name, opts] of [['flat scan', undefined], ['HNSW', { flatThreshold: 0 }]]) {
