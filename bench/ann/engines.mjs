@@ -20,7 +20,7 @@ export const HNSWLIB = { m: 16, efConstruction: 200, seed: 100 };
  * one index per ef (ef_search was fixed at build time before the new HNSW).
  */
 export const docentApi = {
-  efPerQuery: false,
+  efPerQuery: true,
   /** Build options for a variant (`{m, efConstruction}`, undefined keeps docent's default). */
   options(variant, ef, flat) {
     const o = { flatThreshold: flat ? 4294967295 : 0 };

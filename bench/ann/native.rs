@@ -24,7 +24,7 @@ pub mod docent_api {
 
     /// Whether `ef` can be chosen per query (`search_with`). While false, the sweep builds one
     /// index per ef (ef_search was fixed at build time before the new HNSW).
-    pub const EF_PER_QUERY: bool = false;
+    pub const EF_PER_QUERY: bool = true;
 
     /// HNSW build parameters; `None` keeps docent's default.
     #[derive(Clone, Copy, Debug)]
@@ -37,6 +37,7 @@ pub mod docent_api {
         let d = DenseOptions::default();
         DenseOptions {
             flat_threshold: if flat { usize::MAX } else { 0 },
+            m: p.m.unwrap_or(d.m),
             ef_construction: p.ef_construction.unwrap_or(d.ef_construction),
             ef_search: ef_search.unwrap_or(d.ef_search),
             ..d
@@ -50,7 +51,8 @@ pub mod docent_api {
             "ef_search_default": o.ef_search,
             "heuristic": o.heuristic,
             "seed": o.seed,
-            "m": "32 (fixed by instant-distance)",
+            "m": o.m,
+            "zero_means": "chosen by the number of rows (docent's size-dependent default)",
         })
     }
 
@@ -58,10 +60,9 @@ pub mod docent_api {
         DenseIndex::build(vectors, dim, o).expect("docent dense build")
     }
 
-    /// Top-k ids with the given ef (ignored while [`EF_PER_QUERY`] is false: the index was built
-    /// with it).
-    pub fn search(idx: &DenseIndex, q: &[f32], k: usize, _ef: usize) -> Vec<u32> {
-        idx.search(q, k).expect("docent search").into_iter().map(|h| h.0).collect()
+    /// Top-k ids with the given ef (a flat index ignores it).
+    pub fn search(idx: &DenseIndex, q: &[f32], k: usize, ef: usize) -> Vec<u32> {
+        idx.search_with(q, k, ef).expect("docent search").into_iter().map(|h| h.0).collect()
     }
 
     pub fn memory_bytes(idx: &DenseIndex) -> usize {
