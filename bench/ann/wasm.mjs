@@ -6,6 +6,7 @@
 //
 //   node bench/ann/wasm.mjs [--sets toolchain-20k,toolchain-100k] [--efs 10,32,…] [--only node|chromium]
 //
+// ANN_ENGINES=plain,hnswlib-wasm,flat,defaults,… runs only those engines (quick runs).
 // Writes <data>/results/wasm-<set>.json (data: $ANN_DATA or $CARGO_TARGET_DIR/bench-data).
 import { spawnSync } from 'node:child_process';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
@@ -66,7 +67,8 @@ async function child(set, engine) {
 
 function inNode(set) {
   const rows = [];
-  for (const engine of ['plain', ...docentVariants().map((v) => (v === 'flat' ? 'flat' : v.name))]) {
+  const all = ['plain', ...docentVariants().map((v) => (v === 'flat' ? 'flat' : v.name))];
+  for (const engine of all.filter((e) => !process.env.ANN_ENGINES || process.env.ANN_ENGINES.split(',').includes(e))) {
     console.error(`[wasm] Node: ${set} ${engine}`);
     const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', set, engine, '--efs', efs.join(',')],
       { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26, encoding: 'utf8' });
