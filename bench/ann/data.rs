@@ -110,7 +110,11 @@ pub fn u32_bytes(v: &[u32]) -> Vec<u8> {
 pub fn read_f32(path: &Path, dim: usize) -> Result<Vec<f32>, String> {
     let b = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     if b.len() % (4 * dim) != 0 {
-        return Err(format!("{}: {} bytes is not a whole number of {dim}-d f32 rows", path.display(), b.len()));
+        return Err(format!(
+            "{}: {} bytes is not a whole number of {dim}-d f32 rows",
+            path.display(),
+            b.len()
+        ));
     }
     Ok(b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
 }
@@ -128,12 +132,20 @@ fn write_set(dir: &Path, mut d: Description, bytes: &[u8]) -> std::io::Result<De
 /// Loads a set and checks its checksum and shape against its description.
 pub fn load_set(dir: &Path, name: &str) -> Result<(Description, Vec<u8>), String> {
     let jp = dir.join(format!("{name}.json"));
-    let d: Description = serde_json::from_slice(&std::fs::read(&jp).map_err(|e| format!("{}: {e}", jp.display()))?)
-        .map_err(|e| format!("{}: {e}", jp.display()))?;
+    let d: Description =
+        serde_json::from_slice(&std::fs::read(&jp).map_err(|e| format!("{}: {e}", jp.display()))?)
+            .map_err(|e| format!("{}: {e}", jp.display()))?;
     let p = dir.join(&d.file);
     let b = std::fs::read(&p).map_err(|e| format!("{}: {e}", p.display()))?;
     if b.len() != d.count * d.dim * 4 {
-        return Err(format!("{}: expected {} bytes ({} × {} × 4), found {}", p.display(), d.count * d.dim * 4, d.count, d.dim, b.len()));
+        return Err(format!(
+            "{}: expected {} bytes ({} × {} × 4), found {}",
+            p.display(),
+            d.count * d.dim * 4,
+            d.count,
+            d.dim,
+            b.len()
+        ));
     }
     let h = xxh3_hex(&b);
     if h != d.xxh3 {
@@ -201,7 +213,8 @@ pub fn data_dir(root: &Path) -> PathBuf {
     if let Some(d) = std::env::var_os("ANN_DATA") {
         return PathBuf::from(d);
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
     let target = if target.is_absolute() { target } else { root.join(target) };
     target.join("bench-data")
 }
@@ -249,7 +262,8 @@ pub fn generate(root: &Path, model_dir: &Path, sets: &[&str]) -> Result<(), Stri
         .collect();
     eprintln!("[gen] {} documents ingested in {:.1}s", docs.len(), t0.elapsed().as_secs_f64());
     let emb = MiniLm::load(model_dir).map_err(|e| e.to_string())?;
-    let counter = TokenCounter::from_tokenizer(emb.tokenizer().expect("minilm has a tokenizer")).map_err(|e| e.to_string())?;
+    let counter = TokenCounter::from_tokenizer(emb.tokenizer().expect("minilm has a tokenizer"))
+        .map_err(|e| e.to_string())?;
     let copts = ChunkOptions { max_tokens: CHUNK_TOKENS, overlap_tokens: 0 };
     let t1 = Instant::now();
     let per_doc: Vec<Vec<(String, String)>> = docs
@@ -287,13 +301,18 @@ pub fn generate(root: &Path, model_dir: &Path, sets: &[&str]) -> Result<(), Stri
     let partial = dir.join("embed.partial.f32");
     let partial_meta = dir.join("embed.partial.json");
     let meta = serde_json::json!({ "sample": sample_hash, "excluded": "src/", "seed": SEED, "toolchain": version, "chunk_tokens": CHUNK_TOKENS });
-    let resume = std::fs::read(&partial_meta).ok().and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok()) == Some(meta.clone());
+    let resume =
+        std::fs::read(&partial_meta).ok().and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            == Some(meta.clone());
     if !resume {
         std::fs::write(&partial, b"").map_err(|e| e.to_string())?;
         std::fs::write(&partial_meta, meta.to_string()).map_err(|e| e.to_string())?;
     }
-    std::fs::write(dir.join("sample.jsonl"), texts.iter().map(|t| serde_json::to_string(t).unwrap() + "\n").collect::<String>())
-        .map_err(|e| e.to_string())?;
+    std::fs::write(
+        dir.join("sample.jsonl"),
+        texts.iter().map(|t| serde_json::to_string(t).unwrap() + "\n").collect::<String>(),
+    )
+    .map_err(|e| e.to_string())?;
     let mut have = std::fs::metadata(&partial).map(|m| m.len() as usize).unwrap_or(0) / (4 * DIM);
     // Drop a torn last row, if any.
     let f = std::fs::OpenOptions::new().write(true).open(&partial).map_err(|e| e.to_string())?;
@@ -319,20 +338,33 @@ pub fn generate(root: &Path, model_dir: &Path, sets: &[&str]) -> Result<(), Stri
         // Write every set whose rows are all embedded.
         while done_sets < SETS.len() && have >= QUERIES + SETS[done_sets].1 {
             let (name, n) = SETS[done_sets];
-            if load_set(&dir, name).is_err() || load_set(&dir, &format!("{name}.gt")).is_err() || load_set(&dir, "queries").is_err() {
+            if load_set(&dir, name).is_err()
+                || load_set(&dir, &format!("{name}.gt")).is_err()
+                || load_set(&dir, "queries").is_err()
+            {
                 let all = read_f32(&partial, DIM)?;
                 let queries = &all[..QUERIES * DIM];
                 let base = &all[QUERIES * DIM..(QUERIES + n) * DIM];
-                write_set(&dir, desc("queries", "f32", QUERIES, DIM, "queries.f32"), &f32_bytes(queries)).map_err(|e| e.to_string())?;
-                write_set(&dir, desc(name, "f32", n, DIM, &format!("{name}.f32")), &f32_bytes(base)).map_err(|e| e.to_string())?;
+                write_set(&dir, desc("queries", "f32", QUERIES, DIM, "queries.f32"), &f32_bytes(queries))
+                    .map_err(|e| e.to_string())?;
+                write_set(&dir, desc(name, "f32", n, DIM, &format!("{name}.f32")), &f32_bytes(base))
+                    .map_err(|e| e.to_string())?;
                 let tg = Instant::now();
                 let gt: Vec<u32> = queries
                     .par_chunks_exact(DIM)
                     .flat_map_iter(|q| exact_topk(base, DIM, q, GT_K).into_iter().map(|(i, _)| i))
                     .collect();
-                write_set(&dir, desc(&format!("{name}.gt"), "u32", QUERIES, GT_K, &format!("{name}.gt.u32")), &u32_bytes(&gt))
-                    .map_err(|e| e.to_string())?;
-                eprintln!("[gen] wrote {name} and its ground truth ({:.1}s brute force) after {:.0}s", tg.elapsed().as_secs_f64(), t0.elapsed().as_secs_f64());
+                write_set(
+                    &dir,
+                    desc(&format!("{name}.gt"), "u32", QUERIES, GT_K, &format!("{name}.gt.u32")),
+                    &u32_bytes(&gt),
+                )
+                .map_err(|e| e.to_string())?;
+                eprintln!(
+                    "[gen] wrote {name} and its ground truth ({:.1}s brute force) after {:.0}s",
+                    tg.elapsed().as_secs_f64(),
+                    t0.elapsed().as_secs_f64()
+                );
             }
             done_sets += 1;
         }
@@ -347,7 +379,10 @@ pub fn generate(root: &Path, model_dir: &Path, sets: &[&str]) -> Result<(), Stri
         f.sync_data().ok();
         have = end;
         let rate = (have - start_have) as f64 / t2.elapsed().as_secs_f64();
-        eprintln!("[gen] embedded {have}/{need} ({rate:.1} chunks/s, eta {:.0} min)", (need - have) as f64 / rate / 60.0);
+        eprintln!(
+            "[gen] embedded {have}/{need} ({rate:.1} chunks/s, eta {:.0} min)",
+            (need - have) as f64 / rate / 60.0
+        );
     }
     eprintln!("[gen] done in {:.0}s", t0.elapsed().as_secs_f64());
     Ok(())
@@ -387,16 +422,22 @@ pub fn fake(dir: &Path, n: usize) -> Result<(), String> {
         file: file.into(),
     };
     let queries = &all[..QUERIES * DIM];
-    write_set(dir, desc("queries", "f32", QUERIES, DIM, "queries.f32"), &f32_bytes(queries)).map_err(|e| e.to_string())?;
+    write_set(dir, desc("queries", "f32", QUERIES, DIM, "queries.f32"), &f32_bytes(queries))
+        .map_err(|e| e.to_string())?;
     for (name, size) in [(SETS[0].0, n / 5), (SETS[1].0, n)] {
         let base = &all[QUERIES * DIM..(QUERIES + size) * DIM];
-        write_set(dir, desc(name, "f32", size, DIM, &format!("{name}.f32")), &f32_bytes(base)).map_err(|e| e.to_string())?;
+        write_set(dir, desc(name, "f32", size, DIM, &format!("{name}.f32")), &f32_bytes(base))
+            .map_err(|e| e.to_string())?;
         let gt: Vec<u32> = queries
             .par_chunks_exact(DIM)
             .flat_map_iter(|q| exact_topk(base, DIM, q, GT_K).into_iter().map(|(i, _)| i))
             .collect();
-        write_set(dir, desc(&format!("{name}.gt"), "u32", QUERIES, GT_K, &format!("{name}.gt.u32")), &u32_bytes(&gt))
-            .map_err(|e| e.to_string())?;
+        write_set(
+            dir,
+            desc(&format!("{name}.gt"), "u32", QUERIES, GT_K, &format!("{name}.gt.u32")),
+            &u32_bytes(&gt),
+        )
+        .map_err(|e| e.to_string())?;
     }
     Ok(())
 }
@@ -418,13 +459,12 @@ pub fn verify(dir: &Path) -> Result<String, String> {
         bases.push((name, le_f32(&b)));
     }
     for (name, v) in std::iter::once(("queries", &queries)).chain(bases.iter().map(|(n, v)| (*n, v))) {
-        if let Some((i, norm)) = v
-            .chunks_exact(DIM)
-            .map(|r| dot(r, r).sqrt())
-            .enumerate()
-            .find(|(_, n)| (n - 1.0).abs() > 1e-3)
+        if let Some((i, norm)) =
+            v.chunks_exact(DIM).map(|r| dot(r, r).sqrt()).enumerate().find(|(_, n)| (n - 1.0).abs() > 1e-3)
         {
-            return Err(format!("{name}: row {i} has length {norm}, expected 1 (MiniLM rows are L2-normalised)"));
+            return Err(format!(
+                "{name}: row {i} has length {norm}, expected 1 (MiniLM rows are L2-normalised)"
+            ));
         }
     }
     if let [(_, small), (_, large)] = &bases[..] {

@@ -33,7 +33,9 @@ fn main() {
             let n = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(5_000);
             data::fake(&data::data_dir(&root()), n)
         }
-        other => Err(format!("usage: ann data [SET…] | ann verify | ann native [SET…] | ann fake [N]; got {other:?}")),
+        other => Err(format!(
+            "usage: ann data [SET…] | ann verify | ann native [SET…] | ann fake [N]; got {other:?}"
+        )),
     };
     if let Err(e) = res {
         eprintln!("error: {e}");
@@ -60,7 +62,8 @@ fn run_native(sets: &[String]) -> Result<(), String> {
     for set in sets {
         let rows = native::run(&dir, &set, &native::configs())?;
         let path = out.join(format!("native-{set}.json"));
-        std::fs::write(&path, serde_json::to_string_pretty(&rows).unwrap()).map_err(|e| format!("{}: {e}", path.display()))?;
+        std::fs::write(&path, serde_json::to_string_pretty(&rows).unwrap())
+            .map_err(|e| format!("{}: {e}", path.display()))?;
         eprintln!("[native] wrote {}", path.display());
     }
     Ok(())

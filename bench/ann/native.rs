@@ -131,7 +131,8 @@ fn timed(queries: &[f32], ev: &mut Evictor, mut f: impl FnMut(&[f32]) -> Vec<u32
 }
 
 fn mean_recall(gt: &[u32], got: &[Vec<u32>]) -> f64 {
-    got.iter().enumerate().map(|(i, g)| data::recall(&gt[i * GT_K..(i + 1) * GT_K], g)).sum::<f64>() / got.len() as f64
+    got.iter().enumerate().map(|(i, g)| data::recall(&gt[i * GT_K..(i + 1) * GT_K], g)).sum::<f64>()
+        / got.len() as f64
 }
 
 fn point(ef: Option<usize>, recall: f64, lat: Value) -> Value {
@@ -172,8 +173,17 @@ pub fn run(dir: &Path, set: &str, configs: &[(String, docent_api::Params)]) -> R
     };
 
     eprintln!("[native] {set}: f32 brute force");
-    let (ids, lat) = timed(&queries, &mut ev, |q| data::exact_topk(&base, DIM, q, GT_K).into_iter().map(|h| h.0).collect());
-    let mut r = row("f32 brute force", json!({"loop": "8-accumulator f32 dot, Rust"}), 0.0, base.len() * 4, base.len() * 4, vec![point(None, mean_recall(&gt, &ids), lat)]);
+    let (ids, lat) = timed(&queries, &mut ev, |q| {
+        data::exact_topk(&base, DIM, q, GT_K).into_iter().map(|h| h.0).collect()
+    });
+    let mut r = row(
+        "f32 brute force",
+        json!({"loop": "8-accumulator f32 dot, Rust"}),
+        0.0,
+        base.len() * 4,
+        base.len() * 4,
+        vec![point(None, mean_recall(&gt, &ids), lat)],
+    );
     r["memory_how"] = json!("the f32 rows");
     r["disk_bytes"] = json!(base.len() * 4);
     rows.push(r);
@@ -184,7 +194,14 @@ pub fn run(dir: &Path, set: &str, configs: &[(String, docent_api::Params)]) -> R
     let flat = docent_api::build(&base, DIM, &o);
     let build_s = t.elapsed().as_secs_f64();
     let (ids, lat) = timed(&queries, &mut ev, |q| docent_api::search(&flat, q, GT_K, 0));
-    rows.push(row("docent flat", json!({"kind": "int8 scan + f32 rescoring"}), build_s, docent_api::memory_bytes(&flat), docent_api::disk_bytes(&flat), vec![point(None, mean_recall(&gt, &ids), lat)]));
+    rows.push(row(
+        "docent flat",
+        json!({"kind": "int8 scan + f32 rescoring"}),
+        build_s,
+        docent_api::memory_bytes(&flat),
+        docent_api::disk_bytes(&flat),
+        vec![point(None, mean_recall(&gt, &ids), lat)],
+    ));
     drop(flat);
 
     for (name, p) in configs {
@@ -206,7 +223,10 @@ pub fn run(dir: &Path, set: &str, configs: &[(String, docent_api::Params)]) -> R
             let idx = shared.as_ref().unwrap();
             let (ids, lat) = timed(&queries, &mut ev, |q| docent_api::search(idx, q, GT_K, ef));
             let rec = mean_recall(&gt, &ids);
-            eprintln!("[native] {set}: docent HNSW {name} ef {ef}: recall {rec:.4}, warm p50 {:.0} µs", lat["warm_p50_us"].as_f64().unwrap());
+            eprintln!(
+                "[native] {set}: docent HNSW {name} ef {ef}: recall {rec:.4}, warm p50 {:.0} µs",
+                lat["warm_p50_us"].as_f64().unwrap()
+            );
             curve.push(point(Some(ef), rec, lat));
         }
         let mut r = row(&format!("docent HNSW {name}"), described, build_s, mem, disk, curve);
