@@ -8,7 +8,8 @@
 #   wasm    build the npm package in pkg/ (wasm32 release build, wasm-bindgen, wasm-opt), sizes
 #   test    setup, then every test layer (what CI runs; installs Debian Chromium if missing)
 #   bench   setup, then the benchmarks (retrieval quality on the Cargo book, native throughput and
-#           latency, load time and latency in headless Chromium: bench/results/)
+#           latency, load time and latency in headless Chromium, dense vector search against
+#           hnswlib-wasm and native hnswlib: bench/results/; DOCENT_BENCH=ann runs only the last)
 #   fuzz [SECONDS]  setup, then each libFuzzer target in fuzz/ for SECONDS (default 300) on its
 #           growing corpus (fuzz/corpus/, git-ignored), seeds and regressions; needs cargo-fuzz
 #           (installed if missing) and runs on stable Rust through RUSTC_BOOTSTRAP=1
@@ -340,18 +341,63 @@ cmd_eval() {
     done
 }
 
+# Dense vector search (bench/ann/, bench/README.md): docent native and wasm (Node and Chromium),
+# hnswlib-wasm (npm, in Chromium), native hnswlib (PyPI, 1 thread), exact baselines, on MiniLM
+# embeddings of the toolchain docs cached in $TARGET_DIR/bench-data (generated when missing:
+# ~embedding-bound, see bench/README.md). ANN_SETS picks the sets (comma-separated).
+ANN_SETS="${ANN_SETS:-toolchain-20k,toolchain-100k}"
+ANN_VENV="$TARGET_DIR/bench-venv"
+HNSWLIB_VERSION=0.8.0
+
+setup_ann_peers() {
+    if ! "$ANN_VENV/bin/python" -c "import hnswlib, numpy, importlib.metadata as m; assert m.version('hnswlib') == '$HNSWLIB_VERSION'" 2>/dev/null; then
+        log "installing hnswlib $HNSWLIB_VERSION and numpy from PyPI into $ANN_VENV"
+        python3 -m venv "$ANN_VENV"
+        "$ANN_VENV/bin/pip" install --quiet numpy "hnswlib==$HNSWLIB_VERSION"
+    fi
+    if ! cmp -s bench/ann/package.json bench/ann/node_modules/.package.json.installed 2>/dev/null; then
+        log "npm install in bench/ann (hnswlib-wasm, pinned in bench/ann/package.json)"
+        npm install --prefix bench/ann --no-audit --no-fund --no-save
+        cp bench/ann/package.json bench/ann/node_modules/.package.json.installed
+    fi
+}
+
+bench_ann() {
+    local started load_start
+    started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+    load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+    log "dense search benchmark: load average at start $load_start ($(nproc) cores)"
+    setup_ann_peers
+    log "data sets (cached in $TARGET_DIR/bench-data; generated when missing)"
+    cargo bench --bench ann -- data ${ANN_SETS//,/ }
+    log "docent native and the f32 brute force ($ANN_SETS)"
+    cargo bench --bench ann -- native ${ANN_SETS//,/ }
+    log "docent wasm (Node, Chromium), hnswlib-wasm (Chromium), plain JS loop"
+    node bench/ann/wasm.mjs --sets "$ANN_SETS"
+    log "native hnswlib (PyPI, 1 thread)"
+    "$ANN_VENV/bin/python" bench/ann/hnswlib_native.py "$TARGET_DIR/bench-data" ${ANN_SETS//,/ }
+    ANN_STARTED="$started" ANN_LOAD_START="$load_start" node bench/ann/report.mjs --sets "$ANN_SETS"
+    log "dense search benchmark: load average at end $(cut -d' ' -f1-3 /proc/loadavg); bench/results/latest.md"
+}
+
+# DOCENT_BENCH=ann runs only the dense search benchmark (after setup and the wasm build).
 cmd_bench() {
     cmd_setup
-    cmd_eval
-    log "throughput and latency benchmark"
-    cargo bench --bench throughput
+    if [ "${DOCENT_BENCH:-all}" != ann ]; then
+        cmd_eval
+        log "throughput and latency benchmark"
+        cargo bench --bench throughput
+    fi
     cmd_wasm
     setup_chromium
     setup_npm_deps tests/browser
-    log "browser benchmark: loadDocent and question → prompt latency in headless Chromium (bench/browser.mjs)"
-    DOCENT_BIN="$DOCENT" CARGO_TARGET_DIR="$TARGET_DIR" node bench/browser.mjs
-
-    log "embedding benchmark: docent MiniLM vs Transformers.js q8 in headless Chromium (bench/embed.mjs)" && CARGO_TARGET_DIR="$TARGET_DIR" node bench/embed.mjs
+    if [ "${DOCENT_BENCH:-all}" != ann ]; then
+        log "browser benchmark: loadDocent and question → prompt latency in headless Chromium (bench/browser.mjs)"
+        DOCENT_BIN="$DOCENT" CARGO_TARGET_DIR="$TARGET_DIR" node bench/browser.mjs
+        log "embedding benchmark: docent MiniLM vs Transformers.js q8 in headless Chromium (bench/embed.mjs)"
+        CARGO_TARGET_DIR="$TARGET_DIR" node bench/embed.mjs
+    fi
+    bench_ann
 }
 
 case "${1:-}" in
@@ -362,5 +408,5 @@ case "${1:-}" in
     eval) cmd_eval ;;
     bench) cmd_bench ;;
     fuzz) cmd_fuzz "${2:-300}" ;;
-    *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

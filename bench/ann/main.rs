@@ -1,0 +1,70 @@
+//! `cargo bench --bench ann -- <data|native> …` (run by `./build.sh bench`): dense vector search
+//! of docent against an exact baseline, on MiniLM embeddings of the toolchain's documentation.
+//!
+//! - `data`: generates (or checks) the cached data sets in `target/bench-data/` ([`data`]).
+//! - `native`: docent native (HNSW over an ef sweep, flat) and the f32 brute force, written as
+//!   JSON for `bench/ann/report.mjs` ([`native`]).
+//!
+//! The peers run in their own languages (`bench/ann/wasm.mjs`, `bench/ann/hnswlib_native.py`)
+//! on the same files; see bench/README.md.
+
+mod data;
+mod native;
+
+use std::path::PathBuf;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn model_dir() -> PathBuf {
+    std::env::var_os("DOCENT_MODEL_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("models"))
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let res = match args.first().map(String::as_str) {
+        Some("data") => data::generate(&root(), &model_dir(), &set_names(&args[1..]))
+            .and_then(|_| data::verify(&data::data_dir(&root())))
+            .map(|msg| eprintln!("[data] {msg}")),
+        Some("verify") => data::verify(&data::data_dir(&root())).map(|msg| eprintln!("[data] {msg}")),
+        Some("native") => run_native(&args[1..]),
+        Some("fake") => {
+            let n = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(5_000);
+            data::fake(&data::data_dir(&root()), n)
+        }
+        other => Err(format!(
+            "usage: ann data [SET…] | ann verify | ann native [SET…] | ann fake [N]; got {other:?}"
+        )),
+    };
+    if let Err(e) = res {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// The sets named on the command line, or all of them.
+fn set_names(args: &[String]) -> Vec<&str> {
+    if args.is_empty() {
+        data::SETS.iter().map(|s| s.0).collect()
+    } else {
+        args.iter().map(String::as_str).collect()
+    }
+}
+
+/// `native [SET…]` (default both sets): writes `target/bench-data/results/native-<SET>.json`.
+fn run_native(sets: &[String]) -> Result<(), String> {
+    let dir = data::data_dir(&root());
+    let sets: Vec<String> =
+        if sets.is_empty() { data::SETS.iter().map(|s| s.0.to_string()).collect() } else { sets.to_vec() };
+    let out = dir.join("results");
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    for set in sets {
+        let rows = native::run(&dir, &set, &native::configs())?;
+        let path = out.join(format!("native-{set}.json"));
+        std::fs::write(&path, serde_json::to_string_pretty(&rows).unwrap())
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        eprintln!("[native] wrote {}", path.display());
+    }
+    Ok(())
+}

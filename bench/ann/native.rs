@@ -1,0 +1,237 @@
+//! Native measurements: docent's dense index (HNSW over an ef sweep, and the exact flat scan)
+//! and the f32 brute-force baseline, on one data set, written as JSON rows for the report.
+//!
+//! Every engine row has the same shape in every language (see `bench/ann/report.mjs`): build
+//! seconds, memory, serialized bytes, and a curve of `{ef, recall, warm/cold p50/p95 µs}`.
+
+use std::path::Path;
+use std::time::Instant;
+
+use serde_json::{json, Value};
+
+use crate::data::{self, DIM, GT_K};
+
+/// The ef values of the recall–latency curve (same list in every harness).
+pub const EFS: [usize; 10] = [10, 16, 24, 32, 48, 64, 96, 128, 192, 256];
+/// Queries timed with a cold cache per point (the first ones of the fixed query order).
+pub const COLD_QUERIES: usize = 200;
+/// Bytes streamed through before each cold query: more than any last-level cache here.
+pub const EVICT_BYTES: usize = 64 << 20;
+
+/// The one place that calls docent's dense-index API, so an API change is one edit.
+pub mod docent_api {
+    use docent::index::dense::{DenseIndex, DenseOptions};
+
+    /// Whether `ef` can be chosen per query (`search_with`). While false, the sweep builds one
+    /// index per ef (ef_search was fixed at build time before the new HNSW).
+    pub const EF_PER_QUERY: bool = true;
+
+    /// HNSW build parameters; `None` keeps docent's default.
+    #[derive(Clone, Copy, Debug)]
+    pub struct Params {
+        pub m: Option<usize>,
+        pub ef_construction: Option<usize>,
+    }
+
+    pub fn options(p: Params, ef_search: Option<usize>, flat: bool) -> DenseOptions {
+        let d = DenseOptions::default();
+        DenseOptions {
+            flat_threshold: if flat { usize::MAX } else { 0 },
+            m: p.m.unwrap_or(d.m),
+            ef_construction: p.ef_construction.unwrap_or(d.ef_construction),
+            ef_search: ef_search.unwrap_or(d.ef_search),
+            ..d
+        }
+    }
+
+    /// The parameters docent actually used, for the report (`m` is reported when the API has it).
+    pub fn describe(o: &DenseOptions) -> serde_json::Value {
+        serde_json::json!({
+            "ef_construction": o.ef_construction,
+            "ef_search_default": o.ef_search,
+            "heuristic": o.heuristic,
+            "seed": o.seed,
+            "m": o.m,
+            "zero_means": "chosen by the number of rows (docent's size-dependent default)",
+        })
+    }
+
+    pub fn build(vectors: &[f32], dim: usize, o: &DenseOptions) -> DenseIndex {
+        DenseIndex::build(vectors, dim, o).expect("docent dense build")
+    }
+
+    /// Top-k ids with the given ef (a flat index ignores it).
+    pub fn search(idx: &DenseIndex, q: &[f32], k: usize, ef: usize) -> Vec<u32> {
+        idx.search_with(q, k, ef).expect("docent search").into_iter().map(|h| h.0).collect()
+    }
+
+    pub fn memory_bytes(idx: &DenseIndex) -> usize {
+        idx.memory_bytes()
+    }
+
+    pub fn disk_bytes(idx: &DenseIndex) -> usize {
+        docent::format::encoded_size(idx).expect("encode dense index")
+    }
+}
+
+/// A buffer streamed through (read and written, one touch per 64-byte line) before each cold
+/// query, so the index is no longer in any cache: the same procedure in every harness.
+pub struct Evictor(Vec<u8>);
+impl Evictor {
+    pub fn new() -> Self {
+        Evictor(vec![1u8; EVICT_BYTES])
+    }
+    pub fn run(&mut self) {
+        let mut acc = 0u8;
+        for i in (0..self.0.len()).step_by(64) {
+            acc = acc.wrapping_add(self.0[i]);
+            self.0[i] = acc;
+        }
+        std::hint::black_box(acc);
+    }
+}
+
+pub fn percentile(v: &[f64], p: f64) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    if s.is_empty() {
+        return f64::NAN;
+    }
+    s[((s.len() - 1) as f64 * p).round() as usize]
+}
+
+/// Times each query individually (µs): warm (back to back, all queries after 20 untimed ones)
+/// and cold (the first [`COLD_QUERIES`], each after [`Evictor::run`]). Returns the ids of the
+/// warm pass for recall.
+fn timed(queries: &[f32], ev: &mut Evictor, mut f: impl FnMut(&[f32]) -> Vec<u32>) -> (Vec<Vec<u32>>, Value) {
+    for q in queries.chunks_exact(DIM).take(20) {
+        std::hint::black_box(f(q));
+    }
+    let mut ids = Vec::new();
+    let mut warm = Vec::new();
+    for q in queries.chunks_exact(DIM) {
+        let t = Instant::now();
+        let r = f(q);
+        warm.push(t.elapsed().as_secs_f64() * 1e6);
+        ids.push(r);
+    }
+    let mut cold = Vec::new();
+    for q in queries.chunks_exact(DIM).take(COLD_QUERIES) {
+        ev.run();
+        let t = Instant::now();
+        std::hint::black_box(f(q));
+        cold.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    let v = json!({
+        "warm_p50_us": percentile(&warm, 0.5), "warm_p95_us": percentile(&warm, 0.95),
+        "cold_p50_us": percentile(&cold, 0.5), "cold_p95_us": percentile(&cold, 0.95),
+        "warm_queries": warm.len(), "cold_queries": cold.len(),
+    });
+    (ids, v)
+}
+
+fn mean_recall(gt: &[u32], got: &[Vec<u32>]) -> f64 {
+    got.iter().enumerate().map(|(i, g)| data::recall(&gt[i * GT_K..(i + 1) * GT_K], g)).sum::<f64>()
+        / got.len() as f64
+}
+
+fn point(ef: Option<usize>, recall: f64, lat: Value) -> Value {
+    let mut p = lat;
+    p["ef"] = json!(ef);
+    p["recall"] = json!(recall);
+    p
+}
+
+/// The HNSW build settings swept: docent's defaults, plus hnswlib's common M 16 /
+/// efConstruction 200 once docent lets M be chosen.
+pub fn configs() -> Vec<(String, docent_api::Params)> {
+    use docent_api::Params;
+    let mut c = vec![("defaults".to_string(), Params { m: None, ef_construction: None })];
+    if docent_api::EF_PER_QUERY {
+        c.push(("M16 efc200".to_string(), Params { m: Some(16), ef_construction: Some(200) }));
+    }
+    c
+}
+
+/// Runs every native engine on `set`; returns the JSON rows.
+pub fn run(dir: &Path, set: &str, configs: &[(String, docent_api::Params)]) -> Result<Vec<Value>, String> {
+    let (_, qb) = data::load_set(dir, "queries")?;
+    let (desc, bb) = data::load_set(dir, set)?;
+    let (_, gb) = data::load_set(dir, &format!("{set}.gt"))?;
+    let (queries, base, gt) = (data::le_f32(&qb), data::le_f32(&bb), data::le_u32(&gb));
+    let n = desc.count;
+    let mut ev = Evictor::new();
+    let mut rows = Vec::new();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let row = |engine: &str, params: Value, build_s: f64, mem: usize, disk: usize, curve: Vec<Value>| {
+        json!({
+            "engine": engine, "runtime": "native", "set": set, "n": n, "dim": DIM,
+            "params": params, "build_s": build_s, "build_threads": threads,
+            "memory_bytes": mem, "memory_how": "DenseIndex::memory_bytes (heap of the index)",
+            "disk_bytes": disk, "bytes_per_vector": disk as f64 / n as f64, "curve": curve,
+        })
+    };
+
+    eprintln!("[native] {set}: f32 brute force");
+    let (ids, lat) = timed(&queries, &mut ev, |q| {
+        data::exact_topk(&base, DIM, q, GT_K).into_iter().map(|h| h.0).collect()
+    });
+    let mut r = row(
+        "f32 brute force",
+        json!({"loop": "8-accumulator f32 dot, Rust"}),
+        0.0,
+        base.len() * 4,
+        base.len() * 4,
+        vec![point(None, mean_recall(&gt, &ids), lat)],
+    );
+    r["memory_how"] = json!("the f32 rows");
+    r["disk_bytes"] = json!(base.len() * 4);
+    rows.push(r);
+
+    eprintln!("[native] {set}: docent flat");
+    let o = docent_api::options(docent_api::Params { m: None, ef_construction: None }, None, true);
+    let t = Instant::now();
+    let flat = docent_api::build(&base, DIM, &o);
+    let build_s = t.elapsed().as_secs_f64();
+    let (ids, lat) = timed(&queries, &mut ev, |q| docent_api::search(&flat, q, GT_K, 0));
+    rows.push(row(
+        "docent flat",
+        json!({"kind": "int8 scan + f32 rescoring"}),
+        build_s,
+        docent_api::memory_bytes(&flat),
+        docent_api::disk_bytes(&flat),
+        vec![point(None, mean_recall(&gt, &ids), lat)],
+    ));
+    drop(flat);
+
+    for (name, p) in configs {
+        let mut curve = Vec::new();
+        let (mut build_s, mut mem, mut disk, mut described) = (0.0, 0, 0, Value::Null);
+        let mut shared = None;
+        for &ef in &EFS {
+            if shared.is_none() || !docent_api::EF_PER_QUERY {
+                let o = docent_api::options(*p, (!docent_api::EF_PER_QUERY).then_some(ef), false);
+                eprintln!("[native] {set}: docent HNSW {name} build (ef_construction {})", o.ef_construction);
+                let t = Instant::now();
+                let idx = docent_api::build(&base, DIM, &o);
+                build_s = t.elapsed().as_secs_f64();
+                mem = docent_api::memory_bytes(&idx);
+                disk = docent_api::disk_bytes(&idx);
+                described = docent_api::describe(&o);
+                shared = Some(idx);
+            }
+            let idx = shared.as_ref().unwrap();
+            let (ids, lat) = timed(&queries, &mut ev, |q| docent_api::search(idx, q, GT_K, ef));
+            let rec = mean_recall(&gt, &ids);
+            eprintln!(
+                "[native] {set}: docent HNSW {name} ef {ef}: recall {rec:.4}, warm p50 {:.0} µs",
+                lat["warm_p50_us"].as_f64().unwrap()
+            );
+            curve.push(point(Some(ef), rec, lat));
+        }
+        let mut r = row(&format!("docent HNSW {name}"), described, build_s, mem, disk, curve);
+        r["variant"] = json!(name);
+        rows.push(r);
+    }
+    Ok(rows)
+}
