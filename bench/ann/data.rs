@@ -35,6 +35,10 @@ chunk text = title > heading path, newline, body; exact-duplicate bodies dropped
 pub const DIM: usize = 384;
 /// Ground truth depth.
 pub const GT_K: usize = 10;
+/// Rows re-embedded to check that a checkpoint came from the same embedder.
+const PROBE: usize = 8;
+/// Largest coordinate difference (unit vectors) still counted as the same embedder.
+const PROBE_TOLERANCE: f32 = 1e-3;
 /// Rows embedded between checkpoints.
 const BLOCK: usize = 2_048;
 
@@ -319,6 +323,22 @@ pub fn generate(root: &Path, model_dir: &Path, sets: &[&str]) -> Result<(), Stri
     f.set_len((have * 4 * DIM) as u64).map_err(|e| e.to_string())?;
     drop(f);
     eprintln!("[gen] {have} of {need} rows already embedded (checkpoint {})", partial.display());
+    // The checkpoint must come from the same embedder (weights and implementation): re-embed the
+    // first rows and compare, so a resumed run never mixes two embedders in one set.
+    if have >= PROBE {
+        let stored = read_f32(&partial, DIM)?;
+        let refs: Vec<&str> = texts[..PROBE].iter().map(String::as_str).collect();
+        let now = emb.embed(&refs).map_err(|e| e.to_string())?;
+        let diff = now.iter().zip(&stored[..PROBE * DIM]).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        if diff > PROBE_TOLERANCE {
+            return Err(format!(
+                "{} was embedded by a different embedder (first {PROBE} rows differ by up to {diff:.2e}, \
+                 tolerance {PROBE_TOLERANCE:.0e}): delete {} to regenerate every set with this one",
+                partial.display(),
+                dir.display()
+            ));
+        }
+    }
     let desc = |name: &str, kind: &str, count: usize, dim: usize, file: &str| Description {
         name: name.into(),
         kind: kind.into(),
