@@ -648,22 +648,14 @@ fn memory_stays_flat_over_20_build_and_free_rounds() {
     assert!(sizes[4..].iter().all(|&s| s == settled), "memory grew after round 5: {sizes:?}");
 }
 
+#[path = "golden_rows.rs"]
+mod golden;
+
 /// The same rows, options and hash as `index::hnsw_golden_graph_is_the_same_on_every_target`
 /// (native): the wasm build writes the same HNSW index byte for byte.
 #[wasm_bindgen_test]
 fn hnsw_graph_is_byte_identical_to_the_native_build() {
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    let rows: Vec<f32> = (0..3_000 * 32)
-        .map(|i| {
-            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-            let v = (x >> 40) as f32 / 16_777_216.0 - 0.5;
-            if i % 32 == (i / 32) % 17 {
-                v + 2.0
-            } else {
-                v
-            }
-        })
-        .collect();
+    let rows = golden::golden_rows();
     let idx =
         DenseIndex::build(&rows, 32, &DenseOptions { flat_threshold: 0, ..Default::default() }).unwrap();
     let hash = format!("{:016x}\n", xxhash_rust::xxh3::xxh3_64(&postcard::to_allocvec(&idx).unwrap()));

@@ -631,30 +631,14 @@ fn link(b: &mut Building, rows: &Rows<'_>, node: u32, batch_start: u32, plan: Pl
 fn add_link(b: &mut Building, rows: &Rows<'_>, node: u32, new: Near, layer: u8, cap: usize, heuristic: bool) {
     let (ids, sims) = b.slots_mut(node, layer);
     if let Some(free) = ids.iter().position(|&i| i == EMPTY) {
-        // Keep the list sorted, most similar first.
-        let mut at = free;
-        while at > 0 && Near(sims[at - 1], ids[at - 1]) < new {
-            ids[at] = ids[at - 1];
-            sims[at] = sims[at - 1];
-            at -= 1;
-        }
-        ids[at] = new.1;
-        sims[at] = new.0;
+        insert_sorted(ids, sims, free, new);
         return;
     }
     if !heuristic {
         // Full: the least similar link is last; replace it if the new one is better.
-        if new <= Near(sims[cap - 1], ids[cap - 1]) {
-            return;
+        if new > Near(sims[cap - 1], ids[cap - 1]) {
+            insert_sorted(ids, sims, cap - 1, new);
         }
-        let mut at = cap - 1;
-        while at > 0 && Near(sims[at - 1], ids[at - 1]) < new {
-            ids[at] = ids[at - 1];
-            sims[at] = sims[at - 1];
-            at -= 1;
-        }
-        ids[at] = new.1;
-        sims[at] = new.0;
         return;
     }
     let mut cands: Vec<Near> = ids.iter().zip(sims.iter()).map(|(&i, &s)| Near(s, i)).collect();
@@ -674,6 +658,19 @@ fn add_link(b: &mut Building, rows: &Rows<'_>, node: u32, new: Near, layer: u8, 
             }
         }
     }
+}
+
+/// Puts `new` into a list sorted most similar first, overwriting slot `last` (free, or the least
+/// similar link) and shifting the less similar links down.
+fn insert_sorted(ids: &mut [u32], sims: &mut [f32], last: usize, new: Near) {
+    let mut at = last;
+    while at > 0 && Near(sims[at - 1], ids[at - 1]) < new {
+        ids[at] = ids[at - 1];
+        sims[at] = sims[at - 1];
+        at -= 1;
+    }
+    ids[at] = new.1;
+    sims[at] = new.0;
 }
 
 /// Chooses up to `cap` neighbours from `cands` (most similar first): the first `cap`, or with
