@@ -78,6 +78,15 @@ fn core_hashing(dim: usize) -> Arc<Hashing> {
     Arc::new(Hashing::new(dim).expect("a valid hashing dimension"))
 }
 
+/// The core loader's error for index bytes that must not load (the reference for `fromBytes`).
+fn core_load(b: &[u8]) -> String {
+    docent::Docent::embedder_of(b, "index")
+        .and_then(|info| docent::Docent::from_bytes(b, core_hashing(info.dim), "index"))
+        .map(|_| ())
+        .unwrap_err()
+        .to_string()
+}
+
 #[wasm_bindgen_test]
 fn docent_builds_searches_assembles_and_round_trips() {
     let d = corpus_index();
@@ -316,13 +325,6 @@ fn docent_errors_are_js_errors_with_the_core_message() {
 
     // Corrupted, truncated and foreign bytes: the same message as the core's loader.
     let bytes = ok(d.to_bytes(), "toBytes");
-    let core_load = |b: &[u8]| {
-        docent::Docent::embedder_of(b, "index")
-            .and_then(|info| docent::Docent::from_bytes(b, core_hashing(info.dim), "index"))
-            .map(|_| ())
-            .unwrap_err()
-            .to_string()
-    };
     let mut corrupted = bytes.clone();
     let n = corrupted.len();
     corrupted[n - 3] ^= 0x40;
@@ -576,13 +578,6 @@ fn size_limits_refuse_before_the_memory_ceiling() {
 #[wasm_bindgen_test]
 fn damaged_index_files_through_the_boundary() {
     let bytes = ok(js_index(&[("a.txt", "text", "Tomatoes need water.")]).to_bytes(), "toBytes");
-    let core_load = |b: &[u8]| {
-        docent::Docent::embedder_of(b, "index")
-            .and_then(|info| docent::Docent::from_bytes(b, core_hashing(info.dim), "index"))
-            .map(|_| ())
-            .unwrap_err()
-            .to_string()
-    };
     // Newer version.
     let mut newer = bytes.clone();
     newer[8..12].copy_from_slice(&3u32.to_le_bytes());

@@ -367,19 +367,8 @@ pub fn generate(root: &Path, model_dir: &Path, sets: &[&str]) -> Result<(), Stri
                 let base = &all[QUERIES * DIM..(QUERIES + n) * DIM];
                 write_set(&dir, desc("queries", "f32", QUERIES, DIM, "queries.f32"), &f32_bytes(queries))
                     .map_err(|e| e.to_string())?;
-                write_set(&dir, desc(name, "f32", n, DIM, &format!("{name}.f32")), &f32_bytes(base))
-                    .map_err(|e| e.to_string())?;
                 let tg = Instant::now();
-                let gt: Vec<u32> = queries
-                    .par_chunks_exact(DIM)
-                    .flat_map_iter(|q| exact_topk(base, DIM, q, GT_K).into_iter().map(|(i, _)| i))
-                    .collect();
-                write_set(
-                    &dir,
-                    desc(&format!("{name}.gt"), "u32", QUERIES, GT_K, &format!("{name}.gt.u32")),
-                    &u32_bytes(&gt),
-                )
-                .map_err(|e| e.to_string())?;
+                write_base_and_truth(&dir, queries, name, base, &desc)?;
                 eprintln!(
                     "[gen] wrote {name} and its ground truth ({:.1}s brute force) after {:.0}s",
                     tg.elapsed().as_secs_f64(),
@@ -446,19 +435,32 @@ pub fn fake(dir: &Path, n: usize) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     for (name, size) in [(SETS[0].0, n / 5), (SETS[1].0, n)] {
         let base = &all[QUERIES * DIM..(QUERIES + size) * DIM];
-        write_set(dir, desc(name, "f32", size, DIM, &format!("{name}.f32")), &f32_bytes(base))
-            .map_err(|e| e.to_string())?;
-        let gt: Vec<u32> = queries
-            .par_chunks_exact(DIM)
-            .flat_map_iter(|q| exact_topk(base, DIM, q, GT_K).into_iter().map(|(i, _)| i))
-            .collect();
-        write_set(
-            dir,
-            desc(&format!("{name}.gt"), "u32", QUERIES, GT_K, &format!("{name}.gt.u32")),
-            &u32_bytes(&gt),
-        )
-        .map_err(|e| e.to_string())?;
+        write_base_and_truth(dir, queries, name, base, &desc)?;
     }
+    Ok(())
+}
+
+/// Writes base set `name` and its ground truth: the exact top-`GT_K` ids of every query (f32
+/// brute force on all cores). `desc` makes the description of each file.
+fn write_base_and_truth(
+    dir: &Path,
+    queries: &[f32],
+    name: &str,
+    base: &[f32],
+    desc: &dyn Fn(&str, &str, usize, usize, &str) -> Description,
+) -> Result<(), String> {
+    write_set(dir, desc(name, "f32", base.len() / DIM, DIM, &format!("{name}.f32")), &f32_bytes(base))
+        .map_err(|e| e.to_string())?;
+    let gt: Vec<u32> = queries
+        .par_chunks_exact(DIM)
+        .flat_map_iter(|q| exact_topk(base, DIM, q, GT_K).into_iter().map(|(i, _)| i))
+        .collect();
+    write_set(
+        dir,
+        desc(&format!("{name}.gt"), "u32", queries.len() / DIM, GT_K, &format!("{name}.gt.u32")),
+        &u32_bytes(&gt),
+    )
+    .map_err(|e| e.to_string())?;
     Ok(())
 }
 
