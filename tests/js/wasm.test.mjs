@@ -8,6 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+// mulberry32: deterministic, so every run sees the same vectors.
+import { rng as prng } from '../support/hostile.mjs';
 
 const root = new URL('../../', import.meta.url);
 const pkgEntry = new URL('pkg/docent.js', root);
@@ -169,17 +171,6 @@ test('embed returns n × dim L2-normalised rows from the index embedder', async 
   assert.equal(norm(2), 0, 'an empty text gives a zero row');
 });
 
-/** mulberry32: a small deterministic PRNG, so every run sees the same vectors. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function bruteForce(vectors, dim, query, k) {
   const n = vectors.length / dim;
