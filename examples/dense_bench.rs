@@ -1,6 +1,7 @@
 //! Measures the dense index: flat scan cost by size, HNSW build time / recall@10 / query time
 //! by setting, and int8 quantization recall (int8 query vs the f32 query that `search` scores
-//! with). The numbers behind `DenseOptions::default()` and the module docs of `index::dense`.
+//! with) on synthetic clusters: the flat threshold and the rescoring notes in `index::dense`.
+//! The HNSW defaults come from real MiniLM data instead (`bench/ann`, `./build.sh bench`).
 //!
 //! Run: `cargo run --release --example dense_bench [clustered|uniform] [quick] [sizes] [noheuristic]`
 //! (`quick`: only ef_construction 100; `sizes`: only the flat-vs-HNSW table; `noheuristic`: skip
