@@ -23,7 +23,6 @@ use docent::{Error, Result};
 use serde::{Deserialize, Serialize};
 
 /// The self-contained site folder (index, model files, web runtime).
-#[path = "docent/site.rs"]
 mod site;
 
 #[derive(Parser)]
