@@ -1,4 +1,4 @@
-//! The JS boundary (`src/wasm.rs`) under `wasm-bindgen-test`: every exported class and method
+//! The JS boundary (`src/wasm/`) under `wasm-bindgen-test`: every exported class and method
 //! called through its wasm-bindgen signature with JS option objects, and every error path checked
 //! to arrive as a JS `Error` whose message is exactly the core's text (computed from the core
 //! itself where the core can produce it, so the two cannot drift apart).
