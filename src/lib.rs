@@ -48,6 +48,7 @@ pub mod chunk;
 pub mod embed;
 pub mod engine;
 pub mod error;
+pub mod eval;
 pub mod format;
 pub mod index;
 pub mod ingest;
