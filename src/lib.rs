@@ -56,6 +56,7 @@ pub mod ingest;
 pub mod llm;
 pub mod prompt;
 pub mod retrieve;
+pub mod site;
 pub mod tokens;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -5,12 +5,11 @@ use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use docent::embed::{Embedder, EmbedderInfo, EmbedderKind};
+use docent::embed::{Embedder, EmbedderKind};
 use docent::engine::Docent;
+use docent::site::{self, Manifest};
 use docent::{Error, Result};
-use serde::{Deserialize, Serialize};
-
-use crate::site;
+use serde::Deserialize;
 
 /// The model directory: the flag, else $DOCENT_MODEL_DIR, else ./models, else `models/` beside
 /// the binary.
@@ -56,52 +55,16 @@ pub fn embedder_at(kind: EmbedderKind, dim: usize, dir: &Path) -> Result<Arc<dyn
     })
 }
 
-/// What `docent index` writes next to `index.bin`. pkg/docent.js (`loadDocent`) and pkg/cli.js
-/// read and write the same fields.
-#[derive(Serialize, Deserialize)]
-pub struct Manifest {
-    /// Always [`MANIFEST_FORMAT`].
-    pub format: String,
-    /// The index file's format version.
-    pub version: u32,
-    /// The index file's name inside the folder.
-    pub index: String,
-    /// Its size.
-    pub bytes: u64,
-    /// xxh3-64 of its bytes, 16 hex digits (empty in manifests of older pkg/cli.js versions).
-    pub xxh3: String,
-    /// The embedder that built it (the browser loads its model files from `model/`).
-    pub embedder: EmbedderInfo,
-    /// Live documents.
-    pub documents: usize,
-    /// Their chunks.
-    pub chunks: usize,
-    /// `flat` or `hnsw`.
-    pub dense: String,
-    /// `docent <version>`.
-    pub created_by: String,
-    /// Every file of the folder but manifest.json (index, model files, runtime), with sizes and
-    /// xxh3; absent in manifests of older versions.
-    #[serde(default)]
-    pub files: Vec<site::FileEntry>,
-}
-
-pub const MANIFEST_FORMAT: &str = "docent-index";
-
+/// Reads a file whole.
 pub fn read_file(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| Error::io(path, e))
 }
 
+/// The index of the folder `dir` (written by `docent index`), with the embedder it was built
+/// with (model files from `flag`, see [`model_dir`]).
 pub fn load_index(dir: &Path, flag: Option<&Path>) -> Result<Docent> {
-    let mpath = dir.join("manifest.json");
-    let m: Manifest = serde_json::from_slice(&read_file(&mpath)?)
-        .map_err(|e| Error::format(mpath.display().to_string(), format!("not a docent manifest: {e}")))?;
-    if m.format != MANIFEST_FORMAT {
-        return Err(Error::format(
-            mpath.display().to_string(),
-            format!("field 'format' is {:?}, expected {MANIFEST_FORMAT:?}", m.format),
-        ));
-    }
+    let mpath = dir.join(site::MANIFEST_FILE);
+    let m = Manifest::parse(&read_file(&mpath)?, &mpath.display().to_string())?;
     let ipath = dir.join(&m.index);
     let bytes = read_file(&ipath)?;
     let what = ipath.display().to_string();
