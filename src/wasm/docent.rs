@@ -18,6 +18,7 @@ use crate::engine::{Docent, Options};
 use crate::ingest::{self, Format, Ingested};
 use crate::prompt::PromptOptions;
 use crate::retrieve::Mode;
+use crate::site::{self, PageCounts, PageOutcome};
 use crate::{Error, Result};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -312,6 +313,8 @@ const DEFAULT_K: usize = 5;
 #[wasm_bindgen(js_name = Docent)]
 pub struct JsDocent {
     pub(super) inner: Docent,
+    /// Pages offered with `addPage` that were not indexed, by why.
+    pub(super) pages: PageCounts,
 }
 
 #[wasm_bindgen(js_class = Docent)]
@@ -338,7 +341,7 @@ impl JsDocent {
             },
             ..Options::default()
         };
-        Ok(JsDocent { inner: Docent::new(embedder, options)? })
+        Ok(JsDocent { inner: Docent::new(embedder, options)?, pages: PageCounts::default() })
     }
 
     /// Loads an index written by `toBytes()` or `docent index` (`index.bin`). `model` holds the
@@ -348,7 +351,7 @@ impl JsDocent {
         let model: JsValue = model.map(Into::into).unwrap_or(JsValue::UNDEFINED);
         let info = Docent::embedder_of(bytes, "index")?;
         let embedder = load_embedder(info.kind, info.dim, &model)?;
-        Ok(JsDocent { inner: Docent::from_bytes(bytes, embedder, "index")? })
+        Ok(JsDocent { inner: Docent::from_bytes(bytes, embedder, "index")?, pages: PageCounts::default() })
     }
 
     /// The embedder recorded in index bytes (`toBytes()` or `index.bin`), read without loading
@@ -360,7 +363,8 @@ impl JsDocent {
     }
 
     /// Adds one document (`{url, title?, text | html | markdown}`); returns its number of chunks.
-    /// An HTML page that asks not to be indexed (`noindex`, redirect stub…) is an error saying why.
+    /// An HTML page that asks not to be indexed (`noindex`, redirect stub…) is an error saying why
+    /// (`addPage` reports such pages, and pages without text, as outcomes instead).
     /// Before the first `build()` the document waits for it; once built (or loaded with
     /// `fromBytes`), it is embedded now and searchable at once, and the next `build()` merges it
     /// into the main index. To replace a document, `removeDocument(url)` it first.
@@ -368,10 +372,20 @@ impl JsDocent {
     /// index past 500,000 chunks (see `Limits` in the Rust docs: wasm32 memory is at most 4 GiB).
     #[wasm_bindgen(js_name = addDocument)]
     pub fn add_document(&mut self, doc: JsDocumentInput) -> std::result::Result<usize, JsError> {
-        let input: DocumentInput = from_js(Some(&*doc), "document", DOCUMENT_FIELDS)?;
+        let (url, outcome) = self.offer(&doc)?;
+        Ok(outcome.into_chunks(&url)?)
+    }
+}
+
+impl JsDocent {
+    /// Reads a `DocumentInput`, parses it and offers it to the index: what `addDocument` and
+    /// `addPage` share. Returns the document's url and what became of it; errors are those of
+    /// the input and of the engine, not a skipped or empty page.
+    pub(super) fn offer(&mut self, doc: &JsValue) -> Result<(String, PageOutcome)> {
+        let input: DocumentInput = from_js(Some(doc), "document", DOCUMENT_FIELDS)?;
         let url = input.url.unwrap_or_default();
         if url.trim().is_empty() {
-            return Err(Error::Document { url: "(no url)".into(), reason: "the url is empty".into() }.into());
+            return Err(Error::Document { url: "(no url)".into(), reason: "the url is empty".into() });
         }
         let bodies =
             [(Format::Text, input.text), (Format::Html, input.html), (Format::Markdown, input.markdown)];
@@ -382,34 +396,31 @@ impl JsDocent {
                 return Err(Error::Document {
                     url,
                     reason: "expected one of the fields text, html or markdown, found none".into(),
-                }
-                .into())
+                })
             }
             (Some(_), Some(_)) => {
                 return Err(Error::Document {
                     url,
                     reason: "expected exactly one of the fields text, html or markdown, found several".into(),
-                }
-                .into())
+                })
             }
         };
         // Before parsing: a page over the limit would cost several times its size in the parser.
         self.inner.limits().check_document(&url, content.len())?;
         let fallback = url.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string();
-        let mut document = match ingest::parse(&url, &fallback, &content, fmt)? {
-            Ingested::Document(d) => d,
-            Ingested::Skipped { reason } => {
-                return Err(
-                    Error::Document { url, reason: format!("not indexed: the page is a {reason}") }.into()
-                )
-            }
-        };
-        if let Some(t) = input.title.filter(|t| !t.trim().is_empty()) {
+        let mut page = ingest::parse(&url, &fallback, &content, fmt)?;
+        if let (Ingested::Document(document), Some(t)) =
+            (&mut page, input.title.filter(|t| !t.trim().is_empty()))
+        {
             document.title = t;
         }
-        Ok(self.inner.add_document(document)?)
+        let outcome = site::add_page(&mut self.inner, page)?;
+        Ok((url, outcome))
     }
+}
 
+#[wasm_bindgen(js_class = Docent)]
+impl JsDocent {
     /// Removes the document with this `url` (as given to `addDocument`); returns how many chunks it
     /// had. It leaves search results at once, no `build()` needed. Throws when no document with
     /// this url is in the index.

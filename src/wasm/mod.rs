@@ -10,8 +10,9 @@
 //! `js_sys` or `JsValue`.
 //!
 //! One file per exported concern: `docent.rs` (the `Docent` class), `vector_index.rs`
-//! (`VectorIndex`); this file holds the panic hook, the module-level functions and the
-//! conversions they all share.
+//! (`VectorIndex`), `site.rs` (the site folder: model file table, manifest, page outcomes and the
+//! index summary, for the npm CLI and the facade); this file holds the panic hook, the
+//! module-level functions and the conversions they all share.
 //!
 //! Text offsets never cross this boundary; if they ever do, they must be converted to UTF-16
 //! code units (what JS strings index) and say so.
@@ -24,9 +25,11 @@ use wasm_bindgen::JsCast;
 use crate::{Error, Result};
 
 mod docent;
+mod site;
 mod vector_index;
 
 pub use docent::JsDocent;
+pub use site::{format_of, is_runtime_file, model_files, previous_site, site_layout};
 pub use vector_index::JsVectorIndex;
 
 /// Installs the panic hook, so a panic (always a bug) prints its message on the console
@@ -79,7 +82,17 @@ pub(crate) fn from_js<T: for<'de> Deserialize<'de> + Default>(
             ));
         }
     }
-    serde_wasm_bindgen::from_value(value.clone()).map_err(|e| Error::invalid(name, e.to_string()))
+    serde_wasm_bindgen::from_value(value.clone()).map_err(|e| Error::invalid(name, serde_message(e)))
+}
+
+/// The text of a serde-wasm-bindgen error: the message of the JS `Error` it wraps, without the
+/// `Error: ` its `Display` puts in front.
+pub(crate) fn serde_message(e: serde_wasm_bindgen::Error) -> String {
+    let v = JsValue::from(e);
+    match v.dyn_ref::<js_sys::Error>() {
+        Some(err) => String::from(err.message()),
+        None => v.as_string().unwrap_or_else(|| format!("{v:?}")),
+    }
 }
 
 /// Turns a small result into a plain JS object (`None` becomes `null`, maps become objects).
@@ -92,6 +105,9 @@ pub(crate) fn to_js<T: Serialize>(value: &T) -> Result<JsValue> {
 pub(crate) fn js_kind(v: &JsValue) -> String {
     if v.is_null() {
         return "null".into();
+    }
+    if v.is_undefined() {
+        return "undefined".into();
     }
     if Array::is_array(v) {
         return "an array".into();
