@@ -1,0 +1,90 @@
+//! `docent ask`: the grounded prompt for a question, or an answer streamed from an LLM.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use docent::prompt::PromptOptions;
+use docent::Result;
+
+use crate::load::{load_index, read_file};
+
+#[allow(clippy::too_many_arguments)]
+pub fn cmd_ask(
+    dir: &Path,
+    question: &str,
+    k: usize,
+    budget: usize,
+    json: bool,
+    llm: Option<((&str, &str), &str)>,
+    tokenizer: Option<&Path>,
+    flag: Option<&Path>,
+) -> Result<()> {
+    let mut engine = load_index(dir, flag)?;
+    if let Some(t) = tokenizer {
+        engine.set_prompt_counter(docent::tokens::TokenCounter::from_json(&read_file(t)?)?);
+    }
+    let opts = PromptOptions { k, budget, ..PromptOptions::default() };
+    let prompt = engine.assemble(question, &opts)?;
+    let Some(((provider, endpoint), model)) = llm else {
+        if json {
+            outln!("{}", serde_json::to_string_pretty(&prompt).unwrap_or_default());
+        } else {
+            outln!("=== system ===\n{}\n\n=== user ===\n{}\n", prompt.system, prompt.user);
+            outln!(
+                "({} tokens, {} sources{})",
+                prompt.tokens,
+                prompt.sources.len(),
+                if prompt.abstained { ", not covered by the documents" } else { "" }
+            );
+        }
+        return Ok(());
+    };
+    if prompt.abstained {
+        // No relevant context: saying so is the honest answer, and costs no LLM call.
+        let msg = "The documents do not cover this question (no relevant passage was found).";
+        if json {
+            outln!(
+                "{}",
+                serde_json::json!({"answer": msg, "complete": true, "abstained": true, "sources": []})
+            );
+        } else {
+            outln!("{msg}");
+        }
+        return Ok(());
+    }
+    let provider = docent::llm::Provider::from_name(provider)?;
+    let key = std::env::var("DOCENT_API_KEY").ok().filter(|k| !k.is_empty());
+    let req = docent::llm::LlmRequest {
+        provider,
+        endpoint,
+        model,
+        api_key: key.as_deref(),
+        messages: &prompt.messages,
+        max_tokens: 1024,
+        temperature: Some(0.2),
+        timeout: Duration::from_secs(60),
+    };
+    let mut stdout = std::io::stdout();
+    let completion = docent::llm::stream_answer(&req, &mut |t| {
+        if !json {
+            let _ = stdout.write_all(t.as_bytes());
+            let _ = stdout.flush();
+        }
+    })?;
+    if json {
+        outln!(
+            "{}",
+            serde_json::json!({"answer": completion.text, "complete": completion.complete, "abstained": false, "sources": prompt.sources})
+        );
+    } else {
+        if !completion.complete {
+            outln!("\n[incomplete: the stream ended before the answer was finished]");
+        }
+        outln!("\n\nSources:");
+        for s in &prompt.sources {
+            outln!("[{}] {} — {}", s.n, if s.heading.is_empty() { &s.title } else { &s.heading }, s.url);
+        }
+    }
+    Ok(())
+}
