@@ -433,31 +433,25 @@ impl Docent {
         Ok(())
     }
 
-    #[cfg(not(target_arch = "wasm32"))]
+    /// One embedder call per `BATCH` texts, so a build gives the groups
+    /// [`Docent::pending_embeddings`] lists. With the `parallel` feature the calls run on rayon's
+    /// threads and every one runs before an error is returned; without it they run one after the
+    /// other and stop at the first error. Either way the error is the first one in text order.
     fn embed_unchecked(&self, texts: &[String]) -> Result<Vec<f32>> {
-        use rayon::prelude::*;
-        let parts: Vec<Result<Vec<f32>>> = texts
-            .par_chunks(BATCH)
-            .map(|b| {
-                let refs: Vec<&str> = b.iter().map(String::as_str).collect();
-                self.embedder.embed(&refs)
-            })
-            .collect();
+        let call = |batch: &[String]| -> Result<Vec<f32>> {
+            let refs: Vec<&str> = batch.iter().map(String::as_str).collect();
+            self.embedder.embed(&refs)
+        };
+        #[cfg(feature = "parallel")]
+        let parts: Vec<Result<Vec<f32>>> = {
+            use rayon::prelude::*;
+            texts.par_chunks(BATCH).map(call).collect()
+        };
+        #[cfg(not(feature = "parallel"))]
+        let parts = texts.chunks(BATCH).map(call);
         let mut out = Vec::with_capacity(texts.len() * self.embedder.info().dim);
         for p in parts {
             out.extend(p?);
-        }
-        Ok(out)
-    }
-
-    /// One embedder call per `BATCH` texts, as natively (so a build gives the groups
-    /// [`Docent::pending_embeddings`] lists).
-    #[cfg(target_arch = "wasm32")]
-    fn embed_unchecked(&self, texts: &[String]) -> Result<Vec<f32>> {
-        let mut out = Vec::with_capacity(texts.len() * self.embedder.info().dim);
-        for batch in texts.chunks(BATCH) {
-            let refs: Vec<&str> = batch.iter().map(String::as_str).collect();
-            out.extend(self.embedder.embed(&refs)?);
         }
         Ok(out)
     }
