@@ -37,67 +37,12 @@ use std::collections::BinaryHeap;
 
 use serde::{Deserialize, Serialize};
 
+use super::rows::{QueryCodes, Rows};
+
 /// An unused link slot.
 pub const EMPTY: u32 = u32::MAX;
 /// The highest level a node can get (at m = 2 a level above 15 has probability 2^-16 per node).
 pub const MAX_LEVEL: u8 = 15;
-
-/// The rows a graph links: contiguous int8 codes, `dim` per row, and one scale per row.
-#[derive(Clone, Copy)]
-pub struct Rows<'a> {
-    /// Row-major codes, `scales.len() × dim`.
-    pub codes: &'a [i8],
-    /// One scale per row.
-    pub scales: &'a [f32],
-    /// Codes per row.
-    pub dim: usize,
-}
-
-impl Rows<'_> {
-    #[inline]
-    fn row(&self, i: u32) -> (f32, &[i8]) {
-        let i = i as usize;
-        (self.scales[i], &self.codes[i * self.dim..(i + 1) * self.dim])
-    }
-
-    /// Quantized cosine similarity of rows `a` and `b`.
-    #[inline]
-    fn sim(&self, a: u32, b: u32) -> f32 {
-        let (sa, ca) = self.row(a);
-        let (sb, cb) = self.row(b);
-        super::dense::similarity(sa, ca, sb, cb)
-    }
-
-    #[inline]
-    fn sim_to(&self, q: &QueryCodes<'_>, b: u32) -> f32 {
-        let (sb, cb) = self.row(b);
-        super::dense::similarity(q.scale, q.codes, sb, cb)
-    }
-
-    fn len(&self) -> usize {
-        self.scales.len()
-    }
-
-    /// Reads one byte of every 64 of row `i` (and its scale), so that the row is on its way
-    /// into the cache before it is needed; returns a value to keep the loads alive.
-    #[inline]
-    fn touch(&self, i: u32) -> u32 {
-        let (scale, codes) = self.row(i);
-        let mut acc = scale.to_bits();
-        for c in codes.iter().step_by(64) {
-            acc = acc.wrapping_add(*c as u32);
-        }
-        acc
-    }
-}
-
-/// A query in the rows' int8 form.
-pub struct QueryCodes<'a> {
-    /// The query's scale.
-    pub scale: f32,
-    /// Its `dim` codes.
-    pub codes: &'a [i8],
-}
 
 /// How a graph is built; stored with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
