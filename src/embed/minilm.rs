@@ -1,7 +1,7 @@
 //! MiniLM embedder: sentence-transformers all-MiniLM-L6-v2.
 //!
 //! Owns: the `minilm.int8` weight format (reading it, and encoding it for `prepare`), building
-//! docent's own int8 BERT forward ([`super::bert`]) from it, the f32 reference (native only:
+//! docent's own int8 BERT forward (`bert.rs`) from it, the f32 reference (native only:
 //! candle's `BertModel` over the original `model.safetensors`), and sentence embedding: tokenise
 //! (no padding, truncation at [`MAX_TOKENS`]), batch by length, forward (the int8 path
 //! concatenates sequences, the f32 reference pads by hand and masks), mean pooling over real
