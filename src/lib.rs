@@ -25,6 +25,10 @@
 //!   another model is an error, never silent junk.
 //! - **The core knows nothing of JavaScript.** Only `src/wasm.rs` does; errors are one enum
 //!   ([`Error`]) whose `Display` is the user-facing text everywhere.
+//! - **The engine does not ask which target it was compiled for.** What differs between the CLI
+//!   and the browser is chosen at the edge: size limits are data ([`Limits::NATIVE`] by default,
+//!   [`Limits::BROWSER`] set by the wasm edge), and using every core is the `parallel` cargo
+//!   feature (rayon; on by default, off in the wasm32 build). Neither changes an index's bytes.
 //!
 //! ```no_run
 //! use std::sync::Arc;
