@@ -15,7 +15,7 @@
 //! Why it is built this way:
 //! - **Build time and query time are separate.** Indexing (embedding every chunk) is the
 //!   expensive part and happens once, natively and multi-threaded; the browser only loads the
-//!   index and embeds the question. The same index file serves both ([`format`]).
+//!   index and embeds the question. The same index file serves both ([`mod@format`]).
 //! - **Hybrid retrieval.** Small embedding models miss exact names (`CARGO_HOME`, a flag); BM25
 //!   misses paraphrases. Fusing ranks (not scores) needs no score calibration between them.
 //! - **An honest "not in the documents".** Retrieval always returns *something*; the relevance

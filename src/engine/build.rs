@@ -8,14 +8,14 @@ use super::{DocEntry, Docent, Options, PendingGroup, Progress, Reuse};
 use crate::chunk::{chunk_document, Chunk};
 use crate::embed::EmbedderInfo;
 use crate::index::bm25::Bm25;
-use crate::index::dense::quantize_rows;
-use crate::index::dense::DenseIndex;
+use crate::index::dense::{quantize_rows, DenseIndex};
 use crate::ingest::Document;
 use crate::{Error, Result};
 
-/// Texts per embedder call when a build embeds chunks, on every platform (natively these calls
-/// run in parallel), and so the size of a [`PendingGroup`]: the embedder sorts and batches within
-/// one call, so a chunk's vector depends on the group of `BATCH` it came in.
+/// Texts per embedder call when a build embeds chunks, with or without the `parallel` feature
+/// (with it these calls run in parallel), and so the size of a [`PendingGroup`]: the embedder
+/// sorts and batches within one call, so a chunk's vector depends on the group of `BATCH` it
+/// came in.
 const BATCH: usize = 32;
 
 /// The reusable work of a previous index, held from [`Docent::reuse_from`] until the next
@@ -398,7 +398,7 @@ impl Docent {
         Ok(())
     }
 
-    /// Embeds `texts` (in parallel natively) and checks the embedder's output.
+    /// Embeds `texts` (in parallel with the `parallel` feature) and checks the embedder's output.
     fn embed_many(&self, texts: &[String]) -> Result<Vec<f32>> {
         let out = self.embed_unchecked(texts)?;
         self.check_vectors(&out, texts.len())?;

@@ -202,7 +202,8 @@ impl std::fmt::Debug for Docent {
 }
 
 impl Docent {
-    /// An empty engine that embeds with `embedder`. Options are validated here.
+    /// An empty engine that embeds with `embedder`, with the size limits [`Limits::NATIVE`]
+    /// (see [`Docent::set_limits`]). Options are validated here.
     pub fn new(embedder: Arc<dyn Embedder>, options: Options) -> Result<Self> {
         options.chunk.validate()?;
         options.retrieve.validate()?;
@@ -225,7 +226,7 @@ impl Docent {
             carried_codes: Vec::new(),
             previous: None,
             reuse: Reuse::default(),
-            limits: Limits::default(),
+            limits: Limits::NATIVE,
         })
     }
 

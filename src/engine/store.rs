@@ -77,10 +77,11 @@ impl Docent {
         Ok(meta.embedder)
     }
 
-    /// Loads a serialised index. `embedder` must be the one that built it (same kind, dimension
-    /// and weights fingerprint), else [`Error::EmbedderMismatch`]. `what` names the file in errors.
+    /// Loads a serialised index, with the size limits [`Limits::NATIVE`]. `embedder` must be the
+    /// one that built it (same kind, dimension and weights fingerprint), else
+    /// [`Error::EmbedderMismatch`]. `what` names the file in errors.
     pub fn from_bytes(bytes: &[u8], embedder: Arc<dyn Embedder>, what: &str) -> Result<Self> {
-        Self::from_bytes_with_limits(bytes, embedder, what, Limits::default())
+        Self::from_bytes_with_limits(bytes, embedder, what, Limits::NATIVE)
     }
 
     /// [`Docent::from_bytes`] with explicit size limits (see [`Limits`]); an index that holds more

@@ -140,7 +140,7 @@ fn default_params(len: usize) -> (usize, usize, usize) {
 
 /// A set of vectors searchable by cosine similarity, best first.
 ///
-/// Deserialising one checks it first ([`DenseParts`]): a file is untrusted.
+/// Deserialising one checks it first (`DenseParts`): a file is untrusted.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(try_from = "DenseParts")]
 pub struct DenseIndex {

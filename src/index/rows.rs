@@ -83,12 +83,15 @@ pub(crate) fn check_dim(dim: usize) -> Result<()> {
     Ok(())
 }
 
-/// L2-normalises and int8-quantizes row-major `n × dim` vectors (see the module docs): the
-/// codes (`n × dim`) and one scale per row, the input of [`DenseIndex::from_quantized`].
-/// Zero rows are allowed (scale 0).
+/// L2-normalises and int8-quantizes row-major `n × dim` vectors (see the [`dense`] module
+/// docs): the codes (`n × dim`) and one scale per row, the input of
+/// [`DenseIndex::from_quantized`]. Zero rows are allowed (scale 0).
 ///
 /// Errors: `dim` is 0 or above [`MAX_DIM`], `vectors.len()` is not a multiple of `dim`, or a
 /// value is NaN or infinite (the message names its row and column).
+///
+/// [`dense`]: super::dense
+/// [`DenseIndex::from_quantized`]: super::dense::DenseIndex::from_quantized
 pub fn quantize_rows(vectors: &[f32], dim: usize) -> Result<(Vec<i8>, Vec<f32>)> {
     check_dim(dim)?;
     if vectors.len() % dim != 0 {
