@@ -189,10 +189,11 @@ wasm_opt() {
 # (panic locations name source files): remap the cargo home and the checkout (added to
 # .cargo/config.toml's flags). The wasm-bindgen tests use the same profile and flags, so they reuse
 # the dependencies this build compiled instead of a second, dev-profile build of all of them.
+# `--no-default-features` leaves out `parallel` (rayon): the module runs on one thread.
 wasm_cargo() {
     local sub=$1; shift
     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo --remap-path-prefix=$PWD=/docent" \
-        cargo "$sub" --release --target "$WASM_TARGET" "$@"
+        cargo "$sub" --release --target "$WASM_TARGET" --no-default-features "$@"
 }
 
 cmd_wasm() {

@@ -15,7 +15,7 @@
 //! Why it is built this way:
 //! - **Build time and query time are separate.** Indexing (embedding every chunk) is the
 //!   expensive part and happens once, natively and multi-threaded; the browser only loads the
-//!   index and embeds the question. The same index file serves both ([`format`]).
+//!   index and embeds the question. The same index file serves both ([`mod@format`]).
 //! - **Hybrid retrieval.** Small embedding models miss exact names (`CARGO_HOME`, a flag); BM25
 //!   misses paraphrases. Fusing ranks (not scores) needs no score calibration between them.
 //! - **An honest "not in the documents".** Retrieval always returns *something*; the relevance
@@ -25,6 +25,10 @@
 //!   another model is an error, never silent junk.
 //! - **The core knows nothing of JavaScript.** Only `src/wasm/` does; errors are one enum
 //!   ([`Error`]) whose `Display` is the user-facing text everywhere.
+//! - **The engine does not ask which target it was compiled for.** What differs between the CLI
+//!   and the browser is chosen at the edge: size limits are data ([`Limits::NATIVE`] by default,
+//!   [`Limits::BROWSER`] set by the wasm edge), and using every core is the `parallel` cargo
+//!   feature (rayon; on by default, off in the wasm32 build). Neither changes an index's bytes.
 //!
 //! ```no_run
 //! use std::sync::Arc;

@@ -2,6 +2,12 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use docent::embed::hashing::Hashing;
+use docent::embed::Embedder;
+use docent::engine::{Docent, Options};
+use docent::ingest::{Document, Section};
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -30,4 +36,39 @@ pub fn model_src_dir() -> PathBuf {
         .unwrap_or_else(|| root().join(".cache/minilm-src/model"));
     assert!(dir.is_dir(), "source model directory {} is missing: run ./build.sh setup", dir.display());
     dir
+}
+
+/// The hashing embedder with its default dimension.
+pub fn hashing() -> Arc<dyn Embedder> {
+    Arc::new(Hashing::default())
+}
+
+/// A document of one section without anchor or headings, titled by its url.
+pub fn doc(url: &str, text: &str) -> Document {
+    Document {
+        url: url.into(),
+        title: url.into(),
+        sections: vec![Section { anchor: None, headings: vec![], text: text.into() }],
+    }
+}
+
+/// A small built index (hashing embedder).
+pub fn built() -> Docent {
+    let mut e = Docent::new(hashing(), Options::default()).unwrap();
+    e.add_document(doc("water.md", "Tomatoes need deep watering twice a week in summer.")).unwrap();
+    e.add_document(doc("bread.md", "A sourdough starter is fed with flour and water every day.")).unwrap();
+    e.add_document(doc("bike.md", "Lubricate the bicycle chain after riding in the rain.")).unwrap();
+    e.build(&mut |_| {}).unwrap();
+    e
+}
+
+/// Runs `f` on a built index and asserts the index serialises to the same bytes afterwards
+/// (documents, chunks, vectors, BM25, delta: everything).
+pub fn unchanged<T>(e: &mut Docent, f: impl FnOnce(&mut Docent) -> T) -> T {
+    let before = e.to_bytes().unwrap();
+    let stats = e.stats();
+    let out = f(e);
+    assert_eq!(e.stats(), stats, "stats changed");
+    assert!(e.to_bytes().unwrap() == before, "the index changed");
+    out
 }

@@ -8,6 +8,8 @@ mod engine;
 mod fuzz_harness;
 mod hostile;
 mod index;
+mod index_files;
 mod ingest;
+mod limits;
 mod llm;
 mod site;

@@ -543,7 +543,10 @@ fn hostile_documents_and_queries_through_the_boundary() {
 /// can hold are refused with a message, before the work that would exhaust the 4 GiB memory.
 #[wasm_bindgen_test]
 fn size_limits_refuse_before_the_memory_ceiling() {
-    assert_eq!(docent::Limits::default().max_document_bytes, docent::Limits::MAX_DOCUMENT_BYTES_WASM);
+    // The core's default is the native one on every target; the edge sets `Limits::BROWSER` on
+    // every engine it creates or loads (the messages below come from it).
+    assert_eq!(docent::Limits::default(), docent::Limits::NATIVE);
+    assert_eq!(docent::Limits::BROWSER.max_document_bytes, docent::Limits::MAX_DOCUMENT_BYTES_WASM);
     let mut d = js_index(&[("a.txt", "text", "Tomatoes need water.")]);
     let before = ok(d.to_bytes(), "toBytes");
     let big = "word ".repeat(docent::Limits::MAX_DOCUMENT_BYTES_WASM / 5 + 1);
@@ -571,6 +574,12 @@ fn size_limits_refuse_before_the_memory_ceiling() {
     assert_eq!(
         err_message(JsDocent::from_bytes(&crafted, None), "too many chunks"),
         format!("index: the index holds {too_many} chunks; at most 500000 can be loaded in the browser build (wasm32 memory is at most 4 GiB); search it natively with `docent search`, or split the corpus")
+    );
+    // `reuseFrom` loads the previous index with the same limits: nothing reused, and why.
+    let mut next = ok(JsDocent::new(obj(&[("embedder", "hashing".into())])), "new Docent");
+    assert_eq!(
+        ok(next.reuse_from(&crafted), "reuseFrom"),
+        Some(format!("the previous index could not be loaded: previous index: the index holds {too_many} chunks; at most 500000 can be loaded in the browser build (wasm32 memory is at most 4 GiB); search it natively with `docent search`, or split the corpus"))
     );
 }
 

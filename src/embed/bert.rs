@@ -309,11 +309,6 @@ impl Bert {
         })
     }
 
-    /// Width of the hidden states (the embedding dimension).
-    pub fn hidden(&self) -> usize {
-        self.hidden
-    }
-
     /// Embeds each sequence: forward, mean over its tokens, L2-normalise. Writes
     /// `seqs.len() × hidden` into `out` (cleared first). An empty sequence gives a zero row.
     pub fn embed(&self, seqs: &[&[u32]], out: &mut Vec<f32>) -> Result<()> {

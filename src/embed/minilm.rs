@@ -1,7 +1,7 @@
 //! MiniLM embedder: sentence-transformers all-MiniLM-L6-v2.
 //!
 //! Owns: the `minilm.int8` weight format (reading it, and encoding it for `prepare`), building
-//! docent's own int8 BERT forward ([`super::bert`]) from it, the f32 reference (native only:
+//! docent's own int8 BERT forward (`bert.rs`) from it, the f32 reference (native only:
 //! candle's `BertModel` over the original `model.safetensors`), and sentence embedding: tokenise
 //! (no padding, truncation at [`MAX_TOKENS`]), batch by length, forward (the int8 path
 //! concatenates sequences, the f32 reference pads by hand and masks), mean pooling over real
@@ -66,9 +66,9 @@ pub const TOKENIZER_FILE: &str = "tokenizer.json";
 /// File name of the BERT config in a prepared model directory.
 pub const CONFIG_FILE: &str = "config.json";
 
-/// Native: run batches on rayon's pool (the int8 forward is single-threaded; texts are split
-/// into at least as many batches as there are threads when there are enough of them).
-#[cfg(not(target_arch = "wasm32"))]
+/// With the `parallel` feature: run batches on rayon's pool (the int8 forward is single-threaded;
+/// texts are split into at least as many batches as there are threads when there are enough).
+#[cfg(feature = "parallel")]
 const PARALLEL_BATCHES: bool = true;
 
 const MAGIC: &[u8; 8] = b"DOCENTQ8";
@@ -261,11 +261,11 @@ impl MiniLm {
         }
     }
 
-    /// Texts per batch for `n` texts: [`BATCH_SIZE`], except natively with the int8 forward
-    /// (single-threaded per batch), where the batch count is rounded up to a multiple of rayon's
-    /// threads so every core gets work (e.g. 8 texts on 2 threads: 2 batches of 4).
+    /// Texts per batch for `n` texts: [`BATCH_SIZE`], except with the `parallel` feature and the
+    /// int8 forward (single-threaded per batch), where the batch count is rounded up to a multiple
+    /// of rayon's threads so every core gets work (e.g. 8 texts on 2 threads: 2 batches of 4).
     fn batch_size(&self, n: usize) -> usize {
-        #[cfg(not(target_arch = "wasm32"))]
+        #[cfg(feature = "parallel")]
         if PARALLEL_BATCHES && matches!(self.model, Model::Int8(_)) {
             let threads = rayon::current_num_threads().max(1);
             let batches = n.div_ceil(BATCH_SIZE).div_ceil(threads) * threads;
@@ -344,14 +344,14 @@ impl Embedder for MiniLm {
             let seqs: Vec<&[u32]> = batch.iter().map(|&i| ids[i].as_slice()).collect();
             self.embed_ids(&seqs)
         };
-        #[cfg(not(target_arch = "wasm32"))]
+        #[cfg(feature = "parallel")]
         let results: Vec<Vec<f32>> = if PARALLEL_BATCHES && batches.len() > 1 {
             use rayon::prelude::*;
             batches.par_iter().map(run).collect::<Result<_>>()?
         } else {
             batches.iter().map(run).collect::<Result<_>>()?
         };
-        #[cfg(target_arch = "wasm32")]
+        #[cfg(not(feature = "parallel"))]
         let results: Vec<Vec<f32>> = batches.iter().map(run).collect::<Result<_>>()?;
         let mut out = vec![0f32; texts.len() * DIM];
         for (batch, rows) in batches.iter().zip(&results) {

@@ -8,9 +8,9 @@
 
 use serde::{Deserialize, Serialize};
 
-pub mod bert;
+pub(crate) mod bert;
 pub mod hashing;
-pub mod kernels;
+pub(crate) mod kernels;
 pub mod minilm;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod prepare;

@@ -3,13 +3,15 @@
 //! Owns: int8 quantisation of the f32 weights (`minilm.int8`), checking it against the f32 model
 //! on a probe set, distillation of the static token table (`static.bin`: every vocabulary token
 //! through the f32 model, PCA, SIF weights from a corpus), copying `tokenizer.json` and
-//! `config.json`, and the `model.json` manifest. Native only (filesystem, rayon).
+//! `config.json`, and the `model.json` manifest. Native only (filesystem; rayon with the
+//! `parallel` feature).
 //! Must not: be needed at query time; write anywhere but the output directory.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use candle_core::{Device, Tensor};
+#[cfg(feature = "parallel")]
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -550,28 +552,27 @@ fn count_corpus(dir: &Path, tok: &tokenizers::Tokenizer, vocab: usize) -> Result
         texts.push(text);
     }
     let n_files = texts.len();
-    let counts = texts
-        .par_iter()
-        .map(|text| {
-            let mut c = vec![0u64; vocab];
-            for piece in text.lines().filter(|l| !l.trim().is_empty()) {
-                if let Ok(enc) = tok.encode_fast(piece, false) {
-                    for &id in enc.get_ids() {
-                        if let Some(x) = c.get_mut(id as usize) {
-                            *x += 1;
-                        }
+    let count = |text: &String| -> Vec<u64> {
+        let mut c = vec![0u64; vocab];
+        for piece in text.lines().filter(|l| !l.trim().is_empty()) {
+            if let Ok(enc) = tok.encode_fast(piece, false) {
+                for &id in enc.get_ids() {
+                    if let Some(x) = c.get_mut(id as usize) {
+                        *x += 1;
                     }
                 }
             }
-            c
-        })
-        .reduce(
-            || vec![0u64; vocab],
-            |mut a, b| {
-                a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
-                a
-            },
-        );
+        }
+        c
+    };
+    let add = |mut a: Vec<u64>, b: Vec<u64>| {
+        a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+        a
+    };
+    #[cfg(feature = "parallel")]
+    let counts = texts.par_iter().map(count).reduce(|| vec![0u64; vocab], add);
+    #[cfg(not(feature = "parallel"))]
+    let counts = texts.iter().map(count).fold(vec![0u64; vocab], add);
     Ok((counts, n_files))
 }
 

@@ -35,7 +35,7 @@ impl Default for Bm25Params {
 
 /// A BM25 index over documents numbered 0, 1, 2, … in insertion order.
 ///
-/// Deserialising one checks that its statistics and postings agree ([`Bm25Parts`]): a file is
+/// Deserialising one checks that its statistics and postings agree (`Bm25Parts`): a file is
 /// untrusted, and a posting past the last document or live counts that disagree with the
 /// deletions would make later pushes and removals underflow.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -1,9 +1,9 @@
 //! HNSW graph over the dense index's int8 rows (Malkov & Yashunin's hierarchical navigable small
 //! world), written for docent's storage.
 //!
-//! Owns: building the graph (deterministic, in parallel batches on native targets), searching
-//! it, checking one read from a file. Must not: own the rows (the dense index passes its
-//! contiguous codes and scales in), rescore in f32 or know what a chunk is.
+//! Owns: building the graph (deterministic, in parallel batches with the `parallel` feature),
+//! searching it, checking one read from a file. Must not: own the rows (the dense index passes
+//! its contiguous codes and scales in), rescore in f32 or know what a chunk is.
 //!
 //! # Layout
 //! The rows stay where the flat store keeps them: one `Vec<i8>` of `len × dim` codes and one
@@ -17,13 +17,14 @@
 //! # Build
 //! Nodes are inserted in row order with levels drawn from a seeded generator (`P(level ≥ l) =
 //! m^-l`, integer arithmetic only, so every target draws the same levels). Insertion goes in
-//! batches: each node of a batch searches the graph as it was before the batch (in parallel with
-//! rayon on native targets; one after the other in wasm), then the batch is linked in order, and
-//! each node also considers the earlier nodes of its own batch as candidates (an exact comparison
-//! within the batch), so no link is lost to the batching. The graph depends only on the rows and
-//! the options, never on the thread count: native and wasm builds are byte-identical. Batches
-//! grow with the graph (1 node up to 256 nodes, then `len / 16` up to 64), so the small graph
-//! the first nodes see is built exactly as the sequential algorithm would.
+//! batches: each node of a batch searches the graph as it was before the batch (on rayon's
+//! threads with the `parallel` feature, as natively; one after the other without it, as in
+//! wasm), then the batch is linked in order, and each node also considers the earlier nodes of
+//! its own batch as candidates (an exact comparison within the batch), so no link is lost to the
+//! batching. The graph depends only on the rows and the options, never on the thread count:
+//! native and wasm builds are byte-identical. Batches grow with the graph (1 node up to 256
+//! nodes, then `len / 16` up to 64), so the small graph the first nodes see is built exactly as
+//! the sequential algorithm would.
 //!
 //! Neighbour selection is "keep the most similar" by default, or the paper's heuristic (keep a
 //! candidate only if it is closer to the node than to every neighbour kept so far) with
@@ -36,67 +37,12 @@ use std::collections::BinaryHeap;
 
 use serde::{Deserialize, Serialize};
 
+use super::rows::{QueryCodes, Rows};
+
 /// An unused link slot.
 pub const EMPTY: u32 = u32::MAX;
 /// The highest level a node can get (at m = 2 a level above 15 has probability 2^-16 per node).
 pub const MAX_LEVEL: u8 = 15;
-
-/// The rows a graph links: contiguous int8 codes, `dim` per row, and one scale per row.
-#[derive(Clone, Copy)]
-pub struct Rows<'a> {
-    /// Row-major codes, `scales.len() × dim`.
-    pub codes: &'a [i8],
-    /// One scale per row.
-    pub scales: &'a [f32],
-    /// Codes per row.
-    pub dim: usize,
-}
-
-impl Rows<'_> {
-    #[inline]
-    fn row(&self, i: u32) -> (f32, &[i8]) {
-        let i = i as usize;
-        (self.scales[i], &self.codes[i * self.dim..(i + 1) * self.dim])
-    }
-
-    /// Quantized cosine similarity of rows `a` and `b`.
-    #[inline]
-    fn sim(&self, a: u32, b: u32) -> f32 {
-        let (sa, ca) = self.row(a);
-        let (sb, cb) = self.row(b);
-        super::dense::similarity(sa, ca, sb, cb)
-    }
-
-    #[inline]
-    fn sim_to(&self, q: &QueryCodes<'_>, b: u32) -> f32 {
-        let (sb, cb) = self.row(b);
-        super::dense::similarity(q.scale, q.codes, sb, cb)
-    }
-
-    fn len(&self) -> usize {
-        self.scales.len()
-    }
-
-    /// Reads one byte of every 64 of row `i` (and its scale), so that the row is on its way
-    /// into the cache before it is needed; returns a value to keep the loads alive.
-    #[inline]
-    fn touch(&self, i: u32) -> u32 {
-        let (scale, codes) = self.row(i);
-        let mut acc = scale.to_bits();
-        for c in codes.iter().step_by(64) {
-            acc = acc.wrapping_add(*c as u32);
-        }
-        acc
-    }
-}
-
-/// A query in the rows' int8 form.
-pub struct QueryCodes<'a> {
-    /// The query's scale.
-    pub scale: f32,
-    /// Its `dim` codes.
-    pub codes: &'a [i8],
-}
 
 /// How a graph is built; stored with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -543,10 +489,10 @@ pub fn build(rows: &Rows<'_>, params: Params) -> Graph {
     finish(b, params)
 }
 
-/// Searches the frozen graph for each node of `batch` (in parallel on native targets).
+/// Searches the frozen graph for each node of `batch` (in parallel with the `parallel` feature).
 fn plan_batch(b: &Building, rows: &Rows<'_>, batch: std::ops::Range<usize>, p: &Params) -> Vec<Plan> {
     let one = |node: usize| plan(b, rows, node as u32, p);
-    #[cfg(not(target_arch = "wasm32"))]
+    #[cfg(feature = "parallel")]
     {
         use rayon::prelude::*;
         if batch.len() > 1 {

@@ -2,7 +2,12 @@
 //!
 //! Owns: storing vectors and postings and finding the nearest ones. Must not: embed text, fuse
 //! rankings or decide relevance; that is `retrieve`.
+//!
+//! `rows` (int8 rows and their arithmetic) is imported by `dense` (the index callers use) and by
+//! `hnsw` (the graph `dense` builds above `flat_threshold` rows); `hnsw` does not import `dense`.
+//! `rows` and `hnsw` are internal: `dense` re-exports what callers need of them.
 
 pub mod bm25;
 pub mod dense;
-pub mod hnsw;
+pub(crate) mod hnsw;
+pub(crate) mod rows;

@@ -142,13 +142,18 @@ struct Pending {
 /// batch of texts is held at once.
 const PARSE_BATCH: usize = 64;
 
-/// Parses the pending files on all cores (rayon), appending them to the report in walk order. A
-/// parse error stops the walk with the first failing file in walk order, as a sequential parse
-/// would.
+/// Parses the pending files (on all cores with the `parallel` feature), appending them to the
+/// report in walk order. A parse error stops the walk with the first failing file in walk order,
+/// as a sequential parse would.
 fn parse_pending(pending: &mut Vec<Pending>, report: &mut WalkReport) -> crate::Result<()> {
-    use rayon::prelude::*;
-    let parsed: Vec<crate::Result<Ingested>> =
-        pending.par_iter().map(|p| parse(&p.url, &p.title, &p.text, p.format)).collect();
+    let one = |p: &Pending| parse(&p.url, &p.title, &p.text, p.format);
+    #[cfg(feature = "parallel")]
+    let parsed: Vec<crate::Result<Ingested>> = {
+        use rayon::prelude::*;
+        pending.par_iter().map(one).collect()
+    };
+    #[cfg(not(feature = "parallel"))]
+    let parsed: Vec<crate::Result<Ingested>> = pending.iter().map(one).collect();
     for (p, outcome) in pending.drain(..).zip(parsed) {
         report.files.push(WalkedFile {
             path: p.path,

@@ -14,7 +14,7 @@ use crate::embed::hashing::{self, Hashing};
 use crate::embed::minilm::MiniLm;
 use crate::embed::static_table::StaticTable;
 use crate::embed::{Embedder, EmbedderKind};
-use crate::engine::{Docent, Options};
+use crate::engine::{Docent, Limits, Options};
 use crate::ingest::{self, Format, Ingested};
 use crate::prompt::PromptOptions;
 use crate::retrieve::Mode;
@@ -341,7 +341,9 @@ impl JsDocent {
             },
             ..Options::default()
         };
-        Ok(JsDocent { inner: Docent::new(embedder, options)?, pages: PageCounts::default() })
+        let mut inner = Docent::new(embedder, options)?;
+        inner.set_limits(Limits::BROWSER);
+        Ok(JsDocent { inner, pages: PageCounts::default() })
     }
 
     /// Loads an index written by `toBytes()` or `docent index` (`index.bin`). `model` holds the
@@ -351,7 +353,10 @@ impl JsDocent {
         let model: JsValue = model.map(Into::into).unwrap_or(JsValue::UNDEFINED);
         let info = Docent::embedder_of(bytes, "index")?;
         let embedder = load_embedder(info.kind, info.dim, &model)?;
-        Ok(JsDocent { inner: Docent::from_bytes(bytes, embedder, "index")?, pages: PageCounts::default() })
+        Ok(JsDocent {
+            inner: Docent::from_bytes_with_limits(bytes, embedder, "index", Limits::BROWSER)?,
+            pages: PageCounts::default(),
+        })
     }
 
     /// The embedder recorded in index bytes (`toBytes()` or `index.bin`), read without loading

@@ -1,0 +1,284 @@
+//! The engine: documents in, hits and grounded prompts out.
+//!
+//! Owns: the document and chunk lists, calling the embedder, building both indexes, running a
+//! query through retrieval and prompt assembly, and (de)serialising the whole index.
+//! Must not: read files or know about JavaScript; callers (CLI, wasm edge) do I/O. Nothing here
+//! depends on the target: what differs between the CLI and the browser is data ([`Limits`]) or
+//! the `parallel` cargo feature, both chosen by the caller.
+//!
+//! This file holds the [`Docent`] struct and the types it hands out; its methods are spread by
+//! concern over `build.rs` (adding and removing documents, reusing a previous index, embedding,
+//! [`Docent::build`]), `query.rs` (search and prompt assembly), `store.rs` (the index file) and
+//! `limits.rs` (the size [`Limits`]).
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::chunk::{Chunk, ChunkOptions};
+use crate::embed::{Embedder, EmbedderInfo, EmbedderKind};
+use crate::index::bm25::{Bm25, Bm25Params};
+use crate::index::dense::{DenseIndex, DenseOptions};
+use crate::retrieve::RetrieveOptions;
+use crate::tokens::TokenCounter;
+use crate::Result;
+
+mod build;
+mod limits;
+mod query;
+mod store;
+
+pub use build::document_hash;
+use build::Previous;
+pub use limits::Limits;
+
+/// Every tuning knob of an index, stored inside it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Options {
+    /// How documents are cut into chunks.
+    pub chunk: ChunkOptions,
+    /// Dense index parameters.
+    pub dense: DenseOptions,
+    /// BM25 parameters.
+    pub bm25: Bm25Params,
+    /// Fusion, gate and diversity.
+    pub retrieve: RetrieveOptions,
+}
+
+/// A document as the engine keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocEntry {
+    /// The document url (no anchor).
+    pub url: String,
+    /// Its title.
+    pub title: String,
+    /// The document's content hash ([`document_hash`]), for incremental re-indexing.
+    pub hash: String,
+    /// False once the document was removed.
+    pub live: bool,
+}
+
+/// One search result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hit {
+    /// `url#anchor` of the chunk.
+    pub url: String,
+    /// Document title.
+    pub title: String,
+    /// Heading path, ` > `-joined.
+    pub heading: String,
+    /// Fused score (reciprocal rank fusion in hybrid mode; cosine or BM25 in single modes).
+    pub score: f32,
+    /// Chunk text.
+    pub text: String,
+    /// Dense cosine similarity, when the chunk was a dense candidate.
+    pub dense: Option<f32>,
+    /// BM25 score, when the chunk was a lexical candidate.
+    pub lexical: Option<f32>,
+    /// The chunk's id in the index.
+    pub chunk: u32,
+}
+
+/// The evidence the relevance gate looked at.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// Best dense cosine similarity among the candidates (-1 when there were none).
+    pub dense: f32,
+    /// Best fraction of the query's IDF mass contained in one of the top lexical hits (0..=1).
+    pub coverage: f32,
+}
+
+/// The result of a search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchResult {
+    /// The relevance gate's verdict: does the corpus cover this query?
+    pub answerable: bool,
+    /// Hits, best first.
+    pub hits: Vec<Hit>,
+    /// What the gate saw.
+    pub evidence: Evidence,
+}
+
+/// Progress of a long operation.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Progress {
+    /// `embed`, `dense` or `lexical`.
+    pub stage: &'static str,
+    /// Units done (chunks for `embed`).
+    pub done: usize,
+    /// Units in all.
+    pub total: usize,
+}
+
+/// Counts describing an index.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Live documents.
+    pub documents: usize,
+    /// Chunks (of live documents).
+    pub chunks: usize,
+    /// Chunks not yet merged into the main dense index by `build()`. Before the first build
+    /// these are not searchable; after it, documents added go to a delta segment that is
+    /// searched at once (exact scan) and merged into the main index by the next `build()`.
+    pub pending: usize,
+    /// The embedder that built the index.
+    pub embedder: EmbedderInfo,
+    /// `flat` or `hnsw` (empty before build).
+    pub dense_kind: String,
+    /// Bytes of dense vectors and graph in memory.
+    pub dense_bytes: usize,
+}
+
+/// What an incremental re-index did (see [`Docent::reuse_from`]): counts of the documents
+/// added to this engine, by whether their work was taken from the previous index.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reuse {
+    /// Documents whose chunks and vectors were taken unchanged from the previous index.
+    pub reused: usize,
+    /// Documents chunked and embedded here: new or changed ones, or all of them when there was no
+    /// usable previous index.
+    pub embedded: usize,
+    /// Live documents of the previous index that were not added again (deleted pages, or pages
+    /// that are now skipped). Counted by [`Docent::build`]; 0 before it.
+    pub removed: usize,
+    /// Chunks of the reused documents.
+    pub reused_chunks: usize,
+    /// Chunks of the documents embedded here.
+    pub embedded_chunks: usize,
+    /// Why a previous index was given but nothing of it could be reused (different embedder,
+    /// chunk options or docent version, unreadable file…); `None` when it was reused or when
+    /// there was none.
+    pub rebuild: Option<String>,
+}
+
+/// Chunks that the next [`Docent::build`] would embed in one call of the embedder, with the texts
+/// it would embed (see [`Docent::pending_embeddings`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingGroup {
+    /// Chunk ids, ascending.
+    pub chunks: Vec<u32>,
+    /// The text embedded for each chunk (heading path, then text), in the order of `chunks`.
+    pub texts: Vec<String>,
+}
+
+/// The retrieval engine. Build one with [`Docent::new`], add documents, [`Docent::build`], then
+/// [`Docent::search`] or [`Docent::assemble`]; or load a built one with [`Docent::from_bytes`].
+pub struct Docent {
+    options: Options,
+    /// The docent version that chunked the documents: this build's, or the one recorded in a
+    /// loaded index.
+    version: String,
+    embedder: Arc<dyn Embedder>,
+    counter: TokenCounter,
+    docs: Vec<DocEntry>,
+    chunks: Vec<Chunk>,
+    dense: Option<DenseIndex>,
+    bm25: Option<Bm25>,
+    /// Chunks covered by `dense` (`chunks[..built]`).
+    built: usize,
+    /// The delta segment: embeddings (row-major, `dim` floats each) of the chunks added since the
+    /// last build, `chunks[built..]`, searched by exact scan beside `dense`. Only non-empty once
+    /// built; `bm25` already holds these chunks (pushed when they were added).
+    delta: Vec<f32>,
+    /// Quantized rows for chunks not embedded yet (only before the first build), taken from a
+    /// previous index or given by [`Docent::set_vectors`]: `(chunk id, scale)` in the order they
+    /// came, and their int8 codes (row-major, `dim` each) in the same order. `build` embeds only
+    /// the chunks without a row.
+    carried: Vec<(u32, f32)>,
+    carried_codes: Vec<i8>,
+    /// The previous index whose work `add_document` reuses (see [`Docent::reuse_from`]).
+    previous: Option<Box<Previous>>,
+    /// Counts for [`Docent::reuse_report`].
+    reuse: Reuse,
+    /// Size limits checked before work that needs memory.
+    limits: Limits,
+}
+
+impl std::fmt::Debug for Docent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Docent").field("stats", &self.stats()).finish()
+    }
+}
+
+impl Docent {
+    /// An empty engine that embeds with `embedder`, with the size limits [`Limits::NATIVE`]
+    /// (see [`Docent::set_limits`]). Options are validated here.
+    pub fn new(embedder: Arc<dyn Embedder>, options: Options) -> Result<Self> {
+        options.chunk.validate()?;
+        options.retrieve.validate()?;
+        let counter = match embedder.tokenizer() {
+            Some(t) => TokenCounter::from_tokenizer(t)?,
+            None => TokenCounter::Approx,
+        };
+        Ok(Docent {
+            options,
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            embedder,
+            counter,
+            docs: Vec::new(),
+            chunks: Vec::new(),
+            dense: None,
+            bm25: None,
+            built: 0,
+            delta: Vec::new(),
+            carried: Vec::new(),
+            carried_codes: Vec::new(),
+            previous: None,
+            reuse: Reuse::default(),
+            limits: Limits::NATIVE,
+        })
+    }
+
+    /// The size limits in force (see [`Limits`]).
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Replaces the size limits (see [`Limits`]); they apply to documents added from now on.
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
+    }
+
+    /// The options this index was built with.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// The embedder's record.
+    pub fn embedder_info(&self) -> &EmbedderInfo {
+        self.embedder.info()
+    }
+
+    /// The token counter used for chunk and prompt budgets.
+    pub fn counter(&self) -> &TokenCounter {
+        &self.counter
+    }
+
+    /// Replaces the token counter used for prompt budgets (e.g. the target LLM's tokenizer).
+    pub fn set_prompt_counter(&mut self, counter: TokenCounter) {
+        self.counter = counter;
+    }
+
+    /// The documents, in insertion order (removed ones have `live == false`).
+    pub fn documents(&self) -> &[DocEntry] {
+        &self.docs
+    }
+
+    /// Counts describing the index.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            documents: self.docs.iter().filter(|d| d.live).count(),
+            chunks: self.chunks.iter().filter(|c| self.docs[c.doc as usize].live).count(),
+            pending: self.chunks.len() - self.built,
+            embedder: self.embedder.info().clone(),
+            dense_kind: self.dense.as_ref().map(|d| d.kind().to_string()).unwrap_or_default(),
+            dense_bytes: self.dense.as_ref().map_or(0, |d| d.memory_bytes()),
+        }
+    }
+
+    /// The embedder family of this index.
+    pub fn embedder_kind(&self) -> EmbedderKind {
+        self.embedder.info().kind
+    }
+}

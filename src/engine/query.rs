@@ -1,0 +1,130 @@
+//! Asking an engine: hybrid search (main dense index, delta segment and BM25, fused and gated)
+//! and the grounded prompt built from its hits.
+
+use super::{Docent, Evidence, Hit, SearchResult};
+use crate::index::bm25::is_invisible;
+use crate::prompt::{self, Prompt, PromptOptions, Source};
+use crate::retrieve::{dedupe, fuse, limit_per_page, Gate, RetrieveOptions};
+use crate::{Error, Result};
+
+impl Docent {
+    /// Searches with the index's retrieval options.
+    pub fn search(&self, query: &str, k: usize) -> Result<SearchResult> {
+        self.search_with(query, k, &self.options.retrieve)
+    }
+
+    /// Searches with explicit retrieval options (mode, candidates, gate…).
+    ///
+    /// Errors: `k` outside 1..=1000; a query that is empty or made only of whitespace and
+    /// invisible format characters ([`is_invisible`]); the index is not built; the embedder
+    /// failed or returned an unusable vector. `k` above the number of chunks returns them all.
+    pub fn search_with(&self, query: &str, k: usize, opts: &RetrieveOptions) -> Result<SearchResult> {
+        opts.validate()?;
+        if k == 0 || k > 1000 {
+            return Err(Error::invalid("k", format!("expected 1..=1000 results, found {k}")));
+        }
+        let query = query.trim();
+        if query.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
+            return Err(Error::invalid("query", "expected non-empty text"));
+        }
+        let (Some(dense), Some(bm25)) = (&self.dense, &self.bm25) else {
+            return Err(Error::NotBuilt);
+        };
+        let cand = opts.candidates.max(k * 2);
+        let qv = self.embed(&[query])?;
+        let live = |id: u32| -> bool {
+            self.chunks.get(id as usize).is_some_and(|c| self.docs[c.doc as usize].live)
+        };
+        let mut dense_hits: Vec<(u32, f32)> = dense.search(&qv, cand)?;
+        if !self.delta.is_empty() {
+            // Main and delta hits compete by score.
+            dense_hits.extend(self.search_delta(&qv, cand));
+            sort_by_score(&mut dense_hits);
+            dense_hits.truncate(cand);
+        }
+        let dense_hits: Vec<(u32, f32)> = dense_hits.into_iter().filter(|&(id, _)| live(id)).collect();
+        let lexical_hits: Vec<(u32, f32)> =
+            bm25.search(query, cand).into_iter().filter(|&(id, _)| live(id)).collect();
+        let evidence = Evidence {
+            dense: dense_hits.iter().map(|h| h.1).fold(-1.0, f32::max),
+            coverage: lexical_hits
+                .iter()
+                .take(5)
+                .map(|&(id, _)| bm25.coverage(query, id))
+                .fold(0.0, f32::max),
+        };
+        let gate = opts.gate.unwrap_or_else(|| Gate::for_embedder(self.embedder.info().kind));
+        let answerable = gate.passes(evidence.dense, evidence.coverage);
+        let fused = fuse(&dense_hits, &lexical_hits, opts.rrf_k, opts.lexical_weight, opts.mode);
+        let fused = dedupe(fused, |f| {
+            let c = &self.chunks[f.id as usize];
+            (c.url.as_str(), c.text.as_str())
+        });
+        let fused = limit_per_page(fused, opts.max_per_page, |f| &self.chunks[f.id as usize].url);
+        let hits = fused
+            .into_iter()
+            .take(k)
+            .map(|f| {
+                let c = &self.chunks[f.id as usize];
+                Hit {
+                    url: c.url.clone(),
+                    title: self.docs[c.doc as usize].title.clone(),
+                    heading: c.heading.clone(),
+                    score: f.score,
+                    text: c.text.clone(),
+                    dense: f.dense,
+                    lexical: f.lexical,
+                    chunk: f.id,
+                }
+            })
+            .collect();
+        Ok(SearchResult { answerable, hits, evidence })
+    }
+
+    /// Retrieves sources for `question` and assembles a grounded prompt.
+    pub fn assemble(&self, question: &str, opts: &PromptOptions) -> Result<Prompt> {
+        opts.validate()?;
+        let result = self.search(question, opts.k)?;
+        let sources: Vec<Source> = result
+            .hits
+            .iter()
+            .map(|h| Source {
+                n: 0,
+                url: h.url.clone(),
+                title: h.title.clone(),
+                heading: h.heading.clone(),
+                text: h.text.clone(),
+                score: h.score,
+            })
+            .collect();
+        prompt::assemble(question, &sources, result.answerable, &self.counter, opts)
+    }
+
+    /// Exact cosine top-`k` over the delta segment; ids are chunk ids.
+    fn search_delta(&self, query: &[f32], k: usize) -> Vec<(u32, f32)> {
+        let dim = self.embedder.info().dim;
+        if dim == 0 || self.delta.is_empty() {
+            return Vec::new();
+        }
+        let qn = query.iter().map(|x| x * x).sum::<f32>().sqrt();
+        let mut hits: Vec<(u32, f32)> = self
+            .delta
+            .chunks_exact(dim)
+            .enumerate()
+            .map(|(i, row)| {
+                let dot: f32 = row.iter().zip(query).map(|(a, b)| a * b).sum();
+                let rn = row.iter().map(|x| x * x).sum::<f32>().sqrt();
+                let cos = if qn > 0.0 && rn > 0.0 { (dot / (qn * rn)).clamp(-1.0, 1.0) } else { 0.0 };
+                ((self.built + i) as u32, cos)
+            })
+            .collect();
+        sort_by_score(&mut hits);
+        hits.truncate(k);
+        hits
+    }
+}
+
+/// Best first; ties by ascending id so results are deterministic.
+fn sort_by_score(hits: &mut [(u32, f32)]) {
+    hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+}
