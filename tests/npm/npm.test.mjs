@@ -2,8 +2,8 @@
 // project, then use it the way users do: a Node ESM script importing 'docent', and a Vite 7 app
 // built with `vite build` and opened in Chromium (any console error fails the test).
 // Needs: ./build.sh wasm (pkg/), the CLI (DOCENT_BIN or target/debug/docent), Debian Chromium,
-// playwright-core in tests/browser/node_modules and vite in tests/npm/node_modules (./build.sh test
-// installs both from their lockfiles). Run with `node --test tests/npm/`.
+// playwright-core in tests/browser/node_modules and vite in tests/npm/node_modules (npm ci from
+// their lock files). `./build.sh test npm` prepares all of that and runs `node --test tests/npm/`.
 import { test, before, after } from 'node:test';
 import { CHROMIUM, launchChromium } from '../support/chromium.mjs';
 import assert from 'node:assert/strict';
@@ -159,7 +159,10 @@ test('npx docent index --embedder static (the wasm build) writes what the native
   assert.match(w.created_by, /\(npm, wasm\)$/);
 });
 
-test('Vite 7 app: vite build bundles docent, its .wasm and its worker; the page searches in Chromium', { timeout: 2 * WAIT_MS }, async () => {
+// The app also imports 'docent/docent-ask.js' and, in a worker of its own, 'docent/worker' for
+// their side effects only (defining <docent-ask>, answering a DocentWorker): a bundler drops such
+// an import when package.json says the module has none, so `sideEffects` must list both.
+test('Vite 7 app: vite build bundles docent, its .wasm, its worker and the side-effect-only imports; the page searches in Chromium', { timeout: 2 * WAIT_MS }, async () => {
   need(VITE, 'run npm ci --prefix tests/npm (./build.sh test does)');
   need(CHROMIUM, 'install Debian Chromium (./build.sh test does) or set DOCENT_CHROMIUM');
   need(join(root, 'tests/browser/node_modules/playwright-core'), 'run npm ci --prefix tests/browser (./build.sh test does)');
@@ -169,7 +172,9 @@ test('Vite 7 app: vite build bundles docent, its .wasm and its worker; the page 
 <html><head><meta charset="utf-8"><title>docent in vite</title><link rel="icon" href="data:,"></head>
 <body><output id="result"></output><script type="module" src="./main.js"></script></body></html>
 `);
-  await writeFile(join(app, 'main.js'), `import { init, Docent, createDocent } from 'docent';
+  await writeFile(join(app, 'own-worker.js'), `import 'docent/worker';\n`);
+  await writeFile(join(app, 'main.js'), `import 'docent/docent-ask.js';
+import { init, Docent, createDocent } from 'docent';
 
 const out = document.getElementById('result');
 try {
@@ -187,6 +192,19 @@ try {
   await remote.build();
   out.dataset.workerTop = (await remote.search('tyre pressure', { k: 2 })).hits[0]?.url ?? '';
   remote.free();
+  // A worker of the app's own whose module only imports 'docent/worker'. If the bundler dropped
+  // that import, the worker never answers: give up after a while instead of hanging.
+  const started = new Worker(new URL('./own-worker.js', import.meta.url), { type: 'module' });
+  let timer;
+  const silent = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error('no answer from own-worker.js, whose only import is docent/worker')), 60000);
+  });
+  const own = await Promise.race([createDocent({ embedder: 'hashing' }, { worker: started }), silent]).finally(() => clearTimeout(timer));
+  await own.addDocument({ url: 'bikes.md', markdown: '# Bikes\\n\\n## Tyres\\n\\nPump the tyres to the pressure printed on the sidewall.' });
+  await own.build();
+  out.dataset.ownWorkerTop = (await own.search('tyre pressure', { k: 1 })).hits[0]?.url ?? '';
+  own.free();
+  started.terminate(); // started by the app, so stopped by it
   out.textContent = 'done';
 } catch (e) {
   out.dataset.error = String(e?.stack ?? e);
@@ -213,6 +231,9 @@ try {
     assert.equal(r.error, undefined, r.error);
     assert.equal(r.top, 'bikes.md#tyres');
     assert.equal(r.workerTop, 'bikes.md#tyres', 'the worker entry survives bundling');
+    assert.equal(r.ownWorkerTop, 'bikes.md#tyres', "import 'docent/worker' in the app's own worker survives bundling");
+    assert.ok(await page.evaluate(() => customElements.get('docent-ask') !== undefined),
+      "import 'docent/docent-ask.js' was dropped from the bundle: <docent-ask> is not defined (package.json sideEffects must list docent-ask.js)");
   } catch (e) {
     if (problems.length) e.message += `\nconsole/page errors:\n${problems.join('\n')}`;
     throw e;
