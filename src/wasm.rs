@@ -31,6 +31,8 @@ use crate::prompt::PromptOptions;
 use crate::retrieve::Mode;
 use crate::{format, Error, Result};
 
+mod answer;
+
 /// Installs the panic hook, so a panic (always a bug) prints its message on the console
 /// instead of a bare `unreachable` trap.
 #[wasm_bindgen(start)]
