@@ -7,6 +7,8 @@ export type {
   EmbedderInfo,
   Hit,
   ModelFiles,
+  OfflineAnswer,
+  OfflinePrompt,
   PendingGroup,
   ProgressCallback,
   Prompt,
@@ -114,6 +116,7 @@ export class DocentWorker {
   toBytes(): Promise<Uint8Array>;
   stats(): Promise<import('./docent_wasm.js').Stats>;
   embed(texts: string[]): Promise<Float32Array>;
+  offlineAnswer(prompt: import('./docent_wasm.js').OfflinePrompt, question?: string): Promise<import('./docent_wasm.js').OfflineAnswer>;
   free(): void;
 }
 

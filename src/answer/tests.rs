@@ -112,3 +112,13 @@ fn the_question_is_the_last_question_line() {
     assert_eq!(question_of("Question:"), "");
     assert_eq!(question_of("No question here. Question: inline"), "");
 }
+
+#[test]
+fn the_js_client_carries_the_same_not_covered_text() {
+    // pkg/llm/offline.js keeps a copy so that the LLM client names it without loading the wasm
+    // module; the npm tests compare it with the wasm export too.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/pkg/llm/offline.js");
+    let js = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let line = format!("export const NOT_IN_DOCUMENTS = '{NOT_COVERED}';");
+    assert!(js.contains(&line), "{path} must declare {line}");
+}
