@@ -201,6 +201,9 @@ async function main() {
   for (const name of (await readdir(HERE)).sort()) {
     if ((name.endsWith('.js') && name !== 'cli.js') || name === WASM_FILE) wanted.push([name, new Uint8Array(await readFile(join(HERE, name)))]);
   }
+  for (const name of (await readdir(join(HERE, 'llm'))).sort()) {
+    if (name.endsWith('.js')) wanted.push([`llm/${name}`, new Uint8Array(await readFile(join(HERE, 'llm', name)))]);
+  }
   await mkdir(out, { recursive: true });
   const files = [];
   const written = [];

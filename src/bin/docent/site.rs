@@ -22,6 +22,9 @@ const REQUIRED: &[&str] = &["docent.js", "docent_wasm.js", WASM_FILE];
 /// The JS files of pkg/ that are not part of the browser runtime.
 const NOT_RUNTIME: &[&str] = &["cli.js"];
 
+/// Folders of pkg/ whose `.js` files are runtime modules too (the LLM client's modules).
+const RUNTIME_DIRS: &[&str] = &["llm"];
+
 /// The environment variable naming the runtime folder.
 pub const ASSETS_ENV: &str = "DOCENT_ASSETS";
 
@@ -70,8 +73,9 @@ pub fn find_assets(flag: Option<&Path>) -> Result<Option<Assets>> {
     Ok(None)
 }
 
-/// The runtime files in `dir`: every `.js` file except `cli.js`, and the wasm module. `label`
-/// says where the folder came from, in errors.
+/// The runtime files in `dir`: every `.js` file except `cli.js` (also those of the
+/// [`RUNTIME_DIRS`], as `llm/…`), and the wasm module. `label` says where the folder came from,
+/// in errors.
 fn runtime_in(dir: &Path, label: &str) -> Result<Assets> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
         Error::invalid(label, format!("{}: cannot read the runtime folder: {e}", dir.display()))
@@ -83,6 +87,16 @@ fn runtime_in(dir: &Path, label: &str) -> Result<Assets> {
         let wanted = (name.ends_with(".js") && !NOT_RUNTIME.contains(&name.as_str())) || name == WASM_FILE;
         if wanted && entry.path().is_file() {
             files.push(name);
+        }
+    }
+    for sub in RUNTIME_DIRS {
+        let Ok(entries) = std::fs::read_dir(dir.join(sub)) else { continue };
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io(dir.join(sub), e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".js") && entry.path().is_file() {
+                files.push(format!("{sub}/{name}"));
+            }
         }
     }
     files.sort();
@@ -189,7 +203,7 @@ pub fn publish(
     }
     if let Some(a) = assets {
         for name in &a.files {
-            let src = a.dir.join(name);
+            let src = name.split('/').fold(a.dir.clone(), |p, part| p.join(part));
             let bytes = std::fs::read(&src).map_err(|e| Error::io(&src, e))?;
             put(name.clone(), &bytes)?;
         }
@@ -198,7 +212,7 @@ pub fn publish(
             f.path != index.0
                 && !f.path.starts_with("model/")
                 && is_plain_relative(&f.path)
-                && !f.path.contains('/')
+                && f.path.split_once('/').is_none_or(|(d, _)| RUNTIME_DIRS.contains(&d))
         });
         for f in runtime {
             if let Ok(bytes) = std::fs::read(out.join(&f.path)) {
