@@ -125,6 +125,7 @@ test('npx docent index writes the self-contained site folder and re-embeds only 
   assert.ok(!native.written.includes('index.bin'), 'the wasm build wrote the index the native CLI writes');
   assert.equal(native.runtime, 'kept', 'no runtime found from the site folder: the copy in the output stays');
   assert.ok(existsSync(join(out, 'docent_wasm_bg.wasm')));
+  assert.ok(existsSync(join(out, 'llm', 'stream.js')), 'the runtime\'s llm/ modules are kept too');
 });
 
 test('npx docent index --embedder static (the wasm build) writes what the native CLI writes: same index, hits and xxh3', async () => {
