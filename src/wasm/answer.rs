@@ -42,7 +42,8 @@ extern "C" {
 
 /// `offlineAnswer(prompt, question?)`: the extractive answer, without any LLM, from an assembled
 /// prompt's sources (`{text, abstained}`); the question defaults to the prompt's last `Question:`
-/// line. A source that is not an object with a string `text` is skipped.
+/// line. A source's citation number is its `n` when that is a whole number ≥ 0, else its
+/// position from 1; a source that is not an object with a string `text` is skipped.
 #[wasm_bindgen(js_name = offlineAnswer)]
 pub fn offline_answer_js(
     prompt: &JsOfflinePrompt,
@@ -99,9 +100,8 @@ fn answer(prompt: &JsValue, question: Option<String>) -> crate::Result<Answer> {
             if !s.is_object() {
                 return (rank + 1, String::new(), String::new(), String::new());
             }
-            let n = field(&s, "n")
-                .as_f64()
-                .filter(|n| n.fract() == 0.0 && (0.0..=9_007_199_254_740_991.0).contains(n));
+            let n =
+                field(&s, "n").as_f64().filter(|n| n.fract() == 0.0 && (0.0..=usize::MAX as f64).contains(n));
             let n = n.map_or(rank + 1, |n| n as usize);
             (n, text_of(&s, "title"), text_of(&s, "heading"), text_of(&s, "text"))
         })
