@@ -114,14 +114,16 @@ enum Command {
         /// Print the prompt (or the answer and sources) as JSON.
         #[arg(long)]
         json: bool,
-        /// openai (any OpenAI-compatible chat completions endpoint) or anthropic.
-        #[arg(long, requires_all = ["endpoint", "model"])]
+        /// openai (any OpenAI-compatible chat completions endpoint), anthropic, or offline (no
+        /// LLM: the sentences of the sources that answer the question, as the browser's offline
+        /// answer gives them).
+        #[arg(long, ignore_case = true)]
         provider: Option<String>,
         /// Base URL of the LLM API, e.g. https://api.openai.com/v1 or http://127.0.0.1:11434/v1.
-        #[arg(long)]
+        #[arg(long, required_if_eq_any = [("provider", "openai"), ("provider", "anthropic")])]
         endpoint: Option<String>,
         /// Model name at the provider.
-        #[arg(long)]
+        #[arg(long, required_if_eq_any = [("provider", "openai"), ("provider", "anthropic")])]
         model: Option<String>,
         /// Count the prompt budget with this tokenizer.json (the target LLM's) instead of the
         /// embedder's.
@@ -204,16 +206,26 @@ fn main() {
             cmd_search(&dir, query.as_deref(), queries.as_deref(), k, json, &mode, model_dir.as_deref())
         }
         Command::Ask { dir, question, k, budget, json, provider, endpoint, model, tokenizer, model_dir } => {
-            cmd_ask(
-                &dir,
-                &question,
-                k,
-                budget,
-                json,
-                provider.as_deref().zip(endpoint.as_deref()).zip(model.as_deref()),
-                tokenizer.as_deref(),
-                model_dir.as_deref(),
-            )
+            let offline = provider.as_deref().is_some_and(|p| p.trim().eq_ignore_ascii_case("offline"));
+            let llm = provider.as_deref().filter(|_| !offline).zip(endpoint.as_deref()).zip(model.as_deref());
+            match provider.as_deref() {
+                // A provider spelled so that clap did not ask for --endpoint and --model.
+                Some(p) if !offline && llm.is_none() => Err(Error::invalid(
+                    "provider",
+                    format!("'{}' needs --endpoint and --model (only offline needs neither)", p.trim()),
+                )),
+                _ => cmd_ask(
+                    &dir,
+                    &question,
+                    k,
+                    budget,
+                    json,
+                    offline,
+                    llm,
+                    tokenizer.as_deref(),
+                    model_dir.as_deref(),
+                ),
+            }
         }
         Command::Eval { dir, questions, k, json, calibrate, keep, model_dir } => {
             cmd_eval(&dir, &questions, k, json, calibrate.then_some(keep), model_dir.as_deref())
@@ -787,12 +799,14 @@ fn cmd_search(
 }
 
 #[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments)]
 fn cmd_ask(
     dir: &Path,
     question: &str,
     k: usize,
     budget: usize,
     json: bool,
+    offline: bool,
     llm: Option<((&str, &str), &str)>,
     tokenizer: Option<&Path>,
     flag: Option<&Path>,
@@ -804,6 +818,10 @@ fn cmd_ask(
     let opts = PromptOptions { k, budget, ..PromptOptions::default() };
     let prompt = engine.assemble(question, &opts)?;
     let Some(((provider, endpoint), model)) = llm else {
+        if offline {
+            print_offline_answer(&prompt, question, json);
+            return Ok(());
+        }
         if json {
             outln!("{}", serde_json::to_string_pretty(&prompt).unwrap_or_default());
         } else {
@@ -818,19 +836,18 @@ fn cmd_ask(
         return Ok(());
     };
     if prompt.abstained {
-        // No relevant context: saying so is the honest answer, and costs no LLM call.
-        let msg = "The documents do not cover this question (no relevant passage was found).";
-        if json {
-            outln!(
-                "{}",
-                serde_json::json!({"answer": msg, "complete": true, "abstained": true, "sources": []})
-            );
-        } else {
-            outln!("{msg}");
-        }
+        print_not_covered(json);
         return Ok(());
     }
-    let provider = docent::llm::Provider::from_name(provider)?;
+    let provider = docent::llm::Provider::from_name(provider).map_err(|_| {
+        Error::invalid(
+            "provider",
+            format!(
+                "expected 'openai' (or any OpenAI-compatible server), 'anthropic' or 'offline', found '{}'",
+                provider.trim()
+            ),
+        )
+    })?;
     let key = std::env::var("DOCENT_API_KEY").ok().filter(|k| !k.is_empty());
     let req = docent::llm::LlmRequest {
         provider,
@@ -859,11 +876,47 @@ fn cmd_ask(
             outln!("\n[incomplete: the stream ended before the answer was finished]");
         }
         outln!("\n\nSources:");
-        for s in &prompt.sources {
-            outln!("[{}] {} — {}", s.n, if s.heading.is_empty() { &s.title } else { &s.heading }, s.url);
-        }
+        print_sources(&prompt.sources);
     }
     Ok(())
+}
+
+/// What `ask` says when the relevance gate found nothing relevant: saying so is the honest
+/// answer, and costs no LLM call.
+fn print_not_covered(json: bool) {
+    let not_covered = docent::prompt::NOT_COVERED.trim_end_matches('.');
+    let msg = format!("{not_covered} (no relevant passage was found).");
+    if json {
+        outln!("{}", serde_json::json!({"answer": msg, "complete": true, "abstained": true, "sources": []}));
+    } else {
+        outln!("{msg}");
+    }
+}
+
+/// `ask --provider offline`: the answer the browser's offline provider gives for this prompt
+/// (`docent::answer`, no LLM), then its sources, printed as an LLM's answer is.
+fn print_offline_answer(prompt: &docent::prompt::Prompt, question: &str, json: bool) {
+    if prompt.abstained {
+        print_not_covered(json);
+        return;
+    }
+    let answer = docent::answer::offline_answer_for(prompt, Some(question));
+    if json {
+        outln!(
+            "{}",
+            serde_json::json!({"answer": answer.text, "complete": true, "abstained": answer.abstained, "sources": prompt.sources})
+        );
+    } else {
+        outln!("{}\n\nSources:", answer.text);
+        print_sources(&prompt.sources);
+    }
+}
+
+/// `[n] heading (or title) — url`, one line per source.
+fn print_sources(sources: &[docent::prompt::Source]) {
+    for s in sources {
+        outln!("[{}] {} — {}", s.n, if s.heading.is_empty() { &s.title } else { &s.heading }, s.url);
+    }
 }
 
 #[derive(Default, Serialize, Clone)]

@@ -2,11 +2,14 @@
 // docent's wasm module (src/answer/), so it gives the golden answers of
 // tests/fixtures/offline/cases.json that the Rust tests check too, whether it is asked through
 // offlineAnswer, streamAnswer, a Docent, or the wasm export itself.
-// Needs ./build.sh wasm (pkg/docent_wasm*). Run with `node --test tests/js/offline.test.mjs`.
+// `docent ask --provider offline` must print the same answer and sources for the same index and
+// question. Needs ./build.sh wasm (pkg/docent_wasm*) and the CLI (DOCENT_BIN, default
+// target/debug/docent). Run with `node --test tests/js/offline.test.mjs`.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { init, Docent } from '../../pkg/docent.js';
@@ -124,4 +127,39 @@ test('in a thread without the wasm module: offlineAnswer says to init(), streamA
   });
   assert.equal(out.text, GARDEN_ANSWER.text);
   assert.equal(out.after, GARDEN_ANSWER.text, 'once loaded, offlineAnswer works too');
+});
+
+test('`docent ask --provider offline` prints the answer and the sources the wasm module gives for the same index and question', () => {
+  const cli = process.env.DOCENT_BIN ?? join(root, 'target/debug/docent');
+  assert.ok(existsSync(cli), `${cli} is missing: run ./build.sh setup (builds the CLI) or set DOCENT_BIN`);
+  const tmp = mkdtempSync(join(tmpdir(), 'docent-offline-'));
+  try {
+    const idx = join(tmp, 'idx');
+    execFileSync(cli, ['index', join(root, 'tests/fixtures/corpus'), '--out', idx, '--embedder', 'hashing'], { stdio: 'ignore' });
+    const docent = Docent.fromBytes(readFileSync(join(idx, 'index.bin')));
+    const ask = (q, ...extra) => execFileSync(cli, ['ask', idx, q, '--provider', 'offline', ...extra], { encoding: 'utf8' });
+    const seen = { answered: 0, abstained: 0 };
+    for (const q of ['How do I feed a sourdough starter?', 'how do I clean the chain', 'How much water does bread dough need?',
+      'when should I water balcony plants', 'How do I fix a puncture?', 'galaxy redshift survey results']) {
+      // The CLI's defaults: 5 sources, a budget of 2000 tokens.
+      const prompt = docent.assemble(q, { k: 5, budget: 2000 });
+      const out = JSON.parse(ask(q, '--json'));
+      assert.equal(out.abstained, prompt.abstained || offlineAnswer(prompt, q).abstained, q);
+      if (prompt.abstained) {
+        assert.deepEqual(out.sources, [], q);
+        seen.abstained += 1;
+        continue;
+      }
+      const answer = offlineAnswer(prompt, q);
+      assert.equal(out.answer, answer.text, q);
+      assert.deepEqual(out.sources.map((s) => [s.n, s.url, s.text]), prompt.sources.map((s) => [s.n, s.url, s.text]), q);
+      const lines = prompt.sources.map((s) => `[${s.n}] ${s.heading || s.title} — ${s.url}`);
+      assert.equal(ask(q), `${answer.text}\n\nSources:\n${lines.join('\n')}\n`, q);
+      if (!answer.abstained) seen.answered += 1;
+    }
+    assert.ok(seen.answered >= 3 && seen.abstained >= 1, `the questions should cover both outcomes: ${JSON.stringify(seen)}`);
+    docent.free();
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 });
