@@ -1,20 +1,26 @@
 // Types of the docent npm package (the classes and shapes come from the generated docent_wasm.d.ts).
-export { Docent, VectorIndex, memoryBytes } from './docent_wasm.js';
+export { Docent, VectorIndex, memoryBytes, modelFiles } from './docent_wasm.js';
 export type {
   AssembleOptions,
   DocentOptions,
   DocumentInput,
   EmbedderInfo,
+  FileEntry,
   Hit,
+  ModelFile,
   ModelFiles,
   OfflineAnswer,
   OfflinePrompt,
+  PageOutcome,
   PendingGroup,
+  PreviousSite,
   ProgressCallback,
   Prompt,
   ReuseReport,
   SearchOptions,
   SearchResult,
+  SiteLayout,
+  SiteWork,
   Source,
   Stats,
   VectorIndexOptions,

@@ -220,14 +220,11 @@ fn where_limit() -> &'static str {
 
 /// ` (64 MiB)`, ` (1.5 GiB)`: a size of 1 KiB or more in binary units, for messages; empty below.
 fn human_bytes(n: usize) -> String {
-    const UNITS: [(&str, usize); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
-    for (unit, size) in UNITS {
-        if n >= size {
-            let v = n as f64 / size as f64;
-            return if v.fract() == 0.0 { format!(" ({v:.0} {unit})") } else { format!(" ({v:.1} {unit})") };
-        }
+    if n < 1 << 10 {
+        String::new()
+    } else {
+        format!(" ({})", crate::site::human_bytes(n as u64, crate::site::Units::Binary))
     }
-    String::new()
 }
 
 /// Chunks that the next [`Docent::build`] would embed in one call of the embedder, with the texts

@@ -23,7 +23,7 @@
 //!   to say the documents do not cover the question instead of inventing an answer.
 //! - **Every index records its embedder** (kind, dimension, weights fingerprint): querying with
 //!   another model is an error, never silent junk.
-//! - **The core knows nothing of JavaScript.** Only `src/wasm.rs` does; errors are one enum
+//! - **The core knows nothing of JavaScript.** Only `src/wasm/` does; errors are one enum
 //!   ([`Error`]) whose `Display` is the user-facing text everywhere.
 //!
 //! ```no_run
@@ -49,6 +49,7 @@ pub mod chunk;
 pub mod embed;
 pub mod engine;
 pub mod error;
+pub mod eval;
 pub mod format;
 pub mod index;
 pub mod ingest;
@@ -56,6 +57,7 @@ pub mod ingest;
 pub mod llm;
 pub mod prompt;
 pub mod retrieve;
+pub mod site;
 pub mod tokens;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -278,11 +278,17 @@ fn the_folder_holds_index_model_and_runtime_and_nothing_of_the_machine() {
             "{name}"
         );
     }
-    // The browser side agrees on the file names (pkg/docent.js MODEL_FILES).
+    // The model files are the core's table, the one the browser fetches by (pkg/docent.js asks
+    // the wasm module for it, tests/js/site.test.mjs checks that side): no copy of it in the facade.
+    let table: Vec<String> = docent::site::model_files(docent::embed::EmbedderKind::Static)
+        .iter()
+        .map(|m| docent::site::model_path(m.file))
+        .collect();
+    assert_eq!(table, ["model/static.bin", "model/tokenizer.json"]);
+    assert!(table.iter().all(|p| expected.contains(p)), "{table:?}");
     let facade = std::fs::read_to_string(root().join("pkg/docent.js")).unwrap();
-    let line = facade.lines().find(|l| l.trim_start().starts_with("static: [")).expect("MODEL_FILES.static");
-    for name in ["static.bin", "tokenizer.json"] {
-        assert!(line.contains(&format!("'{name}'")), "{line}");
+    for name in ["static.bin", "tokenizer.json", "minilm.int8", "config.json"] {
+        assert!(!facade.contains(&format!("'{name}'")), "pkg/docent.js has its own copy of {name}");
     }
 
     // Nothing of the build machine or its environment: no absolute path, no secret.

@@ -1,4 +1,4 @@
-//! The JS boundary (`src/wasm.rs`) under `wasm-bindgen-test`: every exported class and method
+//! The JS boundary (`src/wasm/`) under `wasm-bindgen-test`: every exported class and method
 //! called through its wasm-bindgen signature with JS option objects, and every error path checked
 //! to arrive as a JS `Error` whose message is exactly the core's text (computed from the core
 //! itself where the core can produce it, so the two cannot drift apart).
@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use docent::embed::hashing::Hashing;
 use docent::index::dense::{dot_f32_i8, dot_f32_i8_portable, DenseIndex, DenseOptions};
-use docent::wasm::{JsDocent, JsVectorIndex};
+use docent::wasm::{model_files, previous_site, JsDocent, JsVectorIndex};
 use js_sys::{Array, Function, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsError, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -695,4 +695,128 @@ fn pending_embeddings_and_set_vectors_give_the_bytes_of_a_build() {
     assert_eq!(none.length(), 0);
     ok(d.build(None), "build");
     assert_eq!(ok(d.to_bytes(), "toBytes"), want, "vectors from elsewhere = the build's own");
+}
+
+/// The site folder through the boundary (src/wasm/site.rs): the model file table, page outcomes,
+/// the manifest and the summary are the core's (src/site.rs), converted and nothing more.
+#[wasm_bindgen_test]
+fn site_exports_are_the_core_definitions() {
+    use docent::embed::EmbedderKind;
+    use docent::site::{self, PageCounts, Runtime, Timings, Written};
+
+    // The model file table, for every embedder, and the core's error for an unknown one.
+    for kind in [EmbedderKind::MiniLm, EmbedderKind::Static, EmbedderKind::Hashing, EmbedderKind::Vectors] {
+        let js: Array = ok(model_files(kind.name()), kind.name()).unchecked_into();
+        let got: Vec<(String, String, String)> = js
+            .iter()
+            .map(|f| {
+                let s = |k| get(&f, k).as_string().unwrap_or_default();
+                (s("field"), s("file"), s("path"))
+            })
+            .collect();
+        let want: Vec<(String, String, String)> = site::model_files(kind)
+            .iter()
+            .map(|m| (m.field.to_string(), m.file.to_string(), site::model_path(m.file)))
+            .collect();
+        assert_eq!(got, want, "{kind:?}");
+    }
+    let unknown = EmbedderKind::from_name("bert").unwrap_err().to_string();
+    assert_eq!(err_message(model_files("bert"), "modelFiles(bert)"), unknown);
+    let none = ok(previous_site(None), "previousSite()");
+    assert_eq!(get(&none, "index").as_string().as_deref(), Some(site::INDEX_FILE));
+
+    // The same pages through addPage and through the core: the same outcomes and counts.
+    let pages = [
+        ("stub.html", "<html><head><meta http-equiv=refresh content=\"0; url=a.html\"></head></html>"),
+        ("a.html", "<html><body><main><h1 id=k>Kilns</h1><p>Fire the kiln slowly.</p></main></body></html>"),
+        ("blank.html", "<html><body><main></main></body></html>"),
+    ];
+    let mut d = ok(JsDocent::new(obj(&[("embedder", "hashing".into())])), "new Docent");
+    let mut core = docent::Docent::new(core_hashing(256), docent::Options::default()).expect("core engine");
+    let mut counts = PageCounts::default();
+    for (url, html) in pages {
+        let out = ok(d.add_page(obj(&[("url", url.into()), ("html", html.into())])), url);
+        let page = docent::ingest::parse(url, url, html, docent::ingest::Format::Html).expect("parse");
+        let want = site::add_page(&mut core, page).expect("core add_page");
+        counts.record(&want);
+        assert_eq!(get(&out, "warning").as_string(), want.warning(), "{url}");
+        let reason = match &want {
+            site::PageOutcome::Skipped { reason } => Some(reason.clone()),
+            _ => None,
+        };
+        assert_eq!(get(&out, "skipped").as_string(), reason, "{url}");
+        // addDocument refuses the page with the core's words.
+        let mut fresh = ok(JsDocent::new(obj(&[("embedder", "hashing".into())])), "new Docent");
+        let added = fresh.add_document(obj(&[("url", url.into()), ("html", html.into())]));
+        match want.into_chunks(url) {
+            Ok(n) => assert_eq!(ok(added, url), n),
+            Err(e) => assert_eq!(err_message(added, url), e.to_string()),
+        }
+    }
+    ok(d.build(None), "build");
+    core.build(&mut |_| {}).expect("core build");
+
+    // The summary and the manifest: the core's text for the same index, pages and work.
+    let bytes = ok(d.to_bytes(), "toBytes");
+    assert_eq!(bytes, core.to_bytes().expect("core toBytes"));
+    let entry = site::FileEntry::of(site::INDEX_FILE, &bytes);
+    let files = Array::of1(&obj::<JsValue>(&[
+        ("path", entry.path.as_str().into()),
+        ("bytes", (entry.bytes as f64).into()),
+        ("xxh3", entry.xxh3.as_str().into()),
+    ]));
+    let seconds = obj::<JsValue>(&[
+        ("read", 0.5.into()),
+        ("embed", 0.25.into()),
+        ("index", 0.125.into()),
+        ("write", 0.0625.into()),
+        ("total", 1.0.into()),
+    ]);
+    let work = |runtime: &str| {
+        obj(&[
+            ("unsupported", 1.into()),
+            ("duplicates", 2.into()),
+            ("excluded", 0.into()),
+            ("indexBytes", (bytes.len() as f64).into()),
+            ("runtime", runtime.into()),
+            ("files", files.clone().into()),
+            ("written", Array::of1(&"index.bin".into()).into()),
+            ("deleted", Array::new().into()),
+            ("seconds", seconds.clone()),
+        ])
+    };
+    let core_work = Written {
+        unsupported: 1,
+        duplicates: 2,
+        excluded: 0,
+        index_bytes: bytes.len() as u64,
+        runtime: Runtime::Kept,
+        files: vec![entry.clone()],
+        written: vec!["index.bin".into()],
+        deleted: vec![],
+        seconds: Timings { read: 0.5, embed: 0.25, index: 0.125, write: 0.0625, total: 1.0 },
+    };
+    let summary = site::IndexSummary::new(&core, &counts, core_work);
+    assert_eq!(
+        ok(d.index_summary(work("kept"), "out/docent", false), "indexSummary"),
+        summary.line("out/docent")
+    );
+    assert_eq!(ok(d.index_summary(work("kept"), "out/docent", true), "indexSummary json"), summary.to_json());
+    assert!(summary
+        .line("x")
+        .contains(": 1 skipped (1 redirect stub), 1 unsupported, 2 duplicates, 1 empty;"));
+    assert_eq!(
+        err_message(d.index_summary(work("sometimes"), "x", false), "bad runtime"),
+        "invalid work: unknown variant `sometimes`, expected one of `copied`, `kept`, `none`"
+    );
+    let manifest = site::Manifest::new(&core, site::INDEX_FILE, &bytes, "test".into(), vec![entry]);
+    assert_eq!(
+        ok(d.site_manifest(&bytes, "test", files.unchecked_into()), "siteManifest"),
+        manifest.to_json().expect("manifest json")
+    );
+    let nothing = ok(JsDocent::new(obj(&[("embedder", "hashing".into())])), "new Docent");
+    assert_eq!(
+        err_message(nothing.check_indexed(vec!["site".into()], 3), "checkIndexed"),
+        site::nothing_indexed(&["site".into()], 3, &PageCounts::default()).to_string()
+    );
 }

@@ -45,7 +45,7 @@ impl EmbedderKind {
     /// built from, which a browser must download to embed queries: `minilm` → `minilm.int8`,
     /// `tokenizer.json`, `config.json`; `static` → `static.bin`, `tokenizer.json`; none for
     /// `hashing` and `vectors`. `docent index` copies them into its output's `model/` folder,
-    /// where `loadDocent` (pkg/docent.js, `MODEL_FILES`) fetches them.
+    /// where `loadDocent` (pkg/docent.js, through [`crate::site::model_files`]) fetches them.
     pub fn model_files(self) -> &'static [&'static str] {
         match self {
             EmbedderKind::MiniLm => &[minilm::WEIGHTS_FILE, minilm::TOKENIZER_FILE, minilm::CONFIG_FILE],

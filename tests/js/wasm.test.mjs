@@ -516,9 +516,12 @@ test('createDocent / openDocent under Node: model files given as bytes, embedder
   await assert.rejects(pkg.createDocent({ embedder: 'hashing' }, { workers: 2.5 }), {
     message: 'options.workers: expected an integer from 1 to 16 (embedder workers), found 2.5',
   });
+  // The model file table is the core's (src/site.rs): an unknown embedder gets the core's message,
+  // the one `new Docent({embedder: 'bert'})` gives, before anything is fetched.
   await assert.rejects(pkg.createDocent({ embedder: 'bert', model: { baseUrl: 'http://127.0.0.1:9/' } }), {
-    message: 'options.embedder: expected one of "minilm", "static", "hashing", found "bert"',
+    message: 'invalid embedder: expected one of minilm, static, hashing, vectors; found "bert"',
   });
+  throwsExactly(() => new Docent({ embedder: 'bert' }), 'invalid embedder: expected one of minilm, static, hashing, vectors; found "bert"');
 });
 
 test('reuseFrom: a rebuild embeds only changed documents and reports what it reused', async () => {

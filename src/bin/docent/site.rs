@@ -3,41 +3,23 @@
 //! the `.wasm`, and the other runtime modules of pkg/), so that copying the site to any static
 //! host is the whole deployment.
 //!
-//! Owns: finding the runtime files, copying files only when their content differs (re-runs leave
-//! unchanged files and their modification times alone), removing files an earlier run wrote that
-//! are no longer wanted, and the `files` list of the manifest. Must not: index anything, or write
-//! anything path-like of the build machine into the folder (every name it records is relative).
+//! Owns the folder's file I/O: finding the runtime files, copying files only when their content
+//! differs (re-runs leave unchanged files and their modification times alone), removing files an
+//! earlier run wrote that are no longer wanted, and collecting the `files` list of the manifest.
+//! What the folder holds (names, model file table, manifest, which paths may be deleted) is
+//! defined by the core, [`docent::site`]. Must not: index anything, or write anything path-like
+//! of the build machine into the folder (every name it records is relative).
 
 use std::path::{Path, PathBuf};
 
+use docent::site::{
+    is_plain_relative, is_runtime_file, model_path, FileEntry, MODEL_DIR, REQUIRED_RUNTIME, RUNTIME_DIRS,
+    WASM_FILE,
+};
 use docent::{Error, Result};
-use serde::{Deserialize, Serialize};
-
-/// The wasm-bindgen output the runtime cannot do without.
-pub const WASM_FILE: &str = "docent_wasm_bg.wasm";
-
-/// Runtime files that must be among the assets (the facade and the wasm-bindgen glue).
-const REQUIRED: &[&str] = &["docent.js", "docent_wasm.js", WASM_FILE];
-
-/// The JS files of pkg/ that are not part of the browser runtime.
-const NOT_RUNTIME: &[&str] = &["cli.js"];
-
-/// Folders of pkg/ whose `.js` files are runtime modules too (the LLM client's modules).
-const RUNTIME_DIRS: &[&str] = &["llm"];
 
 /// The environment variable naming the runtime folder.
 pub const ASSETS_ENV: &str = "DOCENT_ASSETS";
-
-/// One file of the output folder, as the manifest's `files` list records it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FileEntry {
-    /// Path inside the output folder, `/`-separated (e.g. `model/static.bin`).
-    pub path: String,
-    /// Its size.
-    pub bytes: u64,
-    /// xxh3-64 of its bytes, 16 hex digits.
-    pub xxh3: String,
-}
 
 /// Where the runtime files were found.
 #[derive(Debug, Clone)]
@@ -73,9 +55,8 @@ pub fn find_assets(flag: Option<&Path>) -> Result<Option<Assets>> {
     Ok(None)
 }
 
-/// The runtime files in `dir`: every `.js` file except `cli.js` (also those of the
-/// [`RUNTIME_DIRS`], as `llm/…`), and the wasm module. `label` says where the folder came from,
-/// in errors.
+/// The runtime files in `dir` ([`is_runtime_file`]: every `.js` file except `cli.js`, those of
+/// `llm/` as `llm/…`, and the wasm module). `label` says where the folder came from, in errors.
 fn runtime_in(dir: &Path, label: &str) -> Result<Assets> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
         Error::invalid(label, format!("{}: cannot read the runtime folder: {e}", dir.display()))
@@ -84,8 +65,7 @@ fn runtime_in(dir: &Path, label: &str) -> Result<Assets> {
     for entry in entries {
         let entry = entry.map_err(|e| Error::io(dir, e))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        let wanted = (name.ends_with(".js") && !NOT_RUNTIME.contains(&name.as_str())) || name == WASM_FILE;
-        if wanted && entry.path().is_file() {
+        if is_runtime_file(&name) && entry.path().is_file() {
             files.push(name);
         }
     }
@@ -93,14 +73,15 @@ fn runtime_in(dir: &Path, label: &str) -> Result<Assets> {
         let Ok(entries) = std::fs::read_dir(dir.join(sub)) else { continue };
         for entry in entries {
             let entry = entry.map_err(|e| Error::io(dir.join(sub), e))?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.ends_with(".js") && entry.path().is_file() {
-                files.push(format!("{sub}/{name}"));
+            let path = format!("{sub}/{}", entry.file_name().to_string_lossy());
+            if is_runtime_file(&path) && entry.path().is_file() {
+                files.push(path);
             }
         }
     }
     files.sort();
-    let missing: Vec<&str> = REQUIRED.iter().copied().filter(|r| !files.iter().any(|f| f == r)).collect();
+    let missing: Vec<&str> =
+        REQUIRED_RUNTIME.iter().copied().filter(|r| !files.iter().any(|f| f == r)).collect();
     if !missing.is_empty() {
         return Err(Error::invalid(
             label,
@@ -186,11 +167,7 @@ pub fn publish(
         if write_if_changed(&path, bytes)? {
             done.written.push(rel.clone());
         }
-        done.files.push(FileEntry {
-            path: rel,
-            bytes: bytes.len() as u64,
-            xxh3: docent::embed::fingerprint(bytes),
-        });
+        done.files.push(FileEntry::of(rel, bytes));
         Ok(())
     };
     put(index.0.to_string(), index.1)?;
@@ -198,7 +175,7 @@ pub fn publish(
         for name in names {
             let src = dir.join(name);
             let bytes = std::fs::read(&src).map_err(|e| Error::io(&src, e))?;
-            put(format!("model/{name}"), &bytes)?;
+            put(model_path(name), &bytes)?;
         }
     }
     if let Some(a) = assets {
@@ -210,9 +187,9 @@ pub fn publish(
     } else {
         let runtime = previous.iter().filter(|f| {
             f.path != index.0
-                && !f.path.starts_with("model/")
+                && !f.path.starts_with(&model_path(""))
                 && is_plain_relative(&f.path)
-                && f.path.split_once('/').is_none_or(|(d, _)| RUNTIME_DIRS.contains(&d))
+                && (!f.path.contains('/') || is_runtime_file(&f.path))
         });
         for f in runtime {
             if let Ok(bytes) = std::fs::read(out.join(&f.path)) {
@@ -235,30 +212,7 @@ pub fn publish(
     }
     // An emptied model/ folder goes too (remove_dir fails, harmlessly, when it is not empty).
     if model.is_none() {
-        let _ = std::fs::remove_dir(out.join("model"));
+        let _ = std::fs::remove_dir(out.join(MODEL_DIR));
     }
     Ok(done)
-}
-
-/// A path recorded in a manifest that is safe to delete inside the output folder: relative,
-/// `/`-separated, no empty, `.` or `..` parts (a hand-edited manifest cannot point outside).
-fn is_plain_relative(p: &str) -> bool {
-    !p.is_empty()
-        && !p.contains('\\')
-        && p.split('/').all(|part| !part.is_empty() && part != "." && part != "..")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_plain_relative;
-
-    #[test]
-    fn only_plain_relative_paths_are_deleted() {
-        for ok in ["index.bin", "model/static.bin"] {
-            assert!(is_plain_relative(ok), "{ok}");
-        }
-        for bad in ["", "/etc/passwd", "../x", "model/../../x", "a//b", "./a", "a\\..\\b"] {
-            assert!(!is_plain_relative(bad), "{bad}");
-        }
-    }
 }

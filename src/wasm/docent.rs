@@ -1,44 +1,25 @@
-//! The WebAssembly edge: the `Docent` and `VectorIndex` classes that JavaScript sees.
-//!
-//! Owns: converting JS values to core types and back (options and small results through
-//! `serde-wasm-bindgen`, vectors as typed arrays), JS names (camelCase), the TypeScript shapes
-//! of options and results, and the panic hook. Every fallible export returns `Result<_, JsError>`
-//! and uses `?` on [`crate::Error`], so a JS caller gets an `Error` whose message is exactly the
-//! core's user-facing text.
-//! Must not: contain logic of its own (ingest, retrieval, scoring, prompt text all live in the
-//! core), or be mentioned outside this file: it is the only place that knows `wasm_bindgen`,
-//! `js_sys` or `JsValue`.
-//!
-//! Text offsets never cross this boundary; if they ever do, they must be converted to UTF-16
-//! code units (what JS strings index) and say so.
+//! The `Docent` class: add documents, build, search, assemble prompts, save and reopen an index,
+//! re-index incrementally and hand chunks to other workers to embed.
 
 use std::sync::Arc;
 
-use js_sys::{Array, Function, Object, Reflect, Uint8Array};
+use js_sys::{Function, Reflect, Uint8Array};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+use super::{from_js, js_kind, to_js};
 use crate::chunk::ChunkOptions;
 use crate::embed::hashing::{self, Hashing};
 use crate::embed::minilm::MiniLm;
 use crate::embed::static_table::StaticTable;
 use crate::embed::{Embedder, EmbedderKind};
 use crate::engine::{Docent, Options};
-use crate::index::dense::{DenseIndex, DenseOptions};
 use crate::ingest::{self, Format, Ingested};
 use crate::prompt::PromptOptions;
 use crate::retrieve::Mode;
-use crate::{format, Error, Result};
-
-mod answer;
-
-/// Installs the panic hook, so a panic (always a bug) prints its message on the console
-/// instead of a bare `unreachable` trap.
-#[wasm_bindgen(start)]
-pub fn start() {
-    console_error_panic_hook::set_once();
-}
+use crate::site::{self, PageCounts, PageOutcome};
+use crate::{Error, Result};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -165,27 +146,6 @@ export interface Stats {
 
 export type ProgressCallback = (stage: "embed" | "dense" | "lexical", done: number, total: number) => void;
 
-export interface VectorIndexOptions {
-  /** Below this many vectors an exact flat scan is used; at or above, HNSW. Default 10000. */
-  flatThreshold?: number;
-  /** HNSW M: links per node on the upper layers, 2·M on layer 0. 2..=64; default (0) by size. */
-  m?: number;
-  /** HNSW efConstruction. Default (0) by size. */
-  efConstruction?: number;
-  /** HNSW ef of a search that does not pass its own (stored in the index). Default (0) by size. */
-  efSearch?: number;
-  /** Seed of HNSW level assignment. Default 0x5EED. */
-  seed?: number;
-  /** Neighbour-selection heuristic of the HNSW paper. Default true. */
-  heuristic?: boolean;
-}
-
-export interface VectorSearchResult {
-  /** Row ids, best first. */
-  ids: Uint32Array;
-  /** Cosine similarities, same order. */
-  scores: Float32Array;
-}
 "#;
 
 #[wasm_bindgen]
@@ -220,72 +180,6 @@ extern "C" {
     /// `ProgressCallback` in TypeScript.
     #[wasm_bindgen(typescript_type = "ProgressCallback")]
     pub type JsProgress;
-    /// `VectorIndexOptions` in TypeScript.
-    #[wasm_bindgen(typescript_type = "VectorIndexOptions")]
-    pub type JsVectorIndexOptions;
-    /// `VectorSearchResult` in TypeScript.
-    #[wasm_bindgen(typescript_type = "VectorSearchResult")]
-    pub type JsVectorSearchResult;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Conversions
-
-/// Reads an options object (`undefined`/`null` give the defaults); `name` names it in errors.
-/// A key outside `fields` is an error (serde-wasm-bindgen only looks up the fields it knows, so
-/// a misspelt option would otherwise be ignored silently).
-fn from_js<T: for<'de> Deserialize<'de> + Default>(
-    value: Option<&JsValue>,
-    name: &str,
-    fields: &[&str],
-) -> Result<T> {
-    let Some(value) = value else { return Ok(T::default()) };
-    if value.is_undefined() || value.is_null() {
-        return Ok(T::default());
-    }
-    if !value.is_object() || Array::is_array(value) {
-        return Err(Error::invalid(name, format!("expected an object, found {}", js_kind(value))));
-    }
-    for key in Object::keys(value.unchecked_ref::<Object>()).iter() {
-        let key = key.as_string().unwrap_or_default();
-        if !fields.contains(&key.as_str()) {
-            return Err(Error::invalid(
-                name,
-                format!("unknown field {key:?}, expected one of {}", fields.join(", ")),
-            ));
-        }
-    }
-    serde_wasm_bindgen::from_value(value.clone()).map_err(|e| Error::invalid(name, e.to_string()))
-}
-
-/// Turns a small result into a plain JS object (`None` becomes `null`, maps become objects).
-fn to_js<T: Serialize>(value: &T) -> Result<JsValue> {
-    let ser = serde_wasm_bindgen::Serializer::json_compatible();
-    value.serialize(&ser).map_err(|e| Error::format("result", format!("could not convert to JS: {e}")))
-}
-
-/// What `typeof`-like word describes a JS value, for error messages.
-fn js_kind(v: &JsValue) -> String {
-    if v.is_null() {
-        return "null".into();
-    }
-    if Array::is_array(v) {
-        return "an array".into();
-    }
-    match v.js_typeof().as_string() {
-        Some(t) if t == "object" => {
-            let name = Reflect::get(v, &"constructor".into())
-                .ok()
-                .and_then(|c| Reflect::get(&c, &"name".into()).ok())
-                .and_then(|n| n.as_string());
-            match name {
-                Some(n) => format!("a {n}"),
-                None => "an object".into(),
-            }
-        }
-        Some(t) => format!("a {t}"),
-        None => "an unknown value".into(),
-    }
 }
 
 /// One model file from a `ModelFiles` object: `Uint8Array` or `ArrayBuffer`; `None` when absent.
@@ -358,9 +252,6 @@ const SEARCH_FIELDS: &[&str] = &["k", "mode"];
 /// The keys of `AssembleOptions`.
 const ASSEMBLE_FIELDS: &[&str] = &["k", "budget", "system", "user", "abstain"];
 
-/// The keys of `VectorIndexOptions`.
-const VECTOR_FIELDS: &[&str] = &["flatThreshold", "m", "efConstruction", "efSearch", "seed", "heuristic"];
-
 /// `DocentOptions` without `model` (read separately: it holds typed arrays).
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -400,18 +291,6 @@ struct AssembleOptions {
     abstain: Option<String>,
 }
 
-/// `VectorIndexOptions`.
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct VectorIndexOptions {
-    flat_threshold: Option<usize>,
-    m: Option<usize>,
-    ef_construction: Option<usize>,
-    ef_search: Option<usize>,
-    seed: Option<u64>,
-    heuristic: Option<bool>,
-}
-
 /// `Stats` with camelCase names.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -427,21 +306,15 @@ struct StatsOut<'a> {
 /// The default and the range of `k` for searches, as the engine checks them.
 const DEFAULT_K: usize = 5;
 
-/// Checks `k` of `VectorIndex.search` with the same rule and message as the engine's search.
-fn check_k(k: usize) -> Result<()> {
-    if k == 0 || k > 1000 {
-        return Err(Error::invalid("k", format!("expected 1..=1000 results, found {k}")));
-    }
-    Ok(())
-}
-
 // ---------------------------------------------------------------------------------------------
 // Docent
 
 /// A docent index: add documents, build, then search and assemble grounded prompts.
 #[wasm_bindgen(js_name = Docent)]
 pub struct JsDocent {
-    inner: Docent,
+    pub(super) inner: Docent,
+    /// Pages offered with `addPage` that were not indexed, by why.
+    pub(super) pages: PageCounts,
 }
 
 #[wasm_bindgen(js_class = Docent)]
@@ -468,7 +341,7 @@ impl JsDocent {
             },
             ..Options::default()
         };
-        Ok(JsDocent { inner: Docent::new(embedder, options)? })
+        Ok(JsDocent { inner: Docent::new(embedder, options)?, pages: PageCounts::default() })
     }
 
     /// Loads an index written by `toBytes()` or `docent index` (`index.bin`). `model` holds the
@@ -478,7 +351,7 @@ impl JsDocent {
         let model: JsValue = model.map(Into::into).unwrap_or(JsValue::UNDEFINED);
         let info = Docent::embedder_of(bytes, "index")?;
         let embedder = load_embedder(info.kind, info.dim, &model)?;
-        Ok(JsDocent { inner: Docent::from_bytes(bytes, embedder, "index")? })
+        Ok(JsDocent { inner: Docent::from_bytes(bytes, embedder, "index")?, pages: PageCounts::default() })
     }
 
     /// The embedder recorded in index bytes (`toBytes()` or `index.bin`), read without loading
@@ -490,7 +363,8 @@ impl JsDocent {
     }
 
     /// Adds one document (`{url, title?, text | html | markdown}`); returns its number of chunks.
-    /// An HTML page that asks not to be indexed (`noindex`, redirect stub…) is an error saying why.
+    /// An HTML page that asks not to be indexed (`noindex`, redirect stub…) is an error saying why
+    /// (`addPage` reports such pages, and pages without text, as outcomes instead).
     /// Before the first `build()` the document waits for it; once built (or loaded with
     /// `fromBytes`), it is embedded now and searchable at once, and the next `build()` merges it
     /// into the main index. To replace a document, `removeDocument(url)` it first.
@@ -498,10 +372,20 @@ impl JsDocent {
     /// index past 500,000 chunks (see `Limits` in the Rust docs: wasm32 memory is at most 4 GiB).
     #[wasm_bindgen(js_name = addDocument)]
     pub fn add_document(&mut self, doc: JsDocumentInput) -> std::result::Result<usize, JsError> {
-        let input: DocumentInput = from_js(Some(&*doc), "document", DOCUMENT_FIELDS)?;
+        let (url, outcome) = self.offer(&doc)?;
+        Ok(outcome.into_chunks(&url)?)
+    }
+}
+
+impl JsDocent {
+    /// Reads a `DocumentInput`, parses it and offers it to the index: what `addDocument` and
+    /// `addPage` share. Returns the document's url and what became of it; errors are those of
+    /// the input and of the engine, not a skipped or empty page.
+    pub(super) fn offer(&mut self, doc: &JsValue) -> Result<(String, PageOutcome)> {
+        let input: DocumentInput = from_js(Some(doc), "document", DOCUMENT_FIELDS)?;
         let url = input.url.unwrap_or_default();
         if url.trim().is_empty() {
-            return Err(Error::Document { url: "(no url)".into(), reason: "the url is empty".into() }.into());
+            return Err(Error::Document { url: "(no url)".into(), reason: "the url is empty".into() });
         }
         let bodies =
             [(Format::Text, input.text), (Format::Html, input.html), (Format::Markdown, input.markdown)];
@@ -512,34 +396,31 @@ impl JsDocent {
                 return Err(Error::Document {
                     url,
                     reason: "expected one of the fields text, html or markdown, found none".into(),
-                }
-                .into())
+                })
             }
             (Some(_), Some(_)) => {
                 return Err(Error::Document {
                     url,
                     reason: "expected exactly one of the fields text, html or markdown, found several".into(),
-                }
-                .into())
+                })
             }
         };
         // Before parsing: a page over the limit would cost several times its size in the parser.
         self.inner.limits().check_document(&url, content.len())?;
         let fallback = url.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string();
-        let mut document = match ingest::parse(&url, &fallback, &content, fmt)? {
-            Ingested::Document(d) => d,
-            Ingested::Skipped { reason } => {
-                return Err(
-                    Error::Document { url, reason: format!("not indexed: the page is a {reason}") }.into()
-                )
-            }
-        };
-        if let Some(t) = input.title.filter(|t| !t.trim().is_empty()) {
+        let mut page = ingest::parse(&url, &fallback, &content, fmt)?;
+        if let (Ingested::Document(document), Some(t)) =
+            (&mut page, input.title.filter(|t| !t.trim().is_empty()))
+        {
             document.title = t;
         }
-        Ok(self.inner.add_document(document)?)
+        let outcome = site::add_page(&mut self.inner, page)?;
+        Ok((url, outcome))
     }
+}
 
+#[wasm_bindgen(js_class = Docent)]
+impl JsDocent {
     /// Removes the document with this `url` (as given to `addDocument`); returns how many chunks it
     /// had. It leaves search results at once, no `build()` needed. Throws when no document with
     /// this url is in the index.
@@ -744,109 +625,5 @@ impl JsDocent {
     #[wasm_bindgen(js_name = setVectors)]
     pub fn set_vectors(&mut self, chunks: &[u32], vectors: &[f32]) -> std::result::Result<(), JsError> {
         Ok(self.inner.set_vectors(chunks, vectors)?)
-    }
-}
-
-/// Bytes of this module's WebAssembly memory (`WebAssembly.Memory.buffer.byteLength`): the high-water
-/// mark of everything docent holds. wasm memory never shrinks; memory freed by `free()` (or by
-/// garbage-collected instances) is reused by the next allocations instead. At most 4 GiB.
-#[wasm_bindgen(js_name = memoryBytes)]
-pub fn memory_bytes() -> f64 {
-    (core::arch::wasm32::memory_size::<0>() as f64) * 65536.0
-}
-
-/// `xxh3(bytes)`: the xxh3-64 checksum of `bytes` as 16 lowercase hex digits, exactly what
-/// `docent index` writes in `manifest.json` (`xxh3` of the index, and of every file in `files`),
-/// so the npm CLI writes the same manifest and a loader can check a download against it.
-#[wasm_bindgen]
-pub fn xxh3(bytes: &[u8]) -> String {
-    crate::embed::fingerprint(bytes)
-}
-
-// ---------------------------------------------------------------------------------------------
-// VectorIndex
-
-/// The section name of a serialised `VectorIndex` inside the [`crate::format`] container.
-const VECTORS_SECTION: &str = "vectors";
-/// How a serialised `VectorIndex` is named in errors.
-const VECTORS_WHAT: &str = "vector index";
-
-/// Bring your own vectors: a cosine-similarity index over caller-supplied embeddings.
-#[wasm_bindgen(js_name = VectorIndex)]
-pub struct JsVectorIndex {
-    inner: DenseIndex,
-}
-
-#[wasm_bindgen(js_class = VectorIndex)]
-impl JsVectorIndex {
-    /// Builds an index over `vectors` (row-major `n × dim`). Rows are L2-normalised.
-    pub fn build(
-        vectors: &[f32],
-        dim: usize,
-        options: Option<JsVectorIndexOptions>,
-    ) -> std::result::Result<JsVectorIndex, JsError> {
-        let o: VectorIndexOptions = from_js(options.as_deref(), "vector index options", VECTOR_FIELDS)?;
-        let d = DenseOptions::default();
-        let opts = DenseOptions {
-            flat_threshold: o.flat_threshold.unwrap_or(d.flat_threshold),
-            m: o.m.unwrap_or(d.m),
-            ef_construction: o.ef_construction.unwrap_or(d.ef_construction),
-            ef_search: o.ef_search.unwrap_or(d.ef_search),
-            seed: o.seed.unwrap_or(d.seed),
-            heuristic: o.heuristic.unwrap_or(d.heuristic),
-        };
-        Ok(JsVectorIndex { inner: DenseIndex::build(vectors, dim, &opts)? })
-    }
-
-    /// The `k` rows most similar to `query`: `{ids: Uint32Array, scores: Float32Array}`. `ef`
-    /// (HNSW candidates, at least `k` is used) defaults to the index's `efSearch`; a flat index
-    /// ignores it.
-    pub fn search(
-        &self,
-        query: &[f32],
-        k: usize,
-        ef: Option<usize>,
-    ) -> std::result::Result<JsVectorSearchResult, JsError> {
-        check_k(k)?;
-        let hits = match ef {
-            Some(ef) => self.inner.search_with(query, k, ef)?,
-            None => self.inner.search(query, k)?,
-        };
-        let ids: Vec<u32> = hits.iter().map(|h| h.0).collect();
-        let scores: Vec<f32> = hits.iter().map(|h| h.1).collect();
-        let out = Object::new();
-        let set = |name: &str, v: JsValue| Reflect::set(&out, &name.into(), &v);
-        set("ids", js_sys::Uint32Array::from(&ids[..]).into())
-            .and_then(|_| set("scores", js_sys::Float32Array::from(&scores[..]).into()))
-            .map_err(|_| Error::format("result", "could not build the result object"))?;
-        Ok(out.unchecked_into())
-    }
-
-    /// The index as bytes (a docent container with one `vectors` section).
-    #[wasm_bindgen(js_name = toBytes)]
-    pub fn to_bytes(&self) -> std::result::Result<Vec<u8>, JsError> {
-        let size = format::encoded_size(&self.inner)?;
-        Ok(format::write_with(&[VECTORS_SECTION], size, |_, out| format::encode_into(&self.inner, out))?)
-    }
-
-    /// Loads an index written by `toBytes()`.
-    #[wasm_bindgen(js_name = fromBytes)]
-    pub fn from_bytes(bytes: &[u8]) -> std::result::Result<JsVectorIndex, JsError> {
-        let sections = format::read(bytes, VECTORS_WHAT)?;
-        let body = format::section(&sections, VECTORS_SECTION, VECTORS_WHAT)?;
-        let inner: DenseIndex = format::decode(body, VECTORS_SECTION, VECTORS_WHAT)?;
-        Ok(JsVectorIndex { inner })
-    }
-
-    /// Number of vectors.
-    #[wasm_bindgen(getter)]
-    pub fn len(&self) -> usize {
-        self.inner.len()
-    }
-
-    /// Dimension of every vector (and of queries).
-    #[wasm_bindgen(getter)]
-    pub fn dim(&self) -> usize {
-        self.inner.dim()
     }
 }

@@ -1,0 +1,130 @@
+//! `docent ask`: the grounded prompt for a question, an answer streamed from an LLM, or the
+//! offline answer (`docent::answer`, the browser's offline provider's).
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use docent::prompt::{Prompt, PromptOptions, Source, NOT_COVERED};
+use docent::{Error, Result};
+
+use crate::load::{load_index, read_file};
+
+#[allow(clippy::too_many_arguments)]
+pub fn cmd_ask(
+    dir: &Path,
+    question: &str,
+    k: usize,
+    budget: usize,
+    json: bool,
+    offline: bool,
+    llm: Option<((&str, &str), &str)>,
+    tokenizer: Option<&Path>,
+    flag: Option<&Path>,
+) -> Result<()> {
+    let mut engine = load_index(dir, flag)?;
+    if let Some(t) = tokenizer {
+        engine.set_prompt_counter(docent::tokens::TokenCounter::from_json(&read_file(t)?)?);
+    }
+    let opts = PromptOptions { k, budget, ..PromptOptions::default() };
+    let prompt = engine.assemble(question, &opts)?;
+    let Some(((provider, endpoint), model)) = llm else {
+        if offline {
+            print_offline_answer(&prompt, question, json);
+            return Ok(());
+        }
+        if json {
+            outln!("{}", serde_json::to_string_pretty(&prompt).unwrap_or_default());
+        } else {
+            outln!("=== system ===\n{}\n\n=== user ===\n{}\n", prompt.system, prompt.user);
+            outln!(
+                "({} tokens, {} sources{})",
+                prompt.tokens,
+                prompt.sources.len(),
+                if prompt.abstained { ", not covered by the documents" } else { "" }
+            );
+        }
+        return Ok(());
+    };
+    if prompt.abstained {
+        print_not_covered(json);
+        return Ok(());
+    }
+    let provider = docent::llm::Provider::from_name(provider).map_err(|_| {
+        Error::invalid(
+            "provider",
+            format!(
+                "expected 'openai' (or any OpenAI-compatible server), 'anthropic' or 'offline', found '{}'",
+                provider.trim()
+            ),
+        )
+    })?;
+    let key = std::env::var("DOCENT_API_KEY").ok().filter(|k| !k.is_empty());
+    let req = docent::llm::LlmRequest {
+        provider,
+        endpoint,
+        model,
+        api_key: key.as_deref(),
+        messages: &prompt.messages,
+        max_tokens: 1024,
+        temperature: Some(0.2),
+        timeout: Duration::from_secs(60),
+    };
+    let mut stdout = std::io::stdout();
+    let completion = docent::llm::stream_answer(&req, &mut |t| {
+        if !json {
+            let _ = stdout.write_all(t.as_bytes());
+            let _ = stdout.flush();
+        }
+    })?;
+    if json {
+        outln!(
+            "{}",
+            serde_json::json!({"answer": completion.text, "complete": completion.complete, "abstained": false, "sources": prompt.sources})
+        );
+    } else {
+        if !completion.complete {
+            outln!("\n[incomplete: the stream ended before the answer was finished]");
+        }
+        outln!("\n\nSources:");
+        print_sources(&prompt.sources);
+    }
+    Ok(())
+}
+
+/// What `ask` says when the relevance gate found nothing relevant: saying so is the honest
+/// answer, and costs no LLM call.
+fn print_not_covered(json: bool) {
+    let msg = format!("{} (no relevant passage was found).", NOT_COVERED.trim_end_matches('.'));
+    if json {
+        outln!("{}", serde_json::json!({"answer": msg, "complete": true, "abstained": true, "sources": []}));
+    } else {
+        outln!("{msg}");
+    }
+}
+
+/// `ask --provider offline`: the answer the browser's offline provider gives for this prompt
+/// (`docent::answer`, no LLM), then its sources, printed as an LLM's answer is.
+fn print_offline_answer(prompt: &Prompt, question: &str, json: bool) {
+    if prompt.abstained {
+        print_not_covered(json);
+        return;
+    }
+    let answer = docent::answer::offline_answer_for(prompt, Some(question));
+    if json {
+        outln!(
+            "{}",
+            serde_json::json!({"answer": answer.text, "complete": true, "abstained": answer.abstained, "sources": prompt.sources})
+        );
+    } else {
+        outln!("{}\n\nSources:", answer.text);
+        print_sources(&prompt.sources);
+    }
+}
+
+/// `[n] heading (or title) — url`, one line per source.
+fn print_sources(sources: &[Source]) {
+    for s in sources {
+        outln!("[{}] {} — {}", s.n, if s.heading.is_empty() { &s.title } else { &s.heading }, s.url);
+    }
+}

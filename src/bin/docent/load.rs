@@ -1,0 +1,100 @@
+//! Finding the model files and loading an index folder for `search`, `ask` and `eval`, and
+//! reading the files those commands are given.
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use docent::embed::{Embedder, EmbedderKind};
+use docent::engine::Docent;
+use docent::site::{self, Manifest};
+use docent::{Error, Result};
+use serde::Deserialize;
+
+/// The model directory: the flag, else $DOCENT_MODEL_DIR, else ./models, else `models/` beside
+/// the binary.
+pub fn model_dir(flag: Option<&Path>) -> Result<PathBuf> {
+    if let Some(d) = flag {
+        return Ok(d.to_path_buf());
+    }
+    if let Some(d) = std::env::var_os("DOCENT_MODEL_DIR") {
+        return Ok(PathBuf::from(d));
+    }
+    let mut tried = vec![PathBuf::from("models")];
+    if let Some(exe_dir) = std::env::current_exe().ok().and_then(|p| p.parent().map(Path::to_path_buf)) {
+        tried.push(exe_dir.join("models"));
+    }
+    for d in &tried {
+        if d.join("model.json").is_file() {
+            return Ok(d.clone());
+        }
+    }
+    Err(Error::model(
+        tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+        "no prepared model files found (looked for model.json); run ./build.sh setup, or pass --model-dir, or set DOCENT_MODEL_DIR",
+    ))
+}
+
+pub fn load_embedder(kind: EmbedderKind, dim: usize, flag: Option<&Path>) -> Result<Arc<dyn Embedder>> {
+    let dir = if kind.model_files().is_empty() { PathBuf::new() } else { model_dir(flag)? };
+    embedder_at(kind, dim, &dir)
+}
+
+/// The embedder of `kind`, reading its model files from `dir` (unused for `hashing`).
+pub fn embedder_at(kind: EmbedderKind, dim: usize, dir: &Path) -> Result<Arc<dyn Embedder>> {
+    Ok(match kind {
+        EmbedderKind::Hashing => Arc::new(docent::embed::hashing::Hashing::new(dim)?),
+        EmbedderKind::MiniLm => Arc::new(docent::embed::minilm::MiniLm::load(dir)?),
+        EmbedderKind::Static => Arc::new(docent::embed::static_table::StaticTable::load(dir)?),
+        EmbedderKind::Vectors => {
+            return Err(Error::invalid(
+                "embedder",
+                "this index was built from caller-supplied vectors; the CLI cannot embed queries for it",
+            ))
+        }
+    })
+}
+
+/// Reads a file whole.
+pub fn read_file(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::io(path, e))
+}
+
+/// The index of the folder `dir` (written by `docent index`), with the embedder it was built
+/// with (model files from `flag`, see [`model_dir`]).
+pub fn load_index(dir: &Path, flag: Option<&Path>) -> Result<Docent> {
+    let mpath = dir.join(site::MANIFEST_FILE);
+    let m = Manifest::parse(&read_file(&mpath)?, &mpath.display().to_string())?;
+    let ipath = dir.join(&m.index);
+    let bytes = read_file(&ipath)?;
+    let what = ipath.display().to_string();
+    let info = Docent::embedder_of(&bytes, &what)?;
+    let embedder = load_embedder(info.kind, info.dim, flag)?;
+    Docent::from_bytes(&bytes, embedder, &what)
+}
+
+#[derive(Deserialize)]
+pub struct QueryLine {
+    pub q: String,
+    #[serde(default)]
+    pub relevant: Option<Vec<String>>,
+}
+
+pub fn read_queries(path: &Path) -> Result<Vec<QueryLine>> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut out = Vec::new();
+    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|e| Error::io(path, e))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let q: QueryLine = serde_json::from_str(&line).map_err(|e| {
+            Error::format(
+                format!("{}:{}", path.display(), i + 1),
+                format!("expected a JSON object with a string field \"q\": {e}"),
+            )
+        })?;
+        out.push(q);
+    }
+    Ok(out)
+}

@@ -1,0 +1,241 @@
+//! The `docent` command-line tool: index a site at build time, search it, assemble grounded
+//! prompts (or stream answers), evaluate retrieval, and prepare model files.
+//!
+//! Every error ends the process with exit code 1 and one line on stderr: `docent: <message>`.
+//!
+//! Native only: on wasm32 (where `cargo test --target wasm32-unknown-unknown` still builds every
+//! binary of the package) this crate is empty.
+#![cfg_attr(target_arch = "wasm32", no_main)]
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// `println!` that ends the process quietly when stdout is closed (e.g. piped into `head`).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        let mut out = std::io::stdout().lock();
+        if let Err(e) = writeln!(out, $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+            eprintln!("docent: stdout: {e}");
+            std::process::exit(1);
+        }
+    }};
+}
+
+mod ask;
+mod eval;
+mod index;
+mod load;
+mod model;
+mod progress;
+mod search;
+/// The self-contained site folder (index, model files, web runtime).
+mod site;
+
+#[derive(Parser)]
+#[command(
+    name = "docent",
+    version,
+    about = "Retrieval-augmented generation over your documents: index at build time, ask in the browser or here."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Index HTML, Markdown and text files (directories are walked recursively) into DIR, a
+    /// self-contained folder for a static site: manifest.json, index.bin, model/ (the files the
+    /// browser embeds queries with) and the web runtime (docent.js, the wasm…). Run again, it
+    /// re-embeds only new and changed pages.
+    Index {
+        /// Files or directories to index.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The output directory (created; may lie inside an indexed directory, it is not
+        /// indexed). An index already there is reused for unchanged pages.
+        #[arg(long)]
+        out: PathBuf,
+        /// minilm (best quality), static (fast, pairs with BM25) or hashing (no model; tests).
+        #[arg(long, default_value = "minilm")]
+        embedder: String,
+        /// Directory with the prepared model files (default: $DOCENT_MODEL_DIR, ./models, or
+        /// `models/` beside the binary).
+        #[arg(long)]
+        model_dir: Option<PathBuf>,
+        /// Prefix for every document url, e.g. `https://example.org/docs/`.
+        #[arg(long, default_value = "")]
+        base_url: String,
+        /// Maximum tokens per chunk (16..=2048).
+        #[arg(long, default_value_t = 200)]
+        chunk_tokens: usize,
+        /// Tokens of overlap between consecutive chunks of a section.
+        #[arg(long, default_value_t = 32)]
+        overlap: usize,
+        /// Folder with the browser runtime to copy into DIR: docent.js, docent_wasm.js,
+        /// docent_wasm_bg.wasm and the other .js modules but cli.js (default: $DOCENT_ASSETS,
+        /// else ./pkg when it holds docent_wasm_bg.wasm, else <binary's folder>/../share/docent).
+        #[arg(long)]
+        assets: Option<PathBuf>,
+        /// Print the summary as one JSON object (counts, files, timings) instead of a sentence.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Search an index: print the best chunks for QUERY (or for every line of --queries).
+    Search {
+        /// The index directory written by `docent index`.
+        dir: PathBuf,
+        /// The query.
+        query: Option<String>,
+        /// JSON lines with a "q" field; prints one JSON line per query.
+        #[arg(long)]
+        queries: Option<PathBuf>,
+        /// Number of hits.
+        #[arg(long, default_value_t = 5)]
+        k: usize,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// hybrid, dense or lexical.
+        #[arg(long, default_value = "hybrid")]
+        mode: String,
+        /// Model directory (see `docent index --help`).
+        #[arg(long)]
+        model_dir: Option<PathBuf>,
+    },
+    /// Retrieve sources for QUESTION and print the grounded prompt, or stream an answer from an
+    /// LLM with --provider/--endpoint/--model (API key from $DOCENT_API_KEY).
+    Ask {
+        /// The index directory written by `docent index`.
+        dir: PathBuf,
+        /// The question.
+        question: String,
+        /// Sources to retrieve (1..=50).
+        #[arg(long, default_value_t = 5)]
+        k: usize,
+        /// Token budget of the whole prompt.
+        #[arg(long, default_value_t = 2000)]
+        budget: usize,
+        /// Print the prompt (or the answer and sources) as JSON.
+        #[arg(long)]
+        json: bool,
+        /// openai (any OpenAI-compatible chat completions endpoint), anthropic, or offline (no
+        /// LLM: the sentences of the sources that answer the question, as the browser's offline
+        /// answer gives them).
+        #[arg(long, ignore_case = true)]
+        provider: Option<String>,
+        /// Base URL of the LLM API, e.g. https://api.openai.com/v1 or http://127.0.0.1:11434/v1.
+        #[arg(long, required_if_eq_any = [("provider", "openai"), ("provider", "anthropic")])]
+        endpoint: Option<String>,
+        /// Model name at the provider.
+        #[arg(long, required_if_eq_any = [("provider", "openai"), ("provider", "anthropic")])]
+        model: Option<String>,
+        /// Count the prompt budget with this tokenizer.json (the target LLM's) instead of the
+        /// embedder's.
+        #[arg(long)]
+        tokenizer: Option<PathBuf>,
+        /// Model directory (see `docent index --help`).
+        #[arg(long)]
+        model_dir: Option<PathBuf>,
+    },
+    /// Evaluate retrieval on JSON lines {"q": …, "relevant": [url or url-prefix, …]}: recall@1/5/10,
+    /// MRR@10 and the relevance gate's accuracy, for lexical, dense and hybrid retrieval.
+    Eval {
+        /// The index directory.
+        dir: PathBuf,
+        /// The questions file.
+        questions: PathBuf,
+        /// Hits considered per query (recall@k is reported for 1, 5 and this).
+        #[arg(long, default_value_t = 10)]
+        k: usize,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Also search gate thresholds that keep ≥ 95% of answerable questions and flag the most
+        /// unanswerable ones, and print them (use a development set, not your test set).
+        #[arg(long)]
+        calibrate: bool,
+        /// With --calibrate: the fraction of answerable questions the gate must keep (0..=1).
+        #[arg(long, default_value_t = 0.95)]
+        keep: f64,
+        /// Model directory (see `docent index --help`).
+        #[arg(long)]
+        model_dir: Option<PathBuf>,
+    },
+    /// Prepare model files from the original all-MiniLM-L6-v2 directory (model.safetensors,
+    /// tokenizer.json, config.json): int8 MiniLM and the distilled static table.
+    Model {
+        /// The original model directory.
+        #[arg(long)]
+        from: PathBuf,
+        /// Where to write the prepared files.
+        #[arg(long)]
+        out: PathBuf,
+        /// Text corpus (directory of .html/.md/.txt) for the static table's token frequencies.
+        #[arg(long)]
+        corpus: Option<PathBuf>,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Index { paths, out, embedder, model_dir, base_url, chunk_tokens, overlap, assets, json } => {
+            index::cmd_index(&index::IndexArgs {
+                paths: &paths,
+                out: &out,
+                embedder: &embedder,
+                model_dir: model_dir.as_deref(),
+                base_url: &base_url,
+                chunk_tokens,
+                overlap,
+                assets: assets.as_deref(),
+                json,
+            })
+        }
+        Command::Search { dir, query, queries, k, json, mode, model_dir } => search::cmd_search(
+            &dir,
+            query.as_deref(),
+            queries.as_deref(),
+            k,
+            json,
+            &mode,
+            model_dir.as_deref(),
+        ),
+        Command::Ask { dir, question, k, budget, json, provider, endpoint, model, tokenizer, model_dir } => {
+            let offline = provider.as_deref().is_some_and(|p| p.trim().eq_ignore_ascii_case("offline"));
+            let llm = provider.as_deref().filter(|_| !offline).zip(endpoint.as_deref()).zip(model.as_deref());
+            match provider.as_deref() {
+                // A provider spelled so that clap did not ask for --endpoint and --model.
+                Some(p) if !offline && llm.is_none() => Err(docent::Error::invalid(
+                    "provider",
+                    format!("'{}' needs --endpoint and --model (only offline needs neither)", p.trim()),
+                )),
+                _ => ask::cmd_ask(
+                    &dir,
+                    &question,
+                    k,
+                    budget,
+                    json,
+                    offline,
+                    llm,
+                    tokenizer.as_deref(),
+                    model_dir.as_deref(),
+                ),
+            }
+        }
+        Command::Eval { dir, questions, k, json, calibrate, keep, model_dir } => {
+            eval::cmd_eval(&dir, &questions, k, json, calibrate.then_some(keep), model_dir.as_deref())
+        }
+        Command::Model { from, out, corpus } => model::cmd_model(&from, &out, corpus),
+    };
+    if let Err(e) = result {
+        eprintln!("docent: {e}");
+        std::process::exit(1);
+    }
+}

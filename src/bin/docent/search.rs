@@ -1,0 +1,113 @@
+//! `docent search`: the best chunks for a query, as text or JSON lines.
+
+use std::io::Write;
+use std::path::Path;
+
+use docent::engine::SearchResult;
+use docent::retrieve::{Mode, RetrieveOptions};
+use docent::{Error, Result};
+use serde::Serialize;
+
+use crate::load::{load_index, read_queries};
+
+pub fn one_line(s: &str, max: usize) -> String {
+    let s: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if s.chars().count() <= max {
+        s
+    } else {
+        format!("{}…", s.chars().take(max).collect::<String>())
+    }
+}
+
+pub fn print_result(r: &SearchResult) {
+    outln!(
+        "answerable: {} (best dense similarity {:.3}, lexical coverage {:.2})",
+        if r.answerable { "yes" } else { "no" },
+        r.evidence.dense,
+        r.evidence.coverage
+    );
+    for (i, h) in r.hits.iter().enumerate() {
+        outln!("{:>2}. {:.4}  {}", i + 1, h.score, h.url);
+        if !h.heading.is_empty() {
+            outln!("    {}", h.heading);
+        }
+        outln!("    {}", one_line(&h.text, 160));
+    }
+}
+
+#[derive(Serialize)]
+pub struct JsonHit<'a> {
+    url: &'a str,
+    title: &'a str,
+    heading: &'a str,
+    score: f32,
+    text: &'a str,
+    dense: Option<f32>,
+    lexical: Option<f32>,
+}
+
+#[derive(Serialize)]
+pub struct JsonResult<'a> {
+    q: &'a str,
+    answerable: bool,
+    hits: Vec<JsonHit<'a>>,
+}
+
+pub fn json_result<'a>(q: &'a str, r: &'a SearchResult) -> String {
+    let j = JsonResult {
+        q,
+        answerable: r.answerable,
+        hits: r
+            .hits
+            .iter()
+            .map(|h| JsonHit {
+                url: &h.url,
+                title: &h.title,
+                heading: &h.heading,
+                score: h.score,
+                text: &h.text,
+                dense: h.dense,
+                lexical: h.lexical,
+            })
+            .collect(),
+    };
+    serde_json::to_string(&j).unwrap_or_default()
+}
+
+pub fn cmd_search(
+    dir: &Path,
+    query: Option<&str>,
+    queries: Option<&Path>,
+    k: usize,
+    json: bool,
+    mode: &str,
+    flag: Option<&Path>,
+) -> Result<()> {
+    let mode = Mode::from_name(mode)?;
+    let engine = load_index(dir, flag)?;
+    let opts = RetrieveOptions { mode, ..engine.options().retrieve.clone() };
+    match (query, queries) {
+        (Some(q), None) => {
+            let r = engine.search_with(q, k, &opts)?;
+            if json {
+                outln!("{}", json_result(q, &r));
+            } else {
+                print_result(&r);
+            }
+        }
+        (None, Some(path)) => {
+            let mut out = std::io::stdout().lock();
+            for q in read_queries(path)? {
+                let r = engine.search_with(&q.q, k, &opts)?;
+                writeln!(out, "{}", json_result(&q.q, &r)).map_err(|e| Error::io("stdout", e))?;
+            }
+        }
+        _ => {
+            return Err(Error::invalid(
+                "arguments",
+                "give either a QUERY or --queries FILE, not both or neither",
+            ))
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,736 @@
+//! The site folder: what `docent index` writes for a static host, and what the browser loads
+//! from it. One definition here serves the native CLI (`src/bin/docent/`), the npm CLI
+//! (`pkg/cli.js`, through the wasm exports of `src/wasm/site.rs`) and the browser facade
+//! (`pkg/docent.js`, which asks the wasm module for the model file table).
+//!
+//! Owns: the folder's file names (`index.bin`, `manifest.json`, `model/` with the files each
+//! embedder needs, the web runtime files), the manifest (its format name, fields, reading and
+//! checking, writing), which recorded paths a re-run may delete, what happened to each page
+//! offered to the index (added, skipped with a reason, empty) and how those outcomes are counted
+//! and told, the summary `docent index` prints, and byte counts for people.
+//! Must not: read or write files, or look at the environment: callers do the I/O and hand over
+//! bytes and names.
+//!
+//! A folder looks like this:
+//!
+//! ```text
+//! manifest.json        format "docent-index", the index's version, embedder and counts, and
+//!                      `files`: every other file with its size and xxh3
+//! index.bin            the index (src/format.rs container)
+//! model/static.bin     the model files of the index's embedder (none for hashing), so the
+//! model/tokenizer.json   browser embeds questions with the model that embedded the pages
+//! docent.js …          the web runtime: pkg/'s .js files but cli.js, and docent_wasm_bg.wasm
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::embed::{minilm, static_table, EmbedderInfo, EmbedderKind};
+use crate::engine::Docent;
+use crate::ingest::Ingested;
+use crate::{Error, Result};
+
+/// The index file's name inside the folder (a previous manifest may name another; see
+/// [`Previous`]).
+pub const INDEX_FILE: &str = "index.bin";
+
+/// The manifest's name inside the folder.
+pub const MANIFEST_FILE: &str = "manifest.json";
+
+/// The value of the manifest's `format` field.
+pub const MANIFEST_FORMAT: &str = "docent-index";
+
+/// The folder (inside the site folder) holding the model files.
+pub const MODEL_DIR: &str = "model";
+
+/// The wasm-bindgen output the runtime cannot do without.
+pub const WASM_FILE: &str = "docent_wasm_bg.wasm";
+
+/// Runtime files that must be among the assets (the facade and the wasm-bindgen glue).
+pub const REQUIRED_RUNTIME: &[&str] = &["docent.js", "docent_wasm.js", WASM_FILE];
+
+/// The JS files of the package that are not part of the browser runtime.
+pub const NOT_RUNTIME: &[&str] = &["cli.js"];
+
+/// Folders of the package whose `.js` files are runtime modules too (the LLM client's modules).
+pub const RUNTIME_DIRS: &[&str] = &["llm"];
+
+/// Whether a file of the package folder belongs to the web runtime copied into a site folder:
+/// every `.js` file but those of [`NOT_RUNTIME`], [`WASM_FILE`], and the `.js` files directly in
+/// one of the [`RUNTIME_DIRS`] (`path` then `/`-separated, e.g. `llm/stream.js`).
+pub fn is_runtime_file(path: &str) -> bool {
+    match path.split_once('/') {
+        Some((dir, name)) => RUNTIME_DIRS.contains(&dir) && name.ends_with(".js") && !name.contains('/'),
+        None => (path.ends_with(".js") && !NOT_RUNTIME.contains(&path)) || path == WASM_FILE,
+    }
+}
+
+/// A path recorded in a manifest that is safe to delete inside the output folder: relative,
+/// `/`-separated, no empty, `.` or `..` parts (a hand-edited manifest cannot point outside).
+pub fn is_plain_relative(p: &str) -> bool {
+    !p.is_empty()
+        && !p.contains('\\')
+        && p.split('/').all(|part| !part.is_empty() && part != "." && part != "..")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Model files
+
+/// One model file an embedder needs: its name (in a prepared model folder and in the site's
+/// `model/`) and the field of the JS `ModelFiles` object that carries its bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ModelFile {
+    /// The `ModelFiles` field: `weights`, `tokenizer`, `config` or `table`.
+    pub field: &'static str,
+    /// The file name, e.g. `static.bin`.
+    pub file: &'static str,
+}
+
+/// The `ModelFiles` field of each model file name.
+const MODEL_FIELDS: &[(&str, &str)] = &[
+    (minilm::WEIGHTS_FILE, "weights"),
+    (minilm::TOKENIZER_FILE, "tokenizer"),
+    (minilm::CONFIG_FILE, "config"),
+    (static_table::TABLE_FILE, "table"),
+];
+
+/// The model files `kind` needs, in the order of [`EmbedderKind::model_files`] (weights
+/// first): `minilm` → `minilm.int8`, `tokenizer.json`, `config.json`; `static` → `static.bin`,
+/// `tokenizer.json`; none for `hashing` and `vectors`.
+pub fn model_files(kind: EmbedderKind) -> Vec<ModelFile> {
+    kind.model_files()
+        .iter()
+        .filter_map(|file| {
+            MODEL_FIELDS.iter().find(|(f, _)| f == file).map(|&(file, field)| ModelFile { field, file })
+        })
+        .collect()
+}
+
+/// The path of a model file inside the site folder: `model/<file>`.
+pub fn model_path(file: &str) -> String {
+    format!("{MODEL_DIR}/{file}")
+}
+
+// ---------------------------------------------------------------------------------------------
+// The manifest
+
+/// One file of the output folder, as the manifest's `files` list records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileEntry {
+    /// Path inside the output folder, `/`-separated (e.g. `model/static.bin`).
+    pub path: String,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// xxh3-64 of its bytes, 16 hex digits.
+    pub xxh3: String,
+}
+
+impl FileEntry {
+    /// The entry of a file at `path` holding `bytes`.
+    pub fn of(path: impl Into<String>, bytes: &[u8]) -> FileEntry {
+        FileEntry { path: path.into(), bytes: bytes.len() as u64, xxh3: crate::embed::fingerprint(bytes) }
+    }
+}
+
+/// `manifest.json`: what the folder holds. `loadDocent` (pkg/docent.js) reads it to find the index
+/// and the model; a re-run reads the previous one to reuse the index and to know which files it
+/// wrote.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Always [`MANIFEST_FORMAT`].
+    pub format: String,
+    /// The index file's format version ([`crate::format::FORMAT_VERSION`] when written).
+    pub version: u32,
+    /// The index file's name inside the folder.
+    pub index: String,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// xxh3-64 of its bytes, 16 hex digits (empty in manifests of older npm CLI versions).
+    pub xxh3: String,
+    /// The embedder that built it (the browser loads its model files from `model/`).
+    pub embedder: EmbedderInfo,
+    /// Live documents.
+    pub documents: usize,
+    /// Their chunks.
+    pub chunks: usize,
+    /// `flat` or `hnsw`.
+    pub dense: String,
+    /// Who wrote it, e.g. `docent 0.1.0`.
+    pub created_by: String,
+    /// Every file of the folder but manifest.json (index, model files, runtime), with sizes and
+    /// xxh3, sorted by path; absent in manifests of older versions.
+    #[serde(default)]
+    pub files: Vec<FileEntry>,
+}
+
+impl Manifest {
+    /// The manifest of the index `engine` serialised to `index` (its [`Docent::to_bytes`]), kept
+    /// in the folder as `index_file`, next to `files`.
+    pub fn new(
+        engine: &Docent,
+        index_file: &str,
+        index: &[u8],
+        created_by: String,
+        files: Vec<FileEntry>,
+    ) -> Manifest {
+        let stats = engine.stats();
+        Manifest {
+            format: MANIFEST_FORMAT.into(),
+            version: crate::format::FORMAT_VERSION,
+            index: index_file.into(),
+            bytes: index.len() as u64,
+            xxh3: crate::embed::fingerprint(index),
+            embedder: stats.embedder,
+            documents: stats.documents,
+            chunks: stats.chunks,
+            dense: stats.dense_kind,
+            created_by,
+            files,
+        }
+    }
+
+    /// Reads a manifest; `what` names it in errors (e.g. its path). Errors: not JSON, a field
+    /// missing or of the wrong type, or a `format` other than [`MANIFEST_FORMAT`].
+    pub fn parse(json: &[u8], what: &str) -> Result<Manifest> {
+        let m: Manifest = serde_json::from_slice(json)
+            .map_err(|e| Error::format(what.to_string(), format!("not a docent manifest: {e}")))?;
+        if m.format != MANIFEST_FORMAT {
+            return Err(Error::format(
+                what.to_string(),
+                format!("field 'format' is {:?}, expected {MANIFEST_FORMAT:?}", m.format),
+            ));
+        }
+        Ok(m)
+    }
+
+    /// The manifest as `manifest.json` holds it: JSON indented by two spaces, no final newline.
+    pub fn to_json(&self) -> Result<String> {
+        serde_json::to_string_pretty(self).map_err(|e| Error::format(MANIFEST_FILE, e.to_string()))
+    }
+}
+
+/// What a previous run left in the output folder, as far as its manifest tells.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Previous {
+    /// The index file to reuse unchanged pages from: the manifest's `index` when it is a plain
+    /// file name, else [`INDEX_FILE`].
+    pub index: String,
+    /// The files it recorded whose paths are plain relative paths ([`is_plain_relative`]): the
+    /// only ones a re-run may delete when it no longer writes them.
+    pub files: Vec<FileEntry>,
+}
+
+impl Previous {
+    /// From the bytes of the folder's `manifest.json`, if there is one; an unreadable manifest
+    /// or one of another format counts as none (a re-run then rebuilds and deletes nothing).
+    pub fn from_manifest(json: Option<&[u8]>) -> Previous {
+        let m = json.and_then(|j| Manifest::parse(j, MANIFEST_FILE).ok());
+        let index = m
+            .as_ref()
+            .map(|m| m.index.as_str())
+            .filter(|n| is_plain_relative(n) && !n.contains('/'))
+            .unwrap_or(INDEX_FILE)
+            .to_string();
+        let files = m
+            .map(|m| m.files.into_iter().filter(|f| is_plain_relative(&f.path)).collect())
+            .unwrap_or_default();
+        Previous { index, files }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pages
+
+/// What happened to one page offered to the index ([`add_page`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageOutcome {
+    /// Indexed, as this many chunks.
+    Added {
+        /// Chunks of the page.
+        chunks: usize,
+    },
+    /// The page asks not to be indexed (robots `noindex`, a redirect stub, `data-docent-ignore`).
+    Skipped {
+        /// Why, in a few words (the ingester's reason, e.g. `redirect stub`).
+        reason: String,
+    },
+    /// The page has no text once its main content is extracted.
+    Empty {
+        /// The page's url.
+        url: String,
+        /// The engine's words for it.
+        reason: String,
+    },
+}
+
+/// How the engine's refusal of an empty document begins (see [`Docent::add_document`]).
+const EMPTY_REASON: &str = "no text";
+
+impl PageOutcome {
+    /// The warning the CLIs print for this outcome (after `docent: warning: `), if any: only an
+    /// empty page has one.
+    pub fn warning(&self) -> Option<String> {
+        match self {
+            PageOutcome::Empty { url, .. } => Some(format!("{url}: no text to index, skipped")),
+            PageOutcome::Added { .. } | PageOutcome::Skipped { .. } => None,
+        }
+    }
+
+    /// The outcome as `addDocument` of the wasm build reports it: the chunks added, or an error
+    /// saying why there are none (`document <url>: not indexed: the page is a <reason>`, or the
+    /// engine's error for an empty page).
+    pub fn into_chunks(self, url: &str) -> Result<usize> {
+        match self {
+            PageOutcome::Added { chunks } => Ok(chunks),
+            PageOutcome::Skipped { reason } => Err(Error::Document {
+                url: url.to_string(),
+                reason: format!("not indexed: the page is a {reason}"),
+            }),
+            PageOutcome::Empty { url, reason } => Err(Error::Document { url, reason }),
+        }
+    }
+}
+
+/// Adds an ingested page to `engine`: a skipped page and a page without text are outcomes, not
+/// errors; every other error of [`Docent::add_document`] (size limits, a document already there)
+/// is returned.
+pub fn add_page(engine: &mut Docent, page: Ingested) -> Result<PageOutcome> {
+    match page {
+        Ingested::Skipped { reason } => Ok(PageOutcome::Skipped { reason }),
+        Ingested::Document(doc) => match engine.add_document(doc) {
+            Ok(chunks) => Ok(PageOutcome::Added { chunks }),
+            Err(Error::Document { url, reason }) if reason.starts_with(EMPTY_REASON) => {
+                Ok(PageOutcome::Empty { url, reason })
+            }
+            Err(e) => Err(e),
+        },
+    }
+}
+
+/// The pages that were offered but not indexed, by why.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageCounts {
+    /// Skipped pages by reason (sorted by reason).
+    pub skipped: BTreeMap<String, usize>,
+    /// Pages without text.
+    pub empty: usize,
+}
+
+impl PageCounts {
+    /// Counts one outcome.
+    pub fn record(&mut self, outcome: &PageOutcome) {
+        match outcome {
+            PageOutcome::Added { .. } => {}
+            PageOutcome::Skipped { reason } => *self.skipped.entry(reason.clone()).or_default() += 1,
+            PageOutcome::Empty { .. } => self.empty += 1,
+        }
+    }
+
+    /// All skipped pages.
+    pub fn skipped_total(&self) -> usize {
+        self.skipped.values().sum()
+    }
+
+    /// The skipped pages for people: `0 skipped`, or `3 skipped (1 data-docent-ignore, 2 redirect
+    /// stub)` with the reasons in sorted order.
+    pub fn skipped_text(&self) -> String {
+        if self.skipped.is_empty() {
+            return "0 skipped".to_string();
+        }
+        let each: Vec<String> = self.skipped.iter().map(|(r, n)| format!("{n} {r}")).collect();
+        format!("{} skipped ({})", self.skipped_total(), each.join(", "))
+    }
+}
+
+/// The error of an index run that found nothing to index: `paths` as given, `unsupported` the
+/// files of other formats the walk met.
+pub fn nothing_indexed(paths: &[String], unsupported: usize, pages: &PageCounts) -> Error {
+    Error::invalid(
+        "paths",
+        format!(
+            "no indexable text found in {} ({unsupported} unsupported files, {} skipped, {} empty)",
+            paths.join(", "),
+            pages.skipped_total(),
+            pages.empty
+        ),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// The summary of an index run
+
+/// Seconds spent in each stage of an index run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    /// Walking, reading, parsing, chunking (and loading the previous index).
+    pub read: f64,
+    /// Embedding the chunks of new and changed pages.
+    pub embed: f64,
+    /// Building the dense and BM25 indexes.
+    pub index: f64,
+    /// Serialising and writing the folder (index, model files, runtime, manifest).
+    pub write: f64,
+    /// Everything, from start to summary (model loading included).
+    pub total: f64,
+}
+
+/// Where the web runtime in the folder came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Runtime {
+    /// Copied from the runtime folder (the package's, for the npm CLI).
+    Copied,
+    /// None was found; the copy an earlier run left is kept.
+    Kept,
+    /// None was found and none is there.
+    None,
+}
+
+/// What the caller of an index run did around the engine: walking the inputs and writing the
+/// folder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Written {
+    /// Files of other formats the walk met.
+    pub unsupported: usize,
+    /// Files with the content of a file already read.
+    pub duplicates: usize,
+    /// Directories not walked because they are the output folder.
+    pub excluded: usize,
+    /// Bytes of the index file.
+    pub index_bytes: u64,
+    /// Where the runtime came from.
+    pub runtime: Runtime,
+    /// Every file of the folder but manifest.json, sorted by path.
+    pub files: Vec<FileEntry>,
+    /// Paths written because they were new or changed (manifest.json included).
+    pub written: Vec<String>,
+    /// Paths an earlier run wrote that are no longer needed, deleted.
+    pub deleted: Vec<String>,
+    /// Seconds per stage.
+    pub seconds: Timings,
+}
+
+/// The summary of an index run: `docent index --json` prints it as one JSON object (these
+/// fields, in this order), and without `--json` as one sentence ([`IndexSummary::line`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndexSummary {
+    /// Live documents.
+    pub documents: usize,
+    /// Documents whose chunks and vectors came from the previous index.
+    pub reused: usize,
+    /// Documents chunked and embedded anew.
+    pub embedded: usize,
+    /// Documents of the previous index not offered again.
+    pub removed: usize,
+    /// Chunks of live documents.
+    pub chunks: usize,
+    /// Chunks taken from the previous index.
+    pub reused_chunks: usize,
+    /// Chunks embedded by this run.
+    pub embedded_chunks: usize,
+    /// Why a previous index in the output folder could not be reused (then everything was
+    /// embedded), or null.
+    pub rebuild: Option<String>,
+    /// Skipped pages by reason.
+    pub skipped: BTreeMap<String, usize>,
+    /// Files of other formats.
+    pub unsupported: usize,
+    /// Files with the content of a file already read.
+    pub duplicates: usize,
+    /// Pages without text.
+    pub empty: usize,
+    /// Directories not walked because they are the output folder.
+    pub excluded: usize,
+    /// The embedder that built the index.
+    pub embedder: EmbedderInfo,
+    /// `flat` or `hnsw`.
+    pub dense: String,
+    /// Bytes of the index file.
+    pub index_bytes: u64,
+    /// Where the web runtime came from: `copied`, `kept` or `none`.
+    pub runtime: Runtime,
+    /// Every file of the folder but manifest.json.
+    pub files: Vec<FileEntry>,
+    /// Files written because they were new or changed (manifest.json included).
+    pub written: Vec<String>,
+    /// Files an earlier run wrote that are no longer needed, deleted.
+    pub deleted: Vec<String>,
+    /// Seconds per stage.
+    pub seconds: Timings,
+}
+
+impl IndexSummary {
+    /// The summary of a run that built `engine`, counted `pages` and did `work`.
+    pub fn new(engine: &Docent, pages: &PageCounts, work: Written) -> IndexSummary {
+        let stats = engine.stats();
+        let r = engine.reuse_report().clone();
+        IndexSummary {
+            documents: stats.documents,
+            reused: r.reused,
+            embedded: r.embedded,
+            removed: r.removed,
+            chunks: stats.chunks,
+            reused_chunks: r.reused_chunks,
+            embedded_chunks: r.embedded_chunks,
+            rebuild: r.rebuild,
+            skipped: pages.skipped.clone(),
+            unsupported: work.unsupported,
+            duplicates: work.duplicates,
+            empty: pages.empty,
+            excluded: work.excluded,
+            embedder: stats.embedder,
+            dense: stats.dense_kind,
+            index_bytes: work.index_bytes,
+            runtime: work.runtime,
+            files: work.files,
+            written: work.written,
+            deleted: work.deleted,
+            seconds: work.seconds,
+        }
+    }
+
+    /// The summary as one JSON object on one line.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The summary as one sentence, `out` being the output folder as the user named it:
+    /// `indexed 13 documents (12 reused, 1 embedded, 0 removed), 55 chunks into site/docent: 3
+    /// skipped (…), 1 unsupported, 1 duplicates, 0 empty; embedder static (256-d), dense flat; 36 kB
+    /// index; 10 files, 2 written; embed 0.01 s of 0.20 s total`.
+    pub fn line(&self, out: &str) -> String {
+        let pages = PageCounts { skipped: self.skipped.clone(), empty: self.empty };
+        format!(
+            "indexed {} documents ({} reused, {} embedded, {} removed), {} chunks into {out}: {}, {} unsupported, {} duplicates, {} empty; embedder {} ({}-d), dense {}; {} index; {} files, {} written; embed {:.2} s of {:.2} s total",
+            self.documents,
+            self.reused,
+            self.embedded,
+            self.removed,
+            self.chunks,
+            pages.skipped_text(),
+            self.unsupported,
+            self.duplicates,
+            self.empty,
+            self.embedder.kind.name(),
+            self.embedder.dim,
+            self.dense,
+            human_bytes(self.index_bytes, Units::Decimal),
+            self.files.len() + 1,
+            self.written.len(),
+            self.seconds.embed,
+            self.seconds.total,
+        )
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Byte counts
+
+/// The units of [`human_bytes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Units {
+    /// Powers of 1000, for sizes of files people download: `850 B`, `36 kB`, `1.4 MB` (MB is the
+    /// largest unit).
+    Decimal,
+    /// Powers of 1024, for limits that are powers of two: `850 B`, `512 KiB`, `64 MiB`, `1.5 GiB`
+    /// (one decimal unless the value is whole).
+    Binary,
+}
+
+/// A byte count for people.
+pub fn human_bytes(n: u64, units: Units) -> String {
+    match units {
+        Units::Decimal => match n {
+            0..=999 => format!("{n} B"),
+            1_000..=999_999 => format!("{:.0} kB", n as f64 / 1e3),
+            _ => format!("{:.1} MB", n as f64 / 1e6),
+        },
+        Units::Binary => {
+            const UNITS: [(&str, u64); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
+            for (unit, size) in UNITS {
+                if n >= size {
+                    let v = n as f64 / size as f64;
+                    return if v.fract() == 0.0 {
+                        format!("{v:.0} {unit}")
+                    } else {
+                        format!("{v:.1} {unit}")
+                    };
+                }
+            }
+            format!("{n} B")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_relative_paths_are_deleted() {
+        for ok in ["index.bin", "model/static.bin"] {
+            assert!(is_plain_relative(ok), "{ok}");
+        }
+        for bad in ["", "/etc/passwd", "../x", "model/../../x", "a//b", "./a", "a\\..\\b"] {
+            assert!(!is_plain_relative(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn runtime_files_are_the_js_modules_but_cli_and_the_wasm() {
+        for yes in ["docent.js", "docent_wasm.js", "worker.js", "docent-ask.js", "llm.js", WASM_FILE] {
+            assert!(is_runtime_file(yes), "{yes}");
+        }
+        for no in ["cli.js", "docent.d.ts", "README.md", "package.json", "docent_wasm_bg.wasm.d.ts", "x.wasm"]
+        {
+            assert!(!is_runtime_file(no), "{no}");
+        }
+        assert!(is_runtime_file("llm/stream.js"), "the LLM client's modules");
+        for no in ["llm/sse.d.ts", "llm/deep/x.js", "node_modules/x.js", "other/x.js"] {
+            assert!(!is_runtime_file(no), "{no}");
+        }
+        assert!(REQUIRED_RUNTIME.iter().all(|f| is_runtime_file(f)));
+    }
+
+    #[test]
+    fn every_model_file_has_a_field() {
+        let table = |k| model_files(k).iter().map(|m| (m.field, m.file)).collect::<Vec<_>>();
+        assert_eq!(
+            table(EmbedderKind::MiniLm),
+            [("weights", "minilm.int8"), ("tokenizer", "tokenizer.json"), ("config", "config.json")]
+        );
+        assert_eq!(table(EmbedderKind::Static), [("table", "static.bin"), ("tokenizer", "tokenizer.json")]);
+        assert!(table(EmbedderKind::Hashing).is_empty() && table(EmbedderKind::Vectors).is_empty());
+        for k in [EmbedderKind::MiniLm, EmbedderKind::Static, EmbedderKind::Hashing, EmbedderKind::Vectors] {
+            let files: Vec<&str> = model_files(k).iter().map(|m| m.file).collect();
+            assert_eq!(files, k.model_files(), "no file of {k:?} lacks a field");
+        }
+        assert_eq!(model_path("static.bin"), "model/static.bin");
+    }
+
+    #[test]
+    fn byte_counts_in_both_units() {
+        let d = |n| human_bytes(n, Units::Decimal);
+        assert_eq!(
+            [d(0), d(999), d(1000), d(36_499), d(999_999)],
+            ["0 B", "999 B", "1 kB", "36 kB", "1000 kB"]
+        );
+        assert_eq!([d(1_000_000), d(1_449_999), d(4_800_000_000)], ["1.0 MB", "1.4 MB", "4800.0 MB"]);
+        let b = |n| human_bytes(n, Units::Binary);
+        assert_eq!(
+            [b(1023), b(1024), b(1536), b(64 << 20), b(3 << 29)],
+            ["1023 B", "1 KiB", "1.5 KiB", "64 MiB", "1.5 GiB"]
+        );
+    }
+
+    fn manifest_json(format: &str, index: &str, files: &str) -> Vec<u8> {
+        format!(
+            r#"{{"format":"{format}","version":2,"index":"{index}","bytes":10,"xxh3":"",
+            "embedder":{{"kind":"hashing","model":"hashing-v1","dim":256,"fingerprint":"0000000000000100"}},
+            "documents":1,"chunks":1,"dense":"flat","created_by":"docent 0.1.0"{files}}}"#
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn manifests_are_read_and_checked() {
+        let m =
+            Manifest::parse(&manifest_json("docent-index", "index.bin", ""), "site/manifest.json").unwrap();
+        assert_eq!((m.index.as_str(), m.bytes, m.files.len()), ("index.bin", 10, 0), "files defaults to []");
+        let e = Manifest::parse(&manifest_json("other", "index.bin", ""), "site/manifest.json").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            r#"site/manifest.json: field 'format' is "other", expected "docent-index""#
+        );
+        let e = Manifest::parse(b"{\"format\":\"docent-index\"}", "m.json").unwrap_err().to_string();
+        assert!(e.contains("m.json") && e.contains("not a docent manifest: missing field `version`"), "{e}");
+        // Written as manifest.json holds it: two-space indentation, the fields in their order.
+        let json = m.to_json().unwrap();
+        assert!(
+            json.starts_with(
+                "{\n  \"format\": \"docent-index\",\n  \"version\": 2,\n  \"index\": \"index.bin\","
+            ),
+            "{json}"
+        );
+        assert_eq!(Manifest::parse(json.as_bytes(), "again").unwrap(), m);
+    }
+
+    #[test]
+    fn a_previous_manifest_names_the_index_and_the_deletable_files() {
+        let files = r#","files":[{"path":"index.bin","bytes":1,"xxh3":"a"},{"path":"../../etc/x","bytes":1,"xxh3":"b"},
+            {"path":"model/static.bin","bytes":1,"xxh3":"c"}]"#;
+        let p = Previous::from_manifest(Some(&manifest_json("docent-index", "idx.bin", files)));
+        assert_eq!(p.index, "idx.bin");
+        let paths: Vec<&str> = p.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["index.bin", "model/static.bin"], "a path outside the folder is never deleted");
+        for index in ["../idx.bin", "sub/idx.bin", "", ".."] {
+            let p = Previous::from_manifest(Some(&manifest_json("docent-index", index, "")));
+            assert_eq!(p.index, INDEX_FILE, "{index:?}");
+        }
+        let none = Previous { index: INDEX_FILE.into(), files: vec![] };
+        assert_eq!(Previous::from_manifest(None), none);
+        assert_eq!(Previous::from_manifest(Some(b"not json")), none);
+        assert_eq!(Previous::from_manifest(Some(&manifest_json("other", "idx.bin", files))), none);
+    }
+
+    #[test]
+    fn page_outcomes_are_counted_and_told() {
+        use crate::embed::hashing::Hashing;
+        use crate::engine::Options;
+        use crate::ingest::{self, Format};
+
+        let mut engine = Docent::new(std::sync::Arc::new(Hashing::default()), Options::default()).unwrap();
+        let mut counts = PageCounts::default();
+        assert_eq!(counts.skipped_text(), "0 skipped");
+        let pages = [
+            ("a.html", "<html><head><meta name=robots content=noindex></head><body><p>x</p></body></html>"),
+            (
+                "b.html",
+                "<html><head><meta http-equiv=refresh content=\"0; url=c.html\"></head><body></body></html>",
+            ),
+            ("c.html", "<html><body><main><h1 id=t>Kilns</h1><p>Fire slowly.</p></main></body></html>"),
+            ("d.html", "<html><head><meta name=robots content=noindex></head><body></body></html>"),
+            ("e.html", "<html><body><main></main></body></html>"),
+        ];
+        let mut outcomes = Vec::new();
+        for (url, html) in pages {
+            let page = ingest::parse(url, url, html, Format::Html).unwrap();
+            let o = add_page(&mut engine, page).unwrap();
+            counts.record(&o);
+            outcomes.push(o);
+        }
+        assert_eq!(outcomes[0], PageOutcome::Skipped { reason: "robots noindex".into() });
+        assert_eq!(outcomes[1], PageOutcome::Skipped { reason: "redirect stub".into() });
+        assert_eq!(outcomes[2], PageOutcome::Added { chunks: 1 });
+        assert!(
+            matches!(&outcomes[4], PageOutcome::Empty { url, .. } if url == "e.html"),
+            "{:?}",
+            outcomes[4]
+        );
+        assert_eq!(counts.skipped_text(), "3 skipped (1 redirect stub, 2 robots noindex)");
+        assert_eq!((counts.skipped_total(), counts.empty), (3, 1));
+        assert_eq!(outcomes[4].warning().as_deref(), Some("e.html: no text to index, skipped"));
+        assert_eq!(outcomes[0].warning(), None);
+        // addDocument's view of the same outcomes.
+        assert_eq!(outcomes[2].clone().into_chunks("c.html").unwrap(), 1);
+        assert_eq!(
+            outcomes[0].clone().into_chunks("a.html").unwrap_err().to_string(),
+            "document a.html: not indexed: the page is a robots noindex"
+        );
+        assert!(outcomes[4]
+            .clone()
+            .into_chunks("e.html")
+            .unwrap_err()
+            .to_string()
+            .starts_with("document e.html: no text"));
+        // Adding the same url twice is an error, not an outcome.
+        let again = ingest::parse("c.html", "c", pages[2].1, Format::Html).unwrap();
+        assert!(add_page(&mut engine, again).is_err());
+        let e = nothing_indexed(&["site".into(), "docs".into()], 2, &counts).to_string();
+        assert_eq!(
+            e,
+            "invalid paths: no indexable text found in site, docs (2 unsupported files, 3 skipped, 1 empty)"
+        );
+    }
+}

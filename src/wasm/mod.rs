@@ -1,0 +1,131 @@
+//! The WebAssembly edge: the classes and functions that JavaScript sees.
+//!
+//! Owns: converting JS values to core types and back (options and small results through
+//! `serde-wasm-bindgen`, vectors as typed arrays), JS names (camelCase), the TypeScript shapes
+//! of options and results, and the panic hook. Every fallible export returns `Result<_, JsError>`
+//! and uses `?` on [`crate::Error`], so a JS caller gets an `Error` whose message is exactly the
+//! core's user-facing text.
+//! Must not: contain logic of its own (ingest, retrieval, scoring, prompt text all live in the
+//! core), or be mentioned outside this folder: it is the only place that knows `wasm_bindgen`,
+//! `js_sys` or `JsValue`.
+//!
+//! One file per exported concern: `docent.rs` (the `Docent` class), `vector_index.rs`
+//! (`VectorIndex`), `site.rs` (the site folder: model file table, manifest, page outcomes and the
+//! index summary, for the npm CLI and the facade), `answer.rs` (the offline answer and the "not
+//! covered" text); this file holds the panic hook, the
+//! module-level functions and the conversions they all share.
+//!
+//! Text offsets never cross this boundary; if they ever do, they must be converted to UTF-16
+//! code units (what JS strings index) and say so.
+
+use js_sys::{Array, Object, Reflect};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::{Error, Result};
+
+mod answer;
+mod docent;
+mod site;
+mod vector_index;
+
+pub use docent::JsDocent;
+pub use site::{format_of, is_runtime_file, model_files, previous_site, site_layout};
+pub use vector_index::JsVectorIndex;
+
+/// Installs the panic hook, so a panic (always a bug) prints its message on the console
+/// instead of a bare `unreachable` trap.
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+}
+
+/// Bytes of this module's WebAssembly memory (`WebAssembly.Memory.buffer.byteLength`): the high-water
+/// mark of everything docent holds. wasm memory never shrinks; memory freed by `free()` (or by
+/// garbage-collected instances) is reused by the next allocations instead. At most 4 GiB.
+#[wasm_bindgen(js_name = memoryBytes)]
+pub fn memory_bytes() -> f64 {
+    (core::arch::wasm32::memory_size::<0>() as f64) * 65536.0
+}
+
+/// `xxh3(bytes)`: the xxh3-64 checksum of `bytes` as 16 lowercase hex digits, exactly what
+/// `docent index` writes in `manifest.json` (`xxh3` of the index, and of every file in `files`),
+/// so the npm CLI writes the same manifest and a loader can check a download against it.
+#[wasm_bindgen]
+pub fn xxh3(bytes: &[u8]) -> String {
+    crate::embed::fingerprint(bytes)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conversions
+
+/// Reads an options object (`undefined`/`null` give the defaults); `name` names it in errors.
+/// A key outside `fields` is an error (serde-wasm-bindgen only looks up the fields it knows, so
+/// a misspelt option would otherwise be ignored silently).
+pub(crate) fn from_js<T: for<'de> Deserialize<'de> + Default>(
+    value: Option<&JsValue>,
+    name: &str,
+    fields: &[&str],
+) -> Result<T> {
+    let Some(value) = value else { return Ok(T::default()) };
+    if value.is_undefined() || value.is_null() {
+        return Ok(T::default());
+    }
+    if !value.is_object() || Array::is_array(value) {
+        return Err(Error::invalid(name, format!("expected an object, found {}", js_kind(value))));
+    }
+    for key in Object::keys(value.unchecked_ref::<Object>()).iter() {
+        let key = key.as_string().unwrap_or_default();
+        if !fields.contains(&key.as_str()) {
+            return Err(Error::invalid(
+                name,
+                format!("unknown field {key:?}, expected one of {}", fields.join(", ")),
+            ));
+        }
+    }
+    serde_wasm_bindgen::from_value(value.clone()).map_err(|e| Error::invalid(name, serde_message(e)))
+}
+
+/// The text of a serde-wasm-bindgen error: the message of the JS `Error` it wraps, without the
+/// `Error: ` its `Display` puts in front.
+pub(crate) fn serde_message(e: serde_wasm_bindgen::Error) -> String {
+    let v = JsValue::from(e);
+    match v.dyn_ref::<js_sys::Error>() {
+        Some(err) => String::from(err.message()),
+        None => v.as_string().unwrap_or_else(|| format!("{v:?}")),
+    }
+}
+
+/// Turns a small result into a plain JS object (`None` becomes `null`, maps become objects).
+pub(crate) fn to_js<T: Serialize>(value: &T) -> Result<JsValue> {
+    let ser = serde_wasm_bindgen::Serializer::json_compatible();
+    value.serialize(&ser).map_err(|e| Error::format("result", format!("could not convert to JS: {e}")))
+}
+
+/// What `typeof`-like word describes a JS value, for error messages.
+pub(crate) fn js_kind(v: &JsValue) -> String {
+    if v.is_null() {
+        return "null".into();
+    }
+    if v.is_undefined() {
+        return "undefined".into();
+    }
+    if Array::is_array(v) {
+        return "an array".into();
+    }
+    match v.js_typeof().as_string() {
+        Some(t) if t == "object" => {
+            let name = Reflect::get(v, &"constructor".into())
+                .ok()
+                .and_then(|c| Reflect::get(&c, &"name".into()).ok())
+                .and_then(|n| n.as_string());
+            match name {
+                Some(n) => format!("a {n}"),
+                None => "an object".into(),
+            }
+        }
+        Some(t) => format!("a {t}"),
+        None => "an unknown value".into(),
+    }
+}
