@@ -175,8 +175,10 @@ async function main() {
   const writeStart = performance.now();
   const bytes = docent.toBytes();
   const wanted = [[layout.index, bytes], ...modelCopies];
-  for (const name of (await readdir(HERE)).sort()) {
-    if (isRuntimeFile(name)) wanted.push([name, new Uint8Array(await readFile(join(HERE, name)))]);
+  for (const entry of (await readdir(HERE, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    // Runtime modules in a folder (llm/) are one level down; the core says which.
+    const names = entry.isDirectory() ? (await readdir(join(HERE, entry.name))).sort().map((n) => `${entry.name}/${n}`) : [entry.name];
+    for (const name of names.filter((n) => isRuntimeFile(n))) wanted.push([name, new Uint8Array(await readFile(join(HERE, ...name.split('/'))))]);
   }
   await mkdir(out, { recursive: true });
   const files = [];

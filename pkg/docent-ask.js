@@ -32,7 +32,8 @@
 // allows script-src 'self' 'wasm-unsafe-eval', worker-src 'self', and connect-src 'self' plus the
 // LLM endpoint (see the README).
 import { loadDocent } from './docent.js';
-import { streamAnswer, citationSegments, safeHref, LlmError, DEFAULT_ENDPOINTS } from './llm.js';
+import { streamAnswer, LlmError, DEFAULT_ENDPOINTS } from './llm.js';
+import { renderAnswer, renderSources } from './render.js';
 
 const PROVIDERS = ['offline', 'openai', 'anthropic'];
 const BUDGET = 3000;
@@ -307,42 +308,11 @@ export class DocentAsk extends HTMLElement {
   }
 
   #renderAnswer(text, sources) {
-    const frag = document.createDocumentFragment();
-    const base = this.#siteBase();
-    for (const seg of citationSegments(text, sources, { base })) {
-      if (seg.n === undefined) {
-        frag.append(document.createTextNode(seg.text));
-        continue;
-      }
-      const source = sources.find((s) => s.n === seg.n);
-      const a = document.createElement(seg.href ? 'a' : 'span');
-      if (seg.href) a.href = seg.href;
-      a.className = 'cite';
-      a.setAttribute('part', 'cite');
-      a.textContent = seg.text;
-      const label = source ? source.heading || source.title : `source ${seg.n}`;
-      a.title = label;
-      a.setAttribute('aria-label', `source ${seg.n}: ${label}`);
-      frag.append(a);
-    }
-    this.#els.answer.replaceChildren(frag);
+    this.#els.answer.replaceChildren(renderAnswer(text, sources, { base: this.#siteBase() }));
   }
 
   #renderSources(sources) {
-    const base = this.#siteBase();
-    this.#els.sources.replaceChildren(
-      ...sources.map((s) => {
-        const li = document.createElement('li');
-        li.value = s.n;
-        li.setAttribute('part', 'source');
-        const href = safeHref(s.url, base);
-        const title = document.createElement(href ? 'a' : 'span');
-        if (href) title.href = href;
-        title.textContent = s.heading || s.title;
-        li.append(title);
-        return li;
-      }),
-    );
+    this.#els.sources.replaceChildren(...renderSources(sources, { base: this.#siteBase() }));
   }
 
   async #ask(question) {
@@ -388,6 +358,7 @@ export class DocentAsk extends HTMLElement {
         messages: prompt.messages,
         prompt,
         question,
+        docent, // the offline answer is computed in the index's worker
         signal: controller.signal,
         firstByteTimeoutMs: this.#timeoutMs(),
         stallTimeoutMs: this.#timeoutMs(),

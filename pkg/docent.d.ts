@@ -9,6 +9,8 @@ export type {
   Hit,
   ModelFile,
   ModelFiles,
+  OfflineAnswer,
+  OfflinePrompt,
   PageOutcome,
   PendingGroup,
   PreviousSite,
@@ -120,6 +122,7 @@ export class DocentWorker {
   toBytes(): Promise<Uint8Array>;
   stats(): Promise<import('./docent_wasm.js').Stats>;
   embed(texts: string[]): Promise<Float32Array>;
+  offlineAnswer(prompt: import('./docent_wasm.js').OfflinePrompt, question?: string): Promise<import('./docent_wasm.js').OfflineAnswer>;
   free(): void;
 }
 

@@ -1,5 +1,5 @@
-// Types of the docent LLM client (llm.js): streaming answers from OpenAI-compatible and Anthropic
-// endpoints, the offline extractive answer, and safe rendering of citations.
+// Types of the docent LLM client (llm.js and llm/): streaming answers from OpenAI-compatible and
+// Anthropic endpoints, the offline extractive answer, and safe rendering of citations.
 
 /** A chat message in the OpenAI shape, as in an assembled prompt's `messages`. */
 export interface ChatMessage {
@@ -105,6 +105,13 @@ export interface StreamOptions {
   prompt?: PromptLike;
   /** For `offline`: the question (default: read from the prompt). */
   question?: string;
+  /**
+   * For `offline`: the Docent or DocentWorker whose wasm module computes the answer (a
+   * DocentWorker computes it in its worker, where the module already is). Default: docent's wasm
+   * module in this thread, loaded on first use (`init()`). Its own errors are thrown as they are;
+   * a module that cannot be loaded is an `LlmError` of kind `network`.
+   */
+  docent?: { offlineAnswer(prompt: PromptLike, question?: string): { text: string; abstained: boolean } | Promise<{ text: string; abstained: boolean }> };
   /** Cancels the request or the stream; the iteration then throws an `LlmError` of kind `aborted` with `partial`. */
   signal?: AbortSignal;
   /**
@@ -158,7 +165,7 @@ export interface Completion {
  */
 export function streamAnswer(options: StreamOptions): AsyncGenerator<string, Completion, void>;
 
-/** The text the offline provider answers when the sources do not cover the question. */
+/** The text the offline provider answers when the sources do not cover the question (the core's `notCovered()`). */
 export const NOT_IN_DOCUMENTS: string;
 
 /** The endpoints used when `endpoint` is not given. */
@@ -167,8 +174,10 @@ export const DEFAULT_ENDPOINTS: { readonly openai: string; readonly anthropic: s
 /**
  * The extractive "offline" answer, without any LLM: the 2 to 4 sentences of the prompt's
  * sources that share the most terms with the question (fewer when fewer match), in document
- * order, each followed by its source's `[n]`. Deterministic. When the prompt abstained or no
- * sentence matches: `{text: NOT_IN_DOCUMENTS, abstained: true}`.
+ * order, each followed by its source's `[n]`. Deterministic, and the same as `docent ask
+ * --provider offline` prints: it is computed by docent's wasm module, which must be initialised
+ * in this thread first (`await init()` from `docent`; otherwise an `LlmError` of kind `config`).
+ * When the prompt abstained or no sentence matches: `{text: NOT_IN_DOCUMENTS, abstained: true}`.
  * @param question default: the prompt's last `Question:` line (the default template's)
  */
 export function offlineAnswer(prompt: PromptLike, question?: string): { text: string; abstained: boolean };

@@ -27,6 +27,7 @@ const ops = {
   toBytes: () => need().toBytes(),
   stats: () => need().stats(),
   embed: (_, texts) => need().embed(texts),
+  offlineAnswer: (_, prompt, question) => need().offlineAnswer(prompt, question),
   // A pool (createDocent(…, {workers})): the chunks a build would embed, and their vectors back.
   pendingEmbeddings: () => need().pendingEmbeddings(),
   setVectors: (_, chunks, vectors) => need().setVectors(chunks, vectors),

@@ -48,6 +48,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod answer;
 pub mod chunk;
 pub mod embed;
 pub mod engine;

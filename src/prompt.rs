@@ -34,6 +34,12 @@ pub const DEFAULT_USER: &str =
 /// `{question}`.
 pub const DEFAULT_ABSTAIN: &str = "No passage of the documents is relevant to this question.\n\nQuestion: {question}\n\nReply that the documents do not cover this question. Do not answer it from outside knowledge.";
 
+/// What docent says when the documents do not cover a question: the offline answer when no
+/// sentence of the sources matches it (`answer::offline_answer`), the CLI's reply when nothing
+/// relevant was found, and `NOT_IN_DOCUMENTS` of the JavaScript client (a test keeps that copy
+/// equal to this one; the wasm edge exports it as `notCovered()`).
+pub const NOT_COVERED: &str = "The documents do not cover this question.";
+
 /// How a prompt is assembled.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]

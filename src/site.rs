@@ -53,10 +53,17 @@ pub const REQUIRED_RUNTIME: &[&str] = &["docent.js", "docent_wasm.js", WASM_FILE
 /// The JS files of the package that are not part of the browser runtime.
 pub const NOT_RUNTIME: &[&str] = &["cli.js"];
 
-/// Whether a file of the package folder (a plain name) belongs to the web runtime copied into a
-/// site folder: every `.js` file but those of [`NOT_RUNTIME`], and [`WASM_FILE`].
-pub fn is_runtime_file(name: &str) -> bool {
-    (name.ends_with(".js") && !NOT_RUNTIME.contains(&name)) || name == WASM_FILE
+/// Folders of the package whose `.js` files are runtime modules too (the LLM client's modules).
+pub const RUNTIME_DIRS: &[&str] = &["llm"];
+
+/// Whether a file of the package folder belongs to the web runtime copied into a site folder:
+/// every `.js` file but those of [`NOT_RUNTIME`], [`WASM_FILE`], and the `.js` files directly in
+/// one of the [`RUNTIME_DIRS`] (`path` then `/`-separated, e.g. `llm/stream.js`).
+pub fn is_runtime_file(path: &str) -> bool {
+    match path.split_once('/') {
+        Some((dir, name)) => RUNTIME_DIRS.contains(&dir) && name.ends_with(".js") && !name.contains('/'),
+        None => (path.ends_with(".js") && !NOT_RUNTIME.contains(&path)) || path == WASM_FILE,
+    }
 }
 
 /// A path recorded in a manifest that is safe to delete inside the output folder: relative,
@@ -577,6 +584,10 @@ mod tests {
         }
         for no in ["cli.js", "docent.d.ts", "README.md", "package.json", "docent_wasm_bg.wasm.d.ts", "x.wasm"]
         {
+            assert!(!is_runtime_file(no), "{no}");
+        }
+        assert!(is_runtime_file("llm/stream.js"), "the LLM client's modules");
+        for no in ["llm/sse.d.ts", "llm/deep/x.js", "node_modules/x.js", "other/x.js"] {
             assert!(!is_runtime_file(no), "{no}");
         }
         assert!(REQUIRED_RUNTIME.iter().all(|f| is_runtime_file(f)));

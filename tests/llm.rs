@@ -581,3 +581,68 @@ fn the_key_never_appears_in_debug_output_or_urls() {
     let url = endpoint_url(Provider::OpenAi, req.endpoint).expect("valid endpoint");
     assert!(!url.contains(KEY));
 }
+
+/// The shared transcripts of tests/fixtures/sse/ (the JS client's tests read them too, see
+/// expected.json there): each one served whole and in 7-byte writes a millisecond apart (which cut
+/// lines, CRLFs and UTF-8 sequences), giving the recorded deltas and ending.
+#[test]
+fn shared_sse_transcripts_give_their_recorded_results_whole_and_in_pieces() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sse");
+    let text = std::fs::read_to_string(dir.join("expected.json")).expect("tests/fixtures/sse/expected.json");
+    let expected: serde_json::Value = serde_json::from_str(&text).expect("expected.json is JSON");
+    let transcripts = expected["transcripts"].as_object().expect("a `transcripts` object");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .expect("tests/fixtures/sse")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|f| f.ends_with(".sse"))
+        .collect();
+    files.sort();
+    assert_eq!(transcripts.keys().cloned().collect::<Vec<_>>(), files, "one expectation per transcript");
+    let msgs = messages();
+    for (name, want) in transcripts {
+        let body = std::fs::read(dir.join(name)).expect("transcript");
+        let provider = match want["provider"].as_str() {
+            Some("openai") => Provider::OpenAi,
+            Some("anthropic") => Provider::Anthropic,
+            other => panic!("{name}: unknown provider {other:?}"),
+        };
+        let want_deltas: Vec<&str> = want["deltas"]
+            .as_array()
+            .expect("deltas")
+            .iter()
+            .map(|d| d.as_str().expect("a string"))
+            .collect();
+        for size in [body.len(), 7] {
+            let how = format!("{name} in writes of {size} bytes");
+            let mut parts = sse(&[]);
+            for piece in body.chunks(size) {
+                parts.push(Part::Bytes(piece.to_vec()));
+                parts.push(pause(1));
+            }
+            let mock = Mock::serve(vec![parts]);
+            let (result, deltas) = run(&request(provider, &mock.base, &msgs));
+            assert_eq!(deltas, want_deltas, "{how}");
+            match want["end"].as_str() {
+                Some("complete") => {
+                    let c = result.unwrap_or_else(|e| panic!("{how}: {e}"));
+                    assert!(c.complete, "{how}: {c:?}");
+                    assert_eq!(c.text, want_deltas.concat(), "{how}");
+                    assert_eq!(c.stop_reason.as_deref(), want["stopReason"].as_str(), "{how}");
+                    assert_eq!(Some(c.skipped_events as u64), want["skippedEvents"].as_u64(), "{how}");
+                }
+                Some("cut") => {
+                    let c = result.unwrap_or_else(|e| panic!("{how}: {e}"));
+                    assert!(!c.complete, "{how}: a cut stream is an incomplete completion: {c:?}");
+                    assert_eq!(c.text, want_deltas.concat(), "{how}");
+                }
+                Some("error") => {
+                    let text = error_text(result);
+                    let message = want["error"]["message"].as_str().expect("error.message");
+                    assert!(text.contains(message), "{how}: {text}");
+                }
+                other => panic!("{name}: unknown end {other:?}"),
+            }
+            mock.finish();
+        }
+    }
+}

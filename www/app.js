@@ -1,13 +1,15 @@
 // The docent demo page: loads the demo site's index in a Web Worker, answers questions with
 // citations (offline extractive answer, an OpenAI-compatible API or Anthropic), and indexes the
-// visitor's own files in the browser, kept in IndexedDB.
+// visitor's own files in the browser, kept in IndexedDB (mine.js).
 //
 // Safety rules of this file: document text and model output only ever reach the DOM as text
-// nodes (textContent, createTextNode); links are made only from URLs that `safeHref` accepts
-// (http(s) or this site); the API key lives in memory unless "remember" is ticked, and is never
-// logged or put in a URL.
-import { loadDocent, createDocent, openDocent } from '/pkg/docent.js';
-import { streamAnswer, citationSegments, safeHref, LlmError } from '/pkg/llm.js';
+// nodes (textContent, createTextNode; answers and sources through pkg/render.js, whose links are
+// made only from URLs that `safeHref` accepts: http(s) or this site); the API key lives in memory
+// unless "remember" is ticked, and is never logged or put in a URL.
+import { loadDocent } from '/pkg/docent.js';
+import { streamAnswer, LlmError } from '/pkg/llm.js';
+import { renderAnswer as answerNodes, renderSources as sourceItems } from '/pkg/render.js';
+import { visitorDocs } from './mine.js';
 
 /** The demo site's index folder (written by `./build.sh demo`). */
 const SITE_INDEX = new URL('/site/docent/', location.href);
@@ -17,10 +19,6 @@ const BUDGET = 3000;
 const SETTINGS_KEY = 'docent-demo-settings';
 const THEME_KEY = 'docent-demo-theme';
 const apiKeyStorage = (provider) => `docent-demo-api-key-${provider}`;
-/** IndexedDB database holding the visitor's documents (index bytes + file list). */
-const DB_NAME = 'docent-demo';
-const DB_STORE = 'mine';
-
 /** Bounds of the "wait for the model" setting, in seconds. */
 const TIMEOUT_RANGE = [1, 600];
 
@@ -232,57 +230,22 @@ function showLoadProgress(e) {
 }
 
 function renderAnswer(text, sources) {
-  const frag = document.createDocumentFragment();
-  for (const seg of citationSegments(text, sources, { base: location.href })) {
-    if (seg.n === undefined) {
-      frag.append(document.createTextNode(seg.text));
-      continue;
-    }
-    const source = sources.find((s) => s.n === seg.n);
-    const label = source ? source.heading || source.title : `source ${seg.n}`;
-    let el;
-    if (seg.href) {
-      el = document.createElement('a');
-      el.href = seg.href;
-      el.target = '_blank';
-      el.rel = 'noopener noreferrer';
-    } else {
-      el = document.createElement('span'); // a source without a web address (your own files)
-    }
-    el.className = 'cite';
-    el.textContent = seg.text;
-    el.title = label;
-    el.setAttribute('aria-label', `source ${seg.n}: ${label}`);
-    frag.append(el);
-  }
-  ui.answer.replaceChildren(frag);
+  ui.answer.replaceChildren(answerNodes(text, sources, { base: location.href, newTab: true }));
 }
 
+/** The sources (pkg/render.js), each with its address, score and the start of its text. */
 function renderSources(sources) {
-  ui.sources.replaceChildren(
-    ...sources.map((s) => {
-      const li = document.createElement('li');
-      li.value = s.n;
-      const href = safeHref(s.url, location.href);
-      const title = document.createElement(href ? 'a' : 'span');
-      title.className = 'title';
-      // The heading path starts with the page's own title, so it says both.
-      title.textContent = s.heading || s.title;
-      if (href) {
-        title.href = href;
-        title.target = '_blank';
-        title.rel = 'noopener noreferrer';
-      }
-      const meta = document.createElement('div');
-      meta.className = 'meta';
-      meta.textContent = `${s.url} · score ${s.score.toFixed(4)}`;
-      const excerpt = document.createElement('p');
-      excerpt.className = 'excerpt';
-      excerpt.textContent = s.text.length > 320 ? `${s.text.slice(0, 320)}…` : s.text;
-      li.append(title, meta, excerpt);
-      return li;
-    }),
-  );
+  const items = sourceItems(sources, { base: location.href, newTab: true, titleClass: 'title' });
+  for (const [i, s] of sources.entries()) {
+    const meta = document.createElement('div');
+    meta.className = 'meta';
+    meta.textContent = `${s.url} · score ${s.score.toFixed(4)}`;
+    const excerpt = document.createElement('p');
+    excerpt.className = 'excerpt';
+    excerpt.textContent = s.text.length > 320 ? `${s.text.slice(0, 320)}…` : s.text;
+    items[i].append(meta, excerpt);
+  }
+  ui.sources.replaceChildren(...items);
 }
 
 /** What is (or would be) sent, as the provider's request body minus credentials. */
@@ -346,6 +309,7 @@ async function ask(question) {
       messages: prompt.messages,
       prompt,
       question,
+      docent, // the offline answer is computed in the index's worker
       signal: controller.signal,
       firstByteTimeoutMs: state.settings.timeoutS * 1000,
       stallTimeoutMs: state.settings.timeoutS * 1000,
@@ -390,182 +354,14 @@ function wireAsk() {
 }
 
 // ------------------------------------------------------------------------------------------
-// The visitor's documents
 
-function openDb() {
-  return new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB_NAME, 1);
-    req.onupgradeneeded = () => req.result.createObjectStore(DB_STORE);
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
-
-async function dbRequest(mode, fn) {
-  const db = await openDb();
-  try {
-    return await new Promise((resolve, reject) => {
-      const tx = db.transaction(DB_STORE, mode);
-      const req = fn(tx.objectStore(DB_STORE));
-      tx.oncomplete = () => resolve(req.result);
-      tx.onerror = () => reject(tx.error);
-      tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted'));
-    });
-  } finally {
-    db.close();
-  }
-}
-
-const formatOf = (name) => {
-  const ext = name.toLowerCase().split('.').pop();
-  if (ext === 'html' || ext === 'htm') return 'html';
-  if (ext === 'md' || ext === 'markdown') return 'markdown';
-  return 'text';
-};
-
-function renderDocs() {
-  ui.docs.replaceChildren(
-    ...state.myDocs.map((d) => {
-      const li = document.createElement('li');
-      li.textContent = d.error ? `${d.name}: ${d.error}` : `${d.name} (${d.chunks} passages)`;
-      if (d.error) li.className = 'failed';
-      return li;
-    }),
-  );
-  const indexed = state.myDocs.some((d) => !d.error);
-  ui.clear.hidden = state.myDocs.length === 0;
-  ui.corpusMine.disabled = !(indexed && state.mine);
-  if (ui.corpusMine.disabled && ui.corpusMine.checked) document.querySelector('input[name="corpus"][value="site"]').checked = true;
-}
-
-async function modelFor() {
-  return { embedder: state.embedder, model: { baseUrl: new URL('model/', SITE_INDEX) } };
-}
-
-async function indexFiles(files) {
-  if (!state.site || files.length === 0) return;
-  ui.indexProgress.hidden = false;
-  ui.indexProgress.value = 0;
-  ui.docsStatus.textContent = `Reading ${files.length} file${files.length === 1 ? '' : 's'}…`;
-  try {
-    if (!state.mine) {
-      const { embedder, model } = await modelFor();
-      state.mine = await createDocent({ embedder, model }, { worker: true });
-    }
-    // Files that failed earlier are retried; a file with a name already indexed replaces it.
-    state.myDocs = state.myDocs.filter((d) => !d.error);
-    let added = 0;
-    for (const [i, file] of files.entries()) {
-      const url = `local:${file.name}`;
-      const entry = { name: file.name, url };
-      try {
-        if (state.myDocs.some((d) => d.url === url)) {
-          await state.mine.removeDocument(url);
-          state.myDocs = state.myDocs.filter((d) => d.url !== url);
-        }
-        const text = await file.text();
-        entry.chunks = await state.mine.addDocument({ url, title: file.name, [formatOf(file.name)]: text });
-        added++;
-      } catch (e) {
-        entry.error = e.message;
-      }
-      state.myDocs.push(entry);
-      ui.indexProgress.value = (i + 1) / files.length / 4;
-    }
-    renderDocs();
-    if (added > 0) {
-      ui.docsStatus.textContent = 'Embedding…';
-      await state.mine.build((stage, done, total) => {
-        if (stage === 'embed' && total > 0) {
-          ui.indexProgress.value = 0.25 + (0.7 * done) / total;
-          ui.docsStatus.textContent = `Embedding passage ${done} of ${total}…`;
-        }
-      });
-      ui.indexProgress.value = 1;
-      const bytes = await state.mine.toBytes();
-      await dbRequest('readwrite', (s) => s.put({ bytes, docs: state.myDocs.filter((d) => !d.error), embedder: state.embedder }, 'index'));
-    }
-    const ok = state.myDocs.filter((d) => !d.error).length;
-    const failed = state.myDocs.length - ok;
-    ui.docsStatus.textContent = `${ok} document${ok === 1 ? '' : 's'} indexed and saved in this browser${failed ? `; ${failed} could not be read` : ''}.`;
-    renderDocs();
-    if (added > 0) ui.corpusMine.checked = true;
-  } catch (e) {
-    ui.docsStatus.textContent = `Indexing failed: ${e.message}`;
-  } finally {
-    ui.indexProgress.hidden = true;
-  }
-}
-
-async function restoreDocs() {
-  let saved;
-  try {
-    saved = await dbRequest('readonly', (s) => s.get('index'));
-  } catch {
-    return; // no IndexedDB (private mode…): the visitor can still index, without persistence
-  }
-  if (!saved?.bytes) return;
-  if (saved.embedder !== state.embedder) {
-    ui.docsStatus.textContent = 'Your saved documents were indexed with another model; add them again.';
-    return;
-  }
-  try {
-    const { model } = await modelFor();
-    state.mine = await openDocent(saved.bytes, { model, worker: true });
-    state.myDocs = saved.docs ?? [];
-    ui.docsStatus.textContent = `${state.myDocs.length} saved document${state.myDocs.length === 1 ? '' : 's'} restored from this browser.`;
-    renderDocs();
-  } catch (e) {
-    ui.docsStatus.textContent = `Could not reopen your saved documents (${e.message}); clear them and add them again.`;
-    ui.clear.hidden = false;
-  }
-}
-
-async function clearDocs() {
-  state.mine?.free();
-  state.mine = null;
-  state.myDocs = [];
-  try {
-    await dbRequest('readwrite', (s) => s.delete('index'));
-  } catch {
-    // Nothing was stored.
-  }
-  ui.docsStatus.textContent = 'Your documents were removed from this browser.';
-  renderDocs();
-}
-
-function wireDocs() {
-  ui.files.addEventListener('change', () => {
-    const files = [...ui.files.files];
-    ui.files.value = '';
-    indexFiles(files);
-  });
-  ui.drop.addEventListener('dragover', (e) => {
-    e.preventDefault();
-    ui.drop.classList.add('over');
-  });
-  ui.drop.addEventListener('dragleave', () => ui.drop.classList.remove('over'));
-  ui.drop.addEventListener('drop', (e) => {
-    e.preventDefault();
-    ui.drop.classList.remove('over');
-    indexFiles([...(e.dataTransfer?.files ?? [])]);
-  });
-  ui.drop.addEventListener('keydown', (e) => {
-    if (e.key === 'Enter' || e.key === ' ') {
-      e.preventDefault();
-      ui.files.click();
-    }
-  });
-  ui.clear.addEventListener('click', clearDocs);
-}
-
-// ------------------------------------------------------------------------------------------
+const docs = visitorDocs(ui, state, SITE_INDEX);
 
 async function start() {
   wireTheme();
   wireSettings();
   wireAsk();
-  wireDocs();
+  docs.wire();
   const t0 = performance.now();
   setStatus('Loading the index and the model…');
   try {
@@ -581,7 +377,7 @@ async function start() {
   ui.question.disabled = false;
   ui.ask.disabled = false;
   ui.question.focus();
-  await restoreDocs();
+  await docs.restore();
 }
 
 start();

@@ -11,7 +11,8 @@
 //!
 //! One file per exported concern: `docent.rs` (the `Docent` class), `vector_index.rs`
 //! (`VectorIndex`), `site.rs` (the site folder: model file table, manifest, page outcomes and the
-//! index summary, for the npm CLI and the facade); this file holds the panic hook, the
+//! index summary, for the npm CLI and the facade), `answer.rs` (the offline answer and the "not
+//! covered" text); this file holds the panic hook, the
 //! module-level functions and the conversions they all share.
 //!
 //! Text offsets never cross this boundary; if they ever do, they must be converted to UTF-16
@@ -24,6 +25,7 @@ use wasm_bindgen::JsCast;
 
 use crate::{Error, Result};
 
+mod answer;
 mod docent;
 mod site;
 mod vector_index;

@@ -210,8 +210,8 @@ pub fn site_layout() -> std::result::Result<JsSiteLayout, JsError> {
     Ok(to_js(&out)?.unchecked_into())
 }
 
-/// `isRuntimeFile(name)`: whether a file of the package folder belongs to the web runtime a
-/// site folder carries (every `.js` file but `cli.js`, and the `.wasm`).
+/// `isRuntimeFile(path)`: whether a file of the package folder belongs to the web runtime a
+/// site folder carries (every `.js` file but `cli.js`, those of `llm/`, and the `.wasm`).
 #[wasm_bindgen(js_name = isRuntimeFile)]
 pub fn is_runtime_file(name: &str) -> bool {
     site::is_runtime_file(name)

@@ -67,7 +67,7 @@ after(async () => {
 
 test('npm pack ships the wasm, the JS glue, the type declarations and the README', () => {
   for (const f of ['README.md', 'package.json', 'cli.js', 'docent.js', 'docent.d.ts', 'worker.js', 'docent_wasm.js', 'docent_wasm.d.ts',
-    'docent_wasm_bg.wasm', 'docent_wasm_bg.wasm.d.ts']) {
+    'docent_wasm_bg.wasm', 'docent_wasm_bg.wasm.d.ts', 'docent-ask.js', 'render.js', 'llm.js', 'llm.d.ts', 'llm/stream.js', 'llm/offline.js']) {
     assert.ok(listed.includes(f), `the tarball lacks ${f}; it has: ${listed.join(', ')}`);
   }
   assert.ok(!listed.includes('.gitignore'), 'wasm-bindgen\'s .gitignore must not be shipped');
@@ -107,12 +107,12 @@ test('npx docent index writes the self-contained site folder and re-embeds only 
   const first = index();
   assert.match(first, /^indexed 13 documents \(0 reused, 13 embedded, 0 removed\), \d+ chunks into .*: 3 skipped \(1 data-docent-ignore, 1 redirect stub, 1 robots noindex\), 1 unsupported, 1 duplicates, 0 empty; embedder static \(256-d\), dense flat; .* embed [\d.]+ s of [\d.]+ s total$/);
   const files = (await readdir(out, { recursive: true })).map((f) => f.split(sep).join('/')).sort();
-  for (const f of ['manifest.json', 'index.bin', 'model/static.bin', 'model/tokenizer.json', 'docent.js', 'docent_wasm.js', 'docent_wasm_bg.wasm']) {
+  for (const f of ['manifest.json', 'index.bin', 'model/static.bin', 'model/tokenizer.json', 'docent.js', 'docent_wasm.js', 'docent_wasm_bg.wasm', 'render.js', 'llm/stream.js']) {
     assert.ok(files.includes(f), `${f} missing from ${files.join(', ')}`);
   }
   assert.ok(!files.includes('cli.js') && !files.some((f) => f.endsWith('.d.ts')), files.join(', '));
   const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
-  assert.deepEqual(manifest.files.map((f) => f.path).sort(), files.filter((f) => f !== 'manifest.json' && f !== 'model'));
+  assert.deepEqual(manifest.files.map((f) => f.path).sort(), files.filter((f) => !['manifest.json', 'model', 'llm'].includes(f)));
   assert.match(manifest.xxh3, /^[0-9a-f]{16}$/);
   assert.match(index(), /^indexed 13 documents \(13 reused, 0 embedded, 0 removed\), .*; \d+ files, 0 written; /);
   const page = join(site, 'network.html');
@@ -125,6 +125,7 @@ test('npx docent index writes the self-contained site folder and re-embeds only 
   assert.ok(!native.written.includes('index.bin'), 'the wasm build wrote the index the native CLI writes');
   assert.equal(native.runtime, 'kept', 'no runtime found from the site folder: the copy in the output stays');
   assert.ok(existsSync(join(out, 'docent_wasm_bg.wasm')));
+  assert.ok(existsSync(join(out, 'llm', 'stream.js')), 'the runtime\'s llm/ modules are kept too');
 });
 
 test('npx docent index --embedder static (the wasm build) writes what the native CLI writes: same index, hits and xxh3', async () => {

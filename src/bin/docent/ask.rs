@@ -1,11 +1,12 @@
-//! `docent ask`: the grounded prompt for a question, or an answer streamed from an LLM.
+//! `docent ask`: the grounded prompt for a question, an answer streamed from an LLM, or the
+//! offline answer (`docent::answer`, the browser's offline provider's).
 
 use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
-use docent::prompt::PromptOptions;
-use docent::Result;
+use docent::prompt::{Prompt, PromptOptions, Source, NOT_COVERED};
+use docent::{Error, Result};
 
 use crate::load::{load_index, read_file};
 
@@ -16,6 +17,7 @@ pub fn cmd_ask(
     k: usize,
     budget: usize,
     json: bool,
+    offline: bool,
     llm: Option<((&str, &str), &str)>,
     tokenizer: Option<&Path>,
     flag: Option<&Path>,
@@ -27,6 +29,10 @@ pub fn cmd_ask(
     let opts = PromptOptions { k, budget, ..PromptOptions::default() };
     let prompt = engine.assemble(question, &opts)?;
     let Some(((provider, endpoint), model)) = llm else {
+        if offline {
+            print_offline_answer(&prompt, question, json);
+            return Ok(());
+        }
         if json {
             outln!("{}", serde_json::to_string_pretty(&prompt).unwrap_or_default());
         } else {
@@ -41,19 +47,18 @@ pub fn cmd_ask(
         return Ok(());
     };
     if prompt.abstained {
-        // No relevant context: saying so is the honest answer, and costs no LLM call.
-        let msg = "The documents do not cover this question (no relevant passage was found).";
-        if json {
-            outln!(
-                "{}",
-                serde_json::json!({"answer": msg, "complete": true, "abstained": true, "sources": []})
-            );
-        } else {
-            outln!("{msg}");
-        }
+        print_not_covered(json);
         return Ok(());
     }
-    let provider = docent::llm::Provider::from_name(provider)?;
+    let provider = docent::llm::Provider::from_name(provider).map_err(|_| {
+        Error::invalid(
+            "provider",
+            format!(
+                "expected 'openai' (or any OpenAI-compatible server), 'anthropic' or 'offline', found '{}'",
+                provider.trim()
+            ),
+        )
+    })?;
     let key = std::env::var("DOCENT_API_KEY").ok().filter(|k| !k.is_empty());
     let req = docent::llm::LlmRequest {
         provider,
@@ -82,9 +87,44 @@ pub fn cmd_ask(
             outln!("\n[incomplete: the stream ended before the answer was finished]");
         }
         outln!("\n\nSources:");
-        for s in &prompt.sources {
-            outln!("[{}] {} — {}", s.n, if s.heading.is_empty() { &s.title } else { &s.heading }, s.url);
-        }
+        print_sources(&prompt.sources);
     }
     Ok(())
+}
+
+/// What `ask` says when the relevance gate found nothing relevant: saying so is the honest
+/// answer, and costs no LLM call.
+fn print_not_covered(json: bool) {
+    let msg = format!("{} (no relevant passage was found).", NOT_COVERED.trim_end_matches('.'));
+    if json {
+        outln!("{}", serde_json::json!({"answer": msg, "complete": true, "abstained": true, "sources": []}));
+    } else {
+        outln!("{msg}");
+    }
+}
+
+/// `ask --provider offline`: the answer the browser's offline provider gives for this prompt
+/// (`docent::answer`, no LLM), then its sources, printed as an LLM's answer is.
+fn print_offline_answer(prompt: &Prompt, question: &str, json: bool) {
+    if prompt.abstained {
+        print_not_covered(json);
+        return;
+    }
+    let answer = docent::answer::offline_answer_for(prompt, Some(question));
+    if json {
+        outln!(
+            "{}",
+            serde_json::json!({"answer": answer.text, "complete": true, "abstained": answer.abstained, "sources": prompt.sources})
+        );
+    } else {
+        outln!("{}\n\nSources:", answer.text);
+        print_sources(&prompt.sources);
+    }
+}
+
+/// `[n] heading (or title) — url`, one line per source.
+fn print_sources(sources: &[Source]) {
+    for s in sources {
+        outln!("[{}] {} — {}", s.n, if s.heading.is_empty() { &s.title } else { &s.heading }, s.url);
+    }
 }

@@ -124,14 +124,16 @@ enum Command {
         /// Print the prompt (or the answer and sources) as JSON.
         #[arg(long)]
         json: bool,
-        /// openai (any OpenAI-compatible chat completions endpoint) or anthropic.
-        #[arg(long, requires_all = ["endpoint", "model"])]
+        /// openai (any OpenAI-compatible chat completions endpoint), anthropic, or offline (no
+        /// LLM: the sentences of the sources that answer the question, as the browser's offline
+        /// answer gives them).
+        #[arg(long, ignore_case = true)]
         provider: Option<String>,
         /// Base URL of the LLM API, e.g. https://api.openai.com/v1 or http://127.0.0.1:11434/v1.
-        #[arg(long)]
+        #[arg(long, required_if_eq_any = [("provider", "openai"), ("provider", "anthropic")])]
         endpoint: Option<String>,
         /// Model name at the provider.
-        #[arg(long)]
+        #[arg(long, required_if_eq_any = [("provider", "openai"), ("provider", "anthropic")])]
         model: Option<String>,
         /// Count the prompt budget with this tokenizer.json (the target LLM's) instead of the
         /// embedder's.
@@ -206,16 +208,26 @@ fn main() {
             model_dir.as_deref(),
         ),
         Command::Ask { dir, question, k, budget, json, provider, endpoint, model, tokenizer, model_dir } => {
-            ask::cmd_ask(
-                &dir,
-                &question,
-                k,
-                budget,
-                json,
-                provider.as_deref().zip(endpoint.as_deref()).zip(model.as_deref()),
-                tokenizer.as_deref(),
-                model_dir.as_deref(),
-            )
+            let offline = provider.as_deref().is_some_and(|p| p.trim().eq_ignore_ascii_case("offline"));
+            let llm = provider.as_deref().filter(|_| !offline).zip(endpoint.as_deref()).zip(model.as_deref());
+            match provider.as_deref() {
+                // A provider spelled so that clap did not ask for --endpoint and --model.
+                Some(p) if !offline && llm.is_none() => Err(docent::Error::invalid(
+                    "provider",
+                    format!("'{}' needs --endpoint and --model (only offline needs neither)", p.trim()),
+                )),
+                _ => ask::cmd_ask(
+                    &dir,
+                    &question,
+                    k,
+                    budget,
+                    json,
+                    offline,
+                    llm,
+                    tokenizer.as_deref(),
+                    model_dir.as_deref(),
+                ),
+            }
         }
         Command::Eval { dir, questions, k, json, calibrate, keep, model_dir } => {
             eval::cmd_eval(&dir, &questions, k, json, calibrate.then_some(keep), model_dir.as_deref())

@@ -13,7 +13,8 @@
 use std::path::{Path, PathBuf};
 
 use docent::site::{
-    is_plain_relative, is_runtime_file, model_path, FileEntry, MODEL_DIR, REQUIRED_RUNTIME, WASM_FILE,
+    is_plain_relative, is_runtime_file, model_path, FileEntry, MODEL_DIR, REQUIRED_RUNTIME, RUNTIME_DIRS,
+    WASM_FILE,
 };
 use docent::{Error, Result};
 
@@ -54,8 +55,8 @@ pub fn find_assets(flag: Option<&Path>) -> Result<Option<Assets>> {
     Ok(None)
 }
 
-/// The runtime files in `dir`: every `.js` file except `cli.js`, and the wasm module. `label`
-/// says where the folder came from, in errors.
+/// The runtime files in `dir` ([`is_runtime_file`]: every `.js` file except `cli.js`, those of
+/// `llm/` as `llm/…`, and the wasm module). `label` says where the folder came from, in errors.
 fn runtime_in(dir: &Path, label: &str) -> Result<Assets> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
         Error::invalid(label, format!("{}: cannot read the runtime folder: {e}", dir.display()))
@@ -66,6 +67,16 @@ fn runtime_in(dir: &Path, label: &str) -> Result<Assets> {
         let name = entry.file_name().to_string_lossy().into_owned();
         if is_runtime_file(&name) && entry.path().is_file() {
             files.push(name);
+        }
+    }
+    for sub in RUNTIME_DIRS {
+        let Ok(entries) = std::fs::read_dir(dir.join(sub)) else { continue };
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io(dir.join(sub), e))?;
+            let path = format!("{sub}/{}", entry.file_name().to_string_lossy());
+            if is_runtime_file(&path) && entry.path().is_file() {
+                files.push(path);
+            }
         }
     }
     files.sort();
@@ -169,7 +180,7 @@ pub fn publish(
     }
     if let Some(a) = assets {
         for name in &a.files {
-            let src = a.dir.join(name);
+            let src = name.split('/').fold(a.dir.clone(), |p, part| p.join(part));
             let bytes = std::fs::read(&src).map_err(|e| Error::io(&src, e))?;
             put(name.clone(), &bytes)?;
         }
@@ -178,7 +189,7 @@ pub fn publish(
             f.path != index.0
                 && !f.path.starts_with(&model_path(""))
                 && is_plain_relative(&f.path)
-                && !f.path.contains('/')
+                && (!f.path.contains('/') || is_runtime_file(&f.path))
         });
         for f in runtime {
             if let Ok(bytes) = std::fs::read(out.join(&f.path)) {

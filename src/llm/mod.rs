@@ -17,6 +17,13 @@
 //!   stream with no valid event at all is an error.
 //! - A 2xx response with a JSON body instead of an event stream (a server that ignores
 //!   `stream: true`) is read as a whole answer and given to `on_text` once.
+//!
+//! Modules: `sse` (the Server-Sent Events reader), `errors` (what each failure says, the URL as
+//! shown, the key redacted). The transcripts in `tests/fixtures/sse/` are read by this client's
+//! tests and by the JS client's (pkg/llm/), which must agree on them. Where the two differ on
+//! purpose or by history: the JS client throws a cut stream as an error (an iterator cannot return
+//! a partial value), accepts a lone `\r` as a line end, rejects an over-long line instead of
+//! cutting it, and treats a stream whose only valid event is `[DONE]` as a protocol error.
 
 use std::fmt;
 use std::io::{BufRead, BufReader, Read};
@@ -26,6 +33,12 @@ use serde_json::{json, Value};
 
 use crate::prompt::Message;
 use crate::{Error, Result};
+
+mod errors;
+mod sse;
+
+use errors::{display_url, error_text, parse_retry_after, provider_message, secs, Ctx, UrlParts};
+use sse::{SseEvent, SseReader};
 
 /// Default for [`LlmRequest::max_tokens`]: 1024 answer tokens.
 pub const DEFAULT_MAX_TOKENS: u32 = 1024;
@@ -42,14 +55,8 @@ const DEFAULT_RETRY_WAIT: Duration = Duration::from_secs(1);
 /// The `anthropic-version` header sent to Anthropic.
 const ANTHROPIC_VERSION: &str = "2023-06-01";
 
-/// Longest SSE line accepted; longer lines are cut (and their JSON then fails to parse).
-const MAX_LINE_BYTES: usize = 1 << 20;
-
 /// How much of an error body (or a non-streamed JSON answer) is read.
 const MAX_BODY_BYTES: u64 = 4 << 20;
-
-/// How many characters of a provider's own error message are quoted.
-const MESSAGE_CHARS: usize = 200;
 
 /// Which wire protocol an endpoint speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -582,319 +589,9 @@ fn read_body_lossy_owned(body: ureq::Body) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
-/// `Retry-After` in seconds (integer or decimal); `None` for anything else (e.g. an HTTP date).
-fn parse_retry_after(value: &str) -> Option<Duration> {
-    let secs: f64 = value.trim().parse().ok()?;
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
-}
-
-fn secs(d: Duration) -> String {
-    if d < Duration::from_secs(1) {
-        return format!("{} ms", d.as_millis());
-    }
-    let s = d.as_secs_f64();
-    if s.fract() == 0.0 {
-        format!("{s:.0} s")
-    } else {
-        format!("{s:.1} s")
-    }
-}
-
-/// The message of a provider's JSON error object (`{"message": ..}`, a string, or `{"type": ..}`).
-fn error_text(error: &Value) -> String {
-    let text = match error {
-        Value::String(s) => s.clone(),
-        Value::Object(o) => {
-            match (o.get("message").and_then(Value::as_str), o.get("type").and_then(Value::as_str)) {
-                (Some(m), Some(t)) => format!("{m} ({t})"),
-                (Some(m), None) => m.to_string(),
-                (None, Some(t)) => t.to_string(),
-                (None, None) => error.to_string(),
-            }
-        }
-        other => other.to_string(),
-    };
-    shorten(&text)
-}
-
-/// The provider's own explanation in an error body, if it has a recognisable one.
-fn provider_message(body: &str) -> Option<String> {
-    let body = body.trim();
-    if body.is_empty() {
-        return None;
-    }
-    if let Ok(value) = serde_json::from_str::<Value>(body) {
-        let found = value
-            .get("error")
-            .filter(|e| !e.is_null())
-            .or_else(|| value.get("message"))
-            .or_else(|| value.get("detail"))?;
-        return Some(error_text(found));
-    }
-    // Plain text is worth quoting; an HTML error page is not.
-    (!body.starts_with('<')).then(|| shorten(body))
-}
-
-/// One line, at most [`MESSAGE_CHARS`] characters.
-fn shorten(text: &str) -> String {
-    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one_line.chars().count() <= MESSAGE_CHARS {
-        return one_line;
-    }
-    let cut: String = one_line.chars().take(MESSAGE_CHARS).collect();
-    format!("{cut}…")
-}
-
-/// The pieces of an `http(s)://` URL that matter here.
-struct UrlParts<'a> {
-    scheme: &'a str,
-    /// `host[:port]`, without user info.
-    authority: &'a str,
-    path: &'a str,
-    /// `?...` or empty (a `#fragment` is dropped).
-    query: &'a str,
-}
-
-impl<'a> UrlParts<'a> {
-    fn parse(url: &'a str) -> Result<Self> {
-        let url = url.trim();
-        let bad = |what: &str| {
-            Error::invalid(
-                "endpoint",
-                format!("expected an http:// or https:// URL such as https://api.openai.com/v1, found '{}' ({what})", crude_display(url)),
-            )
-        };
-        let (scheme, rest) = url.split_once("://").ok_or_else(|| bad("no scheme"))?;
-        if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
-            return Err(bad("unsupported scheme"));
-        }
-        let rest = rest.split('#').next().unwrap_or("");
-        let auth_end = rest.find(['/', '?']).unwrap_or(rest.len());
-        let authority = &rest[..auth_end];
-        let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
-        if authority.is_empty() {
-            return Err(bad("no host"));
-        }
-        let tail = &rest[auth_end..];
-        let (path, query) = tail.find('?').map_or((tail, ""), |q| tail.split_at(q));
-        Ok(UrlParts { scheme, authority, path, query })
-    }
-}
-
-/// A URL safe to show: scheme, host and path, without user info or query string.
-fn display_url(url: &str) -> String {
-    match UrlParts::parse(url) {
-        Ok(p) => format!("{}://{}{}", p.scheme, p.authority, p.path),
-        Err(_) => crude_display(url),
-    }
-}
-
-/// For a string that is not a URL: without query, fragment or anything up to an `@`, shortened.
-fn crude_display(url: &str) -> String {
-    let cut = url.trim().split(['?', '#']).next().unwrap_or("");
-    shorten(cut.rsplit_once('@').map_or(cut, |(_, host)| host))
-}
-
-/// What every error of one call needs: where it went, and the key to keep out of messages.
-struct Ctx<'a> {
-    endpoint: String,
-    authority: String,
-    key: Option<&'a str>,
-}
-
-impl<'a> Ctx<'a> {
-    fn new(req: &LlmRequest<'a>, url: &str) -> Result<Self> {
-        let key = req.api_key.map(str::trim).filter(|k| !k.is_empty());
-        if let Some(k) = key {
-            if !k.bytes().all(|b| (0x21..0x7f).contains(&b)) {
-                return Err(Error::invalid(
-                    "api_key",
-                    "the key contains spaces, control or non-ASCII characters, which an HTTP header cannot carry: check that it was copied whole and alone",
-                ));
-            }
-        }
-        let parts = UrlParts::parse(url)?;
-        Ok(Ctx { endpoint: display_url(url), authority: parts.authority.to_string(), key })
-    }
-
-    /// Removes the key from `text`, wherever it appears.
-    fn redact(&self, text: &str) -> String {
-        match self.key {
-            Some(k) => text.replace(k, "<redacted>"),
-            None => text.to_string(),
-        }
-    }
-
-    fn err(&self, reason: String) -> Error {
-        Error::Llm { endpoint: self.endpoint.clone(), reason: self.redact(&reason) }
-    }
-
-    fn transport_error(&self, e: &ureq::Error) -> Error {
-        let host = &self.authority;
-        let reason = match e {
-            ureq::Error::Timeout(t) => {
-                let phase = format!("{t}");
-                if matches!(t, ureq::Timeout::Resolve | ureq::Timeout::Connect) {
-                    format!("could not connect to {host}: no connection within the timeout ({phase})")
-                } else {
-                    format!("{host} accepted the connection but did not answer within the timeout ({phase}): the model may be loading or overloaded; try again or raise the timeout")
-                }
-            }
-            ureq::Error::HostNotFound => {
-                format!("could not connect to {host}: the host name could not be resolved (check the spelling and the network)")
-            }
-            ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
-                format!("could not connect to {host}: connection refused (is the server running and listening on that port?)")
-            }
-            ureq::Error::Tls(msg) => format!("could not connect to {host}: TLS error: {msg}"),
-            other => format!("could not connect to {host}: {other}"),
-        };
-        self.err(reason)
-    }
-
-    fn status_error(
-        &self,
-        req: &LlmRequest,
-        status: u16,
-        retry_after: Option<&str>,
-        waited: Option<Duration>,
-        location: Option<&str>,
-        detail: Option<String>,
-    ) -> Error {
-        let host = &self.authority;
-        let mut reason = match status {
-            401 | 403 if self.key.is_none() => format!(
-                "no API key was sent and the endpoint requires one (HTTP {status}): set DOCENT_API_KEY to a valid key for {host}"
-            ),
-            401 | 403 => format!(
-                "the API key was rejected (HTTP {status}): set DOCENT_API_KEY to a valid key for {host}"
-            ),
-            404 => format!("not found (HTTP 404): check the endpoint URL and the model name '{}'", req.model),
-            429 => match waited {
-                Some(w) => format!(
-                    "rate limited (HTTP 429) again after waiting {} as the provider asked: wait a while and try again, or check the account's rate limits",
-                    secs(w)
-                ),
-                None => format!(
-                    "rate limited (HTTP 429): the provider asks to wait {} s, longer than docent waits ({}); try again later",
-                    retry_after.unwrap_or("?"),
-                    secs(MAX_RETRY_AFTER)
-                ),
-            },
-            400 | 422 => format!(
-                "the provider rejected the request (HTTP {status}): check the model name '{}' and max_tokens ({})",
-                req.model, req.max_tokens
-            ),
-            413 => "the request is too large (HTTP 413): lower the prompt budget or the number of sources".to_string(),
-            300..=399 => format!(
-                "the endpoint redirects (HTTP {status}) to {}: use that URL as the endpoint",
-                location.map(display_url).unwrap_or_else(|| "an unstated location".to_string())
-            ),
-            500..=599 => format!("the provider had an internal error (HTTP {status}): try again later"),
-            _ => format!("unexpected response (HTTP {status}): check the endpoint URL and the provider"),
-        };
-        if let Some(detail) = detail {
-            reason.push_str(&format!("; the provider says: {detail}"));
-        }
-        self.err(reason)
-    }
-}
-
-/// One Server-Sent Event: its `event:` name and its `data:` lines joined with `\n`.
-#[derive(Debug, Default, PartialEq, Eq)]
-struct SseEvent {
-    event: Option<String>,
-    data: String,
-}
-
-/// Reads Server-Sent Events line by line from a buffered reader, so an event split across
-/// network reads is reassembled. Accepts `\n`, `\r\n` (and a lone trailing `\r`) line endings.
-struct SseReader<R> {
-    reader: R,
-    line: Vec<u8>,
-}
-
-impl<R: BufRead> SseReader<R> {
-    fn new(reader: R) -> Self {
-        SseReader { reader, line: Vec::new() }
-    }
-
-    /// The next event with data, or `None` at the end of the stream. A pending event at the end
-    /// of the stream (no blank line after it) is still returned.
-    fn next_event(&mut self) -> std::io::Result<Option<SseEvent>> {
-        let mut event = SseEvent::default();
-        let mut has_data = false;
-        loop {
-            self.line.clear();
-            let n = (&mut self.reader).take(MAX_LINE_BYTES as u64).read_until(b'\n', &mut self.line)?;
-            if n == 0 {
-                return Ok(has_data.then_some(event));
-            }
-            if self.line.last() != Some(&b'\n') && n == MAX_LINE_BYTES {
-                // An over-long line: drop the rest of it.
-                let mut sink = Vec::new();
-                self.reader.read_until(b'\n', &mut sink)?;
-            }
-            while matches!(self.line.last(), Some(b'\n' | b'\r')) {
-                self.line.pop();
-            }
-            if self.line.is_empty() {
-                if has_data {
-                    return Ok(Some(event));
-                }
-                event = SseEvent::default();
-                continue;
-            }
-            let line = String::from_utf8_lossy(&self.line);
-            if line.starts_with(':') {
-                continue;
-            }
-            let (field, value) = line.split_once(':').unwrap_or((&line, ""));
-            let value = value.strip_prefix(' ').unwrap_or(value);
-            match field {
-                "data" => {
-                    if has_data {
-                        event.data.push('\n');
-                    }
-                    event.data.push_str(value);
-                    has_data = true;
-                }
-                "event" => event.event = Some(value.to_string()),
-                _ => {}
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn events(text: &str) -> Vec<SseEvent> {
-        let mut reader = SseReader::new(text.as_bytes());
-        let mut out = Vec::new();
-        while let Some(e) = reader.next_event().expect("in-memory read") {
-            out.push(e);
-        }
-        out
-    }
-
-    #[test]
-    fn sse_joins_data_lines_and_accepts_crlf_and_missing_space() {
-        let got = events(": comment\r\nevent: a\r\ndata: one\r\ndata:two\r\n\r\ndata: [DONE]");
-        assert_eq!(
-            got,
-            vec![
-                SseEvent { event: Some("a".into()), data: "one\ntwo".into() },
-                SseEvent { event: None, data: "[DONE]".into() },
-            ]
-        );
-    }
-
-    #[test]
-    fn sse_event_without_data_is_not_dispatched() {
-        assert!(events("event: ping\n\n\n").is_empty());
-    }
 
     #[test]
     fn endpoint_urls_are_completed_once() {
@@ -910,33 +607,5 @@ mod tests {
         assert!(endpoint_url(Provider::OpenAi, "api.openai.com/v1").is_err());
         assert!(endpoint_url(Provider::OpenAi, "ftp://h/v1").is_err());
         assert!(endpoint_url(Provider::OpenAi, "http:///v1").is_err());
-    }
-
-    #[test]
-    fn displayed_urls_drop_user_info_and_query() {
-        assert_eq!(display_url("https://u:secret@h:8080/v1?key=secret"), "https://h:8080/v1");
-        assert_eq!(display_url("u:secret@h/v1?key=secret"), "h/v1");
-    }
-
-    #[test]
-    fn provider_messages_are_extracted_and_shortened() {
-        assert_eq!(
-            provider_message(r#"{"error":{"message":"bad key","type":"auth"}}"#).as_deref(),
-            Some("bad key (auth)")
-        );
-        assert_eq!(
-            provider_message(r#"{"error":"model 'x' not found"}"#).as_deref(),
-            Some("model 'x' not found")
-        );
-        assert_eq!(provider_message("<html>oops</html>"), None);
-        let long = "x".repeat(500);
-        assert_eq!(provider_message(&long).map(|m| m.chars().count()), Some(MESSAGE_CHARS + 1));
-    }
-
-    #[test]
-    fn retry_after_is_seconds_only() {
-        assert_eq!(parse_retry_after("2"), Some(Duration::from_secs(2)));
-        assert_eq!(parse_retry_after("0.5"), Some(Duration::from_millis(500)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
     }
 }
