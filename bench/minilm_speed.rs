@@ -1,7 +1,7 @@
 //! `cargo bench --bench minilm_speed`: MiniLM forward speed, native, docent's int8 forward
 //! against candle's f32 BERT (the forward docent used before; it costs the same as the old
-//! int8-dequantised-to-f32 path), on the same texts (see `bench/minilm_chunks.mjs`'s twin,
-//! [`chunks`]): chunks/s at batch 1 and 8 with 1 and 2 rayon threads, the latency of one
+//! int8-dequantised-to-f32 path), on the same texts as `bench/minilm_node.mjs`
+//! ([`chunks`]): chunks/s at batch 1 and 8 with 1 and 2 rayon threads, the latency of one
 //! ~10-token query, and the cosine of every int8 output to the f32 one.
 //!
 //! Needs `./build.sh setup` (models/ and the source model in .cache/minilm-src/model, or
