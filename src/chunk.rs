@@ -5,6 +5,8 @@
 //! `overlap_tokens` of overlap, cutting only between words and preferring paragraph, line and
 //! sentence breaks; giving every chunk its `url#anchor`, heading path and UTF-8 byte offsets into
 //! its section. Must not: embed, index or rank.
+//!
+//! Design: `docs/design.md`, "From a page to a prompt", step 2.
 
 use serde::{Deserialize, Serialize};
 

@@ -9,6 +9,8 @@
 //! A hit is relevant when its `url#anchor` starts with one of the question's relevant urls or url
 //! prefixes, so `guide.html` accepts every section of that page and `guide.html#install` only
 //! that section (and sections whose anchor extends it).
+//!
+//! Design: `docs/design.md`, "Decisions and their reasons" (the gate).
 
 use serde::Serialize;
 

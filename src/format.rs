@@ -12,6 +12,8 @@
 //! Owns: framing, versioning and integrity: a truncated, corrupted, wrong-version or foreign
 //! file gives an error that says which section and what is wrong. Must not: know what the
 //! sections mean (the engine encodes them).
+//!
+//! Design: `docs/design.md`, "The index file and its place".
 
 use xxhash_rust::xxh3::xxh3_64;
 

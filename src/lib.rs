@@ -46,6 +46,8 @@
 //! println!("{}", prompt.user);
 //! # Ok::<(), docent::Error>(())
 //! ```
+//!
+//! Design: `docs/design.md`, "Layers" and "From a page to a prompt".
 #![deny(missing_docs)]
 
 pub mod answer;

@@ -5,6 +5,8 @@
 //! from them and cite them as `[n]`, the explicit "the documents do not cover this" path when the
 //! relevance gate rejected the query, and fitting all of it into a token budget.
 //! Must not: search, call an LLM, or render anything for a browser.
+//!
+//! Design: `docs/design.md`, "From a page to a prompt", step 8.
 
 use serde::{Deserialize, Serialize};
 

@@ -3,6 +3,8 @@
 //! Owns: combining the two candidate lists with reciprocal rank fusion, deciding per query
 //! whether the corpus covers it ([`Gate`]), and limiting how many hits come from one page.
 //! Must not: embed, touch index internals, or build prompts.
+//!
+//! Design: `docs/design.md`, "From a page to a prompt", step 7.
 
 use serde::{Deserialize, Serialize};
 

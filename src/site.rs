@@ -21,6 +21,8 @@
 //! model/tokenizer.json   browser embeds questions with the model that embedded the pages
 //! docent.js …          the web runtime: pkg/'s .js files but cli.js, and docent_wasm_bg.wasm
 //! ```
+//!
+//! Design: `docs/design.md`, "The index file and its place".
 
 use std::collections::BTreeMap;
 

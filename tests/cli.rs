@@ -1,4 +1,5 @@
-//! The `docent` binary: the CLI contract of DESIGN.md, with the hashing embedder (no model).
+//! The `docent` binary: the CLI contract (`docs/cli.md`, `docs/design.md`), with the hashing
+//! embedder (no model).
 
 use std::io::{Read, Write};
 use std::net::TcpListener;

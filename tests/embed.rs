@@ -397,25 +397,6 @@ fn fingerprint_changes_when_weights_change() {
     assert_ne!(x.info().fingerprint, y.info().fingerprint);
 }
 
-/// Writes the prepared model the CLI and other tests use (`models/minilm`, or `$DOCENT_MODEL_DIR`)
-/// with SIF weights from the corpus in `$DOCENT_CORPUS` (the lead's build passes the Rust docs,
-/// `$(rustc --print sysroot)/share/doc/rust/html`). Run on demand:
-/// `DOCENT_CORPUS=... cargo test --test tests embed::prepare_shipped_model -- --ignored --nocapture`
-#[test]
-#[ignore]
-fn prepare_shipped_model() {
-    let corpus = std::env::var_os("DOCENT_CORPUS").map(PathBuf::from);
-    let corpus =
-        corpus.expect("set DOCENT_CORPUS to a directory of .html/.md/.txt files (e.g. the Rust docs)");
-    let out = std::env::var_os("DOCENT_MODEL_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| common::root().join("models/minilm"));
-    let opts = PrepareOptions { corpus: Some(corpus), static_dim: 256 };
-    let report = prepare(&common::model_src_dir(), &out, &opts, &mut |s| eprintln!("prepare: {s}"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    eprintln!("{report:?}");
-}
-
 /// ≥ 64 chunks of real prose written for this project (`docs/*.md`, `README.md`,
 /// `ARCHITECTURE.md`, `bench/README.md`), cut into word windows of 12, 40, 100 and 200 words in turn (~16 to 256+
 /// tokens, so short queries, typical chunks and truncated ones all occur).

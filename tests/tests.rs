@@ -1,4 +1,5 @@
-//! One integration-test binary, a module per area (see STYLE.md).
+//! One integration-test binary, a module per area (`docs/design.md`, "Tests and benchmarks"): one
+//! link step for every native test instead of one per file.
 
 mod chunk;
 mod cli;

@@ -7,6 +7,8 @@
 //! prompt. Words are stemmed by the BM25 analyzer ([`crate::index::bm25::Bm25::analyze`]), the one
 //! stemmer of docent.
 //! Must not: search, assemble prompts, call an LLM, or render anything.
+//!
+//! Design: `docs/design.md`, "From a page to a prompt", step 9.
 
 mod offline;
 mod sentences;

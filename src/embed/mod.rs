@@ -5,6 +5,8 @@
 //! token table), `hashing` (deterministic feature hashing for tests). Also the offline model
 //! preparation that `docent model` runs (native only).
 //! Must not: know about chunks, indexes or prompts.
+//!
+//! Design: `docs/design.md`, "From a page to a prompt", step 3.
 
 use serde::{Deserialize, Serialize};
 

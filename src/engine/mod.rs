@@ -10,6 +10,8 @@
 //! concern over `build.rs` (adding and removing documents, reusing a previous index, embedding,
 //! [`Docent::build`]), `query.rs` (search and prompt assembly), `store.rs` (the index file) and
 //! `limits.rs` (the size [`Limits`]).
+//!
+//! Design: `docs/design.md`, "From a page to a prompt".
 
 use std::sync::Arc;
 

@@ -6,6 +6,8 @@
 //! `rows` (int8 rows and their arithmetic) is imported by `dense` (the index callers use) and by
 //! `hnsw` (the graph `dense` builds above `flat_threshold` rows); `hnsw` does not import `dense`.
 //! `rows` and `hnsw` are internal: `dense` re-exports what callers need of them.
+//!
+//! Design: `docs/design.md`, "From a page to a prompt", step 4, and why the graph is docent's own.
 
 pub mod bm25;
 pub mod dense;

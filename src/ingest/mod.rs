@@ -2,6 +2,8 @@
 //!
 //! Owns: parsing, main-content detection, heading anchors and heading paths, titles, directory
 //! walking (native only). Must not: chunk, count tokens or embed; that is `chunk` and `embed`.
+//!
+//! Design: `docs/design.md`, "From a page to a prompt", step 1.
 
 use serde::{Deserialize, Serialize};
 

@@ -24,6 +24,8 @@
 //! purpose or by history: the JS client throws a cut stream as an error (an iterator cannot return
 //! a partial value), accepts a lone `\r` as a line end, rejects an over-long line instead of
 //! cutting it, and treats a stream whose only valid event is `[DONE]` as a protocol error.
+//!
+//! Design: `docs/design.md`, "What runs where".
 
 use std::fmt;
 use std::io::{BufRead, BufReader, Read};

@@ -17,6 +17,8 @@
 //!
 //! Text offsets never cross this boundary; if they ever do, they must be converted to UTF-16
 //! code units (what JS strings index) and say so.
+//!
+//! Design: `docs/design.md`, "Layers" (the wasm edge).
 
 use js_sys::{Array, Object, Reflect};
 use serde::{Deserialize, Serialize};

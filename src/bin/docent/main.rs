@@ -5,6 +5,8 @@
 //!
 //! Native only: on wasm32 (where `cargo test --target wasm32-unknown-unknown` still builds every
 //! binary of the package) this crate is empty.
+//!
+//! Design: `docs/design.md`, "Layers" (the native edge) and "Contracts".
 #![cfg_attr(target_arch = "wasm32", no_main)]
 #![cfg(not(target_arch = "wasm32"))]
 
