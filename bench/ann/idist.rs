@@ -19,8 +19,6 @@
 //! more graph of each kind in a one-thread pool: the crate inserts every layer but the top one
 //! with rayon, with no switch to turn that off.
 
-use std::time::Instant;
-
 use instant_distance::{Builder, HnswMap, Point, Search};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -29,7 +27,7 @@ use crate::data::{self, DIM, GT_K};
 use crate::native::{self, Evictor};
 
 /// The ef values swept (each one a separate build): a subset of [`native::EFS`].
-pub const EFS: [usize; 5] = [16, 32, 64, 128, 256];
+pub const EFS: [usize; 6] = [10, 16, 32, 64, 128, 256];
 /// The crate's default efConstruction (`Builder::default()`), equal to docent's at 20k rows.
 pub const EF_CONSTRUCTION: usize = 100;
 /// The ef of the extra graph built in a one-thread pool (also searched, to show the thread count
@@ -156,15 +154,15 @@ impl Kind for I8 {
     }
 }
 
-/// One graph: built in `pool` with `ef_search` fixed to `ef`, and its build seconds.
-fn build<K: Kind>(base: &[f32], ef: usize, pool: &rayon::ThreadPool) -> (HnswMap<K::P, u32>, f64) {
-    let t = Instant::now();
+/// One graph: built in `pool` with `ef_search` fixed to `ef`, and its build `(wall s, cpu s)`.
+fn build<K: Kind>(base: &[f32], ef: usize, pool: &rayon::ThreadPool) -> (HnswMap<K::P, u32>, (f64, f64)) {
+    let t = native::Span::start();
     let map = pool.install(|| {
         let points: Vec<K::P> = base.chunks_exact(DIM).map(K::point).collect();
         let values: Vec<u32> = (0..points.len() as u32).collect();
         Builder::default().ef_construction(EF_CONSTRUCTION).ef_search(ef).seed(SEED).build(points, values)
     });
-    (map, t.elapsed().as_secs_f64())
+    (map, t.stop())
 }
 
 /// Runs one kind over [`EFS`] (one build each, in the default pool) plus the one-thread build;
@@ -180,10 +178,10 @@ fn run_kind<K: Kind>(
     let n = base.len() / DIM;
     let load_start = native::loadavg();
     let mut curve = Vec::new();
-    let mut builds = Vec::new();
+    let (mut builds, mut cpus) = (Vec::new(), Vec::new());
     let (mut heap_bytes, mut disk_bytes) = (0, 0);
     for &ef in &EFS {
-        let (map, build_s) = build::<K>(base, ef, &pools.default);
+        let (map, (build_s, cpu_s)) = build::<K>(base, ef, &pools.default);
         let mut search = Search::default();
         let (ids, lat) = native::timed(queries, ev, |q| K::top_k(&map, &mut search, q, GT_K));
         let rec = native::mean_recall(gt, &ids);
@@ -193,11 +191,12 @@ fn run_kind<K: Kind>(
             lat["warm_p50_us"].as_f64().unwrap()
         );
         builds.push(build_s);
+        cpus.push(cpu_s);
         disk_bytes = postcard::to_stdvec(&map).expect("serialize instant-distance map").len();
         heap_bytes = crate::heap::held_by(map);
         curve.push(native::point(Some(ef), rec, lat));
     }
-    let (map, build_s_1) = build::<K>(base, ONE_THREAD_EF, &pools.one);
+    let (map, (build_s_1, cpu_s_1)) = build::<K>(base, ONE_THREAD_EF, &pools.one);
     let mut search = Search::default();
     let (ids, lat) = native::timed(queries, ev, |q| K::top_k(&map, &mut search, q, GT_K));
     let rec = native::mean_recall(gt, &ids);
@@ -217,6 +216,7 @@ fn run_kind<K: Kind>(
         "engine": K::ENGINE, "runtime": "native", "set": set, "n": n, "dim": DIM, "params": params,
         "build_s": native::median(&builds), "build_s_each": builds, "build_threads": pools.default.current_num_threads(),
         "build_s_1thread": build_s_1,
+        "build_cpu_s": native::median(&cpus), "build_cpu_s_each": cpus, "build_cpu_s_1thread": cpu_s_1,
         "one_thread_point": native::point(Some(ONE_THREAD_EF), rec, lat),
         "memory_bytes": heap_bytes, "heap_bytes": heap_bytes,
         "memory_how": crate::heap::HOW,

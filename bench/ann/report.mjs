@@ -15,7 +15,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hasComparison, idistSection } from './report_idist.mjs';
+import { hasComparison, idistSection, isIdist } from './report_idist.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const targetDir = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
@@ -160,11 +160,12 @@ async function writeIdist(bySet, descs, m) {
     return;
   }
   const names = sections.map(([s]) => s);
+  const idEfs = [...new Set(sections.flatMap(([, rows]) => rows.filter(isIdist).flatMap((r) => r.curve.map((p) => p.ef))))];
   const measured = (await stat(join(dataDir, 'results', `native-${names[0]}.json`))).mtime.toISOString();
   const md = ["# Dense vector search: docent's HNSW against instant-distance (native)\n"];
   md.push(`Measured ${measured} (when the native rows were written) on ${m.cores} cores (${m.cpu}), ${m.memory_gib} GiB. The machine is shared: absolute times move with the load (given per engine below), ratios within one run are the comparable numbers. Ratios are docent / instant-distance: below 1 means docent takes less time or fewer bytes.\n`);
   md.push(`Reproduce: \`cargo bench --bench ann -- data ${names.join(' ')}\` (generates the data once), \`cargo bench --bench ann -- native ${names.join(' ')}\`, then \`node bench/ann/report.mjs --sets ${names.join(',')} --instant-distance\`. Both engines build in the same rayon pools: the default one (\`RAYON_NUM_THREADS\`, else one thread per core) and a one-thread pool; queries run one at a time on one thread.\n`);
-  md.push("instant-distance 0.6.1 (crates.io) with its fixed M 32, default efConstruction 100 and neighbour heuristic, seed fixed; ef_search is fixed when it builds, so each ef of its curve is a separate build (ef 16, 32, 64, 128, 256 only, to keep the run short), and its build time is the median of those builds. Two kinds of point: *f32* (the unit-length row, distance 1 - dot, 8 f32 lanes) and *int8* (the way docent used the crate before its own graph: docent's int8 quantization with one scale per row, distance 1 - scale·scale·dot_i8; the quantized query walks the graph and its ef candidates are rescored with the f32 query, as docent does now). One `Search` is reused across queries. docent: `DenseIndex` with its defaults for the size (and M 16 / efConstruction 200 in the curves).\n");
+  md.push(`instant-distance 0.6.1 (crates.io) with its fixed M 32, default efConstruction 100 and neighbour heuristic, seed fixed; ef_search is fixed when it builds, so each ef of its curve is a separate build (ef ${idEfs.join(', ')} only, to keep the run short), and its build time is the median of those builds. Two kinds of point: *f32* (the unit-length row, distance 1 - dot, 8 f32 lanes) and *int8* (the way docent used the crate before its own graph: docent's int8 quantization with one scale per row, distance 1 - scale·scale·dot_i8; the quantized query walks the graph and its ef candidates are rescored with the f32 query, as docent does now). One \`Search\` is reused across queries. docent: \`DenseIndex\` with its defaults for the size (and M 16 / efConstruction 200 in the curves).\n`);
   md.push("Bytes: *heap* is what dropping the built index frees, counted by the benchmark's global allocator (requested sizes; malloc's own headers, e.g. one per instant-distance point, not included); *serialized* is docent's index encoding of its dense section, and postcard (the serde encoding docent's files use) of instant-distance's `HnswMap<point, u32>` with its `with-serde` feature.\n");
   const json = { measured, machine: m, data: {}, sets: {} };
   for (const [set, rows] of sections) {
