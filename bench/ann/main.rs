@@ -2,16 +2,74 @@
 //! of docent against an exact baseline, on MiniLM embeddings of the toolchain's documentation.
 //!
 //! - `data`: generates (or checks) the cached data sets in `target/bench-data/` ([`data`]).
-//! - `native`: docent native (HNSW over an ef sweep, flat) and the f32 brute force, written as
-//!   JSON for `bench/ann/report.mjs` ([`native`]).
+//! - `native`: docent native (HNSW over an ef sweep, flat), the f32 brute force and
+//!   instant-distance (the crate docent used before its own HNSW), written as JSON for
+//!   `bench/ann/report.mjs` ([`native`], [`idist`]).
 //!
 //! The peers run in their own languages (`bench/ann/wasm.mjs`, `bench/ann/hnswlib_native.py`)
 //! on the same files; see bench/README.md.
 
 mod data;
+mod idist;
 mod native;
 
 use std::path::PathBuf;
+
+/// Every allocation of the benchmark goes through [`heap::Counting`], so the heap an index holds
+/// is measured the same way for every native engine.
+#[global_allocator]
+static ALLOC: heap::Counting = heap::Counting;
+
+/// Live heap bytes, counted by a wrapper around the system allocator.
+pub mod heap {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+    /// How `held_by` measures, for the report.
+    pub const HOW: &str = "heap bytes freed by dropping the built index (counting allocator: \
+        requested sizes, allocator headers not included)";
+
+    static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+    pub struct Counting;
+
+    // SAFETY: every call is forwarded unchanged to `System`; only a counter is updated beside it.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+            let p = System.alloc(l);
+            if !p.is_null() {
+                LIVE.fetch_add(l.size(), Relaxed);
+            }
+            p
+        }
+        unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
+            let p = System.alloc_zeroed(l);
+            if !p.is_null() {
+                LIVE.fetch_add(l.size(), Relaxed);
+            }
+            p
+        }
+        unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+            System.dealloc(p, l);
+            LIVE.fetch_sub(l.size(), Relaxed);
+        }
+        unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
+            let q = System.realloc(p, l, new);
+            if !q.is_null() {
+                LIVE.fetch_add(new, Relaxed);
+                LIVE.fetch_sub(l.size(), Relaxed);
+            }
+            q
+        }
+    }
+
+    /// The heap bytes `x` owns: what dropping it frees (call while no other thread allocates).
+    pub fn held_by<T>(x: T) -> usize {
+        let before = LIVE.load(Relaxed);
+        drop(x);
+        before.saturating_sub(LIVE.load(Relaxed))
+    }
+}
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -59,8 +117,9 @@ fn run_native(sets: &[String]) -> Result<(), String> {
         if sets.is_empty() { data::SETS.iter().map(|s| s.0.to_string()).collect() } else { sets.to_vec() };
     let out = dir.join("results");
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let pools = native::Pools::new()?;
     for set in sets {
-        let rows = native::run(&dir, &set, &native::configs())?;
+        let rows = native::run(&dir, &set, &native::configs(), &pools)?;
         let path = out.join(format!("native-{set}.json"));
         std::fs::write(&path, serde_json::to_string_pretty(&rows).unwrap())
             .map_err(|e| format!("{}: {e}", path.display()))?;

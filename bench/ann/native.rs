@@ -1,5 +1,6 @@
-//! Native measurements: docent's dense index (HNSW over an ef sweep, and the exact flat scan)
-//! and the f32 brute-force baseline, on one data set, written as JSON rows for the report.
+//! Native measurements: docent's dense index (HNSW over an ef sweep, and the exact flat scan),
+//! the f32 brute-force baseline and instant-distance ([`crate::idist`]), on one data set, written
+//! as JSON rows for the report.
 //!
 //! Every engine row has the same shape in every language (see `bench/ann/report.mjs`): build
 //! seconds, memory, serialized bytes, and a curve of `{ef, recall, warm/cold p50/p95 µs}`.
@@ -44,16 +45,19 @@ pub mod docent_api {
         }
     }
 
-    /// The parameters docent actually used, for the report (`m` is reported when the API has it).
-    pub fn describe(o: &DenseOptions) -> serde_json::Value {
-        serde_json::json!({
-            "ef_construction": o.ef_construction,
-            "ef_search_default": o.ef_search,
-            "heuristic": o.heuristic,
-            "seed": o.seed,
-            "m": o.m,
-            "zero_means": "chosen by the number of rows (docent's size-dependent default)",
-        })
+    /// The parameters docent actually used, for the report: those the graph records, and the
+    /// options asked for (0 = docent's default for the number of rows).
+    pub fn describe(o: &DenseOptions, idx: &DenseIndex) -> serde_json::Value {
+        let asked =
+            serde_json::json!({"m": o.m, "ef_construction": o.ef_construction, "ef_search": o.ef_search});
+        match idx.hnsw_params() {
+            Some(p) => serde_json::json!({
+                "m": p.m, "ef_construction": p.ef_construction, "ef_search_default": p.ef_search,
+                "heuristic": p.heuristic, "seed": p.seed,
+                "asked": asked, "zero_means": "chosen by the number of rows (docent's size-dependent default)",
+            }),
+            None => serde_json::json!({"kind": idx.kind(), "asked": asked}),
+        }
     }
 
     pub fn build(vectors: &[f32], dim: usize, o: &DenseOptions) -> DenseIndex {
@@ -74,6 +78,52 @@ pub mod docent_api {
     }
 }
 
+/// The rayon pools every native build runs in: `default` (`RAYON_NUM_THREADS`, else one thread
+/// per core) and `one` (a single thread), so each engine's build is timed on both.
+pub struct Pools {
+    pub default: rayon::ThreadPool,
+    pub one: rayon::ThreadPool,
+}
+
+impl Pools {
+    pub fn new() -> Result<Self, String> {
+        let pool = |n: usize| {
+            rayon::ThreadPoolBuilder::new().num_threads(n).build().map_err(|e| format!("rayon pool: {e}"))
+        };
+        Ok(Pools { default: pool(0)?, one: pool(1)? })
+    }
+}
+
+/// The load average (1, 5, 15 min) from `/proc/loadavg`, or "?" where there is none.
+pub fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// Wall and CPU seconds of a span. The CPU time is the whole process's (every thread, user and
+/// system, from `/proc/self/stat` in 10 ms ticks; 0 where there is none): on a shared machine it
+/// moves much less with the load than the wall time does.
+pub struct Span(Instant, f64);
+
+impl Span {
+    pub fn start() -> Self {
+        Span(Instant::now(), cpu_s())
+    }
+    /// `(wall s, cpu s)` since `start`.
+    pub fn stop(&self) -> (f64, f64) {
+        (self.0.elapsed().as_secs_f64(), cpu_s() - self.1)
+    }
+}
+
+fn cpu_s() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name in parentheses: state is field 3, utime 14, stime 15.
+    let rest = stat.rsplit_once(')').map_or("", |r| r.1);
+    let f: Vec<f64> = rest.split_whitespace().map(|x| x.parse().unwrap_or(0.0)).collect();
+    f.get(11).zip(f.get(12)).map_or(0.0, |(u, s)| (u + s) / 100.0)
+}
+
 /// A buffer streamed through (read and written, one touch per 64-byte line) before each cold
 /// query, so the index is no longer in any cache: the same procedure in every harness.
 pub struct Evictor(Vec<u8>);
@@ -91,6 +141,10 @@ impl Evictor {
     }
 }
 
+pub fn median(v: &[f64]) -> f64 {
+    percentile(v, 0.5)
+}
+
 pub fn percentile(v: &[f64], p: f64) -> f64 {
     let mut s = v.to_vec();
     s.sort_by(f64::total_cmp);
@@ -103,7 +157,11 @@ pub fn percentile(v: &[f64], p: f64) -> f64 {
 /// Times each query individually (µs): warm (back to back, all queries after 20 untimed ones)
 /// and cold (the first [`COLD_QUERIES`], each after [`Evictor::run`]). Returns the ids of the
 /// warm pass for recall.
-fn timed(queries: &[f32], ev: &mut Evictor, mut f: impl FnMut(&[f32]) -> Vec<u32>) -> (Vec<Vec<u32>>, Value) {
+pub fn timed(
+    queries: &[f32],
+    ev: &mut Evictor,
+    mut f: impl FnMut(&[f32]) -> Vec<u32>,
+) -> (Vec<Vec<u32>>, Value) {
     for q in queries.chunks_exact(DIM).take(20) {
         std::hint::black_box(f(q));
     }
@@ -130,12 +188,12 @@ fn timed(queries: &[f32], ev: &mut Evictor, mut f: impl FnMut(&[f32]) -> Vec<u32
     (ids, v)
 }
 
-fn mean_recall(gt: &[u32], got: &[Vec<u32>]) -> f64 {
+pub fn mean_recall(gt: &[u32], got: &[Vec<u32>]) -> f64 {
     got.iter().enumerate().map(|(i, g)| data::recall(&gt[i * GT_K..(i + 1) * GT_K], g)).sum::<f64>()
         / got.len() as f64
 }
 
-fn point(ef: Option<usize>, recall: f64, lat: Value) -> Value {
+pub fn point(ef: Option<usize>, recall: f64, lat: Value) -> Value {
     let mut p = lat;
     p["ef"] = json!(ef);
     p["recall"] = json!(recall);
@@ -154,7 +212,12 @@ pub fn configs() -> Vec<(String, docent_api::Params)> {
 }
 
 /// Runs every native engine on `set`; returns the JSON rows.
-pub fn run(dir: &Path, set: &str, configs: &[(String, docent_api::Params)]) -> Result<Vec<Value>, String> {
+pub fn run(
+    dir: &Path,
+    set: &str,
+    configs: &[(String, docent_api::Params)],
+    pools: &Pools,
+) -> Result<Vec<Value>, String> {
     let (_, qb) = data::load_set(dir, "queries")?;
     let (desc, bb) = data::load_set(dir, set)?;
     let (_, gb) = data::load_set(dir, &format!("{set}.gt"))?;
@@ -162,7 +225,7 @@ pub fn run(dir: &Path, set: &str, configs: &[(String, docent_api::Params)]) -> R
     let n = desc.count;
     let mut ev = Evictor::new();
     let mut rows = Vec::new();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = pools.default.current_num_threads();
     let row = |engine: &str, params: Value, build_s: f64, mem: usize, disk: usize, curve: Vec<Value>| {
         json!({
             "engine": engine, "runtime": "native", "set": set, "n": n, "dim": DIM,
@@ -191,7 +254,7 @@ pub fn run(dir: &Path, set: &str, configs: &[(String, docent_api::Params)]) -> R
     eprintln!("[native] {set}: docent flat");
     let o = docent_api::options(docent_api::Params { m: None, ef_construction: None }, None, true);
     let t = Instant::now();
-    let flat = docent_api::build(&base, DIM, &o);
+    let flat = pools.default.install(|| docent_api::build(&base, DIM, &o));
     let build_s = t.elapsed().as_secs_f64();
     let (ids, lat) = timed(&queries, &mut ev, |q| docent_api::search(&flat, q, GT_K, 0));
     rows.push(row(
@@ -206,19 +269,23 @@ pub fn run(dir: &Path, set: &str, configs: &[(String, docent_api::Params)]) -> R
 
     for (name, p) in configs {
         let mut curve = Vec::new();
-        let (mut build_s, mut mem, mut disk, mut described) = (0.0, 0, 0, Value::Null);
+        let (mut build_s, mut build_cpu_s, mut mem, mut disk, mut described) = (0.0, 0.0, 0, 0, Value::Null);
         let mut shared = None;
+        let mut heap = 0;
+        let load_start = loadavg();
         for &ef in &EFS {
             if shared.is_none() || !docent_api::EF_PER_QUERY {
                 let o = docent_api::options(*p, (!docent_api::EF_PER_QUERY).then_some(ef), false);
                 eprintln!("[native] {set}: docent HNSW {name} build (ef_construction {})", o.ef_construction);
-                let t = Instant::now();
-                let idx = docent_api::build(&base, DIM, &o);
-                build_s = t.elapsed().as_secs_f64();
+                let t = Span::start();
+                let idx = pools.default.install(|| docent_api::build(&base, DIM, &o));
+                (build_s, build_cpu_s) = t.stop();
                 mem = docent_api::memory_bytes(&idx);
                 disk = docent_api::disk_bytes(&idx);
-                described = docent_api::describe(&o);
-                shared = Some(idx);
+                described = docent_api::describe(&o, &idx);
+                if let Some(old) = shared.replace(idx) {
+                    heap = crate::heap::held_by(old);
+                }
             }
             let idx = shared.as_ref().unwrap();
             let (ids, lat) = timed(&queries, &mut ev, |q| docent_api::search(idx, q, GT_K, ef));
@@ -229,9 +296,25 @@ pub fn run(dir: &Path, set: &str, configs: &[(String, docent_api::Params)]) -> R
             );
             curve.push(point(Some(ef), rec, lat));
         }
+        heap = shared.map_or(heap, crate::heap::held_by);
+        // The same build in a one-thread pool, timed only: docent's graph does not depend on the
+        // thread count.
+        let o = docent_api::options(*p, None, false);
+        let t = Span::start();
+        let one = pools.one.install(|| docent_api::build(&base, DIM, &o));
+        let (build_s_1thread, build_cpu_s_1thread) = t.stop();
+        drop(one);
+        eprintln!("[native] {set}: docent HNSW {name} one-thread build {build_s_1thread:.2} s");
         let mut r = row(&format!("docent HNSW {name}"), described, build_s, mem, disk, curve);
         r["variant"] = json!(name);
+        r["build_s_1thread"] = json!(build_s_1thread);
+        r["build_cpu_s"] = json!(build_cpu_s);
+        r["build_cpu_s_1thread"] = json!(build_cpu_s_1thread);
+        r["heap_bytes"] = json!(heap);
+        r["heap_how"] = json!(crate::heap::HOW);
+        r["load"] = json!({"start": load_start, "end": loadavg()});
         rows.push(r);
     }
+    rows.extend(crate::idist::run(set, &base, &queries, &gt, &mut ev, pools));
     Ok(rows)
 }

@@ -1,22 +1,28 @@
 // Merges the rows written by the three harnesses of the dense-search benchmark (Rust: native-*,
 // Node/Chromium: wasm-*, Python: hnswlib-*) into bench/results/latest.md and latest.json:
-// per-set tables, recall–latency curves, the equal-recall comparison and issue 7's targets.
+// per-set tables, recall–latency curves, the equal-recall comparison and issue 7's targets; and
+// docent's native HNSW against instant-distance into bench/results/instant-distance.md and .json
+// (bench/ann/report_idist.mjs), which needs only the native rows.
 //
-//   node bench/ann/report.mjs [--sets toolchain-20k,toolchain-100k]
+//   node bench/ann/report.mjs [--sets toolchain-20k,toolchain-100k] [--instant-distance]
+//
+// `--instant-distance` writes only instant-distance.md / .json (no wasm or hnswlib rows needed).
 //
 // Env: ANN_DATA (data dir), ANN_LOAD_START / ANN_STARTED (load average and time at the start of
 // the run, from build.sh), ANN_NOTE (a line about the run, e.g. which HNSW).
-import { readFile, writeFile, readdir } from 'node:fs/promises';
+import { readFile, writeFile, readdir, stat } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hasComparison, idistSection, isIdist } from './report_idist.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const targetDir = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
 const dataDir = process.env.ANN_DATA ?? join(targetDir.startsWith('/') ? targetDir : join(root, targetDir), 'bench-data');
 const i = process.argv.indexOf('--sets');
 const sets = (i >= 0 ? process.argv[i + 1] : 'toolchain-20k,toolchain-100k').split(',');
+const onlyIdist = process.argv.includes('--instant-distance');
 export const TARGETS = [0.95, 0.97, 0.99];
 
 const fmt = (x, d = 0) => (x === null || x === undefined || Number.isNaN(x) ? '–' : Number(x).toFixed(d));
@@ -141,6 +147,40 @@ function machine() {
   return { cores: cpu.length, cpu: model, memory_gib: +(totalmem() / 2 ** 30).toFixed(1), node: process.version };
 }
 
+/** The data line of a report, from a set's description. */
+function dataLine(d) {
+  return `Data: MiniLM (all-MiniLM-L6-v2, int8 weights, 384-d, unit length) embeddings of chunks of at most ${d.chunk_tokens} body tokens of the documentation shipped with ${d.toolchain} (${d.corpus}), sample seed ${d.seed}; 1,000 held-out query chunks; recall@10 against exact f32 cosine top-10. Queries are timed one at a time; warm = back to back over all 1,000 (after 20 untimed), cold = the first 200 each after streaming through a 64 MiB buffer.`;
+}
+
+/** bench/results/instant-distance.md and .json: docent native HNSW against instant-distance. */
+async function writeIdist(bySet, descs, m) {
+  const sections = Object.entries(bySet).filter(([, rows]) => hasComparison(rows));
+  if (!sections.length) {
+    console.error('no instant-distance rows (run `cargo bench --bench ann -- native SET` first): instant-distance.md not written');
+    return;
+  }
+  const names = sections.map(([s]) => s);
+  const idEfs = [...new Set(sections.flatMap(([, rows]) => rows.filter(isIdist).flatMap((r) => r.curve.map((p) => p.ef))))];
+  const measured = (await stat(join(dataDir, 'results', `native-${names[0]}.json`))).mtime.toISOString();
+  const md = ["# Dense vector search: docent's HNSW against instant-distance (native)\n"];
+  md.push(`Measured ${measured} (when the native rows were written) on ${m.cores} cores (${m.cpu}), ${m.memory_gib} GiB. The machine is shared: absolute times move with the load (given per engine below), ratios within one run are the comparable numbers. Ratios are docent / instant-distance: below 1 means docent takes less time or fewer bytes.\n`);
+  md.push(`Reproduce: \`cargo bench --bench ann -- data ${names.join(' ')}\` (generates the data once), \`cargo bench --bench ann -- native ${names.join(' ')}\`, then \`node bench/ann/report.mjs --sets ${names.join(',')} --instant-distance\`. Both engines build in the same rayon pools: the default one (\`RAYON_NUM_THREADS\`, else one thread per core) and a one-thread pool; queries run one at a time on one thread.\n`);
+  md.push(`instant-distance 0.6.1 (crates.io) with its fixed M 32 and default efConstruction 100, seed fixed, with its default neighbour heuristic and (*int8 no-heuristic*) without it, which was docent's setting for the crate (\`heuristic: false\`); ef_search is fixed when it builds, so each ef of its curve is a separate build (ef ${idEfs.join(', ')} only, to keep the run short), and its build time is the median of those builds. Two kinds of point: *f32* (the unit-length row, distance 1 - dot, 8 f32 lanes) and *int8* (the way docent used the crate before its own graph: docent's int8 quantization with one scale per row, distance 1 - scale·scale·dot_i8; the quantized query walks the graph and its ef candidates are rescored with the f32 query, as docent does now). One \`Search\` is reused across queries. docent: \`DenseIndex\` with its defaults for the size (and M 16 / efConstruction 200 in the curves).\n`);
+  md.push("Bytes: *heap* is what dropping the built index frees, counted by the benchmark's global allocator (requested sizes; malloc's own headers, e.g. one per instant-distance point, not included); *serialized* is docent's index encoding of its dense section, and postcard (the serde encoding docent's files use) of instant-distance's `HnswMap<point, u32>` with its `with-serde` feature.\n");
+  const json = { measured, machine: m, data: {}, sets: {} };
+  for (const [set, rows] of sections) {
+    md.push(`\n## ${set}\n`);
+    md.push(dataLine(descs[set]) + '\n');
+    const { md: lines, json: j } = idistSection(set, rows);
+    md.push(...lines);
+    json.data[set] = descs[set];
+    json.sets[set] = j;
+  }
+  await writeFile(join(root, 'bench/results/instant-distance.md'), md.join('\n') + '\n');
+  await writeFile(join(root, 'bench/results/instant-distance.json'), JSON.stringify(json, null, 2) + '\n');
+  console.error('wrote bench/results/instant-distance.md and instant-distance.json');
+}
+
 async function main() {
   const bySet = {};
   const files = existsSync(join(dataDir, 'results')) ? await readdir(join(dataDir, 'results')) : [];
@@ -153,6 +193,8 @@ async function main() {
   }
   const descs = Object.fromEntries(Object.keys(bySet).map((s) => [s, JSON.parse(readFileSync(join(dataDir, `${s}.json`), 'utf8'))]));
   const m = machine();
+  await writeIdist(bySet, descs, m);
+  if (onlyIdist) return;
   const loadEnd = loadavg().map((x) => x.toFixed(2)).join(' ');
   const eq = Object.fromEntries(Object.entries(bySet).map(([s, rows]) => [s, equalRecall(rows)]));
   const tg = targets(bySet);
@@ -162,7 +204,7 @@ async function main() {
   if (process.env.ANN_NOTE) md.push(`\n${process.env.ANN_NOTE}`);
   const anyDesc = Object.values(descs)[0];
   if (anyDesc) {
-    md.push(`\nData: MiniLM (all-MiniLM-L6-v2, int8 weights, 384-d, unit length) embeddings of chunks of at most ${anyDesc.chunk_tokens} body tokens of the documentation shipped with ${anyDesc.toolchain} (${anyDesc.corpus}), sample seed ${anyDesc.seed}; 1,000 held-out query chunks; recall@10 against exact f32 cosine top-10. Queries are timed one at a time; warm = back to back over all 1,000 (after 20 untimed), cold = the first 200 each after streaming through a 64 MiB buffer. Chromium rows run in one headless Chromium, cross-origin isolated (5 µs timer); Node rows in Node. Which point each summary row shows: ef 64 for graph indexes (ef is per query for hnswlib; see the curves for the rest).`);
+    md.push(`\n${dataLine(anyDesc)} Chromium rows run in one headless Chromium, cross-origin isolated (5 µs timer); Node rows in Node. Which point each summary row shows: ef 64 for graph indexes (ef is per query for hnswlib; see the curves for the rest).`);
   }
   for (const [set, rows] of Object.entries(bySet)) {
     md.push(`\n## ${set} (${rows[0].n.toLocaleString('en')} vectors, ${rows[0].dim}-d)\n`);
@@ -172,6 +214,10 @@ async function main() {
     md.push(`\n### At equal recall: lowest p50 µs among the measured points that reach the recall (ef), and its ratio to hnswlib-wasm's (Chromium)\n`);
     md.push(equalRecallTable(rows, eq[set]));
     md.push('\nParameters: ' + rows.map((r) => `${r.engine} (${r.runtime}): \`${JSON.stringify(r.params)}\`, ${r.build_threads} build thread(s)`).join('; ') + '.');
+    if (hasComparison(rows)) {
+      md.push(`\n### docent native HNSW against instant-distance (native; also in bench/results/instant-distance.md)\n`);
+      md.push(...idistSection(set, rows).md.map((l) => l.replace(/^### /, '#### ')));
+    }
   }
   md.push('\n## Issue 7 targets (docent wasm vs hnswlib-wasm, both in Chromium)\n');
   md.push('| target | set | ratio | met? | detail |\n|---|---|---:|---|---|');
