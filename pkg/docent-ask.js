@@ -32,7 +32,7 @@
 // allows script-src 'self' 'wasm-unsafe-eval', worker-src 'self', and connect-src 'self' plus the
 // LLM endpoint (see the README).
 import { loadDocent } from './docent.js';
-import { streamAnswer, LlmError, DEFAULT_ENDPOINTS } from './llm.js';
+import { streamAnswer, LlmError, DEFAULT_ENDPOINTS, NOT_IN_DOCUMENTS } from './llm.js';
 import { renderAnswer, renderSources } from './render.js';
 
 const PROVIDERS = ['offline', 'openai', 'anthropic'];
@@ -340,7 +340,7 @@ export class DocentAsk extends HTMLElement {
     e.prompt.textContent = JSON.stringify(prompt.messages, null, 2);
     const provider = this.#provider;
     if (prompt.abstained) {
-      e.answer.textContent = 'The documentation does not seem to cover this question.';
+      e.answer.textContent = NOT_IN_DOCUMENTS;
       this.#status('No relevant passage found.');
       this.dispatchEvent(new CustomEvent('docent-answer', { bubbles: true, composed: true, detail: { question, text: '', sources: [] } }));
       return;

@@ -7,7 +7,7 @@
 // made only from URLs that `safeHref` accepts: http(s) or this site); the API key lives in memory
 // unless "remember" is ticked, and is never logged or put in a URL.
 import { loadDocent } from '/pkg/docent.js';
-import { streamAnswer, LlmError } from '/pkg/llm.js';
+import { streamAnswer, LlmError, NOT_IN_DOCUMENTS } from '/pkg/llm.js';
 import { renderAnswer as answerNodes, renderSources as sourceItems } from '/pkg/render.js';
 import { visitorDocs } from './mine.js';
 
@@ -291,7 +291,7 @@ async function ask(question) {
   renderSources(prompt.sources);
   renderPrompt(provider, prompt, model);
   if (prompt.abstained) {
-    ui.answer.textContent = 'Not in the documents: they do not seem to cover this question, so no answer was generated.';
+    ui.answer.textContent = NOT_IN_DOCUMENTS;
     note(provider === 'offline' ? '' : 'No request was sent to the model.');
     setStatus(`No relevant passage found (${Math.round(performance.now() - t0)} ms).`);
     return;

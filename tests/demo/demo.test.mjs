@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { need } from '../support/static-server.mjs';
 import { startMockLlm } from '../support/mock-llm.mjs';
 import { serveDemo } from '../../www/serve.mjs';
+import { NOT_IN_DOCUMENTS } from '../../pkg/llm.js';
 import { SEED, watch, auditDom, findInStorage, hostileAnswers, hostileSite, PAYLOADS, TOPIC_QUESTION } from '../support/hostile.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -179,7 +180,7 @@ test('offline: answers from the bundled docs with citation links to real anchors
 
   const no = await askAndWait(page, UNCOVERED);
   assert.match(no.status, /^No relevant passage/, JSON.stringify(no));
-  assert.match(no.answer, /^Not in the documents/);
+  assert.equal(no.answer, NOT_IN_DOCUMENTS, 'the one "not covered" text of the core');
   assert.equal(no.links.length, 0);
 
   // Following a citation opens the cited page at the cited section.

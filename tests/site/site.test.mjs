@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { need, startStaticServer } from '../support/static-server.mjs';
 import { startMockLlm } from '../support/mock-llm.mjs';
 import { CSP } from '../../www/serve.mjs';
+import { NOT_IN_DOCUMENTS } from '../../pkg/llm.js';
 import { SEED, watch, auditDom, findInStorage, hostileAnswers, hostileSite, PAYLOADS, TOPIC_QUESTION } from '../support/hostile.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -162,6 +163,15 @@ test('<docent-ask offline>: lazy until focused, answers with a citation link tha
   await page.focus('docent-ask >> [data-testid="question"]');
   await page.waitForFunction(() => document.querySelector('docent-ask').shadowRoot.querySelector('[data-testid="status"]').textContent === 'Ready.', null, { timeout: WAIT_MS });
   const readyMs = Date.now() - t0;
+  // A question the manual does not cover gets the core's one "not covered" text, and no citation.
+  await page.fill('docent-ask >> [data-testid="question"]', 'Which football club won the 1998 World Cup final?');
+  const abstained = waitForAnswer(page);
+  await page.press('docent-ask >> [data-testid="question"]', 'Enter');
+  assert.equal((await abstained).text, '', 'an abstained question reports no answer text');
+  const none = await answerOf(page);
+  assert.equal(none.answer, NOT_IN_DOCUMENTS, JSON.stringify(none));
+  assert.deepEqual(none.cites, []);
+
   await page.fill('docent-ask >> [data-testid="question"]', 'How do I replace the thermocouple?');
   const answered = waitForAnswer(page);
   await page.press('docent-ask >> [data-testid="question"]', 'Enter');
