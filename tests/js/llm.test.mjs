@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { startMockLlm, openaiChunks, anthropicChunks, byteChunks } from '../support/mock-llm.mjs';
 import { streamAnswer, LlmError, DEFAULT_ENDPOINTS } from '../../pkg/llm.js';
+import { collect as collectStream } from '../support/stream.mjs';
 
 const KEY = 'sk-test-S3CRET-key-0123456789';
 const MESSAGES = [
@@ -30,15 +31,7 @@ function opts(provider, extra = {}) {
 }
 
 /** Streams to the end; returns the deltas and the generator's return value. */
-async function collect(options) {
-  const it = streamAnswer(options);
-  const deltas = [];
-  for (;;) {
-    const { done, value } = await it.next();
-    if (done) return { deltas, text: deltas.join(''), result: value };
-    deltas.push(value);
-  }
-}
+const collect = (options) => collectStream(streamAnswer, options);
 
 /**
  * Streams expecting an LlmError; checks that `partial` is exactly what was yielded and that the

@@ -15,6 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { init, Docent } from '../../pkg/docent.js';
 import { notCovered, offlineAnswer as coreAnswer } from '../../pkg/docent_wasm.js';
 import { streamAnswer, offlineAnswer, LlmError, NOT_IN_DOCUMENTS } from '../../pkg/llm.js';
+import { collect as collectStream } from '../support/stream.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const GOLDEN = JSON.parse(readFileSync(join(root, 'tests/fixtures/offline/cases.json'), 'utf8'));
@@ -26,15 +27,7 @@ const noFetch = () => assert.fail('the offline provider sent a request');
 before(() => init());
 
 /** Streams to the end; returns the deltas and the generator's return value. */
-async function collect(options) {
-  const it = streamAnswer(options);
-  const deltas = [];
-  for (;;) {
-    const { done, value } = await it.next();
-    if (done) return { deltas, text: deltas.join(''), result: value };
-    deltas.push(value);
-  }
-}
+const collect = (options) => collectStream(streamAnswer, options);
 
 test('the golden answers of tests/fixtures/offline/cases.json, through every route to the core', async () => {
   assert.ok(GOLDEN.cases.length >= 10, 'the golden file lost its cases');
