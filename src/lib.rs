@@ -65,6 +65,7 @@ pub mod prompt;
 pub mod retrieve;
 pub mod site;
 pub mod tokens;
+pub mod units;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 

@@ -113,6 +113,6 @@ fn human_bytes(n: usize) -> String {
     if n < 1 << 10 {
         String::new()
     } else {
-        format!(" ({})", crate::site::human_bytes(n as u64, crate::site::Units::Binary))
+        format!(" ({})", crate::units::human_bytes(n as u64, crate::units::Units::Binary))
     }
 }
