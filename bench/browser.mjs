@@ -18,11 +18,12 @@
 // minilm one takes several minutes of native embedding.
 import { execFileSync } from 'node:child_process';
 import { CHROMIUM, launchChromium } from '../tests/support/chromium.mjs';
-import { copyFile, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { init, modelFiles } from '../pkg/docent.js';
 import { need, startStaticServer } from '../tests/support/static-server.mjs';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -41,7 +42,9 @@ const CASES = [
   { name: 'minilm', embedder: 'minilm', books: BOOKS },
   { name: 'static-large', embedder: 'static', books: LARGE },
 ];
-const MODEL_FILES = { minilm: ['minilm.int8', 'tokenizer.json', 'config.json'], static: ['static.bin', 'tokenizer.json'] };
+// The model files of a site folder come from the core's table (`modelFiles`), as docent index and
+// loadDocent use it.
+await init();
 
 const args = process.argv.slice(2);
 const RUNS = Number(args[args.indexOf('--runs') + 1]) || 5;
@@ -81,8 +84,6 @@ async function siteIndex({ name, embedder, books }) {
     env: { ...process.env, DOCENT_MODEL_DIR: modelDir },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  await mkdir(join(dir, 'model'), { recursive: true });
-  for (const f of MODEL_FILES[embedder]) await copyFile(join(modelDir, f), join(dir, 'model', f));
   await writeFile(stampFile, stamp);
   return dir;
 }
@@ -142,12 +143,11 @@ async function latency(context, origin, base, questions) {
   await page.goto(`${origin}/bench/browser.html`, { timeout: WAIT_MS });
   page.setDefaultTimeout(WAIT_MS);
   const r = await page.evaluate(async ({ base, questions, k }) => {
-    const { loadDocent, Docent } = await import('/pkg/docent.js');
+    const { loadDocent, Docent, modelFiles } = await import('/pkg/docent.js');
     const docent = await loadDocent(base);
     // Docent.fromBytes alone (model load + index decoding), the part of loadDocent after the
     // downloads: best of 3, on bytes fetched beforehand.
-    const files = { minilm: [['weights', 'minilm.int8'], ['tokenizer', 'tokenizer.json'], ['config', 'config.json']],
-      static: [['table', 'static.bin'], ['tokenizer', 'tokenizer.json']] }[docent.stats().embedder.kind];
+    const files = modelFiles(docent.stats().embedder.kind).map((m) => [m.field, m.file]);
     const bytes = async (url) => new Uint8Array(await (await fetch(url)).arrayBuffer());
     const manifest = await (await fetch(`${base}manifest.json`)).json();
     const index = await bytes(`${base}${manifest.index}`);
@@ -218,7 +218,7 @@ async function main() {
       const lat = await latency(lastContext, web.origin, base, questions);
       await lastContext.close();
       const manifest = JSON.parse(await readFile(join(OUT, emb, 'manifest.json'), 'utf8'));
-      const modelBytes = MODEL_FILES[embedder].reduce((n, f) => n + readFileSync(join(OUT, emb, 'model', f)).length, 0);
+      const modelBytes = modelFiles(embedder).reduce((n, f) => n + readFileSync(join(OUT, emb, f.path)).length, 0);
       results[emb] = { cold, warm, lat, manifest, modelBytes, stats: cold[0].stats };
       console.error(`${emb}: cold ${median(cold.map((c) => c.total)).toFixed(0)} ms, warm ${median(warm.map((c) => c.total)).toFixed(0)} ms, assemble p50 ${median(lat.assemble).toFixed(1)} ms`);
     }
