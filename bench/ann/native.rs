@@ -1,6 +1,7 @@
-//! Native measurements: docent's dense index (HNSW over an ef sweep, and the exact flat scan),
-//! the f32 brute-force baseline and instant-distance ([`crate::idist`]), on one data set, written
-//! as JSON rows for the report.
+//! Native measurements: docent's dense index (HNSW over an ef sweep, and the exact flat scan) and
+//! the f32 brute-force baseline on one data set, written as JSON rows for the report; also the set
+//! in memory, the timing, the cache evictor and the thread pools that [`crate::idist`] measures
+//! instant-distance with (`main.rs` runs both on the same [`SetData`]).
 //!
 //! Every engine row has the same shape in every language (see `bench/ann/report.mjs`): build
 //! seconds, memory, serialized bytes, and a curve of `{ef, recall, warm/cold p50/p95 µs}`.
@@ -211,19 +212,35 @@ pub fn configs() -> Vec<(String, docent_api::Params)> {
     c
 }
 
-/// Runs every native engine on `set`; returns the JSON rows.
+/// One data set in memory: its base rows, the held-out queries and the exact top-k of each.
+pub struct SetData {
+    pub name: String,
+    pub base: Vec<f32>,
+    pub queries: Vec<f32>,
+    pub gt: Vec<u32>,
+    /// Rows in `base`.
+    pub n: usize,
+}
+
+impl SetData {
+    /// Reads `set`, the queries and `set`'s ground truth from the data directory.
+    pub fn load(dir: &Path, set: &str) -> Result<Self, String> {
+        let (_, qb) = data::load_set(dir, "queries")?;
+        let (desc, bb) = data::load_set(dir, set)?;
+        let (_, gb) = data::load_set(dir, &format!("{set}.gt"))?;
+        let (queries, base, gt) = (data::le_f32(&qb), data::le_f32(&bb), data::le_u32(&gb));
+        Ok(SetData { name: set.to_string(), base, queries, gt, n: desc.count })
+    }
+}
+
+/// Runs docent's engines and the f32 brute force on `set`; returns the JSON rows.
 pub fn run(
-    dir: &Path,
-    set: &str,
+    d: &SetData,
     configs: &[(String, docent_api::Params)],
     pools: &Pools,
-) -> Result<Vec<Value>, String> {
-    let (_, qb) = data::load_set(dir, "queries")?;
-    let (desc, bb) = data::load_set(dir, set)?;
-    let (_, gb) = data::load_set(dir, &format!("{set}.gt"))?;
-    let (queries, base, gt) = (data::le_f32(&qb), data::le_f32(&bb), data::le_u32(&gb));
-    let n = desc.count;
-    let mut ev = Evictor::new();
+    ev: &mut Evictor,
+) -> Vec<Value> {
+    let (set, base, queries, gt, n) = (d.name.as_str(), &d.base, &d.queries, &d.gt, d.n);
     let mut rows = Vec::new();
     let threads = pools.default.current_num_threads();
     let row = |engine: &str, params: Value, build_s: f64, mem: usize, disk: usize, curve: Vec<Value>| {
@@ -236,9 +253,8 @@ pub fn run(
     };
 
     eprintln!("[native] {set}: f32 brute force");
-    let (ids, lat) = timed(&queries, &mut ev, |q| {
-        data::exact_topk(&base, DIM, q, GT_K).into_iter().map(|h| h.0).collect()
-    });
+    let (ids, lat) =
+        timed(queries, ev, |q| data::exact_topk(&base, DIM, q, GT_K).into_iter().map(|h| h.0).collect());
     let mut r = row(
         "f32 brute force",
         json!({"loop": "8-accumulator f32 dot, Rust"}),
@@ -256,7 +272,7 @@ pub fn run(
     let t = Instant::now();
     let flat = pools.default.install(|| docent_api::build(&base, DIM, &o));
     let build_s = t.elapsed().as_secs_f64();
-    let (ids, lat) = timed(&queries, &mut ev, |q| docent_api::search(&flat, q, GT_K, 0));
+    let (ids, lat) = timed(queries, ev, |q| docent_api::search(&flat, q, GT_K, 0));
     rows.push(row(
         "docent flat",
         json!({"kind": "int8 scan + f32 rescoring"}),
@@ -288,7 +304,7 @@ pub fn run(
                 }
             }
             let idx = shared.as_ref().unwrap();
-            let (ids, lat) = timed(&queries, &mut ev, |q| docent_api::search(idx, q, GT_K, ef));
+            let (ids, lat) = timed(queries, ev, |q| docent_api::search(idx, q, GT_K, ef));
             let rec = mean_recall(&gt, &ids);
             eprintln!(
                 "[native] {set}: docent HNSW {name} ef {ef}: recall {rec:.4}, warm p50 {:.0} µs",
@@ -315,6 +331,5 @@ pub fn run(
         r["load"] = json!({"start": load_start, "end": loadavg()});
         rows.push(r);
     }
-    rows.extend(crate::idist::run(set, &base, &queries, &gt, &mut ev, pools));
-    Ok(rows)
+    rows
 }
