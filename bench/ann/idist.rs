@@ -192,15 +192,8 @@ fn build<K: Kind>(base: &[f32], ef: usize, pool: &rayon::ThreadPool) -> (HnswMap
 
 /// Runs one kind over [`EFS`] (one build each, in the default pool) plus the one-thread build;
 /// returns its JSON row in the shape of the other native rows.
-fn run_kind<K: Kind>(
-    set: &str,
-    base: &[f32],
-    queries: &[f32],
-    gt: &[u32],
-    ev: &mut Evictor,
-    pools: &native::Pools,
-) -> Value {
-    let n = base.len() / DIM;
+fn run_kind<K: Kind>(d: &native::SetData, ev: &mut Evictor, pools: &native::Pools) -> Value {
+    let (set, base, queries, gt, n) = (d.name.as_str(), &d.base[..], &d.queries[..], &d.gt[..], d.n);
     let load_start = native::loadavg();
     let mut curve = Vec::new();
     let (mut builds, mut cpus) = (Vec::new(), Vec::new());
@@ -256,17 +249,6 @@ fn run_kind<K: Kind>(
 }
 
 /// Every kind of point on one set: one JSON row each.
-pub fn run(
-    set: &str,
-    base: &[f32],
-    queries: &[f32],
-    gt: &[u32],
-    ev: &mut Evictor,
-    pools: &native::Pools,
-) -> Vec<Value> {
-    vec![
-        run_kind::<F32>(set, base, queries, gt, ev, pools),
-        run_kind::<I8>(set, base, queries, gt, ev, pools),
-        run_kind::<I8Plain>(set, base, queries, gt, ev, pools),
-    ]
+pub fn run(d: &native::SetData, ev: &mut Evictor, pools: &native::Pools) -> Vec<Value> {
+    vec![run_kind::<F32>(d, ev, pools), run_kind::<I8>(d, ev, pools), run_kind::<I8Plain>(d, ev, pools)]
 }

@@ -122,7 +122,7 @@ fn run_native(sets: &[String]) -> Result<(), String> {
         let data = native::SetData::load(&dir, &set)?;
         let mut ev = native::Evictor::new();
         let mut rows = native::run(&data, &native::configs(), &pools, &mut ev);
-        rows.extend(idist::run(&set, &data.base, &data.queries, &data.gt, &mut ev, &pools));
+        rows.extend(idist::run(&data, &mut ev, &pools));
         let path = out.join(format!("native-{set}.json"));
         std::fs::write(&path, serde_json::to_string_pretty(&rows).unwrap())
             .map_err(|e| format!("{}: {e}", path.display()))?;
