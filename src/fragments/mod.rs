@@ -39,11 +39,13 @@ mod table;
 mod text;
 mod write;
 
+pub use lexical::{MAX_POSTINGS, MAX_SHARDS, SHARD_BYTES};
 pub use read::{Lookup, SiteIndex};
 pub use table::{
     fragment_name, open_fragment, seal_fragment, Bm25Stats, DenseTable, FragmentKind, FragmentTable,
     LexicalTable, TextTable, FRAGMENTS_DIR, FRAGMENT_MAGIC, FRAGMENT_VERSION,
 };
+pub use text::{MAX_PACKS, PACK_MAX, PACK_MIN};
 pub use write::{write_fragments, Fragments};
 
 /// Where fragments come from: files (the CLI), `fetch` (the wasm edge), memory (tests).
