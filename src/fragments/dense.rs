@@ -37,7 +37,7 @@ impl Query {
                 "this index has no dense fragments; search without a query vector",
             ));
         };
-        crate::index::dense::check_query(vector, d.dim)?;
+        crate::index::dense::Query::new(vector, d.dim)?;
         Ok(Query { vector: vector.to_vec() })
     }
 
