@@ -193,9 +193,9 @@ impl SiteIndex {
         let fused = fuse(&dense_hits, &lexical_hits, opts.rrf_k, opts.lexical_weight, mode);
         // Stage 3: the text of the best hits. Deduplication and the per-page limit decide each
         // item by the items before it only, so filtering a prefix of the fused list gives a
-        // prefix of the filtered list: fetch the text of the first k, and more only when too few
-        // survive.
-        let mut upto = k.min(fused.len());
+        // prefix of the filtered list: fetch the text of the first 1.5·k (a few are usually
+        // dropped: neighbouring chunks of one section), and more only when too few survive.
+        let mut upto = (k + k / 2).min(fused.len());
         let hits = loop {
             // The packs of the first `upto` hits, and any later hit among the first 2k whose
             // pack comes anyway (so a dropped hit rarely costs another round).
