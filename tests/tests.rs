@@ -11,6 +11,7 @@ mod hostile;
 mod index;
 mod index_files;
 mod ingest;
+mod ivf;
 mod limits;
 mod llm;
 mod site;

@@ -118,7 +118,7 @@ impl TryFrom<IvfParts> for Ivf {
     type Error = String;
 
     fn try_from(p: IvfParts) -> std::result::Result<Self, String> {
-        check_rows("IVF centroids", p.dim, p.scales.len(), &p.scales, p.codes.len())
+        check_rows("corrupted IVF centroids", p.dim, p.scales.len(), &p.scales, p.codes.len())
             .map_err(crate::format::invalid)?;
         if p.scales.is_empty() || p.scales.len() > MAX_NLIST {
             return Err(crate::format::invalid(format!(
@@ -130,7 +130,7 @@ impl TryFrom<IvfParts> for Ivf {
     }
 }
 
-/// The checks shared by centroids and partitions: `dim` in range, `codes` = `len × dim`, every
+/// The checks shared by centroids, partitions and rows passed in (errors start with `what`): `dim` in range, `codes` = `len × dim`, every
 /// scale finite and not negative.
 fn check_rows(
     what: &str,
@@ -140,16 +140,16 @@ fn check_rows(
     codes: usize,
 ) -> std::result::Result<(), String> {
     if !(1..=MAX_DIM).contains(&dim) {
-        return Err(format!("corrupted {what}: dimension {dim} (expected 1..={MAX_DIM})"));
+        return Err(format!("{what}: dimension {dim} (expected 1..={MAX_DIM})"));
     }
     if scales.len() != len {
-        return Err(format!("corrupted {what}: {len} rows but {} scales", scales.len()));
+        return Err(format!("{what}: {len} rows but {} scales", scales.len()));
     }
     if Some(codes) != len.checked_mul(dim) {
-        return Err(format!("corrupted {what}: {len} rows of {dim} dimensions but {codes} codes"));
+        return Err(format!("{what}: {len} rows of {dim} dimensions but {codes} codes"));
     }
     if let Some(i) = scales.iter().position(|s| !(s.is_finite() && *s >= 0.0)) {
-        return Err(format!("corrupted {what}: row {i} has scale {}", scales[i]));
+        return Err(format!("{what}: row {i} has scale {}", scales[i]));
     }
     Ok(())
 }
@@ -422,7 +422,7 @@ impl TryFrom<PartitionParts> for Partition {
     type Error = String;
 
     fn try_from(p: PartitionParts) -> std::result::Result<Self, String> {
-        check_rows("IVF partition", p.dim, p.ids.len(), &p.scales, p.codes.len())
+        check_rows("corrupted IVF partition", p.dim, p.ids.len(), &p.scales, p.codes.len())
             .map_err(crate::format::invalid)?;
         if let Some(i) = p.ids.windows(2).position(|w| w[0] >= w[1]) {
             return Err(crate::format::invalid(format!(
