@@ -2,7 +2,8 @@
 //! data set and on its first `N` rows: recall@10 against the exact f32 brute force and against
 //! the monolithic flat scan, and the bytes a question fetches (the centroid fragment once, then
 //! `nprobe` partition fragments) for several `nlist` and `nprobe`. Also what a binary (sign)
-//! coarse pass would fetch and find, and the training time on a larger synthetic set. Writes
+//! coarse pass would fetch and find, and the training time on a larger synthetic set (`--quick`:
+//! the default `nlist` only, not also 2·sqrt(n) and 8·sqrt(n)). Writes
 //! `results/ivf-<SET>.json` and prints markdown tables.
 
 use std::path::Path;
@@ -19,7 +20,7 @@ use crate::data::{self, DIM, GT_K};
 const HEADER: usize = 9;
 const NPROBES: [usize; 11] = [1, 2, 4, 6, 8, 12, 16, 24, 32, 48, 64];
 
-pub fn run(dir: &Path, set: &str, sizes: &[usize]) -> Result<(), String> {
+pub fn run(dir: &Path, set: &str, sizes: &[usize], variants: bool) -> Result<(), String> {
     let (_, qb) = data::load_set(dir, "queries")?;
     let (desc, bb) = data::load_set(dir, set)?;
     let (queries, base) = (data::le_f32(&qb), data::le_f32(&bb));
@@ -27,7 +28,7 @@ pub fn run(dir: &Path, set: &str, sizes: &[usize]) -> Result<(), String> {
     let mut out = Vec::new();
     for &n in &sizes {
         let n = n.min(desc.count);
-        out.push(measure(&format!("{set}[..{n}]"), &base[..n * DIM], &queries));
+        out.push(measure(&format!("{set}[..{n}]"), &base[..n * DIM], &queries, variants));
     }
     out.push(train_time(&base, 135_000));
     let res = dir.join("results");
@@ -62,7 +63,7 @@ fn unit(q: &[f32]) -> Vec<f32> {
     q.iter().map(|x| x / n.max(f32::MIN_POSITIVE)).collect()
 }
 
-fn measure(name: &str, base: &[f32], queries: &[f32]) -> Value {
+fn measure(name: &str, base: &[f32], queries: &[f32], variants: bool) -> Value {
     let n = base.len() / DIM;
     let nq = queries.len() / DIM;
     eprintln!("[ivf] {name}: exact f32 brute force and the flat scan over {n} rows, {nq} queries");
@@ -84,6 +85,7 @@ fn measure(name: &str, base: &[f32], queries: &[f32]) -> Value {
     let root = (n as f64).sqrt();
     let mut nlists =
         vec![ivf::default_nlist(n), (2.0 * root).round() as usize, (8.0 * root).round() as usize];
+    nlists.truncate(if variants { 3 } else { 1 });
     nlists.dedup();
     let mut variants = Vec::new();
     for nlist in nlists {

@@ -96,7 +96,7 @@ fn main() {
             data::fake(&data::data_dir(&root()), n)
         }
         other => Err(format!(
-            "usage: ann data [SET…] | ann verify | ann native [SET…] | ann ivf [SET [N…]] | ann fake [N]; \
+            "usage: ann data [SET…] | ann verify | ann native [SET…] | ann ivf [--quick] [SET [N…]] | ann fake [N]; \
              got {other:?}"
         )),
     };
@@ -136,10 +136,12 @@ fn run_native(sets: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// `ivf [SET [N…]]` (default `toolchain-20k`, its first 2,408 rows and all of it): writes
+/// `ivf [--quick] [SET [N…]]` (default `toolchain-20k`, its first 2,408 rows and all of it): writes
 /// `target/bench-data/results/ivf-<SET>.json`.
 fn run_ivf(args: &[String]) -> Result<(), String> {
-    let set = args.first().map_or("toolchain-20k", String::as_str);
+    let quick = args.iter().any(|a| a == "--quick");
+    let args: Vec<&String> = args.iter().filter(|a| *a != "--quick").collect();
+    let set = args.first().map_or("toolchain-20k", |a| a.as_str());
     let sizes = args.iter().skip(1).map(|a| a.parse().map_err(|_| format!("ivf: {a:?} is not a row count")));
-    ivf::run(&data::data_dir(&root()), set, &sizes.collect::<Result<Vec<usize>, String>>()?)
+    ivf::run(&data::data_dir(&root()), set, &sizes.collect::<Result<Vec<usize>, String>>()?, !quick)
 }
