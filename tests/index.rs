@@ -292,7 +292,7 @@ fn hnsw_build_is_deterministic_and_independent_of_the_thread_count() {
 
 #[path = "golden_rows.rs"]
 mod golden;
-use golden::golden_rows;
+pub(crate) use golden::golden_rows;
 
 /// The HNSW graph of [`golden_rows`] hashes to the value in tests/fixtures/hnsw-golden.txt, here
 /// and in wasm (tests/wasm.rs checks the same file): native and browser builds write the same

@@ -276,3 +276,23 @@ fn split_partition(p: &Partition) -> (Vec<f32>, Vec<i8>) {
     let (_, _, s, c): (usize, Vec<u32>, Vec<f32>, Vec<i8>) = postcard::from_bytes(&encode_parts(p)).unwrap();
     (s, c)
 }
+
+/// The IVF layout of [`golden_rows`] (centroids and partitions) hashes to the value in
+/// tests/fixtures/ivf-golden.txt: training is integer arithmetic and f64 sums in a fixed order,
+/// so it must not drift between builds or targets. Regenerate with
+/// `DOCENT_WRITE_FIXTURES=1 cargo test --test tests ivf_golden` when the layout changes on purpose.
+#[test]
+fn ivf_golden_layout_is_stable() {
+    let rows = crate::index::golden_rows();
+    let (index, parts) = build(&rows, 32, &IvfOptions::default());
+    let mut bytes = encode_parts(&index);
+    for p in &parts {
+        bytes.extend(encode_parts(p));
+    }
+    let hash = format!("{:016x}\n", xxhash_rust::xxh3::xxh3_64(&bytes));
+    let path = crate::common::fixture("ivf-golden.txt");
+    if std::env::var_os("DOCENT_WRITE_FIXTURES").is_some() {
+        std::fs::write(&path, &hash).unwrap();
+    }
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), hash, "the IVF layout changed");
+}
