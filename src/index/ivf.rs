@@ -192,7 +192,7 @@ pub fn train(vectors: &[f32], dim: usize, opts: &IvfOptions) -> Result<Ivf> {
 ///
 /// Errors: `dim` is 0 or above [`MAX_DIM`]; `codes.len()` is not `scales.len() × dim`; a scale is
 /// negative or not finite; `opts.nlist` is `Some(0)` or above [`MAX_NLIST`]; `opts.iterations`
-/// is above 1000.
+/// is above 1000; there are more than `u32::MAX` rows.
 ///
 /// [`DenseIndex::quantized_rows`]: super::dense::DenseIndex::quantized_rows
 pub fn train_quantized(codes: &[i8], scales: &[f32], dim: usize, opts: &IvfOptions) -> Result<Ivf> {
@@ -207,6 +207,9 @@ pub fn train_quantized(codes: &[i8], scales: &[f32], dim: usize, opts: &IvfOptio
         return Err(Error::invalid("iterations", format!("expected 0..=1000, found {}", opts.iterations)));
     }
     let n = scales.len();
+    if u32::try_from(n).is_err() {
+        return Err(Error::Vector { reason: format!("{n} rows; at most {} fit u32 ids", u32::MAX) });
+    }
     let nlist = opts.nlist.unwrap_or_else(|| default_nlist(n)).min(n).max(1);
     if n == 0 {
         return Ok(Ivf { dim, scales: vec![0.0], codes: vec![0; dim] });
