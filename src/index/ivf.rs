@@ -94,25 +94,27 @@ pub fn default_nlist(n: usize) -> usize {
     ((4.0 * (n as f64).sqrt()).round() as usize).clamp(1, DEFAULT_MAX_NLIST)
 }
 
-/// The default number of partitions a query probes for an index of `nlist` partitions:
-/// 24 (all of them below 24).
+/// The default number of partitions a query probes for an index of `nlist` partitions: a quarter
+/// of them, at least 24 and at most 48 (all of them below 24).
 ///
-/// Set from `ann ivf` (bench/ann/ivf.rs): MiniLM embeddings of toolchain-doc chunks
-/// (`toolchain-20k` and its first 2,408 rows, a book's size), 1,000 held-out query chunks,
-/// recall@10 against the exact f32 brute force (the monolithic flat scan reaches 0.993-0.994),
-/// and raw bytes of the probed partition fragments per question (the centroid fragment comes
-/// once on top: 76 kB at 2,408 rows, 220 kB at 20,000):
+/// Held-out query chunks (`ann ivf`, bench/ann/ivf.rs: MiniLM embeddings of toolchain-doc
+/// chunks, `toolchain-20k` and its first 2,408 rows, recall@10 against the exact f32 brute force,
+/// which the monolithic flat scan reaches at 0.993-0.994; raw bytes of the probed partitions per
+/// question, the centroid fragment comes once on top: 76 kB at 2,408 rows, 220 kB at 20,000):
 ///
 /// | rows, nlist | nprobe 8 | 12 | 16 | 24 | 32 |
 /// |---|---:|---:|---:|---:|---:|
 /// | 2,408, 196 | 0.914 / 53 kB | 0.946 / 77 kB | 0.961 / 101 kB | 0.977 / 149 kB | 0.985 / 195 kB |
 /// | 20,000, 566 | 0.940 / 140 kB | 0.956 / 205 kB | 0.967 / 268 kB | 0.975 / 392 kB | 0.980 / 512 kB |
 ///
-/// 24 is the smallest probe count of this list that keeps recall@10 at or above 0.97 at both
-/// sizes (a probe of 16 loses about 0.01 more and fetches a third less). Questions less like the
-/// indexed text than these query chunks may need more.
+/// Reader questions are harder than query chunks: on the Cargo book (2,511 chunks, 200
+/// partitions, MiniLM) with `docent eval --fragments` on `bench/eval/cargo-book.jsonl`, dense
+/// recall@5 through the fragments is 0.674 at nprobe 16, 0.705 at 32 and 0.716 (equal to the
+/// monolithic index) from 48 on; hybrid recall@5 is 0.684, 0.705, 0.716 against 0.726 (one question
+/// of 95, which only probing every partition recovers). So small sites probe a quarter of their
+/// partitions; the cap of 48 bounds a question's bytes on large ones.
 pub fn default_nprobe(nlist: usize) -> usize {
-    nlist.clamp(1, 24)
+    nlist.div_ceil(4).clamp(24, 48).min(nlist).max(1)
 }
 
 /// Centroids of the partitions: int8 rows like the dense index's (see the module docs).
