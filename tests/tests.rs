@@ -14,3 +14,4 @@ mod ingest;
 mod limits;
 mod llm;
 mod site;
+mod tokens;

@@ -27,13 +27,21 @@ use wasm_bindgen::JsCast;
 
 use crate::{Error, Result};
 
+// The lean module (`docent_search`, built without the `models` feature) holds only what reads a
+// fragmented site folder and answers from it; the full module (`docent_wasm`) holds everything.
 mod answer;
+#[cfg(feature = "models")]
 mod docent;
+#[cfg(feature = "models")]
 mod site;
+#[cfg(feature = "models")]
 mod vector_index;
 
+#[cfg(feature = "models")]
 pub use docent::JsDocent;
+#[cfg(feature = "models")]
 pub use site::{format_of, is_runtime_file, model_files, previous_site, site_layout};
+#[cfg(feature = "models")]
 pub use vector_index::JsVectorIndex;
 
 /// Installs the panic hook, so a panic (always a bug) prints its message on the console
