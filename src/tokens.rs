@@ -216,7 +216,7 @@ fn estimate_pieces(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut word: Vec<usize> = Vec::new(); // byte offsets of the current word's characters
     let mut digits = 0;
-    let mut flush = |word: &mut Vec<usize>, digits: &mut usize, end: usize, out: &mut Vec<(usize, usize)>| {
+    let flush = |word: &mut Vec<usize>, digits: &mut usize, end: usize, out: &mut Vec<(usize, usize)>| {
         let n = estimate_word(word.len(), *digits);
         for p in 0..n {
             let s = word[p * word.len() / n];
