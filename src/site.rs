@@ -165,6 +165,10 @@ pub struct Manifest {
     /// xxh3, sorted by path; absent in manifests of older versions.
     #[serde(default)]
     pub files: Vec<FileEntry>,
+    /// The fragmented index ([`crate::fragments`]): shards, packs and partitions a reader fetches
+    /// per question. Absent in manifests of older versions and when fragments were not written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fragments: Option<crate::fragments::FragmentTable>,
 }
 
 impl Manifest {
@@ -190,6 +194,7 @@ impl Manifest {
             dense: stats.dense_kind,
             created_by,
             files,
+            fragments: None,
         }
     }
 

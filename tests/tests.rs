@@ -6,6 +6,7 @@ mod cli;
 mod common;
 mod embed;
 mod engine;
+mod fragments;
 mod fuzz_harness;
 mod hostile;
 mod index;

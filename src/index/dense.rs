@@ -362,16 +362,7 @@ impl DenseIndex {
 
     /// Checks the query and prepares both of its forms.
     fn prepare_query(&self, query: &[f32]) -> Result<Query> {
-        if query.len() != self.dim {
-            return Err(Error::Vector {
-                reason: format!("query has {} dimensions; the index has {}", query.len(), self.dim),
-            });
-        }
-        if let Some(c) = query.iter().position(|v| !v.is_finite()) {
-            return Err(Error::Vector {
-                reason: format!("query column {c} is {}; every value must be finite", query[c]),
-            });
-        }
+        check_query(query, self.dim)?;
         let mut codes = vec![0i8; self.dim];
         let scale = quantize(query, &mut codes);
         Ok(Query { unit: normalise(query), scale, codes })
@@ -395,6 +386,22 @@ impl DenseIndex {
             })
             .collect()
     }
+}
+
+/// Checks a query vector against an index of `dim` dimensions: its length, and every value
+/// finite. The errors name the dimension or the column.
+pub(crate) fn check_query(query: &[f32], dim: usize) -> Result<()> {
+    if query.len() != dim {
+        return Err(Error::Vector {
+            reason: format!("query has {} dimensions; the index has {dim}", query.len()),
+        });
+    }
+    if let Some(c) = query.iter().position(|v| !v.is_finite()) {
+        return Err(Error::Vector {
+            reason: format!("query column {c} is {}; every value must be finite", query[c]),
+        });
+    }
+    Ok(())
 }
 
 /// How many int8 candidates the flat scan hands to the f32 rescoring for a top-`k` search:
