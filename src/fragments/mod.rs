@@ -39,6 +39,7 @@ mod table;
 mod text;
 mod write;
 
+pub use dense::DenseLayout;
 pub use lexical::{MAX_POSTINGS, MAX_SHARDS, SHARD_BYTES};
 pub use read::{Lookup, SiteIndex};
 pub use table::{
@@ -46,7 +47,7 @@ pub use table::{
     LexicalTable, TextTable, FRAGMENTS_DIR, FRAGMENT_MAGIC, FRAGMENT_VERSION,
 };
 pub use text::{MAX_PACKS, PACK_MAX, PACK_MIN};
-pub use write::{write_fragments, Fragments};
+pub use write::{write_fragments, write_fragments_with, Fragments};
 
 /// Where fragments come from: files (the CLI), `fetch` (the wasm edge), memory (tests).
 ///

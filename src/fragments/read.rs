@@ -17,7 +17,7 @@ use crate::site::Manifest;
 use crate::tokens::TokenCounter;
 use crate::{Error, Result};
 
-/// How query terms are looked up in the term shards.
+/// How a question is looked up: query terms in the term shards, the vector in the IVF partitions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Lookup {
     /// Typo tolerance: a query term of 5 or more letters that is not in the vocabulary is
@@ -28,6 +28,10 @@ pub struct Lookup {
     /// Search as you type: the last query term also matches the terms of its shard that start
     /// with it (the [`Lookup::PREFIX_TERMS`] with the highest document frequency). Default false.
     pub prefix_last: bool,
+    /// IVF partitions a hybrid query probes; `None` = the manifest's `nprobe`. Range
+    /// 1..=partitions (larger is lowered to it): more partitions cost more bytes and come closer
+    /// to the engine's exact dense ranking (all of them give it exactly).
+    pub nprobe: Option<usize>,
 }
 
 impl Lookup {
@@ -35,12 +39,12 @@ impl Lookup {
     pub const PREFIX_TERMS: usize = 5;
 
     /// Exact lookup: no typo tolerance, no prefix (ranks exactly like the engine).
-    pub const EXACT: Lookup = Lookup { typos: false, prefix_last: false };
+    pub const EXACT: Lookup = Lookup { typos: false, prefix_last: false, nprobe: None };
 }
 
 impl Default for Lookup {
     fn default() -> Self {
-        Lookup { typos: true, prefix_last: false }
+        Lookup { typos: true, prefix_last: false, nprobe: None }
     }
 }
 
@@ -162,7 +166,7 @@ impl SiteIndex {
             shards.clear();
         }
         let dense_query = match vector {
-            Some(v) => Some(dense::Query::new(self, v)?),
+            Some(v) => Some(dense::Query::new(self, v, lookup.nprobe)?),
             None => None,
         };
         let centroids = dense_query.as_ref().and_then(|q| q.centroids_wanted(self));
@@ -193,6 +197,17 @@ impl SiteIndex {
         // survive.
         let mut upto = k.min(fused.len());
         let hits = loop {
+            // The packs of the first `upto` hits, and any later hit among the first 2k whose
+            // pack comes anyway (so a dropped hit rarely costs another round).
+            let mut packs: BTreeSet<usize> =
+                fused[..upto].iter().map(|f| pack_of(&self.table.text, f.id)).collect();
+            packs.extend(self.text.borrow().keys().copied());
+            let free = fused[upto..]
+                .iter()
+                .take(k)
+                .take_while(|f| packs.contains(&pack_of(&self.table.text, f.id)))
+                .count();
+            upto += free;
             self.load_text(src, fused[..upto].iter().map(|f| f.id)).await?;
             let text = self.text.borrow();
             let record = |id: u32| -> &Record {

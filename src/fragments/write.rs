@@ -1,8 +1,9 @@
 //! The writer: the fragments of a built engine.
 
+use super::dense::{self, DenseLayout};
 use super::table::{Bm25Stats, FragmentTable, FRAGMENT_VERSION};
 use super::text::Record;
-use super::{dense, lexical, text};
+use super::{lexical, text};
 use crate::engine::Docent;
 use crate::index::bm25::avgdl;
 use crate::{Error, Result};
@@ -30,6 +31,11 @@ impl Fragments {
 /// Errors: the engine is not built, or has documents added since its last build
 /// ([`Error::NotBuilt`]: build first, so the dense rows cover every chunk).
 pub fn write_fragments(engine: &Docent) -> Result<Fragments> {
+    write_fragments_with(engine, &DenseLayout::default())
+}
+
+/// [`write_fragments`] with an explicit IVF layout.
+pub fn write_fragments_with(engine: &Docent, layout: &DenseLayout) -> Result<Fragments> {
     let (Some(bm25), Some(dense_index)) = (engine.bm25_index(), engine.dense_index()) else {
         return Err(Error::NotBuilt);
     };
@@ -61,7 +67,7 @@ pub fn write_fragments(engine: &Docent) -> Result<Fragments> {
     let (lexical_table, mut files) = lexical::write(bm25, &ids)?;
     let (text_table, text_files) = text::write(records)?;
     files.extend(text_files);
-    let dense_table = match dense::write(dense_index, &live_old, engine.options())? {
+    let dense_table = match dense::write(dense_index, &live_old, layout)? {
         Some((t, f)) => {
             files.extend(f);
             Some(t)
