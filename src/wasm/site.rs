@@ -13,7 +13,7 @@ use crate::embed::EmbedderKind;
 use crate::fragments::FragmentTable;
 use crate::ingest::Format;
 use crate::site::{
-    self, FileEntry, IndexSummary, Manifest, PageOutcome, Previous, Runtime, Timings, Written,
+    self, FileEntry, FragmentCounts, IndexSummary, Manifest, PageOutcome, Previous, Runtime, Timings, Written,
 };
 use crate::{Error, Result};
 
@@ -104,6 +104,8 @@ export interface SiteWork {
   deleted: string[];
   /** Seconds per stage. */
   seconds: { read: number; embed: number; index: number; write: number; total: number };
+  /** What writing the fragments did (`siteFragments`), when they were written. */
+  fragments?: { total: number; reused: number; written: number; removed: number };
 }
 "#;
 
@@ -172,6 +174,7 @@ const WORK_FIELDS: &[&str] = &[
     "written",
     "deleted",
     "seconds",
+    "fragments",
 ];
 
 /// `SiteWork`: every field is required.
@@ -187,6 +190,8 @@ struct SiteWork {
     written: Vec<String>,
     deleted: Vec<String>,
     seconds: Timings,
+    #[serde(default)]
+    fragments: Option<FragmentCounts>,
 }
 
 /// Reads a value that must be present (`undefined` and `null` are errors, unlike options).
@@ -363,7 +368,8 @@ impl JsDocent {
             deleted: w.deleted,
             seconds: w.seconds,
         };
-        let summary = IndexSummary::new(&self.inner, &self.pages, work);
+        let mut summary = IndexSummary::new(&self.inner, &self.pages, work);
+        summary.fragments = w.fragments;
         Ok(if json { summary.to_json() } else { summary.line(out) })
     }
 }
