@@ -690,7 +690,7 @@ mod tests {
             let p = Previous::from_manifest(Some(&manifest_json("docent-index", index, "")));
             assert_eq!(p.index, INDEX_FILE, "{index:?}");
         }
-        let none = Previous { index: INDEX_FILE.into(), files: vec![] };
+        let none = Previous { index: INDEX_FILE.into(), files: vec![], fragments: vec![] };
         assert_eq!(Previous::from_manifest(None), none);
         assert_eq!(Previous::from_manifest(Some(b"not json")), none);
         assert_eq!(Previous::from_manifest(Some(&manifest_json("other", "idx.bin", files))), none);
