@@ -217,6 +217,26 @@ test('assemble budgets the prompt with the estimate, and the offline answer runs
   }
 });
 
+test('the full module\'s SiteIndex counts exactly with the tokenizer; the estimate counts more', async () => {
+  const tokenizer = new Uint8Array(await readFile(join(root, 'models', 'tokenizer.json')));
+  const exact = await pkg.SiteIndex.open(base, { tokenizer });
+  const lean = await search.openSite(base);
+  try {
+    assert.equal(exact.stats().tokens, 'exact');
+    assert.equal(lean.stats().tokens, 'estimate');
+    const q = 'How is the index split into fragments?';
+    const a = await exact.assemble(q, { k: 3, budget: 100000 });
+    const b = await lean.assemble(q, { k: 3, budget: 100000 });
+    assert.deepEqual(a.sources, b.sources, 'with room for every source both prompts are the same');
+    assert.equal(a.user, b.user);
+    assert.ok(b.tokens >= a.tokens, `the estimate (${b.tokens}) never counts fewer tokens than the tokenizer (${a.tokens})`);
+    await assert.rejects(pkg.SiteIndex.open(base, { tokenizer: 'x' }), { message: 'invalid tokenizer: expected a Uint8Array, found a string' });
+  } finally {
+    exact.free();
+    lean.free();
+  }
+});
+
 test('faults: each fails the question with one sentence naming the fragment and what failed', async () => {
   const txt = await fragmentsOf('txt');
   const q = 'sourdough starter flour';
