@@ -1,5 +1,5 @@
 // Types of the docent npm package (the classes and shapes come from the generated docent_wasm.d.ts).
-export { Docent, VectorIndex, memoryBytes, modelFiles } from './docent_wasm.js';
+export { Docent, SiteIndex, VectorIndex, memoryBytes, modelFiles } from './docent_wasm.js';
 export type {
   AssembleOptions,
   DocentOptions,
@@ -127,3 +127,5 @@ export class DocentWorker {
 }
 
 export * from './llm.js';
+
+export { openSite, createEmbedder, SiteEmbedder } from './search.js';

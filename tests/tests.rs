@@ -17,3 +17,4 @@ mod ivf;
 mod limits;
 mod llm;
 mod site;
+mod tokens;

@@ -210,10 +210,7 @@ impl Docent {
     pub fn new(embedder: Arc<dyn Embedder>, options: Options) -> Result<Self> {
         options.chunk.validate()?;
         options.retrieve.validate()?;
-        let counter = match embedder.tokenizer() {
-            Some(t) => TokenCounter::from_tokenizer(t)?,
-            None => TokenCounter::Approx,
-        };
+        let counter = TokenCounter::for_embedder(embedder.as_ref())?;
         Ok(Docent {
             options,
             version: env!("CARGO_PKG_VERSION").to_string(),
