@@ -114,7 +114,7 @@ async function askAndWait(page, question) {
   await page.waitForFunction(
     () => {
       const s = document.querySelector('[data-testid="status"]')?.textContent ?? '';
-      return /^(Answered|No relevant passage|The model did not answer|Stopped|Search failed)/.test(s);
+      return /^(Answered|No relevant passage|The model did not answer|Stopped|Search failed|Could not load the search index)/.test(s);
     },
     null,
     { timeout: WAIT_MS },
@@ -132,6 +132,7 @@ async function askAndWait(page, question) {
     })),
     prompt: document.querySelector('[data-testid="prompt"]').textContent,
     note: document.getElementById('answer-note').hidden ? '' : document.getElementById('answer-note').textContent,
+    searchNote: document.querySelector('[data-testid="search-note"]').textContent,
   }));
 }
 
@@ -175,6 +176,8 @@ test('offline: answers from the bundled docs with citation links to real anchors
   for (const s of r.sources) await assertRealAnchor(new URL(s.href, demo.origin).href);
   assert.ok(r.sources.some((s) => /faq|how-it-works/.test(s.href)), JSON.stringify(r.sources));
   assert.match(r.prompt, /offline: nothing is sent/);
+  // Which search found the sources (keyword only until the embedder has loaded, for a fragmented index).
+  assert.match(r.searchNote, /^Found by (keyword search|keyword \+ semantic search)\.$/);
   assert.match(r.prompt, /<source id=\\"1\\"/, 'the panel shows the messages as JSON');
   console.log(`demo: ready ${readyMs} ms after navigation (wasm + MiniLM + index, worker); offline answer ${answerMs} ms after clicking Ask`);
 
@@ -508,9 +511,10 @@ test('secrets: the API key stays out of the console (page and worker), URLs, oth
   context.on('request', (r) => requests.push(r));
   const { page, problems } = await openDemo({ context });
   const seen = watched.get(page);
-  // The collector hears the page and its workers (the index runs in one).
-  const [worker] = page.workers();
-  assert.ok(worker, 'the index runs in a worker');
+  // The collector hears the page and its workers (the embedder runs in one, started when the page
+  // is ready; a whole index runs in one from the start).
+  const worker = page.workers()[0] ?? (await page.waitForEvent('worker', { timeout: WAIT_MS }));
+  assert.ok(worker, 'the embedder runs in a worker');
   await Promise.all([
     page.waitForEvent('console', { predicate: (m) => m.text() === 'probe from the worker', timeout: WAIT_MS }),
     worker.evaluate(() => console.info('probe from the worker')),
