@@ -49,6 +49,10 @@ export class SiteSearch {
   #embedding = null;
   #embedState = 'idle';
   #embedError = null;
+  /** The fingerprint of the index embedder the background embedder was started for. */
+  #embedFor = null;
+  /** Counts embedder starts, so that a load overtaken by `#dropEmbedder` is discarded. */
+  #embedGen = 0;
 
   /**
    * @param {URL} base the index folder (ends with `/`)
@@ -99,6 +103,7 @@ export class SiteSearch {
       try {
         this.#site = await docent.openSite(this.#base, { timeoutMs: this.#timeoutMs });
         this.#stats = typeof this.#site.stats === 'function' ? await this.#site.stats() : { embedder: this.#site.embedder() };
+        if (this.#embedFor !== null && this.#embedFor !== this.#stats.embedder?.fingerprint) this.#dropEmbedder();
         return this.#stats;
       } catch (e) {
         if (e?.name !== NOT_FRAGMENTED) throw e;
@@ -107,6 +112,17 @@ export class SiteSearch {
     this.#full = await docent.loadDocent(this.#base, { worker: typeof Worker !== 'undefined', onProgress });
     this.#stats = await this.#full.stats();
     return this.#stats;
+  }
+
+  /** Forgets the embedder (the re-opened index was embedded with another model). */
+  #dropEmbedder() {
+    this.#embedder?.free?.();
+    this.#embedder = null;
+    this.#embedding = null;
+    this.#embedState = 'idle';
+    this.#embedError = null;
+    this.#embedFor = null;
+    this.#embedGen += 1;
   }
 
   /** Forgets the opened index (after a fault): the next `open()` or question fetches it again. */
@@ -127,6 +143,8 @@ export class SiteSearch {
     if (this.#embedding || !this.#site || !this.#site.hasDense() || savesData()) return;
     if (typeof docent.createEmbedder !== 'function') return;
     this.#embedState = 'loading';
+    this.#embedFor = this.#stats?.embedder?.fingerprint ?? null;
+    const gen = ++this.#embedGen;
     this.#onEmbedder('loading', {});
     this.#embedding = docent
       .createEmbedder(this.#base, {
@@ -138,11 +156,16 @@ export class SiteSearch {
       })
       .then(
         (embedder) => {
+          if (gen !== this.#embedGen) {
+            embedder.free?.(); // the index changed while it loaded
+            return;
+          }
           this.#embedder = embedder;
           this.#embedState = 'ready';
           this.#onEmbedder('ready', {});
         },
         (e) => {
+          if (gen !== this.#embedGen) return;
           this.#embedState = 'failed';
           this.#embedError = e;
           this.#onEmbedder('failed', { error: e });

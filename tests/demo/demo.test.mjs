@@ -16,7 +16,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { need } from '../support/static-server.mjs';
 import { startMockLlm } from '../support/mock-llm.mjs';
-import { serveDemo } from '../../www/serve.mjs';
+import { serveDemo, CSP } from '../../www/serve.mjs';
+import { startFaultServer } from '../support/fault-server.mjs';
 import { NOT_IN_DOCUMENTS } from '../../pkg/llm.js';
 import { SEED, watch, auditDom, findInStorage, hostileAnswers, hostileSite, PAYLOADS, TOPIC_QUESTION } from '../support/hostile.mjs';
 
@@ -659,6 +660,33 @@ test('network faults through the page: slow first byte, stall, malformed SSE, du
 
   without(problems, /status of 429/, /ERR_EMPTY_RESPONSE|ERR_CONNECTION_RESET/);
   await finish(t, page, problems);
+});
+
+test('index faults: with the demo site\'s lexical fragments missing, the question fails in one sentence with Retry, and Retry answers once they are back', { timeout: 2 * WAIT_MS }, async (t) => {
+  const manifest = JSON.parse(await readFile(join(site, 'docent/manifest.json'), 'utf8'));
+  assert.ok(manifest.fragments, 'docent index wrote no fragments (manifest.json has no "fragments")');
+  // The demo's folders, served by a host that can lose files.
+  const faulty = await startFaultServer([['/pkg/', join(root, 'pkg')], ['/site/', site], ['/', join(root, 'www')]], {
+    headers: () => ({ 'content-security-policy': CSP }),
+  });
+  try {
+    for (const f of manifest.fragments.lexical.files) faulty.fault(`/site/docent/${f}`, '404');
+    const { page, problems } = await openDemo({ server: faulty });
+    const r = await askAndWait(page, COVERED);
+    assert.match(r.status, /^Could not load the search index: .*lex-[0-9a-f]{16}\.bin.*404/, r.status);
+    assert.equal(await page.isVisible('[data-testid="retry"]'), true, 'Retry is offered');
+    assert.equal(r.answer, '', 'nothing is answered from part of the index');
+    assert.equal(r.sources.length, 0);
+    faulty.clearFaults();
+    await page.click('[data-testid="retry"]');
+    await page.waitForFunction(() => /^Answered/.test(document.querySelector('[data-testid="status"]').textContent), null, { timeout: WAIT_MS });
+    assert.equal(await page.isVisible('[data-testid="retry"]'), false);
+    assert.ok((await page.textContent('[data-testid="answer"]')).length > 40);
+    without(problems, /status of 404/);
+    await finish(t, page, problems);
+  } finally {
+    await faulty.close();
+  }
 });
 
 test('the watchers are not blind: a CSP violation and a dialog are caught', { timeout: 2 * WAIT_MS }, async () => {
