@@ -420,7 +420,7 @@ async function start() {
   state.embedder = stats.embedder.kind;
   ui.loadBox.classList.add('done');
   const ms = Math.round(performance.now() - t0);
-  const counts = `${stats.documents} documents, ${stats.chunks} passages`;
+  const counts = Number.isInteger(stats.documents) ? `${stats.documents} documents, ${stats.chunks} passages` : 'the demo docs';
   setStatus(site.fragmented
     ? `Ready in ${ms} ms: ${counts}; keyword search now, fetching only what each question needs; ${stats.embedder.kind} embeddings load in a Web Worker for semantic search.`
     : `Ready in ${ms} ms: ${counts}, ${stats.embedder.kind} embeddings in a Web Worker.`);
