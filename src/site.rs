@@ -19,7 +19,8 @@
 //! index.bin            the index (src/format.rs container)
 //! model/static.bin     the model files of the index's embedder (none for hashing), so the
 //! model/tokenizer.json   browser embeds questions with the model that embedded the pages
-//! docent.js …          the web runtime: pkg/'s .js files but cli.js, and docent_wasm_bg.wasm
+//! docent.js …          the web runtime: pkg/'s .js files but cli.js, docent_wasm_bg.wasm and
+//!                       docent_search_bg.wasm (the lean module, when built)
 //! ```
 //!
 //! Design: `docs/design.md`, "The index file and its place".
@@ -50,6 +51,10 @@ pub const MODEL_DIR: &str = "model";
 /// The wasm-bindgen output the runtime cannot do without.
 pub const WASM_FILE: &str = "docent_wasm_bg.wasm";
 
+/// The lean search module (`docent_search`, built without models): copied with the runtime when
+/// the assets hold it (`./build.sh wasm` builds it), so a site's first answer needs no model.
+pub const LEAN_WASM_FILE: &str = "docent_search_bg.wasm";
+
 /// Runtime files that must be among the assets (the facade and the wasm-bindgen glue).
 pub const REQUIRED_RUNTIME: &[&str] = &["docent.js", "docent_wasm.js", WASM_FILE];
 
@@ -60,12 +65,16 @@ pub const NOT_RUNTIME: &[&str] = &["cli.js"];
 pub const RUNTIME_DIRS: &[&str] = &["llm"];
 
 /// Whether a file of the package folder belongs to the web runtime copied into a site folder:
-/// every `.js` file but those of [`NOT_RUNTIME`], [`WASM_FILE`], and the `.js` files directly in
+/// every `.js` file but those of [`NOT_RUNTIME`], [`WASM_FILE`], [`LEAN_WASM_FILE`], and the `.js` files directly in
 /// one of the [`RUNTIME_DIRS`] (`path` then `/`-separated, e.g. `llm/stream.js`).
 pub fn is_runtime_file(path: &str) -> bool {
     match path.split_once('/') {
         Some((dir, name)) => RUNTIME_DIRS.contains(&dir) && name.ends_with(".js") && !name.contains('/'),
-        None => (path.ends_with(".js") && !NOT_RUNTIME.contains(&path)) || path == WASM_FILE,
+        None => {
+            (path.ends_with(".js") && !NOT_RUNTIME.contains(&path))
+                || path == WASM_FILE
+                || path == LEAN_WASM_FILE
+        }
     }
 }
 
@@ -165,6 +174,10 @@ pub struct Manifest {
     /// xxh3, sorted by path; absent in manifests of older versions.
     #[serde(default)]
     pub files: Vec<FileEntry>,
+    /// The fragmented index ([`crate::fragments`]): shards, packs and partitions a reader fetches
+    /// per question. Absent in manifests of older versions and when fragments were not written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fragments: Option<crate::fragments::FragmentTable>,
 }
 
 impl Manifest {
@@ -190,6 +203,7 @@ impl Manifest {
             dense: stats.dense_kind,
             created_by,
             files,
+            fragments: None,
         }
     }
 
