@@ -228,7 +228,7 @@ impl Manifest {
 }
 
 /// What a previous run left in the output folder, as far as its manifest tells.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Previous {
     /// The index file to reuse unchanged pages from: the manifest's `index` when it is a plain
     /// file name, else [`INDEX_FILE`].
@@ -236,6 +236,10 @@ pub struct Previous {
     /// The files it recorded whose paths are plain relative paths ([`is_plain_relative`]): the
     /// only ones a re-run may delete when it no longer writes them.
     pub files: Vec<FileEntry>,
+    /// The fragment files its `"fragments"` table names (plain relative paths under
+    /// `fragments/`): a re-run keeps them one more run, for readers still on that manifest.
+    #[serde(default)]
+    pub fragments: Vec<String>,
 }
 
 impl Previous {
@@ -249,10 +253,21 @@ impl Previous {
             .filter(|n| is_plain_relative(n) && !n.contains('/'))
             .unwrap_or(INDEX_FILE)
             .to_string();
+        let fragments = m
+            .as_ref()
+            .and_then(|m| m.fragments.as_ref())
+            .map(|t| {
+                t.files()
+                    .into_iter()
+                    .filter(|(p, _)| is_plain_relative(p) && p.starts_with("fragments/"))
+                    .map(|(p, _)| p.to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
         let files = m
             .map(|m| m.files.into_iter().filter(|f| is_plain_relative(&f.path)).collect())
             .unwrap_or_default();
-        Previous { index, files }
+        Previous { index, files, fragments }
     }
 }
 
@@ -475,6 +490,32 @@ pub struct IndexSummary {
     pub deleted: Vec<String>,
     /// Seconds per stage.
     pub seconds: Timings,
+    /// The fragmented index's files, when they were written (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fragments: Option<FragmentCounts>,
+}
+
+/// What writing the fragments did: `fragments: 183 (170 reused, 13 written, 9 removed)`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FragmentCounts {
+    /// Fragment files the new manifest names.
+    pub total: usize,
+    /// Of those, already in the folder (same name, so same content).
+    pub reused: usize,
+    /// Of those, written by this run.
+    pub written: usize,
+    /// Fragment files named by neither the new manifest nor the previous one, deleted.
+    pub removed: usize,
+}
+
+impl std::fmt::Display for FragmentCounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "fragments: {} ({} reused, {} written, {} removed)",
+            self.total, self.reused, self.written, self.removed
+        )
+    }
 }
 
 impl IndexSummary {
@@ -504,6 +545,7 @@ impl IndexSummary {
             written: work.written,
             deleted: work.deleted,
             seconds: work.seconds,
+            fragments: None,
         }
     }
 
@@ -515,7 +557,8 @@ impl IndexSummary {
     /// The summary as one sentence, `out` being the output folder as the user named it:
     /// `indexed 13 documents (12 reused, 1 embedded, 0 removed), 55 chunks into site/docent: 3
     /// skipped (…), 1 unsupported, 1 duplicates, 0 empty; embedder static (256-d), dense flat; 36 kB
-    /// index; 10 files, 2 written; embed 0.01 s of 0.20 s total`.
+    /// index; 10 files, 2 written; embed 0.01 s of 0.20 s total`, then, when fragments were
+    /// written, `; fragments: 183 (170 reused, 13 written, 9 removed)`.
     pub fn line(&self, out: &str) -> String {
         let pages = PageCounts { skipped: self.skipped.clone(), empty: self.empty };
         format!(
@@ -537,7 +580,7 @@ impl IndexSummary {
             self.written.len(),
             self.seconds.embed,
             self.seconds.total,
-        )
+        ) + &self.fragments.map(|f| format!("; {f}")).unwrap_or_default()
     }
 }
 
