@@ -7,7 +7,7 @@ const attrs = JSON.parse(params.get('attrs') ?? '{}');
 
 window.docentEvents = [];
 for (const type of ['docent-ready', 'docent-answer', 'docent-embedder']) {
-  document.addEventListener(type, (e) => window.docentEvents.push({ type, detail: JSON.parse(JSON.stringify(e.detail)) }));
+  document.addEventListener(type, (e) => window.docentEvents.push({ type, at: Date.now(), detail: JSON.parse(JSON.stringify(e.detail)) }));
 }
 
 await import(new URL('docent-ask.js', new URL(index, location.href)).href);

@@ -26,6 +26,8 @@ const Q2 = 'Which embedders can docent index a site with?';
 let tmp;
 let siteA;
 let siteB;
+/** A's index as an older `docent index` wrote it: manifest.json without fragments, no fragments/. */
+let siteOld;
 let web;
 let browser;
 /** The mount of the site: its folder is swapped to simulate a re-deploy. */
@@ -58,7 +60,7 @@ before(async () => {
   await cp(siteA, siteB, { recursive: true });
   const page = (await readdir(siteB)).find((f) => f.endsWith('.html') && f !== 'index.html');
   const html = await readFile(join(siteB, page), 'utf8');
-  await writeFile(join(siteB, page), html.replace('</main>', '<p>A paragraph added by the second deploy about lighthouse keepers.</p></main>'));
+  await writeFile(join(siteB, page), html.replace('</main>', '<p>The lighthouse keeper rings the brass bell at dusk.</p></main>'));
   indexSite(cli, siteB);
   // A deploy that uploads the new build only: B keeps no fragment of A that its manifest does not name.
   const named = JSON.stringify(JSON.parse(await readFile(join(siteB, 'docent/manifest.json'), 'utf8')).fragments ?? {});
@@ -67,8 +69,14 @@ before(async () => {
   }
   manifest = JSON.parse(await readFile(join(siteA, 'docent/manifest.json'), 'utf8'));
 
+  siteOld = join(tmp, 'old');
+  await cp(siteA, siteOld, { recursive: true });
+  await rm(join(siteOld, 'docent/fragments'), { recursive: true, force: true });
+  const { fragments: _, ...older } = JSON.parse(await readFile(join(siteOld, 'docent/manifest.json'), 'utf8'));
+  await writeFile(join(siteOld, 'docent/manifest.json'), JSON.stringify(older, null, 2));
+
   siteMount[1] = siteA;
-  web = await startFaultServer([siteMount, ['/', root]]);
+  web = await startFaultServer([siteMount, ['/old/', siteOld], ['/', root]]);
   browser = await launchChromium({ timeout: WAIT_MS });
 });
 
@@ -90,7 +98,7 @@ function fragmentPaths(kind) {
 }
 
 /** A fresh context and page with the widget (attributes `attrs`); console errors are collected. */
-async function openWidget(attrs = {}, { saveData = false } = {}) {
+async function openWidget(attrs = {}, { saveData = false, index = '/site/docent/' } = {}) {
   const context = await browser.newContext();
   if (saveData) {
     await context.addInitScript(() => Object.defineProperty(navigator, 'connection', { value: { saveData: true, effectiveType: '4g' } }));
@@ -102,7 +110,7 @@ async function openWidget(attrs = {}, { saveData = false } = {}) {
     if (m.type() === 'error') problems.push(`console.error: ${m.text()} (${m.location().url})`);
   });
   web.clearLog();
-  await page.goto(`${web.origin}/tests/browser/widget.html?attrs=${encodeURIComponent(JSON.stringify(attrs))}`, { timeout: WAIT_MS });
+  await page.goto(`${web.origin}/tests/browser/widget.html?index=${encodeURIComponent(index)}&attrs=${encodeURIComponent(JSON.stringify(attrs))}`, { timeout: WAIT_MS });
   await page.waitForFunction(() => window.widgetAdded === true, null, { timeout: WAIT_MS });
   return { context, page, problems };
 }
@@ -142,6 +150,8 @@ function waitForEmbedder(page) {
     .then(() => page.evaluate(() => window.docentEvents.filter((e) => e.type === 'docent-embedder').map((e) => e.detail)));
 }
 
+/** The requests for an index folder (what a site's reader pays; not the test page). */
+const site = (log) => log.filter((e) => /^\/(site|old)\/docent\//.test(e.path));
 const kb = (n) => `${(n / 1024).toFixed(1)} kB`;
 const line = (s) => `${s.requests} requests, ${kb(s.wire)} on the wire (${kb(s.bytes)} of files)`;
 /** Paths served whole (200) more than once. */
@@ -152,6 +162,7 @@ const twice = (log) => {
 };
 
 test('first answer by keyword search with no model; the embedder loads after it; the second answer is hybrid; nothing is fetched twice', { timeout: 5 * WAIT_MS }, async () => {
+  needFragments();
   const { context, page, problems } = await openWidget();
   try {
     await page.waitForTimeout(200);
@@ -159,36 +170,54 @@ test('first answer by keyword search with no model; the embedder loads after it;
     assert.deepEqual(early, [], 'no index, module or model is fetched before the reader focuses the box');
     await page.focus('docent-ask >> [data-testid="question"]');
     const first = await ask(page, Q1);
-    const toFirst = summarize(web.log);
-    const firstLog = [...web.log];
+    // What was requested until the answer was there (the embedder starts right after it).
+    const answeredAt = await page.evaluate(() => window.docentEvents.find((e) => e.type === 'docent-answer').at);
+    const firstLog = web.log.filter((e) => e.at <= answeredAt);
+    const toFirst = summarize(site(firstLog));
     assert.equal(first.error, false, first.status);
     assert.ok(first.answer.length > 40 && first.sources >= 1, JSON.stringify(first));
-    if (manifest.fragments) {
-      assert.equal(first.note, 'keyword search');
-      const heavy = firstLog.filter((e) => /\/model\/|docent_wasm_bg\.wasm$|index\.bin$/.test(e.path)).map((e) => e.path);
-      assert.deepEqual(heavy, [], 'the first answer needs no model, no full module, no index.bin');
-      assert.ok(firstLog.some((e) => e.path.includes('/fragments/lex-')) && firstLog.some((e) => e.path.includes('/fragments/txt-')), firstLog.map((e) => e.path).join(' '));
-    } else {
-      assert.equal(first.note, 'keyword + semantic search', 'a folder without fragments loads the whole index (hybrid)');
-    }
-    let embedder = [];
-    if (manifest.fragments?.dense) {
-      embedder = await waitForEmbedder(page);
-      assert.deepEqual(embedder.map((e) => e.state), ['loading', 'ready'], JSON.stringify(embedder));
-    }
+    assert.equal(first.note, 'keyword search');
+    const heavy = firstLog.filter((e) => /\/model\/|docent_wasm_bg\.wasm$|index\.bin$|docent_wasm\.js$/.test(e.path)).map((e) => e.path);
+    assert.deepEqual(heavy, [], 'the first answer needs no model, no full module, no index.bin');
+    assert.ok(firstLog.some((e) => e.path.includes('/fragments/lex-')) && firstLog.some((e) => e.path.includes('/fragments/txt-')), firstLog.map((e) => e.path).join(' '));
+    assert.ok(manifest.fragments.dense, 'the demo index (MiniLM) has dense fragments');
+    const embedder = await waitForEmbedder(page);
+    assert.deepEqual(embedder.map((e) => e.state), ['loading', 'ready'], JSON.stringify(embedder));
     const beforeSecond = web.log.length;
     const second = await ask(page, Q2);
-    const toSecond = summarize(web.log);
-    const secondOnly = summarize(web.log.slice(beforeSecond));
+    const toSecond = summarize(site(web.log));
+    const secondOnly = summarize(site(web.log.slice(beforeSecond)));
     assert.equal(second.error, false, second.status);
     assert.ok(second.sources >= 1, JSON.stringify(second));
-    assert.equal(second.note, manifest.fragments && !manifest.fragments.dense ? 'keyword search' : 'keyword + semantic search');
+    assert.equal(second.note, 'keyword + semantic search');
     assert.deepEqual(twice(web.log), [], 'no file is downloaded twice (page and worker share, fragments are kept)');
     const answers = await page.evaluate(() => window.docentEvents.filter((e) => e.type === 'docent-answer').map((e) => e.detail.search));
-    assert.deepEqual(answers, [manifest.fragments ? 'keyword' : 'hybrid', manifest.fragments && !manifest.fragments.dense ? 'keyword' : 'hybrid']);
-    const path = manifest.fragments ? 'fragmented' : 'whole index';
-    console.log(`widget (${path}): to the first answer ${line(toFirst)}; by kind ${JSON.stringify(toFirst.by)}`);
-    console.log(`widget (${path}): to the second answer ${line(toSecond)}; the second question alone ${line(secondOnly)}`);
+    assert.deepEqual(answers, ['keyword', 'hybrid']);
+    console.log(`widget (fragmented): to the first answer ${line(toFirst)}; by kind ${JSON.stringify(toFirst.by)}`);
+    console.log(`widget (fragmented): to the second answer ${line(toSecond)}, by kind ${JSON.stringify(toSecond.by)}; the second question alone ${line(secondOnly)}`);
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a folder without fragments (older docent index output) is loaded whole, as before, and answers by keyword + semantic search', { timeout: 3 * WAIT_MS }, async () => {
+  const { context, page, problems } = await openWidget({}, { index: '/old/docent/' });
+  try {
+    await page.focus('docent-ask >> [data-testid="question"]');
+    const first = await ask(page, Q1);
+    const toFirst = summarize(site(web.log));
+    assert.equal(first.error, false, first.status);
+    assert.ok(first.answer.length > 40 && first.sources >= 1, JSON.stringify(first));
+    assert.equal(first.note, 'keyword + semantic search');
+    assert.ok(web.log.some((e) => e.path === '/old/docent/index.bin' && e.status === 200), 'index.bin is loaded');
+    const beforeSecond = web.log.length;
+    const second = await ask(page, Q2);
+    assert.equal(second.error, false, second.status);
+    const secondOnly = summarize(site(web.log.slice(beforeSecond)));
+    assert.equal(secondOnly.requests, 0, 'the second question needs nothing more');
+    assert.deepEqual(twice(web.log), []);
+    console.log(`widget (whole index): to the first answer ${line(toFirst)}; by kind ${JSON.stringify(toFirst.by)}; the second question alone ${line(secondOnly)}`);
     assert.deepEqual(problems, []);
   } finally {
     await context.close();
@@ -290,7 +319,7 @@ test('a re-deploy under a reading page: the old manifest\'s fragments are gone; 
     await page.waitForFunction(() => window.docentEvents.some((e) => e.type === 'docent-ready'), null, { timeout: WAIT_MS });
     // Deploy B: its folder replaces A's; the shard holding the new word "lighthouse" has a new name.
     siteMount[1] = siteB;
-    const r = await ask(page, 'Who keeps the lighthouse according to the second deploy?');
+    const r = await ask(page, 'When does the lighthouse keeper ring the brass bell?');
     assert.equal(r.error, true, JSON.stringify(r));
     assert.match(r.status, /^Could not load the search index: .*fragments\/.*404/, r.status);
     assert.equal(r.retry, true);

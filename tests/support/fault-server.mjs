@@ -43,7 +43,7 @@ export const FAULTS = ['404', 'truncate', 'corrupt', 'stale', 'hang'];
  * @param {{gzip?: boolean, headers?: (path: string) => Record<string, string>}} [options]
  */
 export async function startFaultServer(mounts, { gzip = true, headers = () => ({}) } = {}) {
-  /** Every request: {path, status, wire (bytes of the body as sent), bytes (of the file)}. */
+  /** Every request: {path, status, wire (bytes of the body as sent), bytes (of the file), at (Date.now() on arrival)}. */
   const log = [];
   /** path → {kind, from} */
   const faults = new Map();
@@ -88,7 +88,7 @@ export async function startFaultServer(mounts, { gzip = true, headers = () => ({
   }
 
   const server = createServer(async (req, res) => {
-    const entry = { path: '', status: 0, wire: 0, bytes: 0 };
+    const entry = { path: '', status: 0, wire: 0, bytes: 0, at: Date.now() };
     log.push(entry);
     let path;
     try {
