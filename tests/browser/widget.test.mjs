@@ -105,7 +105,7 @@ async function openWidget(attrs = {}, { saveData = false, index = '/site/docent/
   }
   const page = await context.newPage();
   const problems = [];
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.stack ?? e}`));
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.stack || e}`));
   page.on('console', (m) => {
     if (m.type() === 'error') problems.push(`console.error: ${m.text()} (${m.location().url})`);
   });
