@@ -171,11 +171,33 @@ export class SiteSearch {
     );
   }
 
+  /** Whether semantic search can still be had for this index (it has vectors; the embedder may load). */
+  get canEmbed() {
+    const state = this.embedState;
+    return (state === 'idle' || state === 'loading' || state === 'ready') && !savesData();
+  }
+
   /**
    * Retrieves and assembles the prompt for `question`: `{prompt, path}` where `path` is one of
    * PATHS' keys. Rejects with an IndexError when the index (or a fragment) cannot be loaded.
+   * With `semanticRetry`, a question keyword search finds nothing for is asked again with
+   * semantic search, loading the embedder first (`onWait()` is called before that wait; a
+   * `signal` that aborts ends the wait and keeps the keyword result): keyword search alone
+   * abstains on questions worded differently from the documents.
    */
-  async assemble(question, { k, budget }) {
+  async assemble(question, { k, budget, semanticRetry = false, onWait, signal } = {}) {
+    let result = await this.#assemble(question, { k, budget });
+    if (semanticRetry && result.path === 'keyword' && result.prompt.abstained && this.canEmbed) {
+      onWait?.();
+      this.startEmbedder();
+      const aborted = new Promise((resolve) => signal?.addEventListener('abort', () => resolve(false), { once: true }));
+      const ready = await Promise.race([this.#embedding.then(() => this.#embedder !== null), aborted]);
+      if (ready && !signal?.aborted) result = await this.#assemble(question, { k, budget });
+    }
+    return result;
+  }
+
+  async #assemble(question, { k, budget }) {
     await this.open();
     if (this.#full) {
       return { prompt: await this.#full.assemble(question, { k, budget }), path: 'hybrid' };

@@ -419,7 +419,16 @@ export class DocentAsk extends HTMLElement {
     let prompt;
     let path;
     try {
-      ({ prompt, path } = await this.#search.assemble(question, { k, budget: BUDGET }));
+      ({ prompt, path } = await this.#search.assemble(question, {
+        k,
+        budget: BUDGET,
+        semanticRetry: this.#embedMode() !== 'never',
+        signal: controller.signal,
+        onWait: () => {
+          e.stop.hidden = false;
+          this.#status('Not found by keyword search; trying semantic search (loading its model)…');
+        },
+      }));
     } catch (err) {
       if (this.#controller !== controller) return; // a newer question took over
       if (err?.name === 'IndexError') this.#fault(err);
@@ -427,6 +436,7 @@ export class DocentAsk extends HTMLElement {
       return;
     }
     if (this.#controller !== controller) return;
+    e.stop.hidden = true;
     this.#retryQuestion = null;
     this.#note(path);
     e.prompt.textContent = JSON.stringify(prompt.messages, null, 2);

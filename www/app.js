@@ -317,7 +317,17 @@ async function ask(question) {
   try {
     const opts = { k: state.settings.k, budget: BUDGET };
     if (mine) prompt = await state.mine.assemble(question, opts);
-    else ({ prompt, path } = await state.site.assemble(question, opts));
+    else {
+      ({ prompt, path } = await state.site.assemble(question, {
+        ...opts,
+        semanticRetry: true,
+        signal: controller.signal,
+        onWait: () => {
+          ui.stop.hidden = false;
+          setStatus('Not found by keyword search; trying semantic search once its model has loaded…');
+        },
+      }));
+    }
   } catch (e) {
     if (state.controller !== controller) return;
     if (e?.name === 'IndexError') indexFault(e, question);
@@ -325,6 +335,7 @@ async function ask(question) {
     return;
   }
   if (state.controller !== controller) return;
+  ui.stop.hidden = true;
   // The visitor's own documents are searched whole, by both (their index is in memory).
   ui.searchNote.textContent = `Found by ${PATHS[path]}.`;
   const docent = mine ? state.mine : state.site.answerer;

@@ -436,8 +436,14 @@ test('output safety: hostile documents, file names and model output reach the pa
     k.dispatchEvent(new Event('input'));
   });
 
-  // 1. Document text: the offline answer quotes the hostile pages; the sources list them.
+  // 1. Document text: the offline answer quotes the hostile pages; the sources list them. First
+  // by keyword search (the embedder is still loading), then, once it is ready, with every source.
+  const keyword = await askAndWait(page, TOPIC_QUESTION);
+  assert.match(keyword.status, /^(Answered|No relevant passage)/, keyword.status);
+  await check('keyword search answer from hostile documents');
+  await page.waitForFunction(() => /^Semantic search ready/.test(document.getElementById('embed-status').textContent), null, { timeout: WAIT_MS });
   const off = await askAndWait(page, TOPIC_QUESTION);
+  assert.equal(off.searchNote, 'Found by keyword + semantic search.');
   assert.match(off.status, /^Answered/, JSON.stringify(off.status));
   assert.ok(off.answer.length > 40 && off.links.length > 0, off.answer);
   await check('offline answer from hostile documents');
