@@ -8,8 +8,9 @@
 // reader focuses the box. Then, for an index written with fragments, only the small search module
 // and the manifest; each question fetches the few fragments it needs, and the first is answered by
 // keyword search without any model. The embedder (model and full module, in a Web Worker) loads
-// in the background (see `embed`); once it is there, questions use keyword + semantic search. A
-// quiet note under each answer says which. An index without fragments (older `docent index`
+// in the background (see `embed`); once it is there, questions use keyword + semantic search (and
+// one keyword search finds nothing for waits for it and is asked again). A quiet note under each
+// answer says which. An index without fragments (older `docent index`
 // output) is loaded whole on focus (wasm, index and model, in a Web Worker), as before.
 //
 // Attributes (all optional):
