@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npx docent index <dir> --out <dir> [--embedder hashing|static] [--model-dir DIR] [--json]`: builds
 // a site index with the WebAssembly build, no Rust toolchain needed, into the same self-contained
-// folder the native CLI writes: `index.bin`, `manifest.json`, `model/` (the model files the browser
-// needs) and the web runtime (this package's .js files but cli.js, and the .wasm). Run again with
+// folder the native CLI writes: `index.bin`, the fragmented index (`fragments/`, what a site's
+// reader fetches per question), `manifest.json`, `model/` (the model files the browser needs) and
+// the web runtime (this package's .js files but cli.js, and the .wasm modules). Run again with
 // the same --out, it re-embeds only new and changed pages (`Docent.reuseFrom`) and prints the same
 // summary line as the native CLI.
 //
@@ -10,7 +11,7 @@
 // the manifest), which pages are skipped and why, and the summary are defined once in the Rust core
 // (src/site.rs) and reach this file through the wasm module's exports.
 import { createHash } from 'node:crypto';
-import { readdir, readFile, mkdir, writeFile, rename, rm, rmdir, lstat } from 'node:fs/promises';
+import { open, readdir, readFile, mkdir, rename, rm, rmdir, lstat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { init, Docent } from './docent.js';
@@ -117,9 +118,61 @@ async function writeIfChanged(path, bytes) {
     // missing: write it
   }
   await mkdir(dirname(path), { recursive: true });
-  await writeFile(`${path}.tmp`, bytes);
-  await rename(`${path}.tmp`, path);
+  await writeSynced(path, bytes);
   return true;
+}
+
+/** Writes `PATH.tmp`, flushes it to disk and renames it over `path` (never a partial file under the name). */
+async function writeSynced(path, bytes) {
+  const handle = await open(`${path}.tmp`, 'w');
+  try {
+    await handle.writeFile(bytes);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(`${path}.tmp`, path);
+}
+
+/** A fragment file name (`lex|txt|ivf|vec-<16 hex>.bin`, or that plus `.tmp` from an interrupted run). */
+const FRAGMENT_NAME = /^(lex|txt|ivf|vec)-[0-9a-f]{16}\.bin(\.tmp)?$/;
+
+/**
+ * Writes the fragments of the built index as the native CLI does: a file whose name exists with
+ * the right size is kept (its name is its content's hash), the others are written synced under a
+ * temporary name and renamed. Returns the table for the manifest and the counts.
+ */
+async function writeFragments(docent, out) {
+  const { table, files } = docent.siteFragments();
+  const counts = { total: files.length, reused: 0, written: 0, removed: 0 };
+  await mkdir(join(out, 'fragments'), { recursive: true });
+  for (const f of files) {
+    const path = inside(out, f.path);
+    const st = await lstat(path).catch(() => undefined);
+    if (st?.isFile() && st.size === f.bytes.length) {
+      counts.reused++;
+      continue;
+    }
+    await writeSynced(path, f.bytes);
+    counts.written++;
+  }
+  return { table, counts, paths: files.map((f) => f.path) };
+}
+
+/** Deletes the fragment files of `out/fragments/` that `keep` (paths as manifests name them) lacks; returns how many. */
+async function removeUnnamedFragments(out, keep) {
+  let removed = 0;
+  const names = await readdir(join(out, 'fragments')).catch(() => []);
+  for (const name of names.sort()) {
+    if (!FRAGMENT_NAME.test(name) || keep.has(`fragments/${name}`)) continue;
+    try {
+      await rm(join(out, 'fragments', name));
+      if (!name.endsWith('.tmp')) removed++;
+    } catch {
+      // already gone
+    }
+  }
+  return removed;
 }
 
 /** `a/b` inside `root`, with the platform's separators. */
@@ -199,13 +252,18 @@ async function main() {
     }
   }
   if (modelCopies.length === 0) await rmdir(join(out, layout.modelDir)).catch(() => {});
+  // The fragments: new files first, then the manifest naming them, then the removal of fragments
+  // that neither it nor the previous manifest names (a reader mid-session may still use those).
+  const fragments = await writeFragments(docent, out);
   const { version } = JSON.parse(await readFile(join(HERE, 'package.json'), 'utf8'));
-  const manifest = docent.siteManifest(bytes, `docent ${version} (npm, wasm)`, files);
+  const manifest = docent.siteManifest(bytes, `docent ${version} (npm, wasm)`, files, fragments.table);
   if (await writeIfChanged(join(out, layout.manifest), new TextEncoder().encode(manifest))) written.push(layout.manifest);
+  const keep = new Set([...fragments.paths, ...(previous.fragments ?? [])]);
+  fragments.counts.removed = await removeUnnamedFragments(out, keep);
   seconds.write = (performance.now() - writeStart) / 1000;
   seconds.total = (performance.now() - started) / 1000;
 
-  const work = { ...counts, indexBytes: bytes.length, runtime: 'copied', files, written, deleted, seconds };
+  const work = { ...counts, indexBytes: bytes.length, runtime: 'copied', files, written, deleted, seconds, fragments: fragments.counts };
   console.log(docent.indexSummary(work, opts.out, opts.json));
 }
 

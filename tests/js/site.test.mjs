@@ -75,7 +75,7 @@ test('the model file table, the folder names and the runtime files come from the
 });
 
 test('previousSite reads what an earlier run recorded, and never offers a path outside the folder', () => {
-  const none = { index: 'index.bin', files: [] };
+  const none = { index: 'index.bin', files: [], fragments: [] };
   assert.deepEqual(wasm.previousSite(undefined), none);
   assert.deepEqual(wasm.previousSite(new TextEncoder().encode('{"format": "other"}')), none);
   const manifest = {
@@ -142,7 +142,11 @@ test('indexSummary and siteManifest: the sentence, the JSON and the manifest the
   throwsExactly(() => d.indexSummary({ ...work, runtime: 'maybe' }, 'out', false),
     'invalid work: unknown variant `maybe`, expected one of `copied`, `kept`, `none`');
   throwsExactly(() => d.indexSummary({ ...work, sconds: 1 }, 'out', false),
-    'invalid work: unknown field "sconds", expected one of unsupported, duplicates, excluded, indexBytes, runtime, files, written, deleted, seconds');
+    'invalid work: unknown field "sconds", expected one of unsupported, duplicates, excluded, indexBytes, runtime, files, written, deleted, seconds, fragments');
+  // The fragment counts of the run are in the sentence and the JSON, as the native CLI prints them.
+  const counts = { total: 12, reused: 9, written: 3, removed: 2 };
+  assert.match(d.indexSummary({ ...work, fragments: counts }, 'out', false), /; fragments: 12 \(9 reused, 3 written, 2 removed\); embed /);
+  assert.deepEqual(JSON.parse(d.indexSummary({ ...work, fragments: counts }, 'out', true)).fragments, counts);
   throwsExactly(() => d.indexSummary(undefined, 'out', false), 'invalid work: expected an object, found undefined');
   const { indexBytes, ...noBytes } = work;
   assert.equal(indexBytes, 1_440_000);
