@@ -114,6 +114,18 @@ impl Report {
 /// options unchanged) for `k.max(5)` hits, and measures them. Errors are the engine's (e.g. a
 /// `k` over 1000).
 pub fn evaluate(engine: &Docent, questions: &[Question], k: usize) -> Result<Report> {
+    evaluate_with(questions, k, |q, k, mode| {
+        engine.search_with(q, k, &RetrieveOptions { mode, ..engine.options().retrieve.clone() })
+    })
+}
+
+/// [`evaluate`] over any search: `search(question, k, mode)` returns the hits of one mode (e.g.
+/// the fragmented index's `SiteIndex`).
+pub fn evaluate_with(
+    questions: &[Question],
+    k: usize,
+    mut search: impl FnMut(&str, usize, Mode) -> Result<crate::engine::SearchResult>,
+) -> Result<Report> {
     let k = k.max(5);
     let answerable = questions.iter().filter(|q| !q.relevant.is_empty()).count();
     let mut report = Report {
@@ -127,10 +139,9 @@ pub fn evaluate(engine: &Docent, questions: &[Question], k: usize) -> Result<Rep
         evidence: Vec::new(),
     };
     for mode in [Mode::Lexical, Mode::Dense, Mode::Hybrid] {
-        let opts = RetrieveOptions { mode, ..engine.options().retrieve.clone() };
         let mut ranks = Vec::with_capacity(answerable);
         for q in questions {
-            let r = engine.search_with(&q.q, k, &opts)?;
+            let r = search(&q.q, k, mode)?;
             if mode == Mode::Hybrid {
                 report.evidence.push((r.evidence, !q.relevant.is_empty()));
                 if q.relevant.is_empty() {

@@ -249,3 +249,35 @@ fn search_and_ask_read_the_folder_through_its_fragments() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success() && err.contains("no \"fragments\" object"), "{err}");
 }
+
+#[test]
+fn eval_through_the_fragments_measures_the_same_lexical_retrieval() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    index(&fixture("corpus"), &out);
+    let qs = tmp.path().join("q.jsonl");
+    std::fs::write(
+        &qs,
+        [
+            r#"{"q": "tyre pressure", "relevant": ["bicycle.html#tyres"]}"#,
+            r#"{"q": "sourdough starter feeding", "relevant": ["bread.txt"]}"#,
+            r#"{"q": "watering tomatoes", "relevant": ["guide/gardening.md"]}"#,
+            r#"{"q": "the orbit of Neptune", "relevant": []}"#,
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let run = |extra: &[&str]| -> serde_json::Value {
+        let o = docent()
+            .args(["eval", out.to_str().unwrap(), qs.to_str().unwrap(), "--json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let (whole, frag) = (run(&[]), run(&["--fragments"]));
+    assert_eq!(whole["modes"][0]["mode"], "lexical");
+    assert_eq!(whole["modes"][0], frag["modes"][0], "lexical retrieval through fragments is the engine's");
+    assert_eq!(whole["questions"], frag["questions"]);
+}

@@ -820,7 +820,7 @@ fn site_exports_are_the_core_definitions() {
     );
     let manifest = site::Manifest::new(&core, site::INDEX_FILE, &bytes, "test".into(), vec![entry]);
     assert_eq!(
-        ok(d.site_manifest(&bytes, "test", files.unchecked_into()), "siteManifest"),
+        ok(d.site_manifest(&bytes, "test", files.unchecked_into(), None), "siteManifest"),
         manifest.to_json().expect("manifest json")
     );
     let nothing = ok(JsDocent::new(obj(&[("embedder", "hashing".into())])), "new Docent");

@@ -20,13 +20,15 @@ use crate::{Error, Result};
 /// Postings kept per term in a shard, at most (the best by BM25 impact).
 pub const MAX_POSTINGS: usize = 4096;
 
-/// Target size of a term shard in bytes: a shard is cut once it reaches this size. 4 KiB; raised
+/// Target size of a term shard in bytes: a shard is cut once it reaches this size. 2 KiB; raised
 /// (doubling) while more than [`MAX_SHARDS`] shards would result. A shard exceeds it by at most
 /// one term (≤ [`MAX_POSTINGS`] postings).
-pub const SHARD_BYTES: usize = 4 * 1024;
+pub const SHARD_BYTES: usize = 2 * 1024;
 
-/// Shards per index, at most about this many (static hosts limit file counts).
-pub const MAX_SHARDS: usize = 1000;
+/// Shards per index, at most about this many: with about 600 text packs and 1,024 IVF
+/// partitions, a folder holds about 2,000 fragments at most, whatever its size (static hosts limit
+/// file counts: Cloudflare Pages to 20,000).
+pub const MAX_SHARDS: usize = 400;
 
 /// One term of a shard as stored.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -184,18 +184,18 @@ impl SiteIndex {
             None => Vec::new(),
         };
         let evidence = Evidence { dense: dense_hits.iter().map(|h| h.1).fold(-1.0, f32::max), coverage };
-        let gate = opts.gate.unwrap_or_else(|| Gate::for_embedder(self.manifest.embedder.kind));
-        let answerable = if vector.is_some() {
-            gate.passes(evidence.dense, coverage)
-        } else {
-            gate.passes_lexical(coverage)
+        // Without a vector there is no dense evidence: the lexical-only gate decides.
+        let kind = self.manifest.embedder.kind;
+        let answerable = match vector {
+            Some(_) => opts.gate.unwrap_or_else(|| Gate::for_embedder(kind)).passes(evidence.dense, coverage),
+            None => opts.gate.unwrap_or_else(|| Gate::lexical_only(kind)).passes_lexical(coverage),
         };
         let fused = fuse(&dense_hits, &lexical_hits, opts.rrf_k, opts.lexical_weight, mode);
         // Stage 3: the text of the best hits. Deduplication and the per-page limit decide each
         // item by the items before it only, so filtering a prefix of the fused list gives a
-        // prefix of the filtered list: fetch the text of the first k, and more only when too few
-        // survive.
-        let mut upto = k.min(fused.len());
+        // prefix of the filtered list: fetch the text of the first 1.5·k (a few are usually
+        // dropped: neighbouring chunks of one section), and more only when too few survive.
+        let mut upto = (k + k / 2).min(fused.len());
         let hits = loop {
             // The packs of the first `upto` hits, and any later hit among the first 2k whose
             // pack comes anyway (so a dropped hit rarely costs another round).

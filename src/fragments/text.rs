@@ -16,15 +16,15 @@ use super::table::{open_fragment, seal_fragment, FragmentKind, TextTable};
 use super::Files;
 use crate::{Error, Result};
 
-/// Bytes after which a pack may end at a page boundary chosen by the page's url. 4 KiB.
-pub const PACK_MIN: usize = 4 * 1024;
+/// Bytes after which a pack may end at a page boundary chosen by the page's url. 2 KiB.
+pub const PACK_MIN: usize = 2 * 1024;
 
 /// Bytes at which a pack ends whatever the page (a chunk is never split, so a pack exceeds it
-/// only when a single chunk does). 12 KiB.
-pub const PACK_MAX: usize = 12 * 1024;
+/// only when a single chunk does). 6 KiB.
+pub const PACK_MAX: usize = 6 * 1024;
 
-/// Packs per index, at most about this many.
-pub const MAX_PACKS: usize = 1000;
+/// Packs per index, at most about this many (see [`super::MAX_SHARDS`]).
+pub const MAX_PACKS: usize = 600;
 
 /// One chunk as a text pack stores it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -48,8 +48,9 @@ impl Record {
 /// Cuts `records` (live chunks in id order, each with its page url) into packs.
 pub(super) fn write(records: Vec<(String, Record)>) -> Result<(TextTable, Files)> {
     let total: usize = records.iter().map(|r| r.1.size()).sum();
+    // Packs average about twice their minimum size.
     let mut scale = 1;
-    while total / (PACK_MIN * scale) > MAX_PACKS {
+    while total / (2 * PACK_MIN * scale) > MAX_PACKS {
         scale *= 2;
     }
     let (min, max) = (PACK_MIN * scale, PACK_MAX * scale);

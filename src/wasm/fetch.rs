@@ -22,6 +22,19 @@ use crate::{Error, Result};
 /// never goes stale; bump the suffix if the container format changes.
 pub const FRAGMENT_CACHE: &str = "docent-fragments-v1";
 
+thread_local! {
+    /// Set once a fetched fragment failed its checks: from then on fragments are fetched with
+    /// `cache: "reload"`, so a damaged copy in the browser's HTTP cache (fragments are immutable,
+    /// so it may be kept for a year) is replaced rather than served again on a retry.
+    static RELOAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Makes later fragment requests of this module bypass the HTTP cache (see [`RELOAD`]): called
+/// when a fragment failed its size, name or header check.
+pub fn bypass_http_cache() {
+    RELOAD.with(|r| r.set(true));
+}
+
 /// Default time a stage's requests may take, in milliseconds.
 pub const DEFAULT_TIMEOUT_MS: u32 = 10_000;
 
@@ -128,11 +141,16 @@ impl FragmentSource for FetchSource {
         // Then the network: every miss at once under one timeout, all settled before any is
         // judged (so no request is left without a handler when another fails).
         let signal = AbortSignal::timeout_with_u32(self.timeout_ms);
+        let mode = if RELOAD.with(std::cell::Cell::get) {
+            web_sys::RequestCache::Reload
+        } else {
+            web_sys::RequestCache::Default
+        };
         let mut missing = Vec::new();
         let mut requests = Vec::new();
         for (i, url) in urls.iter().enumerate() {
             if out[i].is_none() {
-                requests.push(global_fetch(&request(url, &signal, web_sys::RequestCache::Default)?));
+                requests.push(global_fetch(&request(url, &signal, mode)?));
                 missing.push(i);
             }
         }

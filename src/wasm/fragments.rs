@@ -309,7 +309,14 @@ impl JsSiteIndex {
             if let Some(p) = before {
                 let _ = JsFuture::from(p).await; // its caller sees its outcome
             }
-            call(shared).await.map_err(js_error)
+            call(shared).await.map_err(|e| {
+                // A fragment that failed its checks (damaged, or from another build): a retry
+                // must not get the same bytes from the HTTP cache.
+                if matches!(&e, Error::Format { what, .. } if what.contains("fragments/")) {
+                    super::fetch::bypass_http_cache();
+                }
+                js_error(e)
+            })
         });
         // Chained on a copy that never rejects, so one failed call does not fail the next.
         let watched = promise.clone();

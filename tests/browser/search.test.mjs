@@ -63,9 +63,8 @@ test('openSite and createEmbedder in Chromium: lean first answer, Cache API, hyb
       s.free();
       return out;
     }, q);
-    assert.equal(first.caches, true);
+    assert.equal(first.caches, true, JSON.stringify(first));
     assert.match(first.hits[0], /^guide\/gardening\.md#/, JSON.stringify(first.hits));
-    assert.equal(first.answerable, true);
     assert.equal(first.stats.embedder.kind, 'static');
     const before = new Map(web.requests);
     const wasm = (name) => web.requests.get(`/pkg/${name}`) ?? 0;
@@ -110,5 +109,65 @@ test('openSite and createEmbedder in Chromium: lean first answer, Cache API, hyb
     assert.deepEqual(problems, []);
   } finally {
     await page.close();
+  }
+});
+
+test('a fragment that never answers, or stalls mid-body, fails the question after timeoutMs with one sentence, and nothing unhandled', { timeout: 2 * WAIT_MS }, async () => {
+  // A server that never answers requests for term shards (`silent`), or sends their headers and
+  // half the body then stalls (`stall`), and serves everything else as the static server does.
+  let mode = 'silent';
+  const { createServer } = await import('node:http');
+  const { readFile } = await import('node:fs/promises');
+  const hang = createServer(async (req, res) => {
+    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    if (/\/fragments\/lex-/.test(path)) {
+      if (mode === 'stall') {
+        const body = await readFile(join(tmp, path.slice(5)));
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length });
+        res.write(body.subarray(0, body.length >> 1));
+      }
+      return; // the rest never comes
+    }
+    const file = path.startsWith('/idx/') ? join(tmp, path.slice(5)) : join(root, path);
+    try {
+      const body = await readFile(file);
+      const type = file.endsWith('.js') ? 'text/javascript' : file.endsWith('.wasm') ? 'application/wasm' : file.endsWith('.html') ? 'text/html' : 'application/octet-stream';
+      res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((r) => hang.listen(0, '127.0.0.1', r));
+  const origin = `http://127.0.0.1:${hang.address().port}`;
+  const page = await browser.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.stack ?? e}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console.error: ${m.text()} (${m.location().url})`);
+  });
+  try {
+    await page.goto(`${origin}/tests/browser/search.html`, { timeout: WAIT_MS });
+    const ask = () => page.evaluate(async () => {
+      const { openSite } = await import('/pkg/search.js');
+      const s = await openSite('/idx/docent/', { timeoutMs: 500 });
+      try {
+        await s.search('pruning tomatoes');
+        return 'no error';
+      } catch (e) {
+        return e.message;
+      } finally {
+        s.free();
+      }
+    });
+    const timedOut = new RegExp(`^${origin}/idx/docent/fragments/lex-[0-9a-f]{16}\\.bin: no answer within 0\\.5 s \\(timed out\\)$`);
+    assert.match(await ask(), timedOut);
+    mode = 'stall';
+    assert.match(await ask(), timedOut);
+    await page.waitForTimeout(500); // room for a late rejection to surface
+    assert.deepEqual(problems, []);
+  } finally {
+    await page.close();
+    hang.closeAllConnections();
+    await new Promise((r) => hang.close(r));
   }
 });

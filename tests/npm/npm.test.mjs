@@ -67,7 +67,8 @@ after(async () => {
 
 test('npm pack ships the wasm, the JS glue, the type declarations and the README', () => {
   for (const f of ['README.md', 'package.json', 'cli.js', 'docent.js', 'docent.d.ts', 'worker.js', 'docent_wasm.js', 'docent_wasm.d.ts',
-    'docent_wasm_bg.wasm', 'docent_wasm_bg.wasm.d.ts', 'docent-ask.js', 'ask-search.js', 'render.js', 'llm.js', 'llm.d.ts', 'llm/stream.js', 'llm/offline.js']) {
+    'docent_wasm_bg.wasm', 'docent_wasm_bg.wasm.d.ts', 'docent-ask.js', 'ask-search.js', 'render.js', 'llm.js', 'llm.d.ts', 'llm/stream.js', 'llm/offline.js',
+    'search.js', 'search.d.ts', 'docent_search.js', 'docent_search.d.ts', 'docent_search_bg.wasm']) {
     assert.ok(listed.includes(f), `the tarball lacks ${f}; it has: ${listed.join(', ')}`);
   }
   assert.ok(!listed.includes('.gitignore'), 'wasm-bindgen\'s .gitignore must not be shipped');
@@ -112,7 +113,12 @@ test('npx docent index writes the self-contained site folder and re-embeds only 
   }
   assert.ok(!files.includes('cli.js') && !files.some((f) => f.endsWith('.d.ts')), files.join(', '));
   const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
-  assert.deepEqual(manifest.files.map((f) => f.path).sort(), files.filter((f) => !['manifest.json', 'model', 'llm'].includes(f)));
+  const fragmentFiles = files.filter((f) => f.startsWith('fragments/'));
+  assert.deepEqual(manifest.files.map((f) => f.path).sort(), files.filter((f) => !['manifest.json', 'model', 'llm', 'fragments'].includes(f) && !fragmentFiles.includes(f)));
+  // fragments/ holds exactly the files the manifest's fragment table names.
+  const t = manifest.fragments;
+  const named = [...t.lexical.files, ...t.text.files, ...(t.dense ? [t.dense.centroids, ...t.dense.files] : [])].sort();
+  assert.deepEqual(fragmentFiles, named);
   assert.match(manifest.xxh3, /^[0-9a-f]{16}$/);
   assert.match(index(), /^indexed 13 documents \(13 reused, 0 embedded, 0 removed\), .*; \d+ files, 0 written; /);
   const page = join(site, 'network.html');

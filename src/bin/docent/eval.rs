@@ -7,7 +7,10 @@ use std::path::Path;
 use docent::eval::{self, Question};
 use docent::{Error, Result};
 
-use crate::load::{load_index, read_queries};
+use docent::fragments::block_on;
+use docent::retrieve::{Mode, RetrieveOptions};
+
+use crate::load::{load_index, read_queries, Site};
 
 pub fn cmd_eval(
     dir: &Path,
@@ -16,8 +19,8 @@ pub fn cmd_eval(
     json: bool,
     calibrate: Option<f64>,
     flag: Option<&Path>,
+    fragments: bool,
 ) -> Result<()> {
-    let engine = load_index(dir, flag)?;
     let lines = read_queries(questions)?;
     if lines.is_empty() {
         return Err(Error::invalid("questions", format!("{} has no questions", questions.display())));
@@ -32,7 +35,20 @@ pub fn cmd_eval(
         };
         qs.push(Question { q: line.q, relevant });
     }
-    let r = eval::evaluate(&engine, &qs, k)?;
+    let (r, embedder) = if fragments {
+        // Through the fragments, as a browser reads the folder (lexical without a vector).
+        let site = Site::open(dir, flag, true)?;
+        let r = eval::evaluate_with(&qs, k, |q, k, mode| {
+            let opts = RetrieveOptions { mode, ..site.index.table().retrieve.clone() };
+            let v = if mode == Mode::Lexical { None } else { site.vector(q)? };
+            block_on(site.index.search(&site.src, q, k, v.as_deref(), &opts))
+        })?;
+        eprintln!("docent: {}", site.fetched());
+        (r, site.index.embedder().clone())
+    } else {
+        let engine = load_index(dir, flag)?;
+        (eval::evaluate(&engine, &qs, k)?, engine.embedder_info().clone())
+    };
     let (k, n_ans, n_unans) = (r.k, r.answerable, r.unanswerable);
     let (kept, flagged) = (r.kept_fraction(), r.flagged_fraction());
     if json {
@@ -45,7 +61,7 @@ pub fn cmd_eval(
         outln!(
             "{} questions ({n_ans} answerable, {n_unans} unanswerable), embedder {}",
             r.questions,
-            engine.embedder_info()
+            embedder
         );
         outln!(
             "{:<8} {:>9} {:>9} {:>9} {:>8}",

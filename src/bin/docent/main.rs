@@ -177,6 +177,10 @@ enum Command {
         /// Model directory (see `docent index --help`).
         #[arg(long)]
         model_dir: Option<PathBuf>,
+        /// Retrieve through the folder's fragments, as the browser does (see `docent search
+        /// --help`); lexical retrieval then has no dense evidence for the gate.
+        #[arg(long)]
+        fragments: bool,
     },
     /// Prepare model files from the original all-MiniLM-L6-v2 directory (model.safetensors,
     /// tokenizer.json, config.json): int8 MiniLM and the distilled static table.
@@ -254,9 +258,15 @@ fn main() {
                 ),
             }
         }
-        Command::Eval { dir, questions, k, json, calibrate, keep, model_dir } => {
-            eval::cmd_eval(&dir, &questions, k, json, calibrate.then_some(keep), model_dir.as_deref())
-        }
+        Command::Eval { dir, questions, k, json, calibrate, keep, model_dir, fragments } => eval::cmd_eval(
+            &dir,
+            &questions,
+            k,
+            json,
+            calibrate.then_some(keep),
+            model_dir.as_deref(),
+            fragments,
+        ),
         Command::Model { from, out, corpus } => model::cmd_model(&from, &out, corpus),
     };
     if let Err(e) = result {
