@@ -24,7 +24,7 @@ impl Rng {
 
 /// `n` rows (then `extra` more from the same distribution) around `clusters` random centres
 /// (0 = isotropic Gaussian).
-fn vectors(seed: u64, n: usize, dim: usize, clusters: usize) -> Vec<f32> {
+pub(crate) fn vectors(seed: u64, n: usize, dim: usize, clusters: usize) -> Vec<f32> {
     let mut rng = Rng(seed);
     let centres: Vec<f32> = (0..clusters * dim).map(|_| rng.normal()).collect();
     let mut out = Vec::with_capacity(n * dim);
@@ -51,7 +51,7 @@ fn cosine(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// f32 brute-force top-k `(id, cosine)`.
-fn brute(rows: &[f32], dim: usize, q: &[f32], k: usize) -> Vec<(u32, f32)> {
+pub(crate) fn brute(rows: &[f32], dim: usize, q: &[f32], k: usize) -> Vec<(u32, f32)> {
     let mut s: Vec<(u32, f32)> =
         rows.chunks_exact(dim).enumerate().map(|(i, r)| (i as u32, cosine(r, q))).collect();
     s.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -292,7 +292,7 @@ fn hnsw_build_is_deterministic_and_independent_of_the_thread_count() {
 
 #[path = "golden_rows.rs"]
 mod golden;
-use golden::golden_rows;
+pub(crate) use golden::golden_rows;
 
 /// The HNSW graph of [`golden_rows`] hashes to the value in tests/fixtures/hnsw-golden.txt, here
 /// and in wasm (tests/wasm.rs checks the same file): native and browser builds write the same

@@ -13,6 +13,7 @@ mod hostile;
 mod index;
 mod index_files;
 mod ingest;
+mod ivf;
 mod limits;
 mod llm;
 mod site;

@@ -2,6 +2,8 @@
 //! of docent against an exact baseline, on MiniLM embeddings of the toolchain's documentation.
 //!
 //! - `data`: generates (or checks) the cached data sets in `target/bench-data/` ([`data`]).
+//! - `ivf`: the IVF layout of the fragmented site index: recall and bytes per question by
+//!   `nprobe`, on a set and on its first rows ([`ivf`]).
 //! - `native`: docent native (HNSW over an ef sweep, flat), the f32 brute force and
 //!   instant-distance (the crate docent used before its own HNSW), written as JSON for
 //!   `bench/ann/report.mjs` ([`native`], [`idist`]).
@@ -11,6 +13,7 @@
 
 mod data;
 mod idist;
+mod ivf;
 mod native;
 
 use std::path::PathBuf;
@@ -87,12 +90,14 @@ fn main() {
             .map(|msg| eprintln!("[data] {msg}")),
         Some("verify") => data::verify(&data::data_dir(&root())).map(|msg| eprintln!("[data] {msg}")),
         Some("native") => run_native(&args[1..]),
+        Some("ivf") => run_ivf(&args[1..]),
         Some("fake") => {
             let n = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(5_000);
             data::fake(&data::data_dir(&root()), n)
         }
         other => Err(format!(
-            "usage: ann data [SET…] | ann verify | ann native [SET…] | ann fake [N]; got {other:?}"
+            "usage: ann data [SET…] | ann verify | ann native [SET…] | ann ivf [--quick] [SET [N…]] | ann fake [N]; \
+             got {other:?}"
         )),
     };
     if let Err(e) = res {
@@ -129,4 +134,14 @@ fn run_native(sets: &[String]) -> Result<(), String> {
         eprintln!("[native] wrote {}", path.display());
     }
     Ok(())
+}
+
+/// `ivf [--quick] [SET [N…]]` (default `toolchain-20k`, its first 2,408 rows and all of it): writes
+/// `target/bench-data/results/ivf-<SET>.json`.
+fn run_ivf(args: &[String]) -> Result<(), String> {
+    let quick = args.iter().any(|a| a == "--quick");
+    let args: Vec<&String> = args.iter().filter(|a| *a != "--quick").collect();
+    let set = args.first().map_or("toolchain-20k", |a| a.as_str());
+    let sizes = args.iter().skip(1).map(|a| a.parse().map_err(|_| format!("ivf: {a:?} is not a row count")));
+    ivf::run(&data::data_dir(&root()), set, &sizes.collect::<Result<Vec<usize>, String>>()?, !quick)
 }
