@@ -180,7 +180,7 @@ test('offline: answers from the bundled docs with citation links to real anchors
   // Which search found the sources (keyword only until the embedder has loaded, for a fragmented index).
   assert.match(r.searchNote, /^Found by (keyword search|keyword \+ semantic search)\.$/);
   assert.match(r.prompt, /<source id=\\"1\\"/, 'the panel shows the messages as JSON');
-  console.log(`demo: ready ${readyMs} ms after navigation (wasm + MiniLM + index, worker); offline answer ${answerMs} ms after clicking Ask`);
+  console.log(`demo: ready ${readyMs} ms after navigation (the index opened; MiniLM loads in a worker meanwhile); offline answer ${answerMs} ms after clicking Ask`);
 
   const no = await askAndWait(page, UNCOVERED);
   assert.match(no.status, /^No relevant passage/, JSON.stringify(no));
