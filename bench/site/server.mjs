@@ -3,7 +3,8 @@
 // as CDNs compress on the fly; Pagefind's own files are already gzip inside and go out as they
 // are), content-hashed files may be cached forever, the entry files (`manifest.json`,
 // `pagefind-entry.json`) and pages are `no-cache`. Counts requests and bytes on the wire (the
-// compressed body) per phase; paths under `/__bench/` (the benchmark's own pages) are not counted.
+// compressed body) with the time each request arrived, so a session can split them at the moments
+// it asked and got answers; paths under `/__bench/` (the benchmark's own pages) are not counted.
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
@@ -22,19 +23,19 @@ const MIME = {
 const ENTRY = /(^|\/)(manifest\.json|pagefind-entry\.json|[^/]*\.html)$/;
 
 /**
- * Serves `mounts` ([urlPrefix, dir], first match wins). Returns the server with counters:
- * `phase(name)` starts counting into a new phase, `totals(name)` reads it, `idle(quietMs,
- * maxMs)` resolves once no request has been open for `quietMs`.
+ * Serves `mounts` ([urlPrefix, dir], first match wins). Returns the server with `log` (every
+ * counted request: {t: arrival, epoch ms; path; bytes; status}), `clear()`, and `idle(quietMs,
+ * maxMs)`, which resolves once no request has been open for `quietMs`.
  */
 export async function startCountingServer(mounts) {
   const cache = new Map(); // file → {body, encoding}
-  const phases = new Map();
-  let current = null;
+  const log = [];
   let open = 0;
   let lastActivity = Date.now();
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    const counted = !path.startsWith('/__bench/') && current;
+    const t = Date.now();
+    const counted = !path.startsWith('/__bench/');
     open++;
     lastActivity = Date.now();
     const done = () => {
@@ -57,7 +58,7 @@ export async function startCountingServer(mounts) {
         // The 1M-chunk site's pages are not cached (the benchmark never fetches many of them).
         if (raw.length < 64 << 20) cache.set(file, entry);
       } catch {
-        if (counted) count(current, path, 0, 404);
+        if (counted) log.push({ t, path, bytes: 0, status: 404 });
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
         return;
       }
@@ -71,14 +72,9 @@ export async function startCountingServer(mounts) {
       'access-control-allow-origin': '*',
     };
     if (entry.encoding && gzipOk) headers['content-encoding'] = 'gzip';
-    if (counted) count(current, path, body.length, 200);
+    if (counted) log.push({ t, path, bytes: body.length, status: 200 });
     res.writeHead(200, headers).end(body);
   });
-  function count(phase, path, bytes, status) {
-    phase.requests++;
-    phase.bytes += bytes;
-    phase.files.push([path, bytes, status]);
-  }
   await new Promise((ok, fail) => {
     server.once('error', fail);
     server.listen(0, '127.0.0.1', ok);
@@ -86,18 +82,9 @@ export async function startCountingServer(mounts) {
   return {
     server,
     origin: `http://127.0.0.1:${server.address().port}`,
-    /** Starts a new phase; later requests count into it. */
-    phase(name) {
-      current = { name, requests: 0, bytes: 0, files: [] };
-      phases.set(name, current);
-      return current;
-    },
-    /** Stops counting. */
-    stop() {
-      current = null;
-    },
-    totals(name) {
-      return phases.get(name);
+    log,
+    clear() {
+      log.length = 0;
     },
     /** Resolves once no request has been open for `quietMs` (or after `maxMs`, with `false`). */
     async idle(quietMs, maxMs) {
