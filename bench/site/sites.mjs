@@ -91,8 +91,9 @@ export async function prepareBooks(site, dir) {
   return info;
 }
 
-/** Bytes of the files under `dir` (following symlinks). */
+/** Bytes of the files under `dir`, or of the file `dir` (following symlinks). */
 export function totalBytes(dir) {
+  if (existsSync(dir) && statSync(dir).isFile()) return statSync(dir).size;
   let n = 0;
   const walk = (d) => {
     for (const e of readdirSync(d)) {
