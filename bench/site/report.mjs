@@ -12,7 +12,7 @@ const median = (xs) => {
 /** Bytes and requests of one session: to the 1st, 2nd and 10th answer (cumulative, with what was
  * loaded in the background between the 1st and the 2nd), and the median of questions 2..n. */
 export function sums(sess) {
-  if (!sess) return null;
+  if (!sess || sess.error || !sess.questions.length) return null;
   const q = sess.questions;
   const bg = sess.background ?? { bytes: 0, requests: 0 };
   const upto = (n) => ({
@@ -90,12 +90,15 @@ export function report(results) {
   line('|---|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const [name, r] of Object.entries(sites)) {
     const pf = sums(r.pagefind.session);
-    const rows = [['Pagefind', pf], ['docent lexical', sums(r.docent.lexical)], ['docent dense', sums(r.docent.dense)]];
-    for (const [tool, s] of rows) {
-      if (!s) continue;
+    const rows = [['Pagefind', pf, r.pagefind.session], ['docent lexical', sums(r.docent.lexical), r.docent.lexical], ['docent dense', sums(r.docent.dense), r.docent.dense]];
+    for (const [tool, s, sess] of rows) {
+      if (!s) {
+        if (sess?.error) line(`| ${name} | ${tool} | failed: ${sess.error.replace(/\|/g, '\\|')} | | | | | | |`);
+        continue;
+      }
       const c = (x) => (x ? `${kB(x.bytes)} / ${x.requests}` : '–');
       const later = s.laterMedian ? `${kB(s.laterMedian.bytes)} / ${s.laterMedian.requests} (${kB(s.laterMedian.min)}–${kB(s.laterMedian.max)})` : '–';
-      const ratio = tool === 'Pagefind' ? '' : `×${(s.first.bytes / pf.first.bytes).toFixed(2)}`;
+      const ratio = tool === 'Pagefind' || !pf ? '' : `×${(s.first.bytes / pf.first.bytes).toFixed(2)}`;
       line(`| ${name} | ${tool} | ${c(s.first)} | ${tool === 'docent dense' ? c(s.background) : '–'} | ${c(s.second)} | ${c(s.tenth)} | ${later} | ${s.firstMs.toFixed(0)} | ${ratio} |`);
     }
   }
@@ -103,7 +106,8 @@ export function report(results) {
   line('Largest files of the first answer (kB):');
   line();
   for (const [name, r] of Object.entries(sites)) {
-    line(`- ${name}: Pagefind ${topFiles(r.pagefind.session.questions[0].files)}; docent ${topFiles(r.docent.dense.questions[0].files)}`);
+    const files = (sess) => (sess?.questions[0] ? topFiles(sess.questions[0].files) : '–');
+    line(`- ${name}: Pagefind ${files(r.pagefind.session)}; docent ${files(r.docent.dense)}`);
   }
   if (Object.values(sites).some((r) => r.docent.throttled)) {
     line();
@@ -115,9 +119,10 @@ export function report(results) {
     line('|---|---:|---:|---:|');
     for (const [name, r] of Object.entries(sites)) {
       if (!r.docent.throttled) continue;
-      const p = r.pagefind.throttled.questions[0];
+      const p = r.pagefind.throttled?.questions[0];
       const d = r.docent.throttled.questions[0];
-      line(`| ${name} | ${p.ms.toFixed(0)} (${kB(p.bytes)}) | ${d.ms.toFixed(0)} (${kB(d.bytes)}) | ×${(d.ms / p.ms).toFixed(2)} |`);
+      const cell = (x, sess) => (x ? `${x.ms.toFixed(0)} (${kB(x.bytes)})` : `failed: ${sess?.error ?? '?'}`);
+      line(`| ${name} | ${cell(p, r.pagefind.throttled)} | ${cell(d, r.docent.throttled)} | ${p && d ? `×${(d.ms / p.ms).toFixed(2)}` : '–'} |`);
     }
   }
   const q = sites['cargo-book']?.quality;
@@ -150,7 +155,7 @@ export function report(results) {
   const json = JSON.parse(JSON.stringify(results, (k, v) => v));
   for (const r of Object.values(json.sites)) {
     for (const s of [r.pagefind.session, r.pagefind.throttled, r.docent.lexical, r.docent.dense, r.docent.throttled]) {
-      if (!s) continue;
+      if (!s?.questions) continue;
       s.questions.forEach((x, i) => {
         if (i > 0) x.files = x.files.length;
       });

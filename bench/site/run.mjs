@@ -138,7 +138,13 @@ async function main() {
       ]);
       const r = { title: site.title, pages, pagefind: { build: pf }, docent: { build: dc }, questions: qs };
       try {
-        const run = (o) => session({ browser, web, questions: qs, waitMs: WAIT_MS, log, ...o });
+        // A session that fails (e.g. the monolithic widget refusing an index above the browser's
+        // chunk limit) is recorded with its error; the others still run.
+        const run = (o) =>
+          session({ browser, web, questions: qs, waitMs: WAIT_MS, log, ...o }).catch((e) => {
+            log(`${o.tool}${o.query ? `?${o.query}` : ''}${o.throttle ? ' (throttled)' : ''} failed: ${e.message.split('\n')[0]}`);
+            return { tool: o.tool, query: o.query ?? '', throttled: Boolean(o.throttle), error: e.message.split('\n')[0], questions: [] };
+          });
         r.pagefind.session = await run({ tool: 'pagefind' });
         r.docent.lexical = await run({ tool: 'docent', query: 'offline&embed=never' });
         r.docent.dense = await run({ tool: 'docent', query: 'offline&embed=answer' });
