@@ -68,29 +68,38 @@ export function report(results) {
   line(`- date: ${results.started.slice(0, 16)}Z; machine: ${results.machine}; load average before ${results.loadBefore.map(f1).join(' ')}, after ${results.loadAfter.map(f1).join(' ')} (shared machine)`);
   line(`- browser: headless Chromium ${results.chromium} (Debian /usr/bin/chromium via playwright-core), a fresh profile (empty HTTP cache, Cache API, storage) per session`);
   line('- server: 127.0.0.1, gzip level 6 on the fly when it shrinks the file (as a CDN does; Pagefind\'s own files are gzip already), hashed files `immutable`, entry files and pages `no-cache`; bytes are the compressed bodies the server sent, requests every GET (the Web Worker\'s too); the benchmark\'s own page is not counted');
-  line(`- command: \`${results.command}\` (\`./build.sh bench\` runs it); Pagefind ${Object.values(sites)[0]?.pagefind.build.version ?? '?'} (npm), \`--root-selector main\` (the pages\' text without the navigation, as docent reads them), the same pages as docent`);
+  line(`- command: \`${results.command}\` (\`./build.sh bench\` runs it); Pagefind ${Object.values(sites)[0]?.pagefind.build.version ?? '?'} (npm) on the same pages as docent, twice: \`--root-selector main\` (the pages\' text without the navigation, as docent reads them) and its defaults (the whole \`<body>\`, as the issue measured it)`);
   line('- questions: bench/site/questions.json, 10 per site as a reader types them; Pagefind: its Default UI, a question counts as answered when its first page of results (5) has loaded its data; docent: `<docent-ask offline>` (the extractive answer, no LLM), answered at its `docent-answer` event');
   line('- docent modes: *lexical* `embed="never"` (BM25 only); *dense* `embed="answer"` (the first answer lexical, then the embedder loads in the background and later questions are hybrid). A widget without these attributes (the monolithic one) loads the whole index and the model before the first answer in both.');
   line();
   line('## The sites and their indexes');
+  line();
+  line('Pagefind: `--root-selector main`; in brackets its defaults (the whole `<body>`). docent: the folder holds the index, the model files and the web runtime; *index* is manifest.json, index.bin and fragments/.');
   line();
   line('| site | pages | docent chunks | embedder | Pagefind build s | Pagefind folder MB (files) | docent build s (fresh) | docent folder MB (files) | of which index MB | fragments |');
   line('|---|---:|---:|---|---:|---:|---:|---:|---:|---:|');
   for (const [name, r] of Object.entries(sites)) {
     const p = r.pagefind.build;
     const d = r.docent.build;
-    line(`| ${name} (${r.title}) | ${p.pages} | ${d.chunks} | ${d.embedder.kind} | ${s1(p.seconds)} | ${MB(p.bytes)} (${p.files}) | ${s1(d.fresh.seconds)} | ${MB(d.bytes)} (${d.files}) | ${MB(d.indexBytes)} | ${d.fragmented ? d.fragments : 'none (monolithic)'} |`);
+    const pd = r.pagefindDefaults?.build;
+    line(`| ${name} (${r.title}) | ${p.pages} | ${d.chunks} | ${d.embedder.kind} | ${s1(p.seconds)}${pd ? ` (${s1(pd.seconds)})` : ''} | ${MB(p.bytes)} (${p.files})${pd ? ` [${MB(pd.bytes)} (${pd.files})]` : ''} | ${s1(d.fresh.seconds)} | ${MB(d.bytes)} (${d.files}) | ${MB(d.indexBytes)} | ${d.fragmented ? d.fragments : 'none (monolithic)'} |`);
   }
   line();
   line('## Bytes and requests per answer (gzip kB / requests)');
   line();
   line('*to 2nd* and *to 10th* are cumulative from the page load (for docent dense, with what the widget loaded in the background between the 1st and 2nd question); *later* is the median of questions 2–10 (min–max).');
   line();
-  line('| site | tool | to 1st answer | background after 1st | to 2nd | to 10th | later, median (min–max) | 1st answer ms (unthrottled) | docent ÷ Pagefind, 1st |');
+  line('| site | tool | to 1st answer | background after 1st | to 2nd | to 10th | later, median (min–max) | 1st answer ms (unthrottled) | docent ÷ Pagefind (÷ defaults), 1st |');
   line('|---|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const [name, r] of Object.entries(sites)) {
     const pf = sums(r.pagefind.session);
-    const rows = [['Pagefind', pf, r.pagefind.session], ['docent lexical', sums(r.docent.lexical), r.docent.lexical], ['docent dense', sums(r.docent.dense), r.docent.dense]];
+    const pfd = sums(r.pagefindDefaults?.session);
+    const rows = [
+      ['Pagefind', pf, r.pagefind.session],
+      ['Pagefind, defaults', pfd, r.pagefindDefaults?.session],
+      ['docent lexical', sums(r.docent.lexical), r.docent.lexical],
+      ['docent dense', sums(r.docent.dense), r.docent.dense],
+    ];
     for (const [tool, s, sess] of rows) {
       if (!s) {
         if (sess?.error) line(`| ${name} | ${tool} | failed: ${sess.error.replace(/\|/g, '\\|')} | | | | | | |`);
@@ -98,7 +107,7 @@ export function report(results) {
       }
       const c = (x) => (x ? `${kB(x.bytes)} / ${x.requests}` : '–');
       const later = s.laterMedian ? `${kB(s.laterMedian.bytes)} / ${s.laterMedian.requests} (${kB(s.laterMedian.min)}–${kB(s.laterMedian.max)})` : '–';
-      const ratio = tool === 'Pagefind' || !pf ? '' : `×${(s.first.bytes / pf.first.bytes).toFixed(2)}`;
+      const ratio = tool.startsWith('Pagefind') || !pf ? '' : `×${(s.first.bytes / pf.first.bytes).toFixed(2)}${pfd ? ` / ×${(s.first.bytes / pfd.first.bytes).toFixed(2)}` : ''}`;
       line(`| ${name} | ${tool} | ${c(s.first)} | ${tool === 'docent dense' ? c(s.background) : '–'} | ${c(s.second)} | ${c(s.tenth)} | ${later} | ${s.firstMs.toFixed(0)} | ${ratio} |`);
     }
   }
@@ -107,7 +116,7 @@ export function report(results) {
   line();
   for (const [name, r] of Object.entries(sites)) {
     const files = (sess) => (sess?.questions[0] ? topFiles(sess.questions[0].files) : '–');
-    line(`- ${name}: Pagefind ${files(r.pagefind.session)}; docent ${files(r.docent.dense)}`);
+    line(`- ${name}: Pagefind ${files(r.pagefind.session)}; Pagefind, defaults ${files(r.pagefindDefaults?.session)}; docent ${files(r.docent.dense)}`);
   }
   if (Object.values(sites).some((r) => r.docent.throttled)) {
     line();
@@ -115,14 +124,15 @@ export function report(results) {
     line();
     line('From focusing the box (the widget starts loading then; Pagefind\'s UI is loaded with the page) to the answer, the page itself already loaded. One cold session each.');
     line();
-    line('| site | Pagefind ms (kB) | docent ms (kB) | docent ÷ Pagefind |');
-    line('|---|---:|---:|---:|');
+    line('| site | Pagefind ms (kB) | Pagefind, defaults ms (kB) | docent ms (kB) | docent ÷ Pagefind |');
+    line('|---|---:|---:|---:|---:|');
     for (const [name, r] of Object.entries(sites)) {
       if (!r.docent.throttled) continue;
       const p = r.pagefind.throttled?.questions[0];
       const d = r.docent.throttled.questions[0];
       const cell = (x, sess) => (x ? `${x.ms.toFixed(0)} (${kB(x.bytes)})` : `failed: ${sess?.error ?? '?'}`);
-      line(`| ${name} | ${cell(p, r.pagefind.throttled)} | ${cell(d, r.docent.throttled)} | ${p && d ? `×${(d.ms / p.ms).toFixed(2)}` : '–'} |`);
+      const pd = r.pagefindDefaults?.throttled;
+      line(`| ${name} | ${cell(p, r.pagefind.throttled)} | ${pd ? cell(pd.questions[0], pd) : '–'} | ${cell(d, r.docent.throttled)} | ${p && d ? `×${(d.ms / p.ms).toFixed(2)}` : '–'} |`);
     }
   }
   const q = sites['cargo-book']?.quality;
@@ -154,7 +164,7 @@ export function report(results) {
   // The JSON keeps the per-file lists of the first answer and the background only.
   const json = JSON.parse(JSON.stringify(results, (k, v) => v));
   for (const r of Object.values(json.sites)) {
-    for (const s of [r.pagefind.session, r.pagefind.throttled, r.docent.lexical, r.docent.dense, r.docent.throttled]) {
+    for (const s of [r.pagefind.session, r.pagefind.throttled, r.pagefindDefaults?.session, r.pagefindDefaults?.throttled, r.docent.lexical, r.docent.dense, r.docent.throttled]) {
       if (!s?.questions) continue;
       s.questions.forEach((x, i) => {
         if (i > 0) x.files = x.files.length;

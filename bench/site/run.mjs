@@ -4,6 +4,7 @@
 // same headless Chromium. Writes bench/results/site.md and site.json.
 //
 //   node bench/site/run.mjs [--sites rust-book,cargo-book,docs-135k] [--large] [--no-throttle]
+//                           [--no-pagefind-defaults]
 //
 // --large adds the generated 1M-chunk site (gen.mjs; its docent and Pagefind builds take long
 // and are measured once, then reused while the site is unchanged). Needs: ./build.sh wasm (pkg/),
@@ -58,20 +59,26 @@ function timed(cmd, argv, env = {}) {
   return { seconds, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Pagefind's bundle for the site: built fresh every run (seconds) unless it is the large one
- * and was built before. Content root: `<main>` (the pages' text without the navigation, as
- * docent's reader takes it); the same pages as docent. */
-function pagefind(site, dir, pub) {
-  const out = join(dir, 'pagefind');
-  const stampFile = join(dir, 'pagefind.json');
+/** Pagefind's bundles for the site: `main` with `--root-selector main` (the pages' text without
+ * the navigation, as docent's reader takes it; what a site owner would configure), `defaults`
+ * with none (the whole <body>: on mdBook pages the sidebar's table of contents too). Built fresh
+ * every run (seconds) unless the site is the large one and they were built before. */
+const PAGEFIND_VARIANTS = [
+  { name: 'main', dir: 'pagefind', argv: ['--root-selector', 'main'] },
+  { name: 'defaults', dir: 'pagefind-defaults', argv: [] },
+];
+
+function pagefind(site, dir, pub, variant) {
+  const out = join(dir, variant.dir);
+  const stampFile = join(dir, `${variant.dir}.json`);
   if (site.optional && existsSync(stampFile)) return JSON.parse(readFileSync(stampFile, 'utf8'));
-  const argv = ['--site', pub, '--output-path', out, '--root-selector', 'main'];
+  const argv = ['--site', pub, '--output-path', out, ...variant.argv];
   execFileSync('rm', ['-rf', out]);
   log(`pagefind ${argv.join(' ')}`);
   const r = timed(PAGEFIND, argv);
   const pages = Number((/Indexed (\d+) pages?/.exec(r.stdout) ?? [])[1]);
   const words = Number((/Indexed (\d+) words?/.exec(r.stdout) ?? [])[1]);
-  const info = { command: `pagefind ${argv.join(' ').replaceAll(OUT, '$OUT')}`, seconds: r.seconds, pages, words, bytes: totalBytes(out), files: fileCount(out), version: pagefindVersion() };
+  const info = { variant: variant.name, command: `pagefind ${argv.join(' ').replaceAll(OUT, '$OUT')}`, seconds: r.seconds, pages, words, bytes: totalBytes(out), files: fileCount(out), version: pagefindVersion() };
   writeFileSync(stampFile, JSON.stringify(info));
   return info;
 }
@@ -126,17 +133,19 @@ async function main() {
       const dir = join(OUT, site.name);
       await mkdir(dir, { recursive: true });
       const pages = await sitePages(site, dir);
-      const pf = pagefind(site, dir, pages.public);
+      const pf = pagefind(site, dir, pages.public, PAGEFIND_VARIANTS[0]);
+      const pfDefaults = flag('--no-pagefind-defaults') ? null : pagefind(site, dir, pages.public, PAGEFIND_VARIANTS[1]);
       const dc = docentIndex(site, dir, pages.public);
       log(`${site.name}: ${dc.documents} documents, ${dc.chunks} chunks; Pagefind ${pf.pages} pages`);
       const qs = questions[site.questions];
       const web = await startCountingServer([
         ['/__bench/', join(here, 'pages')],
         ['/pagefind/', join(dir, 'pagefind')],
+        ['/pagefind-defaults/', join(dir, 'pagefind-defaults')],
         ['/docent/', join(dir, 'docent')],
         ['/', pages.public],
       ]);
-      const r = { title: site.title, pages, pagefind: { build: pf }, docent: { build: dc }, questions: qs };
+      const r = { title: site.title, pages, pagefind: { build: pf }, pagefindDefaults: pfDefaults && { build: pfDefaults }, docent: { build: dc }, questions: qs };
       try {
         // A session that fails (e.g. the monolithic widget refusing an index above the browser's
         // chunk limit) is recorded with its error; the others still run.
@@ -146,10 +155,12 @@ async function main() {
             return { tool: o.tool, query: o.query ?? '', throttled: Boolean(o.throttle), error: e.message.split('\n')[0], questions: [] };
           });
         r.pagefind.session = await run({ tool: 'pagefind' });
+        if (pfDefaults) r.pagefindDefaults.session = await run({ tool: 'pagefind', query: 'bundle=/pagefind-defaults/' });
         r.docent.lexical = await run({ tool: 'docent', query: 'offline&embed=never' });
         r.docent.dense = await run({ tool: 'docent', query: 'offline&embed=answer' });
         if (!flag('--no-throttle')) {
           r.pagefind.throttled = await run({ tool: 'pagefind', throttle: true });
+          if (pfDefaults) r.pagefindDefaults.throttled = await run({ tool: 'pagefind', query: 'bundle=/pagefind-defaults/', throttle: true });
           r.docent.throttled = await run({ tool: 'docent', query: 'offline&embed=answer', throttle: true });
         }
       } finally {
