@@ -5,8 +5,10 @@
 #           the docent CLI (dev profile), prepared model files in models/
 #   demo    setup, the wasm package, render + index the bundled docs, serve the demo page
 #           (www/) on 127.0.0.1:8080 (DOCENT_PORT=N to change; 0 picks a free port)
-#   wasm    the npm package in pkg/ (wasm32 release build, wasm-bindgen, wasm-opt) and its sizes;
-#           skipped when pkg/ was built from the same sources, lock file, toolchain and flags
+#   wasm    the npm package in pkg/ (wasm32 release builds, wasm-bindgen, wasm-opt) and its sizes:
+#           the full module (docent_wasm) and the lean search module (docent_search, no tokenizers
+#           or models; fails above 250 kB gzip); skipped when pkg/ was built from the same
+#           sources, lock file, toolchain and flags
 #   test [LAYER...]  setup, then the given test layers, or every layer in this order (what CI
 #           runs); each layer builds what it needs. Fails if the run changed what `git status`
 #           shows. Layers:
@@ -38,6 +40,11 @@ DOCENT="$TARGET_DIR/debug/docent"
 WASM_TARGET=wasm32-unknown-unknown
 WASM_OUT=pkg
 WASM_NAME=docent_wasm
+# The lean module: the same crate without the `models` feature (no tokenizers, no MiniLM): reads a
+# fragmented site folder, searches it and assembles prompts; what a site's first answer loads.
+LEAN_NAME=docent_search
+# Its size budget, gzip bytes (`./build.sh wasm` fails above it).
+LEAN_GZIP_BUDGET=250000
 
 # Each step is stamped with the time since the script started, so slow steps show in CI logs.
 log() { printf '\033[1m==> [%02d:%02d] %s\033[0m\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*" >&2; }
@@ -243,28 +250,49 @@ wasm_opt() {
 # (panic locations name source files): remap the cargo home and the checkout (added to
 # .cargo/config.toml's flags). The wasm-bindgen tests use the same profile and flags, so they reuse
 # the dependencies this build compiled instead of a second, dev-profile build of all of them.
-# `--no-default-features` leaves out `parallel` (rayon): the module runs on one thread.
+# `--no-default-features` leaves out `parallel` (rayon): the module runs on one thread, and
+# `models`, which the full module and the wasm tests add back (`--features models`).
 wasm_cargo() {
     local sub=$1; shift
     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo --remap-path-prefix=$PWD=/docent" \
         cargo "$sub" --release --target "$WASM_TARGET" --no-default-features "$@"
 }
 
-build_wasm() {
-    setup_wasm_bindgen
-    setup_binaryen
-    log "cargo build --lib --release --target $WASM_TARGET"
-    wasm_cargo build --lib
+# One module into pkg/: `bindgen_module NAME [CARGO FEATURE ARGS...]` builds the crate for wasm32
+# with those features, runs wasm-bindgen (web target) and wasm-opt, and writes pkg/NAME.js,
+# NAME.d.ts and NAME_bg.wasm. cargo keeps each feature set's build apart, so switching between
+# the two modules relinks nothing that did not change.
+bindgen_module() {
+    local name=$1; shift
+    log "cargo build --lib --release --target $WASM_TARGET $* ($name)"
+    wasm_cargo build --lib "$@"
     local wasm="$TARGET_DIR/$WASM_TARGET/release/docent.wasm"
     # wasm-bindgen writes into the target dir; pkg/ gets its JS and the optimised module.
     local staged="$TARGET_DIR/wasm-bindgen"
-    log "wasm-bindgen --target web → $staged, then $WASM_OUT/$WASM_NAME*"
-    rm -f "$staged/$WASM_NAME"*.js "$staged/$WASM_NAME"*.ts "$staged/$WASM_NAME"_bg.wasm
-    wasm-bindgen --target web --out-dir "$staged" --out-name "$WASM_NAME" "$wasm"
-    rm -f "$WASM_OUT/$WASM_NAME"*
-    cp "$staged/$WASM_NAME"*.js "$staged/$WASM_NAME"*.ts "$WASM_OUT"/
-    wasm_opt "$staged/${WASM_NAME}_bg.wasm" "$WASM_OUT/${WASM_NAME}_bg.wasm"
+    log "wasm-bindgen --target web → $staged, then $WASM_OUT/$name*"
+    rm -f "$staged/$name"*.js "$staged/$name"*.ts "$staged/$name"_bg.wasm
+    wasm-bindgen --target web --out-dir "$staged" --out-name "$name" "$wasm"
+    rm -f "$WASM_OUT/$name"*
+    cp "$staged/$name"*.js "$staged/$name"*.ts "$WASM_OUT"/
+    wasm_opt "$staged/${name}_bg.wasm" "$WASM_OUT/${name}_bg.wasm"
+}
+
+build_wasm() {
+    setup_wasm_bindgen
+    setup_binaryen
+    bindgen_module "$WASM_NAME" --features models
+    bindgen_module "$LEAN_NAME"
     ls -l "$WASM_OUT"/ >&2
+}
+
+# The lean module's gzip size against its budget (the bytes a site's first answer costs in wasm).
+check_lean_size() {
+    local gz; gz=$(gzip -9 -c "$WASM_OUT/${LEAN_NAME}_bg.wasm" | wc -c)
+    if [ "$gz" -gt "$LEAN_GZIP_BUDGET" ]; then
+        echo "$WASM_OUT/${LEAN_NAME}_bg.wasm is $gz bytes gzip, above its budget of $LEAN_GZIP_BUDGET" >&2
+        exit 1
+    fi
+    log "lean module ${LEAN_NAME}_bg.wasm: $gz bytes gzip (budget $LEAN_GZIP_BUDGET)"
 }
 
 # The package is made of the crate's sources and locked dependencies, the toolchain, and the steps
@@ -273,15 +301,17 @@ cmd_wasm() {
     setup_toolchain
     local stamp="$WASM_OUT/$WASM_NAME.stamp"
     if stale "$stamp" src Cargo.toml Cargo.lock .cargo/config.toml "=$(rustc -V)" "=RUSTFLAGS=${RUSTFLAGS:-}" \
-        "=$(declare -f build_wasm wasm_cargo wasm_opt)" "=wasm-bindgen $(wasm_bindgen_version)" \
+        "=$(declare -f build_wasm bindgen_module wasm_cargo wasm_opt)" "=wasm-bindgen $(wasm_bindgen_version)" \
         "=binaryen $BINARYEN_VERSION ${WASM_OPT_FLAGS[*]} ${WASM_FEATURES[*]}" ||
-        [ ! -f "$WASM_OUT/${WASM_NAME}_bg.wasm" ] || [ ! -f "$WASM_OUT/$WASM_NAME.js" ]; then
+        [ ! -f "$WASM_OUT/${WASM_NAME}_bg.wasm" ] || [ ! -f "$WASM_OUT/$WASM_NAME.js" ] ||
+        [ ! -f "$WASM_OUT/${LEAN_NAME}_bg.wasm" ] || [ ! -f "$WASM_OUT/$LEAN_NAME.js" ]; then
         build_wasm
         record_stamp "$stamp"
     else
         log "$WASM_OUT/ is up to date (built from the same sources, lock file, toolchain and flags)"
     fi
     print_sizes "$WASM_OUT"/*.wasm "$WASM_OUT"/*.js "$WASM_OUT"/*.d.ts
+    check_lean_size
 }
 
 # Browser tests run in Debian's Chromium (never a browser downloaded by Playwright).
@@ -368,10 +398,10 @@ test_js() {
 test_wasm() {
     once setup_wasm_bindgen
     log "wasm-bindgen-test tests/wasm.rs under Node (the JS boundary called from Rust)"
-    wasm_cargo test --test wasm
+    wasm_cargo test --features models --test wasm
     once setup_chromium
     log "wasm-bindgen-test tests/wasm.rs in headless Chromium"
-    WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver wasm_cargo test --test wasm
+    WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver wasm_cargo test --features models --test wasm
 }
 
 # What every Chromium layer needs: the package, the browser, playwright-core.

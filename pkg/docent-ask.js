@@ -4,8 +4,13 @@
 //   <docent-ask></docent-ask>
 //
 // `docent index ./public --out ./public/docent` copies this file next to the index, the model and
-// the wasm, so the element finds everything in its own folder. Nothing heavy is downloaded until
-// the reader focuses the box (then: wasm, index and model, in a Web Worker).
+// the wasm, so the element finds everything in its own folder. Nothing is downloaded until the
+// reader focuses the box. Then, for an index written with fragments, only the small search module
+// and the manifest; each question fetches the few fragments it needs, and the first is answered by
+// keyword search without any model. The embedder (model and full module, in a Web Worker) loads
+// in the background (see `embed`); once it is there, questions use keyword + semantic search. A
+// quiet note under each answer says which. An index without fragments (older `docent index`
+// output) is loaded whole on focus (wasm, index and model, in a Web Worker), as before.
 //
 // Attributes (all optional):
 //   index        folder of the site index; default: the folder this script was loaded from
@@ -17,21 +22,33 @@
 //   sources      passages per answer, 1..=10; default 5
 //   timeout      seconds the model may take to start answering, and the longest pause while it
 //                streams, before the answer fails with a timeout; whole seconds 1..=600, default 30
+//   index-timeout  seconds one request for the index (manifest or fragment) may take before the
+//                question fails with a timeout; whole seconds 1..=600, default 10
+//   embed        when the embedder loads in the background: answer (default: after the first
+//                answer, so that the first one costs no model download), focus (when the reader
+//                focuses the box), never (keyword search only). Never while the browser asks to
+//                save data (navigator.connection.saveData).
 //   placeholder  the input's placeholder
 //   offline      boolean: always answer offline and hide the model settings
 // There is deliberately no attribute for an API key: a key in a page's HTML is public.
 //
 // Styling: CSS custom properties --docent-accent, --docent-bg, --docent-surface, --docent-text,
 // --docent-muted, --docent-border, --docent-radius, --docent-font, --docent-cite-bg, and parts
-// form, input, button, stop, status, answer, cite, sources, source, settings, prompt.
-// Events (bubbling, composed): docent-ready {stats}, docent-answer {question, text, sources}.
+// form, input, button, stop, status, retry, answer, note, cite, sources, source, settings, prompt.
+// Events (bubbling, composed): docent-ready {stats}, docent-answer {question, text, sources, search}
+// (search: 'keyword' or 'hybrid'), docent-embedder {state: 'loading' | 'ready' | 'failed', error?}
+// (the background embedder of a fragmented index).
+//
+// Faults: when the index or one of its fragments cannot be loaded (missing, damaged, from another
+// build, too slow), the status says so in one sentence and a Retry button asks again, fetching the
+// manifest anew; nothing is answered from a partial index.
 //
 // Safety: document text and model output reach the DOM only as text nodes; links only for URLs
 // that safeHref accepts (http(s) or this site).
 // Content-Security-Policy: no inline script or style is used, so a strict policy works when it
 // allows script-src 'self' 'wasm-unsafe-eval', worker-src 'self', and connect-src 'self' plus the
 // LLM endpoint (see the README).
-import { loadDocent } from './docent.js';
+import { SiteSearch, PATHS } from './ask-search.js';
 import { streamAnswer, LlmError, DEFAULT_ENDPOINTS, NOT_IN_DOCUMENTS } from './llm.js';
 import { renderAnswer, renderSources } from './render.js';
 
@@ -39,6 +56,10 @@ const PROVIDERS = ['offline', 'openai', 'anthropic'];
 const BUDGET = 3000;
 /** Default and bounds of the `timeout` attribute, in seconds. */
 const TIMEOUT_S = { default: 30, min: 1, max: 600 };
+/** Default of the `index-timeout` attribute, in seconds (same bounds as `timeout`). */
+const INDEX_TIMEOUT_S = 10;
+/** Values of the `embed` attribute; the first is the default. */
+const EMBED = ['answer', 'focus', 'never'];
 const keyStorage = (provider) => `docent-ask-api-key-${provider}`;
 
 const STYLE = `
@@ -71,6 +92,10 @@ button:disabled { opacity: .5; cursor: not-allowed; }
 :focus-visible { outline: 3px solid color-mix(in srgb, var(--_accent) 50%, transparent); outline-offset: 2px; }
 .status { color: var(--_muted); font-size: .9em; margin: 6px 0 0; min-height: 1.2em; }
 .status.error { color: #b3261e; }
+.status-row { display: flex; align-items: baseline; gap: 8px; }
+.status-row button { padding: 2px 10px; font-size: .9em; }
+.note { color: var(--_muted); font-size: .8em; margin: 4px 0 0; }
+.note:empty { display: none; }
 .answer { white-space: pre-wrap; overflow-wrap: anywhere; margin: 8px 0 0; }
 .answer:empty { display: none; }
 .cite { text-decoration: none; background: var(--_cite-bg); color: var(--_accent); border-radius: 4px; padding: 0 3px; font-size: .85em; font-weight: 600; }
@@ -113,8 +138,10 @@ export class DocentAsk extends HTMLElement {
 
   #root;
   #els = {};
-  #docent = null;
+  #search = null;
   #loading = null;
+  /** The question a Retry asks again. */
+  #retryQuestion = null;
   #controller = null;
   #keys = { openai: '', anthropic: '' };
   #provider = 'offline';
@@ -130,35 +157,49 @@ export class DocentAsk extends HTMLElement {
     if (this.#els.form) return;
     this.#render();
     this.#readAttributes();
-    // Lazy: the index, model and wasm load when the reader first shows interest.
-    this.#els.input.addEventListener('focus', () => this.load(), { once: true });
+    // Lazy: the index (and, for embed="focus", the embedder) load when the reader first shows interest.
+    this.#els.input.addEventListener('focus', () => {
+      this.load().then(() => {
+        if (this.#embedMode() === 'focus') this.#search.startEmbedder();
+      }, () => {});
+    }, { once: true });
   }
 
   attributeChangedCallback() {
     if (this.#els.form) this.#readAttributes();
   }
 
-  /** Starts loading the index and model (idempotent); resolves when ready. */
+  /**
+   * Opens the index (idempotent; again after a fault): for a fragmented index the manifest and the
+   * search module, else the whole index and its model. Resolves with the index's stats when ready.
+   */
   load() {
     this.#loading ??= (async () => {
-      const index = new URL(this.getAttribute('index') ?? HERE.href, document.baseURI);
+      this.#search ??= new SiteSearch(this.#indexUrl(), {
+        timeoutMs: this.#indexTimeoutMs(),
+        onEmbedder: (state, { file, error }) => {
+          if (state === 'loading' && file) return; // progress; only changes of state are events
+          const detail = { state, ...(error ? { error: String(error.message ?? error) } : {}) };
+          this.dispatchEvent(new CustomEvent('docent-embedder', { bubbles: true, composed: true, detail }));
+        },
+      });
       this.#status('Loading…');
+      this.#els.retry.hidden = true;
+      let stats;
       try {
-        this.#docent = await loadDocent(index, {
-          worker: typeof Worker !== 'undefined',
+        stats = await this.#search.open({
           onProgress: (e) => {
             if (e.stage !== 'ready' && e.total) this.#status(`Loading ${e.file ?? 'the index'}: ${Math.round((100 * e.loaded) / e.total)}%`);
           },
         });
       } catch (e) {
-        this.#loading = null; // let a later focus retry
-        this.#status(`Could not load the search index: ${e.message}`, true);
+        this.#loading = null; // a Retry (or the next question) tries again
+        this.#fault(e);
         throw e;
       }
-      const stats = await this.#docent.stats();
       this.#status('Ready.');
       this.dispatchEvent(new CustomEvent('docent-ready', { bubbles: true, composed: true, detail: { stats } }));
-      return this.#docent;
+      return stats;
     })();
     return this.#loading;
   }
@@ -188,7 +229,10 @@ export class DocentAsk extends HTMLElement {
     const stop = el('button', { type: 'button', className: 'ghost', part: 'stop', textContent: 'Stop', hidden: true });
     const form = el('form', { part: 'form', role: 'search' }, label, input, button, stop);
     const status = el('p', { className: 'status', part: 'status', 'data-testid': 'status', role: 'status', 'aria-live': 'polite' });
+    const retry = el('button', { type: 'button', className: 'ghost', part: 'retry', 'data-testid': 'retry', textContent: 'Retry', hidden: true });
+    const statusRow = el('div', { className: 'status-row' }, status, retry);
     const answer = el('div', { className: 'answer', part: 'answer', 'data-testid': 'answer', 'aria-live': 'polite', 'aria-label': 'Answer' });
+    const note = el('p', { className: 'note', part: 'note', 'data-testid': 'search-note' });
     const sources = el('ol', { className: 'sources', part: 'sources', 'data-testid': 'sources', 'aria-label': 'Sources' });
 
     const provider = el('select', { id: id('provider'), 'data-testid': 'provider' },
@@ -210,8 +254,8 @@ export class DocentAsk extends HTMLElement {
 
     const shared = styleSheet();
     if (shared) this.#root.adoptedStyleSheets = [shared];
-    this.#root.replaceChildren(...(shared ? [] : [el('style', { textContent: STYLE })]), form, status, answer, sources, settings, prompt);
-    this.#els = { form, input, button, stop, status, answer, sources, settings, provider, endpoint, model, apiKey, remember, keyBox, llmBox, prompt: prompt.querySelector('pre') };
+    this.#root.replaceChildren(...(shared ? [] : [el('style', { textContent: STYLE })]), form, statusRow, answer, note, sources, settings, prompt);
+    this.#els = { form, input, button, stop, status, retry, answer, note, sources, settings, provider, endpoint, model, apiKey, remember, keyBox, llmBox, prompt: prompt.querySelector('pre') };
 
     form.addEventListener('submit', (e) => {
       e.preventDefault();
@@ -219,6 +263,13 @@ export class DocentAsk extends HTMLElement {
       if (q) this.#ask(q);
     });
     stop.addEventListener('click', () => this.#controller?.abort());
+    retry.addEventListener('click', () => {
+      const q = this.#retryQuestion;
+      this.#search?.reset();
+      this.#loading = null;
+      if (q) this.#ask(q);
+      else this.load().then(() => this.#embedMode() === 'focus' && this.#search.startEmbedder(), () => {});
+    });
     this.#root.addEventListener('keydown', (e) => {
       if (e.key === 'Escape' && this.#controller) this.#controller.abort();
     });
@@ -257,6 +308,41 @@ export class DocentAsk extends HTMLElement {
     const raw = this.getAttribute('timeout');
     const s = raw === null || raw.trim() === '' ? NaN : Number(raw);
     return (Number.isInteger(s) && s >= TIMEOUT_S.min && s <= TIMEOUT_S.max ? s : TIMEOUT_S.default) * 1000;
+  }
+
+  /** The `index-timeout` attribute in ms (its default when absent or out of bounds). */
+  #indexTimeoutMs() {
+    const raw = this.getAttribute('index-timeout');
+    const s = raw === null || raw.trim() === '' ? NaN : Number(raw);
+    return (Number.isInteger(s) && s >= TIMEOUT_S.min && s <= TIMEOUT_S.max ? s : INDEX_TIMEOUT_S) * 1000;
+  }
+
+  /** The `embed` attribute (its default when absent or unknown). */
+  #embedMode() {
+    const v = (this.getAttribute('embed') ?? '').trim().toLowerCase();
+    return EMBED.includes(v) ? v : EMBED[0];
+  }
+
+  /** The index folder: the `index` attribute, else this script's folder. */
+  #indexUrl() {
+    const index = new URL(this.getAttribute('index') ?? HERE.href, document.baseURI);
+    if (!index.pathname.endsWith('/')) index.pathname += '/';
+    return index;
+  }
+
+  /** Shows a failure to load the index (one sentence) and offers Retry. */
+  #fault(e) {
+    this.#status(e.message, true);
+    this.#els.retry.hidden = false;
+  }
+
+  /** The quiet note under an answer: how its sources were found. */
+  #note(path) {
+    let text = PATHS[path];
+    const s = this.#search;
+    if (path === 'keyword' && s?.embedState === 'failed') text += ' (semantic search could not load)';
+    this.#els.note.textContent = text;
+    this.#els.note.title = path === 'keyword' && s?.embedError ? String(s.embedError.message ?? s.embedError) : '';
   }
 
   #keyMode() {
@@ -302,9 +388,7 @@ export class DocentAsk extends HTMLElement {
 
   /** Where the site's pages are: the folder that holds the index folder. */
   #siteBase() {
-    const index = new URL(this.getAttribute('index') ?? HERE.href, document.baseURI);
-    if (!index.pathname.endsWith('/')) index.pathname += '/';
-    return new URL('../', index);
+    return new URL('../', this.#indexUrl());
   }
 
   #renderAnswer(text, sources) {
@@ -322,27 +406,36 @@ export class DocentAsk extends HTMLElement {
     const e = this.#els;
     e.answer.replaceChildren();
     e.sources.replaceChildren();
-    let docent;
+    e.note.textContent = '';
+    e.retry.hidden = true;
+    this.#retryQuestion = question;
     try {
-      docent = await this.load();
+      await this.load();
     } catch {
-      return;
+      return; // load() showed the fault and offers Retry
     }
     const k = Math.min(10, Math.max(1, Number.parseInt(this.getAttribute('sources') ?? '5', 10) || 5));
     this.#status('Searching…');
     let prompt;
+    let path;
     try {
-      prompt = await docent.assemble(question, { k, budget: BUDGET });
+      ({ prompt, path } = await this.#search.assemble(question, { k, budget: BUDGET }));
     } catch (err) {
-      this.#status(`Search failed: ${err.message}`, true);
+      if (this.#controller !== controller) return; // a newer question took over
+      if (err?.name === 'IndexError') this.#fault(err);
+      else this.#status(`Search failed: ${err.message}`, true);
       return;
     }
+    if (this.#controller !== controller) return;
+    this.#retryQuestion = null;
+    this.#note(path);
     e.prompt.textContent = JSON.stringify(prompt.messages, null, 2);
     const provider = this.#provider;
     if (prompt.abstained) {
       e.answer.textContent = NOT_IN_DOCUMENTS;
       this.#status('No relevant passage found.');
-      this.dispatchEvent(new CustomEvent('docent-answer', { bubbles: true, composed: true, detail: { question, text: '', sources: [] } }));
+      this.dispatchEvent(new CustomEvent('docent-answer', { bubbles: true, composed: true, detail: { question, text: '', sources: [], search: path } }));
+      this.#answered();
       return;
     }
     this.#renderSources(prompt.sources);
@@ -358,7 +451,7 @@ export class DocentAsk extends HTMLElement {
         messages: prompt.messages,
         prompt,
         question,
-        docent, // the offline answer is computed in the index's worker
+        docent: this.#search.answerer, // the index's module computes the offline answer
         signal: controller.signal,
         firstByteTimeoutMs: this.#timeoutMs(),
         stallTimeoutMs: this.#timeoutMs(),
@@ -368,7 +461,7 @@ export class DocentAsk extends HTMLElement {
         this.#renderAnswer(text, prompt.sources);
       }
       this.#status('');
-      this.dispatchEvent(new CustomEvent('docent-answer', { bubbles: true, composed: true, detail: { question, text, sources: prompt.sources } }));
+      this.dispatchEvent(new CustomEvent('docent-answer', { bubbles: true, composed: true, detail: { question, text, sources: prompt.sources, search: path } }));
     } catch (err) {
       const partial = err instanceof LlmError && err.partial ? err.partial : text;
       if (partial) this.#renderAnswer(partial, prompt.sources);
@@ -380,7 +473,13 @@ export class DocentAsk extends HTMLElement {
         this.#controller = null;
         e.stop.hidden = true;
       }
+      this.#answered();
     }
+  }
+
+  /** After an answer: embed="answer" starts loading the embedder now (once). */
+  #answered() {
+    if (this.#embedMode() === 'answer') this.#search?.startEmbedder();
   }
 }
 

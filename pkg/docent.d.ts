@@ -127,3 +127,5 @@ export class DocentWorker {
 }
 
 export * from './llm.js';
+
+export { openSite, createEmbedder, SiteEmbedder } from './search.js';

@@ -459,5 +459,25 @@ export class DocentWorker {
   }
 }
 
+/**
+ * Opens a site's fragmented index with the lean module only (see `docent/search`, search.js):
+ * each question fetches the few fragments it needs. Loaded on first use.
+ * @param {string | URL} baseUrl
+ * @param {{timeoutMs?: number}} [options]
+ */
+export async function openSite(baseUrl, options) {
+  return (await import('./search.js')).openSite(baseUrl, options);
+}
+
+/**
+ * The embedder of a site's index in a Web Worker, for hybrid questions on an `openSite` index
+ * (see search.js): `{embed(texts) → Promise<Float32Array>, dim, embedder, free()}`.
+ * @param {string | URL} baseUrl
+ * @param {object} [options] `{worker?, embedder?, model?, onProgress?}`
+ */
+export async function createEmbedder(baseUrl, options) {
+  return (await import('./search.js')).createEmbedder(baseUrl, options);
+}
+
 export { Docent, VectorIndex, memoryBytes, modelFiles };
 export * from './llm.js';

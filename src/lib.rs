@@ -57,6 +57,7 @@ pub mod engine;
 pub mod error;
 pub mod eval;
 pub mod format;
+pub mod fragments;
 pub mod index;
 pub mod ingest;
 #[cfg(not(target_arch = "wasm32"))]

@@ -77,6 +77,12 @@ impl Gate {
     pub fn passes(&self, best_dense: f32, best_coverage: f32) -> bool {
         best_dense >= self.dense || (best_dense >= self.dense_with_lexical && best_coverage >= self.coverage)
     }
+
+    /// The verdict when there is no dense evidence (a search without a query vector, such as the
+    /// fragmented index's lexical path): the lexical branch alone, coverage at least `coverage`.
+    pub fn passes_lexical(&self, best_coverage: f32) -> bool {
+        best_coverage >= self.coverage
+    }
 }
 
 /// How search results are fused and filtered.

@@ -19,7 +19,8 @@
 //! index.bin            the index (src/format.rs container)
 //! model/static.bin     the model files of the index's embedder (none for hashing), so the
 //! model/tokenizer.json   browser embeds questions with the model that embedded the pages
-//! docent.js …          the web runtime: pkg/'s .js files but cli.js, and docent_wasm_bg.wasm
+//! docent.js …          the web runtime: pkg/'s .js files but cli.js, docent_wasm_bg.wasm and
+//!                       docent_search_bg.wasm (the lean module, when built)
 //! ```
 //!
 //! Design: `docs/design.md`, "The index file and its place".
@@ -50,6 +51,10 @@ pub const MODEL_DIR: &str = "model";
 /// The wasm-bindgen output the runtime cannot do without.
 pub const WASM_FILE: &str = "docent_wasm_bg.wasm";
 
+/// The lean search module (`docent_search`, built without models): copied with the runtime when
+/// the assets hold it (`./build.sh wasm` builds it), so a site's first answer needs no model.
+pub const LEAN_WASM_FILE: &str = "docent_search_bg.wasm";
+
 /// Runtime files that must be among the assets (the facade and the wasm-bindgen glue).
 pub const REQUIRED_RUNTIME: &[&str] = &["docent.js", "docent_wasm.js", WASM_FILE];
 
@@ -60,12 +65,16 @@ pub const NOT_RUNTIME: &[&str] = &["cli.js"];
 pub const RUNTIME_DIRS: &[&str] = &["llm"];
 
 /// Whether a file of the package folder belongs to the web runtime copied into a site folder:
-/// every `.js` file but those of [`NOT_RUNTIME`], [`WASM_FILE`], and the `.js` files directly in
+/// every `.js` file but those of [`NOT_RUNTIME`], [`WASM_FILE`], [`LEAN_WASM_FILE`], and the `.js` files directly in
 /// one of the [`RUNTIME_DIRS`] (`path` then `/`-separated, e.g. `llm/stream.js`).
 pub fn is_runtime_file(path: &str) -> bool {
     match path.split_once('/') {
         Some((dir, name)) => RUNTIME_DIRS.contains(&dir) && name.ends_with(".js") && !name.contains('/'),
-        None => (path.ends_with(".js") && !NOT_RUNTIME.contains(&path)) || path == WASM_FILE,
+        None => {
+            (path.ends_with(".js") && !NOT_RUNTIME.contains(&path))
+                || path == WASM_FILE
+                || path == LEAN_WASM_FILE
+        }
     }
 }
 
@@ -165,6 +174,10 @@ pub struct Manifest {
     /// xxh3, sorted by path; absent in manifests of older versions.
     #[serde(default)]
     pub files: Vec<FileEntry>,
+    /// The fragmented index ([`crate::fragments`]): shards, packs and partitions a reader fetches
+    /// per question. Absent in manifests of older versions and when fragments were not written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fragments: Option<crate::fragments::FragmentTable>,
 }
 
 impl Manifest {
@@ -190,6 +203,7 @@ impl Manifest {
             dense: stats.dense_kind,
             created_by,
             files,
+            fragments: None,
         }
     }
 
@@ -214,7 +228,7 @@ impl Manifest {
 }
 
 /// What a previous run left in the output folder, as far as its manifest tells.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Previous {
     /// The index file to reuse unchanged pages from: the manifest's `index` when it is a plain
     /// file name, else [`INDEX_FILE`].
@@ -222,6 +236,10 @@ pub struct Previous {
     /// The files it recorded whose paths are plain relative paths ([`is_plain_relative`]): the
     /// only ones a re-run may delete when it no longer writes them.
     pub files: Vec<FileEntry>,
+    /// The fragment files its `"fragments"` table names (plain relative paths under
+    /// `fragments/`): a re-run keeps them one more run, for readers still on that manifest.
+    #[serde(default)]
+    pub fragments: Vec<String>,
 }
 
 impl Previous {
@@ -235,10 +253,21 @@ impl Previous {
             .filter(|n| is_plain_relative(n) && !n.contains('/'))
             .unwrap_or(INDEX_FILE)
             .to_string();
+        let fragments = m
+            .as_ref()
+            .and_then(|m| m.fragments.as_ref())
+            .map(|t| {
+                t.files()
+                    .into_iter()
+                    .filter(|(p, _)| is_plain_relative(p) && p.starts_with("fragments/"))
+                    .map(|(p, _)| p.to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
         let files = m
             .map(|m| m.files.into_iter().filter(|f| is_plain_relative(&f.path)).collect())
             .unwrap_or_default();
-        Previous { index, files }
+        Previous { index, files, fragments }
     }
 }
 
@@ -461,6 +490,32 @@ pub struct IndexSummary {
     pub deleted: Vec<String>,
     /// Seconds per stage.
     pub seconds: Timings,
+    /// The fragmented index's files, when they were written (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fragments: Option<FragmentCounts>,
+}
+
+/// What writing the fragments did: `fragments: 183 (170 reused, 13 written, 9 removed)`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FragmentCounts {
+    /// Fragment files the new manifest names.
+    pub total: usize,
+    /// Of those, already in the folder (same name, so same content).
+    pub reused: usize,
+    /// Of those, written by this run.
+    pub written: usize,
+    /// Fragment files named by neither the new manifest nor the previous one, deleted.
+    pub removed: usize,
+}
+
+impl std::fmt::Display for FragmentCounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "fragments: {} ({} reused, {} written, {} removed)",
+            self.total, self.reused, self.written, self.removed
+        )
+    }
 }
 
 impl IndexSummary {
@@ -490,6 +545,7 @@ impl IndexSummary {
             written: work.written,
             deleted: work.deleted,
             seconds: work.seconds,
+            fragments: None,
         }
     }
 
@@ -501,7 +557,8 @@ impl IndexSummary {
     /// The summary as one sentence, `out` being the output folder as the user named it:
     /// `indexed 13 documents (12 reused, 1 embedded, 0 removed), 55 chunks into site/docent: 3
     /// skipped (…), 1 unsupported, 1 duplicates, 0 empty; embedder static (256-d), dense flat; 36 kB
-    /// index; 10 files, 2 written; embed 0.01 s of 0.20 s total`.
+    /// index; 10 files, 2 written; embed 0.01 s of 0.20 s total`, then, when fragments were
+    /// written, `; fragments: 183 (170 reused, 13 written, 9 removed)`.
     pub fn line(&self, out: &str) -> String {
         let pages = PageCounts { skipped: self.skipped.clone(), empty: self.empty };
         format!(
@@ -523,7 +580,7 @@ impl IndexSummary {
             self.written.len(),
             self.seconds.embed,
             self.seconds.total,
-        )
+        ) + &self.fragments.map(|f| format!("; {f}")).unwrap_or_default()
     }
 }
 

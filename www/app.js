@@ -1,12 +1,14 @@
-// The docent demo page: loads the demo site's index in a Web Worker, answers questions with
-// citations (offline extractive answer, an OpenAI-compatible API or Anthropic), and indexes the
-// visitor's own files in the browser, kept in IndexedDB (mine.js).
+// The docent demo page: opens the demo site's index (a fragmented one through the lean search
+// module: keyword search at once, keyword + semantic search once the embedder has loaded in a Web
+// Worker; an older one whole, in a worker), answers questions with citations (offline extractive
+// answer, an OpenAI-compatible API or Anthropic), and indexes the visitor's own files in the
+// browser, kept in IndexedDB (mine.js).
 //
 // Safety rules of this file: document text and model output only ever reach the DOM as text
 // nodes (textContent, createTextNode; answers and sources through pkg/render.js, whose links are
 // made only from URLs that `safeHref` accepts: http(s) or this site); the API key lives in memory
 // unless "remember" is ticked, and is never logged or put in a URL.
-import { loadDocent } from '/pkg/docent.js';
+import { SiteSearch, PATHS } from '/pkg/ask-search.js';
 import { streamAnswer, LlmError, NOT_IN_DOCUMENTS } from '/pkg/llm.js';
 import { renderAnswer as answerNodes, renderSources as sourceItems } from '/pkg/render.js';
 import { visitorDocs } from './mine.js';
@@ -47,6 +49,9 @@ const ui = {
   corpusMine: $('corpus-mine'),
   answer: $('answer'),
   answerNote: $('answer-note'),
+  searchNote: $('search-note'),
+  embedStatus: $('embed-status'),
+  retry: $('retry'),
   sources: $('sources'),
   prompt: $('prompt'),
   provider: $('provider'),
@@ -68,7 +73,10 @@ const ui = {
 };
 
 const state = {
+  /** The demo site's SiteSearch, once its index is open. */
   site: null,
+  /** The question a Retry asks again after the site's index failed to load. */
+  retryQuestion: null,
   mine: null,
   embedder: null,
   myDocs: [],
@@ -259,6 +267,27 @@ function renderPrompt(provider, prompt, model) {
   ui.prompt.textContent = `${JSON.stringify(shown, null, 2)}\n\n// ${prompt.tokens} tokens, ${prompt.sources.length} sources${prompt.abstained ? ', abstained: no relevant context' : ''}`;
 }
 
+/** The background embedder's progress, in the quiet line under the question box. */
+function showEmbedder(stage, { file, loaded, total, error } = {}) {
+  ui.embedStatus.hidden = false;
+  if (stage === 'loading') {
+    ui.embedStatus.textContent = file && total
+      ? `Semantic search: downloading ${file}, ${mb(loaded)} of ${mb(total)}… (keyword search answers meanwhile)`
+      : 'Semantic search: loading the model in a Web Worker… (keyword search answers meanwhile)';
+  } else if (stage === 'ready') {
+    ui.embedStatus.textContent = 'Semantic search ready: questions now use keyword + semantic search.';
+  } else {
+    ui.embedStatus.textContent = `Semantic search could not load (${error?.message ?? error}); keyword search still answers.`;
+  }
+}
+
+/** A failure to load the demo site's index: its sentence, and Retry. */
+function indexFault(e, question) {
+  state.retryQuestion = question;
+  setStatus(e.message, 'error');
+  ui.retry.hidden = false;
+}
+
 function note(text, kind = '') {
   ui.answerNote.hidden = !text;
   ui.answerNote.textContent = text;
@@ -273,21 +302,32 @@ async function ask(question) {
   const controller = new AbortController();
   state.controller = controller;
   const corpus = new FormData(ui.form).get('corpus');
-  const docent = corpus === 'mine' && state.mine ? state.mine : state.site;
+  const mine = corpus === 'mine' && state.mine;
   const provider = state.settings.provider;
   const model = state.settings.model[provider];
   note('');
+  ui.searchNote.textContent = '';
+  ui.retry.hidden = true;
   ui.answer.replaceChildren();
   ui.sources.replaceChildren();
   const t0 = performance.now();
   setStatus('Searching…');
   let prompt;
+  let path = 'hybrid';
   try {
-    prompt = await docent.assemble(question, { k: state.settings.k, budget: BUDGET });
+    const opts = { k: state.settings.k, budget: BUDGET };
+    if (mine) prompt = await state.mine.assemble(question, opts);
+    else ({ prompt, path } = await state.site.assemble(question, opts));
   } catch (e) {
-    setStatus(`Search failed: ${e.message}`, 'error');
+    if (state.controller !== controller) return;
+    if (e?.name === 'IndexError') indexFault(e, question);
+    else setStatus(`Search failed: ${e.message}`, 'error');
     return;
   }
+  if (state.controller !== controller) return;
+  // The visitor's own documents are searched whole, by both (their index is in memory).
+  ui.searchNote.textContent = `Found by ${PATHS[path]}.`;
+  const docent = mine ? state.mine : state.site.answerer;
   renderSources(prompt.sources);
   renderPrompt(provider, prompt, model);
   if (prompt.abstained) {
@@ -309,7 +349,7 @@ async function ask(question) {
       messages: prompt.messages,
       prompt,
       question,
-      docent, // the offline answer is computed in the index's worker
+      docent, // the index's module computes the offline answer
       signal: controller.signal,
       firstByteTimeoutMs: state.settings.timeoutS * 1000,
       stallTimeoutMs: state.settings.timeoutS * 1000,
@@ -347,6 +387,12 @@ function wireAsk() {
     const q = ui.question.value.trim();
     if (q) ask(q);
   });
+  ui.retry.addEventListener('click', () => {
+    ui.retry.hidden = true;
+    state.site?.reset();
+    if (state.site && state.retryQuestion) ask(state.retryQuestion);
+    else start();
+  });
   ui.stop.addEventListener('click', () => state.controller?.abort());
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape' && state.controller) state.controller.abort();
@@ -357,27 +403,38 @@ function wireAsk() {
 
 const docs = visitorDocs(ui, state, SITE_INDEX);
 
+/** Opens the demo site's index (again after a failure, from Retry). */
 async function start() {
-  wireTheme();
-  wireSettings();
-  wireAsk();
-  docs.wire();
   const t0 = performance.now();
-  setStatus('Loading the index and the model…');
+  setStatus('Loading the index…');
+  const site = new SiteSearch(SITE_INDEX, { onEmbedder: showEmbedder });
+  let stats;
   try {
-    state.site = await loadDocent(SITE_INDEX, { worker: true, onProgress: showLoadProgress });
+    stats = await site.open({ onProgress: showLoadProgress });
   } catch (e) {
-    setStatus(`Could not load the demo index from ${SITE_INDEX.pathname}: ${e.message}. Run ./build.sh demo to build and serve it.`, 'error');
+    setStatus(`${e.message} Run ./build.sh demo to build and serve the demo index (${SITE_INDEX.pathname}).`, 'error');
+    ui.retry.hidden = false;
     return;
   }
-  const stats = await state.site.stats();
+  state.site = site;
   state.embedder = stats.embedder.kind;
   ui.loadBox.classList.add('done');
-  setStatus(`Ready in ${Math.round(performance.now() - t0)} ms: ${stats.documents} documents, ${stats.chunks} passages, ${stats.embedder.kind} embeddings in a Web Worker.`);
+  const ms = Math.round(performance.now() - t0);
+  const counts = Number.isInteger(stats.documents) ? `${stats.documents} documents, ${stats.chunks} passages` : 'the demo docs';
+  setStatus(site.fragmented
+    ? `Ready in ${ms} ms: ${counts}; keyword search now, fetching only what each question needs; ${stats.embedder.kind} embeddings load in a Web Worker for semantic search.`
+    : `Ready in ${ms} ms: ${counts}, ${stats.embedder.kind} embeddings in a Web Worker.`);
   ui.question.disabled = false;
   ui.ask.disabled = false;
   ui.question.focus();
+  // The demo shows both paths: the embedder loads in the background at once (unless the browser
+  // asks to save data); questions asked meanwhile are answered by keyword search.
+  site.startEmbedder();
   await docs.restore();
 }
 
+wireTheme();
+wireSettings();
+wireAsk();
+docs.wire();
 start();

@@ -59,12 +59,9 @@ pub const MAX_TOKENS: usize = 256;
 /// does not pad, so a batch only bounds the scratch memory (16 × 256 tokens ≈ 13 MB) and sets
 /// the unit of parallel work natively. The f32 reference pads to the batch's longest text.
 pub const BATCH_SIZE: usize = 16;
-/// File name of the int8 weights in a prepared model directory.
-pub const WEIGHTS_FILE: &str = "minilm.int8";
-/// File name of the tokenizer in a prepared model directory.
-pub const TOKENIZER_FILE: &str = "tokenizer.json";
-/// File name of the BERT config in a prepared model directory.
-pub const CONFIG_FILE: &str = "config.json";
+pub use super::file_names::{
+    MINILM_CONFIG as CONFIG_FILE, MINILM_WEIGHTS as WEIGHTS_FILE, TOKENIZER as TOKENIZER_FILE,
+};
 
 /// With the `parallel` feature: run batches on rayon's pool (the int8 forward is single-threaded;
 /// texts are split into at least as many batches as there are threads when there are enough).

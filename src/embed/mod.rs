@@ -10,13 +10,46 @@
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "models")]
 pub(crate) mod bert;
 pub mod hashing;
+#[cfg(feature = "models")]
 pub(crate) mod kernels;
+#[cfg(feature = "models")]
 pub mod minilm;
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(all(feature = "models", not(target_arch = "wasm32")))]
 pub mod prepare;
+#[cfg(feature = "models")]
 pub mod static_table;
+
+/// The names of the prepared model files, defined once: the site folder's file table and the
+/// browser's downloads need them with or without the `models` feature (the embedders themselves).
+mod file_names {
+    /// File name of MiniLM's int8 weights in a prepared model directory.
+    pub const MINILM_WEIGHTS: &str = "minilm.int8";
+    /// File name of the tokenizer (MiniLM's, also read by the static table).
+    pub const TOKENIZER: &str = "tokenizer.json";
+    /// File name of MiniLM's BERT config.
+    pub const MINILM_CONFIG: &str = "config.json";
+    /// File name of the static table.
+    pub const STATIC_TABLE: &str = "static.bin";
+}
+
+/// Without the `models` feature: only the names of MiniLM's model files (the embedder needs the
+/// feature).
+#[cfg(not(feature = "models"))]
+pub mod minilm {
+    pub use super::file_names::{
+        MINILM_CONFIG as CONFIG_FILE, MINILM_WEIGHTS as WEIGHTS_FILE, TOKENIZER as TOKENIZER_FILE,
+    };
+}
+
+/// Without the `models` feature: only the name of the static table's file (the embedder needs
+/// the feature).
+#[cfg(not(feature = "models"))]
+pub mod static_table {
+    pub use super::file_names::STATIC_TABLE as TABLE_FILE;
+}
 
 /// Which family of embedder built an index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -102,6 +135,7 @@ pub trait Embedder: Send + Sync {
 
     /// The tokenizer this embedder reads text with, when it has one; used to count tokens for
     /// chunk and prompt budgets.
+    #[cfg(feature = "models")]
     fn tokenizer(&self) -> Option<&tokenizers::Tokenizer> {
         None
     }
@@ -109,7 +143,7 @@ pub trait Embedder: Send + Sync {
 
 /// Reads one file of a prepared model directory: its bytes and its path for error messages.
 /// A missing file says how to prepare the directory.
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(all(feature = "models", not(target_arch = "wasm32")))]
 pub(crate) fn read_model_file(dir: &std::path::Path, name: &str) -> crate::Result<(Vec<u8>, String)> {
     let p = dir.join(name);
     let bytes = std::fs::read(&p).map_err(|e| {
@@ -139,6 +173,7 @@ pub fn normalize_rows(v: &mut [f32], dim: usize) {
     }
 }
 
+#[cfg(feature = "models")]
 /// A little-endian cursor over the bytes of a model file (`minilm.int8`, `static.bin`).
 ///
 /// Every read that runs past the end reports the file, the field being read, the offset and how
@@ -149,6 +184,7 @@ pub(crate) struct Reader<'a> {
     what: &'a str,
 }
 
+#[cfg(feature = "models")]
 impl<'a> Reader<'a> {
     /// A reader over `buf`, a file named `what` in error messages.
     pub(crate) fn new(buf: &'a [u8], what: &'a str) -> Self {
@@ -212,6 +248,7 @@ impl<'a> Reader<'a> {
     }
 }
 
+#[cfg(feature = "models")]
 /// Checks a model file's fixed header: magic bytes, then a `u32` version equal to `version`.
 /// Returns a reader positioned after the version.
 pub(crate) fn check_magic<'a>(
@@ -243,6 +280,7 @@ pub(crate) fn check_magic<'a>(
     Ok(r)
 }
 
+#[cfg(feature = "models")]
 /// Checks that `body` is the `body_len` bytes the header announced ("truncated" or "trailing
 /// bytes" otherwise) and hashes to `expected` (xxh3-64; "corrupted" otherwise), naming the file.
 pub(crate) fn check_body(what: &str, body: &[u8], body_len: u64, expected: u64) -> crate::Result<()> {
@@ -270,7 +308,7 @@ pub(crate) fn check_body(what: &str, body: &[u8], body_len: u64, expected: u64) 
     Ok(())
 }
 
-#[cfg(not(target_arch = "wasm32"))] // only `prepare` (native) writes model files
+#[cfg(all(feature = "models", not(target_arch = "wasm32")))] // only `prepare` (native) writes model files
 /// Per-row symmetric int8 quantisation of a row-major `rows × cols` matrix: one scale per row
 /// (`max |x| / 127`, 0 for an all-zero row), values rounded to the nearest step in `-127..=127`.
 /// With `cols` set to a group size that divides the row length, this is grouped quantisation.

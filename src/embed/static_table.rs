@@ -28,8 +28,7 @@ use crate::{Error, Result};
 
 /// Model id recorded in indexes built with this embedder.
 pub const MODEL_ID: &str = "docent static table distilled from all-MiniLM-L6-v2";
-/// File name of the table in a prepared model directory.
-pub const TABLE_FILE: &str = "static.bin";
+pub use super::file_names::STATIC_TABLE as TABLE_FILE;
 /// Texts are truncated to this many tokens.
 pub const MAX_TOKENS: usize = 512;
 

@@ -33,6 +33,7 @@ mod store;
 pub use build::document_hash;
 use build::Previous;
 pub use limits::Limits;
+pub(crate) use query::{check_search, prompt_of};
 
 /// Every tuning knob of an index, stored inside it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -209,10 +210,7 @@ impl Docent {
     pub fn new(embedder: Arc<dyn Embedder>, options: Options) -> Result<Self> {
         options.chunk.validate()?;
         options.retrieve.validate()?;
-        let counter = match embedder.tokenizer() {
-            Some(t) => TokenCounter::from_tokenizer(t)?,
-            None => TokenCounter::Approx,
-        };
+        let counter = TokenCounter::for_embedder(embedder.as_ref())?;
         Ok(Docent {
             options,
             version: env!("CARGO_PKG_VERSION").to_string(),
@@ -282,5 +280,25 @@ impl Docent {
     /// The embedder family of this index.
     pub fn embedder_kind(&self) -> EmbedderKind {
         self.embedder.info().kind
+    }
+
+    /// The chunks of live documents in id order, each with its id and document (the fragment
+    /// writer numbers them 0..n in this order).
+    pub(crate) fn live_chunks(&self) -> impl Iterator<Item = (u32, &Chunk, &DocEntry)> + '_ {
+        self.chunks.iter().enumerate().filter_map(|(i, c)| {
+            let d = &self.docs[c.doc as usize];
+            d.live.then_some((i as u32, c, d))
+        })
+    }
+
+    /// The BM25 index (`None` before the first build).
+    pub(crate) fn bm25_index(&self) -> Option<&Bm25> {
+        self.bm25.as_ref()
+    }
+
+    /// The main dense index (`None` before the first build); it covers every chunk when
+    /// [`Stats::pending`] is 0.
+    pub(crate) fn dense_index(&self) -> Option<&DenseIndex> {
+        self.dense.as_ref()
     }
 }

@@ -19,14 +19,7 @@ impl Docent {
     /// invisible format characters ([`is_invisible`]); the index is not built; the embedder
     /// failed or returned an unusable vector. `k` above the number of chunks returns them all.
     pub fn search_with(&self, query: &str, k: usize, opts: &RetrieveOptions) -> Result<SearchResult> {
-        opts.validate()?;
-        if k == 0 || k > 1000 {
-            return Err(Error::invalid("k", format!("expected 1..=1000 results, found {k}")));
-        }
-        let query = query.trim();
-        if query.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
-            return Err(Error::invalid("query", "expected non-empty text"));
-        }
+        let query = check_search(query, k, opts)?;
         let (Some(dense), Some(bm25)) = (&self.dense, &self.bm25) else {
             return Err(Error::NotBuilt);
         };
@@ -85,19 +78,7 @@ impl Docent {
     pub fn assemble(&self, question: &str, opts: &PromptOptions) -> Result<Prompt> {
         opts.validate()?;
         let result = self.search(question, opts.k)?;
-        let sources: Vec<Source> = result
-            .hits
-            .iter()
-            .map(|h| Source {
-                n: 0,
-                url: h.url.clone(),
-                title: h.title.clone(),
-                heading: h.heading.clone(),
-                text: h.text.clone(),
-                score: h.score,
-            })
-            .collect();
-        prompt::assemble(question, &sources, result.answerable, &self.counter, opts)
+        prompt_of(question, &result, &self.counter, opts)
     }
 
     /// Exact cosine top-`k` over the delta segment; ids are chunk ids.
@@ -122,6 +103,45 @@ impl Docent {
         hits.truncate(k);
         hits
     }
+}
+
+/// Checks a search's arguments as every search path does, and returns the trimmed query.
+///
+/// Errors: options out of range; `k` outside 1..=1000; a query that is empty or made only of
+/// whitespace and invisible format characters ([`is_invisible`]).
+pub(crate) fn check_search<'q>(query: &'q str, k: usize, opts: &RetrieveOptions) -> Result<&'q str> {
+    opts.validate()?;
+    if k == 0 || k > 1000 {
+        return Err(Error::invalid("k", format!("expected 1..=1000 results, found {k}")));
+    }
+    let query = query.trim();
+    if query.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
+        return Err(Error::invalid("query", "expected non-empty text"));
+    }
+    Ok(query)
+}
+
+/// The grounded prompt for `question` from a search `result`: its hits become the numbered
+/// sources, its verdict decides whether the prompt abstains.
+pub(crate) fn prompt_of(
+    question: &str,
+    result: &SearchResult,
+    counter: &crate::tokens::TokenCounter,
+    opts: &PromptOptions,
+) -> Result<Prompt> {
+    let sources: Vec<Source> = result
+        .hits
+        .iter()
+        .map(|h| Source {
+            n: 0,
+            url: h.url.clone(),
+            title: h.title.clone(),
+            heading: h.heading.clone(),
+            text: h.text.clone(),
+            score: h.score,
+        })
+        .collect();
+    prompt::assemble(question, &sources, result.answerable, counter, opts)
 }
 
 /// Best first; ties by ascending id so results are deterministic.

@@ -213,8 +213,7 @@ impl Bm25 {
         if k == 0 || self.live_docs == 0 {
             return Vec::new();
         }
-        let avgdl = self.live_tokens as f32 / self.live_docs as f32;
-        let Bm25Params { k1, b } = self.params;
+        let avgdl = avgdl(self.live_tokens, self.live_docs);
         let mut scores = vec![0f32; self.doc_lens.len()];
         let mut touched = Vec::new();
         for term in distinct(Self::analyze(query)) {
@@ -222,21 +221,17 @@ impl Bm25 {
             if live.is_empty() {
                 continue;
             }
-            let idf = self.idf(live.len() as u32);
+            let idf = idf(self.live_docs, live.len() as u32);
             for (id, tf) in live {
-                let tf = tf as f32;
-                let dl = self.doc_lens[id as usize] as f32;
-                let norm = if avgdl > 0.0 { 1.0 - b + b * dl / avgdl } else { 1.0 };
                 let slot = &mut scores[id as usize];
                 if *slot == 0.0 {
                     touched.push(id);
                 }
-                *slot += idf * tf * (k1 + 1.0) / (tf + k1 * norm);
+                *slot += term_score(idf, tf, self.doc_lens[id as usize], avgdl, &self.params);
             }
         }
         let mut hits: Vec<(u32, f32)> = touched.into_iter().map(|id| (id, scores[id as usize])).collect();
-        hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        hits.truncate(k);
+        best_first(&mut hits, k);
         hits
     }
 
@@ -250,27 +245,32 @@ impl Bm25 {
         if i >= self.deleted.len() || self.deleted[i] {
             return 0.0;
         }
-        let (mut have, mut total) = (0f32, 0f32);
-        for term in distinct(Self::analyze(query)) {
+        coverage_of(distinct(Self::analyze(query)).into_iter().map(|term| {
             let live = self.live_postings(&term);
-            let idf = self.idf(live.len() as u32);
-            total += idf;
-            if live.iter().any(|&(d, _)| d == id) {
-                have += idf;
-            }
-        }
-        if total > 0.0 {
-            (have / total).clamp(0.0, 1.0)
-        } else {
-            0.0
-        }
+            (idf(self.live_docs, live.len() as u32), live.iter().any(|&(d, _)| d == id))
+        }))
     }
 
-    /// `ln(1 + (N - df + 0.5) / (df + 0.5))` over live documents: always positive.
-    fn idf(&self, df: u32) -> f32 {
-        let n = self.live_docs as f32;
-        let df = df as f32;
-        (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+    /// The parameters.
+    pub(crate) fn params(&self) -> &Bm25Params {
+        &self.params
+    }
+
+    /// Live documents and the sum of their analyzed lengths (BM25's N and the numerator of the
+    /// average length).
+    pub(crate) fn live_totals(&self) -> (u32, u64) {
+        (self.live_docs, self.live_tokens)
+    }
+
+    /// The analyzed length of document `id` (0 for an unknown id).
+    pub(crate) fn doc_len(&self, id: u32) -> u32 {
+        self.doc_lens.get(id as usize).copied().unwrap_or(0)
+    }
+
+    /// Every term in byte order with its `(id, tf)` postings over live documents (terms whose
+    /// documents were all removed come with an empty list).
+    pub(crate) fn live_terms(&self) -> impl Iterator<Item = (&str, Vec<(u32, u32)>)> + '_ {
+        self.terms.keys().map(|t| (t.as_str(), self.live_postings(t)))
     }
 
     /// The `(id, tf)` postings of `term` for live documents.
@@ -364,8 +364,53 @@ pub fn is_invisible(c: char) -> bool {
     )
 }
 
+/// `ln(1 + (N - df + 0.5) / (df + 0.5))` over `live_docs` live documents: always positive; a
+/// term seen nowhere (`df = 0`) gets the largest value.
+pub(crate) fn idf(live_docs: u32, df: u32) -> f32 {
+    let n = live_docs as f32;
+    let df = df as f32;
+    (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+}
+
+/// The average analyzed length of the live documents, as every BM25 score uses it.
+pub(crate) fn avgdl(live_tokens: u64, live_docs: u32) -> f32 {
+    live_tokens as f32 / live_docs as f32
+}
+
+/// One term's BM25 contribution to a document's score: its `idf`, its frequency `tf` in the
+/// document and the document's analyzed length `dl` against the average `avgdl`.
+pub(crate) fn term_score(idf: f32, tf: u32, dl: u32, avgdl: f32, params: &Bm25Params) -> f32 {
+    let Bm25Params { k1, b } = *params;
+    let tf = tf as f32;
+    let norm = if avgdl > 0.0 { 1.0 - b + b * dl as f32 / avgdl } else { 1.0 };
+    idf * tf * (k1 + 1.0) / (tf + k1 * norm)
+}
+
+/// Sorts `(id, score)` hits best first, ties by ascending id, and keeps the first `k`.
+pub(crate) fn best_first(hits: &mut Vec<(u32, f32)>, k: usize) {
+    hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    hits.truncate(k);
+}
+
+/// The coverage measure ([`Bm25::coverage`]) from each distinct query term's `(idf, whether the
+/// document contains it)`: the idf mass present over the whole, 0 without terms.
+pub(crate) fn coverage_of(terms: impl Iterator<Item = (f32, bool)>) -> f32 {
+    let (mut have, mut total) = (0f32, 0f32);
+    for (idf, present) in terms {
+        total += idf;
+        if present {
+            have += idf;
+        }
+    }
+    if total > 0.0 {
+        (have / total).clamp(0.0, 1.0)
+    } else {
+        0.0
+    }
+}
+
 /// Distinct values in first-seen order.
-fn distinct(terms: Vec<String>) -> Vec<String> {
+pub(crate) fn distinct(terms: Vec<String>) -> Vec<String> {
     let mut seen = std::collections::BTreeSet::new();
     terms.into_iter().filter(|t| seen.insert(t.clone())).collect()
 }

@@ -362,19 +362,7 @@ impl DenseIndex {
 
     /// Checks the query and prepares both of its forms.
     fn prepare_query(&self, query: &[f32]) -> Result<Query> {
-        if query.len() != self.dim {
-            return Err(Error::Vector {
-                reason: format!("query has {} dimensions; the index has {}", query.len(), self.dim),
-            });
-        }
-        if let Some(c) = query.iter().position(|v| !v.is_finite()) {
-            return Err(Error::Vector {
-                reason: format!("query column {c} is {}; every value must be finite", query[c]),
-            });
-        }
-        let mut codes = vec![0i8; self.dim];
-        let scale = quantize(query, &mut codes);
-        Ok(Query { unit: normalise(query), scale, codes })
+        Query::new(query, self.dim)
     }
 
     /// The flat search: the best [`rescored`]`(k)` rows by the int8 query, rescored by the f32
@@ -405,25 +393,45 @@ pub fn rescored(k: usize) -> usize {
     k.saturating_mul(4).max(64)
 }
 
-/// A checked query in its two forms.
-struct Query {
+/// A checked query in its two forms (also what the IVF partitions of `ivf.rs` score with, so
+/// their scores are this index's scores).
+pub(crate) struct Query {
     /// L2-normalised f32 query (all zeros for a zero query): the final scores.
     unit: Vec<f32>,
     /// int8 scale and codes, like a stored row: candidate generation.
-    scale: f32,
-    codes: Vec<i8>,
+    pub(crate) scale: f32,
+    pub(crate) codes: Vec<i8>,
 }
 
 impl Query {
+    /// Checks `query` against the index dimension `dim` and prepares both of its forms.
+    ///
+    /// Errors: the query has the wrong dimension or a non-finite value.
+    pub(crate) fn new(query: &[f32], dim: usize) -> Result<Query> {
+        if query.len() != dim {
+            return Err(Error::Vector {
+                reason: format!("query has {} dimensions; the index has {dim}", query.len()),
+            });
+        }
+        if let Some(c) = query.iter().position(|v| !v.is_finite()) {
+            return Err(Error::Vector {
+                reason: format!("query column {c} is {}; every value must be finite", query[c]),
+            });
+        }
+        let mut codes = vec![0i8; dim];
+        let scale = quantize(query, &mut codes);
+        Ok(Query { unit: normalise(query), scale, codes })
+    }
+
     /// Cosine similarity of the f32 query and the int8 row `scale × codes`, clamped.
     #[inline]
-    fn score(&self, scale: f32, codes: &[i8]) -> f32 {
+    pub(crate) fn score(&self, scale: f32, codes: &[i8]) -> f32 {
         clamp(scale * dot_f32_i8(&self.unit, codes))
     }
 }
 
-/// Keeps the best `k` of `hits`, sorted best first.
-fn top(hits: &mut Vec<(u32, f32)>, k: usize) {
+/// Keeps the best `k` of `hits`, sorted best first (ties by ascending id).
+pub(crate) fn top(hits: &mut Vec<(u32, f32)>, k: usize) {
     if k == 0 {
         hits.clear();
         return;

@@ -5,11 +5,14 @@
 //!
 //! `rows` (int8 rows and their arithmetic) is imported by `dense` (the index callers use) and by
 //! `hnsw` (the graph `dense` builds above `flat_threshold` rows); `hnsw` does not import `dense`.
-//! `rows` and `hnsw` are internal: `dense` re-exports what callers need of them.
+//! `rows` and `hnsw` are internal: `dense` re-exports what callers need of them. `ivf` (the
+//! partitioned layout of the fragmented site index) scores with `dense`'s query and rules, so its
+//! scores are the dense index's.
 //!
 //! Design: `docs/design.md`, "From a page to a prompt", step 4, and why the graph is docent's own.
 
 pub mod bm25;
 pub mod dense;
 pub(crate) mod hnsw;
+pub mod ivf;
 pub(crate) mod rows;

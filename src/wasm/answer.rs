@@ -5,7 +5,9 @@
 use js_sys::{Array, Reflect};
 use wasm_bindgen::prelude::*;
 
-use super::{js_kind, to_js, JsDocent};
+#[cfg(feature = "models")]
+use super::JsDocent;
+use super::{js_kind, to_js};
 use crate::answer::{offline_answer, question_of, Answer, Passage};
 use crate::prompt::NOT_COVERED;
 use crate::Error;
@@ -58,6 +60,7 @@ pub fn not_covered() -> String {
     NOT_COVERED.to_string()
 }
 
+#[cfg(feature = "models")]
 #[wasm_bindgen(js_class = Docent)]
 impl JsDocent {
     /// The same as the function `offlineAnswer(prompt, question?)`.

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::{from_js, js_kind, to_js};
+use super::{from_js, js_kind, to_js, JsEmbedderInfo, JsPrompt, JsSearchResult};
 use crate::chunk::ChunkOptions;
 use crate::embed::hashing::{self, Hashing};
 use crate::embed::minilm::MiniLm;
@@ -65,30 +65,6 @@ export interface SearchOptions {
   mode?: "hybrid" | "dense" | "lexical";
 }
 
-export interface Hit {
-  /** `url#anchor` of the chunk. */
-  url: string;
-  title: string;
-  /** Heading path, ` > `-joined. */
-  heading: string;
-  /** Fused score. */
-  score: number;
-  text: string;
-  /** Dense cosine similarity, when the chunk was a dense candidate. */
-  dense: number | null;
-  /** BM25 score, when the chunk was a lexical candidate. */
-  lexical: number | null;
-  /** The chunk's id in the index. */
-  chunk: number;
-}
-
-export interface SearchResult {
-  /** The relevance gate's verdict: does the corpus cover this query? */
-  answerable: boolean;
-  hits: Hit[];
-  evidence: { dense: number; coverage: number };
-}
-
 export interface AssembleOptions {
   /** Sources to retrieve. Default 5; range 1..=50. */
   k?: number;
@@ -98,36 +74,6 @@ export interface AssembleOptions {
   system?: string;
   user?: string;
   abstain?: string;
-}
-
-export interface Source {
-  /** Citation number, from 1. */
-  n: number;
-  url: string;
-  title: string;
-  heading: string;
-  text: string;
-  score: number;
-}
-
-export interface Prompt {
-  system: string;
-  user: string;
-  messages: { role: "system" | "user"; content: string }[];
-  sources: Source[];
-  /** True when the relevance gate found nothing relevant. */
-  abstained: boolean;
-  tokens: number;
-}
-
-/** The embedder an index was built with (the record every index stores). */
-export interface EmbedderInfo {
-  kind: "minilm" | "static" | "hashing" | "vectors";
-  /** Model id, e.g. `sentence-transformers/all-MiniLM-L6-v2 (int8)`. */
-  model: string;
-  dim: number;
-  /** xxh3 of the weight bytes as 16 hex digits (`0000000000000000` without weights). */
-  fingerprint: string;
 }
 
 export interface Stats {
@@ -162,18 +108,9 @@ extern "C" {
     /// `SearchOptions` in TypeScript.
     #[wasm_bindgen(typescript_type = "SearchOptions")]
     pub type JsSearchOptions;
-    /// `SearchResult` in TypeScript.
-    #[wasm_bindgen(typescript_type = "SearchResult")]
-    pub type JsSearchResult;
     /// `AssembleOptions` in TypeScript.
     #[wasm_bindgen(typescript_type = "AssembleOptions")]
     pub type JsAssembleOptions;
-    /// `Prompt` in TypeScript.
-    #[wasm_bindgen(typescript_type = "Prompt")]
-    pub type JsPrompt;
-    /// `EmbedderInfo` in TypeScript.
-    #[wasm_bindgen(typescript_type = "EmbedderInfo")]
-    pub type JsEmbedderInfo;
     /// `Stats` in TypeScript.
     #[wasm_bindgen(typescript_type = "Stats")]
     pub type JsStats;

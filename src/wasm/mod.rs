@@ -12,8 +12,11 @@
 //! One file per exported concern: `docent.rs` (the `Docent` class), `vector_index.rs`
 //! (`VectorIndex`), `site.rs` (the site folder: model file table, manifest, page outcomes and the
 //! index summary, for the npm CLI and the facade), `answer.rs` (the offline answer and the "not
-//! covered" text); this file holds the panic hook, the
-//! module-level functions and the conversions they all share.
+//! covered" text), `fragments.rs` (the `SiteIndex` class: a fragmented site folder read over
+//! HTTP) with `fetch.rs` (its fragment source: `fetch`, timeouts, the Cache API); this file holds
+//! the panic hook, the module-level functions, the result shapes and the conversions they all
+//! share. Built without the `models` feature (the lean module `docent_search`), only
+//! `fragments.rs`, `fetch.rs`, `answer.rs` and this file are compiled.
 //!
 //! Text offsets never cross this boundary; if they ever do, they must be converted to UTF-16
 //! code units (what JS strings index) and say so.
@@ -27,13 +30,24 @@ use wasm_bindgen::JsCast;
 
 use crate::{Error, Result};
 
+// The lean module (`docent_search`, built without the `models` feature) holds only what reads a
+// fragmented site folder and answers from it; the full module (`docent_wasm`) holds everything.
 mod answer;
+#[cfg(feature = "models")]
 mod docent;
+mod fetch;
+mod fragments;
+#[cfg(feature = "models")]
 mod site;
+#[cfg(feature = "models")]
 mod vector_index;
 
+#[cfg(feature = "models")]
 pub use docent::JsDocent;
+pub use fragments::JsSiteIndex;
+#[cfg(feature = "models")]
 pub use site::{format_of, is_runtime_file, model_files, previous_site, site_layout};
+#[cfg(feature = "models")]
 pub use vector_index::JsVectorIndex;
 
 /// Installs the panic hook, so a panic (always a bug) prints its message on the console
@@ -57,6 +71,77 @@ pub fn memory_bytes() -> f64 {
 #[wasm_bindgen]
 pub fn xxh3(bytes: &[u8]) -> String {
     crate::embed::fingerprint(bytes)
+}
+
+// The result shapes both modules hand out (`Docent` in the full one, `SiteIndex` in both).
+#[wasm_bindgen(typescript_custom_section)]
+const TS_RESULTS: &'static str = r#"
+export interface Hit {
+  /** `url#anchor` of the chunk. */
+  url: string;
+  title: string;
+  /** Heading path, ` > `-joined. */
+  heading: string;
+  /** Fused score. */
+  score: number;
+  text: string;
+  /** Dense cosine similarity, when the chunk was a dense candidate. */
+  dense: number | null;
+  /** BM25 score, when the chunk was a lexical candidate. */
+  lexical: number | null;
+  /** The chunk's id in the index. */
+  chunk: number;
+}
+
+export interface SearchResult {
+  /** The relevance gate's verdict: does the corpus cover this query? */
+  answerable: boolean;
+  hits: Hit[];
+  evidence: { dense: number; coverage: number };
+}
+
+export interface Source {
+  /** Citation number, from 1. */
+  n: number;
+  url: string;
+  title: string;
+  heading: string;
+  text: string;
+  score: number;
+}
+
+export interface Prompt {
+  system: string;
+  user: string;
+  messages: { role: "system" | "user"; content: string }[];
+  sources: Source[];
+  /** True when the relevance gate found nothing relevant. */
+  abstained: boolean;
+  tokens: number;
+}
+
+/** The embedder an index was built with (the record every index stores). */
+export interface EmbedderInfo {
+  kind: "minilm" | "static" | "hashing" | "vectors";
+  /** Model id, e.g. `sentence-transformers/all-MiniLM-L6-v2 (int8)`. */
+  model: string;
+  dim: number;
+  /** xxh3 of the weight bytes as 16 hex digits (`0000000000000000` without weights). */
+  fingerprint: string;
+}
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `SearchResult` in TypeScript.
+    #[wasm_bindgen(typescript_type = "SearchResult")]
+    pub type JsSearchResult;
+    /// `Prompt` in TypeScript.
+    #[wasm_bindgen(typescript_type = "Prompt")]
+    pub type JsPrompt;
+    /// `EmbedderInfo` in TypeScript.
+    #[wasm_bindgen(typescript_type = "EmbedderInfo")]
+    pub type JsEmbedderInfo;
 }
 
 // ---------------------------------------------------------------------------------------------

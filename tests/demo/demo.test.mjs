@@ -16,7 +16,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { need } from '../support/static-server.mjs';
 import { startMockLlm } from '../support/mock-llm.mjs';
-import { serveDemo } from '../../www/serve.mjs';
+import { serveDemo, CSP } from '../../www/serve.mjs';
+import { startFaultServer } from '../support/fault-server.mjs';
 import { NOT_IN_DOCUMENTS } from '../../pkg/llm.js';
 import { SEED, watch, auditDom, findInStorage, hostileAnswers, hostileSite, PAYLOADS, TOPIC_QUESTION } from '../support/hostile.mjs';
 
@@ -114,7 +115,7 @@ async function askAndWait(page, question) {
   await page.waitForFunction(
     () => {
       const s = document.querySelector('[data-testid="status"]')?.textContent ?? '';
-      return /^(Answered|No relevant passage|The model did not answer|Stopped|Search failed)/.test(s);
+      return /^(Answered|No relevant passage|The model did not answer|Stopped|Search failed|Could not load the search index)/.test(s);
     },
     null,
     { timeout: WAIT_MS },
@@ -132,6 +133,7 @@ async function askAndWait(page, question) {
     })),
     prompt: document.querySelector('[data-testid="prompt"]').textContent,
     note: document.getElementById('answer-note').hidden ? '' : document.getElementById('answer-note').textContent,
+    searchNote: document.querySelector('[data-testid="search-note"]').textContent,
   }));
 }
 
@@ -175,6 +177,8 @@ test('offline: answers from the bundled docs with citation links to real anchors
   for (const s of r.sources) await assertRealAnchor(new URL(s.href, demo.origin).href);
   assert.ok(r.sources.some((s) => /faq|how-it-works/.test(s.href)), JSON.stringify(r.sources));
   assert.match(r.prompt, /offline: nothing is sent/);
+  // Which search found the sources (keyword only until the embedder has loaded, for a fragmented index).
+  assert.match(r.searchNote, /^Found by (keyword search|keyword \+ semantic search)\.$/);
   assert.match(r.prompt, /<source id=\\"1\\"/, 'the panel shows the messages as JSON');
   console.log(`demo: ready ${readyMs} ms after navigation (wasm + MiniLM + index, worker); offline answer ${answerMs} ms after clicking Ask`);
 
@@ -508,9 +512,10 @@ test('secrets: the API key stays out of the console (page and worker), URLs, oth
   context.on('request', (r) => requests.push(r));
   const { page, problems } = await openDemo({ context });
   const seen = watched.get(page);
-  // The collector hears the page and its workers (the index runs in one).
-  const [worker] = page.workers();
-  assert.ok(worker, 'the index runs in a worker');
+  // The collector hears the page and its workers (the embedder runs in one, started when the page
+  // is ready; a whole index runs in one from the start).
+  const worker = page.workers()[0] ?? (await page.waitForEvent('worker', { timeout: WAIT_MS }));
+  assert.ok(worker, 'the embedder runs in a worker');
   await Promise.all([
     page.waitForEvent('console', { predicate: (m) => m.text() === 'probe from the worker', timeout: WAIT_MS }),
     worker.evaluate(() => console.info('probe from the worker')),
@@ -655,6 +660,33 @@ test('network faults through the page: slow first byte, stall, malformed SSE, du
 
   without(problems, /status of 429/, /ERR_EMPTY_RESPONSE|ERR_CONNECTION_RESET/);
   await finish(t, page, problems);
+});
+
+test('index faults: with the demo site\'s lexical fragments missing, the question fails in one sentence with Retry, and Retry answers once they are back', { timeout: 2 * WAIT_MS }, async (t) => {
+  const manifest = JSON.parse(await readFile(join(site, 'docent/manifest.json'), 'utf8'));
+  assert.ok(manifest.fragments, 'docent index wrote no fragments (manifest.json has no "fragments")');
+  // The demo's folders, served by a host that can lose files.
+  const faulty = await startFaultServer([['/pkg/', join(root, 'pkg')], ['/site/', site], ['/', join(root, 'www')]], {
+    headers: () => ({ 'content-security-policy': CSP }),
+  });
+  try {
+    for (const f of manifest.fragments.lexical.files) faulty.fault(`/site/docent/${f}`, '404');
+    const { page, problems } = await openDemo({ server: faulty });
+    const r = await askAndWait(page, COVERED);
+    assert.match(r.status, /^Could not load the search index: .*lex-[0-9a-f]{16}\.bin.*404/, r.status);
+    assert.equal(await page.isVisible('[data-testid="retry"]'), true, 'Retry is offered');
+    assert.equal(r.answer, '', 'nothing is answered from part of the index');
+    assert.equal(r.sources.length, 0);
+    faulty.clearFaults();
+    await page.click('[data-testid="retry"]');
+    await page.waitForFunction(() => /^Answered/.test(document.querySelector('[data-testid="status"]').textContent), null, { timeout: WAIT_MS });
+    assert.equal(await page.isVisible('[data-testid="retry"]'), false);
+    assert.ok((await page.textContent('[data-testid="answer"]')).length > 40);
+    without(problems, /status of 404/);
+    await finish(t, page, problems);
+  } finally {
+    await faulty.close();
+  }
 });
 
 test('the watchers are not blind: a CSP violation and a dialog are caught', { timeout: 2 * WAIT_MS }, async () => {

@@ -51,8 +51,9 @@ before(async () => {
   await cp(join(root, 'tests/fixtures/site'), site, { recursive: true });
   await addWidget('index.html', 'offline placeholder="Ask the K3 docs"');
   await addWidget('faq.html', `provider="openai" endpoint="${mock.openai}" model="proxy-model" key="none" sources="3"`);
-  // The reader brings their own key (key="ask", the default); timeout="1" keeps fault tests short.
-  await addWidget('alarms.html', `provider="openai" endpoint="${mock.openai}" model="mock-model" sources="10" timeout="1"`);
+  // The reader brings their own key (key="ask", the default); timeout="1" keeps fault tests short;
+  // embed="focus" starts the embedder's worker with the box (a fragmented index needs none before).
+  await addWidget('alarms.html', `provider="openai" endpoint="${mock.openai}" model="mock-model" sources="10" timeout="1" embed="focus"`);
   // That page is served with the demo's strict Content-Security-Policy (see below): drop the
   // fixture's one inline script, which such a policy blocks, so every violation left is the widget's.
   const alarms = await readFile(join(site, 'alarms.html'), 'utf8');
@@ -358,8 +359,8 @@ test('<docent-ask> secrets: the reader\'s key stays out of the console (page and
   const requests = [];
   context.on('request', (r) => requests.push(r));
   const { page, seen } = await openWidget('/alarms.html', { context });
-  const [worker] = page.workers();
-  assert.ok(worker, 'the widget runs its index in a worker');
+  const worker = page.workers()[0] ?? (await page.waitForEvent('worker', { timeout: WAIT_MS }));
+  assert.ok(worker, 'the widget runs its index or its embedder in a worker');
   await Promise.all([
     page.waitForEvent('console', { predicate: (m) => m.text() === 'probe from the worker', timeout: WAIT_MS }),
     worker.evaluate(() => console.info('probe from the worker')),

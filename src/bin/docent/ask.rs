@@ -8,7 +8,10 @@ use std::time::Duration;
 use docent::prompt::{Prompt, PromptOptions, Source, NOT_COVERED};
 use docent::{Error, Result};
 
-use crate::load::{load_index, read_file};
+use docent::fragments::block_on;
+use docent::tokens::TokenCounter;
+
+use crate::load::{load_index, read_file, Site};
 
 #[allow(clippy::too_many_arguments)]
 pub fn cmd_ask(
@@ -21,13 +24,31 @@ pub fn cmd_ask(
     llm: Option<((&str, &str), &str)>,
     tokenizer: Option<&Path>,
     flag: Option<&Path>,
+    fragments: bool,
 ) -> Result<()> {
-    let mut engine = load_index(dir, flag)?;
-    if let Some(t) = tokenizer {
-        engine.set_prompt_counter(docent::tokens::TokenCounter::from_json(&read_file(t)?)?);
-    }
     let opts = PromptOptions { k, budget, ..PromptOptions::default() };
-    let prompt = engine.assemble(question, &opts)?;
+    let counter = tokenizer.map(|t| TokenCounter::from_json(&read_file(t)?)).transpose()?;
+    let prompt = if fragments {
+        let site = Site::open(dir, flag, true)?;
+        let counter = match (counter, &site.embedder) {
+            (Some(c), _) => c,
+            (None, Some(e)) => match e.tokenizer() {
+                Some(t) => TokenCounter::from_tokenizer(t)?,
+                None => TokenCounter::Approx,
+            },
+            (None, None) => TokenCounter::Approx,
+        };
+        let v = site.vector(question)?;
+        let prompt = block_on(site.index.assemble(&site.src, question, v.as_deref(), &counter, &opts))?;
+        eprintln!("docent: {}", site.fetched());
+        prompt
+    } else {
+        let mut engine = load_index(dir, flag)?;
+        if let Some(c) = counter {
+            engine.set_prompt_counter(c);
+        }
+        engine.assemble(question, &opts)?
+    };
     let Some(((provider, endpoint), model)) = llm else {
         if offline {
             print_offline_answer(&prompt, question, json);

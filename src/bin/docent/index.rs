@@ -2,6 +2,7 @@
 //! print its summary (the folder's contents, the manifest and the summary are defined by the core,
 //! [`docent::site`]; this file does the walking, reading, writing and printing).
 
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -16,7 +17,7 @@ use docent::{Error, Result};
 
 use crate::load::{embedder_at, model_dir};
 use crate::progress::Meter;
-use crate::site;
+use crate::{fragments, site};
 
 /// The options of `docent index`.
 pub struct IndexArgs<'a> {
@@ -121,12 +122,20 @@ pub fn cmd_index(a: &IndexArgs<'_>) -> Result<()> {
             ));
         }
     }
+    // The fragments: new files first, then the manifest that names them (atomically), then
+    // the removal of fragments that neither it nor the previous manifest names.
+    let frags = docent::fragments::write_fragments(&engine)?;
+    let mut counts = fragments::write_new(a.out, &frags)?;
     let created_by = format!("docent {}", env!("CARGO_PKG_VERSION"));
-    let manifest = Manifest::new(&engine, INDEX_FILE, &bytes, created_by, published.files.clone());
+    let mut manifest = Manifest::new(&engine, INDEX_FILE, &bytes, created_by, published.files.clone());
+    manifest.fragments = Some(frags.table);
     let mut written = published.written;
     if site::write_if_changed(&a.out.join(MANIFEST_FILE), manifest.to_json()?.as_bytes())? {
         written.push(MANIFEST_FILE.into());
     }
+    let keep: BTreeSet<String> =
+        frags.files.into_iter().map(|f| f.0).chain(previous.fragments.iter().cloned()).collect();
+    counts.removed = fragments::remove_unnamed(a.out, &keep)?;
     let runtime = match (&assets, published.kept_runtime) {
         (Some(_), _) => Runtime::Copied,
         (None, true) => Runtime::Kept,
@@ -157,7 +166,8 @@ pub fn cmd_index(a: &IndexArgs<'_>) -> Result<()> {
         deleted: published.removed,
         seconds: t,
     };
-    let summary = IndexSummary::new(&engine, &pages, work);
+    let mut summary = IndexSummary::new(&engine, &pages, work);
+    summary.fragments = Some(counts);
     if a.json {
         outln!("{}", summary.to_json());
     } else {

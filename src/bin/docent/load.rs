@@ -98,3 +98,51 @@ pub fn read_queries(path: &Path) -> Result<Vec<QueryLine>> {
     }
     Ok(out)
 }
+
+/// An index folder read through its fragments (`--fragments`), as a browser reads it: the
+/// manifest, then only the fragments each question needs, from the folder's files.
+pub struct Site {
+    pub index: docent::fragments::SiteIndex,
+    pub src: crate::fragments::FileSource,
+    /// The embedder of the index, when the index has dense fragments and a query vector is
+    /// wanted.
+    pub embedder: Option<Arc<dyn Embedder>>,
+}
+
+impl Site {
+    /// Opens the folder `dir`; with `vectors`, also loads the index's embedder (model files from
+    /// `flag`, see [`model_dir`]) when the index has dense fragments, and checks that it is the
+    /// one the manifest records.
+    pub fn open(dir: &Path, flag: Option<&Path>, vectors: bool) -> Result<Site> {
+        let mpath = dir.join(site::MANIFEST_FILE);
+        let index = docent::fragments::SiteIndex::open(&read_file(&mpath)?, &mpath.display().to_string())?;
+        let embedder = if vectors && index.has_dense() {
+            let info = index.embedder().clone();
+            let e = load_embedder(info.kind, info.dim, flag)?;
+            if *e.info() != info {
+                return Err(Error::EmbedderMismatch { index: info.to_string(), given: e.info().to_string() });
+            }
+            Some(e)
+        } else {
+            None
+        };
+        Ok(Site { index, src: crate::fragments::FileSource { dir: dir.to_path_buf() }, embedder })
+    }
+
+    /// The query vector of `q`, when an embedder was loaded.
+    pub fn vector(&self, q: &str) -> Result<Option<Vec<f32>>> {
+        self.embedder.as_ref().map(|e| e.embed(&[q])).transpose()
+    }
+
+    /// `fetched N fragments (B bytes) in R requests`, for stderr.
+    pub fn fetched(&self) -> String {
+        let s = self.index.fetched();
+        format!(
+            "fetched {} fragments ({} bytes) in {} requests, through {}",
+            s.fragments,
+            s.bytes,
+            s.requests,
+            if self.embedder.is_some() { "the hybrid path" } else { "the lexical path" }
+        )
+    }
+}

@@ -30,6 +30,7 @@ macro_rules! outln {
 
 mod ask;
 mod eval;
+mod fragments;
 mod index;
 mod load;
 mod model;
@@ -109,6 +110,10 @@ enum Command {
         /// Model directory (see `docent index --help`).
         #[arg(long)]
         model_dir: Option<PathBuf>,
+        /// Read the folder through its fragments (manifest.json, then only the fragments each
+        /// query needs, as the browser does) instead of index.bin; prints what was read to stderr.
+        #[arg(long)]
+        fragments: bool,
     },
     /// Retrieve sources for QUESTION and print the grounded prompt, or stream an answer from an
     /// LLM with --provider/--endpoint/--model (API key from $DOCENT_API_KEY).
@@ -144,6 +149,10 @@ enum Command {
         /// Model directory (see `docent index --help`).
         #[arg(long)]
         model_dir: Option<PathBuf>,
+        /// Retrieve through the folder's fragments, as the browser does (see `docent search
+        /// --help`).
+        #[arg(long)]
+        fragments: bool,
     },
     /// Evaluate retrieval on JSON lines {"q": …, "relevant": [url or url-prefix, …]}: recall@1/5/10,
     /// MRR@10 and the relevance gate's accuracy, for lexical, dense and hybrid retrieval.
@@ -200,7 +209,7 @@ fn main() {
                 json,
             })
         }
-        Command::Search { dir, query, queries, k, json, mode, model_dir } => search::cmd_search(
+        Command::Search { dir, query, queries, k, json, mode, model_dir, fragments } => search::cmd_search(
             &dir,
             query.as_deref(),
             queries.as_deref(),
@@ -208,8 +217,21 @@ fn main() {
             json,
             &mode,
             model_dir.as_deref(),
+            fragments,
         ),
-        Command::Ask { dir, question, k, budget, json, provider, endpoint, model, tokenizer, model_dir } => {
+        Command::Ask {
+            dir,
+            question,
+            k,
+            budget,
+            json,
+            provider,
+            endpoint,
+            model,
+            tokenizer,
+            model_dir,
+            fragments,
+        } => {
             let offline = provider.as_deref().is_some_and(|p| p.trim().eq_ignore_ascii_case("offline"));
             let llm = provider.as_deref().filter(|_| !offline).zip(endpoint.as_deref()).zip(model.as_deref());
             match provider.as_deref() {
@@ -228,6 +250,7 @@ fn main() {
                     llm,
                     tokenizer.as_deref(),
                     model_dir.as_deref(),
+                    fragments,
                 ),
             }
         }

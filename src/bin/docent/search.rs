@@ -8,7 +8,9 @@ use docent::retrieve::{Mode, RetrieveOptions};
 use docent::{Error, Result};
 use serde::Serialize;
 
-use crate::load::{load_index, read_queries};
+use docent::fragments::block_on;
+
+use crate::load::{load_index, read_queries, Site};
 
 pub fn one_line(s: &str, max: usize) -> String {
     let s: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -82,8 +84,12 @@ pub fn cmd_search(
     json: bool,
     mode: &str,
     flag: Option<&Path>,
+    fragments: bool,
 ) -> Result<()> {
     let mode = Mode::from_name(mode)?;
+    if fragments {
+        return search_fragments(dir, query, queries, k, json, mode, flag);
+    }
     let engine = load_index(dir, flag)?;
     let opts = RetrieveOptions { mode, ..engine.options().retrieve.clone() };
     match (query, queries) {
@@ -109,5 +115,49 @@ pub fn cmd_search(
             ))
         }
     }
+    Ok(())
+}
+
+/// `docent search --fragments`: the same results, read as a browser reads the folder (the
+/// manifest, then the fragments each query needs); what was fetched goes to stderr.
+fn search_fragments(
+    dir: &Path,
+    query: Option<&str>,
+    queries: Option<&Path>,
+    k: usize,
+    json: bool,
+    mode: Mode,
+    flag: Option<&Path>,
+) -> Result<()> {
+    let site = Site::open(dir, flag, mode != Mode::Lexical)?;
+    let opts = RetrieveOptions { mode, ..site.index.table().retrieve.clone() };
+    let search = |q: &str| -> Result<SearchResult> {
+        let v = site.vector(q)?;
+        block_on(site.index.search(&site.src, q, k, v.as_deref(), &opts))
+    };
+    match (query, queries) {
+        (Some(q), None) => {
+            let r = search(q)?;
+            if json {
+                outln!("{}", json_result(q, &r));
+            } else {
+                print_result(&r);
+            }
+        }
+        (None, Some(path)) => {
+            let mut out = std::io::stdout().lock();
+            for q in read_queries(path)? {
+                let r = search(&q.q)?;
+                writeln!(out, "{}", json_result(&q.q, &r)).map_err(|e| Error::io("stdout", e))?;
+            }
+        }
+        _ => {
+            return Err(Error::invalid(
+                "arguments",
+                "give either a QUERY or --queries FILE, not both or neither",
+            ))
+        }
+    }
+    eprintln!("docent: {}", site.fetched());
     Ok(())
 }

@@ -1,0 +1,157 @@
+//! The fragmented site index: the same built index as `index.bin`, cut into small content-hashed
+//! files that a reader fetches per question (a static site's `<docent-ask>`, or the CLI from a
+//! folder).
+//!
+//! Owns: the [`FragmentSource`] trait (where fragment bytes come from: files for the CLI, `fetch`
+//! in the wasm edge, memory in tests) with [`block_on`] for sources that never wait and
+//! [`MemorySource`]; the fragment container (header, kind, checksum = file name, `table.rs`); the
+//! manifest's `"fragments"` object ([`FragmentTable`]); the writer ([`write_fragments`],
+//! `write.rs`); the reader ([`SiteIndex`], `read.rs`) with lexical term shards (`lexical.rs`),
+//! text packs (`text.rs`) and IVF partitions (`dense.rs`), and its fetch counts ([`FetchStats`]).
+//! Must not: do I/O itself (a source does), know about JavaScript or HTTP, or rank differently
+//! from the engine: scoring, fusion, the gate, dedupe and the per-page limit are the engine's own
+//! functions (`index::bm25`, `retrieve`), called here on fragment data.
+//!
+//! # Why fragments
+//! A reader asking one question needs the postings of its few terms, the text of its top hits and,
+//! for the dense path, a few IVF partitions: kilobytes, not the whole index. Every fragment is
+//! named by the xxh3-64 of its bytes, so a CDN may cache it forever, a re-index rewrites only what
+//! changed, and a fragment that does not match its name (damaged, or from another build) is
+//! refused, naming itself. A question costs at most three sequential fetch stages after the
+//! manifest: term shards (and the IVF centroids / partitions), then text packs.
+//!
+//! Design: `docs/design.md`, "The fragmented index".
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+mod dense;
+mod lexical;
+mod read;
+mod table;
+mod text;
+mod write;
+
+pub use dense::DenseLayout;
+pub use lexical::{MAX_POSTINGS, MAX_SHARDS, SHARD_BYTES};
+pub use read::{Lookup, SiteIndex};
+pub use table::{
+    fragment_name, open_fragment, seal_fragment, Bm25Stats, DenseTable, FragmentKind, FragmentTable,
+    LexicalTable, TextTable, FRAGMENTS_DIR, FRAGMENT_MAGIC, FRAGMENT_VERSION,
+};
+pub use text::{MAX_PACKS, PACK_MAX, PACK_MIN};
+pub use write::{write_fragments, write_fragments_with, Fragments};
+
+/// Where fragments come from: files (the CLI), `fetch` (the wasm edge), memory (tests).
+///
+/// Paths are relative to the index folder, `/`-separated, as the manifest names them (e.g.
+/// `fragments/lex-0123456789abcdef.bin`). The reader verifies every fragment it gets (size,
+/// checksum, header), so a source only moves bytes.
+#[allow(async_fn_in_trait)]
+pub trait FragmentSource {
+    /// The bytes of every named path, in the order given. Implementations should start all
+    /// requests before awaiting any (one question's fragments of one stage come in one call).
+    /// Errors name the path that failed (e.g. `fragments/lex-…bin: HTTP 404`).
+    async fn fetch(&self, paths: &[String]) -> Result<Vec<Vec<u8>>>;
+}
+
+/// Runs `f` to completion on this thread, for sources that never wait (files, memory): it polls
+/// with a waker that does nothing, and panics only if the future returns `Pending` forever
+/// (never for those sources; do not use it with a network source).
+pub fn block_on<F: Future>(f: F) -> F::Output {
+    fn noop_raw() -> RawWaker {
+        fn clone(_: *const ()) -> RawWaker {
+            noop_raw()
+        }
+        fn noop(_: *const ()) {}
+        static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, noop, noop, noop);
+        RawWaker::new(std::ptr::null(), &VTABLE)
+    }
+    // SAFETY: the vtable's functions ignore the data pointer and do nothing.
+    let waker = unsafe { Waker::from_raw(noop_raw()) };
+    let mut cx = Context::from_waker(&waker);
+    let mut f = pin!(f);
+    // A source that never waits resolves on the first poll; a few more polls cover futures that
+    // yield once without registering a wake-up.
+    for _ in 0..1_000_000 {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+    panic!("block_on: the future is still pending after 1,000,000 polls; it needs a real executor")
+}
+
+/// Fragments held in memory, for tests and for reading a folder already loaded: path → bytes.
+/// Counts its [`FragmentSource::fetch`] calls and the paths asked for.
+#[derive(Debug, Default)]
+pub struct MemorySource {
+    files: BTreeMap<String, Vec<u8>>,
+    calls: Cell<usize>,
+    asked: std::cell::RefCell<Vec<String>>,
+}
+
+impl MemorySource {
+    /// A source over `files` (path, bytes).
+    pub fn new(files: impl IntoIterator<Item = (String, Vec<u8>)>) -> MemorySource {
+        MemorySource { files: files.into_iter().collect(), ..MemorySource::default() }
+    }
+
+    /// Adds or replaces the file at `path`.
+    pub fn insert(&mut self, path: impl Into<String>, bytes: Vec<u8>) {
+        self.files.insert(path.into(), bytes);
+    }
+
+    /// Removes the file at `path` (a later fetch of it fails), returning its bytes.
+    pub fn remove(&mut self, path: &str) -> Option<Vec<u8>> {
+        self.files.remove(path)
+    }
+
+    /// The file at `path`, if held.
+    pub fn get_mut(&mut self, path: &str) -> Option<&mut Vec<u8>> {
+        self.files.get_mut(path)
+    }
+
+    /// Calls of [`FragmentSource::fetch`] so far.
+    pub fn calls(&self) -> usize {
+        self.calls.get()
+    }
+
+    /// Every path asked for so far, in order (repeats included).
+    pub fn asked(&self) -> Vec<String> {
+        self.asked.borrow().clone()
+    }
+}
+
+impl FragmentSource for MemorySource {
+    async fn fetch(&self, paths: &[String]) -> Result<Vec<Vec<u8>>> {
+        self.calls.set(self.calls.get() + 1);
+        self.asked.borrow_mut().extend(paths.iter().cloned());
+        paths
+            .iter()
+            .map(|p| {
+                self.files.get(p).cloned().ok_or_else(|| {
+                    Error::io(p, std::io::Error::new(std::io::ErrorKind::NotFound, "no such fragment"))
+                })
+            })
+            .collect()
+    }
+}
+
+/// What a [`SiteIndex`] fetched so far (the manifest it was opened from is not counted).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FetchStats {
+    /// Fetch stages: calls of [`FragmentSource::fetch`], each a batch of fragments requested
+    /// together (a question takes 1–3).
+    pub requests: usize,
+    /// Fragment files fetched (each one HTTP request in a browser).
+    pub fragments: usize,
+    /// Their bytes, as stored (before any HTTP compression).
+    pub bytes: u64,
+}

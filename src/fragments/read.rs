@@ -1,0 +1,369 @@
+//! The reader: a site index opened from its manifest, searched through a [`FragmentSource`].
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::rc::Rc;
+
+use super::lexical::{shard_of, Shard, Term};
+use super::table::FragmentTable;
+use super::text::{self, pack_of, Record};
+use super::{dense, FetchStats, FragmentSource};
+use crate::embed::EmbedderInfo;
+use crate::engine::{check_search, prompt_of, Evidence, Hit, SearchResult};
+use crate::index::bm25::{avgdl, best_first, coverage_of, distinct, idf, term_score, Bm25};
+use crate::prompt::{Prompt, PromptOptions};
+use crate::retrieve::{dedupe, fuse, limit_per_page, Fused, Gate, Mode, RetrieveOptions};
+use crate::site::Manifest;
+use crate::tokens::TokenCounter;
+use crate::{Error, Result};
+
+/// How a question is looked up: query terms in the term shards, the vector in the IVF partitions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lookup {
+    /// Typo tolerance: a query term of 5 or more letters that is not in the vocabulary is
+    /// replaced by the term of its shard at edit distance 1 with the highest document frequency.
+    /// Default true. Terms that exist are never replaced, so it never changes the ranking of a
+    /// query whose terms all exist.
+    pub typos: bool,
+    /// Search as you type: the last query term also matches the terms of its shard that start
+    /// with it (the [`Lookup::PREFIX_TERMS`] with the highest document frequency). Default false.
+    pub prefix_last: bool,
+    /// IVF partitions a hybrid query probes; `None` = the manifest's `nprobe`. Range
+    /// 1..=partitions (larger is lowered to it): more partitions cost more bytes and come closer
+    /// to the engine's exact dense ranking (all of them give it exactly).
+    pub nprobe: Option<usize>,
+}
+
+impl Lookup {
+    /// Terms a prefix expands to, at most.
+    pub const PREFIX_TERMS: usize = 5;
+
+    /// Exact lookup: no typo tolerance, no prefix (ranks exactly like the engine).
+    pub const EXACT: Lookup = Lookup { typos: false, prefix_last: false, nprobe: None };
+}
+
+impl Default for Lookup {
+    fn default() -> Self {
+        Lookup { typos: true, prefix_last: false, nprobe: None }
+    }
+}
+
+/// A site index read through fragments: the manifest plus an in-memory cache of the fragments
+/// fetched so far (each is fetched at most once per `SiteIndex`).
+#[derive(Debug)]
+pub struct SiteIndex {
+    pub(super) manifest: Manifest,
+    pub(super) table: FragmentTable,
+    stats: RefCell<FetchStats>,
+    /// Term shards loaded, by shard number.
+    lexical: RefCell<BTreeMap<usize, Rc<Shard>>>,
+    /// Text packs loaded, by pack number.
+    text: RefCell<BTreeMap<usize, Rc<Vec<Record>>>>,
+    /// The IVF state: centroids and partitions loaded.
+    pub(super) dense: RefCell<dense::Loaded>,
+}
+
+/// The vocabulary terms one query term matches, and the idf it weighs in the gate's coverage.
+struct Group {
+    idf: f32,
+    terms: Vec<Term>,
+}
+
+impl Group {
+    /// Whether chunk `id` contains one of the group's terms.
+    fn contains(&self, id: u32) -> bool {
+        self.terms.iter().any(|t| t.postings.binary_search_by_key(&id, |p| p.0).is_ok())
+    }
+}
+
+impl SiteIndex {
+    /// Opens the index described by `manifest_json` (the bytes of `manifest.json`); `what` names
+    /// it in errors. Errors: not a manifest, a manifest without a `"fragments"` object (written by
+    /// an older docent: re-run `docent index`), an unsupported fragment version, or an
+    /// inconsistent table.
+    pub fn open(manifest_json: &[u8], what: &str) -> Result<SiteIndex> {
+        let manifest = Manifest::parse(manifest_json, what)?;
+        let Some(table) = manifest.fragments.clone() else {
+            return Err(Error::format(
+                what,
+                "the manifest has no \"fragments\" object (written by an older docent); re-run `docent index`",
+            ));
+        };
+        table.check(what)?;
+        Ok(SiteIndex {
+            manifest,
+            table,
+            stats: RefCell::new(FetchStats::default()),
+            lexical: RefCell::default(),
+            text: RefCell::default(),
+            dense: RefCell::default(),
+        })
+    }
+
+    /// The embedder that built the index: a query vector must come from it.
+    pub fn embedder(&self) -> &EmbedderInfo {
+        &self.manifest.embedder
+    }
+
+    /// Whether the index has dense fragments (so a query vector can be used).
+    pub fn has_dense(&self) -> bool {
+        self.table.dense.is_some()
+    }
+
+    /// The manifest's fragment table.
+    pub fn table(&self) -> &FragmentTable {
+        &self.table
+    }
+
+    /// Searches with the default [`Lookup`] (typo tolerance on). Hybrid when `vector` is given
+    /// (the question embedded with the index's embedder, [`SiteIndex::embedder`]), lexical
+    /// otherwise. The result has the shape of [`crate::Docent::search`]'s; a hit's `chunk` is its
+    /// id among the live chunks.
+    pub async fn search<S: FragmentSource>(
+        &self,
+        src: &S,
+        query: &str,
+        k: usize,
+        vector: Option<&[f32]>,
+        opts: &RetrieveOptions,
+    ) -> Result<SearchResult> {
+        self.search_with(src, query, k, vector, opts, Lookup::default()).await
+    }
+
+    /// [`SiteIndex::search`] with an explicit term [`Lookup`].
+    ///
+    /// Fetch stages (each one call of the source, only for fragments not fetched before): the
+    /// query terms' shards (with the IVF centroids on the first hybrid query), the probed IVF
+    /// partitions (hybrid), then the text packs of the best hits (again only if deduplication or
+    /// the per-page limit dropped hits and more text is needed).
+    ///
+    /// Errors: those of [`crate::Docent::search_with`] for the arguments; a vector of the wrong
+    /// dimension or with a non-finite value; a `Dense`-mode search without a vector; a fragment
+    /// the source cannot give (its error, naming the path), or one that fails its checks (size,
+    /// checksum, header, content; the message names it).
+    pub async fn search_with<S: FragmentSource>(
+        &self,
+        src: &S,
+        query: &str,
+        k: usize,
+        vector: Option<&[f32]>,
+        opts: &RetrieveOptions,
+        lookup: Lookup,
+    ) -> Result<SearchResult> {
+        let query = check_search(query, k, opts)?;
+        let mode = match vector {
+            Some(_) => opts.mode,
+            None if opts.mode == Mode::Dense => {
+                return Err(Error::invalid("mode", "a dense search needs the query vector"))
+            }
+            None => Mode::Lexical,
+        };
+        let cand = opts.candidates.max(k * 2);
+        let terms = distinct(Bm25::analyze(query));
+        // Stage 1: the shards of the query terms, and the centroids for a hybrid query.
+        let mut shards: BTreeSet<usize> = terms.iter().map(|t| shard_of(&self.table.lexical, t)).collect();
+        if self.table.chunks == 0 {
+            shards.clear();
+        }
+        let dense_query = match vector {
+            Some(v) => Some(dense::Query::new(self, v, lookup.nprobe)?),
+            None => None,
+        };
+        let centroids = dense_query.as_ref().and_then(|q| q.centroids_wanted(self));
+        self.load_shards(src, &shards, centroids).await?;
+        let groups = self.groups(&terms, lookup);
+        let lexical_hits = self.rank(&groups, cand);
+        let coverage = lexical_hits
+            .iter()
+            .take(5)
+            .map(|&(id, _)| coverage_of(groups.iter().map(|g| (g.idf, g.contains(id)))))
+            .fold(0.0, f32::max);
+        // Stage 2: the probed partitions.
+        let dense_hits = match &dense_query {
+            Some(q) => q.search(self, src, cand).await?,
+            None => Vec::new(),
+        };
+        let evidence = Evidence { dense: dense_hits.iter().map(|h| h.1).fold(-1.0, f32::max), coverage };
+        let gate = opts.gate.unwrap_or_else(|| Gate::for_embedder(self.manifest.embedder.kind));
+        let answerable = if vector.is_some() {
+            gate.passes(evidence.dense, coverage)
+        } else {
+            gate.passes_lexical(coverage)
+        };
+        let fused = fuse(&dense_hits, &lexical_hits, opts.rrf_k, opts.lexical_weight, mode);
+        // Stage 3: the text of the best hits. Deduplication and the per-page limit decide each
+        // item by the items before it only, so filtering a prefix of the fused list gives a
+        // prefix of the filtered list: fetch the text of the first k, and more only when too few
+        // survive.
+        let mut upto = k.min(fused.len());
+        let hits = loop {
+            // The packs of the first `upto` hits, and any later hit among the first 2k whose
+            // pack comes anyway (so a dropped hit rarely costs another round).
+            let mut packs: BTreeSet<usize> =
+                fused[..upto].iter().map(|f| pack_of(&self.table.text, f.id)).collect();
+            packs.extend(self.text.borrow().keys().copied());
+            let free = fused[upto..]
+                .iter()
+                .take(k)
+                .take_while(|f| packs.contains(&pack_of(&self.table.text, f.id)))
+                .count();
+            upto += free;
+            self.load_text(src, fused[..upto].iter().map(|f| f.id)).await?;
+            let text = self.text.borrow();
+            let record = |id: u32| -> &Record {
+                let p = pack_of(&self.table.text, id);
+                &text[&p][(id - self.table.text.first[p]) as usize]
+            };
+            let items: Vec<(Fused, &Record)> = fused[..upto].iter().map(|f| (*f, record(f.id))).collect();
+            let items = dedupe(items, |it| (it.1.url.as_str(), it.1.text.as_str()));
+            let items = limit_per_page(items, opts.max_per_page, |it| &it.1.url);
+            if items.len() >= k || upto == fused.len() {
+                break items
+                    .into_iter()
+                    .take(k)
+                    .map(|(f, r)| Hit {
+                        url: r.url.clone(),
+                        title: r.title.clone(),
+                        heading: r.heading.clone(),
+                        score: f.score,
+                        text: r.text.clone(),
+                        dense: f.dense,
+                        lexical: f.lexical,
+                        chunk: f.id,
+                    })
+                    .collect();
+            }
+            upto = (upto + 2 * (k - items.len())).min(fused.len());
+        };
+        Ok(SearchResult { answerable, hits, evidence })
+    }
+
+    /// Retrieves sources for `question` (as [`SiteIndex::search`] with the index's retrieval
+    /// options and `opts.k`) and assembles a grounded prompt, counting tokens with `counter`.
+    pub async fn assemble<S: FragmentSource>(
+        &self,
+        src: &S,
+        question: &str,
+        vector: Option<&[f32]>,
+        counter: &TokenCounter,
+        opts: &PromptOptions,
+    ) -> Result<Prompt> {
+        opts.validate()?;
+        let result = self.search(src, question, opts.k, vector, &self.table.retrieve).await?;
+        prompt_of(question, &result, counter, opts)
+    }
+
+    /// For each distinct query term, the vocabulary terms it matches (with [`Lookup`]) and the
+    /// idf it weighs in the gate's coverage. Needs the terms' shards loaded.
+    fn groups(&self, terms: &[String], lookup: Lookup) -> Vec<Group> {
+        let shards = self.lexical.borrow();
+        let n = self.table.bm25.live_docs;
+        let last = terms.len().saturating_sub(1);
+        terms
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let Some(shard) = shards.get(&shard_of(&self.table.lexical, t)) else {
+                    return Group { idf: idf(n, 0), terms: Vec::new() };
+                };
+                let mut alts: Vec<Term> = shard.get(t).into_iter().cloned().collect();
+                if alts.is_empty() && lookup.typos && t.chars().count() >= 5 {
+                    alts.extend(shard.nearest(t).cloned());
+                }
+                let df = alts.first().map_or(0, |a| a.df);
+                if lookup.prefix_last && i == last {
+                    alts.extend(shard.completions(t, Lookup::PREFIX_TERMS).into_iter().cloned());
+                }
+                let df = if df == 0 { alts.iter().map(|a| a.df).max().unwrap_or(0) } else { df };
+                Group { idf: idf(n, df), terms: alts }
+            })
+            .collect()
+    }
+
+    /// BM25 top-`k` over the groups' terms, exactly as [`Bm25::search`] scores: each distinct
+    /// term once, in query order.
+    fn rank(&self, groups: &[Group], k: usize) -> Vec<(u32, f32)> {
+        let stats = &self.table.bm25;
+        if stats.live_docs == 0 || k == 0 {
+            return Vec::new();
+        }
+        let avg = avgdl(stats.live_tokens, stats.live_docs);
+        let params = stats.params();
+        let mut seen = BTreeSet::new();
+        let mut scores: HashMap<u32, f32> = HashMap::new();
+        for t in groups.iter().flat_map(|g| &g.terms) {
+            if !seen.insert(t.term.as_str()) {
+                continue;
+            }
+            let w = idf(stats.live_docs, t.df);
+            for &(id, tf, dl) in &t.postings {
+                *scores.entry(id).or_insert(0.0) += term_score(w, tf, dl, avg, &params);
+            }
+        }
+        let mut hits: Vec<(u32, f32)> = scores.into_iter().collect();
+        best_first(&mut hits, k);
+        hits
+    }
+
+    /// Fetches `paths` (with their manifest sizes) in one call, counting them.
+    pub(super) async fn fetch<S: FragmentSource>(&self, src: &S, paths: &[String]) -> Result<Vec<Vec<u8>>> {
+        if paths.is_empty() {
+            return Ok(Vec::new());
+        }
+        let got = src.fetch(paths).await?;
+        if got.len() != paths.len() {
+            return Err(Error::format(
+                "fragment source",
+                format!("{} fragments asked for, {} returned", paths.len(), got.len()),
+            ));
+        }
+        let mut stats = self.stats.borrow_mut();
+        stats.requests += 1;
+        stats.fragments += got.len();
+        stats.bytes += got.iter().map(|b| b.len() as u64).sum::<u64>();
+        Ok(got)
+    }
+
+    /// Loads the shards not loaded yet, and `extra` (the centroids) in the same call.
+    async fn load_shards<S: FragmentSource>(
+        &self,
+        src: &S,
+        shards: &BTreeSet<usize>,
+        extra: Option<String>,
+    ) -> Result<()> {
+        let missing: Vec<usize> =
+            shards.iter().copied().filter(|i| !self.lexical.borrow().contains_key(i)).collect();
+        let mut paths: Vec<String> = missing.iter().map(|&i| self.table.lexical.files[i].clone()).collect();
+        paths.extend(extra.iter().cloned());
+        let got = self.fetch(src, &paths).await?;
+        let mut it = got.into_iter();
+        for ((&i, path), bytes) in missing.iter().zip(&paths).zip(it.by_ref()) {
+            let shard = Shard::open(path, &bytes, &self.table.lexical, i, self.table.chunks)?;
+            self.lexical.borrow_mut().insert(i, Rc::new(shard));
+        }
+        if let (Some(path), Some(bytes)) = (extra, it.next()) {
+            dense::store_centroids(self, &path, &bytes)?;
+        }
+        Ok(())
+    }
+
+    /// Loads the text packs of `ids` not loaded yet, in one call.
+    async fn load_text<S: FragmentSource>(&self, src: &S, ids: impl Iterator<Item = u32>) -> Result<()> {
+        let mut missing: Vec<usize> = ids.map(|id| pack_of(&self.table.text, id)).collect();
+        missing.sort_unstable();
+        missing.dedup();
+        missing.retain(|p| !self.text.borrow().contains_key(p));
+        let paths: Vec<String> = missing.iter().map(|&p| self.table.text.files[p].clone()).collect();
+        let got = self.fetch(src, &paths).await?;
+        for ((&p, path), bytes) in missing.iter().zip(&paths).zip(got) {
+            let records = text::open(path, &bytes, &self.table.text, p, self.table.chunks)?;
+            self.text.borrow_mut().insert(p, Rc::new(records));
+        }
+        Ok(())
+    }
+
+    /// What was fetched so far.
+    pub fn fetched(&self) -> FetchStats {
+        *self.stats.borrow()
+    }
+}

@@ -1,0 +1,316 @@
+//! The fragment container and the manifest's `"fragments"` object.
+//!
+//! A fragment file is `DOCFRAG1` (8 bytes), one kind byte ([`FragmentKind`]), then a postcard
+//! payload. Its name is `fragments/<kind>-<h>.bin` where `<h>` is the xxh3-64 of the whole file
+//! (16 lowercase hex digits, [`crate::embed::fingerprint`]): the name is the checksum.
+
+use serde::{Deserialize, Serialize};
+
+use crate::embed::fingerprint;
+use crate::index::bm25::Bm25Params;
+use crate::retrieve::RetrieveOptions;
+use crate::{Error, Result};
+
+/// The first 8 bytes of every fragment.
+pub const FRAGMENT_MAGIC: &[u8; 8] = b"DOCFRAG1";
+
+/// The version of the `"fragments"` object and of the fragment payloads this build writes and
+/// reads.
+pub const FRAGMENT_VERSION: u32 = 1;
+
+/// The folder of the fragments inside the index folder.
+pub const FRAGMENTS_DIR: &str = "fragments";
+
+/// What a fragment holds (its kind byte and file-name prefix).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FragmentKind {
+    /// BM25 term shard (`lex`, byte 1).
+    Lexical = 1,
+    /// Text pack: chunk records (`txt`, byte 2).
+    Text = 2,
+    /// IVF centroids (`ivf`, byte 3).
+    Centroids = 3,
+    /// IVF partition: int8 rows (`vec`, byte 4).
+    Partition = 4,
+}
+
+impl FragmentKind {
+    /// The file-name prefix: `lex`, `txt`, `ivf` or `vec`.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            FragmentKind::Lexical => "lex",
+            FragmentKind::Text => "txt",
+            FragmentKind::Centroids => "ivf",
+            FragmentKind::Partition => "vec",
+        }
+    }
+
+    /// What a fragment of this kind is, in words (for messages).
+    pub fn describe(self) -> &'static str {
+        match self {
+            FragmentKind::Lexical => "term shard",
+            FragmentKind::Text => "text pack",
+            FragmentKind::Centroids => "IVF centroids",
+            FragmentKind::Partition => "IVF partition",
+        }
+    }
+
+    fn from_byte(b: u8) -> Option<FragmentKind> {
+        Some(match b {
+            1 => FragmentKind::Lexical,
+            2 => FragmentKind::Text,
+            3 => FragmentKind::Centroids,
+            4 => FragmentKind::Partition,
+            _ => return None,
+        })
+    }
+}
+
+/// `fragments/<prefix>-<xxh3 of bytes>.bin`.
+pub fn fragment_name(kind: FragmentKind, bytes: &[u8]) -> String {
+    format!("{FRAGMENTS_DIR}/{}-{}.bin", kind.prefix(), fingerprint(bytes))
+}
+
+/// The file bytes of a fragment of `kind` holding `payload` (serialised with postcard), and its
+/// name ([`fragment_name`]).
+pub fn seal_fragment<T: Serialize>(kind: FragmentKind, payload: &T) -> Result<(String, Vec<u8>)> {
+    let mut bytes = Vec::with_capacity(256);
+    bytes.extend_from_slice(FRAGMENT_MAGIC);
+    bytes.push(kind as u8);
+    let body = postcard::to_allocvec(payload)
+        .map_err(|e| Error::format(format!("{} fragment", kind.prefix()), format!("cannot encode: {e}")))?;
+    bytes.extend_from_slice(&body);
+    Ok((fragment_name(kind, &bytes), bytes))
+}
+
+/// Checks the fragment `bytes` fetched as `path` (the manifest's name for it, `expected_bytes`
+/// long) and decodes its payload. Errors, each naming `path`: the size differs from the
+/// manifest's (truncated or grown), the content does not hash to the name (another build, or
+/// damaged), the header is not `DOCFRAG1` with the expected kind, or the payload is malformed.
+pub fn open_fragment<T: for<'de> Deserialize<'de>>(
+    path: &str,
+    bytes: &[u8],
+    expected_bytes: u64,
+    kind: FragmentKind,
+) -> Result<T> {
+    let damaged = "the manifest and the fragments come from different builds, or the file was damaged";
+    if bytes.len() as u64 != expected_bytes {
+        return Err(Error::format(
+            path,
+            format!(
+                "{} of {} bytes, but the manifest says {expected_bytes} bytes: {damaged}",
+                kind.describe(),
+                bytes.len()
+            ),
+        ));
+    }
+    let expected = name_hash(path).unwrap_or_default();
+    let found = fingerprint(bytes);
+    if expected != found {
+        return Err(Error::format(
+            path,
+            format!("content does not match its name (expected xxh3 {expected}, found {found}): {damaged}"),
+        ));
+    }
+    if bytes.len() < 9 || &bytes[..8] != FRAGMENT_MAGIC {
+        return Err(Error::format(path, "not a docent fragment (no DOCFRAG1 header)"));
+    }
+    match FragmentKind::from_byte(bytes[8]) {
+        Some(k) if k == kind => {}
+        _ => {
+            return Err(Error::format(
+                path,
+                format!(
+                    "fragment kind byte {} where a {} (kind {}) was expected",
+                    bytes[8],
+                    kind.describe(),
+                    kind as u8
+                ),
+            ))
+        }
+    }
+    let (value, rest): (T, &[u8]) = postcard::take_from_bytes(&bytes[9..])
+        .map_err(|e| Error::format(path, format!("malformed {}: {e}", kind.describe())))?;
+    if !rest.is_empty() {
+        return Err(Error::format(
+            path,
+            format!("{} trailing bytes after the {}", rest.len(), kind.describe()),
+        ));
+    }
+    Ok(value)
+}
+
+/// The `<h>` of `…-<h>.bin`, when the name has that shape.
+fn name_hash(path: &str) -> Option<&str> {
+    let stem = path.strip_suffix(".bin")?;
+    let (_, h) = stem.rsplit_once('-')?;
+    (h.len() == 16 && h.bytes().all(|c| c.is_ascii_hexdigit())).then_some(h)
+}
+
+/// The manifest's `"fragments"` object: everything a reader needs before its first fetch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FragmentTable {
+    /// Always [`FRAGMENT_VERSION`] when written; a reader refuses other versions.
+    pub version: u32,
+    /// Live chunks, numbered 0..chunks in engine order (removed documents left out).
+    pub chunks: usize,
+    /// Live documents.
+    pub documents: usize,
+    /// The BM25 statistics every shard scores with.
+    pub bm25: Bm25Stats,
+    /// The index's retrieval options (fusion, gate, per-page limit).
+    pub retrieve: RetrieveOptions,
+    /// The term shards.
+    pub lexical: LexicalTable,
+    /// The text packs.
+    pub text: TextTable,
+    /// The IVF layout of the vectors; `None` for an index without dense rows.
+    pub dense: Option<DenseTable>,
+}
+
+/// Corpus-wide BM25 statistics over live chunks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bm25Stats {
+    /// Term-frequency saturation (the index's [`Bm25Params::k1`]).
+    pub k1: f32,
+    /// Length normalisation (the index's [`Bm25Params::b`]).
+    pub b: f32,
+    /// Live chunks (BM25's N).
+    pub live_docs: u32,
+    /// Sum of their analyzed lengths; the average length is `live_tokens / live_docs`,
+    /// computed as the engine computes it.
+    pub live_tokens: u64,
+    /// The average analyzed length (informative; the reader uses `live_tokens / live_docs`).
+    pub avgdl: f32,
+}
+
+impl Bm25Stats {
+    /// The BM25 parameters.
+    pub fn params(&self) -> Bm25Params {
+        Bm25Params { k1: self.k1, b: self.b }
+    }
+}
+
+/// The term shards: shard `i` holds the terms in `[first[i], first[i+1])` (byte order).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LexicalTable {
+    /// The first term of each shard, ascending; `first[0]` is `""`.
+    pub first: Vec<String>,
+    /// The shard files, one per entry of `first`.
+    pub files: Vec<String>,
+    /// Their sizes in bytes.
+    pub bytes: Vec<u64>,
+}
+
+/// The text packs: pack `i` holds the records of chunks `[first[i], first[i+1])` (the last up
+/// to `chunks`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TextTable {
+    /// The first chunk id of each pack, ascending from 0.
+    pub first: Vec<u32>,
+    /// The pack files, one per entry of `first`.
+    pub files: Vec<String>,
+    /// Their sizes in bytes.
+    pub bytes: Vec<u64>,
+}
+
+/// The IVF layout of the dense rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DenseTable {
+    /// Vector dimension (the embedder's).
+    pub dim: usize,
+    /// Partitions probed per query by default (1..=files.len()).
+    pub nprobe: usize,
+    /// The centroids file.
+    pub centroids: String,
+    /// Its size in bytes.
+    pub centroid_bytes: u64,
+    /// The partition files, in centroid order.
+    pub files: Vec<String>,
+    /// Their sizes in bytes.
+    pub bytes: Vec<u64>,
+}
+
+impl FragmentTable {
+    /// Every fragment file the table names, with its size: the centroids, partitions, shards
+    /// and packs.
+    pub fn files(&self) -> Vec<(&str, u64)> {
+        let mut out: Vec<(&str, u64)> = Vec::new();
+        out.extend(self.lexical.files.iter().map(String::as_str).zip(self.lexical.bytes.iter().copied()));
+        out.extend(self.text.files.iter().map(String::as_str).zip(self.text.bytes.iter().copied()));
+        if let Some(d) = &self.dense {
+            out.push((d.centroids.as_str(), d.centroid_bytes));
+            out.extend(d.files.iter().map(String::as_str).zip(d.bytes.iter().copied()));
+        }
+        out
+    }
+
+    /// Checks the table's own consistency, so the reader can index with it: the version, one
+    /// file and size per shard/pack/partition, `lexical.first` starting at `""` and strictly
+    /// ascending, `text.first` starting at 0, strictly ascending and below `chunks`, BM25
+    /// statistics that agree with `chunks`, and plain fragment paths. `what` names the manifest.
+    pub fn check(&self, what: &str) -> Result<()> {
+        let bad = |reason: String| Err(Error::format(format!("{what}, field 'fragments'"), reason));
+        if self.version != FRAGMENT_VERSION {
+            return Err(Error::UnsupportedVersion {
+                what: format!("{what}, field 'fragments'"),
+                found: self.version,
+                supported: FRAGMENT_VERSION.to_string(),
+            });
+        }
+        let l = &self.lexical;
+        if l.first.len() != l.files.len() || l.files.len() != l.bytes.len() {
+            return bad(format!(
+                "lexical: {} first terms, {} files and {} sizes; expected as many of each",
+                l.first.len(),
+                l.files.len(),
+                l.bytes.len()
+            ));
+        }
+        if l.first.first().is_some_and(|f| !f.is_empty()) || l.first.windows(2).any(|w| w[0] >= w[1]) {
+            return bad("lexical: first terms must start with \"\" and ascend strictly".into());
+        }
+        let t = &self.text;
+        if t.first.len() != t.files.len() || t.files.len() != t.bytes.len() {
+            return bad(format!(
+                "text: {} first chunks, {} files and {} sizes; expected as many of each",
+                t.first.len(),
+                t.files.len(),
+                t.bytes.len()
+            ));
+        }
+        if t.first.first().is_some_and(|&f| f != 0)
+            || t.first.windows(2).any(|w| w[0] >= w[1])
+            || t.first.last().is_some_and(|&f| f as usize >= self.chunks)
+            || (self.chunks > 0 && t.first.is_empty())
+        {
+            return bad(format!(
+                "text: first chunks must start at 0 and ascend strictly below {}",
+                self.chunks
+            ));
+        }
+        if self.bm25.live_docs as usize != self.chunks {
+            return bad(format!("bm25: {} live chunks but {} chunks", self.bm25.live_docs, self.chunks));
+        }
+        if let Some(d) = &self.dense {
+            if d.files.len() != d.bytes.len() || d.files.is_empty() {
+                return bad(format!(
+                    "dense: {} partition files and {} sizes; expected as many of each, at least one",
+                    d.files.len(),
+                    d.bytes.len()
+                ));
+            }
+            if !(1..=d.files.len()).contains(&d.nprobe)
+                || !(1..=crate::index::dense::MAX_DIM).contains(&d.dim)
+            {
+                return bad(format!("dense: nprobe {} or dimension {} out of range", d.nprobe, d.dim));
+            }
+        }
+        for (f, _) in self.files() {
+            if !f.starts_with("fragments/") || name_hash(f).is_none() || !crate::site::is_plain_relative(f) {
+                return bad(format!("{f:?} is not a fragment path (fragments/<kind>-<16 hex>.bin)"));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,94 @@
+//! The writer: the fragments of a built engine.
+
+use super::dense::{self, DenseLayout};
+use super::table::{Bm25Stats, FragmentTable, FRAGMENT_VERSION};
+use super::text::Record;
+use super::{lexical, text};
+use crate::engine::Docent;
+use crate::index::bm25::avgdl;
+use crate::{Error, Result};
+
+/// The fragments of one build: the manifest's table and every file it names (path, bytes), in
+/// the table's order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fragments {
+    /// The manifest's `"fragments"` object.
+    pub table: FragmentTable,
+    /// Every fragment file: path relative to the index folder (`fragments/…`), bytes.
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+impl Fragments {
+    /// Total bytes of the files.
+    pub fn bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.1.len() as u64).sum()
+    }
+}
+
+/// The fragments of `engine`'s live chunks (removed documents left out, the rest numbered 0..n in
+/// engine order). Deterministic: the same index gives the same bytes and names.
+///
+/// Errors: the engine is not built, or has documents added since its last build
+/// ([`Error::NotBuilt`]: build first, so the dense rows cover every chunk).
+pub fn write_fragments(engine: &Docent) -> Result<Fragments> {
+    write_fragments_with(engine, &DenseLayout::default())
+}
+
+/// [`write_fragments`] with an explicit IVF layout.
+pub fn write_fragments_with(engine: &Docent, layout: &DenseLayout) -> Result<Fragments> {
+    let (Some(bm25), Some(dense_index)) = (engine.bm25_index(), engine.dense_index()) else {
+        return Err(Error::NotBuilt);
+    };
+    if engine.stats().pending > 0 {
+        return Err(Error::NotBuilt);
+    }
+    let mut ids: Vec<u32> = Vec::new();
+    let mut records = Vec::new();
+    let mut live_old = Vec::new();
+    for (old, chunk, doc) in engine.live_chunks() {
+        if ids.len() <= old as usize {
+            ids.resize(old as usize + 1, u32::MAX);
+        }
+        ids[old as usize] = records.len() as u32;
+        live_old.push(old);
+        records.push((
+            doc.url.clone(),
+            Record {
+                url: chunk.url.clone(),
+                title: doc.title.clone(),
+                heading: chunk.heading.clone(),
+                text: chunk.text.clone(),
+            },
+        ));
+    }
+    let chunks = records.len();
+    let (live_docs, live_tokens) = bm25.live_totals();
+    let params = bm25.params();
+    let (lexical_table, mut files) = lexical::write(bm25, &ids)?;
+    let (text_table, text_files) = text::write(records)?;
+    files.extend(text_files);
+    let dense_table = match dense::write(dense_index, &live_old, layout)? {
+        Some((t, f)) => {
+            files.extend(f);
+            Some(t)
+        }
+        None => None,
+    };
+    let table = FragmentTable {
+        version: FRAGMENT_VERSION,
+        chunks,
+        documents: engine.stats().documents,
+        bm25: Bm25Stats {
+            k1: params.k1,
+            b: params.b,
+            live_docs,
+            live_tokens,
+            avgdl: if live_docs > 0 { avgdl(live_tokens, live_docs) } else { 0.0 },
+        },
+        retrieve: engine.options().retrieve.clone(),
+        lexical: lexical_table,
+        text: text_table,
+        dense: dense_table,
+    };
+    Ok(Fragments { table, files })
+}

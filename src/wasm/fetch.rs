@@ -1,0 +1,190 @@
+//! The fragment source of a site folder served over HTTP: `fetch` with an `AbortSignal`
+//! timeout, and the Cache API (cache [`FRAGMENT_CACHE`]) for fragments when it exists.
+//!
+//! One call of [`FragmentSource::fetch`] is one stage of a question: every path is looked up in
+//! the cache together, every miss is requested together, then all are awaited. The bytes go to the
+//! core unparsed; the core checks their size, name (checksum) and header. A fragment is put in the
+//! cache only when its bytes hash to its name, so a damaged download is never kept.
+//!
+//! Errors are one sentence naming the URL and what failed: `<url>: HTTP 404 Not Found`,
+//! `<url>: no answer within 10 s (timed out)`, `<url>: network error (Failed to fetch)`.
+
+use js_sys::{Promise, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortSignal, Cache, CacheStorage, Request, RequestInit, Response};
+
+use crate::fragments::FragmentSource;
+use crate::{Error, Result};
+
+/// Name of the Cache API cache holding fragments. Their names are their checksums, so an entry
+/// never goes stale; bump the suffix if the container format changes.
+pub const FRAGMENT_CACHE: &str = "docent-fragments-v1";
+
+/// Default time a stage's requests may take, in milliseconds.
+pub const DEFAULT_TIMEOUT_MS: u32 = 10_000;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The global `fetch` (a page, a worker and Node 18+ all have one).
+    #[wasm_bindgen(js_name = fetch)]
+    fn global_fetch(request: &Request) -> Promise;
+}
+
+/// Fragments of the site folder at `base` (an absolute URL ending in `/`).
+pub struct FetchSource {
+    base: String,
+    timeout_ms: u32,
+    cache: Option<Cache>,
+}
+
+impl FetchSource {
+    /// A source for the folder `base`; opens the fragment cache when the Cache API exists (an
+    /// opaque origin or disabled storage just means no cache).
+    pub async fn new(base: String, timeout_ms: u32) -> FetchSource {
+        FetchSource { base, timeout_ms, cache: open_cache().await }
+    }
+
+    /// The absolute URL of `path` (relative to the folder).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// The bytes at `url`, revalidated with the server (`cache: "no-cache"`): for the manifest,
+    /// which changes on every re-index.
+    pub async fn fetch_fresh(&self, url: &str) -> Result<Vec<u8>> {
+        let signal = AbortSignal::timeout_with_u32(self.timeout_ms);
+        let request = request(url, &signal, web_sys::RequestCache::NoCache)?;
+        let response = self.response(url, global_fetch(&request)).await?;
+        self.body(url, &response).await
+    }
+
+    /// Awaits a `fetch` promise and checks the status.
+    async fn response(&self, url: &str, pending: Promise) -> Result<Response> {
+        let value = JsFuture::from(pending).await.map_err(|e| self.failure(url, &e))?;
+        let response: Response = value.dyn_into().map_err(|_| io_error(url, "fetch gave no Response"))?;
+        if !response.ok() {
+            let text = response.status_text();
+            let status = if text.is_empty() {
+                format!("HTTP {}", response.status())
+            } else {
+                format!("HTTP {} {text}", response.status())
+            };
+            return Err(io_error(url, &status));
+        }
+        Ok(response)
+    }
+
+    /// Reads a response's body.
+    async fn body(&self, url: &str, response: &Response) -> Result<Vec<u8>> {
+        let pending = response.array_buffer().map_err(|e| self.failure(url, &e))?;
+        let buffer = JsFuture::from(pending).await.map_err(|e| self.failure(url, &e))?;
+        Ok(Uint8Array::new(&buffer).to_vec())
+    }
+
+    /// The error for a rejected request: a timeout (the signal's `TimeoutError`) or a network
+    /// failure (a `TypeError` from `fetch`).
+    fn failure(&self, url: &str, e: &JsValue) -> Error {
+        let name = Reflect::get(e, &"name".into()).ok().and_then(|n| n.as_string()).unwrap_or_default();
+        if name == "TimeoutError" || name == "AbortError" {
+            let secs = f64::from(self.timeout_ms) / 1000.0;
+            return Error::io(
+                url,
+                std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("no answer within {secs} s (timed out)"),
+                ),
+            );
+        }
+        let message = Reflect::get(e, &"message".into()).ok().and_then(|m| m.as_string());
+        let detail = message.filter(|m| !m.is_empty()).unwrap_or_else(|| "request failed".into());
+        io_error(url, &format!("network error ({detail})"))
+    }
+}
+
+impl FragmentSource for FetchSource {
+    async fn fetch(&self, paths: &[String]) -> Result<Vec<Vec<u8>>> {
+        let urls: Vec<String> = paths.iter().map(|p| self.url(p)).collect();
+        let mut out: Vec<Option<Vec<u8>>> = vec![None; paths.len()];
+        // The cache first, every path at once.
+        if let Some(cache) = &self.cache {
+            let lookups: Vec<Promise> = urls.iter().map(|u| cache.match_with_str(u)).collect();
+            for (i, pending) in lookups.into_iter().enumerate() {
+                let Ok(hit) = JsFuture::from(pending).await else { continue };
+                let Ok(response) = hit.dyn_into::<Response>() else { continue };
+                if let Ok(bytes) = self.body(&urls[i], &response).await {
+                    if matches_name(&paths[i], &bytes) {
+                        out[i] = Some(bytes);
+                    }
+                }
+            }
+        }
+        // Then the network, every miss at once under one timeout.
+        let signal = AbortSignal::timeout_with_u32(self.timeout_ms);
+        let mut started = Vec::new();
+        for (i, url) in urls.iter().enumerate() {
+            if out[i].is_none() {
+                let request = request(url, &signal, web_sys::RequestCache::Default)?;
+                started.push((i, global_fetch(&request)));
+            }
+        }
+        let mut responses = Vec::with_capacity(started.len());
+        for (i, pending) in started {
+            responses.push((i, self.response(&urls[i], pending).await?));
+        }
+        let bodies: Vec<(usize, Result<Promise>)> = responses
+            .iter()
+            .map(|(i, r)| (*i, r.array_buffer().map_err(|e| self.failure(&urls[*i], &e))))
+            .collect();
+        for (i, pending) in bodies {
+            let buffer = JsFuture::from(pending?).await.map_err(|e| self.failure(&urls[i], &e))?;
+            let bytes = Uint8Array::new(&buffer).to_vec();
+            if let Some(cache) = &self.cache {
+                if matches_name(&paths[i], &bytes) {
+                    // Not awaited: a full or failing cache only costs a download next time.
+                    let _ = cache.put_with_str(&urls[i], &cached_response(&bytes)?);
+                }
+            }
+            out[i] = Some(bytes);
+        }
+        Ok(out.into_iter().map(Option::unwrap_or_default).collect())
+    }
+}
+
+/// Whether `bytes` hash to the `<h>` of a fragment name `…-<h>.bin` (what the core checks too;
+/// here it only decides what is worth caching).
+fn matches_name(path: &str, bytes: &[u8]) -> bool {
+    let hash = path.strip_suffix(".bin").and_then(|s| s.rsplit_once('-')).map(|(_, h)| h);
+    hash.is_some_and(|h| h == crate::embed::fingerprint(bytes))
+}
+
+fn request(url: &str, signal: &AbortSignal, cache: web_sys::RequestCache) -> Result<Request> {
+    let init = RequestInit::new();
+    init.set_signal(Some(signal));
+    init.set_cache(cache);
+    Request::new_with_str_and_init(url, &init).map_err(|e| {
+        let message =
+            Reflect::get(&e, &"message".into()).ok().and_then(|m| m.as_string()).unwrap_or_default();
+        io_error(url, &format!("not a valid request URL ({message})"))
+    })
+}
+
+fn cached_response(bytes: &[u8]) -> Result<Response> {
+    let body = Uint8Array::from(bytes);
+    Response::new_with_opt_buffer_source(Some(&body))
+        .map_err(|_| Error::format("fragment cache", "could not make a Response to cache"))
+}
+
+/// `caches.open(FRAGMENT_CACHE)`, or `None` without the Cache API (Node, opaque origins, storage
+/// disabled).
+async fn open_cache() -> Option<Cache> {
+    let storage = Reflect::get(&js_sys::global(), &"caches".into()).ok()?;
+    let storage: CacheStorage = storage.dyn_into().ok()?;
+    let cache = JsFuture::from(storage.open(FRAGMENT_CACHE)).await.ok()?;
+    cache.dyn_into().ok()
+}
+
+fn io_error(url: &str, what: &str) -> Error {
+    Error::io(url, std::io::Error::other(what.to_string()))
+}

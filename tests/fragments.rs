@@ -1,0 +1,412 @@
+//! The fragmented index (`docent::fragments`): the writer and the reader against the engine they
+//! come from. Lexical search through fragments ranks exactly like `Docent::search_with` in lexical
+//! mode; fragments stay within their size bounds, unchanged pages keep their text packs, every
+//! bad fragment is refused naming itself, and a question fetches a handful of fragments in at
+//! most one call per stage.
+
+use docent::engine::{Docent, Hit, Options, SearchResult};
+use docent::fragments::{
+    block_on, write_fragments, write_fragments_with, DenseLayout, Fragments, Lookup, MemorySource, SiteIndex,
+    MAX_POSTINGS, PACK_MAX, SHARD_BYTES,
+};
+use docent::index::ivf::IvfOptions;
+use docent::ingest::walk::{walk, WalkOptions};
+use docent::ingest::{Document, Ingested};
+use docent::retrieve::{Gate, Mode, RetrieveOptions};
+use docent::site::Manifest;
+
+use crate::common::{fixture, hashing, root};
+
+/// The demo documents, the architecture notes and the fixture corpus, as documents.
+fn corpus() -> Vec<Document> {
+    let paths = [root().join("docs"), root().join("ARCHITECTURE.md"), fixture("corpus")];
+    let report = walk(&paths, &WalkOptions::default(), &mut |_| {}).unwrap();
+    report
+        .files
+        .into_iter()
+        .filter_map(|f| match f.outcome {
+            Ingested::Document(d) => Some(d),
+            _ => None,
+        })
+        .collect()
+}
+
+fn engine_of(docs: &[Document]) -> Docent {
+    let mut e = Docent::new(hashing(), Options::default()).unwrap();
+    for d in docs {
+        e.add_document(d.clone()).unwrap();
+    }
+    e.build(&mut |_| {}).unwrap();
+    e
+}
+
+/// The site index and a memory source over the fragments of `engine`.
+pub fn open(engine: &Docent) -> (SiteIndex, MemorySource, Fragments) {
+    let frags = write_fragments(engine).unwrap();
+    let mut m = Manifest::new(engine, "index.bin", b"", "test".into(), Vec::new());
+    m.fragments = Some(frags.table.clone());
+    let site = SiteIndex::open(m.to_json().unwrap().as_bytes(), "manifest.json").unwrap();
+    (site, MemorySource::new(frags.files.clone()), frags)
+}
+
+fn lexical() -> RetrieveOptions {
+    RetrieveOptions { mode: Mode::Lexical, ..RetrieveOptions::default() }
+}
+
+/// Questions made of words of the corpus (three words of every section), plus a few
+/// written ones and one about nothing in it.
+fn questions(docs: &[Document]) -> Vec<String> {
+    let mut out: Vec<String> = [
+        "how do I index a folder",
+        "tyre pressure bar",
+        "sourdough starter flour",
+        "relevance gate threshold calibration",
+        "what is the capital of Mongolia",
+        "CARGO_HOME cargo-build Cargo.toml",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for d in docs {
+        for s in &d.sections {
+            let words: Vec<&str> = s.text.split_whitespace().filter(|w| w.len() > 3).collect();
+            if words.len() >= 6 {
+                out.push(format!("{} {} {}", words[1], words[3], words[5]));
+            }
+        }
+    }
+    out
+}
+
+/// Same hits (url, title, heading, text, order), scores within 1e-5, same coverage; the verdict is
+/// the gate's lexical branch on that coverage. Hits of equal BM25 score may come in another order:
+/// the engine breaks such ties by the chunks' dense ranks (it computes them even in lexical mode),
+/// the fragments by chunk id; a run of equal scores must hold the same hits unless it reaches the
+/// end of the list (where the cut may keep different ones of the tie).
+fn assert_same(q: &str, frag: &SearchResult, mono: &SearchResult, gate: Gate) {
+    let key = |h: &Hit| (h.url.clone(), h.title.clone(), h.heading.clone(), h.text.clone(), h.lexical);
+    assert_eq!(frag.hits.len(), mono.hits.len(), "{q:?}: hit counts");
+    let mut i = 0;
+    while i < mono.hits.len() {
+        let s = mono.hits[i].score;
+        let j = i + mono.hits[i..].iter().take_while(|h| h.score == s).count();
+        for (x, y) in frag.hits[i..j].iter().zip(&mono.hits[i..j]) {
+            assert!((x.score - y.score).abs() <= 1e-5, "{q:?}: score {} vs {}", x.score, y.score);
+            assert_eq!(x.dense, None);
+        }
+        if j - i == 1 {
+            assert_eq!(key(&frag.hits[i]), key(&mono.hits[i]), "{q:?}: hit {i}");
+        } else if j < mono.hits.len() {
+            let mut a: Vec<_> = frag.hits[i..j].iter().map(key).collect();
+            let mut b: Vec<_> = mono.hits[i..j].iter().map(key).collect();
+            a.sort_by(|x, y| x.partial_cmp(y).unwrap());
+            b.sort_by(|x, y| x.partial_cmp(y).unwrap());
+            assert_eq!(a, b, "{q:?}: tied hits {i}..{j}");
+        }
+        i = j;
+    }
+    assert!((frag.evidence.coverage - mono.evidence.coverage).abs() <= 1e-6, "{q:?}: coverage");
+    assert_eq!(frag.evidence.dense, -1.0);
+    assert_eq!(frag.answerable, gate.passes_lexical(mono.evidence.coverage), "{q:?}");
+}
+
+#[test]
+fn lexical_search_through_fragments_ranks_exactly_like_the_engine() {
+    let docs = corpus();
+    let mut engine = engine_of(&docs);
+    let gate = Gate::for_embedder(engine.embedder_kind());
+    let qs = questions(&docs);
+    assert!(qs.len() >= 40, "only {} questions", qs.len());
+    for round in 0..2 {
+        if round == 1 {
+            // Removed documents leave the fragments, and the live statistics change.
+            for d in docs.iter().step_by(3) {
+                engine.remove_document(&d.url).unwrap();
+            }
+        }
+        let (site, src, _) = open(&engine);
+        for q in &qs {
+            for k in [1, 5, 10] {
+                let mono = engine.search_with(q, k, &lexical()).unwrap();
+                let frag = block_on(site.search_with(&src, q, k, None, &lexical(), Lookup::EXACT)).unwrap();
+                assert_same(q, &frag, &mono, gate);
+            }
+        }
+    }
+}
+
+#[test]
+fn typo_tolerance_keeps_queries_whose_terms_exist_and_fixes_one_edit() {
+    let docs = corpus();
+    let engine = engine_of(&docs);
+    let (site, src, _) = open(&engine);
+    for q in questions(&docs).iter().take(30) {
+        let exact = block_on(site.search_with(&src, q, 5, None, &lexical(), Lookup::EXACT)).unwrap();
+        let mono = engine.search_with(q, 5, &lexical()).unwrap();
+        if mono.hits.iter().all(|h| h.lexical.is_some()) && !mono.hits.is_empty() {
+            let tolerant = block_on(site.search(&src, q, 5, None, &lexical())).unwrap();
+            if Docent::search_with(&engine, q, 1, &lexical()).is_ok() && exact.evidence.coverage == 1.0 {
+                assert_eq!(tolerant, exact, "{q:?}: every term exists, typo tolerance must not change it");
+            }
+        }
+    }
+    let right = block_on(site.search(&src, "sourdough starter", 1, None, &lexical())).unwrap();
+    let typo = block_on(site.search(&src, "sourdoguh startr", 1, None, &lexical())).unwrap();
+    assert_eq!(typo.hits[0].url, right.hits[0].url);
+    let none = block_on(site.search_with(&src, "sourdoguh", 1, None, &lexical(), Lookup::EXACT)).unwrap();
+    assert!(none.hits.is_empty());
+    let prefix = Lookup { typos: false, prefix_last: true, nprobe: None };
+    let typed = block_on(site.search_with(&src, "sourd", 1, None, &lexical(), prefix)).unwrap();
+    assert_eq!(typed.hits[0].url, right.hits[0].url);
+}
+
+#[test]
+fn fragments_stay_within_their_size_bounds() {
+    let engine = engine_of(&corpus());
+    let f = write_fragments(&engine).unwrap();
+    let t = &f.table;
+    assert!(
+        t.lexical.files.len() >= 3 && t.text.files.len() >= 3,
+        "{} shards, {} packs",
+        t.lexical.files.len(),
+        t.text.files.len()
+    );
+    // A shard is cut once it reaches its target, so it exceeds it by at most one term of at most
+    // MAX_POSTINGS postings of three varints each.
+    for (name, bytes) in &f.files {
+        let n = bytes.len();
+        if name.starts_with("fragments/lex-") {
+            assert!(n <= SHARD_BYTES + 9 + 64 + MAX_POSTINGS.min(engine.stats().chunks) * 15, "{name}: {n}");
+        } else if name.starts_with("fragments/txt-") {
+            assert!(n <= PACK_MAX + 9, "{name}: {n} bytes");
+        }
+    }
+    // Every file is named by its content, and the table sizes are the file sizes.
+    for ((name, size), (path, bytes)) in t.files().into_iter().zip(&f.files) {
+        assert_eq!(name, path);
+        assert_eq!(size, bytes.len() as u64);
+        assert!(name.ends_with(&format!("-{}.bin", docent::embed::fingerprint(bytes))), "{name}");
+    }
+    // The same index gives the same fragments.
+    assert_eq!(write_fragments(&engine).unwrap(), f);
+}
+
+#[test]
+fn an_edit_of_one_page_keeps_the_text_packs_of_the_others() {
+    let docs = corpus();
+    let before = write_fragments(&engine_of(&docs)).unwrap();
+    let mut edited = docs.clone();
+    let i = edited.len() / 2;
+    edited[i].sections[0].text.push_str(" One more sentence about rivers.");
+    let after = write_fragments(&engine_of(&edited)).unwrap();
+    let old: std::collections::BTreeSet<&String> = before.table.text.files.iter().collect();
+    let changed = after.table.text.files.iter().filter(|f| !old.contains(f)).count();
+    assert!(after.table.text.files.len() >= 4, "{} packs", after.table.text.files.len());
+    assert!(
+        changed <= 2,
+        "{changed} of {} text packs changed after editing one page",
+        after.table.text.files.len()
+    );
+}
+
+/// The error of the first search that needs the changed fragment.
+fn search_error(site: &SiteIndex, src: &MemorySource) -> String {
+    block_on(site.search(src, "sourdough starter flour tyre pressure", 10, None, &lexical()))
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn a_bad_fragment_is_refused_and_names_itself() {
+    let engine = engine_of(&corpus());
+    let (_, _, frags) = open(&engine);
+    // The shards the question needs (every shard and pack, so each damaged file is met).
+    let all: Vec<String> = frags.files.iter().map(|f| f.0.clone()).collect();
+    let other = write_fragments(&engine_of(&corpus()[1..])).unwrap();
+    for path in all
+        .iter()
+        .filter(|p| p.contains("/lex-"))
+        .take(2)
+        .chain(all.iter().filter(|p| p.contains("/txt-")).take(1))
+    {
+        for fault in ["checksum", "missing", "truncated", "other build"] {
+            let (site, mut src, _) = open(&engine);
+            // Make the question need this fragment: search for the terms of its own shard/pack.
+            match fault {
+                "checksum" => {
+                    let b = src.get_mut(path).unwrap();
+                    let n = b.len();
+                    b[n - 1] ^= 0x55;
+                }
+                "missing" => {
+                    src.remove(path);
+                }
+                "truncated" => {
+                    src.get_mut(path).unwrap().truncate(20);
+                }
+                _ => {
+                    let kind = &path[..14];
+                    let foreign =
+                        other.files.iter().find(|f| f.0.starts_with(kind) && !all.contains(&f.0)).unwrap();
+                    *src.get_mut(path).unwrap() = foreign.1.clone();
+                }
+            }
+            let err = everything_error(&site, &src, &frags);
+            assert!(err.contains(path.as_str()), "{fault}: {err}");
+            let expect = match fault {
+                "checksum" => "content does not match its name",
+                "missing" => "no such fragment",
+                "truncated" => "but the manifest says",
+                _ => "",
+            };
+            assert!(err.contains(expect), "{fault}: {err}");
+            if fault == "other build" {
+                assert!(err.contains("different builds"), "{err}");
+            }
+        }
+    }
+    let _ = search_error;
+}
+
+/// Asks one question per term shard and per text pack until one fails; its message.
+fn everything_error(site: &SiteIndex, src: &MemorySource, frags: &Fragments) -> String {
+    let t = &frags.table;
+    let mut qs: Vec<String> = t.lexical.first.iter().filter(|f| !f.is_empty()).cloned().collect();
+    qs.push("a".into());
+    for q in &qs {
+        if let Err(e) = block_on(site.search(src, q, 10, None, &lexical())) {
+            return e.to_string();
+        }
+    }
+    // Text packs: a lexical question for every chunk's own words.
+    for d in corpus() {
+        for s in &d.sections {
+            let q: String = s.text.split_whitespace().take(6).collect::<Vec<_>>().join(" ");
+            if q.trim().is_empty() {
+                continue;
+            }
+            if let Err(e) = block_on(site.search(src, &q, 10, None, &lexical())) {
+                return e.to_string();
+            }
+        }
+    }
+    panic!("no question met the damaged fragment");
+}
+
+#[test]
+fn a_question_fetches_a_handful_of_fragments_one_call_per_stage() {
+    let engine = engine_of(&corpus());
+    let (site, src, frags) = open(&engine);
+    assert!(frags.files.len() > 12, "{} fragments", frags.files.len());
+    let r = block_on(site.search(&src, "how does the relevance gate decide", 5, None, &lexical())).unwrap();
+    assert!(!r.hits.is_empty());
+    let s = site.fetched();
+    assert_eq!(src.calls(), s.requests);
+    assert!(s.requests <= 2, "{s:?}: term shards, then text packs");
+    assert!(s.fragments <= 3 + 5, "{s:?}");
+    let largest = frags.files.iter().map(|f| f.1.len() as u64).max().unwrap();
+    assert!(s.bytes <= s.fragments as u64 * largest, "{s:?}");
+    // The same question again fetches nothing.
+    block_on(site.search(&src, "how does the relevance gate decide", 5, None, &lexical())).unwrap();
+    assert_eq!(site.fetched(), s);
+    let asked = src.asked();
+    let distinct: std::collections::BTreeSet<&String> = asked.iter().collect();
+    assert_eq!(distinct.len(), asked.len(), "a fragment was fetched twice: {asked:?}");
+}
+
+#[test]
+fn a_manifest_without_fragments_or_of_another_version_is_refused() {
+    let engine = engine_of(&corpus()[..3]);
+    let m = Manifest::new(&engine, "index.bin", b"", "test".into(), Vec::new());
+    let err = SiteIndex::open(m.to_json().unwrap().as_bytes(), "site/manifest.json").unwrap_err().to_string();
+    assert!(err.starts_with("site/manifest.json: ") && err.contains("no \"fragments\""), "{err}");
+    let mut m = m;
+    let mut t = write_fragments(&engine).unwrap().table;
+    t.version = 9;
+    m.fragments = Some(t);
+    let err = SiteIndex::open(m.to_json().unwrap().as_bytes(), "site/manifest.json").unwrap_err().to_string();
+    assert!(err.contains("unsupported index format version 9"), "{err}");
+}
+
+#[test]
+fn assemble_through_fragments_builds_the_engines_prompt_from_lexical_hits() {
+    let engine = engine_of(&corpus());
+    let (site, src, _) = open(&engine);
+    let opts = docent::prompt::PromptOptions::default();
+    let p = block_on(site.assemble(&src, "tyre pressure bar", None, engine.counter(), &opts)).unwrap();
+    assert!(!p.abstained && !p.sources.is_empty());
+    assert!(p.sources[0].url.starts_with("bicycle.html"), "{:?}", p.sources[0].url);
+    let p = block_on(site.assemble(&src, "zebra quantum saxophone", None, engine.counter(), &opts)).unwrap();
+    assert!(p.abstained);
+}
+
+fn hybrid_site(engine: &Docent, nlist: usize, nprobe: usize) -> (SiteIndex, MemorySource) {
+    let layout =
+        DenseLayout { ivf: IvfOptions { nlist: Some(nlist), ..IvfOptions::default() }, nprobe: Some(nprobe) };
+    let frags = write_fragments_with(engine, &layout).unwrap();
+    let mut m = Manifest::new(engine, "index.bin", b"", "test".into(), Vec::new());
+    m.fragments = Some(frags.table.clone());
+    let site = SiteIndex::open(m.to_json().unwrap().as_bytes(), "manifest.json").unwrap();
+    (site, MemorySource::new(frags.files))
+}
+
+#[test]
+fn hybrid_search_probing_every_partition_equals_the_engine() {
+    let docs = corpus();
+    let engine = engine_of(&docs);
+    let (site, src) = hybrid_site(&engine, 8, 8);
+    assert_eq!(site.table().dense.as_ref().unwrap().files.len(), 8);
+    let opts = RetrieveOptions::default();
+    for q in questions(&docs) {
+        let v = engine.embed(&[q.as_str()]).unwrap();
+        for k in [1, 5, 10] {
+            let mono = engine.search_with(&q, k, &opts).unwrap();
+            let frag = block_on(site.search_with(&src, &q, k, Some(&v), &opts, Lookup::EXACT)).unwrap();
+            assert_eq!(frag, mono, "{q:?} k={k}");
+        }
+    }
+}
+
+/// Recall@5 of the hybrid search through fragments (16 partitions, probing `nprobe`) against the
+/// engine's hybrid top 5, over the corpus questions.
+fn hybrid_recall(engine: &Docent, qs: &[String], nprobe: usize) -> f64 {
+    let (site, src) = hybrid_site(engine, 16, nprobe);
+    let opts = RetrieveOptions::default();
+    let (mut found, mut total) = (0usize, 0usize);
+    for q in qs {
+        let v = engine.embed(&[q.as_str()]).unwrap();
+        let mono = engine.search_with(q, 5, &opts).unwrap();
+        let frag = block_on(site.search(&src, q, 5, Some(&v), &opts)).unwrap();
+        let got: std::collections::BTreeSet<&str> = frag.hits.iter().map(|h| h.url.as_str()).collect();
+        found += mono.hits.iter().filter(|h| got.contains(h.url.as_str())).count();
+        total += mono.hits.len();
+        // The best dense score can only be lower when the best row's partition was not probed;
+        // with the same evidence, the same verdict.
+        assert!(frag.evidence.dense <= mono.evidence.dense, "{q:?}");
+        if frag.evidence == mono.evidence {
+            assert_eq!(frag.answerable, mono.answerable, "{q:?}");
+        }
+    }
+    found as f64 / total as f64
+}
+
+#[test]
+fn hybrid_search_with_fewer_partitions_keeps_most_of_the_engines_top_hits() {
+    let docs = corpus();
+    let engine = engine_of(&docs);
+    let qs = questions(&docs);
+    // The hashing embedder's vectors have little cluster structure, the hardest case for IVF.
+    let r: Vec<f64> = [4, 8, 16].iter().map(|&p| hybrid_recall(&engine, &qs, p)).collect();
+    eprintln!("hybrid recall@5 against the engine, 16 partitions probing 4, 8, 16: {r:.3?}");
+    assert!(r[0] <= r[1] && r[1] <= r[2] && r[2] == 1.0 && r[1] >= 0.8, "{r:?}");
+    // A hybrid question: shards with the centroids, the partitions, then the text (and more text
+    // only when deduplication or the per-page limit dropped hits).
+    let (site, src) = hybrid_site(&engine, 16, 4);
+    let opts = RetrieveOptions::default();
+    let v = engine.embed(&["how does the relevance gate decide"]).unwrap();
+    block_on(site.search(&src, "how does the relevance gate decide", 5, Some(&v), &opts)).unwrap();
+    assert!(site.fetched().requests <= 4, "{:?}", site.fetched());
+    assert_eq!(src.asked().iter().filter(|p| p.contains("/ivf-")).count(), 1);
+    let err = block_on(site.search(&src, "x", 5, Some(&v[..3]), &opts)).unwrap_err().to_string();
+    assert!(err.contains("query has 3 dimensions"), "{err}");
+}
