@@ -10,9 +10,10 @@
 // message says what failed); nothing is answered from a partial index. `reset()` forgets the
 // opened index, so the next question fetches the manifest again (a re-deploy may have replaced
 // it); the embedder, once loaded, is kept.
-// Must not: touch the DOM, stream answers (llm.js does) or fetch anything itself (docent.js and
-// the wasm modules do).
-import * as docent from './docent.js';
+// Must not: touch the DOM, stream answers (llm.js does) or fetch anything itself (search.js,
+// docent.js and the wasm modules do). docent.js (and the full module's glue) is imported only for
+// a folder without fragments, so the lean path loads no more script than it needs.
+import { openSite, createEmbedder } from './search.js';
 
 /** How an answer's sources were found, as the quiet note under it says. */
 export const PATHS = { keyword: 'keyword search', hybrid: 'keyword + semantic search' };
@@ -99,24 +100,24 @@ export class SiteSearch {
   }
 
   async #open(onProgress) {
-    if (typeof docent.openSite === 'function') {
-      try {
-        this.#site = await docent.openSite(this.#base, { timeoutMs: this.#timeoutMs });
-        this.#stats = typeof this.#site.stats === 'function' ? await this.#site.stats() : { embedder: this.#site.embedder() };
-        if (this.#embedFor !== null && this.#embedFor !== this.#stats.embedder?.fingerprint) this.#dropEmbedder();
-        return this.#stats;
-      } catch (e) {
-        if (e?.name !== NOT_FRAGMENTED) throw e;
-      }
+    try {
+      this.#site = await openSite(this.#base, { timeoutMs: this.#timeoutMs });
+      this.#stats = this.#site.stats();
+      if (this.#embedFor !== null && this.#embedFor !== this.#stats.embedder?.fingerprint) this.#dropEmbedder();
+      return this.#stats;
+    } catch (e) {
+      this.#site = null;
+      if (e?.name !== NOT_FRAGMENTED) throw e;
     }
-    this.#full = await docent.loadDocent(this.#base, { worker: typeof Worker !== 'undefined', onProgress });
+    const { loadDocent } = await import('./docent.js');
+    this.#full = await loadDocent(this.#base, { worker: typeof Worker !== 'undefined', onProgress });
     this.#stats = await this.#full.stats();
     return this.#stats;
   }
 
   /** Forgets the embedder (the re-opened index was embedded with another model). */
   #dropEmbedder() {
-    this.#embedder?.free?.();
+    this.#embedder?.free();
     this.#embedder = null;
     this.#embedding = null;
     this.#embedState = 'idle';
@@ -127,9 +128,8 @@ export class SiteSearch {
 
   /** Forgets the opened index (after a fault): the next `open()` or question fetches it again. */
   reset() {
-    this.#site?.free?.();
-    this.#site = null;
-    this.#full?.free?.();
+    this.#site = null; // its memory goes with it (no free(): a search may still hold it)
+    this.#full?.free();
     this.#full = null;
     this.#opening = null;
   }
@@ -141,36 +141,34 @@ export class SiteSearch {
    */
   startEmbedder() {
     if (this.#embedding || !this.#site || !this.#site.hasDense() || savesData()) return;
-    if (typeof docent.createEmbedder !== 'function') return;
     this.#embedState = 'loading';
     this.#embedFor = this.#stats?.embedder?.fingerprint ?? null;
     const gen = ++this.#embedGen;
     this.#onEmbedder('loading', {});
-    this.#embedding = docent
-      .createEmbedder(this.#base, {
-        worker: typeof Worker !== 'undefined',
-        embedder: this.#stats?.embedder,
-        onProgress: (e) => {
-          if (e?.stage === 'model') this.#onEmbedder('loading', { file: e.file, loaded: e.loaded, total: e.total });
-        },
-      })
-      .then(
-        (embedder) => {
-          if (gen !== this.#embedGen) {
-            embedder.free?.(); // the index changed while it loaded
-            return;
-          }
-          this.#embedder = embedder;
-          this.#embedState = 'ready';
-          this.#onEmbedder('ready', {});
-        },
-        (e) => {
-          if (gen !== this.#embedGen) return;
-          this.#embedState = 'failed';
-          this.#embedError = e;
-          this.#onEmbedder('failed', { error: e });
-        },
-      );
+    const options = {
+      worker: typeof Worker !== 'undefined',
+      embedder: this.#stats?.embedder, // so the worker need not fetch manifest.json again
+      onProgress: (e) => {
+        if (e?.stage === 'model') this.#onEmbedder('loading', { file: e.file, loaded: e.loaded, total: e.total });
+      },
+    };
+    this.#embedding = createEmbedder(this.#base, options).then(
+      (embedder) => {
+        if (gen !== this.#embedGen) {
+          embedder.free(); // the index was replaced while it loaded
+          return;
+        }
+        this.#embedder = embedder;
+        this.#embedState = 'ready';
+        this.#onEmbedder('ready', {});
+      },
+      (e) => {
+        if (gen !== this.#embedGen) return;
+        this.#embedState = 'failed';
+        this.#embedError = e;
+        this.#onEmbedder('failed', { error: e });
+      },
+    );
   }
 
   /**

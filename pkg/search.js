@@ -49,12 +49,13 @@ export function initSearch(input) {
  * (an older `docent index`; `loadDocent` reads it), and otherwise with an Error whose message is
  * one sentence naming the URL and what failed (HTTP status, timeout, network, damaged manifest).
  * @param {string | URL} baseUrl folder of the index, e.g. `'/docent/'` (a missing final `/` is added)
- * @param {{timeoutMs?: number}} [options] most milliseconds one fetch stage may take (default 10000)
+ * @param {{timeoutMs?: number}} [options] `timeoutMs`: most milliseconds one fetch stage may take
+ *   (default 10000); an unknown option is an error
  * @returns {Promise<SiteIndex>}
  */
-export async function openSite(baseUrl, { timeoutMs } = {}) {
+export async function openSite(baseUrl, options) {
   await initSearch();
-  return SiteIndex.open(folderUrl(baseUrl).href, timeoutMs === undefined ? undefined : { timeoutMs });
+  return SiteIndex.open(folderUrl(baseUrl).href, options);
 }
 
 /**

@@ -557,12 +557,12 @@ impl IndexSummary {
     /// The summary as one sentence, `out` being the output folder as the user named it:
     /// `indexed 13 documents (12 reused, 1 embedded, 0 removed), 55 chunks into site/docent: 3
     /// skipped (…), 1 unsupported, 1 duplicates, 0 empty; embedder static (256-d), dense flat; 36 kB
-    /// index; 10 files, 2 written; embed 0.01 s of 0.20 s total`, then, when fragments were
-    /// written, `; fragments: 183 (170 reused, 13 written, 9 removed)`.
+    /// index; 10 files, 2 written; fragments: 183 (170 reused, 13 written, 9 removed); embed 0.01 s
+    /// of 0.20 s total` (the fragments part only when fragments were written).
     pub fn line(&self, out: &str) -> String {
         let pages = PageCounts { skipped: self.skipped.clone(), empty: self.empty };
         format!(
-            "indexed {} documents ({} reused, {} embedded, {} removed), {} chunks into {out}: {}, {} unsupported, {} duplicates, {} empty; embedder {} ({}-d), dense {}; {} index; {} files, {} written; embed {:.2} s of {:.2} s total",
+            "indexed {} documents ({} reused, {} embedded, {} removed), {} chunks into {out}: {}, {} unsupported, {} duplicates, {} empty; embedder {} ({}-d), dense {}; {} index; {} files, {} written{}; embed {:.2} s of {:.2} s total",
             self.documents,
             self.reused,
             self.embedded,
@@ -578,9 +578,10 @@ impl IndexSummary {
             human_bytes(self.index_bytes, Units::Decimal),
             self.files.len() + 1,
             self.written.len(),
+            self.fragments.map(|f| format!("; {f}")).unwrap_or_default(),
             self.seconds.embed,
             self.seconds.total,
-        ) + &self.fragments.map(|f| format!("; {f}")).unwrap_or_default()
+        )
     }
 }
 
@@ -689,7 +690,7 @@ mod tests {
             let p = Previous::from_manifest(Some(&manifest_json("docent-index", index, "")));
             assert_eq!(p.index, INDEX_FILE, "{index:?}");
         }
-        let none = Previous { index: INDEX_FILE.into(), files: vec![] };
+        let none = Previous { index: INDEX_FILE.into(), files: vec![], fragments: vec![] };
         assert_eq!(Previous::from_manifest(None), none);
         assert_eq!(Previous::from_manifest(Some(b"not json")), none);
         assert_eq!(Previous::from_manifest(Some(&manifest_json("other", "idx.bin", files))), none);

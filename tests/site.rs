@@ -165,6 +165,21 @@ fn files_under(dir: &Path) -> BTreeSet<String> {
     out
 }
 
+/// Every file under `dir` but those of `fragments/`, which must be exactly the fragment files its
+/// manifest names (each checked by the fragment reader's tests).
+fn outside_fragments(dir: &Path) -> BTreeSet<String> {
+    let all = files_under(dir);
+    let m =
+        docent::site::Manifest::parse(&std::fs::read(dir.join("manifest.json")).unwrap(), "manifest.json")
+            .unwrap();
+    let named: BTreeSet<String> =
+        m.fragments.expect("fragments written").files().into_iter().map(|(p, _)| p.to_string()).collect();
+    let (fragments, rest): (BTreeSet<String>, BTreeSet<String>) =
+        all.into_iter().partition(|f| f.starts_with("fragments/"));
+    assert_eq!(fragments, named, "fragments/ holds the manifest's fragments");
+    rest
+}
+
 /// The live document urls of the index in `out`, and the engine (hashing embedder).
 fn load(out: &Path) -> Docent {
     let bytes = std::fs::read(out.join("index.bin")).unwrap();
@@ -244,7 +259,7 @@ fn the_folder_holds_index_model_and_runtime_and_nothing_of_the_machine() {
     .iter()
     .map(|s| s.to_string())
     .collect();
-    assert_eq!(files_under(&out), expected, "cli.js, .d.ts, README and package.json stay out");
+    assert_eq!(outside_fragments(&out), expected, "cli.js, .d.ts, README and package.json stay out");
     assert_eq!(v["runtime"], "copied");
 
     // The manifest keeps its fields and lists every other file with its size and xxh3.
@@ -512,7 +527,10 @@ fn runtime_folder_from_flag_env_or_pkg_and_a_note_when_there_is_none() {
     assert_eq!(notes.len(), 1, "{}", stderr(&o));
     assert!(notes[0].contains("browser runtime") && notes[0].contains("./build.sh wasm"), "{}", notes[0]);
     assert!(notes[0].contains("--assets"), "{}", notes[0]);
-    assert_eq!(files_under(&out), ["index.bin", "manifest.json"].iter().map(|s| s.to_string()).collect());
+    assert_eq!(
+        outside_fragments(&out),
+        ["index.bin", "manifest.json"].iter().map(|s| s.to_string()).collect()
+    );
 
     assert!(
         stdout(&o).starts_with("indexed 13 documents (0 reused, 13 embedded, 0 removed)"),

@@ -7,6 +7,7 @@ mod common;
 mod embed;
 mod engine;
 mod fragments;
+mod fragments_cli;
 mod fuzz_harness;
 mod hostile;
 mod index;

@@ -8,6 +8,7 @@ use std::rc::Rc;
 
 use super::read::SiteIndex;
 use super::table::{open_fragment, seal_fragment, DenseTable, FragmentKind};
+use super::Files;
 use super::FragmentSource;
 use crate::index::dense::{DenseIndex, Query as DenseQuery};
 use crate::index::ivf::{self, Ivf, IvfOptions, Partition};
@@ -30,7 +31,7 @@ pub(super) fn write(
     index: &DenseIndex,
     live_old: &[u32],
     layout: &DenseLayout,
-) -> Result<Option<(DenseTable, Vec<(String, Vec<u8>)>)>> {
+) -> Result<Option<(DenseTable, Files)>> {
     let dim = index.dim();
     if live_old.is_empty() || dim == 0 {
         return Ok(None);

@@ -13,6 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::table::{seal_fragment, FragmentKind, LexicalTable};
+use super::Files;
 use crate::index::bm25::{avgdl, idf, term_score, Bm25};
 use crate::{Error, Result};
 
@@ -56,7 +57,7 @@ pub(super) struct Term {
 
 /// Cuts `bm25`'s live postings into shards. `ids[old]` is the live number of engine chunk `old`
 /// (`u32::MAX` for removed chunks). Returns the table and the files.
-pub(super) fn write(bm25: &Bm25, ids: &[u32]) -> Result<(LexicalTable, Vec<(String, Vec<u8>)>)> {
+pub(super) fn write(bm25: &Bm25, ids: &[u32]) -> Result<(LexicalTable, Files)> {
     let (live_docs, live_tokens) = bm25.live_totals();
     let avg = avgdl(live_tokens, live_docs);
     let params = bm25.params().clone();
@@ -106,10 +107,7 @@ pub(super) fn write(bm25: &Bm25, ids: &[u32]) -> Result<(LexicalTable, Vec<(Stri
     let mut files = Vec::new();
     let mut shard: Vec<StoredTerm> = Vec::new();
     let mut size = 0;
-    let flush = |shard: &mut Vec<StoredTerm>,
-                 table: &mut LexicalTable,
-                 files: &mut Vec<(String, Vec<u8>)>|
-     -> Result<()> {
+    let flush = |shard: &mut Vec<StoredTerm>, table: &mut LexicalTable, files: &mut Files| -> Result<()> {
         let first = if table.first.is_empty() { String::new() } else { shard[0].term.clone() };
         let (name, bytes) = seal_fragment(FragmentKind::Lexical, &std::mem::take(shard))?;
         table.first.push(first);

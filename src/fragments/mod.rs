@@ -49,6 +49,9 @@ pub use table::{
 pub use text::{MAX_PACKS, PACK_MAX, PACK_MIN};
 pub use write::{write_fragments, write_fragments_with, Fragments};
 
+/// Fragment files as the writer makes them: (path relative to the index folder, bytes).
+pub type Files = Vec<(String, Vec<u8>)>;
+
 /// Where fragments come from: files (the CLI), `fetch` (the wasm edge), memory (tests).
 ///
 /// Paths are relative to the index folder, `/`-separated, as the manifest names them (e.g.

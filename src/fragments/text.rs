@@ -13,6 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::table::{open_fragment, seal_fragment, FragmentKind, TextTable};
+use super::Files;
 use crate::{Error, Result};
 
 /// Bytes after which a pack may end at a page boundary chosen by the page's url. 4 KiB.
@@ -45,7 +46,7 @@ impl Record {
 }
 
 /// Cuts `records` (live chunks in id order, each with its page url) into packs.
-pub(super) fn write(records: Vec<(String, Record)>) -> Result<(TextTable, Vec<(String, Vec<u8>)>)> {
+pub(super) fn write(records: Vec<(String, Record)>) -> Result<(TextTable, Files)> {
     let total: usize = records.iter().map(|r| r.1.size()).sum();
     let mut scale = 1;
     while total / (PACK_MIN * scale) > MAX_PACKS {

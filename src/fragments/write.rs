@@ -15,7 +15,7 @@ pub struct Fragments {
     /// The manifest's `"fragments"` object.
     pub table: FragmentTable,
     /// Every fragment file: path relative to the index folder (`fragments/…`), bytes.
-    pub files: Vec<(String, Vec<u8>)>,
+    pub files: super::Files,
 }
 
 impl Fragments {

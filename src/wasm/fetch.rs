@@ -56,13 +56,14 @@ impl FetchSource {
     pub async fn fetch_fresh(&self, url: &str) -> Result<Vec<u8>> {
         let signal = AbortSignal::timeout_with_u32(self.timeout_ms);
         let request = request(url, &signal, web_sys::RequestCache::NoCache)?;
-        let response = self.response(url, global_fetch(&request)).await?;
+        let settled = settle(vec![global_fetch(&request)]).await.pop().unwrap_or(Err(JsValue::UNDEFINED));
+        let response = self.check(url, settled)?;
         self.body(url, &response).await
     }
 
-    /// Awaits a `fetch` promise and checks the status.
-    async fn response(&self, url: &str, pending: Promise) -> Result<Response> {
-        let value = JsFuture::from(pending).await.map_err(|e| self.failure(url, &e))?;
+    /// The outcome of a `fetch`: its response when the status is 2xx.
+    fn check(&self, url: &str, settled: std::result::Result<JsValue, JsValue>) -> Result<Response> {
+        let value = settled.map_err(|e| self.failure(url, &e))?;
         let response: Response = value.dyn_into().map_err(|_| io_error(url, "fetch gave no Response"))?;
         if !response.ok() {
             let text = response.status_text();
@@ -109,47 +110,81 @@ impl FragmentSource for FetchSource {
         let mut out: Vec<Option<Vec<u8>>> = vec![None; paths.len()];
         // The cache first, every path at once.
         if let Some(cache) = &self.cache {
-            let lookups: Vec<Promise> = urls.iter().map(|u| cache.match_with_str(u)).collect();
-            for (i, pending) in lookups.into_iter().enumerate() {
-                let Ok(hit) = JsFuture::from(pending).await else { continue };
-                let Ok(response) = hit.dyn_into::<Response>() else { continue };
-                if let Ok(bytes) = self.body(&urls[i], &response).await {
-                    if matches_name(&paths[i], &bytes) {
-                        out[i] = Some(bytes);
-                    }
+            let hits = settle(urls.iter().map(|u| cache.match_with_str(u)).collect()).await;
+            let found: Vec<(usize, Response)> = hits
+                .into_iter()
+                .enumerate()
+                .filter_map(|(i, hit)| Some((i, hit.ok()?.dyn_into::<Response>().ok()?)))
+                .collect();
+            let reads = found.iter().map(|(_, r)| r.array_buffer().unwrap_or_else(|e| Promise::reject(&e)));
+            for ((i, _), body) in found.iter().zip(settle(reads.collect()).await) {
+                let Ok(body) = body else { continue };
+                let bytes = Uint8Array::new(&body).to_vec();
+                if matches_name(&paths[*i], &bytes) {
+                    out[*i] = Some(bytes);
                 }
             }
         }
-        // Then the network, every miss at once under one timeout.
+        // Then the network: every miss at once under one timeout, all settled before any is
+        // judged (so no request is left without a handler when another fails).
         let signal = AbortSignal::timeout_with_u32(self.timeout_ms);
-        let mut started = Vec::new();
+        let mut missing = Vec::new();
+        let mut requests = Vec::new();
         for (i, url) in urls.iter().enumerate() {
             if out[i].is_none() {
-                let request = request(url, &signal, web_sys::RequestCache::Default)?;
-                started.push((i, global_fetch(&request)));
+                requests.push(global_fetch(&request(url, &signal, web_sys::RequestCache::Default)?));
+                missing.push(i);
             }
         }
-        let mut responses = Vec::with_capacity(started.len());
-        for (i, pending) in started {
-            responses.push((i, self.response(&urls[i], pending).await?));
+        let mut responses = Vec::with_capacity(missing.len());
+        for (&i, settled) in missing.iter().zip(settle(requests).await) {
+            responses.push(self.check(&urls[i], settled)?);
         }
-        let bodies: Vec<(usize, Result<Promise>)> = responses
-            .iter()
-            .map(|(i, r)| (*i, r.array_buffer().map_err(|e| self.failure(&urls[*i], &e))))
-            .collect();
-        for (i, pending) in bodies {
-            let buffer = JsFuture::from(pending?).await.map_err(|e| self.failure(&urls[i], &e))?;
+        let mut bodies = Vec::with_capacity(responses.len());
+        for (&i, r) in missing.iter().zip(&responses) {
+            bodies.push(r.array_buffer().map_err(|e| self.failure(&urls[i], &e))?);
+        }
+        let mut puts = Vec::new();
+        for (&i, settled) in missing.iter().zip(settle(bodies).await) {
+            let buffer = settled.map_err(|e| self.failure(&urls[i], &e))?;
             let bytes = Uint8Array::new(&buffer).to_vec();
             if let Some(cache) = &self.cache {
                 if matches_name(&paths[i], &bytes) {
-                    // Not awaited: a full or failing cache only costs a download next time.
-                    let _ = cache.put_with_str(&urls[i], &cached_response(&bytes)?);
+                    puts.push(cache.put_with_str(&urls[i], &cached_response(&bytes)?));
                 }
             }
             out[i] = Some(bytes);
         }
+        if !puts.is_empty() {
+            // Not waited for: a full or failing cache only costs a download next time.
+            wasm_bindgen_futures::spawn_local(async move {
+                settle(puts).await;
+            });
+        }
         Ok(out.into_iter().map(Option::unwrap_or_default).collect())
     }
+}
+
+/// Waits for every promise (`Promise.allSettled`): each one's value or rejection reason, in order.
+async fn settle(promises: Vec<Promise>) -> Vec<std::result::Result<JsValue, JsValue>> {
+    if promises.is_empty() {
+        return Vec::new();
+    }
+    let all: js_sys::Array = promises.into_iter().collect();
+    let Ok(results) = JsFuture::from(Promise::all_settled(&all)).await else {
+        return Vec::new(); // allSettled never rejects
+    };
+    js_sys::Array::from(&results)
+        .iter()
+        .map(|r| {
+            let field = |name: &str| Reflect::get(&r, &name.into()).unwrap_or(JsValue::UNDEFINED);
+            if field("status").as_string().as_deref() == Some("fulfilled") {
+                Ok(field("value"))
+            } else {
+                Err(field("reason"))
+            }
+        })
+        .collect()
 }
 
 /// Whether `bytes` hash to the `<h>` of a fragment name `…-<h>.bin` (what the core checks too;

@@ -221,9 +221,11 @@ impl JsSiteIndex {
         })();
         self.queue(move |shared| async move {
             let (o, vector) = read?;
+            let d = Lookup::default();
             let lookup = Lookup {
-                typos: o.typos.unwrap_or(Lookup::default().typos),
-                prefix_last: o.prefix_last.unwrap_or(false),
+                typos: o.typos.unwrap_or(d.typos),
+                prefix_last: o.prefix_last.unwrap_or(d.prefix_last),
+                ..d
             };
             let index = &shared.index;
             let retrieve = index.table().retrieve.clone();

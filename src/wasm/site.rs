@@ -10,15 +10,31 @@ use wasm_bindgen::JsCast;
 use super::docent::JsDocumentInput;
 use super::{from_js, js_kind, serde_message, to_js, JsDocent};
 use crate::embed::EmbedderKind;
+use crate::fragments::FragmentTable;
 use crate::ingest::Format;
 use crate::site::{
     self, FileEntry, IndexSummary, Manifest, PageOutcome, Previous, Runtime, Timings, Written,
 };
 use crate::{Error, Result};
 
+/// A failed `Reflect.set` on a fresh object (never expected).
+fn set_failed() -> Error {
+    Error::format("siteFragments", "could not build the result object")
+}
+
 #[wasm_bindgen(typescript_custom_section)]
 const TS_SITE: &'static str = r#"
 /** One model file of an embedder (`modelFiles`). */
+/** The manifest's `fragments` object (see docs/design.md, "The fragmented index"). */
+export type FragmentTable = Record<string, unknown>;
+
+/** The fragmented form of a built index (`siteFragments()`). */
+export interface SiteFragments {
+  table: FragmentTable;
+  /** Every fragment file: its path in the site folder and its bytes. */
+  files: { path: string; bytes: Uint8Array }[];
+}
+
 export interface ModelFile {
   /** The `ModelFiles` field that carries its bytes. */
   field: "weights" | "tokenizer" | "config" | "table";
@@ -99,6 +115,12 @@ extern "C" {
     /// `SiteLayout` in TypeScript.
     #[wasm_bindgen(typescript_type = "SiteLayout")]
     pub type JsSiteLayout;
+    /// `FragmentTable` in TypeScript.
+    #[wasm_bindgen(typescript_type = "FragmentTable")]
+    pub type JsFragmentTable;
+    /// `SiteFragments` in TypeScript.
+    #[wasm_bindgen(typescript_type = "SiteFragments")]
+    pub type JsSiteFragments;
     /// `FileEntry[]` in TypeScript.
     #[wasm_bindgen(typescript_type = "FileEntry[]")]
     pub type JsFileEntries;
@@ -276,6 +298,7 @@ impl JsDocent {
     /// The `manifest.json` text of a site folder holding this index as `index.bin` (`index`: the
     /// bytes of `toBytes()`) and `files` (every other file, sorted by path), written by
     /// `createdBy`: exactly what `docent index` writes.
+    /// With `fragments` (the `table` of `siteFragments()`), the manifest describes them too.
     #[wasm_bindgen(js_name = siteManifest)]
     #[allow(non_snake_case)] // the parameter name is what TypeScript users see
     pub fn site_manifest(
@@ -283,9 +306,38 @@ impl JsDocent {
         index: &[u8],
         createdBy: &str,
         files: JsFileEntries,
+        fragments: Option<JsFragmentTable>,
     ) -> std::result::Result<String, JsError> {
         let files = file_entries(&files)?;
-        Ok(Manifest::new(&self.inner, site::INDEX_FILE, index, createdBy.to_string(), files).to_json()?)
+        let mut manifest = Manifest::new(&self.inner, site::INDEX_FILE, index, createdBy.to_string(), files);
+        if let Some(table) = fragments.filter(|t| !t.is_undefined() && !t.is_null()) {
+            let table: FragmentTable = serde_wasm_bindgen::from_value(table.into())
+                .map_err(|e| Error::invalid("fragments", serde_message(e)))?;
+            manifest.fragments = Some(table);
+        }
+        Ok(manifest.to_json()?)
+    }
+
+    /// `siteFragments()`: the fragmented form of this built index, as `docent index` writes it
+    /// beside `index.bin`: `{table, files: [{path, bytes}]}` (`path` relative to the site folder,
+    /// e.g. `fragments/lex-….bin`; `table` goes into the manifest through `siteManifest`).
+    /// Deterministic: the same index gives the same files. Errors: not built, or documents
+    /// added since the last `build()`.
+    #[wasm_bindgen(js_name = siteFragments)]
+    pub fn site_fragments(&self) -> std::result::Result<JsSiteFragments, JsError> {
+        let fragments = crate::fragments::write_fragments(&self.inner)?;
+        let out = js_sys::Object::new();
+        let files = js_sys::Array::new();
+        for (path, bytes) in &fragments.files {
+            let f = js_sys::Object::new();
+            js_sys::Reflect::set(&f, &"path".into(), &path.into()).map_err(|_| set_failed())?;
+            js_sys::Reflect::set(&f, &"bytes".into(), &js_sys::Uint8Array::from(&bytes[..]))
+                .map_err(|_| set_failed())?;
+            files.push(&f);
+        }
+        js_sys::Reflect::set(&out, &"table".into(), &to_js(&fragments.table)?).map_err(|_| set_failed())?;
+        js_sys::Reflect::set(&out, &"files".into(), &files).map_err(|_| set_failed())?;
+        Ok(out.unchecked_into())
     }
 
     /// The summary `docent index` prints, for the index run that built this Docent, counted its

@@ -239,7 +239,7 @@ const FAULT_CASES = [
   { kind: 'truncate', on: 'txt', message: /txt-[0-9a-f]{16}\.bin.*(bytes|does not match|damaged)/ },
   { kind: 'corrupt', on: 'lex', message: /lex-[0-9a-f]{16}\.bin.*(does not match|damaged)/ },
   { kind: 'stale', on: 'txt', message: /txt-[0-9a-f]{16}\.bin.*(different builds|another build|does not match)/ },
-  { kind: 'hang', on: 'lex', message: /lex-[0-9a-f]{16}\.bin.*(1 s|timed? ?out)/ },
+  { kind: 'hang', on: 'lex', message: /lex-[0-9a-f]{16}\.bin.*(1 s|1000 ms|timed? ?out|timeout)/i },
   { kind: '404', on: 'manifest', message: /manifest\.json.*404/ },
 ];
 

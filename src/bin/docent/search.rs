@@ -76,6 +76,7 @@ pub fn json_result<'a>(q: &'a str, r: &'a SearchResult) -> String {
     serde_json::to_string(&j).unwrap_or_default()
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn cmd_search(
     dir: &Path,
     query: Option<&str>,
