@@ -76,13 +76,14 @@ export function report(results) {
   line();
   line('Pagefind: `--root-selector main`; in brackets its defaults (the whole `<body>`). docent: the folder holds the index, the model files and the web runtime; *index* is manifest.json, index.bin and fragments/.');
   line();
-  line('| site | pages | docent chunks | embedder | Pagefind build s | Pagefind folder MB (files) | docent build s (fresh) | docent folder MB (files) | of which index MB | fragments |');
+  line('| site | pages | docent chunks | embedder | Pagefind build s | Pagefind folder MB (files) | docent build s: fresh / re-run | docent folder MB (files) | of which index MB | fragments (re-run: reused, written) |');
   line('|---|---:|---:|---|---:|---:|---:|---:|---:|---:|');
   for (const [name, r] of Object.entries(sites)) {
     const p = r.pagefind.build;
     const d = r.docent.build;
     const pd = r.pagefindDefaults?.build;
-    line(`| ${name} (${r.title}) | ${p.pages} | ${d.chunks} | ${d.embedder.kind} | ${s1(p.seconds)}${pd ? ` (${s1(pd.seconds)})` : ''} | ${MB(p.bytes)} (${p.files})${pd ? ` [${MB(pd.bytes)} (${pd.files})]` : ''} | ${s1(d.fresh.seconds)} | ${MB(d.bytes)} (${d.files}) | ${MB(d.indexBytes)} | ${d.fragmented ? d.fragments : 'none (monolithic)'} |`);
+    const fr = d.rerun?.fragments;
+    line(`| ${name} (${r.title}) | ${p.pages} | ${d.chunks} | ${d.embedder.kind} | ${s1(p.seconds)}${pd ? ` (${s1(pd.seconds)})` : ''} | ${MB(p.bytes)} (${p.files})${pd ? ` [${MB(pd.bytes)} (${pd.files})]` : ''} | ${s1(d.fresh.seconds)} / ${d.rerun ? s1(d.rerun.seconds) : '–'} | ${MB(d.bytes)} (${d.files}) | ${MB(d.indexBytes)} | ${d.fragmented ? `${d.fragments}${fr ? ` (${fr.reused}, ${fr.written})` : ''}` : 'none (monolithic)'} |`);
   }
   line();
   line('## Bytes and requests per answer (gzip kB / requests)');
@@ -138,16 +139,17 @@ export function report(results) {
   const q = sites['cargo-book']?.quality;
   if (q) {
     line();
-    line('## Retrieval quality: fragmented against monolithic (bench/eval/cargo-book.jsonl, 95 answerable)');
+    line(`## Retrieval quality: fragmented against monolithic (bench/eval/cargo-book.jsonl, ${q.monolithic.lexical?.answerable ?? '?'} answerable of ${q.questions})`);
     line();
+    line('`docent search <cargo-book folder> --queries bench/eval/cargo-book.jsonl --k 10 --json --mode M`, reading index.bin, and the same with `--fragments` (manifest, then only the fragments each query needs, as the browser does); recall and MRR computed with `docent eval`\'s rule (relevant when the hit\'s url#anchor starts with a listed url). *same top 10*: questions whose 10 hits are identical, in order. `docent eval` on index.bin, as a cross-check: ' + Object.entries(q.evalCheck ?? {}).map(([m, x]) => `${m} ${x.recall5.toFixed(3)} / ${x.mrr10.toFixed(3)}`).join(', ') + '.');
     if (q.note) line(q.note + '.');
     line();
-    line('| mode | monolithic recall@5 | MRR@10 | fragmented recall@5 | MRR@10 | Δ recall@5 | Δ MRR@10 |');
-    line('|---|---:|---:|---:|---:|---:|---:|');
+    line('| mode | monolithic recall@5 | MRR@10 | fragmented recall@5 | MRR@10 | Δ recall@5 | Δ MRR@10 | same top 10 |');
+    line('|---|---:|---:|---:|---:|---:|---:|---:|');
     for (const [mode, m] of Object.entries(q.monolithic)) {
       const f = q.fragmented?.[mode];
       const d = (a, b) => (b == null ? '–' : (b - a >= 0 ? '+' : '') + (b - a).toFixed(3));
-      line(`| ${mode} | ${m.recall5.toFixed(3)} | ${m.mrr10.toFixed(3)} | ${f ? f.recall5.toFixed(3) : '–'} | ${f ? f.mrr10.toFixed(3) : '–'} | ${d(m.recall5, f?.recall5)} | ${d(m.mrr10, f?.mrr10)} |`);
+      line(`| ${mode} | ${m.recall5.toFixed(3)} | ${m.mrr10.toFixed(3)} | ${f ? f.recall5.toFixed(3) : '–'} | ${f ? f.mrr10.toFixed(3) : '–'} | ${d(m.recall5, f?.recall5)} | ${d(m.mrr10, f?.mrr10)} | ${q.sameRanking?.[mode] ?? '–'} / ${q.questions} |`);
     }
   }
   const t = targets(sites);

@@ -98,7 +98,7 @@ function docentIndex(site, dir, pub) {
   log(`docent ${argv.join(' ')}${fresh ? ' (fresh build)' : ' (re-run: unchanged pages reused)'}`);
   const r = timed(CLI, argv, env);
   const summary = JSON.parse(r.stdout);
-  const run = { seconds: r.seconds, summary, fragmentsLine: /fragments: [^\n]*/.exec(r.stderr)?.[0] ?? null };
+  const run = { seconds: r.seconds, summary, fragments: summary.fragments ?? null };
   if (fresh || !existsSync(freshFile)) writeFileSync(freshFile, JSON.stringify({ ...run, when: new Date().toISOString() }));
   const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
   const index = ['manifest.json', manifest.index, ...(manifest.fragments ? ['fragments'] : [])].reduce((n, f) => n + totalBytes(join(out, f)), 0);
