@@ -71,6 +71,8 @@ export function report(results) {
   line(`- command: \`${results.command}\` (\`./build.sh bench\` runs it); Pagefind ${Object.values(sites)[0]?.pagefind.build.version ?? '?'} (npm) on the same pages as docent, twice: \`--root-selector main\` (the pages\' text without the navigation, as docent reads them) and its defaults (the whole \`<body>\`, as the issue measured it)`);
   line('- questions: bench/site/questions.json, 10 per site as a reader types them; Pagefind: its Default UI, a question counts as answered when its first page of results (5) has loaded its data; docent: `<docent-ask offline>` (the extractive answer, no LLM), answered at its `docent-answer` event');
   line('- docent modes: *lexical* `embed="never"` (BM25 only); *dense* `embed="answer"` (the first answer lexical, then the embedder loads in the background and later questions are hybrid). A widget without these attributes (the monolithic one) loads the whole index and the model before the first answer in both.');
+  const earlier = Object.entries(sites).filter(([, r]) => r.command && r.command !== results.command);
+  for (const [name, r] of earlier) line(`- ${name}: kept from an earlier run (${r.measured.slice(0, 16)}Z, \`${r.command}\`)`);
   line();
   line('## The sites and their indexes');
   line();
@@ -169,7 +171,7 @@ export function report(results) {
     for (const s of [r.pagefind.session, r.pagefind.throttled, r.pagefindDefaults?.session, r.pagefindDefaults?.throttled, r.docent.lexical, r.docent.dense, r.docent.throttled]) {
       if (!s?.questions) continue;
       s.questions.forEach((x, i) => {
-        if (i > 0) x.files = x.files.length;
+        if (i > 0 && Array.isArray(x.files)) x.files = x.files.length;
       });
     }
   }

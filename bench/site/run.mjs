@@ -145,7 +145,7 @@ async function main() {
         ['/docent/', join(dir, 'docent')],
         ['/', pages.public],
       ]);
-      const r = { title: site.title, pages, pagefind: { build: pf }, pagefindDefaults: pfDefaults && { build: pfDefaults }, docent: { build: dc }, questions: qs };
+      const r = { title: site.title, measured: new Date().toISOString(), pages, pagefind: { build: pf }, pagefindDefaults: pfDefaults && { build: pfDefaults }, docent: { build: dc }, questions: qs };
       try {
         // A session that fails (e.g. the monolithic widget refusing an index above the browser's
         // chunk limit) is recorded with its error; the others still run.
@@ -172,6 +172,16 @@ async function main() {
     }
   } finally {
     await browser.close();
+  }
+  // Sites not measured in this run keep their last results (each says when it was measured).
+  const previous = join(root, 'bench/results/site.json');
+  if (existsSync(previous)) {
+    const old = JSON.parse(readFileSync(previous, 'utf8'));
+    for (const [name, r] of Object.entries(old.sites ?? {})) {
+      if (!(name in results.sites)) results.sites[name] = { ...r, measured: r.measured ?? old.started, command: r.command ?? old.command };
+    }
+    const order = SITES.map((s) => s.name);
+    results.sites = Object.fromEntries(Object.entries(results.sites).sort(([a], [b]) => order.indexOf(a) - order.indexOf(b)));
   }
   results.loadAfter = loadavg();
   results.command = `node bench/site/run.mjs ${args.join(' ')}`.trim();
