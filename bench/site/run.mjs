@@ -95,17 +95,23 @@ function docentIndex(site, dir, pub) {
   const argv = ['index', pub, '--out', out, '--assets', join(root, 'pkg'), '--embedder', site.embedder, '--json'];
   const env = { DOCENT_MODEL_DIR: join(root, 'models') };
   const fresh = !existsSync(join(out, 'manifest.json'));
-  log(`docent ${argv.join(' ')}${fresh ? ' (fresh build)' : ' (re-run: unchanged pages reused)'}`);
-  const r = timed(CLI, argv, env);
-  const summary = JSON.parse(r.stdout);
-  const run = { seconds: r.seconds, summary, fragments: summary.fragments ?? null };
-  if (fresh || !existsSync(freshFile)) writeFileSync(freshFile, JSON.stringify({ ...run, when: new Date().toISOString() }));
+  // The large site is built once (its build takes long): kept while its folder is there.
+  const keep = site.optional && !fresh && existsSync(freshFile);
+  let run = null;
+  if (!keep) {
+    log(`docent ${argv.join(' ')}${fresh ? ' (fresh build)' : ' (re-run: unchanged pages reused)'}`);
+    const r = timed(CLI, argv, env);
+    const summary = JSON.parse(r.stdout);
+    run = { seconds: r.seconds, summary, fragments: summary.fragments ?? null };
+    if (fresh || !existsSync(freshFile)) writeFileSync(freshFile, JSON.stringify({ ...run, when: new Date().toISOString() }));
+  }
   const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
   const index = ['manifest.json', manifest.index, ...(manifest.fragments ? ['fragments'] : [])].reduce((n, f) => n + totalBytes(join(out, f)), 0);
   return {
     command: `docent ${argv.join(' ').replaceAll(OUT, '$OUT').replaceAll(root, '')}`,
     fresh: JSON.parse(readFileSync(freshFile, 'utf8')),
     rerun: fresh ? null : run,
+    kept: keep,
     documents: manifest.documents,
     chunks: manifest.chunks,
     embedder: manifest.embedder,
