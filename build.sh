@@ -571,6 +571,10 @@ cmd_bench() {
         DOCENT_BIN="$DOCENT" CARGO_TARGET_DIR="$TARGET_DIR" node bench/browser.mjs
         log "embedding benchmark: docent MiniLM vs Transformers.js q8 in headless Chromium (bench/embed.mjs)"
         CARGO_TARGET_DIR="$TARGET_DIR" node bench/embed.mjs
+        # DOCENT_BENCH_LARGE=1 adds the generated 1M-chunk site (long to build; measured once).
+        setup_npm_deps bench/site
+        log "site benchmark: <docent-ask> against Pagefind on the same sites, bytes and time per question (bench/site/run.mjs)"
+        DOCENT_BIN="$DOCENT" CARGO_TARGET_DIR="$TARGET_DIR" node bench/site/run.mjs ${DOCENT_BENCH_LARGE:+--large}
     fi
     bench_ann
 }
