@@ -8,17 +8,10 @@
 import { createServer } from 'node:http';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { extname, join, normalize, sep } from 'node:path';
+import { join, normalize, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { contentType } from '../../tests/support/static-server.mjs';
 
-const MIME = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.wasm': 'application/wasm',
-};
 
 /** Files above this size are not compressed (gzip in memory would take minutes). */
 const HUGE = 256 << 20;
@@ -60,7 +53,7 @@ export async function startCountingServer(mounts) {
         if (st.size > HUGE) {
           // Too big to compress in memory (the 1M-chunk site's monolithic index.bin): sent as is.
           if (counted) log.push({ t, path, bytes: st.size, status: 200 });
-          res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'content-length': st.size, 'cache-control': 'no-cache' });
+          res.writeHead(200, { 'content-type': contentType(file), 'content-length': st.size, 'cache-control': 'no-cache' });
           createReadStream(file).pipe(res);
           return;
         }
@@ -77,7 +70,7 @@ export async function startCountingServer(mounts) {
     const gzipOk = /\bgzip\b/.test(req.headers['accept-encoding'] ?? '');
     const body = entry.encoding && !gzipOk ? await readFile(file) : entry.body;
     const headers = {
-      'content-type': MIME[extname(file)] ?? 'application/octet-stream',
+      'content-type': contentType(file),
       'content-length': body.length,
       'cache-control': ENTRY.test(path) ? 'no-cache' : 'public, max-age=31536000, immutable',
       'access-control-allow-origin': '*',

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::{from_js, js_kind, to_js, JsEmbedderInfo, JsPrompt, JsSearchResult};
+use super::{from_js, js_kind, to_js, JsEmbedderInfo, JsPrompt, JsSearchResult, PromptFields};
 use crate::chunk::ChunkOptions;
 use crate::embed::hashing::{self, Hashing};
 use crate::embed::minilm::MiniLm;
@@ -16,7 +16,6 @@ use crate::embed::static_table::StaticTable;
 use crate::embed::{Embedder, EmbedderKind};
 use crate::engine::{Docent, Limits, Options};
 use crate::ingest::{self, Format, Ingested};
-use crate::prompt::PromptOptions;
 use crate::retrieve::Mode;
 use crate::site::{self, PageCounts, PageOutcome};
 use crate::{Error, Result};
@@ -218,16 +217,6 @@ struct SearchOptions {
     mode: Option<String>,
 }
 
-/// `AssembleOptions`.
-#[derive(Deserialize, Default)]
-struct AssembleOptions {
-    k: Option<usize>,
-    budget: Option<usize>,
-    system: Option<String>,
-    user: Option<String>,
-    abstain: Option<String>,
-}
-
 /// `Stats` with camelCase names.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -415,15 +404,8 @@ impl JsDocent {
         question: &str,
         options: Option<JsAssembleOptions>,
     ) -> std::result::Result<JsPrompt, JsError> {
-        let o: AssembleOptions = from_js(options.as_deref(), "assemble options", ASSEMBLE_FIELDS)?;
-        let d = PromptOptions::default();
-        let opts = PromptOptions {
-            k: o.k.unwrap_or(d.k),
-            budget: o.budget.unwrap_or(d.budget),
-            system: o.system.unwrap_or(d.system),
-            user: o.user.unwrap_or(d.user),
-            abstain: o.abstain.unwrap_or(d.abstain),
-        };
+        let fields: PromptFields = from_js(options.as_deref(), "assemble options", ASSEMBLE_FIELDS)?;
+        let opts = fields.options();
         Ok(to_js(&self.inner.assemble(question, &opts)?)?.unchecked_into())
     }
 

@@ -18,7 +18,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use super::fetch::{FetchSource, DEFAULT_TIMEOUT_MS};
-use super::{from_js, js_kind, to_js, JsEmbedderInfo};
+use super::{from_js, js_kind, to_js, JsEmbedderInfo, PromptFields};
 use crate::fragments::{Lookup, SiteIndex};
 use crate::prompt::PromptOptions;
 use crate::site::MANIFEST_FILE;
@@ -127,16 +127,6 @@ struct SearchOptions {
     typos: Option<bool>,
 }
 
-/// `SiteAssembleOptions` without `vector`.
-#[derive(Deserialize, Default)]
-struct AssembleOptions {
-    k: Option<usize>,
-    budget: Option<usize>,
-    system: Option<String>,
-    user: Option<String>,
-    abstain: Option<String>,
-}
-
 /// `SiteStats`.
 #[derive(Serialize)]
 struct StatsOut<'a> {
@@ -241,16 +231,8 @@ impl JsSiteIndex {
     #[wasm_bindgen(unchecked_return_type = "Promise<Prompt>")]
     pub fn assemble(&self, question: String, options: Option<JsSiteAssembleOptions>) -> Promise {
         let read = (|| -> Result<(PromptOptions, Option<Vec<f32>>)> {
-            let o: AssembleOptions = from_js(options.as_deref(), "assemble options", ASSEMBLE_FIELDS)?;
-            let d = PromptOptions::default();
-            let opts = PromptOptions {
-                k: o.k.unwrap_or(d.k),
-                budget: o.budget.unwrap_or(d.budget),
-                system: o.system.unwrap_or(d.system),
-                user: o.user.unwrap_or(d.user),
-                abstain: o.abstain.unwrap_or(d.abstain),
-            };
-            Ok((opts, vector_of(options.as_deref())?))
+            let fields: PromptFields = from_js(options.as_deref(), "assemble options", ASSEMBLE_FIELDS)?;
+            Ok((fields.options(), vector_of(options.as_deref())?))
         })();
         self.queue(move |shared| async move {
             let (opts, vector) = read?;

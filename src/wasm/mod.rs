@@ -50,6 +50,33 @@ pub use site::{format_of, is_runtime_file, model_files, previous_site, site_layo
 #[cfg(feature = "models")]
 pub use vector_index::JsVectorIndex;
 
+/// The prompt fields of the JS `AssembleOptions` (`Docent.assemble`) and `SiteAssembleOptions`
+/// (`SiteIndex.assemble`): `{k?, budget?, system?, user?, abstain?}`, each defaulting to
+/// [`PromptOptions::default`]'s. Callers check the keys first ([`from_js`]); keys of their own
+/// (such as `vector`) are left to them.
+#[derive(Deserialize, Default)]
+struct PromptFields {
+    k: Option<usize>,
+    budget: Option<usize>,
+    system: Option<String>,
+    user: Option<String>,
+    abstain: Option<String>,
+}
+
+impl PromptFields {
+    /// The prompt options these fields give.
+    fn options(self) -> crate::prompt::PromptOptions {
+        let d = crate::prompt::PromptOptions::default();
+        crate::prompt::PromptOptions {
+            k: self.k.unwrap_or(d.k),
+            budget: self.budget.unwrap_or(d.budget),
+            system: self.system.unwrap_or(d.system),
+            user: self.user.unwrap_or(d.user),
+            abstain: self.abstain.unwrap_or(d.abstain),
+        }
+    }
+}
+
 /// Installs the panic hook, so a panic (always a bug) prints its message on the console
 /// instead of a bare `unreachable` trap.
 #[wasm_bindgen(start)]

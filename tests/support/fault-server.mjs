@@ -8,16 +8,9 @@ import { createServer } from 'node:http';
 import { createHash } from 'node:crypto';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
-import { basename, extname, join, normalize, sep } from 'node:path';
+import { basename, join, normalize, sep } from 'node:path';
+import { contentType } from './static-server.mjs';
 
-const MIME = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.wasm': 'application/wasm',
-};
 
 /** A fragment's file name, `<kind>-<16 hex digits>.bin` (the hash is the checksum of its bytes). */
 const FRAGMENT = /^(lex|txt|ivf|vec)-[0-9a-f]{16}\.bin$/;
@@ -136,7 +129,7 @@ export async function startFaultServer(mounts, { gzip = true, headers = () => ({
     }
     const fragment = FRAGMENT.test(basename(file));
     const head = {
-      'content-type': MIME[extname(file)] ?? 'application/octet-stream',
+      'content-type': contentType(file),
       'cache-control': fragment ? 'public, max-age=31536000, immutable' : 'no-cache',
       etag,
       vary: 'accept-encoding',

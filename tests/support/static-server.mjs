@@ -18,6 +18,11 @@ const MIME = {
   '.int8': 'application/octet-stream',
 };
 
+/** The Content-Type of a served file, by its extension (`application/octet-stream` for others). */
+export function contentType(file) {
+  return MIME[extname(file)] ?? 'application/octet-stream';
+}
+
 /** Fails with how to get `path` when it is missing. */
 export function need(path, how) {
   assert.ok(existsSync(path), `${path} is missing: ${how}`);
@@ -48,7 +53,7 @@ export function startStaticServer(mounts, { headers = () => ({}) } = {}) {
       const s = await stat(file);
       if (!s.isFile()) throw new Error('not a file');
       res.writeHead(200, {
-        'content-type': MIME[extname(file)] ?? 'application/octet-stream',
+        'content-type': contentType(file),
         'content-length': s.size,
         'cache-control': 'no-store',
         ...headers(path),

@@ -93,9 +93,20 @@ pub fn cmd_search(
     }
     let engine = load_index(dir, flag)?;
     let opts = RetrieveOptions { mode, ..engine.options().retrieve.clone() };
+    print_searches(query, queries, json, |q| engine.search_with(q, k, &opts))
+}
+
+/// Prints the result of `query` (a table, or one JSON line with `--json`), or one JSON line per
+/// question of the `--queries` file, each searched with `search`.
+fn print_searches(
+    query: Option<&str>,
+    queries: Option<&Path>,
+    json: bool,
+    search: impl Fn(&str) -> Result<SearchResult>,
+) -> Result<()> {
     match (query, queries) {
         (Some(q), None) => {
-            let r = engine.search_with(q, k, &opts)?;
+            let r = search(q)?;
             if json {
                 outln!("{}", json_result(q, &r));
             } else {
@@ -105,7 +116,7 @@ pub fn cmd_search(
         (None, Some(path)) => {
             let mut out = std::io::stdout().lock();
             for q in read_queries(path)? {
-                let r = engine.search_with(&q.q, k, &opts)?;
+                let r = search(&q.q)?;
                 writeln!(out, "{}", json_result(&q.q, &r)).map_err(|e| Error::io("stdout", e))?;
             }
         }
@@ -136,29 +147,7 @@ fn search_fragments(
         let v = site.vector(q)?;
         block_on(site.index.search(&site.src, q, k, v.as_deref(), &opts))
     };
-    match (query, queries) {
-        (Some(q), None) => {
-            let r = search(q)?;
-            if json {
-                outln!("{}", json_result(q, &r));
-            } else {
-                print_result(&r);
-            }
-        }
-        (None, Some(path)) => {
-            let mut out = std::io::stdout().lock();
-            for q in read_queries(path)? {
-                let r = search(&q.q)?;
-                writeln!(out, "{}", json_result(&q.q, &r)).map_err(|e| Error::io("stdout", e))?;
-            }
-        }
-        _ => {
-            return Err(Error::invalid(
-                "arguments",
-                "give either a QUERY or --queries FILE, not both or neither",
-            ))
-        }
-    }
+    print_searches(query, queries, json, search)?;
     eprintln!("docent: {}", site.fetched());
     Ok(())
 }
