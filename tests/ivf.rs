@@ -55,7 +55,7 @@ fn ivf_recall_at_10_against_f32_brute_force_on_clustered_data() {
         default_nprobe(index.len())
     );
     assert!(at_one < at_default, "probing more partitions should find more: {at_one} vs {at_default}");
-    // At this seed: 0.456 at nprobe 1, 0.986 at the default (48 of 310 since the default became a quarter of the partitions, capped at 48; 24 before) and with every partition
+    // At this seed: 0.456 at nprobe 1, 0.986 at the default (64 of 310 since the default became a third of the partitions, capped at 64; 24 before) and with every partition
     // (the int8 flat scan's own recall on these near-tied clusters).
     assert!(recall_at(index.len()) >= at_default);
 }

@@ -94,8 +94,8 @@ pub fn default_nlist(n: usize) -> usize {
     ((4.0 * (n as f64).sqrt()).round() as usize).clamp(1, DEFAULT_MAX_NLIST)
 }
 
-/// The default number of partitions a query probes for an index of `nlist` partitions: a quarter
-/// of them, at least 24 and at most 48 (all of them below 24).
+/// The default number of partitions a query probes for an index of `nlist` partitions: a third of
+/// them, at least 24 and at most 64 (all of them below 24).
 ///
 /// Held-out query chunks (`ann ivf`, bench/ann/ivf.rs: MiniLM embeddings of toolchain-doc
 /// chunks, `toolchain-20k` and its first 2,408 rows, recall@10 against the exact f32 brute force,
@@ -107,14 +107,25 @@ pub fn default_nlist(n: usize) -> usize {
 /// | 2,408, 196 | 0.914 / 53 kB | 0.946 / 77 kB | 0.961 / 101 kB | 0.977 / 149 kB | 0.985 / 195 kB |
 /// | 20,000, 566 | 0.940 / 140 kB | 0.956 / 205 kB | 0.967 / 268 kB | 0.975 / 392 kB | 0.980 / 512 kB |
 ///
-/// Reader questions are harder than query chunks: on the Cargo book (2,511 chunks, 200
-/// partitions, MiniLM) with `docent eval --fragments` on `bench/eval/cargo-book.jsonl`, dense
-/// recall@5 through the fragments is 0.674 at nprobe 16, 0.705 at 32 and 0.716 (equal to the
-/// monolithic index) from 48 on; hybrid recall@5 is 0.684, 0.705, 0.716 against 0.726 (one question
-/// of 95, which only probing every partition recovers). So small sites probe a quarter of their
-/// partitions; the cap of 48 bounds a question's bytes on large ones.
+/// Reader questions are harder than query chunks. The Cargo book (2,511 MiniLM chunks, 200
+/// partitions), `docent eval --fragments` on `bench/eval/cargo-book.jsonl` (95 answerable
+/// questions), recall@5 through the fragments against the monolithic index's 0.716 (dense) and
+/// 0.726 (hybrid):
+///
+/// | nprobe | 48 | 64 | 96 | 128 |
+/// |---|---:|---:|---:|---:|
+/// | dense | 0.705 | 0.705 | 0.716 | 0.716 |
+/// | hybrid | 0.705 | 0.716 | 0.716 | 0.726 |
+///
+/// (An earlier build of the same book, before the training's speed-up, gave 0.674 and 0.684 at
+/// nprobe 16.)
+///
+/// So a site probes a third of its partitions, at least 24 and at most 64: within 0.01 of the
+/// monolithic hybrid recall on a book (MRR@10 equal), and the cap bounds a question's bytes on
+/// large sites, where the partitions are larger (about 3.5 kB each on the book, 380 kB at 1M
+/// chunks: there the int8 layout cannot stay small, see bench/README.md).
 pub fn default_nprobe(nlist: usize) -> usize {
-    nlist.div_ceil(4).clamp(24, 48).min(nlist).max(1)
+    nlist.div_ceil(3).clamp(24, 64).min(nlist).max(1)
 }
 
 /// Centroids of the partitions: int8 rows like the dense index's (see the module docs).
