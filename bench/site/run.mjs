@@ -193,7 +193,8 @@ async function main() {
   results.command = `node bench/site/run.mjs ${args.join(' ')}`.trim();
   const { md, json } = report(results);
   await mkdir(join(root, 'bench/results'), { recursive: true });
-  writeFileSync(join(root, 'bench/results/site.json'), JSON.stringify(json, null, 1) + '\n');
+  // Paths of this machine's build folder are written as $OUT (like the commands).
+  writeFileSync(join(root, 'bench/results/site.json'), JSON.stringify(json, null, 1).replaceAll(OUT, '$OUT') + '\n');
   writeFileSync(join(root, 'bench/results/site.md'), md);
   console.log(md);
   log('written to bench/results/site.md and site.json');
