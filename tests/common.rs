@@ -1,7 +1,7 @@
 //! Helpers shared by the test modules.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use docent::embed::hashing::Hashing;
@@ -71,4 +71,17 @@ pub fn unchanged<T>(e: &mut Docent, f: impl FnOnce(&mut Docent) -> T) -> T {
     assert_eq!(e.stats(), stats, "stats changed");
     assert!(e.to_bytes().unwrap() == before, "the index changed");
     out
+}
+
+/// Copies the folder `from` (files and subfolders) to `to`, creating it.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
 }

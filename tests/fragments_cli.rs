@@ -10,24 +10,12 @@ use docent::fragments::{block_on, MemorySource, SiteIndex};
 use docent::retrieve::{Mode, RetrieveOptions};
 use docent::site::Manifest;
 
-use crate::common::{fixture, root};
+use crate::common::{copy_dir, fixture, root};
 
 fn docent() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_docent"));
     c.env_remove("DOCENT_ASSETS").env_remove("DOCENT_API_KEY").current_dir(root());
     c
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 /// `docent index SITE --out OUT --embedder hashing --chunk-tokens 48 --overlap 8`, to the end.

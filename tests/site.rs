@@ -20,7 +20,7 @@ use docent::embed::hashing::Hashing;
 use docent::engine::Docent;
 use serde_json::Value;
 
-use crate::common::{fixture, model_dir, root};
+use crate::common::{copy_dir, fixture, model_dir, root};
 
 /// The content pages of the fixture site: everything but the stub, the noindex page, the
 /// ignored draft and the duplicate.
@@ -130,18 +130,6 @@ impl Workspace {
         let v: Value =
             serde_json::from_str(stdout(&o).trim()).unwrap_or_else(|e| panic!("{e}: {}", stdout(&o)));
         (v, stderr(&o))
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
     }
 }
 

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { leftOut, rustDocs } from './sites.mjs';
+import { rng } from '../../tests/support/hostile.mjs';
 
 const SOURCES = ['book', 'cargo', 'reference', 'rustc', 'rust-by-example', 'nomicon', 'edition-guide', 'std'];
 const PER_PAGE = 20;
@@ -45,18 +46,6 @@ export function sentences() {
   };
   for (const src of SOURCES) if (existsSync(join(docs, src))) walk(join(docs, src));
   return out;
-}
-
-/** mulberry32: a small seeded generator (uniform in [0, 1)). */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Writes the site into `out`/public; returns {pages, sections, sentences, bytes}. */
