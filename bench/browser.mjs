@@ -225,9 +225,7 @@ async function main() {
   } finally {
     const version = browser.version();
     await browser.close();
-    const closed = new Promise((resolve) => web.server.close(resolve));
-    web.server.closeAllConnections();
-    await closed;
+    await web.close();
     results.chromium = version;
   }
   const loadAfter = loadavg();

@@ -10,7 +10,7 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join, normalize, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { contentType } from '../../tests/support/static-server.mjs';
+import { closeServer, contentType } from '../../tests/support/static-server.mjs';
 
 
 /** Files above this size are not compressed (gzip in memory would take minutes). */
@@ -100,9 +100,7 @@ export async function startCountingServer(mounts) {
       return false;
     },
     close() {
-      const closed = new Promise((r) => server.close(r));
-      server.closeAllConnections();
-      return closed;
+      return closeServer(server);
     },
   };
 }

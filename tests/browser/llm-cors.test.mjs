@@ -47,11 +47,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await mock?.close();
-  if (web) {
-    const closed = new Promise((resolve) => web.server.close(resolve));
-    web.server.closeAllConnections();
-    await closed;
-  }
+  await web?.close();
 });
 
 beforeEach(() => {

@@ -25,11 +25,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  if (web) {
-    const closed = new Promise((resolve) => web.server.close(resolve));
-    web.server.closeAllConnections();
-    await closed;
-  }
+  await web?.close();
 });
 
 test('a pool of 2 embedder workers builds the index a single worker builds, surfaces worker errors and stops on free()', { timeout: 6 * WAIT_MS }, async () => {

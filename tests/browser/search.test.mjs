@@ -37,11 +37,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  if (web) {
-    const closed = new Promise((resolve) => web.server.close(resolve));
-    web.server.closeAllConnections();
-    await closed;
-  }
+  await web?.close();
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 

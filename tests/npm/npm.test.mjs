@@ -246,9 +246,7 @@ try {
     throw e;
   } finally {
     await browser.close();
-    const closed = new Promise((resolve) => web.server.close(resolve));
-    web.server.closeAllConnections();
-    await closed;
+    await web.close();
   }
   assert.deepEqual(problems, [], 'the console must stay free of errors');
 });

@@ -78,11 +78,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  if (web) {
-    const closed = new Promise((resolve) => web.server.close(resolve));
-    web.server.closeAllConnections();
-    await closed;
-  }
+  await web?.close();
   await mock?.close();
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { basename, join, normalize, sep } from 'node:path';
-import { contentType } from './static-server.mjs';
+import { closeServer, contentType } from './static-server.mjs';
 
 
 /** A fragment's file name, `<kind>-<16 hex digits>.bin` (the hash is the checksum of its bytes). */
@@ -179,10 +179,7 @@ export async function startFaultServer(mounts, { gzip = true, headers = () => ({
     },
     close() {
       for (const res of held) res.destroy();
-      return new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      return closeServer(server);
     },
   };
 }

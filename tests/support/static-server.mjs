@@ -23,6 +23,13 @@ export function contentType(file) {
   return MIME[extname(file)] ?? 'application/octet-stream';
 }
 
+/** Stops `server` and ends its open (keep-alive) connections; resolves once it is closed. */
+export function closeServer(server) {
+  const closed = new Promise((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
+  return closed;
+}
+
 /** Fails with how to get `path` when it is missing. */
 export function need(path, how) {
   assert.ok(existsSync(path), `${path} is missing: ${how}`);
@@ -65,6 +72,6 @@ export function startStaticServer(mounts, { headers = () => ({}) } = {}) {
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve({ server, requests, origin: `http://127.0.0.1:${server.address().port}` }));
+    server.listen(0, '127.0.0.1', () => resolve({ server, requests, origin: `http://127.0.0.1:${server.address().port}`, close: () => closeServer(server) }));
   });
 }
