@@ -26,7 +26,7 @@ use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::pin;
-use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+use std::task::{Context, Poll, Waker};
 
 use serde::{Deserialize, Serialize};
 
@@ -69,17 +69,7 @@ pub trait FragmentSource {
 /// with a waker that does nothing, and panics only if the future returns `Pending` forever
 /// (never for those sources; do not use it with a network source).
 pub fn block_on<F: Future>(f: F) -> F::Output {
-    fn noop_raw() -> RawWaker {
-        fn clone(_: *const ()) -> RawWaker {
-            noop_raw()
-        }
-        fn noop(_: *const ()) {}
-        static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, noop, noop, noop);
-        RawWaker::new(std::ptr::null(), &VTABLE)
-    }
-    // SAFETY: the vtable's functions ignore the data pointer and do nothing.
-    let waker = unsafe { Waker::from_raw(noop_raw()) };
-    let mut cx = Context::from_waker(&waker);
+    let mut cx = Context::from_waker(Waker::noop());
     let mut f = pin!(f);
     // A source that never waits resolves on the first poll; a few more polls cover futures that
     // yield once without registering a wake-up.
