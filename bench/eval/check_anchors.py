@@ -3,10 +3,11 @@
 
 Usage: check_anchors.py HTML_DIR EVAL.jsonl [EVAL.jsonl ...]
 
-Written for Sphinx output (e.g. `/usr/share/doc/sphinx-doc/html` from Debian's sphinx-doc),
-where a citable anchor is either a section (`<section id>`, or `<div class="section" id>` in
-older themes; a heading's own id is accepted too) or an API entry (`<dt id>`: a config value, a
-directive, a role, a Python object, a command-line option, ...).
+Written for Sphinx output (e.g. `/usr/share/doc/sphinx-doc/html` from Debian's sphinx-doc) and
+used for other generators too: a citable anchor is either a section (`<section id>`, or
+`<div class="section" id>` in older themes; a heading's own id, or the id/name of an `<a>`
+inside a heading, as DocBook writes `<h2><a name="X">`) or an API entry (`<dt id>`: a config
+value, a directive, a role, a Python object, a command-line option, ...).
 
 Every url must name an existing page that docent indexes (not a noindex page or a meta-refresh
 redirect stub); an anchor must be the id of a section, heading or `<dt>` in that page (ids of
@@ -37,10 +38,21 @@ class Ids(HTMLParser):
         self.entries = set()
         self.noindex = False
         self.refresh = False
+        self.in_heading = 0
+
+    def handle_endtag(self, tag):
+        if re.fullmatch(r"h[1-6]", tag) and self.in_heading:
+            self.in_heading -= 1
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         i = a.get("id")
+        if re.fullmatch(r"h[1-6]", tag):
+            self.in_heading += 1
+        if tag == "a" and self.in_heading:
+            for key in ("id", "name"):
+                if a.get(key):
+                    self.sections.add(a[key])
         classes = (a.get("class") or "").split()
         if i and (tag == "section" or (tag == "div" and "section" in classes)
                   or re.fullmatch(r"h[1-6]", tag)):
