@@ -4,10 +4,13 @@
 Usage: check_anchors.py HTML_DIR EVAL.jsonl [EVAL.jsonl ...]
 
 Written for Sphinx output (e.g. `/usr/share/doc/sphinx-doc/html` from Debian's sphinx-doc) and
-used for other generators too: a citable anchor is either a section (`<section id>`, or
-`<div class="section" id>` in older themes; a heading's own id, or the id/name of an `<a>`
-inside a heading, as DocBook writes `<h2><a name="X">`) or an API entry (`<dt id>`: a config
-value, a directive, a role, a Python object, a command-line option, ...).
+used for other generators too: a citable anchor is either a section or an API entry (`<dt id>`:
+a config value, a directive, a role, a Python object, a command-line option, ...). A section's
+anchor is found from its heading the way docent's ingest finds it: the heading's own id; else
+the id or name of an `<a>` inside it (DocBook writes `<h2><a name="X">`); else the id of a
+wrapping `<section>`, `<div>` or `<article>`, up to four levels up, whose first heading it is
+(Sphinx's `<section id="X"><h2>`, `<div class="section" id="X">` in older themes, asciidoc's
+`<div id="header"><h1>`).
 
 Every url must name an existing page that docent indexes (not a noindex page or a meta-refresh
 redirect stub); an anchor must be the id of a section, heading or `<dt>` in that page (ids of
@@ -31,39 +34,100 @@ import sys
 from html.parser import HTMLParser
 
 
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+        "source", "track", "wbr"}
+# How many wrapping elements above a heading may lend it their id (as docent's ingest does).
+WRAPPER_LEVELS = 4
+
+
+class Node:
+    def __init__(self, tag, attrs, parent):
+        self.tag, self.attrs, self.parent, self.children = tag, attrs, parent, []
+
+    def descendants(self):
+        for c in self.children:
+            yield c
+            yield from c.descendants()
+
+
+def is_heading(tag):
+    return re.fullmatch(r"h[1-6]", tag) is not None
+
+
+def nonempty(v):
+    v = (v or "").strip()
+    return v or None
+
+
+def heading_anchor(h):
+    """The anchor docent cites for heading `h`: its own id; else the id or name of an `<a>`
+    inside it; else the id of a wrapping section/div/article (up to WRAPPER_LEVELS up) whose
+    first heading it is."""
+    if nonempty(h.attrs.get("id")):
+        return nonempty(h.attrs.get("id"))
+    for d in h.descendants():
+        if d.tag == "a":
+            a = nonempty(d.attrs.get("id")) or nonempty(d.attrs.get("name"))
+            if a:
+                return a
+    cur = h
+    for _ in range(WRAPPER_LEVELS):
+        parent = cur.parent
+        if parent is None or parent.tag is None:
+            break
+        first = next((d for d in parent.descendants() if is_heading(d.tag)), None)
+        if first is not h:
+            break
+        if parent.tag in ("section", "div", "article") and nonempty(parent.attrs.get("id")):
+            return nonempty(parent.attrs.get("id"))
+        cur = parent
+    return None
+
+
 class Ids(HTMLParser):
+    """Builds a small element tree of a page, then collects its citable anchors."""
+
     def __init__(self):
         super().__init__()
-        self.sections = set()
-        self.entries = set()
+        self.root = Node(None, {}, None)
+        self.stack = [self.root]
         self.noindex = False
         self.refresh = False
-        self.in_heading = 0
-
-    def handle_endtag(self, tag):
-        if re.fullmatch(r"h[1-6]", tag) and self.in_heading:
-            self.in_heading -= 1
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
-        i = a.get("id")
-        if re.fullmatch(r"h[1-6]", tag):
-            self.in_heading += 1
-        if tag == "a" and self.in_heading:
-            for key in ("id", "name"):
-                if a.get(key):
-                    self.sections.add(a[key])
-        classes = (a.get("class") or "").split()
-        if i and (tag == "section" or (tag == "div" and "section" in classes)
-                  or re.fullmatch(r"h[1-6]", tag)):
-            self.sections.add(i)
-        if i and tag == "dt":
-            self.entries.add(i)
         if tag == "meta":
             if (a.get("name") or "").lower() == "robots" and "noindex" in (a.get("content") or "").lower():
                 self.noindex = True
             if (a.get("http-equiv") or "").lower() == "refresh":
                 self.refresh = True
+        node = Node(tag, a, self.stack[-1])
+        self.stack[-1].children.append(node)
+        if tag not in VOID:
+            self.stack.append(node)
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag not in VOID:
+            self.stack.pop()
+
+    def handle_endtag(self, tag):
+        if any(n.tag == tag for n in self.stack[1:]):
+            while self.stack[-1].tag != tag:
+                self.stack.pop()
+            self.stack.pop()
+
+    def finish(self):
+        """Sets `sections` (heading anchors as docent derives them) and `entries` (`<dt id>`)."""
+        self.sections, self.entries = set(), set()
+        for n in self.root.descendants():
+            if is_heading(n.tag):
+                a = heading_anchor(n)
+                if a:
+                    self.sections.add(a)
+            elif n.tag == "dt" and nonempty(n.attrs.get("id")):
+                self.entries.add(nonempty(n.attrs.get("id")))
+        return self
 
 
 def main(argv):
@@ -85,7 +149,7 @@ def main(argv):
                 p = Ids()
                 with open(path, encoding="utf-8") as f:
                     p.feed(f.read())
-                pages[rel] = p
+                pages[rel] = p.finish()
         return pages[rel]
 
     errors = warnings = total_urls = 0
@@ -135,7 +199,7 @@ def main(argv):
                         if anchor in p.entries:
                             api = True
                         elif anchor not in p.sections:
-                            print(f"{where}: no section or <dt> id '{anchor}' in {rel_path}")
+                            print(f"{where}: no section anchor or <dt> id '{anchor}' in {rel_path}")
                             errors += 1
                             continue
                         longer = sorted(i for i in p.sections | p.entries
