@@ -3,10 +3,10 @@
 // questions file of the site and writes bench/results/eval.md and eval.json.
 //
 //   node bench/eval/run.mjs [--sites cargo-book,sphinx-doc,git-doc] [--reuse] [--keep-going]
-//                           [--embedder minilm]
+//                           [--questions DIR] [--embedder minilm]
 //
-// Sites and their questions (bench/eval/<site>.jsonl, the test set; <site>-dev.jsonl, the
-// development set; a missing file is skipped and said so in the results):
+// Sites and their questions (bench/eval/, or DIR with --questions: <site>.jsonl, the test set;
+// <site>-dev.jsonl, the development set; a missing file is skipped and said so in the results):
 //   cargo-book  the Cargo book of the Rust toolchain ($(rustc --print sysroot)/share/doc/rust/html/cargo)
 //   sphinx-doc  Sphinx's own documentation (Debian sphinx-doc: /usr/share/doc/sphinx-doc/html)
 //   git-doc     git's manual pages and guides (Debian git-doc: /usr/share/doc/git-doc)
@@ -22,22 +22,26 @@
 // Needs: the CLI ($DOCENT_BIN, default $CARGO_TARGET_DIR/debug/docent), models/ (./build.sh
 // setup), the Debian packages sphinx-doc and git-doc; `./build.sh eval` sets all up and runs this.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const TARGET = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
 const CLI = process.env.DOCENT_BIN ?? join(TARGET, 'debug/docent');
 const WORK = join(TARGET, 'eval');
-const QUESTIONS = join(root, 'bench/eval');
 const RESULTS = join(root, 'bench/results');
 const args = process.argv.slice(2);
 const opt = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
 // MiniLM, the default and the one the results are reported with; `--embedder hashing` only checks
 // the pipeline quickly (its numbers mean nothing).
 const EMBEDDER = opt('--embedder') ?? 'minilm';
+// Where the questions files are read (default bench/eval/; another folder, e.g. a branch's
+// checkout, to measure its sets before they are merged). Each file's sha256 is recorded.
+const QUESTIONS = resolve(opt('--questions') ?? join(root, 'bench/eval'));
+const shownQuestions = relative(root, QUESTIONS).startsWith('..') ? QUESTIONS : relative(root, QUESTIONS) || '.';
 
 const flag = (name) => args.includes(name);
 const log = (s) => console.error(`[eval] ${s}`);
@@ -134,10 +138,11 @@ function runsOf(site) {
 
 function evaluate(site, indexDir, run) {
   const argv = ['eval', indexDir, join(QUESTIONS, run.file), '--json', ...(run.read === 'fragments' ? ['--fragments'] : [])];
-  const command = `docent eval $EVAL/index/${site.name} bench/eval/${run.file} --json${run.read === 'fragments' ? ' --fragments' : ''}`;
+  const command = `docent eval $EVAL/index/${site.name} ${shownQuestions}/${run.file} --json${run.read === 'fragments' ? ' --fragments' : ''}`;
+  const sha256 = createHash('sha256').update(readFileSync(join(QUESTIONS, run.file))).digest('hex').slice(0, 16);
   log(`${site.name}: ${command}`);
   const r = timed(CLI, argv);
-  return { command, seconds: r.seconds, result: JSON.parse(r.stdout) };
+  return { command, sha256, seconds: r.seconds, result: JSON.parse(r.stdout) };
 }
 
 function machine() {
@@ -196,7 +201,7 @@ function markdown(rec) {
   for (const s of rec.sites) {
     lines.push(`# ${s.site}: copy the .html files of ${s.source} into $EVAL/sites/${s.site}`);
     if (s.index?.command) lines.push(s.index.command);
-    for (const r of rec.runs.filter((r) => r.site === s.site && r.command)) lines.push(r.command);
+    for (const r of rec.runs.filter((r) => r.site === s.site && r.command)) lines.push(`${r.command}  # ${r.file} sha256 ${r.sha256}…`);
   }
   lines.push('```');
   const problems = [...rec.sites.filter((s) => s.error), ...rec.runs.filter((r) => r.error || r.skipped)];
@@ -241,7 +246,7 @@ async function main() {
       const r = { site: site.name, ...run };
       rec.runs.push(r);
       if (!existsSync(join(QUESTIONS, run.file))) {
-        r.skipped = `no bench/eval/${run.file}`;
+        r.skipped = `no ${shownQuestions}/${run.file}`;
         log(`${site.name}: ${r.skipped}`);
         continue;
       }
