@@ -6,9 +6,10 @@
 //! them) and the calibration grid. Must not: read files (the CLI reads the questions file and
 //! hands over [`Question`]s), or print.
 //!
-//! A hit is relevant when its `url#anchor` starts with one of the question's relevant urls or url
-//! prefixes, so `guide.html` accepts every section of that page and `guide.html#install` only
-//! that section (and sections whose anchor extends it).
+//! A hit is relevant when its `url#anchor` is one of the question's relevant `page#anchor`s
+//! exactly, or lies on one of its relevant pages: `guide.html` accepts every section of that page,
+//! `guide.html#install` only that section or API entry (not `#install-linux`: a citation counts
+//! only when it lands on the exact place).
 //!
 //! Design: `docs/design.md`, "Decisions and their reasons" (the gate).
 
@@ -23,15 +24,18 @@ use crate::{Error, Result};
 pub struct Question {
     /// The question as a reader would type it.
     pub q: String,
-    /// Urls or url prefixes of the passages that answer it; empty for a question the documents
+    /// `page#anchor`s or pages of the passages that answer it; empty for a question the documents
     /// do not cover (the gate should flag it).
     pub relevant: Vec<String>,
 }
 
-/// Whether a hit's `url` (`page#anchor`) answers a question whose answers are `relevant` (urls or
-/// url prefixes; see the module docs).
+/// Whether a hit's `url` (`page#anchor`) answers a question whose answers are `relevant`
+/// (`page#anchor`s, matched exactly, or pages, matching any of their anchors; see the module docs).
 pub fn is_relevant(url: &str, relevant: &[String]) -> bool {
-    relevant.iter().any(|r| url.starts_with(r.as_str()))
+    relevant.iter().any(|r| {
+        url == r
+            || (!r.contains('#') && url.strip_prefix(r.as_str()).is_some_and(|rest| rest.starts_with('#')))
+    })
 }
 
 /// The retrieval quality of one mode over the answerable questions. Every rate is a fraction in
@@ -217,11 +221,13 @@ mod tests {
     }
 
     #[test]
-    fn relevance_is_a_url_prefix() {
+    fn relevance_is_the_exact_anchor_or_any_anchor_of_a_page() {
         let rel = vec!["guide.html#install".to_string(), "faq.html".to_string()];
         assert!(is_relevant("guide.html#install", &rel));
-        assert!(is_relevant("guide.html#install-linux", &rel), "an anchor extending the prefix");
+        assert!(!is_relevant("guide.html#install-linux", &rel), "an anchor extending it is another place");
         assert!(is_relevant("faq.html#gas", &rel), "any section of a page named without anchor");
+        assert!(is_relevant("faq.html", &rel), "the page itself");
+        assert!(!is_relevant("faq.html.bak", &rel), "another file");
         assert!(!is_relevant("guide.html#usage", &rel));
         assert!(!is_relevant("docs/faq.html", &rel), "a prefix, not a substring");
         assert!(!is_relevant("guide.html", &[]), "nothing is relevant to an unanswerable question");

@@ -30,7 +30,7 @@ pub fn cmd_eval(
         let Some(relevant) = line.relevant else {
             return Err(Error::format(
                 format!("{}:{}", questions.display(), i + 1),
-                "missing field \"relevant\" (a list of urls or url prefixes; [] for unanswerable)",
+                "missing field \"relevant\" (a list of page#anchor urls or pages; [] for unanswerable)",
             ));
         };
         qs.push(Question { q: line.q, relevant });
