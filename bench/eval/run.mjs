@@ -102,14 +102,29 @@ function layOut(site, source) {
   return { dir, pages: files.length };
 }
 
+/** The index record of `name` in the last results (bench/results/eval.json) with the date and
+ * commit of that run, or {} when there is none or it was itself reused. */
+function previousIndex(name) {
+  try {
+    const prev = JSON.parse(readFileSync(join(RESULTS, 'eval.json'), 'utf8'));
+    const s = prev.sites.find((x) => x.site === name && x.index?.seconds);
+    if (!s) return {};
+    return { ...s.index, built: s.index.built ?? { date: prev.date, commit: prev.commit, docent: prev.docent } };
+  } catch {
+    return {};
+  }
+}
+
 /** Indexes the laid-out pages into WORK/index/<name> (from scratch unless --reuse). */
 function index(site, pagesDir) {
   const out = join(WORK, 'index', site.name);
   const argv = ['index', pagesDir, '--out', out, '--embedder', EMBEDDER, '--json'];
   const command = `docent index $EVAL/sites/${site.name} --out $EVAL/index/${site.name} --embedder ${EMBEDDER} --json`;
   if (flag('--reuse') && existsSync(join(out, 'manifest.json'))) {
-    log(`${site.name}: reusing ${relative(root, out) || out}`);
-    return { out, command, reused: true };
+    log(`${site.name}: reusing ${out}`);
+    // What the run that built it measured, when bench/results/eval.json still holds that run.
+    const before = previousIndex(site.name);
+    return { ...before, out, command, reused: true };
   }
   rmSync(out, { recursive: true, force: true });
   log(`${site.name}: ${command}`);
@@ -195,7 +210,8 @@ function markdown(rec) {
   lines.push('', '## Sites', '', '| site | pages (.html) | chunks | index time | source |', '|---|---:|---:|---:|---|');
   for (const s of rec.sites) {
     const chunks = s.index?.summary?.chunks ?? '–';
-    const time = s.index?.seconds ? `${s.index.seconds.toFixed(0)} s` : s.index?.reused ? 'reused' : '–';
+    const built = s.index?.built ? ` (index of the run of ${s.index.built.date}, commit ${s.index.built.commit}, reused)` : '';
+    const time = s.index?.seconds ? `${s.index.seconds.toFixed(0)} s${built}` : s.index?.reused ? 'reused' : '–';
     lines.push(`| ${s.site} | ${s.pages ?? '–'} | ${chunks} | ${time} | ${s.about}: \`${s.source}\` |`);
   }
   lines.push('', '## Commands', '', `\`$EVAL\` is \`$CARGO_TARGET_DIR/eval\`; \`docent\` is \`$DOCENT_BIN\` (default \`$CARGO_TARGET_DIR/debug/docent\`).`, '', '```sh');
