@@ -19,7 +19,7 @@
 #             demo     node --test tests/demo/: the demo page (www/) in Chromium
 #             site     node --test tests/site/: <docent-ask> on a static site in Chromium
 #             npm      node --test tests/npm/: npm pack, a Node import and a Vite app in Chromium
-#   bench   setup, then the benchmarks (retrieval quality on the Cargo book, native throughput and
+#   bench   setup, then the benchmarks (retrieval quality: the eval step; native throughput and
 #           latency, load time and latency in headless Chromium, dense vector search against
 #           hnswlib-wasm and native hnswlib: bench/results/; DOCENT_BENCH=ann runs only the last)
 #   fuzz [SECONDS]  setup, then each libFuzzer target in fuzz/ for SECONDS (default 300) on its
