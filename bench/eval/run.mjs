@@ -102,18 +102,9 @@ function layOut(site, source) {
   return { dir, pages: files.length };
 }
 
-/** The index record of `name` in the last results (bench/results/eval.json) with the date and
- * commit of that run, or {} when there is none or it was itself reused. */
-function previousIndex(name) {
-  try {
-    const prev = JSON.parse(readFileSync(join(RESULTS, 'eval.json'), 'utf8'));
-    const s = prev.sites.find((x) => x.site === name && x.index?.seconds);
-    if (!s) return {};
-    return { ...s.index, built: s.index.built ?? { date: prev.date, commit: prev.commit, docent: prev.docent } };
-  } catch {
-    return {};
-  }
-}
+/** The record `index` keeps beside each index folder (WORK/index/<name>.json): how long it took,
+ * the summary, and the date, docent version and commit that built it. */
+const recordFile = (name) => join(WORK, 'index', `${name}.json`);
 
 /** Indexes the laid-out pages into WORK/index/<name> (from scratch unless --reuse). */
 function index(site, pagesDir) {
@@ -122,9 +113,13 @@ function index(site, pagesDir) {
   const command = `docent index $EVAL/sites/${site.name} --out $EVAL/index/${site.name} --embedder ${EMBEDDER} --json`;
   if (flag('--reuse') && existsSync(join(out, 'manifest.json'))) {
     log(`${site.name}: reusing ${out}`);
-    // What the run that built it measured, when bench/results/eval.json still holds that run.
-    const before = previousIndex(site.name);
-    return { ...before, out, command, reused: true };
+    let built = {};
+    try {
+      built = JSON.parse(readFileSync(recordFile(site.name), 'utf8'));
+    } catch {
+      log(`${site.name}: no ${recordFile(site.name)}: the index's build time is unknown`);
+    }
+    return { ...built, out, command, reused: true };
   }
   rmSync(out, { recursive: true, force: true });
   log(`${site.name}: ${command}`);
@@ -138,6 +133,8 @@ function index(site, pagesDir) {
     summary = r.stdout.trim();
   }
   log(`${site.name}: indexed in ${r.seconds.toFixed(1)} s`);
+  const built = { date: RUN.date, docent: RUN.docent, commit: RUN.commit };
+  writeFileSync(recordFile(site.name), `${JSON.stringify({ seconds: r.seconds, summary, built }, null, 2)}\n`);
   return { out, command, seconds: r.seconds, summary, reused: false };
 }
 
@@ -210,7 +207,7 @@ function markdown(rec) {
   lines.push('', '## Sites', '', '| site | pages (.html) | chunks | index time | source |', '|---|---:|---:|---:|---|');
   for (const s of rec.sites) {
     const chunks = s.index?.summary?.chunks ?? '–';
-    const built = s.index?.built ? ` (index of the run of ${s.index.built.date}, commit ${s.index.built.commit}, reused)` : '';
+    const built = s.index?.reused && s.index.built ? ` (reused: built ${s.index.built.date}, commit ${s.index.built.commit})` : '';
     const time = s.index?.seconds ? `${s.index.seconds.toFixed(0)} s${built}` : s.index?.reused ? 'reused' : '–';
     lines.push(`| ${s.site} | ${s.pages ?? '–'} | ${chunks} | ${time} | ${s.about}: \`${s.source}\` |`);
   }
@@ -229,17 +226,24 @@ function markdown(rec) {
   return `${lines.join('\n')}\n`;
 }
 
+/** When and by which docent this run is made. */
+const RUN = {
+  date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+  docent: sh(CLI, ['--version']).replace(/^docent /, ''),
+  commit: `${sh('git', ['rev-parse', '--short', 'HEAD'])}${sh('git', ['status', '--porcelain', '--untracked-files=no']) ? ' (with uncommitted changes)' : ''}`,
+};
+
 async function main() {
   const wanted = opt('--sites')?.split(',') ?? SITES.map((s) => s.name);
   for (const w of wanted) if (!SITES.some((s) => s.name === w)) throw new Error(`unknown site ${w} (known: ${SITES.map((s) => s.name).join(', ')})`);
   if (!existsSync(CLI)) throw new Error(`docent CLI not found at ${CLI}: run ./build.sh setup or set DOCENT_BIN`);
   const started = process.hrtime.bigint();
   const rec = {
-    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    date: RUN.date,
     machine: machine(),
     load_start: loadavg().map((x) => x.toFixed(2)).join(' '),
-    docent: sh(CLI, ['--version']).replace(/^docent /, ''),
-    commit: `${sh('git', ['rev-parse', '--short', 'HEAD'])}${sh('git', ['status', '--porcelain', '--untracked-files=no']) ? ' (with uncommitted changes)' : ''}`,
+    docent: RUN.docent,
+    commit: RUN.commit,
     args,
     embedder: EMBEDDER,
     sites: [],
