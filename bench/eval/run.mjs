@@ -3,7 +3,7 @@
 // questions file of the site and writes bench/results/eval.md and eval.json.
 //
 //   node bench/eval/run.mjs [--sites cargo-book,sphinx-doc,git-doc] [--reuse] [--keep-going]
-//                           [--questions DIR] [--embedder minilm]
+//                           [--questions DIR] [--embedder minilm] [--note TEXT]
 //
 // Sites and their questions (bench/eval/, or DIR with --questions: <site>.jsonl, the test set;
 // <site>-dev.jsonl, the development set; a missing file is skipped and said so in the results):
@@ -177,6 +177,7 @@ function markdown(rec) {
     '',
     `Run ${rec.date} on ${rec.machine.cpu}, ${rec.machine.cores} cores, ${rec.machine.memory_gib} GiB (${rec.machine.os}); load average ${rec.load_start} at start, ${rec.load_end} at end.`,
     `docent ${rec.docent}, commit ${rec.commit}; embedder ${EMBEDDER}; \`node bench/eval/run.mjs${rec.args.length ? ` ${rec.args.join(' ')}` : ''}\` (\`./build.sh eval\`), ${rec.seconds.toFixed(0)} s in all.`,
+    ...(rec.note ? ['', rec.note] : []),
     '',
     'recall@k: share of answerable questions with a relevant hit among the first k; MRR@10: mean of',
     '1/rank of the first relevant hit within 10. A hit is relevant when its `page#anchor` is one of',
@@ -245,6 +246,8 @@ async function main() {
     docent: RUN.docent,
     commit: RUN.commit,
     args,
+    // --note TEXT: a sentence for the results (e.g. where a reused index or a question file came from).
+    note: opt('--note'),
     embedder: EMBEDDER,
     sites: [],
     runs: [],
