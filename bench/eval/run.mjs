@@ -170,13 +170,16 @@ function machine() {
 const f3 = (x) => (typeof x === 'number' ? x.toFixed(3) : '–');
 const pct = (x) => (typeof x === 'number' ? `${(x * 100).toFixed(1)}%` : '–');
 
+/** The run's options as shown in the results (the --note text is printed below them). */
+const shownArgs = (a) => a.map((x, i) => (a[i - 1] === '--note' ? '…' : x)).map((x) => ` ${x}`).join('');
+
 /** bench/results/eval.md from the run's record. */
 function markdown(rec) {
   const lines = [
     '# Retrieval quality and the relevance gate on the evaluation sites',
     '',
     `Run ${rec.date} on ${rec.machine.cpu}, ${rec.machine.cores} cores, ${rec.machine.memory_gib} GiB (${rec.machine.os}); load average ${rec.load_start} at start, ${rec.load_end} at end.`,
-    `docent ${rec.docent}, commit ${rec.commit}; embedder ${EMBEDDER}; \`node bench/eval/run.mjs${rec.args.length ? ` ${rec.args.join(' ')}` : ''}\` (\`./build.sh eval\`), ${rec.seconds.toFixed(0)} s in all.`,
+    `docent ${rec.docent}, commit ${rec.commit}; embedder ${EMBEDDER}; \`node bench/eval/run.mjs${shownArgs(rec.args)}\` (\`./build.sh eval\`), ${rec.seconds.toFixed(0)} s in all.`,
     ...(rec.note ? ['', rec.note] : []),
     '',
     'recall@k: share of answerable questions with a relevant hit among the first k; MRR@10: mean of',
