@@ -19,13 +19,16 @@
 #             demo     node --test tests/demo/: the demo page (www/) in Chromium
 #             site     node --test tests/site/: <docent-ask> on a static site in Chromium
 #             npm      node --test tests/npm/: npm pack, a Node import and a Vite app in Chromium
-#   bench   setup, then the benchmarks (retrieval quality on the Cargo book, native throughput and
+#   bench   setup, then the benchmarks (retrieval quality: the eval step; native throughput and
 #           latency, load time and latency in headless Chromium, dense vector search against
 #           hnswlib-wasm and native hnswlib: bench/results/; DOCENT_BENCH=ann runs only the last)
 #   fuzz [SECONDS]  setup, then each libFuzzer target in fuzz/ for SECONDS (default 300) on its
 #           growing corpus (fuzz/corpus/, git-ignored), seeds and regressions; needs cargo-fuzz
 #           (installed if missing) and runs on stable Rust through RUSTC_BOOTSTRAP=1
-#   eval    setup, index the Cargo book shipped with the toolchain and evaluate retrieval
+#   eval [OPTION...]  setup, then retrieval quality and the relevance gate on the evaluation
+#           sites (the Cargo book of the toolchain; Sphinx's and git's docs from Debian, installed
+#           with apt-get when missing): each indexed with MiniLM, `docent eval` on the questions of
+#           bench/eval/; writes bench/results/eval.md (bench/eval/run.mjs; OPTIONs go to it)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -507,17 +510,25 @@ cmd_fuzz() {
     run_fuzz "${1:-300}"
 }
 
+# The evaluation sites' pages from Debian (bench/eval/run.mjs): Sphinx's documentation and git's
+# manual pages and guides; the Cargo book comes with the toolchain (setup_toolchain).
+setup_eval_sites() {
+    local missing=()
+    [ -f /usr/share/doc/sphinx-doc/html/index.html ] || missing+=(sphinx-doc)
+    [ -f /usr/share/doc/git-doc/git.html ] || missing+=(git-doc)
+    [ ${#missing[@]} -eq 0 ] && return
+    log "installing ${missing[*]} for the evaluation (apt-get)"
+    apt-get update
+    apt-get install -y "${missing[@]}"
+}
+
+# Options go to bench/eval/run.mjs (e.g. --sites git-doc, --reuse).
 cmd_eval() {
     cmd_setup
-    local book; book="$(rust_docs)/cargo"
-    for emb in minilm static; do
-        if [ ! -f "target/eval/cargo-$emb/manifest.json" ]; then
-            log "indexing the Cargo book with $emb"
-            "$DOCENT" index "$book" --out "target/eval/cargo-$emb" --embedder "$emb"
-        fi
-        log "evaluating $emb on bench/eval/cargo-book.jsonl"
-        "$DOCENT" eval "target/eval/cargo-$emb" bench/eval/cargo-book.jsonl
-    done
+    setup_eval_sites
+    log "evaluation: each site indexed with minilm, docent eval on its questions (bench/eval/run.mjs)"
+    DOCENT_BIN="${DOCENT_BIN:-$DOCENT}" CARGO_TARGET_DIR="$TARGET_DIR" node bench/eval/run.mjs "$@"
+    log "evaluation: bench/results/eval.md"
 }
 
 # Dense vector search (bench/ann/, bench/README.md): docent native and wasm (Node and Chromium),
@@ -584,7 +595,7 @@ case "${1:-}" in
     demo) cmd_demo ;;
     wasm) cmd_wasm ;;
     test) shift; cmd_test "$@" ;;
-    eval) cmd_eval ;;
+    eval) shift; cmd_eval "$@" ;;
     bench) cmd_bench ;;
     fuzz) cmd_fuzz "${2:-300}" ;;
     *) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 2 ;;
