@@ -12,7 +12,9 @@
 //   FLAG_SETS='|-O2|-O3' node bench/wasm-opt.mjs      (flag sets separated by |; empty = no wasm-opt)
 //
 // Needs: ./build.sh wasm (the un-optimised wasm-bindgen output in $CARGO_TARGET_DIR/wasm-bindgen/),
-// ./build.sh eval (target/eval/cargo-{minilm,static}), models/ and npm binaryen in .cache/binaryen
+// the Cargo book indexed with both embedders (`docent index $(rustc --print sysroot)/share/doc/cargo
+// --out target/eval/cargo-minilm --embedder minilm`, then `-static` with `--embedder static`),
+// models/ and npm binaryen in .cache/binaryen
 // (./build.sh wasm installs it). Prints a Markdown table on stdout.
 import { execFileSync } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -126,7 +128,7 @@ async function main() {
   const wasmOpt = join(root, '.cache/binaryen/node_modules/.bin/wasm-opt');
   need(input, 'run ./build.sh wasm first');
   need(wasmOpt, 'run ./build.sh wasm first (installs npm binaryen)');
-  for (const e of ['minilm', 'static']) need(join(root, `target/eval/cargo-${e}/index.bin`), 'run ./build.sh eval first');
+  for (const e of ['minilm', 'static']) need(join(root, `target/eval/cargo-${e}/index.bin`), 'index the Cargo book there first (see the comment at the top)');
   const version = execFileSync(wasmOpt, ['--version'], { encoding: 'utf8' }).trim();
   const loadBefore = loadavg();
   const dir = await mkdtemp(join(tmpdir(), 'docent-wasm-opt-'));
