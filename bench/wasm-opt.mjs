@@ -12,7 +12,7 @@
 //   FLAG_SETS='|-O2|-O3' node bench/wasm-opt.mjs      (flag sets separated by |; empty = no wasm-opt)
 //
 // Needs: ./build.sh wasm (the un-optimised wasm-bindgen output in $CARGO_TARGET_DIR/wasm-bindgen/),
-// the Cargo book indexed with both embedders (`docent index $(rustc --print sysroot)/share/doc/cargo
+// the Cargo book indexed with both embedders (`docent index $(rustc --print sysroot)/share/doc/rust/html/cargo
 // --out target/eval/cargo-minilm --embedder minilm`, then `-static` with `--embedder static`),
 // models/ and npm binaryen in .cache/binaryen
 // (./build.sh wasm installs it). Prints a Markdown table on stdout.
