@@ -94,6 +94,12 @@ const RUSSIAN: &str = "Обжиг керамики проходит в неск�
     изделия остывают в закрытой печи, иначе глазурь может треснуть.";
 const ARABIC: &str =
     "يجب فحص المزدوجة الحرارية مرة كل شهر، واستبدالها إذا انحرفت القراءة عن درجة الحرارة الحقيقية.";
+const JAPANESE_LOG: &str = "冷却中に扉を開けないでください。急冷すると釉薬にひびが入ることがあります。\
+    室温まで下がってから作品を取り出してください。";
+const RUSSIAN_WIRING: &str =
+    "Подключите термопару к клеммам контроллера, соблюдая полярность: красный провод \
+    к минусу. Неверная полярность даёт показания, которые падают при нагреве печи.";
+const ARABIC_WIRING: &str = "افصل التيار الكهربائي قبل فتح لوحة التحكم، ثم تحقق من توصيل الأسلاك بإحكام.";
 const GERMAN: &str = "Übersicht: Die Größe der Brennkammer bestimmt die Heizleistung. Für Öfen über \
     zwanzig Liter gilt die Überhitzungsgrenze aus Kapitel 4.";
 
@@ -126,12 +132,13 @@ fn pages_in_other_encodings_and_scripts_are_decoded_and_found_by_their_own_words
     );
     w("decl.xhtml", encode(WINDOWS_1252, &xhtml));
     w("utf16le.html", utf16(true, &page("<meta charset=\"utf-16\">", "Обжиг", RUSSIAN)));
-    w("utf16be.txt", utf16(false, &format!("الصيانة\n\n{ARABIC}")));
+    w("utf16be.txt", utf16(false, &format!("الأسلاك\n\n{ARABIC_WIRING}")));
     w("arabic.html", page("<meta charset=\"utf-8\">", "الصيانة", ARABIC).into_bytes());
     // Nothing declared and not UTF-8: guessed from the bytes.
-    w("guess-1251.html", encode(WINDOWS_1251, &format!("<html><body><p>{RUSSIAN}</p></body></html>")));
-    w("guess-sjis.txt", encode(SHIFT_JIS, JAPANESE));
-    w("guess-1252.md", encode(WINDOWS_1252, &format!("# Dessert\n\n{FRENCH}\n")));
+    w("guess-1251.html", encode(WINDOWS_1251, &format!("<html><body><p>{RUSSIAN_WIRING}</p></body></html>")));
+    w("guess-sjis.txt", encode(SHIFT_JIS, JAPANESE_LOG));
+    let dessert = "La tarte Tatin se cuit à l'envers : pommes caramélisées au fond, pâte brisée dessus.";
+    w("guess-1252.md", encode(WINDOWS_1252, &format!("# Dessert\n\n{dessert}\n")));
 
     let (v, o) = index(&dir);
     assert_eq!(v["documents"], 10, "{v}");
@@ -155,20 +162,21 @@ fn pages_in_other_encodings_and_scripts_are_decoded_and_found_by_their_own_words
     // Every page is found by its own words, in its own script.
     let e = load(&dir);
     for (q, url) in [
-        ("brûlée bain-marie", "guess-1252.md"),
+        ("Tatin pâte brisée", "guess-1252.md#dessert"),
         ("caramélisez", "latin1.html#top"),
         ("coûte garantie", "cp1252.html#top"),
         ("Brennkammer Größe", "decl.xhtml"),
         ("熱電対", "sjis.html#top"),
-        ("警報", "guess-sjis.txt"),
+        ("釉薬", "guess-sjis.txt"),
+        ("警報", "sjis.html#top"),
         ("спекания глазурь", "utf16le.html#top"),
         ("المزدوجة الحرارية", "arabic.html#top"),
     ] {
         let hits = lexical(&e, q);
         assert!(hits.iter().any(|h| h == url), "{q}: {url} not among {hits:?}");
     }
-    assert!(lexical(&e, "печь влагу").iter().any(|h| h == "guess-1251.html"), "a guessed Cyrillic page");
-    assert!(lexical(&e, "درجة").iter().any(|h| h == "utf16be.txt"), "UTF-16BE with a byte order mark");
+    assert_eq!(lexical(&e, "полярность термопару")[0], "guess-1251.html", "a guessed Cyrillic page");
+    assert_eq!(lexical(&e, "الأسلاك")[0], "utf16be.txt", "UTF-16BE with a byte order mark");
     // The text is the decoded text, not replacement characters.
     let sjis = e.documents().iter().find(|d| d.url == "sjis.html").unwrap();
     assert_eq!(sjis.title, "温度の管理");

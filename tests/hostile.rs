@@ -140,8 +140,7 @@ fn invalid_utf8_is_decoded_in_the_guessed_encoding_with_a_warning_and_stays_sear
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("menu.txt"), b"Caf\xe9 cr\xe8me br\xfbl\xe9e with \xff\xfe raspberries\n")
         .unwrap();
-    std::fs::write(dir.path().join("tart.html"), b"<meta charset=utf-8><p>Tarte \xe0 la rhubarbe")
-        .unwrap();
+    std::fs::write(dir.path().join("tart.html"), b"<meta charset=utf-8><p>Tarte \xe0 la rhubarbe").unwrap();
     let report = walk_dir(dir.path());
     assert_eq!(
         report.warnings,
