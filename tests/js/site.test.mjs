@@ -101,11 +101,25 @@ test('addPage reports skipped and empty pages as outcomes; addDocument throws th
   const d = new Docent({ embedder: 'hashing' });
   const outcomes = PAGES.map((p) => d.addPage(p));
   assert.deepEqual(outcomes, [
-    { chunks: 0, skipped: 'redirect stub', warning: null },
-    { chunks: 0, skipped: 'robots noindex', warning: null },
-    { chunks: 1, skipped: null, warning: null },
-    { chunks: 0, skipped: null, warning: 'blank.html: no text to index, skipped' },
+    { chunks: 0, skipped: 'redirect stub', warning: null, encoding: 'UTF-8', note: null },
+    { chunks: 0, skipped: 'robots noindex', warning: null, encoding: 'UTF-8', note: null },
+    { chunks: 1, skipped: null, warning: null, encoding: 'UTF-8', note: null },
+    { chunks: 0, skipped: null, warning: 'blank.html: no text to index, skipped', encoding: 'UTF-8', note: null },
   ]);
+  // Bytes are decoded by the core: a declared charset silently, a guess with a note.
+  const latin1 = (text) => new Uint8Array(Buffer.from(text, 'latin1'));
+  assert.deepEqual(d.addPage({ url: 'menu.html', html: latin1('<meta charset="iso-8859-1"><p>Cr\u00e8me br\u00fbl\u00e9e</p>') }),
+    { chunks: 1, skipped: null, warning: null, encoding: 'windows-1252', note: null });
+  assert.deepEqual(d.addPage({ url: 'menu.txt', text: latin1('Caf\u00e9 cr\u00e8me br\u00fbl\u00e9e') }),
+    { chunks: 1, skipped: null, warning: null, encoding: 'windows-1252', note: 'not valid UTF-8; decoded as windows-1252 (no charset declared, guessed from the bytes)' });
+  // A canonical link to a page of the run makes a page a duplicate (addDocument does not look).
+  d.expectPages(['guide.html', 'v2/guide.html']);
+  assert.deepEqual(d.addPage({ url: 'v2/guide.html', html: '<link rel=canonical href="../guide.html"><p>Copy.</p>' }),
+    { chunks: 0, skipped: 'duplicate of guide.html (canonical)', warning: 'v2/guide.html: duplicate of guide.html (canonical), skipped', encoding: 'UTF-8', note: null });
+  d.build();
+  assert.equal(d.search('brûlée', { mode: 'lexical' }).hits.length, 2, 'both decoded pages are found by their accented words');
+  const other = new Docent({ embedder: 'hashing' });
+  assert.equal(other.addDocument({ url: 'v2/guide.html', html: '<link rel=canonical href="../guide.html"><p>Copy.</p>' }), 1);
   const e = new Docent({ embedder: 'hashing' });
   throwsExactly(() => e.addDocument(PAGES[0]), 'document stub.html: not indexed: the page is a redirect stub');
   throwsExactly(() => e.addDocument(PAGES[1]), 'document hidden.html: not indexed: the page is a robots noindex');
@@ -256,7 +270,7 @@ test('bad input gives the same summary, warning and note lines from both CLIs', 
   await writeFile(join(site, 'latest/guide.html'), html('<link rel="canonical" href="../guide.html">', '<p>Load the kiln loosely (latest).</p>'));
   await writeFile(join(site, 'sections.html'), html('', '<h2 id=a>Empty</h2><h2 id=b>Full</h2><p>Text under a heading.</p><h2 id=c>Last</h2>'));
   const args = (out, json) => ['index', 'bad', '--out', out, '--embedder', 'hashing', ...(json ? ['--json'] : [])];
-  const [n, w] = [run('native', args('bad-native'), tmp), run('npm', args('bad-npm'), tmp)];
+  const [n, w] = [run('native', [...args('bad-native'), '--assets', pkgDir], tmp), run('npm', args('bad-npm'), tmp)];
   assert.equal(n.status, 0, n.stderr);
   assert.equal(w.status, 0, w.stderr);
   const line = masked(n.stdout, 'bad-native');
@@ -272,7 +286,7 @@ test('bad input gives the same summary, warning and note lines from both CLIs', 
   const read = (dir, f) => readFile(join(tmp, dir, f));
   assert.deepEqual(await read('bad-npm', 'index.bin'), await read('bad-native', 'index.bin'), 'the same index');
   const summary = (r) => ({ ...JSON.parse(r.stdout), seconds: undefined });
-  const [nj, wj] = [run('native', args('bad-native', true), tmp), run('npm', args('bad-npm', true), tmp)];
+  const [nj, wj] = [run('native', [...args('bad-native', true), '--assets', pkgDir], tmp), run('npm', args('bad-npm', true), tmp)];
   assert.deepEqual(summary(nj).encodings, { 'UTF-16LE': 1, 'windows-1252': 2 });
   assert.deepEqual(summary(wj), summary(nj));
 });
