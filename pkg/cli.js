@@ -15,7 +15,7 @@ import { open, readdir, readFile, mkdir, rename, rm, rmdir, lstat } from 'node:f
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { init, Docent } from './docent.js';
-import { formatOf, isRuntimeFile, modelFiles, previousSite, siteLayout, xxh3 } from './docent_wasm.js';
+import { duplicateNote, formatOf, isRuntimeFile, modelFiles, previousSite, siteLayout, xxh3 } from './docent_wasm.js';
 
 /** The embedders this CLI can index with (MiniLM indexing is for the native CLI: it is much faster there). */
 const EMBEDDERS = ['hashing', 'static'];
@@ -199,21 +199,31 @@ async function main() {
     if (why) console.error(`docent: note: re-embedding every page: ${why}`);
   }
 
+  // Every page is known before the first is added (a canonical link may name a later one). The
+  // lines are printed in the native CLI's order: decoding warnings while reading, then the notes
+  // on duplicates, then the pages' warnings.
   const counts = { unsupported: 0, duplicates: 0, excluded: 0 };
-  const seen = new Set();
-  for (const dir of opts.dirs) {
-    for (const url of await walk(resolve(dir), out, counts)) {
-      const bytes = new Uint8Array(await readFile(inside(dir, url)));
-      const hash = createHash('sha256').update(bytes).digest('hex');
-      if (seen.has(hash)) {
-        counts.duplicates++;
-        continue;
-      }
-      seen.add(hash);
-      const page = docent.addPage({ url, [formatOf(url)]: new TextDecoder().decode(bytes) });
-      if (page.warning) console.error(`docent: warning: ${page.warning}`);
+  const walked = [];
+  for (const dir of opts.dirs) for (const url of await walk(resolve(dir), out, counts)) walked.push([dir, url]);
+  docent.expectPages(walked.map(([, url]) => url));
+  const seen = new Map();
+  const notes = [];
+  const warnings = [];
+  for (const [dir, url] of walked) {
+    const path = inside(dir, url);
+    const bytes = new Uint8Array(await readFile(path));
+    const hash = createHash('sha256').update(bytes).digest('hex');
+    if (seen.has(hash)) {
+      counts.duplicates++;
+      notes.push(`docent: note: ${duplicateNote(url, seen.get(hash))}`);
+      continue;
     }
+    seen.set(hash, url);
+    const page = docent.addPage({ url, [formatOf(url)]: bytes });
+    if (page.note) console.error(`docent: warning: ${path}: ${page.note}`);
+    if (page.warning) warnings.push(`docent: warning: ${page.warning}`);
   }
+  for (const line of [...notes, ...warnings]) console.error(line);
   docent.checkIndexed(opts.dirs, counts.unsupported);
   const seconds = { read: (performance.now() - started) / 1000 };
   const buildStart = performance.now();

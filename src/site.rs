@@ -33,7 +33,10 @@ use crate::embed::{minilm, static_table, EmbedderInfo, EmbedderKind};
 use crate::engine::Docent;
 use crate::ingest::Ingested;
 pub use crate::units::{human_bytes, Units};
+
+mod canonical;
 use crate::{Error, Result};
+pub use canonical::Canonicals;
 
 /// The index file's name inside the folder (a previous manifest may name another; see
 /// [`Previous`]).
@@ -281,6 +284,8 @@ pub enum PageOutcome {
     Added {
         /// Chunks of the page.
         chunks: usize,
+        /// Headings of the page with no text under them ([`empty_sections`]).
+        empty_sections: usize,
     },
     /// The page asks not to be indexed (robots `noindex`, a redirect stub, `data-docent-ignore`).
     Skipped {
@@ -294,18 +299,61 @@ pub enum PageOutcome {
         /// The engine's words for it.
         reason: String,
     },
+    /// The page names another page of the same run as its canonical url (`<link
+    /// rel="canonical">`, see [`Canonicals`]): that page is indexed, this one is not.
+    Duplicate {
+        /// The page's url.
+        url: String,
+        /// The url of the page it names, as the run knows it.
+        of: String,
+    },
+    /// The page's text is larger than the index's [`crate::engine::Limits`] allow for one
+    /// document.
+    TooLarge {
+        /// The page's url.
+        url: String,
+        /// The engine's words for it, naming the size and the limit.
+        reason: String,
+    },
 }
 
 /// How the engine's refusal of an empty document begins (see [`Docent::add_document`]).
 const EMPTY_REASON: &str = "no text";
 
+/// What the engine's refusal of a document over the size limit says (see
+/// [`crate::engine::Limits::check_document`]).
+const TOO_LARGE_MARK: &str = " fit in one document";
+
+/// The key under which canonical duplicates are counted among the skipped pages.
+pub const CANONICAL_DUPLICATE: &str = "canonical duplicate";
+
+/// The key under which pages over the size limit are counted among the skipped pages.
+pub const OVER_SIZE_LIMIT: &str = "over the size limit";
+
 impl PageOutcome {
-    /// The warning the CLIs print for this outcome (after `docent: warning: `), if any: only an
-    /// empty page has one.
+    /// The warning the CLIs print for this outcome (after `docent: warning: `), if any: an empty
+    /// page (`a.html: no text to index, skipped`), a canonical duplicate (`b.html: duplicate of
+    /// a.html (canonical), skipped`) and a page over the size limit (`big.html: not indexed:
+    /// 10485760 bytes of text; at most …`) have one.
     pub fn warning(&self) -> Option<String> {
         match self {
             PageOutcome::Empty { url, .. } => Some(format!("{url}: no text to index, skipped")),
+            PageOutcome::Duplicate { url, of } => {
+                Some(format!("{url}: duplicate of {of} (canonical), skipped"))
+            }
+            PageOutcome::TooLarge { url, reason } => Some(format!("{url}: not indexed: {reason}")),
             PageOutcome::Added { .. } | PageOutcome::Skipped { .. } => None,
+        }
+    }
+
+    /// Why the page was skipped, for one page (`robots noindex`, `duplicate of a.html
+    /// (canonical)`, `over the size limit`), or `None` when it was added or is empty.
+    pub fn skipped_reason(&self) -> Option<String> {
+        match self {
+            PageOutcome::Skipped { reason } => Some(reason.clone()),
+            PageOutcome::Duplicate { of, .. } => Some(format!("duplicate of {of} (canonical)")),
+            PageOutcome::TooLarge { .. } => Some(OVER_SIZE_LIMIT.to_string()),
+            PageOutcome::Added { .. } | PageOutcome::Empty { .. } => None,
         }
     }
 
@@ -314,49 +362,148 @@ impl PageOutcome {
     /// engine's error for an empty page).
     pub fn into_chunks(self, url: &str) -> Result<usize> {
         match self {
-            PageOutcome::Added { chunks } => Ok(chunks),
+            PageOutcome::Added { chunks, .. } => Ok(chunks),
             PageOutcome::Skipped { reason } => Err(Error::Document {
                 url: url.to_string(),
                 reason: format!("not indexed: the page is a {reason}"),
             }),
-            PageOutcome::Empty { url, reason } => Err(Error::Document { url, reason }),
+            PageOutcome::Empty { url, reason } | PageOutcome::TooLarge { url, reason } => {
+                Err(Error::Document { url, reason })
+            }
+            PageOutcome::Duplicate { url, of } => Err(Error::Document {
+                url,
+                reason: format!("not indexed: the page is a duplicate of {of} (canonical)"),
+            }),
         }
     }
 }
 
-/// Adds an ingested page to `engine`: a skipped page and a page without text are outcomes, not
-/// errors; every other error of [`Docent::add_document`] (size limits, a document already there)
-/// is returned.
+/// Adds an ingested page to `engine`: a skipped page, a page without text and a page over the
+/// document size limit are outcomes, not errors; every other error of [`Docent::add_document`]
+/// (the index's chunk limit, a document already there) is returned.
 pub fn add_page(engine: &mut Docent, page: Ingested) -> Result<PageOutcome> {
     match page {
         Ingested::Skipped { reason } => Ok(PageOutcome::Skipped { reason }),
-        Ingested::Document(doc) => match engine.add_document(doc) {
-            Ok(chunks) => Ok(PageOutcome::Added { chunks }),
-            Err(Error::Document { url, reason }) if reason.starts_with(EMPTY_REASON) => {
-                Ok(PageOutcome::Empty { url, reason })
-            }
-            Err(e) => Err(e),
-        },
+        Ingested::Document(doc) => {
+            let empty_sections = empty_sections(&doc);
+            add_document(engine, doc, empty_sections)
+        }
     }
 }
 
-/// The pages that were offered but not indexed, by why.
+/// [`add_page`] for a document.
+fn add_document(
+    engine: &mut Docent,
+    doc: crate::ingest::Document,
+    empty_sections: usize,
+) -> Result<PageOutcome> {
+    match engine.add_document(doc) {
+        Ok(chunks) => Ok(PageOutcome::Added { chunks, empty_sections }),
+        Err(Error::Document { url, reason }) if reason.starts_with(EMPTY_REASON) => {
+            Ok(PageOutcome::Empty { url, reason })
+        }
+        Err(Error::Document { url, reason }) if reason.contains(TOO_LARGE_MARK) => {
+            Ok(PageOutcome::TooLarge { url, reason })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// [`add_page`] for a page of a site: a page whose canonical link (`canonical`, the `href` of its
+/// `<link rel="canonical">`) names another page of the run is a [`PageOutcome::Duplicate`] and
+/// not added (see [`Canonicals`]).
+pub fn add_site_page(
+    engine: &mut Docent,
+    canonicals: &mut Canonicals,
+    page: Ingested,
+    canonical: Option<&str>,
+) -> Result<PageOutcome> {
+    if let Ingested::Document(doc) = &page {
+        if let Some(of) = canonicals.duplicate_of(&doc.url, canonical) {
+            return Ok(PageOutcome::Duplicate { url: doc.url.clone(), of });
+        }
+    }
+    add_page(engine, page)
+}
+
+/// Checks the size of a page's content before it is parsed (a page over the limit would cost
+/// several times its size in the parser): `Some(TooLarge)` when `bytes` is over `engine`'s
+/// document limit.
+pub fn too_large(engine: &Docent, url: &str, bytes: usize) -> Option<PageOutcome> {
+    match engine.limits().check_document(url, bytes) {
+        Err(Error::Document { url, reason }) => Some(PageOutcome::TooLarge { url, reason }),
+        _ => None,
+    }
+}
+
+/// The note the CLIs print for a file left out because its bytes are those of a file read
+/// before (after `docent: note: `): `b.html: same content as a.html, skipped as a duplicate`.
+pub fn duplicate_note(url: &str, of: &str) -> String {
+    format!("{url}: same content as {of}, skipped as a duplicate")
+}
+
+/// Sections of a page whose heading has no text under it, neither its own nor a subsection's
+/// (a heading directly followed by a heading of the same or a higher level, or a heading at the
+/// end): they give no chunk, so such a heading is not searchable. The index summary counts them.
+pub fn empty_sections(doc: &crate::ingest::Document) -> usize {
+    let s = &doc.sections;
+    (0..s.len())
+        .filter(|&i| {
+            s[i].text.trim().is_empty()
+                && !s[i].headings.is_empty()
+                && !s.get(i + 1).is_some_and(|next| {
+                    next.headings.len() > s[i].headings.len() && next.headings.starts_with(&s[i].headings)
+                })
+        })
+        .count()
+}
+
+/// The pages that were offered but not indexed, by why, and what else about them the summary
+/// tells.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageCounts {
-    /// Skipped pages by reason (sorted by reason).
+    /// Skipped pages by reason (sorted by reason; canonical duplicates under
+    /// [`CANONICAL_DUPLICATE`], pages over the size limit under [`OVER_SIZE_LIMIT`]).
     pub skipped: BTreeMap<String, usize>,
     /// Pages without text.
     pub empty: usize,
+    /// Pages read in an encoding other than UTF-8, by encoding ([`PageCounts::record_encoding`]).
+    #[serde(default)]
+    pub encodings: BTreeMap<String, usize>,
+    /// Headings of indexed pages with no text under them ([`empty_sections`]).
+    #[serde(default)]
+    pub empty_sections: usize,
 }
 
 impl PageCounts {
     /// Counts one outcome.
     pub fn record(&mut self, outcome: &PageOutcome) {
         match outcome {
-            PageOutcome::Added { .. } => {}
+            PageOutcome::Added { empty_sections, .. } => self.empty_sections += empty_sections,
             PageOutcome::Skipped { reason } => *self.skipped.entry(reason.clone()).or_default() += 1,
             PageOutcome::Empty { .. } => self.empty += 1,
+            PageOutcome::Duplicate { .. } => {
+                *self.skipped.entry(CANONICAL_DUPLICATE.into()).or_default() += 1
+            }
+            PageOutcome::TooLarge { .. } => *self.skipped.entry(OVER_SIZE_LIMIT.into()).or_default() += 1,
         }
+    }
+
+    /// Counts a page read in `encoding` (the Encoding Standard's name); UTF-8 is not counted.
+    pub fn record_encoding(&mut self, encoding: &str) {
+        if encoding != "UTF-8" {
+            *self.encodings.entry(encoding.to_string()).or_default() += 1;
+        }
+    }
+
+    /// The pages read in other encodings, for people: empty when there are none, else `, 2 not
+    /// UTF-8 (1 Shift_JIS, 1 windows-1252)`.
+    pub fn encodings_text(&self) -> String {
+        if self.encodings.is_empty() {
+            return String::new();
+        }
+        let each: Vec<String> = self.encodings.iter().map(|(e, n)| format!("{n} {e}")).collect();
+        format!(", {} not UTF-8 ({})", self.encodings.values().sum::<usize>(), each.join(", "))
     }
 
     /// All skipped pages.
@@ -472,6 +619,12 @@ pub struct IndexSummary {
     pub duplicates: usize,
     /// Pages without text.
     pub empty: usize,
+    /// Pages read in an encoding other than UTF-8, by encoding (absent when none).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub encodings: BTreeMap<String, usize>,
+    /// Headings of indexed pages with no text under them (absent when none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub empty_sections: usize,
     /// Directories not walked because they are the output folder.
     pub excluded: usize,
     /// The embedder that built the index.
@@ -536,6 +689,8 @@ impl IndexSummary {
             unsupported: work.unsupported,
             duplicates: work.duplicates,
             empty: pages.empty,
+            encodings: pages.encodings.clone(),
+            empty_sections: pages.empty_sections,
             excluded: work.excluded,
             embedder: stats.embedder,
             dense: stats.dense_kind,
@@ -558,11 +713,22 @@ impl IndexSummary {
     /// `indexed 13 documents (12 reused, 1 embedded, 0 removed), 55 chunks into site/docent: 3
     /// skipped (…), 1 unsupported, 1 duplicates, 0 empty; embedder static (256-d), dense flat; 36 kB
     /// index; 10 files, 2 written; fragments: 183 (170 reused, 13 written, 9 removed); embed 0.01 s
-    /// of 0.20 s total` (the fragments part only when fragments were written).
+    /// of 0.20 s total` (the fragments part only when fragments were written). After `0 empty`,
+    /// only when there are some: the pages read in other encodings (`, 2 not UTF-8 (1 Shift_JIS,
+    /// 1 windows-1252)`) and the headings without text (`, 3 empty sections`).
     pub fn line(&self, out: &str) -> String {
-        let pages = PageCounts { skipped: self.skipped.clone(), empty: self.empty };
+        let pages = PageCounts {
+            skipped: self.skipped.clone(),
+            empty: self.empty,
+            encodings: self.encodings.clone(),
+            empty_sections: self.empty_sections,
+        };
+        let sections = match self.empty_sections {
+            0 => String::new(),
+            n => format!(", {n} empty sections"),
+        };
         format!(
-            "indexed {} documents ({} reused, {} embedded, {} removed), {} chunks into {out}: {}, {} unsupported, {} duplicates, {} empty; embedder {} ({}-d), dense {}; {} index; {} files, {} written{}; embed {:.2} s of {:.2} s total",
+            "indexed {} documents ({} reused, {} embedded, {} removed), {} chunks into {out}: {}, {} unsupported, {} duplicates, {} empty{}{sections}; embedder {} ({}-d), dense {}; {} index; {} files, {} written{}; embed {:.2} s of {:.2} s total",
             self.documents,
             self.reused,
             self.embedded,
@@ -572,6 +738,7 @@ impl IndexSummary {
             self.unsupported,
             self.duplicates,
             self.empty,
+            pages.encodings_text(),
             self.embedder.kind.name(),
             self.embedder.dim,
             self.dense,
@@ -583,6 +750,11 @@ impl IndexSummary {
             self.seconds.total,
         )
     }
+}
+
+/// For `skip_serializing_if`.
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[cfg(test)]
@@ -724,7 +896,7 @@ mod tests {
         }
         assert_eq!(outcomes[0], PageOutcome::Skipped { reason: "robots noindex".into() });
         assert_eq!(outcomes[1], PageOutcome::Skipped { reason: "redirect stub".into() });
-        assert_eq!(outcomes[2], PageOutcome::Added { chunks: 1 });
+        assert_eq!(outcomes[2], PageOutcome::Added { chunks: 1, empty_sections: 0 });
         assert!(
             matches!(&outcomes[4], PageOutcome::Empty { url, .. } if url == "e.html"),
             "{:?}",

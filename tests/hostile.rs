@@ -132,25 +132,40 @@ fn binary_files_are_skipped_by_the_walk_and_refused_by_ingest() {
     );
 }
 
+/// Bytes that are not UTF-8 and declare no charset are read in the encoding guessed from them
+/// (here windows-1252), with a warning naming the file; bytes invalid in a declared encoding
+/// become U+FFFD, with a warning saying so. Both stay searchable.
 #[test]
-fn invalid_utf8_is_decoded_lossily_with_a_warning_and_stays_searchable() {
+fn invalid_utf8_is_decoded_in_the_guessed_encoding_with_a_warning_and_stays_searchable() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("menu.txt"), b"Caf\xe9 cr\xe8me br\xfbl\xe9e with \xff\xfe raspberries\n")
         .unwrap();
+    std::fs::write(dir.path().join("tart.html"), b"<meta charset=utf-8><p>Tarte \xe0 la rhubarbe").unwrap();
     let report = walk_dir(dir.path());
     assert_eq!(
         report.warnings,
-        [format!("{}: not valid UTF-8; decoded lossily", dir.path().join("menu.txt").display())]
+        [
+            format!(
+                "{}: not valid UTF-8; decoded as windows-1252 (no charset declared, guessed from the bytes)",
+                dir.path().join("menu.txt").display()
+            ),
+            format!(
+                "{}: not valid UTF-8 (declared); invalid bytes replaced by U+FFFD",
+                dir.path().join("tart.html").display()
+            ),
+        ]
     );
     let d = only_document(&report.files[0].outcome);
-    assert_eq!(
-        d.sections[0].text,
-        "Caf\u{FFFD} cr\u{FFFD}me br\u{FFFD}l\u{FFFD}e with \u{FFFD}\u{FFFD} raspberries"
-    );
+    assert_eq!(d.sections[0].text, "Café crème brûlée with ÿþ raspberries");
+    let t = only_document(&report.files[1].outcome);
+    assert_eq!(t.sections[0].text, "Tarte \u{FFFD} la rhubarbe");
     let mut e = built();
     e.add_document(d).unwrap();
+    e.add_document(t).unwrap();
     e.build(&mut |_| {}).unwrap();
     assert_eq!(e.search("raspberries", 1).unwrap().hits[0].url, "menu.txt");
+    assert_eq!(e.search("brûlée", 1).unwrap().hits[0].url, "menu.txt");
+    assert_eq!(e.search("rhubarbe", 1).unwrap().hits[0].url, "tart.html");
 }
 
 // ------------------------------------------------------------------------ a 50 MB single line

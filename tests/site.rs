@@ -512,9 +512,13 @@ fn runtime_folder_from_flag_env_or_pkg_and_a_note_when_there_is_none() {
     assert!(o.status.success(), "{}", stderr(&o));
     let notes: Vec<String> =
         stderr(&o).lines().filter(|l| l.starts_with("docent: note:")).map(String::from).collect();
-    assert_eq!(notes.len(), 1, "{}", stderr(&o));
-    assert!(notes[0].contains("browser runtime") && notes[0].contains("./build.sh wasm"), "{}", notes[0]);
-    assert!(notes[0].contains("--assets"), "{}", notes[0]);
+    assert_eq!(notes.len(), 2, "{}", stderr(&o));
+    assert_eq!(
+        notes[0],
+        "docent: note: versions/2.3/alarms.html: same content as alarms.html, skipped as a duplicate"
+    );
+    assert!(notes[1].contains("browser runtime") && notes[1].contains("./build.sh wasm"), "{}", notes[1]);
+    assert!(notes[1].contains("--assets"), "{}", notes[1]);
     assert_eq!(
         outside_fragments(&out),
         ["index.bin", "manifest.json"].iter().map(|s| s.to_string()).collect()
@@ -534,7 +538,13 @@ fn runtime_folder_from_flag_env_or_pkg_and_a_note_when_there_is_none() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(!stderr(&o).contains("docent: note:"), "{}", stderr(&o));
+    let err = stderr(&o);
+    let notes: Vec<&str> = err.lines().filter(|l| l.starts_with("docent: note:")).collect();
+    assert_eq!(
+        notes,
+        ["docent: note: versions/2.3/alarms.html: same content as alarms.html, skipped as a duplicate"],
+        "no note on the runtime"
+    );
     assert!(out.join("docent-ask.js").is_file());
 
     // A later run that finds no runtime keeps the copy in the folder (and says so).

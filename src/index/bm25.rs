@@ -300,8 +300,9 @@ impl Bm25 {
     /// more letters are stemmed). An identifier such
     /// as `cargo-build`, `Cargo.toml` or `snake_case` yields its parts (stop words dropped,
     /// stemmed) and then the whole identifier as written (lowercased, not stemmed). Tokens longer
-    /// than 64 bytes are dropped. Scripts without spaces between words (Chinese, Japanese) are
-    /// not segmented. Invisible format characters ([`is_invisible`]) are removed first, so a
+    /// than 64 bytes are dropped. Scripts without spaces between words (Chinese, Japanese, and
+    /// Korean, whose particles attach to words) are indexed as overlapping character pairs
+    /// ([`push_cjk_bigrams`]). Invisible format characters ([`is_invisible`]) are removed first, so a
     /// zero-width space or a direction mark inside a word neither splits nor changes it.
     pub fn analyze(text: &str) -> Vec<String> {
         let lower = text.to_lowercase();
@@ -333,6 +334,9 @@ impl Bm25 {
             let parts: Vec<&str> =
                 compound.split(|c: char| !c.is_alphanumeric()).filter(|p| !p.is_empty()).collect();
             for part in &parts {
+                if push_cjk_bigrams(part, &mut out) {
+                    continue;
+                }
                 if part.len() <= MAX_TOKEN_BYTES && !STOP_WORDS.contains(part) {
                     out.push(stem(part));
                 }
@@ -413,6 +417,54 @@ pub(crate) fn coverage_of(terms: impl Iterator<Item = (f32, bool)>) -> f32 {
 pub(crate) fn distinct(terms: Vec<String>) -> Vec<String> {
     let mut seen = std::collections::BTreeSet::new();
     terms.into_iter().filter(|t| seen.insert(t.clone())).collect()
+}
+
+/// Whether `c` is a Han ideograph, kana or a Hangul syllable: scripts written without spaces
+/// between words (Korean has spaces, but particles and endings attach to the word).
+fn is_cjk(c: char) -> bool {
+    matches!(c,
+        '\u{3040}'..='\u{30FF}' // hiragana, katakana
+        | '\u{31F0}'..='\u{31FF}' // katakana extensions
+        | '\u{3400}'..='\u{4DBF}' // Han extension A
+        | '\u{4E00}'..='\u{9FFF}' // Han
+        | '\u{AC00}'..='\u{D7AF}' // Hangul syllables
+        | '\u{F900}'..='\u{FAFF}' // Han compatibility
+        | '\u{FF66}'..='\u{FF9F}' // half-width katakana
+        | '\u{20000}'..='\u{2FA1F}' // Han extensions B..F, compatibility supplement
+    )
+}
+
+/// When `part` holds CJK characters, pushes its tokens to `out` and returns true: each run of
+/// CJK characters as its overlapping character pairs (`検索する` → `検索`, `索す`, `する`; a run of
+/// one character as itself), each other run as an ordinary token (stemmed, stop words dropped).
+/// Without word boundaries a whole clause would be one token that no query matches; pairs make
+/// any word of two or more characters findable (the approach of Lucene's CJK analyzer), at about
+/// one token per character. Returns false (pushing nothing) for a part without CJK characters.
+fn push_cjk_bigrams(part: &str, out: &mut Vec<String>) -> bool {
+    if !part.chars().any(is_cjk) {
+        return false;
+    }
+    let chars: Vec<char> = part.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let cjk = is_cjk(chars[i]);
+        let start = i;
+        while i < chars.len() && is_cjk(chars[i]) == cjk {
+            i += 1;
+        }
+        let run = &chars[start..i];
+        if !cjk {
+            let word: String = run.iter().collect();
+            if word.len() <= MAX_TOKEN_BYTES && !STOP_WORDS.contains(&word.as_str()) {
+                out.push(stem(&word));
+            }
+        } else if run.len() == 1 {
+            out.push(run[0].to_string());
+        } else {
+            out.extend(run.windows(2).map(|w| w.iter().collect::<String>()));
+        }
+    }
+    true
 }
 
 fn is_vowel(c: u8) -> bool {

@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod decode;
 pub mod html;
 pub mod markdown;
 pub mod text;
@@ -270,7 +271,10 @@ impl SectionBuilder {
             return;
         }
         let anchor = self.stack.iter().rev().find_map(|(_, _, a)| a.clone());
-        let headings = self.stack.iter().map(|(_, t, _)| t.clone()).collect();
+        // A heading without text (an icon, a lone permalink glyph) still ends a section and may
+        // give it its anchor, but adds nothing to the path.
+        let headings =
+            self.stack.iter().filter(|(_, t, _)| !t.is_empty()).map(|(_, t, _)| t.clone()).collect();
         self.sections.push(Section { anchor, headings, text: text.finish() });
     }
 

@@ -2,12 +2,14 @@
 //! `docent index`, gives each its url, reads it, drops exact duplicates and parses the rest on all
 //! cores (in batches of 64, results in walk order).
 //!
-//! Owns: file discovery order, urls, content hashes, lossy decoding warnings. Must not: chunk,
+//! Owns: file discovery order, urls, content hashes, decoding warnings (the decoding itself is
+//! [`super::decode`], shared with the wasm build). Must not: chunk,
 //! embed or index; it is not compiled for wasm32 (the browser has no file system).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use super::decode::{decode, head};
 use super::{parse, Format, Ingested};
 use crate::Error;
 
@@ -36,6 +38,11 @@ pub struct WalkedFile {
     pub outcome: Ingested,
     /// xxh3-64 of the raw bytes as 16 hex digits ([`crate::embed::fingerprint`]).
     pub content_hash: String,
+    /// The encoding the file was read in ([`super::decode::Decoded::encoding`], e.g. `UTF-8`,
+    /// `Shift_JIS`).
+    pub encoding: &'static str,
+    /// The `href` of the page's `<link rel="canonical">` (HTML only), as written.
+    pub canonical: Option<String>,
 }
 
 /// What a walk found.
@@ -47,11 +54,14 @@ pub struct WalkReport {
     /// Files with an unsupported extension (not an error).
     pub unsupported: usize,
     /// Things the user should know that did not stop the walk, each naming its file (e.g.
-    /// `docs/latin1.txt: not valid UTF-8; decoded lossily`, binary files, symlink loops,
-    /// unreadable entries).
+    /// `docs/latin1.txt: not valid UTF-8; decoded as windows-1252 (…)`, binary files, symlink
+    /// loops, unreadable entries).
     pub warnings: Vec<String>,
     /// Files whose bytes are identical to an earlier file's; only the first is in `files`.
     pub duplicates: usize,
+    /// Those files: each one's url and the url of the earlier file with the same bytes, in walk
+    /// order (`docent index` names both, see [`crate::site::duplicate_note`]).
+    pub duplicate_of: Vec<(String, String)>,
     /// Directories skipped because [`WalkOptions::exclude`] lists them.
     pub excluded: usize,
 }
@@ -62,15 +72,16 @@ pub struct WalkReport {
 /// file's path before it is read (for progress). A path that does not exist, or a supported
 /// file that cannot be read, is an [`Error::Io`] naming it; an empty directory gives an empty
 /// report. A supported file with a NUL byte among its first 8000 bytes is binary (see
-/// [`super::binary_offset`]): skipped with a warning. Invalid UTF-8 is decoded lossily (U+FFFD)
-/// with a warning.
+/// [`super::binary_offset`]): skipped with a warning (a UTF-16 byte order mark exempts it). Each
+/// file is decoded by [`decode`] (byte order mark, declared charset, UTF-8, else a guess); a
+/// guessed or lossy decoding adds a warning.
 pub fn walk(
     paths: &[PathBuf],
     opts: &WalkOptions,
     on_file: &mut dyn FnMut(&Path),
 ) -> crate::Result<WalkReport> {
     let mut report = WalkReport::default();
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut seen: HashMap<String, String> = HashMap::new();
     let mut pending: Vec<Pending> = Vec::new();
     let exclude: Vec<PathBuf> = opts.exclude.iter().filter_map(|p| p.canonicalize().ok()).collect();
     let mut excluded = 0usize;
@@ -136,6 +147,8 @@ struct Pending {
     text: String,
     format: Format,
     content_hash: String,
+    encoding: &'static str,
+    canonical: Option<String>,
 }
 
 /// Files parsed per parallel batch: enough to keep both cores busy, few enough that only a
@@ -160,6 +173,8 @@ fn parse_pending(pending: &mut Vec<Pending>, report: &mut WalkReport) -> crate::
             url: p.url,
             outcome: outcome?,
             content_hash: p.content_hash,
+            encoding: p.encoding,
+            canonical: p.canonical,
         });
     }
     Ok(())
@@ -196,7 +211,7 @@ fn visit_file(
     opts: &WalkOptions,
     on_file: &mut dyn FnMut(&Path),
     report: &mut WalkReport,
-    seen: &mut HashSet<String>,
+    seen: &mut HashMap<String, String>,
     pending: &mut Vec<Pending>,
 ) -> crate::Result<()> {
     let Some(format) = Format::from_path(rel) else {
@@ -205,30 +220,34 @@ fn visit_file(
     };
     on_file(path);
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    if let Some(at) = super::binary_offset(&bytes) {
+    let utf16 = matches!(bytes.get(..2), Some([0xFF, 0xFE] | [0xFE, 0xFF]));
+    if let Some(at) = super::binary_offset(&bytes).filter(|_| !utf16) {
         report.warnings.push(format!("{}: {}; skipped", path.display(), super::binary_reason(at)));
         return Ok(());
     }
+    let url = join_url(&opts.base_url, rel);
     let content_hash = crate::embed::fingerprint(&bytes);
-    if !seen.insert(content_hash.clone()) {
+    if let Some(first) = seen.get(&content_hash) {
         report.duplicates += 1;
+        report.duplicate_of.push((url, first.clone()));
         return Ok(());
     }
-    let text = match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(err) => {
-            report.warnings.push(format!("{}: not valid UTF-8; decoded lossily", path.display()));
-            String::from_utf8_lossy(err.as_bytes()).into_owned()
-        }
-    };
-    let url = join_url(&opts.base_url, rel);
+    seen.insert(content_hash.clone(), url.clone());
+    let decoded = decode(&bytes, format);
+    drop(bytes);
+    if let Some(note) = decoded.note() {
+        report.warnings.push(format!("{}: {note}", path.display()));
+    }
+    let canonical = (format == Format::Html).then(|| head(decoded.text.as_bytes()).canonical).flatten();
     pending.push(Pending {
         path: path.to_path_buf(),
         url,
         title: fallback_title(path),
-        text,
+        text: decoded.text,
         format,
         content_hash,
+        encoding: decoded.encoding,
+        canonical,
     });
     if pending.len() >= PARSE_BATCH {
         parse_pending(pending, report)?;

@@ -17,7 +17,7 @@ use crate::embed::{Embedder, EmbedderKind};
 use crate::engine::{Docent, Limits, Options};
 use crate::ingest::{self, Format, Ingested};
 use crate::retrieve::Mode;
-use crate::site::{self, PageCounts, PageOutcome};
+use crate::site::{self, Canonicals, PageCounts, PageOutcome};
 use crate::{Error, Result};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -46,15 +46,16 @@ export interface DocentOptions {
   dim?: number;
 }
 
-/** One document. Exactly one of `text`, `html`, `markdown`. */
+/** One document. Exactly one of `text`, `html`, `markdown`: a string, or the file's bytes, which
+ * the core decodes (byte order mark, declared charset, UTF-8, else a guess from the bytes). */
 export interface DocumentInput {
   /** Where the document lives, without anchor; hits cite `url#anchor`. */
   url: string;
   /** Overrides the title found in the content (`<title>`, first heading). */
   title?: string;
-  text?: string;
-  html?: string;
-  markdown?: string;
+  text?: string | Uint8Array;
+  html?: string | Uint8Array;
+  markdown?: string | Uint8Array;
 }
 
 export interface SearchOptions {
@@ -205,9 +206,59 @@ struct EngineOptions {
 struct DocumentInput {
     url: Option<String>,
     title: Option<String>,
-    text: Option<String>,
-    html: Option<String>,
-    markdown: Option<String>,
+    text: Option<Body>,
+    html: Option<Body>,
+    markdown: Option<Body>,
+}
+
+/// A document's content: a string, or bytes (`Uint8Array`) to decode.
+enum Body {
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+impl<'de> Deserialize<'de> for Body {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Body, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Body;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string or a Uint8Array")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Body, E> {
+                Ok(Body::Text(v.to_string()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> std::result::Result<Body, E> {
+                Ok(Body::Text(v))
+            }
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> std::result::Result<Body, E> {
+                Ok(Body::Bytes(v.to_vec()))
+            }
+            fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> std::result::Result<Body, E> {
+                Ok(Body::Bytes(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl Body {
+    fn len(&self) -> usize {
+        match self {
+            Body::Text(s) => s.len(),
+            Body::Bytes(b) => b.len(),
+        }
+    }
+}
+
+/// What offering a page did: its url, its outcome, and how its bytes were read.
+pub(super) struct Offered {
+    pub(super) url: String,
+    pub(super) outcome: PageOutcome,
+    /// The encoding it was read in (`UTF-8` for a string).
+    pub(super) encoding: &'static str,
+    /// What decoding its bytes needs to tell ([`ingest::decode::Decoded::note`]).
+    pub(super) note: Option<String>,
 }
 
 /// `SearchOptions`.
@@ -241,6 +292,8 @@ pub struct JsDocent {
     pub(super) inner: Docent,
     /// Pages offered with `addPage` that were not indexed, by why.
     pub(super) pages: PageCounts,
+    /// The pages of the site `addPage` indexes, for their canonical links (`expectPages`).
+    pub(super) canonicals: Canonicals,
 }
 
 #[wasm_bindgen(js_class = Docent)]
@@ -269,7 +322,7 @@ impl JsDocent {
         };
         let mut inner = Docent::new(embedder, options)?;
         inner.set_limits(Limits::BROWSER);
-        Ok(JsDocent { inner, pages: PageCounts::default() })
+        Ok(JsDocent { inner, pages: PageCounts::default(), canonicals: Canonicals::default() })
     }
 
     /// Loads an index written by `toBytes()` or `docent index` (`index.bin`). `model` holds the
@@ -282,6 +335,7 @@ impl JsDocent {
         Ok(JsDocent {
             inner: Docent::from_bytes_with_limits(bytes, embedder, "index", Limits::BROWSER)?,
             pages: PageCounts::default(),
+            canonicals: Canonicals::default(),
         })
     }
 
@@ -303,16 +357,18 @@ impl JsDocent {
     /// index past 500,000 chunks (see `Limits` in the Rust docs: wasm32 memory is at most 4 GiB).
     #[wasm_bindgen(js_name = addDocument)]
     pub fn add_document(&mut self, doc: JsDocumentInput) -> std::result::Result<usize, JsError> {
-        let (url, outcome) = self.offer(&doc)?;
-        Ok(outcome.into_chunks(&url)?)
+        let o = self.offer(&doc, false)?;
+        Ok(o.outcome.into_chunks(&o.url)?)
     }
 }
 
 impl JsDocent {
-    /// Reads a `DocumentInput`, parses it and offers it to the index: what `addDocument` and
-    /// `addPage` share. Returns the document's url and what became of it; errors are those of
-    /// the input and of the engine, not a skipped or empty page.
-    pub(super) fn offer(&mut self, doc: &JsValue) -> Result<(String, PageOutcome)> {
+    /// Reads a `DocumentInput`, decodes its bytes (if given as bytes), parses it and offers it to
+    /// the index: what `addDocument` and `addPage` share (`site`: the page is one of a site, whose
+    /// canonical link may make it a duplicate). Returns the document's url and what became of it;
+    /// errors are those of the input and of the engine, not a skipped, empty, duplicate or too
+    /// large page.
+    pub(super) fn offer(&mut self, doc: &JsValue, site: bool) -> Result<Offered> {
         let input: DocumentInput = from_js(Some(doc), "document", DOCUMENT_FIELDS)?;
         let url = input.url.unwrap_or_default();
         if url.trim().is_empty() {
@@ -336,8 +392,18 @@ impl JsDocent {
                 })
             }
         };
-        // Before parsing: a page over the limit would cost several times its size in the parser.
-        self.inner.limits().check_document(&url, content.len())?;
+        // Before decoding and parsing: a page over the limit would cost several times its size.
+        if let Some(outcome) = site::too_large(&self.inner, &url, content.len()) {
+            return Ok(Offered { url, outcome, encoding: "UTF-8", note: None });
+        }
+        let (content, encoding, note) = match content {
+            Body::Text(s) => (s, "UTF-8", None),
+            Body::Bytes(b) => {
+                let d = ingest::decode::decode(&b, fmt);
+                let note = d.note();
+                (d.text, d.encoding, note)
+            }
+        };
         let fallback = url.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string();
         let mut page = ingest::parse(&url, &fallback, &content, fmt)?;
         if let (Ingested::Document(document), Some(t)) =
@@ -345,8 +411,18 @@ impl JsDocent {
         {
             document.title = t;
         }
-        let outcome = site::add_page(&mut self.inner, page)?;
-        Ok((url, outcome))
+        let outcome = if site {
+            let canonical = match fmt {
+                Format::Html => ingest::decode::head(content.as_bytes()).canonical,
+                Format::Markdown | Format::Text => None,
+            };
+            drop(content);
+            site::add_site_page(&mut self.inner, &mut self.canonicals, page, canonical.as_deref())?
+        } else {
+            drop(content);
+            site::add_page(&mut self.inner, page)?
+        };
+        Ok(Offered { url, outcome, encoding, note })
     }
 }
 

@@ -78,10 +78,16 @@ export interface PreviousSite {
 export interface PageOutcome {
   /** Chunks indexed (0 for a skipped or empty page). */
   chunks: number;
-  /** Why the page was not indexed (`robots noindex`, `redirect stub`, `data-docent-ignore`), or null. */
+  /** Why the page was not indexed (`robots noindex`, `redirect stub`, `data-docent-ignore`,
+   * `duplicate of a.html (canonical)`, `over the size limit`), or null. */
   skipped: string | null;
-  /** A warning to show (a page without text), or null. */
+  /** A warning to show (a page without text, a canonical duplicate, a page over the size limit), or null. */
   warning: string | null;
+  /** The encoding the page was read in (`UTF-8`, `Shift_JIS`, `windows-1252` …). */
+  encoding: string;
+  /** What decoding the page's bytes needs to tell, to show after the file's name (`not valid
+   * UTF-8; decoded as windows-1252 (…)`), or null. */
+  note: string | null;
 }
 
 /** What the caller of an index run did around the Docent (`Docent.indexSummary`). */
@@ -161,6 +167,8 @@ struct PageOut {
     chunks: usize,
     skipped: Option<String>,
     warning: Option<String>,
+    encoding: &'static str,
+    note: Option<String>,
 }
 
 /// The keys of `SiteWork`.
@@ -258,6 +266,14 @@ pub fn format_of(path: &str) -> Option<String> {
     })
 }
 
+/// `duplicateNote(url, of)`: the note the CLIs print (after `docent: note: `) for a file whose
+/// bytes are those of a file read before: `b.html: same content as a.html, skipped as a
+/// duplicate`.
+#[wasm_bindgen(js_name = duplicateNote)]
+pub fn duplicate_note(url: &str, of: &str) -> String {
+    site::duplicate_note(url, of)
+}
+
 /// `previousSite(manifestBytes?)`: what a previous run left in an output folder, from the bytes
 /// of its `manifest.json` (`undefined` when there is none): `{index, files}`. An unreadable
 /// manifest counts as none.
@@ -274,20 +290,28 @@ impl JsDocent {
     /// throws otherwise (a bad input object, limits, a url already in the index).
     #[wasm_bindgen(js_name = addPage)]
     pub fn add_page(&mut self, doc: JsDocumentInput) -> std::result::Result<JsPageOutcome, JsError> {
-        let (_, outcome) = self.offer(&doc)?;
-        self.pages.record(&outcome);
+        let o = self.offer(&doc, true)?;
+        self.pages.record(&o.outcome);
+        self.pages.record_encoding(o.encoding);
         let out = PageOut {
-            chunks: match outcome {
-                PageOutcome::Added { chunks } => chunks,
-                PageOutcome::Skipped { .. } | PageOutcome::Empty { .. } => 0,
+            chunks: match o.outcome {
+                PageOutcome::Added { chunks, .. } => chunks,
+                _ => 0,
             },
-            warning: outcome.warning(),
-            skipped: match outcome {
-                PageOutcome::Skipped { reason } => Some(reason),
-                PageOutcome::Added { .. } | PageOutcome::Empty { .. } => None,
-            },
+            warning: o.outcome.warning(),
+            skipped: o.outcome.skipped_reason(),
+            encoding: o.encoding,
+            note: o.note,
         };
         Ok(to_js(&out)?.unchecked_into())
+    }
+
+    /// `expectPages(urls)`: declares the urls of every page this run will offer with `addPage`,
+    /// before offering any, so that a page whose `<link rel="canonical">` names a page offered
+    /// later is known to be a duplicate (the native CLI knows every page before it adds one).
+    #[wasm_bindgen(js_name = expectPages)]
+    pub fn expect_pages(&mut self, urls: Vec<String>) {
+        self.canonicals.expect(urls);
     }
 
     /// Throws when nothing was indexed: `invalid paths: no indexable text found in <paths> (N

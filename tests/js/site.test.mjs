@@ -6,7 +6,7 @@
 // models/ for the static embedder (./build.sh setup). Run with `node --test tests/js/`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -101,11 +101,25 @@ test('addPage reports skipped and empty pages as outcomes; addDocument throws th
   const d = new Docent({ embedder: 'hashing' });
   const outcomes = PAGES.map((p) => d.addPage(p));
   assert.deepEqual(outcomes, [
-    { chunks: 0, skipped: 'redirect stub', warning: null },
-    { chunks: 0, skipped: 'robots noindex', warning: null },
-    { chunks: 1, skipped: null, warning: null },
-    { chunks: 0, skipped: null, warning: 'blank.html: no text to index, skipped' },
+    { chunks: 0, skipped: 'redirect stub', warning: null, encoding: 'UTF-8', note: null },
+    { chunks: 0, skipped: 'robots noindex', warning: null, encoding: 'UTF-8', note: null },
+    { chunks: 1, skipped: null, warning: null, encoding: 'UTF-8', note: null },
+    { chunks: 0, skipped: null, warning: 'blank.html: no text to index, skipped', encoding: 'UTF-8', note: null },
   ]);
+  // Bytes are decoded by the core: a declared charset silently, a guess with a note.
+  const latin1 = (text) => new Uint8Array(Buffer.from(text, 'latin1'));
+  assert.deepEqual(d.addPage({ url: 'menu.html', html: latin1('<meta charset="iso-8859-1"><p>Cr\u00e8me br\u00fbl\u00e9e</p>') }),
+    { chunks: 1, skipped: null, warning: null, encoding: 'windows-1252', note: null });
+  assert.deepEqual(d.addPage({ url: 'menu.txt', text: latin1('Caf\u00e9 cr\u00e8me br\u00fbl\u00e9e') }),
+    { chunks: 1, skipped: null, warning: null, encoding: 'windows-1252', note: 'not valid UTF-8; decoded as windows-1252 (no charset declared, guessed from the bytes)' });
+  // A canonical link to a page of the run makes a page a duplicate (addDocument does not look).
+  d.expectPages(['guide.html', 'v2/guide.html']);
+  assert.deepEqual(d.addPage({ url: 'v2/guide.html', html: '<link rel=canonical href="../guide.html"><p>Copy.</p>' }),
+    { chunks: 0, skipped: 'duplicate of guide.html (canonical)', warning: 'v2/guide.html: duplicate of guide.html (canonical), skipped', encoding: 'UTF-8', note: null });
+  d.build();
+  assert.equal(d.search('brûlée', { mode: 'lexical' }).hits.length, 2, 'both decoded pages are found by their accented words');
+  const other = new Docent({ embedder: 'hashing' });
+  assert.equal(other.addDocument({ url: 'v2/guide.html', html: '<link rel=canonical href="../guide.html"><p>Copy.</p>' }), 1);
   const e = new Docent({ embedder: 'hashing' });
   throwsExactly(() => e.addDocument(PAGES[0]), 'document stub.html: not indexed: the page is a redirect stub');
   throwsExactly(() => e.addDocument(PAGES[1]), 'document hidden.html: not indexed: the page is a robots noindex');
@@ -238,6 +252,43 @@ test('pkg/cli.js and the native CLI print the same summary, skip and warning lin
   assert.equal(we.status, 1);
   assert.equal(ne.stderr.trim().split('\n').at(-1), 'docent: invalid paths: no indexable text found in nothing (0 unsupported files, 1 skipped, 1 empty)');
   assert.equal(we.stderr, ne.stderr);
+});
+
+test('bad input gives the same summary, warning and note lines from both CLIs', async () => {
+  // Other encodings, canonical and byte duplicates, empty sections: the decoding, the canonical
+  // links, the counting and every line are the core's, so both CLIs must print the same.
+  const site = join(tmp, 'bad');
+  for (const sub of ['copy', 'latest']) await mkdir(join(site, sub), { recursive: true });
+  await cp(join(root, 'tests/fixtures/site/alarms.html'), join(site, 'alarms.html'));
+  await cp(join(root, 'tests/fixtures/site/alarms.html'), join(site, 'copy/alarms.html'));
+  const html = (head, body) => `<html><head>${head}</head><body><main><h1 id=t>Page</h1>${body}</main></body></html>`;
+  const latin1 = (text) => Buffer.from(text, 'latin1');
+  await writeFile(join(site, 'declared.html'), latin1(html('<meta charset="iso-8859-1">', '<p>Cr\u00e8me br\u00fbl\u00e9e au four.</p>')));
+  await writeFile(join(site, 'guessed.txt'), latin1('Caf\u00e9 cr\u00e8me, g\u00e2teau \u00e0 la fran\u00e7aise, cr\u00eape br\u00fbl\u00e9e.\n'));
+  await writeFile(join(site, 'utf16.html'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(html('', '<p>\u041e\u0431\u0436\u0438\u0433 \u043a\u0435\u0440\u0430\u043c\u0438\u043a\u0438</p>'), 'utf16le')]));
+  await writeFile(join(site, 'guide.html'), html('<link rel="canonical" href="https://docs.example.com/guide.html">', '<p>Load the kiln loosely.</p>'));
+  await writeFile(join(site, 'latest/guide.html'), html('<link rel="canonical" href="../guide.html">', '<p>Load the kiln loosely (latest).</p>'));
+  await writeFile(join(site, 'sections.html'), html('', '<h2 id=a>Empty</h2><h2 id=b>Full</h2><p>Text under a heading.</p><h2 id=c>Last</h2>'));
+  const args = (out, json) => ['index', 'bad', '--out', out, '--embedder', 'hashing', ...(json ? ['--json'] : [])];
+  const [n, w] = [run('native', [...args('bad-native'), '--assets', pkgDir], tmp), run('npm', args('bad-npm'), tmp)];
+  assert.equal(n.status, 0, n.stderr);
+  assert.equal(w.status, 0, w.stderr);
+  const line = masked(n.stdout, 'bad-native');
+  assert.match(line, /: 1 skipped \(1 canonical duplicate\), 0 unsupported, 1 duplicates, 0 empty, 3 not UTF-8 \(1 UTF-16LE, 2 windows-1252\), 2 empty sections; /);
+  assert.equal(masked(w.stdout, 'bad-npm'), line);
+  const told = (r) => r.stderr.split('\n').filter((l) => /^docent: (warning|note): /.test(l));
+  assert.deepEqual(told(n), [
+    'docent: warning: bad/guessed.txt: not valid UTF-8; decoded as windows-1252 (no charset declared, guessed from the bytes)',
+    'docent: note: copy/alarms.html: same content as alarms.html, skipped as a duplicate',
+    'docent: warning: latest/guide.html: duplicate of guide.html (canonical), skipped',
+  ]);
+  assert.deepEqual(told(w), told(n));
+  const read = (dir, f) => readFile(join(tmp, dir, f));
+  assert.deepEqual(await read('bad-npm', 'index.bin'), await read('bad-native', 'index.bin'), 'the same index');
+  const summary = (r) => ({ ...JSON.parse(r.stdout), seconds: undefined });
+  const [nj, wj] = [run('native', [...args('bad-native', true), '--assets', pkgDir], tmp), run('npm', args('bad-npm', true), tmp)];
+  assert.deepEqual(summary(nj).encodings, { 'UTF-16LE': 1, 'windows-1252': 2 });
+  assert.deepEqual(summary(wj), summary(nj));
 });
 
 test('the npm CLI reuses the index a native run left and deletes only what an earlier run recorded', async () => {

@@ -10,8 +10,8 @@ use std::time::Instant;
 use docent::embed::EmbedderKind;
 use docent::engine::{Docent, Options};
 use docent::site::{
-    add_page, model_path, nothing_indexed, IndexSummary, Manifest, PageCounts, Previous, Runtime, Timings,
-    Written, INDEX_FILE, MANIFEST_FILE, WASM_FILE,
+    add_site_page, duplicate_note, model_path, nothing_indexed, Canonicals, IndexSummary, Manifest,
+    PageCounts, Previous, Runtime, Timings, Written, INDEX_FILE, MANIFEST_FILE, WASM_FILE,
 };
 use docent::{Error, Result};
 
@@ -74,9 +74,16 @@ pub fn cmd_index(a: &IndexArgs<'_>) -> Result<()> {
             eprintln!("docent: note: re-embedding every page: {why}");
         }
     }
+    for (url, of) in &report.duplicate_of {
+        eprintln!("docent: note: {}", duplicate_note(url, of));
+    }
     let mut pages = PageCounts::default();
+    let mut canonicals = Canonicals::default();
+    let urls = report.files.iter().map(|f| &f.url).chain(report.duplicate_of.iter().map(|(u, _)| u));
+    canonicals.expect(urls.cloned());
     for f in report.files {
-        let outcome = add_page(&mut engine, f.outcome)?;
+        pages.record_encoding(f.encoding);
+        let outcome = add_site_page(&mut engine, &mut canonicals, f.outcome, f.canonical.as_deref())?;
         if let Some(w) = outcome.warning() {
             eprintln!("docent: warning: {w}");
         }
