@@ -241,12 +241,16 @@ pub(crate) struct SectionBuilder {
     sections: Vec<Section>,
     /// Whether the section being filled starts at a heading (false before the first one).
     started: bool,
+    /// Whether the section being filled continues an enclosing section after an API entry
+    /// ([`SectionBuilder::end_entry`]); such a section is dropped when it stays blank.
+    resumed: bool,
     first_h1: Option<String>,
     first_heading: Option<String>,
 }
 
 impl SectionBuilder {
-    /// Closes the current section and opens one under a heading of `level` (1..=6).
+    /// Closes the current section and opens one under a heading of `level`: 1..=6 for `h1`..`h6`,
+    /// 7 and more for API entries nested in them (`html::parse`).
     pub(crate) fn heading(&mut self, level: u8, text: String, anchor: Option<String>) {
         self.close();
         if !text.is_empty() {
@@ -266,12 +270,23 @@ impl SectionBuilder {
 
     fn close(&mut self) {
         let text = std::mem::take(&mut self.text);
-        if !self.started && text.is_blank() {
+        let resumed = std::mem::take(&mut self.resumed);
+        if (!self.started || resumed) && text.is_blank() {
             return;
         }
         let anchor = self.stack.iter().rev().find_map(|(_, _, a)| a.clone());
         let headings = self.stack.iter().map(|(_, t, _)| t.clone()).collect();
         self.sections.push(Section { anchor, headings, text: text.finish() });
+    }
+
+    /// Ends the API entry (a heading of level 7 or more, see `html::parse`) at `level` and
+    /// every entry inside it: the text that follows belongs to the enclosing heading again.
+    pub(crate) fn end_entry(&mut self, level: u8) {
+        self.close();
+        while self.stack.last().is_some_and(|(l, _, _)| *l >= level) {
+            self.stack.pop();
+        }
+        self.resumed = true;
     }
 
     /// A title from the headings: the first non-empty h1, else the first non-empty heading.
