@@ -50,7 +50,8 @@ const REDIRECT_STUB_MAX_CHARS: usize = 300;
 /// Skipped: `<meta name="robots">` with `noindex` or `none` (`robots noindex`), a meta refresh
 /// to a url with almost no body text (`redirect stub`), `data-docent-ignore` on `<html>` or
 /// `<body>` (`data-docent-ignore`), a page named `404.html` (`not-found page`: every generator
-/// writes one), rustdoc's source, settings, help and all-items pages (see [`generated_page`]).
+/// writes one), rustdoc's source, settings, help and all-items pages (see [`generated_page`]),
+/// Sphinx's index and search pages (see [`generated_listing`]).
 pub fn parse(url: &str, fallback_title: &str, html: &str) -> crate::Result<Ingested> {
     let html = html.strip_prefix('\u{FEFF}').unwrap_or(html);
     let doc = parse_capped(html);
@@ -141,6 +142,10 @@ pub fn parse(url: &str, fallback_title: &str, html: &str) -> crate::Result<Inges
         body_mode = true;
     }
 
+    if let Some(reason) = roots.iter().find_map(|r| generated_listing(*r)) {
+        return Ok(skipped(reason));
+    }
+
     let mut builder = SectionBuilder::default();
     for r in roots {
         extract(r, &mut builder, body_mode);
@@ -174,6 +179,23 @@ fn generated_page(body: &Element) -> Option<&'static str> {
     } else {
         None
     }
+}
+
+/// Pages whose main content a generator fills with links to other pages or with a script, known
+/// by their markup: Sphinx's general and module indexes (`<table class="indextable">`) and its
+/// search page (`id="search-results"`, filled by a script).
+fn generated_listing(main: NodeRef<'_, Node>) -> Option<&'static str> {
+    for el in main.descendants().filter_map(html_element) {
+        if el.name() == "table"
+            && el.attr("class").is_some_and(|c| c.split_ascii_whitespace().any(|c| c == "indextable"))
+        {
+            return Some("generated index page");
+        }
+        if el.attr("id") == Some("search-results") {
+            return Some("search page");
+        }
+    }
+    None
 }
 
 fn skipped(reason: &str) -> Ingested {
@@ -413,10 +435,6 @@ pub const CHROME_CLASSES: &[&str] = &[
     "skip-link",
     "theme-edit-this-page",
     "theme-last-updated",
-    // Sphinx's general and module indexes (lists of links to the entries of other pages).
-    "indextable",
-    "genindex-jumpbox",
-    "modindex-jumpbox",
     // rustdoc: breadcrumbs, "Source" links and version labels beside an item, "Expand
     // description".
     "rustdoc-breadcrumbs",
