@@ -91,9 +91,16 @@ pub fn binary_offset(bytes: &[u8]) -> Option<usize> {
 ///
 /// Errors: binary content (a NUL byte among the first 8000 bytes, see [`binary_offset`]) is an
 /// [`crate::Error::Document`] naming the offset; nothing else in the content is an error.
+/// Text and Markdown files that are not documentation (Sphinx's page sources, license files:
+/// [`text::not_documentation`]) are skipped with that reason.
 pub fn parse(url: &str, fallback_title: &str, content: &str, format: Format) -> crate::Result<Ingested> {
     if let Some(at) = binary_offset(content.as_bytes()) {
         return Err(crate::Error::Document { url: url.to_string(), reason: binary_reason(at) });
+    }
+    if format != Format::Html {
+        if let Some(reason) = text::not_documentation(url) {
+            return Ok(Ingested::Skipped { reason: reason.to_string() });
+        }
     }
     match format {
         Format::Html => html::parse(url, fallback_title, content),

@@ -247,10 +247,31 @@ impl Expect {
             .take_while(|l| !l.starts_with("//! ```"))
             .map(|l| l.strip_prefix("//! ").unwrap_or(l.trim_start_matches("//!")))
             .collect();
+        let pages =
+            ["index", "struct.Gauge", "struct.Reading", "enum.Tide", "trait.Source", "fn.read_tide_table"];
         Expect {
             entries,
-            sources: Vec::new(),
-            extra_words: &[],
+            sources: pages
+                .iter()
+                .map(|p| (format!("tidewater/{p}.html"), vec!["crate/src/lib.rs"]))
+                .collect(),
+            // rustdoc's own headings and the private-fields note of a declaration.
+            extra_words: &[
+                "crate",
+                "structs",
+                "enums",
+                "traits",
+                "functions",
+                "fields",
+                "variants",
+                "implementations",
+                "required",
+                "associated",
+                "types",
+                "method",
+                "methods",
+                "private",
+            ],
             code: vec![("tidewater/index.html".to_string(), example.join("\n"))],
             contains: Vec::new(),
         }

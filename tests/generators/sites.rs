@@ -206,7 +206,10 @@ pub fn docusaurus() -> Site {
             .arg("--out-dir")
             .arg(&out)
             .current_dir(&project)
-            .env("DOCUSAURUS_TELEMETRY_DISABLED", "1"),
+            .env("DOCUSAURUS_TELEMETRY_DISABLED", "1")
+            // Its webpack cache lives in the shared node_modules and is not keyed by site folder:
+            // a cache from another temporary folder breaks the static rendering.
+            .env("DOCUSAURUS_NO_PERSISTENT_CACHE", "1"),
         "docusaurus build",
     );
     let pages = pages(|p| if p == "index" { "index.html".to_string() } else { format!("{p}/index.html") });
