@@ -527,9 +527,10 @@ fn api_entry(node: NodeRef<'_, Node>, el: &Element) -> Option<(ego_tree::NodeId,
 /// The longest signature kept in a heading path, in characters; longer ones end with `…`.
 const SIGNATURE_MAX_CHARS: usize = 200;
 
-/// An API entry's signature as one line, without permalink glyphs or source links.
+/// An API entry's signature as one line, without permalink glyphs or source links, and without
+/// the spaces a signature wrapped one parameter per line leaves inside its brackets.
 fn signature_text(node: NodeRef<'_, Node>) -> String {
-    let text = clean_heading(&inline_text(node));
+    let text = clean_heading(&inline_text(node)).replace("( ", "(").replace(", )", ")").replace(" )", ")");
     match text.char_indices().nth(SIGNATURE_MAX_CHARS) {
         Some((at, _)) => format!("{}…", text[..at].trim_end()),
         None => text,
@@ -657,7 +658,10 @@ fn extract_with<'a>(root: NodeRef<'a, Node>, builder: &mut SectionBuilder, body_
                 }
             }
             if let Some(level) = heading_level(name).filter(|_| cut) {
-                let text = clean_heading(&inline_text(node));
+                // rustdoc writes an item's signature as a heading.
+                let code =
+                    el.attr("class").is_some_and(|c| c.split_ascii_whitespace().any(|c| c == "code-header"));
+                let text = if code { signature_text(node) } else { clean_heading(&inline_text(node)) };
                 builder.heading(level, text, heading_anchor(node, el));
                 return false;
             }
