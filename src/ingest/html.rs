@@ -33,15 +33,25 @@ const REDIRECT_STUB_MAX_CHARS: usize = 300;
 
 /// Parses an HTML page into a document, or says why it is skipped.
 ///
-/// Main content: elements with `data-docent-body`, else `<main>`, else `<article>`s (several are
-/// joined in order), else `<body>` without `nav`, `header`, `footer`, `aside`, `form`s without
-/// headings or paragraphs. Everywhere, scripts, styles, templates, SVG/MathML, iframes, form
-/// controls, and elements that are `hidden`, `aria-hidden="true"`, `style="display:none"` or
-/// `data-docent-ignore` are dropped with their subtree.
+/// Main content: elements with `data-docent-body`, else `<main>` or `role="main"`, else
+/// `<article>`s (several are joined in order), else `<body>` without `nav`, `header`, `footer`,
+/// `aside` (or their ARIA roles), `form`s without headings or paragraphs. Everywhere, scripts,
+/// styles, templates, SVG/MathML, iframes, form controls, `nav`, `footer`, `search`, navigation,
+/// search and dialog roles, permalinks, the generators' chrome ([`CHROME_CLASSES`],
+/// [`CHROME_IDS`]) and elements that are `hidden`, `aria-hidden="true"`, `style="display:none"`
+/// or `data-docent-ignore` are dropped with their subtree.
+///
+/// Sections: cut at `h1`..`h6`, and at API entries (a `<dt id>` in a `<dl>`, as Sphinx writes
+/// for functions, classes, options…; a rustdoc struct field): an entry's section has the entry's
+/// id as anchor, the enclosing headings plus the entry's signature as heading path, and its
+/// description as text; entries nested in a description get sections of their own, and the text
+/// after a `<dl>` of entries belongs to the enclosing section again.
 ///
 /// Skipped: `<meta name="robots">` with `noindex` or `none` (`robots noindex`), a meta refresh
 /// to a url with almost no body text (`redirect stub`), `data-docent-ignore` on `<html>` or
-/// `<body>` (`data-docent-ignore`).
+/// `<body>` (`data-docent-ignore`), a page named `404.html` (`not-found page`: every generator
+/// writes one), rustdoc's source, settings, help and all-items pages (see [`generated_page`]),
+/// Sphinx's index and search pages (see [`generated_listing`]).
 pub fn parse(url: &str, fallback_title: &str, html: &str) -> crate::Result<Ingested> {
     let html = html.strip_prefix('\u{FEFF}').unwrap_or(html);
     let doc = parse_capped(html);
@@ -80,6 +90,9 @@ pub fn parse(url: &str, fallback_title: &str, html: &str) -> crate::Result<Inges
                 if el.attr("data-docent-ignore").is_some() {
                     return Ok(skipped("data-docent-ignore"));
                 }
+                if let Some(reason) = generated_page(el) {
+                    return Ok(skipped(reason));
+                }
                 body = Some(node);
             }
             "title" if title.is_none() => {
@@ -98,6 +111,9 @@ pub fn parse(url: &str, fallback_title: &str, html: &str) -> crate::Result<Inges
         }
     }
     let body = body.unwrap_or(root);
+    if url.rsplit('/').next().is_some_and(|name| name.eq_ignore_ascii_case("404.html")) {
+        return Ok(skipped("not-found page"));
+    }
 
     if refresh_to_url {
         let mut probe = SectionBuilder::default();
@@ -116,7 +132,7 @@ pub fn parse(url: &str, fallback_title: &str, html: &str) -> crate::Result<Inges
     let mut roots = top_level(body, |el| el.attr("data-docent-body").is_some());
     let mut body_mode = false;
     if roots.is_empty() {
-        roots = top_level(body, |el| el.name() == "main" && !is_hidden(el));
+        roots = top_level(body, |el| (el.name() == "main" || has_role(el, &["main"])) && !is_hidden(el));
     }
     if roots.is_empty() {
         roots = top_level(body, |el| el.name() == "article" && !is_hidden(el));
@@ -124,6 +140,10 @@ pub fn parse(url: &str, fallback_title: &str, html: &str) -> crate::Result<Inges
     if roots.is_empty() {
         roots = vec![body];
         body_mode = true;
+    }
+
+    if let Some(reason) = roots.iter().find_map(|r| generated_listing(*r)) {
+        return Ok(skipped(reason));
     }
 
     let mut builder = SectionBuilder::default();
@@ -142,6 +162,40 @@ pub(crate) fn fragment_text(html: &str) -> String {
     let mut builder = SectionBuilder::default();
     extract_with(doc.tree.root(), &mut builder, false, false);
     builder.finish().into_iter().map(|s| s.text).collect::<Vec<_>>().join("\n\n")
+}
+
+/// Pages a generator writes beside the documentation, known by the classes of their `<body>`:
+/// rustdoc's source listings (`rustdoc src`: the crate's code with line numbers) and its
+/// settings, help and all-items pages (`rustdoc … sys`).
+fn generated_page(body: &Element) -> Option<&'static str> {
+    let classes: Vec<&str> = body.attr("class")?.split_ascii_whitespace().collect();
+    if !classes.contains(&"rustdoc") {
+        return None;
+    }
+    if classes.contains(&"src") {
+        Some("rustdoc source page")
+    } else if classes.contains(&"sys") {
+        Some("rustdoc settings, help or item list")
+    } else {
+        None
+    }
+}
+
+/// Pages whose main content a generator fills with links to other pages or with a script, known
+/// by their markup: Sphinx's general and module indexes (`<table class="indextable">`) and its
+/// search page (`id="search-results"`, filled by a script).
+fn generated_listing(main: NodeRef<'_, Node>) -> Option<&'static str> {
+    for el in main.descendants().filter_map(html_element) {
+        if el.name() == "table"
+            && el.attr("class").is_some_and(|c| c.split_ascii_whitespace().any(|c| c == "indextable"))
+        {
+            return Some("generated index page");
+        }
+        if el.attr("id") == Some("search-results") {
+            return Some("search page");
+        }
+    }
+    None
 }
 
 fn skipped(reason: &str) -> Ingested {
@@ -340,6 +394,149 @@ fn is_chrome(name: &str) -> bool {
     )
 }
 
+/// Whether `el`'s `role` attribute names one of `roles` (ARIA landmarks and widgets).
+fn has_role(el: &Element, roles: &[&str]) -> bool {
+    el.attr("role")
+        .is_some_and(|r| r.split_ascii_whitespace().any(|r| roles.iter().any(|w| r.eq_ignore_ascii_case(w))))
+}
+
+/// Classes that mark page chrome in the output of common documentation generators, dropped with
+/// their subtree wherever they are (inside `<main>` too). Generic rules come first (`<nav>`,
+/// `role="navigation"`, permalink glyphs, see [`is_dropped`]); this list names what those miss.
+/// `docs/generators.md` says which generator writes which.
+pub const CHROME_CLASSES: &[&str] = &[
+    // Permalinks and source links next to headings and API signatures.
+    "headerlink",
+    "hash-link",
+    "viewcode-link",
+    "viewcode-back",
+    // "On this page" tables of contents, breadcrumbs, prev/next links, version switchers.
+    "toc",
+    "table-of-contents",
+    "theme-doc-toc-mobile",
+    "breadcrumb",
+    "breadcrumbs",
+    "wy-breadcrumbs",
+    "rst-footer-buttons",
+    "rst-versions",
+    "version-switcher",
+    "theme-doc-version-banner",
+    "theme-doc-version-badge",
+    // Sidebars, headers, footers and buttons of themes that put them inside `<main>`.
+    "sphinxsidebar",
+    "wy-nav-side",
+    "md-sidebar",
+    "md-header",
+    "md-footer",
+    "md-top",
+    "md-skip",
+    "md-source-file",
+    "md-content__button",
+    "skip-link",
+    "theme-edit-this-page",
+    "theme-last-updated",
+    // rustdoc: breadcrumbs, "Source" links and version labels beside an item, "Expand
+    // description".
+    "rustdoc-breadcrumbs",
+    "src",
+    "rightside",
+    "out-of-band",
+    "hideme",
+    // Cookie and consent banners.
+    "cookie-banner",
+    "cookie-consent",
+    "md-consent",
+];
+
+/// Ids that mark generated boilerplate, dropped with their subtree: rustdoc's auto trait and
+/// blanket implementations (the same `Send`, `From<T>`… with the standard library's text on
+/// every item page).
+pub const CHROME_IDS: &[&str] = &[
+    "synthetic-implementations",
+    "synthetic-implementations-list",
+    "blanket-implementations",
+    "blanket-implementations-list",
+];
+
+/// Whether `el` carries one of the [`CHROME_CLASSES`].
+fn has_chrome_class(el: &Element) -> bool {
+    el.attr("class").is_some_and(|c| c.split_ascii_whitespace().any(|c| CHROME_CLASSES.contains(&c)))
+}
+
+/// A permalink: a link to an anchor of the same page whose text has no letter or digit (`¶`,
+/// `#`, `§`, `🔗`, a zero-width space, an icon or nothing), as generators put beside headings.
+fn is_permalink(node: NodeRef<'_, Node>, el: &Element) -> bool {
+    el.name() == "a"
+        && el.attr("href").is_some_and(|h| h.trim_start().starts_with('#'))
+        && !node.descendants().any(|d| match d.value() {
+            Node::Text(t) => t.chars().any(char::is_alphanumeric),
+            _ => false,
+        })
+}
+
+/// Dropped with its subtree wherever it is, inside the main content too: [`is_chrome`]
+/// elements, [`is_hidden`] ones, `<nav>` and `<footer>`, navigation, search and dialog roles
+/// (menus, search boxes, cookie banners), [`CHROME_CLASSES`], permalinks.
+fn is_dropped(node: NodeRef<'_, Node>, el: &Element) -> bool {
+    is_chrome(el.name())
+        || matches!(el.name(), "nav" | "footer" | "search")
+        || is_hidden(el)
+        || has_role(el, &["navigation", "search", "dialog", "alertdialog"])
+        || has_chrome_class(el)
+        || el.attr("id").is_some_and(|id| CHROME_IDS.contains(&id))
+        || is_permalink(node, el)
+}
+
+/// The heading level of an API entry directly under headings (entries nested in an entry's
+/// description get the next levels).
+const ENTRY_LEVEL: u8 = 7;
+
+/// The heading level of an API entry nested in `depth` others.
+fn entry_level(depth: usize) -> u8 {
+    ENTRY_LEVEL.saturating_add(u8::try_from(depth).unwrap_or(u8::MAX))
+}
+
+/// A rustdoc item that is not a heading: a struct field (`<span id="structfield.x"
+/// class="structfield section-header">`); its description follows until the next heading or
+/// field. Returns the id.
+fn field_entry(el: &Element) -> Option<String> {
+    let id = el.attr("id").map(str::trim).filter(|id| !id.is_empty())?;
+    let class = el.attr("class")?;
+    (heading_level(el.name()).is_none() && class.split_ascii_whitespace().any(|c| c == "section-header"))
+        .then(|| id.to_string())
+}
+
+/// An API entry: a `<dt id>` in a `<dl>` (Sphinx writes one for each documented function,
+/// class, method, attribute, option, configuration value, directive, glossary term…). Returns
+/// the `<dl>` and the id. Footnote and citation lists and field lists (a function's
+/// "Parameters") are not entries.
+fn api_entry(node: NodeRef<'_, Node>, el: &Element) -> Option<(ego_tree::NodeId, String)> {
+    if el.name() != "dt" {
+        return None;
+    }
+    let id = el.attr("id").map(str::trim).filter(|id| !id.is_empty())?;
+    let list = node.parent()?;
+    let dl = html_element(list).filter(|dl| dl.name() == "dl")?;
+    let not_entries = ["footnote", "citation", "field-list"];
+    if dl.attr("class").is_some_and(|c| c.split_ascii_whitespace().any(|c| not_entries.contains(&c))) {
+        return None;
+    }
+    Some((list.id(), id.to_string()))
+}
+
+/// The longest signature kept in a heading path, in characters; longer ones end with `…`.
+const SIGNATURE_MAX_CHARS: usize = 200;
+
+/// An API entry's signature as one line, without permalink glyphs or source links, and without
+/// the spaces a signature wrapped one parameter per line leaves inside its brackets.
+fn signature_text(node: NodeRef<'_, Node>) -> String {
+    let text = clean_heading(&inline_text(node)).replace("( ", "(").replace(", )", ")").replace(" )", ")");
+    match text.char_indices().nth(SIGNATURE_MAX_CHARS) {
+        Some((at, _)) => format!("{}…", text[..at].trim_end()),
+        None => text,
+    }
+}
+
 /// One step of an iterative depth-first walk.
 enum Visit<'a> {
     /// An element is entered; return whether to walk its children.
@@ -438,14 +635,22 @@ fn extract_with<'a>(root: NodeRef<'a, Node>, builder: &mut SectionBuilder, body_
     let mut frames: Vec<(ego_tree::NodeId, Frame)> = Vec::new();
     let mut pre_depth = 0usize;
     let mut list_depth = 0usize;
+    // Open table cells: blocks inside one (Sphinx writes `<td><p>…</p></td>`) are separated by a
+    // space, not a line break, so that a row stays on one line.
+    let mut cell_depth = 0usize;
+    // The `<dl>`s holding an open API entry, outermost first; the entry in the n-th (from 0) is a
+    // heading of level `ENTRY_LEVEL + n`.
+    let mut entry_lists: Vec<ego_tree::NodeId> = Vec::new();
     walk(root, |v| match v {
         Visit::Open(node, el) => {
             let name = el.name();
-            if node.id() != root.id() && (is_chrome(name) || is_hidden(el)) {
+            if node.id() != root.id() && is_dropped(node, el) {
                 return false;
             }
             if body_mode && node.id() != root.id() {
-                if matches!(name, "nav" | "header" | "footer" | "aside") {
+                if matches!(name, "nav" | "header" | "footer" | "aside")
+                    || has_role(el, &["banner", "contentinfo", "complementary"])
+                {
                     return false;
                 }
                 if name == "form" && !has_content(node) {
@@ -453,8 +658,23 @@ fn extract_with<'a>(root: NodeRef<'a, Node>, builder: &mut SectionBuilder, body_
                 }
             }
             if let Some(level) = heading_level(name).filter(|_| cut) {
-                let text = clean_heading(&inline_text(node));
+                // rustdoc writes an item's signature as a heading.
+                let code =
+                    el.attr("class").is_some_and(|c| c.split_ascii_whitespace().any(|c| c == "code-header"));
+                let text = if code { signature_text(node) } else { clean_heading(&inline_text(node)) };
                 builder.heading(level, text, heading_anchor(node, el));
+                return false;
+            }
+            if let Some((list, anchor)) = api_entry(node, el).filter(|_| cut) {
+                if entry_lists.last() != Some(&list) {
+                    entry_lists.push(list);
+                }
+                let level = entry_level(entry_lists.len() - 1);
+                builder.heading(level, signature_text(node), Some(anchor));
+                return false;
+            }
+            if let Some(anchor) = field_entry(el).filter(|_| cut) {
+                builder.heading(entry_level(entry_lists.len()), signature_text(node), Some(anchor));
                 return false;
             }
             let mut block = block_level(name);
@@ -462,7 +682,11 @@ fn extract_with<'a>(root: NodeRef<'a, Node>, builder: &mut SectionBuilder, body_
                 block = 1; // a nested list continues its item
             }
             if block > 0 {
-                builder.text.block(block);
+                if cell_depth > 0 && !matches!(name, "table" | "tr") {
+                    builder.text.text(" ");
+                } else {
+                    builder.text.block(block);
+                }
             }
             let frame = match name {
                 "br" => {
@@ -491,6 +715,7 @@ fn extract_with<'a>(root: NodeRef<'a, Node>, builder: &mut SectionBuilder, body_
                         }
                         *cells += 1;
                     }
+                    cell_depth += 1;
                     Frame::Cell
                 }
                 _ => Frame::Plain,
@@ -501,12 +726,17 @@ fn extract_with<'a>(root: NodeRef<'a, Node>, builder: &mut SectionBuilder, body_
             true
         }
         Visit::Close(node, el) => {
+            if entry_lists.last() == Some(&node.id()) {
+                entry_lists.pop();
+                builder.end_entry(entry_level(entry_lists.len()));
+            }
             if frames.last().is_some_and(|(id, _)| *id == node.id()) {
                 if let Some((_, frame)) = frames.pop() {
                     match frame {
                         Frame::Pre => pre_depth = pre_depth.saturating_sub(1),
                         Frame::List => list_depth = list_depth.saturating_sub(1),
-                        Frame::Row { .. } | Frame::Cell | Frame::Plain => {}
+                        Frame::Cell => cell_depth = cell_depth.saturating_sub(1),
+                        Frame::Row { .. } | Frame::Plain => {}
                     }
                 }
             }
@@ -515,7 +745,11 @@ fn extract_with<'a>(root: NodeRef<'a, Node>, builder: &mut SectionBuilder, body_
                 block = 1;
             }
             if block > 0 {
-                builder.text.block(block);
+                if cell_depth > 0 && !matches!(el.name(), "table" | "tr") {
+                    builder.text.text(" ");
+                } else {
+                    builder.text.block(block);
+                }
             }
             true
         }
@@ -541,7 +775,7 @@ fn has_content(node: NodeRef<'_, Node>) -> bool {
 fn inline_text(node: NodeRef<'_, Node>) -> String {
     let mut buf = TextBuf::default();
     walk(node, |v| match v {
-        Visit::Open(n, el) => n.id() == node.id() || !(is_chrome(el.name()) || is_hidden(el)),
+        Visit::Open(n, el) => n.id() == node.id() || !is_dropped(n, el),
         Visit::Close(..) => true,
         Visit::Text(t) => {
             buf.text(t);

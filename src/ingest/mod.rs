@@ -92,9 +92,16 @@ pub fn binary_offset(bytes: &[u8]) -> Option<usize> {
 ///
 /// Errors: binary content (a NUL byte among the first 8000 bytes, see [`binary_offset`]) is an
 /// [`crate::Error::Document`] naming the offset; nothing else in the content is an error.
+/// Text and Markdown files that are not documentation (Sphinx's page sources, license files:
+/// [`text::not_documentation`]) are skipped with that reason.
 pub fn parse(url: &str, fallback_title: &str, content: &str, format: Format) -> crate::Result<Ingested> {
     if let Some(at) = binary_offset(content.as_bytes()) {
         return Err(crate::Error::Document { url: url.to_string(), reason: binary_reason(at) });
+    }
+    if format != Format::Html {
+        if let Some(reason) = text::not_documentation(url) {
+            return Ok(Ingested::Skipped { reason: reason.to_string() });
+        }
     }
     match format {
         Format::Html => html::parse(url, fallback_title, content),
@@ -242,12 +249,16 @@ pub(crate) struct SectionBuilder {
     sections: Vec<Section>,
     /// Whether the section being filled starts at a heading (false before the first one).
     started: bool,
+    /// Whether the section being filled continues an enclosing section after an API entry
+    /// ([`SectionBuilder::end_entry`]); such a section is dropped when it stays blank.
+    resumed: bool,
     first_h1: Option<String>,
     first_heading: Option<String>,
 }
 
 impl SectionBuilder {
-    /// Closes the current section and opens one under a heading of `level` (1..=6).
+    /// Closes the current section and opens one under a heading of `level`: 1..=6 for `h1`..`h6`,
+    /// 7 and more for API entries nested in them (`html::parse`).
     pub(crate) fn heading(&mut self, level: u8, text: String, anchor: Option<String>) {
         self.close();
         if !text.is_empty() {
@@ -267,7 +278,8 @@ impl SectionBuilder {
 
     fn close(&mut self) {
         let text = std::mem::take(&mut self.text);
-        if !self.started && text.is_blank() {
+        let resumed = std::mem::take(&mut self.resumed);
+        if (!self.started || resumed) && text.is_blank() {
             return;
         }
         let anchor = self.stack.iter().rev().find_map(|(_, _, a)| a.clone());
@@ -276,6 +288,16 @@ impl SectionBuilder {
         let headings =
             self.stack.iter().filter(|(_, t, _)| !t.is_empty()).map(|(_, t, _)| t.clone()).collect();
         self.sections.push(Section { anchor, headings, text: text.finish() });
+    }
+
+    /// Ends the API entry (a heading of level 7 or more, see `html::parse`) at `level` and
+    /// every entry inside it: the text that follows belongs to the enclosing heading again.
+    pub(crate) fn end_entry(&mut self, level: u8) {
+        self.close();
+        while self.stack.last().is_some_and(|(l, _, _)| *l >= level) {
+            self.stack.pop();
+        }
+        self.resumed = true;
     }
 
     /// A title from the headings: the first non-empty h1, else the first non-empty heading.

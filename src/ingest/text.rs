@@ -4,6 +4,23 @@
 
 use super::{Document, Section};
 
+/// Why a text or Markdown file that a documentation generator wrote beside its pages is not
+/// documentation, from its url: a copy of a page's source in Sphinx's `_sources/` folder (`page
+/// source`), or a license of a font or script the theme ships (`license file`: a name with
+/// `license`/`licence` in it, or starting with `copying`, `copyright` or `notice`; rustdoc,
+/// mdBook and Docusaurus all write some). `None` for anything else.
+pub fn not_documentation(url: &str) -> Option<&'static str> {
+    let mut parts = url.rsplit('/');
+    let name = parts.next().unwrap_or(url).to_ascii_lowercase();
+    if parts.any(|dir| dir == "_sources") {
+        return Some("page source");
+    }
+    let license = name.contains("license")
+        || name.contains("licence")
+        || ["copying", "copyright", "notice"].iter().any(|p| name.starts_with(p));
+    license.then_some("license file")
+}
+
 /// Longest first line (in characters, exclusive) that is taken as the title.
 const TITLE_MAX_CHARS: usize = 80;
 

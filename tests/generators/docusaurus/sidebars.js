@@ -1,0 +1,2 @@
+// The manual's pages in reading order.
+export default { manual: ['index', 'install', 'config', 'api'] };
