@@ -9,7 +9,7 @@ use docent::fragments::{
     block_on, write_fragments, write_fragments_with, DenseLayout, Fragments, Lookup, MemorySource, SiteIndex,
     MAX_POSTINGS, PACK_MAX, SHARD_BYTES,
 };
-use docent::index::bm25::Bm25;
+use docent::index::bm25::{Bm25, Bm25Params};
 use docent::index::ivf::IvfOptions;
 use docent::ingest::walk::{walk, WalkOptions};
 use docent::ingest::{Document, Ingested};
@@ -134,6 +134,55 @@ fn lexical_search_through_fragments_ranks_exactly_like_the_engine() {
             }
         }
     }
+}
+
+/// The shards carry each chunk's field-weighted, length-normalised frequency (BM25F), so the
+/// fragments rank exactly like the engine whatever the field weights, and the manifest says
+/// which were used.
+#[test]
+fn lexical_search_through_fragments_follows_the_field_weights() {
+    let docs = corpus();
+    let mut engine = engine_of(&docs);
+    let gate = Gate::lexical_only(engine.embedder_kind());
+    let qs = questions(&docs);
+    let headings_only = Bm25Params {
+        title_weight: 0.0,
+        heading_weight: 6.0,
+        heading_b: 1.0,
+        b: 0.3,
+        k1: 2.0,
+        ..Bm25Params::default()
+    };
+    let titles_first =
+        Bm25Params { title_weight: 4.0, title_b: 1.0, heading_weight: 0.5, ..Bm25Params::default() };
+    let mut orders = Vec::new();
+    for params in [headings_only, titles_first] {
+        engine.set_bm25_params(params.clone()).unwrap();
+        assert_eq!(engine.options().bm25, params);
+        let (site, src, _) = open(&engine);
+        assert_eq!(site.table().bm25.params, params);
+        for q in &qs {
+            let mono = engine.search_with(q, 10, &lexical()).unwrap();
+            let frag = block_on(site.search_with(&src, q, 10, None, &lexical(), Lookup::EXACT)).unwrap();
+            // Exactly the same scores in the same order, and the same section for every score
+            // that is not tied. (Weights that favour headings tie the chunks of one section
+            // when only its heading matches; which of them survives the one-per-section dedupe
+            // then follows the engine's dense tie-break, which the fragments do not have.)
+            let scores = |r: &SearchResult| r.hits.iter().map(|h| h.lexical).collect::<Vec<_>>();
+            assert_eq!(scores(&frag), scores(&mono), "{q:?}");
+            for (f, m) in frag.hits.iter().zip(&mono.hits) {
+                if mono.hits.iter().filter(|h| h.lexical == m.lexical).count() == 1 {
+                    assert_eq!(f.url, m.url, "{q:?}");
+                }
+            }
+            assert_eq!(frag.evidence.coverage, mono.evidence.coverage, "{q:?}");
+            assert_eq!(frag.answerable, gate.passes_lexical(mono.evidence.coverage), "{q:?}");
+        }
+        orders
+            .push(qs.iter().map(|q| engine.search_with(q, 10, &lexical()).unwrap().hits).collect::<Vec<_>>());
+    }
+    // The weights do change the ranking (else this test would prove nothing).
+    assert_ne!(orders[0], orders[1]);
 }
 
 #[test]
