@@ -246,7 +246,11 @@ fn v2_fixture_still_loads_and_answers() {
     let e = Docent::from_bytes(&bytes, hashing(), "index-v2").unwrap();
     assert_eq!(e.stats().documents, 4);
     assert_eq!(e.search("sourdough starter", 1).unwrap().hits[0].url, "bread.txt");
-    let now = corpus_engine();
+    // The same pages indexed now, with the options the v2 file holds (its BM25 k1 and b; the
+    // field weights it never had take their defaults).
+    assert_eq!((e.options().bm25.k1, e.options().bm25.b), (1.2, 0.75));
+    let mut now = corpus_engine();
+    now.set_bm25_params(e.options().bm25.clone()).unwrap();
     let lexical =
         docent::retrieve::RetrieveOptions { mode: docent::retrieve::Mode::Lexical, ..Default::default() };
     for q in ["sourdough starter", "bread oven temperature", "how long", "zebra"] {

@@ -539,7 +539,8 @@ fn bm25f_with_only_a_body_is_classic_bm25() {
     let docs = ["rust wasm bindgen rust", "rust python", "cargo build the crate with rust"];
     let idx = bm25(&docs);
     // Analyzed: [rust, wasm, bindgen, rust], [rust, python], [cargo, build, crat, rust].
-    let (n, avg, k1, b) = (3.0f64, 10.0 / 3.0, 1.2, 0.75);
+    let p = Bm25Params::default();
+    let (n, avg, k1, b) = (3.0f64, 10.0 / 3.0, f64::from(p.k1), f64::from(p.b));
     let idf = |df: f64| (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
     let classic =
         |tf: f64, dl: f64, df: f64| idf(df) * tf * (k1 + 1.0) / (tf + k1 * (1.0 - b + b * dl / avg));

@@ -2,7 +2,8 @@
 //! `dense`, `bm25` and, when non-empty, `delta`), written by [`Docent::to_bytes`] and checked
 //! section by section by [`Docent::from_bytes`] before anything is used. A version-2 file is
 //! read too: its `bm25` section (one bag of words per chunk) is replaced by the BM25F index of
-//! its chunks, so it searches as if it had been built by this version.
+//! its chunks (its stored `k1` and `b`, the default field weights), so it searches as if this
+//! version had built it with those options.
 
 use std::sync::Arc;
 
