@@ -110,8 +110,9 @@ pub struct Chunk {
 }
 
 impl Chunk {
-    /// The text that is embedded and indexed for BM25: heading path (prefixed by the document
-    /// title when the path does not already start with it), a newline, then the chunk text.
+    /// The text that is embedded: heading path (prefixed by the document title when the path
+    /// does not already start with it), a newline, then the chunk text. BM25F indexes the same
+    /// three parts as separate fields ([`Chunk::fields`]).
     pub fn indexed_text(&self, title: &str) -> String {
         let mut s = String::with_capacity(title.len() + self.heading.len() + self.text.len() + 4);
         if !title.is_empty() && !self.heading.starts_with(title) {
@@ -126,6 +127,11 @@ impl Chunk {
         }
         s.push_str(&self.text);
         s
+    }
+
+    /// The fields BM25F indexes: the document `title`, the heading path and the chunk text.
+    pub fn fields<'a>(&'a self, title: &'a str) -> crate::index::bm25::FieldText<'a> {
+        crate::index::bm25::FieldText { title, heading: &self.heading, body: &self.text }
     }
 }
 

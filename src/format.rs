@@ -22,8 +22,14 @@ use crate::{Error, Result};
 /// The magic bytes at the start of every index file.
 pub const MAGIC: &[u8; 8] = b"DOCENTIX";
 
-/// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 2;
+/// The format version this build writes. Version 3 (2026-12-06) holds a BM25F index (title,
+/// heading path and body as separate fields) in its `bm25` section.
+pub const FORMAT_VERSION: u32 = 3;
+
+/// The oldest format version this build reads ([`read_versioned`]). A version-2 file differs
+/// from version 3 only in its `bm25` section (one bag of words per chunk), which the engine
+/// rebuilds from the chunks when it loads one.
+pub const OLDEST_READABLE_VERSION: u32 = 2;
 
 /// Writes named sections into one container.
 pub fn write(sections: &[(&str, &[u8])]) -> Vec<u8> {
@@ -115,6 +121,12 @@ impl<'a> Reader<'a> {
 
 /// Reads and verifies a container. `what` names the file in errors (e.g. `docent/index.bin`).
 pub fn read<'a>(bytes: &'a [u8], what: &'a str) -> Result<Vec<SectionRef<'a>>> {
+    read_versioned(bytes, what).map(|(_, sections)| sections)
+}
+
+/// [`read`], also returning the file's format version: [`OLDEST_READABLE_VERSION`] up to
+/// [`FORMAT_VERSION`]; other versions are refused with [`Error::UnsupportedVersion`].
+pub fn read_versioned<'a>(bytes: &'a [u8], what: &'a str) -> Result<(u32, Vec<SectionRef<'a>>)> {
     if bytes.len() < 8 || &bytes[..8] != MAGIC {
         return Err(Error::format(
             what,
@@ -127,11 +139,11 @@ pub fn read<'a>(bytes: &'a [u8], what: &'a str) -> Result<Vec<SectionRef<'a>>> {
     }
     let mut r = Reader { bytes, pos: 8, what };
     let version = r.u32("version")?;
-    if version != FORMAT_VERSION {
+    if !(OLDEST_READABLE_VERSION..=FORMAT_VERSION).contains(&version) {
         return Err(Error::UnsupportedVersion {
             what: what.to_string(),
             found: version,
-            supported: FORMAT_VERSION.to_string(),
+            supported: supported_versions(),
         });
     }
     let count = r.u32("section count")? as usize;
@@ -177,7 +189,16 @@ pub fn read<'a>(bytes: &'a [u8], what: &'a str) -> Result<Vec<SectionRef<'a>>> {
         }
         out.push(SectionRef { name, body });
     }
-    Ok(out)
+    Ok((version, out))
+}
+
+/// The versions [`read`] accepts, as error messages name them: `2 or 3`.
+pub fn supported_versions() -> String {
+    let v: Vec<String> = (OLDEST_READABLE_VERSION..=FORMAT_VERSION).map(|v| v.to_string()).collect();
+    match v.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => v.join(""),
+    }
 }
 
 /// Finds a required section by name.

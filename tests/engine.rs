@@ -212,7 +212,9 @@ fn newer_format_version_is_refused_with_the_version() {
     bytes[8..12].copy_from_slice(&7u32.to_le_bytes());
     let err = Docent::from_bytes(&bytes, hashing(), "x.bin").unwrap_err().to_string();
     assert!(
-        err.starts_with("x.bin: unsupported index format version 7 (this build of docent reads version 2)"),
+        err.starts_with(
+            "x.bin: unsupported index format version 7 (this build of docent reads version 2 or 3)"
+        ),
         "{err}"
     );
     let err = Docent::from_bytes(b"PK\x03\x04 not an index", hashing(), "x.bin").unwrap_err().to_string();
@@ -220,18 +222,47 @@ fn newer_format_version_is_refused_with_the_version() {
 }
 
 /// Keep an index of the current format version loading. Regenerate (only when the format
-/// version changes, into a new directory) with `DOCENT_WRITE_FIXTURES=1 cargo test v2_fixture`.
+/// version changes, into a new directory) with `DOCENT_WRITE_FIXTURES=1 cargo test v3_fixture`.
 #[test]
-fn v2_fixture_still_loads_and_answers() {
-    let path = fixture("index-v2/index.bin");
+fn v3_fixture_still_loads_and_answers() {
+    let path = fixture("index-v3/index.bin");
     if std::env::var_os("DOCENT_WRITE_FIXTURES").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, corpus_engine().to_bytes().unwrap()).unwrap();
     }
-    let bytes = std::fs::read(&path).expect("tests/fixtures/index-v2/index.bin");
+    let bytes = std::fs::read(&path).expect("tests/fixtures/index-v3/index.bin");
+    let e = Docent::from_bytes(&bytes, hashing(), "index-v3").unwrap();
+    assert_eq!(e.stats().documents, 4);
+    assert_eq!(e.search("sourdough starter", 1).unwrap().hits[0].url, "bread.txt");
+}
+
+/// Version 2 (one bag of words per chunk for BM25, before BM25F, 2026-12-06) still loads: its
+/// lexical index is rebuilt from its chunks, so it ranks exactly as the same corpus indexed now,
+/// and it is written back as the current version.
+#[test]
+fn v2_fixture_still_loads_and_answers() {
+    let bytes = std::fs::read(fixture("index-v2/index.bin")).expect("tests/fixtures/index-v2/index.bin");
+    assert_eq!(u32::from_le_bytes(bytes[8..12].try_into().unwrap()), 2);
     let e = Docent::from_bytes(&bytes, hashing(), "index-v2").unwrap();
     assert_eq!(e.stats().documents, 4);
     assert_eq!(e.search("sourdough starter", 1).unwrap().hits[0].url, "bread.txt");
+    // The same pages indexed now, with the options the v2 file holds (its BM25 k1 and b; the
+    // field weights it never had take their defaults).
+    assert_eq!((e.options().bm25.k1, e.options().bm25.b), (1.2, 0.75));
+    let mut now = corpus_engine();
+    now.set_bm25_params(e.options().bm25.clone()).unwrap();
+    let lexical =
+        docent::retrieve::RetrieveOptions { mode: docent::retrieve::Mode::Lexical, ..Default::default() };
+    for q in ["sourdough starter", "bread oven temperature", "how long", "zebra"] {
+        let (a, b) = (e.search_with(q, 10, &lexical).unwrap(), now.search_with(q, 10, &lexical).unwrap());
+        let scores = |r: &docent::engine::SearchResult| -> Vec<(String, Option<f32>)> {
+            r.hits.iter().map(|h| (h.url.clone(), h.lexical)).collect()
+        };
+        assert_eq!(scores(&a), scores(&b), "{q}");
+    }
+    let again = e.to_bytes().unwrap();
+    assert_eq!(u32::from_le_bytes(again[8..12].try_into().unwrap()), docent::format::FORMAT_VERSION);
+    assert!(Docent::from_bytes(&again, hashing(), "v3").is_ok());
 }
 
 /// Version 1 (before docent's own HNSW graph, 2026-11-24) is refused with a message that says
@@ -242,7 +273,7 @@ fn v1_index_is_refused_and_rebuilt() {
     let err = Docent::from_bytes(&bytes, hashing(), "index-v1").unwrap_err().to_string();
     assert_eq!(
         err,
-        "index-v1: unsupported index format version 1 (this build of docent reads version 2); rebuild the index with this version of docent"
+        "index-v1: unsupported index format version 1 (this build of docent reads version 2 or 3); rebuild the index with this version of docent"
     );
     let mut e = Docent::new(hashing(), Options::default()).unwrap();
     e.reuse_from_bytes(&bytes, "index-v1").unwrap();

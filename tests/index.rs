@@ -1,6 +1,6 @@
 //! Tests for `index`: the dense index (flat and HNSW) and BM25.
 
-use docent::index::bm25::{Bm25, Bm25Params};
+use docent::index::bm25::{Bm25, Bm25Params, FieldText};
 use docent::index::dense::{DenseIndex, DenseOptions};
 
 /// splitmix64 + Box-Muller: deterministic normal samples.
@@ -421,7 +421,7 @@ fn bm25_normalises_by_length() {
     // With b = 0 the length is ignored: a tie, broken by id.
     let flat = Bm25::build(
         ["gardening cooking travel music painting rust reading hiking", "rust guide"],
-        Bm25Params { k1: 1.2, b: 0.0 },
+        Bm25Params { k1: 1.2, b: 0.0, ..Bm25Params::default() },
     );
     let hits = flat.search("rust", 10);
     assert_eq!(ids(&hits), [0, 1]);
@@ -488,6 +488,117 @@ fn bm25_push_and_remove_keep_statistics_of_live_documents() {
     // A pushed document gets the next id even after removals.
     assert_eq!(idx.push("omega"), 4);
     assert_eq!(idx.len(), 4);
+}
+
+/// Two chunks with a title, a heading path and a body, scored by hand (BM25F, see
+/// `src/index/bm25.rs`): averages title 1, heading 2, body 3.5 tokens.
+fn fielded(params: Bm25Params) -> Bm25 {
+    Bm25::build_fields(
+        [
+            // title [garden], heading [garden, tomato], body [water, tomato, daily]
+            FieldText { title: "Garden", heading: "Garden > Tomatoes", body: "water tomatoes daily" },
+            // title [kitchen], heading [kitchen, sauc], body [cook, tomato, garlic, basil]
+            FieldText {
+                title: "Kitchen",
+                heading: "Kitchen > Sauce",
+                body: "cook tomatoes with garlic and basil",
+            },
+        ],
+        params,
+    )
+}
+
+#[test]
+fn bm25f_scores_match_the_hand_computed_values() {
+    let p =
+        Bm25Params { k1: 1.2, b: 0.75, title_weight: 3.0, title_b: 0.0, heading_weight: 2.0, heading_b: 0.5 };
+    let idx = fielded(p.clone());
+    let close = |a: f32, b: f64| (f64::from(a) - b).abs() < 1e-6;
+    // "tomato": df 2 of 2, idf ln(1.2). Chunk 0: heading 2·1/(0.5 + 0.5·2/2) = 2, body
+    // 1/(0.25 + 0.75·3/3.5) = 1.12, tf' 3.12, score ln(1.2)·3.12·2.2/(1.2 + 3.12) = 0.289689.
+    // Chunk 1: body only, 1/(0.25 + 0.75·4/3.5), score 0.172255.
+    let hits = idx.search("tomatoes", 10);
+    assert_eq!(ids(&hits), [0, 1]);
+    assert!(close(hits[0].1, 0.289_688_70) && close(hits[1].1, 0.172_254_72), "{hits:?}");
+    // "garden": df 1, idf ln 2; title 3·1 (b 0) + heading 2·1 = 5; ln 2·5·2.2/6.2 = 1.229777.
+    let hits = idx.search("garden", 10);
+    assert_eq!(ids(&hits), [0]);
+    assert!(close(hits[0].1, 1.229_777_26), "{hits:?}");
+    // Distinct terms add up.
+    let hits = idx.search("garden tomato garden", 10);
+    assert!(close(hits[0].1, 1.519_465_95), "{hits:?}");
+    // Fields of weight 0 count for presence (document frequency, the gate's coverage), not score.
+    let blind = fielded(Bm25Params { title_weight: 0.0, heading_weight: 0.0, ..p });
+    assert!(blind.search("kitchen sauce", 10).is_empty());
+    assert_eq!(blind.coverage("kitchen sauce", 1), 1.0);
+    assert_eq!(ids(&blind.search("tomato garden", 10)), [0, 1]);
+}
+
+#[test]
+fn bm25f_with_only_a_body_is_classic_bm25() {
+    let docs = ["rust wasm bindgen rust", "rust python", "cargo build the crate with rust"];
+    let idx = bm25(&docs);
+    // Analyzed: [rust, wasm, bindgen, rust], [rust, python], [cargo, build, crat, rust].
+    let p = Bm25Params::default();
+    let (n, avg, k1, b) = (3.0f64, 10.0 / 3.0, f64::from(p.k1), f64::from(p.b));
+    let idf = |df: f64| (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+    let classic =
+        |tf: f64, dl: f64, df: f64| idf(df) * tf * (k1 + 1.0) / (tf + k1 * (1.0 - b + b * dl / avg));
+    let hits = idx.search("rust", 10);
+    let want = [classic(2.0, 4.0, 3.0), classic(1.0, 2.0, 3.0), classic(1.0, 4.0, 3.0)];
+    assert_eq!(ids(&hits), [0, 1, 2]);
+    for (h, w) in hits.iter().zip(want) {
+        assert!((f64::from(h.1) - w).abs() < 1e-6, "{hits:?} vs {want:?}");
+    }
+}
+
+#[test]
+fn bm25f_heading_weight_decides_between_a_heading_and_a_body_match() {
+    let docs = [
+        FieldText { title: "Guide", heading: "Guide > Profiles", body: "settings for builds" },
+        FieldText {
+            title: "Guide",
+            heading: "Guide > Builds",
+            body: "profiles change the settings of builds",
+        },
+    ];
+    let with = |heading_weight: f32| {
+        let p = Bm25Params { heading_weight, ..Bm25Params::default() };
+        ids(&Bm25::build_fields(docs, p).search("profiles", 10))
+    };
+    assert_eq!(with(3.0), [0, 1]);
+    assert_eq!(with(0.0), [1]);
+}
+
+#[test]
+fn bm25_parameters_out_of_range_are_refused_by_name() {
+    let d = Bm25Params::default();
+    assert!(d.validate().is_ok());
+    let cases = [
+        (Bm25Params { k1: -0.1, ..d.clone() }, "invalid bm25 k1: expected 0..=10, found -0.1"),
+        (Bm25Params { k1: f32::NAN, ..d.clone() }, "invalid bm25 k1: expected 0..=10, found NaN"),
+        (Bm25Params { b: 1.5, ..d.clone() }, "invalid bm25 b: expected 0..=1, found 1.5"),
+        (
+            Bm25Params { title_weight: 11.0, ..d.clone() },
+            "invalid bm25 title_weight: expected 0..=10, found 11",
+        ),
+        (Bm25Params { title_b: -1.0, ..d.clone() }, "invalid bm25 title_b: expected 0..=1, found -1"),
+        (
+            Bm25Params { heading_weight: f32::INFINITY, ..d.clone() },
+            "invalid bm25 heading_weight: expected 0..=10, found inf",
+        ),
+        (Bm25Params { heading_b: 2.0, ..d.clone() }, "invalid bm25 heading_b: expected 0..=1, found 2"),
+    ];
+    for (p, want) in cases {
+        assert_eq!(p.validate().unwrap_err().to_string(), want);
+        // An engine refuses them too, before anything is indexed.
+        let options = docent::engine::Options { bm25: p, ..Default::default() };
+        let err = docent::Docent::new(
+            std::sync::Arc::new(docent::embed::hashing::Hashing::new(8).unwrap()),
+            options,
+        );
+        assert_eq!(err.err().map(|e| e.to_string()).as_deref(), Some(want));
+    }
 }
 
 #[test]

@@ -92,14 +92,13 @@ impl Docent {
         // Once built, embed now (before changing anything, so an embedder error adds nothing).
         let new_vectors = if self.dense.is_some() {
             let texts: Vec<String> = chunks.iter().map(|c| c.indexed_text(&title)).collect();
-            Some((self.embed_many(&texts)?, texts))
+            Some(self.embed_many(&texts)?)
         } else {
             None
         };
-        if let (Some((vectors, texts)), Some(bm25)) = (new_vectors, self.bm25.as_mut()) {
-            for (t, c) in texts.iter().zip(&chunks) {
-                // The same text the build gives BM25 (heading path once more; see `build`).
-                bm25.push(&format!("{}\n{t}", c.heading));
+        if let (Some(vectors), Some(bm25)) = (new_vectors, self.bm25.as_mut()) {
+            for c in &chunks {
+                bm25.push_fields(c.fields(&title));
             }
             self.delta.extend_from_slice(&vectors);
         }
@@ -282,21 +281,7 @@ impl Docent {
         progress(Progress { stage: "dense", done: 0, total });
         let dense = DenseIndex::from_quantized(codes, scales, dim, &self.options.dense)?;
         progress(Progress { stage: "lexical", done: 0, total });
-        // BM25 sees the heading path twice (once more than the embedder): a heading names what
-        // its section is about, and on the Cargo-book development questions the boost raised
-        // lexical recall@5 from 0.52 to 0.56.
-        let texts: Vec<String> = self
-            .indexed_texts()
-            .into_iter()
-            .zip(&self.chunks)
-            .map(|(t, c)| format!("{}\n{t}", c.heading))
-            .collect();
-        let mut bm25 = Bm25::build(texts.iter().map(String::as_str), self.options.bm25.clone());
-        for (i, c) in self.chunks.iter().enumerate() {
-            if !self.docs[c.doc as usize].live {
-                bm25.remove(i as u32);
-            }
-        }
+        let bm25 = self.lexical_index(self.options.bm25.clone());
         self.dense = Some(dense);
         self.bm25 = Some(bm25);
         self.built = total;
@@ -456,7 +441,39 @@ impl Docent {
         Ok(out)
     }
 
-    /// The text of every chunk as it is embedded and indexed (heading path, then text).
+    /// The BM25F index of every chunk (title, heading path and text as its fields; see
+    /// [`Chunk::fields`]), the chunks of removed documents marked deleted.
+    pub(crate) fn lexical_index(&self, params: crate::index::bm25::Bm25Params) -> Bm25 {
+        let mut bm25 = Bm25::build_fields(
+            self.chunks.iter().map(|c| c.fields(&self.docs[c.doc as usize].title)),
+            params,
+        );
+        for (i, c) in self.chunks.iter().enumerate() {
+            if !self.docs[c.doc as usize].live {
+                bm25.remove(i as u32);
+            }
+        }
+        bm25
+    }
+
+    /// Rebuilds the lexical index with other BM25F parameters (field weights, length
+    /// normalisation), keeping every chunk and vector: what an index built with these
+    /// parameters would hold, without embedding anything again. The parameters are stored with
+    /// the index. Errors: parameters out of range ([`Bm25Params::validate`]); the index is not
+    /// built.
+    ///
+    /// [`Bm25Params::validate`]: crate::index::bm25::Bm25Params::validate
+    pub fn set_bm25_params(&mut self, params: crate::index::bm25::Bm25Params) -> Result<()> {
+        params.validate()?;
+        if self.bm25.is_none() {
+            return Err(Error::NotBuilt);
+        }
+        self.bm25 = Some(self.lexical_index(params.clone()));
+        self.options.bm25 = params;
+        Ok(())
+    }
+
+    /// The text of every chunk as it is embedded (title and heading path, then text).
     pub fn indexed_texts(&self) -> Vec<String> {
         self.chunks.iter().map(|c| c.indexed_text(&self.docs[c.doc as usize].title)).collect()
     }

@@ -210,6 +210,7 @@ impl Docent {
     pub fn new(embedder: Arc<dyn Embedder>, options: Options) -> Result<Self> {
         options.chunk.validate()?;
         options.retrieve.validate()?;
+        options.bm25.validate()?;
         let counter = TokenCounter::for_embedder(embedder.as_ref())?;
         Ok(Docent {
             options,

@@ -1,6 +1,9 @@
 //! An engine as bytes: the index file ([`crate::format`] sections `meta`, `docs`, `chunks`,
 //! `dense`, `bm25` and, when non-empty, `delta`), written by [`Docent::to_bytes`] and checked
-//! section by section by [`Docent::from_bytes`] before anything is used.
+//! section by section by [`Docent::from_bytes`] before anything is used. A version-2 file is
+//! read too: its `bm25` section (one bag of words per chunk) is replaced by the BM25F index of
+//! its chunks (its stored `k1` and `b`, the default field weights), so it searches as if this
+//! version had built it with those options.
 
 use std::sync::Arc;
 
@@ -92,7 +95,7 @@ impl Docent {
         what: &str,
         limits: Limits,
     ) -> Result<Self> {
-        let sections = format::read(bytes, what)?;
+        let (version, sections) = format::read_versioned(bytes, what)?;
         let meta = read_meta(&sections, what)?;
         limits.check_chunks(
             || {
@@ -121,7 +124,13 @@ impl Docent {
         let docs: Vec<DocEntry> = format::decode(format::section(&sections, "docs", what)?, "docs", what)?;
         let chunks: Vec<Chunk> = format::decode(format::section(&sections, "chunks", what)?, "chunks", what)?;
         let dense: DenseIndex = format::decode(format::section(&sections, "dense", what)?, "dense", what)?;
-        let bm25: Bm25 = format::decode(format::section(&sections, "bm25", what)?, "bm25", what)?;
+        // Version 2 held one bag of words per chunk: its BM25 is rebuilt below, from the chunks.
+        let bm25: Option<Bm25> = if version >= 3 {
+            Some(format::decode(format::section(&sections, "bm25", what)?, "bm25", what)?)
+        } else {
+            format::section(&sections, "bm25", what)?;
+            None
+        };
         let delta: Vec<f32> = if sections.iter().any(|s| s.name == "delta") {
             format::decode(format::section(&sections, "delta", what)?, "delta", what)?
         } else {
@@ -146,10 +155,13 @@ impl Docent {
                 chunks.len(), dense.len(), dense.dim(), delta.len()
             )));
         }
-        if bm25.len() != live_chunks {
+        if bm25.as_ref().is_some_and(|b| b.len() != live_chunks) {
             return Err(Error::format(
                 what,
-                format!("inconsistent: {live_chunks} live chunks but BM25 holds {} entries", bm25.len()),
+                format!(
+                    "inconsistent: {live_chunks} live chunks but BM25 holds {} entries",
+                    bm25.as_ref().map_or(0, Bm25::len)
+                ),
             ));
         }
         if let Some(c) = chunks.iter().find(|c| c.doc as usize >= docs.len()) {
@@ -166,7 +178,10 @@ impl Docent {
         d.docs = docs;
         d.chunks = chunks;
         d.dense = Some(dense);
-        d.bm25 = Some(bm25);
+        d.bm25 = Some(match bm25 {
+            Some(bm25) => bm25,
+            None => d.lexical_index(d.options.bm25.clone()),
+        });
         Ok(d)
     }
 }

@@ -1,9 +1,10 @@
 //! Lexical fragments: BM25 postings sharded by sorted term range.
 //!
 //! A shard holds the terms in `[first[i], first[i+1])` of the manifest's [`LexicalTable`], each
-//! with its exact live document frequency and its postings `(id delta, tf, dl)` ascending by
-//! chunk id, where `dl` is the chunk's analyzed length: with `N` and the average length from the
-//! manifest, a shard alone scores BM25 exactly as [`Bm25::search`] does.
+//! with its exact live document frequency and its postings `(id delta, tf')` ascending by chunk
+//! id, where `tf'` is the term's field-weighted, length-normalised frequency in the chunk (BM25F,
+//! see [`crate::index::bm25`]) as the engine computes it: with `N` and `k1` from the manifest, a
+//! shard alone scores exactly as [`Bm25::search`] does, whatever the field weights.
 //!
 //! A term with more than [`MAX_POSTINGS`] postings keeps only its best ones by BM25 impact (still
 //! ascending by id): scores and ranks stay exact for corpora where no term is in more than 4096
@@ -14,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::table::{seal_fragment, FragmentKind, LexicalTable};
 use super::Files;
-use crate::index::bm25::{avgdl, idf, term_score, Bm25};
+use crate::index::bm25::{idf, saturate, Bm25};
 use crate::{Error, Result};
 
 /// Postings kept per term in a shard, at most (the best by BM25 impact).
@@ -36,8 +37,8 @@ struct StoredTerm {
     term: String,
     /// Live document frequency (exact, even when postings were cut to [`MAX_POSTINGS`]).
     df: u32,
-    /// `(id delta, tf, dl)`, ascending by id; the first delta is from 0.
-    postings: Vec<(u32, u32, u32)>,
+    /// `(id delta, tf')`, ascending by id; the first delta is from 0.
+    postings: Vec<(u32, f32)>,
 }
 
 /// A term shard as read: terms ascending, postings with absolute ids.
@@ -53,51 +54,47 @@ pub(super) struct Term {
     pub term: String,
     /// Live document frequency.
     pub df: u32,
-    /// `(chunk id, tf, dl)` ascending by id.
-    pub postings: Vec<(u32, u32, u32)>,
+    /// `(chunk id, tf')` ascending by id.
+    pub postings: Vec<(u32, f32)>,
 }
 
 /// Cuts `bm25`'s live postings into shards. `ids[old]` is the live number of engine chunk `old`
 /// (`u32::MAX` for removed chunks). Returns the table and the files.
 pub(super) fn write(bm25: &Bm25, ids: &[u32]) -> Result<(LexicalTable, Files)> {
-    let (live_docs, live_tokens) = bm25.live_totals();
-    let avg = avgdl(live_tokens, live_docs);
-    let params = bm25.params().clone();
+    let (live_docs, _) = bm25.live_totals();
+    let k1 = bm25.params().k1;
     let mut terms: Vec<(StoredTerm, usize)> = Vec::new();
     for (term, live) in bm25.live_terms() {
         if live.is_empty() {
             continue;
         }
         let df = live.len() as u32;
-        let mut rows: Vec<(u32, u32, u32)> = live
+        let mut rows: Vec<(u32, f32)> = live
             .into_iter()
-            .map(|(old, tf)| {
-                let new = ids.get(old as usize).copied().unwrap_or(u32::MAX);
-                (new, tf, bm25.doc_len(old))
-            })
+            .map(|(old, tf)| (ids.get(old as usize).copied().unwrap_or(u32::MAX), tf))
             .filter(|r| r.0 != u32::MAX)
             .collect();
         if rows.len() > MAX_POSTINGS {
             let w = idf(live_docs, df);
-            let impact = |r: &(u32, u32, u32)| term_score(w, r.1, r.2, avg, &params);
+            let impact = |r: &(u32, f32)| saturate(w, r.1, k1);
             rows.sort_by(|a, b| impact(b).total_cmp(&impact(a)).then(a.0.cmp(&b.0)));
             rows.truncate(MAX_POSTINGS);
             rows.sort_by_key(|r| r.0);
         }
         let mut prev = 0;
-        let postings: Vec<(u32, u32, u32)> = rows
+        let postings: Vec<(u32, f32)> = rows
             .into_iter()
-            .map(|(id, tf, dl)| {
+            .map(|(id, tf)| {
                 let d = id - prev;
                 prev = id;
-                (d, tf, dl)
+                (d, tf)
             })
             .collect();
         let size = varint(term.len() as u32)
             + term.len()
             + varint(df)
             + varint(postings.len() as u32)
-            + postings.iter().map(|&(d, tf, dl)| varint(d) + varint(tf) + varint(dl)).sum::<usize>();
+            + postings.iter().map(|&(d, _)| varint(d) + 4).sum::<usize>();
         terms.push((StoredTerm { term: term.to_string(), df, postings }, size));
     }
     let total: usize = terms.iter().map(|t| t.1).sum();
@@ -151,8 +148,8 @@ pub(super) fn shard_of(table: &LexicalTable, term: &str) -> usize {
 
 impl Shard {
     /// Decodes and checks shard `i` of `table` fetched as `path`: terms strictly ascending inside
-    /// the shard's range, postings strictly ascending below `chunks`, `df` at least the number
-    /// of postings. Errors name `path`.
+    /// the shard's range, postings strictly ascending below `chunks` with a finite `tf'` ≥ 0
+    /// (0 when every field holding the term weighs 0), `df` at least the number of postings. Errors name `path`.
     pub(super) fn open(
         path: &str,
         bytes: &[u8],
@@ -185,7 +182,10 @@ impl Shard {
             }
             let mut id: Option<u32> = None;
             let mut postings = Vec::with_capacity(t.postings.len());
-            for &(d, tf, dl) in &t.postings {
+            for &(d, tf) in &t.postings {
+                if !(tf.is_finite() && tf >= 0.0) {
+                    return Err(bad(format!("a posting of {:?} has the weight {tf}", t.term)));
+                }
                 let next = match id {
                     None => Some(d),
                     Some(p) if d > 0 => p.checked_add(d),
@@ -200,7 +200,7 @@ impl Shard {
                         )))
                     }
                 }
-                postings.push((id.unwrap_or_default(), tf, dl));
+                postings.push((id.unwrap_or_default(), tf));
             }
             terms.push(Term { term: t.term.clone(), df: t.df, postings });
         }

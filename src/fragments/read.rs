@@ -10,7 +10,7 @@ use super::text::{self, pack_of, Record};
 use super::{dense, FetchStats, FragmentSource};
 use crate::embed::EmbedderInfo;
 use crate::engine::{check_search, prompt_of, Evidence, Hit, SearchResult};
-use crate::index::bm25::{avgdl, best_first, coverage_of, distinct, idf, term_score, Bm25};
+use crate::index::bm25::{best_first, coverage_of, distinct, idf, saturate, Bm25};
 use crate::prompt::{Prompt, PromptOptions};
 use crate::retrieve::{dedupe, fuse, limit_per_page, Fused, Gate, Mode, RetrieveOptions};
 use crate::site::Manifest;
@@ -280,15 +280,14 @@ impl SiteIndex {
             .collect()
     }
 
-    /// BM25 top-`k` over the groups' terms, exactly as [`Bm25::search`] scores: each distinct
+    /// BM25F top-`k` over the groups' terms, exactly as [`Bm25::search`] scores: each distinct
     /// term once, in query order.
     fn rank(&self, groups: &[Group], k: usize) -> Vec<(u32, f32)> {
         let stats = &self.table.bm25;
         if stats.live_docs == 0 || k == 0 {
             return Vec::new();
         }
-        let avg = avgdl(stats.live_tokens, stats.live_docs);
-        let params = stats.params();
+        let k1 = stats.params.k1;
         let mut seen = BTreeSet::new();
         let mut scores: HashMap<u32, f32> = HashMap::new();
         for t in groups.iter().flat_map(|g| &g.terms) {
@@ -296,8 +295,9 @@ impl SiteIndex {
                 continue;
             }
             let w = idf(stats.live_docs, t.df);
-            for &(id, tf, dl) in &t.postings {
-                *scores.entry(id).or_insert(0.0) += term_score(w, tf, dl, avg, &params);
+            // As the engine: a posting of weight 0 counts in `df`, not in the score.
+            for &(id, tf) in t.postings.iter().filter(|p| p.1 > 0.0) {
+                *scores.entry(id).or_insert(0.0) += saturate(w, tf, k1);
             }
         }
         let mut hits: Vec<(u32, f32)> = scores.into_iter().collect();

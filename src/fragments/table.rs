@@ -16,7 +16,7 @@ pub const FRAGMENT_MAGIC: &[u8; 8] = b"DOCFRAG1";
 
 /// The version of the `"fragments"` object and of the fragment payloads this build writes and
 /// reads.
-pub const FRAGMENT_VERSION: u32 = 1;
+pub const FRAGMENT_VERSION: u32 = 2;
 
 /// The folder of the fragments inside the index folder.
 pub const FRAGMENTS_DIR: &str = "fragments";
@@ -168,26 +168,25 @@ pub struct FragmentTable {
     pub dense: Option<DenseTable>,
 }
 
-/// Corpus-wide BM25 statistics over live chunks.
+/// Corpus-wide BM25F statistics over live chunks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Bm25Stats {
-    /// Term-frequency saturation (the index's [`Bm25Params::k1`]).
-    pub k1: f32,
-    /// Length normalisation (the index's [`Bm25Params::b`]).
-    pub b: f32,
+    /// The index's BM25F parameters. The shards' postings already carry each chunk's
+    /// field-weighted, length-normalised frequency, so the reader needs only `k1`; the rest says
+    /// how they were computed.
+    #[serde(flatten)]
+    pub params: Bm25Params,
     /// Live chunks (BM25's N).
     pub live_docs: u32,
-    /// Sum of their analyzed lengths; the average length is `live_tokens / live_docs`,
-    /// computed as the engine computes it.
-    pub live_tokens: u64,
-    /// The average analyzed length (informative; the reader uses `live_tokens / live_docs`).
-    pub avgdl: f32,
+    /// Per field (title, heading path, body), the sum of the live chunks' analyzed lengths
+    /// (informative).
+    pub live_tokens: [u64; 3],
 }
 
 impl Bm25Stats {
-    /// The BM25 parameters.
+    /// The BM25F parameters.
     pub fn params(&self) -> Bm25Params {
-        Bm25Params { k1: self.k1, b: self.b }
+        self.params.clone()
     }
 }
 
@@ -288,6 +287,9 @@ impl FragmentTable {
                 "text: first chunks must start at 0 and ascend strictly below {}",
                 self.chunks
             ));
+        }
+        if let Err(e) = self.bm25.params.validate() {
+            return bad(format!("bm25: {e}"));
         }
         if self.bm25.live_docs as usize != self.chunks {
             return bad(format!("bm25: {} live chunks but {} chunks", self.bm25.live_docs, self.chunks));

@@ -5,7 +5,6 @@ use super::table::{Bm25Stats, FragmentTable, FRAGMENT_VERSION};
 use super::text::Record;
 use super::{lexical, text};
 use crate::engine::Docent;
-use crate::index::bm25::avgdl;
 use crate::{Error, Result};
 
 /// The fragments of one build: the manifest's table and every file it names (path, bytes), in
@@ -78,13 +77,7 @@ pub fn write_fragments_with(engine: &Docent, layout: &DenseLayout) -> Result<Fra
         version: FRAGMENT_VERSION,
         chunks,
         documents: engine.stats().documents,
-        bm25: Bm25Stats {
-            k1: params.k1,
-            b: params.b,
-            live_docs,
-            live_tokens,
-            avgdl: if live_docs > 0 { avgdl(live_tokens, live_docs) } else { 0.0 },
-        },
+        bm25: Bm25Stats { params: params.clone(), live_docs, live_tokens },
         retrieve: engine.options().retrieve.clone(),
         lexical: lexical_table,
         text: text_table,

@@ -1,39 +1,140 @@
-//! BM25: the lexical index.
+//! BM25F: the lexical index.
 //!
 //! Owns: the analyzer (lowercasing, splitting, stop words, light stemming, identifier parts),
-//! the term dictionary and postings, BM25 scoring and the query-coverage measure the relevance
+//! the term dictionary and postings, BM25F scoring and the query-coverage measure the relevance
 //! gate uses. Must not: fuse with dense results or decide relevance (that is `retrieve`).
 //!
+//! # Fields
+//! A document (a chunk) has three fields: its page title, its heading path and its body text
+//! ([`Field`]). BM25F (Robertson, Zaragoza and Taylor 2004; Zaragoza et al. 2004, "simple
+//! BM25F") combines a term's frequencies in the fields *before* saturation:
+//!
+//! ```text
+//! tf' = Σ_f  w_f · tf_f / (1 − b_f + b_f · len_f / avglen_f)
+//! score = Σ_terms idf · tf' · (k1 + 1) / (k1 + tf')
+//! ```
+//!
+//! so a query term in a short heading counts more than the same term once in a long body, yet a
+//! term repeated in every field still saturates like one repeated in one field. With only a body
+//! (titles and headings empty) this is exactly classic BM25. The document frequency counts a
+//! document once whichever fields hold the term.
+//!
 //! # Storage
-//! A `BTreeMap` from term to postings, so the postcard encoding is deterministic (sorted terms,
-//! never hash order). Postings are `(doc id delta, term frequency)` pairs in ascending id order;
-//! postcard writes them as varints, so most pairs take two bytes. Documents are only appended
-//! ([`Bm25::push`]), which keeps every posting list sorted; [`Bm25::remove`] marks a document
-//! deleted. Document frequencies are counted over live documents while a posting list is read
-//! (it is read anyway to score), so deletions need no rewrite of the postings.
+//! A `BTreeMap` from term to one postings list per field, so the postcard encoding is
+//! deterministic (sorted terms, never hash order). Postings are `(doc id delta, term frequency)`
+//! pairs in ascending id order; postcard writes them as varints, so most pairs take two bytes.
+//! Documents are only appended ([`Bm25::push_fields`]), which keeps every posting list sorted;
+//! [`Bm25::remove`] marks a document deleted. Document frequencies are counted over live
+//! documents while the posting lists are read (they are read anyway to score), so deletions need
+//! no rewrite of the postings.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// BM25 parameters.
+use crate::{Error, Result};
+
+/// The fields of a document, in the order of every per-field array.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// The page title.
+    Title = 0,
+    /// The heading path of the chunk's section (` > `-joined).
+    Heading = 1,
+    /// The chunk text.
+    Body = 2,
+}
+
+/// Number of fields ([`Field`]).
+pub const FIELDS: usize = 3;
+
+/// The text of one document, field by field.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FieldText<'a> {
+    /// The page title.
+    pub title: &'a str,
+    /// The heading path.
+    pub heading: &'a str,
+    /// The body text.
+    pub body: &'a str,
+}
+
+impl<'a> FieldText<'a> {
+    /// A document that is only body text (no title, no headings).
+    pub fn body(body: &'a str) -> Self {
+        FieldText { title: "", heading: "", body }
+    }
+
+    fn parts(&self) -> [&'a str; FIELDS] {
+        [self.title, self.heading, self.body]
+    }
+}
+
+/// BM25F parameters. Stored in the index; they apply to every search of it.
+///
+/// The defaults were chosen by grid search on the development questions only (Cargo book, Sphinx
+/// and git docs: `bench/eval/*-dev.jsonl`; `docs/tuning.md` has the grid and the numbers): a
+/// heading match weighs four body occurrences, length normalisation is milder than classic BM25's
+/// (b 0.4: the chunker already caps a chunk at 200 tokens) and saturation slower (k1 2.0).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Bm25Params {
-    /// Term-frequency saturation. Default 1.2; range 0..: 0 ignores repeated terms entirely
+    /// Term-frequency saturation. Default 2.0; range 0..=10: 0 ignores repeated terms entirely
     /// (only presence counts), large values make the score grow almost linearly with repeats.
     pub k1: f32,
-    /// Length normalisation. Default 0.75; range 0..=1: 0 ignores document length, 1 divides
-    /// term frequency fully by the length relative to the average.
+    /// Length normalisation of the body. Default 0.4; range 0..=1: 0 ignores the body's length,
+    /// 1 divides its term frequencies fully by its length relative to the average body.
     pub b: f32,
+    /// Weight of a term occurrence in the page title, relative to one in the body (1.0).
+    /// Default 0.5; range 0..=10 (0 ignores titles). Every chunk of a page carries its title,
+    /// and the heading path usually starts with it too, so a high weight mostly favours whole
+    /// pages over the section that answers.
+    pub title_weight: f32,
+    /// Length normalisation of the title, as `b` is for the body. Default 0.5; range 0..=1.
+    pub title_b: f32,
+    /// Weight of a term occurrence in the heading path, relative to one in the body (1.0).
+    /// Default 4.0; range 0..=10 (0 ignores headings; high values let a heading match outrank
+    /// any body text).
+    pub heading_weight: f32,
+    /// Length normalisation of the heading path, as `b` is for the body. Default 0.25; range
+    /// 0..=1: at 1 a term in a one-word heading counts several times one in a long path.
+    pub heading_b: f32,
 }
 
 impl Default for Bm25Params {
     fn default() -> Self {
-        Bm25Params { k1: 1.2, b: 0.75 }
+        Bm25Params { k1: 2.0, b: 0.4, title_weight: 0.5, title_b: 0.5, heading_weight: 4.0, heading_b: 0.25 }
     }
 }
 
-/// A BM25 index over documents numbered 0, 1, 2, … in insertion order.
+impl Bm25Params {
+    /// Checks the ranges documented on each field.
+    pub fn validate(&self) -> Result<()> {
+        let check = |name: &str, v: f32, max: f32| {
+            if v.is_finite() && (0.0..=max).contains(&v) {
+                Ok(())
+            } else {
+                Err(Error::invalid(name, format!("expected 0..={max}, found {v}")))
+            }
+        };
+        check("bm25 k1", self.k1, 10.0)?;
+        check("bm25 b", self.b, 1.0)?;
+        check("bm25 title_weight", self.title_weight, 10.0)?;
+        check("bm25 title_b", self.title_b, 1.0)?;
+        check("bm25 heading_weight", self.heading_weight, 10.0)?;
+        check("bm25 heading_b", self.heading_b, 1.0)
+    }
+
+    /// `(weight, b)` of each field, in [`Field`] order.
+    fn fields(&self) -> [(f32, f32); FIELDS] {
+        [(self.title_weight, self.title_b), (self.heading_weight, self.heading_b), (1.0, self.b)]
+    }
+}
+
+/// Per-field values (term frequencies, lengths), in [`Field`] order.
+pub type PerField<T> = [T; FIELDS];
+
+/// A BM25F index over documents numbered 0, 1, 2, … in insertion order.
 ///
 /// Deserialising one checks that its statistics and postings agree (`Bm25Parts`): a file is
 /// untrusted, and a posting past the last document or live counts that disagree with the
@@ -42,14 +143,14 @@ impl Default for Bm25Params {
 #[serde(try_from = "Bm25Parts")]
 pub struct Bm25 {
     params: Bm25Params,
-    /// term → postings.
-    terms: BTreeMap<String, Postings>,
-    /// Analyzed length (tokens) of every document, deleted ones included.
-    doc_lens: Vec<u32>,
+    /// term → postings of each field.
+    terms: BTreeMap<String, PerField<Postings>>,
+    /// Analyzed length (tokens) of every field of every document, deleted ones included.
+    doc_lens: Vec<PerField<u32>>,
     /// `deleted[id]`: removed with [`Bm25::remove`].
     deleted: Vec<bool>,
-    /// Sum of the lengths of the live documents.
-    live_tokens: u64,
+    /// Per field, the sum of the lengths of the live documents.
+    live_tokens: PerField<u64>,
     /// Number of live documents.
     live_docs: u32,
 }
@@ -58,25 +159,29 @@ pub struct Bm25 {
 #[derive(Deserialize)]
 struct Bm25Parts {
     params: Bm25Params,
-    terms: BTreeMap<String, Postings>,
-    doc_lens: Vec<u32>,
+    terms: BTreeMap<String, PerField<Postings>>,
+    doc_lens: Vec<PerField<u32>>,
     deleted: Vec<bool>,
-    live_tokens: u64,
+    live_tokens: PerField<u64>,
     live_docs: u32,
 }
 
 impl TryFrom<Bm25Parts> for Bm25 {
     type Error = String;
 
-    fn try_from(p: Bm25Parts) -> Result<Self, String> {
+    fn try_from(p: Bm25Parts) -> std::result::Result<Self, String> {
         p.check().map_err(crate::format::invalid)
     }
 }
 
 impl Bm25Parts {
-    /// One deletion flag per document; live counts equal to the live documents and their
-    /// lengths; every posting list strictly ascending, inside the documents, ending at its `last`.
-    fn check(self) -> Result<Bm25, String> {
+    /// Parameters in range; one deletion flag per document; live counts equal to the live
+    /// documents and their lengths; every posting list strictly ascending, inside the documents,
+    /// ending at its `last`.
+    fn check(self) -> std::result::Result<Bm25, String> {
+        if let Err(e) = self.params.validate() {
+            return Err(format!("corrupted BM25: {e}"));
+        }
         let n = self.doc_lens.len();
         if self.deleted.len() != n {
             return Err(format!(
@@ -85,36 +190,42 @@ impl Bm25Parts {
             ));
         }
         let live = self.deleted.iter().filter(|d| !**d).count();
-        let tokens: u64 =
-            self.doc_lens.iter().zip(&self.deleted).filter(|(_, d)| !**d).map(|(&l, _)| u64::from(l)).sum();
+        let mut tokens = [0u64; FIELDS];
+        for (lens, _) in self.doc_lens.iter().zip(&self.deleted).filter(|(_, d)| !**d) {
+            for f in 0..FIELDS {
+                tokens[f] += u64::from(lens[f]);
+            }
+        }
         if live != self.live_docs as usize || tokens != self.live_tokens {
             return Err(format!(
-                "corrupted BM25: {live} live documents of {tokens} tokens, but the header says {} of {}",
+                "corrupted BM25: {live} live documents of {tokens:?} tokens, but the header says {} of {:?}",
                 self.live_docs, self.live_tokens
             ));
         }
-        for (term, p) in &self.terms {
-            let mut id: Option<u32> = None;
-            for &(delta, _) in &p.list {
-                let next = match id {
-                    None => Some(delta),
-                    Some(prev) if delta > 0 => prev.checked_add(delta),
-                    Some(_) => None,
-                };
-                match next.filter(|&i| (i as usize) < n) {
-                    Some(i) => id = Some(i),
-                    None => {
-                        return Err(format!(
+        for (term, lists) in &self.terms {
+            for p in lists {
+                let mut id: Option<u32> = None;
+                for &(delta, _) in &p.list {
+                    let next = match id {
+                        None => Some(delta),
+                        Some(prev) if delta > 0 => prev.checked_add(delta),
+                        Some(_) => None,
+                    };
+                    match next.filter(|&i| (i as usize) < n) {
+                        Some(i) => id = Some(i),
+                        None => {
+                            return Err(format!(
                             "corrupted BM25: the postings of {term:?} leave the {n} documents or repeat one"
                         ))
+                        }
                     }
                 }
-            }
-            if id.is_some_and(|i| i != p.last) {
-                return Err(format!(
-                    "corrupted BM25: the postings of {term:?} end at {id:?}, not at {}",
-                    p.last
-                ));
+                if id.is_some_and(|i| i != p.last) {
+                    return Err(format!(
+                        "corrupted BM25: the postings of {term:?} end at {id:?}, not at {}",
+                        p.last
+                    ));
+                }
             }
         }
         let Bm25Parts { params, terms, doc_lens, deleted, live_tokens, live_docs } = self;
@@ -122,7 +233,7 @@ impl Bm25Parts {
     }
 }
 
-/// The documents containing one term.
+/// The documents containing one term in one field.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Postings {
     /// The id of the last document in `list` (where the next delta starts from).
@@ -146,52 +257,67 @@ const STOP_WORDS: &[&str] = &[
 const MAX_TOKEN_BYTES: usize = 64;
 
 impl Bm25 {
-    /// Builds an index over `docs`; document ids are their positions.
+    /// Builds an index over `docs`, each only body text; document ids are their positions.
     pub fn build<'a>(docs: impl IntoIterator<Item = &'a str>, params: Bm25Params) -> Self {
+        Self::build_fields(docs.into_iter().map(FieldText::body), params)
+    }
+
+    /// Builds an index over documents given field by field; document ids are their positions.
+    pub fn build_fields<'a>(docs: impl IntoIterator<Item = FieldText<'a>>, params: Bm25Params) -> Self {
         let mut index = Bm25 {
             params,
             terms: BTreeMap::new(),
             doc_lens: Vec::new(),
             deleted: Vec::new(),
-            live_tokens: 0,
+            live_tokens: [0; FIELDS],
             live_docs: 0,
         };
         for doc in docs {
-            index.push(doc);
+            index.push_fields(doc);
         }
         index
     }
 
-    /// Appends a document and returns its id (the number of documents pushed before it, deleted
-    /// ones included). Statistics (document frequencies, average length) update at once.
+    /// Appends a document that is only body text; see [`Bm25::push_fields`].
     pub fn push(&mut self, doc: &str) -> u32 {
+        self.push_fields(FieldText::body(doc))
+    }
+
+    /// Appends a document and returns its id (the number of documents pushed before it, deleted
+    /// ones included). Statistics (document frequencies, average lengths) update at once.
+    pub fn push_fields(&mut self, doc: FieldText<'_>) -> u32 {
         let id = self.doc_lens.len() as u32;
-        let tokens = Self::analyze(doc);
-        let mut counts: BTreeMap<String, u32> = BTreeMap::new();
-        for t in &tokens {
-            *counts.entry(t.clone()).or_insert(0) += 1;
+        let mut lens = [0u32; FIELDS];
+        for (f, text) in doc.parts().into_iter().enumerate() {
+            let tokens = Self::analyze(text);
+            lens[f] = tokens.len() as u32;
+            let mut counts: BTreeMap<String, u32> = BTreeMap::new();
+            for t in tokens {
+                *counts.entry(t).or_insert(0) += 1;
+            }
+            for (term, tf) in counts {
+                let postings = &mut self.terms.entry(term).or_default()[f];
+                let delta = if postings.list.is_empty() { id } else { id - postings.last };
+                postings.list.push((delta, tf));
+                postings.last = id;
+            }
+            self.live_tokens[f] += u64::from(lens[f]);
         }
-        for (term, tf) in counts {
-            let postings = self.terms.entry(term).or_default();
-            let delta = if postings.list.is_empty() { id } else { id - postings.last };
-            postings.list.push((delta, tf));
-            postings.last = id;
-        }
-        let len = tokens.len() as u32;
-        self.doc_lens.push(len);
+        self.doc_lens.push(lens);
         self.deleted.push(false);
-        self.live_tokens += u64::from(len);
         self.live_docs += 1;
         id
     }
 
     /// Marks document `id` deleted: it is no longer returned and no longer counts in document
-    /// frequencies or the average length. Removing an unknown or already removed id does nothing.
+    /// frequencies or the average lengths. Removing an unknown or already removed id does nothing.
     pub fn remove(&mut self, id: u32) {
         let i = id as usize;
         if i < self.deleted.len() && !self.deleted[i] {
             self.deleted[i] = true;
-            self.live_tokens -= u64::from(self.doc_lens[i]);
+            for f in 0..FIELDS {
+                self.live_tokens[f] -= u64::from(self.doc_lens[i][f]);
+            }
             self.live_docs -= 1;
         }
     }
@@ -206,28 +332,28 @@ impl Bm25 {
         self.live_docs == 0
     }
 
-    /// Top-k documents by BM25 score, best first, ties by ascending id. Query terms not in the
+    /// Top-k documents by BM25F score, best first, ties by ascending id. Query terms not in the
     /// vocabulary are ignored; only documents containing at least one query term are returned.
     /// `k = 0` gives nothing.
     pub fn search(&self, query: &str, k: usize) -> Vec<(u32, f32)> {
         if k == 0 || self.live_docs == 0 {
             return Vec::new();
         }
-        let avgdl = avgdl(self.live_tokens, self.live_docs);
         let mut scores = vec![0f32; self.doc_lens.len()];
         let mut touched = Vec::new();
         for term in distinct(Self::analyze(query)) {
-            let live = self.live_postings(&term);
+            let live = self.live_weighted(&term);
             if live.is_empty() {
                 continue;
             }
             let idf = idf(self.live_docs, live.len() as u32);
-            for (id, tf) in live {
+            // A posting whose fields all weigh 0 counts in the document frequency, not the score.
+            for (id, tf) in live.into_iter().filter(|p| p.1 > 0.0) {
                 let slot = &mut scores[id as usize];
                 if *slot == 0.0 {
                     touched.push(id);
                 }
-                *slot += term_score(idf, tf, self.doc_lens[id as usize], avgdl, &self.params);
+                *slot += saturate(idf, tf, self.params.k1);
             }
         }
         let mut hits: Vec<(u32, f32)> = touched.into_iter().map(|id| (id, scores[id as usize])).collect();
@@ -235,11 +361,11 @@ impl Bm25 {
         hits
     }
 
-    /// Fraction (0..=1) of the query's IDF mass that document `id` contains: the sum of the idf
-    /// of the distinct query terms present in the document over the sum of the idf of all
-    /// distinct query terms. Terms unseen in the corpus count with the maximum idf (as if their
-    /// document frequency were 0). Returns 0 for a query without terms and for an unknown or
-    /// removed document. Used by the relevance gate.
+    /// Fraction (0..=1) of the query's IDF mass that document `id` contains (in any field): the
+    /// sum of the idf of the distinct query terms present in the document over the sum of the idf
+    /// of all distinct query terms. Terms unseen in the corpus count with the maximum idf (as if
+    /// their document frequency were 0). Returns 0 for a query without terms and for an unknown
+    /// or removed document. Used by the relevance gate.
     pub fn coverage(&self, query: &str, id: u32) -> f32 {
         let i = id as usize;
         if i >= self.deleted.len() || self.deleted[i] {
@@ -256,36 +382,56 @@ impl Bm25 {
         &self.params
     }
 
-    /// Live documents and the sum of their analyzed lengths (BM25's N and the numerator of the
-    /// average length).
-    pub(crate) fn live_totals(&self) -> (u32, u64) {
+    /// Live documents and, per field, the sum of their analyzed lengths (BM25's N and the
+    /// numerators of the average lengths).
+    pub(crate) fn live_totals(&self) -> (u32, PerField<u64>) {
         (self.live_docs, self.live_tokens)
     }
 
-    /// The analyzed length of document `id` (0 for an unknown id).
-    pub(crate) fn doc_len(&self, id: u32) -> u32 {
-        self.doc_lens.get(id as usize).copied().unwrap_or(0)
-    }
-
-    /// Every term in byte order with its `(id, tf)` postings over live documents (terms whose
+    /// Every term in byte order with its `(id, tf')` postings over live documents, `tf'` the
+    /// field-weighted, length-normalised frequency that [`saturate`] scores (terms whose
     /// documents were all removed come with an empty list).
-    pub(crate) fn live_terms(&self) -> impl Iterator<Item = (&str, Vec<(u32, u32)>)> + '_ {
-        self.terms.keys().map(|t| (t.as_str(), self.live_postings(t)))
+    pub(crate) fn live_terms(&self) -> impl Iterator<Item = (&str, Vec<(u32, f32)>)> + '_ {
+        self.terms.keys().map(|t| (t.as_str(), self.live_weighted(t)))
     }
 
-    /// The `(id, tf)` postings of `term` for live documents.
-    fn live_postings(&self, term: &str) -> Vec<(u32, u32)> {
-        let Some(postings) = self.terms.get(term) else {
+    /// The `(id, tf')` postings of `term` for live documents (see [`Bm25::live_terms`]).
+    fn live_weighted(&self, term: &str) -> Vec<(u32, f32)> {
+        let fields = self.params.fields();
+        let avg: [f32; FIELDS] = std::array::from_fn(|f| avgdl(self.live_tokens[f], self.live_docs));
+        self.live_postings(term)
+            .into_iter()
+            .map(|(id, tf)| (id, weighted_tf(&tf, &self.doc_lens[id as usize], &avg, &fields)))
+            .collect()
+    }
+
+    /// The `(id, tf of each field)` postings of `term` for live documents, ascending by id.
+    fn live_postings(&self, term: &str) -> Vec<(u32, PerField<u32>)> {
+        let Some(lists) = self.terms.get(term) else {
             return Vec::new();
         };
-        let mut id = 0u32;
-        let mut out = Vec::with_capacity(postings.list.len());
-        for (n, &(delta, tf)) in postings.list.iter().enumerate() {
-            id = if n == 0 { delta } else { id.wrapping_add(delta) };
-            // Ids beyond `doc_lens` can only come from a corrupted file: skip them.
-            let live = !self.deleted.get(id as usize).copied().unwrap_or(true);
-            if live && (id as usize) < self.doc_lens.len() {
-                out.push((id, tf));
+        let mut all: Vec<(u32, usize, u32)> = Vec::new();
+        for (f, postings) in lists.iter().enumerate() {
+            let mut id = 0u32;
+            for (n, &(delta, tf)) in postings.list.iter().enumerate() {
+                id = if n == 0 { delta } else { id.wrapping_add(delta) };
+                // Ids beyond `doc_lens` can only come from a corrupted file: skip them.
+                let live = !self.deleted.get(id as usize).copied().unwrap_or(true);
+                if live && (id as usize) < self.doc_lens.len() {
+                    all.push((id, f, tf));
+                }
+            }
+        }
+        all.sort_unstable();
+        let mut out: Vec<(u32, PerField<u32>)> = Vec::with_capacity(all.len());
+        for (id, f, tf) in all {
+            match out.last_mut() {
+                Some(last) if last.0 == id => last.1[f] = tf,
+                _ => {
+                    let mut tfs = [0; FIELDS];
+                    tfs[f] = tf;
+                    out.push((id, tfs));
+                }
             }
         }
         out
@@ -376,18 +522,44 @@ pub(crate) fn idf(live_docs: u32, df: u32) -> f32 {
     (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
 }
 
-/// The average analyzed length of the live documents, as every BM25 score uses it.
+/// The average analyzed length of a field over the live documents, as every BM25F score uses
+/// it (0 without live documents).
 pub(crate) fn avgdl(live_tokens: u64, live_docs: u32) -> f32 {
-    live_tokens as f32 / live_docs as f32
+    if live_docs == 0 {
+        0.0
+    } else {
+        live_tokens as f32 / live_docs as f32
+    }
 }
 
-/// One term's BM25 contribution to a document's score: its `idf`, its frequency `tf` in the
-/// document and the document's analyzed length `dl` against the average `avgdl`.
-pub(crate) fn term_score(idf: f32, tf: u32, dl: u32, avgdl: f32, params: &Bm25Params) -> f32 {
-    let Bm25Params { k1, b } = *params;
-    let tf = tf as f32;
-    let norm = if avgdl > 0.0 { 1.0 - b + b * dl as f32 / avgdl } else { 1.0 };
-    idf * tf * (k1 + 1.0) / (tf + k1 * norm)
+/// A term's field-weighted, length-normalised frequency in one document (BM25F's `tf'`): over
+/// the fields, `weight · tf / (1 − b + b · len / avg)`, with `(weight, b)` per field. A field
+/// whose average length is 0 (no document has text there) is not normalised.
+pub(crate) fn weighted_tf(
+    tf: &PerField<u32>,
+    len: &PerField<u32>,
+    avg: &PerField<f32>,
+    fields: &[(f32, f32); FIELDS],
+) -> f32 {
+    let mut sum = 0f32;
+    for f in 0..FIELDS {
+        if tf[f] == 0 {
+            continue;
+        }
+        let (w, b) = fields[f];
+        let norm = if avg[f] > 0.0 { 1.0 - b + b * len[f] as f32 / avg[f] } else { 1.0 };
+        sum += w * tf[f] as f32 / norm;
+    }
+    sum
+}
+
+/// One term's BM25F contribution to a document's score from its `idf` and its weighted
+/// frequency `tf` ([`weighted_tf`]): `idf · tf · (k1 + 1) / (k1 + tf)`.
+pub(crate) fn saturate(idf: f32, tf: f32, k1: f32) -> f32 {
+    if tf <= 0.0 {
+        return 0.0;
+    }
+    idf * tf * (k1 + 1.0) / (k1 + tf)
 }
 
 /// Sorts `(id, score)` hits best first, ties by ascending id, and keeps the first `k`.
