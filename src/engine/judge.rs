@@ -7,7 +7,7 @@ use crate::fragments::one_edit;
 use crate::gate::queries;
 use crate::gate::{self, CalibrationQuery, Signals, SiteGate, Vocabulary};
 use crate::index::bm25::{distinct, idf, Bm25};
-use crate::retrieve::{fuse, Mode, RetrieveOptions};
+use crate::retrieve::{fuse, Gate, Mode, RetrieveOptions};
 use crate::Result;
 
 /// Candidates per ranking of a calibration query (the default of [`RetrieveOptions`]).
@@ -82,7 +82,7 @@ impl Docent {
     /// Fits the site's gate on calibration queries generated from the live chunks
     /// ([`gate::queries::generate`]), each embedded and searched as a reader's question would be.
     /// `None` for an index of caller-given vectors (queries cannot be embedded) or too few chunks.
-    pub(crate) fn calibrate_gate(&self) -> Result<Option<SiteGate>> {
+    pub(crate) fn fit_gate(&self) -> Result<Option<SiteGate>> {
         let (Some(dense), Some(bm25)) = (&self.dense, &self.bm25) else {
             return Ok(None);
         };
@@ -109,6 +109,7 @@ impl Docent {
                 out.push(CalibrationQuery { kind: g.kind, evidence, lexical_evidence, missing });
             }
         }
-        Ok(gate::calibrate(&out))
+        let kind = self.embedder.info().kind;
+        Ok(gate::calibrate(&out, Gate::for_embedder(kind), crate::retrieve::LEXICAL_ONLY_COVERAGE))
     }
 }

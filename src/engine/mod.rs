@@ -345,10 +345,20 @@ impl Docent {
         self.site_gate.as_ref()
     }
 
-    /// Re-fits the site's gate on the corpus as a build does (for `docent eval --refit`, after a
-    /// change of the calibration), replacing the one in use.
-    pub fn refit_gate(&mut self) -> Result<()> {
-        self.site_gate = self.calibrate_gate()?;
+    /// Fits the site's gate on calibration queries generated from the corpus
+    /// ([`crate::gate`]) and keeps it (stored by [`Docent::to_bytes`] and the fragment writer);
+    /// `docent index` calls it after [`Docent::build`], `docent eval --refit` on a loaded index.
+    /// A separate step, not part of `build`: it embeds about 300 queries, and a build's embedder
+    /// calls stay exactly the chunks it embeds. Nothing is kept for an index of caller-given
+    /// vectors or a corpus too small to calibrate on (the fixed gate decides then).
+    ///
+    /// Errors: the embedder's, or [`crate::Error::NotBuilt`] when documents were added after the
+    /// last build.
+    pub fn calibrate_gate(&mut self) -> Result<()> {
+        if self.stats().pending > 0 || !self.delta.is_empty() {
+            return Err(crate::Error::NotBuilt);
+        }
+        self.site_gate = self.fit_gate()?;
         Ok(())
     }
 

@@ -137,7 +137,10 @@ pub(crate) fn prompt_of(
         .collect();
     let mut prompt = prompt::assemble(question, &sources, result.answerable, counter, opts)?;
     if prompt.abstained {
-        prompt.missing = result.missing.clone();
+        // Names the reader wrote ("Kubernetes", "gRPC") are named in the answer; plain words
+        // ("galaxy", "results") leave it at the generic "not covered".
+        prompt.missing =
+            result.missing.iter().filter(|m| crate::gate::looks_like_a_name(m)).cloned().collect();
     }
     Ok(prompt)
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::queries::Kind;
 use super::{hybrid_signals, lexical_signals, Model, SiteGate, GATE_VERSION};
 use crate::engine::Evidence;
+use crate::retrieve::Gate;
 
 /// Share of the answerable training queries the threshold keeps: all of them (1.0), so the
 /// threshold is the lowest probability of a training pseudo-question. Pseudo-questions share
@@ -28,7 +29,7 @@ const RATE: f64 = 0.5;
 
 /// L2 penalty on the weights (not the intercept): keeps them finite when the training queries
 /// separate perfectly.
-const L2: f64 = 0.01;
+const L2: f64 = 0.1;
 
 /// The fewest answerable and unanswerable training queries a fit needs; with fewer the site
 /// keeps the fixed gate.
@@ -85,9 +86,10 @@ pub struct Calibration {
     pub held_out: HeldOut,
 }
 
-/// Fits the site gate on `queries` (every [`HOLD_OUT`]-th held out). `None` when there are too
-/// few training queries of either class (a tiny site keeps the fixed gate).
-pub fn calibrate(queries: &[CalibrationQuery]) -> Option<SiteGate> {
+/// Fits the site gate on `queries` (every [`HOLD_OUT`]-th held out), beside the embedder's
+/// `fixed` gate and lexical-only coverage threshold. `None` when there are too few training
+/// queries of either class (a tiny site keeps the fixed gate).
+pub fn calibrate(queries: &[CalibrationQuery], fixed: Gate, fixed_lexical: f32) -> Option<SiteGate> {
     let (train, held): (Vec<(usize, &CalibrationQuery)>, Vec<(usize, &CalibrationQuery)>) =
         queries.iter().enumerate().partition(|(i, _)| i % HOLD_OUT != HOLD_OUT - 1);
     let train: Vec<&CalibrationQuery> = train.into_iter().map(|p| p.1).collect();
@@ -116,6 +118,8 @@ pub fn calibrate(queries: &[CalibrationQuery]) -> Option<SiteGate> {
         hybrid,
         lexical,
         strong_dense,
+        fixed,
+        fixed_lexical,
         calibration: Calibration {
             queries: queries.len(),
             answerable: queries.iter().filter(|q| answerable(q)).count(),
@@ -128,8 +132,10 @@ pub fn calibrate(queries: &[CalibrationQuery]) -> Option<SiteGate> {
     };
     let mut h = HeldOut::default();
     for (_, q) in held {
-        let hybrid = gate.verdict(&q.evidence, &q.missing, true).answerable;
-        let lexical = gate.verdict(&q.lexical_evidence, &q.missing, false).answerable;
+        // The model's own figures (with the missing-term rule), what the calibration measures.
+        let hybrid =
+            gate.model_passes(&q.evidence, true) && !gate.verdict(&q.evidence, &q.missing, true).missing_rule;
+        let lexical = gate.model_passes(&q.lexical_evidence, false) && q.missing.is_empty();
         if answerable(q) {
             h.answerable += 1;
             h.kept += usize::from(hybrid);

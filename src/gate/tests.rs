@@ -22,6 +22,10 @@ impl Vocabulary for Words {
     }
 }
 
+/// A fixed gate that lets nothing through, so the tests see the model alone.
+const CLOSED: crate::retrieve::Gate =
+    crate::retrieve::Gate { dense: 2.0, dense_with_lexical: 2.0, coverage: 2.0 };
+
 fn ev(dense: f32, coverage: f32, present: f32) -> Evidence {
     Evidence {
         dense,
@@ -64,6 +68,11 @@ fn a_missing_term_is_absent_after_the_analyzer_and_one_edit_away_is_a_typo() {
     assert_eq!(c.missing, ["GraphQL"]);
     let (have, absent) = (idf(100, 3), idf(100, 0));
     assert!((c.present - 2.0 * have / (2.0 * have + absent)).abs() < 1e-6, "{c:?}");
+    // Names are named rather than the plain words beside them; without names, the words.
+    let c = check_terms(&salient_terms("deploy builds inside Kubernetes with gRPC"), &vocab);
+    assert_eq!(c.missing, ["Kubernetes", "gRPC"]);
+    let c = check_terms(&salient_terms("deploy builds inside a container"), &vocab);
+    assert_eq!(c.missing, ["deploy", "inside", "container"]);
     // Stop words and question words alone: nothing salient, nothing missing.
     let c = check_terms(&salient_terms("how should I do it the right way?"), &vocab);
     assert_eq!((c.present, c.missing.len()), (1.0, 0));
@@ -137,7 +146,7 @@ fn synthetic() -> Vec<CalibrationQuery> {
 #[test]
 fn calibration_on_a_separable_set_keeps_and_flags_the_held_out_queries() {
     let q = synthetic();
-    let g = calibrate(&q).expect("enough queries");
+    let g = calibrate(&q, CLOSED, 1.1).expect("enough queries");
     let c = g.calibration;
     assert_eq!((c.queries, c.answerable, c.near_miss, c.off_topic), (105, 60, 30, 15));
     assert_eq!(c.train, 70, "every third query is held out");
@@ -152,16 +161,28 @@ fn calibration_on_a_separable_set_keeps_and_flags_the_held_out_queries() {
     // plus 0.01.
     assert!((g.strong_dense - 0.59).abs() < 1e-6, "{}", g.strong_dense);
     // Deterministic.
-    assert_eq!(calibrate(&q), Some(g.clone()));
+    assert_eq!(calibrate(&q, CLOSED, 1.1), Some(g.clone()));
     // The model alone (no missing term) still separates: an answerable-looking query passes,
     // an off-topic-looking one does not.
-    assert!(g.verdict(&ev(0.8, 0.9, 1.0), &[], true).answerable);
-    assert!(!g.verdict(&ev(0.1, 0.1, 1.0), &[], true).answerable);
+    assert!(g.model_passes(&ev(0.8, 0.9, 1.0), true));
+    assert!(!g.model_passes(&ev(0.1, 0.1, 1.0), true));
+    // The verdict: the missing-term rule, then the fixed gate (closed here).
+    assert!(!g.verdict(&ev(0.8, 0.9, 1.0), &[], true).answerable);
     // A missing term flags unless the dense match is very strong.
     let v = g.verdict(&ev(0.8, 0.9, 0.8), &["GraphQL".into()], true);
-    assert_eq!((v.answerable, v.missing_rule), (true, false), "0.8 ≥ strong_dense");
+    assert_eq!((v.answerable, v.missing_rule), (false, false), "0.8 ≥ strong_dense: the fixed gate decides");
     let v = g.verdict(&ev(0.55, 0.9, 0.8), &["GraphQL".into()], true);
     assert_eq!((v.answerable, v.missing_rule), (false, true));
+    // The fixed gate decides after the missing-term rule: one that lets dense ≥ 0.05 through
+    // keeps an off-topic-looking query without missing terms.
+    let open =
+        calibrate(&q, crate::retrieve::Gate { dense: 0.05, dense_with_lexical: 2.0, coverage: 2.0 }, 1.1)
+            .unwrap();
+    assert!(open.verdict(&ev(0.1, 0.1, 1.0), &[], true).answerable);
+    assert!(
+        !open.verdict(&ev(0.1, 0.1, 1.0), &["soup".into()], true).answerable,
+        "the missing-term rule first"
+    );
     // Without a vector a missing term always flags.
     assert!(g.verdict(&ev(0.99, 0.9, 0.8), &["GraphQL".into()], false).missing_rule);
 }
@@ -169,13 +190,13 @@ fn calibration_on_a_separable_set_keeps_and_flags_the_held_out_queries() {
 #[test]
 fn too_few_queries_give_no_site_gate() {
     let q = synthetic();
-    assert_eq!(calibrate(&q[..10]), None);
-    assert_eq!(calibrate(&q[..60]), None, "no unanswerable query");
+    assert_eq!(calibrate(&q[..10], CLOSED, 1.1), None);
+    assert_eq!(calibrate(&q[..60], CLOSED, 1.1), None, "no unanswerable query");
 }
 
 #[test]
 fn the_gate_round_trips_through_json_and_other_versions_are_ignored() {
-    let g = calibrate(&synthetic()).unwrap();
+    let g = calibrate(&synthetic(), CLOSED, 1.1).unwrap();
     let bytes = serde_json::to_vec(&g).unwrap();
     assert_eq!(SiteGate::from_json(&bytes, "index.bin").unwrap(), Some(g.clone()));
     let value = serde_json::to_value(&g).unwrap();

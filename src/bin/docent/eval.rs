@@ -57,7 +57,7 @@ pub fn cmd_eval(
     } else {
         let mut engine = load_index(dir, flag)?;
         if refit {
-            engine.refit_gate()?;
+            engine.calibrate_gate()?;
         }
         (eval::evaluate(&engine, &qs, k)?, engine.embedder_info().clone(), engine.site_gate().cloned())
     };
@@ -108,7 +108,7 @@ pub fn cmd_eval(
             flagged * 100.0
         );
         let which = if site_gate.is_some() {
-            "the site's calibrated gate"
+            "the site's gate: the missing-term rule, then the fixed thresholds"
         } else {
             "the fixed gate: no calibrated gate in this index"
         };
@@ -119,6 +119,17 @@ pub fn cmd_eval(
             pct(fixed_flagged, n_unans)
         );
         if let Some(g) = &site_gate {
+            let (mut mk, mut mf) = (0, 0);
+            for ((e, answerable), (_, missing)) in r.evidence.iter().zip(&r.verdicts) {
+                let pass = g.model_passes(e, true) && !g.verdict(e, missing, true).missing_rule;
+                mk += usize::from(*answerable && pass);
+                mf += usize::from(!*answerable && !pass);
+            }
+            outln!(
+                "fitted model alone (with the missing-term rule; not in force): {mk}/{n_ans} answerable kept ({:.1}%), {mf}/{n_unans} unanswerable flagged ({:.1}%)",
+                pct(mk, n_ans),
+                pct(mf, n_unans)
+            );
             let c = &g.calibration;
             let h = &c.held_out;
             outln!(
@@ -126,7 +137,7 @@ pub fn cmd_eval(
                 c.queries, c.answerable, c.near_miss, c.mixed, c.off_topic, c.train
             );
             outln!(
-                "  held out: {}/{} answerable kept ({:.1}%), {}/{} unanswerable flagged ({:.1}%); lexical-only {:.1}% / {:.1}%",
+                "  held out (fitted model): {}/{} answerable kept ({:.1}%), {}/{} unanswerable flagged ({:.1}%); lexical-only {:.1}% / {:.1}%",
                 h.kept,
                 h.answerable,
                 pct(h.kept, h.answerable),

@@ -31,8 +31,10 @@ pub fn print_result(r: &SearchResult) {
     );
     if !r.missing.is_empty() {
         outln!("not in the documents: {}", r.missing.join(", "));
-        if !r.answerable {
-            outln!("{}", not_mentioned(&r.missing));
+        let named: Vec<String> =
+            r.missing.iter().filter(|m| docent::gate::looks_like_a_name(m)).cloned().collect();
+        if !r.answerable && !named.is_empty() {
+            outln!("{}", not_mentioned(&named));
         }
     }
     for (i, h) in r.hits.iter().enumerate() {
