@@ -443,7 +443,12 @@ export class DocentAsk extends HTMLElement {
     e.prompt.textContent = JSON.stringify(prompt.messages, null, 2);
     const provider = this.#provider;
     if (prompt.abstained) {
-      e.answer.textContent = NOT_IN_DOCUMENTS;
+      // Terms the documents never mention are named ("These documents do not mention GraphQL."):
+      // the core makes that sentence, through the offline answer of the abstained prompt.
+      const answerer = this.#search.answerer;
+      const named = prompt.missing?.length && answerer ? (await answerer.offlineAnswer(prompt, question)).text : null;
+      if (this.#controller !== controller) return;
+      e.answer.textContent = named || NOT_IN_DOCUMENTS;
       this.#status('No relevant passage found.');
       this.dispatchEvent(new CustomEvent('docent-answer', { bubbles: true, composed: true, detail: { question, text: '', sources: [], search: path } }));
       this.#answered();

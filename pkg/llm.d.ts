@@ -14,6 +14,9 @@ export interface PromptLike {
   sources: Array<{ n?: number; url?: string; title?: string; heading?: string; text: string }>;
   /** True when retrieval found nothing relevant. */
   abstained?: boolean;
+  /** Terms of the question the documents never mention: an abstained prompt's offline answer
+   * names them ("These documents do not mention GraphQL."). */
+  missing?: string[];
   /** The user text; the offline answer reads the question from its last `Question:` line. */
   user?: string;
 }
@@ -177,7 +180,8 @@ export const DEFAULT_ENDPOINTS: { readonly openai: string; readonly anthropic: s
  * order, each followed by its source's `[n]`. Deterministic, and the same as `docent ask
  * --provider offline` prints: it is computed by docent's wasm module, which must be initialised
  * in this thread first (`await init()` from `docent`; otherwise an `LlmError` of kind `config`).
- * When the prompt abstained or no sentence matches: `{text: NOT_IN_DOCUMENTS, abstained: true}`.
+ * When the prompt abstained or no sentence matches: `{text: NOT_IN_DOCUMENTS, abstained: true}`;
+ * when it abstained for terms the documents never mention (`missing`), the text names them.
  * @param question default: the prompt's last `Question:` line (the default template's)
  */
 export function offlineAnswer(prompt: PromptLike, question?: string): { text: string; abstained: boolean };

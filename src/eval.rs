@@ -100,6 +100,9 @@ pub struct Report {
     /// The gate's evidence for every question (hybrid search), with whether it is answerable:
     /// the input of [`calibrate_gate`].
     pub evidence: Vec<(Evidence, bool)>,
+    /// The gate's verdict for every question (hybrid search), in question order, with the
+    /// question's salient terms missing from the corpus.
+    pub verdicts: Vec<(bool, Vec<String>)>,
 }
 
 impl Report {
@@ -141,6 +144,7 @@ pub fn evaluate_with(
         gate_kept: 0,
         gate_flagged: 0,
         evidence: Vec::new(),
+        verdicts: Vec::new(),
     };
     for mode in [Mode::Lexical, Mode::Dense, Mode::Hybrid] {
         let mut ranks = Vec::with_capacity(answerable);
@@ -148,6 +152,7 @@ pub fn evaluate_with(
             let r = search(&q.q, k, mode)?;
             if mode == Mode::Hybrid {
                 report.evidence.push((r.evidence, !q.relevant.is_empty()));
+                report.verdicts.push((r.answerable, r.missing.clone()));
                 if q.relevant.is_empty() {
                     report.gate_flagged += usize::from(!r.answerable);
                 } else {
@@ -161,6 +166,15 @@ pub fn evaluate_with(
         report.modes.push(Metrics::from_ranks(&format!("{mode:?}").to_lowercase(), &ranks, k));
     }
     Ok(report)
+}
+
+/// How a fixed `gate` does on `evidence` ([`Report::evidence`]): answerable questions kept,
+/// unanswerable ones flagged. Lets `docent eval` show the fixed per-embedder gate beside the
+/// site's calibrated one on the same searches.
+pub fn fixed_gate_counts(evidence: &[(Evidence, bool)], gate: &Gate) -> (usize, usize) {
+    let kept = evidence.iter().filter(|e| e.1 && gate.passes(e.0.dense, e.0.coverage)).count();
+    let flagged = evidence.iter().filter(|e| !e.1 && !gate.passes(e.0.dense, e.0.coverage)).count();
+    (kept, flagged)
 }
 
 /// The gate [`calibrate_gate`] found, and how it does on the questions it was found on.
@@ -213,7 +227,7 @@ mod tests {
     use super::*;
 
     fn ev(dense: f32, coverage: f32, answerable: bool) -> (Evidence, bool) {
-        (Evidence { dense, coverage }, answerable)
+        (Evidence::of(dense, coverage), answerable)
     }
 
     fn close(a: f64, b: f64) -> bool {

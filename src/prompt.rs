@@ -42,6 +42,18 @@ pub const DEFAULT_ABSTAIN: &str = "No passage of the documents is relevant to th
 /// equal to this one; the wasm edge exports it as `notCovered()`).
 pub const NOT_COVERED: &str = "The documents do not cover this question.";
 
+/// What docent says when the gate flagged a question because terms of it occur nowhere in the
+/// documents: "These documents do not mention GraphQL." (two terms: "GraphQL or gRPC"; more: "A,
+/// B or C"), each term as the reader wrote it; [`NOT_COVERED`] without terms. The one place this
+/// sentence is made: the offline answer, the CLI and the wasm edge's `notMentioned(terms)` call it.
+pub fn not_mentioned(terms: &[String]) -> String {
+    match terms {
+        [] => NOT_COVERED.to_string(),
+        [one] => format!("These documents do not mention {one}."),
+        [init @ .., last] => format!("These documents do not mention {} or {last}.", init.join(", ")),
+    }
+}
+
 /// How a prompt is assembled.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -131,6 +143,10 @@ pub struct Prompt {
     pub abstained: bool,
     /// Tokens in `system` + `user`, as counted by the engine's token counter.
     pub tokens: usize,
+    /// When the prompt abstained because terms of the question occur nowhere in the documents:
+    /// those terms, as the reader wrote them ([`not_mentioned`] makes the sentence to show).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
 }
 
 /// Neutralises text in a source that could be read as a delimiter or a chat-template marker, by
@@ -235,6 +251,7 @@ pub fn assemble(
             sources,
             abstained,
             tokens,
+            missing: Vec::new(),
         })
     };
     if !answerable || candidates.is_empty() {

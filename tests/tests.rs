@@ -11,6 +11,7 @@ mod engine;
 mod fragments;
 mod fragments_cli;
 mod fuzz_harness;
+mod gate;
 mod hostile;
 mod index;
 mod index_files;

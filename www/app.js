@@ -342,7 +342,10 @@ async function ask(question) {
   renderSources(prompt.sources);
   renderPrompt(provider, prompt, model);
   if (prompt.abstained) {
-    ui.answer.textContent = NOT_IN_DOCUMENTS;
+    // The core names terms the documents never mention ("These documents do not mention X.").
+    const named = prompt.missing?.length && docent ? (await docent.offlineAnswer(prompt, question)).text : null;
+    if (state.controller !== controller) return;
+    ui.answer.textContent = named || NOT_IN_DOCUMENTS;
     note(provider === 'offline' ? '' : 'No request was sent to the model.');
     setStatus(`No relevant passage found (${Math.round(performance.now() - t0)} ms).`);
     return;

@@ -14,6 +14,9 @@ mod offline;
 mod sentences;
 
 pub use offline::{offline_answer, offline_answer_for, question_of, Answer, Passage};
+/// The sentences of a text as the offline answer cuts them (the gate's calibration queries are
+/// made from them).
+pub(crate) use sentences::sentences as sentences_of;
 
 #[cfg(test)]
 mod tests;

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::sentences::{cite, sentences, words};
 use crate::index::bm25::Bm25;
-use crate::prompt::{Prompt, NOT_COVERED};
+use crate::prompt::{not_mentioned, Prompt, NOT_COVERED};
 
 /// Words that carry no topic, left out of the question's terms: BM25's stop words and more
 /// question words ("explain", "describe", "tell"), pronouns and quantifiers.
@@ -61,8 +61,12 @@ impl Answer {
 
 /// The offline answer to an assembled prompt: [`offline_answer`] over its sources, for `question`
 /// or, when `None`, the question of its default user template ([`question_of`]). A prompt that
-/// abstained (or has no sources) gets [`NOT_COVERED`].
+/// abstained for terms the documents lack gets [`not_mentioned`] of them; one that abstained
+/// otherwise (or has no sources) gets [`NOT_COVERED`].
 pub fn offline_answer_for(prompt: &Prompt, question: Option<&str>) -> Answer {
+    if prompt.abstained && !prompt.missing.is_empty() {
+        return Answer { text: not_mentioned(&prompt.missing), abstained: true };
+    }
     if prompt.abstained || prompt.sources.is_empty() {
         return Answer::not_covered();
     }

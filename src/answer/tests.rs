@@ -62,6 +62,7 @@ impl PromptJson {
             sources,
             abstained: self.abstained,
             tokens: 0,
+            missing: Vec::new(),
         }
     }
 }

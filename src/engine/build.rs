@@ -288,6 +288,8 @@ impl Docent {
         self.delta.clear();
         self.carried.clear();
         self.carried_codes.clear();
+        // A rebuild drops the calibration of the previous corpus; `calibrate_gate` fits a new one.
+        self.site_gate = None;
         if let Some(prev) = self.previous.take() {
             let live: HashSet<&str> = self.docs.iter().filter(|d| d.live).map(|d| d.url.as_str()).collect();
             self.reuse.removed = prev.by_url.keys().filter(|u| !live.contains(u.as_str())).count();

@@ -26,6 +26,7 @@ use crate::tokens::TokenCounter;
 use crate::Result;
 
 mod build;
+mod judge;
 mod limits;
 mod query;
 mod store;
@@ -83,13 +84,51 @@ pub struct Hit {
     pub chunk: u32,
 }
 
-/// The evidence the relevance gate looked at.
+/// The evidence the relevance gate looked at (the signals of [`crate::gate`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
     /// Best dense cosine similarity among the candidates (-1 when there were none).
     pub dense: f32,
     /// Best fraction of the query's IDF mass contained in one of the top lexical hits (0..=1).
     pub coverage: f32,
+    /// The best dense similarity minus the 10th (or last) one: how much the best stands out
+    /// (0 without dense candidates).
+    #[serde(default, rename = "denseGap")]
+    pub dense_gap: f32,
+    /// The fraction of the query's IDF mass the first fused hit (the best chunk) contains.
+    #[serde(default, rename = "topCoverage")]
+    pub top_coverage: f32,
+    /// The share (0..=1) of the idf mass of the query's salient terms that occurs in the corpus
+    /// at all (a term one edit away from a corpus term counts as present); 1 without salient
+    /// terms.
+    #[serde(default = "one")]
+    pub present: f32,
+    /// The best BM25 score over the query's ideal one (Σ idf · (k1 + 1)), 0..=1.
+    #[serde(default)]
+    pub lexical: f32,
+    /// The first hit's reciprocal-rank-fusion score over its largest possible value, 0..=1 (1:
+    /// first in both rankings); 0 without a dense ranking.
+    #[serde(default)]
+    pub fused: f32,
+}
+
+fn one() -> f32 {
+    1.0
+}
+
+impl Evidence {
+    /// Evidence with only the two signals of the fixed gate (the others neutral).
+    pub fn of(dense: f32, coverage: f32) -> Evidence {
+        Evidence {
+            dense,
+            coverage,
+            dense_gap: 0.0,
+            top_coverage: coverage,
+            present: 1.0,
+            lexical: 0.0,
+            fused: 0.0,
+        }
+    }
 }
 
 /// The result of a search.
@@ -101,6 +140,11 @@ pub struct SearchResult {
     pub hits: Vec<Hit>,
     /// What the gate saw.
     pub evidence: Evidence,
+    /// The query's salient terms that occur nowhere in the corpus, as the reader wrote them
+    /// (see [`crate::gate::salient_terms`]); when the gate flagged the query for them, the
+    /// answer names them ([`crate::prompt::not_mentioned`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
 }
 
 /// Progress of a long operation.
@@ -196,6 +240,9 @@ pub struct Docent {
     reuse: Reuse,
     /// Size limits checked before work that needs memory.
     limits: Limits,
+    /// The gate calibrated on this corpus by the last build (or read from the index file);
+    /// `None`: the fixed per-embedder gate decides.
+    site_gate: Option<crate::gate::SiteGate>,
 }
 
 impl std::fmt::Debug for Docent {
@@ -228,6 +275,7 @@ impl Docent {
             previous: None,
             reuse: Reuse::default(),
             limits: Limits::NATIVE,
+            site_gate: None,
         })
     }
 
@@ -290,6 +338,29 @@ impl Docent {
             let d = &self.docs[c.doc as usize];
             d.live.then_some((i as u32, c, d))
         })
+    }
+
+    /// The gate calibrated on this corpus (`None`: an index written before calibrated gates, a
+    /// corpus too small to calibrate on, or caller-given vectors; the fixed gate decides).
+    pub fn site_gate(&self) -> Option<&crate::gate::SiteGate> {
+        self.site_gate.as_ref()
+    }
+
+    /// Fits the site's gate on calibration queries generated from the corpus
+    /// ([`crate::gate`]) and keeps it (stored by [`Docent::to_bytes`] and the fragment writer);
+    /// `docent index` calls it after [`Docent::build`], `docent eval --refit` on a loaded index.
+    /// A separate step, not part of `build`: it embeds about 300 queries, and a build's embedder
+    /// calls stay exactly the chunks it embeds. Nothing is kept for an index of caller-given
+    /// vectors or a corpus too small to calibrate on (the fixed gate decides then).
+    ///
+    /// Errors: the embedder's, or [`crate::Error::NotBuilt`] when documents were added after the
+    /// last build.
+    pub fn calibrate_gate(&mut self) -> Result<()> {
+        if self.stats().pending > 0 || !self.delta.is_empty() {
+            return Err(crate::Error::NotBuilt);
+        }
+        self.site_gate = self.fit_gate()?;
+        Ok(())
     }
 
     /// The BM25 index (`None` before the first build).

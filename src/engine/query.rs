@@ -1,10 +1,11 @@
 //! Asking an engine: hybrid search (main dense index, delta segment and BM25, fused and gated)
 //! and the grounded prompt built from its hits.
 
-use super::{Docent, Evidence, Hit, SearchResult};
+use super::{Docent, Hit, SearchResult};
+use crate::gate::decide;
 use crate::index::bm25::is_invisible;
 use crate::prompt::{self, Prompt, PromptOptions, Source};
-use crate::retrieve::{dedupe, fuse, limit_per_page, Gate, RetrieveOptions};
+use crate::retrieve::{dedupe, fuse, limit_per_page, RetrieveOptions};
 use crate::{Error, Result};
 
 impl Docent {
@@ -38,16 +39,9 @@ impl Docent {
         let dense_hits: Vec<(u32, f32)> = dense_hits.into_iter().filter(|&(id, _)| live(id)).collect();
         let lexical_hits: Vec<(u32, f32)> =
             bm25.search(query, cand).into_iter().filter(|&(id, _)| live(id)).collect();
-        let evidence = Evidence {
-            dense: dense_hits.iter().map(|h| h.1).fold(-1.0, f32::max),
-            coverage: lexical_hits
-                .iter()
-                .take(5)
-                .map(|&(id, _)| bm25.coverage(query, id))
-                .fold(0.0, f32::max),
-        };
-        let gate = opts.gate.unwrap_or_else(|| Gate::for_embedder(self.embedder.info().kind));
-        let answerable = gate.passes(evidence.dense, evidence.coverage);
+        let (evidence, missing) = self.evidence_of(bm25, query, &dense_hits, &lexical_hits, opts);
+        let kind = self.embedder.info().kind;
+        let answerable = decide(opts, self.site_gate.as_ref(), kind, &evidence, &missing, true);
         let fused = fuse(&dense_hits, &lexical_hits, opts.rrf_k, opts.lexical_weight, opts.mode);
         let fused = dedupe(fused, |f| {
             let c = &self.chunks[f.id as usize];
@@ -71,7 +65,7 @@ impl Docent {
                 }
             })
             .collect();
-        Ok(SearchResult { answerable, hits, evidence })
+        Ok(SearchResult { answerable, hits, evidence, missing })
     }
 
     /// Retrieves sources for `question` and assembles a grounded prompt.
@@ -141,7 +135,14 @@ pub(crate) fn prompt_of(
             score: h.score,
         })
         .collect();
-    prompt::assemble(question, &sources, result.answerable, counter, opts)
+    let mut prompt = prompt::assemble(question, &sources, result.answerable, counter, opts)?;
+    if prompt.abstained {
+        // Names the reader wrote ("Kubernetes", "gRPC") are named in the answer; plain words
+        // ("galaxy", "results") leave it at the generic "not covered".
+        prompt.missing =
+            result.missing.iter().filter(|m| crate::gate::looks_like_a_name(m)).cloned().collect();
+    }
+    Ok(prompt)
 }
 
 /// Best first; ties by ascending id so results are deterministic.

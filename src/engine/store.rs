@@ -1,6 +1,6 @@
 //! An engine as bytes: the index file ([`crate::format`] sections `meta`, `docs`, `chunks`,
-//! `dense`, `bm25` and, when non-empty, `delta`), written by [`Docent::to_bytes`] and checked
-//! section by section by [`Docent::from_bytes`] before anything is used. A version-2 file is
+//! `dense`, `bm25` and, when non-empty, `delta` and `gate`), written by [`Docent::to_bytes`] and
+//! checked section by section by [`Docent::from_bytes`] before anything is used. A version-2 file is
 //! read too: its `bm25` section (one bag of words per chunk) is replaced by the BM25F index of
 //! its chunks (its stored `k1` and `b`, the default field weights), so it searches as if this
 //! version had built it with those options.
@@ -50,6 +50,10 @@ impl Docent {
         if !self.delta.is_empty() {
             names.push("delta");
         }
+        let gate = self.gate_section()?;
+        if gate.is_some() {
+            names.push("gate");
+        }
         // Encoded straight into the file (sized exactly first): serialising costs the file's
         // size once, not twice; in wasm this was the peak of an index's life (7.2 kB per chunk
         // at 500,000 384-d chunks, against 3.0 kB after build()).
@@ -58,7 +62,8 @@ impl Docent {
             + format::encoded_size(&self.chunks)?
             + format::encoded_size(dense)?
             + format::encoded_size(bm25)?
-            + if self.delta.is_empty() { 0 } else { format::encoded_size(&self.delta)? };
+            + if self.delta.is_empty() { 0 } else { format::encoded_size(&self.delta)? }
+            + gate.as_ref().map_or(0, Vec::len);
         format::write_with(&names, size, |i, out| match names[i] {
             "meta" => {
                 out.extend_from_slice(&meta);
@@ -68,6 +73,10 @@ impl Docent {
             "chunks" => format::encode_into(&self.chunks, out),
             "dense" => format::encode_into(dense, out),
             "bm25" => format::encode_into(bm25, out),
+            "gate" => {
+                out.extend_from_slice(gate.as_deref().unwrap_or_default());
+                Ok(())
+            }
             _ => format::encode_into(&self.delta, out),
         })
     }
@@ -136,6 +145,7 @@ impl Docent {
         } else {
             Vec::new()
         };
+        let site_gate = read_gate(&sections, what)?;
         if docs.len() != meta.documents || chunks.len() != meta.chunks {
             return Err(Error::format(
                 what,
@@ -182,8 +192,28 @@ impl Docent {
             Some(bm25) => bm25,
             None => d.lexical_index(d.options.bm25.clone()),
         });
+        d.site_gate = site_gate;
         Ok(d)
     }
+
+    /// The `gate` section (JSON of the site's calibrated gate), when there is one. A separate
+    /// optional section, not a change of the others: an index without it is read as before (the
+    /// fixed gate decides), and writing it needs no format version of its own.
+    fn gate_section(&self) -> Result<Option<Vec<u8>>> {
+        self.site_gate
+            .as_ref()
+            .map(|g| serde_json::to_vec(g).map_err(|e| Error::format("index", format!("gate: {e}"))))
+            .transpose()
+    }
+}
+
+/// The site gate of an index file's optional `gate` section: `None` when the section is absent
+/// (an index written before calibrated gates) or of another gate version.
+fn read_gate(sections: &[format::SectionRef<'_>], what: &str) -> Result<Option<crate::gate::SiteGate>> {
+    if !sections.iter().any(|s| s.name == "gate") {
+        return Ok(None);
+    }
+    crate::gate::SiteGate::from_json(format::section(sections, "gate", what)?, what)
 }
 
 fn read_meta(sections: &[format::SectionRef<'_>], what: &str) -> Result<Meta> {

@@ -240,7 +240,7 @@ impl Shard {
 
 /// Whether `b` is exactly one edit away from `a` (insertion, deletion, substitution, or swap of
 /// two adjacent characters).
-fn one_edit(a: &[char], b: &str) -> bool {
+pub(crate) fn one_edit(a: &[char], b: &str) -> bool {
     let b: Vec<char> = b.chars().collect();
     let (n, m) = (a.len(), b.len());
     if n.abs_diff(m) > 1 {

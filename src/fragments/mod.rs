@@ -34,6 +34,7 @@ use crate::{Error, Result};
 
 mod dense;
 mod lexical;
+pub(crate) use lexical::one_edit;
 mod read;
 mod table;
 mod text;

@@ -10,9 +10,10 @@ use super::text::{self, pack_of, Record};
 use super::{dense, FetchStats, FragmentSource};
 use crate::embed::EmbedderInfo;
 use crate::engine::{check_search, prompt_of, Evidence, Hit, SearchResult};
+use crate::gate::{check_terms, decide, salient_terms, Signals, SiteGate, Vocabulary};
 use crate::index::bm25::{best_first, coverage_of, distinct, idf, saturate, Bm25};
 use crate::prompt::{Prompt, PromptOptions};
-use crate::retrieve::{dedupe, fuse, limit_per_page, Fused, Gate, Mode, RetrieveOptions};
+use crate::retrieve::{dedupe, fuse, limit_per_page, Fused, Mode, RetrieveOptions};
 use crate::site::Manifest;
 use crate::tokens::TokenCounter;
 use crate::{Error, Result};
@@ -61,6 +62,28 @@ pub struct SiteIndex {
     text: RefCell<BTreeMap<usize, Rc<Vec<Record>>>>,
     /// The IVF state: centroids and partitions loaded.
     pub(super) dense: RefCell<dense::Loaded>,
+    /// The gate calibrated on the site (the manifest's `"gate"`), if any.
+    gate: Option<SiteGate>,
+}
+
+/// The vocabulary of the shards loaded so far, as the gate sees it (the shards of a query's
+/// terms are loaded before it is asked about them).
+struct ShardVocabulary<'a>(&'a SiteIndex);
+
+impl Vocabulary for ShardVocabulary<'_> {
+    fn live_docs(&self) -> u32 {
+        self.0.table.bm25.live_docs
+    }
+
+    fn df(&self, term: &str) -> u32 {
+        let shards = self.0.lexical.borrow();
+        shards.get(&shard_of(&self.0.table.lexical, term)).and_then(|s| s.get(term)).map_or(0, |t| t.df)
+    }
+
+    fn has_near(&self, term: &str) -> bool {
+        let shards = self.0.lexical.borrow();
+        shards.get(&shard_of(&self.0.table.lexical, term)).is_some_and(|s| s.nearest(term).is_some())
+    }
 }
 
 /// The vocabulary terms one query term matches, and the idf it weighs in the gate's coverage.
@@ -90,7 +113,12 @@ impl SiteIndex {
             ));
         };
         table.check(what)?;
+        let gate = match &table.gate {
+            Some(v) => SiteGate::from_value(v, &format!("{what}, field 'fragments.gate'"))?,
+            None => None,
+        };
         Ok(SiteIndex {
+            gate,
             manifest,
             table,
             stats: RefCell::new(FetchStats::default()),
@@ -161,7 +189,11 @@ impl SiteIndex {
         let cand = opts.candidates.max(k * 2);
         let terms = distinct(Bm25::analyze(query));
         // Stage 1: the shards of the query terms, and the centroids for a hybrid query.
-        let mut shards: BTreeSet<usize> = terms.iter().map(|t| shard_of(&self.table.lexical, t)).collect();
+        let mut shards: BTreeSet<usize> = terms
+            .iter()
+            .chain(salient_terms(query).iter().map(|t| &t.term))
+            .map(|t| shard_of(&self.table.lexical, t))
+            .collect();
         if self.table.chunks == 0 {
             shards.clear();
         }
@@ -173,23 +205,15 @@ impl SiteIndex {
         self.load_shards(src, &shards, centroids).await?;
         let groups = self.groups(&terms, lookup);
         let lexical_hits = self.rank(&groups, cand);
-        let coverage = lexical_hits
-            .iter()
-            .take(5)
-            .map(|&(id, _)| coverage_of(groups.iter().map(|g| (g.idf, g.contains(id)))))
-            .fold(0.0, f32::max);
         // Stage 2: the probed partitions.
         let dense_hits = match &dense_query {
             Some(q) => q.search(self, src, cand).await?,
             None => Vec::new(),
         };
-        let evidence = Evidence { dense: dense_hits.iter().map(|h| h.1).fold(-1.0, f32::max), coverage };
+        let (evidence, missing) = self.evidence_of(query, &groups, &dense_hits, &lexical_hits, opts);
         // Without a vector there is no dense evidence: the lexical-only gate decides.
         let kind = self.manifest.embedder.kind;
-        let answerable = match vector {
-            Some(_) => opts.gate.unwrap_or_else(|| Gate::for_embedder(kind)).passes(evidence.dense, coverage),
-            None => opts.gate.unwrap_or_else(|| Gate::lexical_only(kind)).passes_lexical(coverage),
-        };
+        let answerable = decide(opts, self.gate.as_ref(), kind, &evidence, &missing, vector.is_some());
         let fused = fuse(&dense_hits, &lexical_hits, opts.rrf_k, opts.lexical_weight, mode);
         // Stage 3: the text of the best hits. Deduplication and the per-page limit decide each
         // item by the items before it only, so filtering a prefix of the fused list gives a
@@ -235,7 +259,7 @@ impl SiteIndex {
             }
             upto = (upto + 2 * (k - items.len())).min(fused.len());
         };
-        Ok(SearchResult { answerable, hits, evidence })
+        Ok(SearchResult { answerable, hits, evidence, missing })
     }
 
     /// Retrieves sources for `question` (as [`SiteIndex::search`] with the index's retrieval
@@ -251,6 +275,49 @@ impl SiteIndex {
         opts.validate()?;
         let result = self.search(src, question, opts.k, vector, &self.table.retrieve).await?;
         prompt_of(question, &result, counter, opts)
+    }
+
+    /// The gate's evidence from the query's term groups and both candidate lists (best first;
+    /// `dense_hits` empty without a query vector), as the engine computes it from its indexes,
+    /// and the query's salient terms the corpus lacks. Needs the terms' shards loaded.
+    fn evidence_of(
+        &self,
+        query: &str,
+        groups: &[Group],
+        dense_hits: &[(u32, f32)],
+        lexical_hits: &[(u32, f32)],
+        opts: &RetrieveOptions,
+    ) -> (Evidence, Vec<String>) {
+        let cover = |id: u32| coverage_of(groups.iter().map(|g| (g.idf, g.contains(id))));
+        let coverage = lexical_hits.iter().take(5).map(|&(id, _)| cover(id)).fold(0.0, f32::max);
+        let fused = if dense_hits.is_empty() {
+            None
+        } else {
+            fuse(dense_hits, lexical_hits, opts.rrf_k, opts.lexical_weight, Mode::Hybrid).first().copied()
+        };
+        let top = fused.map(|f| f.id).or(lexical_hits.first().map(|h| h.0));
+        let check = check_terms(&salient_terms(query), &ShardVocabulary(self));
+        let dense: Vec<f32> = dense_hits.iter().map(|h| h.1).collect();
+        let lexical: Vec<f32> = lexical_hits.iter().map(|h| h.1).collect();
+        let evidence = Signals {
+            dense: &dense,
+            lexical: &lexical,
+            coverage,
+            top_coverage: top.map_or(0.0, cover),
+            present: check.present,
+            query_idf: groups.iter().map(|g| g.idf).sum(),
+            k1: self.table.bm25.params.k1,
+            fused: fused.map_or(0.0, |f| f.score),
+            rrf_k: opts.rrf_k,
+            lexical_weight: opts.lexical_weight,
+        }
+        .evidence();
+        (evidence, check.missing)
+    }
+
+    /// The site's calibrated gate, when the manifest has one.
+    pub fn site_gate(&self) -> Option<&SiteGate> {
+        self.gate.as_ref()
     }
 
     /// For each distinct query term, the vocabulary terms it matches (with [`Lookup`]) and the

@@ -166,6 +166,12 @@ pub struct FragmentTable {
     pub text: TextTable,
     /// The IVF layout of the vectors; `None` for an index without dense rows.
     pub dense: Option<DenseTable>,
+    /// The gate calibrated on the site at index time ([`crate::gate::SiteGate`] as JSON, kept
+    /// as a value so that a gate of another version is ignored, not refused); absent in
+    /// manifests written before calibrated gates, or for corpora too small to calibrate on: the
+    /// fixed per-embedder gate decides then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate: Option<serde_json::Value>,
 }
 
 /// Corpus-wide BM25F statistics over live chunks.

@@ -82,6 +82,16 @@ pub fn write_fragments_with(engine: &Docent, layout: &DenseLayout) -> Result<Fra
         lexical: lexical_table,
         text: text_table,
         dense: dense_table,
+        gate: gate_value(engine)?,
     };
     Ok(Fragments { table, files })
+}
+
+/// The engine's calibrated gate as the manifest's `"gate"` value (`None` without one). Apart from
+/// the rest of the table so that the field stays an optional addition.
+fn gate_value(engine: &Docent) -> Result<Option<serde_json::Value>> {
+    engine
+        .site_gate()
+        .map(|g| serde_json::to_value(g).map_err(|e| Error::format("manifest", format!("gate: {e}"))))
+        .transpose()
 }

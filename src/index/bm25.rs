@@ -377,6 +377,17 @@ impl Bm25 {
         }))
     }
 
+    /// The live document frequency of an analyzed `term` (0 when absent). For the gate.
+    pub(crate) fn doc_freq(&self, term: &str) -> u32 {
+        self.live_postings(term).len() as u32
+    }
+
+    /// The terms of the vocabulary, in byte order (those of removed documents included). For
+    /// the gate's typo check.
+    pub(crate) fn vocabulary(&self) -> impl Iterator<Item = &str> + '_ {
+        self.terms.keys().map(String::as_str)
+    }
+
     /// The parameters.
     pub(crate) fn params(&self) -> &Bm25Params {
         &self.params

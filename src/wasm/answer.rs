@@ -9,14 +9,15 @@ use wasm_bindgen::prelude::*;
 use super::JsDocent;
 use super::{js_kind, to_js};
 use crate::answer::{offline_answer, question_of, Answer, Passage};
-use crate::prompt::NOT_COVERED;
+use crate::prompt::{not_mentioned, NOT_COVERED};
 use crate::Error;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_ANSWER: &'static str = r#"
 /** The extractive answer of `offlineAnswer`. */
 export interface OfflineAnswer {
-  /** Sentences quoted from the sources, each followed by its `[n]`; or `notCovered()`. */
+  /** Sentences quoted from the sources, each followed by its `[n]`; or `notMentioned(missing)`
+   * when the prompt abstained for terms the documents lack; or `notCovered()`. */
   text: string;
   /** True when the prompt abstained or no sentence shares a word with the question. */
   abstained: boolean;
@@ -27,6 +28,8 @@ export interface OfflinePrompt {
   /** The numbered sources; `n` is the citation number (default: position from 1). */
   sources: Array<{ n?: number; title?: string; heading?: string; text: string }>;
   abstained?: boolean;
+  /** Terms of the question the documents never mention (an abstained prompt names them). */
+  missing?: string[];
   /** The question is read from its last `Question:` line when not given. */
   user?: string;
 }
@@ -58,6 +61,19 @@ pub fn offline_answer_js(
 #[wasm_bindgen(js_name = notCovered)]
 pub fn not_covered() -> String {
     NOT_COVERED.to_string()
+}
+
+/// `notMentioned(terms)`: what docent says when terms of a question occur nowhere in the
+/// documents ("These documents do not mention GraphQL."); `notCovered()` for no terms. Entries
+/// that are not strings are skipped.
+#[wasm_bindgen(js_name = notMentioned)]
+pub fn not_mentioned_js(terms: &Array) -> String {
+    not_mentioned(&strings(terms))
+}
+
+/// The string entries of a JS array.
+fn strings(a: &Array) -> Vec<String> {
+    a.iter().filter_map(|v| v.as_string()).collect()
 }
 
 #[cfg(feature = "models")]
@@ -92,6 +108,13 @@ fn answer(prompt: &JsValue, question: Option<String>) -> crate::Result<Answer> {
         return Err(bad("an object without one".into()));
     }
     let sources: Array = sources.unchecked_into();
+    let missing = field(prompt, "missing");
+    if field(prompt, "abstained").is_truthy() && Array::is_array(&missing) {
+        let terms = strings(missing.unchecked_ref());
+        if !terms.is_empty() {
+            return Ok(Answer { text: not_mentioned(&terms), abstained: true });
+        }
+    }
     if field(prompt, "abstained").is_truthy() || sources.length() == 0 {
         return Ok(Answer { text: NOT_COVERED.to_string(), abstained: true });
     }

@@ -124,7 +124,15 @@ export interface SearchResult {
   /** The relevance gate's verdict: does the corpus cover this query? */
   answerable: boolean;
   hits: Hit[];
-  evidence: { dense: number; coverage: number };
+  /** The gate's signals: best dense similarity, best lexical coverage, and (0..=1) the dense
+   * gap to the 10th hit, the best chunk's coverage, the share of salient terms the corpus has,
+   * the normalised best BM25 and fused scores. */
+  evidence: {
+    dense: number; coverage: number; denseGap: number; topCoverage: number;
+    present: number; lexical: number; fused: number;
+  };
+  /** Salient terms of the query that occur nowhere in the documents, as written. */
+  missing?: string[];
 }
 
 export interface Source {
@@ -145,6 +153,9 @@ export interface Prompt {
   /** True when the relevance gate found nothing relevant. */
   abstained: boolean;
   tokens: number;
+  /** When it abstained for terms the documents never mention: those terms
+   * (`notMentioned(missing)` is the sentence to show). */
+  missing?: string[];
 }
 
 /** The embedder an index was built with (the record every index stores). */

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
-use docent::prompt::{Prompt, PromptOptions, Source, NOT_COVERED};
+use docent::prompt::{not_mentioned, Prompt, PromptOptions, Source, NOT_COVERED};
 use docent::{Error, Result};
 
 use docent::fragments::block_on;
@@ -68,7 +68,7 @@ pub fn cmd_ask(
         return Ok(());
     };
     if prompt.abstained {
-        print_not_covered(json);
+        print_not_covered(&prompt, json);
         return Ok(());
     }
     let provider = docent::llm::Provider::from_name(provider).map_err(|_| {
@@ -115,8 +115,13 @@ pub fn cmd_ask(
 
 /// What `ask` says when the relevance gate found nothing relevant: saying so is the honest
 /// answer, and costs no LLM call.
-fn print_not_covered(json: bool) {
-    let msg = format!("{} (no relevant passage was found).", NOT_COVERED.trim_end_matches('.'));
+/// When terms of the question occur nowhere in the documents, the answer names them instead.
+fn print_not_covered(prompt: &Prompt, json: bool) {
+    let msg = if prompt.missing.is_empty() {
+        format!("{} (no relevant passage was found).", NOT_COVERED.trim_end_matches('.'))
+    } else {
+        not_mentioned(&prompt.missing)
+    };
     if json {
         outln!("{}", serde_json::json!({"answer": msg, "complete": true, "abstained": true, "sources": []}));
     } else {
@@ -128,7 +133,7 @@ fn print_not_covered(json: bool) {
 /// (`docent::answer`, no LLM), then its sources, printed as an LLM's answer is.
 fn print_offline_answer(prompt: &Prompt, question: &str, json: bool) {
     if prompt.abstained {
-        print_not_covered(json);
+        print_not_covered(prompt, json);
         return;
     }
     let answer = docent::answer::offline_answer_for(prompt, Some(question));

@@ -8,10 +8,11 @@ use docent::eval::{self, Question};
 use docent::{Error, Result};
 
 use docent::fragments::block_on;
-use docent::retrieve::{Mode, RetrieveOptions};
+use docent::retrieve::{Gate, Mode, RetrieveOptions};
 
 use crate::load::{load_index, read_queries, Site};
 
+#[allow(clippy::too_many_arguments)]
 pub fn cmd_eval(
     dir: &Path,
     questions: &Path,
@@ -20,7 +21,15 @@ pub fn cmd_eval(
     calibrate: Option<f64>,
     flag: Option<&Path>,
     fragments: bool,
+    refit: bool,
+    misses: bool,
 ) -> Result<()> {
+    if refit && fragments {
+        return Err(Error::invalid(
+            "refit",
+            "re-fitting the gate needs the whole index; leave out --fragments",
+        ));
+    }
     let lines = read_queries(questions)?;
     if lines.is_empty() {
         return Err(Error::invalid("questions", format!("{} has no questions", questions.display())));
@@ -35,7 +44,7 @@ pub fn cmd_eval(
         };
         qs.push(Question { q: line.q, relevant });
     }
-    let (r, embedder) = if fragments {
+    let (r, embedder, site_gate) = if fragments {
         // Through the fragments, as a browser reads the folder (lexical without a vector).
         let site = Site::open(dir, flag, true)?;
         let r = eval::evaluate_with(&qs, k, |q, k, mode| {
@@ -44,18 +53,28 @@ pub fn cmd_eval(
             block_on(site.index.search(&site.src, q, k, v.as_deref(), &opts))
         })?;
         eprintln!("docent: {}", site.fetched());
-        (r, site.index.embedder().clone())
+        (r, site.index.embedder().clone(), site.index.site_gate().cloned())
     } else {
-        let engine = load_index(dir, flag)?;
-        (eval::evaluate(&engine, &qs, k)?, engine.embedder_info().clone())
+        let mut engine = load_index(dir, flag)?;
+        if refit {
+            engine.calibrate_gate()?;
+        }
+        (eval::evaluate(&engine, &qs, k)?, engine.embedder_info().clone(), engine.site_gate().cloned())
     };
+    let fixed = Gate::for_embedder(embedder.kind);
+    let (fixed_kept, fixed_flagged) = eval::fixed_gate_counts(&r.evidence, &fixed);
+    let pct = |a: usize, b: usize| a as f64 * 100.0 / b.max(1) as f64;
     let (k, n_ans, n_unans) = (r.k, r.answerable, r.unanswerable);
     let (kept, flagged) = (r.kept_fraction(), r.flagged_fraction());
     if json {
         outln!(
             "{}",
             serde_json::json!({"questions": r.questions, "answerable": n_ans, "unanswerable": n_unans, "k": k,
-                "modes": r.modes, "gate": {"answerable_kept": kept, "unanswerable_flagged": flagged}})
+                "modes": r.modes, "gate": {"answerable_kept": kept, "unanswerable_flagged": flagged,
+                    "calibrated": site_gate.is_some()},
+                "fixed_gate": {"answerable_kept": fixed_kept as f64 / n_ans.max(1) as f64,
+                    "unanswerable_flagged": fixed_flagged as f64 / n_unans.max(1) as f64},
+                "calibration": site_gate.as_ref().map(|g| g.calibration)})
         );
     } else {
         outln!(
@@ -88,6 +107,67 @@ pub fn cmd_eval(
             r.gate_flagged,
             flagged * 100.0
         );
+        let which = if site_gate.is_some() {
+            "the site's gate: the missing-term rule, then the fixed thresholds"
+        } else {
+            "the fixed gate: no calibrated gate in this index"
+        };
+        outln!("      ({which})");
+        outln!(
+            "fixed per-embedder gate on the same searches: {fixed_kept}/{n_ans} answerable kept ({:.1}%), {fixed_flagged}/{n_unans} unanswerable flagged ({:.1}%)",
+            pct(fixed_kept, n_ans),
+            pct(fixed_flagged, n_unans)
+        );
+        if let Some(g) = &site_gate {
+            let (mut mk, mut mf) = (0, 0);
+            for ((e, answerable), (_, missing)) in r.evidence.iter().zip(&r.verdicts) {
+                let pass = g.model_passes(e, true) && !g.verdict(e, missing, true).missing_rule;
+                mk += usize::from(*answerable && pass);
+                mf += usize::from(!*answerable && !pass);
+            }
+            outln!(
+                "fitted model alone (with the missing-term rule; not in force): {mk}/{n_ans} answerable kept ({:.1}%), {mf}/{n_unans} unanswerable flagged ({:.1}%)",
+                pct(mk, n_ans),
+                pct(mf, n_unans)
+            );
+            let c = &g.calibration;
+            let h = &c.held_out;
+            outln!(
+                "calibration at index time: {} queries from the corpus ({} answerable, {} near-miss, {} mixed, {} off-topic), fitted on {}",
+                c.queries, c.answerable, c.near_miss, c.mixed, c.off_topic, c.train
+            );
+            outln!(
+                "  held out (fitted model): {}/{} answerable kept ({:.1}%), {}/{} unanswerable flagged ({:.1}%); lexical-only {:.1}% / {:.1}%",
+                h.kept,
+                h.answerable,
+                pct(h.kept, h.answerable),
+                h.flagged,
+                h.unanswerable,
+                pct(h.flagged, h.unanswerable),
+                pct(h.lexical_kept, h.answerable),
+                pct(h.lexical_flagged, h.unanswerable)
+            );
+        }
+    }
+    if misses {
+        for ((q, (e, _)), (verdict, missing)) in qs.iter().zip(&r.evidence).zip(&r.verdicts) {
+            let answerable = !q.relevant.is_empty();
+            if *verdict != answerable {
+                outln!(
+                    "{} {:?}: dense {:.3} gap {:.3} coverage {:.2} top {:.2} present {:.2} lexical {:.2} fused {:.2}{}",
+                    if answerable { "refused" } else { "let through" },
+                    q.q,
+                    e.dense,
+                    e.dense_gap,
+                    e.coverage,
+                    e.top_coverage,
+                    e.present,
+                    e.lexical,
+                    e.fused,
+                    if missing.is_empty() { String::new() } else { format!(" missing {}", missing.join(", ")) }
+                );
+            }
+        }
     }
     if let Some(keep) = calibrate {
         let best = eval::calibrate_gate(&r.evidence, keep)?;

@@ -109,6 +109,9 @@ pub fn cmd_index(a: &IndexArgs<'_>) -> Result<()> {
             p.stage == "embed" && p.done == p.total && p.total > 0,
         );
     })?;
+    // The gate calibrated on this site's own questions (src/gate/), stored in index.bin and the
+    // manifest.
+    engine.calibrate_gate()?;
     let embed_end = embed_end.unwrap_or_else(Instant::now);
     t.embed = embed_end.duration_since(embed_start).as_secs_f64();
     t.index = embed_end.elapsed().as_secs_f64();

@@ -181,6 +181,14 @@ enum Command {
         /// --help`); lexical retrieval then has no dense evidence for the gate.
         #[arg(long)]
         fragments: bool,
+        /// Re-fit the site's calibrated gate on the corpus, as `docent index` does, before
+        /// evaluating (to measure a change of the calibration without re-indexing; the index
+        /// file is not changed). Not with --fragments.
+        #[arg(long)]
+        refit: bool,
+        /// Also list the questions the gate got wrong, with their evidence and missing terms.
+        #[arg(long)]
+        misses: bool,
     },
     /// Prepare model files from the original all-MiniLM-L6-v2 directory (model.safetensors,
     /// tokenizer.json, config.json): int8 MiniLM and the distilled static table.
@@ -258,15 +266,19 @@ fn main() {
                 ),
             }
         }
-        Command::Eval { dir, questions, k, json, calibrate, keep, model_dir, fragments } => eval::cmd_eval(
-            &dir,
-            &questions,
-            k,
-            json,
-            calibrate.then_some(keep),
-            model_dir.as_deref(),
-            fragments,
-        ),
+        Command::Eval { dir, questions, k, json, calibrate, keep, model_dir, fragments, refit, misses } => {
+            eval::cmd_eval(
+                &dir,
+                &questions,
+                k,
+                json,
+                calibrate.then_some(keep),
+                model_dir.as_deref(),
+                fragments,
+                refit,
+                misses,
+            )
+        }
         Command::Model { from, out, corpus } => model::cmd_model(&from, &out, corpus),
     };
     if let Err(e) = result {

@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::Path;
 
 use docent::engine::SearchResult;
+use docent::prompt::not_mentioned;
 use docent::retrieve::{Mode, RetrieveOptions};
 use docent::{Error, Result};
 use serde::Serialize;
@@ -28,6 +29,14 @@ pub fn print_result(r: &SearchResult) {
         r.evidence.dense,
         r.evidence.coverage
     );
+    if !r.missing.is_empty() {
+        outln!("not in the documents: {}", r.missing.join(", "));
+        let named: Vec<String> =
+            r.missing.iter().filter(|m| docent::gate::looks_like_a_name(m)).cloned().collect();
+        if !r.answerable && !named.is_empty() {
+            outln!("{}", not_mentioned(&named));
+        }
+    }
     for (i, h) in r.hits.iter().enumerate() {
         outln!("{:>2}. {:.4}  {}", i + 1, h.score, h.url);
         if !h.heading.is_empty() {
@@ -52,6 +61,9 @@ pub struct JsonHit<'a> {
 pub struct JsonResult<'a> {
     q: &'a str,
     answerable: bool,
+    /// Salient query terms the documents never mention (left out when there are none).
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    missing: &'a [String],
     hits: Vec<JsonHit<'a>>,
 }
 
@@ -59,6 +71,7 @@ pub fn json_result<'a>(q: &'a str, r: &'a SearchResult) -> String {
     let j = JsonResult {
         q,
         answerable: r.answerable,
+        missing: &r.missing,
         hits: r
             .hits
             .iter()

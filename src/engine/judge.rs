@@ -1,0 +1,115 @@
+//! The engine's side of the gate ([`crate::gate`]): the signals of a search from the engine's own
+//! indexes, the verdict, and the calibration a build runs on the corpus's own queries.
+
+use super::{Docent, Evidence};
+use crate::embed::EmbedderKind;
+use crate::fragments::one_edit;
+use crate::gate::queries;
+use crate::gate::{self, CalibrationQuery, Signals, SiteGate, Vocabulary};
+use crate::index::bm25::{distinct, idf, Bm25};
+use crate::retrieve::{fuse, Gate, Mode, RetrieveOptions};
+use crate::Result;
+
+/// Candidates per ranking of a calibration query (the default of [`RetrieveOptions`]).
+const CALIBRATION_CANDIDATES: usize = 50;
+
+/// Calibration queries embedded per embedder call.
+const CALIBRATION_BATCH: usize = 32;
+
+/// The engine's BM25 vocabulary as the gate sees it.
+pub(crate) struct Bm25Vocabulary<'a>(pub &'a Bm25);
+
+impl Vocabulary for Bm25Vocabulary<'_> {
+    fn live_docs(&self) -> u32 {
+        self.0.live_totals().0
+    }
+
+    fn df(&self, term: &str) -> u32 {
+        self.0.doc_freq(term)
+    }
+
+    fn has_near(&self, term: &str) -> bool {
+        let q: Vec<char> = term.chars().collect();
+        let n = q.len();
+        self.0
+            .vocabulary()
+            .filter(|t| t.len().abs_diff(term.len()) <= 4 && t.chars().count().abs_diff(n) <= 1)
+            .any(|t| one_edit(&q, t) && self.0.doc_freq(t) > 0)
+    }
+}
+
+impl Docent {
+    /// The evidence of a search from its candidates (dense and lexical, best first) and the
+    /// salient terms the corpus lacks. `dense_hits` empty: no query vector.
+    pub(crate) fn evidence_of(
+        &self,
+        bm25: &Bm25,
+        query: &str,
+        dense_hits: &[(u32, f32)],
+        lexical_hits: &[(u32, f32)],
+        opts: &RetrieveOptions,
+    ) -> (Evidence, Vec<String>) {
+        let coverage =
+            lexical_hits.iter().take(5).map(|&(id, _)| bm25.coverage(query, id)).fold(0.0, f32::max);
+        let fused = if dense_hits.is_empty() {
+            None
+        } else {
+            fuse(dense_hits, lexical_hits, opts.rrf_k, opts.lexical_weight, Mode::Hybrid).first().copied()
+        };
+        let top = fused.map(|f| f.id).or(lexical_hits.first().map(|h| h.0));
+        let top_coverage = top.map_or(0.0, |id| bm25.coverage(query, id));
+        let check = gate::check_terms(&gate::salient_terms(query), &Bm25Vocabulary(bm25));
+        let n = bm25.live_totals().0;
+        let query_idf: f32 = distinct(Bm25::analyze(query)).iter().map(|t| idf(n, bm25.doc_freq(t))).sum();
+        let dense: Vec<f32> = dense_hits.iter().map(|h| h.1).collect();
+        let lexical: Vec<f32> = lexical_hits.iter().map(|h| h.1).collect();
+        let evidence = Signals {
+            dense: &dense,
+            lexical: &lexical,
+            coverage,
+            top_coverage,
+            present: check.present,
+            query_idf,
+            k1: bm25.params().k1,
+            fused: fused.map_or(0.0, |f| f.score),
+            rrf_k: opts.rrf_k,
+            lexical_weight: opts.lexical_weight,
+        }
+        .evidence();
+        (evidence, check.missing)
+    }
+
+    /// Fits the site's gate on calibration queries generated from the live chunks
+    /// ([`gate::queries::generate`]), each embedded and searched as a reader's question would be.
+    /// `None` for an index of caller-given vectors (queries cannot be embedded) or too few chunks.
+    pub(crate) fn fit_gate(&self) -> Result<Option<SiteGate>> {
+        let (Some(dense), Some(bm25)) = (&self.dense, &self.bm25) else {
+            return Ok(None);
+        };
+        if self.embedder.info().kind == EmbedderKind::Vectors || bm25.is_empty() {
+            return Ok(None);
+        }
+        let chunks: Vec<(u32, &str, &str)> =
+            self.live_chunks().map(|(id, c, _)| (id, c.heading.as_str(), c.text.as_str())).collect();
+        let generated = queries::generate(&chunks, &Bm25Vocabulary(bm25));
+        let opts = RetrieveOptions { candidates: CALIBRATION_CANDIDATES, ..self.options.retrieve.clone() };
+        let live = |id: u32| self.chunks.get(id as usize).is_some_and(|c| self.docs[c.doc as usize].live);
+        let dim = self.embedder.info().dim;
+        let mut out = Vec::with_capacity(generated.len());
+        for batch in generated.chunks(CALIBRATION_BATCH) {
+            let texts: Vec<&str> = batch.iter().map(|g| g.text.as_str()).collect();
+            let vectors = self.embed(&texts)?;
+            for (g, v) in batch.iter().zip(vectors.chunks_exact(dim.max(1))) {
+                let dense_hits: Vec<(u32, f32)> =
+                    dense.search(v, opts.candidates)?.into_iter().filter(|&(id, _)| live(id)).collect();
+                let lexical_hits: Vec<(u32, f32)> =
+                    bm25.search(&g.text, opts.candidates).into_iter().filter(|&(id, _)| live(id)).collect();
+                let (evidence, missing) = self.evidence_of(bm25, &g.text, &dense_hits, &lexical_hits, &opts);
+                let (lexical_evidence, _) = self.evidence_of(bm25, &g.text, &[], &lexical_hits, &opts);
+                out.push(CalibrationQuery { kind: g.kind, evidence, lexical_evidence, missing });
+            }
+        }
+        let kind = self.embedder.info().kind;
+        Ok(gate::calibrate(&out, Gate::for_embedder(kind), crate::retrieve::LEXICAL_ONLY_COVERAGE))
+    }
+}

@@ -1,0 +1,253 @@
+use super::fit::{logistic, threshold_keeping};
+use super::queries::{generate, Kind, MAX_CHUNKS, OFF_TOPIC, TECH_TERMS};
+use super::*;
+
+/// A vocabulary of fixed terms (document frequency 3 each, 100 documents).
+struct Words(Vec<&'static str>);
+
+impl Vocabulary for Words {
+    fn live_docs(&self) -> u32 {
+        100
+    }
+    fn df(&self, term: &str) -> u32 {
+        if self.0.contains(&term) {
+            3
+        } else {
+            0
+        }
+    }
+    fn has_near(&self, term: &str) -> bool {
+        let q: Vec<char> = term.chars().collect();
+        self.0.iter().any(|t| crate::fragments::one_edit(&q, t))
+    }
+}
+
+/// A fixed gate that lets nothing through, so the tests see the model alone.
+const CLOSED: crate::retrieve::Gate =
+    crate::retrieve::Gate { dense: 2.0, dense_with_lexical: 2.0, coverage: 2.0 };
+
+fn ev(dense: f32, coverage: f32, present: f32) -> Evidence {
+    Evidence {
+        dense,
+        coverage,
+        dense_gap: 0.1,
+        top_coverage: coverage,
+        present,
+        lexical: coverage / 2.0,
+        fused: 0.5,
+    }
+}
+
+#[test]
+fn salient_terms_skip_stop_and_question_words_and_keep_the_readers_spelling() {
+    let t = salient_terms("How do I use GraphQL with the Cargo.toml file, and what's the difference?");
+    let surfaces: Vec<&str> = t.iter().map(|t| t.surface.as_str()).collect();
+    assert_eq!(surfaces, ["GraphQL", "Cargo", "toml", "file"], "what's: a stop word and a letter");
+    assert_eq!(t[0].term, "graphql");
+    assert_eq!(t[3].term, "fil", "analyzed like BM25 (stemmed)");
+    // Numbers and single letters are not terms a reader names.
+    assert!(salient_terms("what is 42 or x").is_empty());
+    // Each term once.
+    assert_eq!(salient_terms("caches cache cached").len(), 1);
+}
+
+#[test]
+fn a_missing_term_is_absent_after_the_analyzer_and_one_edit_away_is_a_typo() {
+    let vocab = Words(vec!["cach", "workspac", "build", "profil"]);
+    // Stemmed forms of present words are present.
+    let c = check_terms(&salient_terms("caching workspaces"), &vocab);
+    assert_eq!((c.present, c.missing.clone()), (1.0, Vec::<String>::new()));
+    // A typo of a 5+ letter term is not missing ("workspase" → "workspas", one edit from "workspac").
+    let c = check_terms(&salient_terms("workspase profile"), &vocab);
+    assert!(c.missing.is_empty(), "{c:?}");
+    // A short term needs to match exactly: "bild" is 4 letters.
+    let c = check_terms(&salient_terms("bild profiles"), &vocab);
+    assert_eq!(c.missing, ["bild"]);
+    // An absent technology is missing, named as written; present holds the idf share.
+    let c = check_terms(&salient_terms("How do I cache GraphQL builds?"), &vocab);
+    assert_eq!(c.missing, ["GraphQL"]);
+    let (have, absent) = (idf(100, 3), idf(100, 0));
+    assert!((c.present - 2.0 * have / (2.0 * have + absent)).abs() < 1e-6, "{c:?}");
+    // Names are named rather than the plain words beside them; without names, the words.
+    let c = check_terms(&salient_terms("deploy builds inside Kubernetes with gRPC"), &vocab);
+    assert_eq!(c.missing, ["Kubernetes", "gRPC"]);
+    let c = check_terms(&salient_terms("deploy builds inside a container"), &vocab);
+    assert_eq!(c.missing, ["deploy", "inside", "container"]);
+    // Stop words and question words alone: nothing salient, nothing missing.
+    let c = check_terms(&salient_terms("how should I do it the right way?"), &vocab);
+    assert_eq!((c.present, c.missing.len()), (1.0, 0));
+}
+
+#[test]
+fn logistic_fit_is_exact_on_a_symmetric_set() {
+    // One signal, symmetric around 0: mean 0, scale 1, intercept 0, so p(0) = 0.5 exactly.
+    let x = vec![vec![-2.0], vec![-1.0], vec![1.0], vec![2.0]];
+    let y = [false, false, true, true];
+    let m = logistic(&x, &y);
+    assert_eq!(m.mean, [0.0]);
+    assert!((m.scale[0] - 2.5f32.sqrt()).abs() < 1e-6, "{m:?}");
+    assert!(m.bias.abs() < 1e-6, "{m:?}");
+    // The weight where the gradient of the balanced log-loss meets the L2 penalty (0.1).
+    assert!((m.weights[0] - 1.591_565).abs() < 1e-4, "{m:?}");
+    assert_eq!(m.probability(&[0.0]), 0.5);
+    assert!(m.probability(&[2.0]) > 0.85 && m.probability(&[-2.0]) < 0.15, "{m:?}");
+    // Deterministic: the same data give the same numbers.
+    assert_eq!(logistic(&x, &y), m);
+    // A constant signal gets scale 1e-3 and no weight.
+    let m = logistic(&[vec![1.0, -1.0], vec![1.0, 1.0]], &[false, true]);
+    assert_eq!(m.scale[0], 1e-3);
+    assert_eq!(m.weights[0], 0.0);
+}
+
+#[test]
+fn the_threshold_keeps_the_share_asked_for() {
+    let p: Vec<f32> = (0..100).map(|i| i as f32 / 100.0).collect();
+    // 97% kept: the three lowest are dropped.
+    assert_eq!(threshold_keeping(&p, 0.97), 0.03);
+    assert_eq!(p.iter().filter(|&&v| v >= 0.03).count(), 97);
+    assert_eq!(threshold_keeping(&p, 1.0), 0.0);
+    assert_eq!(threshold_keeping(&[], 0.97), 0.0);
+    assert_eq!(threshold_keeping(&[0.4, 0.8], 0.97), 0.4);
+}
+
+fn synthetic() -> Vec<CalibrationQuery> {
+    // Answerable: dense 0.55..0.84, coverage high; near-miss: dense 0.3..0.59 with a missing term;
+    // off-topic: dense 0.05..0.2, coverage low.
+    let mut out = Vec::new();
+    for i in 0..60 {
+        let e = ev(0.55 + i as f32 * 0.005, 0.6 + (i % 5) as f32 * 0.08, 1.0);
+        out.push(CalibrationQuery {
+            kind: Kind::Answerable(i),
+            evidence: e,
+            lexical_evidence: e,
+            missing: vec![],
+        });
+    }
+    for i in 0..30 {
+        let e = ev(0.3 + i as f32 * 0.01, 0.5, 0.6);
+        out.push(CalibrationQuery {
+            kind: Kind::NearMiss,
+            evidence: e,
+            lexical_evidence: e,
+            missing: vec!["Kafka".into()],
+        });
+    }
+    for i in 0..15 {
+        let e = ev(0.05 + i as f32 * 0.01, 0.1, 0.2);
+        out.push(CalibrationQuery {
+            kind: Kind::OffTopic,
+            evidence: e,
+            lexical_evidence: e,
+            missing: vec!["soup".into()],
+        });
+    }
+    out
+}
+
+#[test]
+fn calibration_on_a_separable_set_keeps_and_flags_the_held_out_queries() {
+    let q = synthetic();
+    let g = calibrate(&q, CLOSED, 1.1).expect("enough queries");
+    let c = g.calibration;
+    assert_eq!((c.queries, c.answerable, c.near_miss, c.off_topic), (105, 60, 30, 15));
+    assert_eq!(c.train, 70, "every third query is held out");
+    assert_eq!((c.held_out.answerable, c.held_out.unanswerable), (20, 15));
+    // Separable: every held-out unanswerable query is flagged (the missing-term rule alone does
+    // it), and at least 97% of the answerable ones are kept.
+    assert_eq!(c.held_out.flagged, 15, "{c:?}");
+    assert!(c.held_out.kept >= 19, "{c:?}");
+    assert_eq!(c.held_out.lexical_flagged, 15, "{c:?}");
+    // The exception to the missing-term rule lies above the near-miss queries' dense scores:
+    // the 98th percentile of the 20 training near-miss and 10 off-topic ones (the highest, 0.58),
+    // plus 0.01.
+    assert!((g.strong_dense - 0.59).abs() < 1e-6, "{}", g.strong_dense);
+    // Deterministic.
+    assert_eq!(calibrate(&q, CLOSED, 1.1), Some(g.clone()));
+    // The model alone (no missing term) still separates: an answerable-looking query passes,
+    // an off-topic-looking one does not.
+    assert!(g.model_passes(&ev(0.8, 0.9, 1.0), true));
+    assert!(!g.model_passes(&ev(0.1, 0.1, 1.0), true));
+    // The verdict: the missing-term rule, then the fixed gate (closed here).
+    assert!(!g.verdict(&ev(0.8, 0.9, 1.0), &[], true).answerable);
+    // A missing term flags unless the dense match is very strong.
+    let v = g.verdict(&ev(0.8, 0.9, 0.8), &["GraphQL".into()], true);
+    assert_eq!((v.answerable, v.missing_rule), (false, false), "0.8 ≥ strong_dense: the fixed gate decides");
+    let v = g.verdict(&ev(0.55, 0.9, 0.8), &["GraphQL".into()], true);
+    assert_eq!((v.answerable, v.missing_rule), (false, true));
+    // The fixed gate decides after the missing-term rule: one that lets dense ≥ 0.05 through
+    // keeps an off-topic-looking query without missing terms.
+    let open =
+        calibrate(&q, crate::retrieve::Gate { dense: 0.05, dense_with_lexical: 2.0, coverage: 2.0 }, 1.1)
+            .unwrap();
+    assert!(open.verdict(&ev(0.1, 0.1, 1.0), &[], true).answerable);
+    assert!(
+        !open.verdict(&ev(0.1, 0.1, 1.0), &["soup".into()], true).answerable,
+        "the missing-term rule first"
+    );
+    // Without a vector a missing term always flags.
+    assert!(g.verdict(&ev(0.99, 0.9, 0.8), &["GraphQL".into()], false).missing_rule);
+}
+
+#[test]
+fn too_few_queries_give_no_site_gate() {
+    let q = synthetic();
+    assert_eq!(calibrate(&q[..10], CLOSED, 1.1), None);
+    assert_eq!(calibrate(&q[..60], CLOSED, 1.1), None, "no unanswerable query");
+}
+
+#[test]
+fn the_gate_round_trips_through_json_and_other_versions_are_ignored() {
+    let g = calibrate(&synthetic(), CLOSED, 1.1).unwrap();
+    let bytes = serde_json::to_vec(&g).unwrap();
+    assert_eq!(SiteGate::from_json(&bytes, "index.bin").unwrap(), Some(g.clone()));
+    let value = serde_json::to_value(&g).unwrap();
+    assert_eq!(SiteGate::from_value(&value, "manifest.json").unwrap(), Some(g.clone()));
+    // A later version: ignored (the fixed gate decides), not an error.
+    let mut later = value.clone();
+    later["version"] = serde_json::json!(GATE_VERSION + 1);
+    later["hybrid"] = serde_json::json!("a shape this build does not know");
+    assert_eq!(SiteGate::from_value(&later, "manifest.json").unwrap(), None);
+    // A damaged one: refused with the file named.
+    let mut bad = value;
+    bad["hybrid"]["weights"] = serde_json::json!([1.0]);
+    let e = SiteGate::from_value(&bad, "manifest.json").unwrap_err().to_string();
+    assert!(e.contains("manifest.json") && e.contains("1 weights for 7 signals"), "{e}");
+}
+
+#[test]
+fn calibration_queries_are_deterministic_bounded_and_not_verbatim() {
+    let texts: Vec<(u32, String, String)> = (0..400u32)
+        .map(|i| {
+            (
+                i,
+                format!("Guide > Configuring profile {i}"),
+                format!(
+                    "The release profile number {i} controls optimisation levels for every crate. \
+                     Debug assertions stay enabled unless the manifest disables them explicitly."
+                ),
+            )
+        })
+        .collect();
+    let chunks: Vec<(u32, &str, &str)> = texts.iter().map(|(i, h, t)| (*i, h.as_str(), t.as_str())).collect();
+    let vocab = Words(vec!["releas", "profil", "optimisation", "configur", "debug", "manifest", "guid"]);
+    let a = generate(&chunks, &vocab);
+    assert_eq!(a, generate(&chunks, &vocab), "deterministic");
+    assert!(a.len() <= 3 * MAX_CHUNKS + MAX_CHUNKS / 3 + OFF_TOPIC.len(), "bounded: {}", a.len());
+    assert!(a.iter().any(|g| g.kind == Kind::Mixed));
+    let answerable = a.iter().filter(|g| g.answerable()).count();
+    assert!(answerable >= MAX_CHUNKS, "a heading or sentence question per sampled chunk: {answerable}");
+    assert_eq!(a.iter().filter(|g| g.kind == Kind::OffTopic).count(), OFF_TOPIC.len());
+    let near: Vec<&str> = a.iter().filter(|g| g.kind == Kind::NearMiss).map(|g| g.text.as_str()).collect();
+    assert!(near.len() * 3 >= answerable, "about one near-miss per two pseudo-questions: {}", near.len());
+    for q in &near {
+        assert!(TECH_TERMS.iter().any(|t| q.contains(t)), "{q}");
+    }
+    for g in a.iter().filter(|g| g.answerable()) {
+        let Kind::Answerable(id) = g.kind else { unreachable!() };
+        assert!(!texts[id as usize].2.to_lowercase().contains(&g.text), "verbatim: {}", g.text);
+        assert!(g.text.split_whitespace().count() <= 11, "{}", g.text);
+    }
+    // A smaller corpus samples every chunk; none gives only the off-topic questions.
+    assert!(generate(&chunks[..3], &vocab).len() > OFF_TOPIC.len());
+    assert_eq!(generate(&[], &vocab).len(), OFF_TOPIC.len());
+}
