@@ -172,17 +172,23 @@ fn lexical_search_through_fragments_follows_the_field_weights() {
         assert_eq!(engine.options().bm25, params);
         let (site, src, _) = open(&engine);
         assert_eq!(site.table().bm25.params, params);
+        // No per-page limit: it keeps the first hits of a page, and which hits of a tied score
+        // come first is the tie-break's (dense rank in the engine, chunk id in the fragments).
+        let opts = RetrieveOptions { max_per_page: 0, ..lexical() };
         for q in &qs {
-            let mono = engine.search_with(q, 10, &lexical()).unwrap();
-            let frag = block_on(site.search_with(&src, q, 10, None, &lexical(), Lookup::EXACT)).unwrap();
+            let mono = engine.search_with(q, 10, &opts).unwrap();
+            let frag = block_on(site.search_with(&src, q, 10, None, &opts, Lookup::EXACT)).unwrap();
             // Exactly the same scores in the same order, and the same section for every score
             // that is not tied. (Weights that favour headings tie the chunks of one section
             // when only its heading matches; which of them survives the one-per-section dedupe
             // then follows the engine's dense tie-break, which the fragments do not have.)
             let scores = |r: &SearchResult| r.hits.iter().map(|h| h.lexical).collect::<Vec<_>>();
             assert_eq!(scores(&frag), scores(&mono), "{q:?}");
-            for (f, m) in frag.hits.iter().zip(&mono.hits) {
-                if mono.hits.iter().filter(|h| h.lexical == m.lexical).count() == 1 {
+            // (The last hit of a full list may tie with one past the cut.)
+            let full = mono.hits.len() == 10;
+            for (i, (f, m)) in frag.hits.iter().zip(&mono.hits).enumerate() {
+                let last = full && i + 1 == mono.hits.len();
+                if !last && mono.hits.iter().filter(|h| h.lexical == m.lexical).count() == 1 {
                     assert_eq!(f.url, m.url, "{q:?}");
                 }
             }
@@ -362,9 +368,12 @@ fn a_question_fetches_a_handful_of_fragments_one_call_per_stage() {
     assert!(!r.hits.is_empty());
     let s = site.fetched();
     assert_eq!(src.calls(), s.requests);
-    assert!(s.requests <= 2, "{s:?}: term shards, then text packs");
-    // Three term shards at most, the packs of the first 1.5·k = 8 hits at most.
-    assert!(s.fragments <= 3 + 8, "{s:?}");
+    // Term shards, then text packs; one more round of packs when deduplication and the per-page
+    // limit drop too many of the first 1.5·k hits (this question's hits crowd into one page).
+    assert!(s.requests <= 3, "{s:?}: term shards, then text packs");
+    // Three term shards at most, the packs of the first 1.5·k = 7 hits and of one more round
+    // (twice as many) at most.
+    assert!(s.fragments <= 3 + 14, "{s:?}");
     let largest = frags.files.iter().map(|f| f.1.len() as u64).max().unwrap();
     assert!(s.bytes <= s.fragments as u64 * largest, "{s:?}");
     // The same question again fetches nothing.
@@ -373,6 +382,18 @@ fn a_question_fetches_a_handful_of_fragments_one_call_per_stage() {
     let asked = src.asked();
     let distinct: std::collections::BTreeSet<&String> = asked.iter().collect();
     assert_eq!(distinct.len(), asked.len(), "a fragment was fetched twice: {asked:?}");
+    // Over many questions, most need one round of packs and none more than three (each later
+    // round at least doubles what is fetched).
+    let qs = questions(&corpus());
+    let mut rounds = Vec::new();
+    for q in &qs {
+        let (site, src, _) = open(&engine);
+        block_on(site.search(&src, q, 5, None, &lexical())).unwrap();
+        rounds.push(site.fetched().requests);
+    }
+    let two = rounds.iter().filter(|&&r| r <= 2).count();
+    assert!(rounds.iter().all(|&r| r <= 4), "{rounds:?}");
+    assert!(two * 10 >= qs.len() * 7, "{two} of {} questions in two requests", qs.len());
 }
 
 #[test]

@@ -257,7 +257,10 @@ impl SiteIndex {
                     })
                     .collect();
             }
-            upto = (upto + 2 * (k - items.len())).min(fused.len());
+            // Too few survived: the hits crowd into a few pages or sections (a heading match
+            // ties every chunk under it). At least double what is fetched, so such a list costs a
+            // few rounds, not one per missing hit.
+            upto = (upto + 2 * (k - items.len())).max(2 * upto).min(fused.len());
         };
         Ok(SearchResult { answerable, hits, evidence, missing })
     }
