@@ -399,7 +399,7 @@ impl JsDocent {
         let (content, encoding, note) = match content {
             Body::Text(s) => (s, "UTF-8", None),
             Body::Bytes(b) => {
-                let d = ingest::decode::decode(&b, fmt);
+                let d = ingest::decode::decode_with(&b, fmt, &super::decode::Platform);
                 let note = d.note();
                 (d.text, d.encoding, note)
             }
