@@ -15,8 +15,9 @@ use web_sys::{TextDecoder, TextDecoderOptions};
 use crate::ingest::decode::Decoder;
 
 /// `TextDecoder`, first strict (`fatal: true`: whether some bytes are invalid, as the core must
-/// tell), then, only when that throws, lenient (each invalid sequence becomes U+FFFD).
-pub(super) struct Platform;
+/// tell), then, only when that throws, lenient (each invalid sequence becomes U+FFFD). Exported
+/// as `docent::wasm::PlatformDecoder` for the wasm tests, which check it against the native one.
+pub struct Platform;
 
 impl Decoder for Platform {
     fn decode(&self, bytes: &[u8], encoding: &'static str) -> Option<(String, bool)> {

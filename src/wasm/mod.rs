@@ -46,6 +46,8 @@ mod site;
 mod vector_index;
 
 #[cfg(feature = "models")]
+pub use decode::Platform as PlatformDecoder;
+#[cfg(feature = "models")]
 pub use docent::JsDocent;
 pub use fragments::JsSiteIndex;
 #[cfg(feature = "models")]
