@@ -9,11 +9,14 @@
 //! (`./build.sh test` does both).
 #![cfg(target_arch = "wasm32")]
 
+#[path = "decode_cases.rs"]
+mod decode_cases;
+
 use std::sync::Arc;
 
 use docent::embed::hashing::Hashing;
 use docent::index::dense::{dot_f32_i8, dot_f32_i8_portable, DenseIndex, DenseOptions};
-use docent::wasm::{model_files, previous_site, JsDocent, JsVectorIndex};
+use docent::wasm::{model_files, previous_site, JsDocent, JsVectorIndex, PlatformDecoder};
 use js_sys::{Array, Function, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsError, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -828,4 +831,22 @@ fn site_exports_are_the_core_definitions() {
         err_message(nothing.check_indexed(vec!["site".into()], 3), "checkIndexed"),
         site::nothing_indexed(&["site".into()], 3, &PageCounts::default()).to_string()
     );
+}
+
+/// Pages in other encodings through the platform's `TextDecoder` (src/wasm/decode.rs) read as
+/// natively (tests/decode_cases.rs), but for the guess; `addPage` tells their encoding and note.
+#[wasm_bindgen_test]
+fn pages_in_other_encodings_read_as_natively() {
+    use docent::ingest::decode::{decode_with, How};
+
+    decode_cases::check(&PlatformDecoder);
+    let d = decode_with(decode_cases::SHIFT_JIS_TEXT, docent::ingest::Format::Text, &PlatformDecoder);
+    assert_eq!((d.encoding, d.how, d.lossy), ("windows-1252", How::Guessed, false), "no chardetng in wasm");
+    let mut d = ok(JsDocent::new(obj(&[("embedder", "hashing".into())])), "new Docent");
+    for c in decode_cases::CASES.iter().filter(|c| c.format == docent::ingest::Format::Html) {
+        let page = obj(&[("url", c.name.into()), ("html", Uint8Array::from(c.bytes).into())]);
+        let out = ok(d.add_page(page), c.name);
+        assert_eq!(get(&out, "encoding").as_string().as_deref(), Some(c.encoding), "{}", c.name);
+        assert_eq!(get(&out, "note").as_string().as_deref(), c.note, "{}", c.name);
+    }
 }

@@ -47,7 +47,9 @@ export interface DocentOptions {
 }
 
 /** One document. Exactly one of `text`, `html`, `markdown`: a string, or the file's bytes, which
- * the core decodes (byte order mark, declared charset, UTF-8, else a guess from the bytes). */
+ * the core decodes (byte order mark, declared charset, UTF-8, else windows-1252, what browsers
+ * assume; the native CLI guesses from the bytes instead), legacy encodings with the platform's
+ * `TextDecoder`. */
 export interface DocumentInput {
   /** Where the document lives, without anchor; hits cite `url#anchor`. */
   url: string;
@@ -399,7 +401,7 @@ impl JsDocent {
         let (content, encoding, note) = match content {
             Body::Text(s) => (s, "UTF-8", None),
             Body::Bytes(b) => {
-                let d = ingest::decode::decode(&b, fmt);
+                let d = ingest::decode::decode_with(&b, fmt, &super::decode::Platform);
                 let note = d.note();
                 (d.text, d.encoding, note)
             }

@@ -12,8 +12,9 @@
 //! One file per exported concern: `docent.rs` (the `Docent` class), `vector_index.rs`
 //! (`VectorIndex`), `site.rs` (the site folder: model file table, manifest, page outcomes and the
 //! index summary, for the npm CLI and the facade), `answer.rs` (the offline answer and the "not
-//! covered" text), `fragments.rs` (the `SiteIndex` class: a fragmented site folder read over
-//! HTTP) with `fetch.rs` (its fragment source: `fetch`, timeouts, the Cache API); this file holds
+//! covered" text), `decode.rs` (`TextDecoder` for `addPage`'s bytes in legacy encodings),
+//! `fragments.rs` (the `SiteIndex` class: a fragmented site folder read over HTTP) with
+//! `fetch.rs` (its fragment source: `fetch`, timeouts, the Cache API); this file holds
 //! the panic hook, the module-level functions, the result shapes and the conversions they all
 //! share. Built without the `models` feature (the lean module `docent_search`), only
 //! `fragments.rs`, `fetch.rs`, `answer.rs` and this file are compiled.
@@ -34,6 +35,8 @@ use crate::{Error, Result};
 // fragmented site folder and answers from it; the full module (`docent_wasm`) holds everything.
 mod answer;
 #[cfg(feature = "models")]
+mod decode;
+#[cfg(feature = "models")]
 mod docent;
 mod fetch;
 mod fragments;
@@ -42,6 +45,8 @@ mod site;
 #[cfg(feature = "models")]
 mod vector_index;
 
+#[cfg(feature = "models")]
+pub use decode::Platform as PlatformDecoder;
 #[cfg(feature = "models")]
 pub use docent::JsDocent;
 pub use fragments::JsSiteIndex;
