@@ -125,7 +125,10 @@ test('a lexical question through fragments ranks as the index in memory, fetchin
       assert.ok(!log.some((r) => /\/(ivf|vec)-/.test(r.path)), `a lexical question fetched no vectors: ${log.map((r) => r.path)}`);
     }
     const f = s.fetched();
-    assert.ok(f.requests >= 2 && f.requests <= 6, `fetch stages: ${JSON.stringify(f)}`);
+    // Per question: term shards, then text packs, and at most two more rounds of packs when
+    // deduplication and the per-page limit drop too many hits (each round at least doubles what
+    // it fetches; tests/fragments.rs measures how often over many questions).
+    assert.ok(f.requests >= 2 && f.requests <= 3 * 4, `fetch stages: ${JSON.stringify(f)}`);
     const all = (await readdir(join(site, 'fragments'))).length;
     assert.ok(f.fragments < all, `fetched ${f.fragments} of ${all} fragments`);
     // The same question again fetches nothing.
