@@ -460,6 +460,14 @@ impl JsDocent {
         result.map_err(|e| JsError::from(e).into())
     }
 
+    /// Fits the site's gate on calibration queries generated from the corpus and keeps it for
+    /// `toBytes` and the fragment writer: what `docent index` does after `build`
+    /// (`Docent::calibrate_gate`). Call it after `build`; throws when pages were added since.
+    #[wasm_bindgen(js_name = calibrateGate)]
+    pub fn calibrate_gate(&mut self) -> std::result::Result<(), JsError> {
+        self.inner.calibrate_gate().map_err(JsError::from)
+    }
+
     /// Searches: `{answerable, hits, evidence}`. Options `{k?, mode?}`.
     pub fn search(
         &self,

@@ -170,7 +170,7 @@ test('indexSummary and siteManifest: the sentence, the JSON and the manifest the
   const m = JSON.parse(manifest);
   assert.equal(manifest, JSON.stringify(m, null, 2), 'two-space JSON, as manifest.json is written');
   assert.deepEqual({ ...m, embedder: undefined }, {
-    format: 'docent-index', version: 2, index: 'index.bin', bytes: bytes.length, xxh3: wasm.xxh3(bytes), embedder: undefined,
+    format: 'docent-index', version: 3, index: 'index.bin', bytes: bytes.length, xxh3: wasm.xxh3(bytes), embedder: undefined,
     documents: 1, chunks: 1, dense: 'flat', created_by: 'docent test', files,
   });
   assert.deepEqual(m.embedder, d.stats().embedder);
