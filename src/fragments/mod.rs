@@ -38,7 +38,7 @@ pub(crate) use lexical::one_edit;
 mod read;
 mod table;
 mod text;
-mod write;
+pub(crate) mod write;
 
 pub use dense::DenseLayout;
 pub use lexical::{MAX_POSTINGS, MAX_SHARDS, SHARD_BYTES};

@@ -89,7 +89,7 @@ pub fn write_fragments_with(engine: &Docent, layout: &DenseLayout) -> Result<Fra
 
 /// The engine's calibrated gate as the manifest's `"gate"` value (`None` without one). Apart from
 /// the rest of the table so that the field stays an optional addition.
-fn gate_value(engine: &Docent) -> Result<Option<serde_json::Value>> {
+pub(crate) fn gate_value(engine: &Docent) -> Result<Option<serde_json::Value>> {
     engine
         .site_gate()
         .map(|g| serde_json::to_value(g).map_err(|e| Error::format("manifest", format!("gate: {e}"))))

@@ -340,8 +340,11 @@ impl JsDocent {
         let files = file_entries(&files)?;
         let mut manifest = Manifest::new(&self.inner, site::INDEX_FILE, index, createdBy.to_string(), files);
         if let Some(table) = fragments.filter(|t| !t.is_undefined() && !t.is_null()) {
-            let table: FragmentTable = serde_wasm_bindgen::from_value(table.into())
+            let mut table: FragmentTable = serde_wasm_bindgen::from_value(table.into())
                 .map_err(|e| Error::invalid("fragments", serde_message(e)))?;
+            // The gate from the engine itself, not back from JS: JS numbers turn 0.0 into 0, and
+            // the manifest must read as the native CLI writes it.
+            table.gate = crate::fragments::write::gate_value(&self.inner)?;
             manifest.fragments = Some(table);
         }
         Ok(manifest.to_json()?)
