@@ -592,9 +592,9 @@ fn damaged_index_files_through_the_boundary() {
     let bytes = ok(js_index(&[("a.txt", "text", "Tomatoes need water.")]).to_bytes(), "toBytes");
     // Newer version.
     let mut newer = bytes.clone();
-    newer[8..12].copy_from_slice(&3u32.to_le_bytes());
+    newer[8..12].copy_from_slice(&4u32.to_le_bytes());
     let got = err_message(JsDocent::from_bytes(&newer, None), "newer");
-    assert_eq!(got, "index: unsupported index format version 3 (this build of docent reads version 2); rebuild the index with this version of docent");
+    assert_eq!(got, "index: unsupported index format version 4 (this build of docent reads version 2 or 3); rebuild the index with this version of docent");
     assert_eq!(err_message(JsDocent::embedder_of(&newer), "embedderOf newer"), got);
     // Truncated at every section boundary (and inside each section).
     for s in docent::format::read(&bytes, "t").expect("read") {
