@@ -412,6 +412,11 @@ setup_generators() {
     if stale "$stamp" "=${GEN_PY[*]}" "=$(python3 --version)" || [ ! -x "$GEN_VENV/bin/sphinx-build" ]; then
         log "installing the documentation generators from PyPI into $GEN_VENV: ${GEN_PY[*]}"
         rm -rf "$GEN_VENV"
+        if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+            log "installing Debian's python3-venv (apt-get): this python3 cannot make a venv"
+            apt-get update
+            apt-get install -y python3-venv
+        fi
         python3 -m venv "$GEN_VENV"
         "$GEN_VENV/bin/pip" install --quiet "${GEN_PY[@]}"
         record_stamp "$stamp"
