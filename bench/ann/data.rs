@@ -398,7 +398,7 @@ pub fn generate(root: &Path, model_dir: &Path, sets: &[&str]) -> Result<(), Stri
 }
 
 /// A small synthetic data set with the real one's layout (Gaussian clusters on the unit sphere),
-/// for a quick smoke run of every harness: `ANN_DATA=/tmp/x ann fake 2000`. Both set names hold
+/// for a quick smoke run of every harness: `ANN_DATA=DIR ann fake 2000` (any scratch folder). Both set names hold
 /// `toolchain-20k` holds the first `n / 5` rows and `toolchain-100k` all `n`.
 pub fn fake(dir: &Path, n: usize) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
