@@ -5,9 +5,9 @@ use super::{Docent, Evidence};
 use crate::embed::EmbedderKind;
 use crate::fragments::one_edit;
 use crate::gate::queries;
-use crate::gate::{self, CalibrationQuery, Signals, SiteGate, Vocabulary};
+use crate::gate::{self, CalibrationQuery, SiteGate, Vocabulary};
 use crate::index::bm25::{distinct, idf, Bm25};
-use crate::retrieve::{fuse, Gate, Mode, RetrieveOptions};
+use crate::retrieve::{Gate, RetrieveOptions};
 use crate::Result;
 
 /// Candidates per ranking of a calibration query (the default of [`RetrieveOptions`]).
@@ -49,34 +49,11 @@ impl Docent {
         lexical_hits: &[(u32, f32)],
         opts: &RetrieveOptions,
     ) -> (Evidence, Vec<String>) {
-        let coverage =
-            lexical_hits.iter().take(5).map(|&(id, _)| bm25.coverage(query, id)).fold(0.0, f32::max);
-        let fused = if dense_hits.is_empty() {
-            None
-        } else {
-            fuse(dense_hits, lexical_hits, opts.rrf_k, opts.lexical_weight, Mode::Hybrid).first().copied()
-        };
-        let top = fused.map(|f| f.id).or(lexical_hits.first().map(|h| h.0));
-        let top_coverage = top.map_or(0.0, |id| bm25.coverage(query, id));
         let check = gate::check_terms(&gate::salient_terms(query), &Bm25Vocabulary(bm25));
         let n = bm25.live_totals().0;
         let query_idf: f32 = distinct(Bm25::analyze(query)).iter().map(|t| idf(n, bm25.doc_freq(t))).sum();
-        let dense: Vec<f32> = dense_hits.iter().map(|h| h.1).collect();
-        let lexical: Vec<f32> = lexical_hits.iter().map(|h| h.1).collect();
-        let evidence = Signals {
-            dense: &dense,
-            lexical: &lexical,
-            coverage,
-            top_coverage,
-            present: check.present,
-            query_idf,
-            k1: bm25.params().k1,
-            fused: fused.map_or(0.0, |f| f.score),
-            rrf_k: opts.rrf_k,
-            lexical_weight: opts.lexical_weight,
-        }
-        .evidence();
-        (evidence, check.missing)
+        let cover = |id: u32| bm25.coverage(query, id);
+        gate::evidence_of(dense_hits, lexical_hits, opts, cover, check, query_idf, bm25.params().k1)
     }
 
     /// Fits the site's gate on calibration queries generated from the live chunks

@@ -10,7 +10,7 @@ use super::text::{self, pack_of, Record};
 use super::{dense, FetchStats, FragmentSource};
 use crate::embed::EmbedderInfo;
 use crate::engine::{check_search, prompt_of, Evidence, Hit, SearchResult};
-use crate::gate::{check_terms, decide, salient_terms, Signals, SiteGate, Vocabulary};
+use crate::gate::{check_terms, decide, evidence_of, salient_terms, SiteGate, Vocabulary};
 use crate::index::bm25::{best_first, coverage_of, distinct, idf, saturate, Bm25};
 use crate::prompt::{Prompt, PromptOptions};
 use crate::retrieve::{dedupe, fuse, limit_per_page, Fused, Mode, RetrieveOptions};
@@ -292,30 +292,9 @@ impl SiteIndex {
         opts: &RetrieveOptions,
     ) -> (Evidence, Vec<String>) {
         let cover = |id: u32| coverage_of(groups.iter().map(|g| (g.idf, g.contains(id))));
-        let coverage = lexical_hits.iter().take(5).map(|&(id, _)| cover(id)).fold(0.0, f32::max);
-        let fused = if dense_hits.is_empty() {
-            None
-        } else {
-            fuse(dense_hits, lexical_hits, opts.rrf_k, opts.lexical_weight, Mode::Hybrid).first().copied()
-        };
-        let top = fused.map(|f| f.id).or(lexical_hits.first().map(|h| h.0));
         let check = check_terms(&salient_terms(query), &ShardVocabulary(self));
-        let dense: Vec<f32> = dense_hits.iter().map(|h| h.1).collect();
-        let lexical: Vec<f32> = lexical_hits.iter().map(|h| h.1).collect();
-        let evidence = Signals {
-            dense: &dense,
-            lexical: &lexical,
-            coverage,
-            top_coverage: top.map_or(0.0, cover),
-            present: check.present,
-            query_idf: groups.iter().map(|g| g.idf).sum(),
-            k1: self.table.bm25.params.k1,
-            fused: fused.map_or(0.0, |f| f.score),
-            rrf_k: opts.rrf_k,
-            lexical_weight: opts.lexical_weight,
-        }
-        .evidence();
-        (evidence, check.missing)
+        let query_idf = groups.iter().map(|g| g.idf).sum();
+        evidence_of(dense_hits, lexical_hits, opts, cover, check, query_idf, self.table.bm25.params.k1)
     }
 
     /// The site's calibrated gate, when the manifest has one.

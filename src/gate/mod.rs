@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::embed::EmbedderKind;
 use crate::engine::Evidence;
 use crate::index::bm25::{idf, Bm25};
-use crate::retrieve::{Gate, RetrieveOptions};
+use crate::retrieve::{fuse, Gate, Mode, RetrieveOptions};
 use crate::{Error, Result};
 
 mod fit;
@@ -264,6 +264,44 @@ pub struct Signals<'a> {
     pub rrf_k: f32,
     /// The lexical ranking's weight in fusion.
     pub lexical_weight: f32,
+}
+
+/// The evidence of one search, the same for the engine and the fragmented index: from its
+/// candidates (dense and lexical, `(chunk, score)` best first; `dense_hits` empty without a query
+/// vector), `cover` (the coverage of one chunk), the term check, the query's Σ idf and BM25's k1.
+/// Returns the evidence and the missing terms.
+pub fn evidence_of(
+    dense_hits: &[(u32, f32)],
+    lexical_hits: &[(u32, f32)],
+    opts: &RetrieveOptions,
+    cover: impl Fn(u32) -> f32,
+    check: TermCheck,
+    query_idf: f32,
+    k1: f32,
+) -> (Evidence, Vec<String>) {
+    let coverage = lexical_hits.iter().take(5).map(|&(id, _)| cover(id)).fold(0.0, f32::max);
+    let fused = if dense_hits.is_empty() {
+        None
+    } else {
+        fuse(dense_hits, lexical_hits, opts.rrf_k, opts.lexical_weight, Mode::Hybrid).first().copied()
+    };
+    let top = fused.map(|f| f.id).or(lexical_hits.first().map(|h| h.0));
+    let dense: Vec<f32> = dense_hits.iter().map(|h| h.1).collect();
+    let lexical: Vec<f32> = lexical_hits.iter().map(|h| h.1).collect();
+    let evidence = Signals {
+        dense: &dense,
+        lexical: &lexical,
+        coverage,
+        top_coverage: top.map_or(0.0, &cover),
+        present: check.present,
+        query_idf,
+        k1,
+        fused: fused.map_or(0.0, |f| f.score),
+        rrf_k: opts.rrf_k,
+        lexical_weight: opts.lexical_weight,
+    }
+    .evidence();
+    (evidence, check.missing)
 }
 
 impl Signals<'_> {
