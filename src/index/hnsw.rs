@@ -481,26 +481,42 @@ pub fn build(rows: &Rows<'_>, params: Params) -> Graph {
     let mut inserted = 0usize;
     while inserted < n {
         let end = (inserted + batch_size(inserted)).min(n);
-        let plans = plan_batch(&b, rows, inserted..end, &params);
-        for (node, plan) in (inserted..end).zip(plans) {
-            link(&mut b, rows, node as u32, inserted as u32, plan, &params);
+        // The graph's top and whether it had an entry as each node of the batch is linked (the
+        // earlier nodes of the batch may raise the top).
+        let mut tops = Vec::with_capacity(end - inserted);
+        let (mut entry, mut top) = (b.entry != EMPTY, b.top);
+        for node in inserted..end {
+            tops.push(entry.then_some(top));
+            let level = b.levels[node];
+            if !entry || level > top {
+                top = level;
+            }
+            entry = true;
         }
+        let chosen = par_map(inserted..end, |node| {
+            let plan = plan(&b, rows, node as u32, &params);
+            choose(&b, rows, node as u32, inserted as u32, tops[node - inserted], plan, &params)
+        });
+        let mut updates = Vec::new();
+        for (node, own) in (inserted..end).zip(chosen) {
+            link(&mut b, node as u32, own, &mut updates);
+        }
+        apply_updates(&mut b, rows, updates, params.heuristic);
         inserted = end;
     }
     finish(b, params)
 }
 
-/// Searches the frozen graph for each node of `batch` (in parallel with the `parallel` feature).
-fn plan_batch(b: &Building, rows: &Rows<'_>, batch: std::ops::Range<usize>, p: &Params) -> Vec<Plan> {
-    let one = |node: usize| plan(b, rows, node as u32, p);
+/// `f` over `items`, in order (on rayon's threads with the `parallel` feature).
+fn par_map<T: Send>(items: std::ops::Range<usize>, f: impl Fn(usize) -> T + Sync + Send) -> Vec<T> {
     #[cfg(feature = "parallel")]
     {
         use rayon::prelude::*;
-        if batch.len() > 1 {
-            return batch.into_par_iter().map(one).collect();
+        if items.len() > 1 {
+            return items.into_par_iter().map(f).collect();
         }
     }
-    batch.map(one).collect()
+    items.map(f).collect()
 }
 
 fn plan(b: &Building, rows: &Rows<'_>, node: u32, p: &Params) -> Plan {
@@ -539,13 +555,23 @@ fn plan(b: &Building, rows: &Rows<'_>, node: u32, p: &Params) -> Plan {
     out
 }
 
-/// Links `node` with what its plan found plus the nodes of its batch inserted before it
-/// (`batch_start..node`), then updates the entry point.
-fn link(b: &mut Building, rows: &Rows<'_>, node: u32, batch_start: u32, plan: Plan, p: &Params) {
+/// The links of `node` per layer (0 up to its level, or the graph's top `top` as it will be
+/// when the node is linked, if lower; nothing for the first node of the graph): chosen from what
+/// its plan found plus the nodes of its batch inserted before it (`batch_start..node`). Depends
+/// only on the rows, the levels and the plan, so the nodes of a batch choose in parallel.
+fn choose(
+    b: &Building,
+    rows: &Rows<'_>,
+    node: u32,
+    batch_start: u32,
+    top: Option<u8>,
+    plan: Plan,
+    p: &Params,
+) -> Vec<Vec<Near>> {
+    let Some(top) = top else { return Vec::new() };
     let level = b.levels[node as usize];
-    // b.top already counts the batch's earlier nodes (linked before this one).
-    if b.entry != EMPTY {
-        for layer in 0..=level.min(b.top) {
+    (0..=level.min(top))
+        .map(|layer| {
             let mut cands: Vec<Near> = plan.get(layer as usize).cloned().unwrap_or_default();
             for other in batch_start..node {
                 if b.levels[other as usize] >= layer {
@@ -555,18 +581,32 @@ fn link(b: &mut Building, rows: &Rows<'_>, node: u32, batch_start: u32, plan: Pl
             cands.sort_unstable_by(|a, c| c.cmp(a));
             cands.dedup_by_key(|c| c.1);
             let cap = if layer == 0 { 2 * b.m } else { b.m };
-            let chosen = select(rows, &cands, cap, p.heuristic);
-            {
-                let (ids, sims) = b.slots_mut(node, layer);
-                for (slot, c) in chosen.iter().enumerate() {
-                    ids[slot] = c.1;
-                    sims[slot] = c.0;
-                }
-            }
-            for c in chosen {
-                add_link(b, rows, c.1, Near(c.0, node), layer, cap, p.heuristic);
+            select(rows, &cands, cap, p.heuristic)
+        })
+        .collect()
+}
+
+/// A link to add: on `layer`, `new` into the list of `target`.
+struct Update {
+    layer: u8,
+    target: u32,
+    new: Near,
+}
+
+/// Writes the links `node` chose (per layer) into its slots, queues the reverse link from each
+/// neighbour, and updates the entry point.
+fn link(b: &mut Building, node: u32, own: Vec<Vec<Near>>, updates: &mut Vec<Update>) {
+    let level = b.levels[node as usize];
+    for (layer, chosen) in own.into_iter().enumerate() {
+        let layer = layer as u8;
+        {
+            let (ids, sims) = b.slots_mut(node, layer);
+            for (slot, c) in chosen.iter().enumerate() {
+                ids[slot] = c.1;
+                sims[slot] = c.0;
             }
         }
+        updates.extend(chosen.iter().map(|c| Update { layer, target: c.1, new: Near(c.0, node) }));
     }
     if b.entry == EMPTY || level > b.top {
         b.entry = node;
@@ -574,9 +614,52 @@ fn link(b: &mut Building, rows: &Rows<'_>, node: u32, batch_start: u32, plan: Pl
     }
 }
 
-/// Adds `new` to the links of `node` on `layer`, pruning back to `cap` when full.
-fn add_link(b: &mut Building, rows: &Rows<'_>, node: u32, new: Near, layer: u8, cap: usize, heuristic: bool) {
-    let (ids, sims) = b.slots_mut(node, layer);
+/// Adds the reverse links of a batch, pruning full lists. Each target's links take its updates
+/// in the order of the nodes that sent them, exactly as linking the nodes one by one would; the
+/// targets are independent, so their new lists are computed in parallel, then written.
+///
+/// Equal to the one-by-one order because a node's own links (written by [`link`] first) are
+/// only ever the target of later nodes of its batch, and no choice reads another node's list.
+fn apply_updates(b: &mut Building, rows: &Rows<'_>, mut updates: Vec<Update>, heuristic: bool) {
+    // Stable: within a target, the order of the nodes is kept.
+    updates.sort_by_key(|u| (u.layer, u.target));
+    let mut groups = Vec::new();
+    let mut start = 0;
+    for i in 1..=updates.len() {
+        if i == updates.len()
+            || (updates[i].layer, updates[i].target) != (updates[start].layer, updates[start].target)
+        {
+            groups.push(start..i);
+            start = i;
+        }
+    }
+    let frozen = &*b;
+    let lists = par_map(0..groups.len(), |g| {
+        let us = &updates[groups[g].clone()];
+        let (layer, target) = (us[0].layer, us[0].target);
+        let mut ids = frozen.links(target, layer).to_vec();
+        let (s, cap) = frozen.slot(target, layer);
+        let mut sims = if layer == 0 {
+            frozen.sims0[s..s + cap].to_vec()
+        } else {
+            frozen.upper_sims[s..s + cap].to_vec()
+        };
+        for u in us {
+            add_link(rows, &mut ids, &mut sims, u.new, heuristic);
+        }
+        (layer, target, ids, sims)
+    });
+    for (layer, target, new_ids, new_sims) in lists {
+        let (ids, sims) = b.slots_mut(target, layer);
+        ids.copy_from_slice(&new_ids);
+        sims.copy_from_slice(&new_sims);
+    }
+}
+
+/// Adds `new` to a list of links (`ids`, `sims`: most similar first, [`EMPTY`] slots last),
+/// pruning back to its capacity when full.
+fn add_link(rows: &Rows<'_>, ids: &mut [u32], sims: &mut [f32], new: Near, heuristic: bool) {
+    let cap = ids.len();
     if let Some(free) = ids.iter().position(|&i| i == EMPTY) {
         insert_sorted(ids, sims, free, new);
         return;
@@ -592,7 +675,6 @@ fn add_link(b: &mut Building, rows: &Rows<'_>, node: u32, new: Near, layer: u8, 
     cands.push(new);
     cands.sort_unstable_by(|a, c| c.cmp(a));
     let chosen = select(rows, &cands, cap, true);
-    let (ids, sims) = b.slots_mut(node, layer);
     for slot in 0..cap {
         match chosen.get(slot) {
             Some(c) => {
