@@ -257,7 +257,8 @@ wasm_opt() {
 # .cargo/config.toml's flags). The wasm-bindgen tests use the same profile and flags, so they reuse
 # the dependencies this build compiled instead of a second, dev-profile build of all of them.
 # `--no-default-features` leaves out `parallel` (rayon): the module runs on one thread, and
-# `models`, which the full module and the wasm tests add back (`--features models`).
+# `models` and `instant-distance`, which the full module and the wasm tests add back
+# (`--features models,instant-distance`).
 wasm_cargo() {
     local sub=$1; shift
     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo --remap-path-prefix=$PWD=/docent" \
@@ -286,7 +287,7 @@ bindgen_module() {
 build_wasm() {
     setup_wasm_bindgen
     setup_binaryen
-    bindgen_module "$WASM_NAME" --features models
+    bindgen_module "$WASM_NAME" --features models,instant-distance
     bindgen_module "$LEAN_NAME"
     ls -l "$WASM_OUT"/ >&2
 }
@@ -445,10 +446,10 @@ test_js() {
 test_wasm() {
     once setup_wasm_bindgen
     log "wasm-bindgen-test tests/wasm.rs under Node (the JS boundary called from Rust)"
-    wasm_cargo test --features models --test wasm
+    wasm_cargo test --features models,instant-distance --test wasm
     once setup_chromium
     log "wasm-bindgen-test tests/wasm.rs in headless Chromium"
-    WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver wasm_cargo test --features models --test wasm
+    WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver wasm_cargo test --features models,instant-distance --test wasm
 }
 
 # What every Chromium layer needs: the package, the browser, playwright-core.

@@ -14,6 +14,8 @@ mod fragments_cli;
 mod fuzz_harness;
 mod gate;
 mod hostile;
+#[cfg(feature = "instant-distance")]
+mod idist;
 mod index;
 mod index_files;
 mod ingest;

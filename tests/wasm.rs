@@ -207,6 +207,44 @@ fn vector_index_builds_searches_and_round_trips() {
     assert_eq!(none.len(), 40);
 }
 
+/// instant-distance's graph in wasm: rayon runs its parallel build on the module's one thread,
+/// rand 0.8 seeds through getrandom 0.2's `js` backend; the graph goes into its own section.
+#[cfg(feature = "instant-distance")]
+#[wasm_bindgen_test]
+fn vector_index_builds_an_instant_distance_graph() {
+    let (dim, n) = (16, 2_000);
+    // Rows on a spiral of 16 dimensions: a deterministic, clustered-enough set.
+    let vectors: Vec<f32> =
+        (0..n).flat_map(|i| (0..dim).map(move |j| ((i * (j + 3)) as f32 * 0.037).sin())).collect();
+    let options =
+        obj(&[("flatThreshold", 0.into()), ("graph", "instant-distance".into()), ("seed", 5.into())]);
+    let index = ok(JsVectorIndex::build(&vectors, dim, Some(options)), "build instant-distance");
+    assert_eq!(index.kind(), "instant-distance");
+    let flat = ok(JsVectorIndex::build(&vectors, dim, None), "build flat");
+    assert_eq!(flat.kind(), "flat");
+    let bytes = ok(index.to_bytes(), "toBytes");
+    let loaded = ok(JsVectorIndex::from_bytes(&bytes), "fromBytes");
+    assert_eq!(loaded.kind(), "instant-distance");
+    let ids = |ix: &JsVectorIndex, q: &[f32]| -> Vec<u32> {
+        let r = ok(ix.search(q, 10, None), "search");
+        get(&r, "ids").unchecked_into::<js_sys::Uint32Array>().to_vec()
+    };
+    let (mut hit, mut all) = (0, 0);
+    for i in (0..n).step_by(40) {
+        let q: Vec<f32> = vectors[i * dim..(i + 1) * dim].iter().map(|x| x + 0.01).collect();
+        let truth = ids(&flat, &q);
+        let got = ids(&index, &q);
+        assert_eq!(ids(&loaded, &q), got, "query {i} after fromBytes");
+        all += truth.len();
+        hit += truth.iter().filter(|t| got.contains(t)).count();
+    }
+    let recall = hit as f64 / all as f64;
+    assert!(recall >= 0.95, "instant-distance recall@10 against the flat scan {recall:.3} < 0.95");
+    let e =
+        err_message(JsVectorIndex::build(&vectors, dim, Some(obj(&[("graph", "ivf".into())]))), "bad graph");
+    assert!(e.contains("hnsw, instant-distance"), "{e}");
+}
+
 #[wasm_bindgen_test]
 fn docent_errors_are_js_errors_with_the_core_message() {
     let d = corpus_index();

@@ -47,6 +47,9 @@ impl Docent {
         // Written only when non-empty, so an index without a delta is byte-identical to one
         // written before the section existed (a missing `delta` section reads as empty).
         let mut names = vec!["meta", "docs", "chunks", "dense", "bm25"];
+        if dense.has_separate_graph() {
+            names.push(DenseIndex::SEPARATE_GRAPH_SECTION);
+        }
         if !self.delta.is_empty() {
             names.push("delta");
         }
@@ -62,6 +65,7 @@ impl Docent {
             + format::encoded_size(&self.chunks)?
             + format::encoded_size(dense)?
             + format::encoded_size(bm25)?
+            + dense.separate_graph_size()?
             + if self.delta.is_empty() { 0 } else { format::encoded_size(&self.delta)? }
             + gate.as_ref().map_or(0, Vec::len);
         format::write_with(&names, size, |i, out| match names[i] {
@@ -73,6 +77,7 @@ impl Docent {
             "chunks" => format::encode_into(&self.chunks, out),
             "dense" => format::encode_into(dense, out),
             "bm25" => format::encode_into(bm25, out),
+            DenseIndex::SEPARATE_GRAPH_SECTION => dense.encode_separate_graph(out),
             "gate" => {
                 out.extend_from_slice(gate.as_deref().unwrap_or_default());
                 Ok(())
@@ -132,7 +137,11 @@ impl Docent {
         }
         let docs: Vec<DocEntry> = format::decode(format::section(&sections, "docs", what)?, "docs", what)?;
         let chunks: Vec<Chunk> = format::decode(format::section(&sections, "chunks", what)?, "chunks", what)?;
-        let dense: DenseIndex = format::decode(format::section(&sections, "dense", what)?, "dense", what)?;
+        let mut dense: DenseIndex =
+            format::decode(format::section(&sections, "dense", what)?, "dense", what)?;
+        if let Some(s) = sections.iter().find(|s| s.name == DenseIndex::SEPARATE_GRAPH_SECTION) {
+            dense.attach_separate_graph(s.body, what)?;
+        }
         // Version 2 held one bag of words per chunk: its BM25 is rebuilt below, from the chunks.
         let bm25: Option<Bm25> = if version >= 3 {
             Some(format::decode(format::section(&sections, "bm25", what)?, "bm25", what)?)

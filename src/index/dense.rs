@@ -31,11 +31,16 @@
 //! The flat store and the graph are deterministic: the graph depends only on the rows and the
 //! options (not on the thread count), so native and wasm builds of the same rows are identical.
 
-use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+use serde::ser::SerializeStruct;
+use serde::{Deserialize, Serialize, Serializer};
 
 pub use super::hnsw::Params as HnswParams;
 use super::hnsw::{self, Graph};
-use super::rows::{check_dim, normalise, quantize, similarity, QueryCodes, Rows};
+#[cfg(feature = "instant-distance")]
+pub use super::idist::Params as InstantDistanceParams;
+use super::rows::{check_dim, normalise, quantize, similarity, QueryCodes, RowStore, Rows};
 pub use super::rows::{dot_f32_i8, quantize_rows, MAX_DIM};
 // Public only for `tests/wasm.rs`, which checks in wasm that the SIMD128 version of
 // `dot_f32_i8` adds in exactly the portable version's order; not part of the API.
@@ -43,121 +48,38 @@ pub use super::rows::{dot_f32_i8, quantize_rows, MAX_DIM};
 pub use super::rows::dot_f32_i8_portable;
 use crate::{Error, Result};
 
-/// How a [`DenseIndex`] is built.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DenseOptions {
-    /// Below this many vectors an exact flat scan is used; at or above, HNSW.
-    ///
-    /// Default 10 000. Range 0..=usize::MAX: 0 always builds HNSW, `usize::MAX` never does.
-    /// The flat scan costs about 45 µs per 1 000 rows of 384 dimensions natively; up to 10k
-    /// rows it stays under 1 ms, is exact and costs nothing to build.
-    pub flat_threshold: usize,
-    /// HNSW `M`: links per node on the upper layers; layer 0 keeps `2·m`.
-    ///
-    /// Default 0 = chosen by the number of rows (see [`DenseOptions::params_for`]). Range 0 or
-    /// 2..=64. Memory per row grows by `8·m` bytes; higher reaches higher recall at the cost of
-    /// more work per visited node.
-    pub m: usize,
-    /// HNSW `efConstruction`: candidates kept while linking each new node.
-    ///
-    /// Default 0 = chosen by the number of rows. Range 0 or 1..: higher builds a better graph
-    /// more slowly (build time about linear in it).
-    pub ef_construction: usize,
-    /// HNSW `ef` of a search that does not give its own: candidates kept while walking layer 0
-    /// (then rescored in f32). Stored in the index.
-    ///
-    /// Default 0 = chosen by the number of rows. Range 0 or 1..: higher is slower and more
-    /// accurate; a search for `k` results uses at least `k`.
-    pub ef_search: usize,
-    /// Seed of the random level assignment of HNSW nodes. Default 0x5EED; any value.
-    pub seed: u64,
-    /// Use the neighbour-selection heuristic of the HNSW paper (keep a candidate only if it is
-    /// closer to the node than to every neighbour kept so far)?
-    ///
-    /// Default true. Without it, clustered data falls apart into one component per cluster: on
-    /// 5 000 × 64 vectors in 100 clusters at m 16, recall@10 was 0.72 at ef 64 and 0.76 at 256
-    /// without it, 1.000 at ef 32 with it (build 0.24 s vs 0.83 s; the data of
-    /// `tests/index.rs`'s recall test, measured once with a throwaway probe, not kept).
-    pub heuristic: bool,
-}
-
-impl Default for DenseOptions {
-    fn default() -> Self {
-        DenseOptions {
-            flat_threshold: 10_000,
-            m: 0,
-            ef_construction: 0,
-            ef_search: 0,
-            seed: 0x5EED,
-            heuristic: true,
-        }
-    }
-}
-
-impl DenseOptions {
-    /// The HNSW parameters for `len` rows: each field that is 0 gets its size-dependent
-    /// default, the others are taken as given (`m` clamped to 2..=64).
-    pub fn params_for(&self, len: usize) -> HnswParams {
-        let (m, efc, efs) = default_params(len);
-        let pick = |v: usize, d: usize| if v == 0 { d } else { v };
-        HnswParams {
-            m: pick(self.m, m).clamp(2, 64) as u32,
-            ef_construction: pick(self.ef_construction, efc).min(u32::MAX as usize) as u32,
-            ef_search: pick(self.ef_search, efs).min(u32::MAX as usize) as u32,
-            heuristic: self.heuristic,
-            seed: self.seed,
-        }
-    }
-}
-
-/// Default `(m, ef_construction, ef_search)` by number of rows.
-///
-/// Set from `bench/ann` (see `bench/README.md`): 20,000 MiniLM embeddings of toolchain-doc chunks
-/// and 1,000 held-out query chunks, recall@10 against the f32 brute force, median µs per query,
-/// docent in wasm under Node, 2026-11-24, on a loaded machine (times are rough):
-///
-/// | m, ef_construction | build | ef 16 | ef 32 | ef 48 | ef 64 | ef 128 |
-/// |---|---:|---:|---:|---:|---:|---:|
-/// | 16, 100 | 6.2 s | 0.968 / 24 | 0.985 / 37 | 0.990 / 63 | 0.991 / 97 | 0.993 / 153 |
-/// | 12, 100 | 3.4 s | 0.964 / 31 | 0.983 / 42 | 0.989 / 53 | 0.990 / 60 | 0.992 / 124 |
-/// | 24, 100 | 3.8 s | 0.971 / 26 | 0.984 / 49 | 0.990 / 69 | 0.991 / 74 | 0.993 / 156 |
-/// | 16, 64 | 2.2 s | 0.963 / 32 | 0.981 / 38 | 0.988 / 49 | 0.990 / 71 | 0.993 / 120 |
-/// | 16, 200 | 5.7 s | 0.976 / 28 | 0.988 / 46 | 0.991 / 57 | 0.992 / 69 | 0.993 / 112 |
-///
-/// The first and last rows are configurations every `DOCENT_BENCH=ann ./build.sh bench` measures
-/// (its "defaults" and "M16 efc200"); the m 12, m 24 and ef_construction 64 rows were single runs
-/// with those values added to `configs()` in `bench/ann/native.rs` and to the variants in
-/// `bench/ann/wasm.mjs`, which is how to measure them again.
-///
-/// Recall stops near 0.993 whatever the graph: the rest is int8 rounding of the rows among
-/// near-ties. m 16 with ef_construction 100 is within 0.003 of the best at every ef, and ef 64
-/// sits past the knee (0.99). A larger graph needs a wider search for the same recall (more
-/// nodes between a query and its neighbours), so from 50,000 rows on ef_construction and
-/// ef_search grow by half. At 100,000 rows (`toolchain-100k`, `bench/results/latest.md`) these
-/// defaults reach recall@10 0.990 at ef 96 (120 µs natively, 109 µs in wasm under Node), within
-/// 0.004 of ef_construction 200 at every ef. The query chunks of this benchmark resemble its base
-/// rows more than a reader's questions do; questions need a wider search for the same recall.
-fn default_params(len: usize) -> (usize, usize, usize) {
-    if len < 50_000 {
-        (16, 100, 64)
-    } else {
-        (16, 150, 96)
-    }
-}
+mod options;
+pub use options::{DenseOptions, GraphKind, IDIST_MIN_EF_SEARCH};
 
 /// A set of vectors searchable by cosine similarity, best first.
 ///
 /// Deserialising one checks it first (`DenseParts`): a file is untrusted.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+///
+/// Its own serialization (the `dense` section) holds the rows and docent's graph; an
+/// instant-distance graph goes into a section of its own ([`DenseIndex::SEPARATE_GRAPH_SECTION`]).
+#[derive(Debug, Clone, Deserialize)]
 #[serde(try_from = "DenseParts")]
 pub struct DenseIndex {
-    dim: usize,
-    /// Row-major int8 codes (`len × dim`).
-    codes: Vec<i8>,
-    /// One scale per row.
-    scales: Vec<f32>,
-    /// The HNSW graph over the rows, when there are at least `flat_threshold` of them.
+    /// The int8 rows (shared with the points of an instant-distance graph).
+    rows: Arc<RowStore>,
+    /// docent's HNSW graph over the rows, when there are at least `flat_threshold` of them.
     graph: Option<Graph>,
+    /// instant-distance's graph instead, when built so (or attached from its section).
+    #[cfg(feature = "instant-distance")]
+    idist: Option<Arc<super::idist::Graph>>,
+}
+
+/// The same fields, in the same order, as before the rows were shared: `dim`, `codes`, `scales`,
+/// `graph` (a file written by either reads the same).
+impl Serialize for DenseIndex {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("DenseIndex", 4)?;
+        st.serialize_field("dim", &self.rows.dim)?;
+        st.serialize_field("codes", &self.rows.codes)?;
+        st.serialize_field("scales", &self.rows.scales)?;
+        st.serialize_field("graph", &self.graph)?;
+        st.end()
+    }
 }
 
 /// A [`DenseIndex`] as read from a file, before the checks of its `TryFrom`: the dimension, the
@@ -197,7 +119,7 @@ impl DenseParts {
         if let Some(g) = &graph {
             g.check(len).map_err(|e| format!("corrupted dense index: {e}"))?;
         }
-        Ok(DenseIndex { dim, codes, scales, graph })
+        Ok(DenseIndex::assemble(RowStore { dim, codes, scales }, graph))
     }
 }
 
@@ -244,16 +166,97 @@ impl DenseIndex {
                 ),
             });
         }
+        opts.graph.check_available()?;
         let len = scales.len();
-        let graph = (len >= opts.flat_threshold)
-            .then(|| hnsw::build(&Rows { codes: &codes, scales: &scales, dim }, opts.params_for(len)));
-        Ok(DenseIndex { dim, codes, scales, graph })
+        let mut index = DenseIndex::assemble(RowStore { dim, codes, scales }, None);
+        if len >= opts.flat_threshold {
+            match opts.graph {
+                GraphKind::Hnsw => index.graph = Some(hnsw::build(&index.rows(), opts.params_for(len))),
+                #[cfg(feature = "instant-distance")]
+                GraphKind::InstantDistance => {
+                    index.idist = Some(Arc::new(super::idist::build(
+                        &index.rows,
+                        opts.instant_distance_params_for(len),
+                    )))
+                }
+                #[cfg(not(feature = "instant-distance"))]
+                GraphKind::InstantDistance => unreachable!("checked by check_available"),
+            }
+        }
+        Ok(index)
+    }
+
+    fn assemble(rows: RowStore, graph: Option<Graph>) -> DenseIndex {
+        DenseIndex {
+            rows: Arc::new(rows),
+            graph,
+            #[cfg(feature = "instant-distance")]
+            idist: None,
+        }
     }
 
     /// Every row's int8 codes (row-major, `len × dim`) and scales, in row-id order: the input
     /// of [`DenseIndex::from_quantized`].
     pub fn quantized_rows(&self) -> (Vec<i8>, Vec<f32>) {
-        (self.codes.clone(), self.scales.clone())
+        (self.rows.codes.clone(), self.rows.scales.clone())
+    }
+
+    /// The name of the section an instant-distance graph is stored in, beside the `dense` (or
+    /// `vectors`) section of the rows.
+    pub const SEPARATE_GRAPH_SECTION: &'static str = "dense_idist";
+
+    /// Whether the index has a graph stored in [`DenseIndex::SEPARATE_GRAPH_SECTION`] (an
+    /// instant-distance graph).
+    pub fn has_separate_graph(&self) -> bool {
+        #[cfg(feature = "instant-distance")]
+        return self.idist.is_some();
+        #[cfg(not(feature = "instant-distance"))]
+        false
+    }
+
+    /// The size of that section's body (0 without one).
+    pub fn separate_graph_size(&self) -> Result<usize> {
+        #[cfg(feature = "instant-distance")]
+        if let Some(g) = &self.idist {
+            return g.encoded_size();
+        }
+        Ok(0)
+    }
+
+    /// Appends that section's body to `out` (nothing without one).
+    pub fn encode_separate_graph(&self, out: &mut Vec<u8>) -> Result<()> {
+        #[cfg(feature = "instant-distance")]
+        if let Some(g) = &self.idist {
+            return g.encode_into(out);
+        }
+        let _ = out;
+        Ok(())
+    }
+
+    /// Attaches the graph of a [`DenseIndex::SEPARATE_GRAPH_SECTION`] read from a file, after
+    /// checking it against the rows (`what` names the file in errors). A build without the
+    /// `instant-distance` feature (the lean wasm module) keeps the index flat: its searches scan
+    /// every row, which is exact.
+    ///
+    /// Errors: the section does not decode, or its graph does not fit the rows (a point or link
+    /// out of range, layers that do not nest), or the index already has a graph.
+    pub fn attach_separate_graph(&mut self, body: &[u8], what: &str) -> Result<()> {
+        if self.graph.is_some() || self.has_separate_graph() {
+            return Err(Error::format(
+                what,
+                format!(
+                    "section '{}' beside a dense index that already has a graph",
+                    Self::SEPARATE_GRAPH_SECTION
+                ),
+            ));
+        }
+        #[cfg(feature = "instant-distance")]
+        {
+            self.idist =
+                Some(Arc::new(super::idist::decode(body, &self.rows, Self::SEPARATE_GRAPH_SECTION, what)?));
+        }
+        let _ = body;
+        Ok(())
     }
 
     /// Top-k rows by cosine similarity, best first: `(row id, similarity in -1..=1)`; ties by
@@ -263,10 +266,14 @@ impl DenseIndex {
     /// Errors: the query has the wrong dimension or a non-finite value.
     pub fn search(&self, query: &[f32], k: usize) -> Result<Vec<(u32, f32)>> {
         let ef = self.graph.as_ref().map_or(0, |g| g.params.ef_search as usize);
+        #[cfg(feature = "instant-distance")]
+        let ef = self.idist.as_ref().map_or(ef, |g| g.params.ef_search as usize);
         self.search_with(query, k, ef)
     }
 
     /// Top-k with an explicit HNSW `ef` (candidates kept on layer 0; `max(ef, k)` is used).
+    /// An instant-distance graph searches with the `ef_search` it was built with whatever `ef`
+    /// is, and a search for more rows than that `ef_search` is a flat scan.
     ///
     /// Two stages (see the module docs): candidates by the int8 query against the int8 rows
     /// (a flat scan keeps the best [`rescored`]`(k)` = `max(4k, 64)` and ignores `ef`; HNSW keeps
@@ -290,7 +297,16 @@ impl DenseIndex {
                     (i, q.score(s, c))
                 })
                 .collect(),
-            None => self.two_stage(&q, k),
+            None => match self.separate_candidates(&q, k) {
+                Some(ids) => ids
+                    .into_iter()
+                    .map(|i| {
+                        let (s, c) = self.row(i as usize);
+                        (i, q.score(s, c))
+                    })
+                    .collect(),
+                None => self.two_stage(&q, k),
+            },
         };
         top(&mut hits, k);
         Ok(hits)
@@ -314,26 +330,34 @@ impl DenseIndex {
 
     /// Number of rows.
     pub fn len(&self) -> usize {
-        self.scales.len()
+        self.rows.len()
     }
 
     /// Whether the index has no rows.
     pub fn is_empty(&self) -> bool {
-        self.scales.is_empty()
+        self.rows.len() == 0
     }
 
     /// The dimension of every row (and of queries).
     pub fn dim(&self) -> usize {
-        self.dim
+        self.rows.dim
     }
 
-    /// `"flat"` or `"hnsw"`.
+    /// `"flat"`, `"hnsw"` or `"instant-distance"`.
     pub fn kind(&self) -> &'static str {
         if self.graph.is_some() {
             "hnsw"
+        } else if self.has_separate_graph() {
+            "instant-distance"
         } else {
             "flat"
         }
+    }
+
+    /// The instant-distance parameters the graph was built with (`None` without that graph).
+    #[cfg(feature = "instant-distance")]
+    pub fn instant_distance_params(&self) -> Option<InstantDistanceParams> {
+        self.idist.as_ref().map(|g| g.params)
     }
 
     /// The HNSW parameters the graph was built with (`None` for a flat index).
@@ -348,21 +372,36 @@ impl DenseIndex {
 
     /// Bytes held by the vectors and the graph.
     pub fn memory_bytes(&self) -> usize {
-        self.codes.len() + 4 * self.scales.len() + self.graph.as_ref().map_or(0, Graph::memory_bytes)
+        #[cfg(feature = "instant-distance")]
+        let separate = self.idist.as_ref().map_or(0, |g| g.memory_bytes());
+        #[cfg(not(feature = "instant-distance"))]
+        let separate = 0;
+        self.rows.codes.len() + 4 * self.len() + self.graph.as_ref().map_or(0, Graph::memory_bytes) + separate
     }
 
     fn rows(&self) -> Rows<'_> {
-        Rows { codes: &self.codes, scales: &self.scales, dim: self.dim }
+        self.rows.view()
     }
 
     #[inline]
     fn row(&self, i: usize) -> (f32, &[i8]) {
-        (self.scales[i], &self.codes[i * self.dim..(i + 1) * self.dim])
+        self.rows.view().row(i as u32)
     }
 
     /// Checks the query and prepares both of its forms.
     fn prepare_query(&self, query: &[f32]) -> Result<Query> {
-        Query::new(query, self.dim)
+        Query::new(query, self.rows.dim)
+    }
+
+    /// The candidates of an instant-distance graph, when there is one and it returns at least
+    /// `k` (its `ef_search` is at least `k`).
+    fn separate_candidates(&self, q: &Query, k: usize) -> Option<Vec<u32>> {
+        #[cfg(feature = "instant-distance")]
+        if let Some(g) = self.idist.as_ref().filter(|g| g.params.ef_search as usize >= k) {
+            return Some(g.search(&QueryCodes { scale: q.scale, codes: &q.codes }));
+        }
+        let _ = (q, k);
+        None
     }
 
     /// The flat search: the best [`rescored`]`(k)` rows by the int8 query, rescored by the f32

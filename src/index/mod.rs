@@ -5,7 +5,9 @@
 //!
 //! `rows` (int8 rows and their arithmetic) is imported by `dense` (the index callers use) and by
 //! `hnsw` (the graph `dense` builds above `flat_threshold` rows); `hnsw` does not import `dense`.
-//! `rows` and `hnsw` are internal: `dense` re-exports what callers need of them. `ivf` (the
+//! `idist` (instant-distance's graph over the same rows, cargo feature `instant-distance`) is the
+//! other graph `dense` can build; it imports `rows` only.
+//! `rows`, `hnsw` and `idist` are internal: `dense` re-exports what callers need of them. `ivf` (the
 //! partitioned layout of the fragmented site index) scores with `dense`'s query and rules, so its
 //! scores are the dense index's.
 //!
@@ -14,5 +16,7 @@
 pub mod bm25;
 pub mod dense;
 pub(crate) mod hnsw;
+#[cfg(feature = "instant-distance")]
+pub(crate) mod idist;
 pub mod ivf;
 pub(crate) mod rows;

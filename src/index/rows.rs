@@ -22,9 +22,9 @@ pub(crate) struct Rows<'a> {
     pub(crate) dim: usize,
 }
 
-impl Rows<'_> {
+impl<'a> Rows<'a> {
     #[inline]
-    pub(crate) fn row(&self, i: u32) -> (f32, &[i8]) {
+    pub(crate) fn row(&self, i: u32) -> (f32, &'a [i8]) {
         let i = i as usize;
         (self.scales[i], &self.codes[i * self.dim..(i + 1) * self.dim])
     }
@@ -57,6 +57,29 @@ impl Rows<'_> {
             acc = acc.wrapping_add(*c as u32);
         }
         acc
+    }
+}
+
+/// Owned int8 rows: what a dense index keeps (behind an `Arc`, which the points of an
+/// instant-distance graph share, `idist.rs`).
+#[derive(Debug, Default)]
+pub(crate) struct RowStore {
+    /// Codes per row.
+    pub(crate) dim: usize,
+    /// Row-major codes, `scales.len() × dim`.
+    pub(crate) codes: Vec<i8>,
+    /// One scale per row.
+    pub(crate) scales: Vec<f32>,
+}
+
+impl RowStore {
+    #[inline]
+    pub(crate) fn view(&self) -> Rows<'_> {
+        Rows { codes: &self.codes, scales: &self.scales, dim: self.dim }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.scales.len()
     }
 }
 

@@ -6,7 +6,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::from_js;
-use crate::index::dense::{DenseIndex, DenseOptions};
+use crate::index::dense::{DenseIndex, DenseOptions, GraphKind};
 use crate::{format, Error, Result};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -24,6 +24,13 @@ export interface VectorIndexOptions {
   seed?: number;
   /** Neighbour-selection heuristic of the HNSW paper. Default true. */
   heuristic?: boolean;
+  /**
+   * The graph built at or above flatThreshold vectors: docent's own "hnsw" (default) or
+   * "instant-distance" (the crate's M 32, efSearch fixed at build and at least 128 by default;
+   * `m` does not apply, a search's `ef` is ignored, and a search for more than efSearch rows scans
+   * every row). Not in the lean module (docent_search), which reads such an index as a flat one.
+   */
+  graph?: "hnsw" | "instant-distance";
 }
 
 export interface VectorSearchResult {
@@ -45,7 +52,8 @@ extern "C" {
 }
 
 /// The keys of `VectorIndexOptions`.
-const VECTOR_FIELDS: &[&str] = &["flatThreshold", "m", "efConstruction", "efSearch", "seed", "heuristic"];
+const VECTOR_FIELDS: &[&str] =
+    &["flatThreshold", "m", "efConstruction", "efSearch", "seed", "heuristic", "graph"];
 
 /// `VectorIndexOptions`.
 #[derive(Deserialize, Default)]
@@ -57,6 +65,7 @@ struct VectorIndexOptions {
     ef_search: Option<usize>,
     seed: Option<u64>,
     heuristic: Option<bool>,
+    graph: Option<String>,
 }
 
 /// Checks `k` of `VectorIndex.search` with the same rule and message as the engine's search.
@@ -95,6 +104,7 @@ impl JsVectorIndex {
             ef_search: o.ef_search.unwrap_or(d.ef_search),
             seed: o.seed.unwrap_or(d.seed),
             heuristic: o.heuristic.unwrap_or(d.heuristic),
+            graph: o.graph.as_deref().map_or(Ok(d.graph), GraphKind::parse)?,
         };
         Ok(JsVectorIndex { inner: DenseIndex::build(vectors, dim, &opts)? })
     }
@@ -123,11 +133,19 @@ impl JsVectorIndex {
         Ok(out.unchecked_into())
     }
 
-    /// The index as bytes (a docent container with one `vectors` section).
+    /// The index as bytes (a docent container with a `vectors` section, and a `dense_idist`
+    /// section for an instant-distance graph).
     #[wasm_bindgen(js_name = toBytes)]
     pub fn to_bytes(&self) -> std::result::Result<Vec<u8>, JsError> {
-        let size = format::encoded_size(&self.inner)?;
-        Ok(format::write_with(&[VECTORS_SECTION], size, |_, out| format::encode_into(&self.inner, out))?)
+        let size = format::encoded_size(&self.inner)? + self.inner.separate_graph_size()?;
+        let mut names = vec![VECTORS_SECTION];
+        if self.inner.has_separate_graph() {
+            names.push(DenseIndex::SEPARATE_GRAPH_SECTION);
+        }
+        Ok(format::write_with(&names, size, |i, out| match i {
+            0 => format::encode_into(&self.inner, out),
+            _ => self.inner.encode_separate_graph(out),
+        })?)
     }
 
     /// Loads an index written by `toBytes()`.
@@ -135,7 +153,10 @@ impl JsVectorIndex {
     pub fn from_bytes(bytes: &[u8]) -> std::result::Result<JsVectorIndex, JsError> {
         let sections = format::read(bytes, VECTORS_WHAT)?;
         let body = format::section(&sections, VECTORS_SECTION, VECTORS_WHAT)?;
-        let inner: DenseIndex = format::decode(body, VECTORS_SECTION, VECTORS_WHAT)?;
+        let mut inner: DenseIndex = format::decode(body, VECTORS_SECTION, VECTORS_WHAT)?;
+        if let Some(s) = sections.iter().find(|s| s.name == DenseIndex::SEPARATE_GRAPH_SECTION) {
+            inner.attach_separate_graph(s.body, VECTORS_WHAT)?;
+        }
         Ok(JsVectorIndex { inner })
     }
 
@@ -143,6 +164,12 @@ impl JsVectorIndex {
     #[wasm_bindgen(getter)]
     pub fn len(&self) -> usize {
         self.inner.len()
+    }
+
+    /// `"flat"`, `"hnsw"` or `"instant-distance"`: how searches find candidates.
+    #[wasm_bindgen(getter)]
+    pub fn kind(&self) -> String {
+        self.inner.kind().to_string()
     }
 
     /// Dimension of every vector (and of queries).

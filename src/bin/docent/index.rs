@@ -30,6 +30,8 @@ pub struct IndexArgs<'a> {
     pub overlap: usize,
     pub assets: Option<&'a Path>,
     pub json: bool,
+    /// `hnsw` or `instant-distance`.
+    pub graph: &'a str,
 }
 
 pub fn cmd_index(a: &IndexArgs<'_>) -> Result<()> {
@@ -39,6 +41,7 @@ pub fn cmd_index(a: &IndexArgs<'_>) -> Result<()> {
     options.chunk.max_tokens = a.chunk_tokens;
     options.chunk.overlap_tokens = a.overlap;
     options.chunk.validate()?;
+    options.dense.graph = docent::index::dense::GraphKind::parse(a.graph)?;
     // Everything that can be wrong with the inputs is checked before the long work.
     let model_names = kind.model_files();
     let model = if model_names.is_empty() {

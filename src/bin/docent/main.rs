@@ -88,6 +88,10 @@ enum Command {
         /// Print the summary as one JSON object (counts, files, timings) instead of a sentence.
         #[arg(long)]
         json: bool,
+        /// The dense graph above 10,000 chunks: hnsw (docent's own) or instant-distance (see
+        /// docs/design.md for which to pick).
+        #[arg(long, default_value = "hnsw")]
+        graph: String,
     },
     /// Search an index: print the best chunks for QUERY (or for every line of --queries).
     Search {
@@ -208,19 +212,29 @@ enum Command {
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Index { paths, out, embedder, model_dir, base_url, chunk_tokens, overlap, assets, json } => {
-            index::cmd_index(&index::IndexArgs {
-                paths: &paths,
-                out: &out,
-                embedder: &embedder,
-                model_dir: model_dir.as_deref(),
-                base_url: &base_url,
-                chunk_tokens,
-                overlap,
-                assets: assets.as_deref(),
-                json,
-            })
-        }
+        Command::Index {
+            paths,
+            out,
+            embedder,
+            model_dir,
+            base_url,
+            chunk_tokens,
+            overlap,
+            assets,
+            json,
+            graph,
+        } => index::cmd_index(&index::IndexArgs {
+            paths: &paths,
+            out: &out,
+            embedder: &embedder,
+            model_dir: model_dir.as_deref(),
+            base_url: &base_url,
+            chunk_tokens,
+            overlap,
+            assets: assets.as_deref(),
+            json,
+            graph: &graph,
+        }),
         Command::Search { dir, query, queries, k, json, mode, model_dir, fragments } => search::cmd_search(
             &dir,
             query.as_deref(),
