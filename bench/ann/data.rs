@@ -124,7 +124,7 @@ pub fn read_f32(path: &Path, dim: usize) -> Result<Vec<f32>, String> {
 }
 
 /// Writes `bytes` to `dir/file` (via a temporary name) and its description to `dir/<name>.json`.
-fn write_set(dir: &Path, mut d: Description, bytes: &[u8]) -> std::io::Result<Description> {
+pub fn write_set(dir: &Path, mut d: Description, bytes: &[u8]) -> std::io::Result<Description> {
     d.xxh3 = xxh3_hex(bytes);
     let tmp = dir.join(format!("{}.tmp", d.file));
     std::fs::write(&tmp, bytes)?;
@@ -204,7 +204,7 @@ pub fn recall(truth: &[u32], got: &[u32]) -> f64 {
     truth.iter().filter(|t| got.contains(t)).count() as f64 / truth.len() as f64
 }
 
-fn toolchain() -> (String, PathBuf) {
+pub fn toolchain() -> (String, PathBuf) {
     let run = |args: &[&str]| {
         let o = std::process::Command::new("rustc").args(args).output().expect("run rustc");
         String::from_utf8_lossy(&o.stdout).trim().to_string()
@@ -250,56 +250,13 @@ pub fn generate(root: &Path, model_dir: &Path, sets: &[&str]) -> Result<(), Stri
         return Ok(());
     }
     let t0 = Instant::now();
-    let (version, html) = toolchain();
-    eprintln!("[gen] walking {} ({version})", html.display());
-    // html/src/ holds rustdoc's source-code views (line-numbered listings, mostly generated
-    // SIMD intrinsics): 62% of the distinct chunks when included, and not documentation.
-    let opts = WalkOptions { exclude: vec![html.join("src")], ..Default::default() };
-    let report = walk(&[html.clone()], &opts, &mut |_| {}).map_err(|e| e.to_string())?;
-    let docs: Vec<_> = report
-        .files
-        .into_iter()
-        .filter_map(|f| match f.outcome {
-            Ingested::Document(d) => Some(d),
-            _ => None,
-        })
-        .collect();
-    eprintln!("[gen] {} documents ingested in {:.1}s", docs.len(), t0.elapsed().as_secs_f64());
     let emb = MiniLm::load(model_dir).map_err(|e| e.to_string())?;
-    let counter = TokenCounter::from_tokenizer(emb.tokenizer().expect("minilm has a tokenizer"))
-        .map_err(|e| e.to_string())?;
-    let copts = ChunkOptions { max_tokens: CHUNK_TOKENS, overlap_tokens: 0 };
-    let t1 = Instant::now();
-    let per_doc: Vec<Vec<(String, String)>> = docs
-        .par_iter()
-        .enumerate()
-        .map(|(i, d)| {
-            chunk_document(d, i as u32, &counter, &copts)
-                .map(|cs| cs.into_iter().map(|c| (c.text.clone(), c.indexed_text(&d.title))).collect())
-                .unwrap_or_default()
-        })
-        .collect();
-    let mut seen = HashSet::new();
-    let mut texts: Vec<String> = Vec::new();
-    let mut total = 0usize;
-    for (body, indexed) in per_doc.into_iter().flatten() {
-        total += 1;
-        if seen.insert(body) {
-            texts.push(indexed);
-        }
-    }
-    drop(seen);
-    eprintln!(
-        "[gen] {total} chunks, {} after dropping duplicate texts, chunked in {:.1}s",
-        texts.len(),
-        t1.elapsed().as_secs_f64()
-    );
+    let (version, chunks) = shuffled_chunks(&emb, t0)?;
     let need = QUERIES + SETS[1].1;
-    if texts.len() < need {
-        return Err(format!("only {} distinct chunks; {need} needed", texts.len()));
+    if chunks.len() < need {
+        return Err(format!("only {} distinct chunks; {need} needed", chunks.len()));
     }
-    shuffle(&mut texts, SEED);
-    texts.truncate(need);
+    let texts: Vec<String> = chunks.into_iter().take(need).map(|c| c.indexed).collect();
     // Order: queries first, then the base rows (the 20k set is the first 20k base rows).
     let sample_hash = xxh3_hex(texts.join("\u{1}").as_bytes());
     let partial = dir.join("embed.partial.f32");
@@ -395,6 +352,75 @@ pub fn generate(root: &Path, model_dir: &Path, sets: &[&str]) -> Result<(), Stri
     }
     eprintln!("[gen] done in {:.0}s", t0.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// A distinct chunk of the toolchain's documentation: the text embedded for it, and its heading
+/// path and body apart (for `reader.rs`, which cuts questions from them).
+pub struct SampleChunk {
+    /// `title > heading path`, newline, body: what a base row or query row embeds.
+    pub indexed: String,
+    pub heading: String,
+    pub body: String,
+}
+
+/// Every distinct chunk of the toolchain's documentation (duplicate bodies dropped in walk
+/// order) in the seeded shuffle order of the data sets: the first [`QUERIES`] are the held-out
+/// query chunks, the next 100,000 the base rows (`toolchain-20k` their first 20,000), the rest in
+/// no set. Also returns `rustc --version`.
+pub fn shuffled_chunks(emb: &MiniLm, t0: Instant) -> Result<(String, Vec<SampleChunk>), String> {
+    let (version, html) = toolchain();
+    eprintln!("[gen] walking {} ({version})", html.display());
+    // html/src/ holds rustdoc's source-code views (line-numbered listings, mostly generated
+    // SIMD intrinsics): 62% of the distinct chunks when included, and not documentation.
+    let opts = WalkOptions { exclude: vec![html.join("src")], ..Default::default() };
+    let report = walk(&[html.clone()], &opts, &mut |_| {}).map_err(|e| e.to_string())?;
+    let docs: Vec<_> = report
+        .files
+        .into_iter()
+        .filter_map(|f| match f.outcome {
+            Ingested::Document(d) => Some(d),
+            _ => None,
+        })
+        .collect();
+    eprintln!("[gen] {} documents ingested in {:.1}s", docs.len(), t0.elapsed().as_secs_f64());
+    let counter = TokenCounter::from_tokenizer(emb.tokenizer().expect("minilm has a tokenizer"))
+        .map_err(|e| e.to_string())?;
+    let copts = ChunkOptions { max_tokens: CHUNK_TOKENS, overlap_tokens: 0 };
+    let t1 = Instant::now();
+    let per_doc: Vec<Vec<SampleChunk>> = docs
+        .par_iter()
+        .enumerate()
+        .map(|(i, d)| {
+            chunk_document(d, i as u32, &counter, &copts)
+                .map(|cs| {
+                    cs.into_iter()
+                        .map(|c| SampleChunk {
+                            indexed: c.indexed_text(&d.title),
+                            heading: c.heading,
+                            body: c.text,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+        .collect();
+    let mut seen = HashSet::new();
+    let mut chunks: Vec<SampleChunk> = Vec::new();
+    let mut total = 0usize;
+    for c in per_doc.into_iter().flatten() {
+        total += 1;
+        if seen.insert(c.body.clone()) {
+            chunks.push(c);
+        }
+    }
+    drop(seen);
+    eprintln!(
+        "[gen] {total} chunks, {} after dropping duplicate texts, chunked in {:.1}s",
+        chunks.len(),
+        t1.elapsed().as_secs_f64()
+    );
+    shuffle(&mut chunks, SEED);
+    Ok((version, chunks))
 }
 
 /// A small synthetic data set with the real one's layout (Gaussian clusters on the unit sphere),

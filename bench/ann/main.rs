@@ -14,7 +14,10 @@
 mod data;
 mod idist;
 mod ivf;
+mod limits;
 mod native;
+mod reader;
+mod synth;
 
 use std::path::PathBuf;
 
@@ -33,6 +36,14 @@ pub mod heap {
         requested sizes, allocator headers not included)";
 
     static LIVE: AtomicUsize = AtomicUsize::new(0);
+    /// The highest `LIVE` since the last [`peak_during`] began.
+    static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+    #[inline]
+    fn grew(by: usize) {
+        let now = LIVE.fetch_add(by, Relaxed) + by;
+        PEAK.fetch_max(now, Relaxed);
+    }
 
     pub struct Counting;
 
@@ -41,14 +52,14 @@ pub mod heap {
         unsafe fn alloc(&self, l: Layout) -> *mut u8 {
             let p = System.alloc(l);
             if !p.is_null() {
-                LIVE.fetch_add(l.size(), Relaxed);
+                grew(l.size());
             }
             p
         }
         unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
             let p = System.alloc_zeroed(l);
             if !p.is_null() {
-                LIVE.fetch_add(l.size(), Relaxed);
+                grew(l.size());
             }
             p
         }
@@ -59,11 +70,20 @@ pub mod heap {
         unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
             let q = System.realloc(p, l, new);
             if !q.is_null() {
-                LIVE.fetch_add(new, Relaxed);
+                grew(new);
                 LIVE.fetch_sub(l.size(), Relaxed);
             }
             q
         }
+    }
+
+    /// `f`'s result and the peak of the heap above its level at the start while `f` ran: the
+    /// most memory a build needed at once (its result and any scratch), allocator headers aside.
+    pub fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
+        let base = LIVE.load(Relaxed);
+        PEAK.store(base, Relaxed);
+        let out = f();
+        (out, PEAK.load(Relaxed).saturating_sub(base))
     }
 
     /// The heap bytes `x` owns: what dropping it frees (call while no other thread allocates).
@@ -88,6 +108,17 @@ fn main() {
         Some("data") => data::generate(&root(), &model_dir(), &set_names(&args[1..]))
             .and_then(|_| data::verify(&data::data_dir(&root())))
             .map(|msg| eprintln!("[data] {msg}")),
+        Some("synth") => {
+            let name = args.get(1).map_or("synth-100k", String::as_str);
+            let n = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(100_000);
+            let source = args.get(3).map_or("toolchain-20k", String::as_str);
+            synth::generate(&data::data_dir(&root()), name, n, source)
+        }
+        Some("prefix") => {
+            let n = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(5_000);
+            synth::prefix(&data::data_dir(&root()), n).map(|m| eprintln!("[prefix] {m}"))
+        }
+        Some("reader") => reader::generate(&root(), &model_dir()).map(|_| eprintln!("[reader] done")),
         Some("verify") => data::verify(&data::data_dir(&root())).map(|msg| eprintln!("[data] {msg}")),
         Some("native") => run_native(&args[1..]),
         Some("ivf") => run_ivf(&args[1..]),
@@ -96,7 +127,7 @@ fn main() {
             data::fake(&data::data_dir(&root()), n)
         }
         other => Err(format!(
-            "usage: ann data [SET…] | ann verify | ann native [SET…] | ann ivf [--quick] [SET [N…]] | ann fake [N]; \
+            "usage: ann data [SET…] | ann reader | ann prefix N | ann synth NAME ROWS [SOURCE] | ann verify | ann native [SET…] | ann ivf [--quick] [SET [N…]] | ann fake [N]; \
              got {other:?}"
         )),
     };
@@ -115,7 +146,9 @@ fn set_names(args: &[String]) -> Vec<&str> {
     }
 }
 
-/// `native [SET…]` (default both sets): writes `target/bench-data/results/native-<SET>.json`.
+/// `native [SET…]` (default both sets): writes `target/bench-data/results/native-<SET>.json`, or
+/// `native-<SET>-reader.json` with `ANN_QUERIES=reader` (the reader-like queries of `reader.rs`,
+/// whose run also measures what limits recall, `limits.rs`).
 fn run_native(sets: &[String]) -> Result<(), String> {
     let dir = data::data_dir(&root());
     let sets: Vec<String> =
@@ -127,8 +160,15 @@ fn run_native(sets: &[String]) -> Result<(), String> {
         let data = native::SetData::load(&dir, &set)?;
         let mut ev = native::Evictor::new();
         let mut rows = native::run(&data, &native::configs(), &pools, &mut ev);
-        rows.extend(idist::run(&data, &mut ev, &pools));
-        let path = out.join(format!("native-{set}.json"));
+        if data.queries_name != "queries" {
+            rows.push(limits::run(&data, &pools));
+        }
+        if std::env::var_os("ANN_NO_IDIST").is_none() {
+            rows.extend(idist::run(&data, &mut ev, &pools));
+        }
+        let suffix =
+            if data.queries_name == "queries" { String::new() } else { format!("-{}", data.queries_name) };
+        let path = out.join(format!("native-{set}{suffix}.json"));
         std::fs::write(&path, serde_json::to_string_pretty(&rows).unwrap())
             .map_err(|e| format!("{}: {e}", path.display()))?;
         eprintln!("[native] wrote {}", path.display());

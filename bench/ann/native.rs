@@ -22,7 +22,7 @@ pub const EVICT_BYTES: usize = 64 << 20;
 
 /// The one place that calls docent's dense-index API, so an API change is one edit.
 pub mod docent_api {
-    use docent::index::dense::{DenseIndex, DenseOptions};
+    use docent::index::dense::{DenseIndex, DenseOptions, GraphKind, InstantDistanceParams};
 
     /// Whether `ef` can be chosen per query (`search_with`). While false, the sweep builds one
     /// index per ef (ef_search was fixed at build time before the new HNSW).
@@ -33,6 +33,8 @@ pub mod docent_api {
     pub struct Params {
         pub m: Option<usize>,
         pub ef_construction: Option<usize>,
+        /// The product's graph kind (`None`: docent's HNSW).
+        pub graph: Option<GraphKind>,
     }
 
     pub fn options(p: Params, ef_search: Option<usize>, flat: bool) -> DenseOptions {
@@ -42,8 +44,28 @@ pub mod docent_api {
             m: p.m.unwrap_or(d.m),
             ef_construction: p.ef_construction.unwrap_or(d.ef_construction),
             ef_search: ef_search.unwrap_or(d.ef_search),
+            graph: p.graph.unwrap_or(d.graph),
             ..d
         }
+    }
+
+    /// The same index with its instant-distance graph searching at `ef`: the crate fixes
+    /// `ef_search` when it builds (it plays no part in building), so the graph's section is
+    /// re-encoded with another `ef_search` (stored twice: docent's params and the crate's field)
+    /// instead of building one graph per ef.
+    pub fn with_idist_ef(idx: &DenseIndex, ef: usize) -> DenseIndex {
+        let mut section = Vec::new();
+        idx.encode_separate_graph(&mut section).expect("encode graph");
+        let (mut p, rest): (InstantDistanceParams, &[u8]) =
+            postcard::take_from_bytes(&section).expect("params");
+        let (_, rest): (usize, &[u8]) = postcard::take_from_bytes(rest).expect("ef_search");
+        p.ef_search = ef as u32;
+        let mut body = postcard::to_stdvec(&p).unwrap();
+        body.extend(postcard::to_stdvec(&ef).unwrap());
+        body.extend_from_slice(rest);
+        let mut back: DenseIndex = postcard::from_bytes(&postcard::to_stdvec(idx).unwrap()).expect("rows");
+        back.attach_separate_graph(&body, "bench").expect("attach graph");
+        back
     }
 
     /// The parameters docent actually used, for the report: those the graph records, and the
@@ -57,7 +79,14 @@ pub mod docent_api {
                 "heuristic": p.heuristic, "seed": p.seed,
                 "asked": asked, "zero_means": "chosen by the number of rows (docent's size-dependent default)",
             }),
-            None => serde_json::json!({"kind": idx.kind(), "asked": asked}),
+            None => match idx.instant_distance_params() {
+                Some(p) => serde_json::json!({
+                    "graph": "instant-distance (the product's, int8 row points)", "m": 32,
+                    "ef_construction": p.ef_construction, "ef_search_default": p.ef_search,
+                    "heuristic": p.heuristic, "seed": p.seed, "asked": asked,
+                }),
+                None => serde_json::json!({"kind": idx.kind(), "asked": asked}),
+            },
         }
     }
 
@@ -205,9 +234,14 @@ pub fn point(ef: Option<usize>, recall: f64, lat: Value) -> Value {
 /// efConstruction 200 once docent lets M be chosen.
 pub fn configs() -> Vec<(String, docent_api::Params)> {
     use docent_api::Params;
-    let mut c = vec![("defaults".to_string(), Params { m: None, ef_construction: None })];
+    let mut c = vec![("defaults".to_string(), Params { m: None, ef_construction: None, graph: None })];
     if docent_api::EF_PER_QUERY {
-        c.push(("M16 efc200".to_string(), Params { m: Some(16), ef_construction: Some(200) }));
+        c.push(("M16 efc200".to_string(), Params { m: Some(16), ef_construction: Some(200), graph: None }));
+    }
+    let idist = docent::index::dense::GraphKind::InstantDistance;
+    c.push(("instant-distance".to_string(), Params { m: None, ef_construction: None, graph: Some(idist) }));
+    if let Ok(only) = std::env::var("ANN_CONFIGS") {
+        c.retain(|(name, _)| only.split(',').any(|o| o == name));
     }
     c
 }
@@ -220,16 +254,21 @@ pub struct SetData {
     pub gt: Vec<u32>,
     /// Rows in `base`.
     pub n: usize,
+    /// The query set: `queries` (held-out chunks) or `reader` (`reader.rs`).
+    pub queries_name: String,
 }
 
 impl SetData {
-    /// Reads `set`, the queries and `set`'s ground truth from the data directory.
+    /// Reads `set`, the queries and `set`'s ground truth from the data directory: the query set
+    /// `$ANN_QUERIES` (`queries`, the default, or `reader`).
     pub fn load(dir: &Path, set: &str) -> Result<Self, String> {
-        let (_, qb) = data::load_set(dir, "queries")?;
+        let qname = std::env::var("ANN_QUERIES").unwrap_or_else(|_| "queries".into());
+        let gt_name = if qname == "queries" { format!("{set}.gt") } else { format!("{set}.{qname}.gt") };
+        let (_, qb) = data::load_set(dir, &qname)?;
         let (desc, bb) = data::load_set(dir, set)?;
-        let (_, gb) = data::load_set(dir, &format!("{set}.gt"))?;
+        let (_, gb) = data::load_set(dir, &gt_name)?;
         let (queries, base, gt) = (data::le_f32(&qb), data::le_f32(&bb), data::le_u32(&gb));
-        Ok(SetData { name: set.to_string(), base, queries, gt, n: desc.count })
+        Ok(SetData { name: set.to_string(), base, queries, gt, n: desc.count, queries_name: qname })
     }
 }
 
@@ -268,7 +307,8 @@ pub fn run(
     rows.push(r);
 
     eprintln!("[native] {set}: docent flat");
-    let o = docent_api::options(docent_api::Params { m: None, ef_construction: None }, None, true);
+    let o =
+        docent_api::options(docent_api::Params { m: None, ef_construction: None, graph: None }, None, true);
     let t = Instant::now();
     let flat = pools.default.install(|| docent_api::build(&base, DIM, &o));
     let build_s = t.elapsed().as_secs_f64();
@@ -286,6 +326,7 @@ pub fn run(
     for (name, p) in configs {
         let mut curve = Vec::new();
         let (mut build_s, mut build_cpu_s, mut mem, mut disk, mut described) = (0.0, 0.0, 0, 0, Value::Null);
+        let mut peak = 0;
         let mut shared = None;
         let mut heap = 0;
         let load_start = loadavg();
@@ -294,8 +335,10 @@ pub fn run(
                 let o = docent_api::options(*p, (!docent_api::EF_PER_QUERY).then_some(ef), false);
                 eprintln!("[native] {set}: docent HNSW {name} build (ef_construction {})", o.ef_construction);
                 let t = Span::start();
-                let idx = pools.default.install(|| docent_api::build(&base, DIM, &o));
+                let (idx, p) =
+                    crate::heap::peak_during(|| pools.default.install(|| docent_api::build(&base, DIM, &o)));
                 (build_s, build_cpu_s) = t.stop();
+                peak = p;
                 mem = docent_api::memory_bytes(&idx);
                 disk = docent_api::disk_bytes(&idx);
                 described = docent_api::describe(&o, &idx);
@@ -304,6 +347,13 @@ pub fn run(
                 }
             }
             let idx = shared.as_ref().unwrap();
+            let at_ef;
+            let idx = if idx.has_separate_graph() {
+                at_ef = docent_api::with_idist_ef(idx, ef);
+                &at_ef
+            } else {
+                idx
+            };
             let (ids, lat) = timed(queries, ev, |q| docent_api::search(idx, q, GT_K, ef));
             let rec = mean_recall(&gt, &ids);
             eprintln!(
@@ -315,11 +365,15 @@ pub fn run(
         heap = shared.map_or(heap, crate::heap::held_by);
         // The same build in a one-thread pool, timed only: docent's graph does not depend on the
         // thread count.
+        // (ANN_SKIP_ONE_THREAD=1 leaves it out of long runs at scale.)
         let o = docent_api::options(*p, None, false);
-        let t = Span::start();
-        let one = pools.one.install(|| docent_api::build(&base, DIM, &o));
-        let (build_s_1thread, build_cpu_s_1thread) = t.stop();
-        drop(one);
+        let (mut build_s_1thread, mut build_cpu_s_1thread) = (f64::NAN, f64::NAN);
+        if std::env::var_os("ANN_SKIP_ONE_THREAD").is_none() {
+            let t = Span::start();
+            let one = pools.one.install(|| docent_api::build(&base, DIM, &o));
+            (build_s_1thread, build_cpu_s_1thread) = t.stop();
+            drop(one);
+        }
         eprintln!("[native] {set}: docent HNSW {name} one-thread build {build_s_1thread:.2} s");
         let mut r = row(&format!("docent HNSW {name}"), described, build_s, mem, disk, curve);
         r["variant"] = json!(name);
@@ -327,6 +381,7 @@ pub fn run(
         r["build_cpu_s"] = json!(build_cpu_s);
         r["build_cpu_s_1thread"] = json!(build_cpu_s_1thread);
         r["heap_bytes"] = json!(heap);
+        r["build_peak_heap_bytes"] = json!(peak);
         r["heap_how"] = json!(crate::heap::HOW);
         r["load"] = json!({"start": load_start, "end": loadavg()});
         rows.push(r);

@@ -28,11 +28,15 @@ function arg(name, fallback) {
 const sets = arg('--sets', 'toolchain-20k,toolchain-100k').split(',');
 const efs = arg('--efs', EFS.join(',')).split(',').map(Number);
 const only = arg('--only', '');
+/** The query set: `queries` (held-out chunks) or `reader` (headings and sentences, bench/ann/reader.rs). */
+const qname = process.env.ANN_QUERIES ?? 'queries';
+const gtFile = (set) => (qname === 'queries' ? `${set}.gt.u32` : `${set}.${qname}.gt.u32`);
 
 /** The docent engines: flat, docent's defaults, and (once M can be chosen) hnswlib's M/efC. */
 function docentVariants() {
   const v = ['flat', { name: 'defaults' }];
   if (docentApi.efPerQuery) v.push({ name: 'M16 efc200', m: 16, efConstruction: 200 });
+  v.push({ name: 'instant-distance', graph: 'instant-distance' });
   return v;
 }
 
@@ -42,9 +46,9 @@ async function loadSet(set) {
     return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
   };
   const desc = JSON.parse(await readFile(join(dataDir, `${set}.json`), 'utf8'));
-  const gtb = await readFile(join(dataDir, `${set}.gt.u32`));
+  const gtb = await readFile(join(dataDir, gtFile(set)));
   return {
-    set, dim: desc.dim, base: await f32(desc.file), queries: await f32('queries.f32'),
+    set, dim: desc.dim, base: await f32(desc.file), queries: await f32(`${qname}.f32`),
     gt: new Uint32Array(gtb.buffer, gtb.byteOffset, gtb.byteLength / 4),
   };
 }
@@ -88,14 +92,14 @@ async function inChromium(browser, origin, set) {
     page.on('pageerror', (e) => console.error(`  [page error] ${e}`));
     await page.goto(`${origin}/bench/ann/page.html`, { timeout: WAIT_MS });
     page.setDefaultTimeout(WAIT_MS);
-    const row = await page.evaluate(async ({ set, engine, efs, variants }) => {
+    const row = await page.evaluate(async ({ set, engine, efs, variants, qname, gtName }) => {
       const E = await import('/bench/ann/engines.mjs');
       const get = async (u) => new Uint8Array(await (await fetch(u)).arrayBuffer());
       const desc = await (await fetch(`/data/${set}.json`)).json();
       const f32 = (b) => new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
       const env = {
-        set, dim: desc.dim, base: f32(await get(`/data/${desc.file}`)), queries: f32(await get('/data/queries.f32')),
-        gt: new Uint32Array((await get(`/data/${set}.gt.u32`)).buffer),
+        set, dim: desc.dim, base: f32(await get(`/data/${desc.file}`)), queries: f32(await get(`/data/${qname}.f32`)),
+        gt: new Uint32Array((await get(`/data/${gtName}`)).buffer),
         runtime: `wasm (Chromium ${navigator.userAgent.match(/Chrome\/([\d.]+)/)?.[1]})`,
         now: () => performance.now(), evict: E.makeEvictor(), log: (s) => console.log(s),
       };
@@ -111,7 +115,7 @@ async function inChromium(browser, origin, set) {
       }
       row.cross_origin_isolated = self.crossOriginIsolated;
       return row;
-    }, { set, engine, efs, variants: docentVariants() });
+    }, { set, engine, efs, variants: docentVariants(), qname, gtName: gtFile(set) });
     await page.close();
     rows.push(row);
   }
@@ -138,7 +142,7 @@ async function main() {
       const rows = [];
       if (only !== 'chromium') rows.push(...inNode(set));
       if (browser) rows.push(...(await inChromium(browser, origin, set)));
-      const file = join(out, `wasm-${set}.json`);
+      const file = join(out, `wasm-${set}${qname === 'queries' ? '' : '-' + qname}.json`);
       await writeFile(file, JSON.stringify(rows, null, 2));
       console.error(`[wasm] wrote ${file}`);
     }
