@@ -461,6 +461,23 @@ fn dense_simd_dot_adds_in_the_portable_order_bit_for_bit() {
     }
 }
 
+/// The SIMD128 integer matmul of the MiniLM forward (weights packed in panels of four channels)
+/// gives the bits of the portable reference, as the native back ends do: exact integer sums, the
+/// same f32 finish. Shapes cover the row tail (rows not a multiple of four), one panel pair and
+/// MiniLM's widths.
+#[wasm_bindgen_test]
+fn minilm_linear_layers_equal_the_portable_reference_bit_for_bit() {
+    for (seed, rows, n, k) in
+        [(1, 1, 8, 16), (2, 7, 16, 48), (3, 70, 24, 384), (4, 131, 8, 1536), (5, 5, 1152, 384)]
+    {
+        assert_eq!(
+            docent::embed::kernels::check_linear(seed, rows, n, k),
+            Ok(()),
+            "seed {seed}, {rows} rows, n {n}, k {k}"
+        );
+    }
+}
+
 #[wasm_bindgen_test]
 fn js_error_is_a_js_error() {
     let e = JsError::new("plain");

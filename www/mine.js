@@ -1,11 +1,29 @@
 // The demo page's "your documents": files the visitor drops or picks are indexed in the browser
-// (in a Web Worker, with the demo site's model), and the index is kept in IndexedDB so it is
-// still there on the next visit. Safety as in app.js: file names and errors reach the DOM as text.
+// (in a Web Worker, with the demo site's model; a large first drop with MiniLM embeds in a pool of
+// workers, one per core), and the index is kept in IndexedDB so it is still there on the next visit. Safety as in app.js: file names and errors reach the DOM as text.
 import { createDocent, openDocent } from '/pkg/docent.js';
 
 /** IndexedDB database holding the visitor's documents (index bytes + file list). */
 const DB_NAME = 'docent-demo';
 const DB_STORE = 'mine';
+
+/** A first drop of more bytes than this (MiniLM: ~100 passages and up) is embedded by a pool of
+ * workers: below it, loading the model into more workers costs more than it saves. */
+const POOL_MIN_BYTES = 256 * 1024;
+/** Most embedder workers of the pool: each holds its own copy of MiniLM (~120 MB of memory). */
+const POOL_MAX_WORKERS = 4;
+
+/**
+ * How the first drop's index runs: `{workers: N}` (the index in one worker, the chunks of each
+ * build embedded by N more, one per core up to POOL_MAX_WORKERS) for a large drop embedded with
+ * MiniLM on a machine with more than one core, else `{worker: true}` (one worker does all).
+ * @param {File[]} files @param {string} embedder
+ */
+export function workersFor(files, embedder, cores = globalThis.navigator?.hardwareConcurrency ?? 1) {
+  const bytes = files.reduce((n, f) => n + f.size, 0);
+  if (embedder !== 'minilm' || cores < 2 || bytes <= POOL_MIN_BYTES) return { worker: true };
+  return { workers: Math.min(cores, POOL_MAX_WORKERS) };
+}
 
 /**
  * The visitor's documents on the page's elements `ui` and its `state` (`site`, `mine`, `myDocs`,
@@ -71,7 +89,7 @@ export function visitorDocs(ui, state, siteIndex) {
     try {
       if (!state.mine) {
         const { embedder, model } = await modelFor();
-        state.mine = await createDocent({ embedder, model }, { worker: true });
+        state.mine = await createDocent({ embedder, model }, workersFor(files, embedder));
       }
       // Files that failed earlier are retried; a file with a name already indexed replaces it.
       state.myDocs = state.myDocs.filter((d) => !d.error);

@@ -205,8 +205,8 @@ impl Bert {
         }
         for (name, v) in [("hidden_size", h), ("intermediate_size", inter)] {
             // Both are reduction lengths (multiple of K_MULTIPLE, at most K_MAX) and output widths
-            // (multiple of NR).
-            let m = kernels::K_MULTIPLE * kernels::NR;
+            // (multiple of N_MULTIPLE); both are powers of two, so the larger is a common multiple.
+            let m = kernels::K_MULTIPLE.max(kernels::N_MULTIPLE);
             if v == 0 || v % m != 0 || v > kernels::K_MAX {
                 return Err(Error::model(
                     "config.json",
@@ -280,7 +280,13 @@ impl Bert {
                     bias.extend(take(&format!("{p}{name}.bias"), &[n])?.to_f32());
                 }
                 let (w, scale) = kernels::quantize_weights(&w, k);
-                Ok(QLinear { n: names.len() * n, k, w, scale, bias })
+                let n = names.len() * n;
+                QLinear::new(n, k, w, scale, bias).ok_or_else(|| {
+                    Error::model(
+                        "config.json",
+                        format!("{p}{}: a {n} × {k} layer the kernels cannot run", names[0]),
+                    )
+                })
             };
             let qkv = lin(&["attention.self.query", "attention.self.key", "attention.self.value"], h, h)?;
             let out = lin(&["attention.output.dense"], h, h)?;
@@ -404,14 +410,16 @@ impl Bert {
             }
         }
 
+        // Each row is quantised as soon as it is final (after its LayerNorm or GELU), while it is
+        // still in L1, instead of in a second pass over the matrix; the bits are the same.
         let quantize = |src: &[f32], k: usize, q: &mut [i16], qs: &mut [f32]| {
             for ((x, q), s) in src.chunks_exact(k).zip(q.chunks_exact_mut(k)).zip(qs.iter_mut()).take(rows) {
                 *s = kernels::quantize_row(x, q);
             }
         };
+        quantize(&ws.x[..rows * h], h, &mut ws.q, &mut ws.qs);
         for layer in &self.layers {
-            // Fused QKV projection.
-            quantize(&ws.x[..rows * h], h, &mut ws.q, &mut ws.qs);
+            // Fused QKV projection (its input rows were quantised above or by the previous layer).
             kernels::linear(&ws.q, &ws.qs, rows, &layer.qkv, &mut ws.qkv);
             // Attention per sequence and head.
             let mut start = 0;
@@ -422,19 +430,30 @@ impl Bert {
             // Output projection, residual, LayerNorm.
             quantize(&ws.ctx[..rows * h], h, &mut ws.q, &mut ws.qs);
             kernels::linear(&ws.q, &ws.qs, rows, &layer.out, &mut ws.ctx);
-            for (x, c) in ws.x[..rows * h].chunks_exact_mut(h).zip(ws.ctx.chunks_exact(h)) {
+            let rows_q = ws.q.chunks_exact_mut(h).zip(ws.qs.iter_mut());
+            for ((x, c), (q, qs)) in
+                ws.x[..rows * h].chunks_exact_mut(h).zip(ws.ctx.chunks_exact(h)).zip(rows_q)
+            {
                 x.iter_mut().zip(c).for_each(|(x, c)| *x += c);
                 kernels::layer_norm(x, &layer.ln1.0, &layer.ln1.1, self.eps);
+                *qs = kernels::quantize_row(x, q);
             }
             // Feed-forward: up, GELU, down, residual, LayerNorm.
-            quantize(&ws.x[..rows * h], h, &mut ws.q, &mut ws.qs);
             kernels::linear(&ws.q, &ws.qs, rows, &layer.up, &mut ws.mid);
-            kernels::gelu(&mut ws.mid[..rows * inter]);
-            quantize(&ws.mid[..rows * inter], inter, &mut ws.q, &mut ws.qs);
+            let rows_q = ws.q.chunks_exact_mut(inter).zip(ws.qs.iter_mut());
+            for (m, (q, qs)) in ws.mid[..rows * inter].chunks_exact_mut(inter).zip(rows_q) {
+                kernels::gelu(m);
+                *qs = kernels::quantize_row(m, q);
+            }
             kernels::linear(&ws.q, &ws.qs, rows, &layer.down, &mut ws.ctx);
-            for (x, c) in ws.x[..rows * h].chunks_exact_mut(h).zip(ws.ctx.chunks_exact(h)) {
+            let rows_q = ws.q.chunks_exact_mut(h).zip(ws.qs.iter_mut());
+            for ((x, c), (q, qs)) in
+                ws.x[..rows * h].chunks_exact_mut(h).zip(ws.ctx.chunks_exact(h)).zip(rows_q)
+            {
                 x.iter_mut().zip(c).for_each(|(x, c)| *x += c);
                 kernels::layer_norm(x, &layer.ln2.0, &layer.ln2.1, self.eps);
+                // The next layer's QKV input (unused after the last layer: one row pass, no more).
+                *qs = kernels::quantize_row(x, q);
             }
         }
     }
@@ -466,7 +485,7 @@ impl Bert {
                         scores.iter_mut().zip(&ws.kt[d * len..(d + 1) * len]).for_each(|(s, k)| *s += qd * k);
                     }
                 }
-                let max = scores.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+                let max = scores.iter().fold(f32::NEG_INFINITY, |m, &v| kernels::max_of(m, v));
                 scores.iter_mut().for_each(|s| *s = kernels::exp(*s - max));
                 let inv = 1.0 / kernels::sum(scores);
                 let ctx = &mut ws.ctx[(start + i) * h + qo..(start + i) * h + qo + hd];

@@ -2,8 +2,10 @@
 //! helpers around it (LayerNorm, GELU, exp, softmax pieces).
 //!
 //! Owns: the arithmetic, written once and compiled to three back ends for the integer dot
-//! products — WebAssembly SIMD128 (`i32x4.dot_i16x8_s`), x86-64 AVX2 (`vpmaddwd`, chosen at run
-//! time with `is_x86_feature_detected!`, SSE2 `pmaddwd` otherwise) and a portable loop.
+//! products — WebAssembly SIMD128 (`i32x4.dot_i16x8_s` over weights packed in panels of four
+//! output channels, see [`QLinear::new`]), x86-64 AVX2 (`vpmaddwd`, chosen at run time with
+//! `is_x86_feature_detected!`, SSE2 `pmaddwd` otherwise) and a portable loop
+//! ([`linear_portable`], the reference every back end equals bit for bit).
 //! Must not: allocate (callers pass every buffer), know about BERT's layout, or panic on any
 //! input the forward pass can produce.
 //!
@@ -35,9 +37,23 @@ pub const W_MAX: f32 = 1023.0;
 /// Rows of the activation matrix handled together by one micro-kernel call (each weight vector
 /// loaded is used `MR` times).
 const MR: usize = 4;
-/// Output channels handled together by one micro-kernel call (each activation vector loaded is
-/// used `NR` times). `MR × NR` accumulators plus the loaded vectors fit in 16 SIMD registers.
-pub const NR: usize = 2;
+/// Output channels handled together by one micro-kernel call of the x86 and portable back ends
+/// (each activation vector loaded is used `NR` times). `MR × NR` accumulators plus the loaded
+/// vectors fit in 16 SIMD registers.
+#[cfg(not(target_arch = "wasm32"))]
+const NR: usize = 2;
+/// Output channels of one weight panel in the wasm layout: one `i16x8` holds two consecutive
+/// inputs of four channels, so one `i32x4.dot_i16x8_s` adds into four outputs at once and no
+/// horizontal sum is needed (by `bench/wasm_kernels`, 1.2–1.3× the speed of one channel per
+/// vector in Chromium 156 on x86-64).
+#[cfg(target_arch = "wasm32")]
+const PANEL: usize = 4;
+/// Output channels handled together by the wasm micro-kernel (two panels: `MR × 2` accumulators).
+#[cfg(target_arch = "wasm32")]
+const WASM_NR: usize = 2 * PANEL;
+/// The output width `n` of [`linear`] must be a multiple of this (the widest channel step of any
+/// back end: 8 on wasm, whose kernel takes two panels of four).
+pub const N_MULTIPLE: usize = 8;
 /// Activation rows per outer block: the block's quantised rows (≤ 64 × 1536 × 2 bytes) stay in
 /// L2 while every output channel's weights stream past them once.
 const ROW_BLOCK: usize = 64;
@@ -57,6 +73,20 @@ fn round_i32(x: f32) -> i32 {
     ((x + ROUND_MAGIC).to_bits() as i32).wrapping_sub(ROUND_MAGIC.to_bits() as i32)
 }
 
+/// The larger of `a` and `b`, `a` when `b` is NaN: the same value as `f32::max` for every input
+/// the forward pass gives it (`a` is never NaN there; a zero's sign does not change what follows),
+/// but a plain comparison, which compiles to `f32x4.pmax` in wasm. `f32::max`'s NaN rule has no
+/// wasm instruction: it becomes a call to `fmaxf` per element, 9.5% of the time of an embedding
+/// before this (`node --cpu-prof bench/minilm_node.mjs`).
+#[inline(always)]
+pub fn max_of(a: f32, b: f32) -> f32 {
+    if b > a {
+        b
+    } else {
+        a
+    }
+}
+
 /// Largest absolute value of `x` (0 for an empty slice; NaN is ignored).
 #[inline]
 pub fn max_abs(x: &[f32]) -> f32 {
@@ -65,12 +95,12 @@ pub fn max_abs(x: &[f32]) -> f32 {
     let tail = chunks.remainder();
     for c in chunks {
         for l in 0..8 {
-            m[l] = m[l].max(c[l].abs());
+            m[l] = max_of(m[l], c[l].abs());
         }
     }
-    let mut best = tail.iter().fold(0f32, |a, v| a.max(v.abs()));
+    let mut best = tail.iter().fold(0f32, |a, v| max_of(a, v.abs()));
     for v in m {
-        best = best.max(v);
+        best = max_of(best, v);
     }
     best
 }
@@ -111,29 +141,110 @@ pub fn quantize_weights(w: &[f32], k: usize) -> (Vec<i16>, Vec<f32>) {
     (q, scales)
 }
 
-/// An int8 linear layer `y = W x + b` with `n` outputs and `k` inputs.
+/// A quantised linear layer `y = W x + b` with `n` outputs and `k` inputs.
 #[derive(Debug, Clone)]
 pub struct QLinear {
-    /// Output channels.
+    /// Output channels (a multiple of [`N_MULTIPLE`]).
     pub n: usize,
     /// Inputs (a multiple of [`K_MULTIPLE`]).
     pub k: usize,
-    /// `n × k` int8 values widened to i16, row-major (one row per output channel).
-    pub w: Vec<i16>,
+    /// The `n × k` quantised weights in this target's layout: row-major (one row per output
+    /// channel) natively; panels of [`PANEL`] channels on wasm (see [`QLinear::new`]).
+    w: Vec<i16>,
     /// One scale per output channel.
     pub scale: Vec<f32>,
     /// One bias per output channel.
     pub bias: Vec<f32>,
 }
 
+impl QLinear {
+    /// A layer from row-major quantised weights (`n × k`, one row per output channel, values in
+    /// `-W_MAX..=W_MAX` as [`quantize_weights`] gives), one scale and one bias per channel.
+    /// `None` when `k` is not a multiple of [`K_MULTIPLE`] or above [`K_MAX`], `n` not a multiple of
+    /// [`N_MULTIPLE`], or a length does not match.
+    ///
+    /// On wasm the weights are stored in panels of four channels: panel `p` holds channels
+    /// `4p..4p + 4`, and its `i`-th group of eight values is inputs `2i, 2i + 1` of each of the
+    /// four channels in turn. The values are the same; only the order differs.
+    pub fn new(n: usize, k: usize, w: Vec<i16>, scale: Vec<f32>, bias: Vec<f32>) -> Option<QLinear> {
+        let shapes_ok = k > 0
+            && k % K_MULTIPLE == 0
+            && k <= K_MAX
+            && n % N_MULTIPLE == 0
+            && w.len() == n * k
+            && scale.len() == n
+            && bias.len() == n;
+        if !shapes_ok {
+            return None;
+        }
+        #[cfg(target_arch = "wasm32")]
+        let w = {
+            let mut p = vec![0i16; n * k];
+            for (c, row) in w.chunks_exact(k).enumerate() {
+                let panel = &mut p[(c / PANEL) * PANEL * k..(c / PANEL + 1) * PANEL * k];
+                for (i, pair) in row.chunks_exact(2).enumerate() {
+                    let at = i * 2 * PANEL + (c % PANEL) * 2;
+                    panel[at..at + 2].copy_from_slice(pair);
+                }
+            }
+            p
+        };
+        Some(QLinear { n, k, w, scale, bias })
+    }
+}
+
+/// `out[r][c] = (acc as f32) · (a_scale[r] · scale[c]) + bias[c]`: how every back end turns an
+/// exact integer dot product into its output (two f32 roundings, in this order).
+#[inline(always)]
+fn finish(acc: i32, a_scale: f32, scale: f32, bias: f32) -> f32 {
+    acc as f32 * (a_scale * scale) + bias
+}
+
+/// The reference for [`linear`]: plain loops over row-major weights `w` (`n × k`, as given to
+/// [`QLinear::new`]). Every back end of [`linear`] gives exactly these bits (integer sums are
+/// exact; [`finish`] is the same on all). For tests; slow.
+#[allow(clippy::too_many_arguments)]
+pub fn linear_portable(
+    a: &[i16],
+    a_scale: &[f32],
+    rows: usize,
+    (n, k): (usize, usize),
+    w: &[i16],
+    scale: &[f32],
+    bias: &[f32],
+    out: &mut [f32],
+) {
+    for r in 0..rows {
+        for c in 0..n {
+            let acc: i32 = a[r * k..(r + 1) * k]
+                .iter()
+                .zip(&w[c * k..(c + 1) * k])
+                .map(|(&x, &y)| x as i32 * y as i32)
+                .sum();
+            out[r * n + c] = finish(acc, a_scale[r], scale[c], bias[c]);
+        }
+    }
+}
+
 /// `out[r][c] = Σ_i a[r][i]·w[c][i] · a_scale[r]·w.scale[c] + w.bias[c]` for every row `r` of the
 /// quantised activations `a` (`rows × w.k`, row scales `a_scale`), writing `rows × w.n` f32 into
-/// `out`. `w.k` must be a multiple of [`K_MULTIPLE`] and `w.n` of [`NR`] (checked when the
-/// layer is built).
+/// `out` (exactly as [`linear_portable`]).
+///
+/// # Panics
+/// If `a`, `a_scale` or `out` is shorter than `rows` rows.
 pub fn linear(a: &[i16], a_scale: &[f32], rows: usize, w: &QLinear, out: &mut [f32]) {
     let (n, k) = (w.n, w.k);
-    debug_assert!(k % K_MULTIPLE == 0 && n % NR == 0);
-    debug_assert!(a.len() >= rows * k && out.len() >= rows * n && a_scale.len() >= rows);
+    assert!(a.len() >= rows * k && out.len() >= rows * n && a_scale.len() >= rows);
+    #[cfg(target_arch = "wasm32")]
+    {
+        linear_simd128(a, a_scale, rows, w, out);
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    linear_native(a, a_scale, rows, w, out);
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn linear_native(a: &[i16], a_scale: &[f32], rows: usize, w: &QLinear, out: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::is_x86_feature_detected!("avx2") {
@@ -159,12 +270,14 @@ unsafe fn linear_avx2(a: &[i16], a_scale: &[f32], rows: usize, w: &QLinear, out:
     );
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 fn linear_generic(a: &[i16], a_scale: &[f32], rows: usize, w: &QLinear, out: &mut [f32]) {
     blocked(a, a_scale, rows, w, out, tile::<MR>, tile::<1>);
 }
 
-/// The blocked loop nest shared by every back end: row blocks of [`ROW_BLOCK`], then output
+/// The blocked loop nest of the native back ends: row blocks of [`ROW_BLOCK`], then output
 /// channels in steps of [`NR`], then rows in steps of [`MR`] (the tail with `MR = 1`).
+#[cfg(not(target_arch = "wasm32"))]
 #[inline(always)]
 fn blocked(
     a: &[i16],
@@ -179,7 +292,7 @@ fn blocked(
     let store = |out: &mut [f32], r: usize, c: usize, acc: &[i32; NR]| {
         let o = &mut out[r * n + c..r * n + c + NR];
         for j in 0..NR {
-            o[j] = acc[j] as f32 * (a_scale[r] * w.scale[c + j]) + w.bias[c + j];
+            o[j] = finish(acc[j], a_scale[r], w.scale[c + j], w.bias[c + j]);
         }
     };
     let row = |r: usize| &a[r * k..(r + 1) * k];
@@ -209,26 +322,24 @@ fn blocked(
 }
 
 /// `M × NR` exact integer dot products of length `k` (a multiple of 16).
+#[cfg(not(target_arch = "wasm32"))]
 #[inline(always)]
 fn tile<const M: usize>(a: [&[i16]; M], w: [&[i16]; NR], k: usize) -> [[i32; NR]; M] {
-    #[cfg(target_arch = "wasm32")]
-    {
-        // SAFETY: every slice holds at least `k` values and `k % 8 == 0`; loads are unaligned.
-        unsafe { tile_simd128(a, w, k) }
-    }
     #[cfg(target_arch = "x86_64")]
     {
-        // SAFETY: SSE2 is part of the x86-64 baseline; same bounds as above.
+        // SAFETY: SSE2 is part of the x86-64 baseline; every slice holds at least `k` values and
+        // `k % 8 == 0`; loads are unaligned.
         unsafe { tile_sse2(a, w, k) }
     }
-    #[cfg(not(any(target_arch = "wasm32", target_arch = "x86_64")))]
+    #[cfg(not(target_arch = "x86_64"))]
     {
         tile_portable(a, w, k)
     }
 }
 
-/// The reference: plain loops (what every SIMD back end must equal exactly).
+/// Plain loops (what every SIMD tile must equal exactly).
 #[allow(dead_code)]
+#[cfg(not(target_arch = "wasm32"))]
 #[inline(always)]
 fn tile_portable<const M: usize>(a: [&[i16]; M], w: [&[i16]; NR], k: usize) -> [[i32; NR]; M] {
     let mut acc = [[0i32; NR]; M];
@@ -240,33 +351,82 @@ fn tile_portable<const M: usize>(a: [&[i16]; M], w: [&[i16]; NR], k: usize) -> [
     acc
 }
 
+/// The wasm back end over panel-packed weights ([`QLinear::new`]): row blocks of [`ROW_BLOCK`],
+/// then [`WASM_NR`] channels (two panels), then rows in steps of [`MR`] (the tail one by one).
 #[cfg(target_arch = "wasm32")]
-#[inline(always)]
-unsafe fn tile_simd128<const M: usize>(a: [&[i16]; M], w: [&[i16]; NR], k: usize) -> [[i32; NR]; M] {
+fn linear_simd128(a: &[i16], a_scale: &[f32], rows: usize, w: &QLinear, out: &mut [f32]) {
     use core::arch::wasm32::*;
-    let mut acc = [[i32x4_splat(0); NR]; M];
-    let mut i = 0;
-    while i < k {
-        let wv: [v128; NR] = std::array::from_fn(|j| v128_load(w[j].as_ptr().add(i) as *const v128));
-        for r in 0..M {
-            let av = v128_load(a[r].as_ptr().add(i) as *const v128);
-            for j in 0..NR {
-                acc[r][j] = i32x4_add(acc[r][j], i32x4_dot_i16x8(av, wv[j]));
+    let (n, k) = (w.n, w.k);
+    let store = |out: &mut [f32], r: usize, c: usize, acc: &[v128; 2]| {
+        let s = f32x4_splat(a_scale[r]);
+        for (h, &v) in acc.iter().enumerate() {
+            let at = c + h * PANEL;
+            // SAFETY: `c + 8 <= n` (n is a multiple of 8) and `r < rows`, so `at..at + 4` lies in
+            // the row of `out` (length checked in `linear`) and of `scale` / `bias` (length `n`,
+            // checked in `QLinear::new`); loads and stores are unaligned.
+            unsafe {
+                let sc = v128_load(w.scale.as_ptr().add(at) as *const v128);
+                let b = v128_load(w.bias.as_ptr().add(at) as *const v128);
+                // finish(): (acc as f32) · (a_scale · scale) + bias, lane by lane.
+                let y = f32x4_add(f32x4_mul(f32x4_convert_i32x4(v), f32x4_mul(s, sc)), b);
+                v128_store(out.as_mut_ptr().add(r * n + at) as *mut v128, y);
             }
         }
-        i += 8;
+    };
+    let mut r0 = 0;
+    while r0 < rows {
+        let r1 = (r0 + ROW_BLOCK).min(rows);
+        let mut c = 0;
+        while c < n {
+            let panels = &w.w[c * k..(c + WASM_NR) * k];
+            let mut r = r0;
+            while r + MR <= r1 {
+                // SAFETY: rows r..r + MR hold k values each in `a`; `panels` holds two panels.
+                let acc = unsafe { panel_tile::<MR>(&a[r * k..(r + MR) * k], panels, k) };
+                for (i, acc) in acc.iter().enumerate() {
+                    store(out, r + i, c, acc);
+                }
+                r += MR;
+            }
+            while r < r1 {
+                // SAFETY: as above, one row.
+                let acc = unsafe { panel_tile::<1>(&a[r * k..(r + 1) * k], panels, k) };
+                store(out, r, c, &acc[0]);
+                r += 1;
+            }
+            c += WASM_NR;
+        }
+        r0 = r1;
     }
-    let mut out = [[0i32; NR]; M];
-    for r in 0..M {
-        for j in 0..NR {
-            let v = acc[r][j];
-            out[r][j] = i32x4_extract_lane::<0>(v)
-                .wrapping_add(i32x4_extract_lane::<1>(v))
-                .wrapping_add(i32x4_extract_lane::<2>(v))
-                .wrapping_add(i32x4_extract_lane::<3>(v));
+}
+
+/// `M` rows of `a` (`M × k`) against two panels of four channels (`2 × 4k` values): per row, two
+/// `i32x4` whose lanes are the exact dot products of channels 0–3 and 4–7. Each step splats one
+/// pair of a row's inputs and multiplies it with the pair of all four channels of a panel.
+///
+/// # Safety
+/// `a.len() >= M·k`, `panels.len() >= 8k`, `k` even.
+#[cfg(target_arch = "wasm32")]
+#[inline(always)]
+unsafe fn panel_tile<const M: usize>(
+    a: &[i16],
+    panels: &[i16],
+    k: usize,
+) -> [[core::arch::wasm32::v128; 2]; M] {
+    use core::arch::wasm32::*;
+    let mut acc = [[i32x4_splat(0); 2]; M];
+    let (p0, p1) = (panels.as_ptr(), panels.as_ptr().add(PANEL * k));
+    let a = a.as_ptr();
+    for i in 0..k / 2 {
+        let w0 = v128_load(p0.add(i * 2 * PANEL) as *const v128);
+        let w1 = v128_load(p1.add(i * 2 * PANEL) as *const v128);
+        for (r, acc) in acc.iter_mut().enumerate() {
+            let x = v128_load32_splat(a.add(r * k + 2 * i) as *const u32);
+            acc[0] = i32x4_add(acc[0], i32x4_dot_i16x8(x, w0));
+            acc[1] = i32x4_add(acc[1], i32x4_dot_i16x8(x, w1));
         }
     }
-    out
+    acc
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -405,6 +565,7 @@ pub fn layer_norm(x: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
 mod tests {
     use super::*;
 
+    #[cfg(not(target_arch = "wasm32"))]
     #[test]
     fn simd_tiles_equal_the_portable_loop() {
         let k = 48;
@@ -423,6 +584,23 @@ mod tests {
         if std::is_x86_feature_detected!("avx2") {
             assert_eq!(unsafe { tile_avx2(ar, wr, k) }, want);
         }
+    }
+
+    #[test]
+    fn linear_equals_the_portable_reference_bit_for_bit() {
+        for (seed, rows, n, k) in [(1, 1, 8, 16), (2, 7, 16, 48), (3, 70, 24, 384), (4, 131, 8, 1536)] {
+            assert_eq!(check_linear(seed, rows, n, k), Ok(()), "seed {seed}, {rows} rows, n {n}, k {k}");
+        }
+    }
+
+    #[test]
+    fn layer_shapes_are_checked() {
+        let layer = |n: usize, k: usize| QLinear::new(n, k, vec![0; n * k], vec![0.0; n], vec![0.0; n]);
+        assert!(layer(8, 16).is_some());
+        assert!(layer(8, 24).is_none(), "k not a multiple of 16");
+        assert!(layer(12, 16).is_none(), "n not a multiple of 8");
+        assert!(layer(8, K_MAX / 16 * 16 + 16).is_none(), "k above K_MAX");
+        assert!(QLinear::new(8, 16, vec![0; 8 * 16], vec![0.0; 7], vec![0.0; 8]).is_none());
     }
 
     #[test]
@@ -451,6 +629,20 @@ mod tests {
     }
 
     #[test]
+    fn max_of_is_f32_max_without_nan_in_the_first_argument() {
+        let values = [0.0f32, -0.0, 1.0, -1.0, 3.5e-39, f32::MAX, f32::INFINITY, f32::NEG_INFINITY, f32::NAN];
+        for a in values.into_iter().filter(|a| !a.is_nan()) {
+            for b in values {
+                let (got, want) = (max_of(a, b), a.max(b));
+                // Only the sign of a zero may differ (f32::max does not specify it either).
+                assert!(got == want && !got.is_nan(), "max_of({a}, {b}) = {got}, f32::max gives {want}");
+            }
+        }
+        assert_eq!(max_abs(&[1.0, f32::NAN, -3.0, 2.0, 0.5, -0.25, 0.0, 1.0, -7.5]), 7.5);
+        assert_eq!(max_abs(&[]), 0.0);
+    }
+
+    #[test]
     fn quantize_row_rounds_and_scales() {
         let x = [0.5f32, -1.0, 0.25, 0.0];
         let mut q = [0i16; 4];
@@ -461,5 +653,39 @@ mod tests {
         assert!((s - 1.0 / ACT_MAX).abs() < 1e-9);
         assert_eq!(quantize_row(&[0.0; 4], &mut q), 0.0);
         assert_eq!(q, [0; 4]);
+    }
+}
+
+/// Runs [`linear`] and [`linear_portable`] on one seeded random layer (`rows × k` activations at
+/// the full ±[`ACT_MAX`] range, `n × k` weights at ±[`W_MAX`], random scales and biases) and
+/// says which output differs in its bits, if any (or that the shape was refused). Shared by the
+/// native unit tests and the wasm tests (`tests/wasm.rs`), so every back end is held to the same
+/// reference.
+#[doc(hidden)]
+pub fn check_linear(seed: u32, rows: usize, n: usize, k: usize) -> Result<(), String> {
+    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        state
+    };
+    let mut int = |max: f32| (next() % (2 * max as u32 + 1)) as i32 - max as i32;
+    let a: Vec<i16> = (0..rows * k).map(|_| int(ACT_MAX) as i16).collect();
+    let w: Vec<i16> = (0..n * k).map(|_| int(W_MAX) as i16).collect();
+    let mut real = |scale: f32| int(1000.0) as f32 * scale;
+    let a_scale: Vec<f32> = (0..rows).map(|_| real(1e-5).abs() + 1e-7).collect();
+    let scale: Vec<f32> = (0..n).map(|_| real(3e-6).abs() + 1e-8).collect();
+    let bias: Vec<f32> = (0..n).map(|_| real(1e-3)).collect();
+    let mut want = vec![0f32; rows * n];
+    linear_portable(&a, &a_scale, rows, (n, k), &w, &scale, &bias, &mut want);
+    let layer = QLinear::new(n, k, w, scale, bias).ok_or_else(|| format!("shape n {n}, k {k} refused"))?;
+    let mut got = vec![0f32; rows * n];
+    linear(&a, &a_scale, rows, &layer, &mut got);
+    match got.iter().zip(&want).position(|(g, w)| g.to_bits() != w.to_bits()) {
+        Some(i) => {
+            Err(format!("output {i} (row {}, channel {}): {} instead of {}", i / n, i % n, got[i], want[i]))
+        }
+        None => Ok(()),
     }
 }

@@ -13,8 +13,10 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "models")]
 pub(crate) mod bert;
 pub mod hashing;
+/// The numeric kernels of the BERT forward; public so that the wasm tests hold the SIMD128 back end
+/// to the same reference as the native ones ([`kernels::check_linear`]).
 #[cfg(feature = "models")]
-pub(crate) mod kernels;
+pub mod kernels;
 #[cfg(feature = "models")]
 pub mod minilm;
 #[cfg(all(feature = "models", not(target_arch = "wasm32")))]
