@@ -113,6 +113,7 @@ const QUESTION_WORDS: &[&str] = &[
     "need",
     "new",
     "not",
+    "often",
     "one",
     "only",
     "other",

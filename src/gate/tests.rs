@@ -54,6 +54,9 @@ fn salient_terms_skip_stop_and_question_words_and_keep_the_readers_spelling() {
     assert!(salient_terms("what is 42 or x").is_empty());
     // Each term once.
     assert_eq!(salient_terms("caches cache cached").len(), 1);
+    // "How often" asks about frequency; it names no topic.
+    let t = salient_terms("How often should I water tomatoes?");
+    assert_eq!(t.iter().map(|t| t.surface.as_str()).collect::<Vec<_>>(), ["water", "tomatoes"]);
 }
 
 #[test]
