@@ -5,7 +5,7 @@ use super::{Docent, Evidence};
 use crate::embed::EmbedderKind;
 use crate::fragments::one_edit;
 use crate::gate::queries;
-use crate::gate::{self, CalibrationQuery, SiteGate, Vocabulary};
+use crate::gate::{self, CalibrationQuery, CommonWords, SiteGate, TermCheck, Vocabulary};
 use crate::index::bm25::{distinct, idf, Bm25};
 use crate::retrieve::{Gate, RetrieveOptions};
 use crate::Result;
@@ -48,8 +48,9 @@ impl Docent {
         dense_hits: &[(u32, f32)],
         lexical_hits: &[(u32, f32)],
         opts: &RetrieveOptions,
-    ) -> (Evidence, Vec<String>) {
-        let check = gate::check_terms(&gate::salient_terms(query), &Bm25Vocabulary(bm25));
+        common: Option<&CommonWords>,
+    ) -> (Evidence, TermCheck) {
+        let check = gate::check_terms(&gate::salient_terms(query), &Bm25Vocabulary(bm25), common);
         let n = bm25.live_totals().0;
         let query_idf: f32 = distinct(Bm25::analyze(query)).iter().map(|t| idf(n, bm25.doc_freq(t))).sum();
         let cover = |id: u32| bm25.coverage(query, id);
@@ -69,6 +70,7 @@ impl Docent {
         let chunks: Vec<(u32, &str, &str)> =
             self.live_chunks().map(|(id, c, _)| (id, c.heading.as_str(), c.text.as_str())).collect();
         let generated = queries::generate(&chunks, &Bm25Vocabulary(bm25));
+        let common = self.common_words(bm25);
         let opts = RetrieveOptions { candidates: CALIBRATION_CANDIDATES, ..self.options.retrieve.clone() };
         let live = |id: u32| self.chunks.get(id as usize).is_some_and(|c| self.docs[c.doc as usize].live);
         let dim = self.embedder.info().dim;
@@ -81,12 +83,33 @@ impl Docent {
                     dense.search(v, opts.candidates)?.into_iter().filter(|&(id, _)| live(id)).collect();
                 let lexical_hits: Vec<(u32, f32)> =
                     bm25.search(&g.text, opts.candidates).into_iter().filter(|&(id, _)| live(id)).collect();
-                let (evidence, missing) = self.evidence_of(bm25, &g.text, &dense_hits, &lexical_hits, &opts);
-                let (lexical_evidence, _) = self.evidence_of(bm25, &g.text, &[], &lexical_hits, &opts);
-                out.push(CalibrationQuery { kind: g.kind, evidence, lexical_evidence, missing });
+                let (evidence, check) =
+                    self.evidence_of(bm25, &g.text, &dense_hits, &lexical_hits, &opts, common.as_ref());
+                let (lexical_evidence, _) =
+                    self.evidence_of(bm25, &g.text, &[], &lexical_hits, &opts, common.as_ref());
+                out.push(CalibrationQuery { kind: g.kind, evidence, lexical_evidence, check });
             }
         }
         let kind = self.embedder.info().kind;
-        Ok(gate::calibrate(&out, Gate::for_embedder(kind), crate::retrieve::LEXICAL_ONLY_COVERAGE))
+        Ok(gate::calibrate(&out, Gate::for_embedder(kind), crate::retrieve::LEXICAL_ONLY_COVERAGE, common))
+    }
+
+    /// The common words of the embedder's vocabulary that the corpus lacks ([`CommonWords`]):
+    /// the whole words (not `##` pieces, not `[special]` tokens) of its tokenizer. `None` for an
+    /// embedder without a tokenizer.
+    fn common_words(&self, bm25: &Bm25) -> Option<CommonWords> {
+        #[cfg(feature = "models")]
+        {
+            let tokenizer = self.embedder.tokenizer()?;
+            let mut vocab: Vec<(String, u32)> = tokenizer.get_vocab(false).into_iter().collect();
+            // In id order: the vocabulary's own order, whatever the hash map's.
+            vocab.sort_by_key(|v| v.1);
+            CommonWords::of(vocab.iter().map(|v| v.0.as_str()), |t| bm25.doc_freq(t) == 0)
+        }
+        #[cfg(not(feature = "models"))]
+        {
+            let _ = bm25;
+            None
+        }
     }
 }

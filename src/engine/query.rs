@@ -39,9 +39,11 @@ impl Docent {
         let dense_hits: Vec<(u32, f32)> = dense_hits.into_iter().filter(|&(id, _)| live(id)).collect();
         let lexical_hits: Vec<(u32, f32)> =
             bm25.search(query, cand).into_iter().filter(|&(id, _)| live(id)).collect();
-        let (evidence, missing) = self.evidence_of(bm25, query, &dense_hits, &lexical_hits, opts);
+        let common = self.site_gate.as_ref().and_then(|g| g.common.as_ref());
+        let (evidence, check) = self.evidence_of(bm25, query, &dense_hits, &lexical_hits, opts, common);
         let kind = self.embedder.info().kind;
-        let answerable = decide(opts, self.site_gate.as_ref(), kind, &evidence, &missing, true);
+        let answerable = decide(opts, self.site_gate.as_ref(), kind, &evidence, &check, true);
+        let missing = check.missing;
         let fused = fuse(&dense_hits, &lexical_hits, opts.rrf_k, opts.lexical_weight, opts.mode);
         let fused = dedupe(fused, |f| {
             let c = &self.chunks[f.id as usize];

@@ -10,7 +10,7 @@ use super::text::{self, pack_of, Record};
 use super::{dense, FetchStats, FragmentSource};
 use crate::embed::EmbedderInfo;
 use crate::engine::{check_search, prompt_of, Evidence, Hit, SearchResult};
-use crate::gate::{check_terms, decide, evidence_of, salient_terms, SiteGate, Vocabulary};
+use crate::gate::{check_terms, decide, evidence_of, salient_terms, SiteGate, TermCheck, Vocabulary};
 use crate::index::bm25::{best_first, coverage_of, distinct, idf, saturate, Bm25};
 use crate::prompt::{Prompt, PromptOptions};
 use crate::retrieve::{dedupe, fuse, limit_per_page, Fused, Mode, RetrieveOptions};
@@ -210,10 +210,11 @@ impl SiteIndex {
             Some(q) => q.search(self, src, cand).await?,
             None => Vec::new(),
         };
-        let (evidence, missing) = self.evidence_of(query, &groups, &dense_hits, &lexical_hits, opts);
+        let (evidence, check) = self.evidence_of(query, &groups, &dense_hits, &lexical_hits, opts);
         // Without a vector there is no dense evidence: the lexical-only gate decides.
         let kind = self.manifest.embedder.kind;
-        let answerable = decide(opts, self.gate.as_ref(), kind, &evidence, &missing, vector.is_some());
+        let answerable = decide(opts, self.gate.as_ref(), kind, &evidence, &check, vector.is_some());
+        let missing = check.missing;
         let fused = fuse(&dense_hits, &lexical_hits, opts.rrf_k, opts.lexical_weight, mode);
         // Stage 3: the text of the best hits. Deduplication and the per-page limit decide each
         // item by the items before it only, so filtering a prefix of the fused list gives a
@@ -290,9 +291,10 @@ impl SiteIndex {
         dense_hits: &[(u32, f32)],
         lexical_hits: &[(u32, f32)],
         opts: &RetrieveOptions,
-    ) -> (Evidence, Vec<String>) {
+    ) -> (Evidence, TermCheck) {
         let cover = |id: u32| coverage_of(groups.iter().map(|g| (g.idf, g.contains(id))));
-        let check = check_terms(&salient_terms(query), &ShardVocabulary(self));
+        let common = self.gate.as_ref().and_then(|g| g.common.as_ref());
+        let check = check_terms(&salient_terms(query), &ShardVocabulary(self), common);
         let query_idf = groups.iter().map(|g| g.idf).sum();
         evidence_of(dense_hits, lexical_hits, opts, cover, check, query_idf, self.table.bm25.params.k1)
     }

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::queries::Kind;
-use super::{hybrid_signals, lexical_signals, Model, SiteGate, GATE_VERSION};
+use super::{hybrid_signals, lexical_signals, CommonWords, Model, SiteGate, TermCheck, GATE_VERSION};
 use crate::engine::Evidence;
 use crate::retrieve::Gate;
 
@@ -45,8 +45,8 @@ pub struct CalibrationQuery {
     pub evidence: Evidence,
     /// Its evidence without the query vector (lexical-only search).
     pub lexical_evidence: Evidence,
-    /// Its salient terms the corpus lacks.
-    pub missing: Vec<String>,
+    /// Its salient terms checked against the corpus (those it lacks).
+    pub check: TermCheck,
 }
 
 /// How the fitted gate does on the held-out calibration queries.
@@ -87,9 +87,15 @@ pub struct Calibration {
 }
 
 /// Fits the site gate on `queries` (every [`HOLD_OUT`]-th held out), beside the embedder's
-/// `fixed` gate and lexical-only coverage threshold. `None` when there are too few training
-/// queries of either class (a tiny site keeps the fixed gate).
-pub fn calibrate(queries: &[CalibrationQuery], fixed: Gate, fixed_lexical: f32) -> Option<SiteGate> {
+/// `fixed` gate and lexical-only coverage threshold, keeping `common` (the common words the
+/// terms were checked with). `None` when there are too few training queries of either class (a
+/// tiny site keeps the fixed gate).
+pub fn calibrate(
+    queries: &[CalibrationQuery],
+    fixed: Gate,
+    fixed_lexical: f32,
+    common: Option<CommonWords>,
+) -> Option<SiteGate> {
     let (train, held): (Vec<(usize, &CalibrationQuery)>, Vec<(usize, &CalibrationQuery)>) =
         queries.iter().enumerate().partition(|(i, _)| i % HOLD_OUT != HOLD_OUT - 1);
     let train: Vec<&CalibrationQuery> = train.into_iter().map(|p| p.1).collect();
@@ -99,8 +105,11 @@ pub fn calibrate(queries: &[CalibrationQuery], fixed: Gate, fixed_lexical: f32) 
     }
     // The missing-term rule's exception: above the dense match of 98% of the training queries
     // that lack a term.
-    let mut lacking: Vec<f32> =
-        train.iter().filter(|q| !answerable(q) && !q.missing.is_empty()).map(|q| q.evidence.dense).collect();
+    let mut lacking: Vec<f32> = train
+        .iter()
+        .filter(|q| !answerable(q) && !q.check.missing.is_empty())
+        .map(|q| q.evidence.dense)
+        .collect();
     lacking.sort_by(f32::total_cmp);
     let strong_dense = match lacking.len() {
         0 => 1.01,
@@ -109,10 +118,10 @@ pub fn calibrate(queries: &[CalibrationQuery], fixed: Gate, fixed_lexical: f32) 
     let hybrid = fit_model(
         &train,
         |q| hybrid_signals(&q.evidence).to_vec(),
-        |q| q.missing.is_empty() || q.evidence.dense >= strong_dense,
+        |q| q.check.missing.is_empty() || q.evidence.dense >= strong_dense,
     );
     let lexical =
-        fit_model(&train, |q| lexical_signals(&q.lexical_evidence).to_vec(), |q| q.missing.is_empty());
+        fit_model(&train, |q| lexical_signals(&q.lexical_evidence).to_vec(), |q| q.check.missing.is_empty());
     let mut gate = SiteGate {
         version: GATE_VERSION,
         hybrid,
@@ -120,6 +129,7 @@ pub fn calibrate(queries: &[CalibrationQuery], fixed: Gate, fixed_lexical: f32) 
         strong_dense,
         fixed,
         fixed_lexical,
+        common,
         calibration: Calibration {
             queries: queries.len(),
             answerable: queries.iter().filter(|q| answerable(q)).count(),
@@ -134,8 +144,8 @@ pub fn calibrate(queries: &[CalibrationQuery], fixed: Gate, fixed_lexical: f32) 
     for (_, q) in held {
         // The model's own figures (with the missing-term rule), what the calibration measures.
         let hybrid =
-            gate.model_passes(&q.evidence, true) && !gate.verdict(&q.evidence, &q.missing, true).missing_rule;
-        let lexical = gate.model_passes(&q.lexical_evidence, false) && q.missing.is_empty();
+            gate.model_passes(&q.evidence, true) && !gate.verdict(&q.evidence, &q.check, true).missing_rule;
+        let lexical = gate.model_passes(&q.lexical_evidence, false) && q.check.missing.is_empty();
         if answerable(q) {
             h.answerable += 1;
             h.kept += usize::from(hybrid);

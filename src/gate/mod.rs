@@ -27,14 +27,21 @@ use crate::index::bm25::{idf, Bm25};
 use crate::retrieve::{fuse, Gate, Mode, RetrieveOptions};
 use crate::{Error, Result};
 
+mod common;
 mod fit;
 pub mod queries;
 
+pub use common::CommonWords;
 pub use fit::{calibrate, Calibration, CalibrationQuery, HeldOut};
 
-/// The version of [`SiteGate`] this build writes and reads. Another version is ignored (the
-/// fixed per-embedder gate decides then), so an index written by a later docent still loads.
-pub const GATE_VERSION: u32 = 1;
+/// The version of [`SiteGate`] this build writes: 2 (common words, the plain-word rule). It
+/// reads [`READS`]; another version is ignored (the fixed per-embedder gate decides then), so an
+/// index written by a later docent still loads.
+pub const GATE_VERSION: u32 = 2;
+
+/// The versions of [`SiteGate`] this build reads: 1 (no common words: every absent salient term
+/// names something) and 2.
+pub const READS: [u32; 2] = [1, 2];
 
 /// The signals of the hybrid model, in the order of [`Model::weights`]: best dense similarity,
 /// its gap to the 10th dense hit, best coverage of the top 5 lexical hits, coverage of the first
@@ -106,6 +113,7 @@ const QUESTION_WORDS: &[&str] = &[
     "need",
     "new",
     "not",
+    "often",
     "one",
     "only",
     "other",
@@ -154,6 +162,8 @@ pub struct QueryTerm {
     pub term: String,
     /// The reader's spelling (case and punctuation kept), for the "do not mention" sentence.
     pub surface: String,
+    /// Whether it is (part of) the question's first word, where a capital letter says nothing.
+    pub initial: bool,
 }
 
 /// The salient terms of `query`: the BM25 analyzer's terms of its words, without stop words,
@@ -162,7 +172,7 @@ pub struct QueryTerm {
 /// here: its parts are).
 pub fn salient_terms(query: &str) -> Vec<QueryTerm> {
     let mut out: Vec<QueryTerm> = Vec::new();
-    for raw in query.split_whitespace() {
+    for (n, raw) in query.split_whitespace().enumerate() {
         let word = raw.trim_matches(|c: char| !c.is_alphanumeric());
         let parts: Vec<&str> = word.split(|c: char| !c.is_alphanumeric()).filter(|p| !p.is_empty()).collect();
         for part in parts {
@@ -179,7 +189,7 @@ pub fn salient_terms(query: &str) -> Vec<QueryTerm> {
                 continue;
             }
             if !out.iter().any(|t| t.term == term) {
-                out.push(QueryTerm { term, surface: part.to_string() });
+                out.push(QueryTerm { term, surface: part.to_string(), initial: n == 0 });
             }
         }
     }
@@ -203,18 +213,25 @@ pub trait Vocabulary {
 pub struct TermCheck {
     /// Share (0..=1) of the salient terms' idf mass the corpus has (1 without salient terms).
     pub present: f32,
-    /// Salient terms the corpus lacks, in the reader's spelling, in question order; when some
-    /// of them are written like names (a capital letter or a digit), only those.
+    /// Salient terms the corpus lacks that name something (not a common word of the site's
+    /// [`CommonWords`]; every absent term when the index has none), in the reader's spelling, in
+    /// question order; when some of them are written like names (a capital letter or a digit),
+    /// only those.
     pub missing: Vec<String>,
+    /// Salient terms the corpus lacks that are common words ("tidy", "database"), in the
+    /// reader's spelling: weaker evidence than [`TermCheck::missing`].
+    pub plain: Vec<String>,
 }
 
 /// Checks `terms` against `vocab`: a term is present when it occurs, or when the reader's word
 /// has 5 or more letters and a term one edit away from its analyzed form occurs ("ruels" →
-/// "ruel", one edit from "rul" of "rules"). Absent terms weigh the largest idf (df 0).
-pub fn check_terms(terms: &[QueryTerm], vocab: &dyn Vocabulary) -> TermCheck {
+/// "ruel", one edit from "rul" of "rules"). Absent terms weigh the largest idf (df 0); an absent
+/// term that `common` holds is a plain word ([`TermCheck::plain`]), unless the reader wrote it
+/// like a name after the question's first word ("React", "S3").
+pub fn check_terms(terms: &[QueryTerm], vocab: &dyn Vocabulary, common: Option<&CommonWords>) -> TermCheck {
     let n = vocab.live_docs();
     let (mut have, mut total) = (0f32, 0f32);
-    let mut missing = Vec::new();
+    let (mut missing, mut plain) = (Vec::new(), Vec::new());
     for t in terms {
         let df = vocab.df(&t.term);
         let long = t.surface.chars().count() >= 5 || t.term.chars().count() >= 5;
@@ -223,6 +240,10 @@ pub fn check_terms(terms: &[QueryTerm], vocab: &dyn Vocabulary) -> TermCheck {
         total += w;
         if present {
             have += w;
+        } else if common.is_some_and(|c| c.contains(&t.term))
+            && !(!t.initial && looks_like_a_name(&t.surface))
+        {
+            plain.push(t.surface.clone());
         } else {
             missing.push(t.surface.clone());
         }
@@ -233,7 +254,7 @@ pub fn check_terms(terms: &[QueryTerm], vocab: &dyn Vocabulary) -> TermCheck {
     if missing.iter().any(|m| looks_like_a_name(m)) {
         missing.retain(|m| looks_like_a_name(m));
     }
-    TermCheck { present: if total > 0.0 { (have / total).clamp(0.0, 1.0) } else { 1.0 }, missing }
+    TermCheck { present: if total > 0.0 { (have / total).clamp(0.0, 1.0) } else { 1.0 }, missing, plain }
 }
 
 /// Whether a word as written looks like a name: it has an uppercase letter or a digit.
@@ -269,7 +290,7 @@ pub struct Signals<'a> {
 /// The evidence of one search, the same for the engine and the fragmented index: from its
 /// candidates (dense and lexical, `(chunk, score)` best first; `dense_hits` empty without a query
 /// vector), `cover` (the coverage of one chunk), the term check, the query's Σ idf and BM25's k1.
-/// Returns the evidence and the missing terms.
+/// Returns the evidence and the term check.
 pub fn evidence_of(
     dense_hits: &[(u32, f32)],
     lexical_hits: &[(u32, f32)],
@@ -278,7 +299,7 @@ pub fn evidence_of(
     check: TermCheck,
     query_idf: f32,
     k1: f32,
-) -> (Evidence, Vec<String>) {
+) -> (Evidence, TermCheck) {
     let coverage = lexical_hits.iter().take(5).map(|&(id, _)| cover(id)).fold(0.0, f32::max);
     let fused = if dense_hits.is_empty() {
         None
@@ -301,7 +322,7 @@ pub fn evidence_of(
         lexical_weight: opts.lexical_weight,
     }
     .evidence();
-    (evidence, check.missing)
+    (evidence, check)
 }
 
 impl Signals<'_> {
@@ -400,6 +421,11 @@ pub struct SiteGate {
     pub fixed_lexical: f32,
     /// What the calibration saw, and how the gate does on its held-out queries.
     pub calibration: Calibration,
+    /// The common words the corpus lacks ([`CommonWords`]): from the embedder's vocabulary at
+    /// index time; `None` for an embedder without one (every absent term then names something)
+    /// and in gates of version 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub common: Option<CommonWords>,
 }
 
 /// A gate's decision on one query.
@@ -413,17 +439,27 @@ pub struct Verdict {
 }
 
 impl SiteGate {
-    /// The verdict on `evidence`, with `missing` the salient terms the corpus lacks and `hybrid`
-    /// whether a query vector was used (without one a missing term always flags the query):
-    /// flagged for a missing term unless the dense match is very strong, else the fixed gate's
-    /// verdict ([`SiteGate::fixed`] says why not the model's).
-    pub fn verdict(&self, e: &Evidence, missing: &[String], hybrid: bool) -> Verdict {
+    /// The verdict on `evidence`, with `check` the question's terms the corpus lacks and
+    /// `hybrid` whether a query vector was used (without one a missing term always flags the
+    /// query), in three steps:
+    ///
+    /// 1. **Missing names.** A salient term that names something ([`TermCheck::missing`]) flags
+    ///    the question unless the dense match is very strong ([`SiteGate::strong_dense`]).
+    /// 2. **Plain words.** When an ordinary word of the question is absent
+    ///    ([`TermCheck::plain`]), the lexical evidence cannot vouch for it: the question passes
+    ///    only on the dense match, at the fixed gate's dense threshold. Without a vector the
+    ///    lexical-only threshold decides, as for any question.
+    /// 3. Else the fixed gate's verdict ([`SiteGate::fixed`] says why not the model's).
+    pub fn verdict(&self, e: &Evidence, check: &TermCheck, hybrid: bool) -> Verdict {
         let strong = hybrid && e.dense >= self.strong_dense;
-        if !missing.is_empty() && !strong {
+        if !check.missing.is_empty() && !strong {
             return Verdict { answerable: false, missing_rule: true };
         }
-        let answerable =
-            if hybrid { self.fixed.passes(e.dense, e.coverage) } else { e.coverage >= self.fixed_lexical };
+        let answerable = match (hybrid, check.plain.is_empty()) {
+            (true, true) => self.fixed.passes(e.dense, e.coverage),
+            (true, false) => e.dense >= self.fixed.dense,
+            (false, _) => e.coverage >= self.fixed_lexical,
+        };
         Verdict { answerable, missing_rule: false }
     }
 
@@ -440,10 +476,11 @@ impl SiteGate {
     /// Checks a gate read from a file: the version (another one gives `Ok(None)`: the caller
     /// falls back to the fixed gate), the models' sizes and that every number is finite. `what`
     /// names the file.
-    pub fn checked(self, what: &str) -> Result<Option<SiteGate>> {
-        if self.version != GATE_VERSION {
+    pub fn checked(mut self, what: &str) -> Result<Option<SiteGate>> {
+        if !READS.contains(&self.version) {
             return Ok(None);
         }
+        self.common = self.common.map(|c| c.decoded(what)).transpose()?;
         self.hybrid
             .check(HYBRID_SIGNALS.len(), "hybrid")
             .and_then(|_| self.lexical.check(LEXICAL_SIGNALS.len(), "lexical"))
@@ -472,7 +509,7 @@ impl SiteGate {
         }
         let v: Versioned = serde_json::from_slice(bytes)
             .map_err(|e| Error::format(what, format!("section 'gate' could not be decoded: {e}")))?;
-        if v.version != GATE_VERSION {
+        if !READS.contains(&v.version) {
             return Ok(None);
         }
         let gate: SiteGate = serde_json::from_slice(bytes)
@@ -489,13 +526,13 @@ pub fn decide(
     site: Option<&SiteGate>,
     kind: EmbedderKind,
     e: &Evidence,
-    missing: &[String],
+    check: &TermCheck,
     hybrid: bool,
 ) -> bool {
     match (opts.gate, site) {
         (Some(g), _) if hybrid => g.passes(e.dense, e.coverage),
         (Some(g), _) => g.passes_lexical(e.coverage),
-        (None, Some(s)) => s.verdict(e, missing, hybrid).answerable,
+        (None, Some(s)) => s.verdict(e, check, hybrid).answerable,
         (None, None) if hybrid => Gate::for_embedder(kind).passes(e.dense, e.coverage),
         (None, None) => Gate::lexical_only(kind).passes_lexical(e.coverage),
     }

@@ -1,15 +1,16 @@
 //! The calibration queries of a site, generated from its own chunks at index time.
 //!
 //! Four kinds, all deterministic (a fixed seed) and bounded ([`MAX_CHUNKS`] chunks sampled, so
-//! at most 2·[`MAX_CHUNKS`] answerable, [`MAX_CHUNKS`] near-miss, [`MAX_CHUNKS`]/3 mixed and
+//! at most 2·[`MAX_CHUNKS`] answerable, 3/2·[`MAX_CHUNKS`] near-miss, [`MAX_CHUNKS`]/3 mixed and
 //! [`OFF_TOPIC`]`.len()` off-topic queries, whatever the corpus size):
 //!
 //! - **answerable** pseudo-questions from a sampled chunk's heading and from one of its sentences,
 //!   lightly paraphrased (a question template, words dropped, at most 7 content words kept), so
 //!   they are not verbatim copies of the text;
 //! - **near-miss** queries: a pseudo-question whose most specific term (highest idf) is swapped
-//!   for a technical term of [`TECH_TERMS`] that the corpus does not contain: the question of a
-//!   reader of the same field about something the site does not cover;
+//!   for a technical term of [`TECH_TERMS`] that the corpus does not contain (one in three for a
+//!   plain word of [`PLAIN_TERMS`] it does not contain: "database"): the question of a reader of
+//!   the same field about something the site does not cover;
 //! - **mixed** queries: words of two distant pseudo-questions put together, every term in the
 //!   corpus but no chunk about them together (unanswerable questions need not lack a term);
 //! - **off-topic** questions from another field entirely ([`OFF_TOPIC`]).
@@ -17,7 +18,7 @@
 use super::{salient_terms, Vocabulary};
 use crate::index::bm25::Bm25;
 
-/// Chunks sampled for pseudo-questions, at most: 120 (about 240 answerable queries, 120
+/// Chunks sampled for pseudo-questions, at most: 120 (about 240 answerable queries, 180
 /// near-miss). More queries fit the model's seven weights no better and cost index time
 /// (each one is embedded and searched once).
 pub const MAX_CHUNKS: usize = 120;
@@ -155,6 +156,58 @@ pub const TECH_TERMS: &[&str] = &[
     "Cobra",
     "Kubectl",
     "Istio",
+];
+
+/// Plain words of neighbouring fields (common English, whole words of MiniLM's vocabulary):
+/// near-miss queries also use those the corpus does not contain, so the calibration sees
+/// unanswerable questions whose absent word is an ordinary one ("how do I connect to a
+/// database"), which the missing-term rule leaves to the other evidence. Written for docent.
+pub const PLAIN_TERMS: &[&str] = &[
+    "database",
+    "container",
+    "printer",
+    "smartphone",
+    "email",
+    "password",
+    "cluster",
+    "server",
+    "browser",
+    "keyboard",
+    "microphone",
+    "camera",
+    "payment",
+    "calendar",
+    "satellite",
+    "robot",
+    "laptop",
+    "tablet",
+    "encryption",
+    "virus",
+    "backup",
+    "cloud",
+    "dashboard",
+    "analytics",
+    "newsletter",
+    "podcast",
+    "video",
+    "audio",
+    "translation",
+    "scanner",
+    "battery",
+    "drone",
+    "sensor",
+    "inventory",
+    "payroll",
+    "accounting",
+    "shipping",
+    "subscription",
+    "forum",
+    "ticket",
+    "appointment",
+    "booking",
+    "reservation",
+    "recipe",
+    "mortgage",
 ];
 
 /// Questions from other fields than software documentation, each a reader's plain question.
@@ -348,30 +401,37 @@ pub fn generate(chunks: &[(u32, &str, &str)], vocab: &dyn Vocabulary) -> Vec<Gen
             }
         }
     }
-    let absent: Vec<&str> = TECH_TERMS
-        .iter()
-        .copied()
-        .filter(|t| Bm25::analyze(t).iter().all(|term| vocab.df(term) == 0 && !vocab.has_near(term)))
-        .collect();
-    if !absent.is_empty() {
-        let answerable: Vec<String> = out.iter().map(|g| g.text.clone()).collect();
-        for (n, q) in answerable.iter().enumerate() {
-            // Every other pseudo-question, so near-miss queries are about half as many.
-            if n % 2 == 1 {
-                continue;
-            }
-            let Some(target) = salient_terms(q)
-                .into_iter()
-                .filter(|t| vocab.df(&t.term) > 0)
-                .min_by_key(|t| (vocab.df(&t.term), t.term.clone()))
-            else {
-                continue;
-            };
-            let term = absent[rng.below(absent.len())];
-            let swapped = replace_word(q, &target.surface, term);
-            if swapped != *q {
-                out.push(Generated { text: swapped, kind: Kind::NearMiss });
-            }
+    let lacking = |terms: &[&'static str]| -> Vec<&'static str> {
+        terms
+            .iter()
+            .copied()
+            .filter(|t| Bm25::analyze(t).iter().all(|term| vocab.df(term) == 0 && !vocab.has_near(term)))
+            .collect()
+    };
+    let (names, plain) = (lacking(TECH_TERMS), lacking(PLAIN_TERMS));
+    let answerable: Vec<String> = out.iter().map(|g| g.text.clone()).collect();
+    for (n, q) in answerable.iter().enumerate() {
+        // Every other pseudo-question with a name, one in four with a plain word: near-miss
+        // queries are about three quarters as many as pseudo-questions.
+        let absent = match n % 4 {
+            0 | 2 => &names,
+            1 => &plain,
+            _ => continue,
+        };
+        if absent.is_empty() {
+            continue;
+        }
+        let Some(target) = salient_terms(q)
+            .into_iter()
+            .filter(|t| vocab.df(&t.term) > 0)
+            .min_by_key(|t| (vocab.df(&t.term), t.term.clone()))
+        else {
+            continue;
+        };
+        let term = absent[rng.below(absent.len())];
+        let swapped = replace_word(q, &target.surface, term);
+        if swapped != *q {
+            out.push(Generated { text: swapped, kind: Kind::NearMiss });
         }
     }
     // Mixed: two words of a pseudo-question and two of one far from it in the sample.

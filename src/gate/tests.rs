@@ -1,5 +1,5 @@
 use super::fit::{logistic, threshold_keeping};
-use super::queries::{generate, Kind, MAX_CHUNKS, OFF_TOPIC, TECH_TERMS};
+use super::queries::{generate, Kind, MAX_CHUNKS, OFF_TOPIC, PLAIN_TERMS, TECH_TERMS};
 use super::*;
 
 /// A vocabulary of fixed terms (document frequency 3 each, 100 documents).
@@ -26,6 +26,11 @@ impl Vocabulary for Words {
 const CLOSED: crate::retrieve::Gate =
     crate::retrieve::Gate { dense: 2.0, dense_with_lexical: 2.0, coverage: 2.0 };
 
+/// A term check with these missing terms.
+fn missing(terms: &[&str]) -> TermCheck {
+    TermCheck { present: 0.5, missing: terms.iter().map(|t| t.to_string()).collect(), plain: vec![] }
+}
+
 fn ev(dense: f32, coverage: f32, present: f32) -> Evidence {
     Evidence {
         dense,
@@ -49,32 +54,35 @@ fn salient_terms_skip_stop_and_question_words_and_keep_the_readers_spelling() {
     assert!(salient_terms("what is 42 or x").is_empty());
     // Each term once.
     assert_eq!(salient_terms("caches cache cached").len(), 1);
+    // "How often" asks about frequency; it names no topic.
+    let t = salient_terms("How often should I water tomatoes?");
+    assert_eq!(t.iter().map(|t| t.surface.as_str()).collect::<Vec<_>>(), ["water", "tomatoes"]);
 }
 
 #[test]
 fn a_missing_term_is_absent_after_the_analyzer_and_one_edit_away_is_a_typo() {
     let vocab = Words(vec!["cach", "workspac", "build", "profil"]);
     // Stemmed forms of present words are present.
-    let c = check_terms(&salient_terms("caching workspaces"), &vocab);
+    let c = check_terms(&salient_terms("caching workspaces"), &vocab, None);
     assert_eq!((c.present, c.missing.clone()), (1.0, Vec::<String>::new()));
     // A typo of a 5+ letter term is not missing ("workspase" → "workspas", one edit from "workspac").
-    let c = check_terms(&salient_terms("workspase profile"), &vocab);
+    let c = check_terms(&salient_terms("workspase profile"), &vocab, None);
     assert!(c.missing.is_empty(), "{c:?}");
     // A short term needs to match exactly: "bild" is 4 letters.
-    let c = check_terms(&salient_terms("bild profiles"), &vocab);
+    let c = check_terms(&salient_terms("bild profiles"), &vocab, None);
     assert_eq!(c.missing, ["bild"]);
     // An absent technology is missing, named as written; present holds the idf share.
-    let c = check_terms(&salient_terms("How do I cache GraphQL builds?"), &vocab);
+    let c = check_terms(&salient_terms("How do I cache GraphQL builds?"), &vocab, None);
     assert_eq!(c.missing, ["GraphQL"]);
     let (have, absent) = (idf(100, 3), idf(100, 0));
     assert!((c.present - 2.0 * have / (2.0 * have + absent)).abs() < 1e-6, "{c:?}");
     // Names are named rather than the plain words beside them; without names, the words.
-    let c = check_terms(&salient_terms("deploy builds inside Kubernetes with gRPC"), &vocab);
+    let c = check_terms(&salient_terms("deploy builds inside Kubernetes with gRPC"), &vocab, None);
     assert_eq!(c.missing, ["Kubernetes", "gRPC"]);
-    let c = check_terms(&salient_terms("deploy builds inside a container"), &vocab);
+    let c = check_terms(&salient_terms("deploy builds inside a container"), &vocab, None);
     assert_eq!(c.missing, ["deploy", "inside", "container"]);
     // Stop words and question words alone: nothing salient, nothing missing.
-    let c = check_terms(&salient_terms("how should I do it the right way?"), &vocab);
+    let c = check_terms(&salient_terms("how should I do it the right way?"), &vocab, None);
     assert_eq!((c.present, c.missing.len()), (1.0, 0));
 }
 
@@ -120,7 +128,7 @@ fn synthetic() -> Vec<CalibrationQuery> {
             kind: Kind::Answerable(i),
             evidence: e,
             lexical_evidence: e,
-            missing: vec![],
+            check: TermCheck::default(),
         });
     }
     for i in 0..30 {
@@ -129,7 +137,7 @@ fn synthetic() -> Vec<CalibrationQuery> {
             kind: Kind::NearMiss,
             evidence: e,
             lexical_evidence: e,
-            missing: vec!["Kafka".into()],
+            check: missing(&["Kafka"]),
         });
     }
     for i in 0..15 {
@@ -138,7 +146,7 @@ fn synthetic() -> Vec<CalibrationQuery> {
             kind: Kind::OffTopic,
             evidence: e,
             lexical_evidence: e,
-            missing: vec!["soup".into()],
+            check: missing(&["soup"]),
         });
     }
     out
@@ -147,7 +155,7 @@ fn synthetic() -> Vec<CalibrationQuery> {
 #[test]
 fn calibration_on_a_separable_set_keeps_and_flags_the_held_out_queries() {
     let q = synthetic();
-    let g = calibrate(&q, CLOSED, 1.1).expect("enough queries");
+    let g = calibrate(&q, CLOSED, 1.1, None).expect("enough queries");
     let c = g.calibration;
     assert_eq!((c.queries, c.answerable, c.near_miss, c.off_topic), (105, 60, 30, 15));
     assert_eq!(c.train, 70, "every third query is held out");
@@ -162,42 +170,46 @@ fn calibration_on_a_separable_set_keeps_and_flags_the_held_out_queries() {
     // plus 0.01.
     assert!((g.strong_dense - 0.59).abs() < 1e-6, "{}", g.strong_dense);
     // Deterministic.
-    assert_eq!(calibrate(&q, CLOSED, 1.1), Some(g.clone()));
+    assert_eq!(calibrate(&q, CLOSED, 1.1, None), Some(g.clone()));
     // The model alone (no missing term) still separates: an answerable-looking query passes,
     // an off-topic-looking one does not.
     assert!(g.model_passes(&ev(0.8, 0.9, 1.0), true));
     assert!(!g.model_passes(&ev(0.1, 0.1, 1.0), true));
     // The verdict: the missing-term rule, then the fixed gate (closed here).
-    assert!(!g.verdict(&ev(0.8, 0.9, 1.0), &[], true).answerable);
+    assert!(!g.verdict(&ev(0.8, 0.9, 1.0), &TermCheck::default(), true).answerable);
     // A missing term flags unless the dense match is very strong.
-    let v = g.verdict(&ev(0.8, 0.9, 0.8), &["GraphQL".into()], true);
+    let v = g.verdict(&ev(0.8, 0.9, 0.8), &missing(&["GraphQL"]), true);
     assert_eq!((v.answerable, v.missing_rule), (false, false), "0.8 ≥ strong_dense: the fixed gate decides");
-    let v = g.verdict(&ev(0.55, 0.9, 0.8), &["GraphQL".into()], true);
+    let v = g.verdict(&ev(0.55, 0.9, 0.8), &missing(&["GraphQL"]), true);
     assert_eq!((v.answerable, v.missing_rule), (false, true));
     // The fixed gate decides after the missing-term rule: one that lets dense ≥ 0.05 through
     // keeps an off-topic-looking query without missing terms.
-    let open =
-        calibrate(&q, crate::retrieve::Gate { dense: 0.05, dense_with_lexical: 2.0, coverage: 2.0 }, 1.1)
-            .unwrap();
-    assert!(open.verdict(&ev(0.1, 0.1, 1.0), &[], true).answerable);
+    let open = calibrate(
+        &q,
+        crate::retrieve::Gate { dense: 0.05, dense_with_lexical: 2.0, coverage: 2.0 },
+        1.1,
+        None,
+    )
+    .unwrap();
+    assert!(open.verdict(&ev(0.1, 0.1, 1.0), &TermCheck::default(), true).answerable);
     assert!(
-        !open.verdict(&ev(0.1, 0.1, 1.0), &["soup".into()], true).answerable,
+        !open.verdict(&ev(0.1, 0.1, 1.0), &missing(&["soup"]), true).answerable,
         "the missing-term rule first"
     );
     // Without a vector a missing term always flags.
-    assert!(g.verdict(&ev(0.99, 0.9, 0.8), &["GraphQL".into()], false).missing_rule);
+    assert!(g.verdict(&ev(0.99, 0.9, 0.8), &missing(&["GraphQL"]), false).missing_rule);
 }
 
 #[test]
 fn too_few_queries_give_no_site_gate() {
     let q = synthetic();
-    assert_eq!(calibrate(&q[..10], CLOSED, 1.1), None);
-    assert_eq!(calibrate(&q[..60], CLOSED, 1.1), None, "no unanswerable query");
+    assert_eq!(calibrate(&q[..10], CLOSED, 1.1, None), None);
+    assert_eq!(calibrate(&q[..60], CLOSED, 1.1, None), None, "no unanswerable query");
 }
 
 #[test]
 fn the_gate_round_trips_through_json_and_other_versions_are_ignored() {
-    let g = calibrate(&synthetic(), CLOSED, 1.1).unwrap();
+    let g = calibrate(&synthetic(), CLOSED, 1.1, None).unwrap();
     let bytes = serde_json::to_vec(&g).unwrap();
     assert_eq!(SiteGate::from_json(&bytes, "index.bin").unwrap(), Some(g.clone()));
     let value = serde_json::to_value(&g).unwrap();
@@ -232,16 +244,21 @@ fn calibration_queries_are_deterministic_bounded_and_not_verbatim() {
     let vocab = Words(vec!["releas", "profil", "optimisation", "configur", "debug", "manifest", "guid"]);
     let a = generate(&chunks, &vocab);
     assert_eq!(a, generate(&chunks, &vocab), "deterministic");
-    assert!(a.len() <= 3 * MAX_CHUNKS + MAX_CHUNKS / 3 + OFF_TOPIC.len(), "bounded: {}", a.len());
+    let bound = 2 * MAX_CHUNKS + 3 * MAX_CHUNKS / 2 + MAX_CHUNKS / 3 + OFF_TOPIC.len();
+    assert!(a.len() <= bound, "bounded: {}", a.len());
     assert!(a.iter().any(|g| g.kind == Kind::Mixed));
     let answerable = a.iter().filter(|g| g.answerable()).count();
     assert!(answerable >= MAX_CHUNKS, "a heading or sentence question per sampled chunk: {answerable}");
     assert_eq!(a.iter().filter(|g| g.kind == Kind::OffTopic).count(), OFF_TOPIC.len());
     let near: Vec<&str> = a.iter().filter(|g| g.kind == Kind::NearMiss).map(|g| g.text.as_str()).collect();
     assert!(near.len() * 3 >= answerable, "about one near-miss per two pseudo-questions: {}", near.len());
+    // Each swaps in a name or a plain word the corpus lacks; one in three of them a plain word.
+    let plain =
+        near.iter().filter(|q| PLAIN_TERMS.iter().any(|t| q.split_whitespace().any(|w| w == *t))).count();
     for q in &near {
-        assert!(TECH_TERMS.iter().any(|t| q.contains(t)), "{q}");
+        assert!(TECH_TERMS.iter().chain(PLAIN_TERMS).any(|t| q.contains(t)), "{q}");
     }
+    assert!(plain * 4 >= near.len() && plain * 2 <= near.len(), "{plain} of {}", near.len());
     for g in a.iter().filter(|g| g.answerable()) {
         let Kind::Answerable(id) = g.kind else { unreachable!() };
         assert!(!texts[id as usize].2.to_lowercase().contains(&g.text), "verbatim: {}", g.text);
@@ -250,4 +267,132 @@ fn calibration_queries_are_deterministic_bounded_and_not_verbatim() {
     // A smaller corpus samples every chunk; none gives only the off-topic questions.
     assert!(generate(&chunks[..3], &vocab).len() > OFF_TOPIC.len());
     assert_eq!(generate(&[], &vocab).len(), OFF_TOPIC.len());
+}
+
+#[test]
+fn common_words_hold_the_vocabularys_whole_words_the_corpus_lacks() {
+    let vocab = ["database", "databases", "tidy", "cargo", "##ing", "[UNK]", "a", "x86"];
+    // The corpus has "cargo": it is left out (present terms never reach the check).
+    let c = CommonWords::of(vocab, |t| t != "cargo").unwrap();
+    for w in ["database", "tidy"] {
+        let t = &Bm25::analyze(w)[0];
+        assert!(c.contains(t), "{w}");
+    }
+    // Inflections share the analyzed form: "databases" → "databas" like "database".
+    assert!(c.contains(&Bm25::analyze("Databases")[0]));
+    // Pieces, special tokens, one letter, digits and the corpus's own words are not stored.
+    for t in ["ing", "unk", "x86", "cargo", "kubernetes", "graphql", "postgresql"] {
+        assert!(!c.contains(t), "{t}");
+    }
+    // Through JSON: the bits as base64, decoded on reading.
+    let json = serde_json::to_string(&c).unwrap();
+    let back: CommonWords = serde_json::from_str(&json).unwrap();
+    let back = back.decoded("index.bin").unwrap();
+    assert_eq!(back, c);
+    assert!(back.contains(&Bm25::analyze("tidy")[0]));
+    let mut bad: serde_json::Value = serde_json::from_str(&json).unwrap();
+    bad["bits"] = serde_json::json!("not base64!");
+    let e = serde_json::from_value::<CommonWords>(bad).unwrap().decoded("index.bin").unwrap_err().to_string();
+    assert!(e.contains("index.bin") && e.contains("not base64"), "{e}");
+    // Nothing to store: no filter.
+    assert_eq!(CommonWords::of(["##s", "q"], |_| true), None);
+}
+
+#[test]
+fn a_bloom_filter_of_many_words_has_few_false_positives() {
+    let words: Vec<String> = (0..20_000).map(|i| format!("word{}", to_letters(i))).collect();
+    let c = CommonWords::of(words.iter().map(String::as_str), |_| true).unwrap();
+    assert!(words.iter().all(|w| c.contains(&Bm25::analyze(w)[0])), "no false negatives");
+    let false_positives = (0..20_000).filter(|&i| c.contains(&format!("other{}", to_letters(i)))).count();
+    assert!(false_positives < 400, "about 1%: {false_positives} of 20000");
+    assert!(c.bits.len() < 20_000 * 10 / 6 + 8, "10 bits a word, base64: {}", c.bits.len());
+}
+
+/// `i` written in letters (base 26), so generated words stay alphabetic.
+fn to_letters(mut i: usize) -> String {
+    let mut s = String::new();
+    loop {
+        s.push((b'a' + (i % 26) as u8) as char);
+        i /= 26;
+        if i == 0 {
+            return s;
+        }
+    }
+}
+
+#[test]
+fn base64_round_trips_and_refuses_what_is_not_base64() {
+    use super::common::{base64, unbase64};
+    for n in 0..8 {
+        let bytes: Vec<u8> = (0..n).map(|i| (i * 37 + 5) as u8).collect();
+        let text = base64(&bytes);
+        assert_eq!(text.len() % 4, 0);
+        assert_eq!(unbase64(&text).unwrap(), bytes, "{text}");
+    }
+    assert_eq!(base64(b"Man"), "TWFu");
+    assert_eq!(base64(b"Ma"), "TWE=");
+    for bad in ["TWF", "TW=u", "T===", "TWE=TWFu", "TW!u"] {
+        assert_eq!(unbase64(bad), None, "{bad}");
+    }
+}
+
+#[test]
+fn an_absent_common_word_is_plain_and_an_absent_name_is_missing() {
+    let vocab = Words(vec!["cach", "build", "profil"]);
+    let common = CommonWords::of(["database", "tidy", "react", "container"], |_| true).unwrap();
+    let c =
+        check_terms(&salient_terms("How do I tidy the build cache of a database?"), &vocab, Some(&common));
+    assert_eq!(
+        (c.missing.clone(), c.plain.clone()),
+        (Vec::<String>::new(), vec!["tidy".into(), "database".into()])
+    );
+    // A rare word is still missing beside a plain one.
+    let c = check_terms(&salient_terms("tidy builds in Kubernetes"), &vocab, Some(&common));
+    assert_eq!((c.missing.clone(), c.plain.clone()), (vec!["Kubernetes".into()], vec!["tidy".into()]));
+    // A common word written like a name after the first word names something ("React"); as the
+    // first word its capital letter says nothing.
+    let c = check_terms(&salient_terms("Can I build with React?"), &vocab, Some(&common));
+    assert_eq!(c.missing, ["React"]);
+    let c = check_terms(&salient_terms("Container builds?"), &vocab, Some(&common));
+    assert_eq!((c.missing.len(), c.plain.clone()), (0, vec!["Container".into()]));
+    // Without common words every absent term is missing, as in gates of version 1.
+    let c = check_terms(&salient_terms("tidy builds"), &vocab, None);
+    assert_eq!((c.missing.clone(), c.plain.len()), (vec!["tidy".into()], 0));
+    // The present share counts plain words as absent.
+    assert!(check_terms(&salient_terms("tidy builds"), &vocab, Some(&common)).present < 1.0);
+}
+
+#[test]
+fn an_absent_plain_word_leaves_the_dense_match_alone_to_decide() {
+    // Fixed gate: dense 0.5 alone, or coverage 0.6 with any dense match.
+    let fixed = crate::retrieve::Gate { dense: 0.5, dense_with_lexical: 0.0, coverage: 0.6 };
+    let g = calibrate(&synthetic(), fixed, 0.6, None).unwrap();
+    let plain = TermCheck { present: 0.7, missing: vec![], plain: vec!["database".into()] };
+    // Without absent words, high coverage passes on a weak dense match…
+    assert!(g.verdict(&ev(0.3, 0.9, 1.0), &TermCheck::default(), true).answerable);
+    // …with an absent plain word it does not: only the dense match can vouch for the question.
+    let v = g.verdict(&ev(0.3, 0.9, 0.7), &plain, true);
+    assert_eq!((v.answerable, v.missing_rule), (false, false));
+    assert!(g.verdict(&ev(0.5, 0.1, 0.7), &plain, true).answerable, "dense at the fixed threshold passes");
+    // Without a vector the lexical-only threshold decides, as for any question.
+    assert!(g.verdict(&ev(-1.0, 0.9, 0.7), &plain, false).answerable);
+    assert!(!g.verdict(&ev(-1.0, 0.5, 0.7), &plain, false).answerable);
+    // A missing name still comes first, whatever the plain words.
+    let both = TermCheck { missing: vec!["Kafka".into()], ..plain };
+    assert!(g.verdict(&ev(0.55, 0.9, 0.5), &both, true).missing_rule);
+}
+
+#[test]
+fn a_version_1_gate_still_reads_and_decides_without_common_words() {
+    let mut value = serde_json::to_value(calibrate(&synthetic(), CLOSED, 1.1, None).unwrap()).unwrap();
+    value["version"] = serde_json::json!(1);
+    assert!(value.get("common").is_none(), "no common words: the field is left out");
+    let g = SiteGate::from_value(&value, "manifest.json").unwrap().expect("version 1 is read");
+    assert_eq!((g.version, g.common.is_none()), (1, true));
+    // A gate with common words keeps them through JSON.
+    let common = CommonWords::of(["database"], |_| true);
+    let g2 = calibrate(&synthetic(), CLOSED, 1.1, common.clone()).unwrap();
+    let back = SiteGate::from_json(&serde_json::to_vec(&g2).unwrap(), "index.bin").unwrap().unwrap();
+    assert_eq!(back.common, common);
+    assert_eq!(back.version, GATE_VERSION);
 }

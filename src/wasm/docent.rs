@@ -92,7 +92,7 @@ export interface Stats {
   denseBytes: number;
 }
 
-export type ProgressCallback = (stage: "embed" | "dense" | "lexical", done: number, total: number) => void;
+export type ProgressCallback = (stage: "embed" | "dense" | "lexical" | "calibrate", done: number, total: number) => void;
 
 "#;
 
@@ -119,6 +119,23 @@ extern "C" {
     /// `ProgressCallback` in TypeScript.
     #[wasm_bindgen(typescript_type = "ProgressCallback")]
     pub type JsProgress;
+}
+
+/// Calls a build's `onProgress(stage, done, total)` unless an earlier call threw; keeps the
+/// first exception in `thrown`.
+fn progress(
+    callback: &Option<Function>,
+    thrown: &mut Option<JsValue>,
+    stage: &str,
+    done: usize,
+    total: usize,
+) {
+    if let (Some(f), None) = (callback, &thrown) {
+        let args = (JsValue::from_str(stage), JsValue::from(done as f64), JsValue::from(total as f64));
+        if let Err(e) = f.call3(&JsValue::NULL, &args.0, &args.1, &args.2) {
+            *thrown = Some(e);
+        }
+    }
 }
 
 /// One model file from a `ModelFiles` object: `Uint8Array` or `ArrayBuffer`; `None` when absent.
@@ -438,31 +455,33 @@ impl JsDocent {
         Ok(self.inner.remove_document(url)?)
     }
 
-    /// Embeds the documents added since the last build and (re)builds both indexes.
-    /// `onProgress(stage, done, total)` is called along the way; if it throws, the build stops
-    /// and its exception is rethrown.
+    /// Embeds the documents added since the last build, (re)builds both indexes and calibrates
+    /// the site's gate on the corpus's own questions, as `docent index` does (`calibrateGate`;
+    /// about 300 short queries embedded). `onProgress(stage, done, total)` is called along the
+    /// way (`embed`, `dense`, `lexical`, then `calibrate` 0 of 1 and 1 of 1); if it throws, the
+    /// build stops and its exception is rethrown.
     #[allow(non_snake_case)] // the parameter name is what TypeScript users see
     pub fn build(&mut self, onProgress: Option<JsProgress>) -> std::result::Result<(), JsValue> {
         let callback: Option<Function> = onProgress.and_then(|f| f.dyn_into::<Function>().ok());
         let mut thrown: Option<JsValue> = None;
-        let result = self.inner.build(&mut |p| {
-            if let (Some(f), None) = (&callback, &thrown) {
-                let args =
-                    (JsValue::from_str(p.stage), JsValue::from(p.done as f64), JsValue::from(p.total as f64));
-                if let Err(e) = f.call3(&JsValue::NULL, &args.0, &args.1, &args.2) {
-                    thrown = Some(e);
-                }
-            }
-        });
-        if let Some(e) = thrown {
+        let result = self.inner.build(&mut |p| progress(&callback, &mut thrown, p.stage, p.done, p.total));
+        if let Some(e) = thrown.take() {
             return Err(e);
         }
-        result.map_err(|e| JsError::from(e).into())
+        result.map_err(JsError::from)?;
+        progress(&callback, &mut thrown, "calibrate", 0, 1);
+        if let Some(e) = thrown.take() {
+            return Err(e);
+        }
+        self.inner.calibrate_gate().map_err(JsError::from)?;
+        progress(&callback, &mut thrown, "calibrate", 1, 1);
+        thrown.map_or(Ok(()), Err)
     }
 
     /// Fits the site's gate on calibration queries generated from the corpus and keeps it for
-    /// `toBytes` and the fragment writer: what `docent index` does after `build`
-    /// (`Docent::calibrate_gate`). Call it after `build`; throws when pages were added since.
+    /// `toBytes` and the fragment writer (`Docent::calibrate_gate`). `build` does it already;
+    /// this fits again on the same corpus (the same gate). Throws when pages were added since
+    /// the last build.
     #[wasm_bindgen(js_name = calibrateGate)]
     pub fn calibrate_gate(&mut self) -> std::result::Result<(), JsError> {
         self.inner.calibrate_gate().map_err(JsError::from)

@@ -50,7 +50,8 @@ async function corpusIndex(options = { embedder: 'hashing' }) {
   }
   const stages = [];
   docent.build((stage, done, total) => stages.push([stage, done, total]));
-  assert.deepEqual(stages.at(-1), ['lexical', docent.stats().chunks, docent.stats().chunks]);
+  const chunks = docent.stats().chunks;
+  assert.deepEqual(stages.slice(-3), [['lexical', chunks, chunks], ['calibrate', 0, 1], ['calibrate', 1, 1]]);
   assert.ok(stages.some(([s]) => s === 'embed'));
   return docent;
 }
@@ -522,6 +523,29 @@ test('createDocent / openDocent under Node: model files given as bytes, embedder
     message: 'invalid embedder: expected one of minilm, static, hashing, vectors; found "bert"',
   });
   throwsExactly(() => new Docent({ embedder: 'bert' }), 'invalid embedder: expected one of minilm, static, hashing, vectors; found "bert"');
+});
+
+test('build() calibrates the site gate as docent index does: an absent technology is flagged and named', async () => {
+  // The tally documentation of tests/fixtures/gate (24 sections: enough to calibrate on).
+  const docent = new Docent({ embedder: 'hashing' });
+  for (const name of ['config', 'faq', 'install', 'projects', 'reports', 'tracking']) {
+    const markdown = await readFile(new URL(`tests/fixtures/gate/${name}.md`, root), 'utf8');
+    docent.addDocument({ url: `${name}.md`, markdown });
+  }
+  docent.build();
+  const bytes = docent.toBytes();
+  // The index carries the fitted gate (its JSON section), as index.bin of `docent index` does.
+  assert.ok(Buffer.from(bytes).includes('"strong_dense"'), 'index.bin has the gate section');
+  const r = docent.search('How do I run tally inside Kubernetes?', { k: 5 });
+  assert.equal(r.answerable, false, JSON.stringify(r.evidence));
+  assert.deepEqual(r.missing, ['Kubernetes']);
+  assert.equal(docent.search('How do I export a report to CSV?', { k: 5 }).answerable, true);
+  // calibrateGate() fits the same gate again (deterministic): the bytes do not change.
+  docent.calibrateGate();
+  assert.deepEqual(docent.toBytes(), bytes);
+  // Pages added since the build: calibrating needs a build first.
+  docent.addDocument({ url: 'extra.md', markdown: '# Extra\n\nMore about tally reports.' });
+  assert.throws(() => docent.calibrateGate(), /build/);
 });
 
 test('reuseFrom: a rebuild embeds only changed documents and reports what it reused', async () => {

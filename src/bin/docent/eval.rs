@@ -121,7 +121,8 @@ pub fn cmd_eval(
         if let Some(g) = &site_gate {
             let (mut mk, mut mf) = (0, 0);
             for ((e, answerable), (_, missing)) in r.evidence.iter().zip(&r.verdicts) {
-                let pass = g.model_passes(e, true) && !g.verdict(e, missing, true).missing_rule;
+                let check = docent::gate::TermCheck { missing: missing.clone(), ..Default::default() };
+                let pass = g.model_passes(e, true) && !g.verdict(e, &check, true).missing_rule;
                 mk += usize::from(*answerable && pass);
                 mf += usize::from(!*answerable && !pass);
             }
