@@ -94,7 +94,7 @@ fn core_load(b: &[u8]) -> String {
 fn docent_builds_searches_assembles_and_round_trips() {
     let d = corpus_index();
 
-    // build() reports progress through the callback, ending with the lexical stage.
+    // build() reports progress through the callback, ending with the gate's calibration.
     let mut cb = JsDocent::new(obj(&[("embedder", "hashing".into())])).map_err(message_of).unwrap();
     ok(cb.add_document(obj(&[("url", "a.txt".into()), ("text", "wheels and spokes".into())])), "add");
     let calls = Array::new();
@@ -103,7 +103,7 @@ fn docent_builds_searches_assembles_and_round_trips() {
     ok(cb.build(Some(record.unchecked_into())), "build with progress");
     assert!(calls.length() >= 2, "progress was reported {} times", calls.length());
     let last: Array = calls.get(calls.length() - 1).unchecked_into();
-    assert_eq!(last.get(0).as_string().as_deref(), Some("lexical"));
+    assert_eq!(last.get(0).as_string().as_deref(), Some("calibrate"));
     assert_eq!(last.get(1), last.get(2), "the last stage is complete");
 
     let stats = ok(d.stats(), "stats");
@@ -422,7 +422,7 @@ fn vector_index_errors_are_js_errors_with_the_core_message() {
     assert_eq!(build(&[1.0, 2.0], 0), "invalid dim: expected a dimension of at least 1, found 0");
     assert_eq!(
         err_message(JsVectorIndex::build(&vectors, dim, Some(obj(&[("efSearh", 3.into())]))), "typo"),
-        "invalid vector index options: unknown field \"efSearh\", expected one of flatThreshold, m, efConstruction, efSearch, seed, heuristic"
+        "invalid vector index options: unknown field \"efSearh\", expected one of flatThreshold, m, efConstruction, efSearch, seed, heuristic, graph"
     );
 
     // Corrupted bytes, and a Docent index given to VectorIndex.fromBytes.

@@ -52,11 +52,11 @@ test('a pool of 2 embedder workers builds the index a single worker builds, surf
       assert.equal(e.pending, 0, what);
       assert.equal(e.poolEqualsSingle, true, `pool and single worker write identical bytes: ${what}`);
       assert.equal(e.poolEqualsLocal, true, `pool and main thread write identical bytes: ${what}`);
-      assert.deepEqual(e.stages, ['embed', 'dense', 'lexical'], what);
+      assert.deepEqual(e.stages, ['embed', 'dense', 'lexical', 'calibrate'], what);
       const pooled = e.embedEvents.filter((x) => x.total === e.chunks);
       assert.ok(pooled.length >= 5, `embed progress per group: ${what}`);
       assert.deepEqual(pooled.at(-1), { stage: 'embed', done: e.chunks, total: e.chunks }, what);
-      assert.deepEqual(e.lastEvent, { stage: 'lexical', done: e.chunks, total: e.chunks }, what);
+      assert.deepEqual(e.lastEvent, { stage: 'calibrate', done: 1, total: 1 }, what);
       assert.ok(e.hits.length > 0, what);
       assert.equal(e.poolTerminated, 3, `free() stops every worker of the pool: ${what}`);
       assert.deepEqual(e.afterFree, { isError: true, message: 'docent worker: free() was called' });
