@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "models")]
 pub(crate) mod bert;
+#[cfg(all(feature = "models", not(target_arch = "wasm32")))]
+pub(crate) mod bert_f32;
 pub mod hashing;
 #[cfg(feature = "models")]
 pub(crate) mod kernels;
