@@ -128,10 +128,14 @@ fn cli_vs_python(dir: &Path) -> Vec<String> {
     };
     let load_start = load();
     let (mut cli_rates, mut cli_embed, mut f32_rates, mut q8_rates) = (vec![], vec![], vec![], vec![]);
-    for round in 0..CLI_ROUNDS {
+    // `DOCENT_BIN_BEFORE`: another build of the CLI timed in the same rounds (e.g. an older one),
+    // named `DOCENT_BIN_BEFORE_NAME` in the table.
+    let before = std::env::var_os("DOCENT_BIN_BEFORE").map(PathBuf::from);
+    let mut before_rates = vec![];
+    let index = |bin: &Path| -> (usize, f64, f64) {
         let out = work.join("site");
         let _ = std::fs::remove_dir_all(&out);
-        let o = std::process::Command::new(&cli)
+        let o = std::process::Command::new(bin)
             .arg("index")
             .args(&pages)
             .arg("--out")
@@ -144,8 +148,14 @@ fn cli_vs_python(dir: &Path) -> Vec<String> {
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("docent index --json");
         let chunks = v["chunks"].as_u64().unwrap() as usize;
         assert_eq!(chunks, texts.len(), "the CLI and the library chunked the pages differently");
-        let (total, embed) =
-            (v["seconds"]["total"].as_f64().unwrap(), v["seconds"]["embed"].as_f64().unwrap());
+        (chunks, v["seconds"]["total"].as_f64().unwrap(), v["seconds"]["embed"].as_f64().unwrap())
+    };
+    for round in 0..CLI_ROUNDS {
+        if let Some(b) = &before {
+            let (chunks, total, _) = index(b);
+            before_rates.push(chunks as f64 / total);
+        }
+        let (chunks, total, embed) = index(&cli);
         cli_rates.push(chunks as f64 / total);
         cli_embed.push(chunks as f64 / embed);
         let o = std::process::Command::new(&python)
@@ -174,7 +184,7 @@ fn cli_vs_python(dir: &Path) -> Vec<String> {
     let cli_name = cli
         .strip_prefix(target_dir())
         .map_or(cli.display().to_string(), |p| format!("<target>/{}", p.display()));
-    vec![
+    let mut lines = vec![
         format!("\n## `docent index` with MiniLM against Python (onnxruntime), {threads} threads each\n"),
         format!(
             "{} chunks ({} pages of the Cargo book, title and heading path included); `{cli_name}` \
@@ -193,7 +203,13 @@ fn cli_vs_python(dir: &Path) -> Vec<String> {
         format!("| docent index, embedding stage alone | {ce:.1} | |"),
         format!("| onnxruntime f32 (Python) | {f:.1} | {:.2}x |", c / f),
         format!("| onnxruntime dynamic int8 (Python) | {q:.1} | {:.2}x |", c / q),
-    ]
+    ];
+    if before.is_some() {
+        let r = med(&mut before_rates);
+        let name = std::env::var("DOCENT_BIN_BEFORE_NAME").unwrap_or_else(|_| "`DOCENT_BIN_BEFORE`".into());
+        lines.push(format!("| {name}, whole command | {r:.1} | {:.2}x |", c / r));
+    }
+    lines
 }
 
 fn main() {
