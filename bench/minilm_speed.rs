@@ -117,7 +117,7 @@ fn main() {
     let read =
         |n: &str| std::fs::read(src.join(n)).unwrap_or_else(|e| panic!("{}: {e}", src.join(n).display()));
     let f32m =
-        MiniLm::from_safetensors(&read("model.safetensors"), &read("tokenizer.json"), &read("config.json"))
+        MiniLm::from_safetensors_candle(&read("model.safetensors"), &read("tokenizer.json"), &read("config.json"))
             .unwrap_or_else(|e| panic!("{e}"));
     if !only_cosine && std::env::var("MINILM_BENCH_F32").as_deref() != Ok("0") {
         report("f32 (candle)", &f32m, &refs);

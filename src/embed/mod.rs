@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "models")]
 pub(crate) mod bert;
+#[cfg(all(feature = "models", not(target_arch = "wasm32")))]
+pub(crate) mod bert_f32;
 pub mod hashing;
 /// The numeric kernels of the BERT forward; public so that the wasm tests hold the SIMD128 back end
 /// to the same reference as the native ones ([`kernels::check_linear`]).

@@ -10,7 +10,6 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use candle_core::{Device, Tensor};
 #[cfg(feature = "parallel")]
 use rayon::prelude::*;
 use serde::Serialize;
@@ -416,13 +415,7 @@ fn pca(data: &[f32], d: usize, k: usize) -> Result<Vec<f32>> {
         .chunks_exact(d)
         .flat_map(|row| row.iter().zip(&mean).map(|(&x, &m)| (x as f64 - m) as f32))
         .collect();
-    let cov = (|| -> candle_core::Result<Vec<f32>> {
-        let x = Tensor::from_slice(&centred, (n, d), &Device::Cpu)?;
-        let c = (x.t()?.matmul(&x)? / n as f64)?;
-        c.flatten_all()?.to_vec1::<f32>()
-    })()
-    .map_err(|e| Error::invalid("pca", e.to_string()))?;
-    let cov: Vec<f64> = cov.iter().map(|&x| x as f64).collect();
+    let cov = covariance(&centred, d);
     let (values, vectors) = jacobi_eigen(&cov, d);
     let mut order: Vec<usize> = (0..d).collect();
     order.sort_by(|&a, &b| values[b].total_cmp(&values[a]));
@@ -436,12 +429,59 @@ fn pca(data: &[f32], d: usize, k: usize) -> Result<Vec<f32>> {
             proj[r * k + c] = (col[r] * sign) as f32;
         }
     }
-    (|| -> candle_core::Result<Vec<f32>> {
-        let x = Tensor::from_slice(&centred, (n, d), &Device::Cpu)?;
-        let p = Tensor::from_slice(&proj, (d, k), &Device::Cpu)?;
-        x.matmul(&p)?.flatten_all()?.to_vec1::<f32>()
-    })()
-    .map_err(|e| Error::invalid("pca", e.to_string()))
+    Ok(project(&centred, d, &proj, k))
+}
+
+/// `xᵀx / n` of the `n × d` rows `x`, summed in f64 (each row's outer product, upper triangle,
+/// mirrored at the end).
+fn covariance(x: &[f32], d: usize) -> Vec<f64> {
+    let n = x.len() / d;
+    let add_rows = |rows: &[f32]| -> Vec<f64> {
+        let mut c = vec![0f64; d * d];
+        for row in rows.chunks_exact(d) {
+            let row: Vec<f64> = row.iter().map(|&v| v as f64).collect();
+            for i in 0..d {
+                let xi = row[i];
+                c[i * d + i..(i + 1) * d].iter_mut().zip(&row[i..]).for_each(|(c, &xj)| *c += xi * xj);
+            }
+        }
+        c
+    };
+    let sum = |mut a: Vec<f64>, b: Vec<f64>| {
+        a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
+        a
+    };
+    // Fixed blocks of rows (not one per thread), so the sum's order does not depend on the pool.
+    #[cfg(feature = "parallel")]
+    let mut c =
+        x.par_chunks(1024 * d).map(add_rows).collect::<Vec<_>>().into_iter().fold(vec![0f64; d * d], sum);
+    #[cfg(not(feature = "parallel"))]
+    let mut c = x.chunks(1024 * d).map(add_rows).fold(vec![0f64; d * d], sum);
+    for i in 0..d {
+        for j in i..d {
+            c[i * d + j] /= n as f64;
+            c[j * d + i] = c[i * d + j];
+        }
+    }
+    c
+}
+
+/// `x · proj` (`n × d` times `d × k`), each output summed in f64.
+fn project(x: &[f32], d: usize, proj: &[f32], k: usize) -> Vec<f32> {
+    let row = |(src, dst): (&[f32], &mut [f32])| {
+        let mut acc = vec![0f64; k];
+        for (r, &v) in src.iter().enumerate() {
+            let v = v as f64;
+            acc.iter_mut().zip(&proj[r * k..(r + 1) * k]).for_each(|(a, &p)| *a += v * p as f64);
+        }
+        dst.iter_mut().zip(acc).for_each(|(o, a)| *o = a as f32);
+    };
+    let mut out = vec![0f32; x.len() / d * k];
+    #[cfg(feature = "parallel")]
+    x.par_chunks_exact(d).zip(out.par_chunks_exact_mut(k)).for_each(row);
+    #[cfg(not(feature = "parallel"))]
+    x.chunks_exact(d).zip(out.chunks_exact_mut(k)).for_each(row);
+    out
 }
 
 /// Eigen-decomposition of a symmetric `n × n` matrix (row-major) by cyclic Jacobi rotations.
