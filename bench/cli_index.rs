@@ -18,23 +18,9 @@ use docent::engine::{Docent, Options};
 use docent::ingest::walk::{walk, WalkOptions};
 use docent::ingest::Ingested;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn cargo_book() -> PathBuf {
-    let out = std::process::Command::new("rustc")
-        .args(["--print", "sysroot"])
-        .output()
-        .expect("rustc --print sysroot");
-    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()).join("share/doc/rust/html/cargo")
-}
-
-fn model_dir() -> PathBuf {
-    let d = std::env::var_os("DOCENT_MODEL_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("models"));
-    assert!(d.join("model.json").is_file(), "{} has no prepared model: run ./build.sh setup", d.display());
-    d
-}
+#[path = "paths.rs"]
+mod paths;
+use paths::{cargo_book, model_dir, root};
 
 fn percentile(v: &mut [f64], p: f64) -> f64 {
     v.sort_by(f64::total_cmp);

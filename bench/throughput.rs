@@ -6,7 +6,7 @@
 //! dense search against an exact scan over f32 vectors written as a plain loop.
 //! Results go to stdout and to `bench/results/throughput.md`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -19,23 +19,9 @@ use docent::ingest::walk::{walk, WalkOptions};
 use docent::ingest::Ingested;
 use docent::prompt::PromptOptions;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn cargo_book() -> PathBuf {
-    let out = std::process::Command::new("rustc")
-        .args(["--print", "sysroot"])
-        .output()
-        .expect("rustc --print sysroot");
-    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()).join("share/doc/rust/html/cargo")
-}
-
-fn model_dir() -> PathBuf {
-    let d = std::env::var_os("DOCENT_MODEL_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("models"));
-    assert!(d.join("model.json").is_file(), "{} has no prepared model: run ./build.sh setup", d.display());
-    d
-}
+#[path = "paths.rs"]
+mod paths;
+use paths::{cargo_book, model_dir, root};
 
 /// An engine holding the Cargo book's documents (whole documents until at least `max_chunks`).
 fn book_engine(embedder: Arc<dyn Embedder>, max_chunks: usize) -> Docent {

@@ -9,23 +9,10 @@ use docent::index::dense::{DenseIndex, DenseOptions, GraphKind};
 use docent::ingest::{Document, Section};
 
 use crate::common::hashing;
-use crate::index::{brute, vectors};
+use crate::index::{recall, vectors};
 
 fn graph(kind: GraphKind) -> DenseOptions {
     DenseOptions { flat_threshold: 0, graph: kind, ..Default::default() }
-}
-
-/// Mean recall@10 of `idx` against the f32 brute force over `queries`.
-fn recall(idx: &DenseIndex, rows: &[f32], queries: &[f32], dim: usize) -> f64 {
-    let (mut hit, mut all) = (0, 0);
-    for q in queries.chunks_exact(dim) {
-        let truth = brute(rows, dim, q, 10);
-        let got = idx.search(q, 10).unwrap();
-        assert_eq!(got.len(), 10);
-        all += truth.len();
-        hit += truth.iter().filter(|t| got.iter().any(|g| g.0 == t.0)).count();
-    }
-    hit as f64 / all as f64
 }
 
 #[test]

@@ -59,6 +59,19 @@ pub(crate) fn brute(rows: &[f32], dim: usize, q: &[f32], k: usize) -> Vec<(u32, 
     s
 }
 
+/// Mean recall@10 of `idx` against the f32 brute force over `queries`.
+pub(crate) fn recall(idx: &DenseIndex, rows: &[f32], queries: &[f32], dim: usize) -> f64 {
+    let (mut hit, mut all) = (0, 0);
+    for q in queries.chunks_exact(dim) {
+        let truth = brute(rows, dim, q, 10);
+        let got = idx.search(q, 10).unwrap();
+        assert_eq!(got.len(), 10);
+        all += truth.len();
+        hit += truth.iter().filter(|t| got.iter().any(|g| g.0 == t.0)).count();
+    }
+    hit as f64 / all as f64
+}
+
 fn flat() -> DenseOptions {
     DenseOptions { flat_threshold: usize::MAX, ..Default::default() }
 }
@@ -75,15 +88,7 @@ fn hnsw_recall_at_10_against_f32_brute_force_is_at_least_095() {
         let (rows, queries) = data.split_at(n * dim);
         let idx = DenseIndex::build(rows, dim, &hnsw()).unwrap();
         assert_eq!(idx.kind(), "hnsw");
-        let (mut hit, mut all) = (0, 0);
-        for q in queries.chunks_exact(dim) {
-            let truth = brute(rows, dim, q, 10);
-            let got = idx.search(q, 10).unwrap();
-            assert_eq!(got.len(), 10);
-            all += truth.len();
-            hit += truth.iter().filter(|t| got.iter().any(|g| g.0 == t.0)).count();
-        }
-        let recall = hit as f64 / all as f64;
+        let recall = recall(&idx, rows, queries, dim);
         eprintln!("seed {seed}: HNSW recall@10 {recall:.3}");
         assert!(recall >= 0.95, "seed {seed}: HNSW recall@10 {recall:.3} < 0.95");
     }

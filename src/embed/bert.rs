@@ -354,19 +354,7 @@ impl Bert {
     /// Runs the encoder over `seqs` and calls `f` with the last hidden states of every token,
     /// the sequences concatenated (`Σ len × hidden`, row-major).
     pub fn with_hidden<R>(&self, seqs: &[&[u32]], f: impl FnOnce(&[f32]) -> R) -> Result<R> {
-        let vocab = self.words.rows();
-        let max_len = self.positions.len() / self.hidden;
-        for s in seqs {
-            if s.len() > max_len {
-                return Err(Error::invalid(
-                    "token sequence",
-                    format!("{} tokens, but the model accepts at most {max_len}", s.len()),
-                ));
-            }
-            if let Some(&id) = s.iter().find(|&&id| id as usize >= vocab) {
-                return Err(Error::invalid("token id", format!("{id} is outside the vocabulary of {vocab}")));
-            }
-        }
+        check_sequences(seqs, self.words.rows(), self.positions.len() / self.hidden)?;
         let mut ws = self.pool.lock().map(|mut p| p.pop()).unwrap_or(None).unwrap_or_default();
         self.forward(seqs, &mut ws);
         let rows: usize = seqs.iter().map(|s| s.len()).sum();
@@ -546,4 +534,21 @@ fn weighted_sum_fixed<const D: usize>(p: &[f32], values: &[f32], stride: usize, 
         }
     }
     ctx[..D].copy_from_slice(&acc);
+}
+
+/// Checks token sequences before a forward pass (this one or the f32 reference's): each at most
+/// `max_len` tokens (the model's positions) and every id below `vocab`.
+pub(super) fn check_sequences(seqs: &[&[u32]], vocab: usize, max_len: usize) -> Result<()> {
+    for s in seqs {
+        if s.len() > max_len {
+            return Err(Error::invalid(
+                "token sequence",
+                format!("{} tokens, but the model accepts at most {max_len}", s.len()),
+            ));
+        }
+        if let Some(&id) = s.iter().find(|&&id| id as usize >= vocab) {
+            return Err(Error::invalid("token id", format!("{id} is outside the vocabulary of {vocab}")));
+        }
+    }
+    Ok(())
 }

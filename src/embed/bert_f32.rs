@@ -157,17 +157,7 @@ impl BertF32 {
         let (h, inter) = (self.hidden, self.inter);
         let vocab = self.words.len() / h;
         let max_len = self.positions.len() / h;
-        for s in seqs {
-            if s.len() > max_len {
-                return Err(Error::invalid(
-                    "token sequence",
-                    format!("{} tokens, but the model accepts at most {max_len}", s.len()),
-                ));
-            }
-            if let Some(&id) = s.iter().find(|&&id| id as usize >= vocab) {
-                return Err(Error::invalid("token id", format!("{id} is outside the vocabulary of {vocab}")));
-            }
-        }
+        super::bert::check_sequences(seqs, vocab, max_len)?;
         let rows: usize = seqs.iter().map(|s| s.len()).sum();
         let mut x = vec![0f32; rows * h];
         let mut r = 0;

@@ -255,27 +255,11 @@ impl MiniLm {
             return Ok((Vec::new(), len));
         }
         match &self.model {
-            Model::Int8(bert) => bert.with_hidden(seqs, |x| {
-                let mut out = vec![0f32; b * len * DIM];
-                let mut start = 0;
-                for (i, s) in seqs.iter().enumerate() {
-                    out[i * len * DIM..(i * len + s.len()) * DIM]
-                        .copy_from_slice(&x[start * DIM..(start + s.len()) * DIM]);
-                    start += s.len();
-                }
-                (out, len)
-            }),
+            Model::Int8(bert) => bert.with_hidden(seqs, |x| (padded(seqs, x, len), len)),
             #[cfg(not(target_arch = "wasm32"))]
             Model::F32(bert) => {
                 let x = bert.forward(seqs)?;
-                let mut out = vec![0f32; b * len * DIM];
-                let mut start = 0;
-                for (i, s) in seqs.iter().enumerate() {
-                    out[i * len * DIM..(i * len + s.len()) * DIM]
-                        .copy_from_slice(&x[start * DIM..(start + s.len()) * DIM]);
-                    start += s.len();
-                }
-                Ok((out, len))
+                Ok((padded(seqs, &x, len), len))
             }
             #[cfg(all(feature = "reference", not(target_arch = "wasm32")))]
             Model::Candle(model) => {
@@ -562,4 +546,17 @@ fn decode_int8(bytes: &[u8], what: &str) -> Result<HashMap<String, StoredTensor>
         ));
     }
     Ok(out)
+}
+
+/// The hidden states `x` of `seqs` concatenated (`Σ len × 384`) laid out as if padded to `len`
+/// tokens each (`seqs.len() × len × 384`, zero past a sequence's end).
+#[cfg(not(target_arch = "wasm32"))]
+fn padded(seqs: &[&[u32]], x: &[f32], len: usize) -> Vec<f32> {
+    let mut out = vec![0f32; seqs.len() * len * DIM];
+    let mut start = 0;
+    for (i, s) in seqs.iter().enumerate() {
+        out[i * len * DIM..(i * len + s.len()) * DIM].copy_from_slice(&x[start * DIM..(start + s.len()) * DIM]);
+        start += s.len();
+    }
+    out
 }
