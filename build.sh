@@ -215,7 +215,7 @@ demo_wasm() {
     setup_wasm_bindgen &
     local bindgen=$!
     setup_binaryen
-    wasm_cargo build --lib --features models
+    wasm_cargo build --lib "${FULL_MODULE_FEATURES[@]}"
     wasm_cargo build --lib
     wait "$bindgen"
     cmd_wasm
@@ -309,8 +309,9 @@ wasm_opt() {
 # .cargo/config.toml's flags). The wasm-bindgen tests use the same profile and flags, so they reuse
 # the dependencies this build compiled instead of a second, dev-profile build of all of them.
 # `--no-default-features` leaves out `parallel` (rayon): the module runs on one thread, and
-# `models` and `instant-distance`, which the full module and the wasm tests add back
-# (`--features models,instant-distance`).
+# `models` and `instant-distance`, which the full module, the demo's background build and the wasm
+# tests add back (FULL_MODULE_FEATURES: one feature set, so each of them reuses the others' build).
+FULL_MODULE_FEATURES=(--features models,instant-distance)
 wasm_cargo() {
     local sub=$1; shift
     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo --remap-path-prefix=$PWD=/docent" \
@@ -339,7 +340,7 @@ bindgen_module() {
 build_wasm() {
     setup_wasm_bindgen
     setup_binaryen
-    bindgen_module "$WASM_NAME" --features models,instant-distance
+    bindgen_module "$WASM_NAME" "${FULL_MODULE_FEATURES[@]}"
     bindgen_module "$LEAN_NAME"
     ls -l "$WASM_OUT"/ >&2
 }
@@ -360,7 +361,7 @@ cmd_wasm() {
     setup_toolchain
     local stamp="$WASM_OUT/$WASM_NAME.stamp"
     if stale "$stamp" src Cargo.toml Cargo.lock .cargo/config.toml "=$(rustc -V)" "=RUSTFLAGS=${RUSTFLAGS:-}" \
-        "=$(declare -f build_wasm bindgen_module wasm_cargo wasm_opt)" "=wasm-bindgen $(wasm_bindgen_version)" \
+        "=$(declare -f build_wasm bindgen_module wasm_cargo wasm_opt)" "=${FULL_MODULE_FEATURES[*]}" "=wasm-bindgen $(wasm_bindgen_version)" \
         "=binaryen $BINARYEN_VERSION ${WASM_OPT_FLAGS[*]} ${WASM_FEATURES[*]}" ||
         [ ! -f "$WASM_OUT/${WASM_NAME}_bg.wasm" ] || [ ! -f "$WASM_OUT/$WASM_NAME.js" ] ||
         [ ! -f "$WASM_OUT/${LEAN_NAME}_bg.wasm" ] || [ ! -f "$WASM_OUT/$LEAN_NAME.js" ]; then
@@ -498,10 +499,10 @@ test_js() {
 test_wasm() {
     once setup_wasm_bindgen
     log "wasm-bindgen-test tests/wasm.rs under Node (the JS boundary called from Rust)"
-    wasm_cargo test --features models,instant-distance --test wasm
+    wasm_cargo test "${FULL_MODULE_FEATURES[@]}" --test wasm
     once setup_chromium
     log "wasm-bindgen-test tests/wasm.rs in headless Chromium"
-    WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver wasm_cargo test --features models,instant-distance --test wasm
+    WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver wasm_cargo test "${FULL_MODULE_FEATURES[@]}" --test wasm
 }
 
 # What every Chromium layer needs: the package, the browser, playwright-core.
