@@ -138,7 +138,8 @@ fn lexical_search_through_fragments_ranks_exactly_like_the_engine() {
         for q in &qs {
             for k in [1, 5, 10] {
                 let mono = engine.search_with(q, k, &lexical()).unwrap();
-                let wide = engine.search_with(q, k + 20, &RetrieveOptions { max_per_page: 0, ..lexical() }).unwrap();
+                let wide =
+                    engine.search_with(q, k + 20, &RetrieveOptions { max_per_page: 0, ..lexical() }).unwrap();
                 let frag = block_on(site.search_with(&src, q, k, None, &lexical(), Lookup::EXACT)).unwrap();
                 assert_same(q, &frag, &mono, &wide, gate);
             }

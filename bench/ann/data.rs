@@ -165,6 +165,15 @@ pub fn le_u32(b: &[u8]) -> Vec<u32> {
     b.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
 }
 
+/// The exact top-[`GT_K`] row ids over `base` of every query in `queries` (`DIM` floats each),
+/// flat, queries in order: a set's ground truth, computed in parallel.
+pub fn ground_truth(base: &[f32], queries: &[f32]) -> Vec<u32> {
+    queries
+        .par_chunks_exact(DIM)
+        .flat_map_iter(|q| exact_topk(base, DIM, q, GT_K).into_iter().map(|(i, _)| i))
+        .collect()
+}
+
 /// Exact top-`k` by dot product (cosine for unit rows), best first, ties by lower id.
 pub fn exact_topk(base: &[f32], dim: usize, q: &[f32], k: usize) -> Vec<(u32, f32)> {
     let mut best: Vec<(u32, f32)> = Vec::with_capacity(k + 1);
@@ -477,10 +486,7 @@ fn write_base_and_truth(
 ) -> Result<(), String> {
     write_set(dir, desc(name, "f32", base.len() / DIM, DIM, &format!("{name}.f32")), &f32_bytes(base))
         .map_err(|e| e.to_string())?;
-    let gt: Vec<u32> = queries
-        .par_chunks_exact(DIM)
-        .flat_map_iter(|q| exact_topk(base, DIM, q, GT_K).into_iter().map(|(i, _)| i))
-        .collect();
+    let gt = ground_truth(base, queries);
     write_set(
         dir,
         desc(&format!("{name}.gt"), "u32", queries.len() / DIM, GT_K, &format!("{name}.gt.u32")),

@@ -15,7 +15,6 @@ use std::time::Instant;
 
 use docent::embed::minilm::MiniLm;
 use docent::embed::Embedder;
-use rayon::prelude::*;
 
 use crate::data::{self, Description, DIM, GT_K, QUERIES, SETS};
 
@@ -83,10 +82,7 @@ pub fn generate(root: &std::path::Path, model_dir: &std::path::Path) -> Result<(
             continue;
         }
         let base = data::le_f32(&bb);
-        let gt: Vec<u32> = queries
-            .par_chunks_exact(DIM)
-            .flat_map_iter(|q| data::exact_topk(&base, DIM, q, GT_K).into_iter().map(|(i, _)| i))
-            .collect();
+        let gt = data::ground_truth(&base, &queries);
         data::write_set(
             &dir,
             desc(&gt_name, "u32", QUERIES, GT_K, &format!("{gt_name}.u32")),

@@ -75,10 +75,7 @@ pub fn generate(dir: &std::path::Path, name: &str, n: usize, source: &str) -> Re
         let Ok((_, qb)) = data::load_set(dir, qname) else { continue };
         let t = std::time::Instant::now();
         let queries = data::le_f32(&qb);
-        let gt: Vec<u32> = queries
-            .par_chunks_exact(DIM)
-            .flat_map_iter(|q| data::exact_topk(&base, DIM, q, GT_K).into_iter().map(|(i, _)| i))
-            .collect();
+        let gt = data::ground_truth(&base, &queries);
         data::write_set(
             dir,
             desc(&gt_name, "u32", gt.len() / GT_K, GT_K, &format!("{gt_name}.u32")),
@@ -139,10 +136,7 @@ pub fn prefix(dir: &std::path::Path, n: usize) -> Result<String, String> {
         }
         let Ok((_, qb)) = data::load_set(dir, qname) else { continue };
         let q = data::le_f32(&qb);
-        let gt: Vec<u32> = q
-            .par_chunks_exact(DIM)
-            .flat_map_iter(|q| data::exact_topk(base, DIM, q, GT_K).into_iter().map(|(i, _)| i))
-            .collect();
+        let gt = data::ground_truth(base, &q);
         data::write_set(
             dir,
             desc(&gt_name, "u32", gt.len() / GT_K, GT_K, &format!("{gt_name}.u32")),

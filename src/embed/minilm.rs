@@ -555,7 +555,8 @@ fn padded(seqs: &[&[u32]], x: &[f32], len: usize) -> Vec<f32> {
     let mut out = vec![0f32; seqs.len() * len * DIM];
     let mut start = 0;
     for (i, s) in seqs.iter().enumerate() {
-        out[i * len * DIM..(i * len + s.len()) * DIM].copy_from_slice(&x[start * DIM..(start + s.len()) * DIM]);
+        out[i * len * DIM..(i * len + s.len()) * DIM]
+            .copy_from_slice(&x[start * DIM..(start + s.len()) * DIM]);
         start += s.len();
     }
     out
