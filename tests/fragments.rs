@@ -6,8 +6,8 @@
 
 use docent::engine::{Docent, Hit, Options, SearchResult};
 use docent::fragments::{
-    block_on, write_fragments, write_fragments_with, DenseLayout, Fragments, Lookup, MemorySource, SiteIndex,
-    MAX_POSTINGS, PACK_MAX, SHARD_BYTES,
+    block_on, write_fragments, write_fragments_with, DenseLayout, Fragments, Layout, Lookup, MemorySource,
+    SiteIndex, MAX_POSTINGS, PACK_MAX, SHARD_BYTES,
 };
 use docent::index::bm25::{Bm25, Bm25Params};
 use docent::index::ivf::IvfOptions;
@@ -19,7 +19,7 @@ use docent::site::Manifest;
 use crate::common::{fixture, hashing, root};
 
 /// The demo documents, the architecture notes and the fixture corpus, as documents.
-fn corpus() -> Vec<Document> {
+pub fn corpus() -> Vec<Document> {
     let paths = [root().join("docs"), root().join("ARCHITECTURE.md"), fixture("corpus")];
     let report = walk(&paths, &WalkOptions::default(), &mut |_| {}).unwrap();
     report
@@ -32,7 +32,7 @@ fn corpus() -> Vec<Document> {
         .collect()
 }
 
-fn engine_of(docs: &[Document]) -> Docent {
+pub fn engine_of(docs: &[Document]) -> Docent {
     let mut e = Docent::new(hashing(), Options::default()).unwrap();
     for d in docs {
         e.add_document(d.clone()).unwrap();
@@ -43,20 +43,25 @@ fn engine_of(docs: &[Document]) -> Docent {
 
 /// The site index and a memory source over the fragments of `engine`.
 pub fn open(engine: &Docent) -> (SiteIndex, MemorySource, Fragments) {
-    let frags = write_fragments(engine).unwrap();
+    open_with(engine, &Layout::default())
+}
+
+/// [`open`] with the fragments laid out as `layout` says.
+pub fn open_with(engine: &Docent, layout: &Layout) -> (SiteIndex, MemorySource, Fragments) {
+    let frags = write_fragments_with(engine, layout).unwrap();
     let mut m = Manifest::new(engine, "index.bin", b"", "test".into(), Vec::new());
     m.fragments = Some(frags.table.clone());
     let site = SiteIndex::open(m.to_json().unwrap().as_bytes(), "manifest.json").unwrap();
     (site, MemorySource::new(frags.files.clone()), frags)
 }
 
-fn lexical() -> RetrieveOptions {
+pub fn lexical() -> RetrieveOptions {
     RetrieveOptions { mode: Mode::Lexical, ..RetrieveOptions::default() }
 }
 
 /// Questions made of words of the corpus (three words of every section), plus a few
 /// written ones and one about nothing in it.
-fn questions(docs: &[Document]) -> Vec<String> {
+pub fn questions(docs: &[Document]) -> Vec<String> {
     let mut out: Vec<String> = [
         "how do I index a folder",
         "tyre pressure bar",
@@ -335,7 +340,7 @@ fn a_bad_fragment_is_refused_and_names_itself() {
 }
 
 /// Asks one question per term shard and per text pack until one fails; its message.
-fn everything_error(site: &SiteIndex, src: &MemorySource, frags: &Fragments) -> String {
+pub fn everything_error(site: &SiteIndex, src: &MemorySource, frags: &Fragments) -> String {
     let t = &frags.table;
     let mut qs: Vec<String> = t.lexical.first.iter().filter(|f| !f.is_empty()).cloned().collect();
     qs.push("a".into());
@@ -423,9 +428,9 @@ fn assemble_through_fragments_builds_the_engines_prompt_from_lexical_hits() {
 }
 
 fn hybrid_site(engine: &Docent, nlist: usize, nprobe: usize) -> (SiteIndex, MemorySource) {
-    let layout =
+    let dense =
         DenseLayout { ivf: IvfOptions { nlist: Some(nlist), ..IvfOptions::default() }, nprobe: Some(nprobe) };
-    let frags = write_fragments_with(engine, &layout).unwrap();
+    let frags = write_fragments_with(engine, &Layout { dense, ..Layout::default() }).unwrap();
     let mut m = Manifest::new(engine, "index.bin", b"", "test".into(), Vec::new());
     m.fragments = Some(frags.table.clone());
     let site = SiteIndex::open(m.to_json().unwrap().as_bytes(), "manifest.json").unwrap();

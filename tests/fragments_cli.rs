@@ -204,9 +204,30 @@ fn fragment_files(out: &Path) -> Vec<String> {
 
 #[test]
 fn search_and_ask_read_the_folder_through_its_fragments() {
+    let whole_packs = search_and_ask_through_fragments("auto");
+    let ranged = search_and_ask_through_fragments("always");
+    assert_eq!(whole_packs, ranged, "the same hits whether text packs are read whole or by ranges");
+    let tmp = tempfile::tempdir().unwrap();
+    let o = index_command(&fixture("corpus"), &tmp.path().join("out"))
+        .args(["--ranges", "sometimes"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("ranges") && err.contains("auto, always or never"), "{err}");
+}
+
+/// `search --fragments` and `ask --fragments` give what the whole index gives, with text packs
+/// fetched whole (`--ranges auto` on this small site) or by byte ranges (`always`). Returns the
+/// hits of each mode through the fragments.
+fn search_and_ask_through_fragments(ranges: &str) -> Vec<serde_json::Value> {
+    let mut found = Vec::new();
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    index(&fixture("corpus"), &out);
+    let o = index_command(&fixture("corpus"), &out).args(["--ranges", ranges]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["fragments"]["text"]["ranged"].as_bool().unwrap_or(false), ranges == "always", "{ranges}");
     let run = |args: &[&str]| {
         let o = docent().args(args).output().unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -222,8 +243,9 @@ fn search_and_ask_read_the_folder_through_its_fragments() {
         let urls = |v: &serde_json::Value| -> Vec<String> {
             v["hits"].as_array().unwrap().iter().map(|h| h["url"].as_str().unwrap().to_string()).collect()
         };
-        assert_eq!(urls(&a), urls(&b), "{mode}");
+        assert_eq!(urls(&a), urls(&b), "{mode}, {ranges}");
         assert_eq!(a["answerable"], b["answerable"], "{mode}");
+        found.push(b["hits"].clone());
         assert!(err.contains("docent: fetched ") && err.contains(&format!("the {mode} path")), "{err}");
     }
     let (answer, _) = run(&["ask", dir, "How do I fix a puncture?", "--provider", "offline", "--fragments"]);
@@ -236,6 +258,7 @@ fn search_and_ask_read_the_folder_through_its_fragments() {
     let o = docent().args(["search", dir, "tyre", "--fragments"]).output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success() && err.contains("no \"fragments\" object"), "{err}");
+    found
 }
 
 #[test]

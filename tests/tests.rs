@@ -11,6 +11,7 @@ mod embed;
 mod engine;
 mod fragments;
 mod fragments_cli;
+mod fragments_ranged;
 mod fuzz_harness;
 mod gate;
 mod hostile;

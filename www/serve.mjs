@@ -10,6 +10,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { byteRange, rangeResponse } from './range.mjs';
 
 const MIME = {
   '.html': 'text/html; charset=utf-8',
@@ -62,16 +63,20 @@ export function serveDemo({ port = 8080, site = join(repo, 'target/demo/site'), 
     try {
       const s = await stat(file);
       if (!s.isFile()) throw new Error('not a file');
-      res.writeHead(200, {
+      // A site folder's ranged text packs are read a record at a time.
+      const range = byteRange(req.headers.range, s.size);
+      const partial = rangeResponse(range, s.size);
+      res.writeHead(partial.status, {
         'content-type': MIME[extname(file)] ?? 'application/octet-stream',
         'content-length': s.size,
         'cache-control': 'no-cache',
         'content-security-policy': CSP,
         'x-content-type-options': 'nosniff',
         'referrer-policy': 'no-referrer',
+        ...partial.headers,
       });
-      if (req.method === 'HEAD') res.end();
-      else createReadStream(file).pipe(res);
+      if (req.method === 'HEAD' || partial.status === 416) res.end();
+      else createReadStream(file, partial.status === 206 ? range : {}).pipe(res);
     } catch {
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end(`not found: ${path}\n`);
     }

@@ -5,12 +5,14 @@
 // `pagefind-entry.json`) and pages are `no-cache`. Counts requests and bytes on the wire (the
 // compressed body) with the time each request arrived, so a session can split them at the moments
 // it asked and got answers; paths under `/__bench/` (the benchmark's own pages) are not counted.
+// A single byte range (ranged text packs) is answered 206 from the file, uncompressed.
 import { createServer } from 'node:http';
 import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { join, normalize, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { closeServer, contentType } from '../../tests/support/static-server.mjs';
+import { byteRange, rangeResponse } from '../../www/range.mjs';
 
 
 /** Files above this size are not compressed (gzip in memory would take minutes). */
@@ -44,6 +46,38 @@ export async function startCountingServer(mounts) {
     if (req.method !== 'GET' || !file) {
       res.writeHead(req.method !== 'GET' ? 405 : 403).end();
       return;
+    }
+    if (req.headers.range) {
+      // A byte range (ranged text packs): read from the file, sent as is (never compressed,
+      // as hosts do), counted like any response.
+      try {
+        const st = await stat(file);
+        if (!st.isFile()) throw new Error('not a file');
+        const range = byteRange(req.headers.range, st.size);
+        if (range !== null) {
+          const partial = rangeResponse(range, st.size);
+          let part = Buffer.alloc(0);
+          if (partial.status === 206) {
+            const fh = await open(file, 'r');
+            try {
+              part = Buffer.alloc(range.end - range.start + 1);
+              await fh.read(part, 0, part.length, range.start);
+            } finally {
+              await fh.close();
+            }
+          }
+          if (counted) log.push({ t, path, bytes: part.length, status: partial.status });
+          res.writeHead(partial.status, {
+            'content-type': contentType(file),
+            'cache-control': 'public, max-age=31536000, immutable',
+            'access-control-allow-origin': '*',
+            ...partial.headers,
+          }).end(part);
+          return;
+        }
+      } catch {
+        // Not a file: answered below like any missing path.
+      }
     }
     let entry = cache.get(file);
     if (!entry) {

@@ -22,13 +22,14 @@ use crate::{Error, Result};
 pub const MAX_POSTINGS: usize = 4096;
 
 /// Target size of a term shard in bytes: a shard is cut once it reaches this size. 2 KiB; raised
-/// (doubling) while more than [`MAX_SHARDS`] shards would result. A shard exceeds it by at most
-/// one term (≤ [`MAX_POSTINGS`] postings).
+/// while more shards than the writer allows would result (doubling; with ranged text packs, to
+/// just the size that fits). A shard exceeds it by at most one term (≤ [`MAX_POSTINGS`]
+/// postings).
 pub const SHARD_BYTES: usize = 2 * 1024;
 
-/// Shards per index, at most about this many: with about 600 text packs and 1,024 IVF
-/// partitions, a folder holds about 2,000 fragments at most, whatever its size (static hosts limit
-/// file counts: Cloudflare Pages to 20,000).
+/// Shards per index, at most about this many with whole text packs: with about 600 text packs
+/// and 1,024 IVF partitions, a folder holds about 2,000 fragments at most, whatever its size
+/// ([`super::FILE_BUDGET`]). With ranged packs the shards may use what the packs leave.
 pub const MAX_SHARDS: usize = 400;
 
 /// One term of a shard as stored.
@@ -58,9 +59,16 @@ pub(super) struct Term {
     pub postings: Vec<(u32, f32)>,
 }
 
-/// Cuts `bm25`'s live postings into shards. `ids[old]` is the live number of engine chunk `old`
-/// (`u32::MAX` for removed chunks). Returns the table and the files.
-pub(super) fn write(bm25: &Bm25, ids: &[u32]) -> Result<(LexicalTable, Files)> {
+/// Cuts `bm25`'s live postings into about `max_shards` shards at most. `ids[old]` is the live
+/// number of engine chunk `old` (`u32::MAX` for removed chunks). The shard size doubles from
+/// [`SHARD_BYTES`] until the count fits, or, when `exact_fit`, becomes the size that just fits.
+/// Returns the table and the files.
+pub(super) fn write(
+    bm25: &Bm25,
+    ids: &[u32],
+    max_shards: usize,
+    exact_fit: bool,
+) -> Result<(LexicalTable, Files)> {
     let (live_docs, _) = bm25.live_totals();
     let k1 = bm25.params().k1;
     let mut terms: Vec<(StoredTerm, usize)> = Vec::new();
@@ -98,8 +106,12 @@ pub(super) fn write(bm25: &Bm25, ids: &[u32]) -> Result<(LexicalTable, Files)> {
         terms.push((StoredTerm { term: term.to_string(), df, postings }, size));
     }
     let total: usize = terms.iter().map(|t| t.1).sum();
+    let max_shards = max_shards.max(1);
     let mut target = SHARD_BYTES;
-    while total / target > MAX_SHARDS {
+    if exact_fit {
+        target = target.max(total.div_ceil(max_shards));
+    }
+    while total / target > max_shards {
         target *= 2;
     }
     let mut table = LexicalTable { first: Vec::new(), files: Vec::new(), bytes: Vec::new() };

@@ -7,7 +7,8 @@
 //! [`MemorySource`]; the fragment container (header, kind, checksum = file name, `table.rs`); the
 //! manifest's `"fragments"` object ([`FragmentTable`]); the writer ([`write_fragments`],
 //! `write.rs`); the reader ([`SiteIndex`], `read.rs`) with lexical term shards (`lexical.rs`),
-//! text packs (`text.rs`) and IVF partitions (`dense.rs`), and its fetch counts ([`FetchStats`]).
+//! text packs, whole or read by byte ranges on large sites (`text.rs`), and IVF partitions
+//! (`dense.rs`), and its fetch counts ([`FetchStats`]).
 //! Must not: do I/O itself (a source does), know about JavaScript or HTTP, or rank differently
 //! from the engine: scoring, fusion, the gate, dedupe and the per-page limit are the engine's own
 //! functions (`index::bm25`, `retrieve`), called here on fragment data.
@@ -18,7 +19,8 @@
 //! named by the xxh3-64 of its bytes, so a CDN may cache it forever, a re-index rewrites only what
 //! changed, and a fragment that does not match its name (damaged, or from another build) is
 //! refused, naming itself. A question costs at most three sequential fetch stages after the
-//! manifest: term shards (and the IVF centroids / partitions), then text packs.
+//! manifest: term shards (and the IVF centroids / partitions), then text packs; on a site with
+//! ranged text packs, the text takes two (the records' entries, then the records).
 //!
 //! Design: `docs/design.md`, "The fragmented index".
 
@@ -45,10 +47,10 @@ pub use lexical::{MAX_POSTINGS, MAX_SHARDS, SHARD_BYTES};
 pub use read::{Lookup, SiteIndex};
 pub use table::{
     fragment_name, open_fragment, seal_fragment, Bm25Stats, DenseTable, FragmentKind, FragmentTable,
-    LexicalTable, TextTable, FRAGMENTS_DIR, FRAGMENT_MAGIC, FRAGMENT_VERSION,
+    LexicalTable, TextTable, FRAGMENTS_DIR, FRAGMENT_MAGIC, FRAGMENT_VERSION, FRAGMENT_VERSION_OLDEST,
 };
-pub use text::{MAX_PACKS, PACK_MAX, PACK_MIN};
-pub use write::{write_fragments, write_fragments_with, Fragments};
+pub use text::{Ranges, MAX_PACKS, MAX_RANGED_PACKS, PACK_MAX, PACK_MIN, RANGED_PACK_MAX, RANGED_PACK_MIN};
+pub use write::{write_fragments, write_fragments_with, Fragments, Layout, FILE_BUDGET};
 
 /// Fragment files as the writer makes them: (path relative to the index folder, bytes).
 pub type Files = Vec<(String, Vec<u8>)>;
@@ -64,6 +66,33 @@ pub trait FragmentSource {
     /// requests before awaiting any (one question's fragments of one stage come in one call).
     /// Errors name the path that failed (e.g. `fragments/lex-…bin: HTTP 404`).
     async fn fetch(&self, paths: &[String]) -> Result<Vec<Vec<u8>>>;
+
+    /// The bytes `[start, end)` of each span's file, in the order given (ranged text packs);
+    /// started together like [`FragmentSource::fetch`]. A source may return fewer bytes when the
+    /// file is shorter (the reader refuses that, naming the file). The default fetches each file
+    /// whole and cuts it (correct for any source, but it moves the whole files).
+    async fn fetch_ranges(&self, spans: &[Span]) -> Result<Vec<Vec<u8>>> {
+        let paths: Vec<String> = spans.iter().map(|s| s.path.clone()).collect();
+        let whole = self.fetch(&paths).await?;
+        Ok(spans.iter().zip(whole).map(|(s, w)| cut(&w, s.start, s.end).to_vec()).collect())
+    }
+}
+
+/// A byte range `[start, end)` of a fragment file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Span {
+    /// The file, as the manifest names it.
+    pub path: String,
+    /// First byte.
+    pub start: u64,
+    /// One past the last byte (`end > start`).
+    pub end: u64,
+}
+
+/// `bytes[start..end]`, shortened to what `bytes` holds.
+pub fn cut(bytes: &[u8], start: u64, end: u64) -> &[u8] {
+    let len = bytes.len() as u64;
+    &bytes[start.min(len) as usize..end.min(len) as usize]
 }
 
 /// Runs `f` to completion on this thread, for sources that never wait (files, memory): it polls
@@ -89,6 +118,7 @@ pub struct MemorySource {
     files: BTreeMap<String, Vec<u8>>,
     calls: Cell<usize>,
     asked: std::cell::RefCell<Vec<String>>,
+    spans: std::cell::RefCell<Vec<Span>>,
 }
 
 impl MemorySource {
@@ -117,9 +147,14 @@ impl MemorySource {
         self.calls.get()
     }
 
-    /// Every path asked for so far, in order (repeats included).
+    /// Every path asked for so far, in order (repeats included; a ranged read adds its path).
     pub fn asked(&self) -> Vec<String> {
         self.asked.borrow().clone()
+    }
+
+    /// Every span asked for so far by [`FragmentSource::fetch_ranges`], in order.
+    pub fn spans(&self) -> Vec<Span> {
+        self.spans.borrow().clone()
     }
 }
 
@@ -136,6 +171,22 @@ impl FragmentSource for MemorySource {
             })
             .collect()
     }
+
+    async fn fetch_ranges(&self, spans: &[Span]) -> Result<Vec<Vec<u8>>> {
+        self.calls.set(self.calls.get() + 1);
+        self.asked.borrow_mut().extend(spans.iter().map(|s| s.path.clone()));
+        self.spans.borrow_mut().extend(spans.iter().cloned());
+        spans
+            .iter()
+            .map(|s| match self.files.get(&s.path) {
+                Some(f) => Ok(cut(f, s.start, s.end).to_vec()),
+                None => Err(Error::io(
+                    &s.path,
+                    std::io::Error::new(std::io::ErrorKind::NotFound, "no such fragment"),
+                )),
+            })
+            .collect()
+    }
 }
 
 /// What a [`SiteIndex`] fetched so far (the manifest it was opened from is not counted).
@@ -144,7 +195,7 @@ pub struct FetchStats {
     /// Fetch stages: calls of [`FragmentSource::fetch`], each a batch of fragments requested
     /// together (a question takes 1–3).
     pub requests: usize,
-    /// Fragment files fetched (each one HTTP request in a browser).
+    /// Fragment files and byte ranges fetched (each one HTTP request in a browser).
     pub fragments: usize,
     /// Their bytes, as stored (before any HTTP compression).
     pub bytes: u64,

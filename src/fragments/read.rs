@@ -6,8 +6,8 @@ use std::rc::Rc;
 
 use super::lexical::{shard_of, Shard, Term};
 use super::table::FragmentTable;
-use super::text::{self, pack_of, Record};
-use super::{dense, FetchStats, FragmentSource};
+use super::text::{self, pack_of, Located, RangedPack, Record};
+use super::{dense, FetchStats, FragmentSource, Span};
 use crate::embed::EmbedderInfo;
 use crate::engine::{check_search, prompt_of, Evidence, Hit, SearchResult};
 use crate::gate::{check_terms, decide, evidence_of, salient_terms, SiteGate, TermCheck, Vocabulary};
@@ -58,8 +58,10 @@ pub struct SiteIndex {
     stats: RefCell<FetchStats>,
     /// Term shards loaded, by shard number.
     lexical: RefCell<BTreeMap<usize, Rc<Shard>>>,
-    /// Text packs loaded, by pack number.
-    text: RefCell<BTreeMap<usize, Rc<Vec<Record>>>>,
+    /// Text records loaded, by chunk id.
+    text: RefCell<HashMap<u32, Rc<Record>>>,
+    /// Whole text packs loaded, by pack number.
+    packs: RefCell<BTreeSet<usize>>,
     /// The IVF state: centroids and partitions loaded.
     pub(super) dense: RefCell<dense::Loaded>,
     /// The gate calibrated on the site (the manifest's `"gate"`), if any.
@@ -124,6 +126,7 @@ impl SiteIndex {
             stats: RefCell::new(FetchStats::default()),
             lexical: RefCell::default(),
             text: RefCell::default(),
+            packs: RefCell::default(),
             dense: RefCell::default(),
         })
     }
@@ -220,25 +223,27 @@ impl SiteIndex {
         // item by the items before it only, so filtering a prefix of the fused list gives a
         // prefix of the filtered list: fetch the text of the first 1.5·k (a few are usually
         // dropped: neighbouring chunks of one section), and more only when too few survive.
-        let mut upto = (k + k / 2).min(fused.len());
+        // Ranged packs read only the records asked for, so the first round asks for 2·k.
+        let first = if self.table.text.ranged { 2 * k } else { k + k / 2 };
+        let mut upto = first.min(fused.len());
         let hits = loop {
-            // The packs of the first `upto` hits, and any later hit among the first 2k whose
-            // pack comes anyway (so a dropped hit rarely costs another round).
-            let mut packs: BTreeSet<usize> =
-                fused[..upto].iter().map(|f| pack_of(&self.table.text, f.id)).collect();
-            packs.extend(self.text.borrow().keys().copied());
-            let free = fused[upto..]
-                .iter()
-                .take(k)
-                .take_while(|f| packs.contains(&pack_of(&self.table.text, f.id)))
-                .count();
-            upto += free;
+            // Whole packs: the packs of the first `upto` hits, and any later hit among the
+            // first 2k whose pack comes anyway (so a dropped hit rarely costs another round).
+            // Ranged packs cost only the records asked for.
+            if !self.table.text.ranged {
+                let mut packs: BTreeSet<usize> =
+                    fused[..upto].iter().map(|f| pack_of(&self.table.text, f.id)).collect();
+                packs.extend(self.packs.borrow().iter().copied());
+                let free = fused[upto..]
+                    .iter()
+                    .take(k)
+                    .take_while(|f| packs.contains(&pack_of(&self.table.text, f.id)))
+                    .count();
+                upto += free;
+            }
             self.load_text(src, fused[..upto].iter().map(|f| f.id)).await?;
             let text = self.text.borrow();
-            let record = |id: u32| -> &Record {
-                let p = pack_of(&self.table.text, id);
-                &text[&p][(id - self.table.text.first[p]) as usize]
-            };
+            let record = |id: u32| -> &Record { &text[&id] };
             let items: Vec<(Fused, &Record)> = fused[..upto].iter().map(|f| (*f, record(f.id))).collect();
             let items = dedupe(items, |it| (it.1.url.as_str(), it.1.text.as_str()));
             let items = limit_per_page(items, opts.max_per_page, |it| &it.1.url);
@@ -398,19 +403,108 @@ impl SiteIndex {
         Ok(())
     }
 
-    /// Loads the text packs of `ids` not loaded yet, in one call.
+    /// Loads the text records of `ids` not loaded yet: their whole packs in one call, or, for
+    /// ranged packs, their entries in one call and their records in another.
     async fn load_text<S: FragmentSource>(&self, src: &S, ids: impl Iterator<Item = u32>) -> Result<()> {
-        let mut missing: Vec<usize> = ids.map(|id| pack_of(&self.table.text, id)).collect();
-        missing.sort_unstable();
+        let mut ids: Vec<u32> = ids.filter(|id| !self.text.borrow().contains_key(id)).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if self.table.text.ranged {
+            return self.load_ranged(src, &ids).await;
+        }
+        let mut missing: Vec<usize> = ids.iter().map(|&id| pack_of(&self.table.text, id)).collect();
         missing.dedup();
-        missing.retain(|p| !self.text.borrow().contains_key(p));
+        missing.retain(|p| !self.packs.borrow().contains(p));
         let paths: Vec<String> = missing.iter().map(|&p| self.table.text.files[p].clone()).collect();
         let got = self.fetch(src, &paths).await?;
         for ((&p, path), bytes) in missing.iter().zip(&paths).zip(got) {
             let records = text::open(path, &bytes, &self.table.text, p, self.table.chunks)?;
-            self.text.borrow_mut().insert(p, Rc::new(records));
+            let first = self.table.text.first[p];
+            let mut text = self.text.borrow_mut();
+            for (id, r) in (first..).zip(records) {
+                text.insert(id, Rc::new(r));
+            }
+            self.packs.borrow_mut().insert(p);
         }
         Ok(())
+    }
+
+    /// Loads the records of `ids` (ascending, none loaded) from ranged packs: the entries that
+    /// locate them, then the records, each stage one call with every span of every pack.
+    async fn load_ranged<S: FragmentSource>(&self, src: &S, ids: &[u32]) -> Result<()> {
+        let table = &self.table.text;
+        // Records wanted, per pack: (pack, indexes within the pack, ascending).
+        let mut wanted: Vec<(RangedPack, Vec<usize>)> = Vec::new();
+        for &id in ids {
+            let p = pack_of(table, id);
+            let j = (id - table.first[p]) as usize;
+            match wanted.last_mut() {
+                Some((pack, js)) if pack.i == p => js.push(j),
+                _ => wanted.push((RangedPack::new(table, p, self.table.chunks), vec![j])),
+            }
+        }
+        // Stage 1: the entries.
+        let mut runs = Vec::new();
+        let mut spans = Vec::new();
+        for (w, (pack, js)) in wanted.iter().enumerate() {
+            for run in pack.entry_runs(js) {
+                let (start, end) = pack.entries_span(run);
+                spans.push(Span { path: pack.path.to_string(), start, end });
+                runs.push((w, run));
+            }
+        }
+        let got = self.fetch_ranges(src, &spans).await?;
+        let mut located: Vec<Vec<Located>> = vec![Vec::new(); wanted.len()];
+        for (&(w, run), bytes) in runs.iter().zip(&got) {
+            let (pack, js) = &wanted[w];
+            located[w].extend(pack.locate(run, bytes, js)?);
+        }
+        // Stage 2: the records, a span per run of records adjacent in the file.
+        let mut groups: Vec<(usize, Vec<Located>)> = Vec::new();
+        let mut spans = Vec::new();
+        for (w, locs) in located.into_iter().enumerate() {
+            for loc in locs {
+                match groups.last_mut() {
+                    Some((gw, g)) if *gw == w && g.last().is_some_and(|l| l.j + 1 == loc.j) => g.push(loc),
+                    _ => groups.push((w, vec![loc])),
+                }
+            }
+        }
+        for (w, g) in &groups {
+            let pack = &wanted[*w].0;
+            let (start, end) = pack.records_span(&g[0], &g[g.len() - 1]);
+            spans.push(Span { path: pack.path.to_string(), start, end });
+        }
+        let got = self.fetch_ranges(src, &spans).await?;
+        for ((w, g), (span, bytes)) in groups.iter().zip(spans.iter().zip(&got)) {
+            let pack = &wanted[*w].0;
+            pack.check_length(span.start, span.end, bytes.len())?;
+            let mut text = self.text.borrow_mut();
+            for loc in g {
+                let record = pack.open(&g[0], loc, bytes)?;
+                text.insert(table.first[pack.i] + loc.j as u32, Rc::new(record));
+            }
+        }
+        Ok(())
+    }
+
+    /// Fetches `spans` in one call, counting them (each as one fragment request).
+    async fn fetch_ranges<S: FragmentSource>(&self, src: &S, spans: &[Span]) -> Result<Vec<Vec<u8>>> {
+        if spans.is_empty() {
+            return Ok(Vec::new());
+        }
+        let got = src.fetch_ranges(spans).await?;
+        if got.len() != spans.len() {
+            return Err(Error::format(
+                "fragment source",
+                format!("{} byte ranges asked for, {} returned", spans.len(), got.len()),
+            ));
+        }
+        let mut stats = self.stats.borrow_mut();
+        stats.requests += 1;
+        stats.fragments += got.len();
+        stats.bytes += got.iter().map(|b| b.len() as u64).sum::<u64>();
+        Ok(got)
     }
 
     /// What was fetched so far.

@@ -1,8 +1,9 @@
 //! The fragment container and the manifest's `"fragments"` object.
 //!
 //! A fragment file is `DOCFRAG1` (8 bytes), one kind byte ([`FragmentKind`]), then a postcard
-//! payload. Its name is `fragments/<kind>-<h>.bin` where `<h>` is the xxh3-64 of the whole file
-//! (16 lowercase hex digits, [`crate::embed::fingerprint`]): the name is the checksum.
+//! payload (a ranged text pack: its own layout, see `text.rs`). Its name is
+//! `fragments/<kind>-<h>.bin` where `<h>` is the xxh3-64 of the whole file (16 lowercase hex
+//! digits, [`crate::embed::fingerprint`]): the name is the checksum.
 
 use serde::{Deserialize, Serialize};
 
@@ -14,9 +15,12 @@ use crate::{Error, Result};
 /// The first 8 bytes of every fragment.
 pub const FRAGMENT_MAGIC: &[u8; 8] = b"DOCFRAG1";
 
-/// The version of the `"fragments"` object and of the fragment payloads this build writes and
-/// reads.
-pub const FRAGMENT_VERSION: u32 = 2;
+/// The version of the `"fragments"` object and of the fragment payloads this build writes. It
+/// reads this one and [`FRAGMENT_VERSION_OLDEST`] onwards (version 2 has no ranged text packs).
+pub const FRAGMENT_VERSION: u32 = 3;
+
+/// The oldest `"fragments"` version this build reads.
+pub const FRAGMENT_VERSION_OLDEST: u32 = 2;
 
 /// The folder of the fragments inside the index folder.
 pub const FRAGMENTS_DIR: &str = "fragments";
@@ -32,14 +36,16 @@ pub enum FragmentKind {
     Centroids = 3,
     /// IVF partition: int8 rows (`vec`, byte 4).
     Partition = 4,
+    /// Text pack read by byte ranges, a record at a time (`txt`, byte 5): for large sites.
+    RangedText = 5,
 }
 
 impl FragmentKind {
-    /// The file-name prefix: `lex`, `txt`, `ivf` or `vec`.
+    /// The file-name prefix: `lex`, `txt` (both kinds of text pack), `ivf` or `vec`.
     pub fn prefix(self) -> &'static str {
         match self {
             FragmentKind::Lexical => "lex",
-            FragmentKind::Text => "txt",
+            FragmentKind::Text | FragmentKind::RangedText => "txt",
             FragmentKind::Centroids => "ivf",
             FragmentKind::Partition => "vec",
         }
@@ -50,6 +56,7 @@ impl FragmentKind {
         match self {
             FragmentKind::Lexical => "term shard",
             FragmentKind::Text => "text pack",
+            FragmentKind::RangedText => "ranged text pack",
             FragmentKind::Centroids => "IVF centroids",
             FragmentKind::Partition => "IVF partition",
         }
@@ -61,6 +68,7 @@ impl FragmentKind {
             2 => FragmentKind::Text,
             3 => FragmentKind::Centroids,
             4 => FragmentKind::Partition,
+            5 => FragmentKind::RangedText,
             _ => return None,
         })
     }
@@ -74,14 +82,26 @@ pub fn fragment_name(kind: FragmentKind, bytes: &[u8]) -> String {
 /// The file bytes of a fragment of `kind` holding `payload` (serialised with postcard), and its
 /// name ([`fragment_name`]).
 pub fn seal_fragment<T: Serialize>(kind: FragmentKind, payload: &T) -> Result<(String, Vec<u8>)> {
-    let mut bytes = Vec::with_capacity(256);
-    bytes.extend_from_slice(FRAGMENT_MAGIC);
-    bytes.push(kind as u8);
     let body = postcard::to_allocvec(payload)
         .map_err(|e| Error::format(format!("{} fragment", kind.prefix()), format!("cannot encode: {e}")))?;
-    bytes.extend_from_slice(&body);
-    Ok((fragment_name(kind, &bytes), bytes))
+    Ok(seal_body(kind, &body))
 }
+
+/// The file bytes of a fragment of `kind` whose payload is `body` as is, and its name.
+pub(super) fn seal_body(kind: FragmentKind, body: &[u8]) -> (String, Vec<u8>) {
+    let mut bytes = Vec::with_capacity(FRAGMENT_HEADER + body.len());
+    bytes.extend_from_slice(FRAGMENT_MAGIC);
+    bytes.push(kind as u8);
+    bytes.extend_from_slice(body);
+    (fragment_name(kind, &bytes), bytes)
+}
+
+/// Bytes before a fragment's payload: the magic and the kind byte.
+pub(super) const FRAGMENT_HEADER: usize = 9;
+
+/// The error for fragment bytes that are not what the manifest names.
+pub(super) const DAMAGED: &str =
+    "the manifest and the fragments come from different builds, or the file was damaged";
 
 /// Checks the fragment `bytes` fetched as `path` (the manifest's name for it, `expected_bytes`
 /// long) and decodes its payload. Errors, each naming `path`: the size differs from the
@@ -93,7 +113,7 @@ pub fn open_fragment<T: for<'de> Deserialize<'de>>(
     expected_bytes: u64,
     kind: FragmentKind,
 ) -> Result<T> {
-    let damaged = "the manifest and the fragments come from different builds, or the file was damaged";
+    let damaged = DAMAGED;
     if bytes.len() as u64 != expected_bytes {
         return Err(Error::format(
             path,
@@ -211,6 +231,10 @@ pub struct LexicalTable {
 /// to `chunks`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TextTable {
+    /// Whether the packs are ranged text packs, read a record at a time with HTTP range
+    /// requests (large sites), rather than fetched whole. Absent (false) before version 3.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ranged: bool,
     /// The first chunk id of each pack, ascending from 0.
     pub first: Vec<u32>,
     /// The pack files, one per entry of `first`.
@@ -256,12 +280,15 @@ impl FragmentTable {
     /// statistics that agree with `chunks`, and plain fragment paths. `what` names the manifest.
     pub fn check(&self, what: &str) -> Result<()> {
         let bad = |reason: String| Err(Error::format(format!("{what}, field 'fragments'"), reason));
-        if self.version != FRAGMENT_VERSION {
+        if !(FRAGMENT_VERSION_OLDEST..=FRAGMENT_VERSION).contains(&self.version) {
             return Err(Error::UnsupportedVersion {
                 what: format!("{what}, field 'fragments'"),
                 found: self.version,
-                supported: FRAGMENT_VERSION.to_string(),
+                supported: format!("{FRAGMENT_VERSION_OLDEST} to {FRAGMENT_VERSION}"),
             });
+        }
+        if self.version < 3 && self.text.ranged {
+            return bad(format!("text: ranged packs need version 3, the table says {}", self.version));
         }
         let l = &self.lexical;
         if l.first.len() != l.files.len() || l.files.len() != l.bytes.len() {

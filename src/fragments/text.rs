@@ -9,10 +9,23 @@
 //! longer than that is split between chunks. An edit to one page thus changes its pack and at most
 //! the packs up to the next cut that depends only on unchanged pages. Both sizes double while more
 //! than [`MAX_PACKS`] packs would result.
+//!
+//! # Ranged packs (large sites)
+//! Where whole packs would outgrow [`PACK_MAX`] (more than about 2.4 MB of text, a few thousand
+//! chunks), a question would fetch hundreds of kilobytes of text for ten hits. There the packs are
+//! *ranged* ([`FragmentKind::RangedText`]): large files ([`RANGED_PACK_MIN`]–[`RANGED_PACK_MAX`])
+//! read one record at a time with HTTP range requests. Layout after the 9-byte fragment header:
+//! the record count `n` (u32 LE), then `n` entries of (end offset of the record in the record
+//! area, u32 LE; low 32 bits of the xxh3-64 of the record's bytes, u32 LE), then the record area:
+//! each record postcard-encoded. Entry `j` is at a position computed from `j` alone, so a reader
+//! fetches the entries of its hits (8–16 bytes each), then their records, each checked against
+//! its entry's hash. The file's name is still the xxh3 of the whole file.
 
 use serde::{Deserialize, Serialize};
 
-use super::table::{open_fragment, seal_fragment, FragmentKind, TextTable};
+use super::table::{
+    open_fragment, seal_body, seal_fragment, FragmentKind, TextTable, DAMAGED, FRAGMENT_HEADER,
+};
 use super::Files;
 use crate::{Error, Result};
 
@@ -25,6 +38,44 @@ pub const PACK_MAX: usize = 6 * 1024;
 
 /// Packs per index, at most about this many (see [`super::MAX_SHARDS`]).
 pub const MAX_PACKS: usize = 600;
+
+/// Bytes after which a ranged pack may end at a page boundary. 512 KiB.
+pub const RANGED_PACK_MIN: usize = 512 * 1024;
+
+/// Bytes at which a ranged pack ends whatever the page. 2 MiB.
+pub const RANGED_PACK_MAX: usize = 2 * 1024 * 1024;
+
+/// Ranged packs per index, at most about this many: both sizes double above it.
+pub const MAX_RANGED_PACKS: usize = 100;
+
+/// Whether the text is cut into ranged packs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Ranges {
+    /// Ranged when whole packs would be larger than [`PACK_MAX`] (default).
+    #[default]
+    Auto,
+    /// Always ranged (a host that serves range requests; tests of the ranged path).
+    Always,
+    /// Never ranged (a host without range requests): packs grow with the site.
+    Never,
+}
+
+impl Ranges {
+    /// Parses `auto`, `always` or `never`.
+    pub fn parse(s: &str) -> Result<Ranges> {
+        match s {
+            "auto" => Ok(Ranges::Auto),
+            "always" => Ok(Ranges::Always),
+            "never" => Ok(Ranges::Never),
+            _ => Err(Error::invalid("ranges", format!("expected auto, always or never, got {s:?}"))),
+        }
+    }
+}
+
+/// Bytes of the count before a ranged pack's entries.
+const COUNT: usize = 4;
+/// Bytes of one entry of a ranged pack (end offset, hash).
+const ENTRY: usize = 8;
 
 /// One chunk as a text pack stores it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -45,16 +96,31 @@ impl Record {
     }
 }
 
-/// Cuts `records` (live chunks in id order, each with its page url) into packs.
-pub(super) fn write(records: Vec<(String, Record)>) -> Result<(TextTable, Files)> {
+/// Cuts `records` (live chunks in id order, each with its page url) into packs, ranged or whole
+/// as `ranges` says.
+pub(super) fn write(records: Vec<(String, Record)>, ranges: Ranges) -> Result<(TextTable, Files)> {
     let total: usize = records.iter().map(|r| r.1.size()).sum();
     // Packs average about twice their minimum size.
-    let mut scale = 1;
-    while total / (2 * PACK_MIN * scale) > MAX_PACKS {
-        scale *= 2;
-    }
-    let (min, max) = (PACK_MIN * scale, PACK_MAX * scale);
-    let mut table = TextTable { first: Vec::new(), files: Vec::new(), bytes: Vec::new() };
+    let scale = |min: usize, most: usize| {
+        let mut scale = 1;
+        while total / (2 * min * scale) > most {
+            scale *= 2;
+        }
+        scale
+    };
+    let whole = scale(PACK_MIN, MAX_PACKS);
+    let ranged = match ranges {
+        Ranges::Auto => whole > 1,
+        Ranges::Always => true,
+        Ranges::Never => false,
+    };
+    let (min, max) = if ranged {
+        let s = scale(RANGED_PACK_MIN, MAX_RANGED_PACKS);
+        (RANGED_PACK_MIN * s, RANGED_PACK_MAX * s)
+    } else {
+        (PACK_MIN * whole, PACK_MAX * whole)
+    };
+    let mut table = TextTable { ranged, first: Vec::new(), files: Vec::new(), bytes: Vec::new() };
     let mut files = Vec::new();
     let mut pack: Vec<Record> = Vec::new();
     let mut size = 0;
@@ -64,7 +130,9 @@ pub(super) fn write(records: Vec<(String, Record)>) -> Result<(TextTable, Files)
             return Ok(());
         }
         let start = end - pack.len() as u32;
-        let (name, bytes) = seal_fragment(FragmentKind::Text, &std::mem::take(pack))?;
+        let pack = std::mem::take(pack);
+        let (name, bytes) =
+            if ranged { seal_ranged(&pack)? } else { seal_fragment(FragmentKind::Text, &pack)? };
         table.first.push(start);
         table.files.push(name.clone());
         table.bytes.push(bytes.len() as u64);
@@ -125,4 +193,227 @@ pub(super) fn open(
         ));
     }
     Ok(records)
+}
+
+/// The file bytes and name of a ranged pack holding `pack` (see the module's layout).
+fn seal_ranged(pack: &[Record]) -> Result<(String, Vec<u8>)> {
+    let n = u32::try_from(pack.len()).map_err(|_| Error::format("txt fragment", "too many records"))?;
+    let mut entries = Vec::with_capacity(COUNT + ENTRY * pack.len());
+    entries.extend_from_slice(&n.to_le_bytes());
+    let mut area = Vec::new();
+    for r in pack {
+        let bytes = postcard::to_allocvec(r)
+            .map_err(|e| Error::format("txt fragment", format!("cannot encode: {e}")))?;
+        area.extend_from_slice(&bytes);
+        let end = u32::try_from(area.len())
+            .map_err(|_| Error::format("txt fragment", "a ranged pack over 4 GiB"))?;
+        entries.extend_from_slice(&end.to_le_bytes());
+        entries.extend_from_slice(&record_hash(&bytes).to_le_bytes());
+    }
+    entries.extend_from_slice(&area);
+    Ok(seal_body(FragmentKind::RangedText, &entries))
+}
+
+/// The check a ranged pack keeps for each record: the low 32 bits of its xxh3-64.
+fn record_hash(bytes: &[u8]) -> u32 {
+    xxhash_rust::xxh3::xxh3_64(bytes) as u32
+}
+
+/// Pack `i` of a ranged [`TextTable`], as the reader addresses it: its path, record count and
+/// size come from the manifest.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct RangedPack<'a> {
+    pub path: &'a str,
+    pub i: usize,
+    /// Records in the pack.
+    pub n: usize,
+    /// The file's size in bytes.
+    pub bytes: u64,
+}
+
+/// Where record `j` of a ranged pack lies in the record area, and its hash, read from its entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Located {
+    pub j: usize,
+    pub start: u64,
+    pub end: u64,
+    hash: u32,
+}
+
+impl<'a> RangedPack<'a> {
+    /// Pack `i` of `table` (which must be ranged) for `chunks` live chunks.
+    pub fn new(table: &'a TextTable, i: usize, chunks: usize) -> RangedPack<'a> {
+        let (start, end) = range(table, i, chunks);
+        RangedPack { path: &table.files[i], i, n: (end - start) as usize, bytes: table.bytes[i] }
+    }
+
+    /// The runs of entries `[a, b]` to read for records `js` (ascending, each < n): each record
+    /// needs its own entry and the one before it (its start), and runs that touch are merged.
+    pub fn entry_runs(&self, js: &[usize]) -> Vec<(usize, usize)> {
+        let mut runs: Vec<(usize, usize)> = Vec::new();
+        for &j in js {
+            let a = j.saturating_sub(1);
+            match runs.last_mut() {
+                Some(last) if a <= last.1 + 1 => last.1 = last.1.max(j),
+                _ => runs.push((a, j)),
+            }
+        }
+        runs
+    }
+
+    /// The byte range `[start, end)` of entries `a..=b` in the file.
+    pub fn entries_span(&self, (a, b): (usize, usize)) -> (u64, u64) {
+        let base = (FRAGMENT_HEADER + COUNT) as u64;
+        (base + (a * ENTRY) as u64, base + ((b + 1) * ENTRY) as u64)
+    }
+
+    /// Offset of the record area in the file.
+    fn area(&self) -> u64 {
+        (FRAGMENT_HEADER + COUNT + ENTRY * self.n) as u64
+    }
+
+    /// The records among `js` whose entries are in `bytes` (the entries `a..=b` of `run`), located.
+    /// Errors (naming the pack): the bytes are not the run's length, or an entry points outside
+    /// the record area or before the previous record.
+    pub fn locate(&self, run: (usize, usize), bytes: &[u8], js: &[usize]) -> Result<Vec<Located>> {
+        let (s, e) = self.entries_span(run);
+        self.check_length(s, e, bytes.len())?;
+        let entry = |k: usize| -> (u64, u32) {
+            let at = (k - run.0) * ENTRY;
+            let word = |o: usize| u32::from_le_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]]);
+            (u64::from(word(at)), word(at + 4))
+        };
+        let limit = self.bytes.saturating_sub(self.area());
+        let mut out = Vec::new();
+        for &j in js.iter().filter(|&&j| (run.0..=run.1).contains(&j)) {
+            let (end, hash) = entry(j);
+            let start = if j == 0 { 0 } else { entry(j - 1).0 };
+            if start > end || end > limit {
+                return Err(Error::format(
+                    self.path,
+                    format!("ranged text pack {}: record {j} at bytes {start}..{end} of a record area of {limit}: {DAMAGED}", self.i),
+                ));
+            }
+            out.push(Located { j, start, end, hash });
+        }
+        Ok(out)
+    }
+
+    /// The byte range of located records `first..=last` (consecutive in the file) as one span.
+    pub fn records_span(&self, first: &Located, last: &Located) -> (u64, u64) {
+        (self.area() + first.start, self.area() + last.end)
+    }
+
+    /// Decodes record `at` from `bytes`, the span starting at record `from`'s start: checks its
+    /// hash and that it decodes whole. Errors name the pack and record.
+    pub fn open(&self, from: &Located, at: &Located, bytes: &[u8]) -> Result<Record> {
+        let lo = (at.start - from.start) as usize;
+        let hi = (at.end - from.start) as usize;
+        let Some(raw) = bytes.get(lo..hi) else {
+            return Err(Error::format(
+                self.path,
+                format!("ranged text pack {}: record {} cut short: {DAMAGED}", self.i, at.j),
+            ));
+        };
+        if record_hash(raw) != at.hash {
+            return Err(Error::format(
+                self.path,
+                format!(
+                    "ranged text pack {}: record {} does not match its checksum: {DAMAGED}",
+                    self.i, at.j
+                ),
+            ));
+        }
+        match postcard::take_from_bytes::<Record>(raw) {
+            Ok((r, [])) => Ok(r),
+            Ok((_, rest)) => Err(Error::format(
+                self.path,
+                format!("ranged text pack {}: {} trailing bytes after record {}", self.i, rest.len(), at.j),
+            )),
+            Err(e) => Err(Error::format(
+                self.path,
+                format!("ranged text pack {}: malformed record {}: {e}", self.i, at.j),
+            )),
+        }
+    }
+
+    /// Checks that a span `[start, end)` came back whole.
+    pub fn check_length(&self, start: u64, end: u64, got: usize) -> Result<()> {
+        if got as u64 != end - start || end > self.bytes {
+            return Err(Error::format(
+                self.path,
+                format!(
+                    "ranged text pack {} of {} bytes: asked for bytes {start}..{end}, got {got}: {DAMAGED}",
+                    self.i, self.bytes
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn records(pages: usize, per_page: usize, text: usize) -> Vec<(String, Record)> {
+        (0..pages)
+            .flat_map(|p| {
+                (0..per_page).map(move |c| {
+                    let url = format!("p{p}.html");
+                    let rec = Record {
+                        url: format!("{url}#s{c}"),
+                        title: format!("Page {p}"),
+                        heading: format!("Section {c}"),
+                        text: "word ".repeat(text / 5),
+                    };
+                    (url, rec)
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn auto_ranges_a_site_whose_whole_packs_would_outgrow_their_bounds() {
+        // 1.2 MB of text: whole packs of 2–6 KiB fit in 600 packs.
+        let (t, _) = write(records(300, 8, 500), Ranges::Auto).unwrap();
+        assert!(!t.ranged);
+        // 3.6 MB: they would not; ranged packs of 512 KiB–2 MiB instead.
+        let (t, files) = write(records(900, 8, 500), Ranges::Auto).unwrap();
+        assert!(t.ranged);
+        assert!((2..=8).contains(&files.len()), "{} packs", files.len());
+        assert!(files.iter().all(|f| f.1.len() <= RANGED_PACK_MAX + 4096));
+        let (t, _) = write(records(900, 8, 500), Ranges::Never).unwrap();
+        assert!(!t.ranged);
+        let (t, _) = write(records(3, 2, 50), Ranges::Always).unwrap();
+        assert!(t.ranged);
+        assert!(Ranges::parse("sometimes").unwrap_err().to_string().contains("auto, always or never"));
+    }
+
+    #[test]
+    fn a_ranged_pack_locates_and_checks_each_record() {
+        let recs = records(4, 5, 60);
+        let (t, files) = write(recs.clone(), Ranges::Always).unwrap();
+        assert_eq!(files.len(), 1);
+        let file = &files[0].1;
+        let pack = RangedPack::new(&t, 0, recs.len());
+        let js = [0, 1, 7, 19];
+        let runs = pack.entry_runs(&js);
+        assert_eq!(runs, vec![(0, 1), (6, 7), (18, 19)]);
+        for run in runs {
+            let (s, e) = pack.entries_span(run);
+            let locs = pack.locate(run, &file[s as usize..e as usize], &js).unwrap();
+            for loc in &locs {
+                let (s, e) = pack.records_span(loc, loc);
+                let r = pack.open(loc, loc, &file[s as usize..e as usize]).unwrap();
+                assert_eq!(r, recs[loc.j].1);
+                let mut bad = file[s as usize..e as usize].to_vec();
+                bad[0] ^= 1;
+                let err = pack.open(loc, loc, &bad).unwrap_err().to_string();
+                assert!(err.contains("does not match its checksum"), "{err}");
+            }
+            let err = pack.locate(run, &file[s as usize..e as usize - 1], &js).unwrap_err().to_string();
+            assert!(err.contains("asked for bytes"), "{err}");
+        }
+    }
 }

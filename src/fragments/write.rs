@@ -2,7 +2,7 @@
 
 use super::dense::{self, DenseLayout};
 use super::table::{Bm25Stats, FragmentTable, FRAGMENT_VERSION};
-use super::text::Record;
+use super::text::{Ranges, Record};
 use super::{lexical, text};
 use crate::engine::Docent;
 use crate::{Error, Result};
@@ -24,17 +24,33 @@ impl Fragments {
     }
 }
 
+/// Fragment files per index, about at most: static hosts limit file counts (Cloudflare Pages to
+/// 20,000 per site). With whole text packs the limits of each kind keep to it
+/// ([`super::MAX_SHARDS`], [`super::MAX_PACKS`], 1,024 IVF partitions); with ranged packs (a
+/// hundred or so files) the term shards take what the packs and partitions leave, so they stay
+/// small on a large site.
+pub const FILE_BUDGET: usize = 2_000;
+
+/// How the fragments are laid out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Layout {
+    /// The IVF partitions.
+    pub dense: DenseLayout,
+    /// Whether text packs are read by byte ranges; default [`Ranges::Auto`] (on large sites).
+    pub ranges: Ranges,
+}
+
 /// The fragments of `engine`'s live chunks (removed documents left out, the rest numbered 0..n in
 /// engine order). Deterministic: the same index gives the same bytes and names.
 ///
 /// Errors: the engine is not built, or has documents added since its last build
 /// ([`Error::NotBuilt`]: build first, so the dense rows cover every chunk).
 pub fn write_fragments(engine: &Docent) -> Result<Fragments> {
-    write_fragments_with(engine, &DenseLayout::default())
+    write_fragments_with(engine, &Layout::default())
 }
 
-/// [`write_fragments`] with an explicit IVF layout.
-pub fn write_fragments_with(engine: &Docent, layout: &DenseLayout) -> Result<Fragments> {
+/// [`write_fragments`] with an explicit layout.
+pub fn write_fragments_with(engine: &Docent, layout: &Layout) -> Result<Fragments> {
     let (Some(bm25), Some(dense_index)) = (engine.bm25_index(), engine.dense_index()) else {
         return Err(Error::NotBuilt);
     };
@@ -63,16 +79,19 @@ pub fn write_fragments_with(engine: &Docent, layout: &DenseLayout) -> Result<Fra
     let chunks = records.len();
     let (live_docs, live_tokens) = bm25.live_totals();
     let params = bm25.params();
-    let (lexical_table, mut files) = lexical::write(bm25, &ids)?;
-    let (text_table, text_files) = text::write(records)?;
-    files.extend(text_files);
-    let dense_table = match dense::write(dense_index, &live_old, layout)? {
-        Some((t, f)) => {
-            files.extend(f);
-            Some(t)
-        }
-        None => None,
+    let (text_table, text_files) = text::write(records, layout.ranges)?;
+    let (dense_table, dense_files) = match dense::write(dense_index, &live_old, &layout.dense)? {
+        Some((t, f)) => (Some(t), f),
+        None => (None, Vec::new()),
     };
+    let max_shards = if text_table.ranged {
+        FILE_BUDGET.saturating_sub(text_files.len() + dense_files.len()).max(lexical::MAX_SHARDS)
+    } else {
+        lexical::MAX_SHARDS
+    };
+    let (lexical_table, mut files) = lexical::write(bm25, &ids, max_shards, text_table.ranged)?;
+    files.extend(text_files);
+    files.extend(dense_files);
     let table = FragmentTable {
         version: FRAGMENT_VERSION,
         chunks,

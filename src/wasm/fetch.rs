@@ -6,6 +6,11 @@
 //! core unparsed; the core checks their size, name (checksum) and header. A fragment is put in the
 //! cache only when its bytes hash to its name, so a damaged download is never kept.
 //!
+//! Byte ranges of ranged text packs ([`FragmentSource::fetch_ranges`]) are requested with a
+//! `Range` header, all of one stage together, and not kept in the Cache API (which refuses
+//! partial responses; the core keeps the records it read). A host that ignores `Range` answers
+//! 200 with the whole file, which is cut here: correct, only costlier.
+//!
 //! Errors are one sentence naming the URL and what failed: `<url>: HTTP 404 Not Found`,
 //! `<url>: no answer within 10 s (timed out)`, `<url>: network error (Failed to fetch)`.
 
@@ -15,7 +20,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Cache, CacheStorage, Request, RequestInit, Response};
 
-use crate::fragments::FragmentSource;
+use crate::fragments::{cut, FragmentSource, Span};
 use crate::{Error, Result};
 
 /// Name of the Cache API cache holding fragments. Their names are their checksums, so an entry
@@ -180,6 +185,39 @@ impl FragmentSource for FetchSource {
             });
         }
         Ok(out.into_iter().map(Option::unwrap_or_default).collect())
+    }
+
+    async fn fetch_ranges(&self, spans: &[Span]) -> Result<Vec<Vec<u8>>> {
+        let signal = AbortSignal::timeout_with_u32(self.timeout_ms);
+        let mode = if RELOAD.with(std::cell::Cell::get) {
+            web_sys::RequestCache::Reload
+        } else {
+            web_sys::RequestCache::Default
+        };
+        let urls: Vec<String> = spans.iter().map(|s| self.url(&s.path)).collect();
+        let mut requests = Vec::with_capacity(spans.len());
+        for (s, url) in spans.iter().zip(&urls) {
+            let r = request(url, &signal, mode)?;
+            let range = format!("bytes={}-{}", s.start, s.end.saturating_sub(1));
+            r.headers().set("Range", &range).map_err(|_| io_error(url, "could not set the Range header"))?;
+            requests.push(global_fetch(&r));
+        }
+        let mut responses = Vec::with_capacity(spans.len());
+        for (url, settled) in urls.iter().zip(settle(requests).await) {
+            responses.push(self.check(url, settled)?);
+        }
+        let mut bodies = Vec::with_capacity(responses.len());
+        for (url, r) in urls.iter().zip(&responses) {
+            bodies.push(r.array_buffer().map_err(|e| self.failure(url, &e))?);
+        }
+        let mut out = Vec::with_capacity(spans.len());
+        for (((s, url), r), settled) in spans.iter().zip(&urls).zip(&responses).zip(settle(bodies).await) {
+            let buffer = settled.map_err(|e| self.failure(url, &e))?;
+            let bytes = Uint8Array::new(&buffer).to_vec();
+            // 206: the range itself. 200: the host sent the whole file.
+            out.push(if r.status() == 206 { bytes } else { cut(&bytes, s.start, s.end).to_vec() });
+        }
+        Ok(out)
     }
 }
 

@@ -1,5 +1,5 @@
 // A static file server for the widget's browser tests that behaves like a real static host (gzip,
-// ETag revalidation, long-lived caching for content-hashed fragments) and injects faults into
+// ETag revalidation, long-lived caching for content-hashed fragments, single byte ranges) and injects faults into
 // chosen files on request: 404, a truncated or corrupted body, the bytes of another build's
 // fragment, or a response that never comes. 127.0.0.1 and port 0 only; started and stopped by
 // the test that uses it. It records every request (path, status, bytes on the wire, bytes of the
@@ -10,6 +10,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { basename, join, normalize, sep } from 'node:path';
 import { closeServer, contentType } from './static-server.mjs';
+import { byteRange, rangeResponse } from '../../www/range.mjs';
 
 
 /** A fragment's file name, `<kind>-<16 hex digits>.bin` (the hash is the checksum of its bytes). */
@@ -141,6 +142,16 @@ export async function startFaultServer(mounts, { gzip = true, headers = () => ({
       return;
     }
     entry.bytes = body.length;
+    const range = byteRange(req.headers.range, body.length);
+    if (range !== null) {
+      // A byte range of what would be served (a fault's bytes too), never compressed.
+      const partial = rangeResponse(range, body.length);
+      const part = partial.status === 206 ? body.subarray(range.start, range.end + 1) : Buffer.alloc(0);
+      entry.status = partial.status;
+      entry.wire = part.length;
+      res.writeHead(partial.status, { ...head, ...partial.headers }).end(part);
+      return;
+    }
     if (gzip && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) {
       if (!f) served.gz ??= gzipSync(body);
       body = f ? gzipSync(body) : served.gz;

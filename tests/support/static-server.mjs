@@ -1,11 +1,12 @@
 // A read-only static file server for the JS test suites (browser and npm round trip): 127.0.0.1,
-// port 0, GET only, never outside its mounted directories, `no-store` so that a file a page does
+// port 0, GET only (single byte ranges answered), never outside its mounted directories, `no-store` so that a file a page does
 // not re-request came from the Cache API rather than the HTTP cache. Counts requests per path.
 import { createServer } from 'node:http';
 import { createReadStream, existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import assert from 'node:assert/strict';
 import { extname, join, normalize, sep } from 'node:path';
+import { byteRange, rangeResponse } from '../../www/range.mjs';
 
 const MIME = {
   '.html': 'text/html; charset=utf-8',
@@ -59,13 +60,17 @@ export function startStaticServer(mounts, { headers = () => ({}) } = {}) {
     try {
       const s = await stat(file);
       if (!s.isFile()) throw new Error('not a file');
-      res.writeHead(200, {
+      const range = byteRange(req.headers.range, s.size);
+      const partial = rangeResponse(range, s.size);
+      res.writeHead(partial.status, {
         'content-type': contentType(file),
         'content-length': s.size,
         'cache-control': 'no-store',
         ...headers(path),
+        ...partial.headers,
       });
-      createReadStream(file).pipe(res);
+      if (partial.status === 416) res.end();
+      else createReadStream(file, partial.status === 206 ? range : {}).pipe(res);
     } catch {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
     }

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use docent::fragments::{FragmentSource, Fragments, FRAGMENTS_DIR};
+use docent::fragments::{FragmentSource, Fragments, Span, FRAGMENTS_DIR};
 use docent::site::FragmentCounts;
 use docent::{Error, Result};
 
@@ -23,6 +23,24 @@ impl FragmentSource for FileSource {
             .map(|p| {
                 let path = p.split('/').fold(self.dir.clone(), |d, part| d.join(part));
                 std::fs::read(&path).map_err(|e| Error::io(&path, e))
+            })
+            .collect()
+    }
+
+    async fn fetch_ranges(&self, spans: &[Span]) -> Result<Vec<Vec<u8>>> {
+        use std::io::{Read, Seek, SeekFrom};
+        spans
+            .iter()
+            .map(|s| {
+                let path = s.path.split('/').fold(self.dir.clone(), |d, part| d.join(part));
+                let mut file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
+                file.seek(SeekFrom::Start(s.start)).map_err(|e| Error::io(&path, e))?;
+                let mut bytes = Vec::with_capacity(s.end.saturating_sub(s.start) as usize);
+                // A file shorter than the span gives fewer bytes; the reader names it.
+                file.take(s.end.saturating_sub(s.start))
+                    .read_to_end(&mut bytes)
+                    .map_err(|e| Error::io(&path, e))?;
+                Ok(bytes)
             })
             .collect()
     }

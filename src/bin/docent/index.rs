@@ -32,6 +32,8 @@ pub struct IndexArgs<'a> {
     pub json: bool,
     /// `hnsw` or `instant-distance`.
     pub graph: &'a str,
+    /// `auto`, `always` or `never`: whether text packs are read by byte ranges.
+    pub ranges: &'a str,
 }
 
 pub fn cmd_index(a: &IndexArgs<'_>) -> Result<()> {
@@ -42,6 +44,10 @@ pub fn cmd_index(a: &IndexArgs<'_>) -> Result<()> {
     options.chunk.overlap_tokens = a.overlap;
     options.chunk.validate()?;
     options.dense.graph = docent::index::dense::GraphKind::parse(a.graph)?;
+    let layout = docent::fragments::Layout {
+        ranges: docent::fragments::Ranges::parse(a.ranges)?,
+        ..docent::fragments::Layout::default()
+    };
     // Everything that can be wrong with the inputs is checked before the long work.
     let model_names = kind.model_files();
     let model = if model_names.is_empty() {
@@ -137,7 +143,7 @@ pub fn cmd_index(a: &IndexArgs<'_>) -> Result<()> {
     }
     // The fragments: new files first, then the manifest that names them (atomically), then
     // the removal of fragments that neither it nor the previous manifest names.
-    let frags = docent::fragments::write_fragments(&engine)?;
+    let frags = docent::fragments::write_fragments_with(&engine, &layout)?;
     let mut counts = fragments::write_new(a.out, &frags)?;
     let created_by = format!("docent {}", env!("CARGO_PKG_VERSION"));
     let mut manifest = Manifest::new(&engine, INDEX_FILE, &bytes, created_by, published.files.clone());

@@ -92,6 +92,11 @@ enum Command {
         /// docs/design.md for which to pick).
         #[arg(long, default_value = "hnsw")]
         graph: String,
+        /// How the site folder's text packs are read: auto (by HTTP range requests, a record at
+        /// a time, once the text outgrows small whole packs: a few thousand chunks), always, or
+        /// never (for a host that does not answer range requests; packs then grow with the site).
+        #[arg(long, default_value = "auto")]
+        ranges: String,
     },
     /// Search an index: print the best chunks for QUERY (or for every line of --queries).
     Search {
@@ -223,6 +228,7 @@ fn main() {
             assets,
             json,
             graph,
+            ranges,
         } => index::cmd_index(&index::IndexArgs {
             paths: &paths,
             out: &out,
@@ -234,6 +240,7 @@ fn main() {
             assets: assets.as_deref(),
             json,
             graph: &graph,
+            ranges: &ranges,
         }),
         Command::Search { dir, query, queries, k, json, mode, model_dir, fragments } => search::cmd_search(
             &dir,

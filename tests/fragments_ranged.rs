@@ -1,0 +1,136 @@
+//! Ranged text packs (`docent::fragments`, the layout of large sites): read a record at a time by
+//! byte ranges, they give exactly the hits of whole packs, move a small part of the text, take
+//! two calls for the text, and a damaged pack is refused naming itself.
+
+use docent::fragments::{block_on, FragmentKind, Layout, Ranges, FRAGMENT_MAGIC};
+use docent::retrieve::RetrieveOptions;
+
+use crate::fragments::{corpus, engine_of, everything_error, lexical, open_with, questions};
+
+fn ranged() -> Layout {
+    Layout { ranges: Ranges::Always, ..Layout::default() }
+}
+
+#[test]
+fn ranged_packs_give_the_hits_of_whole_packs_for_a_fraction_of_the_text() {
+    let docs = corpus();
+    let engine = engine_of(&docs);
+    let (whole, whole_src, whole_frags) = open_with(&engine, &Layout::default());
+    let (site, src, frags) = open_with(&engine, &ranged());
+    assert!(!whole_frags.table.text.ranged, "a small site keeps whole packs by default");
+    assert!(frags.table.text.ranged);
+    let text_files = frags.files.iter().filter(|f| f.0.contains("/txt-")).collect::<Vec<_>>();
+    assert!(!text_files.is_empty());
+    for (name, bytes) in &text_files {
+        assert_eq!(&bytes[..8], FRAGMENT_MAGIC, "{name}");
+        assert_eq!(bytes[8], FragmentKind::RangedText as u8, "{name}");
+    }
+    let qs = questions(&docs);
+    let (mut whole_text, mut ranged_text) = (0u64, 0u64);
+    for q in &qs {
+        for (opts, vector) in
+            [(lexical(), None), (RetrieveOptions::default(), Some(engine.embed(&[q.as_str()]).unwrap()))]
+        {
+            let v = vector.as_deref();
+            let a = block_on(whole.search(&whole_src, q, 5, v, &opts)).unwrap();
+            let b = block_on(site.search(&src, q, 5, v, &opts)).unwrap();
+            assert_eq!(a.hits, b.hits, "{q:?}");
+            assert_eq!((a.answerable, &a.missing), (b.answerable, &b.missing), "{q:?}");
+        }
+        // What one reader's question costs in text, each way, from a fresh start.
+        let (w, w_src, _) = open_with(&engine, &Layout::default());
+        let (r, r_src, _) = open_with(&engine, &ranged());
+        block_on(w.search(&w_src, q, 5, None, &lexical())).unwrap();
+        block_on(r.search(&r_src, q, 5, None, &lexical())).unwrap();
+        for p in w_src.asked().iter().filter(|p| p.contains("/txt-")) {
+            whole_text += whole_frags.files.iter().find(|f| &f.0 == p).unwrap().1.len() as u64;
+        }
+        ranged_text += r_src.spans().iter().map(|sp| sp.end - sp.start).sum::<u64>();
+    }
+    assert!(
+        ranged_text > 0 && ranged_text * 2 < whole_text,
+        "ranged {ranged_text} B, whole packs {whole_text} B"
+    );
+    // Nothing is read twice: every record read once is kept.
+    let spans = src.spans();
+    let distinct: std::collections::BTreeSet<_> =
+        spans.iter().map(|s| (s.path.clone(), s.start, s.end)).collect();
+    assert_eq!(distinct.len(), spans.len(), "a byte range was read twice");
+}
+
+#[test]
+fn a_question_reads_ranged_text_in_two_calls_per_round() {
+    let docs = corpus();
+    let engine = engine_of(&docs);
+    let qs = questions(&docs);
+    let mut one_round = 0;
+    for q in &qs {
+        let (site, src, _) = open_with(&engine, &ranged());
+        let r = block_on(site.search(&src, q, 5, None, &lexical())).unwrap();
+        let s = site.fetched();
+        assert_eq!(src.calls(), s.requests);
+        if r.hits.is_empty() {
+            continue;
+        }
+        // Term shards, then for each round of text the entries and the records (more rounds
+        // when deduplication and the per-page limit drop too many hits; each at least doubles).
+        assert!((3..=7).contains(&s.requests) && s.requests % 2 == 1, "{q:?}: {s:?}");
+        one_round += usize::from(s.requests == 3);
+        // Entries are 8–16 bytes a record and records a few hundred: the text of one question
+        // stays a few kilobytes whatever the size of the packs.
+        let text: u64 = src.spans().iter().map(|sp| sp.end - sp.start).sum();
+        assert!(text < 40 * 1024, "{q:?}: {text} bytes of text");
+    }
+    assert!(one_round * 10 >= qs.len() * 7, "{one_round} of {} questions in one round of text", qs.len());
+}
+
+#[test]
+fn a_damaged_ranged_pack_is_refused_and_names_itself() {
+    let engine = engine_of(&corpus());
+    let (_, _, frags) = open_with(&engine, &ranged());
+    let other = open_with(&engine_of(&corpus()[1..]), &ranged()).2;
+    let packs: Vec<String> =
+        frags.files.iter().map(|f| f.0.clone()).filter(|p| p.contains("/txt-")).collect();
+    for path in packs.iter().take(2) {
+        for fault in ["record", "entry", "missing", "truncated", "other build"] {
+            let (site, mut src, _) = open_with(&engine, &ranged());
+            match fault {
+                // The last byte: inside the pack's last record.
+                "record" => {
+                    let b = src.get_mut(path).unwrap();
+                    let n = b.len();
+                    b[n - 1] ^= 0x55;
+                }
+                // The first record's end offset, moved past the end of the record area.
+                "entry" => {
+                    let b = src.get_mut(path).unwrap();
+                    b[13 + 3] ^= 0x40;
+                }
+                "missing" => {
+                    src.remove(path);
+                }
+                "truncated" => {
+                    let b = src.get_mut(path).unwrap();
+                    let n = b.len();
+                    b.truncate(n / 2);
+                }
+                _ => {
+                    let foreign = other
+                        .files
+                        .iter()
+                        .find(|f| f.0.contains("/txt-") && !packs.contains(&f.0) && f.1.len() != 0)
+                        .unwrap();
+                    *src.get_mut(path).unwrap() = foreign.1.clone();
+                }
+            }
+            let err = everything_error(&site, &src, &frags);
+            assert!(err.contains(path.as_str()), "{fault}: {err}");
+            let expect = match fault {
+                "record" => "does not match its checksum",
+                "missing" => "no such fragment",
+                _ => "different builds",
+            };
+            assert!(err.contains(expect), "{fault}: {err}");
+        }
+    }
+}
