@@ -183,11 +183,15 @@ export class SiteSearch {
    * With `semanticRetry`, a question keyword search finds nothing for is asked again with
    * semantic search, loading the embedder first (`onWait()` is called before that wait; a
    * `signal` that aborts ends the wait and keeps the keyword result): keyword search alone
-   * abstains on questions worded differently from the documents.
+   * abstains on questions worded differently from the documents. Not when it abstained because
+   * the question names terms no document contains (`prompt.missing`): only a very strong
+   * semantic match could overturn that, and waiting for the model would cost the first answer
+   * the dense path's download (megabytes on a large site) to say "do not mention" again.
    */
   async assemble(question, { k, budget, semanticRetry = false, onWait, signal } = {}) {
     let result = await this.#assemble(question, { k, budget });
-    if (semanticRetry && result.path === 'keyword' && result.prompt.abstained && this.canEmbed) {
+    const named = result.prompt.missing?.length > 0;
+    if (semanticRetry && result.path === 'keyword' && result.prompt.abstained && !named && this.canEmbed) {
       onWait?.();
       this.startEmbedder();
       const aborted = new Promise((resolve) => signal?.addEventListener('abort', () => resolve(false), { once: true }));

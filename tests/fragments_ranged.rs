@@ -1,6 +1,7 @@
-//! Ranged text packs (`docent::fragments`, the layout of large sites): read a record at a time by
-//! byte ranges, they give exactly the hits of whole packs, move a small part of the text, take
-//! two calls for the text, and a damaged pack is refused naming itself.
+//! Ranged text packs and term shards (`docent::fragments`, the layout of large sites): read a
+//! record or a term's postings at a time by byte ranges, they give exactly the hits of whole
+//! fragments, move a small part of the text, take two calls for the terms and two for the text,
+//! and a damaged or foreign fragment is refused naming itself.
 
 use docent::fragments::{block_on, FragmentKind, Layout, Ranges, FRAGMENT_MAGIC};
 use docent::retrieve::RetrieveOptions;
@@ -18,12 +19,16 @@ fn ranged_packs_give_the_hits_of_whole_packs_for_a_fraction_of_the_text() {
     let (whole, whole_src, whole_frags) = open_with(&engine, &Layout::default());
     let (site, src, frags) = open_with(&engine, &ranged());
     assert!(!whole_frags.table.text.ranged, "a small site keeps whole packs by default");
-    assert!(frags.table.text.ranged);
+    assert!(frags.table.text.ranged && frags.table.lexical.ranged);
+    assert!(!whole_frags.table.lexical.ranged);
     let text_files = frags.files.iter().filter(|f| f.0.contains("/txt-")).collect::<Vec<_>>();
     assert!(!text_files.is_empty());
     for (name, bytes) in &text_files {
         assert_eq!(&bytes[..8], FRAGMENT_MAGIC, "{name}");
         assert_eq!(bytes[8], FragmentKind::RangedText as u8, "{name}");
+    }
+    for (name, bytes) in frags.files.iter().filter(|f| f.0.contains("/lex-")) {
+        assert_eq!(bytes[8], FragmentKind::RangedLexical as u8, "{name}");
     }
     let qs = questions(&docs);
     let (mut whole_text, mut ranged_text) = (0u64, 0u64);
@@ -72,14 +77,18 @@ fn a_question_reads_ranged_text_in_two_calls_per_round() {
         if r.hits.is_empty() {
             continue;
         }
-        // Term shards, then for each round of text the entries and the records (more rounds
-        // when deduplication and the per-page limit drop too many hits; each at least doubles).
-        assert!((3..=7).contains(&s.requests) && s.requests % 2 == 1, "{q:?}: {s:?}");
-        one_round += usize::from(s.requests == 3);
+        // The shards' heads and the terms' postings, then for each round of text the entries
+        // and the records (more rounds when deduplication and the per-page limit drop too many
+        // hits; each at least doubles).
+        assert!((4..=8).contains(&s.requests) && s.requests % 2 == 0, "{q:?}: {s:?}");
+        one_round += usize::from(s.requests == 4);
         // Entries are 8–16 bytes a record and records a few hundred: the text of one question
         // stays a few kilobytes whatever the size of the packs.
-        let text: u64 = src.spans().iter().map(|sp| sp.end - sp.start).sum();
+        let text: u64 =
+            src.spans().iter().filter(|sp| sp.path.contains("/txt-")).map(|sp| sp.end - sp.start).sum();
         assert!(text < 40 * 1024, "{q:?}: {text} bytes of text");
+        // Only byte ranges: no fragment is fetched whole.
+        assert_eq!(src.asked().len(), src.spans().len(), "{q:?}");
     }
     assert!(one_round * 10 >= qs.len() * 7, "{one_round} of {} questions in one round of text", qs.len());
 }
@@ -118,7 +127,7 @@ fn a_damaged_ranged_pack_is_refused_and_names_itself() {
                     let foreign = other
                         .files
                         .iter()
-                        .find(|f| f.0.contains("/txt-") && !packs.contains(&f.0) && f.1.len() != 0)
+                        .find(|f| f.0.contains("/txt-") && !packs.contains(&f.0) && !f.1.is_empty())
                         .unwrap();
                     *src.get_mut(path).unwrap() = foreign.1.clone();
                 }
@@ -130,6 +139,55 @@ fn a_damaged_ranged_pack_is_refused_and_names_itself() {
                 "missing" => "no such fragment",
                 _ => "different builds",
             };
+            assert!(err.contains(expect), "{fault}: {err}");
+        }
+    }
+}
+
+#[test]
+fn a_damaged_ranged_term_shard_is_refused_and_names_itself() {
+    let engine = engine_of(&corpus());
+    let (_, _, frags) = open_with(&engine, &ranged());
+    let other = open_with(&engine_of(&corpus()[1..]), &ranged()).2;
+    let shards: Vec<String> =
+        frags.files.iter().map(|f| f.0.clone()).filter(|p| p.contains("/lex-")).collect();
+    assert!(shards.len() >= 3, "{} shards", shards.len());
+    // Not the first shard: every other one's first term is a question of `everything_error`.
+    for path in shards.iter().skip(1).take(3) {
+        for fault in ["head", "postings", "missing", "truncated", "other build"] {
+            let (site, mut src, _) = open_with(&engine, &ranged());
+            match fault {
+                // A byte of the head (its first term).
+                "head" => src.get_mut(path).unwrap()[9 + 8 + 2] ^= 0x20,
+                // The first byte after the head: the first term's postings.
+                "postings" => {
+                    let i = frags.table.lexical.files.iter().position(|f| f == path).unwrap();
+                    let at = 9 + 8 + frags.table.lexical.heads[i] as usize;
+                    src.get_mut(path).unwrap()[at] ^= 0x01;
+                }
+                "missing" => {
+                    src.remove(path);
+                }
+                // The head whole, the postings cut short.
+                "truncated" => {
+                    let i = frags.table.lexical.files.iter().position(|f| f == path).unwrap();
+                    let at = 9 + 8 + frags.table.lexical.heads[i] as usize;
+                    src.get_mut(path).unwrap().truncate(at + 1);
+                }
+                _ => {
+                    // Another build's shard of the same terms, under this build's name.
+                    let i = frags.table.lexical.files.iter().position(|f| f == path).unwrap();
+                    let first = &frags.table.lexical.first[i];
+                    let j = other.table.lexical.first.partition_point(|f| f <= first).saturating_sub(1);
+                    let foreign = &other.table.lexical.files[j];
+                    assert_ne!(foreign, path, "the other build has the same shard");
+                    *src.get_mut(path).unwrap() =
+                        other.files.iter().find(|f| &f.0 == foreign).unwrap().1.clone();
+                }
+            }
+            let err = everything_error(&site, &src, &frags);
+            assert!(err.contains(path.as_str()), "{fault}: {err}");
+            let expect = if fault == "missing" { "no such fragment" } else { "different builds" };
             assert!(err.contains(expect), "{fault}: {err}");
         }
     }

@@ -8,7 +8,7 @@
 // A single byte range (ranged text packs) is answered 206 from the file, uncompressed.
 import { createServer } from 'node:http';
 import { createReadStream } from 'node:fs';
-import { open, readFile, stat } from 'node:fs/promises';
+import { open as openFile, readFile, stat } from 'node:fs/promises';
 import { join, normalize, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { closeServer, contentType } from '../../tests/support/static-server.mjs';
@@ -47,37 +47,30 @@ export async function startCountingServer(mounts) {
       res.writeHead(req.method !== 'GET' ? 405 : 403).end();
       return;
     }
-    if (req.headers.range) {
+    const st = req.headers.range ? await stat(file).catch(() => null) : null;
+    const range = st?.isFile() ? byteRange(req.headers.range, st.size) : null;
+    if (range !== null) {
       // A byte range (ranged text packs): read from the file, sent as is (never compressed,
       // as hosts do), counted like any response.
-      try {
-        const st = await stat(file);
-        if (!st.isFile()) throw new Error('not a file');
-        const range = byteRange(req.headers.range, st.size);
-        if (range !== null) {
-          const partial = rangeResponse(range, st.size);
-          let part = Buffer.alloc(0);
-          if (partial.status === 206) {
-            const fh = await open(file, 'r');
-            try {
-              part = Buffer.alloc(range.end - range.start + 1);
-              await fh.read(part, 0, part.length, range.start);
-            } finally {
-              await fh.close();
-            }
-          }
-          if (counted) log.push({ t, path, bytes: part.length, status: partial.status });
-          res.writeHead(partial.status, {
-            'content-type': contentType(file),
-            'cache-control': 'public, max-age=31536000, immutable',
-            'access-control-allow-origin': '*',
-            ...partial.headers,
-          }).end(part);
-          return;
+      const partial = rangeResponse(range, st.size);
+      let part = Buffer.alloc(0);
+      if (partial.status === 206) {
+        const fh = await openFile(file, 'r');
+        try {
+          part = Buffer.alloc(range.end - range.start + 1);
+          await fh.read(part, 0, part.length, range.start);
+        } finally {
+          await fh.close();
         }
-      } catch {
-        // Not a file: answered below like any missing path.
       }
+      if (counted) log.push({ t, path, bytes: part.length, status: partial.status });
+      res.writeHead(partial.status, {
+        'content-type': contentType(file),
+        'cache-control': 'public, max-age=31536000, immutable',
+        'access-control-allow-origin': '*',
+        ...partial.headers,
+      }).end(part);
+      return;
     }
     let entry = cache.get(file);
     if (!entry) {

@@ -10,10 +10,21 @@
 //! ascending by id): scores and ranks stay exact for corpora where no term is in more than 4096
 //! chunks, and are approximate above (a chunk outside a term's best 4096 does not get that
 //! term's score, and counts as not containing it for the gate's coverage).
+//!
+//! # Ranged term shards (large sites)
+//! On a large site a shard fetched whole costs its every term for the one a question needs (at
+//! 1M chunks ~110 kB a shard, eight shards a question). Where the text packs are ranged, the
+//! shards are too ([`FragmentKind::RangedLexical`]): after the fragment header, the length of the
+//! head (u32 LE) and its check (u32 LE: the low 32 bits of its xxh3-64 seeded with the shard's
+//! seed), the head (postcard: per term its text, df, the end of its postings in the body and
+//! their check), then the body (each term's postings, postcard). The manifest gives each shard's
+//! head length and seed (the xxh3-64 of the body), so a reader reads the heads of its terms' shards
+//! (their vocabulary, for typo and prefix lookup and the gate), then the postings of just the
+//! terms it uses, each checked against this build's manifest.
 
 use serde::{Deserialize, Serialize};
 
-use super::table::{seal_fragment, FragmentKind, LexicalTable};
+use super::table::{seal_body, seal_fragment, FragmentKind, LexicalTable, DAMAGED, FRAGMENT_HEADER};
 use super::Files;
 use crate::index::bm25::{idf, saturate, Bm25};
 use crate::{Error, Result};
@@ -46,6 +57,29 @@ struct StoredTerm {
 #[derive(Debug, Clone)]
 pub(super) struct Shard {
     terms: Vec<Term>,
+    /// A ranged shard's postings not read yet, per term: `Some((start, end, check))` (byte range
+    /// in the file), `None` once read. Empty for a whole shard.
+    pending: Vec<Option<(u64, u64, u32)>>,
+    seed: u64,
+}
+
+/// One term of a ranged shard's head.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct HeadTerm {
+    term: String,
+    df: u32,
+    /// End of the term's postings in the body (the start is the previous term's end).
+    end: u32,
+    /// Low 32 bits of the xxh3-64 of the postings' bytes, seeded with the shard's seed.
+    check: u32,
+}
+
+/// Bytes before a ranged shard's head: the fragment header, the head's length and check.
+const HEAD_AT: usize = FRAGMENT_HEADER + 8;
+
+/// The check of a ranged shard's head or postings: low 32 bits of the seeded xxh3-64.
+fn check_of(bytes: &[u8], seed: u64) -> u32 {
+    xxhash_rust::xxh3::xxh3_64_with_seed(bytes, seed) as u32
 }
 
 /// One term of a read shard.
@@ -60,14 +94,15 @@ pub(super) struct Term {
 }
 
 /// Cuts `bm25`'s live postings into about `max_shards` shards at most. `ids[old]` is the live
-/// number of engine chunk `old` (`u32::MAX` for removed chunks). The shard size doubles from
-/// [`SHARD_BYTES`] until the count fits, or, when `exact_fit`, becomes the size that just fits.
-/// Returns the table and the files.
+/// number of engine chunk `old` (`u32::MAX` for removed chunks). Whole shards: the size doubles
+/// from [`SHARD_BYTES`] until the count fits. Ranged shards (`ranged`): cut by term count, about
+/// `sqrt(11 · terms)` of them (what balances the heads a question reads against the manifest's
+/// entry per shard), at most `max_shards`. Returns the table and the files.
 pub(super) fn write(
     bm25: &Bm25,
     ids: &[u32],
     max_shards: usize,
-    exact_fit: bool,
+    ranged: bool,
 ) -> Result<(LexicalTable, Files)> {
     let (live_docs, _) = bm25.live_totals();
     let k1 = bm25.params().k1;
@@ -105,16 +140,15 @@ pub(super) fn write(
             + postings.iter().map(|&(d, _)| varint(d) + 4).sum::<usize>();
         terms.push((StoredTerm { term: term.to_string(), df, postings }, size));
     }
-    let total: usize = terms.iter().map(|t| t.1).sum();
-    let max_shards = max_shards.max(1);
-    let mut target = SHARD_BYTES;
-    if exact_fit {
-        target = target.max(total.div_ceil(max_shards));
+    if ranged {
+        return write_ranged(terms.into_iter().map(|t| t.0).collect(), max_shards);
     }
-    while total / target > max_shards {
+    let total: usize = terms.iter().map(|t| t.1).sum();
+    let mut target = SHARD_BYTES;
+    while total / target > max_shards.max(1) {
         target *= 2;
     }
-    let mut table = LexicalTable { first: Vec::new(), files: Vec::new(), bytes: Vec::new() };
+    let mut table = LexicalTable::default();
     let mut files = Vec::new();
     let mut shard: Vec<StoredTerm> = Vec::new();
     let mut size = 0;
@@ -138,6 +172,58 @@ pub(super) fn write(
     // Always at least one shard, so every term has a shard to be looked up in.
     if !shard.is_empty() || table.files.is_empty() {
         flush(&mut shard, &mut table, &mut files)?;
+    }
+    Ok((table, files))
+}
+
+/// The ranged shards of `terms` (ascending), about `sqrt(11 · terms)` of them, at most
+/// `max_shards`.
+fn write_ranged(terms: Vec<StoredTerm>, max_shards: usize) -> Result<(LexicalTable, Files)> {
+    let n = terms.len();
+    let shards = ((11.0 * n as f64).sqrt().ceil() as usize).clamp(1, max_shards.max(1));
+    let per = n.div_ceil(shards).max(1);
+    let mut table = LexicalTable { ranged: true, ..LexicalTable::default() };
+    let mut files = Vec::new();
+    let mut groups: Vec<&[StoredTerm]> = terms.chunks(per).collect();
+    if groups.is_empty() {
+        groups.push(&[]);
+    }
+    for (g, group) in groups.into_iter().enumerate() {
+        let mut body = Vec::new();
+        let mut spans = Vec::with_capacity(group.len());
+        for t in group {
+            let bytes = postcard::to_allocvec(&t.postings)
+                .map_err(|e| Error::format("lex fragment", format!("cannot encode postings: {e}")))?;
+            let start = body.len();
+            body.extend_from_slice(&bytes);
+            spans.push((start, body.len()));
+        }
+        let seed = xxhash_rust::xxh3::xxh3_64(&body);
+        let head: Vec<HeadTerm> = group
+            .iter()
+            .zip(&spans)
+            .map(|(t, &(a, b))| -> Result<HeadTerm> {
+                let end =
+                    u32::try_from(b).map_err(|_| Error::format("lex fragment", "a shard over 4 GiB"))?;
+                Ok(HeadTerm { term: t.term.clone(), df: t.df, end, check: check_of(&body[a..b], seed) })
+            })
+            .collect::<Result<_>>()?;
+        let head = postcard::to_allocvec(&head)
+            .map_err(|e| Error::format("lex fragment", format!("cannot encode the head: {e}")))?;
+        let head_len =
+            u32::try_from(head.len()).map_err(|_| Error::format("lex fragment", "a head over 4 GiB"))?;
+        let mut all = Vec::with_capacity(8 + head.len() + body.len());
+        all.extend_from_slice(&head_len.to_le_bytes());
+        all.extend_from_slice(&check_of(&head, seed).to_le_bytes());
+        all.extend_from_slice(&head);
+        all.extend_from_slice(&body);
+        let (name, bytes) = seal_body(FragmentKind::RangedLexical, &all);
+        table.first.push(if g == 0 { String::new() } else { group[0].term.clone() });
+        table.files.push(name.clone());
+        table.bytes.push(bytes.len() as u64);
+        table.heads.push(head_len);
+        table.seeds.push(format!("{seed:016x}"));
+        files.push((name, bytes));
     }
     Ok((table, files))
 }
@@ -184,39 +270,103 @@ impl Shard {
                 return Err(bad(format!("term {:?} is out of order or outside the shard's range", t.term)));
             }
             last = Some(&t.term);
-            if (t.df as usize) < t.postings.len() || t.postings.is_empty() {
-                return Err(bad(format!(
-                    "term {:?} has {} postings but df {}",
-                    t.term,
-                    t.postings.len(),
-                    t.df
-                )));
-            }
-            let mut id: Option<u32> = None;
-            let mut postings = Vec::with_capacity(t.postings.len());
-            for &(d, tf) in &t.postings {
-                if !(tf.is_finite() && tf >= 0.0) {
-                    return Err(bad(format!("a posting of {:?} has the weight {tf}", t.term)));
-                }
-                let next = match id {
-                    None => Some(d),
-                    Some(p) if d > 0 => p.checked_add(d),
-                    Some(_) => None,
-                };
-                match next.filter(|&n| (n as usize) < chunks) {
-                    Some(n) => id = Some(n),
-                    None => {
-                        return Err(bad(format!(
-                            "the postings of {:?} leave the {chunks} chunks or repeat one",
-                            t.term
-                        )))
-                    }
-                }
-                postings.push((id.unwrap_or_default(), tf));
-            }
+            let postings = absolute(&t.postings, t.df, chunks)
+                .map_err(|reason| bad(format!("the postings of {:?}: {reason}", t.term)))?;
             terms.push(Term { term: t.term.clone(), df: t.df, postings });
         }
-        Ok(Shard { terms })
+        Ok(Shard { terms, pending: Vec::new(), seed: 0 })
+    }
+
+    /// The byte range of ranged shard `i`'s head (with the header and the head's length and
+    /// check before it), as the manifest gives it.
+    pub(super) fn head_span(table: &LexicalTable, i: usize) -> (u64, u64) {
+        (0, HEAD_AT as u64 + u64::from(table.heads[i]))
+    }
+
+    /// Decodes and checks the head of ranged shard `i` fetched from `path` (`bytes`: its
+    /// [`Shard::head_span`]): the header, the head's length and check against the manifest's,
+    /// terms strictly ascending inside the shard's range, postings ends ascending within the
+    /// file. The postings are read later ([`Shard::wanted`], [`Shard::fill`]).
+    pub(super) fn open_head(path: &str, bytes: &[u8], table: &LexicalTable, i: usize) -> Result<Shard> {
+        let bad = |reason: String| Error::format(path, format!("ranged term shard {i}: {reason}"));
+        let (_, want) = Shard::head_span(table, i);
+        if bytes.len() as u64 != want || want > table.bytes[i] {
+            return Err(bad(format!(
+                "asked for bytes 0..{want} of {}, got {}: {DAMAGED}",
+                table.bytes[i],
+                bytes.len()
+            )));
+        }
+        if &bytes[..8] != super::FRAGMENT_MAGIC || bytes[8] != FragmentKind::RangedLexical as u8 {
+            return Err(bad(format!("not a ranged term shard (header): {DAMAGED}")));
+        }
+        let word = |o: usize| u32::from_le_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]]);
+        let seed = u64::from_str_radix(&table.seeds[i], 16).unwrap_or_default();
+        let head = &bytes[HEAD_AT..];
+        if word(FRAGMENT_HEADER) != table.heads[i] || word(FRAGMENT_HEADER + 4) != check_of(head, seed) {
+            return Err(bad(format!("the head does not match the manifest: {DAMAGED}")));
+        }
+        let stored: Vec<HeadTerm> = match postcard::take_from_bytes(head) {
+            Ok((v, [])) => v,
+            Ok((_, rest)) => return Err(bad(format!("{} trailing bytes after the head", rest.len()))),
+            Err(e) => return Err(bad(format!("malformed head: {e}"))),
+        };
+        let lo = table.first[i].as_str();
+        let hi = table.first.get(i + 1).map(String::as_str);
+        let base = want;
+        let mut terms = Vec::with_capacity(stored.len());
+        let mut pending = Vec::with_capacity(stored.len());
+        let mut last: Option<&str> = None;
+        let mut start = 0u64;
+        for t in &stored {
+            if t.term.as_str() < lo
+                || hi.is_some_and(|h| t.term.as_str() >= h)
+                || last.is_some_and(|l| l >= t.term.as_str())
+            {
+                return Err(bad(format!("term {:?} is out of order or outside the shard's range", t.term)));
+            }
+            last = Some(&t.term);
+            let end = u64::from(t.end);
+            if end <= start || base + end > table.bytes[i] {
+                return Err(bad(format!(
+                    "the postings of {:?} end at {end}, outside the file: {DAMAGED}",
+                    t.term
+                )));
+            }
+            pending.push(Some((base + start, base + end, t.check)));
+            terms.push(Term { term: t.term.clone(), df: t.df, postings: Vec::new() });
+            start = end;
+        }
+        Ok(Shard { terms, pending, seed })
+    }
+
+    /// The byte range of term `term`'s postings when they are still to be read.
+    pub(super) fn wanted(&self, term: &str) -> Option<(usize, u64, u64)> {
+        let i = self.terms.binary_search_by(|t| t.term.as_str().cmp(term)).ok()?;
+        let (a, b, _) = self.pending.get(i).copied().flatten()?;
+        Some((i, a, b))
+    }
+
+    /// Checks and keeps the postings of term `i` read from `path` (`bytes`, its range): the
+    /// check against the head's, postings as [`Shard::open`] checks them.
+    pub(super) fn fill(&mut self, path: &str, i: usize, bytes: &[u8], chunks: usize) -> Result<()> {
+        let Some((a, b, check)) = self.pending.get(i).copied().flatten() else { return Ok(()) };
+        let t = &self.terms[i];
+        let bad = |reason: String| Error::format(path, format!("the postings of {:?}: {reason}", t.term));
+        if bytes.len() as u64 != b - a {
+            return Err(bad(format!("asked for bytes {a}..{b}, got {}: {DAMAGED}", bytes.len())));
+        }
+        if check_of(bytes, self.seed) != check {
+            return Err(bad(format!("do not match their check: {DAMAGED}")));
+        }
+        let deltas: Vec<(u32, f32)> = match postcard::take_from_bytes(bytes) {
+            Ok((v, [])) => v,
+            _ => return Err(bad("malformed".into())),
+        };
+        let postings = absolute(&deltas, t.df, chunks).map_err(bad)?;
+        self.terms[i].postings = postings;
+        self.pending[i] = None;
+        Ok(())
     }
 
     /// The entry of `term`, if the shard has it.
@@ -248,6 +398,33 @@ impl Shard {
         out.truncate(n);
         out
     }
+}
+
+/// Postings with absolute ids from `(id delta, tf')` as stored: at least one, at most `df`,
+/// strictly ascending ids below `chunks`, finite weights ≥ 0 (0 when every field holding the
+/// term weighs 0). The error says what is wrong.
+fn absolute(deltas: &[(u32, f32)], df: u32, chunks: usize) -> std::result::Result<Vec<(u32, f32)>, String> {
+    if (df as usize) < deltas.len() || deltas.is_empty() {
+        return Err(format!("{} postings but df {df}", deltas.len()));
+    }
+    let mut id: Option<u32> = None;
+    let mut postings = Vec::with_capacity(deltas.len());
+    for &(d, tf) in deltas {
+        if !(tf.is_finite() && tf >= 0.0) {
+            return Err(format!("a posting has the weight {tf}"));
+        }
+        let next = match id {
+            None => Some(d),
+            Some(p) if d > 0 => p.checked_add(d),
+            Some(_) => None,
+        };
+        let Some(n) = next.filter(|&n| (n as usize) < chunks) else {
+            return Err(format!("they leave the {chunks} chunks or repeat one"));
+        };
+        id = Some(n);
+        postings.push((n, tf));
+    }
+    Ok(postings)
 }
 
 /// Whether `b` is exactly one edit away from `a` (insertion, deletion, substitution, or swap of

@@ -111,6 +111,33 @@ pub fn block_on<F: Future>(f: F) -> F::Output {
     panic!("block_on: the future is still pending after 1,000,000 polls; it needs a real executor")
 }
 
+/// Runs two futures together (their requests go out at once) and returns both outputs.
+pub(crate) async fn join<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
+    let (mut a, mut b) = (pin!(a), pin!(b));
+    let (mut ra, mut rb) = (None, None);
+    std::future::poll_fn(move |cx| {
+        if ra.is_none() {
+            if let Poll::Ready(v) = a.as_mut().poll(cx) {
+                ra = Some(v);
+            }
+        }
+        if rb.is_none() {
+            if let Poll::Ready(v) = b.as_mut().poll(cx) {
+                rb = Some(v);
+            }
+        }
+        if ra.is_some() && rb.is_some() {
+            Poll::Ready((
+                ra.take().unwrap_or_else(|| unreachable!()),
+                rb.take().unwrap_or_else(|| unreachable!()),
+            ))
+        } else {
+            Poll::Pending
+        }
+    })
+    .await
+}
+
 /// Fragments held in memory, for tests and for reading a folder already loaded: path → bytes.
 /// Counts its [`FragmentSource::fetch`] calls and the paths asked for.
 #[derive(Debug, Default)]

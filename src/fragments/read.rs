@@ -206,6 +206,11 @@ impl SiteIndex {
         };
         let centroids = dense_query.as_ref().and_then(|q| q.centroids_wanted(self));
         self.load_shards(src, &shards, centroids).await?;
+        if self.table.lexical.ranged {
+            // Ranged shards: the postings of the terms the lookup picked from the heads.
+            let wanted = self.groups(&terms, lookup);
+            self.load_postings(src, &wanted).await?;
+        }
         let groups = self.groups(&terms, lookup);
         let lexical_hits = self.rank(&groups, cand);
         // Stage 2: the probed partitions.
@@ -380,7 +385,8 @@ impl SiteIndex {
         Ok(got)
     }
 
-    /// Loads the shards not loaded yet, and `extra` (the centroids) in the same call.
+    /// Loads the shards not loaded yet (ranged shards: their heads), and `extra` (the centroids)
+    /// in the same stage.
     async fn load_shards<S: FragmentSource>(
         &self,
         src: &S,
@@ -389,16 +395,68 @@ impl SiteIndex {
     ) -> Result<()> {
         let missing: Vec<usize> =
             shards.iter().copied().filter(|i| !self.lexical.borrow().contains_key(i)).collect();
-        let mut paths: Vec<String> = missing.iter().map(|&i| self.table.lexical.files[i].clone()).collect();
+        let table = &self.table.lexical;
+        let mut paths: Vec<String> = missing.iter().map(|&i| table.files[i].clone()).collect();
+        if table.ranged {
+            let spans: Vec<Span> = missing
+                .iter()
+                .zip(&paths)
+                .map(|(&i, p)| {
+                    let (start, end) = Shard::head_span(table, i);
+                    Span { path: p.clone(), start, end }
+                })
+                .collect();
+            let extra_paths: Vec<String> = extra.iter().cloned().collect();
+            let (heads, centroids) =
+                super::join(self.fetch_ranges(src, &spans), self.fetch(src, &extra_paths)).await;
+            for ((&i, path), bytes) in missing.iter().zip(&paths).zip(heads?) {
+                let shard = Shard::open_head(path, &bytes, table, i)?;
+                self.lexical.borrow_mut().insert(i, Rc::new(shard));
+            }
+            if let (Some(path), Some(bytes)) = (extra, centroids?.into_iter().next()) {
+                dense::store_centroids(self, &path, &bytes)?;
+            }
+            return Ok(());
+        }
         paths.extend(extra.iter().cloned());
         let got = self.fetch(src, &paths).await?;
         let mut it = got.into_iter();
         for ((&i, path), bytes) in missing.iter().zip(&paths).zip(it.by_ref()) {
-            let shard = Shard::open(path, &bytes, &self.table.lexical, i, self.table.chunks)?;
+            let shard = Shard::open(path, &bytes, table, i, self.table.chunks)?;
             self.lexical.borrow_mut().insert(i, Rc::new(shard));
         }
         if let (Some(path), Some(bytes)) = (extra, it.next()) {
             dense::store_centroids(self, &path, &bytes)?;
+        }
+        Ok(())
+    }
+
+    /// Reads, in one call, the postings of the groups' terms that ranged shards have not given
+    /// yet.
+    async fn load_postings<S: FragmentSource>(&self, src: &S, groups: &[Group]) -> Result<()> {
+        let table = &self.table.lexical;
+        let mut wanted: Vec<(usize, usize)> = Vec::new();
+        let mut spans = Vec::new();
+        {
+            let shards = self.lexical.borrow();
+            for t in groups.iter().flat_map(|g| &g.terms) {
+                let s = shard_of(table, &t.term);
+                let Some((i, start, end)) = shards.get(&s).and_then(|sh| sh.wanted(&t.term)) else {
+                    continue;
+                };
+                if wanted.contains(&(s, i)) {
+                    continue;
+                }
+                wanted.push((s, i));
+                spans.push(Span { path: table.files[s].clone(), start, end });
+            }
+        }
+        let got = self.fetch_ranges(src, &spans).await?;
+        let mut shards = self.lexical.borrow_mut();
+        for ((&(s, i), span), bytes) in wanted.iter().zip(&spans).zip(got) {
+            if let Some(shard) = shards.get_mut(&s) {
+                Rc::make_mut(shard).fill(&span.path, i, &bytes, self.table.chunks)?;
+            }
         }
         Ok(())
     }

@@ -38,13 +38,16 @@ pub enum FragmentKind {
     Partition = 4,
     /// Text pack read by byte ranges, a record at a time (`txt`, byte 5): for large sites.
     RangedText = 5,
+    /// Term shard read by byte ranges: its head, then the postings of the terms a question uses
+    /// (`lex`, byte 6): for large sites.
+    RangedLexical = 6,
 }
 
 impl FragmentKind {
     /// The file-name prefix: `lex`, `txt` (both kinds of text pack), `ivf` or `vec`.
     pub fn prefix(self) -> &'static str {
         match self {
-            FragmentKind::Lexical => "lex",
+            FragmentKind::Lexical | FragmentKind::RangedLexical => "lex",
             FragmentKind::Text | FragmentKind::RangedText => "txt",
             FragmentKind::Centroids => "ivf",
             FragmentKind::Partition => "vec",
@@ -55,6 +58,7 @@ impl FragmentKind {
     pub fn describe(self) -> &'static str {
         match self {
             FragmentKind::Lexical => "term shard",
+            FragmentKind::RangedLexical => "ranged term shard",
             FragmentKind::Text => "text pack",
             FragmentKind::RangedText => "ranged text pack",
             FragmentKind::Centroids => "IVF centroids",
@@ -69,6 +73,7 @@ impl FragmentKind {
             3 => FragmentKind::Centroids,
             4 => FragmentKind::Partition,
             5 => FragmentKind::RangedText,
+            6 => FragmentKind::RangedLexical,
             _ => return None,
         })
     }
@@ -217,8 +222,19 @@ impl Bm25Stats {
 }
 
 /// The term shards: shard `i` holds the terms in `[first[i], first[i+1])` (byte order).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LexicalTable {
+    /// Whether the shards are ranged (a head, then postings read per term by byte ranges; large
+    /// sites). Absent (false) before version 3.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ranged: bool,
+    /// Ranged shards only: each shard's head length in bytes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub heads: Vec<u32>,
+    /// Ranged shards only: each shard's seed (16 hex digits, the xxh3-64 of its postings), with
+    /// which its head and postings checks are seeded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seeds: Vec<String>,
     /// The first term of each shard, ascending; `first[0]` is `""`.
     pub first: Vec<String>,
     /// The shard files, one per entry of `first`.
@@ -235,6 +251,10 @@ pub struct TextTable {
     /// requests (large sites), rather than fetched whole. Absent (false) before version 3.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ranged: bool,
+    /// Ranged packs only: each pack's seed (16 hex digits, the xxh3-64 of its record area), with
+    /// which every record's check is seeded, so that records check only against this manifest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seeds: Vec<String>,
     /// The first chunk id of each pack, ascending from 0.
     pub first: Vec<u32>,
     /// The pack files, one per entry of `first`.
@@ -289,6 +309,32 @@ impl FragmentTable {
         }
         if self.version < 3 && self.text.ranged {
             return bad(format!("text: ranged packs need version 3, the table says {}", self.version));
+        }
+        let hex16 = |s: &String| s.len() == 16 && s.bytes().all(|c| c.is_ascii_hexdigit());
+        if self.version < 3 && self.lexical.ranged {
+            return bad(format!("lexical: ranged shards need version 3, the table says {}", self.version));
+        }
+        let l = &self.lexical;
+        if l.ranged
+            && (l.heads.len() != l.files.len()
+                || l.seeds.len() != l.files.len()
+                || !l.seeds.iter().all(hex16))
+        {
+            return bad(format!(
+                "lexical: {} head lengths and {} seeds for {} ranged shards; expected one of each per shard",
+                l.heads.len(),
+                l.seeds.len(),
+                l.files.len()
+            ));
+        }
+        if self.text.ranged
+            && (self.text.seeds.len() != self.text.files.len() || !self.text.seeds.iter().all(hex16))
+        {
+            return bad(format!(
+                "text: {} seeds for {} ranged packs; expected one of 16 hex digits per pack",
+                self.text.seeds.len(),
+                self.text.files.len()
+            ));
         }
         let l = &self.lexical;
         if l.first.len() != l.files.len() || l.files.len() != l.bytes.len() {

@@ -16,10 +16,12 @@
 //! *ranged* ([`FragmentKind::RangedText`]): large files ([`RANGED_PACK_MIN`]–[`RANGED_PACK_MAX`])
 //! read one record at a time with HTTP range requests. Layout after the 9-byte fragment header:
 //! the record count `n` (u32 LE), then `n` entries of (end offset of the record in the record
-//! area, u32 LE; low 32 bits of the xxh3-64 of the record's bytes, u32 LE), then the record area:
-//! each record postcard-encoded. Entry `j` is at a position computed from `j` alone, so a reader
-//! fetches the entries of its hits (8–16 bytes each), then their records, each checked against
-//! its entry's hash. The file's name is still the xxh3 of the whole file.
+//! area, u32 LE; low 32 bits of the xxh3-64 of the record's bytes seeded with the pack's seed,
+//! u32 LE), then the record area: each record postcard-encoded. Entry `j` is at a position
+//! computed from `j` alone, so a reader fetches the entries of its hits (8–16 bytes each), then
+//! their records, each checked against its entry's hash. The file's name is still the xxh3 of
+//! the whole file; the seed (the xxh3 of the record area) is in the manifest, so a record checks
+//! only against this build's manifest.
 
 use serde::{Deserialize, Serialize};
 
@@ -120,7 +122,8 @@ pub(super) fn write(records: Vec<(String, Record)>, ranges: Ranges) -> Result<(T
     } else {
         (PACK_MIN * whole, PACK_MAX * whole)
     };
-    let mut table = TextTable { ranged, first: Vec::new(), files: Vec::new(), bytes: Vec::new() };
+    let mut table =
+        TextTable { ranged, seeds: Vec::new(), first: Vec::new(), files: Vec::new(), bytes: Vec::new() };
     let mut files = Vec::new();
     let mut pack: Vec<Record> = Vec::new();
     let mut size = 0;
@@ -131,8 +134,13 @@ pub(super) fn write(records: Vec<(String, Record)>, ranges: Ranges) -> Result<(T
         }
         let start = end - pack.len() as u32;
         let pack = std::mem::take(pack);
-        let (name, bytes) =
-            if ranged { seal_ranged(&pack)? } else { seal_fragment(FragmentKind::Text, &pack)? };
+        let (name, bytes) = if ranged {
+            let (name, bytes, seed) = seal_ranged(&pack)?;
+            table.seeds.push(format!("{seed:016x}"));
+            (name, bytes)
+        } else {
+            seal_fragment(FragmentKind::Text, &pack)?
+        };
         table.first.push(start);
         table.files.push(name.clone());
         table.bytes.push(bytes.len() as u64);
@@ -195,28 +203,42 @@ pub(super) fn open(
     Ok(records)
 }
 
-/// The file bytes and name of a ranged pack holding `pack` (see the module's layout).
-fn seal_ranged(pack: &[Record]) -> Result<(String, Vec<u8>)> {
+/// The file bytes and name of a ranged pack holding `pack` (see the module's layout), and its
+/// seed: the xxh3-64 of its record area, which the manifest keeps ([`TextTable::seeds`]) and
+/// every record's check is seeded with. A reader reads only some entries and records, so the
+/// file's name cannot be checked; the seed ties each record to this build's manifest instead: the
+/// pack of another build served under this name (a cache that mixed two deploys) fails the
+/// checks, however consistent it is in itself.
+fn seal_ranged(pack: &[Record]) -> Result<(String, Vec<u8>, u64)> {
     let n = u32::try_from(pack.len()).map_err(|_| Error::format("txt fragment", "too many records"))?;
-    let mut entries = Vec::with_capacity(COUNT + ENTRY * pack.len());
-    entries.extend_from_slice(&n.to_le_bytes());
     let mut area = Vec::new();
+    let mut ends = Vec::with_capacity(pack.len() + 1);
+    ends.push(0);
     for r in pack {
         let bytes = postcard::to_allocvec(r)
             .map_err(|e| Error::format("txt fragment", format!("cannot encode: {e}")))?;
         area.extend_from_slice(&bytes);
-        let end = u32::try_from(area.len())
-            .map_err(|_| Error::format("txt fragment", "a ranged pack over 4 GiB"))?;
-        entries.extend_from_slice(&end.to_le_bytes());
-        entries.extend_from_slice(&record_hash(&bytes).to_le_bytes());
+        ends.push(
+            u32::try_from(area.len())
+                .map_err(|_| Error::format("txt fragment", "a ranged pack over 4 GiB"))?,
+        );
     }
-    entries.extend_from_slice(&area);
-    Ok(seal_body(FragmentKind::RangedText, &entries))
+    let seed = xxhash_rust::xxh3::xxh3_64(&area);
+    let mut body = Vec::with_capacity(COUNT + ENTRY * pack.len() + area.len());
+    body.extend_from_slice(&n.to_le_bytes());
+    for w in ends.windows(2) {
+        body.extend_from_slice(&w[1].to_le_bytes());
+        body.extend_from_slice(&record_hash(&area[w[0] as usize..w[1] as usize], seed).to_le_bytes());
+    }
+    body.extend_from_slice(&area);
+    let (name, bytes) = seal_body(FragmentKind::RangedText, &body);
+    Ok((name, bytes, seed))
 }
 
-/// The check a ranged pack keeps for each record: the low 32 bits of its xxh3-64.
-fn record_hash(bytes: &[u8]) -> u32 {
-    xxhash_rust::xxh3::xxh3_64(bytes) as u32
+/// The check a ranged pack keeps for each record: the low 32 bits of its xxh3-64 seeded with the
+/// pack's seed.
+fn record_hash(bytes: &[u8], seed: u64) -> u32 {
+    xxhash_rust::xxh3::xxh3_64_with_seed(bytes, seed) as u32
 }
 
 /// Pack `i` of a ranged [`TextTable`], as the reader addresses it: its path, record count and
@@ -229,6 +251,8 @@ pub(super) struct RangedPack<'a> {
     pub n: usize,
     /// The file's size in bytes.
     pub bytes: u64,
+    /// The pack's seed from the manifest (see `seal_ranged`).
+    seed: u64,
 }
 
 /// Where record `j` of a ranged pack lies in the record area, and its hash, read from its entry.
@@ -241,10 +265,12 @@ pub(super) struct Located {
 }
 
 impl<'a> RangedPack<'a> {
-    /// Pack `i` of `table` (which must be ranged) for `chunks` live chunks.
+    /// Pack `i` of `table` (which must be ranged and checked: a seed per pack) for `chunks` live
+    /// chunks.
     pub fn new(table: &'a TextTable, i: usize, chunks: usize) -> RangedPack<'a> {
         let (start, end) = range(table, i, chunks);
-        RangedPack { path: &table.files[i], i, n: (end - start) as usize, bytes: table.bytes[i] }
+        let seed = u64::from_str_radix(&table.seeds[i], 16).unwrap_or_default();
+        RangedPack { path: &table.files[i], i, n: (end - start) as usize, bytes: table.bytes[i], seed }
     }
 
     /// The runs of entries `[a, b]` to read for records `js` (ascending, each < n): each record
@@ -315,7 +341,7 @@ impl<'a> RangedPack<'a> {
                 format!("ranged text pack {}: record {} cut short: {DAMAGED}", self.i, at.j),
             ));
         };
-        if record_hash(raw) != at.hash {
+        if record_hash(raw, self.seed) != at.hash {
             return Err(Error::format(
                 self.path,
                 format!(

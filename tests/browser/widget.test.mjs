@@ -28,14 +28,17 @@ let siteA;
 let siteB;
 /** A's index as an older `docent index` wrote it: manifest.json without fragments, no fragments/. */
 let siteOld;
+/** A's pages indexed with ranged text packs (`--ranges always`, the layout of large sites). */
+let siteRanged;
+let rangedManifest;
 let web;
 let browser;
 /** The mount of the site: its folder is swapped to simulate a re-deploy. */
 const siteMount = ['/site/', ''];
 let manifest;
 
-function indexSite(cli, site) {
-  execFileSync(cli, ['index', site, '--out', join(site, 'docent'), '--base-url', '/site/', '--assets', join(root, 'pkg')], {
+function indexSite(cli, site, extra = []) {
+  execFileSync(cli, ['index', site, '--out', join(site, 'docent'), '--base-url', '/site/', '--assets', join(root, 'pkg'), ...extra], {
     env: { ...process.env, DOCENT_MODEL_DIR: join(root, 'models') },
     stdio: ['ignore', 'ignore', 'pipe'],
     timeout: 5 * WAIT_MS,
@@ -75,8 +78,14 @@ before(async () => {
   const { fragments: _, ...older } = JSON.parse(await readFile(join(siteOld, 'docent/manifest.json'), 'utf8'));
   await writeFile(join(siteOld, 'docent/manifest.json'), JSON.stringify(older, null, 2));
 
+  siteRanged = join(tmp, 'ranged');
+  await cp(siteA, siteRanged, { recursive: true });
+  await rm(join(siteRanged, 'docent'), { recursive: true, force: true });
+  indexSite(cli, siteRanged, ['--ranges', 'always']);
+  rangedManifest = JSON.parse(await readFile(join(siteRanged, 'docent/manifest.json'), 'utf8'));
+
   siteMount[1] = siteA;
-  web = await startFaultServer([siteMount, ['/old/', siteOld], ['/', root]]);
+  web = await startFaultServer([siteMount, ['/ranged/', siteRanged], ['/old/', siteOld], ['/', root]]);
   browser = await launchChromium({ timeout: WAIT_MS });
 });
 
@@ -151,7 +160,7 @@ function waitForEmbedder(page) {
 }
 
 /** The requests for an index folder (what a site's reader pays; not the test page). */
-const site = (log) => log.filter((e) => /^\/(site|old)\/docent\//.test(e.path));
+const site = (log) => log.filter((e) => /^\/(site|old|ranged)\/docent\//.test(e.path));
 const kb = (n) => `${(n / 1024).toFixed(1)} kB`;
 const line = (s) => `${s.requests} requests, ${kb(s.wire)} on the wire (${kb(s.bytes)} of files)`;
 /** Paths served whole (200) more than once. */
@@ -259,6 +268,25 @@ test('embed="never", embed="focus" and saveData: the embedder loads only when an
   }
 });
 
+test('a question naming a term no page contains is answered "do not mention" by keyword search, without waiting for the model', { timeout: 3 * WAIT_MS }, async () => {
+  needFragments();
+  assert.ok(manifest.fragments.gate, 'the demo index has a calibrated gate (the missing-term rule needs it)');
+  const { context, page, problems } = await openWidget({ embed: 'answer' });
+  try {
+    await page.focus('docent-ask >> [data-testid="question"]');
+    const r = await ask(page, 'How do I set up Kubernetes ingress for docent?');
+    const answeredAt = await page.evaluate(() => window.docentEvents.find((e) => e.type === 'docent-answer').at);
+    assert.equal(r.error, false, r.status);
+    assert.match(r.answer, /do not mention .*Kubernetes/i, JSON.stringify(r));
+    assert.equal(r.note, 'keyword search');
+    const before = web.log.filter((e) => e.at <= answeredAt && /\/model\/|docent_wasm_bg\.wasm$|\/fragments\/(ivf|vec)-/.test(e.path));
+    assert.deepEqual(before.map((e) => e.path), [], 'no model, full module or vectors before this answer');
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
+
 /**
  * Each fault on the fragments a keyword question needs (every lexical shard, or every text pack),
  * and on the manifest: the message it must produce. `hang` is the slow fragment (index-timeout="1").
@@ -272,42 +300,89 @@ const FAULT_CASES = [
   { kind: '404', on: 'manifest', message: /manifest\.json.*404/ },
 ];
 
+/**
+ * Injects fault case `c` on `paths`, asks Q1 through the widget on the index at `index`, and
+ * checks one sentence naming the file, a Retry, no partial answer, and an answer after Retry once
+ * the fault is cleared.
+ */
+async function checkFault(c, paths, index) {
+  const what = `${c.kind} on ${c.on} (${index})`;
+  const { context, page, problems } = await openWidget({ 'index-timeout': '1', embed: 'never' }, { index });
+  try {
+    for (const p of paths) web.fault(p, c.kind, { from: join(siteB, 'docent') });
+    await page.focus('docent-ask >> [data-testid="question"]');
+    const t0 = Date.now();
+    const r = await ask(page, Q1);
+    const ms = Date.now() - t0;
+    assert.equal(r.error, true, `${what}: ${JSON.stringify(r)}`);
+    assert.match(r.status, /^Could not load the search index: /, what);
+    assert.match(r.status, c.message, what);
+    assert.match(r.status, /[.!?…]$/, `${what}: one sentence`);
+    assert.equal(r.status.split(/[.!?…]\s+(?=[A-Z])/).length, 1, `${what}: one sentence: ${r.status}`);
+    assert.equal(r.retry, true, `${what}: Retry is offered`);
+    assert.equal(r.answer, '', `${what}: no answer from a partial index`);
+    assert.equal(r.sources, 0, what);
+    if (c.kind === 'hang') assert.ok(ms >= 900 && ms < 8000, `${what}: gave up after index-timeout="1": ${ms} ms`);
+
+    web.clearFaults();
+    await page.click('docent-ask >> [data-testid="retry"]');
+    const again = await idle(page);
+    assert.equal(again.error, false, `${what}: after Retry: ${again.status}`);
+    assert.ok(again.answer.length > 40 && again.sources >= 1, `${what}: Retry answers: ${JSON.stringify(again)}`);
+    assert.equal(again.retry, false, `${what}: Retry is hidden again`);
+    // Chromium logs a failed resource load itself; nothing else may reach the console.
+    const unexpected = problems.filter((p) => !/status of (404|416)|ERR_|net::/.test(p));
+    assert.deepEqual(unexpected, [], what);
+  } finally {
+    web.clearFaults();
+    await context.close();
+  }
+}
+
 test('faults: a missing, truncated, corrupted, other build\'s or hanging fragment, and a missing manifest: one sentence, Retry answers once the fault is gone', { timeout: 6 * WAIT_MS }, async () => {
   needFragments();
   for (const c of FAULT_CASES) {
-    const what = `${c.kind} on ${c.on}`;
-    const { context, page, problems } = await openWidget({ 'index-timeout': '1', embed: 'never' });
-    try {
-      const paths = c.on === 'manifest' ? ['/site/docent/manifest.json'] : fragmentPaths(c.on);
-      for (const p of paths) web.fault(p, c.kind, { from: join(siteB, 'docent') });
-      await page.focus('docent-ask >> [data-testid="question"]');
-      const t0 = Date.now();
-      const r = await ask(page, Q1);
-      const ms = Date.now() - t0;
-      assert.equal(r.error, true, `${what}: ${JSON.stringify(r)}`);
-      assert.match(r.status, /^Could not load the search index: /, what);
-      assert.match(r.status, c.message, what);
-      assert.match(r.status, /[.!?…]$/, `${what}: one sentence`);
-      assert.equal(r.status.split(/[.!?…]\s+(?=[A-Z])/).length, 1, `${what}: one sentence: ${r.status}`);
-      assert.equal(r.retry, true, `${what}: Retry is offered`);
-      assert.equal(r.answer, '', `${what}: no answer from a partial index`);
-      assert.equal(r.sources, 0, what);
-      if (c.kind === 'hang') assert.ok(ms >= 900 && ms < 8000, `${what}: gave up after index-timeout="1": ${ms} ms`);
-
-      web.clearFaults();
-      await page.click('docent-ask >> [data-testid="retry"]');
-      const again = await idle(page);
-      assert.equal(again.error, false, `${what}: after Retry: ${again.status}`);
-      assert.ok(again.answer.length > 40 && again.sources >= 1, `${what}: Retry answers: ${JSON.stringify(again)}`);
-      assert.equal(again.retry, false, `${what}: Retry is hidden again`);
-      // Chromium logs a failed resource load itself; nothing else may reach the console.
-      const unexpected = problems.filter((p) => !/status of 404|ERR_|net::/.test(p));
-      assert.deepEqual(unexpected, [], what);
-    } finally {
-      web.clearFaults();
-      await context.close();
-    }
+    const paths = c.on === 'manifest' ? ['/site/docent/manifest.json'] : fragmentPaths(c.on);
+    await checkFault(c, paths, '/site/docent/');
   }
+});
+
+/** Faults on ranged text packs: the file cut short (its later records out of reach: 416, or
+ * fewer bytes), missing, another build's bytes, no answer. */
+const RANGED_FAULT_CASES = [
+  { kind: '404', on: 'txt', message: /txt-[0-9a-f]{16}\.bin.*404/ },
+  { kind: 'truncate', on: 'txt', message: /txt-[0-9a-f]{16}\.bin.*(416|bytes|damaged)/ },
+  { kind: 'stale', on: 'txt', message: /txt-[0-9a-f]{16}\.bin.*(different builds|does not match)/ },
+  { kind: 'hang', on: 'txt', message: /txt-[0-9a-f]{16}\.bin.*(1 s|timed? ?out)/i },
+];
+
+test('ranged text packs (the layout of large sites): the answer of whole packs from a few byte ranges; a missing, truncated, other build\'s or hanging pack: one sentence and Retry', { timeout: 6 * WAIT_MS }, async () => {
+  needFragments();
+  assert.equal(rangedManifest.fragments.text.ranged, true, 'docent index --ranges always wrote ranged packs');
+  assert.notEqual(manifest.fragments.text.ranged, true, 'the small site keeps whole packs by default');
+  const whole = await openWidget({ embed: 'never' });
+  await whole.page.focus('docent-ask >> [data-testid="question"]');
+  const a = await ask(whole.page, Q1);
+  await whole.context.close();
+  const { context, page, problems } = await openWidget({ embed: 'never' }, { index: '/ranged/docent/' });
+  try {
+    await page.focus('docent-ask >> [data-testid="question"]');
+    const b = await ask(page, Q1);
+    assert.equal(b.error, false, b.status);
+    assert.equal(b.answer, a.answer, 'the same answer from ranged packs');
+    assert.equal(b.sources, a.sources);
+    const txt = web.log.filter((e) => e.path.startsWith('/ranged/docent/fragments/txt-'));
+    assert.ok(txt.length >= 2 && txt.every((e) => e.status === 206), JSON.stringify(txt));
+    const packs = rangedManifest.fragments.text.bytes.reduce((n, x) => n + x, 0);
+    const wire = txt.reduce((n, e) => n + e.wire, 0);
+    assert.ok(wire * 10 < packs, `${kb(wire)} of text read from ${kb(packs)} of packs`);
+    console.log(`widget (ranged text packs): the first answer read ${txt.length} byte ranges, ${kb(wire)} of ${kb(packs)} of packs`);
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+  const paths = rangedManifest.fragments.text.files.map((p) => `/ranged/docent/${p}`);
+  for (const c of RANGED_FAULT_CASES) await checkFault(c, paths, '/ranged/docent/');
 });
 
 test('a re-deploy under a reading page: the old manifest\'s fragments are gone; the question fails in one sentence and Retry reads the new manifest', { timeout: 3 * WAIT_MS }, async () => {
