@@ -32,10 +32,9 @@ use crate::{Error, Result};
 /// Postings kept per term in a shard, at most (the best by BM25 impact).
 pub const MAX_POSTINGS: usize = 4096;
 
-/// Target size of a term shard in bytes: a shard is cut once it reaches this size. 2 KiB; raised
-/// while more shards than the writer allows would result (doubling; with ranged text packs, to
-/// just the size that fits). A shard exceeds it by at most one term (≤ [`MAX_POSTINGS`]
-/// postings).
+/// Target size of a whole term shard in bytes: a shard is cut once it reaches this size. 2 KiB;
+/// doubled while more than [`MAX_SHARDS`] shards would result. A shard exceeds it by at most one
+/// term (≤ [`MAX_POSTINGS`] postings). Ranged shards are cut by term count instead.
 pub const SHARD_BYTES: usize = 2 * 1024;
 
 /// Shards per index, at most about this many with whole text packs: with about 600 text packs
