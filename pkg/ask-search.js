@@ -14,6 +14,7 @@
 // docent.js and the wasm modules do). docent.js (and the full module's glue) is imported only for
 // a folder without fragments, so the lean path loads no more script than it needs.
 import { openSite, createEmbedder } from './search.js';
+import { offlineAnswer } from './llm/offline.js';
 
 /** How an answer's sources were found, as the quiet note under it says. */
 export const PATHS = { keyword: 'keyword search', hybrid: 'keyword + semantic search' };
@@ -227,10 +228,12 @@ export class SiteSearch {
     }
   }
 
-  /** What the offline provider computes its answer with (passed to streamAnswer as `docent`). */
+  /** What the offline provider computes its answer with (passed to streamAnswer as `docent`):
+   * the whole index's module, or the lean module's `offlineAnswer` (search.js hands it over when
+   * it initialises), which also words "These documents do not mention …". */
   get answerer() {
     if (this.#full) return this.#full;
-    return typeof this.#site?.offlineAnswer === 'function' ? this.#site : undefined;
+    return this.#site ? { offlineAnswer } : undefined;
   }
 
   /** Requests and bytes fetched for the fragmented index so far (null for a whole-index load). */
