@@ -134,8 +134,8 @@ async function writeSynced(path, bytes) {
   await rename(`${path}.tmp`, path);
 }
 
-/** A fragment file name (`lex|txt|ivf|vec-<16 hex>.bin`, or that plus `.tmp` from an interrupted run). */
-const FRAGMENT_NAME = /^(lex|txt|ivf|vec)-[0-9a-f]{16}\.bin(\.tmp)?$/;
+/** A fragment file name (`lex|txt|ivf|vec|cmn-<16 hex>.bin`, or that plus `.tmp` from an interrupted run). */
+const FRAGMENT_NAME = /^(lex|txt|ivf|vec|cmn)-[0-9a-f]{16}\.bin(\.tmp)?$/;
 
 /**
  * Writes the fragments of the built index as the native CLI does: a file whose name exists with

@@ -14,12 +14,17 @@ use docent::prompt::{not_mentioned, PromptOptions, NOT_COVERED};
 use docent::retrieve::RetrieveOptions;
 use docent::site::Manifest;
 
-use crate::common::{fixture, hashing, root};
+use crate::common::{fixture, hashing, model_dir, root};
 
 /// The `tally` documentation of `tests/fixtures/gate/` (six pages, a time-tracking tool).
 fn tally() -> Docent {
+    tally_with(hashing())
+}
+
+/// [`tally`] embedded with `embedder`.
+fn tally_with(embedder: std::sync::Arc<dyn docent::embed::Embedder>) -> Docent {
     let report = walk(&[fixture("gate")], &WalkOptions::default(), &mut |_| {}).unwrap();
-    let mut e = Docent::new(hashing(), Options::default()).unwrap();
+    let mut e = Docent::new(embedder, Options::default()).unwrap();
     for f in report.files {
         if let Ingested::Document(d) = f.outcome {
             e.add_document(d).unwrap();
@@ -135,6 +140,42 @@ fn the_fragments_manifest_keeps_the_gate_and_its_lexical_variant_decides_first_a
     assert!(site.site_gate().is_none());
     let r = block_on(site.search(&src, KUBERNETES, 5, None, &opts)).unwrap();
     assert_eq!(r.missing, ["Kubernetes"], "the terms are still reported");
+}
+
+/// The calibrated gate's common words (an embedder with a vocabulary: the static table) are not in
+/// the manifest but in a fragment that only a question with a term the site lacks fetches, and
+/// then the verdict and the named terms are the engine's.
+#[test]
+fn the_common_words_are_fetched_only_by_a_question_with_a_term_the_site_lacks() {
+    let table = docent::embed::static_table::StaticTable::load(&model_dir()).unwrap();
+    let e = tally_with(std::sync::Arc::new(table));
+    assert!(e.site_gate().unwrap().common.is_some(), "the static table's vocabulary gives common words");
+    let frags = write_fragments(&e).unwrap();
+    let common = frags.table.common.clone().expect("a common-words fragment");
+    assert!(common.file.starts_with("fragments/cmn-"), "{}", common.file);
+    assert!(frags.table.gate.as_ref().unwrap().get("common").is_none(), "not in the manifest");
+    let mut m = Manifest::new(&e, "index.bin", b"", "test".into(), Vec::new());
+    m.fragments = Some(frags.table.clone());
+    let json = m.to_json().unwrap();
+    let site = SiteIndex::open(json.as_bytes(), "manifest.json").unwrap();
+    let src = MemorySource::new(frags.files.clone());
+    let opts = RetrieveOptions::default();
+    let fetched = |src: &MemorySource| src.asked().iter().filter(|p| **p == common.file).count();
+    block_on(site.search(&src, "How do I export a report to CSV?", 5, None, &opts)).unwrap();
+    assert_eq!(fetched(&src), 0, "every term occurs: no common words needed");
+    for q in [KUBERNETES, "What is the quickest way to tidy a report?", "How do I export a report to CSV?"] {
+        let v = e.embed(&[q]).unwrap();
+        let r = block_on(site.search(&src, q, 5, Some(&v), &opts)).unwrap();
+        let m = e.search(q, 5).unwrap();
+        assert_eq!((r.answerable, &r.missing), (m.answerable, &m.missing), "{q}");
+    }
+    assert_eq!(fetched(&src), 1, "fetched once, by the first question with an absent term");
+    // A damaged filter is refused, naming it.
+    let mut bad = MemorySource::new(frags.files.clone());
+    bad.get_mut(&common.file).unwrap()[12] ^= 1;
+    let site = SiteIndex::open(json.as_bytes(), "manifest.json").unwrap();
+    let err = block_on(site.search(&bad, KUBERNETES, 5, None, &opts)).unwrap_err().to_string();
+    assert!(err.contains(&common.file) && err.contains("does not match its name"), "{err}");
 }
 
 fn docent(args: &[&str]) -> std::process::Output {

@@ -15,8 +15,7 @@
 //! On a large site a shard fetched whole costs its every term for the one a question needs (at
 //! 1M chunks ~110 kB a shard, eight shards a question). Where the text packs are ranged, the
 //! shards are too ([`FragmentKind::RangedLexical`]): after the fragment header, the length of the
-//! head (u32 LE) and its check (u32 LE: the low 32 bits of its xxh3-64 seeded with the shard's
-//! seed), the head (postcard: per term its text, df, the end of its postings in the body and
+//! head (u32 LE) and its check (u32 LE: the low 32 bits of its xxh3-64 xor the shard's seed), the head (postcard: per term its text, df, the end of its postings in the body and
 //! their check), then the body (each term's postings, postcard). The manifest gives each shard's
 //! head length and seed (the xxh3-64 of the body), so a reader reads the heads of its terms' shards
 //! (their vocabulary, for typo and prefix lookup and the gate), then the postings of just the
@@ -69,16 +68,17 @@ struct HeadTerm {
     df: u32,
     /// End of the term's postings in the body (the start is the previous term's end).
     end: u32,
-    /// Low 32 bits of the xxh3-64 of the postings' bytes, seeded with the shard's seed.
+    /// Low 32 bits of the xxh3-64 of the postings' bytes xor the shard's seed.
     check: u32,
 }
 
 /// Bytes before a ranged shard's head: the fragment header, the head's length and check.
 const HEAD_AT: usize = FRAGMENT_HEADER + 8;
 
-/// The check of a ranged shard's head or postings: low 32 bits of the seeded xxh3-64.
+/// The check of a ranged shard's head or postings: the low 32 bits of their xxh3-64 xor the
+/// shard's seed.
 fn check_of(bytes: &[u8], seed: u64) -> u32 {
-    xxhash_rust::xxh3::xxh3_64_with_seed(bytes, seed) as u32
+    (xxhash_rust::xxh3::xxh3_64(bytes) ^ seed) as u32
 }
 
 /// One term of a read shard.

@@ -46,8 +46,9 @@ pub use dense::DenseLayout;
 pub use lexical::{MAX_POSTINGS, MAX_SHARDS, SHARD_BYTES};
 pub use read::{Lookup, SiteIndex};
 pub use table::{
-    fragment_name, open_fragment, seal_fragment, Bm25Stats, DenseTable, FragmentKind, FragmentTable,
-    LexicalTable, TextTable, FRAGMENTS_DIR, FRAGMENT_MAGIC, FRAGMENT_VERSION, FRAGMENT_VERSION_OLDEST,
+    fragment_name, open_fragment, seal_fragment, Bm25Stats, CommonFile, DenseTable, FragmentKind,
+    FragmentTable, LexicalTable, TextTable, FRAGMENTS_DIR, FRAGMENT_MAGIC, FRAGMENT_VERSION,
+    FRAGMENT_VERSION_OLDEST,
 };
 pub use text::{Ranges, MAX_PACKS, MAX_RANGED_PACKS, PACK_MAX, PACK_MIN, RANGED_PACK_MAX, RANGED_PACK_MIN};
 pub use write::{write_fragments, write_fragments_with, Fragments, Layout, FILE_BUDGET};

@@ -5,12 +5,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
 
 use super::lexical::{shard_of, Shard, Term};
-use super::table::FragmentTable;
+use super::table::{open_fragment, FragmentKind, FragmentTable};
 use super::text::{self, pack_of, Located, RangedPack, Record};
 use super::{dense, FetchStats, FragmentSource, Span};
 use crate::embed::EmbedderInfo;
 use crate::engine::{check_search, prompt_of, Evidence, Hit, SearchResult};
-use crate::gate::{check_terms, decide, evidence_of, salient_terms, SiteGate, TermCheck, Vocabulary};
+use crate::gate::{
+    check_terms, decide, evidence_of, salient_terms, CommonWords, SiteGate, TermCheck, Vocabulary,
+};
 use crate::index::bm25::{best_first, coverage_of, distinct, idf, saturate, Bm25};
 use crate::prompt::{Prompt, PromptOptions};
 use crate::retrieve::{dedupe, fuse, limit_per_page, Fused, Mode, RetrieveOptions};
@@ -66,6 +68,8 @@ pub struct SiteIndex {
     pub(super) dense: RefCell<dense::Loaded>,
     /// The gate calibrated on the site (the manifest's `"gate"`), if any.
     gate: Option<SiteGate>,
+    /// The gate's common words, once a question with a term the site lacks fetched them.
+    common: RefCell<Option<Rc<CommonWords>>>,
 }
 
 /// The vocabulary of the shards loaded so far, as the gate sees it (the shards of a query's
@@ -127,6 +131,7 @@ impl SiteIndex {
             lexical: RefCell::default(),
             text: RefCell::default(),
             packs: RefCell::default(),
+            common: RefCell::default(),
             dense: RefCell::default(),
         })
     }
@@ -213,6 +218,7 @@ impl SiteIndex {
         }
         let groups = self.groups(&terms, lookup);
         let lexical_hits = self.rank(&groups, cand);
+        self.load_common(src, query).await?;
         // Stage 2: the probed partitions.
         let dense_hits = match &dense_query {
             Some(q) => q.search(self, src, cand).await?,
@@ -303,7 +309,8 @@ impl SiteIndex {
         opts: &RetrieveOptions,
     ) -> (Evidence, TermCheck) {
         let cover = |id: u32| coverage_of(groups.iter().map(|g| (g.idf, g.contains(id))));
-        let common = self.gate.as_ref().and_then(|g| g.common.as_ref());
+        let loaded = self.common.borrow().clone();
+        let common = loaded.as_deref().or_else(|| self.gate.as_ref().and_then(|g| g.common.as_ref()));
         let check = check_terms(&salient_terms(query), &ShardVocabulary(self), common);
         let query_idf = groups.iter().map(|g| g.idf).sum();
         evidence_of(dense_hits, lexical_hits, opts, cover, check, query_idf, self.table.bm25.params.k1)
@@ -428,6 +435,24 @@ impl SiteIndex {
         if let (Some(path), Some(bytes)) = (extra, it.next()) {
             dense::store_centroids(self, &path, &bytes)?;
         }
+        Ok(())
+    }
+
+    /// Fetches the gate's common words (one call) when the table has them, they are not loaded
+    /// yet, and a salient term of `query` is absent from the site (only then do they decide
+    /// anything). Needs the terms' shards loaded.
+    async fn load_common<S: FragmentSource>(&self, src: &S, query: &str) -> Result<()> {
+        let Some(c) = &self.table.common else { return Ok(()) };
+        if self.common.borrow().is_some()
+            || check_terms(&salient_terms(query), &ShardVocabulary(self), None).missing.is_empty()
+        {
+            return Ok(());
+        }
+        let got = self.fetch(src, std::slice::from_ref(&c.file)).await?;
+        let bytes = got.into_iter().next().unwrap_or_default();
+        let (hashes, bits): (u32, Vec<u8>) = open_fragment(&c.file, &bytes, c.bytes, FragmentKind::Common)?;
+        let words = CommonWords::from_bits(hashes, bits, &c.file)?;
+        *self.common.borrow_mut() = Some(Rc::new(words));
         Ok(())
     }
 

@@ -41,16 +41,21 @@ pub enum FragmentKind {
     /// Term shard read by byte ranges: its head, then the postings of the terms a question uses
     /// (`lex`, byte 6): for large sites.
     RangedLexical = 6,
+    /// The calibrated gate's common words (`cmn`, byte 7): a Bloom filter fetched only by a
+    /// question with a term the site lacks.
+    Common = 7,
 }
 
 impl FragmentKind {
-    /// The file-name prefix: `lex`, `txt` (both kinds of text pack), `ivf` or `vec`.
+    /// The file-name prefix: `lex` (both kinds of term shard), `txt` (both kinds of text pack),
+    /// `ivf`, `vec` or `cmn`.
     pub fn prefix(self) -> &'static str {
         match self {
             FragmentKind::Lexical | FragmentKind::RangedLexical => "lex",
             FragmentKind::Text | FragmentKind::RangedText => "txt",
             FragmentKind::Centroids => "ivf",
             FragmentKind::Partition => "vec",
+            FragmentKind::Common => "cmn",
         }
     }
 
@@ -63,6 +68,7 @@ impl FragmentKind {
             FragmentKind::RangedText => "ranged text pack",
             FragmentKind::Centroids => "IVF centroids",
             FragmentKind::Partition => "IVF partition",
+            FragmentKind::Common => "common-word filter",
         }
     }
 
@@ -74,6 +80,7 @@ impl FragmentKind {
             4 => FragmentKind::Partition,
             5 => FragmentKind::RangedText,
             6 => FragmentKind::RangedLexical,
+            7 => FragmentKind::Common,
             _ => return None,
         })
     }
@@ -197,6 +204,21 @@ pub struct FragmentTable {
     /// fixed per-embedder gate decides then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gate: Option<serde_json::Value>,
+    /// The gate's common words ([`crate::gate::CommonWords`]), kept out of the manifest (about
+    /// 17 kB that every reader would fetch) in a fragment that only a question with a term the
+    /// site lacks fetches. Absent without a calibrated gate with common words (and before
+    /// version 3, when they were in `gate`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub common: Option<CommonFile>,
+}
+
+/// The common-words fragment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommonFile {
+    /// Its path (`fragments/cmn-<h>.bin`).
+    pub file: String,
+    /// Its size in bytes.
+    pub bytes: u64,
 }
 
 /// Corpus-wide BM25F statistics over live chunks.
@@ -232,7 +254,7 @@ pub struct LexicalTable {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub heads: Vec<u32>,
     /// Ranged shards only: each shard's seed (16 hex digits, the xxh3-64 of its postings), with
-    /// which its head and postings checks are seeded.
+    /// which its head and postings checks are mixed (xor).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub seeds: Vec<String>,
     /// The first term of each shard, ascending; `first[0]` is `""`.
@@ -252,7 +274,7 @@ pub struct TextTable {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ranged: bool,
     /// Ranged packs only: each pack's seed (16 hex digits, the xxh3-64 of its record area), with
-    /// which every record's check is seeded, so that records check only against this manifest.
+    /// which every record's check is mixed (xor), so that records check only against this manifest.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub seeds: Vec<String>,
     /// The first chunk id of each pack, ascending from 0.
@@ -281,8 +303,8 @@ pub struct DenseTable {
 }
 
 impl FragmentTable {
-    /// Every fragment file the table names, with its size: the centroids, partitions, shards
-    /// and packs.
+    /// Every fragment file the table names, with its size: the shards, packs, centroids,
+    /// partitions and common words.
     pub fn files(&self) -> Vec<(&str, u64)> {
         let mut out: Vec<(&str, u64)> = Vec::new();
         out.extend(self.lexical.files.iter().map(String::as_str).zip(self.lexical.bytes.iter().copied()));
@@ -290,6 +312,9 @@ impl FragmentTable {
         if let Some(d) = &self.dense {
             out.push((d.centroids.as_str(), d.centroid_bytes));
             out.extend(d.files.iter().map(String::as_str).zip(d.bytes.iter().copied()));
+        }
+        if let Some(c) = &self.common {
+            out.push((c.file.as_str(), c.bytes));
         }
         out
     }

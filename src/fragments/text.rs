@@ -16,7 +16,7 @@
 //! *ranged* ([`FragmentKind::RangedText`]): large files ([`RANGED_PACK_MIN`]–[`RANGED_PACK_MAX`])
 //! read one record at a time with HTTP range requests. Layout after the 9-byte fragment header:
 //! the record count `n` (u32 LE), then `n` entries of (end offset of the record in the record
-//! area, u32 LE; low 32 bits of the xxh3-64 of the record's bytes seeded with the pack's seed,
+//! area, u32 LE; low 32 bits of the xxh3-64 of the record's bytes xor the pack's seed,
 //! u32 LE), then the record area: each record postcard-encoded. Entry `j` is at a position
 //! computed from `j` alone, so a reader fetches the entries of its hits (8–16 bytes each), then
 //! their records, each checked against its entry's hash. The file's name is still the xxh3 of
@@ -205,7 +205,7 @@ pub(super) fn open(
 
 /// The file bytes and name of a ranged pack holding `pack` (see the module's layout), and its
 /// seed: the xxh3-64 of its record area, which the manifest keeps ([`TextTable::seeds`]) and
-/// every record's check is seeded with. A reader reads only some entries and records, so the
+/// every record's check is mixed with. A reader reads only some entries and records, so the
 /// file's name cannot be checked; the seed ties each record to this build's manifest instead: the
 /// pack of another build served under this name (a cache that mixed two deploys) fails the
 /// checks, however consistent it is in itself.
@@ -235,10 +235,10 @@ fn seal_ranged(pack: &[Record]) -> Result<(String, Vec<u8>, u64)> {
     Ok((name, bytes, seed))
 }
 
-/// The check a ranged pack keeps for each record: the low 32 bits of its xxh3-64 seeded with the
-/// pack's seed.
+/// The check a ranged pack keeps for each record: the low 32 bits of its xxh3-64 xor the pack's
+/// seed (the plain xxh3 the module has anyway; xxh3's seeded variant would add its own code).
 fn record_hash(bytes: &[u8], seed: u64) -> u32 {
-    xxhash_rust::xxh3::xxh3_64_with_seed(bytes, seed) as u32
+    (xxhash_rust::xxh3::xxh3_64(bytes) ^ seed) as u32
 }
 
 /// Pack `i` of a ranged [`TextTable`], as the reader addresses it: its path, record count and

@@ -1,7 +1,7 @@
 //! The writer: the fragments of a built engine.
 
 use super::dense::{self, DenseLayout};
-use super::table::{Bm25Stats, FragmentTable, FRAGMENT_VERSION};
+use super::table::{seal_fragment, Bm25Stats, CommonFile, FragmentKind, FragmentTable, FRAGMENT_VERSION};
 use super::text::{Ranges, Record};
 use super::{lexical, text};
 use crate::engine::Docent;
@@ -92,6 +92,15 @@ pub fn write_fragments_with(engine: &Docent, layout: &Layout) -> Result<Fragment
     let (lexical_table, mut files) = lexical::write(bm25, &ids, max_shards, text_table.ranged)?;
     files.extend(text_files);
     files.extend(dense_files);
+    let common = match engine.site_gate().and_then(|g| g.common.as_ref()) {
+        Some(c) => {
+            let (name, bytes) = seal_fragment(FragmentKind::Common, &(c.hashes, c.raw_bits()))?;
+            let file = CommonFile { file: name.clone(), bytes: bytes.len() as u64 };
+            files.push((name, bytes));
+            Some(file)
+        }
+        None => None,
+    };
     let table = FragmentTable {
         version: FRAGMENT_VERSION,
         chunks,
@@ -102,15 +111,21 @@ pub fn write_fragments_with(engine: &Docent, layout: &Layout) -> Result<Fragment
         text: text_table,
         dense: dense_table,
         gate: gate_value(engine)?,
+        common,
     };
     Ok(Fragments { table, files })
 }
 
-/// The engine's calibrated gate as the manifest's `"gate"` value (`None` without one). Apart from
-/// the rest of the table so that the field stays an optional addition.
+/// The engine's calibrated gate as the manifest's `"gate"` value (`None` without one), without
+/// its common words (the table's `common` fragment holds them). Apart from the rest of the table
+/// so that the field stays an optional addition.
 pub(crate) fn gate_value(engine: &Docent) -> Result<Option<serde_json::Value>> {
     engine
         .site_gate()
-        .map(|g| serde_json::to_value(g).map_err(|e| Error::format("manifest", format!("gate: {e}"))))
+        .map(|g| {
+            let mut g = g.clone();
+            g.common = None;
+            serde_json::to_value(&g).map_err(|e| Error::format("manifest", format!("gate: {e}")))
+        })
         .transpose()
 }

@@ -78,6 +78,17 @@ impl CommonWords {
         n > 0 && positions(term, self.hashes, n).all(|i| self.decoded[i / 8] & (1 << (i % 8)) != 0)
     }
 
+    /// The filter's bits (little-endian bytes), as the fragment of a site folder stores them.
+    pub fn raw_bits(&self) -> &[u8] {
+        &self.decoded
+    }
+
+    /// A filter from `hashes` and its raw `bits` (a site folder's common-words fragment); `what`
+    /// names the file. Errors as [`CommonWords::decoded`]'s.
+    pub fn from_bits(hashes: u32, bits: Vec<u8>, what: &str) -> Result<CommonWords> {
+        CommonWords { hashes, bits: base64(&bits), decoded: Vec::new() }.decoded(what)
+    }
+
     /// Decodes [`CommonWords::bits`] after reading; `what` names the file. Errors: not base64,
     /// fewer than 8 bytes, or a number of hashes outside 1..=16.
     pub(crate) fn decoded(mut self, what: &str) -> Result<CommonWords> {

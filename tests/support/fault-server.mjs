@@ -14,7 +14,7 @@ import { byteRange, rangeResponse } from '../../www/range.mjs';
 
 
 /** A fragment's file name, `<kind>-<16 hex digits>.bin` (the hash is the checksum of its bytes). */
-const FRAGMENT = /^(lex|txt|ivf|vec)-[0-9a-f]{16}\.bin$/;
+const FRAGMENT = /^(lex|txt|ivf|vec|cmn)-[0-9a-f]{16}\.bin$/;
 
 /**
  * The faults a test can inject, per request path (see `fault(path, kind, options)`):

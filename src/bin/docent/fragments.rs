@@ -72,7 +72,7 @@ pub fn write_new(out: &Path, frags: &Fragments) -> Result<FragmentCounts> {
     Ok(counts)
 }
 
-/// Deletes the files of `out/fragments/` that look like fragments (`lex|txt|ivf|vec-<16 hex>.bin`,
+/// Deletes the files of `out/fragments/` that look like fragments (`lex|txt|ivf|vec|cmn-<16 hex>.bin`,
 /// or such a name plus `.tmp`, left by an interrupted run) and are not in `keep` (paths as the
 /// manifests name them). Anything else in the folder is left alone. Returns how many were deleted.
 pub fn remove_unnamed(out: &Path, keep: &BTreeSet<String>) -> Result<usize> {
@@ -94,12 +94,12 @@ pub fn remove_unnamed(out: &Path, keep: &BTreeSet<String>) -> Result<usize> {
     Ok(removed)
 }
 
-/// `lex|txt|ivf|vec-<16 lowercase hex>.bin`, optionally followed by `.tmp`.
+/// `lex|txt|ivf|vec|cmn-<16 lowercase hex>.bin`, optionally followed by `.tmp`.
 fn is_fragment_name(name: &str) -> bool {
     let name = name.strip_suffix(".tmp").unwrap_or(name);
     let Some(stem) = name.strip_suffix(".bin") else { return false };
     let Some((kind, hash)) = stem.split_once('-') else { return false };
-    matches!(kind, "lex" | "txt" | "ivf" | "vec")
+    matches!(kind, "lex" | "txt" | "ivf" | "vec" | "cmn")
         && hash.len() == 16
         && hash.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
 }
