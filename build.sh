@@ -312,21 +312,24 @@ wasm_opt() {
 # `models` and `instant-distance`, which the full module, the demo's background build and the wasm
 # tests add back (FULL_MODULE_FEATURES: one feature set, so each of them reuses the others' build).
 FULL_MODULE_FEATURES=(--features models,instant-distance)
+# WASM_PROFILE (default release) names the cargo profile: the lean module is built with `lean`
+# (Cargo.toml: for size).
 wasm_cargo() {
     local sub=$1; shift
     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo --remap-path-prefix=$PWD=/docent" \
-        cargo "$sub" --release --target "$WASM_TARGET" --no-default-features "$@"
+        cargo "$sub" --profile "${WASM_PROFILE:-release}" --target "$WASM_TARGET" --no-default-features "$@"
 }
 
 # One module into pkg/: `bindgen_module NAME [CARGO FEATURE ARGS...]` builds the crate for wasm32
-# with those features, runs wasm-bindgen (web target) and wasm-opt, and writes pkg/NAME.js,
+# with those features (profile $WASM_PROFILE, default release), runs wasm-bindgen (web target) and wasm-opt, and writes pkg/NAME.js,
 # NAME.d.ts and NAME_bg.wasm. cargo keeps each feature set's build apart, so switching between
 # the two modules relinks nothing that did not change.
 bindgen_module() {
     local name=$1; shift
-    log "cargo build --lib --release --target $WASM_TARGET $* ($name)"
+    local profile=${WASM_PROFILE:-release}
+    log "cargo build --lib --profile $profile --target $WASM_TARGET $* ($name)"
     wasm_cargo build --lib "$@"
-    local wasm="$TARGET_DIR/$WASM_TARGET/release/docent.wasm"
+    local wasm="$TARGET_DIR/$WASM_TARGET/$profile/docent.wasm"
     # wasm-bindgen writes into the target dir; pkg/ gets its JS and the optimised module.
     local staged="$TARGET_DIR/wasm-bindgen"
     log "wasm-bindgen --target web → $staged, then $WASM_OUT/$name*"
@@ -341,7 +344,7 @@ build_wasm() {
     setup_wasm_bindgen
     setup_binaryen
     bindgen_module "$WASM_NAME" "${FULL_MODULE_FEATURES[@]}"
-    bindgen_module "$LEAN_NAME"
+    WASM_PROFILE=lean bindgen_module "$LEAN_NAME"
     ls -l "$WASM_OUT"/ >&2
 }
 
