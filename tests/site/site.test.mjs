@@ -16,7 +16,6 @@ import { fileURLToPath } from 'node:url';
 import { need, startStaticServer } from '../support/static-server.mjs';
 import { startMockLlm } from '../support/mock-llm.mjs';
 import { CSP } from '../../www/serve.mjs';
-import { NOT_IN_DOCUMENTS } from '../../pkg/llm.js';
 import { SEED, watch, auditDom, findInStorage, hostileAnswers, hostileSite, PAYLOADS, TOPIC_QUESTION } from '../support/hostile.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -160,13 +159,15 @@ test('<docent-ask offline>: lazy until focused, answers with a citation link tha
   await page.focus('docent-ask >> [data-testid="question"]');
   await page.waitForFunction(() => document.querySelector('docent-ask').shadowRoot.querySelector('[data-testid="status"]').textContent === 'Ready.', null, { timeout: WAIT_MS });
   const readyMs = Date.now() - t0;
-  // A question the manual does not cover gets the core's one "not covered" text, and no citation.
+  // A question the manual does not cover gets the core's "not covered" text, naming the words of
+  // the question that no page contains ("These documents do not mention World or Cup."), and no
+  // citation.
   await page.fill('docent-ask >> [data-testid="question"]', 'Which football club won the 1998 World Cup final?');
   const abstained = waitForAnswer(page);
   await page.press('docent-ask >> [data-testid="question"]', 'Enter');
   assert.equal((await abstained).text, '', 'an abstained question reports no answer text');
   const none = await answerOf(page);
-  assert.equal(none.answer, NOT_IN_DOCUMENTS, JSON.stringify(none));
+  assert.equal(none.answer, 'These documents do not mention World or Cup.', JSON.stringify(none));
   assert.deepEqual(none.cites, []);
 
   await page.fill('docent-ask >> [data-testid="question"]', 'How do I replace the thermocouple?');
