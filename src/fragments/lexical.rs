@@ -262,10 +262,7 @@ impl Shard {
         let mut terms = Vec::with_capacity(stored.len());
         let mut last: Option<&str> = None;
         for t in &stored {
-            if t.term.as_str() < lo
-                || hi.is_some_and(|h| t.term.as_str() >= h)
-                || last.is_some_and(|l| l >= t.term.as_str())
-            {
+            if !in_order(&t.term, lo, hi, last) {
                 return Err(bad(format!("term {:?} is out of order or outside the shard's range", t.term)));
             }
             last = Some(&t.term);
@@ -318,10 +315,7 @@ impl Shard {
         let mut last: Option<&str> = None;
         let mut start = 0u64;
         for t in &stored {
-            if t.term.as_str() < lo
-                || hi.is_some_and(|h| t.term.as_str() >= h)
-                || last.is_some_and(|l| l >= t.term.as_str())
-            {
+            if !in_order(&t.term, lo, hi, last) {
                 return Err(bad(format!("term {:?} is out of order or outside the shard's range", t.term)));
             }
             last = Some(&t.term);
@@ -397,6 +391,11 @@ impl Shard {
         out.truncate(n);
         out
     }
+}
+
+/// Whether `term` lies in a shard's range `[lo, hi)` and after the shard's previous term `last`.
+fn in_order(term: &str, lo: &str, hi: Option<&str>, last: Option<&str>) -> bool {
+    term >= lo && hi.is_none_or(|h| term < h) && last.is_none_or(|l| l < term)
 }
 
 /// Postings with absolute ids from `(id delta, tf')` as stored: at least one, at most `df`,

@@ -379,17 +379,24 @@ impl SiteIndex {
             return Ok(Vec::new());
         }
         let got = src.fetch(paths).await?;
-        if got.len() != paths.len() {
+        self.count(paths.len(), &got, "fragments")?;
+        Ok(got)
+    }
+
+    /// Counts one call of the source that was asked for `asked` fragments or ranges (`what`)
+    /// and returned `got`; a source that returned another number is an error.
+    fn count(&self, asked: usize, got: &[Vec<u8>], what: &str) -> Result<()> {
+        if got.len() != asked {
             return Err(Error::format(
                 "fragment source",
-                format!("{} fragments asked for, {} returned", paths.len(), got.len()),
+                format!("{asked} {what} asked for, {} returned", got.len()),
             ));
         }
         let mut stats = self.stats.borrow_mut();
         stats.requests += 1;
         stats.fragments += got.len();
         stats.bytes += got.iter().map(|b| b.len() as u64).sum::<u64>();
-        Ok(got)
+        Ok(())
     }
 
     /// Loads the shards not loaded yet (ranged shards: their heads), and `extra` (the centroids)
@@ -577,16 +584,7 @@ impl SiteIndex {
             return Ok(Vec::new());
         }
         let got = src.fetch_ranges(spans).await?;
-        if got.len() != spans.len() {
-            return Err(Error::format(
-                "fragment source",
-                format!("{} byte ranges asked for, {} returned", spans.len(), got.len()),
-            ));
-        }
-        let mut stats = self.stats.borrow_mut();
-        stats.requests += 1;
-        stats.fragments += got.len();
-        stats.bytes += got.iter().map(|b| b.len() as u64).sum::<u64>();
+        self.count(spans.len(), &got, "byte ranges")?;
         Ok(got)
     }
 

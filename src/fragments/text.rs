@@ -4,10 +4,11 @@
 //! `url#anchor`, page title, heading path and text, and no chunk id, so an unchanged run of pages
 //! gives the same pack bytes (and name) whatever changed before it.
 //!
-//! Boundaries are content-defined: a pack ends after a page once it holds at least
-//! [`PACK_MIN`] bytes and the page's url hashes to 0 mod 4, or once it holds [`PACK_MAX`]; a page
-//! longer than that is split between chunks. An edit to one page thus changes its pack and at most
-//! the packs up to the next cut that depends only on unchanged pages. Both sizes double while more
+//! Boundaries are content-defined: a pack ends, once it holds at least [`PACK_MIN`] bytes, after a
+//! page whose url hashes to 0 mod 4, or inside a page after a chunk whose `url#anchor` hashes to 0
+//! mod 8; and before a chunk that would take it past [`PACK_MAX`]. An edit to one page thus
+//! changes its pack and at most the packs up to the next cut that depends only on unchanged
+//! chunks, also inside a long page. Both sizes double while more
 //! than [`MAX_PACKS`] packs would result.
 //!
 //! # Ranged packs (large sites)
@@ -150,17 +151,21 @@ pub(super) fn write(records: Vec<(String, Record)>, ranges: Ranges) -> Result<(T
     };
     let n = records.len();
     let mut it = records.into_iter().peekable();
+    let hash = |s: &str| xxhash_rust::xxh3::xxh3_64(s.as_bytes());
     while let Some((page, rec)) = it.next() {
         let s = rec.size();
         if size > 0 && size + s > max {
             flush(&mut pack, &mut size, next_id)?;
         }
+        // A cut point after this chunk: the end of a page whose url hashes to 0 mod 4, or inside
+        // a page, a chunk whose url#anchor hashes to 0 mod 8 (so cuts inside a long page do not
+        // shift when an earlier page changes).
+        let page_ends = it.peek().is_none_or(|(p, _)| *p != page);
+        let cut = if page_ends { hash(&page) % 4 == 0 } else { hash(&rec.url) % 8 == 0 };
         pack.push(rec);
         size += s;
         next_id += 1;
-        let page_ends = it.peek().is_none_or(|(p, _)| *p != page);
-        if page_ends && (size >= max || (size >= min && xxhash_rust::xxh3::xxh3_64(page.as_bytes()) % 4 == 0))
-        {
+        if (page_ends && size >= max) || (size >= min && cut) {
             flush(&mut pack, &mut size, next_id)?;
         }
     }
