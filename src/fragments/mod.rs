@@ -19,8 +19,9 @@
 //! named by the xxh3-64 of its bytes, so a CDN may cache it forever, a re-index rewrites only what
 //! changed, and a fragment that does not match its name (damaged, or from another build) is
 //! refused, naming itself. A question costs at most three sequential fetch stages after the
-//! manifest: term shards (and the IVF centroids / partitions), then text packs; on a site with
-//! ranged text packs, the text takes two (the records' entries, then the records).
+//! manifest: term shards (and the IVF centroids / partitions), then text packs. The ranged
+//! layout of large sites takes two each for the terms (shard heads, then postings) and the text
+//! (the records' entries, then the records).
 //!
 //! Design: `docs/design.md`, "The fragmented index".
 
@@ -90,10 +91,11 @@ pub struct Span {
     pub end: u64,
 }
 
-/// `bytes[start..end]`, shortened to what `bytes` holds.
+/// `bytes[start..end]`, shortened to what `bytes` holds (empty when `start >= end`).
 pub fn cut(bytes: &[u8], start: u64, end: u64) -> &[u8] {
     let len = bytes.len() as u64;
-    &bytes[start.min(len) as usize..end.min(len) as usize]
+    let a = start.min(len);
+    &bytes[a as usize..end.clamp(a, len) as usize]
 }
 
 /// Runs `f` to completion on this thread, for sources that never wait (files, memory): it polls

@@ -202,9 +202,16 @@ impl FragmentSource for FetchSource {
             r.headers().set("Range", &range).map_err(|_| io_error(url, "could not set the Range header"))?;
             requests.push(global_fetch(&r));
         }
+        // A failed range is fetched past the HTTP cache from then on: Chromium answers a range of
+        // a response it cached (a 404 of a fragment not yet deployed) with its own 416, which a
+        // Retry would otherwise meet again.
+        let failed = |e: Error| {
+            bypass_http_cache();
+            e
+        };
         let mut responses = Vec::with_capacity(spans.len());
         for (url, settled) in urls.iter().zip(settle(requests).await) {
-            responses.push(self.check(url, settled)?);
+            responses.push(self.check(url, settled).map_err(failed)?);
         }
         let mut bodies = Vec::with_capacity(responses.len());
         for (url, r) in urls.iter().zip(&responses) {
@@ -212,7 +219,7 @@ impl FragmentSource for FetchSource {
         }
         let mut out = Vec::with_capacity(spans.len());
         for (((s, url), r), settled) in spans.iter().zip(&urls).zip(&responses).zip(settle(bodies).await) {
-            let buffer = settled.map_err(|e| self.failure(url, &e))?;
+            let buffer = settled.map_err(|e| failed(self.failure(url, &e)))?;
             let bytes = Uint8Array::new(&buffer).to_vec();
             // 206: the range itself. 200: the host sent the whole file.
             out.push(if r.status() == 206 { bytes } else { cut(&bytes, s.start, s.end).to_vec() });
