@@ -117,7 +117,7 @@ test('npx docent index writes the self-contained site folder and re-embeds only 
   assert.deepEqual(manifest.files.map((f) => f.path).sort(), files.filter((f) => !['manifest.json', 'model', 'llm', 'fragments'].includes(f) && !fragmentFiles.includes(f)));
   // fragments/ holds exactly the files the manifest's fragment table names.
   const t = manifest.fragments;
-  const named = [...t.lexical.files, ...t.text.files, ...(t.dense ? [t.dense.centroids, ...t.dense.files] : [])].sort();
+  const named = [...t.lexical.files, ...t.text.files, ...(t.dense ? [t.dense.centroids, ...t.dense.files] : []), ...(t.common ? [t.common.file] : [])].sort();
   assert.deepEqual(fragmentFiles, named);
   assert.match(manifest.xxh3, /^[0-9a-f]{16}$/);
   assert.match(index(), /^indexed 13 documents \(13 reused, 0 embedded, 0 removed\), .*; \d+ files, 0 written; /);
