@@ -120,6 +120,47 @@ impl FetchSource {
         let detail = message.filter(|m| !m.is_empty()).unwrap_or_else(|| "request failed".into());
         io_error(url, &format!("network error ({detail})"))
     }
+
+    /// Requests every URL of `urls` at once under one timeout (with the `Range` header `range(i)`
+    /// gives, if any), all settled before any is judged (so no request is left without a
+    /// handler when another fails), and reads every body: each response's status and bytes, in
+    /// order. Errors as [`FetchSource::check`] and [`FetchSource::failure`] say.
+    async fn download(
+        &self,
+        urls: &[&str],
+        range: impl Fn(usize) -> Option<String>,
+    ) -> Result<Vec<(u16, Vec<u8>)>> {
+        let signal = AbortSignal::timeout_with_u32(self.timeout_ms);
+        let mode = if RELOAD.with(std::cell::Cell::get) {
+            web_sys::RequestCache::Reload
+        } else {
+            web_sys::RequestCache::Default
+        };
+        let mut requests = Vec::with_capacity(urls.len());
+        for (i, url) in urls.iter().enumerate() {
+            let r = request(url, &signal, mode)?;
+            if let Some(range) = range(i) {
+                r.headers()
+                    .set("Range", &range)
+                    .map_err(|_| io_error(url, "could not set the Range header"))?;
+            }
+            requests.push(global_fetch(&r));
+        }
+        let mut responses = Vec::with_capacity(urls.len());
+        for (url, settled) in urls.iter().zip(settle(requests).await) {
+            responses.push(self.check(url, settled)?);
+        }
+        let mut bodies = Vec::with_capacity(responses.len());
+        for (url, r) in urls.iter().zip(&responses) {
+            bodies.push(r.array_buffer().map_err(|e| self.failure(url, &e))?);
+        }
+        let mut out = Vec::with_capacity(urls.len());
+        for ((url, r), settled) in urls.iter().zip(&responses).zip(settle(bodies).await) {
+            let buffer = settled.map_err(|e| self.failure(url, &e))?;
+            out.push((r.status(), Uint8Array::new(&buffer).to_vec()));
+        }
+        Ok(out)
+    }
 }
 
 impl FragmentSource for FetchSource {
@@ -143,34 +184,12 @@ impl FragmentSource for FetchSource {
                 }
             }
         }
-        // Then the network: every miss at once under one timeout, all settled before any is
-        // judged (so no request is left without a handler when another fails).
-        let signal = AbortSignal::timeout_with_u32(self.timeout_ms);
-        let mode = if RELOAD.with(std::cell::Cell::get) {
-            web_sys::RequestCache::Reload
-        } else {
-            web_sys::RequestCache::Default
-        };
-        let mut missing = Vec::new();
-        let mut requests = Vec::new();
-        for (i, url) in urls.iter().enumerate() {
-            if out[i].is_none() {
-                requests.push(global_fetch(&request(url, &signal, mode)?));
-                missing.push(i);
-            }
-        }
-        let mut responses = Vec::with_capacity(missing.len());
-        for (&i, settled) in missing.iter().zip(settle(requests).await) {
-            responses.push(self.check(&urls[i], settled)?);
-        }
-        let mut bodies = Vec::with_capacity(responses.len());
-        for (&i, r) in missing.iter().zip(&responses) {
-            bodies.push(r.array_buffer().map_err(|e| self.failure(&urls[i], &e))?);
-        }
+        // Then the network: every miss at once.
+        let missing: Vec<usize> = (0..paths.len()).filter(|&i| out[i].is_none()).collect();
+        let miss_urls: Vec<&str> = missing.iter().map(|&i| urls[i].as_str()).collect();
+        let got = self.download(&miss_urls, |_| None).await?;
         let mut puts = Vec::new();
-        for (&i, settled) in missing.iter().zip(settle(bodies).await) {
-            let buffer = settled.map_err(|e| self.failure(&urls[i], &e))?;
-            let bytes = Uint8Array::new(&buffer).to_vec();
+        for (&i, (_, bytes)) in missing.iter().zip(got) {
             if let Some(cache) = &self.cache {
                 if matches_name(&paths[i], &bytes) {
                     puts.push(cache.put_with_str(&urls[i], &cached_response(&bytes)?));
@@ -188,43 +207,27 @@ impl FragmentSource for FetchSource {
     }
 
     async fn fetch_ranges(&self, spans: &[Span]) -> Result<Vec<Vec<u8>>> {
-        let signal = AbortSignal::timeout_with_u32(self.timeout_ms);
-        let mode = if RELOAD.with(std::cell::Cell::get) {
-            web_sys::RequestCache::Reload
-        } else {
-            web_sys::RequestCache::Default
-        };
         let urls: Vec<String> = spans.iter().map(|s| self.url(&s.path)).collect();
-        let mut requests = Vec::with_capacity(spans.len());
-        for (s, url) in spans.iter().zip(&urls) {
-            let r = request(url, &signal, mode)?;
-            let range = format!("bytes={}-{}", s.start, s.end.saturating_sub(1));
-            r.headers().set("Range", &range).map_err(|_| io_error(url, "could not set the Range header"))?;
-            requests.push(global_fetch(&r));
-        }
+        let url_refs: Vec<&str> = urls.iter().map(String::as_str).collect();
+        let range = |i: usize| Some(format!("bytes={}-{}", spans[i].start, spans[i].end.saturating_sub(1)));
         // A failed range is fetched past the HTTP cache from then on: Chromium answers a range of
         // a response it cached (a 404 of a fragment not yet deployed) with its own 416, which a
         // Retry would otherwise meet again.
-        let failed = |e: Error| {
-            bypass_http_cache();
-            e
-        };
-        let mut responses = Vec::with_capacity(spans.len());
-        for (url, settled) in urls.iter().zip(settle(requests).await) {
-            responses.push(self.check(url, settled).map_err(failed)?);
-        }
-        let mut bodies = Vec::with_capacity(responses.len());
-        for (url, r) in urls.iter().zip(&responses) {
-            bodies.push(r.array_buffer().map_err(|e| self.failure(url, &e))?);
-        }
-        let mut out = Vec::with_capacity(spans.len());
-        for (((s, url), r), settled) in spans.iter().zip(&urls).zip(&responses).zip(settle(bodies).await) {
-            let buffer = settled.map_err(|e| failed(self.failure(url, &e)))?;
-            let bytes = Uint8Array::new(&buffer).to_vec();
-            // 206: the range itself. 200: the host sent the whole file.
-            out.push(if r.status() == 206 { bytes } else { cut(&bytes, s.start, s.end).to_vec() });
-        }
-        Ok(out)
+        let got = self.download(&url_refs, range).await.inspect_err(|_| bypass_http_cache())?;
+        // 206: the range itself. 200: the host sent the whole file.
+        Ok(spans
+            .iter()
+            .zip(got)
+            .map(
+                |(s, (status, bytes))| {
+                    if status == 206 {
+                        bytes
+                    } else {
+                        cut(&bytes, s.start, s.end).to_vec()
+                    }
+                },
+            )
+            .collect())
     }
 }
 
