@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npx docent index <dir> --out <dir> [--embedder hashing|static] [--model-dir DIR] [--json]`: builds
+// `npx docent index <dir> --out <dir> [--embedder hashing|static] [--model-dir DIR] [--ranges auto|always|never] [--json]`: builds
 // a site index with the WebAssembly build, no Rust toolchain needed, into the same self-contained
 // folder the native CLI writes: `index.bin`, the fragmented index (`fragments/`, what a site's
 // reader fetches per question), `manifest.json`, `model/` (the model files the browser needs) and
@@ -26,9 +26,11 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 /** The usage text; the static embedder's files come from the core's table. */
 function usage() {
   const files = modelFiles('static').map((f) => f.file).join(' and ');
-  return `usage: docent index <dir> --out <dir> [--embedder hashing|static] [--model-dir DIR] [--json]
+  return `usage: docent index <dir> --out <dir> [--embedder hashing|static] [--model-dir DIR] [--ranges auto|always|never] [--json]
   --embedder   hashing (default; no model files) or static (needs ${files})
   --model-dir  folder with the model files (default: $DOCENT_MODEL_DIR)
+  --ranges     auto (default): fragments read by HTTP range requests once the site outgrows small
+               whole files (a few thousand chunks); always; never (a host without range requests)
   --json       print the summary as one JSON object`;
 }
 
@@ -40,7 +42,7 @@ function fail(message) {
 function parseArgs(argv) {
   const [command, ...rest] = argv;
   if (command !== 'index') fail(`expected the command "index", found ${command === undefined ? 'nothing' : JSON.stringify(command)}\n${usage()}`);
-  const opts = { dirs: [], embedder: 'hashing', modelDir: process.env.DOCENT_MODEL_DIR, json: false };
+  const opts = { dirs: [], embedder: 'hashing', modelDir: process.env.DOCENT_MODEL_DIR, ranges: 'auto', json: false };
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
     const value = () => {
@@ -50,6 +52,7 @@ function parseArgs(argv) {
     if (a === '--out') opts.out = value();
     else if (a === '--embedder') opts.embedder = value();
     else if (a === '--model-dir') opts.modelDir = value();
+    else if (a === '--ranges') opts.ranges = value();
     else if (a === '--json') opts.json = true;
     else if (a === '-h' || a === '--help') { console.log(usage()); process.exit(0); }
     else if (a.startsWith('-')) fail(`unknown option ${a}\n${usage()}`);
@@ -60,6 +63,7 @@ function parseArgs(argv) {
   if (!EMBEDDERS.includes(opts.embedder)) {
     fail(`--embedder: expected ${EMBEDDERS.join(' or ')}, found ${JSON.stringify(opts.embedder)} (minilm indexing needs the native CLI)`);
   }
+  if (!['auto', 'always', 'never'].includes(opts.ranges)) fail(`--ranges: expected auto, always or never, found ${JSON.stringify(opts.ranges)}`);
   const needs = modelFiles(opts.embedder).map((f) => f.file);
   if (needs.length > 0 && !opts.modelDir) fail(`--embedder ${opts.embedder} needs --model-dir DIR (or DOCENT_MODEL_DIR) with ${needs.join(' and ')}`);
   return opts;
@@ -142,8 +146,8 @@ const FRAGMENT_NAME = /^(lex|txt|ivf|vec|cmn)-[0-9a-f]{16}\.bin(\.tmp)?$/;
  * the right size is kept (its name is its content's hash), the others are written synced under a
  * temporary name and renamed. Returns the table for the manifest and the counts.
  */
-async function writeFragments(docent, out) {
-  const { table, files } = docent.siteFragments();
+async function writeFragments(docent, out, ranges) {
+  const { table, files } = docent.siteFragments(ranges);
   const counts = { total: files.length, reused: 0, written: 0, removed: 0 };
   await mkdir(join(out, 'fragments'), { recursive: true });
   for (const f of files) {
@@ -266,7 +270,7 @@ async function main() {
   if (modelCopies.length === 0) await rmdir(join(out, layout.modelDir)).catch(() => {});
   // The fragments: new files first, then the manifest naming them, then the removal of fragments
   // that neither it nor the previous manifest names (a reader mid-session may still use those).
-  const fragments = await writeFragments(docent, out);
+  const fragments = await writeFragments(docent, out, opts.ranges);
   const { version } = JSON.parse(await readFile(join(HERE, 'package.json'), 'utf8'));
   const manifest = docent.siteManifest(bytes, `docent ${version} (npm, wasm)`, files, fragments.table);
   if (await writeIfChanged(join(out, layout.manifest), new TextEncoder().encode(manifest))) written.push(layout.manifest);

@@ -12,6 +12,7 @@ mod engine;
 mod fragments;
 mod fragments_cli;
 mod fragments_ranged;
+mod fragments_ranged_dense;
 mod fuzz_harness;
 mod gate;
 mod hostile;

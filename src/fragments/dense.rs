@@ -2,10 +2,14 @@
 //! int8 rows of each partition in one file each. A hybrid question fetches the centroids once
 //! (with its term shards), then its `nprobe` nearest partitions in one call, and scores their rows
 //! exactly as the engine's flat scan does (the same codes, scales and two-stage scoring).
+//!
+//! Large sites (the layout whose text and term shards are ranged) use `dense_ranged.rs` instead:
+//! sign codes of the probed partitions, then the int8 rows of the best few, by byte ranges.
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use super::dense_ranged;
 use super::read::SiteIndex;
 use super::table::{open_fragment, seal_fragment, DenseTable, FragmentKind};
 use super::Files;
@@ -26,11 +30,13 @@ pub struct DenseLayout {
 }
 
 /// The IVF fragments of the rows `live_old` (engine chunk ids, in live order, which become the
-/// row ids 0..n) of `index`. `None` when there are no rows.
+/// row ids 0..n) of `index`, whole partitions or (`ranged`) ranged ones. `None` when there are no
+/// rows.
 pub(super) fn write(
     index: &DenseIndex,
     live_old: &[u32],
     layout: &DenseLayout,
+    ranged: bool,
 ) -> Result<Option<(DenseTable, Files)>> {
     let dim = index.dim();
     if live_old.is_empty() || dim == 0 {
@@ -44,8 +50,15 @@ pub(super) fn write(
         codes.extend_from_slice(&all_codes[i * dim..(i + 1) * dim]);
         scales.push(all_scales[i]);
     }
-    let centroids = ivf::train_quantized(&codes, &scales, dim, &layout.ivf)?;
+    let mut options = layout.ivf.clone();
+    if ranged && options.nlist.is_none() {
+        options.nlist = Some(dense_ranged::ranged_nlist(live_old.len(), dim));
+    }
+    let centroids = ivf::train_quantized(&codes, &scales, dim, &options)?;
     let parts = centroids.partition_rows(&codes, &scales)?;
+    if ranged {
+        return dense_ranged::write(dim, centroids, &parts, layout.nprobe).map(Some);
+    }
     let (centroids_name, centroids_bytes) = seal_fragment(FragmentKind::Centroids, &centroids)?;
     let mut table = DenseTable {
         dim,
@@ -54,6 +67,8 @@ pub(super) fn write(
         centroid_bytes: centroids_bytes.len() as u64,
         files: Vec::new(),
         bytes: Vec::new(),
+        ranged: false,
+        partitions: parts.len(),
     };
     let mut files = vec![(centroids_name, centroids_bytes)];
     for p in &parts {
@@ -70,6 +85,8 @@ pub(super) fn write(
 pub(super) struct Loaded {
     centroids: Option<Rc<Ivf>>,
     partitions: BTreeMap<usize, Rc<Partition>>,
+    /// The ranged layout's directory and rows.
+    pub(super) ranged: dense_ranged::Loaded,
 }
 
 /// A query vector checked against the index.
@@ -93,13 +110,23 @@ impl Query {
         if nprobe == 0 {
             return Err(Error::invalid("nprobe", "expected at least 1 partition to probe"));
         }
-        Ok(Query { vector: vector.to_vec(), nprobe: nprobe.min(d.files.len()) })
+        Ok(Query { vector: vector.to_vec(), nprobe: nprobe.min(d.partition_count()) })
     }
 
-    /// The centroids file, when it is not loaded yet.
+    /// The centroids file (the directory of a ranged layout), when it is not loaded yet.
     pub(super) fn centroids_wanted(&self, index: &SiteIndex) -> Option<String> {
         let d = index.table.dense.as_ref()?;
-        index.dense.borrow().centroids.is_none().then(|| d.centroids.clone())
+        let loaded = index.dense.borrow();
+        let have = if d.ranged { loaded.ranged.has_directory() } else { loaded.centroids.is_some() };
+        (!have).then(|| d.centroids.clone())
+    }
+
+    /// Ranged layout: fetches the coarse rows of the probed partitions (in one call, alongside
+    /// the term postings). Nothing for whole partitions, which [`Query::search`] fetches.
+    pub(super) async fn prefetch<S: FragmentSource>(&self, index: &SiteIndex, src: &S) -> Result<()> {
+        let Some(d) = index.table.dense.as_ref().filter(|d| d.ranged) else { return Ok(()) };
+        let probe = dense_ranged::probe(index, &self.vector, self.nprobe)?;
+        dense_ranged::load_coarse(index, d, src, &probe).await
     }
 
     /// The dense top-`k` `(chunk id, cosine)`, best first: the `nprobe` partitions nearest to the
@@ -112,6 +139,11 @@ impl Query {
         k: usize,
     ) -> Result<Vec<(u32, f32)>> {
         let Some(d) = &index.table.dense else { return Ok(Vec::new()) };
+        if d.ranged {
+            let probe = dense_ranged::probe(index, &self.vector, self.nprobe)?;
+            dense_ranged::load_coarse(index, d, src, &probe).await?;
+            return dense_ranged::search(index, d, src, &self.vector, &probe, k).await;
+        }
         let Some(centroids) = index.dense.borrow().centroids.clone() else {
             return Err(Error::format(&d.centroids, "IVF centroids not loaded before the partitions"));
         };
@@ -148,6 +180,9 @@ impl Query {
 /// partition file.
 pub(super) fn store_centroids(index: &SiteIndex, path: &str, bytes: &[u8]) -> Result<()> {
     let Some(d) = &index.table.dense else { return Ok(()) };
+    if d.ranged {
+        return dense_ranged::store_directory(index, d, path, bytes);
+    }
     let c: Ivf = open_fragment(path, bytes, d.centroid_bytes, FragmentKind::Centroids)?;
     if c.dim() != d.dim || c.len() != d.files.len() {
         return Err(Error::format(

@@ -7,8 +7,8 @@
 //! [`MemorySource`]; the fragment container (header, kind, checksum = file name, `table.rs`); the
 //! manifest's `"fragments"` object ([`FragmentTable`]); the writer ([`write_fragments`],
 //! `write.rs`); the reader ([`SiteIndex`], `read.rs`) with lexical term shards (`lexical.rs`),
-//! text packs, whole or read by byte ranges on large sites (`text.rs`), and IVF partitions
-//! (`dense.rs`), and its fetch counts ([`FetchStats`]).
+//! text packs, whole or read by byte ranges on large sites (`text.rs`), and IVF partitions,
+//! whole (`dense.rs`) or ranged (`dense_ranged.rs`), and its fetch counts ([`FetchStats`]).
 //! Must not: do I/O itself (a source does), know about JavaScript or HTTP, or rank differently
 //! from the engine: scoring, fusion, the gate, dedupe and the per-page limit are the engine's own
 //! functions (`index::bm25`, `retrieve`), called here on fragment data.
@@ -21,7 +21,8 @@
 //! refused, naming itself. A question costs at most three sequential fetch stages after the
 //! manifest: term shards (and the IVF centroids / partitions), then text packs. The ranged
 //! layout of large sites takes two each for the terms (shard heads, then postings) and the text
-//! (the records' entries, then the records).
+//! (the records' entries, then the records), and a hybrid question one more for the int8 rows
+//! of its best candidates (`dense_ranged.rs`: their sign codes come with the postings).
 //!
 //! Design: `docs/design.md`, "The fragmented index".
 
@@ -36,6 +37,7 @@ use serde::{Deserialize, Serialize};
 use crate::{Error, Result};
 
 mod dense;
+mod dense_ranged;
 mod lexical;
 pub(crate) use lexical::one_edit;
 mod read;
@@ -44,6 +46,7 @@ mod text;
 pub(crate) mod write;
 
 pub use dense::DenseLayout;
+pub use dense_ranged::{ranged_nlist, RANGED_NPROBE, RESCORE};
 pub use lexical::{MAX_POSTINGS, MAX_SHARDS, SHARD_BYTES};
 pub use read::{Lookup, SiteIndex};
 pub use table::{

@@ -212,9 +212,18 @@ impl SiteIndex {
         let centroids = dense_query.as_ref().and_then(|q| q.centroids_wanted(self));
         self.load_shards(src, &shards, centroids).await?;
         if self.table.lexical.ranged {
-            // Ranged shards: the postings of the terms the lookup picked from the heads.
+            // Ranged shards: the postings of the terms the lookup picked from the heads, and the
+            // coarse rows of ranged IVF partitions, together.
             let wanted = self.groups(&terms, lookup);
-            self.load_postings(src, &wanted).await?;
+            let coarse = async {
+                match &dense_query {
+                    Some(q) => q.prefetch(self, src).await,
+                    None => Ok(()),
+                }
+            };
+            let (postings, coarse) = super::join(self.load_postings(src, &wanted), coarse).await;
+            postings?;
+            coarse?;
         }
         let groups = self.groups(&terms, lookup);
         let lexical_hits = self.rank(&groups, cand);
@@ -579,7 +588,11 @@ impl SiteIndex {
     }
 
     /// Fetches `spans` in one call, counting them (each as one fragment request).
-    async fn fetch_ranges<S: FragmentSource>(&self, src: &S, spans: &[Span]) -> Result<Vec<Vec<u8>>> {
+    pub(super) async fn fetch_ranges<S: FragmentSource>(
+        &self,
+        src: &S,
+        spans: &[Span],
+    ) -> Result<Vec<Vec<u8>>> {
         if spans.is_empty() {
             return Ok(Vec::new());
         }

@@ -15,9 +15,12 @@ use crate::{Error, Result};
 /// The first 8 bytes of every fragment.
 pub const FRAGMENT_MAGIC: &[u8; 8] = b"DOCFRAG1";
 
-/// The version of the `"fragments"` object and of the fragment payloads this build writes. It
-/// reads this one and [`FRAGMENT_VERSION_OLDEST`] onwards (version 2 has no ranged text packs).
-pub const FRAGMENT_VERSION: u32 = 3;
+/// The newest version of the `"fragments"` object and of the fragment payloads this build reads
+/// and writes; it reads [`FRAGMENT_VERSION_OLDEST`] onwards (version 2 has no ranged text packs
+/// or term shards, version 3 no ranged IVF partitions). The writer writes the oldest version that
+/// holds the index: 4 with ranged IVF partitions, else 3, so a reader of version 3 still reads
+/// every index without them.
+pub const FRAGMENT_VERSION: u32 = 4;
 
 /// The oldest `"fragments"` version this build reads.
 pub const FRAGMENT_VERSION_OLDEST: u32 = 2;
@@ -44,6 +47,11 @@ pub enum FragmentKind {
     /// The calibrated gate's common words (`cmn`, byte 7): a Bloom filter fetched only by a
     /// question with a term the site lacks.
     Common = 7,
+    /// Many IVF partitions, each its rows' sign codes then their int8 rows, read by byte ranges
+    /// (`vec`, byte 8): for large sites.
+    RangedPartition = 8,
+    /// IVF centroids with the directory of ranged partitions (`ivf`, byte 9).
+    RangedCentroids = 9,
 }
 
 impl FragmentKind {
@@ -53,8 +61,8 @@ impl FragmentKind {
         match self {
             FragmentKind::Lexical | FragmentKind::RangedLexical => "lex",
             FragmentKind::Text | FragmentKind::RangedText => "txt",
-            FragmentKind::Centroids => "ivf",
-            FragmentKind::Partition => "vec",
+            FragmentKind::Centroids | FragmentKind::RangedCentroids => "ivf",
+            FragmentKind::Partition | FragmentKind::RangedPartition => "vec",
             FragmentKind::Common => "cmn",
         }
     }
@@ -68,6 +76,8 @@ impl FragmentKind {
             FragmentKind::RangedText => "ranged text pack",
             FragmentKind::Centroids => "IVF centroids",
             FragmentKind::Partition => "IVF partition",
+            FragmentKind::RangedPartition => "ranged IVF partitions",
+            FragmentKind::RangedCentroids => "IVF directory",
             FragmentKind::Common => "common-word filter",
         }
     }
@@ -81,6 +91,8 @@ impl FragmentKind {
             5 => FragmentKind::RangedText,
             6 => FragmentKind::RangedLexical,
             7 => FragmentKind::Common,
+            8 => FragmentKind::RangedPartition,
+            9 => FragmentKind::RangedCentroids,
             _ => return None,
         })
     }
@@ -300,6 +312,29 @@ pub struct DenseTable {
     pub files: Vec<String>,
     /// Their sizes in bytes.
     pub bytes: Vec<u64>,
+    /// Whether the partitions are ranged (sign codes, then int8 rows read by byte ranges; large
+    /// sites): `centroids` is then the directory and `files` hold many partitions each. Absent
+    /// (false) before version 4.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ranged: bool,
+    /// Ranged layout only: the number of partitions (whole partitions: one per file).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub partitions: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+impl DenseTable {
+    /// The number of partitions.
+    pub fn partition_count(&self) -> usize {
+        if self.ranged {
+            self.partitions
+        } else {
+            self.files.len()
+        }
+    }
 }
 
 impl FragmentTable {
@@ -406,7 +441,13 @@ impl FragmentTable {
                     d.bytes.len()
                 ));
             }
-            if !(1..=d.files.len()).contains(&d.nprobe)
+            if d.ranged && (self.version < 4 || d.partitions == 0) {
+                return bad(format!(
+                    "dense: ranged partitions need version 4 and at least one partition, the table says version {} and {} partitions",
+                    self.version, d.partitions
+                ));
+            }
+            if !(1..=d.partition_count()).contains(&d.nprobe)
                 || !(1..=crate::index::dense::MAX_DIM).contains(&d.dim)
             {
                 return bad(format!("dense: nprobe {} or dimension {} out of range", d.nprobe, d.dim));

@@ -80,10 +80,11 @@ pub fn write_fragments_with(engine: &Docent, layout: &Layout) -> Result<Fragment
     let (live_docs, live_tokens) = bm25.live_totals();
     let params = bm25.params();
     let (text_table, text_files) = text::write(records, layout.ranges)?;
-    let (dense_table, dense_files) = match dense::write(dense_index, &live_old, &layout.dense)? {
-        Some((t, f)) => (Some(t), f),
-        None => (None, Vec::new()),
-    };
+    let (dense_table, dense_files) =
+        match dense::write(dense_index, &live_old, &layout.dense, text_table.ranged)? {
+            Some((t, f)) => (Some(t), f),
+            None => (None, Vec::new()),
+        };
     let max_shards = if text_table.ranged {
         FILE_BUDGET.saturating_sub(text_files.len() + dense_files.len()).max(lexical::MAX_SHARDS)
     } else {
@@ -102,7 +103,7 @@ pub fn write_fragments_with(engine: &Docent, layout: &Layout) -> Result<Fragment
         None => None,
     };
     let table = FragmentTable {
-        version: FRAGMENT_VERSION,
+        version: if dense_table.as_ref().is_some_and(|d| d.ranged) { FRAGMENT_VERSION } else { 3 },
         chunks,
         documents: engine.stats().documents,
         bm25: Bm25Stats { params: params.clone(), live_docs, live_tokens },

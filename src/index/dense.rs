@@ -487,7 +487,7 @@ fn cmp_hits(a: &(u32, f32), b: &(u32, f32)) -> std::cmp::Ordering {
     b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
 }
 
-fn sort_hits(hits: &mut [(u32, f32)]) {
+pub(crate) fn sort_hits(hits: &mut [(u32, f32)]) {
     hits.sort_unstable_by(cmp_hits);
 }
 

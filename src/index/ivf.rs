@@ -475,6 +475,11 @@ impl Ivf {
         Ok(parts)
     }
 
+    /// Centroid `c`: its scale and int8 codes. Panics if `c >= len()`.
+    pub(crate) fn centroid(&self, c: usize) -> (f32, &[i8]) {
+        (self.scales[c], &self.codes[c * self.dim..(c + 1) * self.dim])
+    }
+
     fn centroids(&self) -> Centroids<'_> {
         Centroids { dim: self.dim, scales: &self.scales, codes: &self.codes }
     }
@@ -549,7 +554,8 @@ impl Partition {
         search(&[self], query, k)
     }
 
-    fn row(&self, j: usize) -> (f32, &[i8]) {
+    /// Row `j` (by position): its scale and int8 codes.
+    pub(crate) fn row(&self, j: usize) -> (f32, &[i8]) {
         (self.scales[j], &self.codes[j * self.dim..(j + 1) * self.dim])
     }
 }

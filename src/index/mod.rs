@@ -9,7 +9,8 @@
 //! other graph `dense` can build; it imports `rows` only.
 //! `rows`, `hnsw` and `idist` are internal: `dense` re-exports what callers need of them. `ivf` (the
 //! partitioned layout of the fragmented site index) scores with `dense`'s query and rules, so its
-//! scores are the dense index's.
+//! scores are the dense index's; `signs` (sign codes of IVF residuals) lets the ranged partitions
+//! of large sites pick the rows worth fetching whole.
 //!
 //! Design: `docs/design.md`, "From a page to a prompt", step 4, and why the graph is docent's own.
 
@@ -20,3 +21,4 @@ pub(crate) mod hnsw;
 pub(crate) mod idist;
 pub mod ivf;
 pub(crate) mod rows;
+pub(crate) mod signs;

@@ -353,11 +353,15 @@ impl JsDocent {
     /// `siteFragments()`: the fragmented form of this built index, as `docent index` writes it
     /// beside `index.bin`: `{table, files: [{path, bytes}]}` (`path` relative to the site folder,
     /// e.g. `fragments/lex-….bin`; `table` goes into the manifest through `siteManifest`).
-    /// Deterministic: the same index gives the same files. Errors: not built, or documents
-    /// added since the last `build()`.
+    /// Deterministic: the same index gives the same files. `ranges` is `docent index --ranges`:
+    /// `"auto"` (default: read by byte ranges once the text outgrows small whole packs),
+    /// `"always"` or `"never"`. Errors: not built, documents added since the last `build()`, or
+    /// another `ranges`.
     #[wasm_bindgen(js_name = siteFragments)]
-    pub fn site_fragments(&self) -> std::result::Result<JsSiteFragments, JsError> {
-        let fragments = crate::fragments::write_fragments(&self.inner)?;
+    pub fn site_fragments(&self, ranges: Option<String>) -> std::result::Result<JsSiteFragments, JsError> {
+        let ranges = crate::fragments::Ranges::parse(ranges.as_deref().unwrap_or("auto"))?;
+        let layout = crate::fragments::Layout { ranges, ..crate::fragments::Layout::default() };
+        let fragments = crate::fragments::write_fragments_with(&self.inner, &layout)?;
         let out = js_sys::Object::new();
         let files = js_sys::Array::new();
         for (path, bytes) in &fragments.files {

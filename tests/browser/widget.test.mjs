@@ -356,7 +356,7 @@ const RANGED_FAULT_CASES = [
   { kind: 'hang', on: 'txt', message: /txt-[0-9a-f]{16}\.bin.*(1 s|timed? ?out)/i },
 ];
 
-test('ranged text packs (the layout of large sites): the answer of whole packs from a few byte ranges; a missing, truncated, other build\'s or hanging pack: one sentence and Retry', { timeout: 6 * WAIT_MS }, async () => {
+test('ranged text packs and IVF partitions (the layout of large sites): the answer of whole packs from a few byte ranges, a hybrid answer from sign codes and a few rows; a missing, truncated, other build\'s or hanging pack: one sentence and Retry', { timeout: 6 * WAIT_MS }, async () => {
   needFragments();
   assert.equal(rangedManifest.fragments.text.ranged, true, 'docent index --ranges always wrote ranged packs');
   assert.notEqual(manifest.fragments.text.ranged, true, 'the small site keeps whole packs by default');
@@ -380,6 +380,35 @@ test('ranged text packs (the layout of large sites): the answer of whole packs f
     assert.deepEqual(problems, []);
   } finally {
     await context.close();
+  }
+  // The hybrid path over ranged IVF partitions: the directory whole, then sign codes and a few
+  // int8 rows by byte ranges, checked inside the wasm module.
+  const dense = rangedManifest.fragments.dense;
+  assert.equal(dense?.ranged, true, 'docent index --ranges always wrote ranged IVF partitions');
+  assert.equal(rangedManifest.fragments.version, 4);
+  {
+    const { context, page, problems } = await openWidget({ embed: 'focus' }, { index: '/ranged/docent/' });
+    try {
+      await page.focus('docent-ask >> [data-testid="question"]');
+      const states = await waitForEmbedder(page);
+      assert.deepEqual(states.map((e) => e.state), ['loading', 'ready'], JSON.stringify(states));
+      const before = web.log.length;
+      const r = await ask(page, Q2);
+      assert.equal(r.error, false, r.status);
+      assert.equal(r.note, 'keyword + semantic search');
+      assert.ok(r.sources >= 1, JSON.stringify(r));
+      const log = web.log.slice(before);
+      const vec = log.filter((e) => e.path.startsWith('/ranged/docent/fragments/vec-'));
+      assert.ok(vec.length >= 2 && vec.every((e) => e.status === 206), JSON.stringify(vec));
+      assert.ok(log.some((e) => e.path === `/ranged/docent/${dense.centroids}` && e.status === 200), 'the IVF directory is fetched whole');
+      const wire = vec.reduce((n, e) => n + e.wire, 0);
+      const files = dense.bytes.reduce((n, x) => n + x, 0);
+      assert.ok(wire * 2 < files, `${kb(wire)} of ${kb(files)} of partitions`);
+      console.log(`widget (ranged IVF partitions): a hybrid question read ${vec.length} byte ranges, ${kb(wire)} of ${kb(files)} of partitions`);
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
   }
   const paths = rangedManifest.fragments.text.files.map((p) => `/ranged/docent/${p}`);
   for (const c of RANGED_FAULT_CASES) await checkFault(c, paths, '/ranged/docent/');

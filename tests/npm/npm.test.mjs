@@ -166,6 +166,28 @@ test('npx docent index --embedder static (the wasm build) writes what the native
   assert.match(w.created_by, /\(npm, wasm\)$/);
 });
 
+test('npx docent index --ranges always writes the ranged layout of large sites, as the native CLI does; a bad --ranges is refused', async () => {
+  const corpus = join(root, 'tests/fixtures/corpus');
+  const wasmIdx = join(tmp, 'npx-ranged');
+  const nativeIdx = join(tmp, 'native-ranged');
+  run('npx', ['--no-install', 'docent', 'index', corpus, '--out', wasmIdx, '--ranges', 'always'], project);
+  run(cli, ['index', corpus, '--out', nativeIdx, '--embedder', 'hashing', '--ranges', 'always'], tmp);
+  const manifest = async (idx) => JSON.parse(await readFile(join(idx, 'manifest.json'), 'utf8'));
+  const [w, n] = [await manifest(wasmIdx), await manifest(nativeIdx)];
+  assert.equal(w.fragments.text.ranged, true);
+  assert.equal(w.fragments.lexical.ranged, true);
+  assert.equal(w.fragments.dense.ranged, true);
+  assert.equal(w.fragments.version, 4);
+  assert.deepEqual(w.fragments, n.fragments, 'the same fragments as the native CLI');
+  let failure = '';
+  try {
+    run('npx', ['--no-install', 'docent', 'index', corpus, '--out', join(tmp, 'npx-bad'), '--ranges', 'sometimes'], project);
+  } catch (e) {
+    failure = e.message;
+  }
+  assert.match(failure, /docent: --ranges: expected auto, always or never, found "sometimes"/);
+});
+
 // The app also imports 'docent/docent-ask.js' and, in a worker of its own, 'docent/worker' for
 // their side effects only (defining <docent-ask>, answering a DocentWorker): a bundler drops such
 // an import when package.json says the module has none, so `sideEffects` must list both.

@@ -32,7 +32,8 @@ pub struct IndexArgs<'a> {
     pub json: bool,
     /// `hnsw` or `instant-distance`.
     pub graph: &'a str,
-    /// `auto`, `always` or `never`: whether text packs are read by byte ranges.
+    /// `auto`, `always` or `never`: whether text packs, term shards and IVF partitions are read
+    /// by byte ranges.
     pub ranges: &'a str,
 }
 

@@ -92,9 +92,10 @@ enum Command {
         /// docs/design.md for which to pick).
         #[arg(long, default_value = "hnsw")]
         graph: String,
-        /// How the site folder's text packs are read: auto (by HTTP range requests, a record at
-        /// a time, once the text outgrows small whole packs: a few thousand chunks), always, or
-        /// never (for a host that does not answer range requests; packs then grow with the site).
+        /// How the site folder's text packs, term shards and IVF partitions are read: auto (by
+        /// HTTP range requests, a record, a term's postings or a few rows at a time, once the
+        /// text outgrows small whole packs: a few thousand chunks), always, or never (for a host
+        /// that does not answer range requests; files then grow with the site).
         #[arg(long, default_value = "auto")]
         ranges: String,
     },

@@ -1,0 +1,176 @@
+//! Ranged IVF partitions (`docent::fragments`, the dense layout of large sites): a hybrid question
+//! reads the sign codes of its probed partitions with the term postings, then the int8 rows of at
+//! most `RESCORE` candidates; the dense hits stay those of the flat scan, scored exactly; a
+//! damaged or foreign partition file is refused naming itself.
+
+use docent::fragments::{block_on, DenseLayout, FragmentKind, Layout, Ranges, SiteIndex, RESCORE};
+use docent::index::ivf::IvfOptions;
+use docent::retrieve::{Mode, RetrieveOptions};
+
+use crate::fragments::{corpus, engine_of, open_with, questions};
+
+/// Ranged text, shards and partitions: 8 partitions of the corpus, 3 probed.
+fn ranged() -> Layout {
+    Layout {
+        ranges: Ranges::Always,
+        dense: DenseLayout { ivf: IvfOptions { nlist: Some(8), ..IvfOptions::default() }, nprobe: Some(3) },
+    }
+}
+
+fn dense() -> RetrieveOptions {
+    RetrieveOptions { mode: Mode::Dense, ..RetrieveOptions::default() }
+}
+
+#[test]
+fn ranged_partitions_find_the_flat_scans_neighbours_with_exact_scores() {
+    let docs = corpus();
+    let engine = engine_of(&docs);
+    let (site, src, frags) = open_with(&engine, &ranged());
+    let d = frags.table.dense.as_ref().unwrap();
+    assert!(d.ranged && d.partitions == 8 && d.nprobe == 3, "{d:?}");
+    assert_eq!(frags.table.version, 4);
+    for (name, bytes) in frags.files.iter().filter(|f| f.0.contains("/vec-") || f.0.contains("/ivf-")) {
+        let kind = if name.contains("/vec-") {
+            FragmentKind::RangedPartition
+        } else {
+            FragmentKind::RangedCentroids
+        };
+        assert_eq!(bytes[8], kind as u8, "{name}");
+    }
+    // The whole-partition layout of a small site stays version 3.
+    let small = open_with(&engine, &Layout::default()).2;
+    assert_eq!(small.table.version, 3);
+    assert!(!small.table.dense.as_ref().unwrap().ranged);
+    // The whole-partition layout probing every partition gives the flat scan exactly.
+    let one = Layout {
+        dense: DenseLayout { ivf: IvfOptions { nlist: Some(1), ..IvfOptions::default() }, nprobe: None },
+        ..Layout::default()
+    };
+    let (flat_site, flat_src, _) = open_with(&engine, &one);
+    let (mut found, mut wanted, mut exact) = (0, 0, 0);
+    for q in questions(&docs) {
+        let v = engine.embed(&[q.as_str()]).unwrap();
+        // Every partition probed: the candidates are all rows, so only the estimate's shortlist
+        // can lose a neighbour.
+        let all = block_on(site.search_with(&src, &q, 10, Some(&v), &dense(), lookup(8))).unwrap();
+        let flat = block_on(flat_site.search(&flat_src, &q, 10, Some(&v), &dense())).unwrap();
+        let flat_ids: Vec<u32> = flat.hits.iter().map(|h| h.chunk).collect();
+        wanted += flat_ids.len();
+        found += all.hits.iter().filter(|h| flat_ids.contains(&h.chunk)).count();
+        // Every dense hit carries the flat scan's exact cosine.
+        for h in &all.hits {
+            if let Some(f) = flat.hits.iter().find(|f| f.chunk == h.chunk) {
+                assert_eq!(h.dense, f.dense, "{q:?}: {} (chunk {})", h.url, h.chunk);
+                exact += 1;
+            }
+        }
+    }
+    // The hashing embedder's 256-d rows are the sign codes' hard case (rows far from every
+    // centroid, neighbours' cosines close together); MiniLM sites are measured in bench/README.md
+    // (the Cargo book with `--ranges always`).
+    assert!(found * 100 >= wanted * 75, "recall@10 {found} / {wanted} with every partition probed");
+    assert!(exact * 2 >= wanted, "{exact} exact scores of {wanted} hits");
+}
+
+fn lookup(nprobe: usize) -> docent::fragments::Lookup {
+    docent::fragments::Lookup { nprobe: Some(nprobe), ..docent::fragments::Lookup::default() }
+}
+
+#[test]
+fn a_hybrid_question_reads_coarse_rows_with_the_postings_then_a_few_fine_rows() {
+    let docs = corpus();
+    let engine = engine_of(&docs);
+    let frags = open_with(&engine, &ranged()).2;
+    let d = frags.table.dense.clone().unwrap();
+    let dim = d.dim;
+    let (coarse_row, fine_row) = (16 + dim.div_ceil(8), 4 + dim);
+    for q in questions(&docs).iter().take(12) {
+        let (site, src, _) = open_with(&engine, &ranged());
+        let v = engine.embed(&[q.as_str()]).unwrap();
+        let r = block_on(site.search(&src, q, 5, Some(&v), &RetrieveOptions::default())).unwrap();
+        let s = site.fetched();
+        assert_eq!(src.calls(), s.requests);
+        // Heads with the directory (2 calls, one stage), postings with coarse rows (2, one
+        // stage), fine rows, then text entries and records: at least 7 calls; more rounds of
+        // text when too many hits are dropped.
+        assert!(r.hits.is_empty() || s.requests >= 6, "{q:?}: {s:?}");
+        let spans = src.spans();
+        let vec_spans: Vec<_> = spans.iter().filter(|sp| sp.path.contains("/vec-")).collect();
+        let coarse: u64 = vec_spans
+            .iter()
+            .filter(|sp| {
+                (sp.end - sp.start) % coarse_row as u64 == 0 && (sp.end - sp.start) % fine_row as u64 != 0
+            })
+            .map(|sp| sp.end - sp.start)
+            .sum();
+        let fine: u64 = vec_spans.iter().map(|sp| sp.end - sp.start).sum::<u64>() - coarse;
+        assert!(fine as usize <= RESCORE * fine_row, "{q:?}: {fine} bytes of fine rows");
+        assert!(fine as usize % fine_row == 0, "{q:?}: {fine} bytes of fine rows");
+        // At most the probed partitions' coarse rows: 3 of 8 partitions.
+        let rows = engine.stats().chunks as u64;
+        assert!(coarse <= rows * coarse_row as u64 * 3 / 4, "{q:?}: {coarse} bytes of coarse rows");
+        // The directory is fetched whole, every partition file only by ranges.
+        assert!(src.asked().iter().filter(|p| p.contains("/vec-")).count() == vec_spans.len());
+    }
+}
+
+/// Asks every question hybrid until one fails; its message.
+fn hybrid_error(site: &SiteIndex, src: &docent::fragments::MemorySource, engine: &docent::Docent) -> String {
+    for q in questions(&corpus()) {
+        let v = engine.embed(&[q.as_str()]).unwrap();
+        if let Err(e) = block_on(site.search_with(src, &q, 10, Some(&v), &dense(), lookup(8))) {
+            return e.to_string();
+        }
+    }
+    panic!("no question met the damaged fragment");
+}
+
+#[test]
+fn a_damaged_or_foreign_partition_file_is_refused_and_names_itself() {
+    let engine = engine_of(&corpus());
+    let frags = open_with(&engine, &ranged()).2;
+    let other_engine = engine_of(&corpus()[1..]);
+    let other = open_with(&other_engine, &ranged()).2;
+    let d = frags.table.dense.clone().unwrap();
+    let (path, dir) = (d.files[0].clone(), d.centroids.clone());
+    let fine_row = 4 + d.dim;
+    for fault in ["coarse", "fine", "missing", "truncated", "other build", "directory"] {
+        let (site, mut src, _) = open_with(&engine, &ranged());
+        let mut named = path.clone();
+        match fault {
+            // The first coarse row's id.
+            "coarse" => src.get_mut(&path).unwrap()[9] ^= 0x01,
+            // The last fine row's last code.
+            "fine" => {
+                let b = src.get_mut(&path).unwrap();
+                let n = b.len();
+                b[n - 1] ^= 0x10;
+            }
+            "missing" => {
+                src.remove(&path);
+            }
+            "truncated" => {
+                let b = src.get_mut(&path).unwrap();
+                let n = b.len();
+                b.truncate(n - fine_row / 2);
+            }
+            "other build" => {
+                let foreign = &other.table.dense.as_ref().unwrap().files[0];
+                *src.get_mut(&path).unwrap() =
+                    other.files.iter().find(|f| &f.0 == foreign).unwrap().1.clone();
+            }
+            _ => {
+                named = dir.clone();
+                src.get_mut(&dir).unwrap()[20] ^= 0x04;
+            }
+        }
+        let err = hybrid_error(&site, &src, &engine);
+        assert!(err.contains(named.as_str()), "{fault}: {err}");
+        let expect = match fault {
+            "missing" => "no such fragment",
+            "directory" => "does not match its name",
+            _ => "different builds",
+        };
+        assert!(err.contains(expect), "{fault}: {err}");
+    }
+}
