@@ -4,8 +4,8 @@
 //! At a million chunks an int8 partition of the whole-file layout (`dense.rs`) is ~380 kB, so a
 //! question probing two dozen of them moves megabytes. Here each row is kept twice: as a *coarse
 //! row* (its id, a sign code of its residual to the centroid and two numbers, `index::signs`:
-//! 48 + 16 bytes at 384 dimensions) and as a *fine row* (its int8 scale and codes, exactly the
-//! dense index's). The coarse rows of the probed partitions give every row an estimated cosine;
+//! about 54 bytes at 384 dimensions) and as a *fine row* (its int8 scale and codes, exactly the
+//! dense index's, and a check). The coarse rows of the probed partitions give every row an estimated cosine;
 //! the best [`RESCORE`] are fetched as fine rows and scored exactly as the flat scan does, and
 //! only they go on to fusion (the flat scan gives it 100 candidates: ranks past 64 hardly move a
 //! fused top 10, and every dense score stays exact).
@@ -17,14 +17,17 @@
 //! * *Ranged partition files* ([`FragmentKind::RangedPartition`], `vec-…`): after the 9-byte
 //!   header, whole partitions one after another (at least [`FILE_MIN`] per file, at most about
 //!   [`MAX_FILES`] files). A partition is its coarse rows, then its fine rows, both in row-id
-//!   order. Coarse row: id (u32 LE), residual length (f32 LE), alignment (f32 LE), the low 32 bits
-//!   of the xxh3-64 of the fine row (u32 LE), the sign code. Fine row: scale (f32 LE), codes.
+//!   order. Coarse rows: the row ids (LEB128, the first and then the gaps, ~2 bytes each on a
+//!   large site), then per row its residual length (u16 LE, steps of 2.5/65535), alignment
+//!   (u16 LE, steps of 1/65535) and sign code. Fine row: scale (f32 LE), codes, check (u32 LE: the
+//!   low 32 bits of the xxh3-64 of scale and codes xor the partition's check xor the row's
+//!   position).
 //!
-//! Every byte read is checked: a coarse block against the directory, a fine row against its
-//! coarse row, and the directory against its name in the manifest, so a range of another build's
-//! file is refused (naming the file) however consistent in itself.
+//! Every byte read is checked: a partition's coarse rows against the directory, a fine row
+//! against the directory's check of its partition and its position, and the directory against its
+//! name in the manifest, so a range of another build's file is refused (naming the file) however
+//! consistent in itself.
 
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
@@ -34,7 +37,7 @@ use super::table::{
     open_fragment, seal_body, seal_fragment, DenseTable, FragmentKind, DAMAGED, FRAGMENT_HEADER,
 };
 use super::{Files, FragmentSource, Span};
-use crate::index::dense::Query as DenseQuery;
+use crate::index::dense::{top, Query as DenseQuery};
 use crate::index::ivf::{Ivf, Partition, MAX_NLIST};
 use crate::index::rows::normalise;
 use crate::index::signs::{self, SignQuery};
@@ -48,30 +51,40 @@ pub const RESCORE: usize = 64;
 /// Partitions a ranged query probes by default. 16.
 pub const RANGED_NPROBE: usize = 16;
 /// Coarse bytes per partition the default `nlist` aims at: [`RANGED_NPROBE`] of them are about
-/// 200 kB a question. 12 KiB.
-const COARSE_PER_PARTITION: usize = 12 * 1024;
-/// Bytes of a coarse row before its sign code: id, residual length, alignment, fine-row check.
-const ROW_HEAD: usize = 16;
+/// 160 kB a question. 10 KiB.
+const COARSE_PER_PARTITION: usize = 10 * 1024;
+/// Bytes of a coarse row besides its id and sign code: residual length and alignment (u16 each).
+const ROW_HEAD: usize = 4;
+/// The largest residual length a coarse row stores (rows and centroids have unit length, so
+/// residuals stay below 2 + the int8 rounding); its u16 counts steps of `NORM_MAX / 65535`.
+const NORM_MAX: f32 = 2.5;
 /// A ranged partition file is cut after the partition that takes it to this size. 2 MiB.
 pub const FILE_MIN: usize = 2 * 1024 * 1024;
 /// Ranged partition files per index, at most about this many: files grow above it.
 pub const MAX_FILES: usize = 64;
 
-/// Bytes of one coarse row of `dim` dimensions.
+/// Bytes of one coarse row of `dim` dimensions after the ids.
 fn coarse_row(dim: usize) -> usize {
     ROW_HEAD + signs::code_bytes(dim)
 }
 
-/// Bytes of one fine row of `dim` dimensions.
+/// Bytes of one fine row of `dim` dimensions: scale, codes, check.
 fn fine_row(dim: usize) -> usize {
-    4 + dim
+    8 + dim
+}
+
+/// The check a fine row carries: the low 32 bits of the xxh3-64 of its scale and codes, xor the
+/// partition's check (the xxh3 of its coarse rows, from the directory) and its position, so a
+/// row of another build or another place fails.
+fn fine_check(row: &[u8], part_check: u64, j: usize) -> u32 {
+    (xxhash_rust::xxh3::xxh3_64(row) ^ part_check ^ j as u64) as u32
 }
 
 /// The default number of partitions of a ranged layout of `n` rows of `dim` dimensions: about
-/// 12 KiB of coarse rows each (192 rows at 384 dimensions, 256 at 256), at most
-/// [`MAX_NLIST`]. A million MiniLM rows: 5,209 partitions, a 2 MB directory.
+/// 10 KiB of coarse rows each (counting 2 bytes per id: 189 rows at 384 dimensions, 269 at 256),
+/// at most [`MAX_NLIST`]. A million MiniLM rows: 5,291 partitions, a 2 MB directory.
 pub fn ranged_nlist(n: usize, dim: usize) -> usize {
-    let per = (COARSE_PER_PARTITION / coarse_row(dim)).max(1);
+    let per = (COARSE_PER_PARTITION / (coarse_row(dim) + 2)).max(1);
     n.div_ceil(per).clamp(1, MAX_NLIST)
 }
 
@@ -80,10 +93,12 @@ pub fn ranged_nlist(n: usize, dim: usize) -> usize {
 pub(super) struct Part {
     /// Index into the table's `files`.
     file: u32,
-    /// Offset of its first coarse row in the file.
+    /// Offset of its coarse rows in the file.
     start: u64,
     /// Its rows.
     rows: u32,
+    /// Bytes of its coarse rows (its fine rows follow them).
+    coarse: u32,
     /// xxh3-64 of its coarse rows.
     check: u64,
 }
@@ -102,7 +117,7 @@ pub(super) fn write(
     parts: &[Partition],
     nprobe: Option<usize>,
 ) -> Result<(DenseTable, Files)> {
-    let (cr, fr) = (coarse_row(dim), fine_row(dim));
+    let (cr, fr) = (coarse_row(dim) + 2, fine_row(dim));
     let total: usize = parts.iter().map(|p| p.len() * (cr + fr)).sum();
     let file_min = FILE_MIN.max(total / MAX_FILES);
     let mut table = DenseTable {
@@ -130,28 +145,39 @@ pub(super) fn write(
     let mut bits = vec![0u8; signs::code_bytes(dim)];
     for (c, p) in parts.iter().enumerate() {
         let (cs, cc) = ivf.centroid(c);
+        // Coarse rows: the ids (LEB128: the first, then the gaps), then per row its residual
+        // length, alignment and sign code.
         let mut coarse = Vec::with_capacity(p.len() * cr);
-        let mut fine = Vec::with_capacity(p.len() * fr);
-        for (j, &id) in p.ids().iter().enumerate() {
+        let mut prev = None;
+        for &id in p.ids() {
+            leb128(&mut coarse, prev.map_or(id, |q| id - q));
+            prev = Some(id);
+        }
+        for j in 0..p.len() {
             let (s, codes) = p.row(j);
-            let at = fine.len();
-            fine.extend_from_slice(&s.to_le_bytes());
-            fine.extend(codes.iter().map(|&v| v as u8));
             let (norm, align) = signs::encode(s, codes, cs, cc, &mut bits);
-            coarse.extend_from_slice(&id.to_le_bytes());
-            coarse.extend_from_slice(&norm.to_le_bytes());
-            coarse.extend_from_slice(&align.to_le_bytes());
-            coarse.extend_from_slice(&(xxhash_rust::xxh3::xxh3_64(&fine[at..]) as u32).to_le_bytes());
+            coarse.extend_from_slice(&u16_le(norm / NORM_MAX * 65535.0));
+            coarse.extend_from_slice(&u16_le((align * 65535.0).max(1.0)));
             coarse.extend_from_slice(&bits);
         }
+        let check = xxhash_rust::xxh3::xxh3_64(&coarse);
         dir.push(Part {
             file: table.files.len() as u32,
             start: (FRAGMENT_HEADER + body.len()) as u64,
             rows: p.len() as u32,
-            check: xxhash_rust::xxh3::xxh3_64(&coarse),
+            coarse: u32::try_from(coarse.len())
+                .map_err(|_| Error::Vector { reason: format!("IVF partition {c} is too large") })?,
+            check,
         });
         body.extend_from_slice(&coarse);
-        body.extend_from_slice(&fine);
+        for j in 0..p.len() {
+            let (s, codes) = p.row(j);
+            let at = body.len();
+            body.extend_from_slice(&s.to_le_bytes());
+            body.extend(codes.iter().map(|&v| v as u8));
+            let sum = fine_check(&body[at..], check, j);
+            body.extend_from_slice(&sum.to_le_bytes());
+        }
         if body.len() >= file_min {
             flush(&mut body, &mut table);
         }
@@ -169,13 +195,26 @@ pub(super) fn write(
     Ok((table, files))
 }
 
+/// Appends `v` as LEB128 (7 bits a byte, low first).
+fn leb128(out: &mut Vec<u8>, mut v: u32) {
+    while v >= 0x80 {
+        out.push((v as u8 & 0x7f) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// `x` (rounded, in `[0, 65535]`) as a u16, 2 bytes LE.
+fn u16_le(x: f32) -> [u8; 2] {
+    (x.round().clamp(0.0, 65535.0) as u16).to_le_bytes()
+}
+
 /// The coarse rows of one partition, checked.
 #[derive(Debug)]
 struct Coarse {
     ids: Vec<u32>,
     norms: Vec<f32>,
     aligns: Vec<f32>,
-    checks: Vec<u32>,
     /// Sign codes, row-major.
     bits: Vec<u8>,
 }
@@ -184,14 +223,24 @@ struct Coarse {
 #[derive(Debug, Default)]
 pub(super) struct Loaded {
     dir: Option<Rc<Directory>>,
-    coarse: BTreeMap<usize, Rc<Coarse>>,
-    fine: BTreeMap<u32, Rc<(f32, Vec<i8>)>>,
+    /// Per partition, its coarse rows once read.
+    coarse: Vec<Option<Rc<Coarse>>>,
+    /// Fine rows read so far: (id, scale, codes), ascending by id.
+    fine: Vec<(u32, f32, Vec<i8>)>,
 }
 
 impl Loaded {
     /// Whether the directory is loaded.
     pub(super) fn has_directory(&self) -> bool {
         self.dir.is_some()
+    }
+
+    fn coarse(&self, p: usize) -> Option<&Rc<Coarse>> {
+        self.coarse.get(p).and_then(Option::as_ref)
+    }
+
+    fn fine(&self, id: u32) -> Option<&(u32, f32, Vec<i8>)> {
+        self.fine.binary_search_by_key(&id, |f| f.0).ok().map(|i| &self.fine[i])
     }
 }
 
@@ -210,18 +259,23 @@ pub(super) fn store_directory(index: &SiteIndex, d: &DenseTable, path: &str, byt
             d.dim
         ));
     }
-    let per_row = (coarse_row(d.dim) + fine_row(d.dim)) as u64;
+    let (cr, fr) = (coarse_row(d.dim) as u64, fine_row(d.dim) as u64);
     for (i, p) in dir.parts.iter().enumerate() {
         let size = d.bytes.get(p.file as usize).copied().unwrap_or(0);
-        let end = u64::from(p.rows).checked_mul(per_row).and_then(|b| b.checked_add(p.start));
-        if p.rows > 0 && (p.start < FRAGMENT_HEADER as u64 || end.is_none_or(|e| e > size)) {
+        let rows = u64::from(p.rows);
+        // Each coarse row holds at least a one-byte id; an id takes at most 5.
+        let coarse_fits = (rows * (cr + 1)..=rows * (cr + 5)).contains(&u64::from(p.coarse));
+        let end = p.start + u64::from(p.coarse) + rows * fr;
+        if p.rows > 0 && (p.start < FRAGMENT_HEADER as u64 || !coarse_fits || end > size) {
             return bad(format!(
                 "partition {i}: {} rows at byte {} of file {} ({size} bytes)",
                 p.rows, p.start, p.file
             ));
         }
     }
-    index.dense.borrow_mut().ranged.dir = Some(Rc::new(dir));
+    let mut loaded = index.dense.borrow_mut();
+    loaded.ranged.coarse = vec![None; dir.parts.len()];
+    loaded.ranged.dir = Some(Rc::new(dir));
     Ok(())
 }
 
@@ -241,11 +295,10 @@ pub(super) async fn load_coarse<S: FragmentSource>(
     probe: &[usize],
 ) -> Result<()> {
     let Some(dir) = index.dense.borrow().ranged.dir.clone() else { return Ok(()) };
-    let cr = coarse_row(d.dim) as u64;
     let wanted: Vec<usize> = probe
         .iter()
         .copied()
-        .filter(|&p| dir.parts[p].rows > 0 && !index.dense.borrow().ranged.coarse.contains_key(&p))
+        .filter(|&p| dir.parts[p].rows > 0 && index.dense.borrow().ranged.coarse(p).is_none())
         .collect();
     let spans: Vec<Span> = wanted
         .iter()
@@ -254,53 +307,72 @@ pub(super) async fn load_coarse<S: FragmentSource>(
             Span {
                 path: d.files[part.file as usize].clone(),
                 start: part.start,
-                end: part.start + u64::from(part.rows) * cr,
+                end: part.start + u64::from(part.coarse),
             }
         })
         .collect();
     let got = index.fetch_ranges(src, &spans).await?;
     for ((&p, span), bytes) in wanted.iter().zip(&spans).zip(got) {
         let coarse = open_coarse(&span.path, p, &dir.parts[p], d.dim, &bytes, index.table().chunks)?;
-        index.dense.borrow_mut().ranged.coarse.insert(p, Rc::new(coarse));
+        index.dense.borrow_mut().ranged.coarse[p] = Some(Rc::new(coarse));
     }
     Ok(())
 }
 
 /// Checks and splits the coarse rows of partition `p` read from `path`.
 fn open_coarse(path: &str, p: usize, part: &Part, dim: usize, bytes: &[u8], chunks: usize) -> Result<Coarse> {
-    let cr = coarse_row(dim);
     let rows = part.rows as usize;
-    if bytes.len() != rows * cr || xxhash_rust::xxh3::xxh3_64(bytes) != part.check {
+    if bytes.len() != part.coarse as usize || xxhash_rust::xxh3::xxh3_64(bytes) != part.check {
         return Err(Error::format(
             path,
-            format!("IVF partition {p}: its {} bytes of coarse rows (expected {}) do not match the directory: {DAMAGED}", bytes.len(), rows * cr),
+            format!(
+                "IVF partition {p}: its {} bytes of coarse rows (expected {}) do not match the directory: {DAMAGED}",
+                bytes.len(),
+                part.coarse
+            ),
         ));
     }
-    let word = |row: &[u8], at: usize| [row[at], row[at + 1], row[at + 2], row[at + 3]];
+    // The bytes are the writer's (their xxh3 is the directory's): what follows only guards
+    // against a writer bug, with the same kind of error.
+    let bad = |what: String| Error::format(path, format!("IVF partition {p}: {what}"));
+    let mut ids = Vec::with_capacity(rows);
+    let mut at = 0;
+    for _ in 0..rows {
+        let (mut v, mut shift) = (0u64, 0);
+        loop {
+            let b = *bytes.get(at).ok_or_else(|| bad("its ids run past its coarse rows".into()))?;
+            at += 1;
+            v |= u64::from(b & 0x7f) << shift;
+            shift += 7;
+            if b & 0x80 == 0 || shift > 28 {
+                break;
+            }
+        }
+        let id = match ids.last() {
+            Some(&last) if v > 0 => u64::from(last) + v,
+            None => v,
+            _ => u64::MAX,
+        };
+        if id >= chunks as u64 {
+            return Err(bad(format!("row id {id}, but ids ascend below {chunks}")));
+        }
+        ids.push(id as u32);
+    }
+    let cr = coarse_row(dim);
+    if bytes.len() - at != rows * cr {
+        return Err(bad(format!("{} bytes of rows after the ids, expected {}", bytes.len() - at, rows * cr)));
+    }
     let mut c = Coarse {
-        ids: Vec::with_capacity(rows),
+        ids,
         norms: Vec::with_capacity(rows),
         aligns: Vec::with_capacity(rows),
-        checks: Vec::with_capacity(rows),
         bits: Vec::with_capacity(rows * (cr - ROW_HEAD)),
     };
-    for row in bytes.chunks_exact(cr) {
-        let id = u32::from_le_bytes(word(row, 0));
-        let (norm, align) = (f32::from_le_bytes(word(row, 4)), f32::from_le_bytes(word(row, 8)));
-        if id as usize >= chunks
-            || c.ids.last().is_some_and(|&last| last >= id)
-            || !(norm.is_finite() && norm >= 0.0)
-            || !(align > 0.0 && align <= 1.0)
-        {
-            return Err(Error::format(
-                path,
-                format!("IVF partition {p}: a coarse row of id {id}, length {norm}, alignment {align} (ids ascend below {chunks}, lengths ≥ 0, alignments in (0, 1])"),
-            ));
-        }
-        c.ids.push(id);
+    for row in bytes[at..].chunks_exact(cr) {
+        let norm = f32::from(u16::from_le_bytes([row[0], row[1]])) / 65535.0 * NORM_MAX;
+        let align = f32::from(u16::from_le_bytes([row[2], row[3]])).max(1.0) / 65535.0;
         c.norms.push(norm);
         c.aligns.push(align);
-        c.checks.push(u32::from_le_bytes(word(row, 12)));
         c.bits.extend_from_slice(&row[ROW_HEAD..]);
     }
     Ok(c)
@@ -327,7 +399,7 @@ pub(super) async fn search<S: FragmentSource>(
     {
         let loaded = index.dense.borrow();
         for &p in probe {
-            let Some(c) = loaded.ranged.coarse.get(&p) else { continue };
+            let Some(c) = loaded.ranged.coarse(p) else { continue };
             let (cs, cc) = dir.ivf.centroid(p);
             let q_c = signs::centroid_score(&unit, cs, cc);
             for (j, &id) in c.ids.iter().enumerate() {
@@ -336,21 +408,15 @@ pub(super) async fn search<S: FragmentSource>(
             }
         }
     }
-    let by_estimate =
-        |a: &(f32, u32, usize, usize), b: &(f32, u32, usize, usize)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
-    let keep = RESCORE.min(est.len());
-    if keep == 0 {
-        return Ok(Vec::new());
-    }
-    if keep < est.len() {
-        est.select_nth_unstable_by(keep - 1, by_estimate);
-        est.truncate(keep);
-    }
+    // The best RESCORE by estimate (ties by position: partition, then row order).
+    let mut best: Vec<(u32, f32)> = est.iter().enumerate().map(|(i, e)| (i as u32, e.0)).collect();
+    top(&mut best, RESCORE);
+    let est: Vec<(f32, u32, usize, usize)> = best.iter().map(|&(i, _)| est[i as usize]).collect();
     load_fine(index, d, &dir, src, &est).await?;
     let loaded = index.dense.borrow();
     let mut hits: Vec<(u32, f32)> = est
         .iter()
-        .filter_map(|&(_, id, _, _)| loaded.ranged.fine.get(&id).map(|r| (id, exact.score(r.0, &r.1))))
+        .filter_map(|&(_, id, _, _)| loaded.ranged.fine(id).map(|r| (id, exact.score(r.1, &r.2))))
         .collect();
     crate::index::dense::sort_hits(&mut hits);
     hits.truncate(k);
@@ -367,12 +433,9 @@ async fn load_fine<S: FragmentSource>(
     src: &S,
     rows: &[(f32, u32, usize, usize)],
 ) -> Result<()> {
-    let (cr, fr) = (coarse_row(d.dim) as u64, fine_row(d.dim));
-    let mut wanted: Vec<(usize, usize)> = rows
-        .iter()
-        .filter(|r| !index.dense.borrow().ranged.fine.contains_key(&r.1))
-        .map(|r| (r.2, r.3))
-        .collect();
+    let fr = fine_row(d.dim);
+    let mut wanted: Vec<(usize, usize)> =
+        rows.iter().filter(|r| index.dense.borrow().ranged.fine(r.1).is_none()).map(|r| (r.2, r.3)).collect();
     wanted.sort_unstable();
     // Runs of adjacent rows: (partition, first row, rows).
     let mut runs: Vec<(usize, usize, usize)> = Vec::new();
@@ -386,14 +449,14 @@ async fn load_fine<S: FragmentSource>(
         .iter()
         .map(|&(p, j, n)| {
             let part = &dir.parts[p];
-            let start = part.start + u64::from(part.rows) * cr + (j * fr) as u64;
+            let start = part.start + u64::from(part.coarse) + (j * fr) as u64;
             Span { path: d.files[part.file as usize].clone(), start, end: start + (n * fr) as u64 }
         })
         .collect();
     let got = index.fetch_ranges(src, &spans).await?;
     let mut loaded = index.dense.borrow_mut();
     for ((&(p, j, n), span), bytes) in runs.iter().zip(&spans).zip(got) {
-        let Some(coarse) = loaded.ranged.coarse.get(&p).cloned() else { continue };
+        let Some(coarse) = loaded.ranged.coarse(p).cloned() else { continue };
         if bytes.len() != n * fr {
             return Err(Error::format(
                 &span.path,
@@ -404,8 +467,10 @@ async fn load_fine<S: FragmentSource>(
                 ),
             ));
         }
+        let check = dir.parts[p].check;
         for (i, row) in bytes.chunks_exact(fr).enumerate() {
-            if xxhash_rust::xxh3::xxh3_64(row) as u32 != coarse.checks[j + i] {
+            let (row, sum) = row.split_at(fr - 4);
+            if fine_check(row, check, j + i).to_le_bytes() != sum {
                 return Err(Error::format(
                     &span.path,
                     format!("IVF partition {p}: row {} does not match its check: {DAMAGED}", j + i),
@@ -419,7 +484,10 @@ async fn load_fine<S: FragmentSource>(
                 ));
             }
             let codes: Vec<i8> = row[4..].iter().map(|&b| b as i8).collect();
-            loaded.ranged.fine.insert(coarse.ids[j + i], Rc::new((scale, codes)));
+            let id = coarse.ids[j + i];
+            if let Err(at) = loaded.ranged.fine.binary_search_by_key(&id, |f| f.0) {
+                loaded.ranged.fine.insert(at, (id, scale, codes));
+            }
         }
     }
     Ok(())

@@ -152,6 +152,7 @@ pub struct MemorySource {
     calls: Cell<usize>,
     asked: std::cell::RefCell<Vec<String>>,
     spans: std::cell::RefCell<Vec<Span>>,
+    batches: std::cell::RefCell<Vec<usize>>,
 }
 
 impl MemorySource {
@@ -189,6 +190,20 @@ impl MemorySource {
     pub fn spans(&self) -> Vec<Span> {
         self.spans.borrow().clone()
     }
+
+    /// The spans of each [`FragmentSource::fetch_ranges`] call so far, a list per call, in order.
+    pub fn span_batches(&self) -> Vec<Vec<Span>> {
+        let spans = self.spans.borrow();
+        let mut at = 0;
+        self.batches
+            .borrow()
+            .iter()
+            .map(|&n| {
+                at += n;
+                spans[at - n..at].to_vec()
+            })
+            .collect()
+    }
 }
 
 impl FragmentSource for MemorySource {
@@ -209,6 +224,7 @@ impl FragmentSource for MemorySource {
         self.calls.set(self.calls.get() + 1);
         self.asked.borrow_mut().extend(spans.iter().map(|s| s.path.clone()));
         self.spans.borrow_mut().extend(spans.iter().cloned());
+        self.batches.borrow_mut().push(spans.len());
         spans
             .iter()
             .map(|s| match self.files.get(&s.path) {
