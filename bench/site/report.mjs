@@ -138,12 +138,12 @@ export function report(results) {
       line(`| ${name} | ${cell(p, r.pagefind.throttled)} | ${pd ? cell(pd.questions[0], pd) : '–'} | ${cell(d, r.docent.throttled)} | ${p && d ? `×${(d.ms / p.ms).toFixed(2)}` : '–'} |`);
     }
   }
-  const q = sites['cargo-book']?.quality;
-  if (q) {
+  const quality = (q, title, how) => {
+    if (!q) return;
     line();
-    line(`## Retrieval quality: fragmented against monolithic (bench/eval/cargo-book.jsonl, ${q.monolithic.lexical?.answerable ?? '?'} answerable of ${q.questions})`);
+    line(`## ${title} (bench/eval/cargo-book.jsonl, ${q.monolithic.lexical?.answerable ?? '?'} answerable of ${q.questions})`);
     line();
-    line('`docent search <cargo-book folder> --queries bench/eval/cargo-book.jsonl --k 10 --json --mode M`, reading index.bin, and the same with `--fragments` (manifest, then only the fragments each query needs, as the browser does); recall and MRR computed with `docent eval`\'s rule (relevant when the hit\'s url#anchor starts with a listed url). *same top 10*: questions whose 10 hits are identical, in order. `docent eval` on index.bin, as a cross-check: ' + Object.entries(q.evalCheck ?? {}).map(([m, x]) => `${m} ${x.recall5.toFixed(3)} / ${x.mrr10.toFixed(3)}`).join(', ') + '.');
+    line(how + ' `docent eval` on index.bin, as a cross-check: ' + Object.entries(q.evalCheck ?? {}).map(([m, x]) => `${m} ${x.recall5.toFixed(3)} / ${x.mrr10.toFixed(3)}`).join(', ') + '.');
     if (q.note) line(q.note + '.');
     line();
     line('| mode | monolithic recall@5 | MRR@10 | fragmented recall@5 | MRR@10 | Δ recall@5 | Δ MRR@10 | same top 10 |');
@@ -153,7 +153,11 @@ export function report(results) {
       const d = (a, b) => (b == null ? '–' : (b - a >= 0 ? '+' : '') + (b - a).toFixed(3));
       line(`| ${mode} | ${m.recall5.toFixed(3)} | ${m.mrr10.toFixed(3)} | ${f ? f.recall5.toFixed(3) : '–'} | ${f ? f.mrr10.toFixed(3) : '–'} | ${d(m.recall5, f?.recall5)} | ${d(m.mrr10, f?.mrr10)} | ${q.sameRanking?.[mode] ?? '–'} / ${q.questions} |`);
     }
-  }
+  };
+  quality(sites['cargo-book']?.quality, 'Retrieval quality: fragmented against monolithic',
+    '`docent search <cargo-book folder> --queries bench/eval/cargo-book.jsonl --k 10 --json --mode M`, reading index.bin, and the same with `--fragments` (manifest, then only the fragments each query needs, as the browser does); recall and MRR computed with `docent eval`\'s rule (relevant when the hit\'s url#anchor starts with a listed url). *same top 10*: questions whose 10 hits are identical, in order.');
+  quality(sites['cargo-book']?.qualityRanged, 'The same for the layout of large sites (`--ranges always`)',
+    'The book\'s folder copied and re-indexed with `docent index --ranges always` (chunks and vectors reused): ranged text packs, term shards and IVF partitions, as on a site of a million chunks. A book of a few thousand rows has no more partitions than a question probes (16), so here the dense path differs from the flat scan only by the sign codes\' shortlist of the 64 rows it rescores.');
   const t = targets(sites);
   line();
   line('## The targets of issue 16');
