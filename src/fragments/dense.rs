@@ -121,12 +121,26 @@ impl Query {
         (!have).then(|| d.centroids.clone())
     }
 
-    /// Ranged layout: fetches the coarse rows of the probed partitions (in one call, alongside
-    /// the term postings). Nothing for whole partitions, which [`Query::search`] fetches.
-    pub(super) async fn prefetch<S: FragmentSource>(&self, index: &SiteIndex, src: &S) -> Result<()> {
-        let Some(d) = index.table.dense.as_ref().filter(|d| d.ranged) else { return Ok(()) };
+    /// Ranged layout: the coarse rows of the probed partitions still to fetch (a question fetches
+    /// them with its term postings; [`Query::search`] fetches any still missing). Nothing for
+    /// whole partitions, which [`Query::search`] fetches.
+    pub(super) fn coarse_wanted(&self, index: &SiteIndex) -> Result<dense_ranged::Wanted> {
+        let Some(d) = index.table.dense.as_ref().filter(|d| d.ranged) else { return Ok(Default::default()) };
         let probe = dense_ranged::probe(index, &self.vector, self.nprobe)?;
-        dense_ranged::load_coarse(index, d, src, &probe).await
+        Ok(dense_ranged::coarse_wanted(index, d, &probe))
+    }
+
+    /// Keeps the coarse rows of [`Query::coarse_wanted`] fetched as `got`.
+    pub(super) fn store_coarse(
+        &self,
+        index: &SiteIndex,
+        w: &dense_ranged::Wanted,
+        got: Vec<Vec<u8>>,
+    ) -> Result<()> {
+        match index.table.dense.as_ref() {
+            Some(d) => dense_ranged::store_coarse(index, d, w, got),
+            None => Ok(()),
+        }
     }
 
     /// The dense top-`k` `(chunk id, cosine)`, best first: the `nprobe` partitions nearest to the
@@ -141,7 +155,6 @@ impl Query {
         let Some(d) = &index.table.dense else { return Ok(Vec::new()) };
         if d.ranged {
             let probe = dense_ranged::probe(index, &self.vector, self.nprobe)?;
-            dense_ranged::load_coarse(index, d, src, &probe).await?;
             return dense_ranged::search(index, d, src, &self.vector, &probe, k).await;
         }
         let Some(centroids) = index.dense.borrow().centroids.clone() else {

@@ -287,32 +287,38 @@ pub(super) fn probe(index: &SiteIndex, vector: &[f32], nprobe: usize) -> Result<
     Ok(dir.ivf.probe(vector, nprobe)?.into_iter().map(|p| p as usize).collect())
 }
 
-/// Fetches, in one call, the coarse rows of the partitions of `probe` not loaded yet.
-pub(super) async fn load_coarse<S: FragmentSource>(
-    index: &SiteIndex,
-    d: &DenseTable,
-    src: &S,
-    probe: &[usize],
-) -> Result<()> {
-    let Some(dir) = index.dense.borrow().ranged.dir.clone() else { return Ok(()) };
-    let wanted: Vec<usize> = probe
+/// The coarse rows a query still needs: the partitions and their byte ranges, in probe order.
+#[derive(Debug, Default)]
+pub(super) struct Wanted {
+    parts: Vec<usize>,
+    /// One range per partition, to fetch in one call (with the term postings, on a question's
+    /// second stage).
+    pub(super) spans: Vec<Span>,
+}
+
+/// The coarse rows of the partitions of `probe` not loaded yet. Needs the directory.
+pub(super) fn coarse_wanted(index: &SiteIndex, d: &DenseTable, probe: &[usize]) -> Wanted {
+    let Some(dir) = index.dense.borrow().ranged.dir.clone() else { return Wanted::default() };
+    let parts: Vec<usize> = probe
         .iter()
         .copied()
         .filter(|&p| dir.parts[p].rows > 0 && index.dense.borrow().ranged.coarse(p).is_none())
         .collect();
-    let spans: Vec<Span> = wanted
+    let spans = parts
         .iter()
         .map(|&p| {
             let part = &dir.parts[p];
-            Span {
-                path: d.files[part.file as usize].clone(),
-                start: part.start,
-                end: part.start + u64::from(part.coarse),
-            }
+            let start = part.start;
+            Span { path: d.files[part.file as usize].clone(), start, end: start + u64::from(part.coarse) }
         })
         .collect();
-    let got = index.fetch_ranges(src, &spans).await?;
-    for ((&p, span), bytes) in wanted.iter().zip(&spans).zip(got) {
+    Wanted { parts, spans }
+}
+
+/// Checks and keeps the coarse rows `got` (the bytes of `w.spans`, in order).
+pub(super) fn store_coarse(index: &SiteIndex, d: &DenseTable, w: &Wanted, got: Vec<Vec<u8>>) -> Result<()> {
+    let Some(dir) = index.dense.borrow().ranged.dir.clone() else { return Ok(()) };
+    for ((&p, span), bytes) in w.parts.iter().zip(&w.spans).zip(got) {
         let coarse = open_coarse(&span.path, p, &dir.parts[p], d.dim, &bytes, index.table().chunks)?;
         index.dense.borrow_mut().ranged.coarse[p] = Some(Rc::new(coarse));
     }
@@ -390,6 +396,11 @@ pub(super) async fn search<S: FragmentSource>(
     k: usize,
 ) -> Result<Vec<(u32, f32)>> {
     let Some(dir) = index.dense.borrow().ranged.dir.clone() else { return Ok(Vec::new()) };
+    let w = coarse_wanted(index, d, probe);
+    if !w.spans.is_empty() {
+        let got = index.fetch_ranges(src, &w.spans).await?;
+        store_coarse(index, d, &w, got)?;
+    }
     let exact = DenseQuery::new(vector, d.dim)?;
     let unit = normalise(vector);
     let sq = SignQuery::new(&unit);
@@ -408,10 +419,13 @@ pub(super) async fn search<S: FragmentSource>(
             }
         }
     }
-    // The best RESCORE by estimate (ties by position: partition, then row order).
+    // The best RESCORE by estimate (ties by position), kept in `est`'s order: by probed partition,
+    // then row, so rows adjacent in a partition are adjacent here.
     let mut best: Vec<(u32, f32)> = est.iter().enumerate().map(|(i, e)| (i as u32, e.0)).collect();
     top(&mut best, RESCORE);
-    let est: Vec<(f32, u32, usize, usize)> = best.iter().map(|&(i, _)| est[i as usize]).collect();
+    let mut keep = vec![false; est.len()];
+    best.iter().for_each(|&(i, _)| keep[i as usize] = true);
+    let est: Vec<(f32, u32, usize, usize)> = est.into_iter().zip(keep).filter(|e| e.1).map(|e| e.0).collect();
     load_fine(index, d, &dir, src, &est).await?;
     let loaded = index.dense.borrow();
     let mut hits: Vec<(u32, f32)> = est
@@ -423,8 +437,8 @@ pub(super) async fn search<S: FragmentSource>(
     Ok(hits)
 }
 
-/// Fetches, in one call, the fine rows of `rows` (estimate, id, partition, position) not loaded
-/// yet: a range per run of rows adjacent in their partition, each row checked against its coarse
+/// Fetches, in one call, the fine rows of `rows` (estimate, id, partition, position; grouped by
+/// partition, ascending positions within one) not loaded yet: a range per run of rows adjacent in their partition, each row checked against its coarse
 /// row.
 async fn load_fine<S: FragmentSource>(
     index: &SiteIndex,
@@ -434,10 +448,9 @@ async fn load_fine<S: FragmentSource>(
     rows: &[(f32, u32, usize, usize)],
 ) -> Result<()> {
     let fr = fine_row(d.dim);
-    let mut wanted: Vec<(usize, usize)> =
+    let wanted: Vec<(usize, usize)> =
         rows.iter().filter(|r| index.dense.borrow().ranged.fine(r.1).is_none()).map(|r| (r.2, r.3)).collect();
-    wanted.sort_unstable();
-    // Runs of adjacent rows: (partition, first row, rows).
+    // Runs of adjacent rows: (partition, first row, rows). `rows` come by partition, then row.
     let mut runs: Vec<(usize, usize, usize)> = Vec::new();
     for (p, j) in wanted {
         match runs.last_mut() {

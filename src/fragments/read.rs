@@ -215,15 +215,14 @@ impl SiteIndex {
             // Ranged shards: the postings of the terms the lookup picked from the heads, and the
             // coarse rows of ranged IVF partitions, together.
             let wanted = self.groups(&terms, lookup);
-            let coarse = async {
-                match &dense_query {
-                    Some(q) => q.prefetch(self, src).await,
-                    None => Ok(()),
-                }
+            let coarse = match &dense_query {
+                Some(q) => q.coarse_wanted(self)?,
+                None => Default::default(),
             };
-            let (postings, coarse) = super::join(self.load_postings(src, &wanted), coarse).await;
-            postings?;
-            coarse?;
+            let got = self.load_postings(src, &wanted, &coarse.spans).await?;
+            if let Some(q) = &dense_query {
+                q.store_coarse(self, &coarse, got)?;
+            }
         }
         let groups = self.groups(&terms, lookup);
         let lexical_hits = self.rank(&groups, cand);
@@ -473,8 +472,14 @@ impl SiteIndex {
     }
 
     /// Reads, in one call, the postings of the groups' terms that ranged shards have not given
-    /// yet.
-    async fn load_postings<S: FragmentSource>(&self, src: &S, groups: &[Group]) -> Result<()> {
+    /// yet, and the byte ranges `extra` (a hybrid question's coarse IVF rows), whose bytes it
+    /// returns.
+    async fn load_postings<S: FragmentSource>(
+        &self,
+        src: &S,
+        groups: &[Group],
+        extra: &[Span],
+    ) -> Result<Vec<Vec<u8>>> {
         let table = &self.table.lexical;
         let mut wanted: Vec<(usize, usize)> = Vec::new();
         let mut spans = Vec::new();
@@ -492,14 +497,17 @@ impl SiteIndex {
                 spans.push(Span { path: table.files[s].clone(), start, end });
             }
         }
-        let got = self.fetch_ranges(src, &spans).await?;
+        let postings = spans.len();
+        spans.extend_from_slice(extra);
+        let mut got = self.fetch_ranges(src, &spans).await?;
+        let rest = got.split_off(postings.min(got.len()));
         let mut shards = self.lexical.borrow_mut();
         for ((&(s, i), span), bytes) in wanted.iter().zip(&spans).zip(got) {
             if let Some(shard) = shards.get_mut(&s) {
                 Rc::make_mut(shard).fill(&span.path, i, &bytes, self.table.chunks)?;
             }
         }
-        Ok(())
+        Ok(rest)
     }
 
     /// Loads the text records of `ids` not loaded yet: their whole packs in one call, or, for
