@@ -241,8 +241,10 @@ impl FragmentSource for MemorySource {
 /// What a [`SiteIndex`] fetched so far (the manifest it was opened from is not counted).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FetchStats {
-    /// Fetch stages: calls of [`FragmentSource::fetch`], each a batch of fragments requested
-    /// together (a question takes 1–3).
+    /// Fetch calls ([`FragmentSource::fetch`] or [`FragmentSource::fetch_ranges`]), each a batch
+    /// of fragments or byte ranges requested together: a question takes 1–3 on whole files, 4–5
+    /// on the ranged layout (more when extra rounds of text are needed); the first hybrid
+    /// question of a ranged site fetches its IVF directory in a call of its own beside the heads.
     pub requests: usize,
     /// Fragment files and byte ranges fetched (each one HTTP request in a browser).
     pub fragments: usize,
