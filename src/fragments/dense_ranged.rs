@@ -3,7 +3,7 @@
 //!
 //! At a million chunks an int8 partition of the whole-file layout (`dense.rs`) is ~380 kB, so a
 //! question probing two dozen of them moves megabytes. Here each row is kept twice: as a *coarse
-//! row* (its id, a sign code of its residual to the centroid and two numbers, `index::signs`:
+//! row* (its id, a sign code of its rotated residual to the centroid and two numbers, `index::signs`:
 //! about 54 bytes at 384 dimensions) and as a *fine row* (its int8 scale and codes, exactly the
 //! dense index's, and a check). The coarse rows of the probed partitions give every row an estimated cosine;
 //! the best [`RESCORE`] are fetched as fine rows and scored exactly as the flat scan does, and
