@@ -93,6 +93,8 @@ pub(super) struct Loaded {
 pub(super) struct Query {
     vector: Vec<f32>,
     nprobe: usize,
+    /// Ranged layout: the probed partitions, scored once against the directory's centroids.
+    probed: std::cell::OnceCell<Vec<usize>>,
 }
 
 impl Query {
@@ -110,7 +112,20 @@ impl Query {
         if nprobe == 0 {
             return Err(Error::invalid("nprobe", "expected at least 1 partition to probe"));
         }
-        Ok(Query { vector: vector.to_vec(), nprobe: nprobe.min(d.partition_count()) })
+        Ok(Query {
+            vector: vector.to_vec(),
+            nprobe: nprobe.min(d.partition_count()),
+            probed: std::cell::OnceCell::new(),
+        })
+    }
+
+    /// Ranged layout: the partitions this query probes, nearest first (computed on first use;
+    /// needs the directory).
+    fn probed(&self, index: &SiteIndex) -> Result<&[usize]> {
+        if self.probed.get().is_none() {
+            let _ = self.probed.set(dense_ranged::probe(index, &self.vector, self.nprobe)?);
+        }
+        Ok(self.probed.get().map_or(&[], Vec::as_slice))
     }
 
     /// The centroids file (the directory of a ranged layout), when it is not loaded yet.
@@ -126,8 +141,7 @@ impl Query {
     /// whole partitions, which [`Query::search`] fetches.
     pub(super) fn coarse_wanted(&self, index: &SiteIndex) -> Result<dense_ranged::Wanted> {
         let Some(d) = index.table.dense.as_ref().filter(|d| d.ranged) else { return Ok(Default::default()) };
-        let probe = dense_ranged::probe(index, &self.vector, self.nprobe)?;
-        Ok(dense_ranged::coarse_wanted(index, d, &probe))
+        Ok(dense_ranged::coarse_wanted(index, d, self.probed(index)?))
     }
 
     /// Keeps the coarse rows of [`Query::coarse_wanted`] fetched as `got`.
@@ -154,8 +168,7 @@ impl Query {
     ) -> Result<Vec<(u32, f32)>> {
         let Some(d) = &index.table.dense else { return Ok(Vec::new()) };
         if d.ranged {
-            let probe = dense_ranged::probe(index, &self.vector, self.nprobe)?;
-            return dense_ranged::search(index, d, src, &self.vector, &probe, k).await;
+            return dense_ranged::search(index, d, src, &self.vector, self.probed(index)?, k).await;
         }
         let Some(centroids) = index.dense.borrow().centroids.clone() else {
             return Err(Error::format(&d.centroids, "IVF centroids not loaded before the partitions"));

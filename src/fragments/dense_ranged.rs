@@ -265,8 +265,8 @@ pub(super) fn store_directory(index: &SiteIndex, d: &DenseTable, path: &str, byt
         let rows = u64::from(p.rows);
         // Each coarse row holds at least a one-byte id; an id takes at most 5.
         let coarse_fits = (rows * (cr + 1)..=rows * (cr + 5)).contains(&u64::from(p.coarse));
-        let end = p.start + u64::from(p.coarse) + rows * fr;
-        if p.rows > 0 && (p.start < FRAGMENT_HEADER as u64 || !coarse_fits || end > size) {
+        let end = p.start.checked_add(u64::from(p.coarse) + rows * fr);
+        if p.rows > 0 && (p.start < FRAGMENT_HEADER as u64 || !coarse_fits || end.is_none_or(|e| e > size)) {
             return bad(format!(
                 "partition {i}: {} rows at byte {} of file {} ({size} bytes)",
                 p.rows, p.start, p.file
