@@ -165,10 +165,11 @@ impl Query {
         index: &SiteIndex,
         src: &S,
         k: usize,
+        also: &[u32],
     ) -> Result<Vec<(u32, f32)>> {
         let Some(d) = &index.table.dense else { return Ok(Vec::new()) };
         if d.ranged {
-            return dense_ranged::search(index, d, src, &self.vector, self.probed(index)?, k).await;
+            return dense_ranged::search(index, d, src, &self.vector, self.probed(index)?, k, also).await;
         }
         let Some(centroids) = index.dense.borrow().centroids.clone() else {
             return Err(Error::format(&d.centroids, "IVF centroids not loaded before the partitions"));

@@ -6,9 +6,10 @@
 //! row* (its id, a sign code of its rotated residual to the centroid and two numbers, `index::signs`:
 //! about 54 bytes at 384 dimensions) and as a *fine row* (its int8 scale and codes, exactly the
 //! dense index's, and a check). The coarse rows of the probed partitions give every row an estimated cosine;
-//! the best [`RESCORE`] are fetched as fine rows and scored exactly as the flat scan does, and
-//! only they go on to fusion (the flat scan gives it 100 candidates: ranks past 64 hardly move a
-//! fused top 10, and every dense score stays exact).
+//! the best [`RESCORE`] (and the rows of the lexical ranking's first [`LEXICAL_RESCORE`] hits)
+//! are fetched as fine rows and scored exactly as the flat scan does. The rest of the 100
+//! candidates fusion reads join them by their estimate, capped at the tenth exact score: fusion
+//! reads ranks, the gate the first and tenth scores, and both then see what the flat scan gives.
 //!
 //! # Files
 //! * The *directory* ([`FragmentKind::RangedCentroids`], `ivf-…`): the centroids ([`Ivf`]) and,
@@ -43,11 +44,16 @@ use crate::index::rows::normalise;
 use crate::index::signs::{self, SignQuery};
 use crate::{Error, Result};
 
-/// Rows a question rescores with their int8 codes (fetched by byte ranges), and the most dense
-/// candidates it gives fusion. 64: on the Cargo book (MiniLM, `--ranges always`, every
+/// Rows a question rescores with their int8 codes (fetched by byte ranges), best by the sign
+/// codes' estimate. 64: on the Cargo book (MiniLM, `--ranges always`, every
 /// partition probed) the dense ranking is then the monolithic one's (recall@5 0.684, MRR@10
 /// 0.517, 95 of 113 top-10 lists identical); with 32 its MRR@10 lost 0.006 (bench/README.md).
 pub const RESCORE: usize = 64;
+/// The lexical ranking's first hits whose rows a hybrid question rescores too (when their
+/// partition is probed), so that a chunk both rankings like gets the dense rank the flat scan
+/// gives it: on the Cargo book (`--ranges always`) hybrid recall@5 and MRR@10 then equal the
+/// monolithic index's (0.737 / 0.598; with none rescored, 0.726 / 0.594). 16.
+pub const LEXICAL_RESCORE: usize = 16;
 /// Partitions a ranged query probes by default. 16.
 pub const RANGED_NPROBE: usize = 16;
 /// Coarse bytes per partition the default `nlist` aims at: [`RANGED_NPROBE`] of them are about
@@ -385,8 +391,10 @@ fn open_coarse(path: &str, p: usize, part: &Part, dim: usize, bytes: &[u8], chun
 }
 
 /// The dense top-`k` `(chunk id, cosine)` of the probed partitions (their coarse rows loaded by
-/// [`load_coarse`]), at most [`RESCORE`] of them: every row estimated from its sign code, the
-/// best [`RESCORE`] fetched as fine rows (one call) and scored exactly as the flat scan does.
+/// [`load_coarse`]): every row estimated from its sign code; the best [`RESCORE`] and those of
+/// `also` (the lexical ranking's first [`LEXICAL_RESCORE`]) fetched as fine rows (one call) and
+/// scored exactly as the flat scan does; the rest of the estimate's top `k` ranked among them by
+/// the estimate, capped at the tenth exact score.
 pub(super) async fn search<S: FragmentSource>(
     index: &SiteIndex,
     d: &DenseTable,
@@ -394,6 +402,7 @@ pub(super) async fn search<S: FragmentSource>(
     vector: &[f32],
     probe: &[usize],
     k: usize,
+    also: &[u32],
 ) -> Result<Vec<(u32, f32)>> {
     let Some(dir) = index.dense.borrow().ranged.dir.clone() else { return Ok(Vec::new()) };
     let w = coarse_wanted(index, d, probe);
@@ -419,12 +428,18 @@ pub(super) async fn search<S: FragmentSource>(
             }
         }
     }
-    // The best RESCORE by estimate (ties by position), kept in `est`'s order: by probed partition,
-    // then row, so rows adjacent in a partition are adjacent here.
+    // The best `k` by estimate (ties by position); the best RESCORE of them and the rows of
+    // `also` are rescored.
     let mut best: Vec<(u32, f32)> = est.iter().enumerate().map(|(i, e)| (i as u32, e.0)).collect();
-    top(&mut best, RESCORE);
+    top(&mut best, k.max(RESCORE));
     let mut keep = vec![false; est.len()];
-    best.iter().for_each(|&(i, _)| keep[i as usize] = true);
+    best.iter().take(RESCORE).for_each(|&(i, _)| keep[i as usize] = true);
+    let wanted: std::collections::HashSet<u32> = also.iter().copied().collect();
+    est.iter().enumerate().filter(|(_, e)| wanted.contains(&e.1)).for_each(|(i, _)| keep[i] = true);
+    let tail: Vec<(u32, f32)> =
+        best.iter().filter(|&&(i, _)| !keep[i as usize]).map(|&(i, e)| (est[i as usize].1, e)).collect();
+    // The rescored rows, kept in `est`'s order (by probed partition, then row), so rows adjacent
+    // in a partition are adjacent here.
     let est: Vec<(f32, u32, usize, usize)> = est.into_iter().zip(keep).filter(|e| e.1).map(|e| e.0).collect();
     load_fine(index, d, &dir, src, &est).await?;
     let loaded = index.dense.borrow();
@@ -432,6 +447,12 @@ pub(super) async fn search<S: FragmentSource>(
         .iter()
         .filter_map(|&(_, id, _, _)| loaded.ranged.fine(id).map(|r| (id, exact.score(r.1, &r.2))))
         .collect();
+    crate::index::dense::sort_hits(&mut hits);
+    // The other rows of the shortlist join by their estimate, capped at the tenth exact score:
+    // fusion reads ranks, so a chunk ranked 80th by the flat scan should be about 80th here,
+    // while the first ten and their scores (the gate reads the first and the tenth) stay exact.
+    let cap = hits.get(9).or(hits.last()).map_or(1.0, |h| h.1);
+    hits.extend(tail.into_iter().map(|(id, e)| (id, e.min(cap))));
     crate::index::dense::sort_hits(&mut hits);
     hits.truncate(k);
     Ok(hits)

@@ -46,7 +46,7 @@ mod text;
 pub(crate) mod write;
 
 pub use dense::DenseLayout;
-pub use dense_ranged::{ranged_nlist, RANGED_NPROBE, RESCORE};
+pub use dense_ranged::{ranged_nlist, LEXICAL_RESCORE, RANGED_NPROBE, RESCORE};
 pub use lexical::{MAX_POSTINGS, MAX_SHARDS, SHARD_BYTES};
 pub use read::{Lookup, SiteIndex};
 pub use table::{

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use super::lexical::{shard_of, Shard, Term};
 use super::table::{open_fragment, FragmentKind, FragmentTable};
 use super::text::{self, pack_of, Located, RangedPack, Record};
-use super::{dense, FetchStats, FragmentSource, Span};
+use super::{dense, FetchStats, FragmentSource, Span, LEXICAL_RESCORE};
 use crate::embed::EmbedderInfo;
 use crate::engine::{check_search, prompt_of, Evidence, Hit, SearchResult};
 use crate::gate::{
@@ -229,7 +229,10 @@ impl SiteIndex {
         self.load_common(src, query).await?;
         // Stage 2: the probed partitions.
         let dense_hits = match &dense_query {
-            Some(q) => q.search(self, src, cand).await?,
+            Some(q) => {
+                let also: Vec<u32> = lexical_hits.iter().take(LEXICAL_RESCORE).map(|h| h.0).collect();
+                q.search(self, src, cand, &also).await?
+            }
             None => Vec::new(),
         };
         let (evidence, check) = self.evidence_of(query, &groups, &dense_hits, &lexical_hits, opts);
