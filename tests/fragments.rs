@@ -235,11 +235,23 @@ fn typo_tolerance_keeps_queries_whose_terms_exist_and_fixes_one_edit() {
     assert_eq!(typo.hits[0].url, right.hits[0].url);
     let none = block_on(site.search_with(&src, "sourdoguh", 1, None, &lexical(), Lookup::EXACT)).unwrap();
     assert!(none.hits.is_empty());
+    // A swap the stemmer hides: "indexign" stems to itself, three edits from "index" of
+    // "indexing"; swapping its last two letters finds it.
+    let spelled = block_on(site.search(&src, "indexing", 5, None, &lexical())).unwrap();
+    let swapped = block_on(site.search(&src, "indexign", 5, None, &lexical())).unwrap();
+    assert!(!spelled.hits.is_empty());
+    assert_eq!(swapped.hits, spelled.hits);
+    let none = block_on(site.search_with(&src, "indexign", 1, None, &lexical(), Lookup::EXACT)).unwrap();
+    assert!(none.hits.is_empty());
     let prefix = Lookup { typos: false, prefix_last: true, nprobe: None };
-    // ("sourd" would reach no completion: "sourdough" starts the next term shard, and completions
-    // come from the prefix's own shard only.)
     let typed = block_on(site.search_with(&src, "lacti", 1, None, &lexical(), prefix)).unwrap();
     assert_eq!(typed.hits[0].url, right.hits[0].url);
+    // Completions cross a shard's end: every prefix of "sourdough" from 3 letters on finds it,
+    // wherever the shards of this corpus happen to split the terms.
+    for n in 3..9 {
+        let typed = block_on(site.search_with(&src, &"sourdough"[..n], 1, None, &lexical(), prefix)).unwrap();
+        assert_eq!(typed.hits.first().map(|h| &h.url), Some(&right.hits[0].url), "{}", &"sourdough"[..n]);
+    }
 }
 
 #[test]

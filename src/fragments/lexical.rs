@@ -243,6 +243,19 @@ pub(super) fn shard_of(table: &LexicalTable, term: &str) -> usize {
     table.first.partition_point(|f| f.as_str() <= term).saturating_sub(1)
 }
 
+/// Shards past its own that a prefix's completions may reach, at most.
+pub(super) const PREFIX_SHARDS: usize = 3;
+
+/// The shards holding the terms that start with `prefix`: its own and the following ones whose
+/// first term starts with it (a completion list can cross a shard's end), at most
+/// [`PREFIX_SHARDS`] of those.
+pub(super) fn prefix_shards(table: &LexicalTable, prefix: &str) -> std::ops::Range<usize> {
+    let own = shard_of(table, prefix);
+    let more =
+        table.first.iter().skip(own + 1).take(PREFIX_SHARDS).take_while(|f| f.starts_with(prefix)).count();
+    own..(own + 1 + more).min(table.first.len().max(1))
+}
+
 impl Shard {
     /// Decodes and checks shard `i` of `table` fetched as `path`: terms strictly ascending inside
     /// the shard's range, postings strictly ascending below `chunks` with a finite `tf'` ≥ 0

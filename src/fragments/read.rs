@@ -4,14 +4,15 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
 
-use super::lexical::{shard_of, Shard, Term};
+use super::lexical::{prefix_shards, shard_of, Shard, Term};
 use super::table::{open_fragment, FragmentKind, FragmentTable};
 use super::text::{self, pack_of, Located, RangedPack, Record};
 use super::{dense, FetchStats, FragmentSource, Span, LEXICAL_RESCORE};
 use crate::embed::EmbedderInfo;
 use crate::engine::{check_search, prompt_of, Evidence, Hit, SearchResult};
 use crate::gate::{
-    check_terms, decide, evidence_of, salient_terms, CommonWords, SiteGate, TermCheck, Vocabulary,
+    check_terms, decide, evidence_of, salient_terms, transposed_terms, CommonWords, SiteGate, TermCheck,
+    Vocabulary,
 };
 use crate::index::bm25::{best_first, coverage_of, distinct, idf, saturate, Bm25};
 use crate::prompt::{Prompt, PromptOptions};
@@ -24,12 +25,15 @@ use crate::{Error, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Lookup {
     /// Typo tolerance: a query term of 5 or more letters that is not in the vocabulary is
-    /// replaced by the term of its shard at edit distance 1 with the highest document frequency.
+    /// replaced by the term of its shard at edit distance 1 with the highest document frequency;
+    /// else (4 or more letters) by the term a swap of two adjacent letters of the reader's word
+    /// gives ([`transposed_terms`]; "warnigns" → "warn"), when its shard is loaded.
     /// Default true. Terms that exist are never replaced, so it never changes the ranking of a
     /// query whose terms all exist.
     pub typos: bool,
-    /// Search as you type: the last query term also matches the terms of its shard that start
-    /// with it (the [`Lookup::PREFIX_TERMS`] with the highest document frequency). Default false.
+    /// Search as you type: the last query term also matches the terms that start with it (the
+    /// [`Lookup::PREFIX_TERMS`] with the highest document frequency, from its shard and up to 3
+    /// following shards those terms run into). Default false.
     pub prefix_last: bool,
     /// IVF partitions a hybrid query probes; `None` = the manifest's `nprobe`. Range
     /// 1..=partitions (larger is lowered to it): more partitions cost more bytes and come closer
@@ -202,6 +206,11 @@ impl SiteIndex {
             .chain(salient_terms(query).iter().map(|t| &t.term))
             .map(|t| shard_of(&self.table.lexical, t))
             .collect();
+        if lookup.prefix_last {
+            if let Some(t) = terms.last() {
+                shards.extend(prefix_shards(&self.table.lexical, t));
+            }
+        }
         if self.table.chunks == 0 {
             shards.clear();
         }
@@ -214,7 +223,7 @@ impl SiteIndex {
         if self.table.lexical.ranged {
             // Ranged shards: the postings of the terms the lookup picked from the heads, and the
             // coarse rows of ranged IVF partitions, together.
-            let wanted = self.groups(&terms, lookup);
+            let wanted = self.groups(&terms, query, lookup);
             let coarse = match &dense_query {
                 Some(q) => q.coarse_wanted(self)?,
                 None => Default::default(),
@@ -224,9 +233,9 @@ impl SiteIndex {
                 q.store_coarse(self, &coarse, got)?;
             }
         }
-        let groups = self.groups(&terms, lookup);
+        let groups = self.groups(&terms, query, lookup);
         let lexical_hits = self.rank(&groups, cand);
-        self.load_common(src, query).await?;
+        self.load_for_absent(src, query).await?;
         // Stage 2: the probed partitions.
         let dense_hits = match &dense_query {
             Some(q) => {
@@ -334,10 +343,21 @@ impl SiteIndex {
 
     /// For each distinct query term, the vocabulary terms it matches (with [`Lookup`]) and the
     /// idf it weighs in the gate's coverage. Needs the terms' shards loaded.
-    fn groups(&self, terms: &[String], lookup: Lookup) -> Vec<Group> {
+    fn groups(&self, terms: &[String], query: &str, lookup: Lookup) -> Vec<Group> {
         let shards = self.lexical.borrow();
         let n = self.table.bm25.live_docs;
         let last = terms.len().saturating_sub(1);
+        // A typo the stemmer hides ("warnigns" → "warnign"): the terms a swap of two letters of
+        // the reader's word gives, looked up in the shards loaded.
+        let salient = if lookup.typos { salient_terms(query) } else { Vec::new() };
+        let swapped = |t: &str| -> Option<Term> {
+            let q = salient.iter().find(|q| q.term == t)?;
+            transposed_terms(q)
+                .iter()
+                .filter_map(|v| shards.get(&shard_of(&self.table.lexical, v)).and_then(|s| s.get(v)))
+                .max_by_key(|a| a.df)
+                .cloned()
+        };
         terms
             .iter()
             .enumerate()
@@ -349,9 +369,18 @@ impl SiteIndex {
                 if alts.is_empty() && lookup.typos && t.chars().count() >= 5 {
                     alts.extend(shard.nearest(t).cloned());
                 }
+                if alts.is_empty() {
+                    alts.extend(swapped(t));
+                }
                 let df = alts.first().map_or(0, |a| a.df);
                 if lookup.prefix_last && i == last {
-                    alts.extend(shard.completions(t, Lookup::PREFIX_TERMS).into_iter().cloned());
+                    // The completions with the highest df, across the shards they span.
+                    let mut more: Vec<&Term> = prefix_shards(&self.table.lexical, t)
+                        .filter_map(|j| shards.get(&j))
+                        .flat_map(|s| s.completions(t, Lookup::PREFIX_TERMS))
+                        .collect();
+                    more.sort_by(|a, b| b.df.cmp(&a.df).then(a.term.cmp(&b.term)));
+                    alts.extend(more.into_iter().take(Lookup::PREFIX_TERMS).cloned());
                 }
                 let df = if df == 0 { alts.iter().map(|a| a.df).max().unwrap_or(0) } else { df };
                 Group { idf: idf(n, df), terms: alts }
@@ -456,14 +485,32 @@ impl SiteIndex {
         Ok(())
     }
 
-    /// Fetches the gate's common words (one call) when the table has them, they are not loaded
-    /// yet, and a salient term of `query` is absent from the site (only then do they decide
-    /// anything). Needs the terms' shards loaded.
-    async fn load_common<S: FragmentSource>(&self, src: &S, query: &str) -> Result<()> {
+    /// When a salient term of `query` is absent from the shards loaded, fetches in one stage
+    /// what the gate's term check reads beyond them: the shards of the terms a swap of two
+    /// letters of the reader's word gives ([`transposed_terms`]), so the check is the engine's,
+    /// and the gate's common words (when the table has them and they are not loaded yet). Needs
+    /// the terms' shards loaded.
+    async fn load_for_absent<S: FragmentSource>(&self, src: &S, query: &str) -> Result<()> {
+        let terms = salient_terms(query);
+        let vocab = ShardVocabulary(self);
+        if check_terms(&terms, &vocab, None).missing.is_empty() {
+            return Ok(());
+        }
+        let shards: BTreeSet<usize> = terms
+            .iter()
+            .filter(|t| vocab.df(&t.term) == 0)
+            .flat_map(|t| transposed_terms(t))
+            .map(|v| shard_of(&self.table.lexical, &v))
+            .collect();
+        let (heads, common) = super::join(self.load_shards(src, &shards, None), self.load_common(src)).await;
+        heads.and(common)
+    }
+
+    /// Fetches the gate's common words (one call) when the table has them and they are not
+    /// loaded yet.
+    async fn load_common<S: FragmentSource>(&self, src: &S) -> Result<()> {
         let Some(c) = &self.table.common else { return Ok(()) };
-        if self.common.borrow().is_some()
-            || check_terms(&salient_terms(query), &ShardVocabulary(self), None).missing.is_empty()
-        {
+        if self.common.borrow().is_some() {
             return Ok(());
         }
         let got = self.fetch(src, std::slice::from_ref(&c.file)).await?;

@@ -223,9 +223,36 @@ pub struct TermCheck {
     pub plain: Vec<String>,
 }
 
-/// Checks `terms` against `vocab`: a term is present when it occurs, or when the reader's word
-/// has 5 or more letters and a term one edit away from its analyzed form occurs ("ruels" →
-/// "ruel", one edit from "rul" of "rules"). Absent terms weigh the largest idf (df 0); an absent
+/// The analyzed forms of the spellings one swap of adjacent letters away from the reader's word
+/// (4 or more letters; the first letter stays), other than the word's own: where a typo hides
+/// from the stemmer ("warnigns" stems to "warnign", two edits from "warn"; "warnings" gives
+/// "warn") or from a short word ("htlm" → "html"). Case is ignored.
+pub fn transposed_terms(t: &QueryTerm) -> Vec<String> {
+    let chars: Vec<char> = t.surface.to_lowercase().chars().collect();
+    let mut out: Vec<String> = Vec::new();
+    if chars.len() < 4 || !chars.iter().all(|c| c.is_alphabetic()) {
+        return out;
+    }
+    for i in 1..chars.len() - 1 {
+        if chars[i] == chars[i + 1] {
+            continue;
+        }
+        let mut v = chars.clone();
+        v.swap(i, i + 1);
+        let word: String = v.into_iter().collect();
+        if let Some(term) = Bm25::analyze(&word).into_iter().next() {
+            if term != t.term && !out.contains(&term) {
+                out.push(term);
+            }
+        }
+    }
+    out
+}
+
+/// Checks `terms` against `vocab`: a term is present when it occurs, when the reader's word has
+/// 5 or more letters and a term one edit away from its analyzed form occurs ("ruels" → "ruel",
+/// one edit from "rul" of "rules"), or when swapping two adjacent letters of the reader's word
+/// gives a term that occurs ([`transposed_terms`]). Absent terms weigh the largest idf (df 0); an absent
 /// term that `common` holds is a plain word ([`TermCheck::plain`]), unless the reader wrote it
 /// like a name after the question's first word ("React", "S3").
 pub fn check_terms(terms: &[QueryTerm], vocab: &dyn Vocabulary, common: Option<&CommonWords>) -> TermCheck {
@@ -235,7 +262,9 @@ pub fn check_terms(terms: &[QueryTerm], vocab: &dyn Vocabulary, common: Option<&
     for t in terms {
         let df = vocab.df(&t.term);
         let long = t.surface.chars().count() >= 5 || t.term.chars().count() >= 5;
-        let present = df > 0 || (long && vocab.has_near(&t.term));
+        let present = df > 0
+            || (long && vocab.has_near(&t.term))
+            || transposed_terms(t).iter().any(|v| vocab.df(v) > 0);
         let w = idf(n, df);
         total += w;
         if present {

@@ -68,6 +68,16 @@ fn a_missing_term_is_absent_after_the_analyzer_and_one_edit_away_is_a_typo() {
     // A typo of a 5+ letter term is not missing ("workspase" → "workspas", one edit from "workspac").
     let c = check_terms(&salient_terms("workspase profile"), &vocab, None);
     assert!(c.missing.is_empty(), "{c:?}");
+    // A swap of two letters the stemmer hides ("warnigns" stems to "warnign", "warnings" to
+    // "warn"), and one in a short word ("htlm").
+    let swaps = Words(vec!["warn", "html"]);
+    let c = check_terms(&salient_terms("warnigns in htlm"), &swaps, None);
+    assert!(c.missing.is_empty() && c.present == 1.0, "{c:?}");
+    let t = &salient_terms("warnigns")[0];
+    assert!(transposed_terms(t).contains(&"warn".to_string()), "{:?}", transposed_terms(t));
+    // Not any swap: the first letter stays, and a name stays missing.
+    assert_eq!(check_terms(&salient_terms("thml"), &swaps, None).missing, ["thml"]);
+    assert_eq!(check_terms(&salient_terms("deploy to Vercel"), &swaps, None).missing, ["Vercel"]);
     // A short term needs to match exactly: "bild" is 4 letters.
     let c = check_terms(&salient_terms("bild profiles"), &vocab, None);
     assert_eq!(c.missing, ["bild"]);
