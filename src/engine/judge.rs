@@ -3,7 +3,7 @@
 
 use super::{Docent, Evidence};
 use crate::embed::EmbedderKind;
-use crate::fragments::one_edit;
+use crate::fragments::typo_of;
 use crate::gate::queries;
 use crate::gate::{self, CalibrationQuery, CommonWords, SiteGate, TermCheck, Vocabulary};
 use crate::index::bm25::{distinct, idf, Bm25};
@@ -31,10 +31,11 @@ impl Vocabulary for Bm25Vocabulary<'_> {
     fn has_near(&self, term: &str) -> bool {
         let q: Vec<char> = term.chars().collect();
         let n = q.len();
+        let live = self.live_docs();
         self.0
             .vocabulary()
             .filter(|t| t.len().abs_diff(term.len()) <= 4 && t.chars().count().abs_diff(n) <= 1)
-            .any(|t| one_edit(&q, t) && self.0.doc_freq(t) > 0)
+            .any(|t| typo_of(&q, t, self.0.doc_freq(t), live))
     }
 }
 

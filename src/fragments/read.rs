@@ -25,7 +25,8 @@ use crate::{Error, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Lookup {
     /// Typo tolerance: a query term of 5 or more letters that is not in the vocabulary is
-    /// replaced by the term of its shard at edit distance 1 with the highest document frequency;
+    /// replaced by the term of its shard at edit distance 1 with the highest document frequency
+    /// (same first letter, and not among the site's rarest words: `typo_of`);
     /// else (4 or more letters) by the term a swap of two adjacent letters of the reader's word
     /// gives ([`transposed_terms`]; "warnigns" → "warn"), when its shard is loaded.
     /// Default true. Terms that exist are never replaced, so it never changes the ranking of a
@@ -92,7 +93,8 @@ impl Vocabulary for ShardVocabulary<'_> {
 
     fn has_near(&self, term: &str) -> bool {
         let shards = self.0.lexical.borrow();
-        shards.get(&shard_of(&self.0.table.lexical, term)).is_some_and(|s| s.nearest(term).is_some())
+        let live = self.0.table.bm25.live_docs;
+        shards.get(&shard_of(&self.0.table.lexical, term)).is_some_and(|s| s.nearest(term, live).is_some())
     }
 }
 
@@ -367,7 +369,7 @@ impl SiteIndex {
                 };
                 let mut alts: Vec<Term> = shard.get(t).into_iter().cloned().collect();
                 if alts.is_empty() && lookup.typos && t.chars().count() >= 5 {
-                    alts.extend(shard.nearest(t).cloned());
+                    alts.extend(shard.nearest(t, n).cloned());
                 }
                 if alts.is_empty() {
                     alts.extend(swapped(t));
