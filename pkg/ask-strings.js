@@ -33,4 +33,20 @@ export const STRINGS = Object.freeze({
   stoppedPartial: 'Stopped; the answer is incomplete.',
   incomplete: (message) => `${message} The answer above is incomplete.`,
   semanticFailed: ' (semantic search could not load)',
+  // Search as you type.
+  results: 'Sections that match',
+  // Modal mode.
+  open: 'Ask the docs',
+  openShortcut: 'Press / or Ctrl+K',
+  close: 'Close',
+  dialog: 'Ask the documentation',
+  // Feedback and copy.
+  copy: 'Copy',
+  copied: 'Copied',
+  copyUnavailable: 'Copying is not available here: select the answer and copy it yourself.',
+  copyFailed: (message) => `Could not copy: ${message}`,
+  copySources: 'Sources:',
+  helpful: 'Helpful',
+  notHelpful: 'Not helpful',
+  thanks: 'Thanks for the feedback.',
 });

@@ -52,6 +52,33 @@ details { margin-top: 8px; font-size: .9em; }
 details label { display: block; margin: 6px 0 2px; }
 details .row { display: flex; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; max-height: 300px; overflow: auto; font-size: .85em; background: color-mix(in srgb, CanvasText 6%, Canvas); padding: 8px; border-radius: var(--_radius); }
+ul.results { list-style: none; margin: 6px 0 0; padding: 4px; border: 1px solid var(--_border); border-radius: var(--_radius); background: var(--_surface); }
+ul.results[hidden] { display: none; }
+.results li { border-radius: calc(var(--_radius) - 2px); }
+.results li[aria-selected="true"] { background: var(--_cite-bg); box-shadow: inset 3px 0 0 var(--_accent); }
+.results a, .results li > span { display: block; padding: 6px 8px; color: inherit; text-decoration: none; }
+.result-title { display: block; font-weight: 600; color: var(--_accent); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.snippet { display: block; font-size: .88em; color: var(--_muted); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+mark { background: color-mix(in srgb, var(--_accent) 22%, Canvas); color: inherit; border-radius: 2px; padding: 0 1px; }
+.actions { display: flex; align-items: center; gap: 6px; margin: 8px 0 0; flex-wrap: wrap; }
+.actions[hidden] { display: none; }
+.actions button { padding: 4px 10px; font-size: .9em; }
+.actions button[aria-pressed="true"] { background: var(--_accent); color: #fff; }
+.copied { color: var(--_muted); font-size: .85em; }
+.copied.error { color: #b3261e; }
+button.open { display: inline-flex; align-items: center; gap: 10px; min-height: 44px; }
+button.open kbd { font: inherit; font-size: .8em; border: 1px solid currentColor; border-radius: 4px; padding: 0 5px; opacity: .8; }
+dialog { width: min(720px, calc(100vw - 32px)); max-height: calc(100vh - 64px); padding: 12px 16px 16px; border: 1px solid var(--_border); border-radius: var(--_radius); background: var(--_surface); color: var(--_text); font-family: var(--docent-font, inherit); line-height: 1.5; }
+dialog::backdrop { background: rgb(0 0 0 / .45); }
+.dialog-head { display: flex; justify-content: flex-end; margin-bottom: 8px; }
+@media (max-width: 640px) {
+  dialog { width: 100vw; max-width: 100vw; height: 100vh; height: 100dvh; max-height: 100dvh; margin: 0; border: 0; border-radius: 0; }
+}
+/* Touch targets of at least 44 px on small or touch screens. */
+@media (max-width: 640px), (pointer: coarse) {
+  button, input[type="search"], select, summary, .results a, .results li > span { min-height: 44px; }
+  .actions button, button.close { min-width: 44px; }
+}
 `;
 
 /**
@@ -88,8 +115,8 @@ export function el(tag, props = {}, ...children) {
 }
 
 /**
- * Fills the shadow root `root` with the widget: the form, status, answer, note, sources, model
- * settings and prompt. Returns the elements the element drives, by name.
+ * Fills the shadow root `root` with the widget: the form, the search-as-you-type results, status,
+ * answer, note, sources, the answer's actions (copy, thumbs), model settings and prompt. Returns the elements the element drives, by name.
  * @param {ShadowRoot} root
  */
 export function buildView(root) {
@@ -100,12 +127,14 @@ export function buildView(root) {
   const button = el('button', { type: 'submit', part: 'button', 'data-testid': 'ask', textContent: S.ask });
   const stop = el('button', { type: 'button', className: 'ghost', part: 'stop', textContent: S.stop, hidden: true });
   const form = el('form', { part: 'form', role: 'search' }, label, input, button, stop);
+  const results = el('ul', { id: id('results'), className: 'results', part: 'results', role: 'listbox', 'data-testid': 'results', 'aria-label': S.results, hidden: true });
   const status = el('p', { className: 'status', part: 'status', 'data-testid': 'status', role: 'status', 'aria-live': 'polite' });
   const retry = el('button', { type: 'button', className: 'ghost', part: 'retry', 'data-testid': 'retry', textContent: S.retry, hidden: true });
   const statusRow = el('div', { className: 'status-row' }, status, retry);
   const answer = el('div', { className: 'answer', part: 'answer', 'data-testid': 'answer', 'aria-live': 'polite', 'aria-label': S.answer });
   const note = el('p', { className: 'note', part: 'note', 'data-testid': 'search-note' });
   const sources = el('ol', { className: 'sources', part: 'sources', 'data-testid': 'sources', 'aria-label': S.sources });
+  const actions = el('div', { className: 'actions', part: 'actions', 'data-testid': 'actions', hidden: true });
 
   const provider = el('select', { id: id('provider'), 'data-testid': 'provider' },
     ...PROVIDERS.map((p) => el('option', { value: p, textContent: S.providers[p] })));
@@ -126,6 +155,6 @@ export function buildView(root) {
 
   const shared = styleSheet();
   if (shared) root.adoptedStyleSheets = [shared];
-  root.replaceChildren(...(shared ? [] : [el('style', { textContent: STYLE })]), form, statusRow, answer, note, sources, settings, prompt);
-  return { form, input, button, stop, status, retry, answer, note, sources, settings, provider, endpoint, model, apiKey, remember, keyBox, llmBox, prompt: prompt.querySelector('pre') };
+  root.replaceChildren(...(shared ? [] : [el('style', { textContent: STYLE })]), form, results, statusRow, answer, note, sources, actions, settings, prompt);
+  return { form, input, button, stop, results, status, retry, answer, note, sources, actions, settings, provider, endpoint, model, apiKey, remember, keyBox, llmBox, prompt: prompt.querySelector('pre') };
 }

@@ -31,14 +31,25 @@
 //                save data (navigator.connection.saveData).
 //   placeholder  the input's placeholder
 //   offline      boolean: always answer offline and hide the model settings
+//   mode         inline (default: the box in the page) | modal (a button that opens the box in a
+//                dialog; `/`, Ctrl+K or Cmd+K open it too, unless the focus is in a text field);
+//                read when the element is first connected
 // There is deliberately no attribute for an API key: a key in a page's HTML is public.
 //
 // Styling: CSS custom properties --docent-accent, --docent-bg, --docent-surface, --docent-text,
 // --docent-muted, --docent-border, --docent-radius, --docent-font, --docent-cite-bg, and parts
-// form, input, button, stop, status, retry, answer, note, cite, sources, source, settings, prompt.
+// form, input, button, stop, results, result, status, retry, answer, note, cite, sources, source,
+// actions, copy, helpful, not-helpful, copied, settings, prompt, and in modal mode open, dialog, close.
 // Events (bubbling, composed): docent-ready {stats}, docent-answer {question, text, sources, search}
 // (search: 'keyword' or 'hybrid'), docent-embedder {state: 'loading' | 'ready' | 'failed', error?}
-// (the background embedder of a fragmented index).
+// (the background embedder of a fragmented index), docent-question {question, answerable,
+// sources: [{n, title, url}], provider, path: 'keyword' | 'hybrid', ms} once per completed answer,
+// docent-feedback {question, helpful, sources, provider} when the reader presses a thumb. Nothing
+// is sent anywhere: a site that wants them listens for them.
+//
+// Search as you type (ask-typeahead.js): from 2 characters, the top sections by keyword search
+// (fragmented indexes only) list under the box, the typed words marked; arrows select, Enter
+// follows the selected one, Escape closes the list. Enter without a selection asks.
 //
 // Faults: when the index or one of its fragments cannot be loaded (missing, damaged, from another
 // build, too slow), the status says so in one sentence and a Retry button asks again, fetching the
@@ -54,6 +65,9 @@ import { streamAnswer, LlmError, DEFAULT_ENDPOINTS, NOT_IN_DOCUMENTS } from './l
 import { renderAnswer, renderSources } from './render.js';
 import { buildView, PROVIDERS } from './ask-view.js';
 import { STRINGS } from './ask-strings.js';
+import { TypeAhead, RESULTS } from './ask-typeahead.js';
+import { Modal } from './ask-modal.js';
+import { Feedback } from './ask-feedback.js';
 
 const BUDGET = 3000;
 /** Default and bounds of the `timeout` attribute, in seconds. */
@@ -83,6 +97,12 @@ export class DocentAsk extends HTMLElement {
   #provider = 'offline';
   #endpoint = {};
   #model = {};
+  #typeahead = null;
+  #feedback = null;
+  /** The dialog of mode="modal", or null inline. */
+  #modal = null;
+  /** The last completed answer's question, sources and provider (what a thumb is about). */
+  #asked = null;
 
   constructor() {
     super();
@@ -90,15 +110,32 @@ export class DocentAsk extends HTMLElement {
   }
 
   connectedCallback() {
-    if (this.#els.form) return;
-    this.#render();
-    this.#readAttributes();
-    // Lazy: the index (and, for embed="focus", the embedder) load when the reader first shows interest.
-    this.#els.input.addEventListener('focus', () => {
-      this.load().then(() => {
-        if (this.#embedMode() === 'focus') this.#search.startEmbedder();
-      }, () => {});
-    }, { once: true });
+    if (!this.#els.form) {
+      this.#render();
+      this.#readAttributes();
+      // Lazy: the index (and, for embed="focus", the embedder) load when the reader first shows interest.
+      this.#els.input.addEventListener('focus', () => {
+        this.load().then(() => {
+          if (this.#embedMode() === 'focus') this.#search.startEmbedder();
+        }, () => {});
+      }, { once: true });
+      if ((this.getAttribute('mode') ?? '').trim().toLowerCase() === 'modal') this.#modal = new Modal(this.#root, this.#els.input);
+    }
+    this.#modal?.listen();
+  }
+
+  disconnectedCallback() {
+    this.#modal?.unlisten();
+  }
+
+  /** Opens the dialog (mode="modal"; nothing inline). */
+  open() {
+    this.#modal?.open();
+  }
+
+  /** Closes the dialog (mode="modal"). */
+  close() {
+    this.#modal?.close();
   }
 
   attributeChangedCallback() {
@@ -116,7 +153,7 @@ export class DocentAsk extends HTMLElement {
         onEmbedder: (state, { file, error }) => {
           if (state === 'loading' && file) return; // progress; only changes of state are events
           const detail = { state, ...(error ? { error: String(error.message ?? error) } : {}) };
-          this.dispatchEvent(new CustomEvent('docent-embedder', { bubbles: true, composed: true, detail }));
+          this.#emit('docent-embedder', detail);
         },
       });
       this.#status(STRINGS.loading);
@@ -134,7 +171,7 @@ export class DocentAsk extends HTMLElement {
         throw e;
       }
       this.#status(STRINGS.ready);
-      this.dispatchEvent(new CustomEvent('docent-ready', { bubbles: true, composed: true, detail: { stats } }));
+      this.#emit('docent-ready', { stats });
       return stats;
     })();
     return this.#loading;
@@ -151,6 +188,17 @@ export class DocentAsk extends HTMLElement {
   #render() {
     this.#els = buildView(this.#root);
     const { form, input, stop, retry, provider, endpoint, model, apiKey, remember } = this.#els;
+    this.#typeahead = new TypeAhead(input, this.#els.results, {
+      search: async (query) => {
+        await this.load();
+        return this.#search.suggest(query, { k: RESULTS, prefix: !/\s$/.test(query) });
+      },
+      base: () => this.#siteBase(),
+    });
+    input.addEventListener('keydown', (e) => this.#typeahead.keydown(e));
+    this.#feedback = new Feedback(this.#els.actions, {
+      onVote: (helpful) => this.#asked && this.#emit('docent-feedback', { question: this.#asked.question, helpful, sources: this.#asked.sources, provider: this.#asked.provider }),
+    });
 
     form.addEventListener('submit', (e) => {
       e.preventDefault();
@@ -166,7 +214,7 @@ export class DocentAsk extends HTMLElement {
       else this.load().then(() => this.#embedMode() === 'focus' && this.#search.startEmbedder(), () => {});
     });
     this.#root.addEventListener('keydown', (e) => {
-      if (e.key === 'Escape' && this.#controller) this.#controller.abort();
+      if (e.key === 'Escape' && !e.defaultPrevented && this.#controller) this.#controller.abort();
     });
     provider.addEventListener('change', () => {
       this.#provider = provider.value;
@@ -298,7 +346,11 @@ export class DocentAsk extends HTMLElement {
     this.#controller?.abort();
     const controller = new AbortController();
     this.#controller = controller;
+    const started = performance.now();
     const e = this.#els;
+    this.#typeahead.cancel();
+    this.#feedback.clear();
+    this.#asked = null;
     e.answer.replaceChildren();
     e.sources.replaceChildren();
     e.note.textContent = '';
@@ -336,6 +388,7 @@ export class DocentAsk extends HTMLElement {
     this.#note(path);
     e.prompt.textContent = JSON.stringify(prompt.messages, null, 2);
     const provider = this.#provider;
+    const done = { question, provider, path, started };
     if (prompt.abstained) {
       // Terms the documents never mention are named ("These documents do not mention GraphQL."):
       // the core makes that sentence, through the offline answer of the abstained prompt.
@@ -344,7 +397,8 @@ export class DocentAsk extends HTMLElement {
       if (this.#controller !== controller) return;
       e.answer.textContent = named || NOT_IN_DOCUMENTS;
       this.#status(STRINGS.noPassage);
-      this.dispatchEvent(new CustomEvent('docent-answer', { bubbles: true, composed: true, detail: { question, text: '', sources: [], search: path } }));
+      this.#emit('docent-answer', { question, text: '', sources: [], search: path });
+      this.#finished({ ...done, answerable: false, sources: [], text: e.answer.textContent });
       this.#answered();
       return;
     }
@@ -371,7 +425,8 @@ export class DocentAsk extends HTMLElement {
         this.#renderAnswer(text, prompt.sources);
       }
       this.#status('');
-      this.dispatchEvent(new CustomEvent('docent-answer', { bubbles: true, composed: true, detail: { question, text, sources: prompt.sources, search: path } }));
+      this.#emit('docent-answer', { question, text, sources: prompt.sources, search: path });
+      this.#finished({ ...done, answerable: true, sources: prompt.sources, text });
     } catch (err) {
       const partial = err instanceof LlmError && err.partial ? err.partial : text;
       if (partial) this.#renderAnswer(partial, prompt.sources);
@@ -385,6 +440,18 @@ export class DocentAsk extends HTMLElement {
       }
       this.#answered();
     }
+  }
+
+  /** A complete answer: its actions (copy, thumbs) appear and `docent-question` says what was asked and found. */
+  #finished({ question, provider, path, started, answerable, sources, text }) {
+    const brief = sources.map((s) => ({ n: s.n, title: s.heading || s.title, url: s.url }));
+    this.#asked = { question, sources: brief, provider };
+    this.#feedback.show(text, sources, this.#siteBase());
+    this.#emit('docent-question', { question, answerable, sources: brief, provider, path, ms: Math.round(performance.now() - started) });
+  }
+
+  #emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { bubbles: true, composed: true, detail }));
   }
 
   /** After an answer: embed="answer" starts loading the embedder now (once). */
