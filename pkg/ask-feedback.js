@@ -58,7 +58,7 @@ export class Feedback {
     const thumb = (helpful) => el('button', {
       type: 'button', className: 'ghost thumb', part: helpful ? 'helpful' : 'not-helpful', 'data-testid': helpful ? 'helpful' : 'not-helpful',
       'aria-pressed': 'false', 'aria-label': helpful ? STRINGS.helpful : STRINGS.notHelpful, title: helpful ? STRINGS.helpful : STRINGS.notHelpful,
-      textContent: helpful ? '\u{1F44D}' : '\u{1F44E}',
+      textContent: helpful ? STRINGS.thumbUp : STRINGS.thumbDown,
     });
     this.#up = thumb(true);
     this.#down = thumb(false);

@@ -46,6 +46,8 @@ export const STRINGS = Object.freeze({
   copyUnavailable: 'Copying is not available here: select the answer and copy it yourself.',
   copyFailed: (message) => `Could not copy: ${message}`,
   copySources: 'Sources:',
+  thumbUp: '\u{1F44D}',
+  thumbDown: '\u{1F44E}',
   helpful: 'Helpful',
   notHelpful: 'Not helpful',
   thanks: 'Thanks for the feedback.',
