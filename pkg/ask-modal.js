@@ -55,7 +55,7 @@ export class Modal {
     const close = el('button', { type: 'button', className: 'ghost close', part: 'close', 'data-testid': 'close', textContent: STRINGS.close });
     this.#dialog = el('dialog', { part: 'dialog', 'data-testid': 'dialog', 'aria-label': STRINGS.dialog },
       el('div', { className: 'dialog-head' }, close), ...content);
-    this.#button = el('button', { type: 'button', className: 'open', part: 'open', 'data-testid': 'open', 'aria-haspopup': 'dialog', title: STRINGS.openShortcut },
+    this.#button = el('button', { type: 'button', className: 'open', part: 'open', 'data-testid': 'open', 'aria-haspopup': 'dialog', 'aria-keyshortcuts': '/ Control+K Meta+K', title: STRINGS.openShortcut },
       STRINGS.open, el('kbd', { 'aria-hidden': 'true', textContent: '/' }));
     root.append(this.#button, this.#dialog);
     this.#button.addEventListener('click', () => this.open());
