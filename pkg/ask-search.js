@@ -228,6 +228,23 @@ export class SiteSearch {
     }
   }
 
+  /**
+   * Search as you type: the best sections for `query` by keyword search alone (the term shards
+   * and text packs a keyword question reads; never the embedder or the vectors), the last word
+   * also matching the terms it starts while `prefix`. Resolves to the hits, or null for a folder
+   * without fragments (loaded whole, its search embeds every query: not done per keystroke).
+   * Rejects with an IndexError.
+   */
+  async suggest(query, { k = 5, prefix = true } = {}) {
+    await this.open();
+    if (!this.#site) return null;
+    try {
+      return (await this.#site.search(query, { k, prefixLast: prefix })).hits;
+    } catch (e) {
+      throw new IndexError(e);
+    }
+  }
+
   /** What the offline provider computes its answer with (passed to streamAnswer as `docent`):
    * the whole index's module, or the lean module's `offlineAnswer` (search.js hands it over when
    * it initialises), which also words "These documents do not mention …". */

@@ -31,14 +31,25 @@
 //                save data (navigator.connection.saveData).
 //   placeholder  the input's placeholder
 //   offline      boolean: always answer offline and hide the model settings
+//   mode         inline (default: the box in the page) | modal (a button that opens the box in a
+//                dialog; `/`, Ctrl+K or Cmd+K open it too, unless the focus is in a text field);
+//                read when the element is first connected
 // There is deliberately no attribute for an API key: a key in a page's HTML is public.
 //
 // Styling: CSS custom properties --docent-accent, --docent-bg, --docent-surface, --docent-text,
 // --docent-muted, --docent-border, --docent-radius, --docent-font, --docent-cite-bg, and parts
-// form, input, button, stop, status, retry, answer, note, cite, sources, source, settings, prompt.
+// form, input, button, stop, results, result, status, retry, answer, note, cite, sources, source,
+// actions, copy, helpful, not-helpful, copied, settings, prompt, and in modal mode open, dialog, close.
 // Events (bubbling, composed): docent-ready {stats}, docent-answer {question, text, sources, search}
 // (search: 'keyword' or 'hybrid'), docent-embedder {state: 'loading' | 'ready' | 'failed', error?}
-// (the background embedder of a fragmented index).
+// (the background embedder of a fragmented index), docent-question {question, answerable,
+// sources: [{n, title, url}], provider, path: 'keyword' | 'hybrid', ms} once per completed answer,
+// docent-feedback {question, helpful, sources, provider} when the reader presses a thumb. Nothing
+// is sent anywhere: a site that wants them listens for them.
+//
+// Search as you type (ask-typeahead.js): from 2 characters, the top sections by keyword search
+// (fragmented indexes only) list under the box, the typed words marked; arrows select, Enter
+// follows the selected one, Escape closes the list. Enter without a selection asks.
 //
 // Faults: when the index or one of its fragments cannot be loaded (missing, damaged, from another
 // build, too slow), the status says so in one sentence and a Retry button asks again, fetching the
@@ -52,8 +63,12 @@
 import { SiteSearch, PATHS } from './ask-search.js';
 import { streamAnswer, LlmError, DEFAULT_ENDPOINTS, NOT_IN_DOCUMENTS } from './llm.js';
 import { renderAnswer, renderSources } from './render.js';
+import { buildView, PROVIDERS } from './ask-view.js';
+import { STRINGS } from './ask-strings.js';
+import { TypeAhead, RESULTS } from './ask-typeahead.js';
+import { Modal } from './ask-modal.js';
+import { Feedback } from './ask-feedback.js';
 
-const PROVIDERS = ['offline', 'openai', 'anthropic'];
 const BUDGET = 3000;
 /** Default and bounds of the `timeout` attribute, in seconds. */
 const TIMEOUT_S = { default: 30, min: 1, max: 600 };
@@ -62,72 +77,6 @@ const INDEX_TIMEOUT_S = 10;
 /** Values of the `embed` attribute; the first is the default. */
 const EMBED = ['answer', 'focus', 'never'];
 const keyStorage = (provider) => `docent-ask-api-key-${provider}`;
-
-const STYLE = `
-:host {
-  --_accent: var(--docent-accent, #2454c5);
-  --_bg: var(--docent-bg, transparent);
-  --_surface: var(--docent-surface, Canvas);
-  --_text: var(--docent-text, CanvasText);
-  --_muted: var(--docent-muted, color-mix(in srgb, CanvasText 62%, Canvas));
-  --_border: var(--docent-border, color-mix(in srgb, CanvasText 18%, Canvas));
-  --_radius: var(--docent-radius, 8px);
-  --_cite-bg: var(--docent-cite-bg, color-mix(in srgb, var(--_accent) 14%, Canvas));
-  display: block;
-  font-family: var(--docent-font, inherit);
-  color: var(--_text);
-  background: var(--_bg);
-  line-height: 1.5;
-}
-:host([hidden]) { display: none; }
-* { box-sizing: border-box; }
-form { display: flex; gap: 8px; }
-label.sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
-input, select, button { font: inherit; color: inherit; }
-input[type="search"], input[type="url"], input[type="text"], input[type="password"], select {
-  flex: 1; min-width: 0; padding: 8px 10px; border: 1px solid var(--_border); border-radius: var(--_radius); background: var(--_surface);
-}
-button { padding: 8px 14px; border-radius: var(--_radius); border: 1px solid var(--_accent); background: var(--_accent); color: #fff; cursor: pointer; }
-button.ghost { background: transparent; color: var(--_accent); }
-button:disabled { opacity: .5; cursor: not-allowed; }
-:focus-visible { outline: 3px solid color-mix(in srgb, var(--_accent) 50%, transparent); outline-offset: 2px; }
-.status { color: var(--_muted); font-size: .9em; margin: 6px 0 0; min-height: 1.2em; }
-.status.error { color: #b3261e; }
-.status-row { display: flex; align-items: baseline; gap: 8px; }
-.status-row button { padding: 2px 10px; font-size: .9em; }
-.note { color: var(--_muted); font-size: .8em; margin: 4px 0 0; }
-.note:empty { display: none; }
-.answer { white-space: pre-wrap; overflow-wrap: anywhere; margin: 8px 0 0; }
-.answer:empty { display: none; }
-.cite { text-decoration: none; background: var(--_cite-bg); color: var(--_accent); border-radius: 4px; padding: 0 3px; font-size: .85em; font-weight: 600; }
-ol.sources { margin: 8px 0 0; padding-left: 1.3em; font-size: .92em; }
-ol.sources:empty { display: none; }
-ol.sources li { margin: 2px 0; }
-.where { color: var(--_muted); }
-details { margin-top: 8px; font-size: .9em; }
-details label { display: block; margin: 6px 0 2px; }
-details .row { display: flex; }
-pre { white-space: pre-wrap; overflow-wrap: anywhere; max-height: 300px; overflow: auto; font-size: .85em; background: color-mix(in srgb, CanvasText 6%, Canvas); padding: 8px; border-radius: var(--_radius); }
-`;
-
-/**
- * STYLE as one constructed stylesheet shared by every element, or null where constructable
- * stylesheets are missing (then a <style> element carries it). A page's Content-Security-Policy
- * `style-src` blocks a <style> element without 'unsafe-inline', but not a constructed sheet, so
- * the widget keeps its look on a site with a strict policy.
- */
-let sheet;
-function styleSheet() {
-  if (sheet === undefined) {
-    try {
-      sheet = new CSSStyleSheet();
-      sheet.replaceSync(STYLE);
-    } catch {
-      sheet = null;
-    }
-  }
-  return sheet;
-}
 
 /** The folder this module was loaded from: where `docent index` put the index. */
 const HERE = new URL('./', import.meta.url);
@@ -148,6 +97,12 @@ export class DocentAsk extends HTMLElement {
   #provider = 'offline';
   #endpoint = {};
   #model = {};
+  #typeahead = null;
+  #feedback = null;
+  /** The dialog of mode="modal", or null inline. */
+  #modal = null;
+  /** The last completed answer's question, sources and provider (what a thumb is about). */
+  #asked = null;
 
   constructor() {
     super();
@@ -155,15 +110,32 @@ export class DocentAsk extends HTMLElement {
   }
 
   connectedCallback() {
-    if (this.#els.form) return;
-    this.#render();
-    this.#readAttributes();
-    // Lazy: the index (and, for embed="focus", the embedder) load when the reader first shows interest.
-    this.#els.input.addEventListener('focus', () => {
-      this.load().then(() => {
-        if (this.#embedMode() === 'focus') this.#search.startEmbedder();
-      }, () => {});
-    }, { once: true });
+    if (!this.#els.form) {
+      this.#render();
+      this.#readAttributes();
+      // Lazy: the index (and, for embed="focus", the embedder) load when the reader first shows interest.
+      this.#els.input.addEventListener('focus', () => {
+        this.load().then(() => {
+          if (this.#embedMode() === 'focus') this.#search.startEmbedder();
+        }, () => {});
+      }, { once: true });
+      if ((this.getAttribute('mode') ?? '').trim().toLowerCase() === 'modal') this.#modal = new Modal(this.#root, this.#els.input);
+    }
+    this.#modal?.listen();
+  }
+
+  disconnectedCallback() {
+    this.#modal?.unlisten();
+  }
+
+  /** Opens the dialog (mode="modal"; nothing inline). */
+  open() {
+    this.#modal?.open();
+  }
+
+  /** Closes the dialog (mode="modal"). */
+  close() {
+    this.#modal?.close();
   }
 
   attributeChangedCallback() {
@@ -181,16 +153,16 @@ export class DocentAsk extends HTMLElement {
         onEmbedder: (state, { file, error }) => {
           if (state === 'loading' && file) return; // progress; only changes of state are events
           const detail = { state, ...(error ? { error: String(error.message ?? error) } : {}) };
-          this.dispatchEvent(new CustomEvent('docent-embedder', { bubbles: true, composed: true, detail }));
+          this.#emit('docent-embedder', detail);
         },
       });
-      this.#status('Loading…');
+      this.#status(STRINGS.loading);
       this.#els.retry.hidden = true;
       let stats;
       try {
         stats = await this.#search.open({
           onProgress: (e) => {
-            if (e.stage !== 'ready' && e.total) this.#status(`Loading ${e.file ?? 'the index'}: ${Math.round((100 * e.loaded) / e.total)}%`);
+            if (e.stage !== 'ready' && e.total) this.#status(STRINGS.loadingFile(e.file, Math.round((100 * e.loaded) / e.total)));
           },
         });
       } catch (e) {
@@ -198,8 +170,8 @@ export class DocentAsk extends HTMLElement {
         this.#fault(e);
         throw e;
       }
-      this.#status('Ready.');
-      this.dispatchEvent(new CustomEvent('docent-ready', { bubbles: true, composed: true, detail: { stats } }));
+      this.#status(STRINGS.ready);
+      this.#emit('docent-ready', { stats });
       return stats;
     })();
     return this.#loading;
@@ -214,49 +186,19 @@ export class DocentAsk extends HTMLElement {
   // -----------------------------------------------------------------------------------------
 
   #render() {
-    const el = (tag, props = {}, ...children) => {
-      const e = document.createElement(tag);
-      for (const [k, v] of Object.entries(props)) {
-        if (k === 'part' || k.startsWith('data-') || k.startsWith('aria-') || k === 'for' || k === 'role') e.setAttribute(k, v);
-        else e[k] = v;
-      }
-      e.append(...children);
-      return e;
-    };
-    const id = (s) => `docent-ask-${s}`;
-    const label = el('label', { className: 'sr', for: id('q'), textContent: 'Ask the documentation' });
-    const input = el('input', { type: 'search', id: id('q'), part: 'input', 'data-testid': 'question', autocomplete: 'off', required: true });
-    const button = el('button', { type: 'submit', part: 'button', 'data-testid': 'ask', textContent: 'Ask' });
-    const stop = el('button', { type: 'button', className: 'ghost', part: 'stop', textContent: 'Stop', hidden: true });
-    const form = el('form', { part: 'form', role: 'search' }, label, input, button, stop);
-    const status = el('p', { className: 'status', part: 'status', 'data-testid': 'status', role: 'status', 'aria-live': 'polite' });
-    const retry = el('button', { type: 'button', className: 'ghost', part: 'retry', 'data-testid': 'retry', textContent: 'Retry', hidden: true });
-    const statusRow = el('div', { className: 'status-row' }, status, retry);
-    const answer = el('div', { className: 'answer', part: 'answer', 'data-testid': 'answer', 'aria-live': 'polite', 'aria-label': 'Answer' });
-    const note = el('p', { className: 'note', part: 'note', 'data-testid': 'search-note' });
-    const sources = el('ol', { className: 'sources', part: 'sources', 'data-testid': 'sources', 'aria-label': 'Sources' });
-
-    const provider = el('select', { id: id('provider'), 'data-testid': 'provider' },
-      ...PROVIDERS.map((p) => el('option', { value: p, textContent: { offline: 'Offline (extractive, no LLM)', openai: 'OpenAI-compatible', anthropic: 'Anthropic' }[p] })));
-    const endpoint = el('input', { type: 'url', id: id('endpoint'), 'data-testid': 'endpoint', spellcheck: false });
-    const model = el('input', { type: 'text', id: id('model'), 'data-testid': 'model', spellcheck: false });
-    const apiKey = el('input', { type: 'password', id: id('key'), 'data-testid': 'api-key', autocomplete: 'off', spellcheck: false, placeholder: 'your own key, kept in this browser' });
-    const remember = el('input', { type: 'checkbox', id: id('remember') });
-    const keyBox = el('div', {},
-      el('label', { for: id('key'), textContent: 'API key' }), el('div', { className: 'row' }, apiKey),
-      el('label', {}, remember, ' remember on this device'));
-    const llmBox = el('div', {},
-      el('label', { for: id('endpoint'), textContent: 'Endpoint' }), el('div', { className: 'row' }, endpoint),
-      el('label', { for: id('model'), textContent: 'Model' }), el('div', { className: 'row' }, model), keyBox);
-    const settings = el('details', { part: 'settings' },
-      el('summary', { textContent: 'Model settings' }),
-      el('label', { for: id('provider'), textContent: 'Answer with' }), el('div', { className: 'row' }, provider), llmBox);
-    const prompt = el('details', { part: 'prompt' }, el('summary', { textContent: 'Prompt' }), el('pre', { 'data-testid': 'prompt' }));
-
-    const shared = styleSheet();
-    if (shared) this.#root.adoptedStyleSheets = [shared];
-    this.#root.replaceChildren(...(shared ? [] : [el('style', { textContent: STYLE })]), form, statusRow, answer, note, sources, settings, prompt);
-    this.#els = { form, input, button, stop, status, retry, answer, note, sources, settings, provider, endpoint, model, apiKey, remember, keyBox, llmBox, prompt: prompt.querySelector('pre') };
+    this.#els = buildView(this.#root);
+    const { form, input, stop, retry, provider, endpoint, model, apiKey, remember } = this.#els;
+    this.#typeahead = new TypeAhead(input, this.#els.results, {
+      search: async (query) => {
+        await this.load();
+        return this.#search.suggest(query, { k: RESULTS, prefix: !/\s$/.test(query) });
+      },
+      base: () => this.#siteBase(),
+    });
+    input.addEventListener('keydown', (e) => this.#typeahead.keydown(e));
+    this.#feedback = new Feedback(this.#els.actions, {
+      onVote: (helpful) => this.#asked && this.#emit('docent-feedback', { question: this.#asked.question, helpful, sources: this.#asked.sources, provider: this.#asked.provider }),
+    });
 
     form.addEventListener('submit', (e) => {
       e.preventDefault();
@@ -272,7 +214,7 @@ export class DocentAsk extends HTMLElement {
       else this.load().then(() => this.#embedMode() === 'focus' && this.#search.startEmbedder(), () => {});
     });
     this.#root.addEventListener('keydown', (e) => {
-      if (e.key === 'Escape' && this.#controller) this.#controller.abort();
+      if (e.key === 'Escape' && !e.defaultPrevented && this.#controller) this.#controller.abort();
     });
     provider.addEventListener('change', () => {
       this.#provider = provider.value;
@@ -299,7 +241,7 @@ export class DocentAsk extends HTMLElement {
       if (this.getAttribute('endpoint')) this.#endpoint[this.#provider] = this.getAttribute('endpoint');
       this.#model[this.#provider] = this.getAttribute('model') ?? '';
     }
-    this.#els.input.placeholder = this.getAttribute('placeholder') ?? 'Ask a question about these docs';
+    this.#els.input.placeholder = this.getAttribute('placeholder') ?? STRINGS.placeholder;
     this.#els.settings.hidden = offline;
     this.#showSettings();
   }
@@ -341,7 +283,7 @@ export class DocentAsk extends HTMLElement {
   #note(path) {
     let text = PATHS[path];
     const s = this.#search;
-    if (path === 'keyword' && s?.embedState === 'failed') text += ' (semantic search could not load)';
+    if (path === 'keyword' && s?.embedState === 'failed') text += STRINGS.semanticFailed;
     this.#els.note.textContent = text;
     this.#els.note.title = path === 'keyword' && s?.embedError ? String(s.embedError.message ?? s.embedError) : '';
   }
@@ -404,7 +346,11 @@ export class DocentAsk extends HTMLElement {
     this.#controller?.abort();
     const controller = new AbortController();
     this.#controller = controller;
+    const started = performance.now();
     const e = this.#els;
+    this.#typeahead.cancel();
+    this.#feedback.clear();
+    this.#asked = null;
     e.answer.replaceChildren();
     e.sources.replaceChildren();
     e.note.textContent = '';
@@ -416,7 +362,7 @@ export class DocentAsk extends HTMLElement {
       return; // load() showed the fault and offers Retry
     }
     const k = Math.min(10, Math.max(1, Number.parseInt(this.getAttribute('sources') ?? '5', 10) || 5));
-    this.#status('Searching…');
+    this.#status(STRINGS.searching);
     let prompt;
     let path;
     try {
@@ -427,13 +373,13 @@ export class DocentAsk extends HTMLElement {
         signal: controller.signal,
         onWait: () => {
           e.stop.hidden = false;
-          this.#status('Not found by keyword search; trying semantic search (loading its model)…');
+          this.#status(STRINGS.semanticWait);
         },
       }));
     } catch (err) {
       if (this.#controller !== controller) return; // a newer question took over
       if (err?.name === 'IndexError') this.#fault(err);
-      else this.#status(`Search failed: ${err.message}`, true);
+      else this.#status(STRINGS.searchFailed(err.message), true);
       return;
     }
     if (this.#controller !== controller) return;
@@ -442,6 +388,7 @@ export class DocentAsk extends HTMLElement {
     this.#note(path);
     e.prompt.textContent = JSON.stringify(prompt.messages, null, 2);
     const provider = this.#provider;
+    const done = { question, provider, path, started };
     if (prompt.abstained) {
       // Terms the documents never mention are named ("These documents do not mention GraphQL."):
       // the core makes that sentence, through the offline answer of the abstained prompt.
@@ -449,14 +396,15 @@ export class DocentAsk extends HTMLElement {
       const named = prompt.missing?.length && answerer ? (await answerer.offlineAnswer(prompt, question)).text : null;
       if (this.#controller !== controller) return;
       e.answer.textContent = named || NOT_IN_DOCUMENTS;
-      this.#status('No relevant passage found.');
-      this.dispatchEvent(new CustomEvent('docent-answer', { bubbles: true, composed: true, detail: { question, text: '', sources: [], search: path } }));
+      this.#status(STRINGS.noPassage);
+      this.#emit('docent-answer', { question, text: '', sources: [], search: path });
+      this.#finished({ ...done, answerable: false, sources: [], text: e.answer.textContent });
       this.#answered();
       return;
     }
     this.#renderSources(prompt.sources);
     e.stop.hidden = false;
-    this.#status('Answering…');
+    this.#status(STRINGS.answering);
     let text = '';
     try {
       const stream = streamAnswer({
@@ -477,13 +425,14 @@ export class DocentAsk extends HTMLElement {
         this.#renderAnswer(text, prompt.sources);
       }
       this.#status('');
-      this.dispatchEvent(new CustomEvent('docent-answer', { bubbles: true, composed: true, detail: { question, text, sources: prompt.sources, search: path } }));
+      this.#emit('docent-answer', { question, text, sources: prompt.sources, search: path });
+      this.#finished({ ...done, answerable: true, sources: prompt.sources, text });
     } catch (err) {
       const partial = err instanceof LlmError && err.partial ? err.partial : text;
       if (partial) this.#renderAnswer(partial, prompt.sources);
-      if (err instanceof LlmError && err.kind === 'aborted') this.#status(partial ? 'Stopped; the answer is incomplete.' : 'Stopped.');
+      if (err instanceof LlmError && err.kind === 'aborted') this.#status(partial ? STRINGS.stoppedPartial : STRINGS.stopped);
       // The client's messages end without a full stop; one goes in before the next sentence.
-      else this.#status(partial ? `${err.message.replace(/(?<![.!?…])$/, '.')} The answer above is incomplete.` : err.message, true);
+      else this.#status(partial ? STRINGS.incomplete(err.message.replace(/(?<![.!?…])$/, '.')) : err.message, true);
     } finally {
       if (this.#controller === controller) {
         this.#controller = null;
@@ -491,6 +440,18 @@ export class DocentAsk extends HTMLElement {
       }
       this.#answered();
     }
+  }
+
+  /** A complete answer: its actions (copy, thumbs) appear and `docent-question` says what was asked and found. */
+  #finished({ question, provider, path, started, answerable, sources, text }) {
+    const brief = sources.map((s) => ({ n: s.n, title: s.heading || s.title, url: s.url }));
+    this.#asked = { question, sources: brief, provider };
+    this.#feedback.show(text, sources, this.#siteBase());
+    this.#emit('docent-question', { question, answerable, sources: brief, provider, path, ms: Math.round(performance.now() - started) });
+  }
+
+  #emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { bubbles: true, composed: true, detail }));
   }
 
   /** After an answer: embed="answer" starts loading the embedder now (once). */

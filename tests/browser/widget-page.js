@@ -6,7 +6,7 @@ const index = params.get('index') ?? '/site/docent/';
 const attrs = JSON.parse(params.get('attrs') ?? '{}');
 
 window.docentEvents = [];
-for (const type of ['docent-ready', 'docent-answer', 'docent-embedder']) {
+for (const type of ['docent-ready', 'docent-answer', 'docent-embedder', 'docent-question', 'docent-feedback']) {
   document.addEventListener(type, (e) => window.docentEvents.push({ type, at: Date.now(), detail: JSON.parse(JSON.stringify(e.detail)) }));
 }
 

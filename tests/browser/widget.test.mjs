@@ -210,6 +210,40 @@ test('first answer by keyword search with no model; the embedder loads after it;
   }
 });
 
+test('search as you type on the demo site: typing a question fetches only lexical fragments, each once, and prints what typing and then asking cost', { timeout: 3 * WAIT_MS }, async () => {
+  needFragments();
+  const { context, page, problems } = await openWidget({ embed: 'never' });
+  try {
+    await page.focus('docent-ask >> [data-testid="question"]');
+    await page.waitForFunction(() => window.docentEvents.some((e) => e.type === 'docent-ready'), null, { timeout: WAIT_MS });
+    const start = web.log.length;
+    // Typed as a reader types (with pauses that let the debounced searches run).
+    for (const word of Q1.split(' ')) {
+      await page.keyboard.type(`${word} `, { delay: 30 });
+      await page.waitForTimeout(250);
+    }
+    await page.waitForFunction(() => {
+      const list = document.querySelector('docent-ask').shadowRoot.querySelector('[data-testid="results"]');
+      return !list.hidden && list.children.length > 0;
+    }, null, { timeout: WAIT_MS });
+    const typing = web.log.slice(start);
+    const other = typing.filter((e) => !/^\/site\/docent\/fragments\/(lex|txt|cmn)-[0-9a-f]+\.bin$/.test(e.path)).map((e) => e.path);
+    assert.deepEqual(other, [], 'typing fetches lexical fragments only');
+    assert.deepEqual(twice(typing), [], 'no fragment twice');
+    const beforeAsk = web.log.length;
+    await page.keyboard.press('Enter');
+    const r = await idle(page);
+    assert.equal(r.error, false, r.status);
+    assert.ok(r.answer.length > 40, JSON.stringify(r));
+    const asking = web.log.slice(beforeAsk);
+    assert.deepEqual(twice([...typing, ...asking]), [], 'asking fetches nothing typing already fetched');
+    console.log(`widget (search as you type): typing Q1 word by word ${line(summarize(site(typing)))}; then Enter ${line(summarize(site(asking)))}`);
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
+
 test('a folder without fragments (older docent index output) is loaded whole, as before, and answers by keyword + semantic search', { timeout: 3 * WAIT_MS }, async () => {
   const { context, page, problems } = await openWidget({}, { index: '/old/docent/' });
   try {

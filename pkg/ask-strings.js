@@ -1,0 +1,54 @@
+// Every string <docent-ask> shows a reader, in one table with its English defaults, so that a
+// page can later supply its own (another language, other wording) in one place. A value that is
+// a function takes what the sentence needs. Labels read by assistive technology only (aria-label)
+// are here too: they are visible to those readers.
+// Must not: hold markup (every string reaches the DOM as text) or logic.
+
+export const STRINGS = Object.freeze({
+  label: 'Ask the documentation',
+  placeholder: 'Ask a question about these docs',
+  ask: 'Ask',
+  stop: 'Stop',
+  retry: 'Retry',
+  answer: 'Answer',
+  sources: 'Sources',
+  settings: 'Model settings',
+  answerWith: 'Answer with',
+  providers: { offline: 'Offline (extractive, no LLM)', openai: 'OpenAI-compatible', anthropic: 'Anthropic' },
+  endpoint: 'Endpoint',
+  model: 'Model',
+  apiKey: 'API key',
+  apiKeyPlaceholder: 'your own key, kept in this browser',
+  remember: ' remember on this device',
+  prompt: 'Prompt',
+  loading: 'Loading…',
+  loadingFile: (file, percent) => `Loading ${file ?? 'the index'}: ${percent}%`,
+  ready: 'Ready.',
+  searching: 'Searching…',
+  semanticWait: 'Not found by keyword search; trying semantic search (loading its model)…',
+  searchFailed: (message) => `Search failed: ${message}`,
+  noPassage: 'No relevant passage found.',
+  answering: 'Answering…',
+  stopped: 'Stopped.',
+  stoppedPartial: 'Stopped; the answer is incomplete.',
+  incomplete: (message) => `${message} The answer above is incomplete.`,
+  semanticFailed: ' (semantic search could not load)',
+  // Search as you type.
+  results: 'Sections that match',
+  // Modal mode.
+  open: 'Ask the docs',
+  openShortcut: 'Press / or Ctrl+K',
+  close: 'Close',
+  dialog: 'Ask the documentation',
+  // Feedback and copy.
+  copy: 'Copy',
+  copied: 'Copied',
+  copyUnavailable: 'Copying is not available here: select the answer and copy it yourself.',
+  copyFailed: (message) => `Could not copy: ${message}`,
+  copySources: 'Sources:',
+  thumbUp: '\u{1F44D}',
+  thumbDown: '\u{1F44E}',
+  helpful: 'Helpful',
+  notHelpful: 'Not helpful',
+  thanks: 'Thanks for the feedback.',
+});
