@@ -65,9 +65,8 @@ import { streamAnswer, LlmError, DEFAULT_ENDPOINTS, NOT_IN_DOCUMENTS } from './l
 import { renderAnswer, renderSources } from './render.js';
 import { buildView, PROVIDERS } from './ask-view.js';
 import { STRINGS } from './ask-strings.js';
-import { TypeAhead, RESULTS } from './ask-typeahead.js';
-import { Modal } from './ask-modal.js';
-import { Feedback } from './ask-feedback.js';
+// ask-typeahead.js, ask-modal.js and ask-feedback.js are imported when first needed (the box
+// focused, mode="modal", an answer finished), so the first answer does not wait for them.
 
 const BUDGET = 3000;
 /** Default and bounds of the `timeout` attribute, in seconds. */
@@ -97,7 +96,9 @@ export class DocentAsk extends HTMLElement {
   #provider = 'offline';
   #endpoint = {};
   #model = {};
+  /** Search as you type, once the box was first focused (null before). */
   #typeahead = null;
+  /** The copy and thumbs row: a promise of it, once the first answer finished. */
   #feedback = null;
   /** The dialog of mode="modal", or null inline. */
   #modal = null;
@@ -119,7 +120,12 @@ export class DocentAsk extends HTMLElement {
           if (this.#embedMode() === 'focus') this.#search.startEmbedder();
         }, () => {});
       }, { once: true });
-      if ((this.getAttribute('mode') ?? '').trim().toLowerCase() === 'modal') this.#modal = new Modal(this.#root, this.#els.input);
+      if ((this.getAttribute('mode') ?? '').trim().toLowerCase() === 'modal') {
+        import('./ask-modal.js').then(({ Modal }) => {
+          this.#modal = new Modal(this.#root, this.#els.input);
+          if (this.isConnected) this.#modal.listen();
+        });
+      }
     }
     this.#modal?.listen();
   }
@@ -188,17 +194,8 @@ export class DocentAsk extends HTMLElement {
   #render() {
     this.#els = buildView(this.#root);
     const { form, input, stop, retry, provider, endpoint, model, apiKey, remember } = this.#els;
-    this.#typeahead = new TypeAhead(input, this.#els.results, {
-      search: async (query) => {
-        await this.load();
-        return this.#search.suggest(query, { k: RESULTS, prefix: !/\s$/.test(query) });
-      },
-      base: () => this.#siteBase(),
-    });
-    input.addEventListener('keydown', (e) => this.#typeahead.keydown(e));
-    this.#feedback = new Feedback(this.#els.actions, {
-      onVote: (helpful) => this.#asked && this.#emit('docent-feedback', { question: this.#asked.question, helpful, sources: this.#asked.sources, provider: this.#asked.provider }),
-    });
+    input.addEventListener('focus', () => this.#startTypeahead(), { once: true });
+    input.addEventListener('keydown', (e) => this.#typeahead?.keydown(e));
 
     form.addEventListener('submit', (e) => {
       e.preventDefault();
@@ -227,6 +224,21 @@ export class DocentAsk extends HTMLElement {
       this.#rememberKey();
     });
     remember.addEventListener('change', () => this.#rememberKey());
+  }
+
+  /** Search as you type from the first focus on (what was typed before it loaded is searched). */
+  #startTypeahead() {
+    const { input, results } = this.#els;
+    import('./ask-typeahead.js').then(({ TypeAhead, RESULTS }) => {
+      this.#typeahead = new TypeAhead(input, results, {
+        search: async (query) => {
+          await this.load();
+          return this.#search.suggest(query, { k: RESULTS, prefix: !/\s$/.test(query) });
+        },
+        base: () => this.#siteBase(),
+      });
+      if (input.value && this.#root.activeElement === input) input.dispatchEvent(new Event('input'));
+    });
   }
 
   #readAttributes() {
@@ -348,8 +360,8 @@ export class DocentAsk extends HTMLElement {
     this.#controller = controller;
     const started = performance.now();
     const e = this.#els;
-    this.#typeahead.cancel();
-    this.#feedback.clear();
+    this.#typeahead?.cancel();
+    this.#feedback?.then((f) => f.clear());
     this.#asked = null;
     e.answer.replaceChildren();
     e.sources.replaceChildren();
@@ -445,8 +457,13 @@ export class DocentAsk extends HTMLElement {
   /** A complete answer: its actions (copy, thumbs) appear and `docent-question` says what was asked and found. */
   #finished({ question, provider, path, started, answerable, sources, text }) {
     const brief = sources.map((s) => ({ n: s.n, title: s.heading || s.title, url: s.url }));
-    this.#asked = { question, sources: brief, provider };
-    this.#feedback.show(text, sources, this.#siteBase());
+    const asked = { question, sources: brief, provider };
+    this.#asked = asked;
+    this.#feedback ??= import('./ask-feedback.js').then(({ Feedback }) => new Feedback(this.#els.actions, {
+      onVote: (helpful) => this.#asked && this.#emit('docent-feedback', { question: this.#asked.question, helpful, sources: this.#asked.sources, provider: this.#asked.provider }),
+    }));
+    // Shown only if no other question was asked meanwhile.
+    this.#feedback.then((f) => this.#asked === asked && f.show(text, sources, this.#siteBase()));
     this.#emit('docent-question', { question, answerable, sources: brief, provider, path, ms: Math.round(performance.now() - started) });
   }
 
