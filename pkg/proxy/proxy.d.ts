@@ -56,6 +56,8 @@ export interface Proxy {
   fetch(request: Request, env?: ProxyEnv, ctx?: { clientAddress?: string }): Promise<Response>;
   /** The checked options. */
   readonly options: Readonly<Record<string, unknown>>;
+  /** The rate limiter; `size` is how many clients it remembers (at most `maxClients`). */
+  readonly limiter: { readonly size: number };
 }
 
 /** Creates the proxy; throws `ProxyConfigError` for an invalid option. */
