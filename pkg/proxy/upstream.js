@@ -162,7 +162,8 @@ function passThrough(res, o, ctl) {
     },
     cancel(reason) {
       ctl.stop('client');
-      end('client-closed');
+      // A client that stops reading after the end marker (the widget's client does) got it all.
+      end(usage.complete ? 'done' : 'client-closed');
       return reader.cancel(reason).catch(() => {});
     },
   }, { highWaterMark: 0 });
@@ -170,13 +171,15 @@ function passThrough(res, o, ctl) {
   return { status: res.status, headers, body, done };
 }
 
-/** The token counts an event stream reports (OpenAI `usage`, Anthropic `message_start` / `message_delta`). */
+/** The token counts an event stream reports (OpenAI `usage`, Anthropic `message_start` / `message_delta`), and its end marker. */
 class UsageReader {
   constructor() {
     this.decoder = new TextDecoder();
     this.line = '';
     this.input = undefined;
     this.output = undefined;
+    /** Whether the stream's end marker (`data: [DONE]`, `event: message_stop`) went through. */
+    this.complete = false;
   }
 
   push(bytes) {
@@ -185,6 +188,7 @@ class UsageReader {
     this.line = lines.pop();
     if (this.line.length > MAX_LINE) this.line = '';
     for (const line of lines) {
+      if (/^(data: ?\[DONE\]|event: ?message_stop)\r?$/.test(line)) this.complete = true;
       if (!line.startsWith('data:') || !line.includes('_tokens')) continue;
       let v;
       try {
