@@ -1,7 +1,7 @@
 // bench/proxy.mjs's proxy in its own Node process, so that its memory is measured alone: started
 // with the upstream URL and createProxy's options (JSON) as arguments, it sends `{url}` once it
-// listens, and answers each 'stats' message with its heap after GC, the limiter's client count
-// and the log lines written so far. Run by bench/proxy.mjs only.
+// listens, and answers each 'stats' message with its heap after GC, its CPU time, the limiter's
+// client count and the log lines written so far. Run by bench/proxy.mjs only.
 import { startProxy } from '../tests/support/proxy.mjs';
 
 const [upstream, json] = process.argv.slice(2);
@@ -10,7 +10,8 @@ const p = await startProxy(upstream, { ...JSON.parse(json), log: () => (logged +
 process.on('message', (m) => {
   if (m === 'stats') {
     globalThis.gc?.();
-    process.send({ heapMb: process.memoryUsage().heapUsed / 2 ** 20, rssMb: process.memoryUsage().rss / 2 ** 20, clients: p.proxy.limiter.size, logged });
+    const cpu = process.cpuUsage();
+    process.send({ heapMb: process.memoryUsage().heapUsed / 2 ** 20, rssMb: process.memoryUsage().rss / 2 ** 20, cpuMs: (cpu.user + cpu.system) / 1000, clients: p.proxy.limiter.size, logged });
   } else if (m === 'close') {
     p.close().then(() => process.exit(0));
   }

@@ -163,10 +163,12 @@ so its memory is its own. Every request is a whole streamed answer of 5 chunks.
 | p50 ms (whole answer) | ${f(dq(0.5))} | ${f(pq(0.5))} | ${f(pq(0.5) - dq(0.5))} |
 | p99 ms | ${f(dq(0.99))} | ${f(pq(0.99))} | ${f(pq(0.99) - dq(0.99))} |
 
-Requests sent: ${proxied.length}; answered (200): ${served.length}, expected ${expectServed} (${CLIENTS} × ${PER_CLIENT});
+${os.loadavg()[0] > os.cpus().length ? `The load average (${os.loadavg()[0].toFixed(1)}) was above the number of cores: at such a load these latencies move between runs by tens of ms (p50) to hundreds (p99); the counts and the memory do not.\n\n` : ''}Requests sent: ${proxied.length}; answered (200): ${served.length}, expected ${expectServed} (${CLIENTS} × ${PER_CLIENT});
 refused with 429: ${limited}, expected ${proxied.length - expectServed}; requests the upstream saw: ${upstream2}.
 Other statuses: ${proxied.length - served.length - limited}. ${exact2 ? 'Exactly as configured.' : '**Not as configured.**'}
 Proxy heap after GC, MB: ${mem(before2)} before, ${mem(after2)} after; log lines: ${after2.logged}.
+Proxy CPU time (user + system, its own process): ${f(after2.cpuMs - before2.cpuMs)} ms for the ${proxied.length} requests,
+${f((after2.cpuMs - before2.cpuMs) / proxied.length)} ms a request on average (answered and refused together): a figure the machine's load does not change much.
 
 ## ${FLOOD} requests from ${FLOOD} distinct clients, global cap ${GLOBAL}/day, maxClients ${MAX_CLIENTS}
 
