@@ -363,7 +363,7 @@ check_lean_size() {
 cmd_wasm() {
     setup_toolchain
     local stamp="$WASM_OUT/$WASM_NAME.stamp"
-    if stale "$stamp" src Cargo.toml Cargo.lock .cargo/config.toml "=$(rustc -V)" "=RUSTFLAGS=${RUSTFLAGS:-}" \
+    if stale "$stamp" src pkg/prompt Cargo.toml Cargo.lock .cargo/config.toml "=$(rustc -V)" "=RUSTFLAGS=${RUSTFLAGS:-}" \
         "=$(declare -f build_wasm bindgen_module wasm_cargo wasm_opt)" "=${FULL_MODULE_FEATURES[*]}" "=wasm-bindgen $(wasm_bindgen_version)" \
         "=binaryen $BINARYEN_VERSION ${WASM_OPT_FLAGS[*]} ${WASM_FEATURES[*]}" ||
         [ ! -f "$WASM_OUT/${WASM_NAME}_bg.wasm" ] || [ ! -f "$WASM_OUT/$WASM_NAME.js" ] ||

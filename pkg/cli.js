@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// `npx docent proxy …` runs the proxy of docent/proxy on a Node server (proxy/cli.js).
 // `npx docent index <dir> --out <dir> [--embedder hashing|static] [--model-dir DIR] [--ranges auto|always|never] [--json]`: builds
 // a site index with the WebAssembly build, no Rust toolchain needed, into the same self-contained
 // folder the native CLI writes: `index.bin`, the fragmented index (`fragments/`, what a site's
@@ -41,7 +42,7 @@ function fail(message) {
 
 function parseArgs(argv) {
   const [command, ...rest] = argv;
-  if (command !== 'index') fail(`expected the command "index", found ${command === undefined ? 'nothing' : JSON.stringify(command)}\n${usage()}`);
+  if (command !== 'index') fail(`expected the command "index" (or "proxy": docent proxy --help), found ${command === undefined ? 'nothing' : JSON.stringify(command)}\n${usage()}`);
   const opts = { dirs: [], embedder: 'hashing', modelDir: process.env.DOCENT_MODEL_DIR, ranges: 'auto', json: false };
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
@@ -283,7 +284,9 @@ async function main() {
   console.log(docent.indexSummary(work, opts.out, opts.json));
 }
 
-main().catch((e) => {
+// `docent proxy …` (proxy/cli.js): the key-adding proxy for <docent-ask key="none">.
+const run = process.argv[2] === 'proxy' ? import('./proxy/cli.js').then((m) => m.main(process.argv.slice(3))) : main();
+run.catch((e) => {
   console.error(`docent: ${e?.message ?? e}`);
   process.exit(1);
 });

@@ -130,7 +130,7 @@ function checkMessages(messages) {
  * strings are kept; user info and fragments are dropped. In a browser a path starting with `/`
  * (a same-origin proxy) is resolved against the page.
  */
-function endpointUrl(provider, endpoint) {
+export function endpointUrl(provider, endpoint) {
   const example = DEFAULT_ENDPOINTS[provider];
   const text = typeof endpoint === 'string' ? endpoint.trim() : '';
   const bad = (what) => configError('endpoint', `expected an http:// or https:// URL such as ${example}, found ${quote(crudeDisplay(text || String(endpoint)))} (${what})`);

@@ -69,10 +69,23 @@ test('npm pack ships the wasm, the JS glue, the type declarations and the README
   for (const f of ['README.md', 'package.json', 'cli.js', 'docent.js', 'docent.d.ts', 'worker.js', 'docent_wasm.js', 'docent_wasm.d.ts',
     'docent_wasm_bg.wasm', 'docent_wasm_bg.wasm.d.ts', 'docent-ask.js', 'ask-search.js', 'ask-view.js', 'ask-strings.js', 'ask-typeahead.js',
     'ask-modal.js', 'ask-feedback.js', 'render.js', 'llm.js', 'llm.d.ts', 'llm/stream.js', 'llm/offline.js',
-    'search.js', 'search.d.ts', 'docent_search.js', 'docent_search.d.ts', 'docent_search_bg.wasm']) {
+    'search.js', 'search.d.ts', 'docent_search.js', 'docent_search.d.ts', 'docent_search_bg.wasm',
+    'prompt/template.js', 'proxy/proxy.js', 'proxy/proxy.d.ts', 'proxy/node.js', 'proxy/node.d.ts', 'proxy/cli.js']) {
     assert.ok(listed.includes(f), `the tarball lacks ${f}; it has: ${listed.join(', ')}`);
   }
   assert.ok(!listed.includes('.gitignore'), 'wasm-bindgen\'s .gitignore must not be shipped');
+});
+
+test('docent/proxy and docent/proxy/node resolve from the installed package, and `docent proxy --help` runs', async () => {
+  const script = join(project, 'proxy.mjs');
+  await writeFile(script, `import { createProxy } from 'docent/proxy';
+import { nodeListener } from 'docent/proxy/node';
+const p = createProxy({ provider: 'openai', model: 'm', allowOrigins: ['https://docs.example.com'], log: false });
+const res = await p.fetch(new Request('https://x/proxy/chat/completions', { method: 'POST', headers: { origin: 'https://evil.example' }, body: '{}' }), {});
+console.log(typeof nodeListener, res.status, (await res.json()).error.type);
+`);
+  assert.equal(run(process.execPath, [script], project).trim(), 'function 403 origin_not_allowed');
+  assert.match(run(process.execPath, [join(project, 'node_modules/docent/cli.js'), 'proxy', '--help'], project), /DOCENT_API_KEY/);
 });
 
 test('Node ESM: import { init, Docent } from "docent" loads a CLI-written index', () => {

@@ -70,11 +70,15 @@ export async function startFaultServer(mounts, { gzip = true, headers = () => ({
         return bad;
       }
       case 'stale': {
+        // Another build's fragment at least as long as this one when there is one, so that a
+        // reader's byte ranges fall inside it and it is its content that differs (a shorter
+        // file would fail as a range the server cannot satisfy, HTTP 416, a fault of its own).
         const kind = basename(file).split('-')[0];
         const dir = join(f.from, 'fragments');
-        const other = (await readdir(dir)).find((n) => FRAGMENT.test(n) && n.startsWith(`${kind}-`) && n !== basename(file));
-        if (!other) throw new Error(`stale fault: ${dir} has no other ${kind} fragment`);
-        return readFile(join(dir, other));
+        const names = (await readdir(dir)).filter((n) => FRAGMENT.test(n) && n.startsWith(`${kind}-`) && n !== basename(file)).sort();
+        if (!names.length) throw new Error(`stale fault: ${dir} has no other ${kind} fragment`);
+        const others = await Promise.all(names.map(async (n) => readFile(join(dir, n))));
+        return others.find((o) => o.length >= body.length) ?? others.reduce((a, b) => (b.length > a.length ? b : a));
       }
       default:
         throw new Error(`unknown fault ${f.kind}`);

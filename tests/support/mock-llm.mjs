@@ -97,7 +97,7 @@ class MockLlm {
   constructor(cors, stallMaxMs) {
     /** Whether CORS is allowed; may be switched between requests. */
     this.cors = cors;
-    /** Every request, in arrival order: {method, path, url, headers, body, json}. */
+    /** Every request, in arrival order: {method, path, url, headers, body, json, at, clientClosed}. */
     this.requests = [];
     /** The reply used when the queue is empty. */
     this.fallback = DEFAULT_FALLBACK;
@@ -157,7 +157,12 @@ class MockLlm {
       json = undefined;
     }
     const url = new URL(req.url, 'http://mock');
-    this.requests.push({ method: req.method, path: url.pathname, url: req.url, headers: { ...req.headers }, body, json });
+    const record = { method: req.method, path: url.pathname, url: req.url, headers: { ...req.headers }, body, json, at: Date.now() };
+    this.requests.push(record);
+    // `clientClosed`: the client left before the reply ended (e.g. a proxy that aborted upstream).
+    res.on('close', () => {
+      record.clientClosed = !res.writableFinished;
+    });
 
     if (req.method === 'OPTIONS') {
       if (!this.cors) {
