@@ -1,6 +1,8 @@
 // The look and the DOM of <docent-ask>: its stylesheet and the elements of its shadow root, built
-// from elements and text only (no innerHTML), with every visible string from STRINGS. The element
-// (docent-ask.js) wires them up.
+// from elements and text only (no innerHTML), with every visible string from the element's
+// strings (STRINGS with a page's overrides, each text bound to its key: ask-i18n.js). The element
+// (docent-ask.js) wires them up. The stylesheet uses logical properties only (right-to-left pages)
+// and colours that follow the page's light or dark color-scheme.
 // Must not: listen to events, search, fetch or stream anything.
 import { STRINGS } from './ask-strings.js';
 import { Texts } from './ask-i18n.js';
