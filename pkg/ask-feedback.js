@@ -5,6 +5,7 @@
 import { safeHref } from './llm/citations.js';
 import { el } from './ask-view.js';
 import { STRINGS } from './ask-strings.js';
+import { Texts } from './ask-i18n.js';
 
 /** How long the "Copied" confirmation stays, in ms. */
 const COPIED_MS = 2500;
@@ -21,11 +22,12 @@ const linkUrl = (url) => url.replace(/[() ]/g, (c) => `%${c.charCodeAt(0).toStri
  * @param {string} text the answer
  * @param {Array<{n: number, url: string, title: string, heading: string}>} sources
  * @param {string | URL} [base] what relative source URLs resolve against
+ * @param {string} [heading] the line before the sources (STRINGS.copySources)
  */
-export function answerMarkdown(text, sources, base) {
+export function answerMarkdown(text, sources, base, heading = STRINGS.copySources) {
   const lines = [text.trim()];
   if (sources.length > 0) {
-    lines.push('', STRINGS.copySources);
+    lines.push('', heading);
     for (const s of sources) {
       const href = safeHref(s.url, base);
       const title = linkText(s.heading || s.title || s.url);
@@ -45,21 +47,29 @@ export class Feedback {
   /** What Copy copies: the current answer as Markdown. */
   #markdown = '';
   #onVote;
+  #strings;
 
   /**
    * Builds the answer's actions in `row` (hidden until an answer is shown).
    * @param {HTMLElement} row
-   * @param {{onVote: (helpful: boolean) => void}} options `onVote`: a thumb was pressed
+   * @param {{onVote: (helpful: boolean) => void, strings?: () => object, texts?: Texts}} options
+   *   `onVote`: a thumb was pressed; `strings`: the element's current strings (default English);
+   *   `texts`: where the buttons' texts are bound (ask-i18n.js)
    */
-  constructor(row, { onVote }) {
+  constructor(row, { onVote, strings = () => STRINGS, texts = new Texts() }) {
     this.#row = row;
     this.#onVote = onVote;
-    this.#copy = el('button', { type: 'button', className: 'ghost', part: 'copy', 'data-testid': 'copy', textContent: STRINGS.copy });
-    const thumb = (helpful) => el('button', {
-      type: 'button', className: 'ghost thumb', part: helpful ? 'helpful' : 'not-helpful', 'data-testid': helpful ? 'helpful' : 'not-helpful',
-      'aria-pressed': 'false', 'aria-label': helpful ? STRINGS.helpful : STRINGS.notHelpful, title: helpful ? STRINGS.helpful : STRINGS.notHelpful,
-      textContent: helpful ? STRINGS.thumbUp : STRINGS.thumbDown,
-    });
+    this.#strings = strings;
+    const t = (node, prop, key) => texts.bind(node, prop, key, strings());
+    this.#copy = t(el('button', { type: 'button', className: 'ghost', part: 'copy', 'data-testid': 'copy' }), 'textContent', 'copy');
+    const thumb = (helpful) => {
+      const key = helpful ? 'helpful' : 'notHelpful';
+      const b = el('button', {
+        type: 'button', className: 'ghost thumb', part: helpful ? 'helpful' : 'not-helpful', 'data-testid': helpful ? 'helpful' : 'not-helpful',
+        'aria-pressed': 'false',
+      });
+      return t(t(t(b, 'aria-label', key), 'title', key), 'textContent', helpful ? 'thumbUp' : 'thumbDown');
+    };
     this.#up = thumb(true);
     this.#down = thumb(false);
     this.#message = el('span', { className: 'copied', part: 'copied', 'data-testid': 'copy-status', role: 'status', 'aria-live': 'polite' });
@@ -72,7 +82,7 @@ export class Feedback {
 
   /** Shows the actions for a finished answer. */
   show(text, sources, base) {
-    this.#markdown = answerMarkdown(text, sources, base);
+    this.#markdown = answerMarkdown(text, sources, base, this.#strings().copySources);
     this.#up.setAttribute('aria-pressed', 'false');
     this.#down.setAttribute('aria-pressed', 'false');
     this.#say('');
@@ -91,21 +101,21 @@ export class Feedback {
     if (mine.getAttribute('aria-pressed') === 'true') return; // already said
     mine.setAttribute('aria-pressed', 'true');
     other.setAttribute('aria-pressed', 'false');
-    this.#say(STRINGS.thanks);
+    this.#say(this.#strings().thanks);
     this.#onVote(helpful);
   }
 
   async #copyAnswer() {
     const clipboard = typeof navigator !== 'undefined' ? navigator.clipboard : undefined;
     if (typeof clipboard?.writeText !== 'function') {
-      this.#say(STRINGS.copyUnavailable, true);
+      this.#say(this.#strings().copyUnavailable, true);
       return;
     }
     try {
       await clipboard.writeText(this.#markdown);
-      this.#say(STRINGS.copied);
+      this.#say(this.#strings().copied);
     } catch (e) {
-      this.#say(STRINGS.copyFailed(String(e?.message ?? e)), true);
+      this.#say(this.#strings().copyFailed(String(e?.message ?? e)), true);
     }
   }
 

@@ -7,6 +7,7 @@
 // Must not: search, answer, or know the widget's parts beyond the question box it focuses.
 import { el } from './ask-view.js';
 import { STRINGS } from './ask-strings.js';
+import { Texts } from './ask-i18n.js';
 
 /** Whether a keydown is the shortcut that opens the dialog: `/`, Ctrl+K or Cmd+K. */
 export function isShortcut(e) {
@@ -48,15 +49,18 @@ export class Modal {
    * button that opens it in its place.
    * @param {ShadowRoot} root the widget's shadow root, already built
    * @param {HTMLInputElement} input the question box (focused on open)
+   * @param {{strings?: object, texts?: Texts}} [options] the element's strings and where its
+   *   texts are bound (ask-i18n.js); default English
    */
-  constructor(root, input) {
+  constructor(root, input, { strings = STRINGS, texts = new Texts() } = {}) {
     this.#input = input;
+    const t = (node, prop, key) => texts.bind(node, prop, key, strings);
     const content = [...root.children].filter((c) => c.tagName !== 'STYLE');
-    const close = el('button', { type: 'button', className: 'ghost close', part: 'close', 'data-testid': 'close', textContent: STRINGS.close });
-    this.#dialog = el('dialog', { part: 'dialog', 'data-testid': 'dialog', 'aria-label': STRINGS.dialog },
-      el('div', { className: 'dialog-head' }, close), ...content);
-    this.#button = el('button', { type: 'button', className: 'open', part: 'open', 'data-testid': 'open', 'aria-haspopup': 'dialog', 'aria-keyshortcuts': '/ Control+K Meta+K', title: STRINGS.openShortcut },
-      STRINGS.open, el('kbd', { 'aria-hidden': 'true', textContent: '/' }));
+    const close = t(el('button', { type: 'button', className: 'ghost close', part: 'close', 'data-testid': 'close' }), 'textContent', 'close');
+    this.#dialog = t(el('dialog', { part: 'dialog', 'data-testid': 'dialog' },
+      el('div', { className: 'dialog-head' }, close), ...content), 'aria-label', 'dialog');
+    this.#button = t(el('button', { type: 'button', className: 'open', part: 'open', 'data-testid': 'open', 'aria-haspopup': 'dialog', 'aria-keyshortcuts': '/ Control+K Meta+K' },
+      t(el('span'), 'textContent', 'open'), el('kbd', { 'aria-hidden': 'true', textContent: '/' })), 'title', 'openShortcut');
     root.append(this.#button, this.#dialog);
     this.#button.addEventListener('click', () => this.open());
     close.addEventListener('click', () => this.#dialog.close());

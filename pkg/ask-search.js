@@ -26,8 +26,11 @@ const NOT_FRAGMENTED = 'DocentNotFragmented';
 export class IndexError extends Error {
   constructor(cause) {
     const text = String(cause?.message ?? cause).trim();
-    super(`Could not load the search index: ${text.replace(/(?<![.!?…])$/, '.')}`, { cause });
+    const detail = text.replace(/(?<![.!?…])$/, '.');
+    super(`Could not load the search index: ${detail}`, { cause });
     this.name = 'IndexError';
+    /** What failed, without the first words (the widget words those from its strings). */
+    this.detail = detail;
   }
 }
 
@@ -67,6 +70,14 @@ export class SiteSearch {
     this.#base = base;
     this.#timeoutMs = timeoutMs;
     this.#onEmbedder = onEmbedder;
+  }
+
+  /**
+   * Which build of the index is open: `{version, fingerprint}` from manifest.json (its `version`
+   * and `xxh3`), or null (not open yet, or a folder without fragments, loaded whole).
+   */
+  get indexId() {
+    return (this.#site && this.#stats?.index) || null;
   }
 
   /** Whether the folder is fragmented (known once `open()` has resolved). */

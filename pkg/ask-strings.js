@@ -1,8 +1,10 @@
-// Every string <docent-ask> shows a reader, in one table with its English defaults, so that a
-// page can later supply its own (another language, other wording) in one place. A value that is
-// a function takes what the sentence needs. Labels read by assistive technology only (aria-label)
-// are here too: they are visible to those readers.
+// Every string <docent-ask> shows a reader, in one table with its English defaults; a page
+// supplies its own (another language, other wording) for any of them with the `strings`
+// attribute or `element.setStrings()` (ask-i18n.js). A value that is a function takes what the
+// sentence needs (a page overrides it with a template: `"Loading {file}: {percent}%"`). Labels
+// read by assistive technology only (aria-label) are here too: they are visible to those readers.
 // Must not: hold markup (every string reaches the DOM as text) or logic.
+import { NOT_IN_DOCUMENTS } from './llm/offline.js';
 
 export const STRINGS = Object.freeze({
   label: 'Ask the documentation',
@@ -33,6 +35,13 @@ export const STRINGS = Object.freeze({
   stoppedPartial: 'Stopped; the answer is incomplete.',
   incomplete: (message) => `${message} The answer above is incomplete.`,
   semanticFailed: ' (semantic search could not load)',
+  indexFailed: (message) => `Could not load the search index: ${message}`,
+  // The quiet note under an answer: how its sources were found.
+  paths: { keyword: 'keyword search', hybrid: 'keyword + semantic search' },
+  // What the documents do not cover: the core's sentences (the same as the CLI's), unless a page
+  // gives its own; `notMentioned` gets the terms joined by ", " (null: the core's sentence).
+  notCovered: NOT_IN_DOCUMENTS,
+  notMentioned: (terms) => null,
   // Search as you type.
   results: 'Sections that match',
   // Modal mode.

@@ -157,7 +157,7 @@ export class TypeAhead {
     } else if (e.key === 'Escape') {
       this.cancel();
     } else if (e.key === 'Enter' && this.#active >= 0) {
-      const link = this.#list.children[this.#active].querySelector('a');
+      const link = this.#list.children[this.#active].querySelector('a[role="option"]');
       this.cancel();
       link?.click();
     } else {
@@ -195,10 +195,12 @@ export class TypeAhead {
     const base = this.#base();
     const items = hits.slice(0, RESULTS).map((hit, i) => {
       const href = safeHref(hit.url, base);
-      const link = el(href ? 'a' : 'span', href ? { href, tabIndex: -1 } : {},
+      // The link is the option itself (an option holding a link would nest two controls).
+      const option = { id: `${this.#list.id}-${i}`, role: 'option', 'aria-selected': 'false' };
+      const link = el(href ? 'a' : 'span', href ? { href, tabIndex: -1, ...option } : option,
         el('span', { className: 'result-title' }, highlight(hit.heading || hit.title, terms)),
         el('span', { className: 'snippet' }, highlight(snippet(hit.text ?? '', terms), terms)));
-      return el('li', { id: `${this.#list.id}-${i}`, role: 'option', part: 'result', 'aria-selected': 'false' }, link);
+      return el('li', { role: 'presentation', part: 'result' }, link);
     });
     this.#list.replaceChildren(...items);
     this.#list.hidden = false;
@@ -208,7 +210,7 @@ export class TypeAhead {
   }
 
   #select(i) {
-    const items = this.#list.children;
+    const items = [...this.#list.children].map((li) => li.firstElementChild);
     if (this.#active >= 0) items[this.#active]?.setAttribute('aria-selected', 'false');
     this.#active = i;
     const item = items[i];

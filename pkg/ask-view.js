@@ -1,8 +1,11 @@
 // The look and the DOM of <docent-ask>: its stylesheet and the elements of its shadow root, built
-// from elements and text only (no innerHTML), with every visible string from STRINGS. The element
-// (docent-ask.js) wires them up.
+// from elements and text only (no innerHTML), with every visible string from the element's
+// strings (STRINGS with a page's overrides, each text bound to its key: ask-i18n.js). The element
+// (docent-ask.js) wires them up. The stylesheet uses logical properties only (right-to-left pages)
+// and colours that follow the page's light or dark color-scheme.
 // Must not: listen to events, search, fetch or stream anything.
 import { STRINGS } from './ask-strings.js';
+import { Texts } from './ask-i18n.js';
 
 /** The answer providers, in the order the settings list them. */
 export const PROVIDERS = ['offline', 'openai', 'anthropic'];
@@ -17,6 +20,8 @@ const STYLE = `
   --_border: var(--docent-border, color-mix(in srgb, CanvasText 18%, Canvas));
   --_radius: var(--docent-radius, 8px);
   --_cite-bg: var(--docent-cite-bg, color-mix(in srgb, var(--_accent) 14%, Canvas));
+  --_on-accent: var(--docent-on-accent, #fff);
+  --_error: #b3261e;
   display: block;
   font-family: var(--docent-font, inherit);
   color: var(--_text);
@@ -24,6 +29,15 @@ const STYLE = `
   line-height: 1.5;
 }
 :host([hidden]) { display: none; }
+/* A page in dark mode (color-scheme: dark, or light dark with a dark preference) gets colours
+   that keep their contrast on its dark Canvas; browsers without light-dark() keep the light ones. */
+@supports (color: light-dark(#000, #fff)) {
+  :host {
+    --_accent: var(--docent-accent, light-dark(#2454c5, #9cbcff));
+    --_on-accent: var(--docent-on-accent, light-dark(#fff, #0d1b3d));
+    --_error: light-dark(#b3261e, #ffb4ab);
+  }
+}
 * { box-sizing: border-box; }
 form { display: flex; gap: 8px; }
 label.sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
@@ -31,12 +45,12 @@ input, select, button { font: inherit; color: inherit; }
 input[type="search"], input[type="url"], input[type="text"], input[type="password"], select {
   flex: 1; min-width: 0; padding: 8px 10px; border: 1px solid var(--_border); border-radius: var(--_radius); background: var(--_surface);
 }
-button { padding: 8px 14px; border-radius: var(--_radius); border: 1px solid var(--_accent); background: var(--_accent); color: #fff; cursor: pointer; }
+button { padding: 8px 14px; border-radius: var(--_radius); border: 1px solid var(--_accent); background: var(--_accent); color: var(--_on-accent); cursor: pointer; }
 button.ghost { background: transparent; color: var(--_accent); }
 button:disabled { opacity: .5; cursor: not-allowed; }
 :focus-visible { outline: 3px solid color-mix(in srgb, var(--_accent) 50%, transparent); outline-offset: 2px; }
 .status { color: var(--_muted); font-size: .9em; margin: 6px 0 0; min-height: 1.2em; }
-.status.error { color: #b3261e; }
+.status.error { color: var(--_error); }
 .status-row { display: flex; align-items: baseline; gap: 8px; }
 .status-row button { padding: 2px 10px; font-size: .9em; }
 .note { color: var(--_muted); font-size: .8em; margin: 4px 0 0; }
@@ -44,7 +58,7 @@ button:disabled { opacity: .5; cursor: not-allowed; }
 .answer { white-space: pre-wrap; overflow-wrap: anywhere; margin: 8px 0 0; }
 .answer:empty { display: none; }
 .cite { text-decoration: none; background: var(--_cite-bg); color: var(--_accent); border-radius: 4px; padding: 0 3px; font-size: .85em; font-weight: 600; }
-ol.sources { margin: 8px 0 0; padding-left: 1.3em; font-size: .92em; }
+ol.sources { margin: 8px 0 0; padding-inline-start: 1.3em; font-size: .92em; }
 ol.sources:empty { display: none; }
 ol.sources li { margin: 2px 0; }
 .where { color: var(--_muted); }
@@ -54,18 +68,17 @@ details .row { display: flex; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; max-height: 300px; overflow: auto; font-size: .85em; background: color-mix(in srgb, CanvasText 6%, Canvas); padding: 8px; border-radius: var(--_radius); }
 ul.results { list-style: none; margin: 6px 0 0; padding: 4px; border: 1px solid var(--_border); border-radius: var(--_radius); background: var(--_surface); }
 ul.results[hidden] { display: none; }
-.results li { border-radius: calc(var(--_radius) - 2px); }
-.results li[aria-selected="true"] { background: var(--_cite-bg); box-shadow: inset 3px 0 0 var(--_accent); }
-.results a, .results li > span { display: block; padding: 6px 8px; color: inherit; text-decoration: none; }
+.results a, .results li > span { display: block; padding: 6px 8px; color: inherit; text-decoration: none; border-radius: calc(var(--_radius) - 2px); border-inline-start: 3px solid transparent; }
+.results [aria-selected="true"] { background: var(--_cite-bg); border-inline-start-color: var(--_accent); }
 .result-title { display: block; font-weight: 600; color: var(--_accent); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .snippet { display: block; font-size: .88em; color: var(--_muted); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-mark { background: color-mix(in srgb, var(--_accent) 22%, Canvas); color: inherit; border-radius: 2px; padding: 0 1px; }
+mark { background: color-mix(in srgb, var(--_accent) 22%, Canvas); color: var(--_text); border-radius: 2px; padding: 0 1px; }
 .actions { display: flex; align-items: center; gap: 6px; margin: 8px 0 0; flex-wrap: wrap; }
 .actions[hidden] { display: none; }
 .actions button { padding: 4px 10px; font-size: .9em; }
-.actions button[aria-pressed="true"] { background: var(--_accent); color: #fff; }
+.actions button[aria-pressed="true"] { background: var(--_accent); color: var(--_on-accent); }
 .copied { color: var(--_muted); font-size: .85em; }
-.copied.error { color: #b3261e; }
+.copied.error { color: var(--_error); }
 button.open { display: inline-flex; align-items: center; gap: 10px; min-height: 44px; }
 button.open kbd { font: inherit; font-size: .8em; border: 1px solid currentColor; border-radius: 4px; padding: 0 5px; opacity: .8; }
 dialog { width: min(720px, calc(100vw - 32px)); max-height: calc(100vh - 64px); padding: 12px 16px 16px; border: 1px solid var(--_border); border-radius: var(--_radius); background: var(--_surface); color: var(--_text); font-family: var(--docent-font, inherit); line-height: 1.5; }
@@ -117,41 +130,45 @@ export function el(tag, props = {}, ...children) {
 /**
  * Fills the shadow root `root` with the widget: the form, the search-as-you-type results, status,
  * answer, note, sources, the answer's actions (copy, thumbs), model settings and prompt. Returns the elements the element drives, by name.
+ * Every text it shows is bound in `texts` to its key of `strings` (ask-i18n.js), so that a page's
+ * own strings reach it later too.
  * @param {ShadowRoot} root
+ * @param {object} [strings] the element's strings (default: English)
+ * @param {import('./ask-i18n.js').Texts} [texts] where the texts are bound
  */
-export function buildView(root) {
-  const S = STRINGS;
+export function buildView(root, strings = STRINGS, texts = new Texts()) {
+  const t = (node, prop, key) => texts.bind(node, prop, key, strings);
   const id = (s) => `docent-ask-${s}`;
-  const label = el('label', { className: 'sr', for: id('q'), textContent: S.label });
+  const label = t(el('label', { className: 'sr', for: id('q') }), 'textContent', 'label');
   const input = el('input', { type: 'search', id: id('q'), part: 'input', 'data-testid': 'question', autocomplete: 'off', required: true });
-  const button = el('button', { type: 'submit', part: 'button', 'data-testid': 'ask', textContent: S.ask });
-  const stop = el('button', { type: 'button', className: 'ghost', part: 'stop', textContent: S.stop, hidden: true });
+  const button = t(el('button', { type: 'submit', part: 'button', 'data-testid': 'ask' }), 'textContent', 'ask');
+  const stop = t(el('button', { type: 'button', className: 'ghost', part: 'stop', hidden: true }), 'textContent', 'stop');
   const form = el('form', { part: 'form', role: 'search' }, label, input, button, stop);
-  const results = el('ul', { id: id('results'), className: 'results', part: 'results', role: 'listbox', 'data-testid': 'results', 'aria-label': S.results, hidden: true });
+  const results = t(el('ul', { id: id('results'), className: 'results', part: 'results', role: 'listbox', 'data-testid': 'results', hidden: true }), 'aria-label', 'results');
   const status = el('p', { className: 'status', part: 'status', 'data-testid': 'status', role: 'status', 'aria-live': 'polite' });
-  const retry = el('button', { type: 'button', className: 'ghost', part: 'retry', 'data-testid': 'retry', textContent: S.retry, hidden: true });
+  const retry = t(el('button', { type: 'button', className: 'ghost', part: 'retry', 'data-testid': 'retry', hidden: true }), 'textContent', 'retry');
   const statusRow = el('div', { className: 'status-row' }, status, retry);
-  const answer = el('div', { className: 'answer', part: 'answer', 'data-testid': 'answer', 'aria-live': 'polite', 'aria-label': S.answer });
+  const answer = t(el('div', { className: 'answer', part: 'answer', 'data-testid': 'answer', role: 'region', 'aria-live': 'polite' }), 'aria-label', 'answer');
   const note = el('p', { className: 'note', part: 'note', 'data-testid': 'search-note' });
-  const sources = el('ol', { className: 'sources', part: 'sources', 'data-testid': 'sources', 'aria-label': S.sources });
+  const sources = t(el('ol', { className: 'sources', part: 'sources', 'data-testid': 'sources' }), 'aria-label', 'sources');
   const actions = el('div', { className: 'actions', part: 'actions', 'data-testid': 'actions', hidden: true });
 
   const provider = el('select', { id: id('provider'), 'data-testid': 'provider' },
-    ...PROVIDERS.map((p) => el('option', { value: p, textContent: S.providers[p] })));
+    ...PROVIDERS.map((p) => t(el('option', { value: p }), 'textContent', `providers.${p}`)));
   const endpoint = el('input', { type: 'url', id: id('endpoint'), 'data-testid': 'endpoint', spellcheck: false });
   const model = el('input', { type: 'text', id: id('model'), 'data-testid': 'model', spellcheck: false });
-  const apiKey = el('input', { type: 'password', id: id('key'), 'data-testid': 'api-key', autocomplete: 'off', spellcheck: false, placeholder: S.apiKeyPlaceholder });
+  const apiKey = t(el('input', { type: 'password', id: id('key'), 'data-testid': 'api-key', autocomplete: 'off', spellcheck: false }), 'placeholder', 'apiKeyPlaceholder');
   const remember = el('input', { type: 'checkbox', id: id('remember') });
   const keyBox = el('div', {},
-    el('label', { for: id('key'), textContent: S.apiKey }), el('div', { className: 'row' }, apiKey),
-    el('label', {}, remember, S.remember));
+    t(el('label', { for: id('key') }), 'textContent', 'apiKey'), el('div', { className: 'row' }, apiKey),
+    el('label', {}, remember, t(el('span'), 'textContent', 'remember')));
   const llmBox = el('div', {},
-    el('label', { for: id('endpoint'), textContent: S.endpoint }), el('div', { className: 'row' }, endpoint),
-    el('label', { for: id('model'), textContent: S.model }), el('div', { className: 'row' }, model), keyBox);
+    t(el('label', { for: id('endpoint') }), 'textContent', 'endpoint'), el('div', { className: 'row' }, endpoint),
+    t(el('label', { for: id('model') }), 'textContent', 'model'), el('div', { className: 'row' }, model), keyBox);
   const settings = el('details', { part: 'settings' },
-    el('summary', { textContent: S.settings }),
-    el('label', { for: id('provider'), textContent: S.answerWith }), el('div', { className: 'row' }, provider), llmBox);
-  const prompt = el('details', { part: 'prompt' }, el('summary', { textContent: S.prompt }), el('pre', { 'data-testid': 'prompt' }));
+    t(el('summary'), 'textContent', 'settings'),
+    t(el('label', { for: id('provider') }), 'textContent', 'answerWith'), el('div', { className: 'row' }, provider), llmBox);
+  const prompt = el('details', { part: 'prompt' }, t(el('summary'), 'textContent', 'prompt'), el('pre', { 'data-testid': 'prompt' }));
 
   const shared = styleSheet();
   if (shared) root.adoptedStyleSheets = [shared];

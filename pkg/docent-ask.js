@@ -34,8 +34,14 @@
 //   mode         inline (default: the box in the page) | modal (a button that opens the box in a
 //                dialog; `/`, Ctrl+K or Cmd+K open it too, unless the focus is in a text field);
 //                read when the element is first connected
+//   report       a URL: each question the relevance gate flagged is POSTed there as JSON
+//                {question, missing, index, time} (ask-report.js; no reader identifier, no
+//                credentials, failures ignored); nothing is sent without it
+//   strings      JSON object of the page's own wording, any keys of STRINGS (ask-strings.js;
+//                the rest stay English); also `element.setStrings({...})` (ask-i18n.js)
 // There is deliberately no attribute for an API key: a key in a page's HTML is public.
 //
+// Direction: the widget follows the page's (or its own) `dir`; its CSS uses logical properties.
 // Styling: CSS custom properties --docent-accent, --docent-bg, --docent-surface, --docent-text,
 // --docent-muted, --docent-border, --docent-radius, --docent-font, --docent-cite-bg, and parts
 // form, input, button, stop, results, result, status, retry, answer, note, cite, sources, source,
@@ -60,13 +66,16 @@
 // Content-Security-Policy: no inline script or style is used, so a strict policy works when it
 // allows script-src 'self' 'wasm-unsafe-eval', worker-src 'self', and connect-src 'self' plus the
 // LLM endpoint (see the README).
-import { SiteSearch, PATHS } from './ask-search.js';
-import { streamAnswer, LlmError, DEFAULT_ENDPOINTS, NOT_IN_DOCUMENTS } from './llm.js';
+import { SiteSearch } from './ask-search.js';
+import { streamAnswer, LlmError, DEFAULT_ENDPOINTS } from './llm.js';
 import { renderAnswer, renderSources } from './render.js';
 import { buildView, PROVIDERS } from './ask-view.js';
 import { STRINGS } from './ask-strings.js';
-// ask-typeahead.js, ask-modal.js and ask-feedback.js are imported when first needed (the box
-// focused, mode="modal", an answer finished), so the first answer does not wait for them.
+import { Texts, withOverrides, parseStringsAttribute } from './ask-i18n.js';
+import { Modal } from './ask-modal.js';
+// ask-typeahead.js, ask-feedback.js and ask-report.js are imported when first needed (the box
+// focused, an answer finished, a flagged question with a `report` attribute), so the first
+// answer does not wait for them.
 
 const BUDGET = 3000;
 /** Default and bounds of the `timeout` attribute, in seconds. */
@@ -82,7 +91,7 @@ const HERE = new URL('./', import.meta.url);
 
 export class DocentAsk extends HTMLElement {
   static get observedAttributes() {
-    return ['placeholder', 'provider', 'endpoint', 'model', 'offline', 'key'];
+    return ['placeholder', 'provider', 'endpoint', 'model', 'offline', 'key', 'strings'];
   }
 
   #root;
@@ -104,6 +113,14 @@ export class DocentAsk extends HTMLElement {
   #modal = null;
   /** The last completed answer's question, sources and provider (what a thumb is about). */
   #asked = null;
+  /** The strings this element shows: English, the `strings` attribute, then `setStrings`. */
+  #S = STRINGS;
+  /** The overrides of `setStrings`. */
+  #ownStrings = {};
+  /** The texts shown once (labels, captions), bound to their keys. */
+  #texts = new Texts();
+  /** The `report` sender: a promise of it, once a flagged question had the attribute. */
+  #reporter = null;
 
   constructor() {
     super();
@@ -112,6 +129,7 @@ export class DocentAsk extends HTMLElement {
 
   connectedCallback() {
     if (!this.#els.form) {
+      this.#S = this.#strings();
       this.#render();
       this.#readAttributes();
       // Lazy: the index (and, for embed="focus", the embedder) load when the reader first shows interest.
@@ -120,12 +138,7 @@ export class DocentAsk extends HTMLElement {
           if (this.#embedMode() === 'focus') this.#search.startEmbedder();
         }, () => {});
       }, { once: true });
-      if ((this.getAttribute('mode') ?? '').trim().toLowerCase() === 'modal') {
-        import('./ask-modal.js').then(({ Modal }) => {
-          this.#modal = new Modal(this.#root, this.#els.input);
-          if (this.isConnected) this.#modal.listen();
-        });
-      }
+      if ((this.getAttribute('mode') ?? '').trim().toLowerCase() === 'modal') this.#modal = new Modal(this.#root, this.#els.input, { strings: this.#S, texts: this.#texts });
     }
     this.#modal?.listen();
   }
@@ -144,8 +157,35 @@ export class DocentAsk extends HTMLElement {
     this.#modal?.close();
   }
 
-  attributeChangedCallback() {
-    if (this.#els.form) this.#readAttributes();
+  attributeChangedCallback(name) {
+    if (!this.#els.form) return;
+    if (name === 'strings') this.setStrings(this.#ownStrings);
+    else this.#readAttributes();
+  }
+
+  /** The strings this element shows now (frozen): English with the page's overrides. */
+  get strings() {
+    return this.#S;
+  }
+
+  /**
+   * The page's own wording from JavaScript: any keys of STRINGS (ask-strings.js), over English
+   * and the `strings` attribute; a call replaces the previous call's keys (`setStrings({})`
+   * clears them). Unknown keys and values of the wrong type are left out with a console warning.
+   * @param {object} overrides
+   */
+  setStrings(overrides) {
+    this.#ownStrings = overrides;
+    if (!this.#els.form) return; // read when the element is first connected
+    this.#S = this.#strings();
+    this.#texts.apply(this.#S);
+    this.#els.input.placeholder = this.getAttribute('placeholder') ?? this.#S.placeholder;
+  }
+
+  #strings() {
+    const attr = withOverrides(parseStringsAttribute(this.getAttribute('strings')), 'the strings attribute');
+    const own = this.#ownStrings;
+    return own && typeof own === 'object' && Object.keys(own).length === 0 ? attr : withOverrides(own, 'setStrings()', attr);
   }
 
   /**
@@ -162,13 +202,13 @@ export class DocentAsk extends HTMLElement {
           this.#emit('docent-embedder', detail);
         },
       });
-      this.#status(STRINGS.loading);
+      this.#status(this.#S.loading);
       this.#els.retry.hidden = true;
       let stats;
       try {
         stats = await this.#search.open({
           onProgress: (e) => {
-            if (e.stage !== 'ready' && e.total) this.#status(STRINGS.loadingFile(e.file, Math.round((100 * e.loaded) / e.total)));
+            if (e.stage !== 'ready' && e.total) this.#status(this.#S.loadingFile(e.file, Math.round((100 * e.loaded) / e.total)));
           },
         });
       } catch (e) {
@@ -176,7 +216,7 @@ export class DocentAsk extends HTMLElement {
         this.#fault(e);
         throw e;
       }
-      this.#status(STRINGS.ready);
+      this.#status(this.#S.ready);
       this.#emit('docent-ready', { stats });
       return stats;
     })();
@@ -192,7 +232,7 @@ export class DocentAsk extends HTMLElement {
   // -----------------------------------------------------------------------------------------
 
   #render() {
-    this.#els = buildView(this.#root);
+    this.#els = buildView(this.#root, this.#S, this.#texts);
     const { form, input, stop, retry, provider, endpoint, model, apiKey, remember } = this.#els;
     input.addEventListener('focus', () => this.#startTypeahead(), { once: true });
     input.addEventListener('keydown', (e) => this.#typeahead?.keydown(e));
@@ -253,7 +293,7 @@ export class DocentAsk extends HTMLElement {
       if (this.getAttribute('endpoint')) this.#endpoint[this.#provider] = this.getAttribute('endpoint');
       this.#model[this.#provider] = this.getAttribute('model') ?? '';
     }
-    this.#els.input.placeholder = this.getAttribute('placeholder') ?? STRINGS.placeholder;
+    this.#els.input.placeholder = this.getAttribute('placeholder') ?? this.#S.placeholder;
     this.#els.settings.hidden = offline;
     this.#showSettings();
   }
@@ -287,15 +327,15 @@ export class DocentAsk extends HTMLElement {
 
   /** Shows a failure to load the index (one sentence) and offers Retry. */
   #fault(e) {
-    this.#status(e.message, true);
+    this.#status(e?.name === 'IndexError' && e.detail ? this.#S.indexFailed(e.detail) : e.message, true);
     this.#els.retry.hidden = false;
   }
 
   /** The quiet note under an answer: how its sources were found. */
   #note(path) {
-    let text = PATHS[path];
+    let text = this.#S.paths[path];
     const s = this.#search;
-    if (path === 'keyword' && s?.embedState === 'failed') text += STRINGS.semanticFailed;
+    if (path === 'keyword' && s?.embedState === 'failed') text += this.#S.semanticFailed;
     this.#els.note.textContent = text;
     this.#els.note.title = path === 'keyword' && s?.embedError ? String(s.embedError.message ?? s.embedError) : '';
   }
@@ -374,7 +414,7 @@ export class DocentAsk extends HTMLElement {
       return; // load() showed the fault and offers Retry
     }
     const k = Math.min(10, Math.max(1, Number.parseInt(this.getAttribute('sources') ?? '5', 10) || 5));
-    this.#status(STRINGS.searching);
+    this.#status(this.#S.searching);
     let prompt;
     let path;
     try {
@@ -385,13 +425,13 @@ export class DocentAsk extends HTMLElement {
         signal: controller.signal,
         onWait: () => {
           e.stop.hidden = false;
-          this.#status(STRINGS.semanticWait);
+          this.#status(this.#S.semanticWait);
         },
       }));
     } catch (err) {
       if (this.#controller !== controller) return; // a newer question took over
       if (err?.name === 'IndexError') this.#fault(err);
-      else this.#status(STRINGS.searchFailed(err.message), true);
+      else this.#status(this.#S.searchFailed(err.message), true);
       return;
     }
     if (this.#controller !== controller) return;
@@ -404,11 +444,15 @@ export class DocentAsk extends HTMLElement {
     if (prompt.abstained) {
       // Terms the documents never mention are named ("These documents do not mention GraphQL."):
       // the core makes that sentence, through the offline answer of the abstained prompt.
+      // A page's own wording of it (`notMentioned`) takes the place of the core's.
       const answerer = this.#search.answerer;
-      const named = prompt.missing?.length && answerer ? (await answerer.offlineAnswer(prompt, question)).text : null;
+      const terms = prompt.missing ?? [];
+      this.#report(question, terms);
+      const own = terms.length ? this.#S.notMentioned(terms.join(', ')) : null;
+      const named = typeof own === 'string' ? own : terms.length && answerer ? (await answerer.offlineAnswer(prompt, question)).text : null;
       if (this.#controller !== controller) return;
-      e.answer.textContent = named || NOT_IN_DOCUMENTS;
-      this.#status(STRINGS.noPassage);
+      e.answer.textContent = named || this.#S.notCovered;
+      this.#status(this.#S.noPassage);
       this.#emit('docent-answer', { question, text: '', sources: [], search: path });
       this.#finished({ ...done, answerable: false, sources: [], text: e.answer.textContent });
       this.#answered();
@@ -416,7 +460,7 @@ export class DocentAsk extends HTMLElement {
     }
     this.#renderSources(prompt.sources);
     e.stop.hidden = false;
-    this.#status(STRINGS.answering);
+    this.#status(this.#S.answering);
     let text = '';
     try {
       const stream = streamAnswer({
@@ -442,9 +486,9 @@ export class DocentAsk extends HTMLElement {
     } catch (err) {
       const partial = err instanceof LlmError && err.partial ? err.partial : text;
       if (partial) this.#renderAnswer(partial, prompt.sources);
-      if (err instanceof LlmError && err.kind === 'aborted') this.#status(partial ? STRINGS.stoppedPartial : STRINGS.stopped);
+      if (err instanceof LlmError && err.kind === 'aborted') this.#status(partial ? this.#S.stoppedPartial : this.#S.stopped);
       // The client's messages end without a full stop; one goes in before the next sentence.
-      else this.#status(partial ? STRINGS.incomplete(err.message.replace(/(?<![.!?…])$/, '.')) : err.message, true);
+      else this.#status(partial ? this.#S.incomplete(err.message.replace(/(?<![.!?…])$/, '.')) : err.message, true);
     } finally {
       if (this.#controller === controller) {
         this.#controller = null;
@@ -460,11 +504,28 @@ export class DocentAsk extends HTMLElement {
     const asked = { question, sources: brief, provider };
     this.#asked = asked;
     this.#feedback ??= import('./ask-feedback.js').then(({ Feedback }) => new Feedback(this.#els.actions, {
+      strings: () => this.#S,
+      texts: this.#texts,
       onVote: (helpful) => this.#asked && this.#emit('docent-feedback', { question: this.#asked.question, helpful, sources: this.#asked.sources, provider: this.#asked.provider }),
     }));
-    // Shown only if no other question was asked meanwhile.
-    this.#feedback.then((f) => this.#asked === asked && f.show(text, sources, this.#siteBase()));
-    this.#emit('docent-question', { question, answerable, sources: brief, provider, path, ms: Math.round(performance.now() - started) });
+    const detail = { question, answerable, sources: brief, provider, path, ms: Math.round(performance.now() - started) };
+    // The row is shown only if no other question was asked meanwhile; the event follows it, so a
+    // listener finds the answer's actions in place.
+    this.#feedback
+      .then((f) => this.#asked === asked && f.show(text, sources, this.#siteBase()))
+      .finally(() => this.#emit('docent-question', detail));
+  }
+
+  /** A question the gate flagged, reported to the `report` endpoint when there is one. */
+  #report(question, missing) {
+    const attr = this.getAttribute('report');
+    if (attr === null) return;
+    const index = this.#search.indexId;
+    this.#reporter ??= import('./ask-report.js').then(({ Reporter }) => new Reporter());
+    this.#reporter.then((r) => {
+      const url = r.endpoint(attr);
+      if (url) r.send(url, { question, missing, index });
+    });
   }
 
   #emit(type, detail) {

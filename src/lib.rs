@@ -58,6 +58,7 @@ pub mod error;
 pub mod eval;
 pub mod format;
 pub mod fragments;
+pub mod gaps;
 pub mod gate;
 pub mod index;
 pub mod ingest;

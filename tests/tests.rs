@@ -14,6 +14,7 @@ mod fragments_cli;
 mod fragments_ranged;
 mod fragments_ranged_dense;
 mod fuzz_harness;
+mod gaps;
 mod gate;
 mod hostile;
 #[cfg(feature = "instant-distance")]

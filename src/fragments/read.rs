@@ -147,6 +147,12 @@ impl SiteIndex {
         &self.manifest.embedder
     }
 
+    /// Which build of the site index this is: the manifest's format version and the xxh3 of its
+    /// index file (what a report of an uncovered question names, [`crate::gaps`]).
+    pub fn index_id(&self) -> crate::gaps::IndexId {
+        crate::gaps::IndexId { version: self.manifest.version, fingerprint: self.manifest.xxh3.clone() }
+    }
+
     /// Whether the index has dense fragments (so a query vector can be used).
     pub fn has_dense(&self) -> bool {
         self.table.dense.is_some()

@@ -85,6 +85,8 @@ export interface SiteStats {
   dense: boolean;
   /** How `assemble` counts tokens. */
   tokens: "exact" | "estimate";
+  /** Which build of the index: manifest.json's `version` and `xxh3` (of index.bin). */
+  index: { version: number; fingerprint: string };
 }
 "#;
 
@@ -136,6 +138,7 @@ struct StatsOut<'a> {
     fragments: usize,
     dense: bool,
     tokens: &'static str,
+    index: crate::gaps::IndexId,
 }
 
 /// The default `k` of `search`, as `Docent.search` has it.
@@ -273,6 +276,7 @@ impl JsSiteIndex {
                 TokenCounter::Estimate => "estimate",
                 _ => "exact",
             },
+            index: index.index_id(),
         };
         Ok(to_js(&out)?.unchecked_into())
     }

@@ -90,9 +90,9 @@ function results(page) {
       role: input.getAttribute('role'),
       active: input.getAttribute('aria-activedescendant'),
       items: [...list.children].map((li) => ({
-        id: li.id,
-        role: li.getAttribute('role'),
-        selected: li.getAttribute('aria-selected'),
+        id: li.firstElementChild.id,
+        role: li.firstElementChild.getAttribute('role'),
+        selected: li.firstElementChild.getAttribute('aria-selected'),
         href: li.querySelector('a')?.href ?? null,
         title: li.querySelector('.result-title').textContent,
         snippet: li.querySelector('.snippet').textContent,

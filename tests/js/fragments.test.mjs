@@ -113,6 +113,10 @@ test('a lexical question through fragments ranks as the index in memory, fetchin
     assert.equal(stats.documents, docent.stats().documents);
     assert.deepEqual(stats.embedder, docent.stats().embedder);
     assert.equal(stats.tokens, 'estimate');
+    // Which build it is (what a report of an uncovered question names): the manifest's version and xxh3.
+    const m = JSON.parse(await readFile(join(site, 'manifest.json'), 'utf8'));
+    assert.deepEqual(stats.index, { version: m.version, fingerprint: m.xxh3 });
+    assert.match(stats.index.fingerprint, /^[0-9a-f]{16}$/);
     assert.equal(s.hasDense(), true);
     assert.deepEqual(s.embedder(), docent.stats().embedder);
     for (const q of ['sourdough starter flour', 'chunk size overlap tokens', 'relevance gate threshold']) {

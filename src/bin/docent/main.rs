@@ -31,6 +31,7 @@ macro_rules! outln {
 mod ask;
 mod eval;
 mod fragments;
+mod gaps;
 mod index;
 mod load;
 mod model;
@@ -200,6 +201,28 @@ enum Command {
         #[arg(long)]
         misses: bool,
     },
+    /// Group the questions `<docent-ask report="URL">` reported as not covered (JSON lines, one
+    /// per question the gate flagged) into a short Markdown report: by missing term, and with
+    /// --index by the section each question came nearest to.
+    Gaps {
+        /// The reports: JSON lines {"question", "missing", "index", "time"} as the widget posts them.
+        file: PathBuf,
+        /// An index directory: search each question there and group by its best hit's url#anchor.
+        #[arg(long)]
+        index: Option<PathBuf>,
+        /// Print the grouping as JSON instead of Markdown.
+        #[arg(long)]
+        json: bool,
+        /// Terms and sections listed (the rest are counted).
+        #[arg(long, default_value_t = 20)]
+        top: usize,
+        /// Example questions per term or section.
+        #[arg(long, default_value_t = 3)]
+        examples: usize,
+        /// Model directory (see `docent index --help`), for --index.
+        #[arg(long)]
+        model_dir: Option<PathBuf>,
+    },
     /// Prepare model files from the original all-MiniLM-L6-v2 directory (model.safetensors,
     /// tokenizer.json, config.json): int8 MiniLM and the distilled static table.
     Model {
@@ -301,6 +324,14 @@ fn main() {
                 misses,
             )
         }
+        Command::Gaps { file, index, json, top, examples, model_dir } => gaps::cmd_gaps(&gaps::GapsArgs {
+            file: &file,
+            index: index.as_deref(),
+            json,
+            top,
+            examples,
+            model_dir: model_dir.as_deref(),
+        }),
         Command::Model { from, out, corpus } => model::cmd_model(&from, &out, corpus),
     };
     if let Err(e) = result {
