@@ -243,7 +243,7 @@ fn typo_tolerance_keeps_queries_whose_terms_exist_and_fixes_one_edit() {
     assert_eq!(swapped.hits, spelled.hits);
     let none = block_on(site.search_with(&src, "indexign", 1, None, &lexical(), Lookup::EXACT)).unwrap();
     assert!(none.hits.is_empty());
-    let prefix = Lookup { typos: false, prefix_last: true, nprobe: None };
+    let prefix = Lookup { typos: false, prefix_last: true, ..Lookup::default() };
     let typed = block_on(site.search_with(&src, "lacti", 1, None, &lexical(), prefix)).unwrap();
     assert_eq!(typed.hits[0].url, right.hits[0].url);
     // Completions cross a shard's end: every prefix of "sourdough" from 3 letters on finds it,

@@ -4,7 +4,7 @@
 //! damaged or foreign partition file is refused naming itself.
 
 use docent::fragments::{
-    block_on, DenseLayout, FragmentKind, Layout, Ranges, SiteIndex, LEXICAL_RESCORE, RESCORE,
+    block_on, DenseLayout, FragmentKind, Layout, Lookup, Ranges, SiteIndex, LEXICAL_RESCORE, RESCORE,
 };
 use docent::index::ivf::IvfOptions;
 use docent::retrieve::{Mode, RetrieveOptions};
@@ -78,8 +78,9 @@ fn ranged_partitions_find_the_flat_scans_neighbours_with_exact_scores() {
 fn hybrid_ranks_with_ranged_partitions_are_the_flat_scans() {
     // Fusion reads the dense ranking down to 100 candidates, where the sign codes' estimate alone
     // misplaces rows; the rows the lexical ranking likes are rescored, and the rest join by
-    // their estimate, so the fused top 5 stays the flat scan's (55 of 61 questions here; 43 when
-    // only the estimate's best 64 were rescored and fused).
+    // their estimate, so the fused top 5 stays the flat scan's far more often than when only the
+    // shortlist is rescored (on this corpus ~85% against ~70%; the corpus holds the repository's
+    // docs, so the counts move as they are edited, hence the comparison).
     let docs = corpus();
     let engine = engine_of(&docs);
     let (site, src, _) = open_with(&engine, &ranged());
@@ -88,23 +89,29 @@ fn hybrid_ranks_with_ranged_partitions_are_the_flat_scans() {
         ..Layout::default()
     };
     let (flat_site, flat_src, _) = open_with(&engine, &one);
-    let (mut same, mut n) = (0, 0);
+    let shortlist_only = Lookup { lexical_rescore: 0, ..lookup(8) };
+    let (mut same, mut same_shortlist, mut n) = (0, 0, 0);
     for q in questions(&docs) {
         let v = engine.embed(&[q.as_str()]).unwrap();
         let opts = RetrieveOptions::default();
         let ranged = block_on(site.search_with(&src, &q, 5, Some(&v), &opts, lookup(8))).unwrap();
+        let shortlist = block_on(site.search_with(&src, &q, 5, Some(&v), &opts, shortlist_only)).unwrap();
         let flat = block_on(flat_site.search(&flat_src, &q, 5, Some(&v), &opts)).unwrap();
         let ids = |r: &docent::engine::SearchResult| r.hits.iter().map(|h| h.chunk).collect::<Vec<u32>>();
         n += 1;
         same += usize::from(ids(&ranged) == ids(&flat));
+        same_shortlist += usize::from(ids(&shortlist) == ids(&flat));
         // The first dense hit is exact, so the gate decides alike.
         assert_eq!(ranged.answerable, flat.answerable, "{q:?}");
     }
-    assert!(same * 100 >= n * 85, "the fused top 5 is the flat scan's for {same} of {n} questions");
+    assert!(
+        same * 100 >= n * 75 && same >= same_shortlist + n / 10,
+        "the fused top 5 is the flat scan's for {same} of {n} questions ({same_shortlist} rescoring the shortlist only)"
+    );
 }
 
-fn lookup(nprobe: usize) -> docent::fragments::Lookup {
-    docent::fragments::Lookup { nprobe: Some(nprobe), ..docent::fragments::Lookup::default() }
+fn lookup(nprobe: usize) -> Lookup {
+    Lookup { nprobe: Some(nprobe), ..Lookup::default() }
 }
 
 #[test]

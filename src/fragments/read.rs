@@ -40,6 +40,10 @@ pub struct Lookup {
     /// 1..=partitions (larger is lowered to it): more partitions cost more bytes and come closer
     /// to the engine's exact dense ranking (all of them give it exactly).
     pub nprobe: Option<usize>,
+    /// Ranged IVF partitions: how many of the lexical ranking's first hits a hybrid question
+    /// rescores exactly as well, so fusion gives them the dense ranks the flat scan does. Default
+    /// [`LEXICAL_RESCORE`]; 0 rescores only the sign codes' shortlist.
+    pub lexical_rescore: usize,
 }
 
 impl Lookup {
@@ -47,12 +51,13 @@ impl Lookup {
     pub const PREFIX_TERMS: usize = 5;
 
     /// Exact lookup: no typo tolerance, no prefix (ranks exactly like the engine).
-    pub const EXACT: Lookup = Lookup { typos: false, prefix_last: false, nprobe: None };
+    pub const EXACT: Lookup =
+        Lookup { typos: false, prefix_last: false, nprobe: None, lexical_rescore: LEXICAL_RESCORE };
 }
 
 impl Default for Lookup {
     fn default() -> Self {
-        Lookup { typos: true, prefix_last: false, nprobe: None }
+        Lookup { typos: true, prefix_last: false, nprobe: None, lexical_rescore: LEXICAL_RESCORE }
     }
 }
 
@@ -247,7 +252,7 @@ impl SiteIndex {
         // Stage 2: the probed partitions.
         let dense_hits = match &dense_query {
             Some(q) => {
-                let also: Vec<u32> = lexical_hits.iter().take(LEXICAL_RESCORE).map(|h| h.0).collect();
+                let also: Vec<u32> = lexical_hits.iter().take(lookup.lexical_rescore).map(|h| h.0).collect();
                 q.search(self, src, cand, &also).await?
             }
             None => Vec::new(),
