@@ -65,6 +65,11 @@ mark { background: color-mix(in srgb, var(--_accent) 22%, Canvas); color: inheri
 .actions button { padding: 4px 10px; font-size: .9em; }
 .actions button[aria-pressed="true"] { background: var(--_accent); color: #fff; }
 .copied { color: var(--_muted); font-size: .85em; }
+ol.turns { list-style: none; margin: 8px 0 0; padding: 0; }
+ol.turns:empty { display: none; }
+ol.turns li { border-left: 3px solid var(--_border); padding: 0 0 0 10px; margin: 0 0 10px; }
+.turn-question { font-weight: 600; margin: 0; }
+.turn-answer { white-space: pre-wrap; overflow-wrap: anywhere; color: var(--_muted); }
 .copied.error { color: #b3261e; }
 button.open { display: inline-flex; align-items: center; gap: 10px; min-height: 44px; }
 button.open kbd { font: inherit; font-size: .8em; border: 1px solid currentColor; border-radius: 4px; padding: 0 5px; opacity: .8; }
@@ -126,7 +131,9 @@ export function buildView(root) {
   const input = el('input', { type: 'search', id: id('q'), part: 'input', 'data-testid': 'question', autocomplete: 'off', required: true });
   const button = el('button', { type: 'submit', part: 'button', 'data-testid': 'ask', textContent: S.ask });
   const stop = el('button', { type: 'button', className: 'ghost', part: 'stop', textContent: S.stop, hidden: true });
-  const form = el('form', { part: 'form', role: 'search' }, label, input, button, stop);
+  const newQuestion = el('button', { type: 'button', className: 'ghost', part: 'new-question', 'data-testid': 'new-question', textContent: S.newQuestion, hidden: true });
+  const form = el('form', { part: 'form', role: 'search' }, label, input, button, stop, newQuestion);
+  const turns = el('ol', { className: 'turns', part: 'turns', 'data-testid': 'turns', 'aria-label': S.conversation });
   const results = el('ul', { id: id('results'), className: 'results', part: 'results', role: 'listbox', 'data-testid': 'results', 'aria-label': S.results, hidden: true });
   const status = el('p', { className: 'status', part: 'status', 'data-testid': 'status', role: 'status', 'aria-live': 'polite' });
   const retry = el('button', { type: 'button', className: 'ghost', part: 'retry', 'data-testid': 'retry', textContent: S.retry, hidden: true });
@@ -155,6 +162,6 @@ export function buildView(root) {
 
   const shared = styleSheet();
   if (shared) root.adoptedStyleSheets = [shared];
-  root.replaceChildren(...(shared ? [] : [el('style', { textContent: STYLE })]), form, results, statusRow, answer, note, sources, actions, settings, prompt);
-  return { form, input, button, stop, results, status, retry, answer, note, sources, actions, settings, provider, endpoint, model, apiKey, remember, keyBox, llmBox, prompt: prompt.querySelector('pre') };
+  root.replaceChildren(...(shared ? [] : [el('style', { textContent: STYLE })]), form, results, turns, statusRow, answer, note, sources, actions, settings, prompt);
+  return { form, input, button, stop, newQuestion, turns, results, status, retry, answer, note, sources, actions, settings, provider, endpoint, model, apiKey, remember, keyBox, llmBox, prompt: prompt.querySelector('pre') };
 }

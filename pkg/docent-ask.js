@@ -34,12 +34,15 @@
 //   mode         inline (default: the box in the page) | modal (a button that opens the box in a
 //                dialog; `/`, Ctrl+K or Cmd+K open it too, unless the focus is in a text field);
 //                read when the element is first connected
+//   turns        earlier questions and answers a follow-up keeps in view (ask-conversation.js):
+//                whole number 0..=20, default 4; 0 answers every question on its own
 // There is deliberately no attribute for an API key: a key in a page's HTML is public.
 //
 // Styling: CSS custom properties --docent-accent, --docent-bg, --docent-surface, --docent-text,
 // --docent-muted, --docent-border, --docent-radius, --docent-font, --docent-cite-bg, and parts
 // form, input, button, stop, results, result, status, retry, answer, note, cite, sources, source,
-// actions, copy, helpful, not-helpful, copied, settings, prompt, and in modal mode open, dialog, close.
+// actions, copy, helpful, not-helpful, copied, settings, prompt, turns, new-question, and in modal
+// mode open, dialog, close.
 // Events (bubbling, composed): docent-ready {stats}, docent-answer {question, text, sources, search}
 // (search: 'keyword' or 'hybrid'), docent-embedder {state: 'loading' | 'ready' | 'failed', error?}
 // (the background embedder of a fragmented index), docent-question {question, answerable,
@@ -68,6 +71,7 @@ import { STRINGS } from './ask-strings.js';
 import { TypeAhead, RESULTS } from './ask-typeahead.js';
 import { Modal } from './ask-modal.js';
 import { Feedback } from './ask-feedback.js';
+import { Conversation, turnsOf } from './ask-conversation.js';
 
 const BUDGET = 3000;
 /** Default and bounds of the `timeout` attribute, in seconds. */
@@ -103,6 +107,8 @@ export class DocentAsk extends HTMLElement {
   #modal = null;
   /** The last completed answer's question, sources and provider (what a thumb is about). */
   #asked = null;
+  /** The earlier turns a follow-up is asked with. */
+  #conversation = null;
 
   constructor() {
     super();
@@ -196,6 +202,10 @@ export class DocentAsk extends HTMLElement {
       base: () => this.#siteBase(),
     });
     input.addEventListener('keydown', (e) => this.#typeahead.keydown(e));
+    this.#conversation = new Conversation(this.#els.turns, this.#els.newQuestion, {
+      render: (text, sources) => renderAnswer(text, sources, { base: this.#siteBase() }),
+      onClear: () => this.#newQuestion(),
+    });
     this.#feedback = new Feedback(this.#els.actions, {
       onVote: (helpful) => this.#asked && this.#emit('docent-feedback', { question: this.#asked.question, helpful, sources: this.#asked.sources, provider: this.#asked.provider }),
     });
@@ -342,6 +352,21 @@ export class DocentAsk extends HTMLElement {
     this.#els.sources.replaceChildren(...renderSources(sources, { base: this.#siteBase() }));
   }
 
+  /** "New question": the conversation is forgotten (Conversation cleared its turns) and the box emptied. */
+  #newQuestion() {
+    this.#controller?.abort();
+    const e = this.#els;
+    this.#feedback.clear();
+    this.#asked = null;
+    e.answer.replaceChildren();
+    e.sources.replaceChildren();
+    e.note.textContent = '';
+    e.prompt.textContent = '';
+    this.#status('');
+    e.input.value = '';
+    e.input.focus();
+  }
+
   async #ask(question) {
     this.#controller?.abort();
     const controller = new AbortController();
@@ -362,6 +387,8 @@ export class DocentAsk extends HTMLElement {
       return; // load() showed the fault and offers Retry
     }
     const k = Math.min(10, Math.max(1, Number.parseInt(this.getAttribute('sources') ?? '5', 10) || 5));
+    const turns = turnsOf(this.getAttribute('turns'));
+    const history = this.#conversation.begin(turns);
     this.#status(STRINGS.searching);
     let prompt;
     let path;
@@ -369,6 +396,7 @@ export class DocentAsk extends HTMLElement {
       ({ prompt, path } = await this.#search.assemble(question, {
         k,
         budget: BUDGET,
+        history,
         semanticRetry: this.#embedMode() !== 'never',
         signal: controller.signal,
         onWait: () => {
@@ -399,6 +427,7 @@ export class DocentAsk extends HTMLElement {
       this.#status(STRINGS.noPassage);
       this.#emit('docent-answer', { question, text: '', sources: [], search: path });
       this.#finished({ ...done, answerable: false, sources: [], text: e.answer.textContent });
+      if (turns > 0) this.#conversation.add(question, e.answer.textContent);
       this.#answered();
       return;
     }
@@ -427,6 +456,7 @@ export class DocentAsk extends HTMLElement {
       this.#status('');
       this.#emit('docent-answer', { question, text, sources: prompt.sources, search: path });
       this.#finished({ ...done, answerable: true, sources: prompt.sources, text });
+      if (turns > 0) this.#conversation.add(question, text, prompt.sources);
     } catch (err) {
       const partial = err instanceof LlmError && err.partial ? err.partial : text;
       if (partial) this.#renderAnswer(partial, prompt.sources);
