@@ -45,8 +45,8 @@ pub const SHORT_TERMS: usize = 1;
 /// A follow-up that opens with [`OPENERS`] ("and on Windows?") or points back with
 /// [`POINTERS`] ("how do I turn it off?") is elliptical with at most this many salient terms
 /// of its own: 3. With more it names its own topic ("and can cargo test run the binaries
-/// through qemu?"). Chosen on the follow-ups of `bench/eval/followups.jsonl`
-/// (`bench/results/followups.md`).
+/// through qemu?"). Set by reading the follow-ups of `bench/eval/followups.jsonl`, not tuned
+/// on their recall (`bench/results/followups.md` measures the result).
 pub const LEANING_TERMS: usize = 3;
 
 /// Most terms of the topic added to an elliptical follow-up: 8.
