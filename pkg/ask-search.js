@@ -13,7 +13,7 @@
 // Must not: touch the DOM, stream answers (llm.js does) or fetch anything itself (search.js,
 // docent.js and the wasm modules do). docent.js (and the full module's glue) is imported only for
 // a folder without fragments, so the lean path loads no more script than it needs.
-import { openSite, createEmbedder } from './search.js';
+import { openSite, createEmbedder, followupQuery } from './search.js';
 import { offlineAnswer } from './llm/offline.js';
 
 /** How an answer's sources were found, as the quiet note under it says. */
@@ -191,7 +191,8 @@ export class SiteSearch {
 
   /**
    * Retrieves and assembles the prompt for `question`: `{prompt, path}` where `path` is one of
-   * PATHS' keys. Rejects with an IndexError when the index (or a fragment) cannot be loaded.
+   * PATHS' keys. `history`: the conversation's earlier turns (`[{question, answer}]`, oldest
+   * first), with which the core forms the query of a follow-up and fills the prompt. Rejects with an IndexError when the index (or a fragment) cannot be loaded.
    * With `semanticRetry`, a question keyword search finds nothing for is asked again with
    * semantic search, loading the embedder first (`onWait()` is called before that wait; a
    * `signal` that aborts ends the wait and keeps the keyword result): keyword search alone
@@ -200,29 +201,30 @@ export class SiteSearch {
    * semantic match could overturn that, and waiting for the model would cost the first answer
    * the dense path's download (megabytes on a large site) to say "do not mention" again.
    */
-  async assemble(question, { k, budget, semanticRetry = false, onWait, signal } = {}) {
-    let result = await this.#assemble(question, { k, budget });
+  async assemble(question, { k, budget, history = [], semanticRetry = false, onWait, signal } = {}) {
+    let result = await this.#assemble(question, { k, budget, history });
     const named = result.prompt.missing?.length > 0;
     if (semanticRetry && result.path === 'keyword' && result.prompt.abstained && !named && this.canEmbed) {
       onWait?.();
       this.startEmbedder();
       const aborted = new Promise((resolve) => signal?.addEventListener('abort', () => resolve(false), { once: true }));
       const ready = await Promise.race([this.#embedding.then(() => this.#embedder !== null), aborted]);
-      if (ready && !signal?.aborted) result = await this.#assemble(question, { k, budget });
+      if (ready && !signal?.aborted) result = await this.#assemble(question, { k, budget, history });
     }
     return result;
   }
 
-  async #assemble(question, { k, budget }) {
+  async #assemble(question, { k, budget, history }) {
     await this.open();
     if (this.#full) {
-      return { prompt: await this.#full.assemble(question, { k, budget }), path: 'hybrid' };
+      return { prompt: await this.#full.assemble(question, { k, budget, history }), path: 'hybrid' };
     }
     const site = this.#site;
     let vector;
     if (this.#embedder) {
       try {
-        vector = (await this.#embedder.embed([question])).slice();
+        // A follow-up is searched with the query its conversation forms: that is what is embedded.
+        vector = (await this.#embedder.embed([followupQuery(question, history)])).slice();
       } catch (e) {
         // The embedder broke (its worker died…): keyword search still answers.
         this.#embedder = null;
@@ -232,7 +234,7 @@ export class SiteSearch {
       }
     }
     try {
-      const prompt = await site.assemble(question, vector ? { k, budget, vector } : { k, budget });
+      const prompt = await site.assemble(question, vector ? { k, budget, history, vector } : { k, budget, history });
       return { prompt, path: vector ? 'hybrid' : 'keyword' };
     } catch (e) {
       throw new IndexError(e);

@@ -60,4 +60,7 @@ export const STRINGS = Object.freeze({
   helpful: 'Helpful',
   notHelpful: 'Not helpful',
   thanks: 'Thanks for the feedback.',
+  // Follow-up questions.
+  newQuestion: 'New question',
+  conversation: 'Earlier in this conversation',
 });

@@ -78,6 +78,11 @@ mark { background: color-mix(in srgb, var(--_accent) 22%, Canvas); color: var(--
 .actions button { padding: 4px 10px; font-size: .9em; }
 .actions button[aria-pressed="true"] { background: var(--_accent); color: var(--_on-accent); }
 .copied { color: var(--_muted); font-size: .85em; }
+ol.turns { list-style: none; margin: 8px 0 0; padding: 0; }
+ol.turns:empty { display: none; }
+ol.turns li { border-inline-start: 3px solid var(--_border); padding-inline-start: 10px; margin: 0 0 10px; }
+.turn-question { font-weight: 600; margin: 0; }
+.turn-answer { white-space: pre-wrap; overflow-wrap: anywhere; color: var(--_muted); }
 .copied.error { color: var(--_error); }
 button.open { display: inline-flex; align-items: center; gap: 10px; min-height: 44px; }
 button.open kbd { font: inherit; font-size: .8em; border: 1px solid currentColor; border-radius: 4px; padding: 0 5px; opacity: .8; }
@@ -143,7 +148,9 @@ export function buildView(root, strings = STRINGS, texts = new Texts()) {
   const input = el('input', { type: 'search', id: id('q'), part: 'input', 'data-testid': 'question', autocomplete: 'off', required: true });
   const button = t(el('button', { type: 'submit', part: 'button', 'data-testid': 'ask' }), 'textContent', 'ask');
   const stop = t(el('button', { type: 'button', className: 'ghost', part: 'stop', hidden: true }), 'textContent', 'stop');
-  const form = el('form', { part: 'form', role: 'search' }, label, input, button, stop);
+  const newQuestion = t(el('button', { type: 'button', className: 'ghost', part: 'new-question', 'data-testid': 'new-question', hidden: true }), 'textContent', 'newQuestion');
+  const form = el('form', { part: 'form', role: 'search' }, label, input, button, stop, newQuestion);
+  const turns = t(el('ol', { className: 'turns', part: 'turns', 'data-testid': 'turns' }), 'aria-label', 'conversation');
   const results = t(el('ul', { id: id('results'), className: 'results', part: 'results', role: 'listbox', 'data-testid': 'results', hidden: true }), 'aria-label', 'results');
   const status = el('p', { className: 'status', part: 'status', 'data-testid': 'status', role: 'status', 'aria-live': 'polite' });
   const retry = t(el('button', { type: 'button', className: 'ghost', part: 'retry', 'data-testid': 'retry', hidden: true }), 'textContent', 'retry');
@@ -172,6 +179,6 @@ export function buildView(root, strings = STRINGS, texts = new Texts()) {
 
   const shared = styleSheet();
   if (shared) root.adoptedStyleSheets = [shared];
-  root.replaceChildren(...(shared ? [] : [el('style', { textContent: STYLE })]), form, results, statusRow, answer, note, sources, actions, settings, prompt);
-  return { form, input, button, stop, results, status, retry, answer, note, sources, actions, settings, provider, endpoint, model, apiKey, remember, keyBox, llmBox, prompt: prompt.querySelector('pre') };
+  root.replaceChildren(...(shared ? [] : [el('style', { textContent: STYLE })]), form, results, turns, statusRow, answer, note, sources, actions, settings, prompt);
+  return { form, input, button, stop, newQuestion, turns, results, status, retry, answer, note, sources, actions, settings, provider, endpoint, model, apiKey, remember, keyBox, llmBox, prompt: prompt.querySelector('pre') };
 }

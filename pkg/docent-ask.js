@@ -39,13 +39,16 @@
 //                credentials, failures ignored); nothing is sent without it
 //   strings      JSON object of the page's own wording, any keys of STRINGS (ask-strings.js;
 //                the rest stay English); also `element.setStrings({...})` (ask-i18n.js)
+//   turns        earlier questions and answers a follow-up keeps in view (ask-conversation.js):
+//                whole number 0..=20, default 4; 0 answers every question on its own
 // There is deliberately no attribute for an API key: a key in a page's HTML is public.
 //
 // Direction: the widget follows the page's (or its own) `dir`; its CSS uses logical properties.
 // Styling: CSS custom properties --docent-accent, --docent-bg, --docent-surface, --docent-text,
 // --docent-muted, --docent-border, --docent-radius, --docent-font, --docent-cite-bg, and parts
 // form, input, button, stop, results, result, status, retry, answer, note, cite, sources, source,
-// actions, copy, helpful, not-helpful, copied, settings, prompt, and in modal mode open, dialog, close.
+// actions, copy, helpful, not-helpful, copied, settings, prompt, turns, new-question, and in modal
+// mode open, dialog, close.
 // Events (bubbling, composed): docent-ready {stats}, docent-answer {question, text, sources, search}
 // (search: 'keyword' or 'hybrid'), docent-embedder {state: 'loading' | 'ready' | 'failed', error?}
 // (the background embedder of a fragmented index), docent-question {question, answerable,
@@ -67,24 +70,19 @@
 // allows script-src 'self' 'wasm-unsafe-eval', worker-src 'self', and connect-src 'self' plus the
 // LLM endpoint (see the README).
 import { SiteSearch } from './ask-search.js';
-import { streamAnswer, LlmError, DEFAULT_ENDPOINTS } from './llm.js';
+import { streamAnswer, LlmError } from './llm.js';
 import { renderAnswer, renderSources } from './render.js';
-import { buildView, PROVIDERS } from './ask-view.js';
+import { buildView } from './ask-view.js';
+import { LlmSettings, attributeMs, embedMode, TIMEOUT_S, INDEX_TIMEOUT_S } from './ask-settings.js';
 import { STRINGS } from './ask-strings.js';
 import { Texts, withOverrides, parseStringsAttribute } from './ask-i18n.js';
 import { Modal } from './ask-modal.js';
+import { Conversation, turnsOf } from './ask-conversation.js';
 // ask-typeahead.js, ask-feedback.js and ask-report.js are imported when first needed (the box
 // focused, an answer finished, a flagged question with a `report` attribute), so the first
 // answer does not wait for them.
 
 const BUDGET = 3000;
-/** Default and bounds of the `timeout` attribute, in seconds. */
-const TIMEOUT_S = { default: 30, min: 1, max: 600 };
-/** Default of the `index-timeout` attribute, in seconds (same bounds as `timeout`). */
-const INDEX_TIMEOUT_S = 10;
-/** Values of the `embed` attribute; the first is the default. */
-const EMBED = ['answer', 'focus', 'never'];
-const keyStorage = (provider) => `docent-ask-api-key-${provider}`;
 
 /** The folder this module was loaded from: where `docent index` put the index. */
 const HERE = new URL('./', import.meta.url);
@@ -101,10 +99,8 @@ export class DocentAsk extends HTMLElement {
   /** The question a Retry asks again. */
   #retryQuestion = null;
   #controller = null;
-  #keys = { openai: '', anthropic: '' };
-  #provider = 'offline';
-  #endpoint = {};
-  #model = {};
+  /** Provider, endpoints, models and keys (ask-settings.js), once rendered. */
+  #settings = null;
   /** Search as you type, once the box was first focused (null before). */
   #typeahead = null;
   /** The copy and thumbs row: a promise of it, once the first answer finished. */
@@ -121,6 +117,8 @@ export class DocentAsk extends HTMLElement {
   #texts = new Texts();
   /** The `report` sender: a promise of it, once a flagged question had the attribute. */
   #reporter = null;
+  /** The earlier turns a follow-up is asked with. */
+  #conversation = null;
 
   constructor() {
     super();
@@ -233,9 +231,13 @@ export class DocentAsk extends HTMLElement {
 
   #render() {
     this.#els = buildView(this.#root, this.#S, this.#texts);
-    const { form, input, stop, retry, provider, endpoint, model, apiKey, remember } = this.#els;
+    const { form, input, stop, retry } = this.#els;
     input.addEventListener('focus', () => this.#startTypeahead(), { once: true });
     input.addEventListener('keydown', (e) => this.#typeahead?.keydown(e));
+    this.#conversation = new Conversation(this.#els.turns, this.#els.newQuestion, {
+      render: (text, sources) => renderAnswer(text, sources, { base: this.#siteBase() }),
+      onClear: () => this.#newQuestion(),
+    });
 
     form.addEventListener('submit', (e) => {
       e.preventDefault();
@@ -253,17 +255,6 @@ export class DocentAsk extends HTMLElement {
     this.#root.addEventListener('keydown', (e) => {
       if (e.key === 'Escape' && !e.defaultPrevented && this.#controller) this.#controller.abort();
     });
-    provider.addEventListener('change', () => {
-      this.#provider = provider.value;
-      this.#showSettings();
-    });
-    endpoint.addEventListener('change', () => (this.#endpoint[this.#provider] = endpoint.value.trim()));
-    model.addEventListener('change', () => (this.#model[this.#provider] = model.value.trim()));
-    apiKey.addEventListener('input', () => {
-      this.#keys[this.#provider] = apiKey.value.trim();
-      this.#rememberKey();
-    });
-    remember.addEventListener('change', () => this.#rememberKey());
   }
 
   /** Search as you type from the first focus on (what was typed before it loaded is searched). */
@@ -282,40 +273,23 @@ export class DocentAsk extends HTMLElement {
   }
 
   #readAttributes() {
-    const offline = this.hasAttribute('offline');
-    const p = (this.getAttribute('provider') ?? 'offline').toLowerCase();
-    this.#provider = offline || !PROVIDERS.includes(p) ? 'offline' : p;
-    for (const name of ['openai', 'anthropic']) {
-      this.#endpoint[name] = DEFAULT_ENDPOINTS[name];
-      this.#model[name] = '';
-    }
-    if (this.#provider !== 'offline') {
-      if (this.getAttribute('endpoint')) this.#endpoint[this.#provider] = this.getAttribute('endpoint');
-      this.#model[this.#provider] = this.getAttribute('model') ?? '';
-    }
+    this.#settings = new LlmSettings(this.#els, (name) => this.getAttribute(name));
     this.#els.input.placeholder = this.getAttribute('placeholder') ?? this.#S.placeholder;
-    this.#els.settings.hidden = offline;
-    this.#showSettings();
   }
 
-  /** The `timeout` attribute in ms (the default when absent or not a whole number within bounds). */
+  /** The `timeout` attribute in ms. */
   #timeoutMs() {
-    const raw = this.getAttribute('timeout');
-    const s = raw === null || raw.trim() === '' ? NaN : Number(raw);
-    return (Number.isInteger(s) && s >= TIMEOUT_S.min && s <= TIMEOUT_S.max ? s : TIMEOUT_S.default) * 1000;
+    return attributeMs(this.getAttribute('timeout'), TIMEOUT_S);
   }
 
-  /** The `index-timeout` attribute in ms (its default when absent or out of bounds). */
+  /** The `index-timeout` attribute in ms. */
   #indexTimeoutMs() {
-    const raw = this.getAttribute('index-timeout');
-    const s = raw === null || raw.trim() === '' ? NaN : Number(raw);
-    return (Number.isInteger(s) && s >= TIMEOUT_S.min && s <= TIMEOUT_S.max ? s : INDEX_TIMEOUT_S) * 1000;
+    return attributeMs(this.getAttribute('index-timeout'), INDEX_TIMEOUT_S);
   }
 
-  /** The `embed` attribute (its default when absent or unknown). */
+  /** The `embed` attribute. */
   #embedMode() {
-    const v = (this.getAttribute('embed') ?? '').trim().toLowerCase();
-    return EMBED.includes(v) ? v : EMBED[0];
+    return embedMode(this.getAttribute('embed'));
   }
 
   /** The index folder: the `index` attribute, else this script's folder. */
@@ -340,41 +314,6 @@ export class DocentAsk extends HTMLElement {
     this.#els.note.title = path === 'keyword' && s?.embedError ? String(s.embedError.message ?? s.embedError) : '';
   }
 
-  #keyMode() {
-    return this.getAttribute('key') === 'none' ? 'none' : 'ask';
-  }
-
-  #showSettings() {
-    const p = this.#provider;
-    const e = this.#els;
-    e.provider.value = p;
-    e.llmBox.hidden = p === 'offline';
-    e.keyBox.hidden = this.#keyMode() === 'none';
-    if (p === 'offline') return;
-    e.endpoint.value = this.#endpoint[p] ?? '';
-    e.model.value = this.#model[p] ?? '';
-    let stored = null;
-    try {
-      stored = localStorage.getItem(keyStorage(p));
-    } catch {
-      stored = null;
-    }
-    if (stored !== null && !this.#keys[p]) this.#keys[p] = stored;
-    e.apiKey.value = this.#keys[p];
-    e.remember.checked = stored !== null;
-  }
-
-  #rememberKey() {
-    const p = this.#provider;
-    if (p === 'offline') return;
-    try {
-      if (this.#els.remember.checked && this.#keys[p]) localStorage.setItem(keyStorage(p), this.#keys[p]);
-      else localStorage.removeItem(keyStorage(p));
-    } catch {
-      // No storage: the key stays in memory.
-    }
-  }
-
   #status(text, error = false) {
     this.#els.status.textContent = text;
     this.#els.status.classList.toggle('error', error);
@@ -392,6 +331,21 @@ export class DocentAsk extends HTMLElement {
 
   #renderSources(sources) {
     this.#els.sources.replaceChildren(...renderSources(sources, { base: this.#siteBase() }));
+  }
+
+  /** "New question": the conversation is forgotten (Conversation cleared its turns) and the box emptied. */
+  #newQuestion() {
+    this.#controller?.abort();
+    const e = this.#els;
+    this.#feedback?.then((f) => f.clear());
+    this.#asked = null;
+    e.answer.replaceChildren();
+    e.sources.replaceChildren();
+    e.note.textContent = '';
+    e.prompt.textContent = '';
+    this.#status('');
+    e.input.value = '';
+    e.input.focus();
   }
 
   async #ask(question) {
@@ -414,6 +368,8 @@ export class DocentAsk extends HTMLElement {
       return; // load() showed the fault and offers Retry
     }
     const k = Math.min(10, Math.max(1, Number.parseInt(this.getAttribute('sources') ?? '5', 10) || 5));
+    const turns = turnsOf(this.getAttribute('turns'));
+    const history = this.#conversation.begin(turns);
     this.#status(this.#S.searching);
     let prompt;
     let path;
@@ -421,6 +377,7 @@ export class DocentAsk extends HTMLElement {
       ({ prompt, path } = await this.#search.assemble(question, {
         k,
         budget: BUDGET,
+        history,
         semanticRetry: this.#embedMode() !== 'never',
         signal: controller.signal,
         onWait: () => {
@@ -439,7 +396,7 @@ export class DocentAsk extends HTMLElement {
     this.#retryQuestion = null;
     this.#note(path);
     e.prompt.textContent = JSON.stringify(prompt.messages, null, 2);
-    const provider = this.#provider;
+    const provider = this.#settings.provider;
     const done = { question, provider, path, started };
     if (prompt.abstained) {
       // Terms the documents never mention are named ("These documents do not mention GraphQL."):
@@ -455,6 +412,7 @@ export class DocentAsk extends HTMLElement {
       this.#status(this.#S.noPassage);
       this.#emit('docent-answer', { question, text: '', sources: [], search: path });
       this.#finished({ ...done, answerable: false, sources: [], text: e.answer.textContent });
+      if (turns > 0) this.#conversation.add(question, e.answer.textContent);
       this.#answered();
       return;
     }
@@ -465,9 +423,7 @@ export class DocentAsk extends HTMLElement {
     try {
       const stream = streamAnswer({
         provider,
-        endpoint: this.#endpoint[provider],
-        model: this.#model[provider],
-        apiKey: this.#keyMode() === 'none' ? undefined : this.#keys[provider] || undefined,
+        ...this.#settings.request(),
         messages: prompt.messages,
         prompt,
         question,
@@ -483,6 +439,7 @@ export class DocentAsk extends HTMLElement {
       this.#status('');
       this.#emit('docent-answer', { question, text, sources: prompt.sources, search: path });
       this.#finished({ ...done, answerable: true, sources: prompt.sources, text });
+      if (turns > 0) this.#conversation.add(question, text, prompt.sources);
     } catch (err) {
       const partial = err instanceof LlmError && err.partial ? err.partial : text;
       if (partial) this.#renderAnswer(partial, prompt.sources);

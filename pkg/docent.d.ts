@@ -1,5 +1,5 @@
 // Types of the docent npm package (the classes and shapes come from the generated docent_wasm.d.ts).
-export { Docent, SiteIndex, VectorIndex, memoryBytes, modelFiles } from './docent_wasm.js';
+export { Docent, SiteIndex, VectorIndex, followupQuery, memoryBytes, modelFiles } from './docent_wasm.js';
 export type {
   AssembleOptions,
   DocentOptions,

@@ -1,6 +1,6 @@
 // Types of `docent/search` (search.js): a site's fragmented index through the lean module.
 import type { SiteIndex } from './docent_search.js';
-export { SiteIndex } from './docent_search.js';
+export { SiteIndex, followupQuery } from './docent_search.js';
 export type {
   EmbedderInfo,
   FetchStats,

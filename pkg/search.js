@@ -10,7 +10,7 @@
 // `openSite` loads only docent_search_bg.wasm (no tokenizer, no model: ~180 kB gzip). The
 // embedder is the full module (docent_wasm_bg.wasm) with the index's model, in a Web Worker by
 // default: this module imports docent.js only when `createEmbedder` is called.
-import initLean, { SiteIndex, offlineAnswer } from './docent_search.js';
+import initLean, { SiteIndex, followupQuery, offlineAnswer } from './docent_search.js';
 import { setOfflineCore } from './llm/offline.js';
 
 let ready;
@@ -137,4 +137,6 @@ function isNode() {
   return typeof process !== 'undefined' && process.versions != null && process.versions.node != null;
 }
 
-export { SiteIndex };
+// followupQuery(question, history): the query a follow-up is searched with (after openSite or
+// initSearch), which is what to embed for `assemble(question, {history, vector})`.
+export { SiteIndex, followupQuery };

@@ -52,6 +52,7 @@
 
 pub mod answer;
 pub mod chunk;
+pub mod conversation;
 pub mod embed;
 pub mod engine;
 pub mod error;

@@ -10,6 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::conversation::{answer_without_citations, check_history, Turn};
 use crate::tokens::TokenCounter;
 use crate::{Error, Result};
 
@@ -110,6 +111,21 @@ pub struct PromptOptions {
     pub user: String,
     /// User text when nothing relevant was found, with `{question}`; default [`DEFAULT_ABSTAIN`].
     pub abstain: String,
+    /// The conversation's earlier turns, oldest first (at most
+    /// [`MAX_TURNS`](crate::conversation::MAX_TURNS)); default none. They go into the prompt
+    /// as chat messages before the question's (a `user` message per question, an `assistant`
+    /// message per answer, without its `[n]` markers), the latest first to be kept and the
+    /// oldest first to be dropped when they do not fit [`PromptOptions::history_tokens`]; the
+    /// engine and the fragmented index also search with the query the conversation forms
+    /// ([`retrieval_query`](crate::conversation::retrieval_query)).
+    pub history: Vec<Turn>,
+    /// Most tokens the earlier turns may take, counted like the rest of the prompt. Default 600;
+    /// range 0..=1,000,000 (0 leaves the history out of the prompt, though it still forms the
+    /// retrieval query). Never more than half of what the budget leaves after the instructions
+    /// and the question, so the sources keep at least the other half. The latest turn that
+    /// does not fit whole keeps its question and the start of its answer, cut at a word, when
+    /// 24 tokens or more of it fit; older turns are dropped.
+    pub history_tokens: usize,
 }
 
 impl Default for PromptOptions {
@@ -120,6 +136,8 @@ impl Default for PromptOptions {
             system: DEFAULT_SYSTEM.to_string(),
             user: DEFAULT_USER.to_string(),
             abstain: DEFAULT_ABSTAIN.to_string(),
+            history: Vec::new(),
+            history_tokens: 600,
         }
     }
 }
@@ -136,6 +154,13 @@ impl PromptOptions {
                 format!("expected 64..=1000000 tokens, found {}", self.budget),
             ));
         }
+        if self.history_tokens > 1_000_000 {
+            return Err(Error::invalid(
+                "history_tokens",
+                format!("expected 0..=1000000 tokens, found {}", self.history_tokens),
+            ));
+        }
+        check_history(&self.history, "history")?;
         for (name, t, needs) in [
             ("user template", &self.user, &["{sources}", "{question}"][..]),
             ("abstain template", &self.abstain, &["{question}"][..]),
@@ -172,17 +197,27 @@ pub struct Source {
 pub struct Prompt {
     /// System text (Anthropic's `system`).
     pub system: String,
-    /// User text (Anthropic's single user message).
+    /// User text: the last user message, with the sources and the question.
     pub user: String,
-    /// `[system, user]` as OpenAI chat messages.
+    /// The chat messages to send: `system`, then the earlier turns that fit (`user`, `assistant`,
+    /// …; see [`PromptOptions::history`]), then `user`. Without a history, `[system, user]`.
     pub messages: Vec<Message>,
     /// The sources in the prompt, numbered as cited.
     pub sources: Vec<Source>,
     /// True when the relevance gate found nothing relevant: the prompt asks the model to say
     /// the documents do not cover the question (callers may skip the LLM call instead).
     pub abstained: bool,
-    /// Tokens in `system` + `user`, as counted by the engine's token counter.
+    /// Tokens of all `messages`' texts (system, earlier turns, user), each counted by the
+    /// engine's token counter and added up.
     pub tokens: usize,
+    /// Earlier turns the prompt carries (the latest ones of [`PromptOptions::history`]).
+    #[serde(default)]
+    pub turns: usize,
+    /// The query the sources were retrieved with, when a follow-up's differs from its question
+    /// ([`retrieval_query`](crate::conversation::retrieval_query)); empty otherwise. The offline
+    /// answer picks its sentences by it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub query: String,
     /// When the prompt abstained because terms of the question occur nowhere in the documents:
     /// those terms, as the reader wrote them ([`not_mentioned`] makes the sentence to show).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -279,28 +314,33 @@ pub fn assemble(
     }
     let system = opts.system.clone();
     let system_tokens = counter.count(&system)?;
-    let finish = |user: String, sources: Vec<Source>, abstained: bool| -> Result<Prompt> {
-        let tokens = system_tokens + counter.count(&user)?;
+    let finish = |user: String, sources: Vec<Source>, abstained: bool, history: History| -> Result<Prompt> {
+        let tokens = system_tokens + history.tokens + counter.count(&user)?;
+        let mut messages = Vec::with_capacity(history.messages.len() + 2);
+        messages.push(Message { role: "system".into(), content: system.clone() });
+        messages.extend(history.messages);
+        messages.push(Message { role: "user".into(), content: user.clone() });
         Ok(Prompt {
-            messages: vec![
-                Message { role: "system".into(), content: system.clone() },
-                Message { role: "user".into(), content: user.clone() },
-            ],
+            messages,
             system: system.clone(),
             user,
             sources,
             abstained,
             tokens,
+            turns: history.turns,
+            query: String::new(),
             missing: Vec::new(),
         })
     };
     if !answerable || candidates.is_empty() {
         let user = opts.abstain.replace("{question}", question);
-        let p = finish(user, Vec::new(), true)?;
-        if p.tokens > opts.budget {
-            return Err(too_small(opts.budget, p.tokens));
+        let fixed = system_tokens + counter.count(&user)?;
+        if fixed > opts.budget {
+            return Err(too_small(opts.budget, fixed));
         }
-        return Ok(p);
+        let history = fit_history(&opts.history, counter, history_room(opts, fixed))?;
+        let p = finish(user, Vec::new(), true, history)?;
+        return check_budget(p, opts.budget);
     }
     // Fixed part: the template with an empty source list.
     let empty_user = opts.user.replace("{question}", question).replace("{sources}", "");
@@ -308,7 +348,8 @@ pub fn assemble(
     if fixed > opts.budget {
         return Err(too_small(opts.budget, fixed));
     }
-    let mut remaining = opts.budget - fixed;
+    let history = fit_history(&opts.history, counter, history_room(opts, fixed))?;
+    let mut remaining = opts.budget - fixed - history.tokens;
     let mut sources: Vec<Source> = Vec::new();
     let mut rendered: Vec<String> = Vec::new();
     for c in candidates.iter().take(opts.k) {
@@ -326,18 +367,8 @@ pub fn assemble(
         // Partly fits: cut the text at a word so the block fits, if a useful part remains.
         let overhead = counter.count(&render_source(&Source { text: String::new(), ..s.clone() }))? + sep;
         if remaining > overhead + 24 {
-            let allowed = remaining - overhead;
-            let spans = counter.spans(&s.text)?;
-            // Cut before a token that follows whitespace, at most `allowed - 1` tokens (room for "…").
-            let mut cut = allowed.saturating_sub(1).min(spans.len());
-            while cut > 0
-                && !s.text[spans[cut - 1].1..spans.get(cut).map_or(s.text.len(), |t| t.0)]
-                    .contains(char::is_whitespace)
-            {
-                cut -= 1;
-            }
-            if cut > 0 {
-                s.text = format!("{} …", &s.text[..spans[cut - 1].1]);
+            if let Some(cut) = cut_at_word(&s.text, remaining - overhead, counter)? {
+                s.text = cut;
                 let block = render_source(&s);
                 if counter.count(&block)? + sep <= remaining {
                     rendered.push(block);
@@ -359,8 +390,78 @@ pub fn assemble(
         ));
     }
     let user = opts.user.replace("{question}", question).replace("{sources}", &rendered.join("\n"));
-    let p = finish(user, sources, false)?;
+    let p = finish(user, sources, false, history)?;
     check_budget(p, opts.budget)
+}
+
+/// What an earlier answer that was stopped before any text reads as in the prompt.
+pub const NO_ANSWER: &str = "(no answer was given)";
+
+/// The earlier turns that fit a prompt: their messages (oldest first), tokens and count.
+#[derive(Default)]
+struct History {
+    messages: Vec<Message>,
+    tokens: usize,
+    turns: usize,
+}
+
+/// Tokens the history may take: [`PromptOptions::history_tokens`], at most half of what the
+/// budget leaves after the `fixed` part (instructions and question).
+fn history_room(opts: &PromptOptions, fixed: usize) -> usize {
+    opts.history_tokens.min(opts.budget.saturating_sub(fixed) / 2)
+}
+
+/// The latest turns of `history` that fit `room` tokens, whole, and then the latest one that
+/// does not with its answer cut at a word when 24 tokens or more of it fit.
+fn fit_history(history: &[Turn], counter: &TokenCounter, room: usize) -> Result<History> {
+    let mut kept: Vec<(String, String)> = Vec::new();
+    let mut used = 0;
+    for t in history.iter().rev() {
+        let question = t.question.trim().to_string();
+        let answer = answer_without_citations(&t.answer);
+        let answer = if answer.is_empty() { NO_ANSWER.to_string() } else { answer };
+        let q = counter.count(&question)?;
+        let a = counter.count(&answer)?;
+        if used + q + a <= room {
+            used += q + a;
+            kept.push((question, answer));
+            continue;
+        }
+        let left = room.saturating_sub(used + q);
+        if left >= 24 {
+            if let Some(cut) = cut_at_word(&answer, left, counter)? {
+                let a = counter.count(&cut)?;
+                if used + q + a <= room {
+                    used += q + a;
+                    kept.push((question, cut));
+                }
+            }
+        }
+        break;
+    }
+    let turns = kept.len();
+    let messages = kept
+        .into_iter()
+        .rev()
+        .flat_map(|(q, a)| {
+            [Message { role: "user".into(), content: q }, Message { role: "assistant".into(), content: a }]
+        })
+        .collect();
+    Ok(History { messages, tokens: used, turns })
+}
+
+/// `text` cut before a token that follows whitespace, so that it and a closing " …" take at
+/// most `allowed` tokens; `None` when no word fits.
+fn cut_at_word(text: &str, allowed: usize, counter: &TokenCounter) -> Result<Option<String>> {
+    let spans = counter.spans(text)?;
+    // At most `allowed - 1` tokens (room for "…").
+    let mut cut = allowed.saturating_sub(1).min(spans.len());
+    while cut > 0
+        && !text[spans[cut - 1].1..spans.get(cut).map_or(text.len(), |t| t.0)].contains(char::is_whitespace)
+    {
+        cut -= 1;
+    }
+    Ok((cut > 0).then(|| format!("{} …", &text[..spans[cut - 1].1])))
 }
 
 /// The budget cannot even hold the instructions and the question (`fixed` tokens).

@@ -308,3 +308,76 @@ fn every_command_has_help() {
         assert!(stdout(&o).contains("Usage: docent"), "{cmd}");
     }
 }
+
+#[test]
+fn ask_with_history_searches_the_follow_up_in_its_conversation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("d");
+    index_corpus(&out);
+    let dir = out.to_str().unwrap();
+    // A JSON array: the follow-up's "gauge" is the tyre pressure gauge.
+    let array = tmp.path().join("history.json");
+    std::fs::write(
+        &array,
+        r#"[{"question": "How do I look after my bicycle tyres?", "answer": "Check the pressure weekly [1]."}]"#,
+    )
+    .unwrap();
+    let o =
+        docent(&["ask", dir, "and what is the gauge for?", "--history", array.to_str().unwrap(), "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let p: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(p["sources"][0]["url"], "bicycle.html#tyres");
+    assert_eq!(p["turns"], 1);
+    let roles: Vec<&str> =
+        p["messages"].as_array().unwrap().iter().map(|m| m["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["system", "user", "assistant", "user"]);
+    assert_eq!(p["messages"][2]["content"], "Check the pressure weekly.");
+    // JSON lines, with the answer left out: here the gauge is the self-watering pot's.
+    let lines = tmp.path().join("history.jsonl");
+    std::fs::write(&lines, "{\"question\": \"How does a self-watering pot work?\"}\n\n").unwrap();
+    let o =
+        docent(&["ask", dir, "and what is the gauge for?", "--history", lines.to_str().unwrap(), "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let p: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(p["sources"][0]["url"], "guide/gardening.md#self-watering-pots");
+    // The same through the fragments, as the browser reads the folder.
+    let o = docent(&[
+        "ask",
+        dir,
+        "and what is the gauge for?",
+        "--history",
+        lines.to_str().unwrap(),
+        "--json",
+        "--fragments",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let f: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(f["sources"][0]["url"], "guide/gardening.md#self-watering-pots");
+}
+
+#[test]
+fn ask_with_bad_history_names_the_file_and_the_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("d");
+    index_corpus(&out);
+    let dir = out.to_str().unwrap();
+    let file = tmp.path().join("h.json");
+    let name = file.display().to_string();
+    let cases: [(&str, String); 6] = [
+        (r#"[{"question": "a?"}, {"answer": "b"}]"#, format!("{name}: turn 2: missing field \"question\"")),
+        ("{\"question\": \"a?\"}\n{\"question\": 3}\n", format!("{name}:2: field \"question\" must be a string, found 3")),
+        (r#"[{"question": "a?", "answer": ["b"]}]"#, format!("{name}: turn 1: field \"answer\" must be a string, found [\"b\"]")),
+        (r#"[{"question": "  "}]"#, format!("{name}: turn 1: field \"question\" is empty")),
+        (r#"["a?"]"#, format!("{name}: turn 1: expected an object {{\"question\", \"answer\"}}, found \"a?\"")),
+        ("question: a?\n", format!("{name}:1: expected a JSON object {{\"question\", \"answer\"}} per line (or one JSON array): ")),
+    ];
+    for (text, want) in cases {
+        std::fs::write(&file, text).unwrap();
+        let o = docent(&["ask", dir, "and then?", "--history", &name]);
+        assert_eq!(o.status.code(), Some(1), "{text}");
+        assert!(stderr(&o).starts_with(&format!("docent: {want}")), "{text}: {}", stderr(&o));
+    }
+    let o = docent(&["ask", dir, "and then?", "--history", "no-such-history.json"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no-such-history.json"), "{}", stderr(&o));
+}

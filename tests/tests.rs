@@ -6,6 +6,7 @@ mod bad_input;
 mod chunk;
 mod cli;
 mod common;
+mod conversation;
 mod decode_cases;
 mod embed;
 mod engine;

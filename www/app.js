@@ -11,6 +11,7 @@
 import { SiteSearch, PATHS } from '/pkg/ask-search.js';
 import { streamAnswer, LlmError, NOT_IN_DOCUMENTS } from '/pkg/llm.js';
 import { renderAnswer as answerNodes, renderSources as sourceItems } from '/pkg/render.js';
+import { Conversation, TURNS } from '/pkg/ask-conversation.js';
 import { visitorDocs } from './mine.js';
 
 /** The demo site's index folder (written by `./build.sh demo`). */
@@ -46,6 +47,8 @@ const ui = {
   question: $('question'),
   ask: $('ask'),
   stop: $('stop'),
+  newQuestion: $('new-question'),
+  turns: $('turns'),
   corpusMine: $('corpus-mine'),
   answer: $('answer'),
   answerNote: $('answer-note'),
@@ -260,11 +263,13 @@ function renderSources(sources) {
 function renderPrompt(provider, prompt, model) {
   let shown;
   if (provider === 'anthropic') {
-    shown = { model, system: prompt.system, messages: [{ role: 'user', content: prompt.user }], stream: true };
+    shown = { model, system: prompt.system, messages: prompt.messages.filter((m) => m.role !== 'system'), stream: true };
   } else {
     shown = { model: provider === 'offline' ? '(offline: nothing is sent)' : model, messages: prompt.messages, stream: true };
   }
-  ui.prompt.textContent = `${JSON.stringify(shown, null, 2)}\n\n// ${prompt.tokens} tokens, ${prompt.sources.length} sources${prompt.abstained ? ', abstained: no relevant context' : ''}`;
+  const turns = prompt.turns ? `, ${prompt.turns} earlier turn${prompt.turns === 1 ? '' : 's'}` : '';
+  const query = prompt.query ? `\n// searched as: ${prompt.query}` : '';
+  ui.prompt.textContent = `${JSON.stringify(shown, null, 2)}\n\n// ${prompt.tokens} tokens, ${prompt.sources.length} sources${turns}${prompt.abstained ? ', abstained: no relevant context' : ''}${query}`;
 }
 
 /** The background embedder's progress, in the quiet line under the question box. */
@@ -310,12 +315,14 @@ async function ask(question) {
   ui.retry.hidden = true;
   ui.answer.replaceChildren();
   ui.sources.replaceChildren();
+  // The earlier turns (at most TURNS.default) are shown above and asked with: a follow-up.
+  const history = conversation.begin(TURNS.default);
   const t0 = performance.now();
   setStatus('Searching…');
   let prompt;
   let path = 'hybrid';
   try {
-    const opts = { k: state.settings.k, budget: BUDGET };
+    const opts = { k: state.settings.k, budget: BUDGET, history };
     if (mine) prompt = await state.mine.assemble(question, opts);
     else {
       ({ prompt, path } = await state.site.assemble(question, {
@@ -346,6 +353,7 @@ async function ask(question) {
     const named = prompt.missing?.length && docent ? (await docent.offlineAnswer(prompt, question)).text : null;
     if (state.controller !== controller) return;
     ui.answer.textContent = named || NOT_IN_DOCUMENTS;
+    conversation.add(question, ui.answer.textContent);
     note(provider === 'offline' ? '' : 'No request was sent to the model.');
     setStatus(`No relevant passage found (${Math.round(performance.now() - t0)} ms).`);
     return;
@@ -374,6 +382,7 @@ async function ask(question) {
       text += delta;
       renderAnswer(text, prompt.sources);
     }
+    conversation.add(question, text, prompt.sources);
     setStatus(`Answered: first words after ${Math.round(first)} ms, done after ${Math.round(performance.now() - t0)} ms.`);
   } catch (e) {
     const partial = e instanceof LlmError && e.partial ? e.partial : text;
@@ -394,6 +403,20 @@ async function ask(question) {
     }
   }
 }
+
+/** The conversation: earlier questions and answers, kept for follow-ups until "New question". */
+const conversation = new Conversation(ui.turns, ui.newQuestion, {
+  render: (text, sources) => answerNodes(text, sources, { base: location.href, newTab: true }),
+  onClear: () => {
+    state.controller?.abort();
+    ui.answer.replaceChildren();
+    ui.sources.replaceChildren();
+    ui.searchNote.textContent = '';
+    note('');
+    ui.question.value = '';
+    ui.question.focus();
+  },
+});
 
 function wireAsk() {
   ui.form.addEventListener('submit', (e) => {

@@ -62,7 +62,8 @@ impl Answer {
 /// The offline answer to an assembled prompt: [`offline_answer`] over its sources, for `question`
 /// or, when `None`, the question of its default user template ([`question_of`]). A prompt that
 /// abstained for terms the documents lack gets [`not_mentioned`] of them; one that abstained
-/// otherwise (or has no sources) gets [`NOT_COVERED`].
+/// otherwise (or has no sources) gets [`NOT_COVERED`]. A follow-up's prompt that carries the
+/// query its conversation formed (`prompt.query`) is answered for that query.
 pub fn offline_answer_for(prompt: &Prompt, question: Option<&str>) -> Answer {
     if prompt.abstained && !prompt.missing.is_empty() {
         return Answer { text: not_mentioned(&prompt.missing), abstained: true };
@@ -75,7 +76,14 @@ pub fn offline_answer_for(prompt: &Prompt, question: Option<&str>) -> Answer {
         .iter()
         .map(|s| Passage { n: s.n, title: &s.title, heading: &s.heading, text: &s.text })
         .collect();
-    offline_answer(question.unwrap_or_else(|| question_of(&prompt.user)), &passages)
+    // A follow-up's own words may be few ("and on Windows?"): its sentences are picked by the
+    // query its conversation formed, which holds them and the topic's.
+    let question = if prompt.query.is_empty() {
+        question.unwrap_or_else(|| question_of(&prompt.user))
+    } else {
+        &prompt.query
+    };
+    offline_answer(question, &passages)
 }
 
 /// The extractive answer, without any LLM, from `passages` in retrieval order (best first).

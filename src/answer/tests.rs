@@ -62,6 +62,8 @@ impl PromptJson {
             sources,
             abstained: self.abstained,
             tokens: 0,
+            turns: 0,
+            query: String::new(),
             missing: Vec::new(),
         }
     }

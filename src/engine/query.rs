@@ -2,6 +2,7 @@
 //! and the grounded prompt built from its hits.
 
 use super::{Docent, Hit, SearchResult};
+use crate::conversation::retrieval_query;
 use crate::gate::decide;
 use crate::index::bm25::is_invisible;
 use crate::prompt::{self, Prompt, PromptOptions, Source};
@@ -70,11 +71,14 @@ impl Docent {
         Ok(SearchResult { answerable, hits, evidence, missing })
     }
 
-    /// Retrieves sources for `question` and assembles a grounded prompt.
+    /// Retrieves sources for `question` and assembles a grounded prompt. After earlier turns
+    /// ([`PromptOptions::history`]) it searches with the query the conversation forms
+    /// ([`retrieval_query`]), and the gate judges that query.
     pub fn assemble(&self, question: &str, opts: &PromptOptions) -> Result<Prompt> {
         opts.validate()?;
-        let result = self.search(question, opts.k)?;
-        prompt_of(question, &result, &self.counter, opts)
+        let query = retrieval_query(question, &opts.history);
+        let result = self.search(&query, opts.k)?;
+        prompt_of(question, &query, &result, &self.counter, opts)
     }
 
     /// Exact cosine top-`k` over the delta segment; ids are chunk ids.
@@ -117,10 +121,12 @@ pub(crate) fn check_search<'q>(query: &'q str, k: usize, opts: &RetrieveOptions)
     Ok(query)
 }
 
-/// The grounded prompt for `question` from a search `result`: its hits become the numbered
-/// sources, its verdict decides whether the prompt abstains.
+/// The grounded prompt for `question` from a search `result` (of `query`, the question or the
+/// query its conversation formed): its hits become the numbered sources, its verdict decides
+/// whether the prompt abstains.
 pub(crate) fn prompt_of(
     question: &str,
+    query: &str,
     result: &SearchResult,
     counter: &crate::tokens::TokenCounter,
     opts: &PromptOptions,
@@ -138,6 +144,9 @@ pub(crate) fn prompt_of(
         })
         .collect();
     let mut prompt = prompt::assemble(question, &sources, result.answerable, counter, opts)?;
+    if query.trim() != question.trim() {
+        prompt.query = query.trim().to_string();
+    }
     if prompt.abstained {
         // Names the reader wrote ("Kubernetes", "gRPC") are named in the answer; plain words
         // ("galaxy", "results") leave it at the generic "not covered".

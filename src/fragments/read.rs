@@ -8,6 +8,7 @@ use super::lexical::{prefix_shards, shard_of, Shard, Term};
 use super::table::{open_fragment, FragmentKind, FragmentTable};
 use super::text::{self, pack_of, Located, RangedPack, Record};
 use super::{dense, FetchStats, FragmentSource, Span, LEXICAL_RESCORE};
+use crate::conversation::retrieval_query;
 use crate::embed::EmbedderInfo;
 use crate::engine::{check_search, prompt_of, Evidence, Hit, SearchResult};
 use crate::gate::{
@@ -317,6 +318,8 @@ impl SiteIndex {
 
     /// Retrieves sources for `question` (as [`SiteIndex::search`] with the index's retrieval
     /// options and `opts.k`) and assembles a grounded prompt, counting tokens with `counter`.
+    /// After earlier turns ([`PromptOptions::history`]) it searches with the query the
+    /// conversation forms ([`retrieval_query`]); `vector`, when given, must embed that query.
     pub async fn assemble<S: FragmentSource>(
         &self,
         src: &S,
@@ -326,8 +329,9 @@ impl SiteIndex {
         opts: &PromptOptions,
     ) -> Result<Prompt> {
         opts.validate()?;
-        let result = self.search(src, question, opts.k, vector, &self.table.retrieve).await?;
-        prompt_of(question, &result, counter, opts)
+        let query = retrieval_query(question, &opts.history);
+        let result = self.search(src, &query, opts.k, vector, &self.table.retrieve).await?;
+        prompt_of(question, &query, &result, counter, opts)
     }
 
     /// The gate's evidence from the query's term groups and both candidate lists (best first;

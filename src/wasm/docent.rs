@@ -76,6 +76,13 @@ export interface AssembleOptions {
   system?: string;
   user?: string;
   abstain?: string;
+  /** The conversation's earlier turns, oldest first (at most 50): the question is searched with
+   * their topic when it leans on it (`followupQuery`), and the latest turns that fit go into
+   * the prompt as chat messages. Default none. */
+  history?: Turn[];
+  /** Most tokens the earlier turns may take; never more than half of what the budget leaves
+   * after the instructions and question. Default 600; range 0..=1000000. */
+  historyTokens?: number;
 }
 
 export interface Stats {
@@ -206,7 +213,7 @@ const DOCUMENT_FIELDS: &[&str] = &["url", "title", "text", "html", "markdown"];
 const SEARCH_FIELDS: &[&str] = &["k", "mode"];
 
 /// The keys of `AssembleOptions`.
-const ASSEMBLE_FIELDS: &[&str] = &["k", "budget", "system", "user", "abstain"];
+const ASSEMBLE_FIELDS: &[&str] = &["k", "budget", "system", "user", "abstain", "history", "historyTokens"];
 
 /// `DocentOptions` without `model` (read separately: it holds typed arrays).
 #[derive(Deserialize, Default)]
@@ -503,7 +510,8 @@ impl JsDocent {
     }
 
     /// Retrieves sources and assembles a grounded prompt: `{system, user, messages, sources,
-    /// abstained, tokens}`. Options `{k?, budget?, system?, user?, abstain?}`.
+    /// abstained, tokens, turns}`. Options `{k?, budget?, system?, user?, abstain?, history?,
+    /// historyTokens?}`.
     pub fn assemble(
         &self,
         question: &str,

@@ -56,11 +56,19 @@ export interface SiteAssembleOptions {
   k?: number;
   /** Token budget of system + user. Default 2000; range 64..=1000000. */
   budget?: number;
-  /** The question embedded with the index's embedder: hybrid retrieval; without it, lexical. */
+  /** The query embedded with the index's embedder: hybrid retrieval; without it, lexical. After
+   * earlier turns, embed `followupQuery(question, history)`, the query that is searched. */
   vector?: Float32Array;
   system?: string;
   user?: string;
   abstain?: string;
+  /** The conversation's earlier turns, oldest first (at most 50): the question is searched with
+   * their topic when it leans on it (`followupQuery`), and the latest turns that fit go into
+   * the prompt as chat messages. Default none. */
+  history?: Turn[];
+  /** Most tokens the earlier turns may take; never more than half of what the budget leaves
+   * after the instructions and question. Default 600; range 0..=1000000. */
+  historyTokens?: number;
 }
 
 /** What a `SiteIndex` fetched so far (not counting `manifest.json`). */
@@ -111,7 +119,8 @@ extern "C" {
 
 const OPEN_FIELDS: &[&str] = &["timeoutMs", "tokenizer"];
 const SEARCH_FIELDS: &[&str] = &["k", "vector", "prefixLast", "typos"];
-const ASSEMBLE_FIELDS: &[&str] = &["k", "budget", "vector", "system", "user", "abstain"];
+const ASSEMBLE_FIELDS: &[&str] =
+    &["k", "budget", "vector", "system", "user", "abstain", "history", "historyTokens"];
 
 /// `SiteOpenOptions` without `tokenizer` (read separately: a typed array).
 #[derive(Deserialize, Default)]
@@ -229,7 +238,7 @@ impl JsSiteIndex {
         })
     }
 
-    /// `assemble(question, {k?, budget?, vector?, system?, user?, abstain?})` →
+    /// `assemble(question, {k?, budget?, vector?, system?, user?, abstain?, history?, historyTokens?})` →
     /// `Promise<Prompt>`: retrieves sources as `search` does and assembles a grounded prompt.
     #[wasm_bindgen(unchecked_return_type = "Promise<Prompt>")]
     pub fn assemble(&self, question: String, options: Option<JsSiteAssembleOptions>) -> Promise {

@@ -60,12 +60,15 @@ pub use vector_index::JsVectorIndex;
 /// [`PromptOptions::default`]'s. Callers check the keys first ([`from_js`]); keys of their own
 /// (such as `vector`) are left to them.
 #[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
 struct PromptFields {
     k: Option<usize>,
     budget: Option<usize>,
     system: Option<String>,
     user: Option<String>,
     abstain: Option<String>,
+    history: Option<Vec<crate::conversation::Turn>>,
+    history_tokens: Option<usize>,
 }
 
 impl PromptFields {
@@ -78,6 +81,8 @@ impl PromptFields {
             system: self.system.unwrap_or(d.system),
             user: self.user.unwrap_or(d.user),
             abstain: self.abstain.unwrap_or(d.abstain),
+            history: self.history.unwrap_or(d.history),
+            history_tokens: self.history_tokens.unwrap_or(d.history_tokens),
         }
     }
 }
@@ -95,6 +100,27 @@ pub fn start() {
 #[wasm_bindgen(js_name = memoryBytes)]
 pub fn memory_bytes() -> f64 {
     (core::arch::wasm32::memory_size::<0>() as f64) * 65536.0
+}
+
+/// `followupQuery(question, history?)`: the query docent searches with for `question` after the
+/// earlier turns `history` (`[{question, answer?}]`, oldest first): the question itself when it
+/// stands on its own, else with the salient terms of the conversation's topic
+/// (`conversation::retrieval_query`). A page that embeds questions itself embeds this, so the
+/// vector it passes to `assemble` matches the query the index searches with.
+#[wasm_bindgen(js_name = followupQuery)]
+pub fn followup_query(
+    question: &str,
+    #[wasm_bindgen(unchecked_param_type = "Turn[] | undefined")] history: JsValue,
+) -> std::result::Result<String, JsError> {
+    let history: Vec<crate::conversation::Turn> = if history.is_undefined() || history.is_null() {
+        Vec::new()
+    } else {
+        serde_wasm_bindgen::from_value(history).map_err(|e| {
+            Error::invalid("history", format!("expected an array of {{question, answer}}: {e}"))
+        })?
+    };
+    crate::conversation::check_history(&history, "history")?;
+    Ok(crate::conversation::retrieval_query(question, &history))
 }
 
 /// `xxh3(bytes)`: the xxh3-64 checksum of `bytes` as 16 lowercase hex digits, exactly what
@@ -150,14 +176,28 @@ export interface Source {
   score: number;
 }
 
+/** One earlier turn of a conversation (`history` of `assemble`'s options). */
+export interface Turn {
+  question: string;
+  /** The answer shown for it; its `[n]` markers are left out of the prompt. Default "". */
+  answer?: string;
+}
+
 export interface Prompt {
   system: string;
+  /** The last user message: the sources and the question. */
   user: string;
-  messages: { role: "system" | "user"; content: string }[];
+  /** system, the earlier turns that fit (user, assistant, …), then user. */
+  messages: { role: "system" | "user" | "assistant"; content: string }[];
   sources: Source[];
   /** True when the relevance gate found nothing relevant. */
   abstained: boolean;
+  /** Tokens of every message's text, added up. */
   tokens: number;
+  /** Earlier turns the prompt carries (the latest of `history` that fit). */
+  turns: number;
+  /** The query the sources were retrieved with, when a follow-up's differs from its question. */
+  query?: string;
   /** When it abstained for terms the documents never mention: those terms
    * (`notMentioned(missing)` is the sentence to show). */
   missing?: string[];

@@ -712,3 +712,19 @@ test('the watchers are not blind: a CSP violation and a dialog are caught', { ti
   assert.ok(problems.some((p) => /Content Security Policy/.test(p)), 'Chromium also reports it on the console');
   await page.context().close();
 });
+
+test('follow-ups: the earlier turn shows above the answer and goes in the prompt; New question clears it', { timeout: 3 * WAIT_MS }, async (t) => {
+  const { page, problems } = await openDemo();
+  await askAndWait(page, COVERED);
+  assert.equal(await page.isVisible('[data-testid="new-question"]'), true);
+  const r = await askAndWait(page, 'and how is it calibrated?');
+  assert.match(r.status, /^Answered/, JSON.stringify(r));
+  assert.deepEqual(await page.$$eval('[data-testid="turns"] .turn-question', (qs) => qs.map((q) => q.textContent)), [COVERED]);
+  assert.match(r.prompt, /, 1 earlier turn[,\n]/, 'the prompt carries the earlier turn');
+  assert.match(r.prompt, /searched as: and how is it calibrated\? \S/, 'the follow-up is searched with its topic');
+  await page.click('[data-testid="new-question"]');
+  assert.equal(await page.$$eval('[data-testid="turns"] li', (l) => l.length), 0);
+  assert.equal(await page.textContent('[data-testid="answer"]'), '');
+  assert.equal(await page.isVisible('[data-testid="new-question"]'), false);
+  await finish(t, page, problems);
+});

@@ -224,6 +224,25 @@ test('assemble budgets the prompt with the estimate, and the offline answer runs
   }
 });
 
+test('a follow-up through the fragments: the lean module forms the query (followupQuery) and carries the turns, as the index in memory does', async () => {
+  const s = await search.openSite(base);
+  try {
+    const history = [{ question: 'How does docent decide that a question is not covered?', answer: 'The gate decides [1].' }];
+    const q = 'and how is it calibrated?';
+    const formed = search.followupQuery(q, history);
+    assert.ok(formed.startsWith(`${q} `) && formed.length > q.length + 8, formed);
+    const p = await s.assemble(q, { k: 4, budget: 2000, history });
+    const full = docent.assemble(q, { k: 4, budget: 2000, history });
+    assert.equal(p.query, formed);
+    assert.equal(full.query, formed);
+    assert.equal(p.turns, 1);
+    assert.deepEqual(p.messages.map((m) => m.role), ['system', 'user', 'assistant', 'user']);
+    assert.equal(p.messages[2].content, 'The gate decides.');
+  } finally {
+    s.free();
+  }
+});
+
 test('the full module\'s SiteIndex counts exactly with the tokenizer; the estimate counts more', async () => {
   const tokenizer = new Uint8Array(await readFile(join(root, 'models', 'tokenizer.json')));
   const exact = await pkg.SiteIndex.open(base, { tokenizer });

@@ -112,6 +112,27 @@ test('assemble numbers its sources and abstains on an unrelated question', async
   assert.ok(a.user.includes('do not cover'), a.user);
 });
 
+test('follow-ups: followupQuery forms the query, assemble takes the history, checks it and puts the turns in the prompt', async () => {
+  const docent = await corpusIndex();
+  const { followupQuery } = await import(pkgEntry);
+  const history = [{ question: 'How does a self-watering pot work?', answer: 'It keeps a reservoir under the soil [1].' }];
+  assert.equal(followupQuery('and what is the gauge for?', history), 'and what is the gauge for? self watering pot');
+  assert.equal(followupQuery('and what is the gauge for?'), 'and what is the gauge for?');
+  assert.equal(followupQuery('How do I bake a sourdough loaf?', history), 'How do I bake a sourdough loaf?');
+  const p = docent.assemble('and what is the gauge for?', { history, historyTokens: 200 });
+  assert.equal(p.sources[0].url, 'guide/gardening.md#self-watering-pots');
+  assert.deepEqual(p.messages.map((m) => m.role), ['system', 'user', 'assistant', 'user']);
+  assert.equal(p.messages[2].content, 'It keeps a reservoir under the soil.');
+  assert.equal(p.turns, 1);
+  assert.equal(p.query, 'and what is the gauge for? self watering pot');
+  const bike = docent.assemble('and what is the gauge for?', { history: [{ question: 'How do I look after my bicycle tyres?' }] });
+  assert.equal(bike.sources[0].url, 'bicycle.html#tyres');
+  throwsExactly(() => docent.assemble('and then?', { history: [{ question: ' ' }] }), 'invalid history: turn 1: field "question" must be a non-empty string');
+  throwsExactly(() => docent.assemble('and then?', { historyTokens: 2e6 }), 'invalid history_tokens: expected 0..=1000000 tokens, found 2000000');
+  assert.throws(() => docent.assemble('and then?', { history: [{ answer: 'x' }] }), /question/);
+  assert.throws(() => followupQuery('and then?', 'not an array'), /invalid history/);
+});
+
 test('toBytes / fromBytes round trip gives equal results', async () => {
   const docent = await corpusIndex();
   const bytes = docent.toBytes();

@@ -25,8 +25,10 @@ pub fn cmd_ask(
     tokenizer: Option<&Path>,
     flag: Option<&Path>,
     fragments: bool,
+    history: Option<&Path>,
 ) -> Result<()> {
-    let opts = PromptOptions { k, budget, ..PromptOptions::default() };
+    let history = history.map(crate::load::read_history).transpose()?.unwrap_or_default();
+    let opts = PromptOptions { k, budget, history, ..PromptOptions::default() };
     let counter = tokenizer.map(|t| TokenCounter::from_json(&read_file(t)?)).transpose()?;
     let prompt = if fragments {
         let site = Site::open(dir, flag, true)?;
@@ -38,7 +40,8 @@ pub fn cmd_ask(
             },
             (None, None) => TokenCounter::Approx,
         };
-        let v = site.vector(question)?;
+        // The vector embeds what is searched: a follow-up's query formed with its history.
+        let v = site.vector(&docent::conversation::retrieval_query(question, &opts.history))?;
         let prompt = block_on(site.index.assemble(&site.src, question, v.as_deref(), &counter, &opts))?;
         eprintln!("docent: {}", site.fetched());
         prompt

@@ -42,7 +42,15 @@ pub fn cmd_eval(
                 "missing field \"relevant\" (a list of page#anchor urls or pages; [] for unanswerable)",
             ));
         };
-        qs.push(Question { q: line.q, relevant });
+        // A follow-up is searched with the query its conversation forms, as `ask` does.
+        let history: Vec<docent::conversation::Turn> = line
+            .history
+            .unwrap_or_default()
+            .into_iter()
+            .map(|question| docent::conversation::Turn { question, answer: String::new() })
+            .collect();
+        let q = docent::conversation::retrieval_query(&line.q, &history);
+        qs.push(Question { q, relevant });
     }
     let (r, embedder, site_gate) = if fragments {
         // Through the fragments, as a browser reads the folder (lexical without a vector).

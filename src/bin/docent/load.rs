@@ -76,6 +76,9 @@ pub fn load_index(dir: &Path, flag: Option<&Path>) -> Result<Docent> {
 #[derive(Deserialize)]
 pub struct QueryLine {
     pub q: String,
+    /// Earlier questions of the conversation, oldest first (`docent eval`: a follow-up).
+    #[serde(default)]
+    pub history: Option<Vec<String>>,
     #[serde(default)]
     pub relevant: Option<Vec<String>>,
 }
@@ -145,4 +148,77 @@ impl Site {
             if self.embedder.is_some() { "the hybrid path" } else { "the lexical path" }
         )
     }
+}
+
+/// One line of a history file as read, with every field optional so that a missing or
+/// mistyped one is named in the error.
+#[derive(Deserialize)]
+struct TurnLine {
+    question: Option<serde_json::Value>,
+    answer: Option<serde_json::Value>,
+}
+
+/// The earlier turns of `docent ask --history FILE`, oldest first: a JSON array of
+/// `{"question": …, "answer": …}` objects, or the same objects as JSON lines (one per line,
+/// blank lines skipped). `answer` may be left out (a stopped answer). Errors name the file, the
+/// turn (its line for JSON lines) and the field.
+pub fn read_history(path: &Path) -> Result<Vec<docent::conversation::Turn>> {
+    let text = String::from_utf8(read_file(path)?)
+        .map_err(|_| Error::format(path.display().to_string(), "expected UTF-8 JSON text"))?;
+    let name = path.display().to_string();
+    let mut raw: Vec<(String, serde_json::Value)> = Vec::new();
+    if text.trim_start().starts_with('[') {
+        let values: Vec<serde_json::Value> = serde_json::from_str(&text).map_err(|e| {
+            Error::format(
+                &name,
+                format!("expected a JSON array of {{\"question\", \"answer\"}} objects: {e}"),
+            )
+        })?;
+        for (i, v) in values.into_iter().enumerate() {
+            raw.push((format!("{name}: turn {}", i + 1), v));
+        }
+    } else {
+        for (i, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let v: serde_json::Value = serde_json::from_str(line).map_err(|e| {
+                Error::format(
+                    format!("{name}:{}", i + 1),
+                    format!("expected a JSON object {{\"question\", \"answer\"}} per line (or one JSON array): {e}"),
+                )
+            })?;
+            raw.push((format!("{name}:{}", i + 1), v));
+        }
+    }
+    let mut turns = Vec::with_capacity(raw.len());
+    for (at, v) in raw {
+        if !v.is_object() {
+            return Err(Error::format(
+                at,
+                format!("expected an object {{\"question\", \"answer\"}}, found {v}"),
+            ));
+        }
+        let line: TurnLine = serde_json::from_value(v).map_err(|e| Error::format(&at, e.to_string()))?;
+        let question = match line.question {
+            Some(serde_json::Value::String(q)) if !q.trim().is_empty() => q,
+            Some(serde_json::Value::String(_)) => {
+                return Err(Error::format(at, "field \"question\" is empty"));
+            }
+            Some(other) => {
+                return Err(Error::format(at, format!("field \"question\" must be a string, found {other}")));
+            }
+            None => return Err(Error::format(at, "missing field \"question\"")),
+        };
+        let answer = match line.answer {
+            None | Some(serde_json::Value::Null) => String::new(),
+            Some(serde_json::Value::String(a)) => a,
+            Some(other) => {
+                return Err(Error::format(at, format!("field \"answer\" must be a string, found {other}")));
+            }
+        };
+        turns.push(docent::conversation::Turn { question, answer });
+    }
+    docent::conversation::check_history(&turns, &name)?;
+    Ok(turns)
 }

@@ -164,9 +164,17 @@ enum Command {
         /// --help`).
         #[arg(long)]
         fragments: bool,
+        /// The conversation so far, oldest turn first: a JSON array of {"question": …,
+        /// "answer": …} objects, or one such object per line (JSON lines). QUESTION is then a
+        /// follow-up: it is searched with the earlier questions in view and the prompt carries
+        /// the latest turns that fit the budget.
+        #[arg(long)]
+        history: Option<PathBuf>,
     },
     /// Evaluate retrieval on JSON lines {"q": …, "relevant": [url or url-prefix, …]}: recall@1/5/10,
-    /// MRR@10 and the relevance gate's accuracy, for lexical, dense and hybrid retrieval.
+    /// MRR@10 and the relevance gate's accuracy, for lexical, dense and hybrid retrieval. A line
+    /// with "history": [earlier question, …] is a follow-up, searched with the query its
+    /// conversation forms.
     Eval {
         /// The index directory.
         dir: PathBuf,
@@ -288,6 +296,7 @@ fn main() {
             tokenizer,
             model_dir,
             fragments,
+            history,
         } => {
             let offline = provider.as_deref().is_some_and(|p| p.trim().eq_ignore_ascii_case("offline"));
             let llm = provider.as_deref().filter(|_| !offline).zip(endpoint.as_deref()).zip(model.as_deref());
@@ -308,6 +317,7 @@ fn main() {
                     tokenizer.as_deref(),
                     model_dir.as_deref(),
                     fragments,
+                    history.as_deref(),
                 ),
             }
         }

@@ -1,0 +1,180 @@
+//! Follow-up questions: a conversation's earlier turns and the retrieval query of a follow-up.
+//!
+//! Owns: [`Turn`] (one earlier question and the answer it got), checking a history, and
+//! [`retrieval_query`], the query a follow-up is searched with, formed from the conversation
+//! without an LLM call. The prompt's share of the history (which turns fit the token budget) is
+//! `prompt::assemble`'s.
+//! Must not: search, count tokens or call an LLM.
+//!
+//! Why this way: "and on Windows?" after "how do I install cargo?" names nothing a search can
+//! find by itself; its topic is the earlier question's. Rewriting it with a model would cost a
+//! call (and a key) before retrieval; instead the follow-up keeps its own words and gains the
+//! salient terms ([`salient_terms`]) of the conversation's topic, the latest earlier question that
+//! stood on its own. A follow-up that names its own topic ("How do I publish a crate?") is
+//! searched as written, so a change of subject is not pulled back to the old one. Measured on
+//! follow-ups written for the evaluation sets (`bench/eval/followups.jsonl`,
+//! `bench/results/followups.md`).
+//!
+//! Design: `docs/design.md`, "Follow-up questions".
+
+use serde::{Deserialize, Serialize};
+
+use crate::gate::salient_terms;
+use crate::{Error, Result};
+
+/// One earlier turn of a conversation: the reader's question and the answer shown for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Turn {
+    /// The question as the reader asked it.
+    pub question: String,
+    /// The answer text shown (an LLM's, the offline one, or the "not covered" sentence); may be
+    /// empty when the answer was stopped before any text.
+    #[serde(default)]
+    pub answer: String,
+}
+
+/// The most earlier turns a history may hold: 50. The widget keeps 4 by default
+/// (`<docent-ask turns>`); the prompt keeps as many of the latest as fit its budget.
+pub const MAX_TURNS: usize = 50;
+
+/// A follow-up with at most this many salient terms of its own is elliptical whatever its
+/// words ("why?", "examples?", "Windows?"): 1. Two terms often name a topic already ("When is
+/// the seed swap?").
+pub const SHORT_TERMS: usize = 1;
+
+/// A follow-up that opens with [`OPENERS`] ("and on Windows?") or points back with
+/// [`POINTERS`] ("how do I turn it off?") is elliptical with at most this many salient terms
+/// of its own: 3. With more it names its own topic ("and can cargo test run the binaries
+/// through qemu?"). Set by reading the follow-ups of `bench/eval/followups.jsonl`, not tuned
+/// on their recall (`bench/results/followups.md` measures the result).
+pub const LEANING_TERMS: usize = 3;
+
+/// Most terms of the topic added to an elliptical follow-up: 8.
+pub const MAX_CONTEXT_TERMS: usize = 8;
+
+/// Words that open a follow-up leaning on what came before ("and on Windows?", "what about
+/// the default?", "also for workspaces?"), whatever its own terms.
+const OPENERS: &[&str] = &[
+    "and",
+    "also",
+    "but",
+    "or",
+    "so",
+    "then",
+    "same",
+    "what about",
+    "how about",
+    "what if",
+    "and if",
+    "instead",
+];
+
+/// Words that point back at the earlier topic ("how do I turn *it* off?", "can *they* be
+/// nested?"): a question with one of them and few terms of its own is elliptical.
+const POINTERS: &[&str] =
+    &["it", "its", "this", "that", "these", "those", "they", "them", "their", "there", "one", "ones", "such"];
+
+/// Checks a history: at most [`MAX_TURNS`] turns, each with a non-empty question.
+/// `what` names the history in errors (a file name, "history").
+pub fn check_history(history: &[Turn], what: &str) -> Result<()> {
+    if history.len() > MAX_TURNS {
+        return Err(Error::invalid(
+            what,
+            format!("expected at most {MAX_TURNS} earlier turns, found {}", history.len()),
+        ));
+    }
+    for (i, t) in history.iter().enumerate() {
+        if t.question.trim().is_empty() {
+            return Err(Error::invalid(
+                what,
+                format!("turn {}: field \"question\" must be a non-empty string", i + 1),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `question`, asked after others, leans on them: it has at most [`SHORT_TERMS`]
+/// salient terms of its own, or it opens with a word such as "and" or "what about"
+/// ([`OPENERS`]) or points back with one such as "it" or "them" ([`POINTERS`]) and has at most
+/// [`LEANING_TERMS`]. A question with no salient term at all ("why?") is elliptical.
+pub fn is_elliptical(question: &str) -> bool {
+    let own = salient_terms(question).len();
+    if own <= SHORT_TERMS {
+        return true;
+    }
+    let lower = question.trim().to_lowercase();
+    let words: Vec<&str> =
+        lower.split(|c: char| !c.is_alphanumeric() && c != '\'').filter(|w| !w.is_empty()).collect();
+    let opens = OPENERS.iter().any(|o| {
+        let o: Vec<&str> = o.split(' ').collect();
+        words.len() >= o.len() && words[..o.len()] == o[..]
+    });
+    let points = words.iter().any(|w| POINTERS.contains(w));
+    (opens || points) && own <= LEANING_TERMS
+}
+
+/// The query to search with for `question` after the earlier turns `history` (oldest first).
+///
+/// A question that stands on its own (not [`is_elliptical`]), or the first one, is searched as
+/// written. An elliptical one keeps its own words and gains the salient terms of the
+/// conversation's topic: the latest earlier question that stood on its own (or, when every
+/// earlier one was elliptical, the first), then those of the follow-ups asked since it, at most
+/// [`MAX_CONTEXT_TERMS`], each once and none the question has already. The reader's spelling is
+/// kept, so BM25, the embedder and the gate see the words as written; the gate judges this
+/// query, so "and on Windows?" is answerable when the topic it continues is.
+pub fn retrieval_query(question: &str, history: &[Turn]) -> String {
+    let question = question.trim();
+    if history.is_empty() || !is_elliptical(question) {
+        return question.to_string();
+    }
+    let topic = history.iter().rposition(|t| !is_elliptical(&t.question)).unwrap_or(0);
+    let mut have: Vec<String> = salient_terms(question).into_iter().map(|t| t.term).collect();
+    let mut added: Vec<String> = Vec::new();
+    for t in &history[topic..] {
+        for term in salient_terms(&t.question) {
+            if added.len() >= MAX_CONTEXT_TERMS {
+                break;
+            }
+            if !have.contains(&term.term) {
+                have.push(term.term);
+                added.push(term.surface);
+            }
+        }
+    }
+    if added.is_empty() {
+        return question.to_string();
+    }
+    format!("{question} {}", added.join(" "))
+}
+
+/// An earlier answer as the prompt carries it: trimmed, without its citation markers (`[1]`,
+/// `[2][3]`), which numbered the sources of its own turn, not this prompt's.
+pub fn answer_without_citations(answer: &str) -> String {
+    let mut out = String::with_capacity(answer.len());
+    let mut rest = answer;
+    while let Some(i) = rest.find('[') {
+        let after = &rest[i + 1..];
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 && digits <= 3 && after[digits..].starts_with(']') {
+            out.push_str(rest[..i].trim_end_matches(' '));
+            rest = &after[digits + 1..];
+        } else {
+            out.push_str(&rest[..=i]);
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out.trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn citations_are_taken_out_of_earlier_answers() {
+        assert_eq!(answer_without_citations("Run it [1]. Then this [2][3].\n"), "Run it. Then this.");
+        assert_eq!(answer_without_citations("a [x] b [1234] c[]"), "a [x] b [1234] c[]");
+    }
+}

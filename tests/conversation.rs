@@ -1,0 +1,225 @@
+//! Follow-up questions: the retrieval query a conversation forms (`docent::conversation`), the
+//! earlier turns in the prompt's token budget (`docent::prompt`), and the engine asking with a
+//! history. Hashing embedder and the approximate token counter: no model.
+
+use docent::conversation::{is_elliptical, retrieval_query, Turn};
+use docent::engine::{Docent, Options};
+use docent::prompt::{self, PromptOptions, Source, NO_ANSWER};
+use docent::tokens::TokenCounter;
+
+use crate::common::{doc, hashing};
+
+fn turn(q: &str, a: &str) -> Turn {
+    Turn { question: q.into(), answer: a.into() }
+}
+
+#[test]
+fn an_elliptical_follow_up_gains_the_topic_of_the_conversation() {
+    let history = [turn("How do I install cargo on Linux?", "Run the rustup installer [1].")];
+    for q in ["and on Windows?", "what about the default?", "How do I update it?", "why?"] {
+        assert!(is_elliptical(q), "{q}");
+    }
+    assert_eq!(retrieval_query("and on Windows?", &history), "and on Windows? install cargo Linux");
+    // The question's own terms are not repeated, and the reader's spelling is kept.
+    assert_eq!(
+        retrieval_query("  Does it need Cargo on Windows? ", &history),
+        "Does it need Cargo on Windows? install Linux"
+    );
+    // Without a history the question is searched as written.
+    assert_eq!(retrieval_query("and on Windows?", &[]), "and on Windows?");
+}
+
+#[test]
+fn a_self_contained_follow_up_is_searched_as_written() {
+    let history = [turn("How do I install cargo on Linux?", "")];
+    for q in [
+        "How do I publish a crate to crates.io?",
+        "Which profile settings make release binaries smaller?",
+        "and can cargo test run the test binaries through qemu?",
+        "When is the seed swap?",
+    ] {
+        assert!(!is_elliptical(q), "{q}");
+        assert_eq!(retrieval_query(q, &history), q);
+    }
+}
+
+#[test]
+fn the_topic_is_the_latest_question_that_stood_on_its_own() {
+    let history = [
+        turn("How do I install cargo on Linux?", ""),
+        turn("How do I publish a crate to crates.io?", ""),
+        turn("and yank it?", ""),
+    ];
+    // The install question is an older topic: the publish one (and the follow-up since) count.
+    assert_eq!(
+        retrieval_query("what about the owners?", &history),
+        "what about the owners? publish crate io yank"
+    );
+    // Every earlier question elliptical: the first one's terms are the topic.
+    let vague = [turn("and this?", ""), turn("why that?", "")];
+    assert_eq!(retrieval_query("how?", &vague), "how?");
+}
+
+fn sources() -> Vec<Source> {
+    (1..=3)
+        .map(|i| Source {
+            n: 0,
+            url: format!("page{i}.html#s{i}"),
+            title: format!("Page {i}"),
+            heading: format!("Section {i}"),
+            text: format!("Passage {i} says how to configure the thing in twenty words or so, with a few details about it."),
+            score: 1.0 / i as f32,
+        })
+        .collect()
+}
+
+/// The prompt's token count is exactly the sum of its messages', each counted on its own.
+fn counted(p: &prompt::Prompt, counter: &TokenCounter) -> usize {
+    p.messages.iter().map(|m| counter.count(&m.content).unwrap()).sum()
+}
+
+#[test]
+fn earlier_turns_go_into_the_prompt_as_chat_messages_without_their_citations() {
+    let counter = TokenCounter::Approx;
+    let opts = PromptOptions {
+        history: vec![
+            turn("How do I install it?", "Run the installer [1]. Then restart [2][3]."),
+            turn("and update?", ""),
+        ],
+        ..PromptOptions::default()
+    };
+    let p = prompt::assemble("and on Windows?", &sources(), true, &counter, &opts).unwrap();
+    let roles: Vec<&str> = p.messages.iter().map(|m| m.role.as_str()).collect();
+    assert_eq!(roles, ["system", "user", "assistant", "user", "assistant", "user"]);
+    assert_eq!(p.messages[1].content, "How do I install it?");
+    assert_eq!(p.messages[2].content, "Run the installer. Then restart.");
+    assert_eq!(p.messages[4].content, NO_ANSWER);
+    assert_eq!(p.messages[5].content, p.user);
+    assert_eq!(p.turns, 2);
+    assert_eq!(p.sources.len(), 3);
+    assert_eq!(p.tokens, counted(&p, &counter));
+    // Without a history: [system, user], as before.
+    let p =
+        prompt::assemble("and on Windows?", &sources(), true, &counter, &PromptOptions::default()).unwrap();
+    assert_eq!(p.messages.len(), 2);
+    assert_eq!((p.turns, p.tokens), (0, counted(&p, &counter)));
+}
+
+#[test]
+fn the_oldest_turns_are_dropped_first_and_the_sources_still_fit() {
+    let counter = TokenCounter::Approx;
+    let long = "word ".repeat(60);
+    let history: Vec<Turn> = (1..=6).map(|i| turn(&format!("question number {i}?"), &long)).collect();
+    let per_turn = counter.count("question number 1?").unwrap() + counter.count(long.trim()).unwrap();
+    let opts =
+        PromptOptions { history: history.clone(), history_tokens: 3 * per_turn, ..PromptOptions::default() };
+    let p = prompt::assemble("and then?", &sources(), true, &counter, &opts).unwrap();
+    // Three whole turns fit: the latest three, oldest first.
+    assert_eq!(p.turns, 3);
+    let questions: Vec<&str> =
+        p.messages.iter().filter(|m| m.role == "user").map(|m| m.content.as_str()).collect();
+    assert_eq!(questions[..3], ["question number 4?", "question number 5?", "question number 6?"]);
+    assert_eq!(p.sources.len(), 3, "every source still fits");
+    assert_eq!(p.tokens, counted(&p, &counter));
+    let with_none =
+        prompt::assemble("and then?", &sources(), true, &counter, &PromptOptions::default()).unwrap();
+    assert_eq!(p.tokens, with_none.tokens + 3 * per_turn);
+
+    // A room between turns: the latest whole, the next one's answer cut at a word.
+    let opts =
+        PromptOptions { history: history.clone(), history_tokens: per_turn + 40, ..PromptOptions::default() };
+    let p = prompt::assemble("and then?", &sources(), true, &counter, &opts).unwrap();
+    assert_eq!(p.turns, 2);
+    assert_eq!(p.messages[1].content, "question number 5?");
+    assert!(
+        p.messages[2].content.ends_with(" …") && p.messages[2].content.len() < long.len(),
+        "{:?}",
+        p.messages[2]
+    );
+    assert_eq!(p.messages[4].content, long.trim());
+    assert!(p.tokens <= opts.budget && p.tokens == counted(&p, &counter));
+
+    // A small budget: the history never takes more than half of what the question leaves, so
+    // the sources keep the rest; the whole prompt stays within the budget.
+    let opts = PromptOptions { history, budget: 300, history_tokens: 100_000, ..PromptOptions::default() };
+    let p = prompt::assemble("and then?", &sources(), true, &counter, &opts).unwrap();
+    let fixed = with_none.tokens - counter.count(&with_none.user).unwrap()
+        + counter.count(&opts.user.replace("{question}", "and then?").replace("{sources}", "")).unwrap();
+    let history_tokens: usize =
+        p.messages[1..p.messages.len() - 1].iter().map(|m| counter.count(&m.content).unwrap()).sum();
+    assert!(history_tokens <= (300 - fixed) / 2, "{history_tokens} > ({} - {fixed}) / 2", 300);
+    assert!(!p.sources.is_empty() && p.tokens <= 300 && p.tokens == counted(&p, &counter));
+
+    // history_tokens 0: no turn in the prompt.
+    let opts = PromptOptions {
+        history: vec![turn("a question?", "an answer")],
+        history_tokens: 0,
+        ..PromptOptions::default()
+    };
+    let p = prompt::assemble("and then?", &sources(), true, &counter, &opts).unwrap();
+    assert_eq!((p.turns, p.messages.len()), (0, 2));
+}
+
+#[test]
+fn a_history_is_checked() {
+    let counter = TokenCounter::Approx;
+    let bad = PromptOptions { history: vec![turn("ok?", ""), turn("  ", "x")], ..PromptOptions::default() };
+    let e = prompt::assemble("q?", &sources(), true, &counter, &bad).unwrap_err();
+    assert_eq!(e.to_string(), "invalid history: turn 2: field \"question\" must be a non-empty string");
+    let many = PromptOptions { history: vec![turn("q?", ""); 51], ..PromptOptions::default() };
+    let e = prompt::assemble("q?", &sources(), true, &counter, &many).unwrap_err();
+    assert_eq!(e.to_string(), "invalid history: expected at most 50 earlier turns, found 51");
+}
+
+fn garden_and_bicycle() -> Docent {
+    let mut e = Docent::new(hashing(), Options::default()).unwrap();
+    e.add_document(doc(
+        "bicycle.html",
+        "Bicycle tyres: check the tyre pressure weekly with a gauge. Road tyres run at 5.5 to 7 bar.",
+    ))
+    .unwrap();
+    e.add_document(doc(
+        "pots.html",
+        "A self-watering pot keeps a reservoir under the soil. Refill the reservoir when the gauge reads empty.",
+    ))
+    .unwrap();
+    e.add_document(doc("bread.html", "A sourdough starter is fed with flour and water every day.")).unwrap();
+    e.build(&mut |_| {}).unwrap();
+    e
+}
+
+#[test]
+fn the_same_follow_up_finds_the_section_of_its_own_conversation() {
+    let e = garden_and_bicycle();
+    let ask = |history: Vec<Turn>| {
+        let opts = PromptOptions { history, ..PromptOptions::default() };
+        e.assemble("and what is the gauge for?", &opts).unwrap()
+    };
+    let bike = ask(vec![turn("How do I check the pressure of bicycle tyres?", "Check them [1].")]);
+    assert_eq!(bike.sources[0].url, "bicycle.html");
+    assert!(
+        bike.query.starts_with("and what is the gauge for? ")
+            && bike.query.contains("pressure bicycle tyres"),
+        "{}",
+        bike.query
+    );
+    assert!(!bike.abstained);
+    let pots = ask(vec![turn("How does a self-watering pot work?", "It keeps a reservoir [1].")]);
+    assert_eq!(pots.sources[0].url, "pots.html");
+    assert_eq!(pots.turns, 1);
+    // Asked on its own the prompt carries no query of its own.
+    let alone = e.assemble("and what is the gauge for?", &PromptOptions::default()).unwrap();
+    assert_eq!((alone.query.as_str(), alone.turns), ("", 0));
+    // A self-contained follow-up is searched as written.
+    let p = e
+        .assemble(
+            "How often is a sourdough starter fed?",
+            &PromptOptions {
+                history: vec![turn("How do I check the pressure of bicycle tyres?", "")],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(p.sources[0].url, "bread.html");
+    assert_eq!((p.query.as_str(), p.turns), ("", 1));
+}
