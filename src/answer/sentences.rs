@@ -328,7 +328,7 @@ fn verbatim_space(line: &str) -> bool {
 /// bracketed whole (`[dependencies]`); is markup (`<…>`); assigns (`opt-level = 3`, `KEY=value`:
 /// a name of letters, digits, `_`, `-` and `.` before `=`); or draws a tree (box-drawing
 /// characters, as `cargo tree` prints).
-pub(crate) fn is_code_line(line: &str) -> bool {
+fn is_code_line(line: &str) -> bool {
     let ends = ["{", "}", ";", "(", "[", "\\", "=", "=>", "->"];
     let starts = ["$ ", "//", "/*", "#!", "#[", "}", ")"];
     if ends.iter().any(|e| line.ends_with(e)) || starts.iter().any(|s| line.starts_with(s)) {
