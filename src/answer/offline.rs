@@ -35,8 +35,8 @@ const MIN_SENTENCES: usize = 2;
 /// of documentation; the lead sentence always fits (a quoted sentence has at most 400).
 const MAX_PROSE_CHARS: usize = 600;
 
-/// Words that make a question ask for code (stemmed like the question's terms): only then may
-/// a code block be quoted.
+/// Words that make a question ask for code (matched against its lowercased words, as they are):
+/// only then may a code block be quoted.
 const CODE_REQUESTS: &[&str] = &[
     "command", "commands", "cli", "code", "example", "snippet", "syntax", "run", "install", "invoke",
     "shell", "terminal",
@@ -68,7 +68,8 @@ pub struct Passage<'a> {
 /// An offline answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Answer {
-    /// The answer: quoted sentences, each followed by its source's `[n]`; or [`NOT_COVERED`].
+    /// The answer: quoted sentences, each followed by its source's `[n]` (and at most one code
+    /// block in a ```` ``` ```` fence, its `[n]` on the line after); or [`NOT_COVERED`].
     pub text: String,
     /// True when the prompt abstained or no whole sentence (nor code block it may quote) shares a
     /// word with the question; `text` is then [`NOT_COVERED`].
@@ -114,9 +115,9 @@ pub fn offline_answer_for(prompt: &Prompt, question: Option<&str>) -> Answer {
 /// characters at most (a sentence that would pass 600 is skipped); once 2 are kept, a sentence
 /// scoring under half the best one ends the list; a sentence that repeats one already kept
 /// (ignoring case), or that shares four fifths of its content words with one kept (of the
-/// shorter one's, when it has three or more), is not repeated. They are given per passage in retrieval order, then in
-/// the passage's order, each with its passage's `[n]`. Ties go to the better ranked passage,
-/// then the earlier sentence, so the answer is deterministic.
+/// shorter one's, when it has three or more), is not repeated. They are given per passage in
+/// retrieval order, then in the passage's order, each with its passage's `[n]`. Ties go to the
+/// better ranked passage, then the earlier sentence, so the answer is deterministic.
 ///
 /// A code block is quoted only when the question asks for code (a word of [`CODE_REQUESTS`]),
 /// the block is in the first passage, scores (as a sentence would) at least as much as that

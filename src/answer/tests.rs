@@ -245,7 +245,8 @@ fn code_is_quoted_whole_only_when_the_question_asks_for_a_command_and_it_is_the_
     let p = [Passage { n: 1, title: "Oven", heading: "Oven", text }];
     assert_eq!(
         offline_answer("which command preheats the oven with the fan", &p).text,
-        "Preheat the oven before baking [1].\n\n```\n$ oven --preheat 250 --fan\n```\n[1]\n\nThe oven beeps when it is hot [1]."
+        "Preheat the oven before baking [1].\n\n```\n$ oven --preheat 250 --fan\n```\n[1]\n\n\
+         The oven beeps when it is hot [1]."
     );
     // Not asked for a command: the same sources, no code.
     assert_eq!(
@@ -272,7 +273,8 @@ fn near_duplicates_are_quoted_once_and_the_answer_keeps_its_length_and_order() {
         n: 1,
         title: "Workspace",
         heading: "Workspace > Members",
-        text: "The manual setting can be useful if the member is not inside a subdirectory of the workspace root.",
+        text: "The manual setting can be useful if the member is not inside a subdirectory of the \
+               workspace root.",
     };
     let b = Passage {
         n: 2,
@@ -283,7 +285,8 @@ fn near_duplicates_are_quoted_once_and_the_answer_keeps_its_length_and_order() {
     };
     assert_eq!(
         offline_answer("workspace member subdirectory root", &[a, b]).text,
-        "The manual setting can be useful if the member is not inside a subdirectory of the workspace root [1]. \
+        "The manual setting can be useful if the member is not inside a subdirectory of the \
+         workspace root [1]. \
          A workspace root holds the lock file [2]."
     );
     // Long sentences that all match: at most 600 characters of prose, whole sentences, per source
@@ -314,6 +317,7 @@ fn a_period_before_a_lowercase_word_ends_a_sentence_but_not_after_an_abbreviatio
     }];
     assert_eq!(
         offline_answer("deployable format native binary macro", &p).text,
-        "The site folder is the deployable unit [1]. Integration tests use the env! macro to find a binary [1]."
+        "The site folder is the deployable unit [1]. \
+         Integration tests use the env! macro to find a binary [1]."
     );
 }
