@@ -1,6 +1,7 @@
 //! One integration-test binary, a module per area (`docs/design.md`, "Tests and benchmarks"): one
 //! link step for every native test instead of one per file.
 
+mod answer;
 mod api_entries;
 mod bad_input;
 mod chunk;

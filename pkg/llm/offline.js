@@ -20,9 +20,10 @@ export function setOfflineCore(offlineAnswer) {
 }
 
 /**
- * The extractive answer of the "offline" provider, without any LLM: the sentences of the prompt's
- * sources that share the most words with the question, each followed by its source's `[n]`
- * (see `offline_answer` in src/answer/offline.rs for the rules). Computed by docent's wasm
+ * The extractive answer of the "offline" provider, without any LLM: the whole prose sentences of
+ * the prompt's sources that share the most words with the question, each followed by its
+ * source's `[n]`, tables left out, a code block quoted in a ``` fence only when the question asks
+ * for a command (see `offline_answer` in src/answer/offline.rs and docs/design.md for the rules). Computed by docent's wasm
  * module, which must be initialised in this thread (`await init()` from docent; streamAnswer
  * loads it by itself).
  * @param {{sources: Array<{n?: number, title?: string, heading?: string, text: string}>, abstained?: boolean, user?: string}} prompt

@@ -16,8 +16,10 @@ use crate::Error;
 const TS_ANSWER: &'static str = r#"
 /** The extractive answer of `offlineAnswer`. */
 export interface OfflineAnswer {
-  /** Sentences quoted from the sources, each followed by its `[n]`; or `notMentioned(missing)`
-   * when the prompt abstained for terms the documents lack; or `notCovered()`. */
+  /** Whole prose sentences quoted from the sources, each followed by its `[n]` (and, when the
+   * question asks for a command, a code block in a ``` fence with its `[n]` on the next line);
+   * or `notMentioned(missing)` when the prompt abstained for terms the documents lack; or
+   * `notCovered()`. */
   text: string;
   /** True when the prompt abstained or no sentence shares a word with the question. */
   abstained: boolean;
