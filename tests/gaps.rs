@@ -64,7 +64,7 @@ fn gaps_with_an_index_groups_by_the_nearest_section() {
     golden(
         "report-index.md",
         &stdout(&o),
-        "docent index tests/fixtures/garden --out /tmp/garden --embedder hashing && docent gaps tests/fixtures/gaps/reports.jsonl --index /tmp/garden",
+        "docent index tests/fixtures/garden --out GARDEN --embedder hashing && docent gaps tests/fixtures/gaps/reports.jsonl --index GARDEN",
     );
     // --json: the same grouping as data.
     let o = docent(&["gaps", file.to_str().unwrap(), "--index", out.to_str().unwrap(), "--json"]);

@@ -152,12 +152,18 @@ fn line_marker(raw: &str) -> Option<usize> {
 /// `before_lowercase`, a `.` also ends a sentence before a lowercase letter, unless it ends an
 /// abbreviation (`e.g.`, `etc.`, see [`is_abbreviation`]) or an ellipsis (`...`): the prose
 /// reading of [`parts`], where "… no server code. index.bin stays …" is two sentences.
+/// Whether `c` can begin a sentence: a capital, a digit, or a letter of a script without case
+/// (Hebrew, Arabic, Chinese…), where no sentence would otherwise ever qualify.
+fn starts_sentence(c: char) -> bool {
+    c.is_numeric() || (c.is_alphabetic() && !c.is_lowercase())
+}
+
 fn split_sentences(line: &str, before_lowercase: bool) -> Vec<&str> {
     let chars: Vec<(usize, char)> = line.char_indices().collect();
     let is_end = |c: char| matches!(c, '.' | '!' | '?');
     let is_close = |c: char| matches!(c, '"' | '\'' | ')' | ']');
     let is_open = |c: char| matches!(c, '"' | '\'' | '(' | '[');
-    let is_start = |c: char| c.is_uppercase() || c.is_numeric();
+    let is_start = starts_sentence;
     let mut out = Vec::new();
     let mut start = 0;
     let mut k = 0;
@@ -303,7 +309,7 @@ fn kind(lines: &[&str]) -> Kind {
         if let Some(m) = marker.filter(|_| line.starts_with('#')) {
             // A `#` line: a heading when its text starts with a capital, else a comment in code
             // (`# mold, otherwise`, `# ...`).
-            return !raw[m..].starts_with(char::is_uppercase);
+            return !raw[m..].starts_with(starts_sentence);
         }
         verbatim_space(line) || is_code_line(line)
     });
@@ -376,7 +382,7 @@ fn units(lines: &[&str]) -> Vec<Unit> {
             Some(last)
                 if marker.is_none()
                     && !last.heading
-                    && !(line.starts_with(char::is_uppercase) && is_title(&last.text)) =>
+                    && !(line.starts_with(starts_sentence) && is_title(&last.text)) =>
             {
                 last.text.push(' ');
                 last.text.push_str(line);
@@ -400,7 +406,7 @@ fn whole_sentence(s: &str, list_clause: bool) -> Option<String> {
         return None;
     }
     let body = s.trim_start_matches(['"', '\'', '(', '[', '“', '‘']);
-    if !body.starts_with(|c: char| c.is_uppercase() || c.is_numeric()) {
+    if !body.starts_with(starts_sentence) {
         return None;
     }
     if s.contains(['{', '}']) || s.chars().any(|c| ('\u{2500}'..='\u{257F}').contains(&c)) {

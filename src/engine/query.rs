@@ -150,8 +150,15 @@ pub(crate) fn prompt_of(
     if prompt.abstained {
         // Names the reader wrote ("Kubernetes", "gRPC") are named in the answer; plain words
         // ("galaxy", "results") leave it at the generic "not covered".
-        prompt.missing =
-            result.missing.iter().filter(|m| crate::gate::looks_like_a_name(m)).cloned().collect();
+        // Only the names of this question: a follow-up's query also carries the earlier
+        // questions' terms, whose absence was said when they were asked.
+        let own = question.to_lowercase();
+        prompt.missing = result
+            .missing
+            .iter()
+            .filter(|m| crate::gate::looks_like_a_name(m) && own.contains(&m.to_lowercase()))
+            .cloned()
+            .collect();
     }
     Ok(prompt)
 }
