@@ -398,6 +398,8 @@ test('copy puts the answer and its sources on the clipboard as Markdown; thumbs 
     await page.press('docent-ask >> [data-testid="question"]', 'Enter');
     await waitIdle(page);
     await page.click('docent-ask >> [data-testid="copy"]');
+    // The message follows the click's handler (the copy row loads with the first answer).
+    await page.waitForFunction(() => /not available/.test(document.querySelector('docent-ask').shadowRoot.querySelector('[data-testid="copy-status"]')?.textContent ?? ''), null, { timeout: WAIT_MS });
     assert.match(await page.textContent('docent-ask >> [data-testid="copy-status"]'), /not available/);
     assert.deepEqual(problems, []);
     await context.close();
