@@ -30,7 +30,9 @@
 //   then: 'end' | 'stall' | 'cut'
 //                           after the pieces: end the response (default), keep the connection
 //                           open without sending anything (until the client leaves, at most
-//                           stallMaxMs, default 10 s), or destroy the connection mid-stream
+//                           stallMaxMs, default 10 s), or close the connection mid-stream
+//                           (a FIN after the pieces, without the chunked body's last chunk: a
+//                           reset could make the client's network stack drop pieces not yet read)
 // With `cors` on, responses carry Access-Control-Allow-Origin (the request's Origin, or *) and
 // Access-Control-Expose-Headers: retry-after, and OPTIONS preflights are answered (204); with it
 // off, OPTIONS gets 405 and no response has CORS headers, as a server that does not allow
@@ -239,7 +241,7 @@ class MockLlm {
     }
     if (gone) return;
     if (r.then === 'cut') {
-      req.socket.destroy();
+      req.socket.end();
     } else if (r.then === 'stall') {
       await wait(this.stallMaxMs);
       if (!gone) res.end();
