@@ -138,6 +138,24 @@ export class SavedCopy {
     return this.#saving;
   }
 
+  /**
+   * Keeps the pages `urls` name (an answer's sources: what a reader opens next), so that its
+   * citations open with the network off too: fetched through the worker, which keeps what the page
+   * fetches. Only while online, only this origin's pages, and only once the worker controls the page.
+   * @param {string[]} urls
+   * @param {string | URL} [base] what relative URLs are relative to (default the page)
+   */
+  keepPages(urls, base = location.href) {
+    if (!SavedCopy.supported || !navigator.onLine || !navigator.serviceWorker.controller) return;
+    const pages = new Set();
+    for (const url of urls) {
+      const page = new URL(url, base);
+      page.hash = '';
+      if (page.origin === location.origin) pages.add(page.href);
+    }
+    for (const page of pages) fetch(page).then((r) => r.body?.cancel(), () => {});
+  }
+
   /** Back online: the copy is current, or the docs were re-deployed meanwhile (a reload reads them). */
   async #online() {
     if (this.state === 'offline') this.#say('ready');

@@ -449,6 +449,7 @@ export class DocentAsk extends HTMLElement {
     const brief = sources.map((s) => ({ n: s.n, title: s.heading || s.title, url: s.url }));
     const asked = { question, sources: brief, provider };
     this.#asked = asked;
+    this.#saved?.then((copy) => copy.keepPages(brief.map((s) => s.url), this.#siteBase())); // cited pages, for offline
     this.#feedback ??= import('./ask-feedback.js').then(({ Feedback }) => new Feedback(this.#els.actions, {
       strings: () => this.#S,
       texts: this.#texts,

@@ -409,6 +409,7 @@ async function ask(question) {
     }
     conversation.add(question, text, prompt.sources);
     note(offlineNote);
+    saved.keepPages(prompt.sources.map((s) => s.url)); // so that its citations open offline too
     setStatus(`Answered: first words after ${Math.round(first)} ms, done after ${Math.round(performance.now() - t0)} ms.`);
   } catch (e) {
     const partial = e instanceof LlmError && e.partial ? e.partial : text;

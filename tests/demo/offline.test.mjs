@@ -97,6 +97,15 @@ test('after one visit the demo opens and answers with citations with the network
       return true;
     }, model, { timeout: WAIT_MS, polling: 200 });
 
+    // A question asked online: the pages it cites are kept, so its citations open offline too.
+    const online = await askAndWait(page, COVERED);
+    assert.match(online.status, /^Answered/, JSON.stringify(online));
+    const citedPages = [...new Set(online.links.map((h) => new URL(h, demo.origin)).map((u) => `${u.origin}${u.pathname}`))];
+    await page.waitForFunction(async (urls) => {
+      for (const u of urls) if (!(await caches.match(u))) return false;
+      return true;
+    }, citedPages, { timeout: WAIT_MS, polling: 200 });
+
     // Network off.
     await context.setOffline(true);
     await demo.close();
@@ -113,6 +122,12 @@ test('after one visit the demo opens and answers with citations with the network
     assert.ok(r.sources >= 1);
     assert.equal(r.searchNote, 'Found by keyword + semantic search.');
     assert.equal(r.note, '');
+    // Its first citation opens the cited section from the saved copy.
+    const [popup] = await Promise.all([page.waitForEvent('popup'), page.click('[data-testid="answer"] a.cite')]);
+    await popup.waitForLoadState();
+    const landed = new URL(popup.url());
+    assert.equal(await popup.evaluate(() => document.querySelector(':target')?.id ?? null), decodeURIComponent(landed.hash.slice(1)), `the cited section, offline: ${popup.url()}`);
+    await popup.close();
 
     // The reader's provider is a remote API: offline, the Offline provider answers instead, and the
     // page says so; nothing is sent.

@@ -8,7 +8,7 @@
 // tests/browser/node_modules (./build.sh test does all).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,10 +57,13 @@ before(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'docent-offline-site-'));
   site = join(tmp, 'public');
   await cp(join(root, 'tests/fixtures/site'), site, { recursive: true });
+  // The fixture's inline scripts would break the strict policy the pages are served with.
+  for (const f of (await readdir(site, { recursive: true })).filter((f) => f.endsWith('.html'))) {
+    await writeFile(join(site, f), (await readFile(join(site, f), 'utf8')).replace(/<script>[^<]*<\/script>/g, ''));
+  }
   const html = await readFile(join(site, 'index.html'), 'utf8');
   const tag = '<script type="module" src="/docent/docent-ask.js"></script>\n<docent-ask service-worker="/docent-sw.js" embed="focus"></docent-ask>\n';
-  // The fixture's one inline script would break the strict policy the pages are served with.
-  await writeFile(join(site, 'index.html'), html.replace(/<script>[^<]*<\/script>/, '').replace('</body>', `${tag}</body>`));
+  await writeFile(join(site, 'index.html'), html.replace('</body>', `${tag}</body>`));
   await writeFile(join(site, 'docent-sw.js'), "importScripts('/docent/docent-sw.js');\n");
   index();
   web = await startStaticServer([['/', site]], {
@@ -173,6 +176,14 @@ test('<docent-ask service-worker>: after one visit the page opens and answers wi
     return true;
   }, [...fragmentsV1, ...modelFiles], { timeout: WAIT_MS, polling: 200 });
   assert.equal(await page.evaluate(() => navigator.serviceWorker.controller !== null), true, 'the service worker controls the page');
+  // A question asked online: the pages it cites are kept, so its citations open offline too.
+  const online = await ask(page, 'How do I replace the thermocouple?');
+  const cited = [...new Set(online.cites.map((h) => { const u = new URL(h); u.hash = ''; return u.href; }))];
+  assert.ok(cited.length >= 1, JSON.stringify(online));
+  await page.waitForFunction(async (urls) => {
+    for (const u of urls) if (!(await caches.match(u))) return false;
+    return true;
+  }, cited, { timeout: WAIT_MS, polling: 200 });
 
   // Network off: the page, the widget and its answers come from the saved copy.
   await networkOff(context);
@@ -182,6 +193,12 @@ test('<docent-ask service-worker>: after one visit the page opens and answers wi
   assert.ok(off.answer.length > 30, JSON.stringify(off));
   assert.ok(off.cites.length >= 1, `no citation: ${JSON.stringify(off)}`);
   assert.match(new URL(off.cites[0]).pathname, /thermocouple/, JSON.stringify(off));
+  // Its citation opens the cited section from the saved copy.
+  const target = new URL(off.cites[0]);
+  await Promise.all([page.waitForURL((u) => u.pathname === target.pathname && u.hash === target.hash, { timeout: WAIT_MS }), page.click('docent-ask >> a.cite')]);
+  assert.equal(await page.evaluate(() => document.querySelector(':target')?.id ?? null), decodeURIComponent(target.hash.slice(1)), 'the cited section, offline');
+  await page.goto(`${origin}/`, { timeout: WAIT_MS });
+  await focusAndWaitSaved(page, STRINGS.offlineNow);
 
   // A re-deploy: one page edited, the site indexed again.
   const faq = join(site, 'faq.html');
