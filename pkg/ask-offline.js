@@ -140,8 +140,9 @@ export class SavedCopy {
 
   /**
    * Keeps the pages `urls` name (an answer's sources: what a reader opens next), so that its
-   * citations open with the network off too: fetched through the worker, which keeps what the page
-   * fetches. Only while online, only this origin's pages, and only once the worker controls the page.
+   * citations open with the network off too: the worker fetches and keeps them (a page that is
+   * not there is skipped, quietly). Only while online, only this origin's pages, and only once the
+   * worker controls the page.
    * @param {string[]} urls
    * @param {string | URL} [base] what relative URLs are relative to (default the page)
    */
@@ -153,7 +154,7 @@ export class SavedCopy {
       page.hash = '';
       if (page.origin === location.origin) pages.add(page.href);
     }
-    for (const page of pages) fetch(page).then((r) => r.body?.cancel(), () => {});
+    navigator.serviceWorker.controller.postMessage({ type: 'docent-keep', urls: [...pages] });
   }
 
   /** Back online: the copy is current, or the docs were re-deployed meanwhile (a reload reads them). */

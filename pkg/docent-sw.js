@@ -24,6 +24,8 @@
 //     within NETWORK_WAIT_MS while a saved copy exists (a venue's Wi-Fi that connects but never
 //     answers).
 // Messages from the page (ask-offline.js):
+//   {type: 'docent-keep', urls}: fetches and keeps those of this origin (an answer's cited pages;
+//     one that fails is skipped).
 //   {type: 'docent-save', id, urls, manifest, fingerprint}: fetches and keeps every url (an
 //     immutable one only when no cache holds it), then the manifest, whose `xxh3` must be
 //     `fingerprint` (the index the page opened); then deletes the fragments of the same folder
@@ -112,6 +114,7 @@ async function keep(request, response) {
 
 self.addEventListener('message', (event) => {
   const m = event.data;
+  if (m?.type === 'docent-keep') event.waitUntil(keepPages(m.urls ?? []));
   if (m?.type !== 'docent-save') return;
   const reply = (message) => event.source?.postMessage({ id: m.id, ...message });
   event.waitUntil(
@@ -157,6 +160,19 @@ async function save({ urls, manifest, fingerprint }, progress) {
   await cache.put(manifest, new Response(text, { headers: response.headers }));
   await prune(new URL('fragments/', manifest).href, new Set(urls));
   return bytes;
+}
+
+/** Keeps this origin's pages among `urls` (an answer's cited pages); one that fails is skipped. */
+async function keepPages(urls) {
+  for (const url of urls) {
+    if (new URL(url).origin !== self.location.origin) continue;
+    try {
+      const response = await fetch(url, { cache: 'no-cache' });
+      if (complete(response)) await keep(new Request(url), response);
+    } catch {
+      // Not reachable now: the page is simply not in the copy.
+    }
+  }
 }
 
 async function fetchOk(url) {
