@@ -266,6 +266,14 @@ export class SiteSearch {
     return this.#site ? { offlineAnswer } : undefined;
   }
 
+  /**
+   * The files a reader keeps to use this index offline (`{runtime, model, fragments}`, each
+   * `[{path, bytes}]` relative to the index folder), or null for a folder without fragments.
+   */
+  offlineFiles() {
+    return this.#site?.offlineFiles() ?? null;
+  }
+
   /** Requests and bytes fetched for the fragmented index so far (null for a whole-index load). */
   fetched() {
     return this.#site?.fetched?.() ?? null;

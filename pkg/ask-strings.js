@@ -63,4 +63,12 @@ export const STRINGS = Object.freeze({
   // Follow-up questions.
   newQuestion: 'New question',
   conversation: 'Earlier in this conversation',
+  // The saved copy for reading offline (service-worker attribute; ask-offline.js).
+  offlineSaving: (percent, size) => `Saving these docs for offline use: ${percent}% of ${size}…`,
+  offlineUpdating: (percent, size) => `These docs were updated; saving the new version for offline use: ${percent}% of ${size}…`,
+  offlineReady: 'Ready offline: these docs answer without a network.',
+  offlineUpdated: 'These docs were updated; the saved copy now holds the new version, ready offline.',
+  offlineNow: 'You are offline; answers come from the saved copy of these docs.',
+  offlineChanged: 'These docs were updated while you were offline: reload the page to read and save the new version.',
+  offlineFailed: (message) => `Could not save these docs for offline use: ${message}`,
 });

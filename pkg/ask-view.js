@@ -55,6 +55,7 @@ button:disabled { opacity: .5; cursor: not-allowed; }
 .status-row button { padding: 2px 10px; font-size: .9em; }
 .note { color: var(--_muted); font-size: .8em; margin: 4px 0 0; }
 .note:empty { display: none; }
+.note.error { color: var(--_error); }
 .answer { white-space: pre-wrap; overflow-wrap: anywhere; margin: 8px 0 0; }
 .answer:empty { display: none; }
 .cite { text-decoration: none; background: var(--_cite-bg); color: var(--_accent); border-radius: 4px; padding: 0 3px; font-size: .85em; font-weight: 600; }
@@ -134,7 +135,7 @@ export function el(tag, props = {}, ...children) {
 
 /**
  * Fills the shadow root `root` with the widget: the form, the search-as-you-type results, status,
- * answer, note, sources, the answer's actions (copy, thumbs), model settings and prompt. Returns the elements the element drives, by name.
+ * answer, note, sources, the answer's actions (copy, thumbs), the saved copy's line, model settings and prompt. Returns the elements the element drives, by name.
  * Every text it shows is bound in `texts` to its key of `strings` (ask-i18n.js), so that a page's
  * own strings reach it later too.
  * @param {ShadowRoot} root
@@ -176,9 +177,11 @@ export function buildView(root, strings = STRINGS, texts = new Texts()) {
     t(el('summary'), 'textContent', 'settings'),
     t(el('label', { for: id('provider') }), 'textContent', 'answerWith'), el('div', { className: 'row' }, provider), llmBox);
   const prompt = el('details', { part: 'prompt' }, t(el('summary'), 'textContent', 'prompt'), el('pre', { 'data-testid': 'prompt' }));
+  // The saved copy for reading offline (service-worker attribute): one quiet sentence, empty without it.
+  const saved = el('p', { className: 'note', part: 'saved', 'data-testid': 'saved', role: 'status', 'aria-live': 'polite' });
 
   const shared = styleSheet();
   if (shared) root.adoptedStyleSheets = [shared];
-  root.replaceChildren(...(shared ? [] : [el('style', { textContent: STYLE })]), form, results, turns, statusRow, answer, note, sources, actions, settings, prompt);
-  return { form, input, button, stop, newQuestion, turns, results, status, retry, answer, note, sources, actions, settings, provider, endpoint, model, apiKey, remember, keyBox, llmBox, prompt: prompt.querySelector('pre') };
+  root.replaceChildren(...(shared ? [] : [el('style', { textContent: STYLE })]), form, results, turns, statusRow, answer, note, sources, actions, saved, settings, prompt);
+  return { form, input, button, stop, newQuestion, turns, results, status, retry, answer, note, sources, actions, saved, settings, provider, endpoint, model, apiKey, remember, keyBox, llmBox, prompt: prompt.querySelector('pre') };
 }

@@ -4,14 +4,12 @@
 //   <docent-ask></docent-ask>
 //
 // `docent index ./public --out ./public/docent` copies this file next to the index, the model and
-// the wasm, so the element finds everything in its own folder. Nothing is downloaded until the
-// reader focuses the box. Then, for an index written with fragments, only the small search module
-// and the manifest; each question fetches the few fragments it needs, and the first is answered by
-// keyword search without any model. The embedder (model and full module, in a Web Worker) loads
-// in the background (see `embed`); once it is there, questions use keyword + semantic search (and
-// one keyword search finds nothing for waits for it and is asked again). A quiet note under each
-// answer says which. An index without fragments (older `docent index`
-// output) is loaded whole on focus (wasm, index and model, in a Web Worker), as before.
+// the wasm. Nothing is downloaded until the reader focuses the box; then, for a fragmented index,
+// the small search module and the manifest; each question fetches the fragments it needs, the first
+// answered by keyword search without any model. The embedder (in a Web Worker) loads in the
+// background (see `embed`); then questions use keyword + semantic search (one keyword search found
+// nothing for is asked again), as a quiet note under each answer says. An index without fragments
+// (older `docent index` output) is loaded whole on focus, in a Web Worker.
 //
 // Attributes (all optional):
 //   index        folder of the site index; default: the folder this script was loaded from
@@ -26,49 +24,42 @@
 //   index-timeout  seconds one request for the index (manifest or fragment) may take before the
 //                question fails with a timeout; whole seconds 1..=600, default 10
 //   embed        when the embedder loads in the background: answer (default: after the first
-//                answer, so that the first one costs no model download), focus (when the reader
-//                focuses the box), never (keyword search only). Never while the browser asks to
-//                save data (navigator.connection.saveData).
+//                answer), focus (when the box is focused), never (keyword search only). Never
+//                while the browser asks to save data (navigator.connection.saveData).
 //   placeholder  the input's placeholder
 //   offline      boolean: always answer offline and hide the model settings
-//   mode         inline (default: the box in the page) | modal (a button that opens the box in a
-//                dialog; `/`, Ctrl+K or Cmd+K open it too, unless the focus is in a text field);
-//                read when the element is first connected
-//   report       a URL: each question the relevance gate flagged is POSTed there as JSON
-//                {question, missing, index, time} (ask-report.js; no reader identifier, no
-//                credentials, failures ignored); nothing is sent without it
+//   mode         inline (default) | modal (a button opens the box in a dialog; so do `/`, Ctrl+K
+//                or Cmd+K, unless the focus is in a text field); read when first connected
+//   report       a URL: each question the gate flagged is POSTed there as JSON {question,
+//                missing, index, time} (ask-report.js); nothing is sent without it
 //   strings      JSON object of the page's own wording, any keys of STRINGS (ask-strings.js;
 //                the rest stay English); also `element.setStrings({...})` (ask-i18n.js)
 //   turns        earlier questions and answers a follow-up keeps in view (ask-conversation.js):
 //                whole number 0..=20, default 4; 0 answers every question on its own
+//   service-worker  URL of the site's docent-sw.js (its folder must hold the pages): after the
+//                index opened, the page, runtime, index (and model, once loaded) are saved for
+//                reading offline, and saved again when the index changes (ask-offline.js)
 // There is deliberately no attribute for an API key: a key in a page's HTML is public.
 //
-// Direction: the widget follows the page's (or its own) `dir`; its CSS uses logical properties.
-// Styling: CSS custom properties --docent-accent, --docent-bg, --docent-surface, --docent-text,
-// --docent-muted, --docent-border, --docent-radius, --docent-font, --docent-cite-bg, and parts
-// form, input, button, stop, results, result, status, retry, answer, note, cite, sources, source,
-// actions, copy, helpful, not-helpful, copied, settings, prompt, turns, new-question, and in modal
-// mode open, dialog, close.
+// Direction: the page's (or its own) `dir`; its CSS uses logical properties. Styling: CSS custom
+// properties --docent-accent, --docent-bg, --docent-surface, --docent-text, --docent-muted,
+// --docent-border, --docent-radius, --docent-font, --docent-cite-bg, and parts form, input, button,
+// stop, results, result, status, retry, answer, note, cite, sources, source, actions, copy, helpful,
+// not-helpful, copied, saved, settings, prompt, turns, new-question; modal: open, dialog, close.
 // Events (bubbling, composed): docent-ready {stats}, docent-answer {question, text, sources, search}
-// (search: 'keyword' or 'hybrid'), docent-embedder {state: 'loading' | 'ready' | 'failed', error?}
-// (the background embedder of a fragmented index), docent-question {question, answerable,
-// sources: [{n, title, url}], provider, path: 'keyword' | 'hybrid', ms} once per completed answer,
-// docent-feedback {question, helpful, sources, provider} when the reader presses a thumb. Nothing
-// is sent anywhere: a site that wants them listens for them.
-//
-// Search as you type (ask-typeahead.js): from 2 characters, the top sections by keyword search
-// (fragmented indexes only) list under the box, the typed words marked; arrows select, Enter
-// follows the selected one, Escape closes the list. Enter without a selection asks.
-//
+// (search: 'keyword' or 'hybrid'), docent-embedder {state: 'loading' | 'ready' | 'failed', error?},
+// docent-question {question, answerable, sources: [{n, title, url}], provider, path: 'keyword' |
+// 'hybrid', ms} once per completed answer, docent-feedback {question, helpful, sources, provider}
+// when the reader presses a thumb. Nothing is sent anywhere: a site that wants them listens.
+// Search as you type (ask-typeahead.js): from 2 characters, the top sections by keyword search;
+// arrows select, Enter follows one (or asks), Escape closes the list.
 // Faults: when the index or one of its fragments cannot be loaded (missing, damaged, from another
 // build, too slow), the status says so in one sentence and a Retry button asks again, fetching the
 // manifest anew; nothing is answered from a partial index.
-//
 // Safety: document text and model output reach the DOM only as text nodes; links only for URLs
 // that safeHref accepts (http(s) or this site).
-// Content-Security-Policy: no inline script or style is used, so a strict policy works when it
-// allows script-src 'self' 'wasm-unsafe-eval', worker-src 'self', and connect-src 'self' plus the
-// LLM endpoint (see the README).
+// Content-Security-Policy: no inline script or style, so a strict policy works when it allows
+// script-src 'self' 'wasm-unsafe-eval', worker-src 'self', connect-src 'self' + the LLM endpoint.
 import { SiteSearch } from './ask-search.js';
 import { streamAnswer, LlmError } from './llm.js';
 import { renderAnswer, renderSources } from './render.js';
@@ -78,9 +69,8 @@ import { STRINGS } from './ask-strings.js';
 import { Texts, withOverrides, parseStringsAttribute } from './ask-i18n.js';
 import { Modal } from './ask-modal.js';
 import { Conversation, turnsOf } from './ask-conversation.js';
-// ask-typeahead.js, ask-feedback.js and ask-report.js are imported when first needed (the box
-// focused, an answer finished, a flagged question with a `report` attribute), so the first
-// answer does not wait for them.
+// ask-typeahead.js, ask-feedback.js, ask-report.js and ask-offline.js are imported when first
+// needed (focus, an answer, a flagged question with `report`, an open index with `service-worker`).
 
 const BUDGET = 3000;
 
@@ -119,6 +109,8 @@ export class DocentAsk extends HTMLElement {
   #reporter = null;
   /** The earlier turns a follow-up is asked with. */
   #conversation = null;
+  /** The saved copy (`service-worker`): a promise of it, once the index opened. */
+  #saved = null;
 
   constructor() {
     super();
@@ -146,14 +138,10 @@ export class DocentAsk extends HTMLElement {
   }
 
   /** Opens the dialog (mode="modal"; nothing inline). */
-  open() {
-    this.#modal?.open();
-  }
+  open() { this.#modal?.open(); }
 
   /** Closes the dialog (mode="modal"). */
-  close() {
-    this.#modal?.close();
-  }
+  close() { this.#modal?.close(); }
 
   attributeChangedCallback(name) {
     if (!this.#els.form) return;
@@ -196,8 +184,8 @@ export class DocentAsk extends HTMLElement {
         timeoutMs: this.#indexTimeoutMs(),
         onEmbedder: (state, { file, error }) => {
           if (state === 'loading' && file) return; // progress; only changes of state are events
-          const detail = { state, ...(error ? { error: String(error.message ?? error) } : {}) };
-          this.#emit('docent-embedder', detail);
+          if (state === 'ready') this.#keepOffline(); // the copy takes the model too
+          this.#emit('docent-embedder', { state, ...(error ? { error: String(error.message ?? error) } : {}) });
         },
       });
       this.#status(this.#S.loading);
@@ -216,6 +204,7 @@ export class DocentAsk extends HTMLElement {
       }
       this.#status(this.#S.ready);
       this.#emit('docent-ready', { stats });
+      this.#keepOffline();
       return stats;
     })();
     return this.#loading;
@@ -460,6 +449,7 @@ export class DocentAsk extends HTMLElement {
     const brief = sources.map((s) => ({ n: s.n, title: s.heading || s.title, url: s.url }));
     const asked = { question, sources: brief, provider };
     this.#asked = asked;
+    this.#saved?.then((copy) => copy.keepPages(brief.map((s) => s.url), this.#siteBase())); // cited pages, for offline
     this.#feedback ??= import('./ask-feedback.js').then(({ Feedback }) => new Feedback(this.#els.actions, {
       strings: () => this.#S,
       texts: this.#texts,
@@ -487,6 +477,14 @@ export class DocentAsk extends HTMLElement {
 
   #emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { bubbles: true, composed: true, detail }));
+  }
+
+  /** service-worker="URL": keeps the saved copy for reading offline up to date (ask-offline.js). */
+  #keepOffline() {
+    const script = this.getAttribute('service-worker');
+    if (script === null || !this.#search?.fragmented) return;
+    this.#saved ??= import('./ask-offline.js').then(({ SavedCopy }) => new SavedCopy(script, { strings: () => this.#S, line: this.#els.saved }));
+    this.#saved.then((copy) => copy.keep(this.#search, { index: this.#indexUrl() }));
   }
 
   /** After an answer: embed="answer" starts loading the embedder now (once). */

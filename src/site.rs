@@ -224,10 +224,57 @@ impl Manifest {
         Ok(m)
     }
 
+    /// The files a reader keeps to read this folder's fragmented index offline, by what they are
+    /// for (see [`OfflineFiles`]); `None` for a folder without fragments (read whole, from
+    /// `index.bin`, which an offline copy does not cover).
+    pub fn offline_files(&self) -> Option<OfflineFiles> {
+        let table = self.fragments.as_ref()?;
+        let entry = |path: &str, bytes: u64| OfflineFile { path: path.to_string(), bytes };
+        let model_prefix = format!("{MODEL_DIR}/");
+        Some(OfflineFiles {
+            runtime: self
+                .files
+                .iter()
+                .filter(|f| is_runtime_file(&f.path))
+                .map(|f| entry(&f.path, f.bytes))
+                .collect(),
+            model: self
+                .files
+                .iter()
+                .filter(|f| f.path.starts_with(&model_prefix))
+                .map(|f| entry(&f.path, f.bytes))
+                .collect(),
+            fragments: table.files().into_iter().map(|(path, bytes)| entry(path, bytes)).collect(),
+        })
+    }
+
     /// The manifest as `manifest.json` holds it: JSON indented by two spaces, no final newline.
     pub fn to_json(&self) -> Result<String> {
         serde_json::to_string_pretty(self).map_err(|e| Error::format(MANIFEST_FILE, e.to_string()))
     }
+}
+
+/// One file of an offline copy: its path inside the folder and its size in bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OfflineFile {
+    /// Path inside the folder, `/`-separated (e.g. `fragments/lex-<h>.bin`).
+    pub path: String,
+    /// Its size in bytes.
+    pub bytes: u64,
+}
+
+/// What a reader's browser keeps so that a site's fragmented index answers with the network off
+/// (`<docent-ask service-worker>` and the demo page save them): every file a question may read,
+/// and no more. `index.bin` is left out (the fragmented reader never fetches it); the model only
+/// once the reader's page loaded the embedder (it is the largest part).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OfflineFiles {
+    /// The web runtime ([`is_runtime_file`]): the modules and wasm the widget loads.
+    pub runtime: Vec<OfflineFile>,
+    /// The embedder's files under `model/` (none for hashing).
+    pub model: Vec<OfflineFile>,
+    /// Every fragment the manifest's table names ([`crate::fragments::FragmentTable::files`]).
+    pub fragments: Vec<OfflineFile>,
 }
 
 /// What a previous run left in the output folder, as far as its manifest tells.

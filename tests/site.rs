@@ -318,6 +318,37 @@ fn the_folder_holds_index_model_and_runtime_and_nothing_of_the_machine() {
     }
 }
 
+/// What a reader keeps to answer offline is every file a question may read: the runtime, every
+/// fragment and the model files, each with its size; never `index.bin` (the fragmented reader does
+/// not read it), the manifest (saved apart, last) or a file of the package that is not runtime.
+#[test]
+fn the_offline_copy_lists_runtime_fragments_and_model_but_not_index_bin() {
+    let w = Workspace::new();
+    w.index("static", &[]);
+    let out = w.out();
+    let m =
+        docent::site::Manifest::parse(&std::fs::read(out.join("manifest.json")).unwrap(), "manifest.json")
+            .unwrap();
+    let copy = m.offline_files().expect("a folder with fragments has an offline copy");
+    let paths = |v: &[docent::site::OfflineFile]| v.iter().map(|f| f.path.clone()).collect::<BTreeSet<_>>();
+    let runtime: BTreeSet<String> =
+        ["docent.js", "docent_wasm.js", "docent_wasm_bg.wasm", "worker.js", "docent-ask.js"]
+            .map(String::from)
+            .into();
+    assert_eq!(paths(&copy.runtime), runtime);
+    assert_eq!(paths(&copy.model), ["model/static.bin", "model/tokenizer.json"].map(String::from).into());
+    let fragments: BTreeSet<String> =
+        files_under(&out).into_iter().filter(|f| f.starts_with("fragments/")).collect();
+    assert_eq!(paths(&copy.fragments), fragments, "every fragment the folder holds, and no other");
+    for f in copy.runtime.iter().chain(&copy.model).chain(&copy.fragments) {
+        let on_disk = std::fs::metadata(out.join(&f.path)).unwrap().len();
+        assert_eq!(f.bytes, on_disk, "{}: its size as written", f.path);
+    }
+    // A manifest without fragments (an older docent) has no offline copy.
+    let older = docent::site::Manifest { fragments: None, ..m };
+    assert_eq!(older.offline_files(), None);
+}
+
 #[test]
 fn reindex_embeds_only_the_edited_page_and_equals_a_full_build() {
     let w = Workspace::new();

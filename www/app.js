@@ -2,7 +2,10 @@
 // module: keyword search at once, keyword + semantic search once the embedder has loaded in a Web
 // Worker; an older one whole, in a worker), answers questions with citations (offline extractive
 // answer, an OpenAI-compatible API or Anthropic), and indexes the visitor's own files in the
-// browser, kept in IndexedDB (mine.js).
+// browser, kept in IndexedDB (mine.js). After one visit it works with the network off: its
+// service worker (sw.js, docent's pkg/docent-sw.js) answers from the copy ask-offline.js saves
+// (the page, the package, the index and, once loaded, the model), and a question asked offline of
+// a provider on another host is answered by the Offline provider instead, as the page says.
 //
 // Safety rules of this file: document text and model output only ever reach the DOM as text
 // nodes (textContent, createTextNode; answers and sources through pkg/render.js, whose links are
@@ -12,10 +15,14 @@ import { SiteSearch, PATHS } from '/pkg/ask-search.js';
 import { streamAnswer, LlmError, NOT_IN_DOCUMENTS } from '/pkg/llm.js';
 import { renderAnswer as answerNodes, renderSources as sourceItems } from '/pkg/render.js';
 import { Conversation, TURNS } from '/pkg/ask-conversation.js';
+import { SavedCopy } from '/pkg/ask-offline.js';
+import { STRINGS } from '/pkg/ask-strings.js';
 import { visitorDocs } from './mine.js';
 
 /** The demo site's index folder (written by `./build.sh demo`). */
 const SITE_INDEX = new URL('/site/docent/', location.href);
+/** Where the page loads the package from (www/serve.mjs serves pkg/ there). */
+const RUNTIME = new URL('/pkg/', location.href);
 /** Token budget of an assembled prompt (system + user). */
 const BUDGET = 3000;
 /** localStorage keys; the API key one only when "remember" is ticked. */
@@ -73,7 +80,11 @@ const ui = {
   docs: $('docs'),
   clear: $('clear'),
   theme: $('theme'),
+  offlineCopy: $('offline-copy'),
 };
+
+/** The copy for the network off: the page, the package, the index and (once loaded) the model. */
+const saved = new SavedCopy(new URL('./sw.js', location.href), { strings: () => STRINGS, line: ui.offlineCopy });
 
 const state = {
   /** The demo site's SiteSearch, once its index is open. */
@@ -281,6 +292,7 @@ function showEmbedder(stage, { file, loaded, total, error } = {}) {
       : 'Semantic search: loading the model in a Web Worker… (keyword search answers meanwhile)';
   } else if (stage === 'ready') {
     ui.embedStatus.textContent = 'Semantic search ready: questions now use keyword + semantic search.';
+    if (state.site) saved.keep(state.site, { index: SITE_INDEX, runtime: RUNTIME }); // the model too
   } else {
     ui.embedStatus.textContent = `Semantic search could not load (${error?.message ?? error}); keyword search still answers.`;
   }
@@ -291,6 +303,15 @@ function indexFault(e, question) {
   state.retryQuestion = question;
   setStatus(e.message, 'error');
   ui.retry.hidden = false;
+}
+
+/** Whether `endpoint` is on this machine (Ollama, llama.cpp, LM Studio…), reachable with the network off. */
+function isLocal(endpoint) {
+  try {
+    return ['localhost', '127.0.0.1', '[::1]'].includes(new URL(endpoint).hostname);
+  } catch {
+    return false;
+  }
 }
 
 function note(text, kind = '') {
@@ -308,7 +329,10 @@ async function ask(question) {
   state.controller = controller;
   const corpus = new FormData(ui.form).get('corpus');
   const mine = corpus === 'mine' && state.mine;
-  const provider = state.settings.provider;
+  // Offline, a provider on another host cannot answer: the Offline provider does, and says so.
+  const chosen = state.settings.provider;
+  const cut = !navigator.onLine && ['openai', 'anthropic'].includes(chosen) && !isLocal(state.settings.endpoint[chosen]);
+  const provider = cut ? 'offline' : chosen;
   const model = state.settings.model[provider];
   note('');
   ui.searchNote.textContent = '';
@@ -348,6 +372,7 @@ async function ask(question) {
   const docent = mine ? state.mine : state.site.answerer;
   renderSources(prompt.sources);
   renderPrompt(provider, prompt, model);
+  const offlineNote = cut ? `You are offline: answered by the Offline provider (extractive) instead of ${state.settings.model[chosen]}.` : '';
   if (prompt.abstained) {
     // The core names terms the documents never mention ("These documents do not mention X.").
     const named = prompt.missing?.length && docent ? (await docent.offlineAnswer(prompt, question)).text : null;
@@ -383,6 +408,8 @@ async function ask(question) {
       renderAnswer(text, prompt.sources);
     }
     conversation.add(question, text, prompt.sources);
+    note(offlineNote);
+    saved.keepPages(prompt.sources.map((s) => s.url)); // so that its citations open offline too
     setStatus(`Answered: first words after ${Math.round(first)} ms, done after ${Math.round(performance.now() - t0)} ms.`);
   } catch (e) {
     const partial = e instanceof LlmError && e.partial ? e.partial : text;
@@ -464,6 +491,7 @@ async function start() {
   ui.question.disabled = false;
   ui.ask.disabled = false;
   ui.question.focus();
+  saved.keep(site, { index: SITE_INDEX, runtime: RUNTIME });
   // The demo shows both paths: the embedder loads in the background at once (unless the browser
   // asks to save data); questions asked meanwhile are answered by keyword search.
   site.startEmbedder();

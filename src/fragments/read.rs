@@ -169,6 +169,11 @@ impl SiteIndex {
         &self.table
     }
 
+    /// The manifest the index was opened from.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
     /// Searches with the default [`Lookup`] (typo tolerance on). Hybrid when `vector` is given
     /// (the question embedded with the index's embedder, [`SiteIndex::embedder`]), lexical
     /// otherwise. The result has the shape of [`crate::Docent::search`]'s; a hit's `chunk` is its

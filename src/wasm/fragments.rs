@@ -96,6 +96,22 @@ export interface SiteStats {
   /** Which build of the index: manifest.json's `version` and `xxh3` (of index.bin). */
   index: { version: number; fingerprint: string };
 }
+
+/** One file of an offline copy: its path inside the index folder and its size in bytes. */
+export interface OfflineFile {
+  path: string;
+  bytes: number;
+}
+
+/** What a reader keeps to use the index with the network off (`offlineFiles()`). */
+export interface OfflineFiles {
+  /** The web runtime: the modules and wasm the widget loads (paths as in the package). */
+  runtime: OfflineFile[];
+  /** The embedder's files under `model/` (none for hashing). */
+  model: OfflineFile[];
+  /** Every fragment the manifest names. */
+  fragments: OfflineFile[];
+}
 "#;
 
 #[wasm_bindgen]
@@ -115,6 +131,9 @@ extern "C" {
     /// `SiteStats` in TypeScript.
     #[wasm_bindgen(typescript_type = "SiteStats")]
     pub type JsSiteStats;
+    /// `OfflineFiles` in TypeScript.
+    #[wasm_bindgen(typescript_type = "OfflineFiles")]
+    pub type JsOfflineFiles;
 }
 
 const OPEN_FIELDS: &[&str] = &["timeoutMs", "tokenizer"];
@@ -269,6 +288,16 @@ impl JsSiteIndex {
     #[wasm_bindgen(js_name = hasDense)]
     pub fn has_dense(&self) -> bool {
         self.shared.index.has_dense()
+    }
+
+    /// The files a reader keeps to use this index offline (`{runtime, model, fragments}`, each
+    /// `[{path, bytes}]` relative to the folder; the core's `Manifest::offline_files`).
+    #[wasm_bindgen(js_name = offlineFiles)]
+    pub fn offline_files(&self) -> std::result::Result<JsOfflineFiles, JsError> {
+        let files = self.shared.index.manifest().offline_files();
+        let files =
+            files.ok_or_else(|| Error::format(MANIFEST_FILE, "the manifest has no \"fragments\" object"))?;
+        Ok(to_js(&files)?.unchecked_into())
     }
 
     /// Counts describing the index: `{documents, chunks, embedder, fragments, dense, tokens}`.

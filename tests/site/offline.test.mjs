@@ -1,0 +1,238 @@
+// <docent-ask service-worker> end to end: the fixture site (tests/fixtures/site) with the widget
+// and the one-line root service worker a site owner serves (`importScripts('/docent/docent-sw.js')`),
+// indexed by the native CLI, served on 127.0.0.1 under the demo's strict Content-Security-Policy
+// and driven in Debian Chromium. "Network off" is Chromium's offline emulation *and* the server
+// stopped, so that nothing a service worker fetches can reach it either. Any console or page
+// error fails a test.
+// Needs: ./build.sh wasm (pkg/), ./build.sh setup (CLI, models/), Chromium, playwright-core in
+// tests/browser/node_modules (./build.sh test does all).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { launchChromium } from '../support/chromium.mjs';
+import { need, startStaticServer } from '../support/static-server.mjs';
+import { CSP } from '../../www/serve.mjs';
+import { STRINGS } from '../../pkg/ask-strings.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const WAIT_MS = 60_000;
+/** A sentence only the re-deployed build has. */
+const NEW_FACT = 'The K3 plays a short tune called Zanzibar Lullaby when a firing ends.';
+
+let tmp;
+let site;
+let web;
+let port;
+let browser;
+
+/** `docent index` of the site, as a site owner runs it after each edit. */
+function index() {
+  execFileSync(process.env.DOCENT_BIN ?? join(root, 'target/debug/docent'),
+    ['index', site, '--out', join(site, 'docent'), '--assets', join(root, 'pkg'), '--embedder', 'static'], {
+      env: { ...process.env, DOCENT_MODEL_DIR: join(root, 'models') },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: 3 * WAIT_MS,
+    });
+}
+
+async function manifest() {
+  return JSON.parse(await readFile(join(site, 'docent/manifest.json'), 'utf8'));
+}
+
+/** The server up again on the same port (the same origin, so the same service worker and caches). */
+function serverUp() {
+  return new Promise((resolve, reject) => {
+    web.server.once('error', reject);
+    web.server.listen(port, '127.0.0.1', resolve);
+  });
+}
+
+before(async () => {
+  need(join(root, 'pkg/docent_search_bg.wasm'), 'run ./build.sh wasm first');
+  need(process.env.DOCENT_BIN ?? join(root, 'target/debug/docent'), 'run ./build.sh setup (builds the CLI) or set DOCENT_BIN');
+  tmp = await mkdtemp(join(tmpdir(), 'docent-offline-site-'));
+  site = join(tmp, 'public');
+  await cp(join(root, 'tests/fixtures/site'), site, { recursive: true });
+  // The fixture's inline scripts would break the strict policy the pages are served with.
+  for (const f of (await readdir(site, { recursive: true })).filter((f) => f.endsWith('.html'))) {
+    await writeFile(join(site, f), (await readFile(join(site, f), 'utf8')).replace(/<script>[^<]*<\/script>/g, ''));
+  }
+  const html = await readFile(join(site, 'index.html'), 'utf8');
+  const tag = '<script type="module" src="/docent/docent-ask.js"></script>\n<docent-ask service-worker="/docent-sw.js" embed="focus"></docent-ask>\n';
+  await writeFile(join(site, 'index.html'), html.replace('</body>', `${tag}</body>`));
+  await writeFile(join(site, 'docent-sw.js'), "importScripts('/docent/docent-sw.js');\n");
+  index();
+  web = await startStaticServer([['/', site]], {
+    headers: (path) => (/\.(html|js)$|\/$/.test(path) ? { 'content-security-policy': CSP } : {}),
+  });
+  port = web.server.address().port;
+  browser = await launchChromium({ timeout: WAIT_MS });
+});
+
+after(async () => {
+  await browser?.close();
+  if (web?.server.listening) await web.close();
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+/** A page that records every console error and page error (the fixture has no favicon: not ours). */
+async function watchPage(context) {
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.stack ?? e}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.location().url.endsWith('/favicon.ico')) problems.push(`console.error: ${m.text()} (${m.location().url})`);
+  });
+  return { page, problems };
+}
+
+const saved = (page) => page.evaluate(() => document.querySelector('docent-ask').shadowRoot.querySelector('[data-testid="saved"]').textContent);
+
+/** Focuses the box (the widget loads) and waits until its saved-copy line says `text`. */
+async function focusAndWaitSaved(page, text) {
+  await page.focus('docent-ask >> [data-testid="question"]');
+  await page.waitForFunction(
+    (want) => document.querySelector('docent-ask')?.shadowRoot.querySelector('[data-testid="saved"]').textContent === want,
+    text,
+    { timeout: WAIT_MS },
+  ).catch(async (e) => {
+    throw new Error(`the saved-copy line says ${JSON.stringify(await saved(page))}, expected ${JSON.stringify(text)}: ${e.message}`);
+  });
+}
+
+async function ask(page, question) {
+  await page.fill('docent-ask >> [data-testid="question"]', question);
+  const answered = page.evaluate((ms) => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no docent-answer event')), ms);
+    document.addEventListener('docent-answer', (e) => {
+      clearTimeout(timer);
+      resolve(e.detail.search);
+    }, { once: true });
+  }), WAIT_MS);
+  await page.press('docent-ask >> [data-testid="question"]', 'Enter');
+  const search = await answered;
+  return page.evaluate((path) => {
+    const s = document.querySelector('docent-ask').shadowRoot;
+    return {
+      path,
+      status: s.querySelector('[data-testid="status"]').textContent,
+      answer: s.querySelector('[data-testid="answer"]').textContent,
+      cites: [...s.querySelectorAll('[data-testid="answer"] .cite')].map((a) => a.href),
+    };
+  }, search);
+}
+
+/** What the origin's caches hold under `prefix` (every cache, the service worker's and the runtime's). */
+function cachedUnder(page, prefix) {
+  return page.evaluate(async (p) => {
+    const urls = new Set();
+    for (const name of await caches.keys()) {
+      for (const r of await (await caches.open(name)).keys()) if (r.url.startsWith(p)) urls.add(r.url);
+    }
+    return [...urls].sort();
+  }, prefix);
+}
+
+/** Network off: Chromium's offline emulation, and the server stopped. */
+async function networkOff(context) {
+  await context.setOffline(true);
+  await web.close();
+}
+
+async function networkOn(context) {
+  await serverUp();
+  await context.setOffline(false);
+}
+
+test('<docent-ask service-worker>: after one visit the page opens and answers with the network off; a re-deployed index is noticed and saved in place of the old one', { timeout: 6 * WAIT_MS }, async () => {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 800 } });
+  const { page, problems } = await watchPage(context);
+  const origin = web.origin;
+  const v1 = await manifest();
+
+  // One visit: the box focused, the index opened, the embedder loaded (embed="focus"): the copy
+  // holds the page, the runtime, every fragment and the model.
+  await page.goto(`${origin}/`, { timeout: WAIT_MS });
+  const embedderReady = page.evaluate((ms) => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the embedder did not load')), ms);
+    document.addEventListener('docent-embedder', (e) => {
+      if (e.detail.state === 'ready') {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  }), WAIT_MS);
+  await focusAndWaitSaved(page, STRINGS.offlineReady);
+  await embedderReady;
+  const fragmentsV1 = [...v1.fragments.lexical.files, ...v1.fragments.text.files].map((f) => `${origin}/docent/${f}`);
+  const modelFiles = v1.files.filter((f) => f.path.startsWith('model/')).map((f) => `${origin}/docent/${f.path}`);
+  assert.ok(modelFiles.length >= 1, 'a static index has model files');
+  await page.waitForFunction(async (urls) => {
+    for (const u of urls) if (!(await caches.match(u))) return false;
+    return true;
+  }, [...fragmentsV1, ...modelFiles], { timeout: WAIT_MS, polling: 200 });
+  assert.equal(await page.evaluate(() => navigator.serviceWorker.controller !== null), true, 'the service worker controls the page');
+  // A question asked online: the pages it cites are kept, so its citations open offline too.
+  const online = await ask(page, 'How do I replace the thermocouple?');
+  const cited = [...new Set(online.cites.map((h) => { const u = new URL(h); u.hash = ''; return u.href; }))];
+  assert.ok(cited.length >= 1, JSON.stringify(online));
+  await page.waitForFunction(async (urls) => {
+    for (const u of urls) if (!(await caches.match(u))) return false;
+    return true;
+  }, cited, { timeout: WAIT_MS, polling: 200 });
+
+  // Network off: the page, the widget and its answers come from the saved copy.
+  await networkOff(context);
+  await page.reload({ timeout: WAIT_MS });
+  await focusAndWaitSaved(page, STRINGS.offlineNow);
+  const off = await ask(page, 'How do I replace the thermocouple?');
+  assert.ok(off.answer.length > 30, JSON.stringify(off));
+  assert.ok(off.cites.length >= 1, `no citation: ${JSON.stringify(off)}`);
+  assert.match(new URL(off.cites[0]).pathname, /thermocouple/, JSON.stringify(off));
+  // Its citation opens the cited section from the saved copy.
+  const target = new URL(off.cites[0]);
+  await Promise.all([page.waitForURL((u) => u.pathname === target.pathname && u.hash === target.hash, { timeout: WAIT_MS }), page.click('docent-ask >> a.cite')]);
+  assert.equal(await page.evaluate(() => document.querySelector(':target')?.id ?? null), decodeURIComponent(target.hash.slice(1)), 'the cited section, offline');
+  await page.goto(`${origin}/`, { timeout: WAIT_MS });
+  await focusAndWaitSaved(page, STRINGS.offlineNow);
+
+  // A re-deploy: one page edited, the site indexed again.
+  const faq = join(site, 'faq.html');
+  const before = await readFile(faq, 'utf8');
+  const glass = '<h2 id="glass">Can I fuse glass with it?</h2>';
+  assert.ok(before.includes(glass), 'the fixture FAQ has its glass section to add one before');
+  await writeFile(faq, before.replace(glass, `<h2 id="tune">What tune does it play when a firing ends?</h2>\n    <p>${NEW_FACT}</p>\n    ${glass}`));
+  index();
+  const v2 = await manifest();
+  assert.notEqual(v2.xxh3, v1.xxh3, 'the edit changed the index');
+  const named = (m) => new Set([...m.fragments.lexical.files, ...m.fragments.text.files, ...(m.fragments.dense ? [m.fragments.dense.centroids, ...m.fragments.dense.files] : []), ...(m.fragments.common ? [m.fragments.common.file] : [])].map((f) => `${origin}/docent/${f}`));
+  const gone = [...named(v1)].filter((u) => !named(v2).has(u));
+  assert.ok(gone.length >= 1, 'the re-index replaced some fragments');
+
+  // Back online, the open page notices the new build and asks for a reload; reloaded, the widget
+  // saves the new build in place of the old one.
+  await networkOn(context);
+  await page.waitForFunction((want) => document.querySelector('docent-ask').shadowRoot.querySelector('[data-testid="saved"]').textContent === want, STRINGS.offlineChanged, { timeout: WAIT_MS })
+    .catch(async (e) => assert.fail(`the saved-copy line says ${JSON.stringify(await saved(page))} once online: ${e.message}`));
+  await page.reload({ timeout: WAIT_MS });
+  await focusAndWaitSaved(page, STRINGS.offlineUpdated);
+  const savedManifest = await page.evaluate(async (u) => (await (await caches.match(u)).json()).xxh3, `${origin}/docent/manifest.json`);
+  assert.equal(savedManifest, v2.xxh3, 'the saved manifest is the new one');
+  const left = (await cachedUnder(page, `${origin}/docent/fragments/`)).filter((u) => !named(v2).has(u));
+  assert.deepEqual(left, [], 'no cache keeps a fragment the new index does not name');
+
+  // Offline again: the new page's text answers.
+  await networkOff(context);
+  await page.reload({ timeout: WAIT_MS });
+  await focusAndWaitSaved(page, STRINGS.offlineNow);
+  const fresh = await ask(page, 'What tune does the K3 play when a firing ends?');
+  assert.match(fresh.answer, /Zanzibar/, JSON.stringify(fresh));
+  assert.ok(fresh.cites.some((c) => new URL(c).pathname === '/faq.html'), JSON.stringify(fresh));
+  assert.deepEqual(problems, []);
+  await context.close();
+  await serverUp();
+});
