@@ -33,13 +33,14 @@
 // - A 2xx response with a JSON body instead of an event stream (a server that ignores
 //   `stream: true`) is read as a whole answer and yielded once.
 //
-// Modules: llm/stream.js (streamAnswer, reading events), llm/sse.js (Server-Sent Events),
+// Modules: llm/stream.js (streamAnswer), llm/network.js (a network provider's answer, reading
+// events; loaded with the first such answer), llm/endpoints.js, llm/sse.js (Server-Sent Events),
 // llm/request.js (options, endpoint URL, request), llm/http.js (sending, retry, errors, timeouts),
 // llm/offline.js (the offline provider), llm/citations.js (citations and safe links),
 // llm/errors.js (LlmError and message helpers).
 
 export { streamAnswer } from './llm/stream.js';
 export { LlmError } from './llm/errors.js';
-export { DEFAULT_ENDPOINTS } from './llm/request.js';
+export { DEFAULT_ENDPOINTS } from './llm/endpoints.js';
 export { NOT_IN_DOCUMENTS, offlineAnswer } from './llm/offline.js';
 export { citationSegments, safeHref } from './llm/citations.js';

@@ -3,6 +3,9 @@
 // the provider's shape with the key only in its header.
 // Must not: send anything, or put the key anywhere but that header.
 import { LlmError, configError, crudeDisplay, pageHref, quote } from './errors.js';
+import { DEFAULT_ENDPOINTS } from './endpoints.js';
+
+export { DEFAULT_ENDPOINTS };
 
 /** Default of `maxTokens`: 1024 answer tokens. */
 const DEFAULT_MAX_TOKENS = 1024;
@@ -12,11 +15,6 @@ const DEFAULT_FIRST_BYTE_TIMEOUT_MS = 30_000;
 const DEFAULT_STALL_TIMEOUT_MS = 30_000;
 /** Default of `maxRetryWaitMs`: 20 s. */
 const DEFAULT_MAX_RETRY_WAIT_MS = 20_000;
-/** Default endpoints when `endpoint` is not given. */
-export const DEFAULT_ENDPOINTS = Object.freeze({
-  openai: 'https://api.openai.com/v1',
-  anthropic: 'https://api.anthropic.com',
-});
 const ANTHROPIC_VERSION = '2023-06-01';
 
 /** Everything one call needs: validated options, the request, and the key to keep out of text. */
