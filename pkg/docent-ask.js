@@ -15,7 +15,11 @@
 //
 // Attributes (all optional):
 //   index        folder of the site index; default: the folder this script was loaded from
-//   provider     offline | openai | anthropic; default offline (an extractive answer, no LLM)
+//   provider     offline | openai | anthropic | local; default offline (an extractive answer, no
+//                LLM); local: the `model-url` model in the reader's browser (ask-local.js), asked
+//                for with its size before it is downloaded, then kept in the browser
+//   model-url    provider="local": the GGUF file (same origin, or allowed by CORS); wllama's files
+//                are loaded from llm/wllama/ beside this script
 //   endpoint     the provider's base URL, or a proxy the site owner runs (then set key="none")
 //   model        the model name sent to the provider
 //   key          ask (default: the reader types their own key, kept in memory unless they tick
@@ -67,8 +71,8 @@
 // Safety: document text and model output reach the DOM only as text nodes; links only for URLs
 // that safeHref accepts (http(s) or this site).
 // Content-Security-Policy: no inline script or style is used, so a strict policy works when it
-// allows script-src 'self' 'wasm-unsafe-eval', worker-src 'self', and connect-src 'self' plus the
-// LLM endpoint (see the README).
+// allows script-src 'self' 'wasm-unsafe-eval', worker-src 'self' (and blob: for provider="local"),
+// and connect-src 'self' plus the LLM endpoint (see the README).
 import { SiteSearch } from './ask-search.js';
 import { streamAnswer, LlmError } from './llm.js';
 import { renderAnswer, renderSources } from './render.js';
@@ -78,6 +82,7 @@ import { STRINGS } from './ask-strings.js';
 import { Texts, withOverrides, parseStringsAttribute } from './ask-i18n.js';
 import { Modal } from './ask-modal.js';
 import { Conversation, turnsOf } from './ask-conversation.js';
+import { localBudget, LOCAL_CONTEXT } from './llm/local.js';
 // ask-typeahead.js, ask-feedback.js and ask-report.js are imported when first needed (the box
 // focused, an answer finished, a flagged question with a `report` attribute), so the first
 // answer does not wait for them.
@@ -89,7 +94,7 @@ const HERE = new URL('./', import.meta.url);
 
 export class DocentAsk extends HTMLElement {
   static get observedAttributes() {
-    return ['placeholder', 'provider', 'endpoint', 'model', 'offline', 'key', 'strings'];
+    return ['placeholder', 'provider', 'endpoint', 'model', 'model-url', 'offline', 'key', 'strings'];
   }
 
   #root;
@@ -119,6 +124,8 @@ export class DocentAsk extends HTMLElement {
   #reporter = null;
   /** The earlier turns a follow-up is asked with. */
   #conversation = null;
+  /** provider="local": a promise of its LocalAnswerer (ask-local.js), once first needed. */
+  #local = null;
 
   constructor() {
     super();
@@ -376,7 +383,8 @@ export class DocentAsk extends HTMLElement {
     try {
       ({ prompt, path } = await this.#search.assemble(question, {
         k,
-        budget: BUDGET,
+        // A local model's context is small: the prompt gets what it leaves (llm/local.js).
+        budget: this.#settings.provider === 'local' ? (await this.#localAnswerer()).budget(localBudget(LOCAL_CONTEXT)) : BUDGET,
         history,
         semanticRetry: this.#embedMode() !== 'never',
         signal: controller.signal,
@@ -418,10 +426,12 @@ export class DocentAsk extends HTMLElement {
     }
     this.#renderSources(prompt.sources);
     e.stop.hidden = false;
-    this.#status(this.#S.answering);
     let text = '';
     try {
+      const local = provider === 'local' ? await (await this.#localAnswerer()).ready(this.#settings.localUrl, controller.signal) : undefined;
+      this.#status(this.#S.answering);
       const stream = streamAnswer({
+        local,
         provider,
         ...this.#settings.request(),
         messages: prompt.messages,
@@ -483,6 +493,11 @@ export class DocentAsk extends HTMLElement {
       const url = r.endpoint(attr);
       if (url) r.send(url, { question, missing, index });
     });
+  }
+
+  #localAnswerer() {
+    this.#local ??= import('./ask-local.js').then(({ LocalAnswerer }) => new LocalAnswerer(this.#els, () => this.#S, (text) => this.#status(text)));
+    return this.#local;
   }
 
   #emit(type, detail) {
