@@ -116,6 +116,8 @@ export class LocalModel {
     this.contextTokens = 0;
     /** Once loaded: `model` (the file's own chat template), `gemma` or `chatml` (see formatChat). */
     this.format = undefined;
+    /** The file's size in bytes, once `size()` asked for it. */
+    this.bytes = null;
     /** The last answer's counts and times from llama.cpp: `{promptTokens, promptMs, tokens, ms}`. */
     this.lastTimings = undefined;
     this.engine = null;
@@ -131,9 +133,9 @@ export class LocalModel {
     const res = await fetch(this.url, { headers: { range: 'bytes=0-0' }, signal });
     res.body?.cancel().catch(() => {});
     const range = /\/(\d+)\s*$/.exec(res.headers.get('content-range') ?? '');
-    if (res.status === 206 && range) return Number(range[1]);
     const length = Number(res.headers.get('content-length'));
-    return res.ok && length > 0 ? length : null;
+    this.bytes = res.status === 206 && range ? Number(range[1]) : res.ok && length > 0 ? length : null;
+    return this.bytes;
   }
 
   /** Whether the model is already stored in this browser (a load would not download it). */
@@ -169,7 +171,9 @@ export class LocalModel {
         n_gpu_layers: 0,
         useCache: true,
         signal,
-        progressCallback: ({ loaded, total }) => {
+        progressCallback: ({ loaded, total: sent }) => {
+          // wllama learns the total from a HEAD request, which some static servers refuse.
+          const total = sent || this.bytes || undefined;
           onProgress?.({ stage: 'download', loaded, total });
           if (total && loaded >= total && stage === 'download') {
             stage = 'load';
