@@ -292,6 +292,7 @@ cmd_demo() {
     build_cli
     cargo build --quiet --example demo_site "${CLI_FEATURES[@]}"
     setup_models
+    setup_llm_models
     join_job wasm
     build_demo_site target/demo/site
     local q="${DOCENT_DEMO_QUESTION:-How does docent decide that a question is not covered by the documents?}"
