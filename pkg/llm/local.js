@@ -30,17 +30,26 @@ export const LOCAL_CONTEXT = 2048;
 const TEMPLATE_TOKENS = 64;
 
 /**
+ * How many of a model's own tokens one token of the core's count may be: 1.15. The core counts
+ * an estimate of MiniLM's tokens; on 49 five-source prompts of the evaluation sets, Gemma 3's
+ * tokenizer took 0.91 to 1.01 times as many (template included) and SmolLM2's 0.92 to 1.07
+ * (bench/results/local-llm.md), so 1.15 keeps a prompt within the context with some room.
+ */
+const TOKEN_RATIO = 1.15;
+
+/**
  * The prompt budget (the `budget` option of `assemble`, in the core's token count) for a model
  * loaded with `contextTokens` of context that may answer with up to `maxTokens`: what is left of
- * the context after the answer and the chat template's markers. The core's count overcounts
- * MiniLM's tokens, and both models' tokenizers take fewer tokens than MiniLM's on English prose
- * (bench/results/local-llm.md), so a prompt within this budget fits the context.
+ * the context after the answer and the chat template's markers, divided by TOKEN_RATIO (the
+ * model's tokenizer may take up to 7% more tokens than the core counts; measured in
+ * bench/results/local-llm.md), so a prompt within this budget fits the context. 1502 for the
+ * defaults.
  * @param {number} contextTokens the context the model was loaded with (`LocalModel.contextTokens`)
  * @param {number} [maxTokens] default LOCAL_MAX_TOKENS
  * @returns {number} at least 64 (the core's smallest budget)
  */
 export function localBudget(contextTokens, maxTokens = LOCAL_MAX_TOKENS) {
-  return Math.max(64, contextTokens - maxTokens - TEMPLATE_TOKENS);
+  return Math.max(64, Math.floor((contextTokens - maxTokens - TEMPLATE_TOKENS) / TOKEN_RATIO));
 }
 
 /**

@@ -37,9 +37,10 @@ test('formatChat chatml: one block per message, system first, the answer after "
   assert.throws(() => formatChat('llama2', MESSAGES), /^LlmError: invalid chat format: expected 'gemma' or 'chatml', found 'llama2'$/);
 });
 
-test('localBudget: the context less the answer and the template markers, never below 64', () => {
-  assert.equal(localBudget(LOCAL_CONTEXT), LOCAL_CONTEXT - LOCAL_MAX_TOKENS - 64);
-  assert.equal(localBudget(4096, 512), 4096 - 512 - 64);
+test('localBudget: the context less the answer and the template markers, over the tokenizer ratio 1.15, never below 64', () => {
+  assert.equal(localBudget(LOCAL_CONTEXT), Math.floor((LOCAL_CONTEXT - LOCAL_MAX_TOKENS - 64) / 1.15));
+  assert.equal(localBudget(2048, 256), 1502);
+  assert.equal(localBudget(4096, 512), 3060);
   assert.equal(localBudget(256, 256), 64);
 });
 
