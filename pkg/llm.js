@@ -5,7 +5,8 @@
 // Owns: streaming an answer from an OpenAI-compatible or Anthropic Messages endpoint (request,
 // Server-Sent Events parsing, timeouts, one polite retry on HTTP 429, cancellation), the
 // "offline" provider (an extractive answer from a prompt's sources, without any LLM, computed by
-// docent's wasm core), and splitting an answer into text and citation links that a UI renders
+// docent's wasm core), the "local" provider (a small model in the page, downloaded only when the
+// page calls LocalModel.load()), and splitting an answer into text and citation links that a UI renders
 // with DOM nodes (never innerHTML; render.js does).
 // Must not: search, assemble prompts (the wasm engine does), touch the DOM, log anything, or ever
 // put the API key into an error message, a URL or the console.
@@ -36,7 +37,9 @@
 // Modules: llm/stream.js (streamAnswer), llm/network.js (a network provider's answer, reading
 // events; loaded with the first such answer), llm/endpoints.js, llm/sse.js (Server-Sent Events),
 // llm/request.js (options, endpoint URL, request), llm/http.js (sending, retry, errors, timeouts),
-// llm/offline.js (the offline provider), llm/citations.js (citations and safe links),
+// llm/offline.js (the offline provider), llm/local.js (the local provider: a GGUF model run by
+// llama.cpp in WebAssembly in the page; wllama's files, in llm/wllama/, load with its first
+// use), llm/citations.js (citations and safe links),
 // llm/errors.js (LlmError and message helpers).
 
 export { streamAnswer } from './llm/stream.js';
@@ -44,3 +47,4 @@ export { LlmError } from './llm/errors.js';
 export { DEFAULT_ENDPOINTS } from './llm/endpoints.js';
 export { NOT_IN_DOCUMENTS, offlineAnswer } from './llm/offline.js';
 export { citationSegments, safeHref } from './llm/citations.js';
+export { LocalModel, LOCAL_MODEL, LOCAL_CONTEXT, LOCAL_MAX_TOKENS, localBudget, formatChat } from './llm/local.js';

@@ -1,11 +1,12 @@
 // The docent demo page: opens the demo site's index (a fragmented one through the lean search
 // module: keyword search at once, keyword + semantic search once the embedder has loaded in a Web
 // Worker; an older one whole, in a worker), answers questions with citations (offline extractive
-// answer, an OpenAI-compatible API or Anthropic), and indexes the visitor's own files in the
-// browser, kept in IndexedDB (mine.js). After one visit it works with the network off: its
-// service worker (sw.js, docent's pkg/docent-sw.js) answers from the copy ask-offline.js saves
-// (the page, the package, the index and, once loaded, the model), and a question asked offline of
-// a provider on another host is answered by the Offline provider instead, as the page says.
+// answer, an OpenAI-compatible API, Anthropic, or a small model in the page: local.js), and
+// indexes the visitor's own files in the browser, kept in IndexedDB (mine.js). After one visit it
+// works with the network off: its service worker (sw.js, docent's pkg/docent-sw.js) answers from
+// the copy ask-offline.js saves (the page, the package, the index and, once loaded, the model),
+// and a question asked offline of a provider on another host is answered by the Offline provider
+// instead, as the page says.
 //
 // Safety rules of this file: document text and model output only ever reach the DOM as text
 // nodes (textContent, createTextNode; answers and sources through pkg/render.js, whose links are
@@ -18,6 +19,7 @@ import { Conversation, TURNS } from '/pkg/ask-conversation.js';
 import { SavedCopy } from '/pkg/ask-offline.js';
 import { STRINGS } from '/pkg/ask-strings.js';
 import { visitorDocs } from './mine.js';
+import { localPanel } from './local.js';
 
 /** The demo site's index folder (written by `./build.sh demo`). */
 const SITE_INDEX = new URL('/site/docent/', location.href);
@@ -41,6 +43,8 @@ const DEFAULTS = {
    * 30, range 1..=600; a local server loading a large model may need more.
    */
   timeoutS: 30,
+  /** The local provider's model: a file name of LOCAL_MODELS (local.js). */
+  localModel: 'gemma-3-270m-q4_k_m.gguf',
   endpoint: { openai: 'https://api.openai.com/v1', anthropic: 'https://api.anthropic.com' },
   model: { openai: 'gpt-4o-mini', anthropic: 'claude-3-5-haiku-latest' },
 };
@@ -66,6 +70,11 @@ const ui = {
   prompt: $('prompt'),
   provider: $('provider'),
   llmSettings: $('llm-settings'),
+  localSettings: $('local-settings'),
+  localModel: $('local-model'),
+  localLoad: $('local-load'),
+  localStatus: $('local-status'),
+  localProgress: $('local-progress'),
   endpoint: $('endpoint'),
   model: $('model'),
   apiKey: $('api-key'),
@@ -111,7 +120,8 @@ function loadSettings() {
     saved = {};
   }
   return {
-    provider: ['offline', 'openai', 'anthropic'].includes(saved.provider) ? saved.provider : DEFAULTS.provider,
+    provider: ['offline', 'openai', 'anthropic', 'local'].includes(saved.provider) ? saved.provider : DEFAULTS.provider,
+    localModel: typeof saved.localModel === 'string' ? saved.localModel : DEFAULTS.localModel,
     k: Number.isInteger(saved.k) && saved.k >= 1 && saved.k <= 10 ? saved.k : DEFAULTS.k,
     timeoutS: validTimeout(saved.timeoutS) ?? DEFAULTS.timeoutS,
     endpoint: { ...DEFAULTS.endpoint, ...(saved.endpoint ?? {}) },
@@ -136,8 +146,10 @@ function saveSettings() {
 function showProviderSettings() {
   const p = state.settings.provider;
   ui.provider.value = p;
-  ui.llmSettings.hidden = p === 'offline';
-  if (p === 'offline') return;
+  ui.llmSettings.hidden = p === 'offline' || p === 'local';
+  ui.localSettings.hidden = p !== 'local';
+  if (p === 'local') local.show();
+  if (p === 'offline' || p === 'local') return;
   ui.endpoint.value = state.settings.endpoint[p];
   ui.model.value = state.settings.model[p];
   let stored = null;
@@ -153,7 +165,7 @@ function showProviderSettings() {
 
 function rememberKey() {
   const p = state.settings.provider;
-  if (p === 'offline') return;
+  if (p === 'offline' || p === 'local') return;
   try {
     if (ui.remember.checked && state.keys[p]) localStorage.setItem(apiKeyStorage(p), state.keys[p]);
     else localStorage.removeItem(apiKeyStorage(p));
@@ -276,7 +288,8 @@ function renderPrompt(provider, prompt, model) {
   if (provider === 'anthropic') {
     shown = { model, system: prompt.system, messages: prompt.messages.filter((m) => m.role !== 'system'), stream: true };
   } else {
-    shown = { model: provider === 'offline' ? '(offline: nothing is sent)' : model, messages: prompt.messages, stream: true };
+    const where = { offline: '(offline: nothing is sent)', local: `${local.name()} (in this page: nothing is sent)` };
+    shown = { model: where[provider] ?? model, messages: prompt.messages, stream: true };
   }
   const turns = prompt.turns ? `, ${prompt.turns} earlier turn${prompt.turns === 1 ? '' : 's'}` : '';
   const query = prompt.query ? `\n// searched as: ${prompt.query}` : '';
@@ -333,7 +346,7 @@ async function ask(question) {
   const chosen = state.settings.provider;
   const cut = !navigator.onLine && ['openai', 'anthropic'].includes(chosen) && !isLocal(state.settings.endpoint[chosen]);
   const provider = cut ? 'offline' : chosen;
-  const model = state.settings.model[provider];
+  const model = provider === 'local' ? local.name() : state.settings.model[provider];
   note('');
   ui.searchNote.textContent = '';
   ui.retry.hidden = true;
@@ -346,7 +359,8 @@ async function ask(question) {
   let prompt;
   let path = 'hybrid';
   try {
-    const opts = { k: state.settings.k, budget: BUDGET, history };
+    // The local model's context is small: its prompt gets what the context leaves (local.js).
+    const opts = { k: state.settings.k, budget: provider === 'local' ? local.budget() : BUDGET, history };
     if (mine) prompt = await state.mine.assemble(question, opts);
     else {
       ({ prompt, path } = await state.site.assemble(question, {
@@ -383,9 +397,20 @@ async function ask(question) {
     setStatus(`No relevant passage found (${Math.round(performance.now() - t0)} ms).`);
     return;
   }
+  let localModel;
+  if (provider === 'local') {
+    localModel = await local.ready().catch(() => undefined);
+    if (state.controller !== controller) return;
+    if (!localModel) {
+      // Never downloaded without the visitor's word: the button under Model asks for it.
+      note(localModel === null ? `The local model is not loaded yet: press "${ui.localLoad.textContent}" under Model first.` : 'The local model could not load (see under Model).', 'warn');
+      setStatus('The model did not answer.');
+      return;
+    }
+  }
   ui.stop.hidden = false;
   ui.answer.classList.add('streaming');
-  setStatus(provider === 'offline' ? 'Answering offline…' : `Asking ${model}…`);
+  setStatus(provider === 'offline' ? 'Answering offline…' : provider === 'local' ? `${model} is reading the sources in this page…` : `Asking ${model}…`);
   let text = '';
   try {
     const stream = streamAnswer({
@@ -397,6 +422,7 @@ async function ask(question) {
       prompt,
       question,
       docent, // the index's module computes the offline answer
+      local: localModel,
       signal: controller.signal,
       firstByteTimeoutMs: state.settings.timeoutS * 1000,
       stallTimeoutMs: state.settings.timeoutS * 1000,
@@ -466,6 +492,7 @@ function wireAsk() {
 // ------------------------------------------------------------------------------------------
 
 const docs = visitorDocs(ui, state, SITE_INDEX);
+const local = localPanel(ui, state, { save: saveSettings });
 
 /** Opens the demo site's index (again after a failure, from Retry). */
 async function start() {
@@ -499,6 +526,7 @@ async function start() {
 }
 
 wireTheme();
+local.wire();
 wireSettings();
 wireAsk();
 docs.wire();

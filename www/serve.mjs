@@ -1,5 +1,7 @@
-// Serves the demo on 127.0.0.1: the page (www/), the npm package it imports (/pkg/) and the
-// rendered demo site with its docent index (/site/, written by `./build.sh demo`).
+// Serves the demo on 127.0.0.1: the page (www/), the npm package it imports (/pkg/), the
+// rendered demo site with its docent index (/site/, written by `./build.sh demo`) and the local
+// provider's models (/models/llm/, written by `./build.sh setup`). Every response is
+// cross-origin isolated (COOP + COEP), so the local model may run with threads.
 //
 //   node www/serve.mjs [--port N] [--site DIR]      (default port 8080, or $DOCENT_PORT; 0 = any)
 //
@@ -23,9 +25,10 @@ const MIME = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
-/** The policy of www/index.html, also sent as a header (a header covers workers and pages alike). */
+/** The policy of www/index.html, also sent as a header (a header covers workers and pages alike);
+ * blob: workers are the local model's (wllama starts its workers from blob URLs). */
 export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; " +
-  "connect-src 'self' https: http://localhost:* http://127.0.0.1:*; worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
+  "connect-src 'self' https: http://localhost:* http://127.0.0.1:*; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'none'";
 
 const repo = fileURLToPath(new URL('../', import.meta.url));
 
@@ -39,6 +42,7 @@ export function serveDemo({ port = 8080, site = join(repo, 'target/demo/site'), 
   const mounts = [
     ['/pkg/', join(repo, 'pkg')],
     ['/site/', resolve(site)],
+    ['/models/llm/', join(repo, 'models/llm')],
     ['/', join(repo, 'www')],
   ];
   const server = createServer(async (req, res) => {
@@ -73,6 +77,10 @@ export function serveDemo({ port = 8080, site = join(repo, 'target/demo/site'), 
         'content-security-policy': CSP,
         'x-content-type-options': 'nosniff',
         'referrer-policy': 'no-referrer',
+        // Cross-origin isolation: SharedArrayBuffer, so the local model's threads. Requests to
+        // other origins (LLM endpoints) are CORS requests, which it allows.
+        'cross-origin-opener-policy': 'same-origin',
+        'cross-origin-embedder-policy': 'require-corp',
         ...partial.headers,
       });
       if (req.method === 'HEAD' || partial.status === 416) res.end();

@@ -465,7 +465,7 @@ test('errors reported inside the stream keep the partial answer', async () => {
 
 test('bad options: config errors naming the option, nothing sent, the key never shown', async () => {
   const cases = [
-    [{ provider: 'gemini' }, /^invalid provider: expected 'openai' \(or any OpenAI-compatible server\), 'anthropic' or 'offline', found 'gemini'$/],
+    [{ provider: 'gemini' }, /^invalid provider: expected 'openai' \(or any OpenAI-compatible server\), 'anthropic', 'offline' or 'local', found 'gemini'$/],
     [{ endpoint: 'api.openai.com/v1' }, /^invalid endpoint: expected an http:\/\/ or https:\/\/ URL such as https:\/\/api\.openai\.com\/v1, found 'api\.openai\.com\/v1' \(not a URL\)$/],
     [{ endpoint: 'ftp://files.example/v1' }, /\(unsupported scheme\)$/],
     [{ endpoint: `https://user:${KEY}@host.example/v1?key=${KEY}` , model: '' }, /^invalid model: expected a model name, found ''$/],

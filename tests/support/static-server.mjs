@@ -1,5 +1,5 @@
 // A read-only static file server for the JS test suites (browser and npm round trip): 127.0.0.1,
-// port 0, GET only (single byte ranges answered), never outside its mounted directories, `no-store` so that a file a page does
+// port 0, GET and HEAD only (single byte ranges answered), never outside its mounted directories, `no-store` so that a file a page does
 // not re-request came from the Cache API rather than the HTTP cache. Counts requests per path.
 import { createServer } from 'node:http';
 import { createReadStream, existsSync } from 'node:fs';
@@ -53,8 +53,9 @@ export function startStaticServer(mounts, { headers = () => ({}) } = {}) {
     const [prefix, dir] = mounts.find(([p]) => path.startsWith(p)) ?? [];
     const file = dir === undefined ? '' : normalize(join(dir, path.slice(prefix.length)));
     const inside = dir !== undefined && (file === dir || file.startsWith(dir.endsWith(sep) ? dir : dir + sep));
-    if (req.method !== 'GET' || !inside) {
-      res.writeHead(req.method !== 'GET' ? 405 : 403).end();
+    const head = req.method === 'HEAD';
+    if ((req.method !== 'GET' && !head) || !inside) {
+      res.writeHead(req.method !== 'GET' && !head ? 405 : 403).end();
       return;
     }
     try {
@@ -69,7 +70,7 @@ export function startStaticServer(mounts, { headers = () => ({}) } = {}) {
         ...headers(path),
         ...partial.headers,
       });
-      if (partial.status === 416) res.end();
+      if (partial.status === 416 || head) res.end();
       else createReadStream(file, partial.status === 206 ? range : {}).pipe(res);
     } catch {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
