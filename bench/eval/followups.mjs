@@ -12,13 +12,16 @@
 // and writes bench/results/followups.md (and .json) with recall@1/5/10 and MRR@10 per variant,
 // hybrid retrieval (lexical and dense in the JSON), per site and over all pairs.
 //
-//   node bench/eval/followups.mjs [--index DIR] [--out bench/results/followups]
+//   node bench/eval/followups.mjs [--index DIR] [--pairs FILE] [--out bench/results/followups]
+//
+// FILE is the set of pairs (default bench/eval/followups.jsonl, the set the rules were set on;
+// bench/eval/followups-heldout.jsonl is the held-out set, written before they were tuned).
 //
 // DIR holds one index folder per site (default $CARGO_TARGET_DIR/eval/index, written by
 // `./build.sh eval`); the CLI is $DOCENT_BIN (default $CARGO_TARGET_DIR/debug/docent).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -27,11 +30,12 @@ const CLI = process.env.DOCENT_BIN ?? join(TARGET, 'debug/docent');
 const args = process.argv.slice(2);
 const opt = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
 const INDEX = opt('--index') ?? join(TARGET, 'eval/index');
+const PAIRS = opt('--pairs') ?? 'bench/eval/followups.jsonl';
 const OUT = opt('--out') ?? join(root, 'bench/results/followups');
 const WORK = join(TARGET, 'eval/followups');
 mkdirSync(WORK, { recursive: true });
 
-const pairs = readFileSync(join(root, 'bench/eval/followups.jsonl'), 'utf8')
+const pairs = readFileSync(resolve(root, PAIRS), 'utf8')
   .split('\n')
   .filter((l) => l.trim())
   .map((l) => JSON.parse(l));
@@ -47,7 +51,7 @@ for (const site of sites) {
   const mine = pairs.filter((p) => p.site === site);
   results[site] = { pairs: mine.length };
   for (const [name, make] of Object.entries(VARIANTS)) {
-    const file = join(WORK, `${site}-${name}.jsonl`);
+    const file = join(WORK, `${basename(PAIRS, '.jsonl')}-${site}-${name}.jsonl`);
     writeFileSync(file, mine.map((p) => JSON.stringify(make(p))).join('\n') + '\n');
     const r = spawnSync(CLI, ['eval', join(INDEX, site), file, '--json'], { cwd: root, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`docent eval ${site} ${name} failed:\n${r.stderr}`);
