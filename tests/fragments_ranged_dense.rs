@@ -110,7 +110,10 @@ fn hybrid_ranks_with_ranged_partitions_are_the_flat_scans() {
             best_missed += 1;
         }
     }
-    assert!(best_missed * 20 <= n, "the probed partitions missed the best row for {best_missed} of {n} questions");
+    assert!(
+        best_missed * 20 <= n,
+        "the probed partitions missed the best row for {best_missed} of {n} questions"
+    );
     assert!(
         same * 100 >= n * 75 && same >= same_shortlist + n / 10,
         "the fused top 5 is the flat scan's for {same} of {n} questions ({same_shortlist} rescoring the shortlist only)"
