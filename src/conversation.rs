@@ -1,17 +1,26 @@
 //! Follow-up questions: a conversation's earlier turns and the retrieval query of a follow-up.
 //!
-//! Owns: [`Turn`] (one earlier question and the answer it got), checking a history, and
+//! Owns: [`Turn`] (one earlier question and the answer it got), checking a history,
 //! [`retrieval_query`], the query a follow-up is searched with, formed from the conversation
-//! without an LLM call. The prompt's share of the history (which turns fit the token budget) is
+//! without an LLM call, and how a follow-up's searches are combined ([`topic_question`],
+//! [`fuse_in_context`]). The prompt's share of the history (which turns fit the token budget) is
 //! `prompt::assemble`'s.
-//! Must not: search, count tokens or call an LLM.
+//! Must not: search (the engine runs the searches this module names), count tokens or call an
+//! LLM.
 //!
 //! Why this way: "and on Windows?" after "how do I install cargo?" names nothing a search can
 //! find by itself; its topic is the earlier question's. Rewriting it with a model would cost a
 //! call (and a key) before retrieval; instead the follow-up keeps its own words and gains the
 //! salient terms ([`salient_terms`]) of the conversation's topic, the latest earlier question that
 //! stood on its own. A follow-up that names its own topic ("How do I publish a crate?") is
-//! searched as written, so a change of subject is not pulled back to the old one. Measured on
+//! searched as written, so a change of subject is not pulled back to the old one.
+//!
+//! The topic's words alone pull a follow-up towards the topic's own answer, while a follow-up
+//! usually asks for a sibling of it ("and force a full rebuild?" after "build faster using
+//! several CPU cores": another option of the same command). So the engine also searches the
+//! follow-up's own words and keeps those hits that lie on the pages the topic's search found
+//! (the pages its answer was built on), and fuses them with the formed query's hits
+//! ([`fuse_in_context`]): the topic says where, the follow-up's words say what. Measured on
 //! follow-ups written for the evaluation sets (`bench/eval/followups.jsonl`,
 //! `bench/results/followups.md`).
 //!
@@ -51,6 +60,18 @@ pub const LEANING_TERMS: usize = 3;
 
 /// Most terms of the topic added to an elliptical follow-up: 8.
 pub const MAX_CONTEXT_TERMS: usize = 8;
+
+/// Hits of the topic's search whose pages are an elliptical follow-up's context: 5, the sources
+/// a prompt shows by default (`PromptOptions::k`), so the pages the topic's answer was built on.
+/// Fewer narrows the context to the topic's best page (1: only it); more lets pages the topic
+/// only grazes pull the follow-up's words their way.
+pub const TOPIC_HITS: usize = 5;
+
+/// Hits of each of a follow-up's searches (the formed query, its own words) that
+/// [`fuse_in_context`] fuses: 50 (or the `k` asked for, when larger). Fewer can leave a sibling
+/// section that the follow-up's own words rank low out of the fusion; more costs search time
+/// only.
+pub const CONTEXT_CANDIDATES: usize = 50;
 
 /// Words that open a follow-up leaning on what came before ("and on Windows?", "what about
 /// the default?", "also for workspaces?"), whatever its own terms.
@@ -146,6 +167,61 @@ pub fn retrieval_query(question: &str, history: &[Turn]) -> String {
         return question.to_string();
     }
     format!("{question} {}", added.join(" "))
+}
+
+/// The conversation's topic question when `question` is searched with its conversation: the
+/// question whose hits' pages are the follow-up's context (see [`fuse_in_context`]). `None`
+/// when the question is searched as written (it stands on its own, has no history, or the topic
+/// adds no term), so a search needs nothing more than [`retrieval_query`].
+pub fn topic_question<'h>(question: &str, history: &'h [Turn]) -> Option<&'h str> {
+    if retrieval_query(question, history) == question.trim() {
+        return None;
+    }
+    let topic = history.iter().rposition(|t| !is_elliptical(&t.question)).unwrap_or(0);
+    Some(history[topic].question.trim())
+}
+
+/// The page of a `page#anchor` url: the part before `#`.
+fn page_of(url: &str) -> &str {
+    url.split('#').next().unwrap_or_default()
+}
+
+/// Combines an elliptical follow-up's searches, each best first: `formed`, the hits of its
+/// formed query ([`retrieval_query`]), and `own`, the hits of its own words alone, of which only
+/// those on one of `topic_pages` count (the pages of the topic question's first [`TOPIC_HITS`]
+/// hits; `page#anchor` urls or pages, compared by page). Reciprocal rank fusion with constant
+/// `rrf_k` (the engine's, 60 by default: above 0; a larger one flattens the ranks): an item
+/// scores `1/(rrf_k + rank)` in each list it is in, ranks from 1. `key` gives an item's id (the
+/// same item in both lists has the same id) and its url. Returns the items with their fused
+/// scores, best first; ties by ascending id. An item of `own` off the topic's pages is dropped,
+/// so a follow-up's words cannot pull the answer to an unrelated page.
+pub fn fuse_in_context<T>(
+    formed: Vec<T>,
+    own: Vec<T>,
+    topic_pages: &[&str],
+    rrf_k: f32,
+    key: impl Fn(&T) -> (u32, &str),
+) -> Vec<(T, f32)> {
+    let pages: Vec<&str> = topic_pages.iter().map(|u| page_of(u)).collect();
+    let mut out: Vec<(T, f32)> = Vec::with_capacity(formed.len() + own.len());
+    let mut at: std::collections::HashMap<u32, usize> = Default::default();
+    for (rank, item) in formed.into_iter().enumerate() {
+        at.insert(key(&item).0, out.len());
+        out.push((item, 1.0 / (rrf_k + rank as f32 + 1.0)));
+    }
+    let on_topic = own.into_iter().filter(|it| pages.contains(&page_of(key(it).1)));
+    for (rank, item) in on_topic.enumerate() {
+        let score = 1.0 / (rrf_k + rank as f32 + 1.0);
+        match at.get(&key(&item).0) {
+            Some(&i) => out[i].1 += score,
+            None => {
+                at.insert(key(&item).0, out.len());
+                out.push((item, score));
+            }
+        }
+    }
+    out.sort_by(|a, b| b.1.total_cmp(&a.1).then(key(&a.0).0.cmp(&key(&b.0).0)));
+    out
 }
 
 /// An earlier answer as the prompt carries it: trimmed, without its citation markers (`[1]`,

@@ -15,6 +15,7 @@
 
 use serde::Serialize;
 
+use crate::conversation::Turn;
 use crate::engine::{Docent, Evidence};
 use crate::retrieve::{Gate, Mode, RetrieveOptions};
 use crate::{Error, Result};
@@ -27,6 +28,10 @@ pub struct Question {
     /// `page#anchor`s or pages of the passages that answer it; empty for a question the documents
     /// do not cover (the gate should flag it).
     pub relevant: Vec<String>,
+    /// The earlier turns when `q` is a follow-up (oldest first; empty for a question asked on
+    /// its own): [`evaluate`] searches it in its conversation
+    /// ([`Docent::search_conversation`]).
+    pub history: Vec<Turn>,
 }
 
 /// Whether a hit's `url` (`page#anchor`) answers a question whose answers are `relevant`
@@ -117,12 +122,13 @@ impl Report {
     }
 }
 
-/// Searches every question with lexical, dense and hybrid retrieval (the engine's other retrieve
-/// options unchanged) for `k.max(5)` hits, and measures them. Errors are the engine's (e.g. a
-/// `k` over 1000).
+/// Searches every question (a follow-up in its conversation, [`Docent::search_conversation`])
+/// with lexical, dense and hybrid retrieval (the engine's other retrieve options unchanged) for
+/// `k.max(5)` hits, and measures them. Errors are the engine's (e.g. a `k` over 1000).
 pub fn evaluate(engine: &Docent, questions: &[Question], k: usize) -> Result<Report> {
     evaluate_with(questions, k, |q, k, mode| {
-        engine.search_with(q, k, &RetrieveOptions { mode, ..engine.options().retrieve.clone() })
+        let opts = RetrieveOptions { mode, ..engine.options().retrieve.clone() };
+        engine.search_conversation(&q.q, &q.history, k, &opts)
     })
 }
 
@@ -131,7 +137,7 @@ pub fn evaluate(engine: &Docent, questions: &[Question], k: usize) -> Result<Rep
 pub fn evaluate_with(
     questions: &[Question],
     k: usize,
-    mut search: impl FnMut(&str, usize, Mode) -> Result<crate::engine::SearchResult>,
+    mut search: impl FnMut(&Question, usize, Mode) -> Result<crate::engine::SearchResult>,
 ) -> Result<Report> {
     let k = k.max(5);
     let answerable = questions.iter().filter(|q| !q.relevant.is_empty()).count();
@@ -149,7 +155,7 @@ pub fn evaluate_with(
     for mode in [Mode::Lexical, Mode::Dense, Mode::Hybrid] {
         let mut ranks = Vec::with_capacity(answerable);
         for q in questions {
-            let r = search(&q.q, k, mode)?;
+            let r = search(q, k, mode)?;
             if mode == Mode::Hybrid {
                 report.evidence.push((r.evidence, !q.relevant.is_empty()));
                 report.verdicts.push((r.answerable, r.missing.clone()));
@@ -338,9 +344,13 @@ mod tests {
         }
         engine.build(&mut |_| {}).unwrap();
         let questions = [
-            Question { q: "tyre pressure sidewall".into(), relevant: vec!["bikes.md#tyres".into()] },
-            Question { q: "fry onions in butter".into(), relevant: vec!["soup.md".into()] },
-            Question { q: "quantum chromodynamics lattice".into(), relevant: vec![] },
+            Question {
+                q: "tyre pressure sidewall".into(),
+                relevant: vec!["bikes.md#tyres".into()],
+                history: vec![],
+            },
+            Question { q: "fry onions in butter".into(), relevant: vec!["soup.md".into()], history: vec![] },
+            Question { q: "quantum chromodynamics lattice".into(), relevant: vec![], history: vec![] },
         ];
         let r = evaluate(&engine, &questions, 3).unwrap();
         assert_eq!((r.questions, r.answerable, r.unanswerable, r.k), (3, 2, 1, 5), "k is at least 5");

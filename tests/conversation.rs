@@ -2,9 +2,11 @@
 //! earlier turns in the prompt's token budget (`docent::prompt`), and the engine asking with a
 //! history. Hashing embedder and the approximate token counter: no model.
 
-use docent::conversation::{is_elliptical, retrieval_query, Turn};
+use docent::conversation::{fuse_in_context, is_elliptical, retrieval_query, topic_question, Turn};
 use docent::engine::{Docent, Options};
+use docent::ingest::{Document, Section};
 use docent::prompt::{self, PromptOptions, Source, NO_ANSWER};
+use docent::retrieve::RetrieveOptions;
 use docent::tokens::TokenCounter;
 
 use crate::common::{doc, hashing};
@@ -222,4 +224,124 @@ fn the_same_follow_up_finds_the_section_of_its_own_conversation() {
         .unwrap();
     assert_eq!(p.sources[0].url, "bread.html");
     assert_eq!((p.query.as_str(), p.turns), ("", 1));
+}
+
+/// A page with `url#anchor` sections, each `(anchor, heading, text)`.
+fn page(url: &str, sections: &[(&str, &str, &str)]) -> Document {
+    Document {
+        url: url.into(),
+        title: url.into(),
+        sections: sections
+            .iter()
+            .map(|(a, h, t)| Section {
+                anchor: Some((*a).into()),
+                headings: vec![(*h).into()],
+                text: (*t).into(),
+            })
+            .collect(),
+    }
+}
+
+/// Building a site: the parallel build and the full rebuild are sibling sections of one page;
+/// a CI page says much more about forcing full rebuilds; other pages talk about cores.
+fn builds() -> Docent {
+    let mut e = Docent::new(hashing(), Options::default()).unwrap();
+    let docs = [
+        page(
+            "build.html",
+            &[
+                ("parallel", "Parallel builds", "Build faster on several cores: pass -j with the number of cores to use."),
+                ("rebuild", "Full rebuild", "Pass -E to force a full rebuild: the saved environment is ignored."),
+            ],
+        ),
+        page(
+            "ci.html",
+            &[
+                ("cache", "Cache", "Force a full rebuild of the cache: a forced full rebuild clears it. Force full rebuilds after upgrades."),
+                ("runners", "Runners", "Runners pick up jobs from the queue."),
+            ],
+        ),
+        page(
+            "speed.html",
+            &[
+                ("cores", "Cores", "Several cores make a build faster; more cores, faster builds."),
+                ("disks", "Disks", "A fast disk makes a build faster too, even with several cores."),
+                ("memory", "Memory", "Builds on many cores need memory: each core builds faster with enough of it."),
+            ],
+        ),
+        page(
+            "hardware.html",
+            &[
+                ("cpus", "CPUs", "Faster CPUs with several cores build faster."),
+                ("laptops", "Laptops", "Laptops with few cores build slower than desktops with several cores."),
+            ],
+        ),
+    ];
+    for d in docs {
+        e.add_document(d).unwrap();
+    }
+    e.build(&mut |_| {}).unwrap();
+    e
+}
+
+#[test]
+fn an_elliptical_follow_up_finds_its_words_on_the_topics_pages_first() {
+    let e = builds();
+    let opts = RetrieveOptions::default();
+    let history = [turn("How do I build faster on several cores?", "Pass -j [1].")];
+    let q = "and force a full rebuild?";
+    let rank = |hits: &[docent::engine::Hit], url: &str| hits.iter().position(|h| h.url == url);
+    // Alone, its words find the CI page's section first.
+    let alone = e.search_with(q, 5, &opts).unwrap().hits;
+    assert!(rank(&alone, "ci.html#cache") < rank(&alone, "build.html#rebuild"), "{alone:?}");
+    // In its conversation, the topic's page (build.html, where "build faster on several cores"
+    // is answered) holds the sibling section it asks for.
+    let r = e.search_conversation(q, &history, 5, &opts).unwrap();
+    assert_eq!(r.hits[0].url, "build.html#rebuild", "{:?}", r.hits);
+    // Same verdict and evidence as the formed query's search: the gate judges it with its topic.
+    let formed = e.search_with(&retrieval_query(q, &history), 5, &opts).unwrap();
+    assert_eq!((r.answerable, r.evidence), (formed.answerable, formed.evidence));
+    assert_eq!(topic_question(q, &history), Some("How do I build faster on several cores?"));
+    // The prompt's sources are the same hits.
+    let p = e.assemble(q, &PromptOptions { history: history.to_vec(), ..Default::default() }).unwrap();
+    assert_eq!(p.sources[0].url, "build.html#rebuild");
+}
+
+#[test]
+fn a_self_standing_follow_up_is_one_search_of_its_words() {
+    let e = builds();
+    let opts = RetrieveOptions::default();
+    let history = [turn("How do I build faster on several cores?", "")];
+    let q = "How do CI runners pick up jobs from the queue?";
+    assert_eq!(topic_question(q, &history), None);
+    let r = e.search_conversation(q, &history, 5, &opts).unwrap();
+    let alone = e.search_with(q, 5, &opts).unwrap();
+    assert_eq!(
+        r.hits.iter().map(|h| &h.url).collect::<Vec<_>>(),
+        alone.hits.iter().map(|h| &h.url).collect::<Vec<_>>()
+    );
+    assert_eq!(r.hits[0].url, "ci.html#runners");
+    // Without a history too.
+    assert_eq!(
+        e.search_conversation("and force a full rebuild?", &[], 5, &opts).unwrap().hits[0].url,
+        "ci.html#cache"
+    );
+}
+
+#[test]
+fn fusing_in_context_keeps_the_follow_ups_words_only_on_the_topics_pages() {
+    // (id, url) items, best first.
+    let formed = vec![(1, "a.html#x"), (2, "b.html#y"), (3, "a.html#z")];
+    let own = vec![(4, "c.html#w"), (3, "a.html#z"), (5, "a.html#v")];
+    let fused = fuse_in_context(formed, own, &["a.html#x", "d.html"], 60.0, |it| (it.0, it.1));
+    let ids: Vec<u32> = fused.iter().map(|f| f.0 .0).collect();
+    // 3 is in both lists and rises to the top; 4 is off the topic's pages and dropped; 5 is on
+    // one and joins after the formed query's own hits of the same rank.
+    assert_eq!(ids, vec![3, 1, 2, 5]);
+    let k = 60.0f32;
+    assert!((fused[0].1 - (1.0 / (k + 3.0) + 1.0 / (k + 1.0))).abs() < 1e-6);
+    // Ties go to the smaller id, so the order is the same on every run.
+    let tie =
+        fuse_in_context(vec![(9, "a.html")], vec![(7, "a.html#b")], &["a.html"], 60.0, |it| (it.0, it.1));
+    assert_eq!(tie.iter().map(|f| f.0 .0).collect::<Vec<_>>(), vec![7, 9]);
 }

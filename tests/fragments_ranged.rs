@@ -91,9 +91,11 @@ fn a_question_reads_ranged_text_in_two_calls_per_round() {
         }
         // The shards' heads and the terms' postings, then for each round of text the entries
         // and the records (more rounds when deduplication and the per-page limit drop too many
-        // hits; each at least doubles); one call more when a term is absent (the gate's common
-        // words and the shards of the terms its letter swaps give).
-        let absent = usize::from(!r.missing.is_empty());
+        // hits; each at least doubles); at most one call more when a term is absent (the gate's
+        // common words and the shards of the terms its letter swaps give; none when this index
+        // has no common words and those shards are loaded already, as a docs edit made them
+        // for "what is the capital of Mongolia"). Rounds come in pairs: an odd count has it.
+        let absent = usize::from(!r.missing.is_empty() && s.requests % 2 == 1);
         let rounds = s.requests - absent;
         assert!((4..=8).contains(&rounds) && rounds % 2 == 0, "{q:?}: {s:?}, missing {:?}", r.missing);
         one_round += usize::from(rounds == 4);

@@ -90,7 +90,7 @@ fn hybrid_ranks_with_ranged_partitions_are_the_flat_scans() {
     };
     let (flat_site, flat_src, _) = open_with(&engine, &one);
     let shortlist_only = Lookup { lexical_rescore: 0, ..lookup(8) };
-    let (mut same, mut same_shortlist, mut n) = (0, 0, 0);
+    let (mut same, mut same_shortlist, mut n, mut best_missed) = (0, 0, 0, 0);
     for q in questions(&docs) {
         let v = engine.embed(&[q.as_str()]).unwrap();
         let opts = RetrieveOptions::default();
@@ -101,9 +101,19 @@ fn hybrid_ranks_with_ranged_partitions_are_the_flat_scans() {
         n += 1;
         same += usize::from(ids(&ranged) == ids(&flat));
         same_shortlist += usize::from(ids(&shortlist) == ids(&flat));
-        // The first dense hit is exact, so the gate decides alike.
-        assert_eq!(ranged.answerable, flat.answerable, "{q:?}");
+        // The first dense hit is rescored exactly, so when both find the same one the gate
+        // decides alike. The probed partitions can miss the flat scan's best row (the gate then
+        // sees a lower cosine): rare, counted (a docs edit made "time time rooms." one such).
+        if ranged.evidence.dense == flat.evidence.dense {
+            assert_eq!(ranged.answerable, flat.answerable, "{q:?}");
+        } else {
+            best_missed += 1;
+        }
     }
+    assert!(
+        best_missed * 20 <= n,
+        "the probed partitions missed the best row for {best_missed} of {n} questions"
+    );
     assert!(
         same * 100 >= n * 75 && same >= same_shortlist + n / 10,
         "the fused top 5 is the flat scan's for {same} of {n} questions ({same_shortlist} rescoring the shortlist only)"

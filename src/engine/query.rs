@@ -2,7 +2,9 @@
 //! and the grounded prompt built from its hits.
 
 use super::{Docent, Hit, SearchResult};
-use crate::conversation::retrieval_query;
+use crate::conversation::{
+    fuse_in_context, retrieval_query, topic_question, Turn, CONTEXT_CANDIDATES, TOPIC_HITS,
+};
 use crate::gate::decide;
 use crate::index::bm25::is_invisible;
 use crate::prompt::{self, Prompt, PromptOptions, Source};
@@ -72,13 +74,56 @@ impl Docent {
     }
 
     /// Retrieves sources for `question` and assembles a grounded prompt. After earlier turns
-    /// ([`PromptOptions::history`]) it searches with the query the conversation forms
-    /// ([`retrieval_query`]), and the gate judges that query.
+    /// ([`PromptOptions::history`]) it searches in the conversation
+    /// ([`Docent::search_conversation`]), and the gate judges the query the conversation forms
+    /// ([`retrieval_query`]).
     pub fn assemble(&self, question: &str, opts: &PromptOptions) -> Result<Prompt> {
         opts.validate()?;
         let query = retrieval_query(question, &opts.history);
-        let result = self.search(&query, opts.k)?;
+        let result = self.search_conversation(question, &opts.history, opts.k, &self.options.retrieve)?;
         prompt_of(question, &query, &result, &self.counter, opts)
+    }
+
+    /// Searches for `question` asked after the earlier turns `history` (oldest first). A
+    /// question searched as written ([`topic_question`] is `None`: it stands on its own, or there
+    /// is no history) is [`Docent::search_with`] of it. An elliptical follow-up takes three
+    /// searches with `opts`: its formed query ([`retrieval_query`]), its own words, and the
+    /// topic question, whose first [`TOPIC_HITS`] hits give the pages of its context; the
+    /// formed query's hits and its own words' hits on those pages are fused
+    /// ([`fuse_in_context`], [`CONTEXT_CANDIDATES`] of each), at most `opts.max_per_page` per
+    /// page. The verdict, evidence and missing terms are those of the formed query: the gate
+    /// judges the follow-up with its topic.
+    ///
+    /// Errors: those of [`Docent::search_with`].
+    pub fn search_conversation(
+        &self,
+        question: &str,
+        history: &[Turn],
+        k: usize,
+        opts: &RetrieveOptions,
+    ) -> Result<SearchResult> {
+        let query = retrieval_query(question, history);
+        let Some(topic) = topic_question(question, history) else {
+            return self.search_with(&query, k, opts);
+        };
+        check_search(question, k, opts)?;
+        let n = k.max(CONTEXT_CANDIDATES);
+        let formed = self.search_with(&query, n, opts)?;
+        let own = self.search_with(question, n, opts)?;
+        let topic = self.search_with(topic, TOPIC_HITS, opts)?;
+        let pages: Vec<&str> = topic.hits.iter().map(|h| h.url.as_str()).collect();
+        let fused = fuse_in_context(formed.hits, own.hits, &pages, opts.rrf_k, |h| (h.chunk, h.url.as_str()));
+        let urls: Vec<String> = fused.iter().map(|h| h.0.url.clone()).collect();
+        let kept =
+            limit_per_page((0..fused.len()).collect(), opts.max_per_page, |&i: &usize| urls[i].as_str());
+        let mut fused: Vec<Option<(Hit, f32)>> = fused.into_iter().map(Some).collect();
+        let hits = kept
+            .into_iter()
+            .take(k)
+            .filter_map(|i| fused[i].take())
+            .map(|(h, score)| Hit { score, ..h })
+            .collect();
+        Ok(SearchResult { hits, ..formed })
     }
 
     /// Exact cosine top-`k` over the delta segment; ids are chunk ids.

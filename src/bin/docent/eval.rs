@@ -42,23 +42,25 @@ pub fn cmd_eval(
                 "missing field \"relevant\" (a list of page#anchor urls or pages; [] for unanswerable)",
             ));
         };
-        // A follow-up is searched with the query its conversation forms, as `ask` does.
+        // A follow-up is searched in its conversation, as `ask` does.
         let history: Vec<docent::conversation::Turn> = line
             .history
             .unwrap_or_default()
             .into_iter()
             .map(|question| docent::conversation::Turn { question, answer: String::new() })
             .collect();
-        let q = docent::conversation::retrieval_query(&line.q, &history);
-        qs.push(Question { q, relevant });
+        qs.push(Question { q: line.q, relevant, history });
     }
     let (r, embedder, site_gate) = if fragments {
         // Through the fragments, as a browser reads the folder (lexical without a vector).
         let site = Site::open(dir, flag, true)?;
+        // A follow-up with the query its conversation forms alone (the fragments do not run
+        // the context searches of `Docent::search_conversation`).
         let r = eval::evaluate_with(&qs, k, |q, k, mode| {
             let opts = RetrieveOptions { mode, ..site.index.table().retrieve.clone() };
-            let v = if mode == Mode::Lexical { None } else { site.vector(q)? };
-            block_on(site.index.search(&site.src, q, k, v.as_deref(), &opts))
+            let q = docent::conversation::retrieval_query(&q.q, &q.history);
+            let v = if mode == Mode::Lexical { None } else { site.vector(&q)? };
+            block_on(site.index.search(&site.src, &q, k, v.as_deref(), &opts))
         })?;
         eprintln!("docent: {}", site.fetched());
         (r, site.index.embedder().clone(), site.index.site_gate().cloned())
