@@ -441,6 +441,33 @@ check_lean_size() {
     log "lean module ${LEAN_NAME}_bg.wasm: $gz bytes gzip (budget $LEAN_GZIP_BUDGET)"
 }
 
+# Minified copies of the web runtime's .js files (pkg/min/, scripts/minify-runtime.mjs), which
+# `docent index` publishes in a site folder instead of the commented sources (half the JS bytes of
+# a reader's first answer). esbuild from npm, pinned, installed into the cache like binaryen.
+ESBUILD_VERSION=0.28.2
+ESBUILD_DIR="$CACHE/esbuild"
+
+setup_esbuild() {
+    local have
+    have=$(node -p "require('./$ESBUILD_DIR/node_modules/esbuild/package.json').version" 2>/dev/null || true)
+    if [ "$have" = "$ESBUILD_VERSION" ]; then
+        return
+    fi
+    log "installing npm esbuild $ESBUILD_VERSION into $ESBUILD_DIR (minifies the site runtime)"
+    mkdir -p "$ESBUILD_DIR"
+    npm install --prefix "$ESBUILD_DIR" --save-exact --no-audit --no-fund "esbuild@$ESBUILD_VERSION"
+}
+
+minify_runtime() {
+    local stamp="$WASM_OUT/min.stamp"
+    if stale "$stamp" "$WASM_OUT"/*.js "$WASM_OUT"/*.wasm "$WASM_OUT"/llm scripts/minify-runtime.mjs "=esbuild $ESBUILD_VERSION" ||
+        [ ! -d "$WASM_OUT/min" ]; then
+        setup_esbuild
+        node scripts/minify-runtime.mjs "$WASM_OUT" "$ESBUILD_DIR"
+        record_stamp "$stamp"
+    fi
+}
+
 # The package is made of the crate's sources and locked dependencies, the toolchain, and the steps
 # above (their text, tool versions and flags): when none changed, pkg/ is kept as it is.
 cmd_wasm() {
@@ -457,6 +484,7 @@ cmd_wasm() {
         log "$WASM_OUT/ is up to date (built from the same sources, lock file, toolchain and flags)"
     fi
     setup_wllama
+    minify_runtime
     print_sizes "$WASM_OUT"/*.wasm "$WASM_OUT"/*.js "$WASM_OUT"/*.d.ts
     check_lean_size
 }

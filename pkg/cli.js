@@ -16,7 +16,7 @@ import { open, readdir, readFile, mkdir, rename, rm, rmdir, lstat } from 'node:f
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { init, Docent } from './docent.js';
-import { duplicateNote, formatOf, isRuntimeFile, modelFiles, previousSite, siteLayout, xxh3 } from './docent_wasm.js';
+import { duplicateNote, formatOf, isRuntimeFile, modelFiles, previousSite, runtimeBytes, siteLayout, xxh3 } from './docent_wasm.js';
 
 /** The embedders this CLI can index with (MiniLM indexing is for the native CLI: it is much faster there). */
 const EMBEDDERS = ['hashing', 'static'];
@@ -248,7 +248,12 @@ async function main() {
   for (const entry of (await readdir(HERE, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
     // Runtime modules in a folder (llm/) are one level down; the core says which.
     const names = entry.isDirectory() ? (await readdir(join(HERE, entry.name))).sort().map((n) => `${entry.name}/${n}`) : [entry.name];
-    for (const name of names.filter((n) => isRuntimeFile(n))) wanted.push([name, new Uint8Array(await readFile(join(HERE, ...name.split('/'))))]);
+    for (const name of names.filter((n) => isRuntimeFile(n))) {
+      const source = new Uint8Array(await readFile(join(HERE, ...name.split('/'))));
+      // The minified copy ./build.sh wasm made (min/), when made from exactly this source.
+      const min = name.endsWith('.js') ? await readFile(join(HERE, 'min', ...name.split('/'))).then((b) => new Uint8Array(b), () => undefined) : undefined;
+      wanted.push([name, runtimeBytes(source, min)]);
+    }
   }
   await mkdir(out, { recursive: true });
   const files = [];

@@ -66,7 +66,7 @@ pub fn write_with(
     header.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     header.extend_from_slice(&(names.len() as u32).to_le_bytes());
     for (name, body) in names.iter().zip(&bodies) {
-        debug_assert!(name.len() < 256);
+        assert!(name.len() < 256, "section name {name:?} is over 255 bytes");
         header.push(name.len() as u8);
         header.extend_from_slice(name.as_bytes());
         header.extend_from_slice(&(body.start as u64).to_le_bytes());

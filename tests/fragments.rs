@@ -16,11 +16,14 @@ use docent::ingest::{Document, Ingested};
 use docent::retrieve::{Gate, Mode, RetrieveOptions};
 use docent::site::Manifest;
 
-use crate::common::{fixture, hashing, root};
+use crate::common::{fixture, hashing};
 
-/// The demo documents, the architecture notes and the fixture corpus, as documents.
+/// A frozen copy of the project's docs and architecture notes (`tests/fixtures/site-docs`: a
+/// real documentation set of ~130 kB, large enough for many shards and packs) and the fixture
+/// corpus, as documents. A copy, not `docs/` itself: these tests compare the engine and the
+/// fragments on ties and shard boundaries, which moved whenever the docs were edited.
 pub fn corpus() -> Vec<Document> {
-    let paths = [root().join("docs"), root().join("ARCHITECTURE.md"), fixture("corpus")];
+    let paths = [fixture("site-docs"), fixture("corpus")];
     let report = walk(&paths, &WalkOptions::default(), &mut |_| {}).unwrap();
     report
         .files

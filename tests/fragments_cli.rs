@@ -82,7 +82,7 @@ impl Rng {
 fn versions(dir: &Path) -> (PathBuf, PathBuf) {
     let old = dir.join("old");
     copy_dir(&fixture("corpus"), &old);
-    copy_dir(&root().join("docs"), &old.join("docs"));
+    copy_dir(&fixture("site-docs").join("docs"), &old.join("docs"));
     let new = dir.join("new");
     copy_dir(&old, &new);
     // Edit two pages, delete one, add one.

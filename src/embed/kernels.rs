@@ -503,7 +503,9 @@ pub fn exp(x: f32) -> f32 {
             + r * (0.5
                 + r * (1.0 / 6.0
                     + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
-    f32::from_bits(((n + 127) as u32) << 23) * p
+    // `n` is in -126..=127 after the clamp, so the biased exponent is in 1..=254: the add cannot
+    // wrap, and `wrapping_add` keeps an overflow check out of loops that vectorise.
+    f32::from_bits((n.wrapping_add(127) as u32) << 23) * p
 }
 
 /// The error function, |error| below 10⁻⁶ (Abramowitz & Stegun 7.1.26, 1.5·10⁻⁷, with [`exp`] and f32 rounding).

@@ -87,7 +87,7 @@ impl StaticTable {
                 format!("header is inconsistent: {vocab} rows of {dim} need a body of {} bytes, header says {body_len}", vocab as u64 * (dim as u64 + 8)),
             ));
         }
-        debug_assert_eq!(r.pos(), HEADER_LEN);
+        assert_eq!(r.pos(), HEADER_LEN, "static table header read");
         check_body(what, &table[HEADER_LEN..], body_len, checksum)?;
         let scales = r.f32s(vocab, "row scales")?;
         let weights = r.f32s(vocab, "token weights")?;

@@ -170,7 +170,7 @@ pub(super) fn write(records: Vec<(String, Record)>, ranges: Ranges) -> Result<(T
         }
     }
     flush(&mut pack, &mut size, next_id)?;
-    debug_assert_eq!(next_id as usize, n);
+    assert_eq!(next_id as usize, n, "every chunk packed once");
     Ok((table, files))
 }
 

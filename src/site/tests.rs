@@ -13,6 +13,22 @@ fn only_plain_relative_paths_are_deleted() {
 }
 
 #[test]
+fn a_minified_copy_is_published_only_when_made_from_the_source() {
+    let source = b"// a comment\nexport const answer = 42;\n";
+    let code = b"export const answer=42;\n";
+    let made = [minified_header(source).as_bytes(), code].concat();
+    assert_eq!(runtime_bytes(source, Some(&made)), code, "the copy, without its header line");
+    assert_eq!(runtime_bytes(source, None), source, "no copy: the source");
+    let edited = b"// a comment\nexport const answer = 43;\n";
+    assert_eq!(runtime_bytes(edited, Some(&made)), edited, "a copy of an older source is stale");
+    assert_eq!(runtime_bytes(source, Some(code)), source, "a file without the header is not a copy");
+    assert!(
+        !is_runtime_file(&format!("{MIN_DIR}/docent-ask.js")),
+        "the copies are not runtime files themselves"
+    );
+}
+
+#[test]
 fn runtime_files_are_the_js_modules_but_cli_and_the_wasm() {
     for yes in ["docent.js", "docent_wasm.js", "worker.js", "docent-ask.js", "llm.js", WASM_FILE] {
         assert!(is_runtime_file(yes), "{yes}");

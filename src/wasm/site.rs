@@ -252,6 +252,21 @@ pub fn is_runtime_file(name: &str) -> bool {
     site::is_runtime_file(name)
 }
 
+/// `minifiedHeader(source)`: the first line `./build.sh wasm` gives the minified copy of a
+/// runtime file made from `source` (its xxh3), see `runtimeBytes`.
+#[wasm_bindgen(js_name = minifiedHeader)]
+pub fn minified_header(source: &[u8]) -> String {
+    site::minified_header(source)
+}
+
+/// `runtimeBytes(source, minified?)`: what a site folder gets for a runtime `.js` file: the
+/// minified copy (from the package's `min/` folder) without its header when it was made from
+/// exactly `source`, else `source`.
+#[wasm_bindgen(js_name = runtimeBytes)]
+pub fn runtime_bytes(source: &[u8], minified: Option<Vec<u8>>) -> Vec<u8> {
+    site::runtime_bytes(source, minified.as_deref()).to_vec()
+}
+
 /// `formatOf(path)`: the `DocumentInput` field for a file of this name (`html`, `markdown` or
 /// `text`, by its extension, case-insensitive), or `undefined` for a format docent does not read.
 #[wasm_bindgen(js_name = formatOf)]

@@ -70,7 +70,8 @@ test('npm pack ships the wasm, the JS glue, the type declarations and the README
     'docent_wasm_bg.wasm', 'docent_wasm_bg.wasm.d.ts', 'docent-ask.js', 'ask-search.js', 'ask-view.js', 'ask-strings.js', 'ask-typeahead.js',
     'ask-modal.js', 'ask-offline.js', 'docent-sw.js', 'ask-feedback.js', 'ask-i18n.js', 'ask-report.js', 'ask-conversation.js', 'ask-settings.js', 'render.js', 'llm.js', 'llm.d.ts', 'llm/stream.js', 'llm/offline.js', 'llm/local.js', 'ask-local.js', 'llm/wllama/wllama.js', 'llm/wllama/wllama.wasm',
     'search.js', 'search.d.ts', 'docent_search.js', 'docent_search.d.ts', 'docent_search_bg.wasm',
-    'prompt/template.js', 'proxy/proxy.js', 'proxy/proxy.d.ts', 'proxy/node.js', 'proxy/node.d.ts', 'proxy/cli.js']) {
+    'prompt/template.js', 'proxy/proxy.js', 'proxy/proxy.d.ts', 'proxy/node.js', 'proxy/node.d.ts', 'proxy/cli.js',
+    'min/docent-ask.js', 'min/docent_search.js', 'min/llm/stream.js']) {
     assert.ok(listed.includes(f), `the tarball lacks ${f}; it has: ${listed.join(', ')}`);
   }
   assert.ok(!listed.includes('.gitignore'), 'wasm-bindgen\'s .gitignore must not be shipped');
@@ -126,6 +127,14 @@ test('npx docent index writes the self-contained site folder and re-embeds only 
     assert.ok(files.includes(f), `${f} missing from ${files.join(', ')}`);
   }
   assert.ok(!files.includes('cli.js') && !files.some((f) => f.endsWith('.d.ts')), files.join(', '));
+  assert.ok(!files.some((f) => f.startsWith('min/')), 'the minified copies replace the sources, under their names');
+  // The site gets the minified runtime (what ./build.sh wasm wrote to pkg/min/, header line off).
+  for (const f of ['docent-ask.js', 'llm/stream.js']) {
+    const published = await readFile(join(out, ...f.split('/')), 'utf8');
+    const min = await readFile(join(root, 'pkg/min', ...f.split('/')), 'utf8');
+    assert.equal(published, min.slice(min.indexOf('\n') + 1), f);
+    assert.ok(published.length < (await readFile(join(root, 'pkg', ...f.split('/')), 'utf8')).length / 1.5, `${f} is minified`);
+  }
   const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
   const fragmentFiles = files.filter((f) => f.startsWith('fragments/'));
   assert.deepEqual(manifest.files.map((f) => f.path).sort(), files.filter((f) => !['manifest.json', 'model', 'llm', 'fragments'].includes(f) && !fragmentFiles.includes(f)));

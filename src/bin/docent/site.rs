@@ -13,8 +13,8 @@
 use std::path::{Path, PathBuf};
 
 use docent::site::{
-    is_plain_relative, is_runtime_file, model_path, FileEntry, MODEL_DIR, REQUIRED_RUNTIME, RUNTIME_DIRS,
-    WASM_FILE,
+    is_plain_relative, is_runtime_file, model_path, runtime_bytes, FileEntry, MIN_DIR, MODEL_DIR,
+    REQUIRED_RUNTIME, RUNTIME_DIRS, WASM_FILE,
 };
 use docent::{Error, Result};
 
@@ -191,7 +191,9 @@ pub fn publish(
         for name in &a.files {
             let src = name.split('/').fold(a.dir.clone(), |p, part| p.join(part));
             let bytes = std::fs::read(&src).map_err(|e| Error::io(&src, e))?;
-            put(name.clone(), &bytes)?;
+            let min = name.split('/').fold(a.dir.join(MIN_DIR), |p, part| p.join(part));
+            let minified = if name.ends_with(".js") { std::fs::read(&min).ok() } else { None };
+            put(name.clone(), runtime_bytes(&bytes, minified.as_deref()))?;
         }
     } else {
         let runtime = previous.iter().filter(|f| {
