@@ -16,7 +16,8 @@
 #   test [LAYER...]  setup, then the given test layers, or every layer in this order (what CI
 #           runs); each layer builds what it needs. Fails if the run changed what `git status`
 #           shows. Layers:
-#             core     cargo test and a CLI smoke test (native)
+#             core     cargo test, the PDF tests (PDFs written by fpdf2 from a venv in
+#                      .cache/pdf) and a CLI smoke test (native)
 #             generators  tests/generators/: one manual built by Sphinx (two themes), MkDocs
 #                      Material, mdBook, Hugo, rustdoc and Docusaurus, then indexed and checked
 #                      (installs the generators: a venv in .cache/generators, apt, npm ci)
@@ -149,7 +150,7 @@ PY
 # out `reference` (candle's f32 MiniLM, which only the tests and a benchmark compare with; it is
 # the largest part of the native build); `./build.sh test` clears this so the CLI is built with
 # the default features, the tests' own, and shares one compiled crate with them.
-CLI_FEATURES=(--no-default-features --features parallel,models,instant-distance)
+CLI_FEATURES=(--no-default-features --features parallel,models,instant-distance,pdf)
 
 build_cli() {
     log "building the docent CLI (dev profile: optimised dependencies, shared with the tests; ${CLI_FEATURES[*]:-default features})"
@@ -392,9 +393,9 @@ wasm_opt() {
 # .cargo/config.toml's flags). The wasm-bindgen tests use the same profile and flags, so they reuse
 # the dependencies this build compiled instead of a second, dev-profile build of all of them.
 # `--no-default-features` leaves out `parallel` (rayon): the module runs on one thread, and
-# `models` and `instant-distance`, which the full module, the demo's background build and the wasm
+# `models`, `instant-distance` and `pdf`, which the full module, the demo's background build and the wasm
 # tests add back (FULL_MODULE_FEATURES: one feature set, so each of them reuses the others' build).
-FULL_MODULE_FEATURES=(--features models,instant-distance)
+FULL_MODULE_FEATURES=(--features models,instant-distance,pdf)
 # WASM_PROFILE (default release) names the cargo profile: the lean module is built with `lean`
 # (Cargo.toml: for size).
 wasm_cargo() {
@@ -562,9 +563,33 @@ TEST_LAYERS=(core generators js wasm browser demo site npm)
 test_core() {
     log "cargo test"
     cargo test
+    once setup_pdf_writer
+    log "cargo test --test pdf (PDFs written by fpdf2, read by the CLI and the core)"
+    DOCENT_PDF_PYTHON="$PWD/$PDF_VENV/bin/python" cargo test --test pdf
     log "CLI smoke test on the demo corpus"
     "$DOCENT" index docs --out "$TARGET_DIR/test-cli/docent" --embedder static >/dev/null
     "$DOCENT" search "$TARGET_DIR/test-cli/docent" "chunk size" --k 3 --json | grep -q '"answerable"'
+}
+
+# The PDF writer of tests/pdf/ (fpdf2, pure Python with Pillow: outlines, RC4 encryption, image
+# pages), pinned, in a venv.
+PDF_VENV="$CACHE/pdf/venv"
+PDF_PY=(fpdf2==2.8.9)
+
+setup_pdf_writer() {
+    local stamp="$PDF_VENV/.docent.stamp"
+    if stale "$stamp" "=${PDF_PY[*]}" "=$(python3 --version)" || [ ! -x "$PDF_VENV/bin/python" ]; then
+        log "installing the PDF writer from PyPI into $PDF_VENV: ${PDF_PY[*]}"
+        rm -rf "$PDF_VENV"
+        if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+            log "installing Debian's python3-venv (apt-get): this python3 cannot make a venv"
+            apt-get update
+            apt-get install -y python3-venv
+        fi
+        python3 -m venv "$PDF_VENV"
+        "$PDF_VENV/bin/pip" install --quiet "${PDF_PY[@]}"
+        record_stamp "$stamp"
+    fi
 }
 
 # The documentation generators of the generators layer, pinned: Sphinx (its default theme and
@@ -674,9 +699,9 @@ cmd_test() {
 }
 
 # libFuzzer targets (fuzz/fuzz_targets/*.rs): the index loader, the HTML/Markdown/text ingesters,
-# the token-budget chunker. Their bodies are tests/fuzz_harness.rs, which `cargo test` also runs
+# the token-budget chunker, the PDF reader. Their bodies are tests/fuzz_harness.rs, which `cargo test` also runs
 # on every seed and saved regression.
-FUZZ_TARGETS=(index_loader ingest chunk)
+FUZZ_TARGETS=(index_loader ingest chunk pdf)
 # cargo-fuzz passes -Z flags (sanitizer, coverage options); stable rustc accepts them with this.
 # DOCENT_FUZZ_SANITIZER=none runs libFuzzer without AddressSanitizer (when its runtime is missing).
 FUZZ_SANITIZER="${DOCENT_FUZZ_SANITIZER:-address}"

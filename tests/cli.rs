@@ -45,9 +45,16 @@ fn index_reports_what_it_read_and_skipped() {
     let o = index_corpus(&out);
     let s = stdout(&o);
     assert!(s.starts_with("indexed 4 documents ("), "{s}");
-    assert!(s.contains("1 unsupported"), "{s}");
+    // notes.pdf is not a PDF (no header): skipped with a reason and a warning naming it.
+    assert!(s.contains(": 1 skipped (1 unreadable PDF), 0 unsupported"), "{s}");
     assert!(s.contains("embedder hashing (256-d)"), "{s}");
     assert!(stderr(&o).contains("latin1.txt: not valid UTF-8"), "{}", stderr(&o));
+    assert!(
+        stderr(&o)
+            .contains("notes.pdf: not indexed: unreadable PDF: no %PDF- header in the first 1024 bytes"),
+        "{}",
+        stderr(&o)
+    );
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["format"], "docent-index");

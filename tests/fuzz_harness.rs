@@ -21,7 +21,7 @@ use docent::prompt::PromptOptions;
 use docent::tokens::TokenCounter;
 
 /// The fuzz targets, by name (`fuzz/fuzz_targets/<name>.rs`).
-pub const TARGETS: &[&str] = &["index_loader", "ingest", "chunk"];
+pub const TARGETS: &[&str] = &["index_loader", "ingest", "chunk", "pdf"];
 
 /// Runs the target `name` on `data`.
 pub fn run(name: &str, data: &[u8]) {
@@ -29,6 +29,7 @@ pub fn run(name: &str, data: &[u8]) {
         "index_loader" => index_loader(data),
         "ingest" => ingest(data),
         "chunk" => chunk(data),
+        "pdf" => pdf(data),
         other => panic!("unknown fuzz target {other}"),
     }
 }
@@ -181,6 +182,52 @@ pub fn ingest(data: &[u8]) {
         check_chunks(&doc, &chunks, &TokenCounter::Approx, &opts);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// pdf
+
+/// The PDF reader (`ingest::pdf::parse`, what the CLI and `addDocument` call) on arbitrary bytes,
+/// with the default limits but a smaller work budget (so that one input stays fast): it must
+/// return, never panic (in wasm a panic aborts the module). What it returns must keep its
+/// promises: a skip has one of the four reasons; a document's sections each lie on one page
+/// (`page=N`, N from 1 up, in order), hold text and chunk within the budget.
+#[cfg(feature = "pdf")]
+pub fn pdf(data: &[u8]) {
+    use docent::ingest::pdf::{self, PdfLimits};
+    let limits = PdfLimits { max_operations: 200_000, max_stream_bytes: 16 << 20, ..PdfLimits::DEFAULT };
+    let read = pdf::parse("fuzz.pdf", "fuzz", data, &limits);
+    let doc = match read.outcome {
+        Ingested::Skipped { reason } => {
+            assert!(
+                [pdf::ENCRYPTED, pdf::NO_TEXT, pdf::UNREADABLE, pdf::OVER_LIMITS].contains(&reason.as_str()),
+                "unknown skip reason {reason:?}"
+            );
+            return;
+        }
+        Ingested::Document(doc) => doc,
+    };
+    let mut last_page = 0;
+    for s in &doc.sections {
+        let page: u32 = s
+            .anchor
+            .as_deref()
+            .and_then(|a| a.strip_prefix("page="))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("a section without a page anchor: {:?}", s.anchor));
+        assert!(page >= 1 && page >= last_page, "page {page} after page {last_page}");
+        last_page = page;
+        assert!(!s.text.trim().is_empty(), "an empty section");
+        assert_eq!(s.text.trim(), s.text, "section text keeps blank space around it");
+    }
+    let opts = ChunkOptions::default();
+    if let Ok(chunks) = chunk_document(&doc, 0, &TokenCounter::Approx, &opts) {
+        check_chunks(&doc, &chunks, &TokenCounter::Approx, &opts);
+    }
+}
+
+/// Without the `pdf` feature there is no PDF reader to fuzz.
+#[cfg(not(feature = "pdf"))]
+pub fn pdf(_data: &[u8]) {}
 
 // ---------------------------------------------------------------------------------------------
 // chunk

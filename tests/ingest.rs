@@ -637,3 +637,68 @@ fn empty_and_junk_inputs_do_not_panic() {
         markdown::parse("soup", "soup", &page).unwrap_or_else(|e| panic!("seed state {seed}: {e}"));
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// PDF (hand-written files: tests/fixtures/pdf/handwritten.py; PDFs of a real writer: tests/pdf/)
+
+#[cfg(feature = "pdf")]
+fn read_pdf(rel: &str) -> (Ingested, Option<String>) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    docent::ingest::parse_pdf("harbour.pdf", "harbour", &bytes).unwrap()
+}
+
+/// TeX writes word spaces as TJ offsets and lines as Td moves: both must come out as breaks.
+#[cfg(feature = "pdf")]
+#[test]
+fn pdf_pages_become_sections_anchored_at_their_page() {
+    let (Ingested::Document(d), None) = read_pdf("tests/fixtures/pdf/harbour.pdf") else { panic!() };
+    assert_eq!(d.title, "Harbour notes");
+    let got: Vec<(Option<&str>, &[String], &str)> =
+        d.sections.iter().map(|s| (s.anchor.as_deref(), s.headings.as_slice(), s.text.as_str())).collect();
+    assert_eq!(
+        got,
+        vec![
+            (Some("page=1"), &["Tides".to_string()][..], "Tide tables\nlist high water."),
+            (Some("page=2"), &["Moorings".to_string()][..], "Boats tie up at the north pier."),
+        ]
+    );
+    let chunks = docent::chunk::chunk_document(
+        &d,
+        0,
+        &docent::tokens::TokenCounter::Approx,
+        &docent::chunk::ChunkOptions::default(),
+    )
+    .unwrap();
+    let urls: Vec<&str> = chunks.iter().map(|c| c.url.as_str()).collect();
+    assert_eq!(urls, ["harbour.pdf#page=1", "harbour.pdf#page=2"]);
+}
+
+/// Two-byte codes through a font's ToUnicode map (what CID fonts of most writers use).
+#[cfg(feature = "pdf")]
+#[test]
+fn pdf_text_is_decoded_through_to_unicode_maps() {
+    let (Ingested::Document(d), _) = read_pdf("fuzz/seeds/pdf/cmap.pdf") else { panic!() };
+    assert_eq!(d.sections.len(), 1);
+    assert_eq!(d.sections[0].text, "Ligh\nhh");
+}
+
+/// The walk reads a PDF's bytes (no binary check, no text decoding) and names a skipped one.
+#[cfg(feature = "pdf")]
+#[test]
+fn walk_reads_pdfs_and_warns_about_bad_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(root.join("tests/fixtures/pdf/harbour.pdf"), tmp.path().join("a.pdf")).unwrap();
+    std::fs::write(tmp.path().join("b.pdf"), b"%PDF-1.4\n\0\0 not really").unwrap();
+    let report = walk(&[tmp.path().to_path_buf()], &WalkOptions::default(), &mut |_| {}).unwrap();
+    assert_eq!(report.files.len(), 2);
+    assert!(matches!(&report.files[0].outcome, Ingested::Document(d) if d.sections.len() == 2));
+    assert_eq!(
+        report.files[1].outcome,
+        Ingested::Skipped { reason: docent::ingest::pdf::UNREADABLE.to_string() }
+    );
+    assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
+    let b = tmp.path().join("b.pdf");
+    assert!(report.warnings[0].starts_with(&format!("{}: not indexed: unreadable PDF: ", b.display())));
+}

@@ -335,15 +335,15 @@ fn docent_errors_are_js_errors_with_the_core_message() {
     );
     assert_eq!(
         add(&mut d2, &[("url", "none.md".into())]),
-        "document none.md: expected one of the fields text, html or markdown, found none"
+        "document none.md: expected one of the fields text, html, markdown or pdf, found none"
     );
     assert_eq!(
         add(&mut d2, &[("url", "both.md".into()), ("markdown", "# a".into()), ("text", "b".into())]),
-        "document both.md: expected exactly one of the fields text, html or markdown, found several"
+        "document both.md: expected exactly one of the fields text, html, markdown or pdf, found several"
     );
     assert_eq!(
         add(&mut d2, &[("url", "x.md".into()), ("markdwn", "# typo".into())]),
-        "invalid document: unknown field \"markdwn\", expected one of url, title, text, html, markdown"
+        "invalid document: unknown field \"markdwn\", expected one of url, title, text, html, markdown, pdf"
     );
 
     // Searching before build.
@@ -904,4 +904,45 @@ fn pages_in_other_encodings_read_as_natively() {
         assert_eq!(get(&out, "encoding").as_string().as_deref(), Some(c.encoding), "{}", c.name);
         assert_eq!(get(&out, "note").as_string().as_deref(), c.note, "{}", c.name);
     }
+}
+
+/// A PDF's bytes through `addDocument` and `addPage` (a `Uint8Array` in field `pdf`): read by the
+/// core's PDF reader in wasm (lopdf, no panic), its chunks cite `url#page=N`; a bad PDF is
+/// refused by addDocument and counted by addPage with the CLI's note; a string is refused.
+#[cfg(feature = "pdf")]
+#[wasm_bindgen_test]
+fn pdf_bytes_are_read_by_the_core_reader() {
+    const HARBOUR: &[u8] = include_bytes!("fixtures/pdf/harbour.pdf");
+    let mut d = ok(JsDocent::new(obj(&[("embedder", "hashing".into())])), "new Docent");
+    let bytes = Uint8Array::from(HARBOUR);
+    let n =
+        ok(d.add_document(obj(&[("url", "harbour.pdf".into()), ("pdf", bytes.into())])), "addDocument pdf");
+    assert_eq!(n, 2);
+    ok(d.build(None), "build");
+    let result = ok(d.search("boats pier", Some(obj(&[("k", 1.into())]))), "search");
+    let hits: Array = get(&result, "hits").unchecked_into();
+    assert_eq!(get(&hits.get(0), "url").as_string().as_deref(), Some("harbour.pdf#page=2"));
+
+    let mut fresh = ok(JsDocent::new(obj(&[("embedder", "hashing".into())])), "new Docent");
+    let broken = Uint8Array::from(&b"<html>502</html>"[..]);
+    assert_eq!(
+        err_message(
+            fresh.add_document(obj(&[("url", "e.pdf".into()), ("pdf", broken.clone().into())])),
+            "bad pdf"
+        ),
+        "document e.pdf: not indexed: unreadable PDF: no %PDF- header in the first 1024 bytes"
+    );
+    let out = ok(fresh.add_page(obj(&[("url", "e.pdf".into()), ("pdf", broken.into())])), "addPage bad pdf");
+    assert_eq!(get(&out, "skipped").as_string().as_deref(), Some(docent::ingest::pdf::UNREADABLE));
+    assert_eq!(
+        get(&out, "note").as_string().as_deref(),
+        Some("not indexed: unreadable PDF: no %PDF- header in the first 1024 bytes")
+    );
+    assert_eq!(
+        err_message(
+            fresh.add_document(obj(&[("url", "s.pdf".into()), ("pdf", "%PDF-1.4".into())])),
+            "pdf string"
+        ),
+        "document s.pdf: expected the PDF's bytes (a Uint8Array) in field pdf, found a string"
+    );
 }

@@ -1,4 +1,4 @@
-//! Ingestion: turns HTML, Markdown and plain text into [`Document`]s made of [`Section`]s.
+//! Ingestion: turns HTML, Markdown, plain text and PDF into [`Document`]s made of [`Section`]s.
 //!
 //! Owns: parsing, main-content detection, heading anchors and heading paths, titles, directory
 //! walking (native only). Must not: chunk, count tokens or embed; that is `chunk` and `embed`.
@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 pub mod decode;
 pub mod html;
 pub mod markdown;
+#[cfg(feature = "pdf")]
+pub mod pdf;
 pub mod text;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod walk;
@@ -62,6 +64,8 @@ pub enum Format {
     Markdown,
     /// Plain text (`.txt`, `.text`, `.rst`, `.adoc`).
     Text,
+    /// PDF (`.pdf`): read from its bytes by `pdf::parse` (cargo feature `pdf`), not from text.
+    Pdf,
 }
 
 impl Format {
@@ -72,6 +76,7 @@ impl Format {
             "html" | "htm" | "xhtml" => Some(Format::Html),
             "md" | "markdown" | "mdown" => Some(Format::Markdown),
             "txt" | "text" | "rst" | "adoc" => Some(Format::Text),
+            "pdf" => Some(Format::Pdf),
             _ => None,
         }
     }
@@ -93,12 +98,13 @@ pub fn binary_offset(bytes: &[u8]) -> Option<usize> {
 /// Errors: binary content (a NUL byte among the first 8000 bytes, see [`binary_offset`]) is an
 /// [`crate::Error::Document`] naming the offset; nothing else in the content is an error.
 /// Text and Markdown files that are not documentation (Sphinx's page sources, license files:
-/// [`text::not_documentation`]) are skipped with that reason.
+/// [`text::not_documentation`]) are skipped with that reason. A PDF is read from its bytes
+/// ([`parse_pdf`]); given here as text it is an [`crate::Error::Document`].
 pub fn parse(url: &str, fallback_title: &str, content: &str, format: Format) -> crate::Result<Ingested> {
     if let Some(at) = binary_offset(content.as_bytes()) {
         return Err(crate::Error::Document { url: url.to_string(), reason: binary_reason(at) });
     }
-    if format != Format::Html {
+    if matches!(format, Format::Markdown | Format::Text) {
         if let Some(reason) = text::not_documentation(url) {
             return Ok(Ingested::Skipped { reason: reason.to_string() });
         }
@@ -107,6 +113,40 @@ pub fn parse(url: &str, fallback_title: &str, content: &str, format: Format) -> 
         Format::Html => html::parse(url, fallback_title, content),
         Format::Markdown => markdown::parse(url, fallback_title, content).map(Ingested::Document),
         Format::Text => text::parse(url, fallback_title, content).map(Ingested::Document),
+        Format::Pdf => Err(crate::Error::Document {
+            url: url.to_string(),
+            reason: "a PDF is read from its bytes, not from text".into(),
+        }),
+    }
+}
+
+/// Reads a PDF's bytes (cargo feature `pdf`): its document (sections anchored `page=N`), or why
+/// it is skipped, and a note for a warning naming the file (see [`pdf::PdfRead`]). Without the
+/// feature every PDF is an [`crate::Error::Document`] saying this build does not read PDFs.
+pub fn parse_pdf(url: &str, fallback_title: &str, bytes: &[u8]) -> crate::Result<(Ingested, Option<String>)> {
+    #[cfg(feature = "pdf")]
+    {
+        let read = pdf::parse(url, fallback_title, bytes, &pdf::PdfLimits::DEFAULT);
+        Ok((read.outcome, read.note))
+    }
+    #[cfg(not(feature = "pdf"))]
+    {
+        let _ = (fallback_title, bytes);
+        Err(crate::Error::Document {
+            url: url.to_string(),
+            reason: "this build of docent does not read PDFs (cargo feature `pdf`)".into(),
+        })
+    }
+}
+
+/// What to tell about a PDF after its file's name (`docent: warning: a.pdf: …`, and `addPage`'s
+/// `note`): `not indexed: encrypted PDF (needs a password): …` when it was skipped, the note of
+/// [`parse_pdf`] when it was read with one (`2 of 9 pages have no text …`); `None` otherwise.
+pub fn pdf_note(outcome: &Ingested, note: Option<&str>) -> Option<String> {
+    match (outcome, note) {
+        (Ingested::Skipped { reason }, Some(note)) => Some(format!("not indexed: {reason}: {note}")),
+        (Ingested::Skipped { reason }, None) => Some(format!("not indexed: {reason}")),
+        (Ingested::Document(_), note) => note.map(str::to_string),
     }
 }
 

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::decode::{decode, head};
-use super::{parse, Format, Ingested};
+use super::{parse, parse_pdf, pdf_note, Format, Ingested};
 use crate::Error;
 
 /// How [`walk`] names what it finds.
@@ -39,7 +39,7 @@ pub struct WalkedFile {
     /// xxh3-64 of the raw bytes as 16 hex digits ([`crate::embed::fingerprint`]).
     pub content_hash: String,
     /// The encoding the file was read in ([`super::decode::Decoded::encoding`], e.g. `UTF-8`,
-    /// `Shift_JIS`).
+    /// `Shift_JIS`); `UTF-8` for a PDF (its text is Unicode once extracted).
     pub encoding: &'static str,
     /// The `href` of the page's `<link rel="canonical">` (HTML only), as written.
     pub canonical: Option<String>,
@@ -74,7 +74,9 @@ pub struct WalkReport {
 /// report. A supported file with a NUL byte among its first 8000 bytes is binary (see
 /// [`super::binary_offset`]): skipped with a warning (a UTF-16 byte order mark exempts it). Each
 /// file is decoded by [`decode`] (byte order mark, declared charset, UTF-8, else a guess); a
-/// guessed or lossy decoding adds a warning.
+/// guessed or lossy decoding adds a warning. A PDF is read from its bytes ([`parse_pdf`]): one
+/// that is skipped (encrypted, without text, unreadable, over the limits) or has pages without
+/// text adds a warning naming it.
 pub fn walk(
     paths: &[PathBuf],
     opts: &WalkOptions,
@@ -144,11 +146,17 @@ struct Pending {
     path: PathBuf,
     url: String,
     title: String,
-    text: String,
+    content: Content,
     format: Format,
     content_hash: String,
     encoding: &'static str,
     canonical: Option<String>,
+}
+
+/// What a pending file holds: decoded text, or a PDF's bytes.
+enum Content {
+    Text(String),
+    Pdf(Vec<u8>),
 }
 
 /// Files parsed per parallel batch: enough to keep both cores busy, few enough that only a
@@ -159,19 +167,28 @@ const PARSE_BATCH: usize = 64;
 /// report in walk order. A parse error stops the walk with the first failing file in walk order,
 /// as a sequential parse would.
 fn parse_pending(pending: &mut Vec<Pending>, report: &mut WalkReport) -> crate::Result<()> {
-    let one = |p: &Pending| parse(&p.url, &p.title, &p.text, p.format);
+    let one = |p: &Pending| match &p.content {
+        Content::Text(text) => parse(&p.url, &p.title, text, p.format).map(|i| (i, None)),
+        Content::Pdf(bytes) => parse_pdf(&p.url, &p.title, bytes),
+    };
     #[cfg(feature = "parallel")]
-    let parsed: Vec<crate::Result<Ingested>> = {
+    let parsed: Vec<crate::Result<(Ingested, Option<String>)>> = {
         use rayon::prelude::*;
         pending.par_iter().map(one).collect()
     };
     #[cfg(not(feature = "parallel"))]
-    let parsed: Vec<crate::Result<Ingested>> = pending.iter().map(one).collect();
-    for (p, outcome) in pending.drain(..).zip(parsed) {
+    let parsed: Vec<crate::Result<(Ingested, Option<String>)>> = pending.iter().map(one).collect();
+    for (p, parsed) in pending.drain(..).zip(parsed) {
+        let (outcome, note) = parsed?;
+        if p.format == Format::Pdf {
+            if let Some(w) = pdf_note(&outcome, note.as_deref()) {
+                report.warnings.push(format!("{}: {w}", p.path.display()));
+            }
+        }
         report.files.push(WalkedFile {
             path: p.path,
             url: p.url,
-            outcome: outcome?,
+            outcome,
             content_hash: p.content_hash,
             encoding: p.encoding,
             canonical: p.canonical,
@@ -221,7 +238,8 @@ fn visit_file(
     on_file(path);
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let utf16 = matches!(bytes.get(..2), Some([0xFF, 0xFE] | [0xFE, 0xFF]));
-    if let Some(at) = super::binary_offset(&bytes).filter(|_| !utf16) {
+    let binary = format != Format::Pdf && !utf16;
+    if let Some(at) = super::binary_offset(&bytes).filter(|_| binary) {
         report.warnings.push(format!("{}: {}; skipped", path.display(), super::binary_reason(at)));
         return Ok(());
     }
@@ -233,6 +251,19 @@ fn visit_file(
         return Ok(());
     }
     seen.insert(content_hash.clone(), url.clone());
+    if format == Format::Pdf {
+        pending.push(Pending {
+            path: path.to_path_buf(),
+            url,
+            title: fallback_title(path),
+            content: Content::Pdf(bytes),
+            format,
+            content_hash,
+            encoding: "UTF-8",
+            canonical: None,
+        });
+        return parse_full_batch(pending, report);
+    }
     let decoded = decode(&bytes, format);
     drop(bytes);
     if let Some(note) = decoded.note() {
@@ -243,13 +274,30 @@ fn visit_file(
         path: path.to_path_buf(),
         url,
         title: fallback_title(path),
-        text: decoded.text,
+        content: Content::Text(decoded.text),
         format,
         content_hash,
         encoding: decoded.encoding,
         canonical,
     });
-    if pending.len() >= PARSE_BATCH {
+    parse_full_batch(pending, report)
+}
+
+/// Bytes of pending content (text or PDF bytes) that also make a batch: 64 PDFs at once could
+/// hold gigabytes.
+const PARSE_BATCH_BYTES: usize = 256 << 20;
+
+/// Parses the pending files once there is a batch of them ([`PARSE_BATCH`] files or
+/// [`PARSE_BATCH_BYTES`] bytes).
+fn parse_full_batch(pending: &mut Vec<Pending>, report: &mut WalkReport) -> crate::Result<()> {
+    let bytes: usize = pending
+        .iter()
+        .map(|p| match &p.content {
+            Content::Text(t) => t.len(),
+            Content::Pdf(b) => b.len(),
+        })
+        .sum();
+    if pending.len() >= PARSE_BATCH || bytes >= PARSE_BATCH_BYTES {
         parse_pending(pending, report)?;
     }
     Ok(())

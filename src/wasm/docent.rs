@@ -46,10 +46,10 @@ export interface DocentOptions {
   dim?: number;
 }
 
-/** One document. Exactly one of `text`, `html`, `markdown`: a string, or the file's bytes, which
- * the core decodes (byte order mark, declared charset, UTF-8, else windows-1252, what browsers
- * assume; the native CLI guesses from the bytes instead), legacy encodings with the platform's
- * `TextDecoder`. */
+/** One document. Exactly one of `text`, `html`, `markdown`, `pdf`: a string, or the file's bytes,
+ * which the core decodes (byte order mark, declared charset, UTF-8, else windows-1252, what
+ * browsers assume; the native CLI guesses from the bytes instead), legacy encodings with the
+ * platform's `TextDecoder`. A PDF is always its bytes; its chunks cite `url#page=N`. */
 export interface DocumentInput {
   /** Where the document lives, without anchor; hits cite `url#anchor`. */
   url: string;
@@ -58,6 +58,8 @@ export interface DocumentInput {
   text?: string | Uint8Array;
   html?: string | Uint8Array;
   markdown?: string | Uint8Array;
+  /** The bytes of a PDF (`new Uint8Array(await file.arrayBuffer())`). */
+  pdf?: Uint8Array;
 }
 
 export interface SearchOptions {
@@ -207,7 +209,7 @@ fn load_embedder(kind: EmbedderKind, dim: usize, model: &JsValue) -> Result<Arc<
 const ENGINE_FIELDS: &[&str] = &["embedder", "model", "chunkTokens", "overlap", "dim"];
 
 /// The keys of `DocumentInput`.
-const DOCUMENT_FIELDS: &[&str] = &["url", "title", "text", "html", "markdown"];
+const DOCUMENT_FIELDS: &[&str] = &["url", "title", "text", "html", "markdown", "pdf"];
 
 /// The keys of `SearchOptions`.
 const SEARCH_FIELDS: &[&str] = &["k", "mode"];
@@ -235,6 +237,7 @@ struct DocumentInput {
     text: Option<Body>,
     html: Option<Body>,
     markdown: Option<Body>,
+    pdf: Option<Body>,
 }
 
 /// A document's content: a string, or bytes (`Uint8Array`) to decode.
@@ -283,8 +286,11 @@ pub(super) struct Offered {
     pub(super) outcome: PageOutcome,
     /// The encoding it was read in (`UTF-8` for a string).
     pub(super) encoding: &'static str,
-    /// What decoding its bytes needs to tell ([`ingest::decode::Decoded::note`]).
+    /// What decoding its bytes needs to tell ([`ingest::decode::Decoded::note`]), or for a PDF
+    /// what reading it does ([`ingest::pdf_note`]).
     pub(super) note: Option<String>,
+    /// Its format.
+    pub(super) format: Format,
 }
 
 /// `SearchOptions`.
@@ -373,9 +379,10 @@ impl JsDocent {
         Ok(to_js(&Docent::embedder_of(bytes, "index")?)?.unchecked_into())
     }
 
-    /// Adds one document (`{url, title?, text | html | markdown}`); returns its number of chunks.
-    /// An HTML page that asks not to be indexed (`noindex`, redirect stub…) is an error saying why
-    /// (`addPage` reports such pages, and pages without text, as outcomes instead).
+    /// Adds one document (`{url, title?, text | html | markdown | pdf}`); returns its number of
+    /// chunks. An HTML page that asks not to be indexed (`noindex`, redirect stub…) is an error
+    /// saying why, and so is a PDF that is encrypted, has no text layer, cannot be read or is over
+    /// the PDF limits (`addPage` reports such pages, and pages without text, as outcomes instead).
     /// Before the first `build()` the document waits for it; once built (or loaded with
     /// `fromBytes`), it is embedded now and searchable at once, and the next `build()` merges it
     /// into the main index. To replace a document, `removeDocument(url)` it first.
@@ -384,6 +391,9 @@ impl JsDocent {
     #[wasm_bindgen(js_name = addDocument)]
     pub fn add_document(&mut self, doc: JsDocumentInput) -> std::result::Result<usize, JsError> {
         let o = self.offer(&doc, false)?;
+        if let (PageOutcome::Skipped { .. }, Format::Pdf, Some(note)) = (&o.outcome, o.format, &o.note) {
+            return Err(Error::Document { url: o.url, reason: note.clone() }.into());
+        }
         Ok(o.outcome.into_chunks(&o.url)?)
     }
 }
@@ -400,27 +410,35 @@ impl JsDocent {
         if url.trim().is_empty() {
             return Err(Error::Document { url: "(no url)".into(), reason: "the url is empty".into() });
         }
-        let bodies =
-            [(Format::Text, input.text), (Format::Html, input.html), (Format::Markdown, input.markdown)];
+        let bodies = [
+            (Format::Text, input.text),
+            (Format::Html, input.html),
+            (Format::Markdown, input.markdown),
+            (Format::Pdf, input.pdf),
+        ];
         let mut given = bodies.into_iter().filter_map(|(f, b)| b.map(|b| (f, b)));
         let (fmt, content) = match (given.next(), given.next()) {
             (Some(one), None) => one,
             (None, _) => {
                 return Err(Error::Document {
                     url,
-                    reason: "expected one of the fields text, html or markdown, found none".into(),
+                    reason: "expected one of the fields text, html, markdown or pdf, found none".into(),
                 })
             }
             (Some(_), Some(_)) => {
                 return Err(Error::Document {
                     url,
-                    reason: "expected exactly one of the fields text, html or markdown, found several".into(),
+                    reason: "expected exactly one of the fields text, html, markdown or pdf, found several"
+                        .into(),
                 })
             }
         };
         // Before decoding and parsing: a page over the limit would cost several times its size.
         if let Some(outcome) = site::too_large(&self.inner, &url, content.len()) {
-            return Ok(Offered { url, outcome, encoding: "UTF-8", note: None });
+            return Ok(Offered { url, outcome, encoding: "UTF-8", note: None, format: fmt });
+        }
+        if fmt == Format::Pdf {
+            return self.offer_pdf(url, content, input.title, site);
         }
         let (content, encoding, note) = match content {
             Body::Text(s) => (s, "UTF-8", None),
@@ -440,7 +458,7 @@ impl JsDocent {
         let outcome = if site {
             let canonical = match fmt {
                 Format::Html => ingest::decode::head(content.as_bytes()).canonical,
-                Format::Markdown | Format::Text => None,
+                Format::Markdown | Format::Text | Format::Pdf => None,
             };
             drop(content);
             site::add_site_page(&mut self.inner, &mut self.canonicals, page, canonical.as_deref())?
@@ -448,7 +466,37 @@ impl JsDocent {
             drop(content);
             site::add_page(&mut self.inner, page)?
         };
-        Ok(Offered { url, outcome, encoding, note })
+        Ok(Offered { url, outcome, encoding, note, format: fmt })
+    }
+
+    /// [`JsDocent::offer`] for a PDF: its bytes read by the core's PDF reader, the same as the
+    /// CLI's.
+    fn offer_pdf(
+        &mut self,
+        url: String,
+        content: Body,
+        title: Option<String>,
+        site: bool,
+    ) -> Result<Offered> {
+        let Body::Bytes(bytes) = content else {
+            return Err(Error::Document {
+                url,
+                reason: "expected the PDF's bytes (a Uint8Array) in field pdf, found a string".into(),
+            });
+        };
+        let fallback = url.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string();
+        let (mut page, note) = ingest::parse_pdf(&url, &fallback, &bytes)?;
+        drop(bytes);
+        let note = ingest::pdf_note(&page, note.as_deref());
+        if let (Ingested::Document(document), Some(t)) = (&mut page, title.filter(|t| !t.trim().is_empty())) {
+            document.title = t;
+        }
+        let outcome = if site {
+            site::add_site_page(&mut self.inner, &mut self.canonicals, page, None)?
+        } else {
+            site::add_page(&mut self.inner, page)?
+        };
+        Ok(Offered { url, outcome, encoding: "UTF-8", note, format: Format::Pdf })
     }
 }
 

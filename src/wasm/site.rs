@@ -86,7 +86,8 @@ export interface PageOutcome {
   /** The encoding the page was read in (`UTF-8`, `Shift_JIS`, `windows-1252` …). */
   encoding: string;
   /** What decoding the page's bytes needs to tell, to show after the file's name (`not valid
-   * UTF-8; decoded as windows-1252 (…)`), or null. */
+   * UTF-8; decoded as windows-1252 (…)`; for a PDF `not indexed: encrypted PDF (needs a
+   * password): …`, `2 of 9 pages have no text …`), or null. */
   note: string | null;
 }
 
@@ -267,8 +268,8 @@ pub fn runtime_bytes(source: &[u8], minified: Option<Vec<u8>>) -> Vec<u8> {
     site::runtime_bytes(source, minified.as_deref()).to_vec()
 }
 
-/// `formatOf(path)`: the `DocumentInput` field for a file of this name (`html`, `markdown` or
-/// `text`, by its extension, case-insensitive), or `undefined` for a format docent does not read.
+/// `formatOf(path)`: the `DocumentInput` field for a file of this name (`html`, `markdown`,
+/// `text` or `pdf`, by its extension, case-insensitive), or `undefined` for a format docent does not read.
 #[wasm_bindgen(js_name = formatOf)]
 pub fn format_of(path: &str) -> Option<String> {
     Format::from_path(path).map(|f| {
@@ -276,6 +277,7 @@ pub fn format_of(path: &str) -> Option<String> {
             Format::Html => "html",
             Format::Markdown => "markdown",
             Format::Text => "text",
+            Format::Pdf => "pdf",
         }
         .to_string()
     })

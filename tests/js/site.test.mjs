@@ -71,7 +71,7 @@ test('the model file table, the folder names and the runtime files come from the
   assert.deepEqual(wasm.siteLayout(), { index: 'index.bin', manifest: 'manifest.json', modelDir: 'model', wasm: 'docent_wasm_bg.wasm' });
   for (const name of ['docent.js', 'worker.js', 'docent_wasm.js', 'docent_wasm_bg.wasm', 'search.js', 'docent_search.js', 'docent_search_bg.wasm']) assert.equal(wasm.isRuntimeFile(name), true, name);
   for (const name of ['cli.js', 'docent.d.ts', 'package.json', 'README.md']) assert.equal(wasm.isRuntimeFile(name), false, name);
-  assert.deepEqual(['a.HTML', 'b.md', 'c.rst', 'd.css', 'e'].map(wasm.formatOf), ['html', 'markdown', 'text', undefined, undefined]);
+  assert.deepEqual(['a.HTML', 'b.md', 'c.rst', 'd.css', 'e', 'f.PDF'].map(wasm.formatOf), ['html', 'markdown', 'text', undefined, undefined, 'pdf']);
 });
 
 test('previousSite reads what an earlier run recorded, and never offers a path outside the folder', () => {
@@ -126,7 +126,7 @@ test('addPage reports skipped and empty pages as outcomes; addDocument throws th
   assert.throws(() => e.addDocument(PAGES[3]), /^Error: document blank\.html: no text to index/);
   // Other errors are errors for both.
   throwsExactly(() => d.addPage(PAGES[2]), 'document guide.html: a document with this url is already in the index; remove it first');
-  throwsExactly(() => d.addPage({ url: 'x.md' }), 'document x.md: expected one of the fields text, html or markdown, found none');
+  throwsExactly(() => d.addPage({ url: 'x.md' }), 'document x.md: expected one of the fields text, html, markdown or pdf, found none');
   // Nothing indexed: the core's message, with the pages addPage counted.
   const empty = new Docent({ embedder: 'hashing' });
   empty.addPage(PAGES[0]);
@@ -291,6 +291,33 @@ test('bad input gives the same summary, warning and note lines from both CLIs', 
   const [nj, wj] = [run('native', [...args('bad-native', true), '--assets', pkgDir], tmp), run('npm', args('bad-npm', true), tmp)];
   assert.deepEqual(summary(nj).encodings, { 'UTF-16LE': 1, 'windows-1252': 2 });
   assert.deepEqual(summary(wj), summary(nj));
+});
+
+test('PDFs: both CLIs read them with the same core reader, cite url#page=N and skip bad ones with the same lines', async () => {
+  // Hand-written PDFs (tests/fixtures/pdf/handwritten.py): two pages with an outline, a page with
+  // no text layer, and an error page saved under a .pdf name.
+  const dir = join(tmp, 'pdfs');
+  await mkdir(dir, { recursive: true });
+  await cp(join(root, 'tests/fixtures/pdf/harbour.pdf'), join(dir, 'harbour.pdf'));
+  await cp(join(root, 'tests/fixtures/pdf/blank.pdf'), join(dir, 'blank.pdf'));
+  await writeFile(join(dir, 'error.pdf'), '<html><body>502 Bad Gateway</body></html>');
+  const args = (out) => ['index', 'pdfs', '--out', out, '--embedder', 'hashing'];
+  const [n, w] = [run('native', [...args('pdf-native'), '--assets', pkgDir], tmp), run('npm', args('pdf-npm'), tmp)];
+  assert.equal(n.status, 0, n.stderr);
+  assert.equal(w.status, 0, w.stderr);
+  const line = masked(n.stdout, 'pdf-native');
+  assert.match(line, /^indexed 1 documents .*: 2 skipped \(1 PDF without a text layer \(no text, OCR it first\), 1 unreadable PDF\), 0 unsupported/);
+  assert.equal(masked(w.stdout, 'pdf-npm'), line);
+  const told = (r) => r.stderr.split('\n').filter((l) => /^docent: (warning|note): /.test(l));
+  assert.deepEqual(told(n), [
+    'docent: warning: pdfs/blank.pdf: not indexed: PDF without a text layer (no text, OCR it first): none of its 1 pages has text',
+    'docent: warning: pdfs/error.pdf: not indexed: unreadable PDF: no %PDF- header in the first 1024 bytes',
+  ]);
+  assert.deepEqual(told(w), told(n));
+  const read = (d, f) => readFile(join(tmp, d, f));
+  assert.deepEqual(await read('pdf-npm', 'index.bin'), await read('pdf-native', 'index.bin'), 'the same index');
+  const hits = JSON.parse(execFileSync(nativeCli(), ['search', join(tmp, 'pdf-npm'), 'boats north pier', '--k', '1', '--json'], { encoding: 'utf8' }));
+  assert.equal(hits.hits[0].url, 'harbour.pdf#page=2');
 });
 
 test('the npm CLI reuses the index a native run left and deletes only what an earlier run recorded', async () => {

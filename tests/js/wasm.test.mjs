@@ -311,7 +311,7 @@ test('errors reach JS as Errors with the core message', async () => {
   );
   throwsExactly(
     () => docent.addDocument({ url: 'both.md', markdown: '# a', text: 'b' }),
-    'document both.md: expected exactly one of the fields text, html or markdown, found several',
+    'document both.md: expected exactly one of the fields text, html, markdown or pdf, found several',
   );
   throwsExactly(
     () => docent.addDocument({ url: 'bicycle.html', html: '<p>again</p>' }),
@@ -323,7 +323,7 @@ test('errors reach JS as Errors with the core message', async () => {
   );
   throwsExactly(
     () => docent.addDocument({ url: 'x.md', markdwn: '# typo' }),
-    'invalid document: unknown field "markdwn", expected one of url, title, text, html, markdown',
+    'invalid document: unknown field "markdwn", expected one of url, title, text, html, markdown, pdf',
   );
   throwsExactly(
     () => docent.search('tyres', { top: 3 }),
