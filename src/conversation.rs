@@ -46,10 +46,17 @@ pub struct Turn {
 /// (`<docent-ask turns>`); the prompt keeps as many of the latest as fit its budget.
 pub const MAX_TURNS: usize = 50;
 
-/// A follow-up with at most this many salient terms of its own is elliptical whatever its
-/// words ("why?", "examples?", "Windows?"): 1. Two terms often name a topic already ("When is
-/// the seed swap?").
+/// A follow-up with at most this many salient terms of its own, in at most [`SHORT_WORDS`]
+/// words, is elliptical whatever its words ("why?", "examples?", "Windows?"): 1. Two terms
+/// often name a topic already ("When is the seed swap?").
 pub const SHORT_TERMS: usize = 1;
+
+/// The most words a question may have to be elliptical by [`SHORT_TERMS`] alone: 3. A longer
+/// question with one salient term asks about it ("When should I use Box<T>?", "how do I run
+/// only one test?" are new questions, not follow-ups: measured in a session of unrelated
+/// questions, `bench/site`, where reading them as follow-ups answered them with the previous
+/// question's pages).
+pub const SHORT_WORDS: usize = 3;
 
 /// A follow-up that opens with [`OPENERS`] ("and on Windows?") or points back with
 /// [`POINTERS`] ("how do I turn it off?") is elliptical with at most this many salient terms
@@ -116,22 +123,28 @@ pub fn check_history(history: &[Turn], what: &str) -> Result<()> {
 }
 
 /// Whether `question`, asked after others, leans on them: it has at most [`SHORT_TERMS`]
-/// salient terms of its own, or it opens with a word such as "and" or "what about"
-/// ([`OPENERS`]) or points back with one such as "it" or "them" ([`POINTERS`]) and has at most
-/// [`LEANING_TERMS`]. A question with no salient term at all ("why?") is elliptical.
+/// salient terms of its own in at most [`SHORT_WORDS`] words, or it opens with a word such as
+/// "and" or "what about" ([`OPENERS`]) or points back with one such as "it" or "them"
+/// ([`POINTERS`]; "one" only when no salient word follows it: "rename one?" points back, "only
+/// one test" does not) and has at most [`LEANING_TERMS`]. A question with no salient term at
+/// all ("why?", "how does that work?") is elliptical.
 pub fn is_elliptical(question: &str) -> bool {
     let own = salient_terms(question).len();
-    if own <= SHORT_TERMS {
-        return true;
-    }
     let lower = question.trim().to_lowercase();
     let words: Vec<&str> =
         lower.split(|c: char| !c.is_alphanumeric() && c != '\'').filter(|w| !w.is_empty()).collect();
+    if own == 0 || (own <= SHORT_TERMS && words.len() <= SHORT_WORDS) {
+        return true;
+    }
     let opens = OPENERS.iter().any(|o| {
         let o: Vec<&str> = o.split(' ').collect();
         words.len() >= o.len() && words[..o.len()] == o[..]
     });
-    let points = words.iter().any(|w| POINTERS.contains(w));
+    let points = words.iter().enumerate().any(|(i, w)| {
+        POINTERS.contains(w)
+            && !(matches!(*w, "one" | "ones")
+                && words.get(i + 1).is_some_and(|next| !salient_terms(next).is_empty()))
+    });
     (opens || points) && own <= LEANING_TERMS
 }
 

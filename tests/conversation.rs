@@ -18,7 +18,14 @@ fn turn(q: &str, a: &str) -> Turn {
 #[test]
 fn an_elliptical_follow_up_gains_the_topic_of_the_conversation() {
     let history = [turn("How do I install cargo on Linux?", "Run the rustup installer [1].")];
-    for q in ["and on Windows?", "what about the default?", "How do I update it?", "why?"] {
+    for q in [
+        "and on Windows?",
+        "what about the default?",
+        "How do I update it?",
+        "why?",
+        "Windows?",
+        "how do I rename one?",
+    ] {
         assert!(is_elliptical(q), "{q}");
     }
     assert_eq!(retrieval_query("and on Windows?", &history), "and on Windows? install cargo Linux");
@@ -39,6 +46,9 @@ fn a_self_contained_follow_up_is_searched_as_written() {
         "Which profile settings make release binaries smaller?",
         "and can cargo test run the test binaries through qemu?",
         "When is the seed swap?",
+        // One salient term in a whole question asks about it; "one" before a noun is a number.
+        "When should I use Box<T>?",
+        "how do I run only one test?",
     ] {
         assert!(!is_elliptical(q), "{q}");
         assert_eq!(retrieval_query(q, &history), q);
