@@ -7,14 +7,13 @@
 // Needs what tests/browser/browser.test.mjs needs (./build.sh test browser provides it).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import { execFileSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../support/chromium.mjs';
 import { closeServer, need, startStaticServer } from '../support/static-server.mjs';
+import { indexedGarden } from '../support/garden.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const WAIT_MS = 30_000;
@@ -60,15 +59,8 @@ function startSink() {
 
 before(async () => {
   need(join(root, 'pkg/docent_search_bg.wasm'), 'run ./build.sh wasm first');
-  const cli = process.env.DOCENT_BIN ?? join(root, 'target/debug/docent');
-  need(cli, 'run ./build.sh setup (builds the CLI) or set DOCENT_BIN');
-  tmp = await mkdtemp(join(tmpdir(), 'docent-widget-report-'));
-  const site = join(tmp, 'garden');
-  await cp(join(root, 'tests/fixtures/garden'), site, { recursive: true });
-  execFileSync(cli, ['index', site, '--out', join(site, 'docent'), '--embedder', 'hashing', '--assets', join(root, 'pkg')], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    timeout: 2 * WAIT_MS,
-  });
+  let site;
+  ({ tmp, site } = await indexedGarden('docent-widget-report-', 2 * WAIT_MS));
   manifest = JSON.parse(await readFile(join(site, 'docent/manifest.json'), 'utf8'));
   web = await startStaticServer([['/garden/', site], ['/', root]]);
   sink = await startSink();
