@@ -289,11 +289,14 @@ demo_wasm() {
 cmd_demo() {
     setup_toolchain
     start_job wasm demo_wasm
+    # The local provider's models (~350 MB) are a download, not a build: they come while the
+    # CPU-bound steps run instead of after them.
+    start_job llm-models setup_llm_models
     setup_model_source
     build_cli
     cargo build --quiet --example demo_site "${CLI_FEATURES[@]}"
     setup_models
-    setup_llm_models
+    join_job llm-models
     join_job wasm
     build_demo_site target/demo/site
     local q="${DOCENT_DEMO_QUESTION:-How does docent decide that a question is not covered by the documents?}"
