@@ -11,60 +11,17 @@
 // nothing for is asked again), as a quiet note under each answer says. An index without fragments
 // (older `docent index` output) is loaded whole on focus, in a Web Worker.
 //
-// Attributes (all optional):
-//   index        folder of the site index; default: the folder this script was loaded from
-//   provider     offline | openai | anthropic | local; default offline (an extractive answer, no
-//                LLM); local: the `model-url` model in the reader's browser (ask-local.js), asked
-//                for with its size before it is downloaded, then kept in the browser
-//   model-url    provider="local": the GGUF file (same origin, or allowed by CORS); wllama's files
-//                are loaded from llm/wllama/ beside this script
-//   endpoint     the provider's base URL, or a proxy the site owner runs (then set key="none")
-//   model        the model name sent to the provider
-//   key          ask (default: the reader types their own key, kept in memory unless they tick
-//                "remember") | none (send no key: the endpoint is a proxy that adds it)
-//   sources      passages per answer, 1..=10; default 5
-//   timeout      seconds the model may take to start answering, and the longest pause while it
-//                streams, before the answer fails with a timeout; whole seconds 1..=600, default 30
-//   index-timeout  seconds one request for the index (manifest or fragment) may take before the
-//                question fails with a timeout; whole seconds 1..=600, default 10
-//   embed        when the embedder loads in the background: answer (default: after the first
-//                answer), focus (when the box is focused), never (keyword search only). Never
-//                while the browser asks to save data (navigator.connection.saveData).
-//   placeholder  the input's placeholder
-//   offline      boolean: always answer offline and hide the model settings
-//   mode         inline (default) | modal (a button opens the box in a dialog; so do `/`, Ctrl+K
-//                or Cmd+K, unless the focus is in a text field); read when first connected
-//   report       a URL: each question the gate flagged is POSTed there as JSON {question,
-//                missing, index, time} (ask-report.js); nothing is sent without it
-//   strings      JSON object of the page's own wording, any keys of STRINGS (ask-strings.js;
-//                the rest stay English); also `element.setStrings({...})` (ask-i18n.js)
-//   turns        earlier questions and answers a follow-up keeps in view (ask-conversation.js):
-//                whole number 0..=20, default 4; 0 answers every question on its own
-//   service-worker  URL of the site's docent-sw.js (its folder must hold the pages): after the
-//                index opened, the page, runtime, index (and model, once loaded) are saved for
-//                reading offline, and saved again when the index changes (ask-offline.js)
-// There is deliberately no attribute for an API key: a key in a page's HTML is public.
-//
-// Direction: the page's (or its own) `dir`; its CSS uses logical properties. Styling: CSS custom
-// properties --docent-accent, --docent-bg, --docent-surface, --docent-text, --docent-muted,
-// --docent-border, --docent-radius, --docent-font, --docent-cite-bg, and parts form, input, button,
-// stop, results, result, status, retry, answer, note, cite, sources, source, actions, copy, helpful,
-// not-helpful, copied, saved, settings, prompt, turns, new-question; modal: open, dialog, close.
-// Events (bubbling, composed): docent-ready {stats}, docent-answer {question, text, sources, search}
-// (search: 'keyword' or 'hybrid'), docent-embedder {state: 'loading' | 'ready' | 'failed', error?},
-// docent-question {question, answerable, sources: [{n, title, url}], provider, path: 'keyword' |
-// 'hybrid', ms} once per completed answer, docent-feedback {question, helpful, sources, provider}
-// when the reader presses a thumb. Nothing is sent anywhere: a site that wants them listens.
-// Search as you type (ask-typeahead.js): from 2 characters, the top sections by keyword search;
-// arrows select, Enter follows one (or asks), Escape closes the list.
+// Attributes, styling (CSS custom properties and parts), events and the Content-Security-Policy
+// it needs: the README's "<docent-ask>" section is the one reference. `provider` is offline
+// (default: an extractive answer, no LLM), openai, anthropic or local (ask-local.js); follow-ups
+// (ask-conversation.js), search as you type (ask-typeahead.js), feedback (ask-feedback.js),
+// reports of flagged questions (ask-report.js) and the offline copy (ask-offline.js) each live in
+// their own module. There is deliberately no attribute for an API key: a key in HTML is public.
 // Faults: when the index or one of its fragments cannot be loaded (missing, damaged, from another
 // build, too slow), the status says so in one sentence and a Retry button asks again, fetching the
 // manifest anew; nothing is answered from a partial index.
 // Safety: document text and model output reach the DOM only as text nodes; links only for URLs
 // that safeHref accepts (http(s) or this site).
-// Content-Security-Policy: no inline script or style is used, so a strict policy works when it
-// allows script-src 'self' 'wasm-unsafe-eval', worker-src 'self' (and blob: for provider="local"),
-// and connect-src 'self' plus the LLM endpoint (see the README).
 import { SiteSearch } from './ask-search.js';
 // The client's modules, not the llm.js facade (which also loads llm/local.js).
 import { streamAnswer } from './llm/stream.js';
