@@ -34,164 +34,170 @@
 //     {type: 'docent-saved', id, bytes} or {type: 'docent-save-failed', id, error}.
 // Caches: CACHE; when a new version of this worker activates, every older `docent-offline-` cache
 // is deleted.
+// Everything below is inside one function: a site's own worker that imports this script keeps
+// its global names (its own `CACHE`, `complete`...) without a clash.
 
-/** The cache this worker keeps (bump the suffix when what it holds changes shape). */
-const CACHE = 'docent-offline-v1';
-const CACHE_PREFIX = 'docent-offline-';
-/** How long a request waits for the network before a saved copy answers, in ms. */
-const NETWORK_WAIT_MS = 4000;
-/** Downloads a save runs at once. */
-const PARALLEL = 4;
-/** A fragment's path: its name is its content's checksum. */
-const IMMUTABLE = /\/fragments\/[a-z]+-[0-9a-f]{16}\.bin$/;
-const MANIFEST = /\/manifest\.json$/;
+(() => {
+  'use strict';
 
-self.addEventListener('install', () => {
-  self.skipWaiting();
-});
+  /** The cache this worker keeps (bump the suffix when what it holds changes shape). */
+  const CACHE = 'docent-offline-v1';
+  const CACHE_PREFIX = 'docent-offline-';
+  /** How long a request waits for the network before a saved copy answers, in ms. */
+  const NETWORK_WAIT_MS = 4000;
+  /** Downloads a save runs at once. */
+  const PARALLEL = 4;
+  /** A fragment's path: its name is its content's checksum. */
+  const IMMUTABLE = /\/fragments\/[a-z]+-[0-9a-f]{16}\.bin$/;
+  const MANIFEST = /\/manifest\.json$/;
 
-self.addEventListener('activate', (event) => {
-  event.waitUntil((async () => {
-    for (const name of await caches.keys()) {
-      if (name.startsWith(CACHE_PREFIX) && name !== CACHE) await caches.delete(name);
-    }
-    // The page that registered the worker is controlled at once: what it fetches from now on
-    // (the model, once the reader's page loads it) is kept without a reload.
-    await self.clients.claim();
-  })());
-});
-
-self.addEventListener('fetch', (event) => {
-  const request = event.request;
-  if (request.method !== 'GET' || request.headers.has('range')) return;
-  const url = new URL(request.url);
-  if (url.origin !== self.location.origin) return;
-  if (IMMUTABLE.test(url.pathname)) event.respondWith(cacheFirst(request));
-  else event.respondWith(networkFirst(request, { keep: !MANIFEST.test(url.pathname) }));
-});
-
-async function cacheFirst(request) {
-  const hit = await caches.match(request);
-  if (hit) return hit;
-  const response = await fetch(request);
-  if (complete(response)) await keep(request, response.clone());
-  return response;
-}
-
-async function networkFirst(request, { keep: store }) {
-  const saved = caches.match(request, { ignoreVary: true });
-  const network = fetch(request).then(async (response) => {
-    if (store && complete(response)) await keep(request, response.clone());
-    return response;
+  self.addEventListener('install', () => {
+    self.skipWaiting();
   });
-  network.catch(() => {}); // when the saved copy answered first, a later failure is nobody's
-  // The network's answer, unless it fails (or is slow while a saved copy exists).
-  const slow = new Promise((resolve) => setTimeout(resolve, NETWORK_WAIT_MS, 'slow'));
-  try {
-    const first = await Promise.race([network, slow]);
-    if (first !== 'slow') return first;
-    const hit = await saved;
-    return hit ?? (await network);
-  } catch (e) {
-    const hit = await saved;
+
+  self.addEventListener('activate', (event) => {
+    event.waitUntil((async () => {
+      for (const name of await caches.keys()) {
+        if (name.startsWith(CACHE_PREFIX) && name !== CACHE) await caches.delete(name);
+      }
+      // The page that registered the worker is controlled at once: what it fetches from now on
+      // (the model, once the reader's page loads it) is kept without a reload.
+      await self.clients.claim();
+    })());
+  });
+
+  self.addEventListener('fetch', (event) => {
+    const request = event.request;
+    if (request.method !== 'GET' || request.headers.has('range')) return;
+    const url = new URL(request.url);
+    if (url.origin !== self.location.origin) return;
+    if (IMMUTABLE.test(url.pathname)) event.respondWith(cacheFirst(request));
+    else event.respondWith(networkFirst(request, { keep: !MANIFEST.test(url.pathname) }));
+  });
+
+  async function cacheFirst(request) {
+    const hit = await caches.match(request);
     if (hit) return hit;
-    throw e;
+    const response = await fetch(request);
+    if (complete(response)) await keep(request, response.clone());
+    return response;
   }
-}
 
-/** A response worth keeping: complete (200, not a range), from this origin, not redirected. */
-function complete(response) {
-  return response.status === 200 && response.type === 'basic' && !response.redirected;
-}
-
-async function keep(request, response) {
-  try {
-    await (await caches.open(CACHE)).put(request, response);
-  } catch {
-    // A full or unavailable cache: the page still works online.
-  }
-}
-
-self.addEventListener('message', (event) => {
-  const m = event.data;
-  if (m?.type === 'docent-keep') event.waitUntil(keepPages(m.urls ?? []));
-  if (m?.type !== 'docent-save') return;
-  const reply = (message) => event.source?.postMessage({ id: m.id, ...message });
-  event.waitUntil(
-    save(m, (done, total, bytes) => reply({ type: 'docent-save-progress', done, total, bytes })).then(
-      (bytes) => reply({ type: 'docent-saved', bytes }),
-      (e) => reply({ type: 'docent-save-failed', error: String(e?.message ?? e) }),
-    ),
-  );
-});
-
-/** A save (see the header): resolves to the bytes downloaded. */
-async function save({ urls, manifest, fingerprint }, progress) {
-  const cache = await caches.open(CACHE);
-  const queue = [...new Set(urls)];
-  const total = queue.length;
-  let done = 0;
-  let bytes = 0;
-  const one = async (url) => {
-    if (IMMUTABLE.test(new URL(url).pathname) && (await caches.match(url))) return;
-    const response = await fetchOk(url);
-    const body = await response.blob();
-    bytes += body.size;
-    await cache.put(url, new Response(body, { headers: response.headers }));
-  };
-  const worker = async () => {
-    while (queue.length) {
-      await one(queue.shift());
-      done += 1;
-      progress(done, total, bytes);
-    }
-  };
-  await Promise.all(Array.from({ length: PARALLEL }, worker));
-  // The manifest last: the saved copy is complete only once it is there.
-  const response = await fetchOk(manifest);
-  const text = await response.text();
-  let found;
-  try {
-    found = JSON.parse(text).xxh3;
-  } catch {
-    throw new Error(`${manifest}: not a docent manifest`);
-  }
-  if (found !== fingerprint) throw new Error(`${manifest} changed while it was being saved (the docs were updated); try again`);
-  await cache.put(manifest, new Response(text, { headers: response.headers }));
-  await prune(new URL('fragments/', manifest).href, new Set(urls));
-  return bytes;
-}
-
-/** Keeps this origin's pages among `urls` (an answer's cited pages); one that fails is skipped. */
-async function keepPages(urls) {
-  for (const url of urls) {
-    if (new URL(url).origin !== self.location.origin) continue;
+  async function networkFirst(request, { keep: store }) {
+    const saved = caches.match(request, { ignoreVary: true });
+    const network = fetch(request).then(async (response) => {
+      if (store && complete(response)) await keep(request, response.clone());
+      return response;
+    });
+    network.catch(() => {}); // when the saved copy answered first, a later failure is nobody's
+    // The network's answer, unless it fails (or is slow while a saved copy exists).
+    const slow = new Promise((resolve) => setTimeout(resolve, NETWORK_WAIT_MS, 'slow'));
     try {
-      const response = await fetch(url, { cache: 'no-cache' });
-      if (complete(response)) await keep(new Request(url), response);
+      const first = await Promise.race([network, slow]);
+      if (first !== 'slow') return first;
+      const hit = await saved;
+      return hit ?? (await network);
+    } catch (e) {
+      const hit = await saved;
+      if (hit) return hit;
+      throw e;
+    }
+  }
+
+  /** A response worth keeping: complete (200, not a range), from this origin, not redirected. */
+  function complete(response) {
+    return response.status === 200 && response.type === 'basic' && !response.redirected;
+  }
+
+  async function keep(request, response) {
+    try {
+      await (await caches.open(CACHE)).put(request, response);
     } catch {
-      // Not reachable now: the page is simply not in the copy.
+      // A full or unavailable cache: the page still works online.
     }
   }
-}
 
-async function fetchOk(url) {
-  let response;
-  try {
-    response = await fetch(url, { cache: 'no-cache' });
-  } catch (e) {
-    throw new Error(`${url}: network error (${e?.message ?? e})`);
+  self.addEventListener('message', (event) => {
+    const m = event.data;
+    if (m?.type === 'docent-keep') event.waitUntil(keepPages(m.urls ?? []));
+    if (m?.type !== 'docent-save') return;
+    const reply = (message) => event.source?.postMessage({ id: m.id, ...message });
+    event.waitUntil(
+      save(m, (done, total, bytes) => reply({ type: 'docent-save-progress', done, total, bytes })).then(
+        (bytes) => reply({ type: 'docent-saved', bytes }),
+        (e) => reply({ type: 'docent-save-failed', error: String(e?.message ?? e) }),
+      ),
+    );
+  });
+
+  /** A save (see the header): resolves to the bytes downloaded. */
+  async function save({ urls, manifest, fingerprint }, progress) {
+    const cache = await caches.open(CACHE);
+    const queue = [...new Set(urls)];
+    const total = queue.length;
+    let done = 0;
+    let bytes = 0;
+    const one = async (url) => {
+      if (IMMUTABLE.test(new URL(url).pathname) && (await caches.match(url))) return;
+      const response = await fetchOk(url);
+      const body = await response.blob();
+      bytes += body.size;
+      await cache.put(url, new Response(body, { headers: response.headers }));
+    };
+    const worker = async () => {
+      while (queue.length) {
+        await one(queue.shift());
+        done += 1;
+        progress(done, total, bytes);
+      }
+    };
+    await Promise.all(Array.from({ length: PARALLEL }, worker));
+    // The manifest last: the saved copy is complete only once it is there.
+    const response = await fetchOk(manifest);
+    const text = await response.text();
+    let found;
+    try {
+      found = JSON.parse(text).xxh3;
+    } catch {
+      throw new Error(`${manifest}: not a docent manifest`);
+    }
+    if (found !== fingerprint) throw new Error(`${manifest} changed while it was being saved (the docs were updated); try again`);
+    await cache.put(manifest, new Response(text, { headers: response.headers }));
+    await prune(new URL('fragments/', manifest).href, new Set(urls));
+    return bytes;
   }
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-  return response;
-}
 
-/** Deletes, from every cache of the origin, the fragments under `folder` that `keep` does not name. */
-async function prune(folder, keepUrls) {
-  for (const name of await caches.keys()) {
-    const cache = await caches.open(name);
-    for (const request of await cache.keys()) {
-      if (request.url.startsWith(folder) && !keepUrls.has(request.url)) await cache.delete(request);
+  /** Keeps this origin's pages among `urls` (an answer's cited pages); one that fails is skipped. */
+  async function keepPages(urls) {
+    for (const url of urls) {
+      if (new URL(url).origin !== self.location.origin) continue;
+      try {
+        const response = await fetch(url, { cache: 'no-cache' });
+        if (complete(response)) await keep(new Request(url), response);
+      } catch {
+        // Not reachable now: the page is simply not in the copy.
+      }
     }
   }
-}
+
+  async function fetchOk(url) {
+    let response;
+    try {
+      response = await fetch(url, { cache: 'no-cache' });
+    } catch (e) {
+      throw new Error(`${url}: network error (${e?.message ?? e})`);
+    }
+    if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+    return response;
+  }
+
+  /** Deletes, from every cache of the origin, the fragments under `folder` that `keep` does not name. */
+  async function prune(folder, keepUrls) {
+    for (const name of await caches.keys()) {
+      const cache = await caches.open(name);
+      for (const request of await cache.keys()) {
+        if (request.url.startsWith(folder) && !keepUrls.has(request.url)) await cache.delete(request);
+      }
+    }
+  }
+})();

@@ -64,7 +64,8 @@ before(async () => {
   const html = await readFile(join(site, 'index.html'), 'utf8');
   const tag = '<script type="module" src="/docent/docent-ask.js"></script>\n<docent-ask service-worker="/docent-sw.js" embed="focus"></docent-ask>\n';
   await writeFile(join(site, 'index.html'), html.replace('</body>', `${tag}</body>`));
-  await writeFile(join(site, 'docent-sw.js'), "importScripts('/docent/docent-sw.js');\n");
+  // The site's own worker declares names of its own, as a site's may: docent's script must not clash.
+  await writeFile(join(site, 'docent-sw.js'), "const CACHE = 'site-v1';\nfunction complete() {}\nimportScripts('/docent/docent-sw.js');\n");
   index();
   web = await startStaticServer([['/', site]], {
     headers: (path) => (/\.(html|js)$|\/$/.test(path) ? { 'content-security-policy': CSP } : {}),
