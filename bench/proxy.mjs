@@ -5,9 +5,13 @@
 //      p50/p99 of the whole answer's time, so the difference is what the proxy adds; 429s
 //      against what the per-client rate allows, and the upstream requests the mock saw;
 //   3. a flood from many distinct clients (more than `maxClients`): the global cap to the
-//      request, the limiter's map bounded, memory (heap after GC) sampled along the way.
+//      request, the limiter's map bounded, memory (heap after GC) sampled along the way;
+//   4. many concurrent clients for a fixed time (default 200 for 20 s, each its own address
+//      asking again as soon as it has its answer), direct then through the proxy: requests
+//      served, the latency the proxy adds at that concurrency, 429s against each client's
+//      allowance, memory sampled every few seconds.
 // Every phase is bounded in requests and in time. Run: `node bench/proxy.mjs`
-// (`--requests N --concurrency N --flood N` to change the sizes).
+// (`--requests N --concurrency N --flood N --clients N --seconds N` to change the sizes).
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
@@ -30,6 +34,12 @@ const FLOOD = arg('flood', 5000);
 const MAX_CLIENTS = 1000;
 const GLOBAL = 3000;
 const PHASE_LIMIT_MS = 60_000;
+const HELD_CLIENTS = arg('clients', 200);
+const HELD_SECONDS = arg('seconds', 20);
+/** Each held client's allowance: '10/day', so nothing refills within the run and the 429s are exact. */
+const HELD_ALLOWANCE = 10;
+/** A bound on the requests of one held phase, whatever the speed. */
+const HELD_MAX_REQUESTS = 200_000;
 
 /** The proxy in a child process (bench/proxy-child.mjs): `{url, stats(), close()}`. */
 async function childProxy(upstream, options) {
@@ -70,6 +80,22 @@ async function burst(count, concurrency, one, onEach = () => {}) {
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
+  return out;
+}
+
+/**
+ * `clients` concurrent callers of `one(client)` for `seconds` (each calls again as soon as its
+ * answer is read), at most HELD_MAX_REQUESTS in all; `onTick()` every 4 s. Returns the results.
+ */
+async function held(clients, seconds, one, onTick = () => {}) {
+  const out = [];
+  const stopAt = Date.now() + seconds * 1000;
+  const tick = setInterval(onTick, 4000);
+  const caller = async (c) => {
+    while (Date.now() < stopAt && out.length < HELD_MAX_REQUESTS) out.push(await one(c));
+  };
+  await Promise.all(Array.from({ length: clients }, (_, c) => caller(c)));
+  clearInterval(tick);
   return out;
 }
 
@@ -132,7 +158,29 @@ const floodServed = flood.filter((r) => r.status === 200).length;
 const floodBusy = flood.filter((r) => r.status === 429).length;
 const maxSize = Math.max(...samples.map((s) => s.clients));
 await p.close();
+
+// 4. Many clients held for a fixed time, direct then through the proxy.
+const heldDirect = await held(HELD_CLIENTS, HELD_SECONDS, () => timed(`${mock.openai}/chat/completions`, {}), () => upstreamPosts());
+upstreamPosts();
+seenPosts = 0;
+// The global cap (default 30 times the per-client rate) well above what the clients may ask.
+p = await childProxy(mock.openai, { rate: `${HELD_ALLOWANCE}/day`, globalRate: `${HELD_CLIENTS * HELD_ALLOWANCE * 10}/day`, maxClients: HELD_CLIENTS * 2, clientIpHeader: 'x-client' });
+const heldSamples = [await p.stats()];
+let heldPending = Promise.resolve();
+const heldProxied = await held(HELD_CLIENTS, HELD_SECONDS, (c) => timed(`${p.url}/v1/chat/completions`, { origin: 'https://docs.example.com', 'x-client': `203.0.${c >> 8}.${c & 255}` }), () => {
+  upstreamPosts();
+  heldPending = heldPending.then(async () => heldSamples.push(await p.stats()));
+});
+await heldPending;
+heldSamples.push(await p.stats());
+const upstream4 = upstreamPosts();
+await p.close();
 await mock.close();
+const heldServed = heldProxied.filter((r) => r.status === 200);
+const heldLimited = heldProxied.filter((r) => r.status === 429).length;
+const heldExpect = HELD_CLIENTS * HELD_ALLOWANCE;
+const exact4 = heldServed.length === heldExpect && heldLimited === heldProxied.length - heldExpect && upstream4 === heldExpect;
+const hq = (rows, q) => quantile(rows.map((r) => r.ms), q);
 
 const f = (ms) => ms.toFixed(1);
 const dq = (q) => quantile(direct.map((r) => r.ms), q);
@@ -145,7 +193,7 @@ const md = `# The docent proxy under load (loopback)
 Command: \`node bench/proxy.mjs\`${args.length ? ` (${args.join(' ')})` : ''}; ${started.toISOString()}; Node ${process.version}, ${os.cpus().length} cores
 (${os.cpus()[0]?.model ?? 'unknown CPU'}), load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the end (the cores are shared with other jobs).
 The mock LLM (tests/support/mock-llm.mjs) and the clients run in this process on 127.0.0.1; the proxy
-(pkg/proxy/ on its Node server) runs in a child process (bench/proxy-child.mjs) for phases 2 and 3,
+(pkg/proxy/ on its Node server) runs in a child process (bench/proxy-child.mjs) for phases 2 to 4,
 so its memory is its own. Every request is a whole streamed answer of 5 chunks.
 
 ## First chunk, one request at a time (20 runs after 3 warm-up; proxy in the same process)
@@ -175,6 +223,21 @@ ${f((after2.cpuMs - before2.cpuMs) / proxied.length)} ms a request on average (a
 Answered: ${floodServed} (expected ${Math.min(GLOBAL, flood.length)}); refused with 429 (\`busy\`): ${floodBusy}; upstream requests: ${upstream3}.
 ${exact3 ? 'Exactly as configured.' : '**Not as configured.**'} Clients remembered by the limiter at most: ${maxSize} (bound ${MAX_CLIENTS}).
 Proxy heap after GC, MB, sampled through the flood: ${samples.map(mem).join(', ')}; log lines: ${samples.at(-1).logged}.
+
+## ${HELD_CLIENTS} concurrent clients for ${HELD_SECONDS} s, ${HELD_ALLOWANCE}/day each (global cap ${HELD_CLIENTS * HELD_ALLOWANCE * 10}/day)
+
+Each client asks again as soon as it has read its answer; direct first, then through the proxy, the same
+${HELD_SECONDS} s each. Latency of answered requests (through the proxy: the 200s only; the 429s answer at once).
+
+| | direct | through the proxy | added |
+|---|---:|---:|---:|
+| requests sent | ${heldDirect.length} | ${heldProxied.length} | |
+| p50 ms (whole answer) | ${f(hq(heldDirect, 0.5))} | ${f(hq(heldServed, 0.5))} | ${f(hq(heldServed, 0.5) - hq(heldDirect, 0.5))} |
+| p99 ms | ${f(hq(heldDirect, 0.99))} | ${f(hq(heldServed, 0.99))} | ${f(hq(heldServed, 0.99) - hq(heldDirect, 0.99))} |
+
+Answered (200): ${heldServed.length}, expected ${heldExpect} (${HELD_CLIENTS} × ${HELD_ALLOWANCE}); refused with 429: ${heldLimited}, expected ${heldProxied.length - heldExpect};
+upstream requests: ${upstream4}; other statuses: ${heldProxied.length - heldServed.length - heldLimited}. ${exact4 ? 'Exactly as configured.' : '**Not as configured.**'}
+Proxy heap after GC, MB, every 4 s: ${heldSamples.map(mem).join(', ')}; log lines: ${heldSamples.at(-1).logged}.
 `;
 await writeFile(`${root}bench/results/proxy.md`, md);
 process.stdout.write(md);
