@@ -9,13 +9,12 @@
 // Needs what the browser tests need: pkg/ built (./build.sh wasm), the CLI (./build.sh setup or
 // DOCENT_BIN), Chromium and tests/browser/node_modules (./build.sh test browser installs them).
 // Prints each file with its size; fails when one is 200 kB or more.
-import { cp, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
-import { execFileSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../support/chromium.mjs';
 import { need, startStaticServer } from '../support/static-server.mjs';
+import { indexedFixtures } from '../support/garden.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const out = resolve(process.argv[2] ?? join(root, 'docs/screenshots'));
@@ -23,21 +22,10 @@ const WAIT_MS = 30_000;
 const MAX_BYTES = 200_000;
 
 need(join(root, 'pkg/docent_search_bg.wasm'), 'run ./build.sh wasm first');
-const cli = process.env.DOCENT_BIN ?? join(root, 'target/debug/docent');
-need(cli, 'run ./build.sh setup (builds the CLI) or set DOCENT_BIN');
-
-const tmp = await mkdtemp(join(tmpdir(), 'docent-screenshots-'));
+const { tmp } = await indexedFixtures('docent-screenshots-', ['garden', 'rtl'], 2 * WAIT_MS);
 let web;
 let browser;
 try {
-  for (const name of ['garden', 'rtl']) {
-    const site = join(tmp, name);
-    await cp(join(root, 'tests/fixtures', name), site, { recursive: true });
-    execFileSync(cli, ['index', site, '--out', join(site, 'docent'), '--embedder', 'hashing', '--assets', join(root, 'pkg')], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      timeout: 2 * WAIT_MS,
-    });
-  }
   web = await startStaticServer([['/garden/', join(tmp, 'garden')], ['/rtl/', join(tmp, 'rtl')], ['/', root]]);
   browser = await launchChromium({ timeout: WAIT_MS });
   await mkdir(out, { recursive: true });

@@ -8,13 +8,12 @@
 // Needs what tests/browser/browser.test.mjs needs (./build.sh test browser provides it).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { execFileSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../support/chromium.mjs';
 import { need, startStaticServer } from '../support/static-server.mjs';
+import { indexedFixtures } from '../support/garden.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const WAIT_MS = 30_000;
@@ -25,17 +24,7 @@ let browser;
 
 before(async () => {
   need(join(root, 'pkg/docent_search_bg.wasm'), 'run ./build.sh wasm first');
-  const cli = process.env.DOCENT_BIN ?? join(root, 'target/debug/docent');
-  need(cli, 'run ./build.sh setup (builds the CLI) or set DOCENT_BIN');
-  tmp = await mkdtemp(join(tmpdir(), 'docent-widget-i18n-'));
-  for (const name of ['garden', 'rtl']) {
-    const site = join(tmp, name);
-    await cp(join(root, 'tests/fixtures', name), site, { recursive: true });
-    execFileSync(cli, ['index', site, '--out', join(site, 'docent'), '--embedder', 'hashing', '--assets', join(root, 'pkg')], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      timeout: 2 * WAIT_MS,
-    });
-  }
+  ({ tmp } = await indexedFixtures('docent-widget-i18n-', ['garden', 'rtl'], 2 * WAIT_MS));
   web = await startStaticServer([['/garden/', join(tmp, 'garden')], ['/rtl/', join(tmp, 'rtl')], ['/', root]]);
   browser = await launchChromium({ timeout: WAIT_MS });
 });
