@@ -27,6 +27,15 @@ export function embedMode(raw) {
   return EMBED.includes(v) ? v : EMBED[0];
 }
 
+/** Whether `endpoint` is a server on the reader's own machine (reachable with the network off). */
+function onThisMachine(endpoint) {
+  try {
+    return ['localhost', '127.0.0.1', '[::1]'].includes(new URL(endpoint).hostname);
+  } catch {
+    return false;
+  }
+}
+
 /** The localStorage key a provider's remembered API key is kept under. */
 const keyStorage = (provider) => `docent-ask-api-key-${provider}`;
 
@@ -79,6 +88,18 @@ export class LlmSettings {
   }
 
   /** What `streamAnswer` needs for the current provider: endpoint, model and key (if any). */
+  /**
+   * The provider that can answer now: the chosen one, or `offline` when the browser is offline
+   * (`onLine` false) and the chosen one is a model on another host. A local model, the offline
+   * answer and a model server on this machine (localhost, 127.0.0.1, [::1]) still answer.
+   * @param {boolean} [onLine] default `navigator.onLine`
+   */
+  providerNow(onLine = typeof navigator === 'undefined' || navigator.onLine !== false) {
+    const p = this.provider;
+    if (onLine || (p !== 'openai' && p !== 'anthropic')) return p;
+    return onThisMachine(this.#endpoint[p]) ? p : 'offline';
+  }
+
   request() {
     const p = this.provider;
     return {

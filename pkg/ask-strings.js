@@ -74,6 +74,8 @@ export const STRINGS = Object.freeze({
   offlineReady: 'Ready offline: these docs answer without a network.',
   offlineUpdated: 'These docs were updated; the saved copy now holds the new version, ready offline.',
   offlineNow: 'You are offline; answers come from the saved copy of these docs.',
+  // The note of an answer made offline from the documents' sentences in place of `model`'s.
+  offlineInstead: (model) => `You are offline: this answer is the documents' own sentences, not ${model}'s.`,
   offlineChanged: 'These docs were updated while you were offline: reload the page to read and save the new version.',
   offlineFailed: (message) => `Could not save these docs for offline use: ${message}`,
 });

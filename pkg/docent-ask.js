@@ -261,10 +261,12 @@ export class DocentAsk extends HTMLElement {
   }
 
   /** The quiet note under an answer: how its sources were found. */
-  #note(path) {
+  /** The quiet note under an answer: which search found it; `insteadOf` names the model offline answers replaced. */
+  #note(path, insteadOf = null) {
     let text = this.#S.paths[path];
     const s = this.#search;
     if (path === 'keyword' && s?.embedState === 'failed') text += this.#S.semanticFailed;
+    if (insteadOf) text += ` ${this.#S.offlineInstead(insteadOf)}`;
     this.#els.note.textContent = text;
     this.#els.note.title = path === 'keyword' && s?.embedError ? String(s.embedError.message ?? s.embedError) : '';
   }
@@ -350,9 +352,12 @@ export class DocentAsk extends HTMLElement {
     if (this.#controller !== controller) return;
     e.stop.hidden = true;
     this.#retryQuestion = null;
-    this.#note(path);
+    // Offline, a model on another host cannot answer: the documents' own sentences do, and the
+    // note says so (a model on this machine, or in the page, still answers).
+    const provider = this.#settings.providerNow();
+    const cutOff = provider !== this.#settings.provider;
+    this.#note(path, cutOff ? this.#settings.request().model || this.#settings.provider : null);
     e.prompt.textContent = JSON.stringify(prompt.messages, null, 2);
-    const provider = this.#settings.provider;
     const done = { question, provider, path, started };
     if (prompt.abstained) {
       // Terms the documents never mention are named ("These documents do not mention GraphQL."):

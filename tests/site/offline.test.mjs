@@ -233,6 +233,18 @@ test('<docent-ask service-worker>: after one visit the page opens and answers wi
   const fresh = await ask(page, 'What tune does the K3 play when a firing ends?');
   assert.match(fresh.answer, /Zanzibar/, JSON.stringify(fresh));
   assert.ok(fresh.cites.some((c) => new URL(c).pathname === '/faq.html'), JSON.stringify(fresh));
+
+  // A widget that asks a model on another host: offline, the documents' own sentences answer in
+  // its place, cited, and the note under the answer says so.
+  await page.evaluate(() => {
+    const el = document.querySelector('docent-ask');
+    for (const [name, value] of Object.entries({ provider: 'openai', endpoint: 'https://llm.example.com/v1', model: 'site-model', key: 'none' })) el.setAttribute(name, value);
+  });
+  const instead = await ask(page, 'What tune does the K3 play when a firing ends?');
+  assert.match(instead.answer, /Zanzibar/, JSON.stringify(instead));
+  assert.ok(instead.cites.length >= 1, JSON.stringify(instead));
+  const note = await page.evaluate(() => document.querySelector('docent-ask').shadowRoot.querySelector('[data-testid="search-note"]').textContent);
+  assert.equal(note, `${STRINGS.paths[instead.path]} ${STRINGS.offlineInstead('site-model')}`);
   assert.deepEqual(problems, []);
   await context.close();
   await serverUp();
