@@ -40,15 +40,17 @@ export function pageFiles() {
  * @param {{index: URL, runtime?: URL, model?: boolean}} where `index`: the index folder;
  *   `runtime`: where the page loads the runtime from (default the index folder); `model`: keep
  *   the model files too (once the page loaded the embedder)
- * @returns {{urls: string[], bytes: number}}
+ * @returns {{urls: string[], models: string[], bytes: number}} `models`: the model files among
+ *   `urls` (the runtime keeps them in its own cache; the worker does not store them twice)
  */
 export function copyFiles(files, { index, runtime = index, model = false }) {
+  const models = model ? files.model.map((f) => [new URL(f.path, index).href, f.bytes]) : [];
   const entries = [
     ...files.runtime.map((f) => [new URL(f.path, runtime).href, f.bytes]),
     ...files.fragments.map((f) => [new URL(f.path, index).href, f.bytes]),
-    ...(model ? files.model.map((f) => [new URL(f.path, index).href, f.bytes]) : []),
+    ...models,
   ];
-  return { urls: entries.map(([u]) => u), bytes: entries.reduce((n, [, b]) => n + b, 0) };
+  return { urls: entries.map(([u]) => u), models: models.map(([u]) => u), bytes: entries.reduce((n, [, b]) => n + b, 0) };
 }
 
 let nextId = 1;
@@ -170,7 +172,7 @@ export class SavedCopy {
     }
   }
 
-  async #save({ manifest, fingerprint, urls, bytes }, updating) {
+  async #save({ manifest, fingerprint, urls, models = [], bytes }, updating) {
     const worker = await activeWorker(this.#registration);
     const id = nextId++;
     await new Promise((resolve, reject) => {
@@ -187,7 +189,7 @@ export class SavedCopy {
       };
       navigator.serviceWorker.addEventListener('message', listen);
       navigator.serviceWorker.startMessages();
-      worker.postMessage({ type: 'docent-save', id, urls, manifest: manifest.href, fingerprint });
+      worker.postMessage({ type: 'docent-save', id, urls, models, manifest: manifest.href, fingerprint });
     });
   }
 

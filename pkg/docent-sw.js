@@ -20,14 +20,17 @@
 //     way through: only a complete save stores it, last, so the saved manifest names only files
 //     the cache holds (as `docent index` writes fragments first and the manifest last);
 //   - anything else (the page, its scripts and styles, the wasm, model files): from the network,
-//     a complete 200 response kept; from the cache when the network fails, or has not answered
+//     a complete 200 response kept (not a model file: docent.js keeps those in its own cache and
+//     reads them from there, online or not); from the cache when the network fails, or has not answered
 //     within NETWORK_WAIT_MS while a saved copy exists (a venue's Wi-Fi that connects but never
 //     answers).
 // Messages from the page (ask-offline.js):
 //   {type: 'docent-keep', urls}: fetches and keeps those of this origin (an answer's cited pages;
 //     one that fails is skipped).
-//   {type: 'docent-save', id, urls, manifest, fingerprint}: fetches and keeps every url (an
-//     immutable one only when no cache holds it), then the manifest, whose `xxh3` must be
+//   {type: 'docent-save', id, urls, models, manifest, fingerprint}: fetches and keeps every url
+//     (an immutable one only when no cache holds it; one of `models`, the index's model files,
+//     only when the runtime's own model cache lacks it: 24 MB stored once, not twice), then the
+//     manifest, whose `xxh3` must be
 //     `fingerprint` (the index the page opened); then deletes the fragments of the same folder
 //     that the new manifest does not name, from every cache of the origin. Answers the page with
 //     {type: 'docent-save-progress', id, done, total, bytes} while it works, then
@@ -50,6 +53,10 @@
   /** A fragment's path: its name is its content's checksum. */
   const IMMUTABLE = /\/fragments\/[a-z]+-[0-9a-f]{16}\.bin$/;
   const MANIFEST = /\/manifest\.json$/;
+  /** The cache docent.js keeps model files in (its MODEL_CACHE), and reads them from offline too. */
+  const MODEL_CACHE = 'docent-models-v1';
+  /** An index's model files (the core's `modelFiles` table, every embedder: tests/js checks it). */
+  const MODEL_FILE = /\/model\/(minilm\.int8|tokenizer\.json|config\.json|static\.bin)$/;
 
   self.addEventListener('install', () => {
     self.skipWaiting();
@@ -72,7 +79,8 @@
     const url = new URL(request.url);
     if (url.origin !== self.location.origin) return;
     if (IMMUTABLE.test(url.pathname)) event.respondWith(cacheFirst(request));
-    else event.respondWith(networkFirst(request, { keep: !MANIFEST.test(url.pathname) }));
+    // The manifest is stored only by a save; model files by the runtime itself (MODEL_CACHE).
+    else event.respondWith(networkFirst(request, { keep: !MANIFEST.test(url.pathname) && !MODEL_FILE.test(url.pathname) }));
   });
 
   async function cacheFirst(request) {
@@ -131,14 +139,20 @@
   });
 
   /** A save (see the header): resolves to the bytes downloaded. */
-  async function save({ urls, manifest, fingerprint }, progress) {
+  async function save({ urls, models = [], manifest, fingerprint }, progress) {
     const cache = await caches.open(CACHE);
+    const runtimeModels = await caches.open(MODEL_CACHE);
+    const model = new Set(models);
     const queue = [...new Set(urls)];
     const total = queue.length;
     let done = 0;
     let bytes = 0;
     const one = async (url) => {
       if (IMMUTABLE.test(new URL(url).pathname) && (await caches.match(url))) return;
+      if (model.has(url) && (await runtimeModels.match(url))) {
+        await cache.delete(url);
+        return;
+      }
       const response = await fetchOk(url);
       const body = await response.blob();
       bytes += body.size;

@@ -106,6 +106,14 @@ test('after one visit the demo opens and answers with citations with the network
       return true;
     }, citedPages, { timeout: WAIT_MS, polling: 200 });
 
+    // Each model file is stored once: in the runtime's model cache, not again in the worker's.
+    const holders = () => page.evaluate(async (urls) => Promise.all(urls.map(async (u) => {
+      const names = [];
+      for (const name of await caches.keys()) if (await (await caches.open(name)).match(u)) names.push(name);
+      return names;
+    })), model);
+    assert.deepEqual(await holders(), model.map(() => ['docent-models-v1']), 'the caches holding each model file');
+
     // Network off.
     await context.setOffline(true);
     await demo.close();

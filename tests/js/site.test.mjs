@@ -55,6 +55,16 @@ test('the model file table, the folder names and the runtime files come from the
     { field: 'table', file: 'static.bin', path: 'model/static.bin' },
     { field: 'tokenizer', file: 'tokenizer.json', path: 'model/tokenizer.json' },
   ]);
+  // The offline service worker knows model files by these paths (it leaves them to the
+  // runtime's own cache): its pattern must match every file of the table, and nothing else here.
+  const sw = await readFile(join(pkgDir, 'docent-sw.js'), 'utf8');
+  const pattern = new RegExp(/const MODEL_FILE = \/(.+)\/;/.exec(sw)[1]);
+  for (const kind of ['minilm', 'static']) {
+    for (const f of wasm.modelFiles(kind)) assert.ok(pattern.test(`/docs/docent/${f.path}`), `docent-sw.js's MODEL_FILE misses ${f.path}`);
+  }
+  assert.ok(!pattern.test('/docs/model/index.html') && !pattern.test('/docent/manifest.json'), 'MODEL_FILE matches only model files');
+  const cacheName = (src) => /const MODEL_CACHE = '([^']+)'/.exec(src)?.[1];
+  assert.equal(cacheName(sw), cacheName(await readFile(join(pkgDir, 'docent.js'), 'utf8')), 'the worker and docent.js name the same model cache');
   assert.deepEqual(wasm.modelFiles('hashing'), []);
   assert.deepEqual(wasm.modelFiles('vectors'), []);
   throwsExactly(() => wasm.modelFiles('bert'), 'invalid embedder: expected one of minilm, static, hashing, vectors; found "bert"');

@@ -186,6 +186,22 @@ test('<docent-ask service-worker>: after one visit the page opens and answers wi
     return true;
   }, cited, { timeout: WAIT_MS, polling: 200 });
 
+  // Each model file is stored once: in the runtime's model cache, not again in the worker's.
+  await page.waitForFunction(async (urls) => {
+    for (const u of urls) {
+      let held = 0;
+      for (const name of await caches.keys()) if (await (await caches.open(name)).match(u)) held += 1;
+      if (held !== 1) return false;
+    }
+    return true;
+  }, modelFiles, { timeout: WAIT_MS, polling: 200 }).catch(async (e) => {
+    const where = await page.evaluate(async (urls) => Promise.all(urls.map(async (u) => {
+      const names = [];
+      for (const name of await caches.keys()) if (await (await caches.open(name)).match(u)) names.push(name);
+      return `${u}: ${names.join(', ')}`;
+    })), modelFiles);
+    assert.fail(`a model file is not stored exactly once (${where.join('; ')}): ${e.message}`);
+  });
   // Network off: the page, the widget and its answers come from the saved copy.
   await networkOff(context);
   await page.reload({ timeout: WAIT_MS });
