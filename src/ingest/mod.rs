@@ -12,6 +12,8 @@ pub mod html;
 pub mod markdown;
 #[cfg(feature = "pdf")]
 pub mod pdf;
+#[cfg(feature = "pdf")]
+mod pdf_outline;
 pub mod text;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod walk;

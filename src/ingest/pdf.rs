@@ -25,6 +25,7 @@ use std::collections::BTreeMap;
 use lopdf::content::Content;
 use lopdf::{Encoding, Object};
 
+use super::pdf_outline::{outline, OutlineEntry};
 use super::{Document, Ingested, Section};
 
 /// The skip reason of a PDF that needs a password to be read (its text is encrypted).
@@ -420,28 +421,6 @@ impl PageWriter {
         }
         out
     }
-}
-
-/// One outline (bookmark) entry that points at a page.
-#[derive(Debug, Clone)]
-struct OutlineEntry {
-    /// 1 for a top-level entry.
-    level: usize,
-    title: String,
-    page: u32,
-}
-
-/// The outline's entries in outline order; empty when the PDF has none or it cannot be read.
-fn outline(doc: &lopdf::Document) -> Vec<OutlineEntry> {
-    let Ok(toc) = doc.get_toc() else { return Vec::new() };
-    toc.toc
-        .into_iter()
-        .filter_map(|t| {
-            let title = super::clean_heading(&t.title.replace(|c: char| c.is_control(), " "));
-            let page = u32::try_from(t.page).ok()?;
-            (!title.is_empty()).then_some(OutlineEntry { level: t.level.max(1), title, page })
-        })
-        .collect()
 }
 
 /// The info dictionary's `/Title`, when it has a non-blank one.
