@@ -111,14 +111,23 @@ def main():
     max_tokens = a.max_tokens or settings["maxTokens"]
     repeat_penalty = a.repeat_penalty if a.repeat_penalty is not None else settings["repeatPenalty"]
     cli = os.environ.get("DOCENT_BIN", os.path.join(ROOT, "target", "debug", "docent"))
-    prompts = []
-    for name, q in questions(a.per_set):
-        index = os.path.join(a.index_root, name)
-        p = ask(cli, index, q, a.budget)
-        off = ask(cli, index, q, a.budget, "--provider", "offline")
-        same = [(s["n"], s["text"]) for s in p["sources"]] == [(s["n"], s["text"]) for s in off["sources"]]
-        assert same, f"the offline answer's sources differ from the prompt's for {q!r}"
-        prompts.append((name, q, p, None if off["abstained"] else off["answer"]))
+    # The CLI's prompts and offline answers, kept for the next run with the same questions and budget.
+    cache = os.path.join(ROOT, "target", "bench", f"local-llm-prompts-{a.per_set}-{a.budget}.json")
+    if os.path.exists(cache) and os.path.getmtime(cache) > os.path.getmtime(cli):
+        with open(cache) as f:
+            prompts = [tuple(x) for x in json.load(f)]
+    else:
+        prompts = []
+        for name, q in questions(a.per_set):
+            index = os.path.join(a.index_root, name)
+            p = ask(cli, index, q, a.budget)
+            off = ask(cli, index, q, a.budget, "--provider", "offline")
+            same = [(s["n"], s["text"]) for s in p["sources"]] == [(s["n"], s["text"]) for s in off["sources"]]
+            assert same, f"the offline answer's sources differ from the prompt's for {q!r}"
+            prompts.append((name, q, p, None if off["abstained"] else off["answer"]))
+        os.makedirs(os.path.dirname(cache), exist_ok=True)
+        with open(cache, "w") as f:
+            json.dump(prompts, f)
     results = {}
     for file in a.models.split(","):
         llm = Llama(model_path=os.path.join(ROOT, "models", "llm", file), n_ctx=2048, n_threads=a.threads, verbose=False)

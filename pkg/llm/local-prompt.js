@@ -15,20 +15,22 @@
  * - `k`: sources shown with `evidence: 'sources'` (1..=10, default 3);
  * - `maxChars`: characters kept of each source's text, cut at a sentence end when one is in
  *   reach (default 600);
- * - `maxTokens`: most tokens of answer (default 96: two or three sentences);
+ * - `maxTokens`: most tokens of answer (default 64: two or three short sentences);
  * - `temperature`: 0 (greedy: the same prompt gives the same answer);
  * - `repeatPenalty`: llama.cpp's repeat penalty over the last 64 tokens (1 is off; 1.1 default);
- * - `stop`: where the answer ends: a blank line or the start of another example.
+ * - `stop`: where the answer ends: the end of its line (an answer is one line, as in the
+ *   example; what follows is the model making up more sources or questions), or the start of
+ *   another example.
  */
 export const LOCAL_SETTINGS = Object.freeze({
   style: 'completion',
   evidence: 'sentences',
   k: 3,
   maxChars: 600,
-  maxTokens: 96,
+  maxTokens: 64,
   temperature: 0,
   repeatPenalty: 1.1,
-  stop: Object.freeze(['\n\n', '\nSources:', '\nQuestion:', 'Answer:']),
+  stop: Object.freeze(['\n', 'Sources:', 'Question:', 'Answer:']),
 });
 
 /** The first line of a completion prompt. */

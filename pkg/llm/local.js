@@ -238,6 +238,9 @@ export class LocalModel {
     if (!(repeatPenalty >= 1 && repeatPenalty <= 2)) throw configError('repeatPenalty', `expected 1..=2, found ${quote(repeatPenalty)}`);
     const common = { max_tokens: maxTokens, temperature: 0, penalty_repeat: repeatPenalty, penalty_last_n: 64, stream: true, abortSignal: signal };
     const messages = Array.isArray(input) ? input : null;
+    if (messages === null && typeof input?.prompt !== 'string') {
+      throw configError('input', 'expected chat messages (an array) or a completion {prompt, stop}');
+    }
     const chat = messages !== null && this.format === 'model';
     const raw = messages === null ? input : chat ? null : formatChat(this.format, messages);
     let text = '';
