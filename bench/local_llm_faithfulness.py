@@ -91,7 +91,10 @@ def main():
     ap.add_argument("--max-tokens", type=int, help="default: LOCAL_SETTINGS.maxTokens")
     ap.add_argument("--repeat-penalty", type=float, help="llama.cpp's repeat penalty (default: LOCAL_SETTINGS.repeatPenalty; 1.0 is off)")
     ap.add_argument("--tag", default="run", help="names the JSON file of answers")
+    ap.add_argument("--rejudge", help="a JSON file of answers this script wrote: judge its answers again with the current rule, run no model")
     a = ap.parse_args()
+    if a.rejudge:
+        return rejudge(a.rejudge)
     import llama_cpp.llama as binding
 
     # llama.cpp's AMX weight repacking crashes in ggml_backend_amx_mul_mat on this machine's CPU
@@ -151,7 +154,7 @@ def main():
             ended = time.time()
             n_answer = len(llm.tokenize(text.encode(), add_bos=False, special=True)) if text else 0
             text = text.strip()
-            v = provider(op="judge", answer=text, sources=p["sources"])
+            v = provider(op="judge", answer=text, sources=p["sources"], question=q)
             fell_back = not v["checked"]["text"]
             rows.append({"set": name, "q": q, "abstained": False, "answer": text, "checked": v["checked"]["text"],
                          "fallback": fell_back, "raw": v["raw"], "judged": v["checked"], "prompt_tokens": n_prompt,
@@ -164,6 +167,25 @@ def main():
     with open(os.path.join(ROOT, "target", "bench", f"local-llm-faithfulness-{a.tag}.json"), "w") as f:
         json.dump({"args": vars(a), "settings": settings, "results": results}, f, indent=1)
     print(f"style {a.style or settings['style']}, evidence {a.evidence or settings['evidence']}, max tokens {max_tokens}, repeat penalty {repeat_penalty}, threads {a.threads}")
+    summary(results)
+
+
+def rejudge(path):
+    with open(path) as f:
+        saved = json.load(f)
+    provider = Provider()
+    with open(os.path.join(ROOT, "target", "bench", f"local-llm-prompts-{saved['args']['per_set']}-{saved['args']['budget']}.json")) as f:
+        sources = {q: p["sources"] for _, q, p, _ in json.load(f)}
+    for r in saved["results"].values():
+        for x in r["rows"]:
+            if not x["abstained"]:
+                v = provider(op="judge", answer=x["answer"], sources=sources[x["q"]], question=x["q"])
+                x.update(raw=v["raw"], judged=v["checked"], checked=v["checked"]["text"], fallback=not v["checked"]["text"])
+    print(f"{path}, judged again")
+    summary(saved["results"])
+
+
+def summary(results):
     print("| model | answered (abstained) | cite ≥ 1 | faithful (raw) | cited sentences supported (raw) | after the post-check: model text kept | fell back to offline | mean answer chars (raw) | prompt tokens (median) | first token s (median) | answer tokens/s (median) |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for file, r in results.items():

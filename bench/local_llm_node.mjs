@@ -3,7 +3,7 @@
 // does (pkg/llm/local-prompt.js, pkg/llm/grounding.js, pkg/llm/local.js's formatChat).
 //   {"op": "prompt", "style", "evidence", "k", "maxChars", "kind", "messages", "sources", "offline", "question"}
 //     → {"prompt", "stop"}
-//   {"op": "judge", "answer", "sources"} → {"raw": judgeAnswer, "checked": {text, kept, dropped, ...judgeAnswer}}
+//   {"op": "judge", "answer", "sources", "question"} → {"raw": judgeAnswer, "checked": {text, kept, dropped, ...judgeAnswer}}
 //   {"op": "settings"} → LOCAL_SETTINGS
 import { createInterface } from 'node:readline';
 import { formatChat } from '../pkg/llm/local.js';
@@ -19,7 +19,7 @@ function handle(r) {
     return { prompt: completionPrompt(r.question, evidence), stop: [...settings.stop], evidence };
   }
   if (r.op === 'judge') {
-    const checked = checkAnswer(r.answer, r.sources);
+    const checked = checkAnswer(r.answer, r.sources, r.question ?? '');
     return { raw: judgeAnswer(r.answer, r.sources), checked: { ...checked, ...judgeAnswer(checked.text, r.sources) } };
   }
   throw new Error(`unknown op ${r.op}`);

@@ -69,22 +69,36 @@ export function judgeAnswer(answer, sources) {
 }
 
 /**
- * The post-check of one sentence a model wrote: the sentence to keep, or null to drop it. A
- * sentence that cites is kept when its sources support it; one that does not cite is kept, with
- * the citation added, when a single source supports it (the best ranked one); a sentence already
- * kept (ignoring case and citations) is not repeated.
+ * Fewest content words a sentence must add to the question's for the post-check to keep it: 2.
+ * A sentence that only repeats the question's words ("Sphinx is older than the version my
+ * extension needs") says nothing the sources support, though its words are in them.
+ */
+export const NEW_WORDS = 2;
+
+/**
+ * The post-check of one sentence a model wrote: the sentence to keep, or null to drop it. Its
+ * content words that are not the question's (with `question`) must number NEW_WORDS or more, and
+ * SUPPORT_SHARE of them must occur in the sources it cites; a sentence that does not cite is kept,
+ * with the citation added, when a single source supports it so (the best ranked one); a sentence
+ * already kept (ignoring case and citations) is not repeated.
  * @param {string} sentence @param {Array<{n: number, text: string}>} sources
  * @param {Set<string>} kept the sentences kept so far (their keys); this adds to it
+ * @param {string} [question] the question asked
  */
-export function checkSentence(sentence, sources, kept) {
-  const key = contentWords(sentence.replace(/\[\d+\]/g, ' ')).join(' ');
+export function checkSentence(sentence, sources, kept, question = '') {
+  const words = contentWords(sentence.replace(/\[\d+\]/g, ' '));
+  const key = words.join(' ');
   if (!key || kept.has(key)) return null;
+  const asked = new Set(contentWords(question));
+  const added = words.filter((w) => !asked.has(w));
+  if (added.length < NEW_WORDS) return null;
+  const holds = (ns) => supportedBy(added.join(' '), ns, sources);
   const ns = citationsOf(sentence);
   let out = null;
   if (ns.length) {
-    out = supportedBy(sentence, ns, sources) ? sentence : null;
+    out = holds(ns) ? sentence : null;
   } else {
-    const source = sources.find((s) => supportedBy(sentence, [s.n], sources));
+    const source = sources.find((s) => holds([s.n]));
     if (source) out = sentence.replace(/([.!?]?)$/, (end) => ` [${source.n}]${end}`);
   }
   if (out) kept.add(key);
@@ -94,12 +108,12 @@ export function checkSentence(sentence, sources, kept) {
 /**
  * A whole answer through the post-check (checkSentence on each sentence): the kept sentences,
  * joined by spaces, and how many were dropped.
- * @param {string} answer @param {Array<{n: number, text: string}>} sources
+ * @param {string} answer @param {Array<{n: number, text: string}>} sources @param {string} [question]
  * @returns {{text: string, kept: number, dropped: number}}
  */
-export function checkAnswer(answer, sources) {
+export function checkAnswer(answer, sources, question = '') {
   const seen = new Set();
   const all = answerSentences(answer);
-  const kept = all.map((s) => checkSentence(s, sources, seen)).filter(Boolean);
+  const kept = all.map((s) => checkSentence(s, sources, seen, question)).filter(Boolean);
   return { text: kept.join(' '), kept: kept.length, dropped: all.length - kept.length };
 }

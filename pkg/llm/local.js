@@ -288,8 +288,9 @@ const QUIET = { suppressNativeLog: true, logger: { debug() {}, log() {}, warn() 
  *
  * With `o.prompt`'s sources, the model gets LOCAL_SETTINGS' prompt (llm/local-prompt.js: a short
  * completion prompt showing the sentences the offline answer picks), and what it writes goes
- * through the post-check a sentence at a time (llm/grounding.js): a sentence its cited source
- * does not support is dropped, an uncited one that a source supports gets that source's `[n]`.
+ * through the post-check a sentence at a time (llm/grounding.js): a sentence that adds too few
+ * words to the question, or whose cited source does not hold them, is dropped; an uncited one
+ * that a source supports gets that source's `[n]`.
  * When no sentence is left, the answer is LOCAL_FALLBACK_NOTE and the offline answer. Without
  * sources (only `o.messages`), the messages go to the model in its turn format, unchecked.
  */
@@ -314,16 +315,16 @@ export async function* streamLocal(o) {
   let offline = null;
   const extractive = async () => (offline ??= await offlineAnswerOf(o));
   let input = o.messages;
+  const question = typeof o.question === 'string' ? o.question : questionOf(o.prompt);
   if (S.style === 'completion') {
     const picked = S.evidence === 'sentences' ? await extractive() : null;
-    const question = typeof o.question === 'string' ? o.question : questionOf(o.prompt);
     input = { prompt: completionPrompt(question, localEvidence(o.prompt, picked && !picked.abstained ? picked.text : null, S)), stop: [...S.stop] };
   }
   let text = '';
   let pending = '';
   const kept = new Set();
   const checked = function* (piece) {
-    const out = checkSentence(piece, sources, kept);
+    const out = checkSentence(piece, sources, kept, question);
     if (out) {
       const delta = text ? ` ${out}` : out;
       text += delta;

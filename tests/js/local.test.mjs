@@ -152,6 +152,11 @@ test('the post-check rule: a cited sentence stays when 60% of its content words 
   assert.deepEqual(checkAnswer('Oil the chain every 300 km. Oil the chain every 300 km [2]. Bake bread [1]. Yes.', sources), {
     text: 'Oil the chain every 300 km [2].', kept: 1, dropped: 3,
   });
+  // A sentence that only repeats the question is not kept, though its words are in the source.
+  const question = 'How often should I water tomatoes?';
+  assert.deepEqual(checkAnswer('You should water tomatoes often. Water tomatoes deeply twice a week.', sources, question), {
+    text: 'Water tomatoes deeply twice a week [1].', kept: 1, dropped: 1,
+  });
 });
 
 test('local provider: the model gets the completion prompt; only supported sentences reach the reader, as they are written', async () => {
