@@ -1,31 +1,40 @@
-"""Answer faithfulness of the local provider's models on answerable evaluation questions.
+"""Answer faithfulness and native speed of the local provider's models on answerable evaluation questions.
 
 For each model of models/llm/: the first answerable questions of each evaluation set
 (bench/eval/{cargo-book,git-doc,sphinx-doc}.jsonl, in file order, N per set) are assembled by the
-CLI as the browser does for the local provider (5 sources, the local budget), put in the model's
-turn format by pkg/llm/local.js itself (`formatChat`, through node: one definition), and answered
-greedily by llama.cpp (llama-cpp-python, natively: the same llama.cpp and GGUF file as the browser's
-wllama, but fast enough on two cores for this many prompts). A prompt the gate abstained on is not
-sent (the browser does not send it either) and is counted apart.
+CLI as the browser does for the local provider (5 sources, the local budget; `--provider offline`
+gives the offline answer the provider may show as evidence), turned into the model's prompt by the
+provider's own code (pkg/llm/local-prompt.js, or local.js's formatChat for `--style turns`,
+through bench/local_llm_node.mjs: one definition), and answered by llama.cpp natively
+(llama-cpp-python's bindings over the llama.cpp its sdist vendors: the same code and GGUF files as
+the browser's wllama, fast enough on two cores for this many prompts). A prompt the gate abstained
+on is not sent (the browser does not send it either) and is counted apart.
 
-Judge (a script, no model): an answer's sentences are split at . ! ? followed by a space or the end;
-a sentence that carries [n] citations is *supported* when every n is a source of the prompt and at
-least 60% of its content words (lower-cased words of 3+ letters or digits, not in a small stop
-list, citations removed) occur in the text of the sources it cites. An answer is *faithful* when
-every cited sentence is supported (an answer without citations is counted as not citing, and is
-not faithful). Also reported: the share that cites at least one source, and the ratio of the
-model's own prompt tokens to the core's estimate (the budget's safety margin).
+Judge: pkg/llm/grounding.js (`judgeAnswer`), the rule the provider's post-check also applies. An
+answer's sentences are split at . ! ? followed by a space, and at line breaks; a sentence that
+carries [n] citations is *supported* when every n is a source of the prompt and at least 60% of its
+content words (lower-cased words of 3+ letters or digits, not in a small stop list, citations
+removed) occur in the text of the sources it cites. An answer is *faithful* when it cites and every
+cited sentence is supported. Each answer is judged as the model wrote it ("raw") and after the
+provider's post-check ("checked": unsupported sentences dropped, an uncited sentence that one
+source supports cited; an answer left empty falls back to the offline answer, counted apart).
 
-    python bench/local_llm_faithfulness.py --index-root DIR [--per-set N] [--max-tokens N] [--models a.gguf]
+Speed: the first token's time (prompt read from scratch: the cache is reset before each prompt)
+and the answer's tokens per second after it, one llama.cpp thread by default.
 
-llama_cpp must be importable (pip install llama-cpp-python==0.3.36, a long build). Writes
-target/bench/local-llm-faithfulness-<model>.json (every answer) and prints a Markdown summary.
+    bench/local_llm_native.sh    (builds the bindings' library once, in target/llama-native)
+    target/llama-native/python bench/local_llm_faithfulness.py --index-root DIR [--per-set N]
+        [--models a.gguf] [--style completion|turns] [--evidence sentences|sources] [--show-k N]
+        [--max-tokens N] [--repeat-penalty X] [--tag NAME]
+
+Defaults are the provider's settings (LOCAL_SETTINGS in pkg/llm/local-prompt.js). Writes
+target/bench/local-llm-faithfulness-<tag>.json (every answer) and prints a Markdown summary.
 """
 
 import argparse
 import json
 import os
-import re
+import statistics
 import subprocess
 import sys
 import time
@@ -36,50 +45,19 @@ MODELS = {
     "gemma-3-270m-q4_k_m.gguf": "gemma",
     "SmolLM2-135M-Instruct.Q4_1.gguf": "chatml",
 }
-STOP = set(
-    "the and for are but not you your with this that from have has had was were will can may its "
-    "into than then them they their there these those what when where which who why how all any "
-    "each use used using also only other some such more most very just about over under out one "
-    "two does did done don doesn isn aren should would could must shall our ours yes".split()
-)
 
 
-def words(text):
-    return [w for w in re.findall(r"[a-z0-9_]+", text.lower()) if len(w) >= 3 and w not in STOP]
+class Provider:
+    """bench/local_llm_node.mjs: the provider's prompt and judge code, one JSON line per call."""
 
+    def __init__(self):
+        self.p = subprocess.Popen(["node", os.path.join(ROOT, "bench", "local_llm_node.mjs")], cwd=ROOT, text=True,
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 
-def sentences(text):
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
-
-
-def judge(answer, sources):
-    """(cites, faithful, cited sentences, supported sentences)."""
-    by_n = {s["n"]: s["text"] for s in sources}
-    cited = supported = 0
-    for s in sentences(answer):
-        ns = [int(n) for n in re.findall(r"\[(\d+)\]", s)]
-        if not ns:
-            continue
-        cited += 1
-        if not all(n in by_n for n in ns):
-            continue
-        content = words(re.sub(r"\[\d+\]", " ", s))
-        pool = set(words(" ".join(by_n[n] for n in ns)))
-        if content and sum(w in pool for w in content) / len(content) >= 0.6:
-            supported += 1
-    return cited > 0, cited > 0 and supported == cited, cited, supported
-
-
-def formatted(kind, messages):
-    """The prompt text and stop strings from pkg/llm/local.js's formatChat."""
-    script = (
-        "import('./pkg/llm/local.js').then(({formatChat}) => {"
-        "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{"
-        "const {kind,messages}=JSON.parse(s);process.stdout.write(JSON.stringify(formatChat(kind,messages)));});});"
-    )
-    out = subprocess.run(["node", "-e", script], input=json.dumps({"kind": kind, "messages": messages}),
-                         capture_output=True, text=True, cwd=ROOT, check=True).stdout
-    return json.loads(out)
+    def __call__(self, **request):
+        self.p.stdin.write(json.dumps(request) + "\n")
+        self.p.stdin.flush()
+        return json.loads(self.p.stdout.readline())
 
 
 def questions(per_set):
@@ -95,16 +73,28 @@ def questions(per_set):
                         break
 
 
+def ask(cli, index, q, budget, *extra):
+    args = [cli, "ask", index, q, "--k", "5", "--budget", str(budget), "--json", *extra]
+    return json.loads(subprocess.run(args, capture_output=True, text=True, check=True).stdout)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--index-root", required=True, help="folder with cargo-book/, git-doc/, sphinx-doc/ (./build.sh eval writes target/eval/index)")
     ap.add_argument("--per-set", type=int, default=18)
-    ap.add_argument("--max-tokens", type=int, default=160)
-    ap.add_argument("--budget", type=int, default=1502, help="the local budget: localBudget(LOCAL_CONTEXT) (the run in bench/results/local-llm.md used 1728, before the tokenizer ratio)")
+    ap.add_argument("--budget", type=int, default=1502, help="the local budget: localBudget(LOCAL_CONTEXT)")
     ap.add_argument("--threads", type=int, default=1, help="llama.cpp threads (1: two threads on a busy two-core machine were 30 times slower)")
     ap.add_argument("--models", default=",".join(MODELS))
-    ap.add_argument("--repeat-penalty", type=float, default=1.0, help="llama.cpp's repeat penalty (1.0: off, as the browser runs)")
+    ap.add_argument("--style", help="completion or turns (default: LOCAL_SETTINGS.style)")
+    ap.add_argument("--evidence", help="sentences or sources (default: LOCAL_SETTINGS.evidence)")
+    ap.add_argument("--show-k", type=int, help="sources shown with --evidence sources (default: LOCAL_SETTINGS.k)")
+    ap.add_argument("--max-tokens", type=int, help="default: LOCAL_SETTINGS.maxTokens")
+    ap.add_argument("--repeat-penalty", type=float, help="llama.cpp's repeat penalty (default: LOCAL_SETTINGS.repeatPenalty; 1.0 is off)")
+    ap.add_argument("--tag", default="run", help="names the JSON file of answers")
+    ap.add_argument("--rejudge", help="a JSON file of answers this script wrote: judge its answers again with the current rule, run no model")
     a = ap.parse_args()
+    if a.rejudge:
+        return rejudge(a.rejudge)
     import llama_cpp.llama as binding
 
     # llama.cpp's AMX weight repacking crashes in ggml_backend_amx_mul_mat on this machine's CPU
@@ -119,47 +109,98 @@ def main():
     binding.llama_cpp.llama_model_default_params = model_params
     Llama = binding.Llama
 
+    provider = Provider()
+    settings = provider(op="settings")
+    max_tokens = a.max_tokens or settings["maxTokens"]
+    repeat_penalty = a.repeat_penalty if a.repeat_penalty is not None else settings["repeatPenalty"]
     cli = os.environ.get("DOCENT_BIN", os.path.join(ROOT, "target", "debug", "docent"))
-    prompts = []
-    for name, q in questions(a.per_set):
-        p = json.loads(subprocess.run([cli, "ask", os.path.join(a.index_root, name), q, "--k", "5", "--budget", str(a.budget), "--json"],
-                                      capture_output=True, text=True, check=True).stdout)
-        prompts.append((name, q, p))
+    # The CLI's prompts and offline answers, kept for the next run with the same questions and budget.
+    cache = os.path.join(ROOT, "target", "bench", f"local-llm-prompts-{a.per_set}-{a.budget}.json")
+    if os.path.exists(cache) and os.path.getmtime(cache) > os.path.getmtime(cli):
+        with open(cache) as f:
+            prompts = [tuple(x) for x in json.load(f)]
+    else:
+        prompts = []
+        for name, q in questions(a.per_set):
+            index = os.path.join(a.index_root, name)
+            p = ask(cli, index, q, a.budget)
+            off = ask(cli, index, q, a.budget, "--provider", "offline")
+            same = [(s["n"], s["text"]) for s in p["sources"]] == [(s["n"], s["text"]) for s in off["sources"]]
+            assert same, f"the offline answer's sources differ from the prompt's for {q!r}"
+            prompts.append((name, q, p, None if off["abstained"] else off["answer"]))
+        os.makedirs(os.path.dirname(cache), exist_ok=True)
+        with open(cache, "w") as f:
+            json.dump(prompts, f)
     results = {}
     for file in a.models.split(","):
         llm = Llama(model_path=os.path.join(ROOT, "models", "llm", file), n_ctx=2048, n_threads=a.threads, verbose=False)
         rows = []
         t0 = time.time()
-        for name, q, p in prompts:
+        for name, q, p, offline in prompts:
             if p["abstained"]:
                 rows.append({"set": name, "q": q, "abstained": True})
                 continue
-            f = formatted(MODELS[file], p["messages"])
+            f = provider(op="prompt", style=a.style, evidence=a.evidence, k=a.show_k, kind=MODELS[file], messages=p["messages"],
+                         sources=p["sources"], offline=offline, question=q)
             n_prompt = len(llm.tokenize(f["prompt"].encode(), add_bos=True, special=True))
-            out = llm(f["prompt"], max_tokens=a.max_tokens, temperature=0.0, stop=f["stop"], repeat_penalty=a.repeat_penalty)
-            text = out["choices"][0]["text"].strip()
-            cites, faithful, cited, supported = judge(text, p["sources"])
-            rows.append({"set": name, "q": q, "abstained": False, "answer": text, "cites": cites, "faithful": faithful,
-                         "cited_sentences": cited, "supported_sentences": supported,
-                         "model_prompt_tokens": n_prompt, "core_tokens": p["tokens"]})
-            print(f"{file} {len(rows)}/{len(prompts)} cites={cites} faithful={faithful} {text[:100]!r}", file=sys.stderr)
+            llm.reset()
+            started = time.time()
+            first = None
+            text = ""
+            for c in llm(f["prompt"], max_tokens=max_tokens, temperature=0.0, stop=f["stop"], repeat_penalty=repeat_penalty, stream=True):
+                if first is None:
+                    first = time.time()
+                text += c["choices"][0]["text"]
+            ended = time.time()
+            n_answer = len(llm.tokenize(text.encode(), add_bos=False, special=True)) if text else 0
+            text = text.strip()
+            v = provider(op="judge", answer=text, sources=p["sources"], question=q)
+            fell_back = not v["checked"]["text"]
+            rows.append({"set": name, "q": q, "abstained": False, "answer": text, "checked": v["checked"]["text"],
+                         "fallback": fell_back, "raw": v["raw"], "judged": v["checked"], "prompt_tokens": n_prompt,
+                         "answer_tokens": n_answer, "first_token_s": (first or ended) - started,
+                         "tokens_per_s": (n_answer - 1) / (ended - first) if first and n_answer > 1 and ended > first else None,
+                         "chars": len(text)})
+            print(f"{file} {len(rows)}/{len(prompts)} faithful={v['raw']['faithful']} kept={v['checked']['kept']} {text[:100]!r}", file=sys.stderr)
         results[file] = {"seconds": time.time() - t0, "rows": rows}
     os.makedirs(os.path.join(ROOT, "target", "bench"), exist_ok=True)
-    tag = "-".join(m.split("-")[0].split(".")[0] for m in results) + (f"-rp{a.repeat_penalty}" if a.repeat_penalty != 1.0 else "")
-    with open(os.path.join(ROOT, "target", "bench", f"local-llm-faithfulness-{tag}.json"), "w") as f:
-        json.dump(results, f, indent=1)
-    print("| model | questions | abstained (not sent) | answered | cite ≥ 1 source | faithful (every cited sentence supported) | cited sentences supported | model tokens / core estimate (max) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    with open(os.path.join(ROOT, "target", "bench", f"local-llm-faithfulness-{a.tag}.json"), "w") as f:
+        json.dump({"args": vars(a), "settings": settings, "results": results}, f, indent=1)
+    print(f"style {a.style or settings['style']}, evidence {a.evidence or settings['evidence']}, max tokens {max_tokens}, repeat penalty {repeat_penalty}, threads {a.threads}")
+    summary(results)
+
+
+def rejudge(path):
+    with open(path) as f:
+        saved = json.load(f)
+    provider = Provider()
+    with open(os.path.join(ROOT, "target", "bench", f"local-llm-prompts-{saved['args']['per_set']}-{saved['args']['budget']}.json")) as f:
+        sources = {q: p["sources"] for _, q, p, _ in json.load(f)}
+    for r in saved["results"].values():
+        for x in r["rows"]:
+            if not x["abstained"]:
+                v = provider(op="judge", answer=x["answer"], sources=sources[x["q"]], question=x["q"])
+                x.update(raw=v["raw"], judged=v["checked"], checked=v["checked"]["text"], fallback=not v["checked"]["text"])
+    print(f"{path}, judged again")
+    summary(saved["results"])
+
+
+def summary(results):
+    print("| model | answered (abstained) | cite ≥ 1 | faithful (raw) | cited sentences supported (raw) | after the post-check: model text kept | fell back to offline | mean answer chars (raw) | prompt tokens (median) | first token s (median) | answer tokens/s (median) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for file, r in results.items():
-        rows = r["rows"]
-        ans = [x for x in rows if not x["abstained"]]
-        cites = sum(x["cites"] for x in ans)
-        faithful = sum(x["faithful"] for x in ans)
-        cs = sum(x["cited_sentences"] for x in ans)
-        ss = sum(x["supported_sentences"] for x in ans)
-        ratio = max(x["model_prompt_tokens"] / x["core_tokens"] for x in ans)
-        print(f"| {file} | {len(rows)} | {len(rows) - len(ans)} | {len(ans)} | {cites}/{len(ans)} = {cites / len(ans):.0%} | "
-              f"{faithful}/{len(ans)} = {faithful / len(ans):.0%} | {ss}/{cs} | {ratio:.2f} |")
+        ans = [x for x in r["rows"] if not x["abstained"]]
+        n = len(ans)
+        cites = sum(x["raw"]["cites"] for x in ans)
+        faithful = sum(x["raw"]["faithful"] for x in ans)
+        cs = sum(x["raw"]["cited"] for x in ans)
+        ss = sum(x["raw"]["supported"] for x in ans)
+        fb = sum(x["fallback"] for x in ans)
+        rates = [x["tokens_per_s"] for x in ans if x["tokens_per_s"]]
+        print(f"| {file} | {n} ({len(r['rows']) - n}) | {cites}/{n} = {cites / n:.0%} | {faithful}/{n} = {faithful / n:.0%} | {ss}/{cs} | "
+              f"{n - fb}/{n} = {(n - fb) / n:.0%} | {fb}/{n} | {statistics.mean(x['chars'] for x in ans):.0f} | "
+              f"{statistics.median(x['prompt_tokens'] for x in ans):.0f} | {statistics.median(x['first_token_s'] for x in ans):.2f} | "
+              f"{statistics.median(rates) if rates else 0:.1f} |")
 
 
 if __name__ == "__main__":

@@ -117,8 +117,12 @@ export interface StreamOptions {
    */
   docent?: { offlineAnswer(prompt: PromptLike, question?: string): { text: string; abstained: boolean } | Promise<{ text: string; abstained: boolean }> };
   /** For `provider: 'local'`: the model, loaded (`await local.load()`); a prompt the gate
-   * abstained on is answered with NOT_IN_DOCUMENTS without it. Endpoint, key and timeouts do not
-   * apply; `maxTokens` defaults to LOCAL_MAX_TOKENS (1–4096); the answer is greedy. */
+   * abstained on is answered with NOT_IN_DOCUMENTS without it. With `prompt`, the model gets
+   * LOCAL_SETTINGS' short completion prompt (the sentences the offline answer picks, so `docent`
+   * applies too) and each sentence it writes is kept only when the sources it cites support it
+   * (`checkSentence`); with none left, the answer is LOCAL_FALLBACK_NOTE and the offline answer.
+   * Endpoint, key and timeouts do not apply; `maxTokens` defaults to LOCAL_SETTINGS.maxTokens
+   * (96; 1–4096); the answer is greedy. */
   local?: LocalModel;
   /** Cancels the request or the stream; the iteration then throws an `LlmError` of kind `aborted` with `partial`. */
   signal?: AbortSignal;
@@ -220,6 +224,27 @@ export const LOCAL_CONTEXT: number;
 export function localBudget(contextTokens: number, maxTokens?: number): number;
 /** A chat in Gemma's or ChatML's turn format, for a model file without a chat template. */
 export function formatChat(kind: 'gemma' | 'chatml', messages: ChatMessage[]): { prompt: string; stop: string[] };
+/** What the local provider writes before the offline answer when the post-check left none of the model's sentences. */
+export const LOCAL_FALLBACK_NOTE: string;
+/** The local provider's prompt and sampling (llm/local-prompt.js documents each; bench/results/local-llm.md measures them). */
+export const LOCAL_SETTINGS: {
+  readonly style: 'completion' | 'turns';
+  readonly evidence: 'sentences' | 'sources';
+  readonly k: number;
+  readonly maxChars: number;
+  readonly maxTokens: number;
+  readonly temperature: number;
+  readonly repeatPenalty: number;
+  readonly stop: readonly string[];
+};
+/** The local provider's completion prompt: instruction, one worked example, the evidence (`[n] text` lines), the question, "Answer:". */
+export function completionPrompt(question: string, evidence: Array<{ n: number; text: string }>): string;
+/** Share of a sentence's content words that must occur in its cited sources: 0.6. */
+export const SUPPORT_SHARE: number;
+/** Whether `sentence` is supported by sources `ns` (all present, SUPPORT_SHARE of its content words in their text). */
+export function supportedBy(sentence: string, ns: number[], sources: Array<{ n: number; text: string }>): boolean;
+/** The benchmark's verdict: cites at least one source; faithful when every cited sentence is supported. */
+export function judgeAnswer(answer: string, sources: Array<{ n: number; text: string }>): { cites: boolean; faithful: boolean; cited: number; supported: number };
 
 /**
  * A GGUF model answering in the page (llama.cpp in WebAssembly, npm @wllama/wllama, in a Web
@@ -254,8 +279,8 @@ export class LocalModel {
   load(options?: { onProgress?: (e: { stage: 'download' | 'load'; loaded?: number; total?: number }) => void; signal?: AbortSignal }): Promise<LocalModel>;
   /** The prompt budget for this model (localBudget of its context); 0 before `load()`. */
   budget(maxTokens?: number): number;
-  /** The answer to `messages`, streamed (greedy). */
-  stream(messages: ChatMessage[], options?: { signal?: AbortSignal; maxTokens?: number }): AsyncGenerator<string, Completion, void>;
+  /** The model's text, streamed (greedy), for chat `messages` (in its turn format) or a completion `{prompt, stop}`; `repeatPenalty` 1 (off) to 2. */
+  stream(input: ChatMessage[] | { prompt: string; stop: string[] }, options?: { signal?: AbortSignal; maxTokens?: number; repeatPenalty?: number }): AsyncGenerator<string, Completion, void>;
   /** Frees the worker and its memory. */
   unload(): Promise<void>;
 }

@@ -39,7 +39,9 @@
 // llm/request.js (options, endpoint URL, request), llm/http.js (sending, retry, errors, timeouts),
 // llm/offline.js (the offline provider), llm/local.js (the local provider: a GGUF model run by
 // llama.cpp in WebAssembly in the page; wllama's files, in llm/wllama/, load with its first
-// use), llm/citations.js (citations and safe links),
+// use), llm/local-prompt.js (the local provider's prompt and sampling settings), llm/grounding.js
+// (whether a sentence is supported by the sources it cites: the local post-check and the
+// benchmark's judge), llm/citations.js (citations and safe links),
 // llm/errors.js (LlmError and message helpers).
 
 export { streamAnswer } from './llm/stream.js';
@@ -47,4 +49,6 @@ export { LlmError } from './llm/errors.js';
 export { DEFAULT_ENDPOINTS } from './llm/endpoints.js';
 export { NOT_IN_DOCUMENTS, offlineAnswer } from './llm/offline.js';
 export { citationSegments, safeHref } from './llm/citations.js';
-export { LocalModel, LOCAL_MODEL, LOCAL_CONTEXT, LOCAL_MAX_TOKENS, localBudget, formatChat } from './llm/local.js';
+export { LocalModel, LOCAL_MODEL, LOCAL_CONTEXT, LOCAL_MAX_TOKENS, LOCAL_FALLBACK_NOTE, localBudget, formatChat } from './llm/local.js';
+export { LOCAL_SETTINGS, completionPrompt } from './llm/local-prompt.js';
+export { SUPPORT_SHARE, supportedBy, judgeAnswer } from './llm/grounding.js';

@@ -51,6 +51,7 @@ export function localPanel(ui, state, { save }) {
     } catch {
       stored = false; // no OPFS (e.g. a private window): it is asked for like a first visit
     }
+    if (chosen().file !== m.file) return; // another model was chosen meanwhile: its call shows it
     if (stored) {
       allowed = true;
       load().catch(() => {});

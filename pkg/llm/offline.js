@@ -59,10 +59,13 @@ export async function* streamOffline(o) {
 }
 
 /**
- * The answer from `o.docent` (a Docent or DocentWorker: in its worker for the latter), else from
- * this thread's wasm module, loaded on first use.
+ * The offline answer for streamAnswer's options `o` (`prompt`, `question`, `docent`): from
+ * `o.docent` (a Docent or DocentWorker: in its worker for the latter), else from this thread's
+ * wasm module, loaded on first use. The local provider shows its sentences to the model and falls
+ * back to it.
+ * @returns {Promise<{text: string, abstained: boolean}>}
  */
-async function answer(o) {
+export async function answer(o) {
   checkPrompt(o.prompt);
   const question = typeof o.question === 'string' ? o.question : undefined;
   if (typeof o.docent?.offlineAnswer === 'function') return o.docent.offlineAnswer(o.prompt, question);

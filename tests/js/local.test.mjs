@@ -1,11 +1,43 @@
 // The local provider's parts that run without a model (pkg/llm/local.js): the turn formats for a
 // model file without a chat template, the prompt budget, the gate's answer without the model,
-// option checks, and the size asked of a server before any download. The model itself runs in
-// Chromium: tests/demo/local-model.test.mjs.
+// option checks, the size asked of a server before any download, the completion prompt
+// (llm/local-prompt.js) and the post-check of what a model writes (llm/grounding.js), driven by a
+// LocalModel whose text is scripted (the offline answer it falls back to is the real wasm core's).
+// The model itself runs in Chromium: tests/demo/local-model.test.mjs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { streamAnswer, LlmError, NOT_IN_DOCUMENTS, LocalModel, localBudget, formatChat, LOCAL_CONTEXT, LOCAL_MAX_TOKENS } from '../../pkg/llm.js';
+import { readFileSync } from 'node:fs';
+import { streamAnswer, LlmError, NOT_IN_DOCUMENTS, LocalModel, localBudget, formatChat, LOCAL_CONTEXT, LOCAL_MAX_TOKENS, LOCAL_FALLBACK_NOTE, LOCAL_SETTINGS, completionPrompt, judgeAnswer, supportedBy } from '../../pkg/llm.js';
+import { sentencesBySource, localEvidence, COMPLETION_INSTRUCTION, COMPLETION_EXAMPLE } from '../../pkg/llm/local-prompt.js';
+import { checkAnswer } from '../../pkg/llm/grounding.js';
+
+const GOLDEN = JSON.parse(readFileSync(new URL('../fixtures/offline/cases.json', import.meta.url), 'utf8'));
+const GARDEN = GOLDEN.prompts.garden;
+const GARDEN_ANSWER = GOLDEN.cases.find((c) => c.prompt === 'garden' && c.question === null).answer;
+
+/** A LocalModel whose "model" writes `deltas` (and records what it was given); no engine, no download. */
+class ScriptedModel extends LocalModel {
+  constructor(deltas, { controller, abortAt } = {}) {
+    super('http://127.0.0.1:9/scripted.gguf');
+    this.deltas = deltas;
+    this.controller = controller;
+    this.abortAt = abortAt;
+    this.inputs = [];
+  }
+
+  async *stream(input, { signal } = {}) {
+    this.inputs.push(input);
+    let text = '';
+    for (const [i, d] of this.deltas.entries()) {
+      if (i === this.abortAt) this.controller.abort();
+      if (signal?.aborted) throw new LlmError('aborted', 'local model: cancelled by the caller', { partial: text, provider: 'local' });
+      text += d;
+      yield d;
+    }
+    return { text, stopReason: 'stop', skippedEvents: 0 };
+  }
+}
 
 const MESSAGES = [
   { role: 'system', content: 'Use the sources.' },
@@ -85,4 +117,71 @@ test('LocalModel.size: one byte asked for, the size read from Content-Range (or 
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
   }
+});
+
+test('completionPrompt: the instruction, the worked example with its answer, then the evidence and the question, ending in "Answer:"', () => {
+  const prompt = completionPrompt('How often should I  water\ntomatoes?', [{ n: 1, text: 'Water tomatoes deeply twice a week.' }, { n: 3, text: 'Mulch keeps the water in.' }]);
+  assert.ok(prompt.startsWith(`${COMPLETION_INSTRUCTION}\n\nSources:\n[1] ${COMPLETION_EXAMPLE.sources[0].text}\n`));
+  assert.ok(prompt.includes(`Question: ${COMPLETION_EXAMPLE.question}\nAnswer: ${COMPLETION_EXAMPLE.answer}\n\n`));
+  assert.ok(prompt.endsWith('Sources:\n[1] Water tomatoes deeply twice a week.\n[3] Mulch keeps the water in.\nQuestion: How often should I water tomatoes?\nAnswer:'));
+  // The example's answer is what the post-check keeps: it is supported by its own source.
+  assert.equal(judgeAnswer(COMPLETION_EXAMPLE.answer, COMPLETION_EXAMPLE.sources).faithful, true);
+});
+
+test('the evidence: the offline answer\'s sentences grouped by source, else the first sources cut to maxChars', () => {
+  assert.deepEqual(sentencesBySource('Chains need oil [2]. Water twice a week [1]. Wipe the excess [2].'), [
+    { n: 1, text: 'Water twice a week.' },
+    { n: 2, text: 'Chains need oil. Wipe the excess.' },
+  ]);
+  assert.deepEqual(sentencesBySource('Run it:\n```\nnpx docent index site/\n```\n[1]'), [{ n: 1, text: 'Run it: npx docent index site/.' }]);
+  const long = { sources: [{ n: 1, text: `${'Word '.repeat(30).trim()}. ${'More '.repeat(200)}` }, { n: 2, text: 'B.' }] };
+  const cut = localEvidence(long, null, { ...LOCAL_SETTINGS, k: 1, maxChars: 300 });
+  assert.equal(cut.length, 1);
+  assert.ok(cut[0].text.length <= 300 && cut[0].text.endsWith('…'), cut[0].text);
+  assert.deepEqual(localEvidence(GARDEN, 'Water tomatoes deeply twice a week [1].'), [{ n: 1, text: 'Water tomatoes deeply twice a week.' }]);
+});
+
+test('the post-check rule: a cited sentence stays when 60% of its content words are in the sources it cites', () => {
+  const sources = GARDEN.sources;
+  assert.equal(supportedBy('Water tomatoes deeply twice a week [1].', [1], sources), true);
+  assert.equal(supportedBy('Water tomatoes deeply twice a week [2].', [2], sources), false, 'the wrong source');
+  assert.equal(supportedBy('Water tomatoes deeply [4].', [4], sources), false, 'no such source');
+  assert.equal(supportedBy('Tomatoes need daily fertilizer and bright sunshine [1].', [1], sources), false, '1 of 6 content words');
+  assert.deepEqual(judgeAnswer('Water tomatoes deeply twice a week [1]. Oil the rose bushes weekly [2].', sources), { cites: true, faithful: false, cited: 2, supported: 1 });
+  assert.deepEqual(judgeAnswer('Water them.', sources), { cites: false, faithful: false, cited: 0, supported: 0 });
+  assert.deepEqual(checkAnswer('Oil the chain every 300 km. Oil the chain every 300 km [2]. Bake bread [1]. Yes.', sources), {
+    text: 'Oil the chain every 300 km [2].', kept: 1, dropped: 3,
+  });
+  // A sentence that only repeats the question is not kept, though its words are in the source.
+  const question = 'How often should I water tomatoes?';
+  assert.deepEqual(checkAnswer('You should water tomatoes often. Water tomatoes deeply twice a week.', sources, question), {
+    text: 'Water tomatoes deeply twice a week [1].', kept: 1, dropped: 1,
+  });
+});
+
+test('local provider: the model gets the completion prompt; only supported sentences reach the reader, as they are written', async () => {
+  const model = new ScriptedModel([' Water tomatoes', ' deeply twice a week [1].', ' The moon is cheese [1].', ' Water tomatoes deeply twice a week [1].', ' Shallow watering every day makes roots lazy']);
+  const deltas = [];
+  for await (const d of streamAnswer({ provider: 'local', local: model, prompt: GARDEN, messages: [], question: 'How often should I water tomatoes?' })) deltas.push(d);
+  assert.deepEqual(deltas, ['Water tomatoes deeply twice a week [1].', ' Shallow watering every day makes roots lazy [1]']);
+  const [input] = model.inputs;
+  assert.deepEqual(input.stop, [...LOCAL_SETTINGS.stop]);
+  // The evidence is the core's offline answer, grouped by source.
+  assert.equal(input.prompt, completionPrompt('How often should I water tomatoes?', sentencesBySource(GARDEN_ANSWER.text)));
+});
+
+test('local provider: when no sentence is supported, it says so and gives the offline answer', async () => {
+  const model = new ScriptedModel(['The answer is:', '\n\nThe answer is:']);
+  const text = await collect(streamAnswer({ provider: 'local', local: model, prompt: GARDEN, messages: [] }));
+  assert.equal(text, `${LOCAL_FALLBACK_NOTE}\n\n${GARDEN_ANSWER.text}`);
+});
+
+test('local provider: an abort keeps only the checked text as the partial answer', async () => {
+  const controller = new AbortController();
+  const model = new ScriptedModel(['Water tomatoes deeply twice a week [1]. ', 'The moon', ' is cheese [1]. More'], { controller, abortAt: 2 });
+  const seen = [];
+  await assert.rejects(async () => {
+    for await (const d of streamAnswer({ provider: 'local', local: model, prompt: GARDEN, messages: [], signal: controller.signal })) seen.push(d);
+  }, (e) => e instanceof LlmError && e.kind === 'aborted' && e.partial === 'Water tomatoes deeply twice a week [1].');
+  assert.deepEqual(seen, ['Water tomatoes deeply twice a week [1].']);
 });
