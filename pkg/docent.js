@@ -51,7 +51,10 @@ export function init(input) {
 let pdfReader;
 function loadPdfReader() {
   pdfReader ??= (async () => {
-    const pdf = await import('./docent_pdf.js');
+    // Not a bundler-visible import: a bundler would split the worker's bundle for it, which
+    // Vite's default worker format (iife) refuses. Bundled apps serve docent_pdf.js and its
+    // wasm next to docent.js to read PDFs.
+    const pdf = await import(/* @vite-ignore */ /* webpackIgnore: true */ new URL('./docent_pdf.js', import.meta.url).href);
     let source;
     if (isNode()) {
       const { readFile } = await import(/* webpackIgnore: true */ 'node:fs/promises');
