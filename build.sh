@@ -10,9 +10,10 @@
 #           package (and the wasm-bindgen CLI it needs) builds in the background meanwhile
 #   wasm    the npm package in pkg/ (wasm32 release builds, wasm-bindgen, wasm-opt; wllama's
 #           runtime from npm into pkg/llm/wllama/) and its sizes:
-#           the full module (docent_wasm) and the lean search module (docent_search, no tokenizers
-#           or models; fails above 250 kB gzip); skipped when pkg/ was built from the same
-#           sources, lock file, toolchain and flags
+#           the full module (docent_wasm; fails above 1.58 MB gzip), the lean search module
+#           (docent_search, no tokenizers or models; fails above 250 kB gzip) and the PDF module
+#           (docent_pdf, lopdf: loaded only when a PDF is added); skipped when pkg/ was built
+#           from the same sources, lock file, toolchain and flags
 #   test [LAYER...]  setup, then the given test layers, or every layer in this order (what CI
 #           runs); each layer builds what it needs. Fails if the run changed what `git status`
 #           shows. Layers:
@@ -24,7 +25,8 @@
 #             js       node --test tests/js/: the npm package and the LLM client under Node
 #             wasm     tests/wasm.rs with wasm-bindgen-test under Node, then in headless Chromium
 #             browser  node --test tests/browser/: the package, its workers and CORS in Chromium
-#             demo     node --test tests/demo/: the demo page (www/) in Chromium
+#             demo     node --test tests/demo/: the demo page (www/) in Chromium (its PDF
+#                      test writes a PDF with fpdf2 from the venv in .cache/pdf)
 #             site     node --test tests/site/: <docent-ask> on a static site in Chromium
 #             npm      node --test tests/npm/: npm pack, a Node import and a Vite app in Chromium
 #   bench   setup, then the benchmarks (retrieval quality: the eval step; native throughput and
@@ -56,6 +58,14 @@ WASM_NAME=docent_wasm
 LEAN_NAME=docent_search
 # Its size budget, gzip bytes (`./build.sh wasm` fails above it).
 LEAN_GZIP_BUDGET=250000
+# The full module's size budget, gzip bytes: what a reader whose widget loads the embedder
+# downloads. With lopdf inside it was 2,223,964 B; with lopdf in the PDF module, 1,574,337.
+FULL_GZIP_BUDGET=1580000
+# The PDF module: the crate with feature `pdf-module`, whose wasm edge is only `extractPdf`
+# (src/wasm/pdf.rs: a PDF's bytes to pages' text, outline and title, with lopdf). docent.js loads
+# it when a PDF is added; the full module makes sections of what it extracted.
+PDF_NAME=docent_pdf
+PDF_MODULE_FEATURES=(--features pdf-module)
 
 # Each step is stamped with the time since the script started, so slow steps show in CI logs.
 log() { printf '\033[1m==> [%02d:%02d] %s\033[0m\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*" >&2; }
@@ -277,7 +287,8 @@ demo_wasm() {
     local bindgen=$!
     setup_binaryen
     wasm_cargo build --lib "${FULL_MODULE_FEATURES[@]}"
-    wasm_cargo build --lib
+    WASM_PROFILE=lean wasm_cargo build --lib
+    wasm_cargo build --lib "${PDF_MODULE_FEATURES[@]}"
     wait "$bindgen"
     cmd_wasm
 }
@@ -396,9 +407,13 @@ wasm_opt() {
 # .cargo/config.toml's flags). The wasm-bindgen tests use the same profile and flags, so they reuse
 # the dependencies this build compiled instead of a second, dev-profile build of all of them.
 # `--no-default-features` leaves out `parallel` (rayon): the module runs on one thread, and
-# `models`, `instant-distance` and `pdf`, which the full module, the demo's background build and the wasm
-# tests add back (FULL_MODULE_FEATURES: one feature set, so each of them reuses the others' build).
-FULL_MODULE_FEATURES=(--features models,instant-distance,pdf)
+# `models` and `instant-distance`, which the full module and the demo's background build add back
+# (FULL_MODULE_FEATURES: one feature set, so each of them reuses the other's build), and `pdf`
+# (lopdf), which only the PDF module has. The wasm tests add `pdf` to the full module's features
+# (WASM_TEST_FEATURES): they pass the PDF module's `extractPdf` output to `addDocument` in one
+# binary.
+FULL_MODULE_FEATURES=(--features models,instant-distance)
+WASM_TEST_FEATURES=(--features models,instant-distance,pdf)
 # WASM_PROFILE (default release) names the cargo profile: the lean module is built with `lean`
 # (Cargo.toml: for size).
 wasm_cargo() {
@@ -432,17 +447,28 @@ build_wasm() {
     setup_binaryen
     bindgen_module "$WASM_NAME" "${FULL_MODULE_FEATURES[@]}"
     WASM_PROFILE=lean bindgen_module "$LEAN_NAME"
+    bindgen_module "$PDF_NAME" "${PDF_MODULE_FEATURES[@]}"
     ls -l "$WASM_OUT"/ >&2
 }
 
-# The lean module's gzip size against its budget (the bytes a site's first answer costs in wasm).
-check_lean_size() {
-    local gz; gz=$(gzip -9 -c "$WASM_OUT/${LEAN_NAME}_bg.wasm" | wc -c)
-    if [ "$gz" -gt "$LEAN_GZIP_BUDGET" ]; then
-        echo "$WASM_OUT/${LEAN_NAME}_bg.wasm is $gz bytes gzip, above its budget of $LEAN_GZIP_BUDGET" >&2
+# A module's gzip size against its budget: `check_size WHAT NAME BUDGET`.
+check_size() {
+    local what=$1 name=$2 budget=$3 gz
+    gz=$(gzip -9 -c "$WASM_OUT/${name}_bg.wasm" | wc -c)
+    if [ "$gz" -gt "$budget" ]; then
+        echo "$WASM_OUT/${name}_bg.wasm is $gz bytes gzip, above its budget of $budget" >&2
         exit 1
     fi
-    log "lean module ${LEAN_NAME}_bg.wasm: $gz bytes gzip (budget $LEAN_GZIP_BUDGET)"
+    log "$what ${name}_bg.wasm: $gz bytes gzip (budget $budget)"
+}
+
+# The budgets: the lean module is what a site's first answer costs in wasm, the full module what
+# a reader who loads the embedder downloads. The PDF module has none (only those who add a PDF
+# load it); its size is printed.
+check_sizes() {
+    check_size "lean module" "$LEAN_NAME" "$LEAN_GZIP_BUDGET"
+    check_size "full module" "$WASM_NAME" "$FULL_GZIP_BUDGET"
+    log "PDF module ${PDF_NAME}_bg.wasm: $(gzip -9 -c "$WASM_OUT/${PDF_NAME}_bg.wasm" | wc -c) bytes gzip"
 }
 
 # Minified copies of the web runtime's .js files (pkg/min/, scripts/minify-runtime.mjs), which
@@ -478,10 +504,11 @@ cmd_wasm() {
     setup_toolchain
     local stamp="$WASM_OUT/$WASM_NAME.stamp"
     if stale "$stamp" src pkg/prompt Cargo.toml Cargo.lock .cargo/config.toml "=$(rustc -V)" "=RUSTFLAGS=${RUSTFLAGS:-}" \
-        "=$(declare -f build_wasm bindgen_module wasm_cargo wasm_opt)" "=${FULL_MODULE_FEATURES[*]}" "=wasm-bindgen $(wasm_bindgen_version)" \
+        "=$(declare -f build_wasm bindgen_module wasm_cargo wasm_opt)" "=${FULL_MODULE_FEATURES[*]} ${PDF_MODULE_FEATURES[*]}" "=wasm-bindgen $(wasm_bindgen_version)" \
         "=binaryen $BINARYEN_VERSION ${WASM_OPT_FLAGS[*]} ${WASM_FEATURES[*]}" ||
         [ ! -f "$WASM_OUT/${WASM_NAME}_bg.wasm" ] || [ ! -f "$WASM_OUT/$WASM_NAME.js" ] ||
-        [ ! -f "$WASM_OUT/${LEAN_NAME}_bg.wasm" ] || [ ! -f "$WASM_OUT/$LEAN_NAME.js" ]; then
+        [ ! -f "$WASM_OUT/${LEAN_NAME}_bg.wasm" ] || [ ! -f "$WASM_OUT/$LEAN_NAME.js" ] ||
+        [ ! -f "$WASM_OUT/${PDF_NAME}_bg.wasm" ] || [ ! -f "$WASM_OUT/$PDF_NAME.js" ]; then
         build_wasm
         record_stamp "$stamp"
     else
@@ -490,7 +517,7 @@ cmd_wasm() {
     setup_wllama
     minify_runtime
     print_sizes "$WASM_OUT"/*.wasm "$WASM_OUT"/*.js "$WASM_OUT"/*.d.ts
-    check_lean_size
+    check_sizes
 }
 
 # Browser tests run in Debian's Chromium (never a browser downloaded by Playwright).
@@ -635,10 +662,10 @@ test_js() {
 test_wasm() {
     once setup_wasm_bindgen
     log "wasm-bindgen-test tests/wasm.rs under Node (the JS boundary called from Rust)"
-    wasm_cargo test "${FULL_MODULE_FEATURES[@]}" --test wasm
+    wasm_cargo test "${WASM_TEST_FEATURES[@]}" --test wasm
     once setup_chromium
     log "wasm-bindgen-test tests/wasm.rs in headless Chromium"
-    WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver wasm_cargo test "${FULL_MODULE_FEATURES[@]}" --test wasm
+    WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver wasm_cargo test "${WASM_TEST_FEATURES[@]}" --test wasm
 }
 
 # What every Chromium layer needs: the package, the browser, playwright-core.
@@ -656,9 +683,11 @@ test_browser() {
 
 test_demo() {
     browser_prerequisites
+    once setup_pdf_writer
     cargo build --quiet --example demo_site
-    log "node --test tests/demo/ (the demo page in Chromium: offline, mock OpenAI and Anthropic, own files, hostile input, secrets, network faults, CSP)"
-    DOCENT_BIN="$DOCENT" DOCENT_DEMO_SITE_BIN="$TARGET_DIR/debug/examples/demo_site" node --test tests/demo/
+    log "node --test tests/demo/ (the demo page in Chromium: offline, mock OpenAI and Anthropic, own files and PDFs, hostile input, secrets, network faults, CSP)"
+    DOCENT_BIN="$DOCENT" DOCENT_DEMO_SITE_BIN="$TARGET_DIR/debug/examples/demo_site" \
+        DOCENT_PDF_PYTHON="$PWD/$PDF_VENV/bin/python" node --test tests/demo/
 }
 
 test_site() {

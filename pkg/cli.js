@@ -224,7 +224,8 @@ async function main() {
       continue;
     }
     seen.set(hash, url);
-    const page = docent.addPage({ url, [formatOf(url)]: bytes });
+    // A PDF's page is a Promise: docent.js reads it with the PDF module (loaded on the first).
+    const page = await docent.addPage({ url, [formatOf(url)]: bytes });
     if (page.note) console.error(`docent: warning: ${path}: ${page.note}`);
     if (page.warning) warnings.push(`docent: warning: ${page.warning}`);
   }

@@ -70,7 +70,11 @@ pub mod retrieve;
 pub mod site;
 pub mod tokens;
 pub mod units;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", not(feature = "pdf-module")))]
+pub mod wasm;
+/// The PDF module's edge instead of the full one (`docent_pdf`: only `extractPdf`).
+#[cfg(all(target_arch = "wasm32", feature = "pdf-module"))]
+#[path = "wasm/pdf.rs"]
 pub mod wasm;
 
 pub use engine::{Docent, Limits, Options};

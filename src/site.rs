@@ -61,8 +61,9 @@ pub const LEAN_WASM_FILE: &str = "docent_search_bg.wasm";
 /// Runtime files that must be among the assets (the facade and the wasm-bindgen glue).
 pub const REQUIRED_RUNTIME: &[&str] = &["docent.js", "docent_wasm.js", WASM_FILE];
 
-/// The JS files of the package that are not part of the browser runtime.
-pub const NOT_RUNTIME: &[&str] = &["cli.js"];
+/// The JS files of the package that are not part of the browser runtime: the npm CLI, and the
+/// PDF module's glue (a site's readers never add PDFs; its wasm is not copied either).
+pub const NOT_RUNTIME: &[&str] = &["cli.js", "docent_pdf.js"];
 
 /// Folders of the package whose `.js` files are runtime modules too (the LLM client's modules).
 pub const RUNTIME_DIRS: &[&str] = &["llm"];

@@ -906,17 +906,21 @@ fn pages_in_other_encodings_read_as_natively() {
     }
 }
 
-/// A PDF's bytes through `addDocument` and `addPage` (a `Uint8Array` in field `pdf`): read by the
-/// core's PDF reader in wasm (lopdf, no panic), its chunks cite `url#page=N`; a bad PDF is
-/// refused by addDocument and counted by addPage with the CLI's note; a string is refused.
+/// A PDF through `addDocument` and `addPage`: its bytes read by the PDF module's `extractPdf`
+/// (lopdf in wasm, no panic), what it returns given in field `pdf` (what docent.js does); its
+/// chunks cite `url#page=N`; a bad PDF is refused by addDocument and counted by addPage with the
+/// CLI's note; the bytes themselves and a string are refused by the full module, which has no
+/// lopdf.
 #[cfg(feature = "pdf")]
 #[wasm_bindgen_test]
-fn pdf_bytes_are_read_by_the_core_reader() {
+fn pdf_extracted_by_the_pdf_module_is_read_by_the_full_module() {
     const HARBOUR: &[u8] = include_bytes!("fixtures/pdf/harbour.pdf");
+    let extract = |bytes: &[u8]| ok(docent::wasm::extract_pdf(bytes), "extractPdf");
     let mut d = ok(JsDocent::new(obj(&[("embedder", "hashing".into())])), "new Docent");
-    let bytes = Uint8Array::from(HARBOUR);
-    let n =
-        ok(d.add_document(obj(&[("url", "harbour.pdf".into()), ("pdf", bytes.into())])), "addDocument pdf");
+    let harbour = extract(HARBOUR);
+    let pages: Array = get(&get(&harbour, "read"), "pages").unchecked_into();
+    assert_eq!(pages.length(), 2, "two pages extracted");
+    let n = ok(d.add_document(obj(&[("url", "harbour.pdf".into()), ("pdf", harbour)])), "addDocument pdf");
     assert_eq!(n, 2);
     ok(d.build(None), "build");
     let result = ok(d.search("boats pier", Some(obj(&[("k", 1.into())]))), "search");
@@ -924,15 +928,17 @@ fn pdf_bytes_are_read_by_the_core_reader() {
     assert_eq!(get(&hits.get(0), "url").as_string().as_deref(), Some("harbour.pdf#page=2"));
 
     let mut fresh = ok(JsDocent::new(obj(&[("embedder", "hashing".into())])), "new Docent");
-    let broken = Uint8Array::from(&b"<html>502</html>"[..]);
+    let broken = extract(b"<html>502</html>");
     assert_eq!(
-        err_message(
-            fresh.add_document(obj(&[("url", "e.pdf".into()), ("pdf", broken.clone().into())])),
-            "bad pdf"
-        ),
+        get(&get(&broken, "skipped"), "reason").as_string().as_deref(),
+        Some("unreadable"),
+        "a skipped file crosses as {{skipped: {{reason, note}}}}"
+    );
+    assert_eq!(
+        err_message(fresh.add_document(obj(&[("url", "e.pdf".into()), ("pdf", broken.clone())])), "bad pdf"),
         "document e.pdf: not indexed: unreadable PDF: no %PDF- header in the first 1024 bytes"
     );
-    let out = ok(fresh.add_page(obj(&[("url", "e.pdf".into()), ("pdf", broken.into())])), "addPage bad pdf");
+    let out = ok(fresh.add_page(obj(&[("url", "e.pdf".into()), ("pdf", broken)])), "addPage bad pdf");
     assert_eq!(get(&out, "skipped").as_string().as_deref(), Some(docent::ingest::pdf::UNREADABLE));
     assert_eq!(
         get(&out, "note").as_string().as_deref(),
@@ -944,5 +950,12 @@ fn pdf_bytes_are_read_by_the_core_reader() {
             "pdf string"
         ),
         "document s.pdf: expected the PDF's bytes (a Uint8Array) in field pdf, found a string"
+    );
+    let bytes = Uint8Array::from(HARBOUR);
+    let got =
+        err_message(fresh.add_document(obj(&[("url", "b.pdf".into()), ("pdf", bytes.into())])), "bytes");
+    assert!(
+        got.starts_with("document b.pdf: a PDF's bytes are read by the PDF module (docent_pdf.js)"),
+        "{got}"
     );
 }

@@ -59,6 +59,7 @@ export function visitorDocs(ui, state, siteIndex) {
     const ext = name.toLowerCase().split('.').pop();
     if (ext === 'html' || ext === 'htm') return 'html';
     if (ext === 'md' || ext === 'markdown') return 'markdown';
+    if (ext === 'pdf') return 'pdf';
     return 'text';
   };
 
@@ -102,8 +103,11 @@ export function visitorDocs(ui, state, siteIndex) {
             await state.mine.removeDocument(url);
             state.myDocs = state.myDocs.filter((d) => d.url !== url);
           }
-          const text = await file.text();
-          entry.chunks = await state.mine.addDocument({ url, title: file.name, [formatOf(file.name)]: text });
+          // A PDF goes as its bytes (docent.js loads the PDF module for it, in the worker); its
+          // chunks cite local:name.pdf#page=N.
+          const format = formatOf(file.name);
+          const content = format === 'pdf' ? new Uint8Array(await file.arrayBuffer()) : await file.text();
+          entry.chunks = await state.mine.addDocument({ url, title: file.name, [format]: content });
           added++;
         } catch (e) {
           entry.error = e.message;

@@ -10,10 +10,7 @@ use serde::{Deserialize, Serialize};
 pub mod decode;
 pub mod html;
 pub mod markdown;
-#[cfg(feature = "pdf")]
 pub mod pdf;
-#[cfg(feature = "pdf")]
-mod pdf_outline;
 pub mod text;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod walk;
@@ -66,7 +63,8 @@ pub enum Format {
     Markdown,
     /// Plain text (`.txt`, `.text`, `.rst`, `.adoc`).
     Text,
-    /// PDF (`.pdf`): read from its bytes by `pdf::parse` (cargo feature `pdf`), not from text.
+    /// PDF (`.pdf`): read from its bytes by `pdf::parse` (cargo feature `pdf`), not from text, or
+    /// from what `pdf::extract` took out of them (`pdf::read`).
     Pdf,
 }
 

@@ -15,6 +15,7 @@ use crate::embed::minilm::MiniLm;
 use crate::embed::static_table::StaticTable;
 use crate::embed::{Embedder, EmbedderKind};
 use crate::engine::{Docent, Limits, Options};
+use crate::ingest::pdf::PdfExtract;
 use crate::ingest::{self, Format, Ingested};
 use crate::retrieve::Mode;
 use crate::site::{self, Canonicals, PageCounts, PageOutcome};
@@ -58,8 +59,10 @@ export interface DocumentInput {
   text?: string | Uint8Array;
   html?: string | Uint8Array;
   markdown?: string | Uint8Array;
-  /** The bytes of a PDF (`new Uint8Array(await file.arrayBuffer())`). */
-  pdf?: Uint8Array;
+  /** The bytes of a PDF (`new Uint8Array(await file.arrayBuffer())`): docent.js reads them with
+   * the PDF module (`docent_pdf`, loaded on the first PDF), and `addDocument` / `addPage` then
+   * return a Promise. The wasm class itself takes what that module's `extractPdf(bytes)` returns. */
+  pdf?: Uint8Array | PdfExtract;
 }
 
 export interface SearchOptions {
@@ -237,13 +240,47 @@ struct DocumentInput {
     text: Option<Body>,
     html: Option<Body>,
     markdown: Option<Body>,
-    pdf: Option<Body>,
+    pdf: Option<PdfBody>,
 }
 
-/// A document's content: a string, or bytes (`Uint8Array`) to decode.
+/// A document's content: a string, or bytes (`Uint8Array`) to decode, or (field `pdf` only) what
+/// the PDF module extracted from a PDF's bytes.
 enum Body {
     Text(String),
     Bytes(Vec<u8>),
+    Pdf(Box<PdfExtract>),
+}
+
+/// Field `pdf`: a [`Body`] that may also be a [`PdfExtract`] (a JS object).
+struct PdfBody(Body);
+
+impl<'de> Deserialize<'de> for PdfBody {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<PdfBody, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = PdfBody;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a Uint8Array or the result of extractPdf")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<PdfBody, E> {
+                Ok(PdfBody(Body::Text(v.to_string())))
+            }
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> std::result::Result<PdfBody, E> {
+                Ok(PdfBody(Body::Bytes(v.to_vec())))
+            }
+            fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> std::result::Result<PdfBody, E> {
+                Ok(PdfBody(Body::Bytes(v)))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> std::result::Result<PdfBody, A::Error> {
+                let e = PdfExtract::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(PdfBody(Body::Pdf(Box::new(e))))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 impl<'de> Deserialize<'de> for Body {
@@ -276,6 +313,7 @@ impl Body {
         match self {
             Body::Text(s) => s.len(),
             Body::Bytes(b) => b.len(),
+            Body::Pdf(e) => e.text_bytes(),
         }
     }
 }
@@ -388,7 +426,9 @@ impl JsDocent {
     /// into the main index. To replace a document, `removeDocument(url)` it first.
     /// Refused (before it is parsed): content over 64 MiB, or a document that would take the
     /// index past 500,000 chunks (see `Limits` in the Rust docs: wasm32 memory is at most 4 GiB).
-    #[wasm_bindgen(js_name = addDocument)]
+    /// A PDF's bytes through docent.js return a Promise (the PDF module is loaded and reads them
+    /// first); everything else returns the number at once.
+    #[wasm_bindgen(js_name = addDocument, unchecked_return_type = "number | Promise<number>")]
     pub fn add_document(&mut self, doc: JsDocumentInput) -> std::result::Result<usize, JsError> {
         let o = self.offer(&doc, false)?;
         if let (PageOutcome::Skipped { .. }, Format::Pdf, Some(note)) = (&o.outcome, o.format, &o.note) {
@@ -414,7 +454,7 @@ impl JsDocent {
             (Format::Text, input.text),
             (Format::Html, input.html),
             (Format::Markdown, input.markdown),
-            (Format::Pdf, input.pdf),
+            (Format::Pdf, input.pdf.map(|b| b.0)),
         ];
         let mut given = bodies.into_iter().filter_map(|(f, b)| b.map(|b| (f, b)));
         let (fmt, content) = match (given.next(), given.next()) {
@@ -447,6 +487,10 @@ impl JsDocent {
                 let note = d.note();
                 (d.text, d.encoding, note)
             }
+            // Only field `pdf` deserializes to this, and a PDF returned above.
+            Body::Pdf(_) => {
+                return Err(Error::Document { url, reason: "an extracted PDF belongs in field pdf".into() })
+            }
         };
         let fallback = url.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string();
         let mut page = ingest::parse(&url, &fallback, &content, fmt)?;
@@ -469,8 +513,9 @@ impl JsDocent {
         Ok(Offered { url, outcome, encoding, note, format: fmt })
     }
 
-    /// [`JsDocent::offer`] for a PDF: its bytes read by the core's PDF reader, the same as the
-    /// CLI's.
+    /// [`JsDocent::offer`] for a PDF: what the PDF module extracted from its bytes
+    /// ([`ingest::pdf::read`], the second half of the CLI's reader). Its bytes themselves are
+    /// refused: this module leaves lopdf out (docent.js reads them with the PDF module first).
     fn offer_pdf(
         &mut self,
         url: String,
@@ -478,16 +523,28 @@ impl JsDocent {
         title: Option<String>,
         site: bool,
     ) -> Result<Offered> {
-        let Body::Bytes(bytes) = content else {
-            return Err(Error::Document {
-                url,
-                reason: "expected the PDF's bytes (a Uint8Array) in field pdf, found a string".into(),
-            });
+        let extracted = match content {
+            Body::Pdf(e) => *e,
+            Body::Text(_) => {
+                return Err(Error::Document {
+                    url,
+                    reason: "expected the PDF's bytes (a Uint8Array) in field pdf, found a string".into(),
+                })
+            }
+            Body::Bytes(_) => {
+                return Err(Error::Document {
+                    url,
+                    reason: "a PDF's bytes are read by the PDF module (docent_pdf.js), which docent.js \
+                             loads when a PDF is added: add it through docent.js, or give extractPdf(bytes) \
+                             of that module in field pdf"
+                        .into(),
+                })
+            }
         };
         let fallback = url.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string();
-        let (mut page, note) = ingest::parse_pdf(&url, &fallback, &bytes)?;
-        drop(bytes);
-        let note = ingest::pdf_note(&page, note.as_deref());
+        let read = ingest::pdf::read(&url, &fallback, extracted);
+        let mut page = read.outcome;
+        let note = ingest::pdf_note(&page, read.note.as_deref());
         if let (Ingested::Document(document), Some(t)) = (&mut page, title.filter(|t| !t.trim().is_empty())) {
             document.title = t;
         }
@@ -502,6 +559,14 @@ impl JsDocent {
 
 #[wasm_bindgen(js_class = Docent)]
 impl JsDocent {
+    /// Most bytes of one document's content: 64 MiB in this build (`Limits::BROWSER`). Larger
+    /// content is refused before it is read; docent.js hands a larger PDF's bytes over unread, so
+    /// that it is refused by the same check and message.
+    #[wasm_bindgen(getter, js_name = maxDocumentBytes)]
+    pub fn max_document_bytes(&self) -> usize {
+        self.inner.limits().max_document_bytes
+    }
+
     /// Removes the document with this `url` (as given to `addDocument`); returns how many chunks it
     /// had. It leaves search results at once, no `build()` needed. Throws when no document with
     /// this url is in the index.

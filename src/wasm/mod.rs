@@ -40,6 +40,10 @@ mod decode;
 mod docent;
 mod fetch;
 mod fragments;
+// The PDF module's export, in the full edge only for the wasm tests (built with `pdf`); the
+// shipped full module is built without it (build.sh).
+#[cfg(feature = "pdf")]
+mod pdf;
 #[cfg(feature = "models")]
 mod site;
 #[cfg(feature = "models")]
@@ -50,6 +54,8 @@ pub use decode::Platform as PlatformDecoder;
 #[cfg(feature = "models")]
 pub use docent::JsDocent;
 pub use fragments::JsSiteIndex;
+#[cfg(feature = "pdf")]
+pub use pdf::extract_pdf;
 #[cfg(feature = "models")]
 pub use site::{format_of, is_runtime_file, model_files, previous_site, site_layout};
 #[cfg(feature = "models")]

@@ -304,8 +304,9 @@ impl JsDocent {
     /// Like `addDocument`, for indexing a site: a page that asks not to be indexed, or that has no
     /// text, is an outcome, not an error. Returns `{chunks, skipped, warning}` and counts the page
     /// for `indexSummary` (skipped pages by reason, empty ones). Throws for what `addDocument`
-    /// throws otherwise (a bad input object, limits, a url already in the index).
-    #[wasm_bindgen(js_name = addPage)]
+    /// throws otherwise (a bad input object, limits, a url already in the index). A PDF's bytes
+    /// through docent.js return a Promise of it (see `addDocument`).
+    #[wasm_bindgen(js_name = addPage, unchecked_return_type = "PageOutcome | Promise<PageOutcome>")]
     pub fn add_page(&mut self, doc: JsDocumentInput) -> std::result::Result<JsPageOutcome, JsError> {
         let o = self.offer(&doc, true)?;
         self.pages.record(&o.outcome);

@@ -267,8 +267,12 @@ test('Anthropic Messages (mock): streams; system text in `system`, sources in th
   await finish(t, page, problems);
 });
 
+/** Whether a request for the PDF module (docent_pdf.js or its wasm) is among `requests`. */
+const pdfModuleFetched = (requests) => requests.some((r) => /\/docent_pdf(\.js|_bg\.wasm)/.test(r.url));
+
 test('your documents: a dropped file is indexed in the worker, answered with its citation, kept across a reload, and cleared', { timeout: 3 * WAIT_MS }, async (t) => {
   const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  const firstRequest = served.length;
   const { page, problems } = await openDemo({ context });
   const notes = [
     '# Aquarium log',
@@ -307,6 +311,7 @@ test('your documents: a dropped file is indexed in the worker, answered with its
   assert.match(r.answer, /quarter of the tank water/);
   assert.ok(r.links.length >= 1 && r.links.every((l) => l.tag === 'SPAN'), 'own files have no web address: citations are not links');
   assert.match(r.sources[0].meta, /^local:aquarium\.md#water-changes/);
+  assert.ok(!pdfModuleFetched(served.slice(firstRequest)), 'no PDF among the documents: the PDF module is never fetched');
 
   await page.reload();
   await page.waitForFunction(() => /restored/.test(document.getElementById('docs-status').textContent), null, { timeout: WAIT_MS });
@@ -320,6 +325,42 @@ test('your documents: a dropped file is indexed in the worker, answered with its
   await page.reload();
   await page.waitForFunction(() => document.querySelector('[data-testid="status"]').textContent.startsWith('Ready'), null, { timeout: WAIT_MS });
   assert.equal(await page.evaluate(() => document.getElementById('docs').children.length), 0, 'cleared documents stay cleared');
+  await finish(t, page, problems);
+});
+
+test('your documents: a PDF (written by fpdf2) is read by the PDF module, fetched only then, and cited as file.pdf#page=N', { timeout: 3 * WAIT_MS }, async (t) => {
+  // A two-page PDF with an outline, written by a real PDF writer from this test's text.
+  const python = process.env.DOCENT_PDF_PYTHON;
+  assert.ok(python, 'set DOCENT_PDF_PYTHON to a python with fpdf2 (./build.sh test demo installs it in .cache/pdf)');
+  const pdfPath = join(tmp, 'orchard.pdf');
+  execFileSync(python, ['-c', `
+import sys
+from fpdf import FPDF
+pdf = FPDF(format="A4")
+pdf.set_title("Orchard handbook")
+pdf.set_font("Helvetica", size=11)
+for title, text in [
+    ("Pruning", "Prune the apple trees in late winter, before the buds swell, and burn the cut wood."),
+    ("Harvest", "The pear harvest starts when the fruit parts from the spur with a gentle twist upwards."),
+]:
+    pdf.add_page()
+    pdf.start_section(title)
+    pdf.cell(0, 10, title, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
+pdf.output(sys.argv[1])
+`, pdfPath], { stdio: ['ignore', 'ignore', 'pipe'], timeout: WAIT_MS });
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  const { page, problems } = await openDemo({ context });
+  const firstRequest = served.length;
+  await page.setInputFiles('[data-testid="files"]', [{ name: 'orchard.pdf', mimeType: 'application/pdf', buffer: await readFile(pdfPath) }]);
+  await page.waitForFunction(() => /indexed and saved/.test(document.getElementById('docs-status').textContent), null, { timeout: WAIT_MS });
+  assert.equal(await page.textContent('#docs'), 'orchard.pdf (2 passages)');
+  const requests = served.slice(firstRequest).map((r) => r.url);
+  assert.ok(requests.includes('/pkg/docent_pdf.js') && requests.includes('/pkg/docent_pdf_bg.wasm'), `the PDF module is fetched for a PDF: ${requests.join(', ')}`);
+  const r = await askAndWait(page, 'When does the pear harvest start?');
+  assert.match(r.status, /^Answered/, JSON.stringify(r));
+  assert.match(r.answer, /parts from the spur/);
+  assert.match(r.sources[0].meta, /^local:orchard\.pdf#page=2\b/);
   await finish(t, page, problems);
 });
 

@@ -80,7 +80,8 @@ test('the model file table, the folder names and the runtime files come from the
 
   assert.deepEqual(wasm.siteLayout(), { index: 'index.bin', manifest: 'manifest.json', modelDir: 'model', wasm: 'docent_wasm_bg.wasm' });
   for (const name of ['docent.js', 'worker.js', 'docent_wasm.js', 'docent_wasm_bg.wasm', 'search.js', 'docent_search.js', 'docent_search_bg.wasm']) assert.equal(wasm.isRuntimeFile(name), true, name);
-  for (const name of ['cli.js', 'docent.d.ts', 'package.json', 'README.md']) assert.equal(wasm.isRuntimeFile(name), false, name);
+  // The PDF module is the package's, not a site's: its readers never add PDFs.
+  for (const name of ['cli.js', 'docent.d.ts', 'package.json', 'README.md', 'docent_pdf.js', 'docent_pdf_bg.wasm']) assert.equal(wasm.isRuntimeFile(name), false, name);
   assert.deepEqual(['a.HTML', 'b.md', 'c.rst', 'd.css', 'e', 'f.PDF'].map(wasm.formatOf), ['html', 'markdown', 'text', undefined, undefined, 'pdf']);
 });
 

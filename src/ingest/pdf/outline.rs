@@ -9,20 +9,12 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
+use super::OutlineEntry;
+
 /// Most outline entries (and, separately, named-destination tree nodes) visited: 20,000.
 pub const MAX_NODES: usize = 20_000;
 /// Deepest outline level read (1 = top level): 64; deeper entries are left out.
 pub const MAX_DEPTH: usize = 64;
-
-/// One outline (bookmark) entry that points at a page.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct OutlineEntry {
-    /// 1 for a top-level entry.
-    pub level: usize,
-    pub title: String,
-    /// The page's number, from 1.
-    pub page: u32,
-}
 
 /// The outline's entries in outline order (an entry, its children, then its next sibling);
 /// empty when the PDF has none or it cannot be read.
@@ -76,7 +68,7 @@ fn entry(
     named: &mut Option<BTreeMap<Vec<u8>, ObjectId>>,
 ) -> Option<OutlineEntry> {
     let title = text(deref(doc, node.get(b"Title").ok()?)?)?;
-    let title = super::clean_heading(&title.replace(|c: char| c.is_control(), " "));
+    let title = crate::ingest::clean_heading(&title.replace(|c: char| c.is_control(), " "));
     if title.is_empty() {
         return None;
     }

@@ -1,151 +1,64 @@
-//! PDF ingestion (cargo feature `pdf`, lopdf): the text of each page in the order the page's
-//! content draws it, one or more sections per page anchored `page=N` (so chunks cite
-//! `file.pdf#page=N`, which browsers' PDF viewers open at that page), heading paths from the
-//! document outline (bookmarks) when it has one.
+//! The lopdf half of the PDF reader (cargo feature `pdf`): a PDF's bytes to the plain
+//! [`PdfExtract`] (each page's text, the outline, the info title) or why the file is skipped.
 //!
-//! Owns: reading one PDF's bytes, deciding what of a bad PDF to tell (encrypted, no text layer,
-//! unreadable, over the limits) and the per-file limits. Must not: chunk, embed, or decode text
-//! files; the CLI's walk and the wasm `addDocument` both call [`parse`], so a PDF is read the same
-//! way on both sides.
-//!
-//! Why these choices:
-//! - Reading order is the content stream's order, with line and paragraph breaks from the text
-//!   positions. PDF writers (TeX, LibreOffice, browsers' print, fpdf2) draw a page's text in
-//!   reading order; a layout analysis (columns, floats) would need glyph widths and is left out.
-//! - The limits are a work budget, not a clock: the core has no clock in wasm32, and a budget
-//!   counted in content operations and decompressed bytes stops the same file at the same place
-//!   on every machine, so the outcome of a huge or hostile file is the same for the CLI and the
-//!   browser and testable without timing.
-//! - Nothing here may panic: in wasm a panic aborts the module (there is no unwinding to catch).
-//!   lopdf returns errors for malformed files; the fuzz target `pdf` (tests/fuzz_harness.rs)
-//!   feeds it mutated PDFs.
+//! Owns: everything that touches lopdf: loading, the per-file limits while reading, the text of
+//! a page in the order its content draws it. Must not: make sections, titles or notes out of the
+//! pages: that is [`super::read`], which needs no lopdf, so the full wasm module keeps it and
+//! leaves this (the bulk of the PDF code: lopdf's glyph-name table, decoders and ciphers) to the
+//! PDF module (`docent_pdf`), which exports only [`extract`]. The CLI calls both through
+//! [`super::parse`].
 
 use std::collections::BTreeMap;
 
 use lopdf::content::Content;
 use lopdf::{Encoding, Object};
 
-use super::pdf_outline::{outline, OutlineEntry};
-use super::{Document, Ingested, Section};
+use super::outline::outline;
+use super::{
+    looks_like_pdf, PdfExtract, PdfLimits, PdfPage, PdfPageError, PdfPages, SkipReason, HEADER_WINDOW,
+};
 
-/// The skip reason of a PDF that needs a password to be read (its text is encrypted).
-pub const ENCRYPTED: &str = "encrypted PDF (needs a password)";
-/// The skip reason of a PDF whose pages have no text layer (scanned pages, images of text).
-pub const NO_TEXT: &str = "PDF without a text layer (no text, OCR it first)";
-/// The skip reason of bytes that are not a PDF docent can read (truncated, corrupted, another
-/// format under a `.pdf` name).
-pub const UNREADABLE: &str = "unreadable PDF";
-/// The skip reason of a PDF over one of the [`PdfLimits`].
-pub const OVER_LIMITS: &str = "PDF over the limits";
-
-/// Per-file limits of PDF reading: memory (bytes read, decompressed and extracted) and time
-/// (content operations interpreted, a work budget instead of a clock). A file over one of them is
-/// skipped with [`OVER_LIMITS`] and a note naming the limit, never read partly.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PdfLimits {
-    /// Most bytes of the file. Default 256 MiB (the browser build refuses a document's bytes
-    /// over its own document limit, 64 MiB, before this). lopdf holds the parsed file in memory,
-    /// a few times its size.
-    pub max_file_bytes: usize,
-    /// Most pages. Default 10,000.
-    pub max_pages: usize,
-    /// Most decompressed bytes of one stream (a page's content, a font's ToUnicode map, an
-    /// object stream). Default 64 MiB: a small compressed stream that inflates beyond it (a
-    /// decompression bomb) stops there.
-    pub max_stream_bytes: usize,
-    /// Most decompressed content bytes over all pages. Default 512 MiB.
-    pub max_content_bytes: usize,
-    /// Most content-stream operations interpreted over all pages: the time limit. Default
-    /// 20,000,000 (a 1,000-page book typesets to about 2,000,000; interpreting 20 million takes
-    /// a few seconds natively).
-    pub max_operations: usize,
-    /// Most bytes of extracted text. Default 64 MiB.
-    pub max_text_bytes: usize,
-}
-
-impl PdfLimits {
-    /// The limits the CLI and the wasm edge use (see each field).
-    pub const DEFAULT: PdfLimits = PdfLimits {
-        max_file_bytes: 256 << 20,
-        max_pages: 10_000,
-        max_stream_bytes: 64 << 20,
-        max_content_bytes: 512 << 20,
-        max_operations: 20_000_000,
-        max_text_bytes: 64 << 20,
-    };
-}
-
-impl Default for PdfLimits {
-    fn default() -> Self {
-        PdfLimits::DEFAULT
-    }
-}
-
-/// What reading one PDF gave: the document (sections anchored `page=N`) or why it is skipped
-/// ([`ENCRYPTED`], [`NO_TEXT`], [`UNREADABLE`], [`OVER_LIMITS`]), and what the user should know
-/// about this file in particular.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PdfRead {
-    /// The document, or [`Ingested::Skipped`] with one of the reasons above.
-    pub outcome: Ingested,
-    /// The details, for a warning naming the file: lopdf's error for an unreadable file, the
-    /// limit and the count for one over the limits, the pages without text of a document that
-    /// has some (`3 of 12 pages have no text (images?); OCR them to index them`). `None` when
-    /// there is nothing to add.
-    pub note: Option<String>,
-}
-
-impl PdfRead {
-    fn skip(reason: &str, note: impl Into<String>) -> PdfRead {
-        PdfRead { outcome: Ingested::Skipped { reason: reason.to_string() }, note: Some(note.into()) }
-    }
-}
-
-/// The anchor of page `n` (1-based): `page=N`, the fragment PDF viewers open at that page.
-pub fn page_anchor(n: u32) -> String {
-    format!("page={n}")
-}
-
-/// How many leading bytes may come before the `%PDF-` header (PDF readers accept some junk).
-const HEADER_WINDOW: usize = 1024;
-
-/// Whether `bytes` start like a PDF: `%PDF-` within the first 1024 bytes.
-pub fn looks_like_pdf(bytes: &[u8]) -> bool {
-    bytes.windows(5).take(HEADER_WINDOW).any(|w| w == b"%PDF-")
-}
-
-/// Reads a PDF. `url` becomes the document's url; `fallback_title` is its title when the PDF has
-/// neither an info `/Title` nor an outline. Never fails: whatever is wrong with the bytes is a
-/// skip reason and a note ([`PdfRead`]).
-pub fn parse(url: &str, fallback_title: &str, bytes: &[u8], limits: &PdfLimits) -> PdfRead {
+/// Reads a PDF's pages, outline and info title from its bytes, within `limits`. Never fails and
+/// never panics: whatever is wrong with the bytes is a [`PdfExtract::Skipped`] (encrypted,
+/// unreadable, over the limits) with a note for the user. Pages without text are not decided on
+/// here ([`super::read`] does).
+pub fn extract(bytes: &[u8], limits: &PdfLimits) -> PdfExtract {
     if bytes.len() > limits.max_file_bytes {
-        return PdfRead::skip(
-            OVER_LIMITS,
+        return PdfExtract::skip(
+            SkipReason::OverLimits,
             format!("{} bytes; at most {} bytes are read", bytes.len(), limits.max_file_bytes),
         );
     }
     if !looks_like_pdf(bytes) {
-        return PdfRead::skip(UNREADABLE, format!("no %PDF- header in the first {HEADER_WINDOW} bytes"));
+        return PdfExtract::skip(
+            SkipReason::Unreadable,
+            format!("no %PDF- header in the first {HEADER_WINDOW} bytes"),
+        );
     }
     let options = lopdf::LoadOptions::with_max_decompressed_size(limits.max_stream_bytes);
     let doc = match lopdf::Document::load_mem_with_options(bytes, options) {
         Ok(doc) => doc,
         Err(lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded { limit })) => {
-            return PdfRead::skip(OVER_LIMITS, format!("a stream inflates past {limit} bytes"))
+            return PdfExtract::skip(SkipReason::OverLimits, format!("a stream inflates past {limit} bytes"))
         }
-        Err(lopdf::Error::InvalidPassword) => return PdfRead::skip(ENCRYPTED, "the password is not empty"),
-        Err(e) => return PdfRead::skip(UNREADABLE, e.to_string()),
+        Err(lopdf::Error::InvalidPassword) => {
+            return PdfExtract::skip(SkipReason::Encrypted, "the password is not empty")
+        }
+        Err(e) => return PdfExtract::skip(SkipReason::Unreadable, e.to_string()),
     };
     if doc.is_encrypted() {
-        return PdfRead::skip(ENCRYPTED, "its text can only be read with the document's password");
+        return PdfExtract::skip(
+            SkipReason::Encrypted,
+            "its text can only be read with the document's password",
+        );
     }
     let pages = doc.get_pages();
     if pages.is_empty() {
-        return PdfRead::skip(UNREADABLE, "no pages");
+        return PdfExtract::skip(SkipReason::Unreadable, "no pages");
     }
     if pages.len() > limits.max_pages {
-        return PdfRead::skip(
-            OVER_LIMITS,
+        return PdfExtract::skip(
+            SkipReason::OverLimits,
             format!("{} pages; at most {} are read", pages.len(), limits.max_pages),
         );
     }
@@ -154,42 +67,16 @@ pub fn parse(url: &str, fallback_title: &str, bytes: &[u8], limits: &PdfLimits) 
         content: limits.max_content_bytes,
         text: limits.max_text_bytes,
     };
-    let mut texts: Vec<(u32, String)> = Vec::with_capacity(pages.len());
-    let mut bad_pages: Vec<(u32, String)> = Vec::new();
-    for (&n, &id) in &pages {
+    let mut read = Vec::with_capacity(pages.len());
+    let mut unreadable = Vec::new();
+    for (&number, &id) in &pages {
         match page_text(&doc, id, limits, &mut budget) {
-            Ok(text) => texts.push((n, text)),
-            Err(PageError::Limit(note)) => return PdfRead::skip(OVER_LIMITS, note),
-            Err(PageError::Bad(e)) => bad_pages.push((n, e)),
+            Ok(text) => read.push(PdfPage { number, text }),
+            Err(PageError::Limit(note)) => return PdfExtract::skip(SkipReason::OverLimits, note),
+            Err(PageError::Bad(error)) => unreadable.push(PdfPageError { number, error }),
         }
     }
-    let with_text = texts.iter().filter(|(_, t)| !t.trim().is_empty()).count();
-    if with_text == 0 {
-        if let Some((n, e)) = bad_pages.first() {
-            return PdfRead::skip(UNREADABLE, format!("page {n}: {e}"));
-        }
-        return PdfRead::skip(NO_TEXT, format!("none of its {} pages has text", pages.len()));
-    }
-    let mut notes = Vec::new();
-    if with_text < texts.len() {
-        notes.push(format!(
-            "{} of {} pages have no text (images?); OCR them to index them",
-            texts.len() - with_text,
-            pages.len()
-        ));
-    }
-    if let Some((n, e)) = bad_pages.first() {
-        notes.push(format!("{} pages unreadable (page {n}: {e})", bad_pages.len()));
-    }
-    let outline = outline(&doc);
-    let title = info_title(&doc)
-        .or_else(|| outline.first().map(|e| e.title.clone()))
-        .unwrap_or_else(|| fallback_title.to_string());
-    let sections = sections(&texts, &outline);
-    PdfRead {
-        outcome: Ingested::Document(Document { url: url.to_string(), title, sections }),
-        note: (!notes.is_empty()).then(|| notes.join("; ")),
-    }
+    PdfExtract::Read(PdfPages { pages: read, unreadable, outline: outline(&doc), title: info_title(&doc) })
 }
 
 /// What is left of the [`PdfLimits`] budgets while a file is read.
@@ -431,84 +318,13 @@ fn info_title(doc: &lopdf::Document) -> Option<String> {
         _ => return None,
     };
     let title = lopdf::decode_text_string(info.get(b"Title").ok()?).ok()?;
-    let title = super::clean_heading(&title.replace(|c: char| c.is_control(), " "));
+    let title = crate::ingest::clean_heading(&title.replace(|c: char| c.is_control(), " "));
     (!title.is_empty()).then_some(title)
-}
-
-/// Cuts the pages' texts into sections: every section lies on one page (anchor `page=N`); an
-/// outline entry pointing at a page starts a section there, at the line that begins with its
-/// title when the page has one (that line is the heading, left out of the text), else at the
-/// top of the page. Blank runs give no section.
-fn sections(texts: &[(u32, String)], outline: &[OutlineEntry]) -> Vec<Section> {
-    let mut by_page: BTreeMap<u32, Vec<&OutlineEntry>> = BTreeMap::new();
-    for e in outline {
-        by_page.entry(e.page).or_default().push(e);
-    }
-    let mut path: Vec<(usize, String)> = Vec::new();
-    let mut out = Vec::new();
-    for (n, text) in texts {
-        let anchor = page_anchor(*n);
-        let mut cursor = 0;
-        for entry in by_page.get(n).map(Vec::as_slice).unwrap_or_default() {
-            let (start, body) = match find_heading_line(text, cursor, &entry.title) {
-                Some((start, end)) => (start, end),
-                None => (cursor, cursor),
-            };
-            push_section(&mut out, &anchor, &path, &text[cursor..start]);
-            while path.last().is_some_and(|(l, _)| *l >= entry.level) {
-                path.pop();
-            }
-            path.push((entry.level, entry.title.clone()));
-            cursor = body;
-        }
-        push_section(&mut out, &anchor, &path, &text[cursor..]);
-    }
-    out
-}
-
-fn push_section(out: &mut Vec<Section>, anchor: &str, path: &[(usize, String)], text: &str) {
-    let text = text.trim();
-    if text.is_empty() {
-        return;
-    }
-    out.push(Section {
-        anchor: Some(anchor.to_string()),
-        headings: path.iter().map(|(_, t)| t.clone()).collect(),
-        text: text.to_string(),
-    });
-}
-
-/// The byte range of the first line at or after `from` whose words begin with `title`'s words
-/// (whitespace-insensitive): its start, and the start of the text after it.
-fn find_heading_line(text: &str, from: usize, title: &str) -> Option<(usize, usize)> {
-    let want: Vec<&str> = title.split_whitespace().collect();
-    let mut start = from;
-    for line in text[from..].split_inclusive('\n') {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        // Tolerate a section number the outline leaves out ("2.1 Title" for "Title").
-        let skip =
-            usize::from(words.first().is_some_and(|w| w.chars().all(|c| c.is_ascii_digit() || c == '.')));
-        for s in 0..=skip {
-            if words.len() >= want.len() + s && words[s..s + want.len()] == want[..] {
-                return Some((start, start + line.len()));
-            }
-        }
-        start += line.len();
-    }
-    None
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn heading_line_found_with_or_without_a_number() {
-        let text = "intro\n2.1 Memory Safety\nbody\n";
-        assert_eq!(find_heading_line(text, 0, "Memory Safety"), Some((6, 24)));
-        assert_eq!(find_heading_line(text, 0, "Absent"), None);
-        assert_eq!(find_heading_line(text, 24, "Memory Safety"), None);
-    }
 
     #[test]
     fn writer_breaks_lines_paragraphs_and_words() {
