@@ -31,8 +31,9 @@ use serde::{Deserialize, Serialize};
 use crate::gate::salient_terms;
 use crate::{Error, Result};
 
-/// One earlier turn of a conversation: the reader's question and the answer shown for it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One earlier turn of a conversation: the reader's question, the answer shown for it and the
+/// sources it was given.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Turn {
     /// The question as the reader asked it.
     pub question: String,
@@ -40,11 +41,20 @@ pub struct Turn {
     /// empty when the answer was stopped before any text.
     #[serde(default)]
     pub answer: String,
+    /// The `page#anchor` urls (or pages) of the sources shown with the answer, best first (the
+    /// prompt's `sources`); at most [`MAX_TURN_SOURCES`]. Empty (the default) when the turn
+    /// abstained or its sources were not kept: a follow-up then finds its topic's pages by
+    /// searching the topic question ([`context_pages`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
 }
 
 /// The most earlier turns a history may hold: 50. The widget keeps 4 by default
 /// (`<docent-ask turns>`); the prompt keeps as many of the latest as fit its budget.
 pub const MAX_TURNS: usize = 50;
+
+/// The most sources one turn may carry: 50, the most a prompt holds (`PromptOptions::k`).
+pub const MAX_TURN_SOURCES: usize = 50;
 
 /// A follow-up with at most this many salient terms of its own, in at most [`SHORT_WORDS`]
 /// words, is elliptical whatever its words ("why?", "examples?", "Windows?"): 1. Two terms
@@ -68,10 +78,11 @@ pub const LEANING_TERMS: usize = 3;
 /// Most terms of the topic added to an elliptical follow-up: 8.
 pub const MAX_CONTEXT_TERMS: usize = 8;
 
-/// Hits of the topic's search whose pages are an elliptical follow-up's context: 5, the sources
-/// a prompt shows by default (`PromptOptions::k`), so the pages the topic's answer was built on.
-/// Fewer narrows the context to the topic's best page (1: only it); more lets pages the topic
-/// only grazes pull the follow-up's words their way.
+/// Hits of the topic's search whose pages are an elliptical follow-up's context when its
+/// earlier turns carry no sources ([`context_pages`]): 5, the sources a prompt shows by default
+/// (`PromptOptions::k`), so the pages the topic's answer was built on. Fewer narrows the context
+/// to the topic's best page (1: only it); more lets pages the topic only grazes pull the
+/// follow-up's words their way.
 pub const TOPIC_HITS: usize = 5;
 
 /// Hits of each of a follow-up's searches (the formed query, its own words) that
@@ -102,8 +113,9 @@ const OPENERS: &[&str] = &[
 const POINTERS: &[&str] =
     &["it", "its", "this", "that", "these", "those", "they", "them", "their", "there", "one", "ones", "such"];
 
-/// Checks a history: at most [`MAX_TURNS`] turns, each with a non-empty question.
-/// `what` names the history in errors (a file name, "history").
+/// Checks a history: at most [`MAX_TURNS`] turns, each with a non-empty question and at most
+/// [`MAX_TURN_SOURCES`] sources, none of them empty. `what` names the history in errors (a file
+/// name, "history").
 pub fn check_history(history: &[Turn], what: &str) -> Result<()> {
     if history.len() > MAX_TURNS {
         return Err(Error::invalid(
@@ -116,6 +128,22 @@ pub fn check_history(history: &[Turn], what: &str) -> Result<()> {
             return Err(Error::invalid(
                 what,
                 format!("turn {}: field \"question\" must be a non-empty string", i + 1),
+            ));
+        }
+        if t.sources.len() > MAX_TURN_SOURCES {
+            return Err(Error::invalid(
+                what,
+                format!(
+                    "turn {}: field \"sources\": expected at most {MAX_TURN_SOURCES} urls, found {}",
+                    i + 1,
+                    t.sources.len()
+                ),
+            ));
+        }
+        if let Some(j) = t.sources.iter().position(|u| u.trim().is_empty()) {
+            return Err(Error::invalid(
+                what,
+                format!("turn {}: field \"sources\": url {} is empty (expected page#anchor)", i + 1, j + 1),
             ));
         }
     }
@@ -162,7 +190,7 @@ pub fn retrieval_query(question: &str, history: &[Turn]) -> String {
     if history.is_empty() || !is_elliptical(question) {
         return question.to_string();
     }
-    let topic = history.iter().rposition(|t| !is_elliptical(&t.question)).unwrap_or(0);
+    let topic = topic_turn(history);
     let mut have: Vec<String> = salient_terms(question).into_iter().map(|t| t.term).collect();
     let mut added: Vec<String> = Vec::new();
     for t in &history[topic..] {
@@ -190,8 +218,33 @@ pub fn topic_question<'h>(question: &str, history: &'h [Turn]) -> Option<&'h str
     if retrieval_query(question, history) == question.trim() {
         return None;
     }
-    let topic = history.iter().rposition(|t| !is_elliptical(&t.question)).unwrap_or(0);
-    Some(history[topic].question.trim())
+    Some(history[topic_turn(history)].question.trim())
+}
+
+/// The pages an elliptical follow-up's context lies on, as its earlier turns carry them: the
+/// sources of the conversation's topic turn (the one [`topic_question`] names) and of the
+/// follow-ups asked since, in that order, each page once (`page#anchor` urls, the part before
+/// `#`). These are the pages the topic's answers were built on. Empty when `question` is searched
+/// as written ([`topic_question`] is `None`) or when none of those turns carries sources (a turn
+/// that abstained, or a caller that keeps none): the engine then takes the pages of the topic
+/// question's first [`TOPIC_HITS`] hits instead.
+pub fn context_pages<'h>(question: &str, history: &'h [Turn]) -> Vec<&'h str> {
+    if topic_question(question, history).is_none() {
+        return Vec::new();
+    }
+    let mut pages: Vec<&str> = Vec::new();
+    for url in history[topic_turn(history)..].iter().flat_map(|t| &t.sources) {
+        let page = page_of(url.trim());
+        if !pages.contains(&page) {
+            pages.push(page);
+        }
+    }
+    pages
+}
+
+/// The index of the conversation's topic turn: the latest that stood on its own, or the first.
+fn topic_turn(history: &[Turn]) -> usize {
+    history.iter().rposition(|t| !is_elliptical(&t.question)).unwrap_or(0)
 }
 
 /// The page of a `page#anchor` url: the part before `#`.
@@ -201,8 +254,8 @@ fn page_of(url: &str) -> &str {
 
 /// Combines an elliptical follow-up's searches, each best first: `formed`, the hits of its
 /// formed query ([`retrieval_query`]), and `own`, the hits of its own words alone, of which only
-/// those on one of `topic_pages` count (the pages of the topic question's first [`TOPIC_HITS`]
-/// hits; `page#anchor` urls or pages, compared by page). Reciprocal rank fusion with constant
+/// those on one of `topic_pages` count (the pages of [`context_pages`], or of the topic
+/// question's first [`TOPIC_HITS`] hits; `page#anchor` urls or pages, compared by page). Reciprocal rank fusion with constant
 /// `rrf_k` (the engine's, 60 by default: above 0; a larger one flattens the ranks): an item
 /// scores `1/(rrf_k + rank)` in each list it is in, ranks from 1. `key` gives an item's id (the
 /// same item in both lists has the same id) and its url. Returns the items with their fused

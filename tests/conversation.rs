@@ -2,7 +2,9 @@
 //! earlier turns in the prompt's token budget (`docent::prompt`), and the engine asking with a
 //! history. Hashing embedder and the approximate token counter: no model.
 
-use docent::conversation::{fuse_in_context, is_elliptical, retrieval_query, topic_question, Turn};
+use docent::conversation::{
+    context_pages, fuse_in_context, is_elliptical, retrieval_query, topic_question, Turn,
+};
 use docent::engine::{Docent, Options};
 use docent::ingest::{Document, Section};
 use docent::prompt::{self, PromptOptions, Source, NO_ANSWER};
@@ -12,7 +14,7 @@ use docent::tokens::TokenCounter;
 use crate::common::{doc, hashing};
 
 fn turn(q: &str, a: &str) -> Turn {
-    Turn { question: q.into(), answer: a.into() }
+    Turn { question: q.into(), answer: a.into(), sources: Vec::new() }
 }
 
 #[test]
@@ -315,6 +317,91 @@ fn an_elliptical_follow_up_finds_its_words_on_the_topics_pages_first() {
     // The prompt's sources are the same hits.
     let p = e.assemble(q, &PromptOptions { history: history.to_vec(), ..Default::default() }).unwrap();
     assert_eq!(p.sources[0].url, "build.html#rebuild");
+}
+
+/// A turn that carries the sources its answer was given.
+fn cited(q: &str, sources: &[&str]) -> Turn {
+    Turn {
+        question: q.into(),
+        answer: "As the sources say [1].".into(),
+        sources: sources.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+#[test]
+fn the_pages_an_earlier_answer_cited_are_the_follow_ups_context() {
+    let e = builds();
+    let opts = RetrieveOptions::default();
+    let q = "and force a full rebuild?";
+    let topic = "How do I build faster on several cores?";
+    // The answer to the topic question was built on the CI page (say the reader's site answered
+    // it from there): the follow-up's words are looked for on that page, not on the pages a new
+    // search of the topic question finds (build.html, the previous test).
+    let history = [cited(topic, &["ci.html#runners", "ci.html#cache"])];
+    assert_eq!(context_pages(q, &history), ["ci.html"]);
+    let r = e.search_conversation(q, &history, 5, &opts).unwrap();
+    assert_eq!(r.hits[0].url, "ci.html#cache", "{:?}", r.hits);
+    let rank = |url: &str| r.hits.iter().position(|h| h.url == url);
+    assert!(rank("ci.html#cache") < rank("build.html#rebuild"), "{:?}", r.hits);
+    // The cited page of the topic turn and those of the follow-ups since, each page once.
+    let history = [
+        cited("How do I install it?", &["old.html#x"]),
+        cited(topic, &["build.html#parallel", "speed.html#cores", "build.html#rebuild"]),
+        cited("and on laptops?", &["hardware.html#laptops"]),
+    ];
+    assert_eq!(context_pages(q, &history), ["build.html", "speed.html", "hardware.html"]);
+    // A question that stands on its own has no context.
+    assert!(context_pages("How do CI runners pick up jobs from the queue?", &history).is_empty());
+    // The prompt is assembled from the same hits.
+    let p = e
+        .assemble(q, &PromptOptions { history: vec![cited(topic, &["ci.html#cache"])], ..Default::default() })
+        .unwrap();
+    assert_eq!(p.sources[0].url, "ci.html#cache");
+}
+
+#[test]
+fn turns_without_sources_fall_back_to_searching_the_topic_question() {
+    let e = builds();
+    let opts = RetrieveOptions::default();
+    let q = "and force a full rebuild?";
+    let topic = "How do I build faster on several cores?";
+    // No turn carries sources (the topic abstained, or the caller keeps none): the pages of the
+    // topic question's first hits are the context, and the hits are exactly those of a history
+    // without sources.
+    let bare = [turn(topic, "")];
+    let abstained = [cited(topic, &[]), cited("and with less memory?", &[])];
+    assert!(context_pages(q, &abstained).is_empty());
+    let urls = |h: &[Turn]| {
+        e.search_conversation(q, h, 5, &opts).unwrap().hits.into_iter().map(|h| h.url).collect::<Vec<_>>()
+    };
+    assert_eq!(urls(&bare)[0], "build.html#rebuild");
+    assert_eq!(urls(&abstained[..1]), urls(&bare));
+    // The same when they cite the pages that search finds.
+    let same = [cited(topic, &["build.html#parallel"])];
+    assert_eq!(urls(&same)[0], "build.html#rebuild");
+}
+
+#[test]
+fn a_turns_sources_are_checked() {
+    let counter = TokenCounter::Approx;
+    let check = |history: Vec<Turn>| {
+        let opts = PromptOptions { history, ..PromptOptions::default() };
+        prompt::assemble("q?", &sources(), true, &counter, &opts).unwrap_err().to_string()
+    };
+    assert_eq!(
+        check(vec![turn("ok?", ""), cited("and?", &["a.html#x", " "])]),
+        "invalid history: turn 2: field \"sources\": url 2 is empty (expected page#anchor)"
+    );
+    let many: Vec<String> = (0..51).map(|i| format!("p{i}.html")).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    assert_eq!(
+        check(vec![cited("q?", &many)]),
+        "invalid history: turn 1: field \"sources\": expected at most 50 urls, found 51"
+    );
+    // Serialized as the widget sends it, and without sources as before.
+    let t: Turn = serde_json::from_str(r#"{"question":"q?","sources":["a.html#b"]}"#).unwrap();
+    assert_eq!(t.sources, ["a.html#b"]);
+    assert_eq!(serde_json::to_string(&turn("q?", "a")).unwrap(), r#"{"question":"q?","answer":"a"}"#);
 }
 
 #[test]

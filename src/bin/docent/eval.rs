@@ -42,14 +42,30 @@ pub fn cmd_eval(
                 "missing field \"relevant\" (a list of page#anchor urls or pages; [] for unanswerable)",
             ));
         };
-        // A follow-up is searched in its conversation, as `ask` does.
-        let history: Vec<docent::conversation::Turn> = line
-            .history
-            .unwrap_or_default()
+        // A follow-up is searched in its conversation, as `ask` does. Earlier questions given as
+        // strings are asked first, so each turn carries the sources it was given (as a reader's
+        // conversation keeps them); turns given as objects are taken as they are.
+        let at = format!("{}:{}", questions.display(), i + 1);
+        let raw = line.history.unwrap_or_default();
+        let cite = raw.iter().any(|v| v.is_string());
+        if cite && !raw.iter().all(|v| v.is_string()) {
+            return Err(Error::format(
+                at,
+                "field \"history\": expected every turn as a question (string) or every turn as an object {\"question\", \"answer\", \"sources\"}",
+            ));
+        }
+        let history = raw
             .into_iter()
-            .map(|question| docent::conversation::Turn { question, answer: String::new() })
-            .collect();
-        qs.push(Question { q: line.q, relevant, history });
+            .enumerate()
+            .map(|(j, v)| match v {
+                serde_json::Value::String(question) => {
+                    Ok(docent::conversation::Turn { question, ..Default::default() })
+                }
+                v => crate::load::turn_of(&format!("{at}: history turn {}", j + 1), v),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        docent::conversation::check_history(&history, &at)?;
+        qs.push(Question { q: line.q, relevant, history, cite });
     }
     let (r, embedder, site_gate) = if fragments {
         // Through the fragments, as a browser reads the folder (lexical without a vector).
