@@ -269,24 +269,38 @@ pub fn fuse_in_context<T>(
     key: impl Fn(&T) -> (u32, &str),
 ) -> Vec<(T, f32)> {
     let pages: Vec<&str> = topic_pages.iter().map(|u| page_of(u)).collect();
-    let mut out: Vec<(T, f32)> = Vec::with_capacity(formed.len() + own.len());
+    let on_topic: Vec<T> = own.into_iter().filter(|it| pages.contains(&page_of(key(it).1))).collect();
+    fuse_on_topic(formed, on_topic, rrf_k, |it| key(it).0)
+}
+
+/// [`fuse_in_context`] once the follow-up's own hits off the topic's pages are dropped:
+/// `formed` and `on_topic` (each best first) fused by reciprocal rank with constant `rrf_k`, an
+/// item scoring `1/(rrf_k + rank)` in each list it is in (ranks from 1); `id` gives an item's
+/// id. Best first; ties by ascending id. The fragments' search (`SiteIndex`) tells a chunk's page
+/// its own way and fuses with this.
+pub fn fuse_on_topic<T>(
+    formed: Vec<T>,
+    on_topic: Vec<T>,
+    rrf_k: f32,
+    id: impl Fn(&T) -> u32,
+) -> Vec<(T, f32)> {
+    let mut out: Vec<(T, f32)> = Vec::with_capacity(formed.len() + on_topic.len());
     let mut at: std::collections::HashMap<u32, usize> = Default::default();
     for (rank, item) in formed.into_iter().enumerate() {
-        at.insert(key(&item).0, out.len());
+        at.insert(id(&item), out.len());
         out.push((item, 1.0 / (rrf_k + rank as f32 + 1.0)));
     }
-    let on_topic = own.into_iter().filter(|it| pages.contains(&page_of(key(it).1)));
-    for (rank, item) in on_topic.enumerate() {
+    for (rank, item) in on_topic.into_iter().enumerate() {
         let score = 1.0 / (rrf_k + rank as f32 + 1.0);
-        match at.get(&key(&item).0) {
+        match at.get(&id(&item)) {
             Some(&i) => out[i].1 += score,
             None => {
-                at.insert(key(&item).0, out.len());
+                at.insert(id(&item), out.len());
                 out.push((item, score));
             }
         }
     }
-    out.sort_by(|a, b| b.1.total_cmp(&a.1).then(key(&a.0).0.cmp(&key(&b.0).0)));
+    out.sort_by(|a, b| b.1.total_cmp(&a.1).then(id(&a.0).cmp(&id(&b.0))));
     out
 }
 

@@ -442,3 +442,46 @@ fn fusing_in_context_keeps_the_follow_ups_words_only_on_the_topics_pages() {
         fuse_in_context(vec![(9, "a.html")], vec![(7, "a.html#b")], &["a.html"], 60.0, |it| (it.0, it.1));
     assert_eq!(tie.iter().map(|f| f.0 .0).collect::<Vec<_>>(), vec![7, 9]);
 }
+
+#[test]
+fn the_fragments_search_a_follow_up_on_the_pages_its_earlier_turn_cites() {
+    use docent::fragments::block_on;
+    let e = builds();
+    let lexical = RetrieveOptions { mode: docent::retrieve::Mode::Lexical, ..RetrieveOptions::default() };
+    let (site, src, _) = crate::fragments::open(&e);
+    let topic = "How do I build faster on several cores?";
+    let q = "and force a full rebuild?";
+    let urls = |r: docent::engine::SearchResult| r.hits.into_iter().map(|h| h.url).collect::<Vec<_>>();
+    // The earlier question, asked through the fragments as the widget asks it: its sources are
+    // what the turn carries.
+    let first = block_on(site.search_conversation(&src, topic, &[], 5, None, &lexical)).unwrap();
+    let cited_pages: Vec<String> = urls(first);
+    assert!(cited_pages.iter().any(|u| u.starts_with("build.html")), "{cited_pages:?}");
+    assert!(!cited_pages.iter().any(|u| u.starts_with("ci.html")), "{cited_pages:?}");
+    let history = [Turn { question: topic.into(), answer: String::new(), sources: cited_pages }];
+    // Alone (and with turns without sources: the formed query alone) the CI page comes first;
+    // with the pages the earlier answer cited, the sibling section of the topic's page.
+    let formed = urls(block_on(site.search(&src, &retrieval_query(q, &history), 5, None, &lexical)).unwrap());
+    let uncited = [turn(topic, "")];
+    assert_eq!(
+        urls(block_on(site.search_conversation(&src, q, &uncited, 5, None, &lexical)).unwrap()),
+        formed
+    );
+    let r = block_on(site.search_conversation(&src, q, &history, 5, None, &lexical)).unwrap();
+    assert_eq!(r.hits[0].url, "build.html#rebuild", "{:?}", r.hits);
+    // As the engine ranks it first, with the same verdict as the formed query's search.
+    let engine = e.search_conversation(q, &history, 5, &lexical).unwrap();
+    assert_eq!(engine.hits[0].url, "build.html#rebuild");
+    let alone = block_on(site.search(&src, &retrieval_query(q, &history), 5, None, &lexical)).unwrap();
+    assert_eq!((r.answerable, r.evidence), (alone.answerable, alone.evidence));
+    // Cited pages elsewhere pull it there, also in a fresh index with no record at hand (the
+    // candidates' pages are then fetched).
+    let (fresh, fresh_src, _) = crate::fragments::open(&e);
+    let elsewhere = [cited(topic, &["ci.html#runners"])];
+    let r = block_on(fresh.search_conversation(&fresh_src, q, &elsewhere, 5, None, &lexical)).unwrap();
+    assert_eq!(r.hits[0].url, "ci.html#cache", "{:?}", r.hits);
+    // And the prompt assembled through the fragments takes the same hits.
+    let opts = PromptOptions { history: history.to_vec(), ..PromptOptions::default() };
+    let p = block_on(site.assemble(&src, q, None, e.counter(), &opts)).unwrap();
+    assert_eq!(p.sources[0].url, "build.html#rebuild");
+}

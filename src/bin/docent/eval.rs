@@ -70,13 +70,13 @@ pub fn cmd_eval(
     let (r, embedder, site_gate) = if fragments {
         // Through the fragments, as a browser reads the folder (lexical without a vector).
         let site = Site::open(dir, flag, true)?;
-        // A follow-up with the query its conversation forms alone (the fragments do not run
-        // the context searches of `Docent::search_conversation`).
+        // A follow-up in its conversation, as the lean module searches it (the vector embeds
+        // the query the conversation forms).
         let r = eval::evaluate_with(&qs, k, |q, k, mode| {
             let opts = RetrieveOptions { mode, ..site.index.table().retrieve.clone() };
-            let q = docent::conversation::retrieval_query(&q.q, &q.history);
-            let v = if mode == Mode::Lexical { None } else { site.vector(&q)? };
-            block_on(site.index.search(&site.src, &q, k, v.as_deref(), &opts))
+            let formed = docent::conversation::retrieval_query(&q.q, &q.history);
+            let v = if mode == Mode::Lexical { None } else { site.vector(&formed)? };
+            block_on(site.index.search_conversation(&site.src, &q.q, &q.history, k, v.as_deref(), &opts))
         })?;
         eprintln!("docent: {}", site.fetched());
         (r, site.index.embedder().clone(), site.index.site_gate().cloned())
