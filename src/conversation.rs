@@ -1,9 +1,9 @@
 //! Follow-up questions: a conversation's earlier turns and the retrieval query of a follow-up.
 //!
-//! Owns: [`Turn`] (one earlier question and the answer it got), checking a history,
-//! [`retrieval_query`], the query a follow-up is searched with, formed from the conversation
-//! without an LLM call, and how a follow-up's searches are combined ([`topic_question`],
-//! [`fuse_in_context`]). The prompt's share of the history (which turns fit the token budget) is
+//! Owns: [`Turn`] (one earlier question, the answer it got and the urls of its sources),
+//! checking a history, [`retrieval_query`], the query a follow-up is searched with, formed from
+//! the conversation without an LLM call, and how a follow-up's searches are combined
+//! ([`topic_question`], [`context_pages`], [`fuse_in_context`], [`fuse_on_topic`]). The prompt's share of the history (which turns fit the token budget) is
 //! `prompt::assemble`'s.
 //! Must not: search (the engine runs the searches this module names), count tokens or call an
 //! LLM.
@@ -18,9 +18,10 @@
 //! The topic's words alone pull a follow-up towards the topic's own answer, while a follow-up
 //! usually asks for a sibling of it ("and force a full rebuild?" after "build faster using
 //! several CPU cores": another option of the same command). So the engine also searches the
-//! follow-up's own words and keeps those hits that lie on the pages the topic's search found
-//! (the pages its answer was built on), and fuses them with the formed query's hits
-//! ([`fuse_in_context`]): the topic says where, the follow-up's words say what. Measured on
+//! follow-up's own words and keeps those hits that lie on the pages the earlier answers cited
+//! ([`context_pages`]; the topic question's hits when the turns carry no sources), and fuses
+//! them with the formed query's hits ([`fuse_in_context`]): the topic says where, the
+//! follow-up's words say what. Measured on
 //! follow-ups written for the evaluation sets (`bench/eval/followups.jsonl`,
 //! `bench/results/followups.md`).
 //!
