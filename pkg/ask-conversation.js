@@ -1,7 +1,8 @@
 // Follow-up questions in <docent-ask> (and the demo page): the conversation's earlier turns, kept
-// in memory (at most `max`, the oldest dropped first), shown above the current answer, handed to
-// the search as `history` so that "and on Windows?" is searched with the earlier question in view
-// and the prompt carries the earlier turns, and cleared by "New question". Which words of the
+// in memory (at most `max`, the oldest dropped first) with the sources each answer was given,
+// shown above the current answer, handed to the search as `history` so that "and on Windows?" is
+// searched with the earlier question and its answer's pages in view and the prompt carries the
+// earlier turns, and cleared by "New question". Which words of the
 // earlier questions join the search, and which turns fit the prompt's budget, the core decides
 // (src/conversation.rs, src/prompt.rs): this module only keeps the turns.
 // Must not: search, form queries, count tokens, or put text in the DOM other than as text nodes
@@ -39,9 +40,13 @@ export class Conversation {
     });
   }
 
-  /** The earlier turns as the core takes them (`history`: `[{question, answer}]`, oldest first). */
+  /**
+   * The earlier turns as the core takes them (`history`: `[{question, answer, sources}]`, oldest
+   * first; `sources` the `page#anchor` urls the answer was given, so a follow-up finds its words on
+   * the pages the earlier answer was built on, without searching the earlier question again).
+   */
   history() {
-    return this.#turns.map(({ question, answer }) => ({ question, answer }));
+    return this.#turns.map(({ question, answer, sources }) => ({ question, answer, sources: sources.map((s) => s.url) }));
   }
 
   /** How many earlier turns are kept. */

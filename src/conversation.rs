@@ -1,9 +1,9 @@
 //! Follow-up questions: a conversation's earlier turns and the retrieval query of a follow-up.
 //!
-//! Owns: [`Turn`] (one earlier question and the answer it got), checking a history,
-//! [`retrieval_query`], the query a follow-up is searched with, formed from the conversation
-//! without an LLM call, and how a follow-up's searches are combined ([`topic_question`],
-//! [`fuse_in_context`]). The prompt's share of the history (which turns fit the token budget) is
+//! Owns: [`Turn`] (one earlier question, the answer it got and the urls of its sources),
+//! checking a history, [`retrieval_query`], the query a follow-up is searched with, formed from
+//! the conversation without an LLM call, and how a follow-up's searches are combined
+//! ([`topic_question`], [`context_pages`], [`fuse_in_context`], [`fuse_on_topic`]). The prompt's share of the history (which turns fit the token budget) is
 //! `prompt::assemble`'s.
 //! Must not: search (the engine runs the searches this module names), count tokens or call an
 //! LLM.
@@ -18,9 +18,10 @@
 //! The topic's words alone pull a follow-up towards the topic's own answer, while a follow-up
 //! usually asks for a sibling of it ("and force a full rebuild?" after "build faster using
 //! several CPU cores": another option of the same command). So the engine also searches the
-//! follow-up's own words and keeps those hits that lie on the pages the topic's search found
-//! (the pages its answer was built on), and fuses them with the formed query's hits
-//! ([`fuse_in_context`]): the topic says where, the follow-up's words say what. Measured on
+//! follow-up's own words and keeps those hits that lie on the pages the earlier answers cited
+//! ([`context_pages`]; the topic question's hits when the turns carry no sources), and fuses
+//! them with the formed query's hits ([`fuse_in_context`]): the topic says where, the
+//! follow-up's words say what. Measured on
 //! follow-ups written for the evaluation sets (`bench/eval/followups.jsonl`,
 //! `bench/results/followups.md`).
 //!
@@ -31,8 +32,9 @@ use serde::{Deserialize, Serialize};
 use crate::gate::salient_terms;
 use crate::{Error, Result};
 
-/// One earlier turn of a conversation: the reader's question and the answer shown for it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One earlier turn of a conversation: the reader's question, the answer shown for it and the
+/// sources it was given.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Turn {
     /// The question as the reader asked it.
     pub question: String,
@@ -40,11 +42,20 @@ pub struct Turn {
     /// empty when the answer was stopped before any text.
     #[serde(default)]
     pub answer: String,
+    /// The `page#anchor` urls (or pages) of the sources shown with the answer, best first (the
+    /// prompt's `sources`); at most [`MAX_TURN_SOURCES`]. Empty (the default) when the turn
+    /// abstained or its sources were not kept: a follow-up then finds its topic's pages by
+    /// searching the topic question ([`context_pages`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
 }
 
 /// The most earlier turns a history may hold: 50. The widget keeps 4 by default
 /// (`<docent-ask turns>`); the prompt keeps as many of the latest as fit its budget.
 pub const MAX_TURNS: usize = 50;
+
+/// The most sources one turn may carry: 50, the most a prompt holds (`PromptOptions::k`).
+pub const MAX_TURN_SOURCES: usize = 50;
 
 /// A follow-up with at most this many salient terms of its own, in at most [`SHORT_WORDS`]
 /// words, is elliptical whatever its words ("why?", "examples?", "Windows?"): 1. Two terms
@@ -68,10 +79,11 @@ pub const LEANING_TERMS: usize = 3;
 /// Most terms of the topic added to an elliptical follow-up: 8.
 pub const MAX_CONTEXT_TERMS: usize = 8;
 
-/// Hits of the topic's search whose pages are an elliptical follow-up's context: 5, the sources
-/// a prompt shows by default (`PromptOptions::k`), so the pages the topic's answer was built on.
-/// Fewer narrows the context to the topic's best page (1: only it); more lets pages the topic
-/// only grazes pull the follow-up's words their way.
+/// Hits of the topic's search whose pages are an elliptical follow-up's context when its
+/// earlier turns carry no sources ([`context_pages`]): 5, the sources a prompt shows by default
+/// (`PromptOptions::k`), so the pages the topic's answer was built on. Fewer narrows the context
+/// to the topic's best page (1: only it); more lets pages the topic only grazes pull the
+/// follow-up's words their way.
 pub const TOPIC_HITS: usize = 5;
 
 /// Hits of each of a follow-up's searches (the formed query, its own words) that
@@ -102,8 +114,9 @@ const OPENERS: &[&str] = &[
 const POINTERS: &[&str] =
     &["it", "its", "this", "that", "these", "those", "they", "them", "their", "there", "one", "ones", "such"];
 
-/// Checks a history: at most [`MAX_TURNS`] turns, each with a non-empty question.
-/// `what` names the history in errors (a file name, "history").
+/// Checks a history: at most [`MAX_TURNS`] turns, each with a non-empty question and at most
+/// [`MAX_TURN_SOURCES`] sources, none of them empty. `what` names the history in errors (a file
+/// name, "history").
 pub fn check_history(history: &[Turn], what: &str) -> Result<()> {
     if history.len() > MAX_TURNS {
         return Err(Error::invalid(
@@ -116,6 +129,22 @@ pub fn check_history(history: &[Turn], what: &str) -> Result<()> {
             return Err(Error::invalid(
                 what,
                 format!("turn {}: field \"question\" must be a non-empty string", i + 1),
+            ));
+        }
+        if t.sources.len() > MAX_TURN_SOURCES {
+            return Err(Error::invalid(
+                what,
+                format!(
+                    "turn {}: field \"sources\": expected at most {MAX_TURN_SOURCES} urls, found {}",
+                    i + 1,
+                    t.sources.len()
+                ),
+            ));
+        }
+        if let Some(j) = t.sources.iter().position(|u| u.trim().is_empty()) {
+            return Err(Error::invalid(
+                what,
+                format!("turn {}: field \"sources\": url {} is empty (expected page#anchor)", i + 1, j + 1),
             ));
         }
     }
@@ -162,7 +191,7 @@ pub fn retrieval_query(question: &str, history: &[Turn]) -> String {
     if history.is_empty() || !is_elliptical(question) {
         return question.to_string();
     }
-    let topic = history.iter().rposition(|t| !is_elliptical(&t.question)).unwrap_or(0);
+    let topic = topic_turn(history);
     let mut have: Vec<String> = salient_terms(question).into_iter().map(|t| t.term).collect();
     let mut added: Vec<String> = Vec::new();
     for t in &history[topic..] {
@@ -190,8 +219,33 @@ pub fn topic_question<'h>(question: &str, history: &'h [Turn]) -> Option<&'h str
     if retrieval_query(question, history) == question.trim() {
         return None;
     }
-    let topic = history.iter().rposition(|t| !is_elliptical(&t.question)).unwrap_or(0);
-    Some(history[topic].question.trim())
+    Some(history[topic_turn(history)].question.trim())
+}
+
+/// The pages an elliptical follow-up's context lies on, as its earlier turns carry them: the
+/// sources of the conversation's topic turn (the one [`topic_question`] names) and of the
+/// follow-ups asked since, in that order, each page once (`page#anchor` urls, the part before
+/// `#`). These are the pages the topic's answers were built on. Empty when `question` is searched
+/// as written ([`topic_question`] is `None`) or when none of those turns carries sources (a turn
+/// that abstained, or a caller that keeps none): the engine then takes the pages of the topic
+/// question's first [`TOPIC_HITS`] hits instead.
+pub fn context_pages<'h>(question: &str, history: &'h [Turn]) -> Vec<&'h str> {
+    if topic_question(question, history).is_none() {
+        return Vec::new();
+    }
+    let mut pages: Vec<&str> = Vec::new();
+    for url in history[topic_turn(history)..].iter().flat_map(|t| &t.sources) {
+        let page = page_of(url.trim());
+        if !pages.contains(&page) {
+            pages.push(page);
+        }
+    }
+    pages
+}
+
+/// The index of the conversation's topic turn: the latest that stood on its own, or the first.
+fn topic_turn(history: &[Turn]) -> usize {
+    history.iter().rposition(|t| !is_elliptical(&t.question)).unwrap_or(0)
 }
 
 /// The page of a `page#anchor` url: the part before `#`.
@@ -201,8 +255,8 @@ fn page_of(url: &str) -> &str {
 
 /// Combines an elliptical follow-up's searches, each best first: `formed`, the hits of its
 /// formed query ([`retrieval_query`]), and `own`, the hits of its own words alone, of which only
-/// those on one of `topic_pages` count (the pages of the topic question's first [`TOPIC_HITS`]
-/// hits; `page#anchor` urls or pages, compared by page). Reciprocal rank fusion with constant
+/// those on one of `topic_pages` count (the pages of [`context_pages`], or of the topic
+/// question's first [`TOPIC_HITS`] hits; `page#anchor` urls or pages, compared by page). Reciprocal rank fusion with constant
 /// `rrf_k` (the engine's, 60 by default: above 0; a larger one flattens the ranks): an item
 /// scores `1/(rrf_k + rank)` in each list it is in, ranks from 1. `key` gives an item's id (the
 /// same item in both lists has the same id) and its url. Returns the items with their fused
@@ -216,24 +270,38 @@ pub fn fuse_in_context<T>(
     key: impl Fn(&T) -> (u32, &str),
 ) -> Vec<(T, f32)> {
     let pages: Vec<&str> = topic_pages.iter().map(|u| page_of(u)).collect();
-    let mut out: Vec<(T, f32)> = Vec::with_capacity(formed.len() + own.len());
+    let on_topic: Vec<T> = own.into_iter().filter(|it| pages.contains(&page_of(key(it).1))).collect();
+    fuse_on_topic(formed, on_topic, rrf_k, |it| key(it).0)
+}
+
+/// [`fuse_in_context`] once the follow-up's own hits off the topic's pages are dropped:
+/// `formed` and `on_topic` (each best first) fused by reciprocal rank with constant `rrf_k`, an
+/// item scoring `1/(rrf_k + rank)` in each list it is in (ranks from 1); `id` gives an item's
+/// id. Best first; ties by ascending id. The fragments' search (`SiteIndex`) tells a chunk's page
+/// its own way and fuses with this.
+pub fn fuse_on_topic<T>(
+    formed: Vec<T>,
+    on_topic: Vec<T>,
+    rrf_k: f32,
+    id: impl Fn(&T) -> u32,
+) -> Vec<(T, f32)> {
+    let mut out: Vec<(T, f32)> = Vec::with_capacity(formed.len() + on_topic.len());
     let mut at: std::collections::HashMap<u32, usize> = Default::default();
     for (rank, item) in formed.into_iter().enumerate() {
-        at.insert(key(&item).0, out.len());
+        at.insert(id(&item), out.len());
         out.push((item, 1.0 / (rrf_k + rank as f32 + 1.0)));
     }
-    let on_topic = own.into_iter().filter(|it| pages.contains(&page_of(key(it).1)));
-    for (rank, item) in on_topic.enumerate() {
+    for (rank, item) in on_topic.into_iter().enumerate() {
         let score = 1.0 / (rrf_k + rank as f32 + 1.0);
-        match at.get(&key(&item).0) {
+        match at.get(&id(&item)) {
             Some(&i) => out[i].1 += score,
             None => {
-                at.insert(key(&item).0, out.len());
+                at.insert(id(&item), out.len());
                 out.push((item, score));
             }
         }
     }
-    out.sort_by(|a, b| b.1.total_cmp(&a.1).then(key(&a.0).0.cmp(&key(&b.0).0)));
+    out.sort_by(|a, b| b.1.total_cmp(&a.1).then(id(&a.0).cmp(&id(&b.0))));
     out
 }
 

@@ -32,6 +32,41 @@ pub struct Question {
     /// its own): [`evaluate`] searches it in its conversation
     /// ([`Docent::search_conversation`]).
     pub history: Vec<Turn>,
+    /// Whether the earlier turns are asked first, as a reader asked them: each turn then carries
+    /// the sources the same search gave it in its own conversation ([`cite_history`]), as the
+    /// widget's turns carry the sources of their answers. False: the turns are searched with as
+    /// given (without sources, the engine searches the topic question for its pages).
+    pub cite: bool,
+}
+
+/// Sources a prompt shows by default (`PromptOptions::k`): what an earlier turn asked by
+/// [`cite_history`] carries.
+pub const CITED: usize = 5;
+
+/// The earlier turns of `q` as a reader's conversation would have kept them: each turn asked in
+/// its own conversation (the turns before it, already cited) with `search` in `mode`, carrying
+/// the urls of its first [`CITED`] hits, or none when the gate flagged it (a "not covered" answer
+/// shows no sources). The system's own citations, never the question's relevant urls. Turns that
+/// carry sources already keep them.
+pub fn cite_history(
+    q: &Question,
+    mode: Mode,
+    search: &mut impl FnMut(&Question, usize, Mode) -> Result<crate::engine::SearchResult>,
+) -> Result<Vec<Turn>> {
+    let mut turns: Vec<Turn> = Vec::with_capacity(q.history.len());
+    for t in &q.history {
+        let mut t = t.clone();
+        if t.sources.is_empty() {
+            let asked =
+                Question { q: t.question.clone(), relevant: Vec::new(), history: turns.clone(), cite: false };
+            let r = search(&asked, CITED, mode)?;
+            if r.answerable {
+                t.sources = r.hits.into_iter().map(|h| h.url).collect();
+            }
+        }
+        turns.push(t);
+    }
+    Ok(turns)
 }
 
 /// Whether a hit's `url` (`page#anchor`) answers a question whose answers are `relevant`
@@ -155,7 +190,12 @@ pub fn evaluate_with(
     for mode in [Mode::Lexical, Mode::Dense, Mode::Hybrid] {
         let mut ranks = Vec::with_capacity(answerable);
         for q in questions {
-            let r = search(q, k, mode)?;
+            let r = if q.cite && !q.history.is_empty() {
+                let history = cite_history(q, mode, &mut search)?;
+                search(&Question { history, cite: false, ..q.clone() }, k, mode)?
+            } else {
+                search(q, k, mode)?
+            };
             if mode == Mode::Hybrid {
                 report.evidence.push((r.evidence, !q.relevant.is_empty()));
                 report.verdicts.push((r.answerable, r.missing.clone()));
@@ -348,9 +388,20 @@ mod tests {
                 q: "tyre pressure sidewall".into(),
                 relevant: vec!["bikes.md#tyres".into()],
                 history: vec![],
+                cite: false,
             },
-            Question { q: "fry onions in butter".into(), relevant: vec!["soup.md".into()], history: vec![] },
-            Question { q: "quantum chromodynamics lattice".into(), relevant: vec![], history: vec![] },
+            Question {
+                q: "fry onions in butter".into(),
+                relevant: vec!["soup.md".into()],
+                history: vec![],
+                cite: false,
+            },
+            Question {
+                q: "quantum chromodynamics lattice".into(),
+                relevant: vec![],
+                history: vec![],
+                cite: false,
+            },
         ];
         let r = evaluate(&engine, &questions, 3).unwrap();
         assert_eq!((r.questions, r.answerable, r.unanswerable, r.k), (3, 2, 1, 5), "k is at least 5");

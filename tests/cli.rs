@@ -360,6 +360,25 @@ fn ask_with_history_searches_the_follow_up_in_its_conversation() {
     assert!(o.status.success(), "{}", stderr(&o));
     let f: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(f["sources"][0]["url"], "guide/gardening.md#self-watering-pots");
+    // A turn that carries the sources its answer cited: the follow-up's word is looked for on
+    // their page (the bicycle's), through index.bin and through the fragments alike.
+    let cited = tmp.path().join("cited.jsonl");
+    std::fs::write(
+        &cited,
+        "{\"question\": \"How does a self-watering pot work?\", \"sources\": [\"bicycle.html#chain\"]}\n",
+    )
+    .unwrap();
+    for extra in [&[][..], &["--fragments"][..]] {
+        let mut argv =
+            vec!["ask", dir, "and what is the gauge for?", "--history", cited.to_str().unwrap(), "--json"];
+        argv.extend(extra);
+        let o = docent(&argv);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let p: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        let urls: Vec<&str> =
+            p["sources"].as_array().unwrap().iter().map(|s| s["url"].as_str().unwrap()).collect();
+        assert!(urls.contains(&"bicycle.html#tyres"), "{extra:?}: {urls:?}");
+    }
 }
 
 #[test]
@@ -370,8 +389,11 @@ fn ask_with_bad_history_names_the_file_and_the_field() {
     let dir = out.to_str().unwrap();
     let file = tmp.path().join("h.json");
     let name = file.display().to_string();
-    let cases: [(&str, String); 6] = [
+    let cases: [(&str, String); 9] = [
         (r#"[{"question": "a?"}, {"answer": "b"}]"#, format!("{name}: turn 2: missing field \"question\"")),
+        (r#"[{"question": "a?", "sources": "a.html"}]"#, format!("{name}: turn 1: field \"sources\" must be an array of urls, found \"a.html\"")),
+        (r#"[{"question": "a?", "sources": [3]}]"#, format!("{name}: turn 1: field \"sources\" must hold page#anchor strings, found 3")),
+        (r#"[{"question": "a?", "sources": [""]}]"#, format!("invalid {name}: turn 1: field \"sources\": url 1 is empty (expected page#anchor)")),
         ("{\"question\": \"a?\"}\n{\"question\": 3}\n", format!("{name}:2: field \"question\" must be a string, found 3")),
         (r#"[{"question": "a?", "answer": ["b"]}]"#, format!("{name}: turn 1: field \"answer\" must be a string, found [\"b\"]")),
         (r#"[{"question": "  "}]"#, format!("{name}: turn 1: field \"question\" is empty")),

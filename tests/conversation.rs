@@ -2,7 +2,9 @@
 //! earlier turns in the prompt's token budget (`docent::prompt`), and the engine asking with a
 //! history. Hashing embedder and the approximate token counter: no model.
 
-use docent::conversation::{fuse_in_context, is_elliptical, retrieval_query, topic_question, Turn};
+use docent::conversation::{
+    context_pages, fuse_in_context, is_elliptical, retrieval_query, topic_question, Turn,
+};
 use docent::engine::{Docent, Options};
 use docent::ingest::{Document, Section};
 use docent::prompt::{self, PromptOptions, Source, NO_ANSWER};
@@ -12,7 +14,7 @@ use docent::tokens::TokenCounter;
 use crate::common::{doc, hashing};
 
 fn turn(q: &str, a: &str) -> Turn {
-    Turn { question: q.into(), answer: a.into() }
+    Turn { question: q.into(), answer: a.into(), sources: Vec::new() }
 }
 
 #[test]
@@ -317,6 +319,91 @@ fn an_elliptical_follow_up_finds_its_words_on_the_topics_pages_first() {
     assert_eq!(p.sources[0].url, "build.html#rebuild");
 }
 
+/// A turn that carries the sources its answer was given.
+fn cited(q: &str, sources: &[&str]) -> Turn {
+    Turn {
+        question: q.into(),
+        answer: "As the sources say [1].".into(),
+        sources: sources.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+#[test]
+fn the_pages_an_earlier_answer_cited_are_the_follow_ups_context() {
+    let e = builds();
+    let opts = RetrieveOptions::default();
+    let q = "and force a full rebuild?";
+    let topic = "How do I build faster on several cores?";
+    // The answer to the topic question was built on the CI page (say the reader's site answered
+    // it from there): the follow-up's words are looked for on that page, not on the pages a new
+    // search of the topic question finds (build.html, the previous test).
+    let history = [cited(topic, &["ci.html#runners", "ci.html#cache"])];
+    assert_eq!(context_pages(q, &history), ["ci.html"]);
+    let r = e.search_conversation(q, &history, 5, &opts).unwrap();
+    assert_eq!(r.hits[0].url, "ci.html#cache", "{:?}", r.hits);
+    let rank = |url: &str| r.hits.iter().position(|h| h.url == url);
+    assert!(rank("ci.html#cache") < rank("build.html#rebuild"), "{:?}", r.hits);
+    // The cited page of the topic turn and those of the follow-ups since, each page once.
+    let history = [
+        cited("How do I install it?", &["old.html#x"]),
+        cited(topic, &["build.html#parallel", "speed.html#cores", "build.html#rebuild"]),
+        cited("and on laptops?", &["hardware.html#laptops"]),
+    ];
+    assert_eq!(context_pages(q, &history), ["build.html", "speed.html", "hardware.html"]);
+    // A question that stands on its own has no context.
+    assert!(context_pages("How do CI runners pick up jobs from the queue?", &history).is_empty());
+    // The prompt is assembled from the same hits.
+    let p = e
+        .assemble(q, &PromptOptions { history: vec![cited(topic, &["ci.html#cache"])], ..Default::default() })
+        .unwrap();
+    assert_eq!(p.sources[0].url, "ci.html#cache");
+}
+
+#[test]
+fn turns_without_sources_fall_back_to_searching_the_topic_question() {
+    let e = builds();
+    let opts = RetrieveOptions::default();
+    let q = "and force a full rebuild?";
+    let topic = "How do I build faster on several cores?";
+    // No turn carries sources (the topic abstained, or the caller keeps none): the pages of the
+    // topic question's first hits are the context, and the hits are exactly those of a history
+    // without sources.
+    let bare = [turn(topic, "")];
+    let abstained = [cited(topic, &[]), cited("and with less memory?", &[])];
+    assert!(context_pages(q, &abstained).is_empty());
+    let urls = |h: &[Turn]| {
+        e.search_conversation(q, h, 5, &opts).unwrap().hits.into_iter().map(|h| h.url).collect::<Vec<_>>()
+    };
+    assert_eq!(urls(&bare)[0], "build.html#rebuild");
+    assert_eq!(urls(&abstained[..1]), urls(&bare));
+    // The same when they cite the pages that search finds.
+    let same = [cited(topic, &["build.html#parallel"])];
+    assert_eq!(urls(&same)[0], "build.html#rebuild");
+}
+
+#[test]
+fn a_turns_sources_are_checked() {
+    let counter = TokenCounter::Approx;
+    let check = |history: Vec<Turn>| {
+        let opts = PromptOptions { history, ..PromptOptions::default() };
+        prompt::assemble("q?", &sources(), true, &counter, &opts).unwrap_err().to_string()
+    };
+    assert_eq!(
+        check(vec![turn("ok?", ""), cited("and?", &["a.html#x", " "])]),
+        "invalid history: turn 2: field \"sources\": url 2 is empty (expected page#anchor)"
+    );
+    let many: Vec<String> = (0..51).map(|i| format!("p{i}.html")).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    assert_eq!(
+        check(vec![cited("q?", &many)]),
+        "invalid history: turn 1: field \"sources\": expected at most 50 urls, found 51"
+    );
+    // Serialized as the widget sends it, and without sources as before.
+    let t: Turn = serde_json::from_str(r#"{"question":"q?","sources":["a.html#b"]}"#).unwrap();
+    assert_eq!(t.sources, ["a.html#b"]);
+    assert_eq!(serde_json::to_string(&turn("q?", "a")).unwrap(), r#"{"question":"q?","answer":"a"}"#);
+}
+
 #[test]
 fn a_self_standing_follow_up_is_one_search_of_its_words() {
     let e = builds();
@@ -354,4 +441,47 @@ fn fusing_in_context_keeps_the_follow_ups_words_only_on_the_topics_pages() {
     let tie =
         fuse_in_context(vec![(9, "a.html")], vec![(7, "a.html#b")], &["a.html"], 60.0, |it| (it.0, it.1));
     assert_eq!(tie.iter().map(|f| f.0 .0).collect::<Vec<_>>(), vec![7, 9]);
+}
+
+#[test]
+fn the_fragments_search_a_follow_up_on_the_pages_its_earlier_turn_cites() {
+    use docent::fragments::block_on;
+    let e = builds();
+    let lexical = RetrieveOptions { mode: docent::retrieve::Mode::Lexical, ..RetrieveOptions::default() };
+    let (site, src, _) = crate::fragments::open(&e);
+    let topic = "How do I build faster on several cores?";
+    let q = "and force a full rebuild?";
+    let urls = |r: docent::engine::SearchResult| r.hits.into_iter().map(|h| h.url).collect::<Vec<_>>();
+    // The earlier question, asked through the fragments as the widget asks it: its sources are
+    // what the turn carries.
+    let first = block_on(site.search_conversation(&src, topic, &[], 5, None, &lexical)).unwrap();
+    let cited_pages: Vec<String> = urls(first);
+    assert!(cited_pages.iter().any(|u| u.starts_with("build.html")), "{cited_pages:?}");
+    assert!(!cited_pages.iter().any(|u| u.starts_with("ci.html")), "{cited_pages:?}");
+    let history = [Turn { question: topic.into(), answer: String::new(), sources: cited_pages }];
+    // Alone (and with turns without sources: the formed query alone) the CI page comes first;
+    // with the pages the earlier answer cited, the sibling section of the topic's page.
+    let formed = urls(block_on(site.search(&src, &retrieval_query(q, &history), 5, None, &lexical)).unwrap());
+    let uncited = [turn(topic, "")];
+    assert_eq!(
+        urls(block_on(site.search_conversation(&src, q, &uncited, 5, None, &lexical)).unwrap()),
+        formed
+    );
+    let r = block_on(site.search_conversation(&src, q, &history, 5, None, &lexical)).unwrap();
+    assert_eq!(r.hits[0].url, "build.html#rebuild", "{:?}", r.hits);
+    // As the engine ranks it first, with the same verdict as the formed query's search.
+    let engine = e.search_conversation(q, &history, 5, &lexical).unwrap();
+    assert_eq!(engine.hits[0].url, "build.html#rebuild");
+    let alone = block_on(site.search(&src, &retrieval_query(q, &history), 5, None, &lexical)).unwrap();
+    assert_eq!((r.answerable, r.evidence), (alone.answerable, alone.evidence));
+    // Cited pages elsewhere pull it there, also in a fresh index with no record at hand (the
+    // candidates' pages are then fetched).
+    let (fresh, fresh_src, _) = crate::fragments::open(&e);
+    let elsewhere = [cited(topic, &["ci.html#runners"])];
+    let r = block_on(fresh.search_conversation(&fresh_src, q, &elsewhere, 5, None, &lexical)).unwrap();
+    assert_eq!(r.hits[0].url, "ci.html#cache", "{:?}", r.hits);
+    // And the prompt assembled through the fragments takes the same hits.
+    let opts = PromptOptions { history: history.to_vec(), ..PromptOptions::default() };
+    let p = block_on(site.assemble(&src, q, None, e.counter(), &opts)).unwrap();
+    assert_eq!(p.sources[0].url, "build.html#rebuild");
 }

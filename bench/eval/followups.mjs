@@ -8,11 +8,17 @@
 //   concat      q followed by every earlier question, word for word (the naive alternative)
 //   formed      the query docent forms from the conversation (src/conversation.rs,
 //               retrieval_query; read from `docent ask --history --json`), searched alone
-//   lean        q with "history" through the fragments (--fragments): the formed query alone,
-//               as the lean module searches it
-//   followup    q with "history" through index.bin: searched in its conversation
-//               (Docent::search_conversation: the formed query, fused with q's own hits on the
-//               pages of the topic's hits)
+//   lean-uncited  q with "history" through the fragments (--fragments), the earlier turns
+//               without sources: the formed query alone
+//   lean        the same, each earlier turn carrying the sources the system gave it (see
+//               followup), as the lean module and the widget search a follow-up
+//   uncited     q with "history" through index.bin, the earlier turns without sources:
+//               searched in its conversation (Docent::search_conversation: the formed query,
+//               fused with q's own hits on the pages of the topic question's first hits)
+//   followup    the same, each earlier turn carrying the sources the system gave it: `docent
+//               eval` asks the earlier questions first, in their own conversation, and each turn
+//               keeps the urls of its first 5 hits (none when the gate flagged it), as the widget
+//               keeps its answers' sources; never the pairs' relevant urls
 //   full        full
 //
 // and writes bench/results/followups.md (and .json) with recall@1/5/10 and MRR@10 per variant,
@@ -51,7 +57,9 @@ const VARIANTS = {
   bare: { make: (p) => ({ q: p.q, relevant: p.relevant }) },
   concat: { make: (p) => ({ q: [p.q, ...p.history.slice().reverse()].join(' '), relevant: p.relevant }) },
   formed: { make: (p, site) => ({ q: formedQuery(site, p), relevant: p.relevant }) },
+  'lean-uncited': { make: (p) => ({ q: p.q, history: p.history.map((question) => ({ question })), relevant: p.relevant }), flags: ['--fragments'] },
   lean: { make: (p) => ({ q: p.q, history: p.history, relevant: p.relevant }), flags: ['--fragments'] },
+  uncited: { make: (p) => ({ q: p.q, history: p.history.map((question) => ({ question })), relevant: p.relevant }) },
   followup: { make: (p) => ({ q: p.q, history: p.history, relevant: p.relevant }) },
   full: { make: (p) => ({ q: p.full, relevant: p.relevant }) },
 };
@@ -112,7 +120,7 @@ const measured = SETS.map((set) => ({ ...set, results: measure(set) }));
 writeFileSync(`${OUT}.json`, JSON.stringify(Object.fromEntries(measured.map((s) => [s.name, s.results])), null, 2) + '\n');
 
 let md = `# Follow-up questions: recall in the conversation against the question asked in full\n\n`;
-md += `Follow-ups written for the evaluation sites, each searched six ways against the site's MiniLM index with \`docent eval\`, hybrid retrieval (the default). \`bare\`: the follow-up alone; \`concat\`: the follow-up followed by the earlier questions word for word; \`formed\`: the query docent forms from the conversation (\`retrieval_query\`) searched alone; \`lean\`: the same through the fragments, as the lean module searches a follow-up; \`followup\`: searched in its conversation through index.bin (\`Docent::search_conversation\`: the formed query fused with the follow-up's own hits on the pages of the topic's hits), as \`docent ask --history\` and the in-memory index do; \`full\`: the same question asked on its own. "kept": answerable follow-ups the gate let through.\n\n`;
+md += `Follow-ups written for the evaluation sites, each searched eight ways against the site's MiniLM index with \`docent eval\`, hybrid retrieval (the default). \`bare\`: the follow-up alone; \`concat\`: the follow-up followed by the earlier questions word for word; \`formed\`: the query docent forms from the conversation (\`retrieval_query\`) searched alone; \`lean-uncited\`: in its conversation through the fragments, the earlier turns carrying no sources (the formed query alone); \`lean\`: the same with each earlier turn carrying the sources the system gave it (see \`followup\`), as the lean module and the widget search a follow-up; \`uncited\`: in its conversation through index.bin (\`Docent::search_conversation\`: the formed query fused with the follow-up's own hits on the pages of the topic question's first 5 hits), the earlier turns carrying no sources; \`followup\`: the same with each earlier turn carrying the sources the system gave it (\`docent eval\` asks the earlier questions first and keeps the urls of their first 5 hits, as the widget keeps its answers' sources; never the relevant urls), as \`docent ask --history\` and the in-memory index search a follow-up; \`full\`: the same question asked on its own. "kept": answerable follow-ups the gate let through.\n\n`;
 md += `Command: \`node bench/eval/followups.mjs --index ${opt('--index') ? opt('--index').replace(/.*\/target\//, 'target/') : '$CARGO_TARGET_DIR/eval/index'}\` (CLI: \`${CLI.replace(/.*\/target\//, 'target/')}\`)\n`;
 for (const set of measured) {
   const r = set.results;
@@ -129,7 +137,7 @@ md += `\nrecall@5 in the conversation − asked in full (target: within 0.05):\n
 for (const set of measured) {
   const r5 = (name) => hybrid(set.results.all, name).recall_at_5;
   const d = (name) => (r5(name) - r5('full')).toFixed(3);
-  md += `- ${set.name}: followup ${d('followup')}, formed ${d('formed')}, lean ${d('lean')}\n`;
+  md += `- ${set.name}: followup ${d('followup')}, uncited ${d('uncited')}, formed ${d('formed')}, lean ${d('lean')}, lean-uncited ${d('lean-uncited')}\n`;
 }
 writeFileSync(`${OUT}.md`, md);
 console.log(md);

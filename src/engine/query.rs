@@ -3,7 +3,7 @@
 
 use super::{Docent, Hit, SearchResult};
 use crate::conversation::{
-    fuse_in_context, retrieval_query, topic_question, Turn, CONTEXT_CANDIDATES, TOPIC_HITS,
+    context_pages, fuse_in_context, retrieval_query, topic_question, Turn, CONTEXT_CANDIDATES, TOPIC_HITS,
 };
 use crate::gate::decide;
 use crate::index::bm25::is_invisible;
@@ -86,10 +86,11 @@ impl Docent {
 
     /// Searches for `question` asked after the earlier turns `history` (oldest first). A
     /// question searched as written ([`topic_question`] is `None`: it stands on its own, or there
-    /// is no history) is [`Docent::search_with`] of it. An elliptical follow-up takes three
-    /// searches with `opts`: its formed query ([`retrieval_query`]), its own words, and the
-    /// topic question, whose first [`TOPIC_HITS`] hits give the pages of its context; the
-    /// formed query's hits and its own words' hits on those pages are fused
+    /// is no history) is [`Docent::search_with`] of it. An elliptical follow-up takes two
+    /// searches with `opts`, its formed query ([`retrieval_query`]) and its own words; the
+    /// pages of its context are those its earlier turns cite ([`context_pages`]), or, when they
+    /// carry no sources, those of the topic question's first [`TOPIC_HITS`] hits (a third
+    /// search). The formed query's hits and its own words' hits on those pages are fused
     /// ([`fuse_in_context`], [`CONTEXT_CANDIDATES`] of each), at most `opts.max_per_page` per
     /// page. The verdict, evidence and missing terms are those of the formed query: the gate
     /// judges the follow-up with its topic.
@@ -110,8 +111,14 @@ impl Docent {
         let n = k.max(CONTEXT_CANDIDATES);
         let formed = self.search_with(&query, n, opts)?;
         let own = self.search_with(question, n, opts)?;
-        let topic = self.search_with(topic, TOPIC_HITS, opts)?;
-        let pages: Vec<&str> = topic.hits.iter().map(|h| h.url.as_str()).collect();
+        let cited = context_pages(question, history);
+        let searched;
+        let pages: Vec<&str> = if cited.is_empty() {
+            searched = self.search_with(topic, TOPIC_HITS, opts)?;
+            searched.hits.iter().map(|h| h.url.as_str()).collect()
+        } else {
+            cited
+        };
         let fused = fuse_in_context(formed.hits, own.hits, &pages, opts.rrf_k, |h| (h.chunk, h.url.as_str()));
         let urls: Vec<String> = fused.iter().map(|h| h.0.url.clone()).collect();
         let kept =

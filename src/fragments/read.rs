@@ -72,7 +72,7 @@ pub struct SiteIndex {
     /// Term shards loaded, by shard number.
     lexical: RefCell<BTreeMap<usize, Rc<Shard>>>,
     /// Text records loaded, by chunk id.
-    text: RefCell<HashMap<u32, Rc<Record>>>,
+    pub(super) text: RefCell<HashMap<u32, Rc<Record>>>,
     /// Whole text packs loaded, by pack number.
     packs: RefCell<BTreeSet<usize>>,
     /// The IVF state: centroids and partitions loaded.
@@ -105,7 +105,7 @@ impl Vocabulary for ShardVocabulary<'_> {
 }
 
 /// The vocabulary terms one query term matches, and the idf it weighs in the gate's coverage.
-struct Group {
+pub(super) struct Group {
     idf: f32,
     terms: Vec<Term>,
 }
@@ -115,6 +115,15 @@ impl Group {
     fn contains(&self, id: u32) -> bool {
         self.terms.iter().any(|t| t.postings.binary_search_by_key(&id, |p| p.0).is_ok())
     }
+}
+
+/// A query's fused candidates and the gate's verdict on it, before their text is fetched.
+pub(super) struct Ranked {
+    /// Best first, before deduplication and the per-page limit.
+    pub fused: Vec<Fused>,
+    pub answerable: bool,
+    pub evidence: Evidence,
+    pub missing: Vec<String>,
 }
 
 impl SiteIndex {
@@ -209,6 +218,27 @@ impl SiteIndex {
         opts: &RetrieveOptions,
         lookup: Lookup,
     ) -> Result<SearchResult> {
+        let ranked = self.ranked(src, query, k, vector, opts, lookup).await?;
+        let hits = self.hits_of(src, &ranked.fused, k, opts).await?;
+        Ok(SearchResult {
+            answerable: ranked.answerable,
+            hits,
+            evidence: ranked.evidence,
+            missing: ranked.missing,
+        })
+    }
+
+    /// Stages 1 and 2 of [`SiteIndex::search_with`]: the fused candidates of `query` (ids and
+    /// scores, best first, before deduplication and the per-page limit) and the gate's verdict.
+    pub(super) async fn ranked<S: FragmentSource>(
+        &self,
+        src: &S,
+        query: &str,
+        k: usize,
+        vector: Option<&[f32]>,
+        opts: &RetrieveOptions,
+        lookup: Lookup,
+    ) -> Result<Ranked> {
         let query = check_search(query, k, opts)?;
         let mode = match vector {
             Some(_) => opts.mode,
@@ -269,6 +299,18 @@ impl SiteIndex {
         let answerable = decide(opts, self.gate.as_ref(), kind, &evidence, &check, vector.is_some());
         let missing = check.missing;
         let fused = fuse(&dense_hits, &lexical_hits, opts.rrf_k, opts.lexical_weight, mode);
+        Ok(Ranked { fused, answerable, evidence, missing })
+    }
+
+    /// Stage 3 of [`SiteIndex::search_with`]: the first `k` hits of the candidates `fused` (best
+    /// first) that deduplication and the per-page limit keep, with their text.
+    pub(super) async fn hits_of<S: FragmentSource>(
+        &self,
+        src: &S,
+        fused: &[Fused],
+        k: usize,
+        opts: &RetrieveOptions,
+    ) -> Result<Vec<Hit>> {
         // Stage 3: the text of the best hits. Deduplication and the per-page limit decide each
         // item by the items before it only, so filtering a prefix of the fused list gives a
         // prefix of the filtered list: fetch the text of the first 1.5·k (a few are usually
@@ -318,13 +360,14 @@ impl SiteIndex {
             // few rounds, not one per missing hit.
             upto = (upto + 2 * (k - items.len())).max(2 * upto).min(fused.len());
         };
-        Ok(SearchResult { answerable, hits, evidence, missing })
+        Ok(hits)
     }
 
     /// Retrieves sources for `question` (as [`SiteIndex::search`] with the index's retrieval
     /// options and `opts.k`) and assembles a grounded prompt, counting tokens with `counter`.
-    /// After earlier turns ([`PromptOptions::history`]) it searches with the query the
-    /// conversation forms ([`retrieval_query`]); `vector`, when given, must embed that query.
+    /// After earlier turns ([`PromptOptions::history`]) it searches in the conversation
+    /// ([`SiteIndex::search_conversation`]); `vector`, when given, must embed the query the
+    /// conversation forms ([`retrieval_query`]).
     pub async fn assemble<S: FragmentSource>(
         &self,
         src: &S,
@@ -335,7 +378,9 @@ impl SiteIndex {
     ) -> Result<Prompt> {
         opts.validate()?;
         let query = retrieval_query(question, &opts.history);
-        let result = self.search(src, &query, opts.k, vector, &self.table.retrieve).await?;
+        let result = self
+            .search_conversation(src, question, &opts.history, opts.k, vector, &self.table.retrieve)
+            .await?;
         prompt_of(question, &query, &result, counter, opts)
     }
 
@@ -365,7 +410,7 @@ impl SiteIndex {
 
     /// For each distinct query term, the vocabulary terms it matches (with [`Lookup`]) and the
     /// idf it weighs in the gate's coverage. Needs the terms' shards loaded.
-    fn groups(&self, terms: &[String], query: &str, lookup: Lookup) -> Vec<Group> {
+    pub(super) fn groups(&self, terms: &[String], query: &str, lookup: Lookup) -> Vec<Group> {
         let shards = self.lexical.borrow();
         let n = self.table.bm25.live_docs;
         let last = terms.len().saturating_sub(1);
@@ -412,7 +457,7 @@ impl SiteIndex {
 
     /// BM25F top-`k` over the groups' terms, exactly as [`Bm25::search`] scores: each distinct
     /// term once, in query order.
-    fn rank(&self, groups: &[Group], k: usize) -> Vec<(u32, f32)> {
+    pub(super) fn rank(&self, groups: &[Group], k: usize) -> Vec<(u32, f32)> {
         let stats = &self.table.bm25;
         if stats.live_docs == 0 || k == 0 {
             return Vec::new();
@@ -463,7 +508,7 @@ impl SiteIndex {
 
     /// Loads the shards not loaded yet (ranged shards: their heads), and `extra` (the centroids)
     /// in the same stage.
-    async fn load_shards<S: FragmentSource>(
+    pub(super) async fn load_shards<S: FragmentSource>(
         &self,
         src: &S,
         shards: &BTreeSet<usize>,
@@ -546,7 +591,7 @@ impl SiteIndex {
     /// Reads, in one call, the postings of the groups' terms that ranged shards have not given
     /// yet, and the byte ranges `extra` (a hybrid question's coarse IVF rows), whose bytes it
     /// returns.
-    async fn load_postings<S: FragmentSource>(
+    pub(super) async fn load_postings<S: FragmentSource>(
         &self,
         src: &S,
         groups: &[Group],
@@ -584,7 +629,11 @@ impl SiteIndex {
 
     /// Loads the text records of `ids` not loaded yet: their whole packs in one call, or, for
     /// ranged packs, their entries in one call and their records in another.
-    async fn load_text<S: FragmentSource>(&self, src: &S, ids: impl Iterator<Item = u32>) -> Result<()> {
+    pub(super) async fn load_text<S: FragmentSource>(
+        &self,
+        src: &S,
+        ids: impl Iterator<Item = u32>,
+    ) -> Result<()> {
         let mut ids: Vec<u32> = ids.filter(|id| !self.text.borrow().contains_key(id)).collect();
         ids.sort_unstable();
         ids.dedup();

@@ -109,7 +109,7 @@ pub fn memory_bytes() -> f64 {
 }
 
 /// `followupQuery(question, history?)`: the query docent searches with for `question` after the
-/// earlier turns `history` (`[{question, answer?}]`, oldest first): the question itself when it
+/// earlier turns `history` (`[{question, answer?, sources?}]`, oldest first): the question itself when it
 /// stands on its own, else with the salient terms of the conversation's topic
 /// (`conversation::retrieval_query`). A page that embeds questions itself embeds this, so the
 /// vector it passes to `assemble` matches the query the index searches with.
@@ -122,7 +122,7 @@ pub fn followup_query(
         Vec::new()
     } else {
         serde_wasm_bindgen::from_value(history).map_err(|e| {
-            Error::invalid("history", format!("expected an array of {{question, answer}}: {e}"))
+            Error::invalid("history", format!("expected an array of {{question, answer?, sources?}}: {e}"))
         })?
     };
     crate::conversation::check_history(&history, "history")?;
@@ -187,6 +187,10 @@ export interface Turn {
   question: string;
   /** The answer shown for it; its `[n]` markers are left out of the prompt. Default "". */
   answer?: string;
+  /** The `page#anchor` urls of the sources shown with the answer, best first (at most 50):
+   * a follow-up finds its words on their pages first. Default []: the topic question is
+   * searched for its pages instead. */
+  sources?: string[];
 }
 
 export interface Prompt {

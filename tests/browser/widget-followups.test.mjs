@@ -2,7 +2,8 @@
 // handbook (tests/fixtures/garden, indexed by the CLI with the hashing embedder, keyword search:
 // embed="never"), whose elliptical second question is answered from the section its
 // conversation points to, with the earlier turns shown above the answer and carried in the
-// prompt; "New question" clears it, and the same follow-up asked alone has no history. `turns`
+// prompt, each turn handed to the index with its answer's source urls; "New question" clears it,
+// and the same follow-up asked alone has no history. `turns`
 // caps how many earlier turns are kept. Fails on any console error.
 // Needs what tests/browser/browser.test.mjs needs (./build.sh test browser provides it).
 import { test, before, after } from 'node:test';
@@ -87,8 +88,23 @@ test('a three-turn conversation: the elliptical second question cites the sectio
     assert.deepEqual(v.turns, [], 'nothing earlier yet');
     assert.equal(v.newQuestion, true, 'New question is offered once there is something to clear');
     const answer1 = v.answer;
+    // What the widget hands the index with each question: watch the lean module's assemble
+    // (the module instance the widget loaded from the index folder).
+    await page.evaluate(async (index) => {
+      const { SiteIndex } = await import(`${index}docent_search.js`);
+      const assemble = SiteIndex.prototype.assemble;
+      window.histories = [];
+      SiteIndex.prototype.assemble = function (question, options) {
+        window.histories.push(structuredClone(options?.history ?? []));
+        return assemble.call(this, question, options);
+      };
+    }, INDEX);
 
     const second = await ask(page, T2);
+    // The earlier turn carries the urls of the sources its answer was given.
+    const histories = await page.evaluate(() => window.histories);
+    assert.deepEqual(histories.at(-1).map((t) => t.question), [T1]);
+    assert.deepEqual(histories.at(-1)[0].sources, first.sources.map((s) => s.url), JSON.stringify(histories));
     assert.equal(second.answerable, true, JSON.stringify(second));
     v = await view(page);
     assert.ok(v.cites.length >= 1, v.answer);

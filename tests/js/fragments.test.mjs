@@ -238,6 +238,18 @@ test('a follow-up through the fragments: the lean module forms the query (follow
     assert.equal(p.turns, 1);
     assert.deepEqual(p.messages.map((m) => m.role), ['system', 'user', 'assistant', 'user']);
     assert.equal(p.messages[2].content, 'The gate decides.');
+    // With the urls the earlier answer cited (as the widget keeps them), the lean module (keyword
+    // search here) and the index in memory (hybrid) both search the follow-up on their pages.
+    const first = await s.assemble(history[0].question, { k: 4, budget: 2000 });
+    const cited = [{ ...history[0], sources: first.sources.map((x) => x.url) }];
+    const lean = await s.assemble(q, { k: 4, budget: 2000, history: cited });
+    const mem = docent.assemble(q, { k: 4, budget: 2000, history: cited });
+    assert.equal(lean.query, formed);
+    const pages = new Set(cited[0].sources.map((u) => u.split('#')[0]));
+    for (const p of [lean, mem]) assert.ok(pages.has(p.sources[0].url.split('#')[0]), `${p.sources[0].url} is on a cited page: ${[...pages]}`);
+    // Cited pages elsewhere move the lean module's sources there.
+    const elsewhere = await s.assemble(q, { k: 4, budget: 2000, history: [{ ...history[0], sources: ['docs/cli.md#docent-eval'] }] });
+    assert.ok(elsewhere.sources.some((x) => x.url.startsWith('docs/cli.md')), JSON.stringify(elsewhere.sources.map((x) => x.url)));
   } finally {
     s.free();
   }

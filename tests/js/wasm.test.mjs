@@ -133,6 +133,24 @@ test('follow-ups: followupQuery forms the query, assemble takes the history, che
   assert.throws(() => followupQuery('and then?', 'not an array'), /invalid history/);
 });
 
+test('follow-ups: a turn carries the urls its answer cited, and the follow-up is searched on their pages', async () => {
+  const docent = await corpusIndex();
+  const { followupQuery } = await import(pkgEntry);
+  const q = 'and what is the gauge for?';
+  const question = 'How does a self-watering pot work?';
+  const at = (p, url) => p.sources.findIndex((s) => s.url === url);
+  const garden = docent.assemble(q, { history: [{ question, sources: ['guide/gardening.md#self-watering-pots'] }] });
+  assert.equal(garden.sources[0].url, 'guide/gardening.md#self-watering-pots');
+  // The earlier answer was built on the bicycle page: the follow-up's own word finds the tyre gauge there.
+  const bike = docent.assemble(q, { history: [{ question, answer: 'See [1].', sources: ['bicycle.html#chain'] }] });
+  assert.ok(at(bike, 'bicycle.html#tyres') >= 0 && (at(garden, 'bicycle.html#tyres') < 0 || at(bike, 'bicycle.html#tyres') < at(garden, 'bicycle.html#tyres')), JSON.stringify([bike.sources.map((s) => s.url), garden.sources.map((s) => s.url)]));
+  // The sources do not change the formed query; they are checked like the rest of a turn.
+  assert.equal(followupQuery(q, [{ question, sources: ['bicycle.html#chain'] }]), 'and what is the gauge for? self watering pot');
+  throwsExactly(() => docent.assemble(q, { history: [{ question, sources: ['a.html#x', ' '] }] }), 'invalid history: turn 1: field "sources": url 2 is empty (expected page#anchor)');
+  assert.throws(() => docent.assemble(q, { history: [{ question, sources: [{ url: 'a.html' }] }] }), /invalid/);
+  assert.throws(() => followupQuery(q, [{ question, sources: 'a.html' }]), /invalid history/);
+});
+
 test('toBytes / fromBytes round trip gives equal results', async () => {
   const docent = await corpusIndex();
   const bytes = docent.toBytes();

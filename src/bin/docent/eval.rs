@@ -42,25 +42,41 @@ pub fn cmd_eval(
                 "missing field \"relevant\" (a list of page#anchor urls or pages; [] for unanswerable)",
             ));
         };
-        // A follow-up is searched in its conversation, as `ask` does.
-        let history: Vec<docent::conversation::Turn> = line
-            .history
-            .unwrap_or_default()
+        // A follow-up is searched in its conversation, as `ask` does. Earlier questions given as
+        // strings are asked first, so each turn carries the sources it was given (as a reader's
+        // conversation keeps them); turns given as objects are taken as they are.
+        let at = format!("{}:{}", questions.display(), i + 1);
+        let raw = line.history.unwrap_or_default();
+        let cite = raw.iter().any(|v| v.is_string());
+        if cite && !raw.iter().all(|v| v.is_string()) {
+            return Err(Error::format(
+                at,
+                "field \"history\": expected every turn as a question (string) or every turn as an object {\"question\", \"answer\", \"sources\"}",
+            ));
+        }
+        let history = raw
             .into_iter()
-            .map(|question| docent::conversation::Turn { question, answer: String::new() })
-            .collect();
-        qs.push(Question { q: line.q, relevant, history });
+            .enumerate()
+            .map(|(j, v)| match v {
+                serde_json::Value::String(question) => {
+                    Ok(docent::conversation::Turn { question, ..Default::default() })
+                }
+                v => crate::load::turn_of(&format!("{at}: history turn {}", j + 1), v),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        docent::conversation::check_history(&history, &at)?;
+        qs.push(Question { q: line.q, relevant, history, cite });
     }
     let (r, embedder, site_gate) = if fragments {
         // Through the fragments, as a browser reads the folder (lexical without a vector).
         let site = Site::open(dir, flag, true)?;
-        // A follow-up with the query its conversation forms alone (the fragments do not run
-        // the context searches of `Docent::search_conversation`).
+        // A follow-up in its conversation, as the lean module searches it (the vector embeds
+        // the query the conversation forms).
         let r = eval::evaluate_with(&qs, k, |q, k, mode| {
             let opts = RetrieveOptions { mode, ..site.index.table().retrieve.clone() };
-            let q = docent::conversation::retrieval_query(&q.q, &q.history);
-            let v = if mode == Mode::Lexical { None } else { site.vector(&q)? };
-            block_on(site.index.search(&site.src, &q, k, v.as_deref(), &opts))
+            let formed = docent::conversation::retrieval_query(&q.q, &q.history);
+            let v = if mode == Mode::Lexical { None } else { site.vector(&formed)? };
+            block_on(site.index.search_conversation(&site.src, &q.q, &q.history, k, v.as_deref(), &opts))
         })?;
         eprintln!("docent: {}", site.fetched());
         (r, site.index.embedder().clone(), site.index.site_gate().cloned())

@@ -76,9 +76,11 @@ pub fn load_index(dir: &Path, flag: Option<&Path>) -> Result<Docent> {
 #[derive(Deserialize)]
 pub struct QueryLine {
     pub q: String,
-    /// Earlier questions of the conversation, oldest first (`docent eval`: a follow-up).
+    /// Earlier turns of the conversation, oldest first (`docent eval`: a follow-up): questions
+    /// (strings, asked first so that each carries the sources it was given) or turns as given
+    /// (`{question, answer?, sources?}` objects, [`turn_of`]).
     #[serde(default)]
-    pub history: Option<Vec<String>>,
+    pub history: Option<Vec<serde_json::Value>>,
     #[serde(default)]
     pub relevant: Option<Vec<String>>,
 }
@@ -156,12 +158,15 @@ impl Site {
 struct TurnLine {
     question: Option<serde_json::Value>,
     answer: Option<serde_json::Value>,
+    sources: Option<serde_json::Value>,
 }
 
 /// The earlier turns of `docent ask --history FILE`, oldest first: a JSON array of
-/// `{"question": …, "answer": …}` objects, or the same objects as JSON lines (one per line,
-/// blank lines skipped). `answer` may be left out (a stopped answer). Errors name the file, the
-/// turn (its line for JSON lines) and the field.
+/// `{"question": …, "answer": …, "sources": […]}` objects, or the same objects as JSON lines (one
+/// per line, blank lines skipped). `answer` may be left out (a stopped answer), `sources` too
+/// (the `page#anchor` urls the answer was given; without them a follow-up searches its topic
+/// question for its pages). Errors name the file, the turn (its line for JSON lines) and the
+/// field.
 pub fn read_history(path: &Path) -> Result<Vec<docent::conversation::Turn>> {
     let text = String::from_utf8(read_file(path)?)
         .map_err(|_| Error::format(path.display().to_string(), "expected UTF-8 JSON text"))?;
@@ -191,34 +196,52 @@ pub fn read_history(path: &Path) -> Result<Vec<docent::conversation::Turn>> {
             raw.push((format!("{name}:{}", i + 1), v));
         }
     }
-    let mut turns = Vec::with_capacity(raw.len());
-    for (at, v) in raw {
-        if !v.is_object() {
-            return Err(Error::format(
-                at,
-                format!("expected an object {{\"question\", \"answer\"}}, found {v}"),
-            ));
-        }
-        let line: TurnLine = serde_json::from_value(v).map_err(|e| Error::format(&at, e.to_string()))?;
-        let question = match line.question {
-            Some(serde_json::Value::String(q)) if !q.trim().is_empty() => q,
-            Some(serde_json::Value::String(_)) => {
-                return Err(Error::format(at, "field \"question\" is empty"));
-            }
-            Some(other) => {
-                return Err(Error::format(at, format!("field \"question\" must be a string, found {other}")));
-            }
-            None => return Err(Error::format(at, "missing field \"question\"")),
-        };
-        let answer = match line.answer {
-            None | Some(serde_json::Value::Null) => String::new(),
-            Some(serde_json::Value::String(a)) => a,
-            Some(other) => {
-                return Err(Error::format(at, format!("field \"answer\" must be a string, found {other}")));
-            }
-        };
-        turns.push(docent::conversation::Turn { question, answer });
-    }
+    let turns = raw.into_iter().map(|(at, v)| turn_of(&at, v)).collect::<Result<Vec<_>>>()?;
     docent::conversation::check_history(&turns, &name)?;
     Ok(turns)
+}
+
+/// One earlier turn from its JSON object `{"question", "answer"?, "sources"?}`; `at` names it in
+/// errors (file and turn or line).
+pub fn turn_of(at: &str, v: serde_json::Value) -> Result<docent::conversation::Turn> {
+    use serde_json::Value;
+    if !v.is_object() {
+        return Err(Error::format(at, format!("expected an object {{\"question\", \"answer\"}}, found {v}")));
+    }
+    let line: TurnLine = serde_json::from_value(v).map_err(|e| Error::format(at, e.to_string()))?;
+    let question = match line.question {
+        Some(Value::String(q)) if !q.trim().is_empty() => q,
+        Some(Value::String(_)) => return Err(Error::format(at, "field \"question\" is empty")),
+        Some(other) => {
+            return Err(Error::format(at, format!("field \"question\" must be a string, found {other}")));
+        }
+        None => return Err(Error::format(at, "missing field \"question\"")),
+    };
+    let answer = match line.answer {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(a)) => a,
+        Some(other) => {
+            return Err(Error::format(at, format!("field \"answer\" must be a string, found {other}")));
+        }
+    };
+    let sources = match line.sources {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(urls)) => urls
+            .into_iter()
+            .map(|u| match u {
+                Value::String(u) => Ok(u),
+                other => Err(Error::format(
+                    at,
+                    format!("field \"sources\" must hold page#anchor strings, found {other}"),
+                )),
+            })
+            .collect::<Result<Vec<_>>>()?,
+        Some(other) => {
+            return Err(Error::format(
+                at,
+                format!("field \"sources\" must be an array of urls, found {other}"),
+            ));
+        }
+    };
+    Ok(docent::conversation::Turn { question, answer, sources })
 }

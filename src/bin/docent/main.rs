@@ -165,16 +165,19 @@ enum Command {
         #[arg(long)]
         fragments: bool,
         /// The conversation so far, oldest turn first: a JSON array of {"question": …,
-        /// "answer": …} objects, or one such object per line (JSON lines). QUESTION is then a
-        /// follow-up: it is searched with the earlier questions in view and the prompt carries
-        /// the latest turns that fit the budget.
+        /// "answer": …, "sources": [page#anchor, …]} objects, or one such object per line (JSON
+        /// lines); "sources" (the urls each answer was given) is optional. QUESTION is then a
+        /// follow-up: it is searched with the earlier questions and their sources' pages in view
+        /// and the prompt carries the latest turns that fit the budget.
         #[arg(long)]
         history: Option<PathBuf>,
     },
     /// Evaluate retrieval on JSON lines {"q": …, "relevant": [url or url-prefix, …]}: recall@1/5/10,
     /// MRR@10 and the relevance gate's accuracy, for lexical, dense and hybrid retrieval. A line
-    /// with "history": [earlier question, …] is a follow-up, searched with the query its
-    /// conversation forms.
+    /// with "history": [earlier question, …] is a follow-up, searched in its conversation: the
+    /// earlier questions are asked first (each turn carries the urls of its first 5 hits, as a
+    /// reader's conversation keeps its answers' sources); a history of {"question", "sources"?}
+    /// objects is taken as given.
     Eval {
         /// The index directory.
         dir: PathBuf,
