@@ -39,9 +39,6 @@ use crate::{Error, Result};
 mod dense;
 mod dense_ranged;
 mod lexical;
-pub(crate) use lexical::typo_of;
-#[cfg(test)]
-pub(crate) use lexical::one_edit;
 mod read;
 mod table;
 mod text;
