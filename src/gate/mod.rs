@@ -238,8 +238,9 @@ const TYPO_LETTERS: std::ops::RangeInclusive<char> = 'a'..='z';
 ///
 /// - `edits`: the analyzed forms of the spellings one edit away (a letter deleted, inserted or
 ///   substituted, or two adjacent letters swapped) that keep the first letter (readers rarely
-///   mistype it; "imerge" is not "merge"), for words of [`TYPO_MIN_LETTERS`] or more; swaps
-///   only for words of [`TYPO_SWAP_LETTERS`];
+///   mistype it; "imerge" is not "merge") and do not drop or replace the last (that gives
+///   another form of the word: "sizer" is not "sized"), for words of [`TYPO_MIN_LETTERS`] or
+///   more; swaps only for words of [`TYPO_SWAP_LETTERS`];
 /// - `hyphens`: the word with one hyphen inside ("prebuilt" → "pre-built"), as the analyzer keeps
 ///   a compound whole.
 ///
@@ -261,8 +262,10 @@ pub fn typo_terms(t: &QueryTerm) -> TypoTerms {
         }
     }
     if n >= TYPO_MIN_LETTERS {
+        // Neither the last letter dropped nor replaced: that makes another form of the word
+        // rather than a slip ("sizer" → "sized", "size"; "watcher" → "watched").
         for i in 1..=n {
-            if i < n {
+            if i + 1 < n {
                 let mut v = chars.clone();
                 v.remove(i);
                 spellings.push(v);
@@ -271,7 +274,7 @@ pub fn typo_terms(t: &QueryTerm) -> TypoTerms {
                 let mut v = chars.clone();
                 v.insert(i, c);
                 spellings.push(v);
-                if i < n && c != chars[i] {
+                if i + 1 < n && c != chars[i] {
                     let mut v = chars.clone();
                     v[i] = c;
                     spellings.push(v);

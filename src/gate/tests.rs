@@ -82,6 +82,11 @@ fn a_missing_term_is_absent_after_the_analyzer_and_one_edit_away_is_a_typo() {
     // Never at the first letter: "imerge" is a tool of its own, not a typo of "merge".
     let merge = Words(vec!["git", "merg"]);
     assert_eq!(check_terms(&salient_terms("git imerge"), &merge, None).missing, ["imerge"]);
+    // Nor the last letter dropped or replaced: another form of a word, not a slip (git-sizer
+    // is not "sized"); a letter added at the end is a slip ("instal").
+    let forms = Words(vec!["siz", "watch", "install"]);
+    assert_eq!(check_terms(&salient_terms("sizer watcher"), &forms, None).missing, ["sizer", "watcher"]);
+    assert!(check_terms(&salient_terms("instal"), &forms, None).missing.is_empty());
     // A word the corpus writes with a hyphen ("prebuilt" → "pre-built").
     let hyphen = Words(vec!["pre-built"]);
     assert!(check_terms(&salient_terms("prebuilt binaries"), &hyphen, None).missing == ["binaries"]);
