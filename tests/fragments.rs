@@ -517,3 +517,79 @@ fn hybrid_search_with_fewer_partitions_keeps_most_of_the_engines_top_hits() {
     let err = block_on(site.search(&src, "x", 5, Some(&v[..3]), &opts)).unwrap_err().to_string();
     assert!(err.contains("query has 3 dimensions"), "{err}");
 }
+
+/// The shard files of `terms` in `table`, as the reader picks them (the last shard whose first
+/// term is at most the term).
+fn shard_files(
+    table: &docent::fragments::LexicalTable,
+    terms: &[String],
+) -> std::collections::BTreeSet<String> {
+    terms
+        .iter()
+        .map(|t| table.files[table.first.partition_point(|f| f <= t).saturating_sub(1)].clone())
+        .collect()
+}
+
+/// Issue 17: the term check through fragments is the engine's for readers' typos, also when the
+/// word meant lies in another shard than the typo ("sheme" for "scheme"); and a question whose
+/// terms all exist fetches no shard beyond its own terms' for it.
+#[test]
+fn the_term_check_through_fragments_is_the_engines_on_typos_across_shards() {
+    let docs = corpus();
+    let engine = engine_of(&docs);
+    let (_, _, frags) = open(&engine);
+    let table = &frags.table.lexical;
+    assert!(table.files.len() >= 20, "{} shards: too few to cross", table.files.len());
+    let vocabulary: std::collections::BTreeSet<String> =
+        engine.indexed_texts().iter().flat_map(|t| Bm25::analyze(t)).collect();
+    // Words of the corpus, and three typos of each: a letter dropped after the first (the word
+    // meant then sorts elsewhere: "sheme" → "scheme"), a letter doubled, and a swap at the end.
+    let mut words: Vec<String> = engine
+        .indexed_texts()
+        .iter()
+        .flat_map(|t| t.split(|c: char| !c.is_ascii_alphabetic()).map(str::to_lowercase).collect::<Vec<_>>())
+        .filter(|w| (6..=12).contains(&w.len()))
+        .collect();
+    words.sort();
+    words.dedup();
+    let (mut crossed, mut checked) = (0, 0);
+    for w in words.iter().step_by(words.len() / 60 + 1) {
+        let n = w.len();
+        let b = w.as_bytes();
+        let swapped = format!("{}{}{}", &w[..n - 2], b[n - 1] as char, b[n - 2] as char);
+        for typo in [format!("{}{}", &w[..1], &w[2..]), format!("{}{}", &w[..3], &w[2..]), swapped] {
+            let term = Bm25::analyze(&typo).into_iter().next().unwrap_or_default();
+            if term.is_empty() || vocabulary.contains(&term) {
+                continue;
+            }
+            let meant = Bm25::analyze(w).into_iter().next().unwrap_or_default();
+            if !vocabulary.contains(&meant) {
+                continue; // a stop word
+            }
+            crossed += usize::from(shard_files(table, &[term]) != shard_files(table, &[meant]));
+            let mono = engine.search_with(&typo, 5, &lexical()).unwrap();
+            let (site, src, _) = open(&engine);
+            let frag = block_on(site.search(&src, &typo, 5, None, &lexical())).unwrap();
+            assert_eq!(frag.missing, mono.missing, "{typo:?} (for {w:?})");
+            assert_eq!(frag.evidence.present, mono.evidence.present, "{typo:?} (for {w:?})");
+            assert!(mono.missing.is_empty(), "{typo:?} is one edit from {w:?}: {:?}", mono.missing);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 60 && crossed >= 10, "{checked} typos, {crossed} across shards");
+    // A question whose terms all exist fetches the shards of its terms and nothing more.
+    let mut all_exist = 0;
+    for q in questions(&docs) {
+        let terms = Bm25::analyze(&q);
+        if terms.is_empty() || !terms.iter().all(|t| vocabulary.contains(t)) {
+            continue;
+        }
+        let (site, src, _) = open(&engine);
+        block_on(site.search(&src, &q, 5, None, &lexical())).unwrap();
+        let asked: std::collections::BTreeSet<String> =
+            src.asked().into_iter().filter(|p| table.files.contains(p)).collect();
+        assert_eq!(asked, shard_files(table, &terms), "{q:?}");
+        all_exist += 1;
+    }
+    assert!(all_exist >= 20, "{all_exist}");
+}

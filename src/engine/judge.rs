@@ -3,7 +3,6 @@
 
 use super::{Docent, Evidence};
 use crate::embed::EmbedderKind;
-use crate::fragments::typo_of;
 use crate::gate::queries;
 use crate::gate::{self, CalibrationQuery, CommonWords, SiteGate, TermCheck, Vocabulary};
 use crate::index::bm25::{distinct, idf, Bm25};
@@ -26,16 +25,6 @@ impl Vocabulary for Bm25Vocabulary<'_> {
 
     fn df(&self, term: &str) -> u32 {
         self.0.doc_freq(term)
-    }
-
-    fn has_near(&self, term: &str) -> bool {
-        let q: Vec<char> = term.chars().collect();
-        let n = q.len();
-        let live = self.live_docs();
-        self.0
-            .vocabulary()
-            .filter(|t| t.len().abs_diff(term.len()) <= 4 && t.chars().count().abs_diff(n) <= 1)
-            .any(|t| typo_of(&q, t, self.0.doc_freq(t), live))
     }
 }
 

@@ -441,25 +441,17 @@ fn absolute(deltas: &[(u32, f32)], df: u32, chunks: usize) -> std::result::Resul
     Ok(postings)
 }
 
-/// The document frequency a term needs before a query term one edit from it counts as its typo:
-/// a site's rare words are more often another word's neighbour by chance ("slack" → "black",
-/// "commitlint" → "commitline") than what a reader mistyped. 1 in 500 chunks, within 1..=8 (a
-/// site of under 1,000 chunks accepts any).
-pub(crate) fn typo_min_df(live_docs: u32) -> u32 {
-    (live_docs / 500).clamp(1, 8)
-}
-
 /// Whether the vocabulary term `term` (document frequency `df` among `live_docs` chunks) is what a
 /// reader meant by the analyzed query term `q`: the same word but for a hyphen ("prebuilt" →
 /// "pre-built"), or one edit away ([`one_edit`]) with the same first letter (a typo rarely hits
 /// the first: "bread" → "break" is let through, "maven" → "haven" is not) and `df` at least
-/// [`typo_min_df`].
+/// [`crate::gate::typo_min_df`].
 pub(crate) fn typo_of(q: &[char], term: &str, df: u32, live_docs: u32) -> bool {
     if df == 0 || !one_edit(q, term) {
         return false;
     }
     let hyphen = term.contains('-') && term.chars().filter(|&c| c != '-').eq(q.iter().copied());
-    hyphen || (q.first().copied() == term.chars().next() && df >= typo_min_df(live_docs))
+    hyphen || (q.first().copied() == term.chars().next() && df >= crate::gate::typo_min_df(live_docs))
 }
 
 /// Whether `b` is exactly one edit away from `a` (insertion, deletion, substitution, or swap of

@@ -39,9 +39,6 @@ use crate::{Error, Result};
 mod dense;
 mod dense_ranged;
 mod lexical;
-#[cfg(test)]
-pub(crate) use lexical::one_edit;
-pub(crate) use lexical::typo_of;
 mod conversation;
 mod read;
 mod table;

@@ -12,8 +12,8 @@ use crate::conversation::retrieval_query;
 use crate::embed::EmbedderInfo;
 use crate::engine::{check_search, prompt_of, Evidence, Hit, SearchResult};
 use crate::gate::{
-    check_terms, decide, evidence_of, salient_terms, transposed_terms, CommonWords, SiteGate, TermCheck,
-    Vocabulary,
+    check_terms, decide, evidence_of, has_term, salient_terms, typo_min_df, typo_terms, CommonWords,
+    SiteGate, TermCheck, Vocabulary,
 };
 use crate::index::bm25::{best_first, coverage_of, distinct, idf, saturate, Bm25};
 use crate::prompt::{Prompt, PromptOptions};
@@ -28,8 +28,8 @@ pub struct Lookup {
     /// Typo tolerance: a query term of 5 or more letters that is not in the vocabulary is
     /// replaced by the term of its shard at edit distance 1 with the highest document frequency
     /// (same first letter, and not among the site's rarest words: `typo_of`);
-    /// else (4 or more letters) by the term a swap of two adjacent letters of the reader's word
-    /// gives ([`transposed_terms`]; "warnigns" → "warn"), when its shard is loaded.
+    /// else by the most frequent term a one-edit spelling of the reader's word gives
+    /// ([`typo_terms`]; "warnigns" → "warn"), among the shards loaded.
     /// Default true. Terms that exist are never replaced, so it never changes the ranking of a
     /// query whose terms all exist.
     pub typos: bool,
@@ -95,12 +95,6 @@ impl Vocabulary for ShardVocabulary<'_> {
     fn df(&self, term: &str) -> u32 {
         let shards = self.0.lexical.borrow();
         shards.get(&shard_of(&self.0.table.lexical, term)).and_then(|s| s.get(term)).map_or(0, |t| t.df)
-    }
-
-    fn has_near(&self, term: &str) -> bool {
-        let shards = self.0.lexical.borrow();
-        let live = self.0.table.bm25.live_docs;
-        shards.get(&shard_of(&self.0.table.lexical, term)).is_some_and(|s| s.nearest(term, live).is_some())
     }
 }
 
@@ -414,15 +408,18 @@ impl SiteIndex {
         let shards = self.lexical.borrow();
         let n = self.table.bm25.live_docs;
         let last = terms.len().saturating_sub(1);
-        // A typo the stemmer hides ("warnigns" → "warnign"): the terms a swap of two letters of
+        // A typo the stemmer hides ("warnigns" → "warnign"): the terms a one-edit spelling of
         // the reader's word gives, looked up in the shards loaded.
         let salient = if lookup.typos { salient_terms(query) } else { Vec::new() };
+        let min_df = typo_min_df(n);
         let swapped = |t: &str| -> Option<Term> {
             let q = salient.iter().find(|q| q.term == t)?;
-            transposed_terms(q)
+            typo_terms(q)
+                .edits
                 .iter()
                 .filter_map(|v| shards.get(&shard_of(&self.table.lexical, v)).and_then(|s| s.get(v)))
-                .max_by_key(|a| a.df)
+                .filter(|a| a.df >= min_df)
+                .max_by(|a, b| a.df.cmp(&b.df).then(b.term.cmp(&a.term)))
                 .cloned()
         };
         terms
@@ -553,10 +550,10 @@ impl SiteIndex {
     }
 
     /// When a salient term of `query` is absent from the shards loaded, fetches in one stage
-    /// what the gate's term check reads beyond them: the shards of the terms a swap of two
-    /// letters of the reader's word gives ([`transposed_terms`]), so the check is the engine's,
-    /// and the gate's common words (when the table has them and they are not loaded yet). Needs
-    /// the terms' shards loaded.
+    /// what the gate's term check reads beyond them: the shards of the terms the reader may have
+    /// meant ([`typo_terms`]), so the check is the engine's, and the gate's common words (when
+    /// the table has them and they are not loaded yet). Needs the terms' shards loaded; a
+    /// question whose salient terms all occur fetches nothing here.
     async fn load_for_absent<S: FragmentSource>(&self, src: &S, query: &str) -> Result<()> {
         let terms = salient_terms(query);
         let vocab = ShardVocabulary(self);
@@ -565,9 +562,11 @@ impl SiteIndex {
         }
         let shards: BTreeSet<usize> = terms
             .iter()
-            .filter(|t| vocab.df(&t.term) == 0)
-            .flat_map(|t| transposed_terms(t))
-            .map(|v| shard_of(&self.table.lexical, &v))
+            .filter(|t| !has_term(t, &vocab))
+            .flat_map(|t| {
+                let typos = typo_terms(t);
+                typos.all().map(|v| shard_of(&self.table.lexical, v)).collect::<Vec<_>>()
+            })
             .collect();
         let (heads, common) = super::join(self.load_shards(src, &shards, None), self.load_common(src)).await;
         heads.and(common)

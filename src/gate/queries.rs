@@ -15,7 +15,7 @@
 //!   corpus but no chunk about them together (unanswerable questions need not lack a term);
 //! - **off-topic** questions from another field entirely ([`OFF_TOPIC`]).
 
-use super::{salient_terms, Vocabulary};
+use super::{has_term, salient_terms, Vocabulary};
 use crate::index::bm25::Bm25;
 
 /// Chunks sampled for pseudo-questions, at most: 120 (about 240 answerable queries, 180
@@ -402,11 +402,7 @@ pub fn generate(chunks: &[(u32, &str, &str)], vocab: &dyn Vocabulary) -> Vec<Gen
         }
     }
     let lacking = |terms: &[&'static str]| -> Vec<&'static str> {
-        terms
-            .iter()
-            .copied()
-            .filter(|t| Bm25::analyze(t).iter().all(|term| vocab.df(term) == 0 && !vocab.has_near(term)))
-            .collect()
+        terms.iter().copied().filter(|t| salient_terms(t).iter().all(|q| !has_term(q, vocab))).collect()
     };
     let (names, plain) = (lacking(TECH_TERMS), lacking(PLAIN_TERMS));
     let answerable: Vec<String> = out.iter().map(|g| g.text.clone()).collect();

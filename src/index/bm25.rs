@@ -382,12 +382,6 @@ impl Bm25 {
         self.live_postings(term).len() as u32
     }
 
-    /// The terms of the vocabulary, in byte order (those of removed documents included). For
-    /// the gate's typo check.
-    pub(crate) fn vocabulary(&self) -> impl Iterator<Item = &str> + '_ {
-        self.terms.keys().map(String::as_str)
-    }
-
     /// The parameters.
     pub(crate) fn params(&self) -> &Bm25Params {
         &self.params
