@@ -57,6 +57,28 @@ export class LlmSettings {
    */
   constructor(els, attr) {
     this.#els = els;
+    // The panel's listeners, once: `read` may run again whenever an attribute changes.
+    els.provider.addEventListener('change', () => {
+      this.provider = els.provider.value;
+      this.#show();
+    });
+    els.endpoint.addEventListener('change', () => (this.#endpoint[this.provider] = els.endpoint.value.trim()));
+    els.model.addEventListener('change', () => (this.#model[this.provider] = els.model.value.trim()));
+    els.apiKey.addEventListener('input', () => {
+      this.#keys[this.provider] = els.apiKey.value.trim();
+      this.#remember();
+    });
+    els.remember.addEventListener('change', () => this.#remember());
+    this.read(attr);
+  }
+
+  /**
+   * Takes the element's `offline`, `provider`, `endpoint`, `model`, `model-url` and `key`
+   * attributes (again), replacing what the reader chose in the panel; keys typed this visit stay.
+   * @param {(name: string) => string | null} attr reads one of the element's attributes
+   */
+  read(attr) {
+    const els = this.#els;
     const offline = attr('offline') !== null;
     const p = (attr('provider') ?? 'offline').toLowerCase();
     this.localUrl = attr('model-url')?.trim() || null;
@@ -73,21 +95,9 @@ export class LlmSettings {
     }
     this.#keyMode = attr('key') === 'none' ? 'none' : 'ask';
     els.settings.hidden = offline;
-    els.provider.addEventListener('change', () => {
-      this.provider = els.provider.value;
-      this.#show();
-    });
-    els.endpoint.addEventListener('change', () => (this.#endpoint[this.provider] = els.endpoint.value.trim()));
-    els.model.addEventListener('change', () => (this.#model[this.provider] = els.model.value.trim()));
-    els.apiKey.addEventListener('input', () => {
-      this.#keys[this.provider] = els.apiKey.value.trim();
-      this.#remember();
-    });
-    els.remember.addEventListener('change', () => this.#remember());
     this.#show();
   }
 
-  /** What `streamAnswer` needs for the current provider: endpoint, model and key (if any). */
   /**
    * The provider that can answer now: the chosen one, or `offline` when the browser is offline
    * (`onLine` false) and the chosen one is a model on another host. A local model, the offline
@@ -100,6 +110,7 @@ export class LlmSettings {
     return onThisMachine(this.#endpoint[p]) ? p : 'offline';
   }
 
+  /** What `streamAnswer` needs for the current provider: endpoint, model and key (if any). */
   request() {
     const p = this.provider;
     return {

@@ -228,7 +228,9 @@ export class DocentAsk extends HTMLElement {
   }
 
   #readAttributes() {
-    this.#settings = new LlmSettings(this.#els, (name) => this.getAttribute(name));
+    const attr = (name) => this.getAttribute(name);
+    if (this.#settings) this.#settings.read(attr);
+    else this.#settings = new LlmSettings(this.#els, attr);
     this.#els.input.placeholder = this.getAttribute('placeholder') ?? this.#S.placeholder;
   }
 
