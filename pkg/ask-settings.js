@@ -5,7 +5,7 @@
 // `endpoint`, `model`, `model-url` and `key` attributes once, keeps what the reader changes in the settings panel, and shows it there.
 // Must not: send anything, or put a key anywhere but the panel's field and (when the reader asks
 // to remember it) localStorage.
-import { DEFAULT_ENDPOINTS } from './llm/endpoints.js';
+import { DEFAULT_ENDPOINTS, onThisMachine } from './llm/endpoints.js';
 import { PROVIDERS } from './ask-view.js';
 
 /** Default and bounds of the `timeout` attribute, in seconds. */
@@ -25,15 +25,6 @@ export function attributeMs(raw, bounds) {
 export function embedMode(raw) {
   const v = (raw ?? '').trim().toLowerCase();
   return EMBED.includes(v) ? v : EMBED[0];
-}
-
-/** Whether `endpoint` is a server on the reader's own machine (reachable with the network off). */
-function onThisMachine(endpoint) {
-  try {
-    return ['localhost', '127.0.0.1', '[::1]'].includes(new URL(endpoint).hostname);
-  } catch {
-    return false;
-  }
 }
 
 /** The localStorage key a provider's remembered API key is kept under. */

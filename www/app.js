@@ -14,6 +14,7 @@
 // unless "remember" is ticked, and is never logged or put in a URL.
 import { SiteSearch, PATHS } from '/pkg/ask-search.js';
 import { streamAnswer, LlmError, NOT_IN_DOCUMENTS } from '/pkg/llm.js';
+import { onThisMachine } from '/pkg/llm/endpoints.js';
 import { renderAnswer as answerNodes, renderSources as sourceItems } from '/pkg/render.js';
 import { Conversation, TURNS } from '/pkg/ask-conversation.js';
 import { SavedCopy } from '/pkg/ask-offline.js';
@@ -165,15 +166,6 @@ function indexFault(e, question) {
   ui.retry.hidden = false;
 }
 
-/** Whether `endpoint` is on this machine (Ollama, llama.cpp, LM Studio…), reachable with the network off. */
-function isLocal(endpoint) {
-  try {
-    return ['localhost', '127.0.0.1', '[::1]'].includes(new URL(endpoint).hostname);
-  } catch {
-    return false;
-  }
-}
-
 function note(text, kind = '') {
   ui.answerNote.hidden = !text;
   ui.answerNote.textContent = text;
@@ -191,7 +183,7 @@ async function ask(question) {
   const mine = corpus === 'mine' && state.mine;
   // Offline, a provider on another host cannot answer: the Offline provider does, and says so.
   const chosen = state.settings.provider;
-  const cut = !navigator.onLine && ['openai', 'anthropic'].includes(chosen) && !isLocal(state.settings.endpoint[chosen]);
+  const cut = !navigator.onLine && ['openai', 'anthropic'].includes(chosen) && !onThisMachine(state.settings.endpoint[chosen]);
   const provider = cut ? 'offline' : chosen;
   const model = provider === 'local' ? local.name() : state.settings.model[provider];
   note('');
