@@ -10,8 +10,8 @@
 #           package (and the wasm-bindgen CLI it needs) builds in the background meanwhile
 #   wasm    the npm package in pkg/ (wasm32 release builds, wasm-bindgen, wasm-opt; wllama's
 #           runtime from npm into pkg/llm/wllama/) and its sizes:
-#           the full module (docent_wasm; fails above 1.58 MB gzip), the lean search module
-#           (docent_search, no tokenizers or models; fails above 250 kB gzip) and the PDF module
+#           the full module (docent_wasm; fails above 1.6 MB gzip), the lean search module
+#           (docent_search, no tokenizers or models; fails above 225 kB gzip) and the PDF module
 #           (docent_pdf, lopdf: loaded only when a PDF is added); skipped when pkg/ was built
 #           from the same sources, lock file, toolchain and flags
 #   test [LAYER...]  setup, then the given test layers, or every layer in this order (what CI
@@ -56,8 +56,11 @@ WASM_NAME=docent_wasm
 # The lean module: the same crate without the `models` feature (no tokenizers, no MiniLM): reads a
 # fragmented site folder, searches it and assembles prompts; what a site's first answer loads.
 LEAN_NAME=docent_search
-# Its size budget, gzip bytes (`./build.sh wasm` fails above it).
-LEAN_GZIP_BUDGET=250000
+# Its size budget, gzip bytes (`./build.sh wasm` fails above it). A site's first answer is this
+# module plus ~70 kB (manifest, widget JS, the question's fragments: bench/results/site.md), and
+# must stay under 300 kB on the books: 225,000 leaves that margin (206,572 B now; 218,957 before
+# the manifest was read with the browser's JSON.parse).
+LEAN_GZIP_BUDGET=225000
 # The full module's size budget, gzip bytes: what a reader whose widget loads the embedder
 # downloads. With lopdf inside it was 2,223,964 B; with lopdf in the PDF module, 1,574,337; with
 # the follow-ups' cited pages and the gate's one-edit typo check, 1,586,427.

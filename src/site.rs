@@ -239,13 +239,20 @@ impl Manifest {
     pub fn parse(json: &[u8], what: &str) -> Result<Manifest> {
         let m: Manifest = serde_json::from_slice(json)
             .map_err(|e| Error::format(what.to_string(), format!("not a docent manifest: {e}")))?;
-        if m.format != MANIFEST_FORMAT {
+        m.checked(what)
+    }
+
+    /// The manifest if its `format` is [`MANIFEST_FORMAT`]; `what` names it in the error. The
+    /// check [`Manifest::parse`] makes, for a manifest decoded elsewhere (the lean wasm module
+    /// decodes it from the browser's `JSON.parse`, to carry no JSON parser of its own).
+    pub fn checked(self, what: &str) -> Result<Manifest> {
+        if self.format != MANIFEST_FORMAT {
             return Err(Error::format(
                 what.to_string(),
-                format!("field 'format' is {:?}, expected {MANIFEST_FORMAT:?}", m.format),
+                format!("field 'format' is {:?}, expected {MANIFEST_FORMAT:?}", self.format),
             ));
         }
-        Ok(m)
+        Ok(self)
     }
 
     /// The files a reader keeps to read this folder's fragmented index offline, by what they are

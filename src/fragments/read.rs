@@ -126,7 +126,11 @@ impl SiteIndex {
     /// an older docent: re-run `docent index`), an unsupported fragment version, or an
     /// inconsistent table.
     pub fn open(manifest_json: &[u8], what: &str) -> Result<SiteIndex> {
-        let manifest = Manifest::parse(manifest_json, what)?;
+        SiteIndex::from_manifest(Manifest::parse(manifest_json, what)?, what)
+    }
+
+    /// [`SiteIndex::open`] for a manifest already decoded and checked ([`Manifest::checked`]).
+    pub fn from_manifest(manifest: Manifest, what: &str) -> Result<SiteIndex> {
         let Some(table) = manifest.fragments.clone() else {
             return Err(Error::format(
                 what,

@@ -611,26 +611,28 @@ impl SiteGate {
         Ok(Some(self))
     }
 
-    /// Reads the manifest's `"gate"` value and checks it ([`SiteGate::checked`]).
+    /// Reads the manifest's `"gate"` value and checks it ([`SiteGate::checked`]): `None` for a
+    /// gate of a version this build does not read.
     pub fn from_value(value: &serde_json::Value, what: &str) -> Result<Option<SiteGate>> {
-        let bytes = serde_json::to_vec(value).map_err(|e| Error::format(what, format!("gate: {e}")))?;
-        SiteGate::from_json(&bytes, what)
-    }
-
-    /// Parses the `gate` section of an index file (JSON) and checks it ([`SiteGate::checked`]).
-    pub fn from_json(bytes: &[u8], what: &str) -> Result<Option<SiteGate>> {
         #[derive(Deserialize)]
         struct Versioned {
             version: u32,
         }
-        let v: Versioned = serde_json::from_slice(bytes)
-            .map_err(|e| Error::format(what, format!("section 'gate' could not be decoded: {e}")))?;
+        let decoded =
+            |e: serde_json::Error| Error::format(what, format!("section 'gate' could not be decoded: {e}"));
+        let v = Versioned::deserialize(value).map_err(decoded)?;
         if !READS.contains(&v.version) {
             return Ok(None);
         }
-        let gate: SiteGate = serde_json::from_slice(bytes)
+        SiteGate::deserialize(value).map_err(decoded)?.checked(what)
+    }
+
+    /// Parses the `gate` section of an index file (JSON) and checks it, as
+    /// [`SiteGate::from_value`] does.
+    pub fn from_json(bytes: &[u8], what: &str) -> Result<Option<SiteGate>> {
+        let value: serde_json::Value = serde_json::from_slice(bytes)
             .map_err(|e| Error::format(what, format!("section 'gate' could not be decoded: {e}")))?;
-        gate.checked(what)
+        SiteGate::from_value(&value, what)
     }
 }
 

@@ -18,10 +18,10 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use super::fetch::{FetchSource, DEFAULT_TIMEOUT_MS};
-use super::{from_js, js_kind, to_js, JsEmbedderInfo, PromptFields};
+use super::{from_js, js_kind, serde_message, to_js, JsEmbedderInfo, PromptFields};
 use crate::fragments::{Lookup, SiteIndex};
 use crate::prompt::PromptOptions;
-use crate::site::MANIFEST_FILE;
+use crate::site::{Manifest, MANIFEST_FILE};
 use crate::tokens::TokenCounter;
 use crate::{Error, Result};
 
@@ -220,8 +220,9 @@ impl JsSiteIndex {
             let source = FetchSource::new(base.clone(), timeout).await;
             let url = source.url(MANIFEST_FILE);
             let bytes = source.fetch_fresh(&url).await.map_err(js_error)?;
-            let index = SiteIndex::open(&bytes, &url).map_err(|e| {
-                if has_fragments(&bytes) {
+            let json = parse_json(&bytes, &url).map_err(js_error)?;
+            let index = open_parsed(&json, &url).map_err(|e| {
+                if has_fragments(&json) {
                     js_error(e)
                 } else {
                     named_error(NOT_FRAGMENTED, &e.to_string())
@@ -404,13 +405,33 @@ fn vector_of(options: Option<&JsValue>) -> Result<Option<Vec<f32>>> {
     }
 }
 
-/// Whether a manifest's JSON has a non-null `"fragments"` member (unparsable JSON counts as
-/// having one: the core's error about it is the one to show).
-fn has_fragments(manifest: &[u8]) -> bool {
-    match serde_json::from_slice::<serde_json::Value>(manifest) {
-        Ok(serde_json::Value::Object(m)) => m.get("fragments").is_some_and(|f| !f.is_null()),
-        _ => true,
+/// The manifest's bytes through the browser's `JSON.parse`: the module carries no JSON parser of
+/// its own (serde_json's is about a tenth of the lean module).
+fn parse_json(bytes: &[u8], url: &str) -> Result<JsValue> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| Error::format(url, format!("not a docent manifest: not UTF-8 ({e})")))?;
+    js_sys::JSON::parse(text).map_err(|e| {
+        let why = e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_default();
+        Error::format(url, format!("not a docent manifest: not JSON ({why})"))
+    })
+}
+
+/// [`SiteIndex::open`] on a manifest `JSON.parse` read: decoded into the core's [`Manifest`],
+/// with the same checks.
+fn open_parsed(json: &JsValue, url: &str) -> Result<SiteIndex> {
+    let manifest: Manifest = serde_wasm_bindgen::from_value(json.clone())
+        .map_err(|e| Error::format(url, format!("not a docent manifest: {}", serde_message(e))))?;
+    SiteIndex::from_manifest(manifest.checked(url)?, url)
+}
+
+/// Whether a parsed manifest has a non-null `"fragments"` member (anything but an object counts
+/// as having one: the core's error about it is the one to show).
+fn has_fragments(manifest: &JsValue) -> bool {
+    if !manifest.is_object() {
+        return true;
     }
+    let f = Reflect::get(manifest, &"fragments".into()).unwrap_or(JsValue::UNDEFINED);
+    !(f.is_undefined() || f.is_null())
 }
 
 /// A JS `Error` with the core's message.

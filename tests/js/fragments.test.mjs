@@ -335,6 +335,19 @@ test('openSite errors: an older folder, a missing folder, a refused connection, 
   const m = JSON.parse(await readFile(join(site, 'manifest.json'), 'utf8'));
   delete m.fragments;
   await writeFile(join(old, 'manifest.json'), JSON.stringify(m));
+  // The lean module reads the manifest with the browser's JSON.parse: a damaged one is still
+  // refused by name, saying what is wrong.
+  const text = await readFile(join(site, 'manifest.json'), 'utf8');
+  const good = JSON.parse(text);
+  const damaged = {
+    cut: text.slice(0, text.length >> 1),
+    typed: JSON.stringify({ ...good, chunks: 'many' }),
+    other: JSON.stringify({ ...good, format: 'pagefind' }),
+  };
+  for (const [dir, body] of Object.entries(damaged)) {
+    await mkdir(join(old, dir), { recursive: true });
+    await writeFile(join(old, dir, 'manifest.json'), body);
+  }
   const oldServer = await startServer(old);
   try {
     const oldBase = `http://127.0.0.1:${oldServer.address().port}/site/`;
@@ -343,6 +356,18 @@ test('openSite errors: an older folder, a missing folder, a refused connection, 
       assert.match(e.message, /^http:\/\/127\.0\.0\.1:\d+\/site\/manifest\.json: the manifest has no "fragments" object/);
       return true;
     });
+    const refused = {
+      cut: /^http:\/\/127\.0\.0\.1:\d+\/site\/cut\/manifest\.json: not a docent manifest: not JSON \(.+\)$/,
+      typed: /^http:\/\/127\.0\.0\.1:\d+\/site\/typed\/manifest\.json: not a docent manifest: invalid type: string "many", expected usize$/,
+      other: /^http:\/\/127\.0\.0\.1:\d+\/site\/other\/manifest\.json: field 'format' is "pagefind", expected "docent-index"$/,
+    };
+    for (const [dir, message] of Object.entries(refused)) {
+      await assert.rejects(search.openSite(`${oldBase}${dir}/`), (e) => {
+        assert.notEqual(e.name, 'DocentNotFragmented', dir);
+        assert.match(e.message, message, dir);
+        return true;
+      });
+    }
   } finally {
     oldServer.close();
   }
