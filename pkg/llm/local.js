@@ -148,6 +148,15 @@ export class LocalModel {
     return this.engine !== null;
   }
 
+  /**
+   * The URLs of llama.cpp's runtime (wllama's module and wasm): what a page must keep, besides
+   * the model file (stored by `load()` itself), to load this model with the network off.
+   * @returns {string[]}
+   */
+  runtimeFiles() {
+    return [this.wllamaUrl, this.wasmUrl];
+  }
+
   /** The model's size in bytes, asked of the server with a one-byte range request; null if it did not say. */
   async size({ signal } = {}) {
     const res = await fetch(this.url, { headers: { range: 'bytes=0-0' }, signal });
