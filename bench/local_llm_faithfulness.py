@@ -118,7 +118,8 @@ def main():
     provider = Provider()
     settings = provider(op="settings")
     max_tokens = a.max_tokens or settings["maxTokens"]
-    repeat_penalty = a.repeat_penalty if a.repeat_penalty is not None else settings["repeatPenalty"]
+    # None: each prompt's style's own (LOCAL_SETTINGS.repeatPenalty, chatRepeatPenalty for chat)
+    repeat_penalty = a.repeat_penalty
     cli = os.environ.get("DOCENT_BIN", os.path.join(ROOT, "target", "debug", "docent"))
     # The CLI's prompts and offline answers, kept for the next run with the same questions and budget.
     cache = os.path.join(ROOT, "target", "bench", f"local-llm-prompts-{a.per_set}-{a.budget}.json")
@@ -153,7 +154,8 @@ def main():
             started = time.time()
             first = None
             text = ""
-            for c in llm(f["prompt"], max_tokens=max_tokens, temperature=0.0, stop=f["stop"], repeat_penalty=repeat_penalty, stream=True):
+            penalty = repeat_penalty if repeat_penalty is not None else f.get("repeatPenalty", settings["repeatPenalty"])
+            for c in llm(f["prompt"], max_tokens=max_tokens, temperature=0.0, stop=f["stop"], repeat_penalty=penalty, stream=True):
                 if first is None:
                     first = time.time()
                 text += c["choices"][0]["text"]
@@ -172,8 +174,9 @@ def main():
     os.makedirs(os.path.join(ROOT, "target", "bench"), exist_ok=True)
     with open(os.path.join(ROOT, "target", "bench", f"local-llm-faithfulness-{a.tag}.json"), "w") as f:
         json.dump({"args": vars(a), "settings": settings, "results": results}, f, indent=1)
+    penalty_text = repeat_penalty if repeat_penalty is not None else "the style's (LOCAL_SETTINGS)"
     style = a.style or "the provider's (completion; chat for a file with a ChatML or Gemma template)"
-    print(f"style {style}, evidence {a.evidence or settings['evidence']}, max tokens {max_tokens}, repeat penalty {repeat_penalty}, threads {a.threads}")
+    print(f"style {style}, evidence {a.evidence or settings['evidence']}, max tokens {max_tokens}, repeat penalty {penalty_text}, threads {a.threads}")
     summary(results)
 
 

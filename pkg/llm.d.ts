@@ -237,6 +237,8 @@ export const LOCAL_SETTINGS: {
   readonly maxTokens: number;
   readonly temperature: number;
   readonly repeatPenalty: number;
+  /** The repeat penalty of the chat style. */
+  readonly chatRepeatPenalty: number;
   readonly stop: readonly string[];
 };
 /** The local provider's completion prompt: instruction, one worked example, the evidence (`[n] text` lines), the question, "Answer:". */

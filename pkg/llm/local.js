@@ -305,8 +305,9 @@ export async function* streamLocal(o) {
   if (S.style === 'completion') {
     const picked = S.evidence === 'sentences' ? await extractive() : null;
     const evidence = localEvidence(o.prompt, picked && !picked.abstained ? picked.text : null, S);
-    const { prompt, stop } = localPrompt(question, evidence, o.local.chatKind, S);
+    const { prompt, stop, repeatPenalty } = localPrompt(question, evidence, o.local.chatKind, S);
     input = { prompt, stop };
+    options.repeatPenalty = repeatPenalty;
   }
   let text = '';
   let pending = '';

@@ -143,11 +143,12 @@ test('localPrompt: a model with a ChatML or Gemma template gets the short prompt
   assert.ok(chat.prompt.includes(`Question: ${COMPLETION_EXAMPLE.question}<|im_end|>\n<|im_start|>assistant\n${COMPLETION_EXAMPLE.answer}<|im_end|>\n`), chat.prompt);
   assert.ok(chat.prompt.endsWith('<|im_start|>user\nSources:\n[1] Water tomatoes deeply twice a week.\nQuestion: How often?<|im_end|>\n<|im_start|>assistant\n'), chat.prompt);
   assert.deepEqual(chat.stop, ['<|im_end|>', '\n']);
+  assert.equal(chat.repeatPenalty, LOCAL_SETTINGS.chatRepeatPenalty);
   const gemma = localPrompt('How often?', evidence, 'gemma', { ...LOCAL_SETTINGS, templated: 'chat' });
   assert.ok(gemma.prompt.endsWith('Question: How often?<end_of_turn>\n<start_of_turn>model\n'), gemma.prompt);
   for (const [kind, settings] of [[null, { ...LOCAL_SETTINGS, templated: 'chat' }], ['chatml', { ...LOCAL_SETTINGS, templated: 'completion' }]]) {
     const plain = localPrompt('How often?', evidence, kind, settings);
-    assert.deepEqual(plain, { prompt: completionPrompt('How often?', evidence), stop: [...LOCAL_SETTINGS.stop], style: 'completion' });
+    assert.deepEqual(plain, { prompt: completionPrompt('How often?', evidence), stop: [...LOCAL_SETTINGS.stop], style: 'completion', repeatPenalty: LOCAL_SETTINGS.repeatPenalty });
   }
 });
 
