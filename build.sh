@@ -703,8 +703,9 @@ test_site() {
 test_npm() {
     browser_prerequisites
     once setup_npm_deps tests/npm
-    log "node --test tests/npm/ (npm pack, install the tarball, Node import and a Vite 7 app in Chromium)"
-    DOCENT_BIN="$DOCENT" node --test tests/npm/
+    once setup_pdf_writer
+    log "node --test tests/npm/ (npm pack, install the tarball, Node import and Vite 7 apps in Chromium, one reading a PDF)"
+    DOCENT_BIN="$DOCENT" DOCENT_PDF_PYTHON="$PWD/$PDF_VENV/bin/python" node --test tests/npm/
 }
 
 cmd_test() {

@@ -4,7 +4,7 @@ For each model of models/llm/: the first answerable questions of each evaluation
 (bench/eval/{cargo-book,git-doc,sphinx-doc}.jsonl, in file order, N per set) are assembled by the
 CLI as the browser does for the local provider (5 sources, the local budget; `--provider offline`
 gives the offline answer the provider may show as evidence), turned into the model's prompt by the
-provider's own code (pkg/llm/local-prompt.js, or local.js's formatChat for `--style turns`,
+provider's own code (pkg/llm/local-prompt.js, with local.js's formatChat for `--style chat|turns`,
 through bench/local_llm_node.mjs: one definition), and answered by llama.cpp natively
 (llama-cpp-python's bindings over the llama.cpp its sdist vendors: the same code and GGUF files as
 the browser's wllama, fast enough on two cores for this many prompts). A prompt the gate abstained
@@ -24,7 +24,7 @@ and the answer's tokens per second after it, one llama.cpp thread by default.
 
     bench/local_llm_native.sh    (builds the bindings' library once, in target/llama-native)
     target/llama-native/python bench/local_llm_faithfulness.py --index-root DIR [--per-set N]
-        [--models a.gguf] [--style completion|turns] [--evidence sentences|sources] [--show-k N]
+        [--models a.gguf] [--style completion|chat|turns] [--evidence sentences|sources] [--show-k N]
         [--max-tokens N] [--repeat-penalty X] [--tag NAME]
 
 Defaults are the provider's settings (LOCAL_SETTINGS in pkg/llm/local-prompt.js). Writes
@@ -43,6 +43,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SETS = ["cargo-book", "git-doc", "sphinx-doc"]
 MODELS = {
     "gemma-3-270m-q4_k_m.gguf": "gemma",
+    "SmolLM2-135M-Instruct.Q4_1.gguf": "chatml",
+}
+# The turn format of the chat template each file carries (what LocalModel.chatKind reads in the
+# browser): Gemma 3 270M's file has none (a base model), SmolLM2's has ChatML.
+TEMPLATES = {
+    "gemma-3-270m-q4_k_m.gguf": None,
     "SmolLM2-135M-Instruct.Q4_1.gguf": "chatml",
 }
 
@@ -85,7 +91,7 @@ def main():
     ap.add_argument("--budget", type=int, default=1502, help="the local budget: localBudget(LOCAL_CONTEXT)")
     ap.add_argument("--threads", type=int, default=1, help="llama.cpp threads (1: two threads on a busy two-core machine were 30 times slower)")
     ap.add_argument("--models", default=",".join(MODELS))
-    ap.add_argument("--style", help="completion or turns (default: LOCAL_SETTINGS.style)")
+    ap.add_argument("--style", help="completion, chat (the short prompt in the model's turn format) or turns (the core's prompt in it); default: LOCAL_SETTINGS.style")
     ap.add_argument("--evidence", help="sentences or sources (default: LOCAL_SETTINGS.evidence)")
     ap.add_argument("--show-k", type=int, help="sources shown with --evidence sources (default: LOCAL_SETTINGS.k)")
     ap.add_argument("--max-tokens", type=int, help="default: LOCAL_SETTINGS.maxTokens")
@@ -112,7 +118,8 @@ def main():
     provider = Provider()
     settings = provider(op="settings")
     max_tokens = a.max_tokens or settings["maxTokens"]
-    repeat_penalty = a.repeat_penalty if a.repeat_penalty is not None else settings["repeatPenalty"]
+    # None: each prompt's style's own (LOCAL_SETTINGS.repeatPenalty, chatRepeatPenalty for chat)
+    repeat_penalty = a.repeat_penalty
     cli = os.environ.get("DOCENT_BIN", os.path.join(ROOT, "target", "debug", "docent"))
     # The CLI's prompts and offline answers, kept for the next run with the same questions and budget.
     cache = os.path.join(ROOT, "target", "bench", f"local-llm-prompts-{a.per_set}-{a.budget}.json")
@@ -140,14 +147,15 @@ def main():
             if p["abstained"]:
                 rows.append({"set": name, "q": q, "abstained": True})
                 continue
-            f = provider(op="prompt", style=a.style, evidence=a.evidence, k=a.show_k, kind=MODELS[file], messages=p["messages"],
+            f = provider(op="prompt", style=a.style, evidence=a.evidence, k=a.show_k, kind=MODELS[file], template=TEMPLATES[file], messages=p["messages"],
                          sources=p["sources"], offline=offline, question=q)
             n_prompt = len(llm.tokenize(f["prompt"].encode(), add_bos=True, special=True))
             llm.reset()
             started = time.time()
             first = None
             text = ""
-            for c in llm(f["prompt"], max_tokens=max_tokens, temperature=0.0, stop=f["stop"], repeat_penalty=repeat_penalty, stream=True):
+            penalty = repeat_penalty if repeat_penalty is not None else f.get("repeatPenalty", settings["repeatPenalty"])
+            for c in llm(f["prompt"], max_tokens=max_tokens, temperature=0.0, stop=f["stop"], repeat_penalty=penalty, stream=True):
                 if first is None:
                     first = time.time()
                 text += c["choices"][0]["text"]
@@ -166,7 +174,9 @@ def main():
     os.makedirs(os.path.join(ROOT, "target", "bench"), exist_ok=True)
     with open(os.path.join(ROOT, "target", "bench", f"local-llm-faithfulness-{a.tag}.json"), "w") as f:
         json.dump({"args": vars(a), "settings": settings, "results": results}, f, indent=1)
-    print(f"style {a.style or settings['style']}, evidence {a.evidence or settings['evidence']}, max tokens {max_tokens}, repeat penalty {repeat_penalty}, threads {a.threads}")
+    penalty_text = repeat_penalty if repeat_penalty is not None else "the style's (LOCAL_SETTINGS)"
+    style = a.style or "the provider's (completion; chat for a file with a ChatML or Gemma template)"
+    print(f"style {style}, evidence {a.evidence or settings['evidence']}, max tokens {max_tokens}, repeat penalty {penalty_text}, threads {a.threads}")
     summary(results)
 
 

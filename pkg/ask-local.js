@@ -11,17 +11,22 @@ export class LocalAnswerer {
   #els;
   #strings;
   #status;
+  #onModel;
   #model = null;
 
   /**
    * @param {object} els the view's elements: `download` (the button that asks), `status`
    * @param {() => object} strings the element's strings now (STRINGS with the page's own)
    * @param {(text: string) => void} status shows one status sentence
+   * @param {(state: object) => void} [onModel] told where the model stands once the reader agreed
+   *   to it (or it is stored): `{stage: 'downloading', loaded, total}`, `{stage: 'stored',
+   *   runtime}` or `{stage: 'failed'}` (SavedCopy.answerModel's argument)
    */
-  constructor(els, strings, status) {
+  constructor(els, strings, status, onModel = () => {}) {
     this.#els = els;
     this.#strings = strings;
     this.#status = status;
+    this.#onModel = onModel;
   }
 
   /** The prompt budget: the loaded model's, else the one a model has with the default context. */
@@ -51,13 +56,25 @@ export class LocalAnswerer {
       const mb = bytes ? String(Math.round(bytes / 1e6)) : '?';
       this.#status(S.localAsk(name, mb));
       await this.#pressed(S.localDownload(mb), signal);
+    } else {
+      this.#onModel({ stage: 'stored', runtime: model.runtimeFiles() });
     }
-    await model.load({
-      signal,
-      onProgress: (e) => this.#status(e.stage === 'download' && e.total
-        ? this.#strings().localDownloading(Math.floor((100 * e.loaded) / e.total))
-        : this.#strings().localLoading),
-    });
+    try {
+      await model.load({
+        signal,
+        onProgress: (e) => {
+          if (e.stage === 'download') this.#onModel({ stage: 'downloading', loaded: e.loaded, total: e.total ?? model.bytes ?? undefined });
+          this.#status(e.stage === 'download' && e.total
+            ? this.#strings().localDownloading(Math.floor((100 * e.loaded) / e.total))
+            : this.#strings().localLoading);
+        },
+      });
+    } catch (e) {
+      const kept = await model.cached().catch(() => false);
+      this.#onModel(kept ? { stage: 'stored', runtime: model.runtimeFiles() } : { stage: 'failed' });
+      throw e;
+    }
+    this.#onModel({ stage: 'stored', runtime: model.runtimeFiles() });
     return model;
   }
 

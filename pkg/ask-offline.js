@@ -6,6 +6,9 @@
 // What is saved: the page and what it loaded (its scripts, styles, images), the web runtime, every
 // fragment of the index and, once the page loaded the embedder, its model files: the lists come
 // from the index's manifest (`SiteIndex.offlineFiles()`, the core's `Manifest::offline_files`).
+// Once the reader agreed to download a local answer model (provider local), it is part of the copy
+// too (`answerModel`): the copy is "ready" only when the model file is stored (the provider keeps it
+// in OPFS itself) and llama.cpp's runtime files are saved; until then the line says what is missing.
 // Which build the copy holds is the saved manifest's `xxh3` (`SiteSearch.indexId`): when the page
 // opens another build (the docs were re-indexed), the copy is saved again and the worker removes
 // the fragments the new manifest does not name.
@@ -64,6 +67,12 @@ export class SavedCopy {
   #saving = null;
   /** The copy last asked for: `{manifest, fingerprint}`. */
   #last = null;
+  /**
+   * The answer model the reader agreed to download, or null: `{stage: 'downloading', left}`
+   * (bytes still to come, null when unknown), `{stage: 'stored', urls}` (its runtime's URLs, saved
+   * with the copy) or `{stage: 'failed'}`.
+   */
+  #model = null;
   /** What the line says now: 'saving' | 'ready' | 'updated' | 'offline' | 'changed' | 'failed' | ''. */
   state = '';
 
@@ -116,7 +125,7 @@ export class SavedCopy {
       try {
         this.#registration ??= await register(this.#script);
         const saved = await savedBuild(copy.manifest);
-        const urls = [...new Set([...copy.urls, ...pageFiles()])];
+        const urls = [...new Set([...copy.urls, ...pageFiles(), ...(this.#model?.urls ?? [])])];
         if (saved === copy.fingerprint && (await held(urls))) {
           // "Updated" stays until the page is reloaded (a later call adds the model, say).
           this.#say(navigator.onLine ? (this.state === 'updated' ? 'updated' : 'ready') : 'offline');
@@ -138,6 +147,34 @@ export class SavedCopy {
     // One save at a time; a later call (the model loaded meanwhile) runs after it.
     this.#saving = (this.#saving ?? Promise.resolve()).then(run);
     return this.#saving;
+  }
+
+  /**
+   * Makes the answer model part of the copy, once the reader agreed to download it (provider
+   * local), and says what it still lacks: the line says "ready" only once the model is stored and
+   * `runtime` (llama.cpp's module and wasm) is saved with the rest.
+   * @param {{stage: 'downloading', loaded?: number, total?: number} | {stage: 'stored', runtime: (string | URL)[]} | {stage: 'failed'}} state
+   *   `downloading`: bytes so far of `total` (either unknown: left out); `stored`: the model file
+   *   is in the browser's storage (a load from there needs no network); `failed`: the download
+   *   stopped (the copy lacks the model until a later one succeeds)
+   */
+  answerModel(state) {
+    if (state.stage === 'downloading') {
+      const left = state.total > 0 ? Math.max(0, state.total - (state.loaded ?? 0)) : null;
+      this.#model = { stage: 'downloading', left };
+    } else if (state.stage === 'stored') {
+      const urls = state.runtime.map((u) => new URL(String(u), document.baseURI).href);
+      const same = this.#model?.stage === 'stored' && this.#model.urls.join() === urls.join();
+      this.#model = { stage: 'stored', urls };
+      // Its runtime joins the copy: saved now (a copy that holds it already only says so).
+      if (!same && this.#last) this.sync(this.#last);
+      return;
+    } else if (state.stage === 'failed') {
+      this.#model = { stage: 'failed' };
+    } else {
+      throw new TypeError(`answerModel: expected the stage 'downloading', 'stored' or 'failed', found ${JSON.stringify(state.stage)}`);
+    }
+    if (['ready', 'updated', 'offline'].includes(this.state)) this.#say(this.state);
   }
 
   /**
@@ -196,12 +233,17 @@ export class SavedCopy {
   #say(state, arg, bytes) {
     this.state = state;
     const S = this.#strings();
+    // What the copy lacks, for the sentences that would otherwise call it complete.
+    const model = this.#model?.stage === 'stored' ? null : this.#model;
+    const lacking = model && (model.stage === 'failed'
+      ? S.offlineModelFailed
+      : model.left === null ? S.offlineModelUnknown : S.offlineModelLeft(size(model.left)));
     const text = {
       saving: () => S.offlineSaving(Math.round(100 * arg), size(bytes)),
       updating: () => S.offlineUpdating(Math.round(100 * arg), size(bytes)),
-      ready: () => S.offlineReady,
-      updated: () => S.offlineUpdated,
-      offline: () => S.offlineNow,
+      ready: () => (lacking ? S.offlineReadyExcept(lacking) : S.offlineReady),
+      updated: () => (lacking ? S.offlineReadyExcept(lacking) : S.offlineUpdated),
+      offline: () => (lacking ? S.offlineNowExcept(lacking) : S.offlineNow),
       changed: () => S.offlineChanged,
       failed: () => S.offlineFailed(String(arg?.message ?? arg).replace(/(?<![.!?…])$/, '.')),
     }[state]();

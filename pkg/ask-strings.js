@@ -74,6 +74,13 @@ export const STRINGS = Object.freeze({
   offlineReady: 'Ready offline: these docs answer without a network.',
   offlineUpdated: 'These docs were updated; the saved copy now holds the new version, ready offline.',
   offlineNow: 'You are offline; answers come from the saved copy of these docs.',
+  // What the saved copy still lacks of the answer model the reader agreed to download
+  // (provider local): `what` is one of the offlineModel* phrases.
+  offlineReadyExcept: (what) => `Ready offline except the answer model: ${what}.`,
+  offlineNowExcept: (what) => `You are offline; answers come from the saved copy of these docs, without the answer model: ${what}.`,
+  offlineModelLeft: (size) => `${size} still downloading`,
+  offlineModelUnknown: 'still downloading',
+  offlineModelFailed: 'its download did not finish',
   // The note of an answer made offline from the documents' sentences in place of `model`'s.
   offlineInstead: (model) => `You are offline: this answer is the documents' own sentences, not ${model}'s.`,
   offlineChanged: 'These docs were updated while you were offline: reload the page to read and save the new version.',

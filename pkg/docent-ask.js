@@ -452,7 +452,9 @@ export class DocentAsk extends HTMLElement {
   }
 
   #localAnswerer() {
-    this.#local ??= import('./ask-local.js').then(({ LocalAnswerer }) => new LocalAnswerer(this.#els, () => this.#S, (text) => this.#status(text)));
+    // The saved copy (service-worker) learns where the model stands: "ready offline" waits for it.
+    const onModel = (state) => this.#saved?.then((copy) => copy.answerModel(state));
+    this.#local ??= import('./ask-local.js').then(({ LocalAnswerer }) => new LocalAnswerer(this.#els, () => this.#S, (text) => this.#status(text), onModel));
     return this.#local;
   }
 

@@ -19,6 +19,8 @@
 //   - `manifest.json`: from the network, the saved copy's when the network fails; never kept on the
 //     way through: only a complete save stores it, last, so the saved manifest names only files
 //     the cache holds (as `docent index` writes fragments first and the manifest last);
+//   - a local answer model (`*.gguf`): untouched (llm/local.js keeps it in OPFS, and reads it
+//     from there offline);
 //   - anything else (the page, its scripts and styles, the wasm, model files): from the network,
 //     a complete 200 response kept (not a model file: docent.js keeps those in its own cache and
 //     reads them from there, online or not); from the cache when the network fails, or has not answered
@@ -55,6 +57,8 @@
   const MANIFEST = /\/manifest\.json$/;
   /** The cache docent.js keeps model files in (its MODEL_CACHE), and reads them from offline too. */
   const MODEL_CACHE = 'docent-models-v1';
+  /** A local answer model's file (llm/local.js): never intercepted, never kept here. */
+  const GGUF = /\.gguf$/i;
   /** An index's model files (the core's `modelFiles` table, every embedder: tests/js checks it). */
   const MODEL_FILE = /\/model\/(minilm\.int8|tokenizer\.json|config\.json|static\.bin)$/;
 
@@ -78,6 +82,8 @@
     if (request.method !== 'GET' || request.headers.has('range')) return;
     const url = new URL(request.url);
     if (url.origin !== self.location.origin) return;
+    // A local answer model: the provider keeps it in OPFS itself; a copy here would store it twice.
+    if (GGUF.test(url.pathname)) return;
     if (IMMUTABLE.test(url.pathname)) event.respondWith(cacheFirst(request));
     // The manifest is stored only by a save; model files by the runtime itself (MODEL_CACHE).
     else event.respondWith(networkFirst(request, { keep: !MANIFEST.test(url.pathname) && !MODEL_FILE.test(url.pathname) }));

@@ -35,6 +35,14 @@ export function init(
   input?: URL | string | Request | Response | BufferSource | WebAssembly.Module,
 ): Promise<void>;
 
+/**
+ * Where a bundled app serves the PDF module (its bundler emits `docent_pdf.js` and
+ * `docent_pdf_bg.wasm` as assets; Vite: `import pdfModule from 'docent/docent_pdf.js?url'`).
+ * Default: both beside `docent.js`. Call it before the first PDF is added; a `DocentWorker`
+ * passes it on to its worker.
+ */
+export function setPdfModule(where: { module: string | URL; wasm: string | URL }): void;
+
 /** A progress event of `loadDocent`. */
 export interface LoadProgress {
   stage: 'index' | 'model' | 'ready';

@@ -44,19 +44,53 @@ export function init(input) {
 }
 
 /**
+ * Where the PDF module is loaded from: `{module, wasm}`, absolute URLs of `docent_pdf.js` and
+ * `docent_pdf_bg.wasm`; null until `setPdfModule` (then: beside this file).
+ */
+let pdfWhere = null;
+
+/**
+ * Where the PDF module (`docent_pdf.js` and `docent_pdf_bg.wasm`) is served from, for a bundled
+ * app: the bundler emits both as assets and gives their URLs (Vite: `import pdfModule from
+ * 'docent/docent_pdf.js?url'` and `'docent/docent_pdf_bg.wasm?url'`). Default (never called): both
+ * beside `docent.js`, as in the package and the site folder `docent index` writes. Call it before
+ * the first PDF is added; a `DocentWorker` passes it on to its worker with each PDF.
+ * @param {{module: string | URL, wasm: string | URL}} where relative URLs are resolved against
+ *   the page
+ */
+export function setPdfModule(where) {
+  const base = globalThis.location?.href;
+  const url = (u, name) => {
+    try {
+      return new URL(String(u), base).href;
+    } catch {
+      throw new Error(`setPdfModule: ${name}: expected the URL of the bundled ${name === 'module' ? 'docent_pdf.js' : 'docent_pdf_bg.wasm'}, found ${JSON.stringify(String(u))}`);
+    }
+  };
+  if (where?.module === undefined || where?.wasm === undefined) {
+    throw new Error('setPdfModule: expected {module, wasm}: the URLs of docent_pdf.js and docent_pdf_bg.wasm');
+  }
+  const next = { module: url(where.module, 'module'), wasm: url(where.wasm, 'wasm') };
+  if (pdfWhere?.module !== next.module || pdfWhere?.wasm !== next.wasm) pdfReader = undefined;
+  pdfWhere = next;
+}
+
+/**
  * The PDF module's `extractPdf` (a PDF's bytes → its pages' text, outline and title, or why it is
- * skipped), loaded on first use next to this file; later calls return the same promise.
+ * skipped), loaded on first use (from `setPdfModule`'s URLs, else next to this file); later calls
+ * return the same promise.
  * @returns {Promise<(bytes: Uint8Array) => object>}
  */
 let pdfReader;
 function loadPdfReader() {
   pdfReader ??= (async () => {
     // Not a bundler-visible import: a bundler would split the worker's bundle for it, which
-    // Vite's default worker format (iife) refuses. Bundled apps serve docent_pdf.js and its
-    // wasm next to docent.js to read PDFs.
-    const pdf = await import(/* @vite-ignore */ /* webpackIgnore: true */ new URL('./docent_pdf.js', import.meta.url).href);
-    let source;
-    if (isNode()) {
+    // Vite's default worker format (iife) refuses. A bundled app emits docent_pdf.js and its
+    // wasm as assets and says where (setPdfModule).
+    const href = pdfWhere?.module ?? new URL('./docent_pdf.js', import.meta.url).href;
+    const pdf = await import(/* @vite-ignore */ /* webpackIgnore: true */ href);
+    let source = pdfWhere?.wasm;
+    if (source === undefined && isNode()) {
       const { readFile } = await import(/* webpackIgnore: true */ 'node:fs/promises');
       source = await readFile(new URL('./docent_pdf_bg.wasm', import.meta.url));
     }
@@ -64,7 +98,8 @@ function loadPdfReader() {
     return pdf.extractPdf;
   })().catch((e) => {
     pdfReader = undefined; // a failed load may be retried
-    throw new Error(`the PDF reader (docent_pdf.js) could not be loaded: ${e?.message ?? e}`, { cause: e });
+    const hint = pdfWhere ? '' : ' (a bundled app says where it serves docent_pdf.js and its wasm with setPdfModule: see the README)';
+    throw new Error(`the PDF reader (docent_pdf.js) could not be loaded: ${e?.message ?? e}${hint}`, { cause: e });
   });
   return pdfReader;
 }
@@ -461,7 +496,8 @@ export class DocentWorker {
   }
   /** @returns {Promise<number>} chunks of the added document */
   addDocument(doc) {
-    return this.#call('addDocument', [doc]);
+    // A PDF is read in the worker: it loads the PDF module from where this page was told.
+    return this.#call('addDocument', doc?.pdf && pdfWhere ? [doc, pdfWhere] : [doc]);
   }
   /** @returns {Promise<number>} chunks the removed document had */
   removeDocument(url) {

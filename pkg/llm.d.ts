@@ -229,12 +229,16 @@ export const LOCAL_FALLBACK_NOTE: string;
 /** The local provider's prompt and sampling (llm/local-prompt.js documents each; bench/results/local-llm.md measures them). */
 export const LOCAL_SETTINGS: {
   readonly style: 'completion' | 'turns';
+  /** The style for a model whose file carries a ChatML or Gemma chat template. */
+  readonly templated: 'chat' | 'completion';
   readonly evidence: 'sentences' | 'sources';
   readonly k: number;
   readonly maxChars: number;
   readonly maxTokens: number;
   readonly temperature: number;
   readonly repeatPenalty: number;
+  /** The repeat penalty of the chat style. */
+  readonly chatRepeatPenalty: number;
   readonly stop: readonly string[];
 };
 /** The local provider's completion prompt: instruction, one worked example, the evidence (`[n] text` lines), the question, "Answer:". */
@@ -269,6 +273,10 @@ export class LocalModel {
   contextTokens: number;
   /** After `load()`: `model` (the file's chat template), or `gemma`/`chatml` for a file without one. */
   format: 'model' | 'gemma' | 'chatml' | undefined;
+  /** After `load()`: the turn format of the file's chat template when it is ChatML or Gemma's, else null. */
+  chatKind: 'chatml' | 'gemma' | null;
+  /** The URLs of llama.cpp's runtime (wllama's module and wasm): what a saved copy must hold, besides the stored model, to load it offline. */
+  runtimeFiles(): string[];
   /** The last answer's token counts and times (ms) from llama.cpp. */
   lastTimings: { promptTokens: number; promptMs: number; tokens: number; ms: number } | undefined;
   /** The file's size in bytes from a one-byte range request (no download); null if the server did not say. */

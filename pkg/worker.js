@@ -5,7 +5,7 @@
 //   worker → page  {id, progress: [...]}            zero or more, when `progress` was asked for
 //   worker → page  {id, value} | {id, error: {name, message}}
 // Calls run one at a time in arrival order (a build is never interleaved with a search).
-import { createDocent, loadDocent, openDocent } from './docent.js';
+import { createDocent, loadDocent, openDocent, setPdfModule } from './docent.js';
 
 let docent;
 let queue = Promise.resolve();
@@ -19,7 +19,11 @@ const ops = {
   load: (progress, baseUrl, options) => loadDocent(baseUrl, { ...options, onProgress: progress }).then(adopt),
   create: (progress, options) => createDocent(options, { onProgress: progress }).then(adopt),
   open: (progress, bytes, options) => openDocent(bytes, { ...options, onProgress: progress }).then(adopt),
-  addDocument: (_, doc) => need().addDocument(doc),
+  // `pdf`: where the page loads the PDF module from (setPdfModule), sent with a PDF.
+  addDocument: (_, doc, pdf) => {
+    if (pdf) setPdfModule(pdf);
+    return need().addDocument(doc);
+  },
   removeDocument: (_, url) => need().removeDocument(url),
   build: (progress) => need().build(progress ? (stage, done, total) => progress(stage, done, total) : undefined),
   search: (_, query, options) => need().search(query, options),

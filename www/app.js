@@ -332,7 +332,7 @@ function wireAsk() {
 
 const docs = visitorDocs(ui, state, SITE_INDEX);
 const settings = settingsPanel(ui, state, { showLocal: () => local.show() });
-const local = localPanel(ui, state, { save: settings.save });
+const local = localPanel(ui, state, { save: settings.save, copy: saved });
 
 /** Opens the demo site's index (again after a failure, from Retry). */
 async function start() {

@@ -16,9 +16,11 @@ const mb = (n) => `${Math.round(n / 1e6)} MB`;
 /**
  * The local model settings on the page's elements `ui` (`localModel`, `localLoad`, `localStatus`,
  * `localProgress`) and its `state.settings.localModel` (a file name of LOCAL_MODELS).
- * @param {{save: () => void}} hooks
+ * @param {{save: () => void, copy?: import('/pkg/ask-offline.js').SavedCopy}} hooks `copy`: the
+ *   page's saved copy for the network off, told where the model the visitor agreed to stands
+ *   (downloading, stored, failed), so that it says "ready offline" only once the model is stored
  */
-export function localPanel(ui, state, { save }) {
+export function localPanel(ui, state, { save, copy }) {
   /** The LocalModel of the chosen file (a new one when the choice changes). */
   let model = null;
   /** Whether the visitor agreed to download the chosen file, or it is stored already. */
@@ -54,6 +56,7 @@ export function localPanel(ui, state, { save }) {
     if (chosen().file !== m.file) return; // another model was chosen meanwhile: its call shows it
     if (stored) {
       allowed = true;
+      copy?.answerModel({ stage: 'stored', runtime: model.runtimeFiles() });
       load().catch(() => {});
     } else {
       ui.localLoad.textContent = `Download ${m.name} (${mb(m.bytes)}) and load it`;
@@ -70,6 +73,8 @@ export function localPanel(ui, state, { save }) {
     try {
       await current.load({
         onProgress: (e) => {
+          if (current !== model) return;
+          if (e.stage === 'download') copy?.answerModel({ stage: 'downloading', loaded: e.loaded, total: e.total ?? m.bytes });
           if (e.stage === 'download' && e.total) say(`Downloading ${m.name}: ${mb(e.loaded)} of ${mb(e.total)}…`, e.loaded / e.total);
           else if (e.stage === 'load') say(`Loading ${m.name} into a Web Worker…`, null);
         },
@@ -78,10 +83,14 @@ export function localPanel(ui, state, { save }) {
       if (current === model) {
         say(`${m.name} could not load: ${e.message}`);
         ui.localLoad.hidden = false;
+        // Stored after all (it failed while loading, not downloading): the copy has it.
+        const stored = await current.cached().catch(() => false);
+        copy?.answerModel(stored ? { stage: 'stored', runtime: current.runtimeFiles() } : { stage: 'failed' });
       }
       throw e;
     }
     if (current === model) {
+      copy?.answerModel({ stage: 'stored', runtime: current.runtimeFiles() });
       say(`${m.name} ready in this page: ${current.contextTokens} tokens of context, ${current.threads} thread${current.threads === 1 ? '' : 's'}${crossOriginIsolated ? ' (cross-origin isolated)' : ''}.`);
     }
     return current;

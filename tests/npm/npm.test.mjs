@@ -296,3 +296,104 @@ try {
   }
   assert.deepEqual(problems, [], 'the console must stay free of errors');
 });
+
+// A bundled app that reads PDFs: Vite emits the PDF module (docent_pdf.js, its wasm) as assets
+// through `?url` imports and the app says where with setPdfModule, so no plugin and no copy step;
+// a PDF written here by a real PDF writer (fpdf2) is added on the page's thread and in docent's
+// worker, and the offline answer cites its page.
+test('Vite 7 app reads a PDF: setPdfModule with the ?url assets Vite emits, on the page and in the worker; the answer cites orchard.pdf#page=2', { timeout: 2 * WAIT_MS }, async () => {
+  need(VITE, 'run npm ci --prefix tests/npm (./build.sh test does)');
+  need(CHROMIUM, 'install Debian Chromium (./build.sh test does) or set DOCENT_CHROMIUM');
+  const python = process.env.DOCENT_PDF_PYTHON;
+  assert.ok(python, 'set DOCENT_PDF_PYTHON to a python with fpdf2 (./build.sh test npm installs it in .cache/pdf)');
+  const app = join(project, 'web-pdf');
+  await mkdir(join(app, 'public'), { recursive: true });
+  // Two pages, one section each (the outline gives the headings).
+  run(python, ['-c', `
+import sys
+from fpdf import FPDF
+pdf = FPDF(format="A4")
+pdf.set_title("Orchard handbook")
+pdf.set_font("Helvetica", size=11)
+for title, text in [
+    ("Pruning", "Prune the apple trees in late winter, before the buds swell, and burn the cut wood."),
+    ("Harvest", "The pear harvest starts when the fruit parts from the spur with a gentle twist upwards."),
+]:
+    pdf.add_page()
+    pdf.start_section(title)
+    pdf.cell(0, 10, title, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
+pdf.output(sys.argv[1])
+`, join(app, 'public', 'orchard.pdf')], tmp);
+  await writeFile(join(app, 'index.html'), `<!doctype html>
+<html><head><meta charset="utf-8"><title>docent reads a PDF in vite</title><link rel="icon" href="data:,"></head>
+<body><output id="result"></output><script type="module" src="./main.js"></script></body></html>
+`);
+  await writeFile(join(app, 'main.js'), `import { init, Docent, createDocent, setPdfModule, streamAnswer } from 'docent';
+import pdfModule from 'docent/docent_pdf.js?url';
+import pdfWasm from 'docent/docent_pdf_bg.wasm?url';
+
+setPdfModule({ module: pdfModule, wasm: pdfWasm });
+const out = document.getElementById('result');
+const question = 'When does the pear harvest start?';
+async function answer(docent) {
+  const prompt = await docent.assemble(question, { k: 2 });
+  let text = '';
+  for await (const d of streamAnswer({ provider: 'offline', prompt, messages: prompt.messages, question, docent })) text += d;
+  return { text, sources: prompt.sources.map((s) => s.url) };
+}
+try {
+  await init();
+  const bytes = new Uint8Array(await (await fetch('./orchard.pdf')).arrayBuffer());
+  const here = new Docent({ embedder: 'hashing' });
+  out.dataset.chunks = String(await here.addDocument({ url: 'orchard.pdf', pdf: bytes.slice() }));
+  here.build();
+  out.dataset.page = JSON.stringify(await answer(here));
+  const remote = await createDocent({ embedder: 'hashing' }, { worker: true });
+  await remote.addDocument({ url: 'orchard.pdf', pdf: bytes });
+  await remote.build();
+  out.dataset.worker = JSON.stringify(await answer(remote));
+  remote.free();
+  out.textContent = 'done';
+} catch (e) {
+  out.dataset.error = String(e?.stack ?? e);
+  out.textContent = 'failed';
+}
+`);
+  run(process.execPath, [VITE, 'build', app, '--logLevel', 'warn'], project);
+  const dist = join(app, 'dist');
+  const assets = await readdir(join(dist, 'assets'));
+  assert.ok(assets.some((f) => /^docent_pdf-.*\.js$/.test(f)) && assets.some((f) => /^docent_pdf_bg-.*\.wasm$/.test(f)),
+    `vite emitted the PDF module and its wasm as assets: ${assets.join(', ')}`);
+
+  const web = await startStaticServer([['/', dist]]);
+  const browser = await launchChromium({ timeout: WAIT_MS });
+  const problems = [];
+  const requested = [];
+  try {
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.stack ?? e}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console.error: ${m.text()} (${m.location().url})`);
+    });
+    page.on('request', (r) => requested.push(new URL(r.url()).pathname));
+    await page.goto(`${web.origin}/`, { timeout: WAIT_MS });
+    await page.waitForFunction(() => document.getElementById('result')?.textContent !== '', null, { timeout: WAIT_MS });
+    const r = await page.evaluate(() => ({ ...document.getElementById('result').dataset }));
+    assert.equal(r.error, undefined, r.error);
+    assert.equal(r.chunks, '2', 'one passage per page');
+    for (const where of ['page', 'worker']) {
+      const a = JSON.parse(r[where]);
+      assert.equal(a.sources[0], 'orchard.pdf#page=2', `${where}: ${JSON.stringify(a)}`);
+      assert.match(a.text, /The pear harvest starts when the fruit parts from the spur[^[]*\[1\]/, `${where}: ${JSON.stringify(a)}`);
+    }
+    assert.ok(requested.some((p) => /^\/assets\/docent_pdf-.*\.js$/.test(p)), `the page loaded the emitted PDF module: ${requested.join(', ')}`);
+  } catch (e) {
+    if (problems.length) e.message += `\nconsole/page errors:\n${problems.join('\n')}`;
+    throw e;
+  } finally {
+    await browser.close();
+    await web.close();
+  }
+  assert.deepEqual(problems, [], 'the console must stay free of errors');
+});

@@ -2,10 +2,11 @@
 // and the one-line root service worker a site owner serves (`importScripts('/docent/docent-sw.js')`),
 // indexed by the native CLI, served on 127.0.0.1 under the demo's strict Content-Security-Policy
 // and driven in Debian Chromium. "Network off" is Chromium's offline emulation *and* the server
-// stopped, so that nothing a service worker fetches can reach it either. Any console or page
-// error fails a test.
-// Needs: ./build.sh wasm (pkg/), ./build.sh setup (CLI, models/), Chromium, playwright-core in
-// tests/browser/node_modules (./build.sh test does all).
+// stopped, so that nothing a service worker fetches can reach it either. A second test gives the
+// widget a local answer model (provider="local", SmolLM2, served under /models/): the line says
+// "ready offline" only once the model is stored. Any console or page error fails a test.
+// Needs: ./build.sh wasm (pkg/, with pkg/llm/wllama/), ./build.sh setup (CLI, models/, with
+// models/llm/), Chromium, playwright-core in tests/browser/node_modules (./build.sh test does all).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -20,6 +21,9 @@ import { STRINGS } from '../../pkg/ask-strings.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const WAIT_MS = 60_000;
+/** The model reads the whole prompt before its first token: minutes on a busy two-core machine. */
+const MODEL_WAIT_MS = 300_000;
+const MODEL = 'SmolLM2-135M-Instruct.Q4_1.gguf';
 /** A sentence only the re-deployed build has. */
 const NEW_FACT = 'The K3 plays a short tune called Zanzibar Lullaby when a firing ends.';
 
@@ -53,6 +57,8 @@ function serverUp() {
 
 before(async () => {
   need(join(root, 'pkg/docent_search_bg.wasm'), 'run ./build.sh wasm first');
+  need(join(root, 'pkg/llm/wllama/wllama.wasm'), 'run ./build.sh wasm (copies wllama into pkg/llm/wllama/)');
+  need(join(root, 'models/llm', MODEL), 'run ./build.sh setup (writes models/llm/)');
   need(process.env.DOCENT_BIN ?? join(root, 'target/debug/docent'), 'run ./build.sh setup (builds the CLI) or set DOCENT_BIN');
   tmp = await mkdtemp(join(tmpdir(), 'docent-offline-site-'));
   site = join(tmp, 'public');
@@ -67,7 +73,9 @@ before(async () => {
   // The site's own worker declares names of its own, as a site's may: docent's script must not clash.
   await writeFile(join(site, 'docent-sw.js'), "const CACHE = 'site-v1';\nfunction complete() {}\nimportScripts('/docent/docent-sw.js');\n");
   index();
-  web = await startStaticServer([['/', site]], {
+  // provider="local": llama.cpp's runtime beside the widget, as the README tells a site to copy it.
+  await cp(join(root, 'pkg/llm/wllama'), join(site, 'docent/llm/wllama'), { recursive: true });
+  web = await startStaticServer([['/models/', join(root, 'models/llm')], ['/', site]], {
     headers: (path) => (/\.(html|js)$|\/$/.test(path) ? { 'content-security-policy': CSP } : {}),
   });
   port = web.server.address().port;
@@ -105,7 +113,7 @@ async function focusAndWaitSaved(page, text) {
   });
 }
 
-async function ask(page, question) {
+async function ask(page, question, { wait = WAIT_MS, meanwhile = async () => {} } = {}) {
   await page.fill('docent-ask >> [data-testid="question"]', question);
   const answered = page.evaluate((ms) => new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('no docent-answer event')), ms);
@@ -113,8 +121,9 @@ async function ask(page, question) {
       clearTimeout(timer);
       resolve(e.detail.search);
     }, { once: true });
-  }), WAIT_MS);
+  }), wait);
   await page.press('docent-ask >> [data-testid="question"]', 'Enter');
+  await meanwhile();
   const search = await answered;
   return page.evaluate((path) => {
     const s = document.querySelector('docent-ask').shadowRoot;
@@ -264,4 +273,68 @@ test('<docent-ask service-worker>: after one visit the page opens and answers wi
   assert.deepEqual(problems, []);
   await context.close();
   await serverUp();
+});
+
+// Regression: the widget's line said "Ready offline" while the local model the reader had just
+// agreed to was still downloading, so the copy it called complete could not answer with it.
+test('<docent-ask service-worker provider="local">: the line says ready offline only once the model is stored, what is still downloading before, and the model answers with the network off', { timeout: 3 * MODEL_WAIT_MS }, async () => {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 800 } });
+  const { page, problems } = await watchPage(context);
+  try {
+    await page.goto(`${web.origin}/`, { timeout: WAIT_MS });
+    await focusAndWaitSaved(page, STRINGS.offlineReady);
+    // Every text the saved-copy line and the status line show, side by side, from here on.
+    await page.evaluate((model) => {
+      const el = document.querySelector('docent-ask');
+      const line = el.shadowRoot.querySelector('[data-testid="saved"]');
+      const status = el.shadowRoot.querySelector('[data-testid="status"]');
+      window.seen = [];
+      const record = () => window.seen.push({ saved: line.textContent, status: status.textContent });
+      for (const node of [line, status]) new MutationObserver(record).observe(node, { childList: true, characterData: true, subtree: true });
+      el.setAttribute('model-url', `/models/${model}`);
+      el.setAttribute('provider', 'local');
+    }, MODEL);
+    const first = await ask(page, 'How do I replace the thermocouple?', {
+      wait: MODEL_WAIT_MS,
+      // The widget asks before downloading: the button names the size.
+      meanwhile: async () => {
+        const button = page.locator('docent-ask >> [data-testid="download"]');
+        await button.waitFor({ state: 'visible', timeout: WAIT_MS });
+        assert.match(await button.textContent(), /\b98 MB\b/);
+        assert.equal(await saved(page), STRINGS.offlineReady, 'not agreed to yet: the copy is complete without it');
+        await button.click();
+      },
+    });
+    assert.ok(first.cites.length >= 1, JSON.stringify(first));
+    await focusAndWaitSaved(page, STRINGS.offlineReady);
+    const seen = await page.evaluate(() => window.seen);
+    const downloading = seen.filter((s) => s.status.startsWith('Downloading the model'));
+    assert.ok(downloading.length >= 1, `the download was shown: ${JSON.stringify(seen)}`);
+    assert.deepEqual(downloading.filter((s) => s.saved === STRINGS.offlineReady), [], 'never "ready offline" while the model downloads');
+    assert.ok(downloading.some((s) => /^Ready offline except the answer model: \d+(\.\d)? MB still downloading\.$/.test(s.saved)),
+      `the line said what is still downloading: ${JSON.stringify(downloading.map((s) => s.saved))}`);
+    for (const f of ['wllama.js', 'wllama.wasm']) {
+      assert.ok((await cachedUnder(page, `${web.origin}/docent/llm/wllama/${f}`)).length === 1, `the copy holds ${f}`);
+    }
+    assert.deepEqual(await cachedUnder(page, `${web.origin}/models/`), [], 'no cache holds the model file (OPFS does)');
+
+    // Network off: the widget loads the stored model and answers with it.
+    await networkOff(context);
+    await page.reload({ timeout: WAIT_MS });
+    await page.evaluate((model) => {
+      const el = document.querySelector('docent-ask');
+      el.setAttribute('model-url', `/models/${model}`);
+      el.setAttribute('provider', 'local');
+    }, MODEL);
+    await focusAndWaitSaved(page, STRINGS.offlineNow);
+    const off = await ask(page, 'How do I replace the thermocouple?', { wait: MODEL_WAIT_MS });
+    // Which sentences the model wrote depends on it, not on the test: they cite pages of the site.
+    assert.ok(off.cites.length >= 1, JSON.stringify(off));
+    assert.ok(off.cites.every((c) => new URL(c).origin === web.origin && /\.html$/.test(new URL(c).pathname)), JSON.stringify(off));
+    assert.equal(off.status, '', JSON.stringify(off));
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+    if (!web.server.listening) await serverUp();
+  }
 });
