@@ -12,6 +12,7 @@
 // default: this module imports docent.js only when `createEmbedder` is called.
 import initLean, { SiteIndex, followupQuery, offlineAnswer } from './docent_search.js';
 import { setOfflineCore } from './llm/offline.js';
+import { wasmSource } from './wasm-source.js';
 
 let ready;
 
@@ -24,12 +25,7 @@ let ready;
 export function initSearch(input) {
   if (!ready) {
     ready = (async () => {
-      let source = input;
-      if (source === undefined && isNode()) {
-        const { readFile } = await import(/* webpackIgnore: true */ 'node:fs/promises');
-        source = await readFile(new URL('./docent_search_bg.wasm', import.meta.url));
-      }
-      await initLean(source === undefined ? undefined : { module_or_path: source });
+      await initLean(await wasmSource(input, new URL('./docent_search_bg.wasm', import.meta.url)));
       // The offline provider answers with the core's code without the full module.
       setOfflineCore(offlineAnswer);
     })().catch((e) => {
@@ -133,9 +129,6 @@ function folderUrl(url) {
   return u;
 }
 
-function isNode() {
-  return typeof process !== 'undefined' && process.versions != null && process.versions.node != null;
-}
 
 // followupQuery(question, history): the query a follow-up is searched with (after openSite or
 // initSearch), which is what to embed for `assemble(question, {history, vector})`.

@@ -70,7 +70,7 @@ test('npm pack ships the wasm, the JS glue, the type declarations and the README
     'docent_wasm_bg.wasm', 'docent_wasm_bg.wasm.d.ts', 'docent-ask.js', 'ask-search.js', 'ask-view.js', 'ask-strings.js', 'ask-typeahead.js',
     'ask-modal.js', 'ask-offline.js', 'docent-sw.js', 'ask-feedback.js', 'ask-i18n.js', 'ask-report.js', 'ask-conversation.js', 'ask-settings.js', 'render.js', 'llm.js', 'llm.d.ts', 'llm/stream.js', 'llm/offline.js', 'llm/local.js', 'llm/local-prompt.js', 'llm/grounding.js', 'ask-local.js', 'llm/wllama/wllama.js', 'llm/wllama/wllama.wasm',
     'search.js', 'search.d.ts', 'docent_search.js', 'docent_search.d.ts', 'docent_search_bg.wasm',
-    'docent_pdf.js', 'docent_pdf.d.ts', 'docent_pdf_bg.wasm',
+    'docent_pdf.js', 'docent_pdf.d.ts', 'docent_pdf_bg.wasm', 'pdf.js', 'wasm-source.js', 'min/pdf.js', 'min/wasm-source.js',
     'prompt/template.js', 'proxy/proxy.js', 'proxy/proxy.d.ts', 'proxy/node.js', 'proxy/node.d.ts', 'proxy/cli.js',
     'min/docent-ask.js', 'min/docent_search.js', 'min/llm/stream.js']) {
     assert.ok(listed.includes(f), `the tarball lacks ${f}; it has: ${listed.join(', ')}`);
