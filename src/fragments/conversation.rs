@@ -49,7 +49,8 @@ impl SiteIndex {
     /// lexically (their shards came with the formed query's; the engine searches them hybrid),
     /// and a candidate's page is read from the records at hand or, for at most
     /// [`CONTEXT_LOOKUPS`] of them, fetched. Verdict, evidence and missing terms are the formed
-    /// query's.
+    /// query's, less the topic's terms the corpus lacks (`conversation::judged_query`), as the
+    /// engine judges them.
     ///
     /// Errors: those of [`SiteIndex::search_with`].
     pub async fn search_conversation<S: FragmentSource>(
@@ -63,13 +64,21 @@ impl SiteIndex {
     ) -> Result<SearchResult> {
         let query = retrieval_query(question, history);
         let pages = context_pages(question, history);
+        let conversation = Some((question, history));
         if pages.is_empty() {
-            return self.search(src, &query, k, vector, opts).await;
+            let ranked = self.ranked(src, &query, k, vector, opts, Lookup::default(), conversation).await?;
+            let hits = self.hits_of(src, &ranked.fused, k, opts).await?;
+            return Ok(SearchResult {
+                answerable: ranked.answerable,
+                hits,
+                evidence: ranked.evidence,
+                missing: ranked.missing,
+            });
         }
-        let question = check_search(question, k, opts)?;
+        let own_question = check_search(question, k, opts)?;
         let n = k.max(CONTEXT_CANDIDATES);
-        let ranked = self.ranked(src, &query, n, vector, opts, Lookup::default()).await?;
-        let own = self.own_words(src, question, n).await?;
+        let ranked = self.ranked(src, &query, n, vector, opts, Lookup::default(), conversation).await?;
+        let own = self.own_words(src, own_question, n).await?;
         let on_topic = self.on_pages(src, own, &pages).await?;
         let formed: Vec<Fused> = ranked.fused.into_iter().take(n).collect();
         let on_topic: Vec<Fused> = on_topic
