@@ -2,8 +2,8 @@
 //!
 //! Owns: [`Turn`] (one earlier question, the answer it got and the urls of its sources),
 //! checking a history, [`retrieval_query`], the query a follow-up is searched with, formed from
-//! the conversation without an LLM call, [`judged_query`], what the gate judges of it, and how
-//! a follow-up's searches are combined
+//! the conversation without an LLM call, [`judged_query`] and [`follow_up_answerable`], how the
+//! gate judges it, and how a follow-up's searches are combined
 //! ([`topic_question`], [`context_pages`], [`fuse_in_context`], [`fuse_on_topic`]). The prompt's share of the history (which turns fit the token budget) is
 //! `prompt::assemble`'s.
 //! Must not: search (the engine runs the searches this module names), count tokens or call an
@@ -30,7 +30,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::gate::{salient_terms, QueryTerm, Vocabulary};
+use crate::gate::{has_term, salient_terms, QueryTerm, Vocabulary};
 use crate::{Error, Result};
 
 /// One earlier turn of a conversation: the reader's question, the answer shown for it and the
@@ -202,6 +202,24 @@ pub fn retrieval_query(question: &str, history: &[Turn]) -> String {
 /// lacks ("and on Kubernetes?") is judged as in any question.
 pub fn judged_query(question: &str, history: &[Turn], vocab: &dyn Vocabulary) -> String {
     form(question, history, &|term: &str| vocab.df(term) > 0)
+}
+
+/// The gate's verdict on a follow-up searched in its conversation: answerable when its
+/// [`judged_query`] passed (`formed`), or when its topic was answered (`topic_answered`: a turn
+/// from the topic on carries sources, or the topic question's own search passed) and every
+/// salient word of the follow-up itself occurs in `vocab` (or is a typo of a word that does,
+/// `gate::has_term`). A follow-up names little, and its formed query mixes the topic's words
+/// with its own ("and force a full rebuild?": the best section matches half of them), so its
+/// evidence is weaker than the same question asked in full; what it adds to an answered topic
+/// is its own words, and a word the corpus lacks ("and on Kubernetes?", "through qemu?") still
+/// refuses it. A follow-up without salient words ("why?") continues an answered topic.
+pub fn follow_up_answerable(
+    formed: bool,
+    topic_answered: bool,
+    question: &str,
+    vocab: &dyn Vocabulary,
+) -> bool {
+    formed || (topic_answered && salient_terms(question).iter().all(|t| has_term(t, vocab)))
 }
 
 /// The formed query, carrying only the topic terms `present` accepts (an analyzed term).

@@ -3,7 +3,8 @@
 //! history. Hashing embedder and the approximate token counter: no model.
 
 use docent::conversation::{
-    context_pages, fuse_in_context, is_elliptical, judged_query, retrieval_query, topic_question, Turn,
+    context_pages, follow_up_answerable, fuse_in_context, is_elliptical, judged_query, retrieval_query,
+    topic_question, Turn,
 };
 use docent::engine::{Docent, Options};
 use docent::ingest::{Document, Section};
@@ -553,6 +554,15 @@ fn a_follow_up_finds_a_page_the_earlier_answer_did_not_cite() {
     // "confusing"): they match nothing and were judged when the topic was asked.
     let site_words = Words(docent::index::bm25::Bm25::analyze("uninstall install tool linux"));
     assert_eq!(judged_query(q, &history, &site_words), "and how do I uninstall it? install tool Linux");
+    // A follow-up of an answered topic is answerable when its own words are all in the corpus,
+    // whatever its formed query's evidence; a word of its own the corpus lacks refuses it.
+    let words = Words(docent::index::bm25::Bm25::analyze("force full rebuild build faster cores"));
+    assert!(follow_up_answerable(false, true, "and force a full rebuild?", &words));
+    assert!(follow_up_answerable(false, true, "why?", &words));
+    assert!(follow_up_answerable(true, false, "and on Kubernetes?", &words));
+    assert!(!follow_up_answerable(false, false, "and force a full rebuild?", &words));
+    assert!(!follow_up_answerable(false, true, "and on Kubernetes?", &words));
+    assert!(!follow_up_answerable(false, true, "and force a full rebuild with qemu?", &words));
     // Not the follow-up's own words: "Kubernetes" stays to be judged.
     assert_eq!(
         judged_query("and on Kubernetes?", &history, &site_words),

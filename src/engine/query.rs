@@ -4,8 +4,8 @@
 use super::judge::Bm25Vocabulary;
 use super::{Docent, Hit, SearchResult};
 use crate::conversation::{
-    context_pages, fuse_in_context, judged_query, retrieval_query, topic_question, Turn, CONTEXT_CANDIDATES,
-    TOPIC_HITS,
+    context_pages, follow_up_answerable, fuse_in_context, judged_query, retrieval_query, topic_question,
+    Turn, CONTEXT_CANDIDATES, TOPIC_HITS,
 };
 use crate::gate::decide;
 use crate::index::bm25::is_invisible;
@@ -108,9 +108,9 @@ impl Docent {
     /// carry no sources, those of the topic question's first [`TOPIC_HITS`] hits (a third
     /// search). The formed query's hits and its own words' hits on those pages are fused
     /// ([`fuse_in_context`], [`CONTEXT_CANDIDATES`] of each), at most `opts.max_per_page` per
-    /// page. The verdict, evidence and missing terms are those of the formed query, less the
-    /// topic's terms the corpus lacks ([`judged_query`]): the gate judges the follow-up with its
-    /// topic.
+    /// page. The evidence and missing terms are those of the formed query, less the topic's
+    /// terms the corpus lacks ([`judged_query`]); the verdict is [`follow_up_answerable`] (its
+    /// topic answered: the turns carry sources, or the topic question's search passed).
     ///
     /// Errors: those of [`Docent::search_with`].
     pub fn search_conversation(
@@ -131,11 +131,15 @@ impl Docent {
         let own = self.search_with(question, n, opts)?;
         let cited = context_pages(question, history);
         let searched;
-        let pages: Vec<&str> = if cited.is_empty() {
+        let (pages, topic_answered): (Vec<&str>, bool) = if cited.is_empty() {
             searched = self.search_with(topic, TOPIC_HITS, opts)?;
-            searched.hits.iter().map(|h| h.url.as_str()).collect()
+            (searched.hits.iter().map(|h| h.url.as_str()).collect(), searched.answerable)
         } else {
-            cited
+            (cited, true)
+        };
+        let answerable = match &self.bm25 {
+            Some(b) => follow_up_answerable(formed.answerable, topic_answered, question, &Bm25Vocabulary(b)),
+            None => formed.answerable,
         };
         let fused = fuse_in_context(formed.hits, own.hits, &pages, opts.rrf_k, |h| (h.chunk, h.url.as_str()));
         let urls: Vec<String> = fused.iter().map(|h| h.0.url.clone()).collect();
@@ -148,7 +152,7 @@ impl Docent {
             .filter_map(|i| fused[i].take())
             .map(|(h, score)| Hit { score, ..h })
             .collect();
-        Ok(SearchResult { hits, ..formed })
+        Ok(SearchResult { hits, answerable, ..formed })
     }
 
     /// Exact cosine top-`k` over the delta segment; ids are chunk ids.

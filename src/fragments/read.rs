@@ -85,7 +85,7 @@ pub struct SiteIndex {
 
 /// The vocabulary of the shards loaded so far, as the gate sees it (the shards of a query's
 /// terms are loaded before it is asked about them).
-struct ShardVocabulary<'a>(&'a SiteIndex);
+pub(super) struct ShardVocabulary<'a>(pub(super) &'a SiteIndex);
 
 impl Vocabulary for ShardVocabulary<'_> {
     fn live_docs(&self) -> u32 {
