@@ -2,7 +2,8 @@
 //!
 //! Owns: [`Turn`] (one earlier question, the answer it got and the urls of its sources),
 //! checking a history, [`retrieval_query`], the query a follow-up is searched with, formed from
-//! the conversation without an LLM call, and how a follow-up's searches are combined
+//! the conversation without an LLM call, [`judged_query`] and [`follow_up_answerable`], how the
+//! gate judges it, and how a follow-up's searches are combined
 //! ([`topic_question`], [`context_pages`], [`fuse_in_context`], [`fuse_on_topic`]). The prompt's share of the history (which turns fit the token budget) is
 //! `prompt::assemble`'s.
 //! Must not: search (the engine runs the searches this module names), count tokens or call an
@@ -29,7 +30,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::gate::salient_terms;
+use crate::gate::{has_term, salient_terms, QueryTerm, Vocabulary};
 use crate::{Error, Result};
 
 /// One earlier turn of a conversation: the reader's question, the answer shown for it and the
@@ -185,30 +186,78 @@ pub fn is_elliptical(question: &str) -> bool {
 /// earlier one was elliptical, the first), then those of the follow-ups asked since it, at most
 /// [`MAX_CONTEXT_TERMS`], each once and none the question has already. The reader's spelling is
 /// kept, so BM25, the embedder and the gate see the words as written; the gate judges this
-/// query, so "and on Windows?" is answerable when the topic it continues is.
+/// query less the topic's words the corpus lacks ([`judged_query`]), so "and on Windows?" is
+/// answerable when the topic it continues is.
 pub fn retrieval_query(question: &str, history: &[Turn]) -> String {
+    form(question, history, &|_: &str| true)
+}
+
+/// The query the gate judges for `question` after the earlier turns `history`: the
+/// [`retrieval_query`] less the topic's terms that `vocab` lacks (df 0: "unbearably" in "Debug
+/// builds are unbearably slow", "linters" in a site that never names them). Those terms match
+/// nothing in BM25 and would only count against the follow-up in the gate's term evidence
+/// (coverage, the share of terms present), while the topic question they came from was judged
+/// with them when it was asked. The search still embeds them (an embedder knows "linters" is
+/// about hooks). The follow-up's own words are all kept, so a name it brings that the corpus
+/// lacks ("and on Kubernetes?") is judged as in any question.
+pub fn judged_query(question: &str, history: &[Turn], vocab: &dyn Vocabulary) -> String {
+    form(question, history, &|term: &str| vocab.df(term) > 0)
+}
+
+/// The gate's verdict on a follow-up searched in its conversation: answerable when its
+/// [`judged_query`] passed (`formed`), or when its topic was answered (`topic_answered`: a turn
+/// from the topic on carries sources, or the topic question's own search passed) and every
+/// salient word of the follow-up itself occurs in `vocab` (or is a typo of a word that does,
+/// `gate::has_term`). A follow-up names little, and its formed query mixes the topic's words
+/// with its own ("and force a full rebuild?": the best section matches half of them), so its
+/// evidence is weaker than the same question asked in full; what it adds to an answered topic
+/// is its own words, and a word the corpus lacks ("and on Kubernetes?", "through qemu?") still
+/// refuses it. A follow-up without salient words ("why?") continues an answered topic.
+pub fn follow_up_answerable(
+    formed: bool,
+    topic_answered: bool,
+    question: &str,
+    vocab: &dyn Vocabulary,
+) -> bool {
+    formed || (topic_answered && salient_terms(question).iter().all(|t| has_term(t, vocab)))
+}
+
+/// The formed query, carrying only the topic terms `present` accepts (an analyzed term).
+fn form(question: &str, history: &[Turn], present: &dyn Fn(&str) -> bool) -> String {
     let question = question.trim();
     if history.is_empty() || !is_elliptical(question) {
         return question.to_string();
     }
-    let topic = topic_turn(history);
     let mut have: Vec<String> = salient_terms(question).into_iter().map(|t| t.term).collect();
     let mut added: Vec<String> = Vec::new();
-    for t in &history[topic..] {
-        for term in salient_terms(&t.question) {
-            if added.len() >= MAX_CONTEXT_TERMS {
-                break;
-            }
-            if !have.contains(&term.term) {
-                have.push(term.term);
-                added.push(term.surface);
-            }
+    for term in topic_terms(history, &mut have) {
+        if present(&term.term) {
+            added.push(term.surface);
         }
     }
     if added.is_empty() {
         return question.to_string();
     }
     format!("{question} {}", added.join(" "))
+}
+
+/// The first [`MAX_CONTEXT_TERMS`] salient terms of the conversation's topic turn and the turns
+/// since, in order, each once and none of `have` (the follow-up's own terms; each term taken is
+/// added to it).
+fn topic_terms(history: &[Turn], have: &mut Vec<String>) -> Vec<QueryTerm> {
+    let mut out: Vec<QueryTerm> = Vec::new();
+    for t in &history[topic_turn(history)..] {
+        for term in salient_terms(&t.question) {
+            if out.len() >= MAX_CONTEXT_TERMS {
+                return out;
+            }
+            if !have.contains(&term.term) {
+                have.push(term.term.clone());
+                out.push(term);
+            }
+        }
+    }
+    out
 }
 
 /// The conversation's topic question when `question` is searched with its conversation: the

@@ -3,7 +3,8 @@
 //! history. Hashing embedder and the approximate token counter: no model.
 
 use docent::conversation::{
-    context_pages, fuse_in_context, is_elliptical, retrieval_query, topic_question, Turn,
+    context_pages, follow_up_answerable, fuse_in_context, is_elliptical, judged_query, retrieval_query,
+    topic_question, Turn,
 };
 use docent::engine::{Docent, Options};
 use docent::ingest::{Document, Section};
@@ -484,4 +485,120 @@ fn the_fragments_search_a_follow_up_on_the_pages_its_earlier_turn_cites() {
     let opts = PromptOptions { history: history.to_vec(), ..PromptOptions::default() };
     let p = block_on(site.assemble(&src, q, None, e.counter(), &opts)).unwrap();
     assert_eq!(p.sources[0].url, "build.html#rebuild");
+}
+
+/// A tool's site: installing and removing it are on two pages.
+fn tools() -> Docent {
+    let mut e = Docent::new(hashing(), Options::default()).unwrap();
+    let docs = [
+        page(
+            "install.html",
+            &[
+                ("linux", "Linux", "Install the tool on Linux with the package manager."),
+                (
+                    "windows",
+                    "Windows",
+                    "Install the tool on Windows with the installer from the download page.",
+                ),
+            ],
+        ),
+        page(
+            "uninstall.html",
+            &[(
+                "remove",
+                "Uninstall",
+                "To uninstall the tool from Linux, remove its package: the tool leaves no files.",
+            )],
+        ),
+        page(
+            "config.html",
+            &[("files", "Configuration files", "The tool reads its settings from one file.")],
+        ),
+    ];
+    for d in docs {
+        e.add_document(d).unwrap();
+    }
+    e.build(&mut |_| {}).unwrap();
+    e
+}
+
+/// A vocabulary of the analyzed terms of `text`, each in one chunk.
+struct Words(Vec<String>);
+
+impl docent::gate::Vocabulary for Words {
+    fn live_docs(&self) -> u32 {
+        100
+    }
+
+    fn df(&self, term: &str) -> u32 {
+        u32::from(self.0.iter().any(|t| t == term))
+    }
+}
+
+#[test]
+fn a_follow_up_finds_a_page_the_earlier_answer_did_not_cite() {
+    use docent::fragments::block_on;
+    let e = tools();
+    let (site, src, _) = crate::fragments::open(&e);
+    let lexical = RetrieveOptions { mode: docent::retrieve::Mode::Lexical, ..RetrieveOptions::default() };
+    // The earlier answer was built on the install page only; the follow-up's answer is on
+    // another page, which the formed query finds in the whole index: it is among the sources,
+    // after the topic page's sections (the follow-up's own words find those too, in the dense
+    // ranking), as the question asked in full finds it.
+    let topic = "How do I install the tool on Linux? It is unbearably confusing";
+    let history = [cited(topic, &["install.html#linux", "install.html#windows"])];
+    let q = "and how do I uninstall it?";
+    let every = "and how do I uninstall it? install tool Linux unbearably confusing";
+    assert_eq!(retrieval_query(q, &history), every);
+    // The gate judges it without the topic's words the corpus lacks ("unbearably",
+    // "confusing"): they match nothing and were judged when the topic was asked.
+    let site_words = Words(docent::index::bm25::Bm25::analyze("uninstall install tool linux"));
+    assert_eq!(judged_query(q, &history, &site_words), "and how do I uninstall it? install tool Linux");
+    // A follow-up of an answered topic is answerable when its own words are all in the corpus,
+    // whatever its formed query's evidence; a word of its own the corpus lacks refuses it.
+    let words = Words(docent::index::bm25::Bm25::analyze("force full rebuild build faster cores"));
+    assert!(follow_up_answerable(false, true, "and force a full rebuild?", &words));
+    assert!(follow_up_answerable(false, true, "why?", &words));
+    assert!(follow_up_answerable(true, false, "and on Kubernetes?", &words));
+    assert!(!follow_up_answerable(false, false, "and force a full rebuild?", &words));
+    assert!(!follow_up_answerable(false, true, "and on Kubernetes?", &words));
+    assert!(!follow_up_answerable(false, true, "and force a full rebuild with qemu?", &words));
+    // Not the follow-up's own words: "Kubernetes" stays to be judged.
+    assert_eq!(
+        judged_query("and on Kubernetes?", &history, &site_words),
+        "and on Kubernetes? install tool Linux"
+    );
+    for opts in [RetrieveOptions::default(), lexical.clone()] {
+        let r = e.search_conversation(q, &history, 5, &opts).unwrap();
+        let urls: Vec<&str> = r.hits.iter().map(|h| h.url.as_str()).collect();
+        assert!(urls.contains(&"uninstall.html#remove"), "{:?} {urls:?}", opts.mode);
+        assert!(!history[0].sources.iter().any(|u| u.starts_with("uninstall.html")));
+        // Judged with the topic's terms the corpus has: all of its terms are present, while the
+        // formed query searched alone has two missing.
+        assert_eq!(r.evidence.present, 1.0, "{:?}", r.evidence);
+        let alone = e.search_with(every, 5, &opts).unwrap();
+        assert!(alone.evidence.present < 1.0, "{:?}", alone.evidence);
+        assert_eq!(alone.hits[0].url, "uninstall.html#remove", "{:?}", alone.hits);
+        let full = e.search_with("How do I uninstall the tool from Linux?", 5, &opts).unwrap();
+        assert_eq!(full.hits[0].url, "uninstall.html#remove", "{:?}", full.hits);
+    }
+    // Lexically the follow-up's own words do not reach the topic's page, and the other page
+    // comes first; the fragments rank it so too and judge it the same way.
+    let engine = e.search_conversation(q, &history, 5, &lexical).unwrap();
+    assert_eq!(engine.hits[0].url, "uninstall.html#remove", "{:?}", engine.hits);
+    for fresh in [false, true] {
+        let uncited = [turn(topic, "")];
+        let h: &[Turn] = if fresh { &uncited } else { &history };
+        let r = block_on(site.search_conversation(&src, q, h, 5, None, &lexical)).unwrap();
+        assert_eq!(r.hits[0].url, "uninstall.html#remove", "{:?}", r.hits);
+        assert_eq!((r.answerable, r.evidence.present), (engine.answerable, engine.evidence.present));
+        assert_eq!(r.evidence.coverage, engine.evidence.coverage);
+    }
+    let p = e.assemble(q, &PromptOptions { history: history.to_vec(), ..Default::default() }).unwrap();
+    assert!(p.sources.iter().any(|s| s.url == "uninstall.html#remove"), "{:?}", p.sources);
+    assert_eq!(p.query, every);
+    // A name the follow-up brings itself is judged, whatever the topic: "Kubernetes" is missing.
+    let r = e.search_conversation("and on Kubernetes?", &history, 5, &RetrieveOptions::default()).unwrap();
+    assert_eq!(r.missing, ["Kubernetes"], "{r:?}");
+    assert!(r.evidence.present < 1.0, "{:?}", r.evidence);
 }

@@ -1,9 +1,11 @@
 //! Asking an engine: hybrid search (main dense index, delta segment and BM25, fused and gated)
 //! and the grounded prompt built from its hits.
 
+use super::judge::Bm25Vocabulary;
 use super::{Docent, Hit, SearchResult};
 use crate::conversation::{
-    context_pages, fuse_in_context, retrieval_query, topic_question, Turn, CONTEXT_CANDIDATES, TOPIC_HITS,
+    context_pages, follow_up_answerable, fuse_in_context, judged_query, retrieval_query, topic_question,
+    Turn, CONTEXT_CANDIDATES, TOPIC_HITS,
 };
 use crate::gate::decide;
 use crate::index::bm25::is_invisible;
@@ -23,6 +25,19 @@ impl Docent {
     /// invisible format characters ([`is_invisible`]); the index is not built; the embedder
     /// failed or returned an unusable vector. `k` above the number of chunks returns them all.
     pub fn search_with(&self, query: &str, k: usize, opts: &RetrieveOptions) -> Result<SearchResult> {
+        self.search_judged(query, None, k, opts)
+    }
+
+    /// [`Docent::search_with`] of `query` whose term evidence for the gate (the terms present,
+    /// their coverage) is that of `judged` when given (a follow-up's [`judged_query`]); the
+    /// hits and the dense evidence are `query`'s.
+    fn search_judged(
+        &self,
+        query: &str,
+        judged: Option<&str>,
+        k: usize,
+        opts: &RetrieveOptions,
+    ) -> Result<SearchResult> {
         let query = check_search(query, k, opts)?;
         let (Some(dense), Some(bm25)) = (&self.dense, &self.bm25) else {
             return Err(Error::NotBuilt);
@@ -43,7 +58,8 @@ impl Docent {
         let lexical_hits: Vec<(u32, f32)> =
             bm25.search(query, cand).into_iter().filter(|&(id, _)| live(id)).collect();
         let common = self.site_gate.as_ref().and_then(|g| g.common.as_ref());
-        let (evidence, check) = self.evidence_of(bm25, query, &dense_hits, &lexical_hits, opts, common);
+        let judged = judged.map(str::trim).filter(|j| !j.is_empty()).unwrap_or(query);
+        let (evidence, check) = self.evidence_of(bm25, judged, &dense_hits, &lexical_hits, opts, common);
         let kind = self.embedder.info().kind;
         let answerable = decide(opts, self.site_gate.as_ref(), kind, &evidence, &check, true);
         let missing = check.missing;
@@ -76,7 +92,7 @@ impl Docent {
     /// Retrieves sources for `question` and assembles a grounded prompt. After earlier turns
     /// ([`PromptOptions::history`]) it searches in the conversation
     /// ([`Docent::search_conversation`]), and the gate judges the query the conversation forms
-    /// ([`retrieval_query`]).
+    /// ([`retrieval_query`], less the topic's terms the corpus lacks: [`judged_query`]).
     pub fn assemble(&self, question: &str, opts: &PromptOptions) -> Result<Prompt> {
         opts.validate()?;
         let query = retrieval_query(question, &opts.history);
@@ -92,8 +108,9 @@ impl Docent {
     /// carry no sources, those of the topic question's first [`TOPIC_HITS`] hits (a third
     /// search). The formed query's hits and its own words' hits on those pages are fused
     /// ([`fuse_in_context`], [`CONTEXT_CANDIDATES`] of each), at most `opts.max_per_page` per
-    /// page. The verdict, evidence and missing terms are those of the formed query: the gate
-    /// judges the follow-up with its topic.
+    /// page. The evidence and missing terms are those of the formed query, less the topic's
+    /// terms the corpus lacks ([`judged_query`]); the verdict is [`follow_up_answerable`] (its
+    /// topic answered: the turns carry sources, or the topic question's search passed).
     ///
     /// Errors: those of [`Docent::search_with`].
     pub fn search_conversation(
@@ -109,15 +126,20 @@ impl Docent {
         };
         check_search(question, k, opts)?;
         let n = k.max(CONTEXT_CANDIDATES);
-        let formed = self.search_with(&query, n, opts)?;
+        let judged = self.bm25.as_ref().map(|b| judged_query(question, history, &Bm25Vocabulary(b)));
+        let formed = self.search_judged(&query, judged.as_deref(), n, opts)?;
         let own = self.search_with(question, n, opts)?;
         let cited = context_pages(question, history);
         let searched;
-        let pages: Vec<&str> = if cited.is_empty() {
+        let (pages, topic_answered): (Vec<&str>, bool) = if cited.is_empty() {
             searched = self.search_with(topic, TOPIC_HITS, opts)?;
-            searched.hits.iter().map(|h| h.url.as_str()).collect()
+            (searched.hits.iter().map(|h| h.url.as_str()).collect(), searched.answerable)
         } else {
-            cited
+            (cited, true)
+        };
+        let answerable = match &self.bm25 {
+            Some(b) => follow_up_answerable(formed.answerable, topic_answered, question, &Bm25Vocabulary(b)),
+            None => formed.answerable,
         };
         let fused = fuse_in_context(formed.hits, own.hits, &pages, opts.rrf_k, |h| (h.chunk, h.url.as_str()));
         let urls: Vec<String> = fused.iter().map(|h| h.0.url.clone()).collect();
@@ -130,7 +152,7 @@ impl Docent {
             .filter_map(|i| fused[i].take())
             .map(|(h, score)| Hit { score, ..h })
             .collect();
-        Ok(SearchResult { hits, ..formed })
+        Ok(SearchResult { hits, answerable, ..formed })
     }
 
     /// Exact cosine top-`k` over the delta segment; ids are chunk ids.

@@ -17,9 +17,11 @@
 use std::collections::BTreeSet;
 
 use super::lexical::shard_of;
-use super::read::SiteIndex;
+use super::read::{ShardVocabulary, SiteIndex};
 use super::{FragmentSource, Lookup};
-use crate::conversation::{context_pages, fuse_on_topic, retrieval_query, Turn, CONTEXT_CANDIDATES};
+use crate::conversation::{
+    context_pages, follow_up_answerable, fuse_on_topic, retrieval_query, Turn, CONTEXT_CANDIDATES,
+};
 use crate::engine::{check_search, SearchResult};
 use crate::index::bm25::{distinct, Bm25};
 use crate::retrieve::{Fused, RetrieveOptions};
@@ -49,7 +51,8 @@ impl SiteIndex {
     /// lexically (their shards came with the formed query's; the engine searches them hybrid),
     /// and a candidate's page is read from the records at hand or, for at most
     /// [`CONTEXT_LOOKUPS`] of them, fetched. Verdict, evidence and missing terms are the formed
-    /// query's.
+    /// query's, less the topic's terms the corpus lacks (`conversation::judged_query`), and the
+    /// verdict [`follow_up_answerable`], as the engine judges them.
     ///
     /// Errors: those of [`SiteIndex::search_with`].
     pub async fn search_conversation<S: FragmentSource>(
@@ -63,13 +66,21 @@ impl SiteIndex {
     ) -> Result<SearchResult> {
         let query = retrieval_query(question, history);
         let pages = context_pages(question, history);
+        let conversation = Some((question, history));
         if pages.is_empty() {
-            return self.search(src, &query, k, vector, opts).await;
+            let ranked = self.ranked(src, &query, k, vector, opts, Lookup::default(), conversation).await?;
+            let hits = self.hits_of(src, &ranked.fused, k, opts).await?;
+            return Ok(SearchResult {
+                answerable: ranked.answerable,
+                hits,
+                evidence: ranked.evidence,
+                missing: ranked.missing,
+            });
         }
-        let question = check_search(question, k, opts)?;
+        let own_question = check_search(question, k, opts)?;
         let n = k.max(CONTEXT_CANDIDATES);
-        let ranked = self.ranked(src, &query, n, vector, opts, Lookup::default()).await?;
-        let own = self.own_words(src, question, n).await?;
+        let ranked = self.ranked(src, &query, n, vector, opts, Lookup::default(), conversation).await?;
+        let own = self.own_words(src, own_question, n).await?;
         let on_topic = self.on_pages(src, own, &pages).await?;
         let formed: Vec<Fused> = ranked.fused.into_iter().take(n).collect();
         let on_topic: Vec<Fused> = on_topic
@@ -81,12 +92,10 @@ impl SiteIndex {
             .map(|(f, score)| Fused { score, ..f })
             .collect();
         let hits = self.hits_of(src, &fused, k, opts).await?;
-        Ok(SearchResult {
-            answerable: ranked.answerable,
-            hits,
-            evidence: ranked.evidence,
-            missing: ranked.missing,
-        })
+        // The turns carry sources: the topic was answered. The follow-up's words' shards came
+        // with the formed query's.
+        let answerable = follow_up_answerable(ranked.answerable, true, question, &ShardVocabulary(self));
+        Ok(SearchResult { answerable, hits, evidence: ranked.evidence, missing: ranked.missing })
     }
 
     /// The BM25 top-`n` of `question`'s own words (exact terms, as typed), loading any shard

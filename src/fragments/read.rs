@@ -8,7 +8,7 @@ use super::lexical::{prefix_shards, shard_of, Shard, Term};
 use super::table::{open_fragment, FragmentKind, FragmentTable};
 use super::text::{self, pack_of, Located, RangedPack, Record};
 use super::{dense, FetchStats, FragmentSource, Span, LEXICAL_RESCORE};
-use crate::conversation::retrieval_query;
+use crate::conversation::{judged_query, retrieval_query, Turn};
 use crate::embed::EmbedderInfo;
 use crate::engine::{check_search, prompt_of, Evidence, Hit, SearchResult};
 use crate::gate::{
@@ -85,7 +85,7 @@ pub struct SiteIndex {
 
 /// The vocabulary of the shards loaded so far, as the gate sees it (the shards of a query's
 /// terms are loaded before it is asked about them).
-struct ShardVocabulary<'a>(&'a SiteIndex);
+pub(super) struct ShardVocabulary<'a>(pub(super) &'a SiteIndex);
 
 impl Vocabulary for ShardVocabulary<'_> {
     fn live_docs(&self) -> u32 {
@@ -216,7 +216,7 @@ impl SiteIndex {
         opts: &RetrieveOptions,
         lookup: Lookup,
     ) -> Result<SearchResult> {
-        let ranked = self.ranked(src, query, k, vector, opts, lookup).await?;
+        let ranked = self.ranked(src, query, k, vector, opts, lookup, None).await?;
         let hits = self.hits_of(src, &ranked.fused, k, opts).await?;
         Ok(SearchResult {
             answerable: ranked.answerable,
@@ -228,6 +228,10 @@ impl SiteIndex {
 
     /// Stages 1 and 2 of [`SiteIndex::search_with`]: the fused candidates of `query` (ids and
     /// scores, best first, before deduplication and the per-page limit) and the gate's verdict.
+    /// `conversation`: `query` is the formed query of a follow-up (the question, its earlier
+    /// turns), whose term evidence is that of its [`judged_query`] (the topic's terms the
+    /// loaded shards lack left out), as the engine judges it.
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn ranked<S: FragmentSource>(
         &self,
         src: &S,
@@ -236,6 +240,7 @@ impl SiteIndex {
         vector: Option<&[f32]>,
         opts: &RetrieveOptions,
         lookup: Lookup,
+        conversation: Option<(&str, &[Turn])>,
     ) -> Result<Ranked> {
         let query = check_search(query, k, opts)?;
         let mode = match vector {
@@ -291,7 +296,15 @@ impl SiteIndex {
             }
             None => Vec::new(),
         };
-        let (evidence, check) = self.evidence_of(query, &groups, &dense_hits, &lexical_hits, opts);
+        let judged = conversation.map(|(q, h)| judged_query(q, h, &ShardVocabulary(self)));
+        let (evidence, check) = match judged.as_deref().map(str::trim) {
+            Some(j) if !j.is_empty() && j != query => {
+                // Its terms are among the query's: their shards (and postings) are loaded.
+                let judged_groups = self.groups(&distinct(Bm25::analyze(j)), j, lookup);
+                self.evidence_of(j, &judged_groups, &dense_hits, &lexical_hits, opts)
+            }
+            _ => self.evidence_of(query, &groups, &dense_hits, &lexical_hits, opts),
+        };
         // Without a vector there is no dense evidence: the lexical-only gate decides.
         let kind = self.manifest.embedder.kind;
         let answerable = decide(opts, self.gate.as_ref(), kind, &evidence, &check, vector.is_some());
