@@ -168,10 +168,30 @@ CLI_FEATURES=(--no-default-features --features parallel,models,instant-distance,
 # APIs, the CLI never does) and `instant-distance` (the demo's index is far below the graph's
 # 10,000 chunks). bench/results/demo-time.md has what each costs to compile.
 DEMO_CLI_FEATURES=(--no-default-features --features parallel,models)
+# The crates that only run inside the compiler (proc macros and what only they use): the dev
+# profile's `package."*"` compiles every dependency at opt-level 3, these included, though their
+# code never ships (what they expand to does not depend on it). The demo compiles them at
+# opt-level 0 (`demo_cargo_config`); the tests keep the shared profile, so their build is not
+# redone. A crate missing here is only compiled slower.
+DEMO_MACRO_CRATES=(syn quote proc-macro2 unicode-ident darling darling_core darling_macro ident_case
+    fnv heck derive_builder_core derive_builder_macro derive_more-impl thiserror-impl serde_derive
+    clap_derive phf_macros phf_generator cssparser-macros match_token monostate-impl paste pastey
+    rustversion macro_rules_attribute-proc_macro multiversion_no_op)
+# `--config` arguments for cargo: opt-level 0 for each of DEMO_MACRO_CRATES.
+demo_cargo_config() {
+    local c
+    for c in "${DEMO_MACRO_CRATES[@]}"; do
+        printf '%s\n' --config "profile.dev.package.\"$c\".opt-level=0"
+    done
+}
+
+# Extra `--config` arguments of the CLI build and the demo's renderer: none, except in the demo
+# (demo_cargo_config).
+CLI_CONFIG=()
 
 build_cli() {
     log "building the docent CLI (dev profile: optimised dependencies, shared with the tests; ${CLI_FEATURES[*]:-default features})"
-    cargo build --bin docent "${CLI_FEATURES[@]}"
+    cargo build --bin docent "${CLI_FEATURES[@]}" "${CLI_CONFIG[@]}"
 }
 
 # The prepared model is made from the source weights by the embedder code (src/embed/), with the
@@ -272,7 +292,7 @@ cmd_setup() {
 build_demo_site() {
     local site=$1
     log "rendering the demo corpus into $site (examples/demo_site.rs) and indexing it"
-    cargo build --quiet --example demo_site "${CLI_FEATURES[@]}"
+    cargo build --quiet --example demo_site "${CLI_FEATURES[@]}" "${CLI_CONFIG[@]}"
     rm -rf "$site"
     "$TARGET_DIR/debug/examples/demo_site" "$site" docs/*.md README.md ARCHITECTURE.md
     # Writes index, model/ and the web runtime (from ./pkg) into $site/docent, as on a real site.
@@ -321,6 +341,7 @@ demo_wasm() {
 # CLI builds, and the model is prepared while the package is finished.
 cmd_demo() {
     CLI_FEATURES=("${DEMO_CLI_FEATURES[@]}")
+    mapfile -t CLI_CONFIG < <(demo_cargo_config)
     setup_toolchain
     start_job wasm demo_wasm
     # The local provider's models (~350 MB) are a download, not a build: they come while the
@@ -328,7 +349,7 @@ cmd_demo() {
     start_job llm-models setup_llm_models
     setup_model_source
     build_cli
-    cargo build --quiet --example demo_site "${CLI_FEATURES[@]}"
+    cargo build --quiet --example demo_site "${CLI_FEATURES[@]}" "${CLI_CONFIG[@]}"
     setup_models minilm
     join_job llm-models
     join_job wasm

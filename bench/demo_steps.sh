@@ -12,6 +12,9 @@
 #                    directory as build.sh runs them: full (release), lean (profile lean), PDF
 #   cli:FEATURES     cargo build --bin docent --no-default-features --features FEATURES, then
 #                    the demo site's renderer (--example demo_site) in the same target directory
+#   macros, macros-o0  the proc-macro crates of the demo's CLI alone (cargo build -p each), at the
+#                    dev profile's opt-level 3, and at opt-level 0 as ./build.sh demo compiles
+#                    them (build.sh's DEMO_MACRO_CRATES)
 #   model:FEATURES   `docent model` with the CLI of the step cli:FEATURES (run that step first)
 #   model-int8:FEATURES  the same with --no-static (the int8 MiniLM only)
 #
@@ -69,6 +72,15 @@ step() {
             timed wasm-lean cargo build --lib --profile lean "${w[@]}"
             timed wasm-pdf cargo build --lib --profile release "${w[@]}" --features pdf-module
             unset CARGO_TARGET_DIR CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS
+            ;;
+        macros | macros-o0)
+            t="$work/$s"
+            rm -rf "$t"
+            local macros conf=()
+            mapfile -t macros < <(cargo tree -e normal,build --no-default-features --features parallel,models \
+                --prefix none | awk '/\(proc-macro\)/ { print $1 "@" substr($2, 2) }' | sort -u)
+            [ "$s" = macros-o0 ] && mapfile -t conf < <(source <(sed -n '/^DEMO_MACRO_CRATES=/,/^}/p' build.sh) && demo_cargo_config)
+            CARGO_TARGET_DIR=$t timed "$s" cargo build "${conf[@]}" "${macros[@]/#/-p=}"
             ;;
         cli:*)
             local f=${s#cli:}
