@@ -160,22 +160,63 @@ os.replace(src, dst)
 PY
 }
 
-# Cargo features of the CLI build (and of the demo's renderer). A plain setup and the demo leave
-# out `reference` (candle's f32 MiniLM, which only the tests and a benchmark compare with; it is
-# the largest part of the native build); `./build.sh test` clears this so the CLI is built with
-# the default features, the tests' own, and shares one compiled crate with them.
-CLI_FEATURES=(--no-default-features --features parallel,models,instant-distance,pdf)
+# Cargo features of the CLI build (and of the demo's renderer). A plain setup leaves out
+# `reference` (candle's f32 MiniLM, which only the tests and a benchmark compare with; it is the
+# largest part of the native build); `./build.sh test` clears this so the CLI is built with the
+# default features, the tests' own, and shares one compiled crate with them.
+CLI_FEATURES=(--no-default-features --features parallel,models,instant-distance,pdf,http)
+# The demo's CLI (cmd_demo sets CLI_FEATURES to this): it renders and indexes the bundled
+# Markdown, searches it once and prepares MiniLM, so it also leaves out `pdf` (lopdf: the page
+# reads PDFs with the wasm PDF module), `http` (ureq and its TLS stack: the page calls the LLM
+# APIs, the CLI never does) and `instant-distance` (the demo's index is far below the graph's
+# 10,000 chunks). bench/results/demo-time.md has what each costs to compile.
+DEMO_CLI_FEATURES=(--no-default-features --features parallel,models)
+# The crates that only run inside the compiler (proc macros and what only they use): the dev
+# profile's `package."*"` compiles every dependency at opt-level 3, these included, though their
+# code never ships (what they expand to does not depend on it). The demo compiles them at
+# opt-level 0 (`demo_cargo_config`); the tests keep the shared profile, so their build is not
+# redone. A crate missing here is only compiled slower.
+DEMO_MACRO_CRATES=(syn quote proc-macro2 unicode-ident darling darling_core darling_macro ident_case
+    fnv heck derive_builder_core derive_builder_macro derive_more-impl thiserror-impl serde_derive
+    clap_derive phf_macros phf_generator cssparser-macros match_token monostate-impl paste pastey
+    rustversion macro_rules_attribute-proc_macro multiversion_no_op)
+# `--config` arguments for cargo: opt-level 0 for each of DEMO_MACRO_CRATES.
+demo_cargo_config() {
+    local c
+    for c in "${DEMO_MACRO_CRATES[@]}"; do
+        printf '%s\n' --config "profile.dev.package.\"$c\".opt-level=0"
+    done
+}
+
+# Extra `--config` arguments of the CLI build and the demo's renderer: none, except in the demo
+# (demo_cargo_config).
+CLI_CONFIG=()
 
 build_cli() {
     log "building the docent CLI (dev profile: optimised dependencies, shared with the tests; ${CLI_FEATURES[*]:-default features})"
-    cargo build --bin docent "${CLI_FEATURES[@]}"
+    cargo build --bin docent "${CLI_FEATURES[@]}" "${CLI_CONFIG[@]}"
 }
 
 # The prepared model is made from the source weights by the embedder code (src/embed/), with the
 # toolchain's Rust book as the distillation corpus (named by the toolchain's version).
+# `setup_models minilm` (the demo) prepares the int8 MiniLM alone (`docent model --no-static`:
+# the static table's distillation is most of the preparation's CPU) unless the full set is
+# already prepared from the same inputs; the stamp tells the two apart, so a later setup
+# prepares the full set.
 setup_models() {
-    local stamp="$MODELS/.stamp"
-    if stale "$stamp" src/embed "$SRC_MODEL" "=$(rustc -V)" || [ ! -f "$MODELS/model.json" ]; then
+    local stamp="$MODELS/.stamp" only=${1:-} full
+    full=$(inputs_hash src/embed "$SRC_MODEL" "=$(rustc -V)") || exit 1
+    if [ "$only" = minilm ] && [ "$(cat "$stamp" 2>/dev/null)" = "$full" ] && [ -f "$MODELS/model.json" ]; then
+        return
+    fi
+    if [ "$only" = minilm ]; then
+        if stale "$stamp" src/embed "$SRC_MODEL" "=$(rustc -V)" "=minilm only" || [ ! -f "$MODELS/model.json" ]; then
+            log "preparing model files in $MODELS/ (int8 MiniLM only: the demo needs no static table)"
+            mkdir -p "$MODELS"
+            "$DOCENT" model --from "$SRC_MODEL" --out "$MODELS" --no-static
+            record_stamp "$stamp"
+        fi
+    elif stale "$stamp" src/embed "$SRC_MODEL" "=$(rustc -V)" || [ ! -f "$MODELS/model.json" ]; then
         log "preparing model files in $MODELS/ (int8 MiniLM, distilled static table)"
         mkdir -p "$MODELS"
         "$DOCENT" model --from "$SRC_MODEL" --out "$MODELS" --corpus "$(rust_docs)/book"
@@ -254,7 +295,7 @@ cmd_setup() {
 build_demo_site() {
     local site=$1
     log "rendering the demo corpus into $site (examples/demo_site.rs) and indexing it"
-    cargo build --quiet --example demo_site "${CLI_FEATURES[@]}"
+    cargo build --quiet --example demo_site "${CLI_FEATURES[@]}" "${CLI_CONFIG[@]}"
     rm -rf "$site"
     "$TARGET_DIR/debug/examples/demo_site" "$site" docs/*.md README.md ARCHITECTURE.md
     # Writes index, model/ and the web runtime (from ./pkg) into $site/docent, as on a real site.
@@ -302,6 +343,8 @@ demo_wasm() {
 # compiled alone), so the wasm package builds in the background while the model downloads and the
 # CLI builds, and the model is prepared while the package is finished.
 cmd_demo() {
+    CLI_FEATURES=("${DEMO_CLI_FEATURES[@]}")
+    mapfile -t CLI_CONFIG < <(demo_cargo_config)
     setup_toolchain
     start_job wasm demo_wasm
     # The local provider's models (~350 MB) are a download, not a build: they come while the
@@ -309,8 +352,8 @@ cmd_demo() {
     start_job llm-models setup_llm_models
     setup_model_source
     build_cli
-    cargo build --quiet --example demo_site "${CLI_FEATURES[@]}"
-    setup_models
+    cargo build --quiet --example demo_site "${CLI_FEATURES[@]}" "${CLI_CONFIG[@]}"
+    setup_models minilm
     join_job llm-models
     join_job wasm
     build_demo_site target/demo/site

@@ -63,7 +63,8 @@ pub mod gaps;
 pub mod gate;
 pub mod index;
 pub mod ingest;
-#[cfg(not(target_arch = "wasm32"))]
+// Native only, with the `http` feature (ureq).
+#[cfg(all(not(target_arch = "wasm32"), feature = "http"))]
 pub mod llm;
 pub mod prompt;
 pub mod retrieve;

@@ -44,7 +44,7 @@ fn prepared() -> &'static (PathBuf, PrepareReport) {
     static DIR: OnceLock<(PathBuf, PrepareReport)> = OnceLock::new();
     DIR.get_or_init(|| {
         let out = tmp().join("docent-test-model");
-        let opts = PrepareOptions { corpus: Some(corpus()), static_dim: 256 };
+        let opts = PrepareOptions { corpus: Some(corpus()), static_dim: 256, static_table: true };
         let report = prepare(&common::model_src_dir(), &out, &opts, &mut |s| eprintln!("prepare: {s}"))
             .unwrap_or_else(|e| panic!("prepare failed: {e}"));
         eprintln!("prepare report: {report:?}");
@@ -170,6 +170,38 @@ fn f32_forward_matches_candle() {
     assert_eq!((len, ha.len()), (3, 64 * 3 * 384));
     let diff = ha.iter().zip(&hb).map(|(p, q)| (p - q).abs()).fold(0f32, f32::max);
     assert!(diff < 1e-4, "hidden states of [CLS] t [SEP]: max |diff| {diff}");
+}
+
+/// `docent model --no-static` (what `./build.sh demo` prepares): the same `minilm.int8` bytes as
+/// the full preparation, no static table (a stale one removed) and none in `model.json`.
+#[test]
+fn minilm_only_preparation_writes_the_same_int8_and_no_static_table() {
+    let (full, _) = prepared();
+    let out = tmp().join("docent-test-model-minilm-only");
+    std::fs::create_dir_all(&out).unwrap();
+    // A table left by an earlier full preparation must not survive next to other weights.
+    std::fs::write(out.join(static_table::TABLE_FILE), b"stale").unwrap();
+    let opts = PrepareOptions { corpus: None, static_dim: 256, static_table: false };
+    let report =
+        prepare(&common::model_src_dir(), &out, &opts, &mut |_| {}).unwrap_or_else(|e| panic!("{e}"));
+    let read =
+        |dir: &Path, name: &str| std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert!(
+        read(&out, minilm::WEIGHTS_FILE) == read(full, minilm::WEIGHTS_FILE),
+        "minilm.int8 differs from the full preparation's"
+    );
+    assert_eq!(report.static_bytes, 0);
+    assert_eq!(report.min_cosine_vs_f32, prepared().1.min_cosine_vs_f32);
+    assert!(!out.join(static_table::TABLE_FILE).exists(), "the stale static.bin was kept");
+    let manifest: serde_json::Value = serde_json::from_slice(&read(&out, "model.json")).unwrap();
+    assert!(manifest.get("static").is_none() && manifest.get("sif").is_none(), "{manifest}");
+    assert_eq!(
+        manifest["minilm"],
+        serde_json::from_slice::<serde_json::Value>(&read(full, "model.json")).unwrap()["minilm"]
+    );
+    let err = StaticTable::load(&out).err().expect("a static table without static.bin").to_string();
+    assert!(err.contains(static_table::TABLE_FILE), "{err}");
+    assert!(MiniLm::load(&out).is_ok());
 }
 
 #[test]

@@ -33,11 +33,18 @@ pub struct PrepareOptions {
     /// tables load faster and search faster but keep less of MiniLM's geometry; 384 keeps all of
     /// it (PCA is then a rotation) at 1.5× the size.
     pub static_dim: usize,
+    /// Whether to distil the static table (`static.bin`, the `static` embedder). Default true.
+    /// False writes the int8 MiniLM alone, in a fraction of the time (the distillation runs every
+    /// vocabulary token through the f32 model): what `./build.sh demo` prepares, whose index and
+    /// page embed with MiniLM only. A `static.bin` already in the output directory is then
+    /// removed, so the `static` embedder fails with a clear "missing" instead of reading a table
+    /// from other weights; `model.json` has no `static` entry.
+    pub static_table: bool,
 }
 
 impl Default for PrepareOptions {
     fn default() -> Self {
-        PrepareOptions { corpus: None, static_dim: 256 }
+        PrepareOptions { corpus: None, static_dim: 256, static_table: true }
     }
 }
 
@@ -46,7 +53,8 @@ impl Default for PrepareOptions {
 pub struct PrepareReport {
     /// Size of `minilm.int8` in bytes.
     pub minilm_bytes: u64,
-    /// Size of `static.bin` in bytes.
+    /// Size of `static.bin` in bytes; 0 when it was not distilled
+    /// ([`PrepareOptions::static_table`] false).
     pub static_bytes: u64,
     /// Smallest cosine between the int8 and the f32 model's embeddings over the built-in probe
     /// set of [`probe_sentences`].
@@ -142,13 +150,14 @@ struct FileEntry {
 struct Manifest {
     format: u32,
     minilm: EmbedderEntry,
-    #[serde(rename = "static")]
-    static_table: EmbedderEntry,
+    #[serde(rename = "static", skip_serializing_if = "Option::is_none")]
+    static_table: Option<EmbedderEntry>,
     tokenizer: FileEntry,
     config: FileEntry,
     source: FileEntry,
     min_cosine_vs_f32: f32,
-    sif: SifEntry,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sif: Option<SifEntry>,
 }
 
 #[derive(Serialize)]
@@ -161,7 +170,7 @@ struct EmbedderEntry {
     max_tokens: usize,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 struct SifEntry {
     a: f32,
     corpus_files: usize,
@@ -179,7 +188,8 @@ fn write(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Prepares a model directory: reads `from/model.safetensors`, `from/tokenizer.json` and
-/// `from/config.json`, writes `out/minilm.int8`, `out/static.bin`, `out/tokenizer.json`,
+/// `from/config.json`, writes `out/minilm.int8`, `out/static.bin` (unless
+/// [`PrepareOptions::static_table`] is false), `out/tokenizer.json`,
 /// `out/config.json` and `out/model.json` (overwriting them). `progress` receives one line per
 /// stage.
 pub fn prepare(
@@ -226,26 +236,15 @@ pub fn prepare(
     }
     drop(quantized);
 
-    progress("distilling the static table: every vocabulary token through MiniLM");
-    let vocab = reference.tokenizer().map(|t| t.get_vocab_size(true)).unwrap_or(0);
-    let (own, mean) = distill(&reference, vocab, progress)?;
-    let outputs = match STATIC_POOLING {
-        Pooling::Token => own,
-        Pooling::Mean => mean,
-    };
-    progress("PCA");
-    let rows = pca(&outputs, minilm::DIM, opts.static_dim)?;
-    let (counts, files) = match &opts.corpus {
-        Some(dir) => {
-            progress(&format!("counting token frequencies in {}", dir.display()));
-            let tok = reference.tokenizer().ok_or_else(|| Error::model("tokenizer.json", "missing"))?;
-            count_corpus(dir, tok, vocab)?
+    let table = if opts.static_table {
+        Some(distill_table(&reference, out, opts, progress)?)
+    } else {
+        let stale = out.join(static_table::TABLE_FILE);
+        if stale.exists() {
+            std::fs::remove_file(&stale).map_err(|e| Error::io(&stale, e))?;
         }
-        None => (Vec::new(), 0),
+        None
     };
-    let weights = sif_weights(&counts, vocab, special_ids(&reference));
-    let table = encode_table(&rows, &weights, opts.static_dim)?;
-    write(&out.join(static_table::TABLE_FILE), &table)?;
 
     let entry = |file: &str, bytes: &[u8]| FileEntry {
         file: file.to_string(),
@@ -262,31 +261,26 @@ pub fn prepare(
             fingerprint: fingerprint(&int8),
             max_tokens: minilm::MAX_TOKENS,
         },
-        static_table: EmbedderEntry {
+        static_table: table.as_ref().map(|(table, _)| EmbedderEntry {
             file: static_table::TABLE_FILE.into(),
             bytes: table.len() as u64,
             model: static_table::MODEL_ID.into(),
             dim: opts.static_dim,
-            fingerprint: fingerprint(&table),
+            fingerprint: fingerprint(table),
             max_tokens: static_table::MAX_TOKENS,
-        },
+        }),
         tokenizer: entry(minilm::TOKENIZER_FILE, &tokenizer_json),
         config: entry(minilm::CONFIG_FILE, &config_json),
         source: entry("model.safetensors", &safetensors),
         min_cosine_vs_f32: min_cos,
-        sif: SifEntry {
-            a: SIF_A,
-            corpus_files: files,
-            corpus_tokens: counts.iter().sum(),
-            uniform: counts.is_empty(),
-        },
+        sif: table.as_ref().map(|(_, sif)| sif.clone()),
     };
     let json =
         serde_json::to_vec_pretty(&manifest).map_err(|e| Error::invalid("model.json", e.to_string()))?;
     write(&out.join("model.json"), &json)?;
     let report = PrepareReport {
         minilm_bytes: int8.len() as u64,
-        static_bytes: table.len() as u64,
+        static_bytes: table.as_ref().map_or(0, |(table, _)| table.len() as u64),
         min_cosine_vs_f32: min_cos,
         seconds: start.elapsed().as_secs_f32(),
     };
@@ -295,6 +289,45 @@ pub fn prepare(
         report.seconds, report.minilm_bytes, report.static_bytes
     ));
     Ok(report)
+}
+
+/// Distils the static table from the f32 `reference` and writes it to `out`: every vocabulary
+/// token through MiniLM, PCA to `opts.static_dim`, SIF weights from `opts.corpus`. Returns the
+/// table's bytes and its SIF entry for the manifest.
+fn distill_table(
+    reference: &MiniLm,
+    out: &Path,
+    opts: &PrepareOptions,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(Vec<u8>, SifEntry)> {
+    progress("distilling the static table: every vocabulary token through MiniLM");
+    let vocab = reference.tokenizer().map(|t| t.get_vocab_size(true)).unwrap_or(0);
+    let (own, mean) = distill(reference, vocab, progress)?;
+    let outputs = match STATIC_POOLING {
+        Pooling::Token => own,
+        Pooling::Mean => mean,
+    };
+    progress("PCA");
+    let rows = pca(&outputs, minilm::DIM, opts.static_dim)?;
+    let (counts, files) = match &opts.corpus {
+        Some(dir) => {
+            progress(&format!("counting token frequencies in {}", dir.display()));
+            let tok = reference.tokenizer().ok_or_else(|| Error::model("tokenizer.json", "missing"))?;
+            count_corpus(dir, tok, vocab)?
+        }
+        None => (Vec::new(), 0),
+    };
+    let weights = sif_weights(&counts, vocab, special_ids(reference));
+    let table = encode_table(&rows, &weights, opts.static_dim)?;
+    write(&out.join(static_table::TABLE_FILE), &table)?;
+
+    let sif = SifEntry {
+        a: SIF_A,
+        corpus_files: files,
+        corpus_tokens: counts.iter().sum(),
+        uniform: counts.is_empty(),
+    };
+    Ok((table, sif))
 }
 
 /// Replaces a bare file name in a model error by the full path.

@@ -3,7 +3,6 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::time::Duration;
 
 use docent::prompt::{not_mentioned, Prompt, PromptOptions, Source, NOT_COVERED};
 use docent::{Error, Result};
@@ -27,6 +26,11 @@ pub fn cmd_ask(
     fragments: bool,
     history: Option<&Path>,
 ) -> Result<()> {
+    // Before any retrieval work: a CLI without HTTP cannot call the provider.
+    #[cfg(not(feature = "http"))]
+    if let Some(((provider, _), _)) = llm {
+        return Err(without_http(provider));
+    }
     let history = history.map(crate::load::read_history).transpose()?.unwrap_or_default();
     let opts = PromptOptions { k, budget, history, ..PromptOptions::default() };
     let counter = tokenizer.map(|t| TokenCounter::from_json(&read_file(t)?)).transpose()?;
@@ -74,6 +78,13 @@ pub fn cmd_ask(
         print_not_covered(&prompt, json);
         return Ok(());
     }
+    stream_llm(&prompt, provider, endpoint, model, json)
+}
+
+/// Streams the answer to `prompt` from the LLM at `endpoint` (the `http` feature's client) and
+/// prints it with its sources.
+#[cfg(feature = "http")]
+fn stream_llm(prompt: &Prompt, provider: &str, endpoint: &str, model: &str, json: bool) -> Result<()> {
     let provider = docent::llm::Provider::from_name(provider).map_err(|_| {
         Error::invalid(
             "provider",
@@ -92,7 +103,7 @@ pub fn cmd_ask(
         messages: &prompt.messages,
         max_tokens: 1024,
         temperature: Some(0.2),
-        timeout: Duration::from_secs(60),
+        timeout: std::time::Duration::from_secs(60),
     };
     let mut stdout = std::io::stdout();
     let completion = docent::llm::stream_answer(&req, &mut |t| {
@@ -114,6 +125,26 @@ pub fn cmd_ask(
         print_sources(&prompt.sources);
     }
     Ok(())
+}
+
+#[cfg(not(feature = "http"))]
+fn stream_llm(_: &Prompt, provider: &str, _: &str, _: &str, _: bool) -> Result<()> {
+    Err(without_http(provider))
+}
+
+/// What `docent ask --provider openai|anthropic` says when this CLI was built without the `http`
+/// feature (the CLI `./build.sh demo` builds).
+#[cfg(not(feature = "http"))]
+fn without_http(provider: &str) -> Error {
+    Error::invalid(
+        "provider",
+        format!(
+            "'{}' calls an LLM API over HTTP, which this docent was built without (cargo feature `http`; \
+             the CLI of ./build.sh demo leaves it out): build the CLI with ./build.sh setup or \
+             `cargo build --features http`, or use --provider offline",
+            provider.trim()
+        ),
+    )
 }
 
 /// What `ask` says when the relevance gate found nothing relevant: saying so is the honest

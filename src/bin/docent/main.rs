@@ -246,6 +246,10 @@ enum Command {
         /// Text corpus (directory of .html/.md/.txt) for the static table's token frequencies.
         #[arg(long)]
         corpus: Option<PathBuf>,
+        /// Prepare the int8 MiniLM alone, without distilling the static table (static.bin, the
+        /// `static` embedder): a fraction of the time. What ./build.sh demo prepares.
+        #[arg(long)]
+        no_static: bool,
     },
 }
 
@@ -345,7 +349,7 @@ fn main() {
             examples,
             model_dir: model_dir.as_deref(),
         }),
-        Command::Model { from, out, corpus } => model::cmd_model(&from, &out, corpus),
+        Command::Model { from, out, corpus, no_static } => model::cmd_model(&from, &out, corpus, !no_static),
     };
     if let Err(e) = result {
         eprintln!("docent: {e}");
