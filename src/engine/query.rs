@@ -1,11 +1,12 @@
 //! Asking an engine: hybrid search (main dense index, delta segment and BM25, fused and gated)
 //! and the grounded prompt built from its hits.
 
+use super::judge::Bm25Vocabulary;
 use super::{Docent, Hit, SearchResult};
 use crate::conversation::{
     context_pages, fuse_in_context, retrieval_query, topic_question, Turn, CONTEXT_CANDIDATES, TOPIC_HITS,
 };
-use crate::gate::decide;
+use crate::gate::{decide, query_terms};
 use crate::index::bm25::is_invisible;
 use crate::prompt::{self, Prompt, PromptOptions, Source};
 use crate::retrieve::{dedupe, fuse, limit_per_page, RetrieveOptions};
@@ -40,10 +41,13 @@ impl Docent {
             dense_hits.truncate(cand);
         }
         let dense_hits: Vec<(u32, f32)> = dense_hits.into_iter().filter(|&(id, _)| live(id)).collect();
+        // A reader's typo is ranked as the word meant (the fragments read it alike).
+        let terms = query_terms(query, &Bm25Vocabulary(bm25));
         let lexical_hits: Vec<(u32, f32)> =
-            bm25.search(query, cand).into_iter().filter(|&(id, _)| live(id)).collect();
+            bm25.search_terms(&terms, cand).into_iter().filter(|&(id, _)| live(id)).collect();
         let common = self.site_gate.as_ref().and_then(|g| g.common.as_ref());
-        let (evidence, check) = self.evidence_of(bm25, query, &dense_hits, &lexical_hits, opts, common);
+        let (evidence, check) =
+            self.evidence_of(bm25, query, &terms, &dense_hits, &lexical_hits, opts, common);
         let kind = self.embedder.info().kind;
         let answerable = decide(opts, self.site_gate.as_ref(), kind, &evidence, &check, true);
         let missing = check.missing;
