@@ -87,6 +87,39 @@ pub fn questions(docs: &[Document]) -> Vec<String> {
     out
 }
 
+/// The questions of [`questions`] with a reader's typo in their first word of 6 to 12 letters:
+/// its second letter dropped (the word meant then sorts elsewhere, often in another shard:
+/// "sheme" for "scheme") or its last two letters swapped ("warnigns"), when the typo is a term
+/// the corpus lacks.
+pub fn typo_questions(docs: &[Document], engine: &Docent) -> Vec<String> {
+    let vocabulary: std::collections::BTreeSet<String> =
+        engine.indexed_texts().iter().flat_map(|t| Bm25::analyze(t)).collect();
+    let mut out = Vec::new();
+    for q in questions(docs) {
+        let words: Vec<&str> = q.split_whitespace().collect();
+        let Some(i) = words
+            .iter()
+            .position(|w| (6..=12).contains(&w.len()) && w.chars().all(|c| c.is_ascii_lowercase()))
+        else {
+            continue;
+        };
+        let (w, n) = (words[i], words[i].len());
+        let b = w.as_bytes();
+        for typo in [
+            format!("{}{}", &w[..1], &w[2..]),
+            format!("{}{}{}", &w[..n - 2], b[n - 1] as char, b[n - 2] as char),
+        ] {
+            if Bm25::analyze(&typo).iter().any(|t| vocabulary.contains(t)) {
+                continue;
+            }
+            let mut v = words.clone();
+            v[i] = &typo;
+            out.push(v.join(" "));
+        }
+    }
+    out
+}
+
 /// Same hits (url, title, heading, text, order), scores within 1e-5, same coverage; the verdict is
 /// the lexical-only gate's on that coverage. Hits of equal BM25 score may come in another order:
 /// the engine breaks such ties by the chunks' dense ranks (it computes them even in lexical mode),
@@ -136,8 +169,12 @@ fn lexical_search_through_fragments_ranks_exactly_like_the_engine() {
     let docs = corpus();
     let mut engine = engine_of(&docs);
     let gate = Gate::lexical_only(engine.embedder_kind());
-    let qs = questions(&docs);
+    let mut qs = questions(&docs);
     assert!(qs.len() >= 40, "only {} questions", qs.len());
+    // Readers' typos: both read them as the word meant (`gate::query_terms`), alike.
+    let typos = typo_questions(&docs, &engine);
+    assert!(typos.len() >= 40, "only {} typo questions", typos.len());
+    qs.extend(typos.iter().cloned());
     for round in 0..2 {
         if round == 1 {
             // Removed documents leave the fragments, and the live statistics change.
@@ -151,11 +188,30 @@ fn lexical_search_through_fragments_ranks_exactly_like_the_engine() {
                 let mono = engine.search_with(q, k, &lexical()).unwrap();
                 let wide =
                     engine.search_with(q, k + 20, &RetrieveOptions { max_per_page: 0, ..lexical() }).unwrap();
-                let frag = block_on(site.search_with(&src, q, k, None, &lexical(), Lookup::EXACT)).unwrap();
+                let frag =
+                    block_on(site.search_with(&src, q, k, None, &lexical(), Lookup::default())).unwrap();
                 assert_same(q, &frag, &mono, &wide, gate);
+                assert_eq!(
+                    (&frag.missing, frag.evidence.present),
+                    (&mono.missing, mono.evidence.present),
+                    "{q:?}"
+                );
             }
         }
     }
+    // The correction is what makes them agree: read as written, most typo questions rank
+    // otherwise (else this test would prove nothing about it).
+    let (site, src, _) = open(&engine);
+    let moved = typos
+        .iter()
+        .filter(|q| {
+            let read = block_on(site.search(&src, q, 5, None, &lexical())).unwrap();
+            let written =
+                block_on(site.search_with(&src, q, 5, None, &lexical(), Lookup::AS_WRITTEN)).unwrap();
+            read.hits != written.hits
+        })
+        .count();
+    assert!(moved * 2 >= typos.len(), "{moved} of {} typo questions corrected", typos.len());
 }
 
 /// The shards carry each chunk's field-weighted, length-normalised frequency (BM25F), so the
@@ -188,7 +244,7 @@ fn lexical_search_through_fragments_follows_the_field_weights() {
         let opts = RetrieveOptions { max_per_page: 0, ..lexical() };
         for q in &qs {
             let mono = engine.search_with(q, 10, &opts).unwrap();
-            let frag = block_on(site.search_with(&src, q, 10, None, &opts, Lookup::EXACT)).unwrap();
+            let frag = block_on(site.search_with(&src, q, 10, None, &opts, Lookup::default())).unwrap();
             // Exactly the same scores in the same order, and the same section for every score
             // that is not tied. (Weights that favour headings tie the chunks of one section
             // when only its heading matches; which of them survives the one-per-section dedupe
@@ -214,29 +270,40 @@ fn lexical_search_through_fragments_follows_the_field_weights() {
 }
 
 #[test]
-fn typo_tolerance_keeps_queries_whose_terms_exist_and_fixes_one_edit() {
+fn typo_correction_keeps_queries_whose_terms_exist_and_reads_one_edit() {
     let docs = corpus();
     let engine = engine_of(&docs);
-    let (site, src, _) = open(&engine);
-    // Questions whose every term is in the vocabulary: typo tolerance leaves them as they are.
+    // Questions whose every term is in the vocabulary: the correction leaves them as they are,
+    // and fetches exactly what reading them as written fetches.
     let vocabulary: std::collections::BTreeSet<String> =
         engine.indexed_texts().iter().flat_map(|t| Bm25::analyze(t)).collect();
     let mut checked = 0;
     for q in questions(&docs) {
         if Bm25::analyze(&q).iter().all(|t| vocabulary.contains(t)) {
-            let exact = block_on(site.search_with(&src, &q, 5, None, &lexical(), Lookup::EXACT)).unwrap();
-            let tolerant = block_on(site.search(&src, &q, 5, None, &lexical())).unwrap();
-            assert_eq!(tolerant, exact, "{q:?}: every term exists, typo tolerance must not change it");
+            let (site, src, _) = open(&engine);
+            let written =
+                block_on(site.search_with(&src, &q, 5, None, &lexical(), Lookup::AS_WRITTEN)).unwrap();
+            let (site2, src2, _) = open(&engine);
+            let read = block_on(site2.search(&src2, &q, 5, None, &lexical())).unwrap();
+            assert_eq!(read, written, "{q:?}: every term exists, the correction must not change it");
+            assert_eq!((site2.fetched(), src2.asked()), (site.fetched(), src.asked()), "{q:?}: fetched");
             checked += 1;
         }
     }
     assert!(checked >= 20, "only {checked} questions with every term in the vocabulary");
+    let (site, src, _) = open(&engine);
     let right = block_on(site.search(&src, "sourdough starter", 1, None, &lexical())).unwrap();
     // One letter missing, one replaced. ("startr" would be ambiguous: one edit from both
     // "starter" and "start", and the commoner "start" wins, in a heading of the corpus.)
-    let typo = block_on(site.search(&src, "sourdogh startar", 1, None, &lexical())).unwrap();
-    assert_eq!(typo.hits[0].url, right.hits[0].url);
-    let none = block_on(site.search_with(&src, "sourdoguh", 1, None, &lexical(), Lookup::EXACT)).unwrap();
+    for q in ["sourdogh startar", "sourdough startar", "suordough starter"] {
+        let typo = block_on(site.search(&src, q, 1, None, &lexical())).unwrap();
+        assert_eq!(typo.hits[0].url, right.hits[0].url, "{q:?}");
+        // The engine reads it alike: the same section first.
+        let mono = engine.search_with(q, 1, &lexical()).unwrap();
+        assert_eq!(mono.hits[0].url, right.hits[0].url, "{q:?}");
+    }
+    let none =
+        block_on(site.search_with(&src, "sourdoguh", 1, None, &lexical(), Lookup::AS_WRITTEN)).unwrap();
     assert!(none.hits.is_empty());
     // A swap the stemmer hides: "indexign" stems to itself, three edits from "index" of
     // "indexing"; swapping its last two letters finds it.
@@ -244,8 +311,16 @@ fn typo_tolerance_keeps_queries_whose_terms_exist_and_fixes_one_edit() {
     let swapped = block_on(site.search(&src, "indexign", 5, None, &lexical())).unwrap();
     assert!(!spelled.hits.is_empty());
     assert_eq!(swapped.hits, spelled.hits);
-    let none = block_on(site.search_with(&src, "indexign", 1, None, &lexical(), Lookup::EXACT)).unwrap();
+    // The engine reads it alike (the same scores; equal ones it orders by dense rank).
+    let mono = engine.search_with("indexign", 5, &lexical()).unwrap();
+    let scores = |hits: &[Hit]| hits.iter().map(|h| h.lexical).collect::<Vec<_>>();
+    assert_eq!(scores(&mono.hits), scores(&swapped.hits));
+    assert_eq!(scores(&mono.hits), scores(&engine.search_with("indexing", 5, &lexical()).unwrap().hits));
+    let none = block_on(site.search_with(&src, "indexign", 1, None, &lexical(), Lookup::AS_WRITTEN)).unwrap();
     assert!(none.hits.is_empty());
+    // Not at the first letter: "tourdough" stays a word the corpus lacks, named missing.
+    let first = engine.search_with("tourdough", 5, &lexical()).unwrap();
+    assert!(first.hits.is_empty() && first.missing == ["tourdough"], "{first:?}");
     let prefix = Lookup { typos: false, prefix_last: true, ..Lookup::default() };
     let typed = block_on(site.search_with(&src, "lacti", 1, None, &lexical(), prefix)).unwrap();
     assert_eq!(typed.hits[0].url, right.hits[0].url);
@@ -464,11 +539,11 @@ fn hybrid_search_probing_every_partition_equals_the_engine() {
     let (site, src) = hybrid_site(&engine, 8, 8);
     assert_eq!(site.table().dense.as_ref().unwrap().files.len(), 8);
     let opts = RetrieveOptions::default();
-    for q in questions(&docs) {
+    for q in questions(&docs).into_iter().chain(typo_questions(&docs, &engine)) {
         let v = engine.embed(&[q.as_str()]).unwrap();
         for k in [1, 5, 10] {
             let mono = engine.search_with(&q, k, &opts).unwrap();
-            let frag = block_on(site.search_with(&src, &q, k, Some(&v), &opts, Lookup::EXACT)).unwrap();
+            let frag = block_on(site.search_with(&src, &q, k, Some(&v), &opts, Lookup::default())).unwrap();
             assert_eq!(frag, mono, "{q:?} k={k}");
         }
     }

@@ -5,7 +5,7 @@ use super::{Docent, Evidence};
 use crate::embed::EmbedderKind;
 use crate::gate::queries;
 use crate::gate::{self, CalibrationQuery, CommonWords, SiteGate, TermCheck, Vocabulary};
-use crate::index::bm25::{distinct, idf, Bm25};
+use crate::index::bm25::{idf, Bm25};
 use crate::retrieve::{Gate, RetrieveOptions};
 use crate::Result;
 
@@ -30,11 +30,14 @@ impl Vocabulary for Bm25Vocabulary<'_> {
 
 impl Docent {
     /// The evidence of a search from its candidates (dense and lexical, best first) and the
-    /// salient terms the corpus lacks. `dense_hits` empty: no query vector.
+    /// salient terms the corpus lacks; `terms` are the query's terms as the lexical ranking read
+    /// them ([`gate::query_terms`]). `dense_hits` empty: no query vector.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn evidence_of(
         &self,
         bm25: &Bm25,
         query: &str,
+        terms: &[String],
         dense_hits: &[(u32, f32)],
         lexical_hits: &[(u32, f32)],
         opts: &RetrieveOptions,
@@ -42,8 +45,8 @@ impl Docent {
     ) -> (Evidence, TermCheck) {
         let check = gate::check_terms(&gate::salient_terms(query), &Bm25Vocabulary(bm25), common);
         let n = bm25.live_totals().0;
-        let query_idf: f32 = distinct(Bm25::analyze(query)).iter().map(|t| idf(n, bm25.doc_freq(t))).sum();
-        let cover = |id: u32| bm25.coverage(query, id);
+        let query_idf: f32 = terms.iter().map(|t| idf(n, bm25.doc_freq(t))).sum();
+        let cover = |id: u32| bm25.coverage_terms(terms, id);
         gate::evidence_of(dense_hits, lexical_hits, opts, cover, check, query_idf, bm25.params().k1)
     }
 
@@ -71,12 +74,23 @@ impl Docent {
             for (g, v) in batch.iter().zip(vectors.chunks_exact(dim.max(1))) {
                 let dense_hits: Vec<(u32, f32)> =
                     dense.search(v, opts.candidates)?.into_iter().filter(|&(id, _)| live(id)).collect();
-                let lexical_hits: Vec<(u32, f32)> =
-                    bm25.search(&g.text, opts.candidates).into_iter().filter(|&(id, _)| live(id)).collect();
-                let (evidence, check) =
-                    self.evidence_of(bm25, &g.text, &dense_hits, &lexical_hits, &opts, common.as_ref());
+                let terms = gate::query_terms(&g.text, &Bm25Vocabulary(bm25));
+                let lexical_hits: Vec<(u32, f32)> = bm25
+                    .search_terms(&terms, opts.candidates)
+                    .into_iter()
+                    .filter(|&(id, _)| live(id))
+                    .collect();
+                let (evidence, check) = self.evidence_of(
+                    bm25,
+                    &g.text,
+                    &terms,
+                    &dense_hits,
+                    &lexical_hits,
+                    &opts,
+                    common.as_ref(),
+                );
                 let (lexical_evidence, _) =
-                    self.evidence_of(bm25, &g.text, &[], &lexical_hits, &opts, common.as_ref());
+                    self.evidence_of(bm25, &g.text, &terms, &[], &lexical_hits, &opts, common.as_ref());
                 out.push(CalibrationQuery { kind: g.kind, evidence, lexical_evidence, check });
             }
         }

@@ -7,7 +7,7 @@ use crate::conversation::{
     context_pages, follow_up_answerable, fuse_in_context, judged_query, retrieval_query, topic_question,
     Turn, CONTEXT_CANDIDATES, TOPIC_HITS,
 };
-use crate::gate::decide;
+use crate::gate::{decide, query_terms};
 use crate::index::bm25::is_invisible;
 use crate::prompt::{self, Prompt, PromptOptions, Source};
 use crate::retrieve::{dedupe, fuse, limit_per_page, RetrieveOptions};
@@ -55,11 +55,18 @@ impl Docent {
             dense_hits.truncate(cand);
         }
         let dense_hits: Vec<(u32, f32)> = dense_hits.into_iter().filter(|&(id, _)| live(id)).collect();
+        // A reader's typo is ranked as the word meant (the fragments read it alike).
+        let terms = query_terms(query, &Bm25Vocabulary(bm25));
         let lexical_hits: Vec<(u32, f32)> =
-            bm25.search(query, cand).into_iter().filter(|&(id, _)| live(id)).collect();
+            bm25.search_terms(&terms, cand).into_iter().filter(|&(id, _)| live(id)).collect();
         let common = self.site_gate.as_ref().and_then(|g| g.common.as_ref());
+        // The gate judges the conversation's judged query (the question itself when there is
+        // none), its coverage over that query's terms as read.
         let judged = judged.map(str::trim).filter(|j| !j.is_empty()).unwrap_or(query);
-        let (evidence, check) = self.evidence_of(bm25, judged, &dense_hits, &lexical_hits, opts, common);
+        let judged_terms =
+            if judged == query { terms.clone() } else { query_terms(judged, &Bm25Vocabulary(bm25)) };
+        let (evidence, check) =
+            self.evidence_of(bm25, judged, &judged_terms, &dense_hits, &lexical_hits, opts, common);
         let kind = self.embedder.info().kind;
         let answerable = decide(opts, self.site_gate.as_ref(), kind, &evidence, &check, true);
         let missing = check.missing;

@@ -23,6 +23,7 @@ use crate::conversation::{
     context_pages, follow_up_answerable, fuse_on_topic, retrieval_query, Turn, CONTEXT_CANDIDATES,
 };
 use crate::engine::{check_search, SearchResult};
+use crate::gate::salient_terms;
 use crate::index::bm25::{distinct, Bm25};
 use crate::retrieve::{Fused, RetrieveOptions};
 use crate::Result;
@@ -98,8 +99,9 @@ impl SiteIndex {
         Ok(SearchResult { answerable, hits, evidence: ranked.evidence, missing: ranked.missing })
     }
 
-    /// The BM25 top-`n` of `question`'s own words (exact terms, as typed), loading any shard
-    /// (or ranged postings) they need that the formed query's search did not.
+    /// The BM25 top-`n` of `question`'s own words (a typo read as the word meant, as the
+    /// engine's search of them does), loading any shard (or ranged postings) they need that the
+    /// formed query's search did not (it holds the question's words, so usually none).
     async fn own_words<S: FragmentSource>(
         &self,
         src: &S,
@@ -110,13 +112,20 @@ impl SiteIndex {
         if self.table.chunks == 0 || terms.is_empty() {
             return Ok(Vec::new());
         }
-        let shards: BTreeSet<usize> = terms.iter().map(|t| shard_of(&self.table.lexical, t)).collect();
+        let salient = salient_terms(question);
+        let shards: BTreeSet<usize> = terms
+            .iter()
+            .chain(salient.iter().map(|t| &t.term))
+            .map(|t| shard_of(&self.table.lexical, t))
+            .collect();
         self.load_shards(src, &shards, None).await?;
+        self.load_for_absent(src, question).await?;
+        let terms = self.query_terms(question, Lookup::default());
         if self.table.lexical.ranged {
-            let wanted = self.groups(&terms, question, Lookup::default());
+            let wanted = self.groups(&terms, Lookup::default());
             self.load_postings(src, &wanted, &[]).await?;
         }
-        Ok(self.rank(&self.groups(&terms, question, Lookup::default()), n))
+        Ok(self.rank(&self.groups(&terms, Lookup::default()), n))
     }
 
     /// The candidates of `own` (best first) that lie on one of `pages`, in order: those the

@@ -18,7 +18,7 @@
 //! head (u32 LE) and its check (u32 LE: the low 32 bits of its xxh3-64 xor the shard's seed), the head (postcard: per term its text, df, the end of its postings in the body and
 //! their check), then the body (each term's postings, postcard). The manifest gives each shard's
 //! head length and seed (the xxh3-64 of the body), so a reader reads the heads of its terms' shards
-//! (their vocabulary, for typo and prefix lookup and the gate), then the postings of just the
+//! (their vocabulary, for the typo correction, prefix lookup and the gate), then the postings of just the
 //! terms it uses, each checked against this build's manifest.
 
 use serde::{Deserialize, Serialize};
@@ -380,20 +380,6 @@ impl Shard {
         self.terms.binary_search_by(|t| t.term.as_str().cmp(term)).ok().map(|i| &self.terms[i])
     }
 
-    /// The term of this shard a reader most likely meant by `term` ([`typo_of`]: one edit
-    /// away, same first letter, common enough among the site's `live_docs` chunks) with the
-    /// highest document frequency; ties by byte order.
-    pub(super) fn nearest(&self, term: &str, live_docs: u32) -> Option<&Term> {
-        let q: Vec<char> = term.chars().collect();
-        self.terms.iter().filter(|t| typo_of(&q, &t.term, t.df, live_docs)).fold(
-            None,
-            |best: Option<&Term>, t| match best {
-                Some(b) if b.df >= t.df => Some(b),
-                _ => Some(t),
-            },
-        )
-    }
-
     /// Up to `n` terms of this shard starting with `prefix` (the exact term excluded), highest
     /// document frequency first, ties by byte order.
     pub(super) fn completions(&self, prefix: &str, n: usize) -> Vec<&Term> {
@@ -439,56 +425,4 @@ fn absolute(deltas: &[(u32, f32)], df: u32, chunks: usize) -> std::result::Resul
         postings.push((n, tf));
     }
     Ok(postings)
-}
-
-/// Whether the vocabulary term `term` (document frequency `df` among `live_docs` chunks) is what a
-/// reader meant by the analyzed query term `q`: the same word but for a hyphen ("prebuilt" →
-/// "pre-built"), or one edit away ([`one_edit`]) with the same first letter (a typo rarely hits
-/// the first: "bread" → "break" is let through, "maven" → "haven" is not) and `df` at least
-/// [`crate::gate::typo_min_df`].
-pub(crate) fn typo_of(q: &[char], term: &str, df: u32, live_docs: u32) -> bool {
-    if df == 0 || !one_edit(q, term) {
-        return false;
-    }
-    let hyphen = term.contains('-') && term.chars().filter(|&c| c != '-').eq(q.iter().copied());
-    hyphen || (q.first().copied() == term.chars().next() && df >= crate::gate::typo_min_df(live_docs))
-}
-
-/// Whether `b` is exactly one edit away from `a` (insertion, deletion, substitution, or swap of
-/// two adjacent characters).
-pub(crate) fn one_edit(a: &[char], b: &str) -> bool {
-    let b: Vec<char> = b.chars().collect();
-    let (n, m) = (a.len(), b.len());
-    if n.abs_diff(m) > 1 {
-        return false;
-    }
-    let p = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    if n == m {
-        if p == n {
-            return false;
-        }
-        let s = a[p + 1..] == b[p + 1..];
-        let swap = p + 1 < n && a[p] == b[p + 1] && a[p + 1] == b[p] && a[p + 2..] == b[p + 2..];
-        s || swap
-    } else if n > m {
-        a[p + 1..] == b[p..]
-    } else {
-        a[p..] == b[p + 1..]
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn one_edit_covers_each_kind_of_typo_and_nothing_more() {
-        let a: Vec<char> = "borrow".chars().collect();
-        for b in ["borow", "borrrow", "barrow", "obrrow", "borrwo", "borro", "orrow"] {
-            assert!(one_edit(&a, b), "{b}");
-        }
-        for b in ["borrow", "bor", "brrwo", "xxrrow", "borrowed"] {
-            assert!(!one_edit(&a, b), "{b}");
-        }
-    }
 }

@@ -12,8 +12,8 @@ use crate::conversation::{judged_query, retrieval_query, Turn};
 use crate::embed::EmbedderInfo;
 use crate::engine::{check_search, prompt_of, Evidence, Hit, SearchResult};
 use crate::gate::{
-    check_terms, decide, evidence_of, has_term, salient_terms, typo_min_df, typo_terms, CommonWords,
-    SiteGate, TermCheck, Vocabulary,
+    check_terms, decide, evidence_of, has_term, query_reading, salient_terms, typo_terms, CommonWords,
+    QueryTerm, SiteGate, TermCheck, Vocabulary,
 };
 use crate::index::bm25::{best_first, coverage_of, distinct, idf, saturate, Bm25};
 use crate::prompt::{Prompt, PromptOptions};
@@ -25,13 +25,12 @@ use crate::{Error, Result};
 /// How a question is looked up: query terms in the term shards, the vector in the IVF partitions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Lookup {
-    /// Typo tolerance: a query term of 5 or more letters that is not in the vocabulary is
-    /// replaced by the term of its shard at edit distance 1 with the highest document frequency
-    /// (same first letter, and not among the site's rarest words: `typo_of`);
-    /// else by the most frequent term a one-edit spelling of the reader's word gives
-    /// ([`typo_terms`]; "warnigns" → "warn"), among the shards loaded.
-    /// Default true. Terms that exist are never replaced, so it never changes the ranking of a
-    /// query whose terms all exist.
+    /// Typo correction: a salient query term the vocabulary lacks is ranked (and counted in the
+    /// gate's coverage) as the term the reader meant, the commonest of its one-edit spellings
+    /// that counts as a typo ([`query_terms`], the engine's own rule: "warnigns" → "warn").
+    /// Default true: the fragments then rank as the engine does. Terms that exist are never
+    /// replaced, so it never changes the ranking, or the fragments fetched, of a query whose
+    /// terms all exist. False ranks the terms as written (the gate still checks the spellings).
     pub typos: bool,
     /// Search as you type: the last query term also matches the terms that start with it (the
     /// [`Lookup::PREFIX_TERMS`] with the highest document frequency, from its shard and up to 3
@@ -51,8 +50,8 @@ impl Lookup {
     /// Terms a prefix expands to, at most.
     pub const PREFIX_TERMS: usize = 5;
 
-    /// Exact lookup: no typo tolerance, no prefix (ranks exactly like the engine).
-    pub const EXACT: Lookup =
+    /// The terms as written: no typo correction, no prefix (the engine always corrects).
+    pub const AS_WRITTEN: Lookup =
         Lookup { typos: false, prefix_last: false, nprobe: None, lexical_rescore: LEXICAL_RESCORE };
 }
 
@@ -181,9 +180,9 @@ impl SiteIndex {
         &self.manifest
     }
 
-    /// Searches with the default [`Lookup`] (typo tolerance on). Hybrid when `vector` is given
-    /// (the question embedded with the index's embedder, [`SiteIndex::embedder`]), lexical
-    /// otherwise. The result has the shape of [`crate::Docent::search`]'s; a hit's `chunk` is its
+    /// Searches with the default [`Lookup`] (typo correction on, as the engine). Hybrid when
+    /// `vector` is given (the question embedded with the index's embedder,
+    /// [`SiteIndex::embedder`]), lexical otherwise. The result has the shape of [`crate::Docent::search`]'s; a hit's `chunk` is its
     /// id among the live chunks.
     pub async fn search<S: FragmentSource>(
         &self,
@@ -272,10 +271,14 @@ impl SiteIndex {
         };
         let centroids = dense_query.as_ref().and_then(|q| q.centroids_wanted(self));
         self.load_shards(src, &shards, centroids).await?;
+        // A salient term the shards lack: the shards of its spellings (and the gate's common
+        // words), in one stage, before the postings: the term meant is read with the others.
+        self.load_for_absent(src, query).await?;
+        let terms = self.query_terms(query, lookup);
         if self.table.lexical.ranged {
             // Ranged shards: the postings of the terms the lookup picked from the heads, and the
             // coarse rows of ranged IVF partitions, together.
-            let wanted = self.groups(&terms, query, lookup);
+            let wanted = self.groups(&terms, lookup);
             let coarse = match &dense_query {
                 Some(q) => q.coarse_wanted(self)?,
                 None => Default::default(),
@@ -285,9 +288,8 @@ impl SiteIndex {
                 q.store_coarse(self, &coarse, got)?;
             }
         }
-        let groups = self.groups(&terms, query, lookup);
+        let groups = self.groups(&terms, lookup);
         let lexical_hits = self.rank(&groups, cand);
-        self.load_for_absent(src, query).await?;
         // Stage 2: the probed partitions.
         let dense_hits = match &dense_query {
             Some(q) => {
@@ -300,7 +302,7 @@ impl SiteIndex {
         let (evidence, check) = match judged.as_deref().map(str::trim) {
             Some(j) if !j.is_empty() && j != query => {
                 // Its terms are among the query's: their shards (and postings) are loaded.
-                let judged_groups = self.groups(&distinct(Bm25::analyze(j)), j, lookup);
+                let judged_groups = self.groups(&self.query_terms(j, lookup), lookup);
                 self.evidence_of(j, &judged_groups, &dense_hits, &lexical_hits, opts)
             }
             _ => self.evidence_of(query, &groups, &dense_hits, &lexical_hits, opts),
@@ -419,46 +421,45 @@ impl SiteIndex {
         self.gate.as_ref()
     }
 
-    /// For each distinct query term, the vocabulary terms it matches (with [`Lookup`]) and the
-    /// idf it weighs in the gate's coverage. Needs the terms' shards loaded.
-    pub(super) fn groups(&self, terms: &[String], query: &str, lookup: Lookup) -> Vec<Group> {
+    /// Each distinct analyzed term of `query` with the term the lexical ranking reads for it:
+    /// [`query_reading`] over the shards loaded (the engine's correction), or itself when
+    /// `lookup.typos` is off. Needs the shards of the terms, and of the spellings of those the
+    /// shards lack, loaded ([`SiteIndex::load_for_absent`]).
+    pub(super) fn query_terms(&self, query: &str, lookup: Lookup) -> Vec<(String, String)> {
+        if lookup.typos {
+            query_reading(query, &ShardVocabulary(self))
+        } else {
+            distinct(Bm25::analyze(query)).into_iter().map(|t| (t.clone(), t)).collect()
+        }
+    }
+
+    /// For each distinct term read ([`SiteIndex::query_terms`]: `(as analyzed, as read)` pairs,
+    /// in query order), the vocabulary terms it matches and the idf it weighs in the gate's
+    /// coverage: the term read, and with [`Lookup::prefix_last`] the completions of the last
+    /// term as analyzed (as typed). Needs the terms' shards loaded.
+    pub(super) fn groups(&self, reading: &[(String, String)], lookup: Lookup) -> Vec<Group> {
         let shards = self.lexical.borrow();
         let n = self.table.bm25.live_docs;
-        let last = terms.len().saturating_sub(1);
-        // A typo the stemmer hides ("warnigns" → "warnign"): the terms a one-edit spelling of
-        // the reader's word gives, looked up in the shards loaded.
-        let salient = if lookup.typos { salient_terms(query) } else { Vec::new() };
-        let min_df = typo_min_df(n);
-        let swapped = |t: &str| -> Option<Term> {
-            let q = salient.iter().find(|q| q.term == t)?;
-            typo_terms(q)
-                .edits
-                .iter()
-                .filter_map(|v| shards.get(&shard_of(&self.table.lexical, v)).and_then(|s| s.get(v)))
-                .filter(|a| a.df >= min_df)
-                .max_by(|a, b| a.df.cmp(&b.df).then(b.term.cmp(&a.term)))
-                .cloned()
-        };
-        terms
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
+        let last = reading.last().map(|p| p.0.as_str());
+        let mut read: Vec<&str> = Vec::new();
+        for (_, r) in reading {
+            if !read.contains(&r.as_str()) {
+                read.push(r);
+            }
+        }
+        read.iter()
+            .map(|&t| {
                 let Some(shard) = shards.get(&shard_of(&self.table.lexical, t)) else {
                     return Group { idf: idf(n, 0), terms: Vec::new() };
                 };
                 let mut alts: Vec<Term> = shard.get(t).into_iter().cloned().collect();
-                if alts.is_empty() && lookup.typos && t.chars().count() >= 5 {
-                    alts.extend(shard.nearest(t, n).cloned());
-                }
-                if alts.is_empty() {
-                    alts.extend(swapped(t));
-                }
                 let df = alts.first().map_or(0, |a| a.df);
-                if lookup.prefix_last && i == last {
+                let typed = reading.iter().find(|p| Some(p.0.as_str()) == last && p.1 == t);
+                if let (true, Some((typed, _))) = (lookup.prefix_last, typed) {
                     // The completions with the highest df, across the shards they span.
-                    let mut more: Vec<&Term> = prefix_shards(&self.table.lexical, t)
+                    let mut more: Vec<&Term> = prefix_shards(&self.table.lexical, typed)
                         .filter_map(|j| shards.get(&j))
-                        .flat_map(|s| s.completions(t, Lookup::PREFIX_TERMS))
+                        .flat_map(|s| s.completions(typed, Lookup::PREFIX_TERMS))
                         .collect();
                     more.sort_by(|a, b| b.df.cmp(&a.df).then(a.term.cmp(&b.term)));
                     alts.extend(more.into_iter().take(Lookup::PREFIX_TERMS).cloned());
@@ -567,25 +568,34 @@ impl SiteIndex {
     }
 
     /// When a salient term of `query` is absent from the shards loaded, fetches in one stage
-    /// what the gate's term check reads beyond them: the shards of the terms the reader may have
-    /// meant ([`typo_terms`]), so the check is the engine's, and the gate's common words (when
-    /// the table has them and they are not loaded yet). Needs the terms' shards loaded; a
-    /// question whose salient terms all occur fetches nothing here.
-    async fn load_for_absent<S: FragmentSource>(&self, src: &S, query: &str) -> Result<()> {
+    /// what the term check and the correction read beyond them: the shards of every spelling the
+    /// reader may have meant by it ([`typo_terms`]; all of them, so the term read is the
+    /// engine's: the commonest), and the gate's common words when the term check still finds a
+    /// term missing (when the table has them and they are not loaded yet). Needs the terms'
+    /// shards loaded; a question whose salient terms all occur fetches nothing here.
+    pub(super) async fn load_for_absent<S: FragmentSource>(&self, src: &S, query: &str) -> Result<()> {
         let terms = salient_terms(query);
         let vocab = ShardVocabulary(self);
-        if check_terms(&terms, &vocab, None).missing.is_empty() {
+        let absent: Vec<&QueryTerm> = terms.iter().filter(|t| vocab.df(&t.term) == 0).collect();
+        if absent.is_empty() {
             return Ok(());
         }
-        let shards: BTreeSet<usize> = terms
+        let shards: BTreeSet<usize> = absent
             .iter()
-            .filter(|t| !has_term(t, &vocab))
             .flat_map(|t| {
                 let typos = typo_terms(t);
                 typos.all().map(|v| shard_of(&self.table.lexical, v)).collect::<Vec<_>>()
             })
             .collect();
-        let (heads, common) = super::join(self.load_shards(src, &shards, None), self.load_common(src)).await;
+        let missing = absent.iter().any(|t| !has_term(t, &vocab));
+        let common = async {
+            if missing {
+                self.load_common(src).await
+            } else {
+                Ok(())
+            }
+        };
+        let (heads, common) = super::join(self.load_shards(src, &shards, None), common).await;
         heads.and(common)
     }
 

@@ -4,7 +4,7 @@
 //! [`Evidence`]), the question's salient terms and the ones the corpus lacks (the missing-term
 //! rule), the fitted model ([`SiteGate`], a few numbers stored in the index and the fragments
 //! manifest) and its verdict; `queries.rs` generates the calibration queries from the corpus,
-//! `fit.rs` fits the model on them.
+//! `fit.rs` fits the model on them, `typos.rs` reads a reader's typo as the word meant.
 //! Must not: search, embed or read files: the engine and the fragment reader compute the signals
 //! with their own indexes and hand them over.
 //!
@@ -30,9 +30,14 @@ use crate::{Error, Result};
 mod common;
 mod fit;
 pub mod queries;
+mod typos;
 
 pub use common::CommonWords;
 pub use fit::{calibrate, Calibration, CalibrationQuery, HeldOut};
+pub use typos::{
+    has_term, meant, query_reading, query_terms, typo_min_df, typo_terms, TypoTerms, TYPO_MIN_LETTERS,
+    TYPO_SWAP_LETTERS,
+};
 
 /// The version of [`SiteGate`] this build writes: 2 (common words, the plain-word rule). It
 /// reads [`READS`]; another version is ignored (the fixed per-embedder gate decides then), so an
@@ -217,129 +222,6 @@ pub struct TermCheck {
     /// Salient terms the corpus lacks that are common words ("tidy", "database"), in the
     /// reader's spelling: weaker evidence than [`TermCheck::missing`].
     pub plain: Vec<String>,
-}
-
-/// The fewest letters a reader's word needs before any one-edit spelling of it is tried as a
-/// typo: 5. A word of [`TYPO_SWAP_LETTERS`] tries swaps of two adjacent letters only; a shorter
-/// word is never a typo (one edit from a 3-letter word reaches too many other words).
-pub const TYPO_MIN_LETTERS: usize = 5;
-
-/// The length of a reader's word that is tried as a typo by swaps of two adjacent letters only
-/// ("htlm" → "html"): 4.
-pub const TYPO_SWAP_LETTERS: usize = 4;
-
-/// The letters a typo may insert or substitute: `a` to `z` (an edit with another character
-/// is not tried).
-const TYPO_LETTERS: std::ops::RangeInclusive<char> = 'a'..='z';
-
-/// The terms a reader may have meant by the absent term `t`, from the reader's word (lowercased,
-/// letters `a` to `z` only) rather than from its analyzed form, because a typo can hide from the
-/// stemmer ("warnigns" stems to "warnign", two edits from "warn" of "warnings"):
-///
-/// - `edits`: the analyzed forms of the spellings one edit away (a letter deleted, inserted or
-///   substituted, or two adjacent letters swapped) that keep the first letter (readers rarely
-///   mistype it; "imerge" is not "merge") and do not drop or replace the last (that gives
-///   another form of the word: "sizer" is not "sized"), for words of [`TYPO_MIN_LETTERS`] or
-///   more; swaps only for words of [`TYPO_SWAP_LETTERS`];
-/// - `hyphens`: the word with one hyphen inside ("prebuilt" → "pre-built"), as the analyzer keeps
-///   a compound whole.
-///
-/// Both sorted, without duplicates and without `t.term`.
-pub fn typo_terms(t: &QueryTerm) -> TypoTerms {
-    let word = t.surface.to_lowercase();
-    let chars: Vec<char> = word.chars().collect();
-    let mut out = TypoTerms::default();
-    let n = chars.len();
-    if n < TYPO_SWAP_LETTERS || !chars.iter().all(|c| TYPO_LETTERS.contains(c)) {
-        return out;
-    }
-    let mut spellings: Vec<Vec<char>> = Vec::new();
-    for i in 1..n - 1 {
-        if chars[i] != chars[i + 1] {
-            let mut v = chars.clone();
-            v.swap(i, i + 1);
-            spellings.push(v);
-        }
-    }
-    if n >= TYPO_MIN_LETTERS {
-        // Neither the last letter dropped nor replaced: that makes another form of the word
-        // rather than a slip ("sizer" → "sized", "size"; "watcher" → "watched").
-        for i in 1..=n {
-            if i + 1 < n {
-                let mut v = chars.clone();
-                v.remove(i);
-                spellings.push(v);
-            }
-            for c in TYPO_LETTERS {
-                let mut v = chars.clone();
-                v.insert(i, c);
-                spellings.push(v);
-                if i + 1 < n && c != chars[i] {
-                    let mut v = chars.clone();
-                    v[i] = c;
-                    spellings.push(v);
-                }
-            }
-        }
-    }
-    for v in spellings {
-        let spelled: String = v.into_iter().collect();
-        if let Some(term) = Bm25::analyze(&spelled).into_iter().next() {
-            out.edits.push(term);
-        }
-    }
-    out.edits.sort_unstable();
-    out.edits.dedup();
-    out.edits.retain(|e| *e != t.term);
-    if n >= TYPO_MIN_LETTERS {
-        // Of the word as written and of its analyzed form ("prebuilts" → "prebuilt").
-        for w in [word.as_str(), t.term.as_str()] {
-            if w.is_ascii() {
-                out.hyphens
-                    .extend((2..w.len().saturating_sub(1)).map(|i| format!("{}-{}", &w[..i], &w[i..])));
-            }
-        }
-        out.hyphens.sort_unstable();
-        out.hyphens.dedup();
-    }
-    out
-}
-
-/// The terms a reader may have meant by an absent term ([`typo_terms`]).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TypoTerms {
-    /// Analyzed forms of the spellings one edit away; one counts when its document frequency is
-    /// at least [`typo_min_df`].
-    pub edits: Vec<String>,
-    /// The word with a hyphen inside; one counts when it occurs at all.
-    pub hyphens: Vec<String>,
-}
-
-impl TypoTerms {
-    /// Every term, edits first.
-    pub fn all(&self) -> impl Iterator<Item = &str> {
-        self.edits.iter().chain(&self.hyphens).map(String::as_str)
-    }
-
-    /// Whether `vocab` has one of them, as a typo counts ([`TypoTerms::edits`],
-    /// [`TypoTerms::hyphens`]).
-    pub fn any_in(&self, vocab: &dyn Vocabulary) -> bool {
-        let min = typo_min_df(vocab.live_docs());
-        self.edits.iter().any(|e| vocab.df(e) >= min) || self.hyphens.iter().any(|h| vocab.df(h) > 0)
-    }
-}
-
-/// The document frequency a term needs before a reader's word one edit from it counts as its
-/// typo: a site's rare words are more often another word's neighbour by chance ("slack" →
-/// "black", "commitlint" → "commitline") than what a reader mistyped. 1 in 500 chunks, within
-/// 1..=8 (a site of under 1,000 chunks accepts any).
-pub fn typo_min_df(live_docs: u32) -> u32 {
-    (live_docs / 500).clamp(1, 8)
-}
-
-/// Whether the corpus has `t`: it occurs, or it is a typo of a term that does ([`typo_terms`]).
-pub fn has_term(t: &QueryTerm, vocab: &dyn Vocabulary) -> bool {
-    vocab.df(&t.term) > 0 || typo_terms(t).any_in(vocab)
 }
 
 /// Checks `terms` against `vocab`: a term is present when it occurs or when the reader's word is

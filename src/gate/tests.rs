@@ -1,6 +1,7 @@
 use super::fit::{logistic, threshold_keeping};
 use super::queries::{generate, Kind, MAX_CHUNKS, OFF_TOPIC, PLAIN_TERMS, TECH_TERMS};
 use super::*;
+use crate::index::bm25::distinct;
 
 /// A vocabulary of fixed terms (document frequency 3 each, 100 documents).
 struct Words(Vec<&'static str>);
@@ -420,4 +421,66 @@ fn a_version_1_gate_still_reads_and_decides_without_common_words() {
     let back = SiteGate::from_json(&serde_json::to_vec(&g2).unwrap(), "index.bin").unwrap().unwrap();
     assert_eq!(back.common, common);
     assert_eq!(back.version, GATE_VERSION);
+}
+
+/// A vocabulary of terms with their document frequencies, among 1,000 documents (so a typo's
+/// spelling needs df ≥ 2: `typo_min_df`).
+struct Counts(Vec<(&'static str, u32)>);
+
+impl Vocabulary for Counts {
+    fn live_docs(&self) -> u32 {
+        1000
+    }
+    fn df(&self, term: &str) -> u32 {
+        self.0.iter().find(|t| t.0 == term).map_or(0, |t| t.1)
+    }
+}
+
+#[test]
+fn a_typo_is_read_as_the_commonest_term_it_may_mean_and_a_present_term_never_changes() {
+    let vocab = Counts(vec![
+        ("start", 40),
+        ("starter", 9),
+        ("sourdough", 5),
+        ("warn", 30),
+        ("html", 12),
+        ("schem", 7),
+        ("merg", 50),
+        ("git", 80),
+        ("haven", 20),
+        ("siz", 25),
+        ("lambda", 1),
+        ("pre-built", 1),
+    ]);
+    // Each term once, in order; the terms a reader meant in place of the typos.
+    assert_eq!(query_terms("sourdogh startr", &vocab), ["sourdough", "starter"]);
+    assert_eq!(query_terms("treat warnigns as errors in htlm", &vocab), ["treat", "warn", "error", "html"]);
+    assert_eq!(query_terms("pygments colour sheme", &vocab), ["pygment", "colour", "schem"]);
+    assert_eq!(query_terms("sheme scheme", &vocab), ["schem"], "the word meant once");
+    // A query whose terms all occur is returned as analyzed, whatever its neighbours.
+    assert_eq!(query_terms("start starter git", &vocab), distinct(Bm25::analyze("start starter git")));
+    // Never at the first letter ("imerge" is a tool, not "merge"; "Maven" is not "haven"), never
+    // another form of the word ("sizer" is not "sized"), never a term under the rare floor.
+    assert_eq!(query_terms("git imerge", &vocab), ["git", "imerg"]);
+    assert_eq!(query_terms("Maven builds", &vocab), ["maven", "build"]);
+    assert_eq!(query_terms("git-sizer", &vocab), ["git", "sizer", "git-sizer"]);
+    assert_eq!(meant(&salient_terms("lamda")[0], &vocab), None, "df 1 is below the floor of 2");
+    // The hyphen counts at any df.
+    assert_eq!(meant(&salient_terms("prebuilt")[0], &vocab).as_deref(), Some("pre-built"));
+    // Two words one edit away ("sheme": "scheme" and "shame"): the commonest; ties go to the
+    // first in byte order.
+    let two = |scheme, shame| Counts(vec![("schem", scheme), ("sham", shame)]);
+    assert_eq!(query_terms("sheme", &two(7, 20)), ["sham"]);
+    assert_eq!(query_terms("sheme", &two(20, 7)), ["schem"]);
+    assert_eq!(query_terms("sheme", &two(7, 7)), ["schem"]);
+    // A present term is never replaced, not even by a commoner neighbour.
+    assert_eq!(meant(&salient_terms("starter")[0], &vocab), None);
+    // The correction and the gate's check agree: a term is read as another exactly when it is
+    // present through a typo.
+    for q in
+        ["sourdogh", "imerge", "warnigns", "sizer", "lamda", "prebuilt", "sheme", "Maven", "htlm", "starter"]
+    {
+        let t = &salient_terms(q)[0];
+        assert_eq!(meant(t, &vocab).is_some(), vocab.df(&t.term) == 0 && has_term(t, &vocab), "{q}");
+    }
 }

@@ -336,12 +336,18 @@ impl Bm25 {
     /// vocabulary are ignored; only documents containing at least one query term are returned.
     /// `k = 0` gives nothing.
     pub fn search(&self, query: &str, k: usize) -> Vec<(u32, f32)> {
+        self.search_terms(&distinct(Self::analyze(query)), k)
+    }
+
+    /// [`Bm25::search`] over analyzed `terms` (each scored once, however often it is given): the
+    /// engine ranks a query's terms as [`crate::gate::query_terms`] reads them.
+    pub fn search_terms(&self, terms: &[String], k: usize) -> Vec<(u32, f32)> {
         if k == 0 || self.live_docs == 0 {
             return Vec::new();
         }
         let mut scores = vec![0f32; self.doc_lens.len()];
         let mut touched = Vec::new();
-        for term in distinct(Self::analyze(query)) {
+        for term in distinct(terms.to_vec()) {
             let live = self.live_weighted(&term);
             if live.is_empty() {
                 continue;
@@ -367,11 +373,16 @@ impl Bm25 {
     /// their document frequency were 0). Returns 0 for a query without terms and for an unknown
     /// or removed document. Used by the relevance gate.
     pub fn coverage(&self, query: &str, id: u32) -> f32 {
+        self.coverage_terms(&distinct(Self::analyze(query)), id)
+    }
+
+    /// [`Bm25::coverage`] over analyzed `terms` (each counted once).
+    pub fn coverage_terms(&self, terms: &[String], id: u32) -> f32 {
         let i = id as usize;
         if i >= self.deleted.len() || self.deleted[i] {
             return 0.0;
         }
-        coverage_of(distinct(Self::analyze(query)).into_iter().map(|term| {
+        coverage_of(distinct(terms.to_vec()).into_iter().map(|term| {
             let live = self.live_postings(&term);
             (idf(self.live_docs, live.len() as u32), live.iter().any(|&(d, _)| d == id))
         }))

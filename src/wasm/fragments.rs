@@ -47,7 +47,7 @@ export interface SiteSearchOptions {
   vector?: Float32Array;
   /** Search as you type: the last term also matches the terms starting with it. Default false. */
   prefixLast?: boolean;
-  /** A term of 5 letters or more missing from the vocabulary matches its nearest term (one edit). Default true. */
+  /** A reader's typo is read as the word meant: a term the index lacks, one edit from terms it has (not at the first letter), is searched as the commonest of them, as the in-memory index does. Default true; false searches the terms as written. */
   typos?: boolean;
 }
 
