@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { need } from '../support/static-server.mjs';
+import { writeOrchardPdf } from '../support/orchard-pdf.mjs';
 import { startMockLlm } from '../support/mock-llm.mjs';
 import { serveDemo, CSP } from '../../www/serve.mjs';
 import { startFaultServer } from '../support/fault-server.mjs';
@@ -329,26 +330,9 @@ test('your documents: a dropped file is indexed in the worker, answered with its
 });
 
 test('your documents: a PDF (written by fpdf2) is read by the PDF module, fetched only then, and cited as file.pdf#page=N', { timeout: 3 * WAIT_MS }, async (t) => {
-  // A two-page PDF with an outline, written by a real PDF writer from this test's text.
-  const python = process.env.DOCENT_PDF_PYTHON;
-  assert.ok(python, 'set DOCENT_PDF_PYTHON to a python with fpdf2 (./build.sh test demo installs it in .cache/pdf)');
+  // A two-page PDF with an outline, written by a real PDF writer from the test's text.
   const pdfPath = join(tmp, 'orchard.pdf');
-  execFileSync(python, ['-c', `
-import sys
-from fpdf import FPDF
-pdf = FPDF(format="A4")
-pdf.set_title("Orchard handbook")
-pdf.set_font("Helvetica", size=11)
-for title, text in [
-    ("Pruning", "Prune the apple trees in late winter, before the buds swell, and burn the cut wood."),
-    ("Harvest", "The pear harvest starts when the fruit parts from the spur with a gentle twist upwards."),
-]:
-    pdf.add_page()
-    pdf.start_section(title)
-    pdf.cell(0, 10, title, new_x="LMARGIN", new_y="NEXT")
-    pdf.multi_cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
-pdf.output(sys.argv[1])
-`, pdfPath], { stdio: ['ignore', 'ignore', 'pipe'], timeout: WAIT_MS });
+  writeOrchardPdf(pdfPath, 'demo', WAIT_MS);
   const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
   const { page, problems } = await openDemo({ context });
   const firstRequest = served.length;

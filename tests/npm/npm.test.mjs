@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { need, startStaticServer } from '../support/static-server.mjs';
+import { writeOrchardPdf } from '../support/orchard-pdf.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const pkgDir = join(root, 'pkg');
@@ -304,27 +305,10 @@ try {
 test('Vite 7 app reads a PDF: setPdfModule with the ?url assets Vite emits, on the page and in the worker; the answer cites orchard.pdf#page=2', { timeout: 2 * WAIT_MS }, async () => {
   need(VITE, 'run npm ci --prefix tests/npm (./build.sh test does)');
   need(CHROMIUM, 'install Debian Chromium (./build.sh test does) or set DOCENT_CHROMIUM');
-  const python = process.env.DOCENT_PDF_PYTHON;
-  assert.ok(python, 'set DOCENT_PDF_PYTHON to a python with fpdf2 (./build.sh test npm installs it in .cache/pdf)');
   const app = join(project, 'web-pdf');
   await mkdir(join(app, 'public'), { recursive: true });
   // Two pages, one section each (the outline gives the headings).
-  run(python, ['-c', `
-import sys
-from fpdf import FPDF
-pdf = FPDF(format="A4")
-pdf.set_title("Orchard handbook")
-pdf.set_font("Helvetica", size=11)
-for title, text in [
-    ("Pruning", "Prune the apple trees in late winter, before the buds swell, and burn the cut wood."),
-    ("Harvest", "The pear harvest starts when the fruit parts from the spur with a gentle twist upwards."),
-]:
-    pdf.add_page()
-    pdf.start_section(title)
-    pdf.cell(0, 10, title, new_x="LMARGIN", new_y="NEXT")
-    pdf.multi_cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
-pdf.output(sys.argv[1])
-`, join(app, 'public', 'orchard.pdf')], tmp);
+  writeOrchardPdf(join(app, 'public', 'orchard.pdf'), 'npm', WAIT_MS);
   await writeFile(join(app, 'index.html'), `<!doctype html>
 <html><head><meta charset="utf-8"><title>docent reads a PDF in vite</title><link rel="icon" href="data:,"></head>
 <body><output id="result"></output><script type="module" src="./main.js"></script></body></html>
