@@ -20,44 +20,19 @@
 //! formed query without the topic's terms the corpus lacks, searched and embedded.
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use docent::conversation::{judged_query, retrieval_query, Turn};
-use docent::embed::{Embedder, EmbedderInfo};
+use docent::embed::Embedder;
 use docent::engine::{Hit, SearchResult};
 use docent::eval::is_relevant;
 use docent::gate::Vocabulary;
 use docent::retrieve::{Mode, RetrieveOptions};
 use docent::Docent;
 
-/// An embedder that embeds each text once.
-struct Cached {
-    inner: Arc<dyn Embedder>,
-    seen: Mutex<HashMap<String, Vec<f32>>>,
-}
-
-impl Embedder for Cached {
-    fn info(&self) -> &EmbedderInfo {
-        self.inner.info()
-    }
-
-    fn embed(&self, texts: &[&str]) -> docent::Result<Vec<f32>> {
-        let mut seen = self.seen.lock().map_err(|_| docent::Error::NotBuilt)?;
-        if let [one] = texts {
-            if let Some(v) = seen.get(*one) {
-                return Ok(v.clone());
-            }
-            let v = self.inner.embed(texts)?;
-            seen.insert(one.to_string(), v.clone());
-            return Ok(v);
-        }
-        self.inner.embed(texts)
-    }
-
-    fn tokenizer(&self) -> Option<&tokenizers::Tokenizer> {
-        self.inner.tokenizer()
-    }
-}
+#[path = "support/cached.rs"]
+mod cached;
+use cached::Cached;
 
 /// The corpus's terms, told by a lexical search of each (df up to 2,000 chunks).
 struct Searched<'a>(&'a Docent, RetrieveOptions);
@@ -121,7 +96,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let index = PathBuf::from(opt("--index").unwrap_or_else(|| "target/eval/index".into()));
     let models = PathBuf::from(opt("--models").unwrap_or_else(|| "models".into()));
     let minilm: Arc<dyn Embedder> = Arc::new(docent::embed::minilm::MiniLm::load(&models)?);
-    let emb: Arc<dyn Embedder> = Arc::new(Cached { inner: minilm, seen: Mutex::new(HashMap::new()) });
+    let emb: Arc<dyn Embedder> = Arc::new(Cached::new(minilm));
     let mut engines: HashMap<String, Docent> = HashMap::new();
     let opts = RetrieveOptions::default();
     let lexical = RetrieveOptions { mode: Mode::Lexical, ..opts.clone() };

@@ -8,43 +8,18 @@
 //! where KEY is one of k1, b, title_weight, title_b, heading_weight, heading_b (BM25F) or
 //! rrf_k, lexical_weight, candidates (fusion). Prints one line per setting: lexical and hybrid
 //! recall@1, recall@5 and MRR@10 averaged over the question files, then per file.
-use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use docent::embed::{Embedder, EmbedderInfo, EmbedderKind};
+use docent::embed::{Embedder, EmbedderKind};
 use docent::eval::{is_relevant, Metrics};
 use docent::index::bm25::Bm25Params;
 use docent::retrieve::{Mode, RetrieveOptions};
 use docent::Docent;
 
-/// An embedder that remembers the vector of every text it embedded.
-struct Cached {
-    inner: Arc<dyn Embedder>,
-    seen: Mutex<HashMap<String, Vec<f32>>>,
-}
-
-impl Embedder for Cached {
-    fn info(&self) -> &EmbedderInfo {
-        self.inner.info()
-    }
-
-    fn embed(&self, texts: &[&str]) -> docent::Result<Vec<f32>> {
-        if let [one] = texts {
-            if let Some(v) = self.seen.lock().map_err(|_| docent::Error::NotBuilt)?.get(*one) {
-                return Ok(v.clone());
-            }
-            let v = self.inner.embed(texts)?;
-            self.seen.lock().map_err(|_| docent::Error::NotBuilt)?.insert(one.to_string(), v.clone());
-            return Ok(v);
-        }
-        self.inner.embed(texts)
-    }
-
-    fn tokenizer(&self) -> Option<&tokenizers::Tokenizer> {
-        self.inner.tokenizer()
-    }
-}
+#[path = "support/cached.rs"]
+mod cached;
+use cached::Cached;
 
 struct Set {
     name: String,
@@ -72,7 +47,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let minilm: Arc<dyn Embedder> = Arc::new(docent::embed::minilm::MiniLm::load(&models)?);
-    let embedder: Arc<dyn Embedder> = Arc::new(Cached { inner: minilm, seen: Mutex::new(HashMap::new()) });
+    let embedder: Arc<dyn Embedder> = Arc::new(Cached::new(minilm));
     let mut loaded = Vec::new();
     for (dir, qfile) in &sets {
         let bytes = std::fs::read(dir.join("index.bin"))?;
