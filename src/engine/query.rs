@@ -63,10 +63,16 @@ impl Docent {
         // The gate judges the conversation's judged query (the question itself when there is
         // none), its coverage over that query's terms as read.
         let judged = judged.map(str::trim).filter(|j| !j.is_empty()).unwrap_or(query);
-        let judged_terms =
-            if judged == query { terms.clone() } else { query_terms(judged, &Bm25Vocabulary(bm25)) };
-        let (evidence, check) =
-            self.evidence_of(bm25, judged, &judged_terms, &dense_hits, &lexical_hits, opts, common);
+        let judged_terms = (judged != query).then(|| query_terms(judged, &Bm25Vocabulary(bm25)));
+        let (evidence, check) = self.evidence_of(
+            bm25,
+            judged,
+            judged_terms.as_deref().unwrap_or(&terms),
+            &dense_hits,
+            &lexical_hits,
+            opts,
+            common,
+        );
         let kind = self.embedder.info().kind;
         let answerable = decide(opts, self.site_gate.as_ref(), kind, &evidence, &check, true);
         let missing = check.missing;
