@@ -4,9 +4,9 @@
 // a site index with the WebAssembly build, no Rust toolchain needed, into the same self-contained
 // folder the native CLI writes: `index.bin`, the fragmented index (`fragments/`, what a site's
 // reader fetches per question), `manifest.json`, `model/` (the model files the browser needs) and
-// the web runtime (this package's .js files but cli.js, and the .wasm modules). Run again with
-// the same --out, it re-embeds only new and changed pages (`Docent.reuseFrom`) and prints the same
-// summary line as the native CLI.
+// the web runtime (this package's .js files but cli.js, the .wasm modules, and llama.cpp's
+// llm/wllama/ when the package has it). Run again with the same --out, it re-embeds only new and
+// changed pages (`Docent.reuseFrom`) and prints the same summary line as the native CLI.
 //
 // This file only reads and writes files. What the folder holds (file names, the model file table,
 // the manifest), which pages are skipped and why, and the summary are defined once in the Rust core
@@ -256,6 +256,9 @@ async function main() {
       wanted.push([name, runtimeBytes(source, min)]);
     }
   }
+  // llama.cpp's runtime for provider="local" (llm/wllama/), as the core names it: both files or neither.
+  const local = await Promise.all(layout.localRuntime.map((name) => readFile(join(HERE, ...name.split('/'))).then((b) => [name, new Uint8Array(b)], () => null)));
+  if (local.every(Boolean)) wanted.push(...local);
   await mkdir(out, { recursive: true });
   const files = [];
   const written = [];

@@ -21,6 +21,7 @@
 //! model/tokenizer.json   browser embeds questions with the model that embedded the pages
 //! docent.js …          the web runtime: pkg/'s .js files but cli.js, docent_wasm_bg.wasm and
 //!                       docent_search_bg.wasm (the lean module, when built)
+//! llm/wllama/…         llama.cpp's runtime for provider="local", when pkg/ has it
 //! ```
 //!
 //! Design: `docs/design.md`, "The index file and its place".
@@ -67,6 +68,13 @@ pub const NOT_RUNTIME: &[&str] = &["cli.js", "docent_pdf.js"];
 
 /// Folders of the package whose `.js` files are runtime modules too (the LLM client's modules).
 pub const RUNTIME_DIRS: &[&str] = &["llm"];
+
+/// llama.cpp's web runtime (npm `@wllama/wllama`'s module and wasm, which `./build.sh wasm` copies
+/// into the package's `llm/wllama/`): what `<docent-ask provider="local">` loads beside
+/// `llm/local.js`. Copied into a site folder when the runtime folder holds both files; not part
+/// of [`is_runtime_file`], so a reader's offline copy leaves its 10 MB out until the reader agrees
+/// to a local model (the page's `SavedCopy.answerModel` adds it then).
+pub const LOCAL_RUNTIME: &[&str] = &["llm/wllama/wllama.js", "llm/wllama/wllama.wasm"];
 
 /// Whether a file of the package folder belongs to the web runtime copied into a site folder:
 /// every `.js` file but those of [`NOT_RUNTIME`], [`WASM_FILE`], [`LEAN_WASM_FILE`], and the `.js` files directly in
@@ -713,6 +721,10 @@ pub struct IndexSummary {
     pub index_bytes: u64,
     /// Where the web runtime came from: `copied`, `kept` or `none`.
     pub runtime: Runtime,
+    /// Whether the folder holds llama.cpp's runtime ([`LOCAL_RUNTIME`]), without which
+    /// `provider="local"` cannot run from it; absent when the folder has no web runtime at all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_runtime: Option<bool>,
     /// Every file of the folder but manifest.json.
     pub files: Vec<FileEntry>,
     /// Files written because they were new or changed (manifest.json included).
@@ -774,6 +786,8 @@ impl IndexSummary {
             dense: stats.dense_kind,
             index_bytes: work.index_bytes,
             runtime: work.runtime,
+            local_runtime: (work.runtime != Runtime::None)
+                .then(|| LOCAL_RUNTIME.iter().all(|p| work.files.iter().any(|f| f.path == *p))),
             files: work.files,
             written: work.written,
             deleted: work.deleted,
@@ -793,7 +807,10 @@ impl IndexSummary {
     /// index; 10 files, 2 written; fragments: 183 (170 reused, 13 written, 9 removed); embed 0.01 s
     /// of 0.20 s total` (the fragments part only when fragments were written). After `0 empty`,
     /// only when there are some: the pages read in other encodings (`, 2 not UTF-8 (1 Shift_JIS,
-    /// 1 windows-1252)`) and the headings without text (`, 3 empty sections`).
+    /// 1 windows-1252)`) and the headings without text (`, 3 empty sections`). After the file
+    /// counts, when the folder has the web runtime but not llama.cpp's ([`LOCAL_RUNTIME`]): `; no
+    /// llama.cpp runtime (llm/wllama/ was not in the runtime folder): provider="local" cannot run
+    /// from this folder`.
     pub fn line(&self, out: &str) -> String {
         let pages = PageCounts {
             skipped: self.skipped.clone(),
@@ -805,8 +822,12 @@ impl IndexSummary {
             0 => String::new(),
             n => format!(", {n} empty sections"),
         };
+        let local = match self.local_runtime {
+            Some(false) => "; no llama.cpp runtime (llm/wllama/ was not in the runtime folder): provider=\"local\" cannot run from this folder",
+            _ => "",
+        };
         format!(
-            "indexed {} documents ({} reused, {} embedded, {} removed), {} chunks into {out}: {}, {} unsupported, {} duplicates, {} empty{}{sections}; embedder {} ({}-d), dense {}; {} index; {} files, {} written{}; embed {:.2} s of {:.2} s total",
+            "indexed {} documents ({} reused, {} embedded, {} removed), {} chunks into {out}: {}, {} unsupported, {} duplicates, {} empty{}{sections}; embedder {} ({}-d), dense {}; {} index; {} files, {} written{local}{}; embed {:.2} s of {:.2} s total",
             self.documents,
             self.reused,
             self.embedded,

@@ -349,6 +349,69 @@ fn the_offline_copy_lists_runtime_fragments_and_model_but_not_index_bin() {
     assert_eq!(older.offline_files(), None);
 }
 
+/// A site whose widget uses `provider="local"` runs llama.cpp from `llm/wllama/` beside
+/// `llm/local.js`: the folder gets it when the runtime folder has it (not in the reader's offline
+/// copy, which adds it only once the reader agrees to a model), and says plainly when it does not.
+#[test]
+fn llama_cpp_runtime_is_copied_when_the_assets_have_it_and_the_summary_says_when_not() {
+    let w = Workspace::new();
+    let out = w.out();
+    let clause = "; no llama.cpp runtime (llm/wllama/ was not in the runtime folder): provider=\"local\" cannot run from this folder";
+    let line = |w: &Workspace| {
+        let (public, out, assets) = (w.public(), w.out(), w.assets());
+        let args = ["index", s(&public), "--out", s(&out), "--embedder", "hashing", "--assets", s(&assets)];
+        let o = docent_in(w.path(), &args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    };
+    // Without it: no file of it, and the summary says what provider="local" lacks.
+    let (v, _) = w.index("hashing", &[]);
+    assert_eq!(v["local_runtime"], false, "{v}");
+    assert!(!out.join("llm").exists());
+    assert!(line(&w).contains(clause));
+
+    // Only one of its two files: neither is copied.
+    let wllama = w.assets().join("llm/wllama");
+    std::fs::create_dir_all(&wllama).unwrap();
+    std::fs::write(wllama.join("wllama.js"), "export class Wllama {}\n").unwrap();
+    let (v, _) = w.index("hashing", &[]);
+    assert_eq!(v["local_runtime"], false, "{v}");
+    assert!(!out.join("llm/wllama/wllama.js").exists());
+
+    // Both: copied byte for byte, listed in the manifest, and the summary says nothing of it.
+    let wasm = b"\0asm llama.cpp, fake".to_vec();
+    std::fs::write(wllama.join("wllama.wasm"), &wasm).unwrap();
+    let (v, _) = w.index("hashing", &[]);
+    assert_eq!(v["local_runtime"], true, "{v}");
+    assert_eq!(std::fs::read(out.join("llm/wllama/wllama.wasm")).unwrap(), wasm);
+    assert_eq!(
+        std::fs::read_to_string(out.join("llm/wllama/wllama.js")).unwrap(),
+        "export class Wllama {}\n"
+    );
+    assert!(!line(&w).contains("llama.cpp"));
+    let m =
+        docent::site::Manifest::parse(&std::fs::read(out.join("manifest.json")).unwrap(), "manifest.json")
+            .unwrap();
+    for f in docent::site::LOCAL_RUNTIME {
+        assert!(m.files.iter().any(|e| e.path == *f), "{f} in the manifest");
+    }
+    let copy = m.offline_files().unwrap();
+    assert!(copy.runtime.iter().all(|f| !f.path.starts_with("llm/")), "{:?}", copy.runtime);
+
+    // A run that finds no runtime folder keeps it with the rest of the earlier copy.
+    let (public, outs) = (w.public(), w.out());
+    let o = docent_in(w.path(), &["index", s(&public), "--out", s(&outs), "--embedder", "hashing", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!((&v["runtime"], &v["local_runtime"]), (&Value::from("kept"), &Value::from(true)), "{v}");
+    assert_eq!(std::fs::read(out.join("llm/wllama/wllama.wasm")).unwrap(), wasm);
+
+    // Taken out of the runtime folder: the next run removes it and says so.
+    std::fs::remove_dir_all(&wllama).unwrap();
+    assert!(line(&w).contains(clause));
+    assert!(!out.join("llm/wllama/wllama.wasm").exists());
+}
+
 #[test]
 fn reindex_embeds_only_the_edited_page_and_equals_a_full_build() {
     let w = Workspace::new();

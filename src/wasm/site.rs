@@ -54,6 +54,9 @@ export interface SiteLayout {
   modelDir: string;
   /** The WebAssembly module of the web runtime, `docent_wasm_bg.wasm`. */
   wasm: string;
+  /** llama.cpp's runtime for provider="local" (`llm/wllama/wllama.js`, `llm/wllama/wllama.wasm`):
+   *  copied with the rest when the package folder holds both. */
+  localRuntime: string[];
 }
 
 /** One file of a site folder as `manifest.json` lists it. */
@@ -160,6 +163,7 @@ struct LayoutOut {
     manifest: &'static str,
     model_dir: &'static str,
     wasm: &'static str,
+    local_runtime: &'static [&'static str],
 }
 
 /// `PageOutcome`.
@@ -234,7 +238,8 @@ pub fn model_files(embedder: &str) -> std::result::Result<JsModelFiles, JsError>
     Ok(to_js(&out)?.unchecked_into())
 }
 
-/// `siteLayout()`: the fixed names of a site folder (`{index, manifest, modelDir, wasm}`).
+/// `siteLayout()`: the fixed names of a site folder (`{index, manifest, modelDir, wasm,
+/// localRuntime}`).
 #[wasm_bindgen(js_name = siteLayout)]
 pub fn site_layout() -> std::result::Result<JsSiteLayout, JsError> {
     let out = LayoutOut {
@@ -242,6 +247,7 @@ pub fn site_layout() -> std::result::Result<JsSiteLayout, JsError> {
         manifest: site::MANIFEST_FILE,
         model_dir: site::MODEL_DIR,
         wasm: site::WASM_FILE,
+        local_runtime: site::LOCAL_RUNTIME,
     };
     Ok(to_js(&out)?.unchecked_into())
 }

@@ -78,7 +78,7 @@ test('the model file table, the folder names and the runtime files come from the
     assert.ok(!facade.includes(`'${name}'`), `pkg/docent.js names ${name}: the table is the core's`);
   }
 
-  assert.deepEqual(wasm.siteLayout(), { index: 'index.bin', manifest: 'manifest.json', modelDir: 'model', wasm: 'docent_wasm_bg.wasm' });
+  assert.deepEqual(wasm.siteLayout(), { index: 'index.bin', manifest: 'manifest.json', modelDir: 'model', wasm: 'docent_wasm_bg.wasm', localRuntime: ['llm/wllama/wllama.js', 'llm/wllama/wllama.wasm'] });
   for (const name of ['docent.js', 'worker.js', 'docent_wasm.js', 'docent_wasm_bg.wasm', 'search.js', 'docent_search.js', 'docent_search_bg.wasm']) assert.equal(wasm.isRuntimeFile(name), true, name);
   // The PDF module is the package's, not a site's: its readers never add PDFs.
   for (const name of ['cli.js', 'docent.d.ts', 'package.json', 'README.md', 'docent_pdf.js', 'docent_pdf_bg.wasm']) assert.equal(wasm.isRuntimeFile(name), false, name);
@@ -240,6 +240,8 @@ test('pkg/cli.js and the native CLI print the same summary, skip and warning lin
   // The same files, index and manifest (but who wrote it); the model files are the core's table.
   const files = await filesUnder(join(tmp, 'native-out'));
   assert.deepEqual(await filesUnder(join(tmp, 'npm-out')), files);
+  // llama.cpp's runtime (./build.sh wasm puts it in pkg/), for provider="local", by both.
+  for (const f of wasm.siteLayout().localRuntime) assert.ok(files.includes(f), `${f} in ${files.join(', ')}`);
   for (const f of wasm.modelFiles('static')) assert.ok(files.includes(f.path), `${f.path} in ${files.join(', ')}`);
   assert.deepEqual(files.filter((f) => f.startsWith('model/')), wasm.modelFiles('static').map((f) => f.path).sort());
   const read = (dir, f) => readFile(join(tmp, dir, f));

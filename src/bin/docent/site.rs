@@ -1,7 +1,7 @@
 //! The self-contained site folder that `docent index` writes: the index, the model files the
 //! browser embeds queries with (`model/`), and the web runtime (`docent.js`, the wasm-bindgen glue,
-//! the `.wasm`, and the other runtime modules of pkg/), so that copying the site to any static
-//! host is the whole deployment.
+//! the `.wasm`, the other runtime modules of pkg/, and llama.cpp's `llm/wllama/` when pkg/ has
+//! it), so that copying the site to any static host is the whole deployment.
 //!
 //! Owns the folder's file I/O: finding the runtime files, copying files only when their content
 //! differs (re-runs leave unchanged files and their modification times alone), removing files an
@@ -13,8 +13,8 @@
 use std::path::{Path, PathBuf};
 
 use docent::site::{
-    is_plain_relative, is_runtime_file, model_path, runtime_bytes, FileEntry, MIN_DIR, MODEL_DIR,
-    REQUIRED_RUNTIME, RUNTIME_DIRS, WASM_FILE,
+    is_plain_relative, is_runtime_file, model_path, runtime_bytes, FileEntry, LOCAL_RUNTIME, MIN_DIR,
+    MODEL_DIR, REQUIRED_RUNTIME, RUNTIME_DIRS, WASM_FILE,
 };
 use docent::{Error, Result};
 
@@ -56,7 +56,8 @@ pub fn find_assets(flag: Option<&Path>) -> Result<Option<Assets>> {
 }
 
 /// The runtime files in `dir` ([`is_runtime_file`]: every `.js` file except `cli.js`, those of
-/// `llm/` as `llm/…`, and the wasm module). `label` says where the folder came from, in errors.
+/// `llm/` as `llm/…`, and the wasm module), and llama.cpp's ([`LOCAL_RUNTIME`]) when both of its
+/// files are there. `label` says where the folder came from, in errors.
 fn runtime_in(dir: &Path, label: &str) -> Result<Assets> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
         Error::invalid(label, format!("{}: cannot read the runtime folder: {e}", dir.display()))
@@ -78,6 +79,10 @@ fn runtime_in(dir: &Path, label: &str) -> Result<Assets> {
                 files.push(path);
             }
         }
+    }
+    // llama.cpp's runtime, for provider="local": both files or neither.
+    if LOCAL_RUNTIME.iter().all(|f| f.split('/').fold(dir.to_path_buf(), |p, part| p.join(part)).is_file()) {
+        files.extend(LOCAL_RUNTIME.iter().map(|f| f.to_string()));
     }
     files.sort();
     let missing: Vec<&str> =
@@ -200,7 +205,9 @@ pub fn publish(
             f.path != index.0
                 && !f.path.starts_with(&model_path(""))
                 && is_plain_relative(&f.path)
-                && (!f.path.contains('/') || is_runtime_file(&f.path))
+                && (!f.path.contains('/')
+                    || is_runtime_file(&f.path)
+                    || LOCAL_RUNTIME.contains(&f.path.as_str()))
         });
         for f in runtime {
             if let Ok(bytes) = std::fs::read(out.join(&f.path)) {
