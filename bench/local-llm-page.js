@@ -1,28 +1,46 @@
 // The page bench/local_llm.mjs drives: `window.bench` loads the local provider's model with the
-// given threads (timing the load: a download on the first call in a profile, OPFS after), and, when
-// given an input (chat messages, or a completion prompt and its stop strings), times one greedy
-// answer: time to the first token and llama.cpp's own counts; the answer is also put through the
-// provider's post-check against `sources`.
-import { LocalModel } from '/pkg/llm.js';
-import { checkAnswer } from '/pkg/llm/grounding.js';
+// given threads (timing the load: a download on the first call in a profile, OPFS after), and,
+// when given an assembled prompt and its question, answers it through the provider itself
+// (`streamAnswer({provider: 'local'})`: the evidence, the prompt in the model's own format, the
+// sampling settings and the post-check are the product's, whatever they are now). A LocalModel
+// that times its own stream gives the time to the first token the model wrote and llama.cpp's
+// counts; what the model was given (its prompt, stop strings and repeat penalty) is recorded as
+// the provider passed it.
+import { LocalModel, streamAnswer } from '/pkg/llm.js';
 
-window.bench = async ({ url, threads, input, sources, maxTokens, repeatPenalty }) => {
-  const model = new LocalModel(url, { threads });
+/** A LocalModel that records what the provider asks of it and times the model's own text. */
+class TimedModel extends LocalModel {
+  async *stream(input, options) {
+    this.asked = { input, repeatPenalty: options?.repeatPenalty ?? 1 };
+    const t0 = performance.now();
+    let first = 0;
+    let raw = '';
+    const model = super.stream(input, options);
+    for (;;) {
+      const step = await model.next();
+      if (step.done) {
+        Object.assign(this.asked, { firstTokenMs: first, answerMs: performance.now() - t0, raw });
+        return step.value;
+      }
+      if (!first) first = performance.now() - t0;
+      raw += step.value;
+      yield step.value;
+    }
+  }
+}
+
+window.bench = async ({ url, threads, prompt, question, maxTokens }) => {
+  const model = new TimedModel(url, { threads });
   const cached = await model.cached();
   const t0 = performance.now();
   await model.load();
   const loadMs = performance.now() - t0;
-  const out = { cached, loadMs, threads: model.threads, format: model.format, contextTokens: model.contextTokens, isolated: crossOriginIsolated };
-  if (input) {
-    const t1 = performance.now();
-    let first = 0;
-    let text = '';
-    for await (const d of model.stream(input, { maxTokens, repeatPenalty })) {
-      if (!first) first = performance.now() - t1;
-      text += d;
-    }
-    const checked = checkAnswer(text, sources).text;
-    Object.assign(out, { firstTokenMs: first, answerMs: performance.now() - t1, text, checked, timings: model.lastTimings });
+  const out = { cached, loadMs, threads: model.threads, format: model.format, chatKind: model.chatKind, contextTokens: model.contextTokens, isolated: crossOriginIsolated };
+  if (prompt) {
+    let shown = '';
+    for await (const d of streamAnswer({ provider: 'local', local: model, prompt, question, maxTokens })) shown += d;
+    const { input, repeatPenalty, firstTokenMs, answerMs, raw } = model.asked;
+    Object.assign(out, { given: input, repeatPenalty, firstTokenMs, answerMs, text: raw, shown, timings: model.lastTimings });
   }
   await model.unload();
   return out;

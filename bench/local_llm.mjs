@@ -6,12 +6,13 @@
 // One thread runs on a page that is not cross-origin isolated, two on one that is (COOP + COEP).
 //
 //   node bench/local_llm.mjs [--index DIR] [--max-tokens N] [--models a.gguf,b.gguf] [--threads 1,2]
-//       [--style completion|turns]
 //
-// --style: the provider's completion prompt (LOCAL_SETTINGS in pkg/llm/local-prompt.js: the
-// offline answer's sentences as evidence, which the CLI computes as the page does), the default;
-// or `turns`, the core's messages in the model's turn format (the provider before the settings).
-// --max-tokens: default LOCAL_SETTINGS.maxTokens; the repeat penalty is LOCAL_SETTINGS'.
+// The page answers through the provider itself (bench/local-llm-page.js calls streamAnswer with
+// provider 'local'), so each model gets the prompt the product gives it: the evidence, the turn
+// format its file's template names (or the completion prompt), the stop strings and the repeat
+// penalty of LOCAL_SETTINGS (pkg/llm/local-prompt.js), and the post-check; the table says which
+// format and penalty each model got.
+// --max-tokens: default LOCAL_SETTINGS.maxTokens.
 // --index: a Cargo-book index written by `docent index` (default target/eval/index/cargo-book,
 // written by ./build.sh eval). Prints a Markdown table and writes it to
 // target/bench/local-llm.md (the results file quotes it).
@@ -22,8 +23,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../tests/support/chromium.mjs';
 import { need, startStaticServer, closeServer } from '../tests/support/static-server.mjs';
-import { localBudget, LOCAL_CONTEXT, LOCAL_SETTINGS, completionPrompt } from '../pkg/llm.js';
-import { localEvidence } from '../pkg/llm/local-prompt.js';
+import { localBudget, LOCAL_CONTEXT, LOCAL_SETTINGS } from '../pkg/llm.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const args = process.argv.slice(2);
@@ -31,21 +31,15 @@ const opt = (flag, dflt) => (args.includes(flag) ? args[args.indexOf(flag) + 1] 
 const CLI = process.env.DOCENT_BIN ?? join(root, 'target/debug/docent');
 const INDEX = opt('--index', join(root, 'target/eval/index/cargo-book'));
 const MAX_TOKENS = Number(opt('--max-tokens', LOCAL_SETTINGS.maxTokens));
-const STYLE = opt('--style', LOCAL_SETTINGS.style);
 const MODELS = opt('--models', 'gemma-3-270m-q4_k_m.gguf,SmolLM2-135M-Instruct.Q4_1.gguf').split(',');
 const THREADS = opt('--threads', '1,2').split(',').map(Number);
 const QUESTION = 'Linking takes forever on Linux. Can I make cargo use mold or lld instead of the default linker?';
-const WAIT_MS = 1_800_000;
 
 need(join(root, 'pkg/llm/wllama/wllama.wasm'), 'run ./build.sh wasm');
+need(join(root, 'pkg/docent_wasm_bg.wasm'), 'run ./build.sh wasm (the provider\'s offline answer runs in it)');
 need(INDEX, 'run ./build.sh eval (writes target/eval/index/cargo-book) or pass --index');
 const budget = localBudget(LOCAL_CONTEXT);
-const ask = (...more) => JSON.parse(execFileSync(CLI, ['ask', INDEX, QUESTION, '--k', '5', '--budget', String(budget), '--json', ...more], { encoding: 'utf8' }));
-const prompt = ask();
-const offline = ask('--provider', 'offline');
-const input = STYLE === 'turns'
-  ? prompt.messages
-  : { prompt: completionPrompt(QUESTION, localEvidence(prompt, offline.abstained ? null : offline.answer)), stop: [...LOCAL_SETTINGS.stop] };
+const prompt = JSON.parse(execFileSync(CLI, ['ask', INDEX, QUESTION, '--k', '5', '--budget', String(budget), '--json'], { encoding: 'utf8' }));
 
 const rows = [];
 const load0 = loadavg().map((x) => x.toFixed(2)).join(' ');
@@ -67,15 +61,15 @@ for (const threads of THREADS) {
       return r;
     };
     const url = `${origin}/models/llm/${file}`;
-    const first = await run({ url, threads });                        // downloads into OPFS
-    const second = await run({ url, threads, input, sources: prompt.sources, maxTokens: MAX_TOKENS, repeatPenalty: LOCAL_SETTINGS.repeatPenalty }); // from OPFS
+    const first = await run({ url, threads }); // downloads into OPFS
+    const second = await run({ url, threads, prompt, question: QUESTION, maxTokens: MAX_TOKENS }); // from OPFS
     await ctx.close();
     const t = second.timings;
     const row = {
       model: file, threads: second.threads, isolated: second.isolated, bytes: (await stat(join(root, 'models/llm', file))).size,
-      firstLoadMs: first.loadMs, cachedLoadMs: second.loadMs, cached: second.cached, format: second.format,
+      firstLoadMs: first.loadMs, cachedLoadMs: second.loadMs, cached: second.cached, format: formatOf(second.given), repeatPenalty: second.repeatPenalty,
       promptTokens: t.promptTokens, promptTps: t.promptTokens / (t.promptMs / 1000), firstTokenMs: second.firstTokenMs,
-      tokens: t.tokens, tps: t.tokens / (t.ms / 1000), text: second.text, checked: second.checked,
+      tokens: t.tokens, tps: t.tokens / (t.ms / 1000), text: second.text, shown: second.shown, given: second.given,
     };
     console.error(JSON.stringify(row));
     rows.push(row);
@@ -85,17 +79,26 @@ for (const threads of THREADS) {
 await browser.close();
 const load1 = loadavg().map((x) => x.toFixed(2)).join(' ');
 
+/** The format of the text the provider gave the model, read from its first characters. */
+function formatOf(given) {
+  const text = given?.prompt ?? '';
+  if (text.startsWith('<|im_start|>')) return 'ChatML turns';
+  if (text.startsWith('<start_of_turn>')) return 'Gemma turns';
+  return Array.isArray(given) ? 'chat messages' : 'completion';
+}
+
 const f = (x, d = 1) => x.toFixed(d);
 const md = [
   `Chromium headless, ${cpus().length} cores (${cpus()[0].model}); load average (1, 5, 15 min) ${load0} at the start, ${load1} at the end.`,
-  `Prompt: "${QUESTION}", 5 sources from the Cargo book index, budget ${budget} (core estimate ${prompt.tokens} tokens), ${STYLE === 'turns' ? 'the core\'s messages in the model\'s turn format' : 'the provider\'s completion prompt (LOCAL_SETTINGS)'}; answers greedy, repeat penalty ${LOCAL_SETTINGS.repeatPenalty}, at most ${MAX_TOKENS} tokens.`,
+  `Prompt: "${QUESTION}", 5 sources from the Cargo book index, budget ${budget} (core estimate ${prompt.tokens} tokens), given to each model by the provider (streamAnswer, LOCAL_SETTINGS); answers greedy, at most ${MAX_TOKENS} tokens.`,
   '',
-  '| model | threads | download | first load (download + load) | load from OPFS | prompt tokens | prompt tokens/s | first token | answer tokens | answer tokens/s | prompt format |',
-  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
-  ...rows.map((r) => `| ${r.model} | ${r.threads}${r.isolated ? ' (isolated)' : ''} | ${f(r.bytes / 1e6)} MB | ${f(r.firstLoadMs / 1000)} s | ${f(r.cachedLoadMs / 1000)} s | ${r.promptTokens} | ${f(r.promptTps)} | ${f(r.firstTokenMs / 1000)} s | ${r.tokens} | ${f(r.tps)} | ${STYLE === 'turns' ? r.format : 'completion'} |`),
+  '| model | threads | download | first load (download + load) | load from OPFS | prompt format | repeat penalty | prompt tokens | prompt tokens/s | first token | answer tokens | answer tokens/s |',
+  '|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|',
+  ...rows.map((r) => `| ${r.model} | ${r.threads}${r.isolated ? ' (isolated)' : ''} | ${f(r.bytes / 1e6)} MB | ${f(r.firstLoadMs / 1000)} s | ${f(r.cachedLoadMs / 1000)} s | ${r.format} | ${r.repeatPenalty} | ${r.promptTokens} | ${f(r.promptTps)} | ${f(r.firstTokenMs / 1000)} s | ${r.tokens} | ${f(r.tps)} |`),
   '',
-  ...rows.map((r) => `- ${r.model}, ${r.threads} thread(s): ${JSON.stringify(r.text.slice(0, 300))}; after the post-check: ${r.checked ? JSON.stringify(r.checked.slice(0, 300)) : '(nothing: the offline answer instead)'}`),
+  ...rows.map((r) => `- ${r.model}, ${r.threads} thread(s): ${JSON.stringify(r.text.slice(0, 300))}; shown after the post-check: ${JSON.stringify(r.shown.slice(0, 300))}`),
 ].join('\n');
 await mkdir(join(root, 'target/bench'), { recursive: true });
 await writeFile(join(root, 'target/bench/local-llm.md'), `${md}\n`);
+await writeFile(join(root, 'target/bench/local-llm.json'), `${JSON.stringify(rows, null, 2)}\n`);
 console.log(md);
