@@ -4,12 +4,14 @@
 // and driven in Debian Chromium. "Network off" is Chromium's offline emulation *and* the server
 // stopped, so that nothing a service worker fetches can reach it either. A second test gives the
 // widget a local answer model (provider="local", SmolLM2, served under /models/): the line says
-// "ready offline" only once the model is stored. Any console or page error fails a test.
+// "ready offline" only once the model is stored; a third has the network drop while the model
+// downloads (under /held/, where its file stops coming part way): the line says what the copy
+// lacks. Any console or page error fails a test.
 // Needs: ./build.sh wasm (pkg/, with pkg/llm/wllama/), ./build.sh setup (CLI, models/, with
 // models/llm/), Chromium, playwright-core in tests/browser/node_modules (./build.sh test does all).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +26,8 @@ const WAIT_MS = 60_000;
 /** The model reads the whole prompt before its first token: minutes on a busy two-core machine. */
 const MODEL_WAIT_MS = 300_000;
 const MODEL = 'SmolLM2-135M-Instruct.Q4_1.gguf';
+/** Bytes of a model under /held/ that arrive before its download stalls. */
+const HELD = 8_000_000;
 /** A sentence only the re-deployed build has. */
 const NEW_FACT = 'The K3 plays a short tune called Zanzibar Lullaby when a firing ends.';
 
@@ -73,10 +77,12 @@ before(async () => {
   // The site's own worker declares names of its own, as a site's may: docent's script must not clash.
   await writeFile(join(site, 'docent-sw.js'), "const CACHE = 'site-v1';\nfunction complete() {}\nimportScripts('/docent/docent-sw.js');\n");
   index();
-  // provider="local": llama.cpp's runtime beside the widget, as the README tells a site to copy it.
-  await cp(join(root, 'pkg/llm/wllama'), join(site, 'docent/llm/wllama'), { recursive: true });
-  web = await startStaticServer([['/models/', join(root, 'models/llm')], ['/', site]], {
+  // provider="local": `docent index` put llama.cpp's runtime beside the widget.
+  for (const f of ['wllama.js', 'wllama.wasm']) need(join(site, 'docent/llm/wllama', f), 'docent index copies llm/wllama/ from pkg/');
+  web = await startStaticServer([['/models/', join(root, 'models/llm')], ['/held/', join(root, 'models/llm')], ['/', site]], {
     headers: (path) => (/\.(html|js)$|\/$/.test(path) ? { 'content-security-policy': CSP } : {}),
+    // A model under /held/ stops coming after its first HELD bytes: the network dropped mid-download.
+    stall: (path) => (path.startsWith('/held/') ? HELD : undefined),
   });
   port = web.server.address().port;
   browser = await launchChromium({ timeout: WAIT_MS });
@@ -336,5 +342,50 @@ test('<docent-ask service-worker provider="local">: the line says ready offline 
   } finally {
     await context.close();
     if (!web.server.listening) await serverUp();
+  }
+});
+
+// The line's sentence for a reader who is offline while the answer model they agreed to is not
+// stored yet had no test: it must say that answers come from the saved copy without the model,
+// and how much of the model is missing.
+test('<docent-ask service-worker provider="local">: the network drops while the model downloads: the line says the copy answers without the model and how much of it is missing', { timeout: 4 * WAIT_MS }, async () => {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 800 } });
+  const { page, problems } = await watchPage(context);
+  const bytes = (await stat(join(root, 'models/llm', MODEL))).size;
+  /** The line once it matches `re` (the megabytes still missing vary with what the browser surfaced of the HELD bytes). */
+  const savedMatching = (re) => page.waitForFunction(
+    (src) => new RegExp(src).exec(document.querySelector('docent-ask')?.shadowRoot.querySelector('[data-testid="saved"]').textContent ?? '')?.[0],
+    re.source,
+    { timeout: WAIT_MS },
+  ).then((h) => h.jsonValue()).catch(async (e) => {
+    throw new Error(`the saved-copy line says ${JSON.stringify(await saved(page))}, expected it to match ${re}: ${e.message}`);
+  });
+  const megabytes = (text) => Number(/: ([\d.]+) MB still downloading\.$/.exec(text)[1]);
+  try {
+    await page.goto(`${web.origin}/`, { timeout: WAIT_MS });
+    await focusAndWaitSaved(page, STRINGS.offlineReady);
+    await page.evaluate((model) => {
+      const el = document.querySelector('docent-ask');
+      el.setAttribute('model-url', `/held/${model}`);
+      el.setAttribute('provider', 'local');
+    }, MODEL);
+    await page.fill('docent-ask >> [data-testid="question"]', 'How do I replace the thermocouple?');
+    await page.press('docent-ask >> [data-testid="question"]', 'Enter');
+    const button = page.locator('docent-ask >> [data-testid="download"]');
+    await button.waitFor({ state: 'visible', timeout: WAIT_MS });
+    await button.click();
+    // Some of the HELD bytes came, the rest does not: the copy lacks the model.
+    const online = await savedMatching(/^Ready offline except the answer model: \d+\.\d MB still downloading\.$/);
+    const left = megabytes(online);
+    assert.ok(left >= Number(((bytes - HELD) / 1e6).toFixed(1)) && left < bytes / 1e6, online);
+    assert.equal(await page.evaluate(() => navigator.onLine), true);
+    await context.setOffline(true);
+    const offline = await savedMatching(/^You are offline; .* MB still downloading\.$/);
+    // The words, not only the table's entry: a reader must be told the model is missing.
+    assert.equal(offline, `You are offline; answers come from the saved copy of these docs, without the answer model: ${megabytes(offline).toFixed(1)} MB still downloading.`);
+    assert.equal(offline, STRINGS.offlineNowExcept(STRINGS.offlineModelLeft(`${megabytes(offline).toFixed(1)} MB`)));
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
   }
 });

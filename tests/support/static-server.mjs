@@ -39,12 +39,15 @@ export function need(path, how) {
 /**
  * Serves `mounts`, a list of `[urlPrefix, dir]` tried in order (a prefix ends with `/`; use `/`
  * last for the rest). A path ending in `/` serves its `index.html`. `headers(path)` may add
- * response headers to a file (e.g. a Content-Security-Policy for some pages).
+ * response headers to a file (e.g. a Content-Security-Policy for some pages). `stall(path)` may
+ * return a byte count: a response whose body is longer then sends that many bytes of it and no
+ * more, holding the connection open (a download the network dropped half way; closing the
+ * server ends it).
  * @param {Array<[string, string]>} mounts
- * @param {{headers?: (path: string) => Record<string, string>}} [options]
+ * @param {{headers?: (path: string) => Record<string, string>, stall?: (path: string) => number | undefined}} [options]
  * @returns {Promise<{server: import('node:http').Server, requests: Map<string, number>, origin: string}>}
  */
-export function startStaticServer(mounts, { headers = () => ({}) } = {}) {
+export function startStaticServer(mounts, { headers = () => ({}), stall = () => undefined } = {}) {
   const requests = new Map();
   const server = createServer(async (req, res) => {
     let path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
@@ -70,8 +73,14 @@ export function startStaticServer(mounts, { headers = () => ({}) } = {}) {
         ...headers(path),
         ...partial.headers,
       });
+      const cut = stall(path);
       if (partial.status === 416 || head) res.end();
-      else createReadStream(file, partial.status === 206 ? range : {}).pipe(res);
+      else if (cut !== undefined) {
+        const from = partial.status === 206 ? range.start : 0;
+        const last = partial.status === 206 ? range.end : s.size - 1;
+        const to = Math.min(last, from + cut - 1);
+        createReadStream(file, { start: from, end: to }).pipe(res, { end: to === last });
+      } else createReadStream(file, partial.status === 206 ? range : {}).pipe(res);
     } catch {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
     }
