@@ -401,8 +401,12 @@ cmd_demo() {
     # CPU-bound steps run instead of after them.
     start_job llm-models setup_llm_models
     setup_model_source
-    build_cli
-    cargo build --quiet --example demo_site "${CLI_FEATURES[@]}" "${CLI_CONFIG[@]}"
+    # The CLI and the demo site's renderer in one cargo call: an example needs the
+    # dev-dependencies, which change the features of crates the CLI shares (tokenizers, rustix and
+    # then the docent crate itself were compiled twice when the two were built one after the
+    # other); in one call the features are resolved once and both link the same crates.
+    log "building the docent CLI and the demo site's renderer (dev profile; ${CLI_FEATURES[*]})"
+    cargo build --bin docent --example demo_site "${CLI_FEATURES[@]}" "${CLI_CONFIG[@]}"
     setup_models minilm
     join_job llm-models
     join_job wasm
