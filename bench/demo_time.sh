@@ -51,6 +51,8 @@ tck=$(getconf CLK_TCK)
 tree_cpu() { awk -v t="$tck" '{printf "%.0f", ($14 + $15 + $16 + $17) / t}' "/proc/$pid/stat"; }
 cpu_url=$(tree_cpu)
 status=$(curl -s -o /dev/null -w '%{http_code}' "$url")
+printf 'wall to the URL: %.0f s; CPU of the tree: %s s; page GET: %s; load average %s\n' \
+    "$(echo "$end - $start" | bc)" "$cpu_url" "$status" "$(cut -d' ' -f1-3 /proc/loadavg)"
 rest=
 for _ in $(seq 1 7200); do
     rest=$(grep -aoE 'done in the background: the full and PDF modules|building the full and PDF modules failed' "$log" | head -n1 || true)
@@ -66,6 +68,5 @@ wait "$pid" 2>/dev/null || true
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 grep -aE '==> \[' "$log" | sed 's/\x1b\[[0-9;]*m//g' | sed 's/^/  /' || true
 printf 'commit %s\n' "$(git rev-parse --short HEAD)"
-printf 'wall to the URL: %.0f s; CPU of the tree: %s s; page GET: %s\n' "$(echo "$end - $start" | bc)" "$cpu_url" "$status"
 printf 'wall to the whole package: %.0f s; CPU of the tree: %s s (%s)\n' "$(echo "$rest_end - $start" | bc)" "$cpu_all" "${rest:-not seen}"
 printf 'load average before %s, after %s; cores %s\n' "$load_before" "$load_after" "$(nproc)"
