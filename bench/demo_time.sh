@@ -25,8 +25,9 @@ cd "$work/clone"
 log=$work/demo.log
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 start=$(date +%s.%N)
-# The rustup proxies find the toolchain through RUSTUP_HOME, which stays the machine's.
-env CARGO_HOME="$work/home/cargo" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" \
+# The rustup proxies find the toolchain through RUSTUP_HOME, which stays the machine's. A target
+# directory or rustc wrapper from the caller's environment would reuse or wrap its builds.
+env -u CARGO_TARGET_DIR -u RUSTC_WRAPPER CARGO_HOME="$work/home/cargo" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" \
     XDG_CACHE_HOME="$work/home/cache" PIP_CACHE_DIR="$work/home/cache/pip" \
     npm_config_cache="$work/home/npm" PATH="$work/home/cargo/bin:/usr/bin:/bin" DOCENT_PORT=0 \
     setsid ./build.sh demo >"$log" 2>&1 &
