@@ -116,7 +116,7 @@ export function visitorDocs(ui, state, siteIndex) {
           entry.chunks = await state.mine.addDocument({ url, title: file.name, [format]: content });
           added++;
         } catch (e) {
-          entry.error = (format === 'pdf' && (await notBuiltYet('docent_pdf'))) || e.message;
+          entry.error = (formatOf(file.name) === 'pdf' && (await notBuiltYet('docent_pdf'))) || e.message;
         }
         state.myDocs.push(entry);
         ui.indexProgress.value = (i + 1) / files.length / 4;
