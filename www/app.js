@@ -21,6 +21,7 @@ import { SavedCopy } from '/pkg/ask-offline.js';
 import { STRINGS } from '/pkg/ask-strings.js';
 import { visitorDocs } from './mine.js';
 import { localPanel } from './local.js';
+import { notBuiltYet } from './pending.js';
 import { loadSettings, settingsPanel, wireTheme } from './settings.js';
 
 /** The demo site's index folder (written by `./build.sh demo`). */
@@ -156,6 +157,9 @@ function showEmbedder(stage, { file, loaded, total, error } = {}) {
     if (state.site) saved.keep(state.site, { index: SITE_INDEX, runtime: RUNTIME }); // the model too
   } else {
     ui.embedStatus.textContent = `Semantic search could not load (${error?.message ?? error}); keyword search still answers.`;
+    notBuiltYet('docent_wasm').then((pending) => {
+      if (pending) ui.embedStatus.textContent = `${pending} Keyword search answers meanwhile.`;
+    });
   }
 }
 

@@ -1,7 +1,12 @@
 // The demo page's "your documents": files the visitor drops or picks are indexed in the browser
 // (in a Web Worker, with the demo site's model; a large first drop with MiniLM embeds in a pool of
 // workers, one per core), and the index is kept in IndexedDB so it is still there on the next visit. Safety as in app.js: file names and errors reach the DOM as text.
-import { createDocent, openDocent } from '/pkg/docent.js';
+import { notBuiltYet } from './pending.js';
+
+/** The package's facade with the full module, imported when the visitor's documents need it: the
+ * page's first answers need only the lean module, and `./build.sh demo` builds the full one after
+ * printing the URL (a static import would stop the whole page while it is missing). */
+const facade = () => import('/pkg/docent.js');
 
 /** IndexedDB database holding the visitor's documents (index bytes + file list). */
 const DB_NAME = 'docent-demo';
@@ -90,6 +95,7 @@ export function visitorDocs(ui, state, siteIndex) {
     try {
       if (!state.mine) {
         const { embedder, model } = await modelFor();
+        const { createDocent } = await facade();
         state.mine = await createDocent({ embedder, model }, workersFor(files, embedder));
       }
       // Files that failed earlier are retried; a file with a name already indexed replaces it.
@@ -110,7 +116,7 @@ export function visitorDocs(ui, state, siteIndex) {
           entry.chunks = await state.mine.addDocument({ url, title: file.name, [format]: content });
           added++;
         } catch (e) {
-          entry.error = e.message;
+          entry.error = (formatOf(file.name) === 'pdf' && (await notBuiltYet('docent_pdf'))) || e.message;
         }
         state.myDocs.push(entry);
         ui.indexProgress.value = (i + 1) / files.length / 4;
@@ -134,7 +140,7 @@ export function visitorDocs(ui, state, siteIndex) {
       renderDocs();
       if (added > 0) ui.corpusMine.checked = true;
     } catch (e) {
-      ui.docsStatus.textContent = `Indexing failed: ${e.message}`;
+      ui.docsStatus.textContent = (await notBuiltYet('docent_wasm')) ?? `Indexing failed: ${e.message}`;
     } finally {
       ui.indexProgress.hidden = true;
     }
@@ -154,11 +160,17 @@ export function visitorDocs(ui, state, siteIndex) {
     }
     try {
       const { model } = await modelFor();
+      const { openDocent } = await facade();
       state.mine = await openDocent(saved.bytes, { model, worker: true });
       state.myDocs = saved.docs ?? [];
       ui.docsStatus.textContent = `${state.myDocs.length} saved document${state.myDocs.length === 1 ? '' : 's'} restored from this browser.`;
       renderDocs();
     } catch (e) {
+      const pending = await notBuiltYet('docent_wasm');
+      if (pending) {
+        ui.docsStatus.textContent = pending;
+        return;
+      }
       ui.docsStatus.textContent = `Could not reopen your saved documents (${e.message}); clear them and add them again.`;
       ui.clear.hidden = false;
     }

@@ -34,13 +34,14 @@ const repo = fileURLToPath(new URL('../', import.meta.url));
 
 /**
  * Starts the demo server.
- * @param {{port?: number, site?: string, host?: string}} [options] port 0 picks a free one;
- *   `site` is the rendered site folder (default target/demo/site)
+ * @param {{port?: number, site?: string, pkg?: string, host?: string}} [options] port 0 picks a
+ *   free one; `site` is the rendered site folder (default target/demo/site); `pkg` the package
+ *   folder served at /pkg/ (default pkg/)
  * @returns {Promise<{server: import('node:http').Server, origin: string, close: () => Promise<void>}>}
  */
-export function serveDemo({ port = 8080, site = join(repo, 'target/demo/site'), host = '127.0.0.1' } = {}) {
+export function serveDemo({ port = 8080, site = join(repo, 'target/demo/site'), pkg = join(repo, 'pkg'), host = '127.0.0.1' } = {}) {
   const mounts = [
-    ['/pkg/', join(repo, 'pkg')],
+    ['/pkg/', resolve(pkg)],
     ['/site/', resolve(site)],
     ['/models/llm/', join(repo, 'models/llm')],
     ['/', join(repo, 'www')],

@@ -9,10 +9,10 @@
 import { test, before, after } from 'node:test';
 import { CHROMIUM, launchChromium } from '../support/chromium.mjs';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { need } from '../support/static-server.mjs';
 import { writeOrchardPdf } from '../support/orchard-pdf.mjs';
@@ -346,6 +346,59 @@ test('your documents: a PDF (written by fpdf2) is read by the PDF module, fetche
   assert.match(r.answer, /parts from the spur/);
   assert.match(r.sources[0].meta, /^local:orchard\.pdf#page=2\b/);
   await finish(t, page, problems);
+});
+
+/**
+ * A copy of pkg/ without the modules whose names match `drop` (their glue and wasm), served by a
+ * second demo server: the page as `./build.sh demo` serves it before those modules are built.
+ */
+async function servePartialPackage(name, drop) {
+  const dir = join(tmp, name);
+  await cp(join(root, 'pkg'), dir, { recursive: true, filter: (src) => !drop.test(basename(src)) });
+  return serveDemo({ port: 0, site, pkg: dir });
+}
+
+/** The console errors a missing module causes (the 404s of its files), which are expected here. */
+const missingModuleErrors = (problems, drop) =>
+  problems.filter((p) => !(/status of 404/.test(p) && drop.test(p.slice(p.lastIndexOf('/') + 1, -1))));
+
+// Regression: `./build.sh demo` prints the URL once the lean module is built and builds the full
+// and PDF modules after it; the page must answer meanwhile and say what is not ready yet (a static
+// import of the full module's facade stopped the whole page while it was missing).
+test('before the full and PDF modules are built: keyword answers, and the page says semantic search and your documents are not ready yet', { timeout: 3 * WAIT_MS }, async (t) => {
+  const drop = /^docent_(wasm|pdf)(\.js|\.d\.ts|_bg\.wasm)/;
+  const partial = await servePartialPackage('pkg-lean-only', drop);
+  try {
+    const { page, problems } = await openDemo({ server: partial });
+    await page.waitForFunction(() => /not ready yet/.test(document.getElementById('embed-status').textContent), null, { timeout: WAIT_MS });
+    assert.match(await page.textContent('#embed-status'), /^Semantic search and your own documents are not ready yet: \.\/build\.sh demo is still building the package's full module \(docent_wasm\); reload the page when the terminal says it is done\. Keyword search answers meanwhile\.$/);
+    const r = await askAndWait(page, COVERED);
+    assert.match(r.status, /^Answered/, JSON.stringify(r));
+    assert.equal(r.searchNote, 'Found by keyword search.');
+    assert.ok(r.links.length >= 1, JSON.stringify(r));
+    await page.setInputFiles('[data-testid="files"]', [{ name: 'notes.md', mimeType: 'text/markdown', buffer: Buffer.from('# Notes\n\nThe quince tree flowers in May.\n') }]);
+    await page.waitForFunction(() => /not ready yet/.test(document.getElementById('docs-status').textContent), null, { timeout: WAIT_MS });
+    assert.match(await page.textContent('#docs-status'), /^Semantic search and your own documents are not ready yet: .*\(docent_wasm\)/);
+    await finish(t, page, missingModuleErrors(problems, drop));
+  } finally {
+    await partial.close();
+  }
+});
+
+test('before the PDF module is built: a dropped PDF says PDF reading is not ready yet', { timeout: 3 * WAIT_MS }, async (t) => {
+  const pdfPath = join(tmp, 'orchard-pending.pdf');
+  writeOrchardPdf(pdfPath, 'demo', WAIT_MS);
+  const drop = /^docent_pdf(\.js|\.d\.ts|_bg\.wasm)/;
+  const partial = await servePartialPackage('pkg-no-pdf', drop);
+  try {
+    const { page, problems } = await openDemo({ server: partial });
+    await page.setInputFiles('[data-testid="files"]', [{ name: 'orchard.pdf', mimeType: 'application/pdf', buffer: await readFile(pdfPath) }]);
+    await page.waitForFunction(() => /could not be read/.test(document.getElementById('docs-status').textContent), null, { timeout: WAIT_MS });
+    assert.equal(await page.textContent('#docs'), "orchard.pdf: PDF reading is not ready yet: ./build.sh demo is still building the package's PDF module (docent_pdf); reload the page when the terminal says it is done.");
+    await finish(t, page, missingModuleErrors(problems, drop));
+  } finally {
+    await partial.close();
+  }
 });
 
 test('screenshots in light and dark mode (target/screenshots/)', { timeout: 2 * WAIT_MS }, async (t) => {
