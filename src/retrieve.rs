@@ -73,6 +73,19 @@ impl Gate {
         }
     }
 
+    /// The calibrated gate's second corner for an embedder family ([`crate::gate::SiteGate::joint`]):
+    /// a dense match and a lexical coverage that each fall a little short of the fixed gate's
+    /// thresholds pass together. MiniLM: dense 0.42 and coverage 0.55 (chosen on the development
+    /// questions: on Sphinx's they keep one more answerable question and let no unanswerable one
+    /// more through; `bench/results/eval-gate-words.md`). `None` for the other embedders (no
+    /// development figures), whose calibrated gates decide as before.
+    pub fn joint_for_embedder(kind: EmbedderKind) -> Option<Gate> {
+        match kind {
+            EmbedderKind::MiniLm => Some(Gate { dense: 2.0, dense_with_lexical: 0.42, coverage: 0.55 }),
+            _ => None,
+        }
+    }
+
     /// The verdict for the evidence of one query.
     pub fn passes(&self, best_dense: f32, best_coverage: f32) -> bool {
         best_dense >= self.dense || (best_dense >= self.dense_with_lexical && best_coverage >= self.coverage)

@@ -178,6 +178,42 @@ fn the_common_words_are_fetched_only_by_a_question_with_a_term_the_site_lacks() 
     assert!(err.contains(&common.file) && err.contains("does not match its name"), "{err}");
 }
 
+/// An English word list beside the embedder's vocabulary (`docent index --words`): an absent
+/// word the list holds is a reader's ordinary word, no longer a missing name, in the engine and
+/// the fragments alike; a name the list lacks still flags the question.
+#[test]
+fn a_word_list_makes_an_absent_ordinary_word_plain_and_names_stay_missing() {
+    const COWORKER: &str = "Can my coworker export a report?";
+    let mut e = tally();
+    assert!(e.site_gate().unwrap().common.is_none(), "the hashing embedder has no vocabulary");
+    let before = e.search(COWORKER, 5).unwrap();
+    assert_eq!((before.answerable, before.missing.as_slice()), (false, ["coworker"].as_slice()));
+    // Capitalised entries are names and possessives are forms: only "coworker" counts.
+    let list = "Kubernetes\ncoworker\ncoworker's\n";
+    assert_eq!(docent::gate::dictionary_words(list), ["coworker"]);
+    e.calibrate_gate_with(&docent::gate::dictionary_words(list)).unwrap();
+    let g = e.site_gate().unwrap().clone();
+    assert!(g.common.is_some());
+    let r = e.search(COWORKER, 5).unwrap();
+    assert!(r.missing.is_empty(), "{:?}", r.missing);
+    // A plain word leaves the dense match alone to decide.
+    assert_eq!(r.answerable, r.evidence.dense >= g.fixed.dense, "{:?}", r.evidence);
+    let k = e.search(KUBERNETES, 5).unwrap();
+    assert_eq!((k.answerable, k.missing.as_slice()), (false, ["Kubernetes"].as_slice()));
+    // The fragments decide alike and name the same terms.
+    let frags = write_fragments(&e).unwrap();
+    let mut m = Manifest::new(&e, "index.bin", b"", "test".into(), Vec::new());
+    m.fragments = Some(frags.table.clone());
+    let site = SiteIndex::open(m.to_json().unwrap().as_bytes(), "manifest.json").unwrap();
+    let src = MemorySource::new(frags.files.clone());
+    for q in [COWORKER, KUBERNETES] {
+        let v = e.embed(&[q]).unwrap();
+        let f = block_on(site.search(&src, q, 5, Some(&v), &RetrieveOptions::default())).unwrap();
+        let s = e.search(q, 5).unwrap();
+        assert_eq!((f.answerable, &f.missing), (s.answerable, &s.missing), "{q}");
+    }
+}
+
 fn docent(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_docent")).args(args).current_dir(root()).output().expect("run docent")
 }

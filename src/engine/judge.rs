@@ -53,7 +53,8 @@ impl Docent {
     /// Fits the site's gate on calibration queries generated from the live chunks
     /// ([`gate::queries::generate`]), each embedded and searched as a reader's question would be.
     /// `None` for an index of caller-given vectors (queries cannot be embedded) or too few chunks.
-    pub(crate) fn fit_gate(&self) -> Result<Option<SiteGate>> {
+    /// `words` are common words beside the embedder's vocabulary ([`Docent::common_words`]).
+    pub(crate) fn fit_gate(&self, words: &[&str]) -> Result<Option<SiteGate>> {
         let (Some(dense), Some(bm25)) = (&self.dense, &self.bm25) else {
             return Ok(None);
         };
@@ -63,7 +64,7 @@ impl Docent {
         let chunks: Vec<(u32, &str, &str)> =
             self.live_chunks().map(|(id, c, _)| (id, c.heading.as_str(), c.text.as_str())).collect();
         let generated = queries::generate(&chunks, &Bm25Vocabulary(bm25));
-        let common = self.common_words(bm25);
+        let common = self.common_words(bm25, words);
         let opts = RetrieveOptions { candidates: CALIBRATION_CANDIDATES, ..self.options.retrieve.clone() };
         let live = |id: u32| self.chunks.get(id as usize).is_some_and(|c| self.docs[c.doc as usize].live);
         let dim = self.embedder.info().dim;
@@ -95,25 +96,28 @@ impl Docent {
             }
         }
         let kind = self.embedder.info().kind;
-        Ok(gate::calibrate(&out, Gate::for_embedder(kind), crate::retrieve::LEXICAL_ONLY_COVERAGE, common))
+        let fitted =
+            gate::calibrate(&out, Gate::for_embedder(kind), crate::retrieve::LEXICAL_ONLY_COVERAGE, common);
+        Ok(fitted.map(|g| SiteGate { joint: Gate::joint_for_embedder(kind), ..g }))
     }
 
-    /// The common words of the embedder's vocabulary that the corpus lacks ([`CommonWords`]):
-    /// the whole words (not `##` pieces, not `[special]` tokens) of its tokenizer. `None` for an
-    /// embedder without a tokenizer.
-    fn common_words(&self, bm25: &Bm25) -> Option<CommonWords> {
+    /// The common words the corpus lacks ([`CommonWords`]): the whole words (not `##` pieces,
+    /// not `[special]` tokens) of the embedder's tokenizer, then `words` (a word list's, given by
+    /// the caller). `None` without either (an embedder without a tokenizer and no list).
+    fn common_words(&self, bm25: &Bm25, words: &[&str]) -> Option<CommonWords> {
         #[cfg(feature = "models")]
-        {
-            let tokenizer = self.embedder.tokenizer()?;
-            let mut vocab: Vec<(String, u32)> = tokenizer.get_vocab(false).into_iter().collect();
-            // In id order: the vocabulary's own order, whatever the hash map's.
-            vocab.sort_by_key(|v| v.1);
-            CommonWords::of(vocab.iter().map(|v| v.0.as_str()), |t| bm25.doc_freq(t) == 0)
-        }
+        let vocab: Vec<String> = match self.embedder.tokenizer() {
+            Some(tokenizer) => {
+                let mut vocab: Vec<(String, u32)> = tokenizer.get_vocab(false).into_iter().collect();
+                // In id order: the vocabulary's own order, whatever the hash map's.
+                vocab.sort_by_key(|v| v.1);
+                vocab.into_iter().map(|v| v.0).collect()
+            }
+            None => Vec::new(),
+        };
         #[cfg(not(feature = "models"))]
-        {
-            let _ = bm25;
-            None
-        }
+        let vocab: Vec<String> = Vec::new();
+        let all = vocab.iter().map(String::as_str).chain(words.iter().copied());
+        CommonWords::of(all, |t| bm25.doc_freq(t) == 0)
     }
 }

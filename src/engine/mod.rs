@@ -356,10 +356,19 @@ impl Docent {
     /// Errors: the embedder's, or [`crate::Error::NotBuilt`] when documents were added after the
     /// last build.
     pub fn calibrate_gate(&mut self) -> Result<()> {
+        self.calibrate_gate_with(&[])
+    }
+
+    /// [`Docent::calibrate_gate`], with `words` counted as common words beside the embedder's
+    /// vocabulary: an English word list's ([`crate::gate::dictionary_words`]), so that an
+    /// ordinary word the corpus lacks ("coworker", "unbearably", rarer than the vocabulary's
+    /// whole words) weighs as a plain word and not as a missing name. Empty: the vocabulary
+    /// alone, as `calibrate_gate`.
+    pub fn calibrate_gate_with(&mut self, words: &[&str]) -> Result<()> {
         if self.stats().pending > 0 || !self.delta.is_empty() {
             return Err(crate::Error::NotBuilt);
         }
-        self.site_gate = self.fit_gate()?;
+        self.site_gate = self.fit_gate(words)?;
         Ok(())
     }
 

@@ -23,9 +23,10 @@ pub const BITS_PER_WORD: usize = 10;
 /// Hash functions of the filter: 7.
 pub const HASHES: u32 = 7;
 
-/// The most words a filter holds: 60,000 (WordPiece vocabularies hold 20,000 to 30,000 whole
-/// words); from a larger vocabulary the first 60,000 analyzed forms in sorted order are kept.
-pub const MAX_WORDS: usize = 60_000;
+/// The most words a filter holds: 120,000 (WordPiece vocabularies hold 20,000 to 30,000 whole
+/// words, with an English word list beside them about 60,000 analyzed forms); from more, the first
+/// 120,000 analyzed forms in sorted order are kept.
+pub const MAX_WORDS: usize = 120_000;
 
 /// A Bloom filter over analyzed terms (the BM25 analyzer's forms).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,6 +103,17 @@ impl CommonWords {
         }
         Ok(self)
     }
+}
+
+/// The words of an English word list (one word a line, as Debian's `wamerican` writes
+/// `/usr/share/dict/american-english`) that are common words: those written all in lower case
+/// letters, of 2 letters or more. Capitalised entries ("Docker", "Kubernetes" if a list had them)
+/// are names, and entries with an apostrophe ("cargo's") are possessives: both left out.
+pub fn dictionary_words(text: &str) -> Vec<&str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|w| w.chars().count() >= 2 && w.chars().all(|c| c.is_alphabetic() && c.is_lowercase()))
+        .collect()
 }
 
 /// The `k` bit positions of `term` in a filter of `n` bits (double hashing over xxh3-64).

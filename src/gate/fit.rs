@@ -130,6 +130,7 @@ pub fn calibrate(
         fixed,
         fixed_lexical,
         common,
+        joint: None,
         calibration: Calibration {
             queries: queries.len(),
             answerable: queries.iter().filter(|q| answerable(q)).count(),

@@ -32,7 +32,7 @@ mod fit;
 pub mod queries;
 mod typos;
 
-pub use common::CommonWords;
+pub use common::{dictionary_words, CommonWords};
 pub use fit::{calibrate, Calibration, CalibrationQuery, HeldOut};
 pub use typos::{
     has_term, meant, query_reading, query_terms, typo_min_df, typo_terms, TypoTerms, TYPO_MIN_LETTERS,
@@ -424,6 +424,12 @@ pub struct SiteGate {
     /// and in gates of version 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub common: Option<CommonWords>,
+    /// A second corner beside [`SiteGate::fixed`] for a question whose terms all occur
+    /// ([`Gate::joint_for_embedder`]): its dense match and coverage pass together although each
+    /// is below the fixed gate's threshold (readers' questions answered by a section often reach
+    /// neither alone). `None`: the fixed gate alone, as in gates written before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub joint: Option<Gate>,
 }
 
 /// A gate's decision on one query.
@@ -447,14 +453,18 @@ impl SiteGate {
     ///    ([`TermCheck::plain`]), the lexical evidence cannot vouch for it: the question passes
     ///    only on the dense match, at the fixed gate's dense threshold. Without a vector the
     ///    lexical-only threshold decides, as for any question.
-    /// 3. Else the fixed gate's verdict ([`SiteGate::fixed`] says why not the model's).
+    /// 3. Else the fixed gate's verdict ([`SiteGate::fixed`] says why not the model's), or the
+    ///    joint corner's ([`SiteGate::joint`]).
     pub fn verdict(&self, e: &Evidence, check: &TermCheck, hybrid: bool) -> Verdict {
         let strong = hybrid && e.dense >= self.strong_dense;
         if !check.missing.is_empty() && !strong {
             return Verdict { answerable: false, missing_rule: true };
         }
         let answerable = match (hybrid, check.plain.is_empty()) {
-            (true, true) => self.fixed.passes(e.dense, e.coverage),
+            (true, true) => {
+                self.fixed.passes(e.dense, e.coverage)
+                    || self.joint.is_some_and(|j| j.passes(e.dense, e.coverage))
+            }
             (true, false) => e.dense >= self.fixed.dense,
             (false, _) => e.coverage >= self.fixed_lexical,
         };
@@ -484,8 +494,10 @@ impl SiteGate {
             .and_then(|_| self.lexical.check(LEXICAL_SIGNALS.len(), "lexical"))
             .map_err(|e| Error::format(what, format!("section 'gate': {e}")))?;
         let f = &self.fixed;
+        let joint = self.joint.map_or([0.0; 3], |j| [j.dense, j.dense_with_lexical, j.coverage]);
         if ![self.strong_dense, f.dense, f.dense_with_lexical, f.coverage, self.fixed_lexical]
             .iter()
+            .chain(&joint)
             .all(|v| v.is_finite())
         {
             return Err(Error::format(what, "section 'gate': a threshold is not finite"));

@@ -484,3 +484,39 @@ fn a_typo_is_read_as_the_commonest_term_it_may_mean_and_a_present_term_never_cha
         assert_eq!(meant(t, &vocab).is_some(), vocab.df(&t.term) == 0 && has_term(t, &vocab), "{q}");
     }
 }
+
+#[test]
+fn a_word_lists_lower_case_words_are_common_and_its_names_and_possessives_are_not() {
+    let list = "  tweak \nGraphQL\nhandy\ngotcha's\na\n\nPostgres\nnaïve\nx11\n";
+    assert_eq!(dictionary_words(list), ["tweak", "handy", "naïve"]);
+    let c = CommonWords::of(dictionary_words(list), |_| true).unwrap();
+    assert!(c.contains(&Bm25::analyze("tweak")[0]) && c.contains(&Bm25::analyze("handy")[0]));
+}
+
+#[test]
+fn the_joint_corner_passes_dense_and_coverage_that_fall_short_together_and_only_without_absent_words() {
+    let fixed = crate::retrieve::Gate { dense: 0.5, dense_with_lexical: 0.0, coverage: 0.6 };
+    let mut g = calibrate(&synthetic(), fixed, 0.6, None).unwrap();
+    let all = TermCheck::default();
+    // dense 0.45 and coverage 0.57: neither reaches the fixed gate's threshold.
+    assert!(!g.verdict(&ev(0.45, 0.57, 1.0), &all, true).answerable, "without the corner");
+    g.joint = crate::retrieve::Gate::joint_for_embedder(EmbedderKind::MiniLm);
+    assert!(g.verdict(&ev(0.45, 0.57, 1.0), &all, true).answerable);
+    assert!(!g.verdict(&ev(0.41, 0.57, 1.0), &all, true).answerable, "dense below the corner");
+    assert!(!g.verdict(&ev(0.45, 0.54, 1.0), &all, true).answerable, "coverage below the corner");
+    // An absent plain word leaves the dense match alone to decide, corner or not.
+    let plain = TermCheck { present: 0.7, missing: vec![], plain: vec!["database".into()] };
+    assert!(!g.verdict(&ev(0.45, 0.57, 0.7), &plain, true).answerable);
+    // Stored and read back; a gate written without it has none and decides as before.
+    let value = serde_json::to_value(&g).unwrap();
+    let back = SiteGate::from_value(&value, "t").unwrap().unwrap();
+    assert_eq!(back.joint, g.joint);
+    let mut old = value;
+    old.as_object_mut().unwrap().remove("joint");
+    let old = SiteGate::from_value(&old, "t").unwrap().unwrap();
+    assert!(old.joint.is_none() && !old.verdict(&ev(0.45, 0.57, 1.0), &all, true).answerable);
+    // A corner that is not a number is refused by name.
+    let mut bad = serde_json::to_value(&g).unwrap();
+    bad["joint"]["coverage"] = serde_json::json!(1e39);
+    assert!(SiteGate::from_value(&bad, "t").is_err());
+}

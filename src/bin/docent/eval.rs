@@ -10,7 +10,8 @@ use docent::{Error, Result};
 use docent::fragments::block_on;
 use docent::retrieve::{Gate, Mode, RetrieveOptions};
 
-use crate::load::{load_index, read_queries, Site};
+use crate::load::{load_index, model_dir, read_queries, word_list, Site};
+use docent::gate::dictionary_words;
 
 #[allow(clippy::too_many_arguments)]
 pub fn cmd_eval(
@@ -22,6 +23,7 @@ pub fn cmd_eval(
     flag: Option<&Path>,
     fragments: bool,
     refit: bool,
+    words: Option<&Path>,
     misses: bool,
 ) -> Result<()> {
     if refit && fragments {
@@ -83,7 +85,8 @@ pub fn cmd_eval(
     } else {
         let mut engine = load_index(dir, flag)?;
         if refit {
-            engine.calibrate_gate()?;
+            let list = word_list(words, model_dir(flag).ok().as_deref())?;
+            engine.calibrate_gate_with(&list.as_deref().map(dictionary_words).unwrap_or_default())?;
         }
         (eval::evaluate(&engine, &qs, k)?, engine.embedder_info().clone(), engine.site_gate().cloned())
     };

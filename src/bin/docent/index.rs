@@ -15,9 +15,10 @@ use docent::site::{
 };
 use docent::{Error, Result};
 
-use crate::load::{embedder_at, model_dir};
+use crate::load::{embedder_at, model_dir, word_list};
 use crate::progress::Meter;
 use crate::{fragments, site};
+use docent::gate::dictionary_words;
 
 /// The options of `docent index`.
 pub struct IndexArgs<'a> {
@@ -35,6 +36,8 @@ pub struct IndexArgs<'a> {
     /// `auto`, `always` or `never`: whether text packs, term shards and IVF partitions are read
     /// by byte ranges.
     pub ranges: &'a str,
+    /// The gate's word list (`--words`; default `words.txt` in the model directory).
+    pub words: Option<&'a Path>,
 }
 
 pub fn cmd_index(a: &IndexArgs<'_>) -> Result<()> {
@@ -121,7 +124,8 @@ pub fn cmd_index(a: &IndexArgs<'_>) -> Result<()> {
     })?;
     // The gate calibrated on this site's own questions (src/gate/), stored in index.bin and the
     // manifest.
-    engine.calibrate_gate()?;
+    let list = word_list(a.words, model.as_deref())?;
+    engine.calibrate_gate_with(&list.as_deref().map(dictionary_words).unwrap_or_default())?;
     let embed_end = embed_end.unwrap_or_else(Instant::now);
     t.embed = embed_end.duration_since(embed_start).as_secs_f64();
     t.index = embed_end.elapsed().as_secs_f64();

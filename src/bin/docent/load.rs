@@ -35,6 +35,23 @@ pub fn model_dir(flag: Option<&Path>) -> Result<PathBuf> {
     ))
 }
 
+/// The name of the gate's word list in a model directory (`docent index --words`).
+pub const WORDS_FILE: &str = "words.txt";
+
+/// The text of the gate's word list: `flag` (`--words`), else `words.txt` in `model_dir` when
+/// there is one, else `None`. Errors: a file that cannot be read, or that is not UTF-8.
+pub fn word_list(flag: Option<&Path>, model_dir: Option<&Path>) -> Result<Option<String>> {
+    let path = match (flag, model_dir) {
+        (Some(f), _) => f.to_path_buf(),
+        (None, Some(d)) if d.join(WORDS_FILE).is_file() => d.join(WORDS_FILE),
+        _ => return Ok(None),
+    };
+    let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| Error::invalid("words", format!("{} is not UTF-8 text", path.display())))
+}
+
 pub fn load_embedder(kind: EmbedderKind, dim: usize, flag: Option<&Path>) -> Result<Arc<dyn Embedder>> {
     let dir = if kind.model_files().is_empty() { PathBuf::new() } else { model_dir(flag)? };
     embedder_at(kind, dim, &dir)

@@ -99,6 +99,12 @@ enum Command {
         /// that does not answer range requests; files then grow with the site).
         #[arg(long, default_value = "auto")]
         ranges: String,
+        /// An English word list (one word a line; the lower-case ones count) whose words the
+        /// gate takes for ordinary words, not names, when a question uses one the pages lack
+        /// (default: words.txt in the model directory when there is one, e.g. a copy of
+        /// Debian's wamerican list; else the embedder's vocabulary alone).
+        #[arg(long)]
+        words: Option<PathBuf>,
     },
     /// Search an index: print the best chunks for QUERY (or for every line of --queries).
     Search {
@@ -208,6 +214,9 @@ enum Command {
         /// file is not changed). Not with --fragments.
         #[arg(long)]
         refit: bool,
+        /// With --refit: the word list of the gate's common words (see `docent index --help`).
+        #[arg(long)]
+        words: Option<PathBuf>,
         /// Also list the questions the gate got wrong, with their evidence and missing terms.
         #[arg(long)]
         misses: bool,
@@ -268,6 +277,7 @@ fn main() {
             json,
             graph,
             ranges,
+            words,
         } => index::cmd_index(&index::IndexArgs {
             paths: &paths,
             out: &out,
@@ -280,6 +290,7 @@ fn main() {
             json,
             graph: &graph,
             ranges: &ranges,
+            words: words.as_deref(),
         }),
         Command::Search { dir, query, queries, k, json, mode, model_dir, fragments } => search::cmd_search(
             &dir,
@@ -328,19 +339,30 @@ fn main() {
                 ),
             }
         }
-        Command::Eval { dir, questions, k, json, calibrate, keep, model_dir, fragments, refit, misses } => {
-            eval::cmd_eval(
-                &dir,
-                &questions,
-                k,
-                json,
-                calibrate.then_some(keep),
-                model_dir.as_deref(),
-                fragments,
-                refit,
-                misses,
-            )
-        }
+        Command::Eval {
+            dir,
+            questions,
+            k,
+            json,
+            calibrate,
+            keep,
+            model_dir,
+            fragments,
+            refit,
+            words,
+            misses,
+        } => eval::cmd_eval(
+            &dir,
+            &questions,
+            k,
+            json,
+            calibrate.then_some(keep),
+            model_dir.as_deref(),
+            fragments,
+            refit,
+            words.as_deref(),
+            misses,
+        ),
         Command::Gaps { file, index, json, top, examples, model_dir } => gaps::cmd_gaps(&gaps::GapsArgs {
             file: &file,
             index: index.as_deref(),
