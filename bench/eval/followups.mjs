@@ -27,8 +27,12 @@
 //   node bench/eval/followups.mjs [--index DIR] [--pairs FILE] [--out bench/results/followups]
 //
 // The sets: bench/eval/followups.jsonl, the 48 pairs the rules were chosen on (the tuning set),
-// and bench/eval/followups-heldout.jsonl, 24 pairs written before any rule was tuned and not
-// looked at while tuning (the held-out set); --pairs FILE measures one file instead.
+// bench/eval/followups-heldout.jsonl, 24 pairs written before any rule was tuned and not
+// looked at while tuning (the held-out set), bench/eval/followups-heldout2.jsonl, 38 more
+// written from the pages before the context search's fusion was changed (held-out 2), and
+// bench/eval/followups-unanswerable.jsonl, 13 follow-ups the sites do not cover after a topic
+// they do (every `relevant` empty: only the share the gate flags is reported); --pairs FILE
+// measures one file instead.
 //
 // DIR holds one index folder per site (default $CARGO_TARGET_DIR/eval/index, written by
 // `./build.sh eval`); the CLI is $DOCENT_BIN (default $CARGO_TARGET_DIR/debug/docent).
@@ -48,6 +52,8 @@ const SETS = opt('--pairs')
   : [
       { name: 'tuning', file: join(root, 'bench/eval/followups.jsonl') },
       { name: 'held-out', file: join(root, 'bench/eval/followups-heldout.jsonl') },
+      { name: 'held-out 2', file: join(root, 'bench/eval/followups-heldout2.jsonl') },
+      { name: 'unanswerable', file: join(root, 'bench/eval/followups-unanswerable.jsonl') },
     ];
 const OUT = opt('--out') ?? join(root, 'bench/results/followups');
 const WORK = join(TARGET, 'eval/followups');
@@ -80,7 +86,9 @@ function measure(set) {
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l));
   const sites = [...new Set(pairs.map((p) => p.site))];
-  const results = { file: relative(root, set.file) };
+  // A set of follow-ups the documents do not cover (every `relevant` empty) measures the gate only.
+  const unanswerable = pairs.every((p) => p.relevant.length === 0);
+  const results = { file: relative(root, set.file), unanswerable };
   for (const site of sites) {
     const mine = pairs.filter((p) => p.site === site);
     results[site] = { pairs: mine.length };
@@ -91,9 +99,9 @@ function measure(set) {
       const r = spawnSync(CLI, argv, { cwd: root, encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`docent eval ${site} ${name} failed:\n${r.stderr}`);
       const j = JSON.parse(r.stdout);
-      results[site][name] = { modes: j.modes, kept: j.gate.answerable_kept };
+      results[site][name] = { modes: j.modes, kept: j.gate.answerable_kept, flagged: j.gate.unanswerable_flagged };
       const r5 = j.modes.find((m) => m.mode === 'hybrid').recall_at_5;
-      console.error(`[followups] ${set.name} ${site} ${name}: hybrid recall@5 ${r5.toFixed(3)}`);
+      console.error(`[followups] ${set.name} ${site} ${name}: hybrid recall@5 ${r5.toFixed(3)}, flagged ${j.gate.unanswerable_flagged.toFixed(3)}`);
     }
   }
   // Over all pairs: each site's figures weighted by its pairs.
@@ -107,7 +115,8 @@ function measure(set) {
       }
     }
     const kept = sites.reduce((s, site) => s + results[site][name].kept * results[site].pairs, 0) / pairs.length;
-    all[name] = { modes: Object.values(modes), kept };
+    const flagged = sites.reduce((s, site) => s + results[site][name].flagged * results[site].pairs, 0) / pairs.length;
+    all[name] = { modes: Object.values(modes), kept, flagged };
   }
   results.all = all;
   results.sites = sites;
@@ -124,6 +133,15 @@ md += `Follow-ups written for the evaluation sites, each searched eight ways aga
 md += `Command: \`node bench/eval/followups.mjs --index ${opt('--index') ? opt('--index').replace(/.*\/target\//, 'target/') : '$CARGO_TARGET_DIR/eval/index'}\` (CLI: \`${CLI.replace(/.*\/target\//, 'target/')}\`)\n`;
 for (const set of measured) {
   const r = set.results;
+  if (r.unanswerable) {
+    md += `\n## ${set.name}: \`${r.file}\` (${r.all.pairs} follow-ups the documents do not cover)\n\n`;
+    md += `Share the gate flags as not covered ("full": the same question asked on its own).\n\n`;
+    md += `| site | follow-ups | ${Object.keys(VARIANTS).join(' | ')} |\n|---|---:|${Object.keys(VARIANTS).map(() => '---:').join('|')}|\n`;
+    for (const site of [...r.sites, 'all']) {
+      md += `| ${site} | ${r[site].pairs} | ${Object.keys(VARIANTS).map((name) => f(r[site][name].flagged)).join(' | ')} |\n`;
+    }
+    continue;
+  }
   md += `\n## ${set.name}: \`${r.file}\` (${r.all.pairs} pairs)\n\n`;
   md += `| site | pairs | variant | recall@1 | recall@5 | recall@10 | MRR@10 | kept |\n|---|---:|---|---:|---:|---:|---:|---:|\n`;
   for (const site of [...r.sites, 'all']) {
@@ -134,7 +152,7 @@ for (const set of measured) {
   }
 }
 md += `\nrecall@5 in the conversation − asked in full (target: within 0.05):\n\n`;
-for (const set of measured) {
+for (const set of measured.filter((s) => !s.results.unanswerable)) {
   const r5 = (name) => hybrid(set.results.all, name).recall_at_5;
   const d = (name) => (r5(name) - r5('full')).toFixed(3);
   md += `- ${set.name}: followup ${d('followup')}, uncited ${d('uncited')}, formed ${d('formed')}, lean ${d('lean')}, lean-uncited ${d('lean-uncited')}\n`;
