@@ -35,6 +35,8 @@ pub struct IndexArgs<'a> {
     /// `auto`, `always` or `never`: whether text packs, term shards and IVF partitions are read
     /// by byte ranges.
     pub ranges: &'a str,
+    /// Ranged term shards without their records' places (fragment version 4).
+    pub without_places: bool,
 }
 
 pub fn cmd_index(a: &IndexArgs<'_>) -> Result<()> {
@@ -47,6 +49,7 @@ pub fn cmd_index(a: &IndexArgs<'_>) -> Result<()> {
     options.dense.graph = docent::index::dense::GraphKind::parse(a.graph)?;
     let layout = docent::fragments::Layout {
         ranges: docent::fragments::Ranges::parse(a.ranges)?,
+        without_places: a.without_places,
         ..docent::fragments::Layout::default()
     };
     // Everything that can be wrong with the inputs is checked before the long work.

@@ -99,6 +99,11 @@ enum Command {
         /// that does not answer range requests; files then grow with the site).
         #[arg(long, default_value = "auto")]
         ranges: String,
+        /// With ranged term shards: leave out the places of the records in the postings
+        /// (fragment version 4), for a reader older than version 5; each question then reads
+        /// its hits' pack entries before their records, one fetch stage more.
+        #[arg(long)]
+        without_places: bool,
     },
     /// Search an index: print the best chunks for QUERY (or for every line of --queries).
     Search {
@@ -268,6 +273,7 @@ fn main() {
             json,
             graph,
             ranges,
+            without_places,
         } => index::cmd_index(&index::IndexArgs {
             paths: &paths,
             out: &out,
@@ -280,6 +286,7 @@ fn main() {
             json,
             graph: &graph,
             ranges: &ranges,
+            without_places,
         }),
         Command::Search { dir, query, queries, k, json, mode, model_dir, fragments } => search::cmd_search(
             &dir,
