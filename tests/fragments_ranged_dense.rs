@@ -16,6 +16,7 @@ fn ranged() -> Layout {
     Layout {
         ranges: Ranges::Always,
         dense: DenseLayout { ivf: IvfOptions { nlist: Some(8), ..IvfOptions::default() }, nprobe: Some(3) },
+        ..Layout::default()
     }
 }
 
@@ -30,7 +31,9 @@ fn ranged_partitions_find_the_flat_scans_neighbours_with_exact_scores() {
     let (site, src, frags) = open_with(&engine, &ranged());
     let d = frags.table.dense.as_ref().unwrap();
     assert!(d.ranged && d.partitions == 8 && d.nprobe == 3, "{d:?}");
-    assert_eq!(frags.table.version, 4);
+    // Version 5: the ranged term shards carry their records' places too.
+    assert_eq!(frags.table.version, 5);
+    assert!(frags.table.lexical.located);
     for (name, bytes) in frags.files.iter().filter(|f| f.0.contains("/vec-") || f.0.contains("/ivf-")) {
         let kind = if name.contains("/vec-") {
             FragmentKind::RangedPartition
@@ -132,18 +135,24 @@ fn a_hybrid_question_reads_coarse_rows_with_the_postings_then_a_few_fine_rows() 
     let d = frags.table.dense.clone().unwrap();
     let dim = d.dim;
     // A coarse row: an id of 1–3 bytes here, residual length and alignment, sign code.
-    let (coarse_row, fine_row) = (4 + dim.div_ceil(8) + 3, 8 + dim);
-    let mut with_postings = 0;
+    // A fine row: scale, codes, its record's place (12 bytes), check.
+    let (coarse_row, fine_row) = (4 + dim.div_ceil(8) + 3, 8 + dim + 12);
+    let (mut with_postings, mut four, mut answered) = (0, 0, 0);
     for q in questions(&docs).iter().take(12) {
         let (site, src, _) = open_with(&engine, &ranged());
         let v = engine.embed(&[q.as_str()]).unwrap();
         let r = block_on(site.search(&src, q, 5, Some(&v), &RetrieveOptions::default())).unwrap();
         let s = site.fetched();
         assert_eq!(src.calls(), s.requests);
-        // Heads with the directory (2 calls, one stage), postings with coarse rows (2, one
-        // stage), fine rows, then text entries and records: at least 7 calls; more rounds of
-        // text when too many hits are dropped.
-        assert!(r.hits.is_empty() || s.requests >= 6, "{q:?}: {s:?}");
+        // Heads with the directory (2 calls, one stage), postings with coarse rows, fine rows,
+        // then the records the postings and fine rows placed: 5 calls, 4 stages; one more for
+        // entries when a hit has no place, more rounds of text when too many hits are dropped.
+        assert!(r.hits.is_empty() || s.requests >= 5, "{q:?}: {s:?}");
+        let text_calls =
+            src.span_batches().iter().filter(|b| b.iter().any(|sp| sp.path.contains("/txt-"))).count();
+        assert!(r.hits.is_empty() || text_calls >= 1, "{q:?}");
+        four += usize::from(s.requests == 5);
+        answered += usize::from(!r.hits.is_empty());
         // The partition files' ranges come in two calls: coarse rows (with the term postings),
         // then fine rows.
         let batches = src.span_batches();
@@ -171,6 +180,8 @@ fn a_hybrid_question_reads_coarse_rows_with_the_postings_then_a_few_fine_rows() 
     }
     // A question with terms of the corpus reads its coarse rows in the postings' call.
     assert!(with_postings >= 6, "coarse rows with the postings for {with_postings} of 12 questions");
+    // Most questions' hits all have places (from the postings or the fine rows).
+    assert!(four * 10 >= answered * 7, "{four} of {answered} hybrid questions in 5 calls");
 }
 
 /// Asks every question hybrid until one fails; its message.

@@ -12,6 +12,7 @@ use std::rc::Rc;
 use super::dense_ranged;
 use super::read::SiteIndex;
 use super::table::{open_fragment, seal_fragment, DenseTable, FragmentKind};
+use super::text::Place;
 use super::Files;
 use super::FragmentSource;
 use crate::index::dense::{DenseIndex, Query as DenseQuery};
@@ -30,13 +31,14 @@ pub struct DenseLayout {
 }
 
 /// The IVF fragments of the rows `live_old` (engine chunk ids, in live order, which become the
-/// row ids 0..n) of `index`, whole partitions or (`ranged`) ranged ones. `None` when there are no
-/// rows.
+/// row ids 0..n) of `index`, whole partitions or (`ranged`) ranged ones, these with the rows'
+/// record `places` when not empty. `None` when there are no rows.
 pub(super) fn write(
     index: &DenseIndex,
     live_old: &[u32],
     layout: &DenseLayout,
     ranged: bool,
+    places: &[Place],
 ) -> Result<Option<(DenseTable, Files)>> {
     let dim = index.dim();
     if live_old.is_empty() || dim == 0 {
@@ -57,7 +59,7 @@ pub(super) fn write(
     let centroids = ivf::train_quantized(&codes, &scales, dim, &options)?;
     let parts = centroids.partition_rows(&codes, &scales)?;
     if ranged {
-        return dense_ranged::write(dim, centroids, &parts, layout.nprobe).map(Some);
+        return dense_ranged::write(dim, centroids, &parts, layout.nprobe, places).map(Some);
     }
     let (centroids_name, centroids_bytes) = seal_fragment(FragmentKind::Centroids, &centroids)?;
     let mut table = DenseTable {
@@ -68,6 +70,7 @@ pub(super) fn write(
         files: Vec::new(),
         bytes: Vec::new(),
         ranged: false,
+        located: false,
         partitions: parts.len(),
     };
     let mut files = vec![(centroids_name, centroids_bytes)];

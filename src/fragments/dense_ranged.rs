@@ -37,6 +37,7 @@ use super::read::SiteIndex;
 use super::table::{
     open_fragment, seal_body, seal_fragment, DenseTable, FragmentKind, DAMAGED, FRAGMENT_HEADER,
 };
+use super::text::Place;
 use super::{Files, FragmentSource, Span};
 use crate::index::dense::{top, Query as DenseQuery};
 use crate::index::ivf::{Ivf, Partition, MAX_NLIST};
@@ -74,10 +75,14 @@ fn coarse_row(dim: usize) -> usize {
     ROW_HEAD + signs::code_bytes(dim)
 }
 
-/// Bytes of one fine row of `dim` dimensions: scale, codes, check.
-fn fine_row(dim: usize) -> usize {
-    8 + dim
+/// Bytes of one fine row of `dim` dimensions: scale, codes, the record's place when `located`
+/// (start and length u32 LE, its check: 12 bytes), check.
+fn fine_row(dim: usize, located: bool) -> usize {
+    8 + dim + if located { PLACE } else { 0 }
 }
+
+/// Bytes of a record's place in a fine row.
+const PLACE: usize = 12;
 
 /// The check a fine row carries: the low 32 bits of the xxh3-64 of its scale and codes, xor the
 /// partition's check (the xxh3 of its coarse rows, from the directory) and its position, so a
@@ -117,13 +122,18 @@ pub(super) struct Directory {
 }
 
 /// The ranged fragments of `parts` (from `ivf`, rows of `dim` dimensions): the table and files.
+/// With `places` (each row's record place in the ranged text packs, by row id; empty for none)
+/// every fine row carries its record's place, so a dense hit's record is read without its pack
+/// entry (version 5).
 pub(super) fn write(
     dim: usize,
     ivf: Ivf,
     parts: &[Partition],
     nprobe: Option<usize>,
+    places: &[Place],
 ) -> Result<(DenseTable, Files)> {
-    let (cr, fr) = (coarse_row(dim) + 2, fine_row(dim));
+    let located = !places.is_empty();
+    let (cr, fr) = (coarse_row(dim) + 2, fine_row(dim, located));
     let total: usize = parts.iter().map(|p| p.len() * (cr + fr)).sum();
     let file_min = FILE_MIN.max(total / MAX_FILES);
     let mut table = DenseTable {
@@ -134,6 +144,7 @@ pub(super) fn write(
         files: Vec::new(),
         bytes: Vec::new(),
         ranged: true,
+        located,
         partitions: parts.len(),
     };
     let mut files: Files = Vec::new();
@@ -176,11 +187,19 @@ pub(super) fn write(
             check,
         });
         body.extend_from_slice(&coarse);
-        for j in 0..p.len() {
+        for (j, &id) in p.ids().iter().enumerate() {
             let (s, codes) = p.row(j);
             let at = body.len();
             body.extend_from_slice(&s.to_le_bytes());
             body.extend(codes.iter().map(|&v| v as u8));
+            if located {
+                let place = places
+                    .get(id as usize)
+                    .ok_or_else(|| Error::Vector { reason: format!("IVF row {id} has no text record") })?;
+                body.extend_from_slice(&place.start.to_le_bytes());
+                body.extend_from_slice(&place.len.to_le_bytes());
+                body.extend_from_slice(&place.hash);
+            }
             let sum = fine_check(&body[at..], check, j);
             body.extend_from_slice(&sum.to_le_bytes());
         }
@@ -265,7 +284,7 @@ pub(super) fn store_directory(index: &SiteIndex, d: &DenseTable, path: &str, byt
             d.dim
         ));
     }
-    let (cr, fr) = (coarse_row(d.dim) as u64, fine_row(d.dim) as u64);
+    let (cr, fr) = (coarse_row(d.dim) as u64, fine_row(d.dim, d.located) as u64);
     for (i, p) in dir.parts.iter().enumerate() {
         let size = d.bytes.get(p.file as usize).copied().unwrap_or(0);
         let rows = u64::from(p.rows);
@@ -468,7 +487,7 @@ async fn load_fine<S: FragmentSource>(
     src: &S,
     rows: &[(f32, u32, usize, usize)],
 ) -> Result<()> {
-    let fr = fine_row(d.dim);
+    let fr = fine_row(d.dim, d.located);
     let wanted: Vec<(usize, usize)> =
         rows.iter().filter(|r| index.dense.borrow().ranged.fine(r.1).is_none()).map(|r| (r.2, r.3)).collect();
     // Runs of adjacent rows: (partition, first row, rows). `rows` come by partition, then row.
@@ -517,8 +536,15 @@ async fn load_fine<S: FragmentSource>(
                     format!("IVF partition {p}: row {} has scale {scale}", j + i),
                 ));
             }
+            let (row, place) = row.split_at(4 + d.dim);
             let codes: Vec<i8> = row[4..].iter().map(|&b| b as i8).collect();
             let id = coarse.ids[j + i];
+            if d.located {
+                let word =
+                    |o: usize| u32::from_le_bytes([place[o], place[o + 1], place[o + 2], place[o + 3]]);
+                let hash = [place[8], place[9], place[10], place[11]];
+                index.places.borrow_mut().insert(id, Place { start: word(0), len: word(4), hash });
+            }
             if let Err(at) = loaded.ranged.fine.binary_search_by_key(&id, |f| f.0) {
                 loaded.ranged.fine.insert(at, (id, scale, codes));
             }

@@ -20,16 +20,29 @@
 //! head length and seed (the xxh3-64 of the body), so a reader reads the heads of its terms' shards
 //! (their vocabulary, for the typo correction, prefix lookup and the gate), then the postings of just the
 //! terms it uses, each checked against this build's manifest.
+//!
+//! Since version 5 (the table's `located`) a term's postings in a ranged shard are followed by
+//! the *places* of its best postings ([`LOCATED_POSTINGS`], by BM25 impact): where each of those
+//! chunks' records lies in its ranged text pack, and its check. A question's best hits are
+//! nearly always among the best postings of one of its terms, so their records are read straight
+//! away, without first reading the pack entries that locate them: one fetch stage less.
 
 use serde::{Deserialize, Serialize};
 
 use super::table::{seal_body, seal_fragment, FragmentKind, LexicalTable, DAMAGED, FRAGMENT_HEADER};
+use super::text::Place;
 use super::Files;
 use crate::index::bm25::{idf, saturate, Bm25};
 use crate::{Error, Result};
 
 /// Postings kept per term in a shard, at most (the best by BM25 impact).
 pub const MAX_POSTINGS: usize = 4096;
+
+/// Postings per term of a ranged shard that carry their record's [`Place`], at most: the term's
+/// best by BM25 impact (all of them for a term in fewer chunks). About 10 bytes each, so at most
+/// about 2.5 kB a term; a hit outside every query term's best (or a dense-only hit) is located
+/// by its pack entry instead, one fetch stage later.
+pub const LOCATED_POSTINGS: usize = 256;
 
 /// Target size of a whole term shard in bytes: a shard is cut once it reaches this size. 2 KiB;
 /// doubled while more than [`MAX_SHARDS`] shards would result. A shard exceeds it by at most one
@@ -59,7 +72,13 @@ pub(super) struct Shard {
     /// in the file), `None` once read. Empty for a whole shard.
     pending: Vec<Option<(u64, u64, u32)>>,
     seed: u64,
+    /// Whether a ranged shard's postings are followed by their places (the table's `located`).
+    located: bool,
 }
+
+/// The places a term's postings carry: `(index delta, place)`, ascending by the posting's index
+/// in the term's postings (the first delta from 0).
+type Places = Vec<(u32, Place)>;
 
 /// One term of a ranged shard's head.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -96,16 +115,20 @@ pub(super) struct Term {
 /// number of engine chunk `old` (`u32::MAX` for removed chunks). Whole shards: the size doubles
 /// from [`SHARD_BYTES`] until the count fits. Ranged shards (`ranged`): cut by term count, about
 /// `sqrt(11 · terms)` of them (what balances the heads a question reads against the manifest's
-/// entry per shard), at most `max_shards`. Returns the table and the files.
+/// entry per shard), at most `max_shards`, their postings followed by the places of the
+/// [`LOCATED_POSTINGS`] best when `places` (each live chunk's record place in the ranged text
+/// packs) is not empty. Returns the table and the files.
 pub(super) fn write(
     bm25: &Bm25,
     ids: &[u32],
     max_shards: usize,
     ranged: bool,
+    places: &[Place],
 ) -> Result<(LexicalTable, Files)> {
     let (live_docs, _) = bm25.live_totals();
     let k1 = bm25.params().k1;
     let mut terms: Vec<(StoredTerm, usize)> = Vec::new();
+    let mut located: Vec<Places> = Vec::new();
     for (term, live) in bm25.live_terms() {
         if live.is_empty() {
             continue;
@@ -116,12 +139,36 @@ pub(super) fn write(
             .map(|(old, tf)| (ids.get(old as usize).copied().unwrap_or(u32::MAX), tf))
             .filter(|r| r.0 != u32::MAX)
             .collect();
-        if rows.len() > MAX_POSTINGS {
-            let w = idf(live_docs, df);
-            let impact = |r: &(u32, f32)| saturate(w, r.1, k1);
+        let w = idf(live_docs, df);
+        let impact = |r: &(u32, f32)| saturate(w, r.1, k1);
+        let best_first = |rows: &mut Vec<(u32, f32)>| {
             rows.sort_by(|a, b| impact(b).total_cmp(&impact(a)).then(a.0.cmp(&b.0)));
+        };
+        if rows.len() > MAX_POSTINGS {
+            best_first(&mut rows);
             rows.truncate(MAX_POSTINGS);
             rows.sort_by_key(|r| r.0);
+        }
+        if !places.is_empty() {
+            let mut best = rows.clone();
+            best_first(&mut best);
+            best.truncate(LOCATED_POSTINGS);
+            let mut at: Vec<u32> = best
+                .iter()
+                .filter_map(|b| rows.binary_search_by_key(&b.0, |r| r.0).ok())
+                .map(|i| i as u32)
+                .collect();
+            at.sort_unstable();
+            let mut prev = 0;
+            let mut these = Vec::with_capacity(at.len());
+            for i in at {
+                let place = places.get(rows[i as usize].0 as usize).copied().ok_or_else(|| {
+                    Error::format("lex fragment", "a posting of a chunk without a text record")
+                })?;
+                these.push((i - prev, place));
+                prev = i;
+            }
+            located.push(these);
         }
         let mut prev = 0;
         let postings: Vec<(u32, f32)> = rows
@@ -140,7 +187,7 @@ pub(super) fn write(
         terms.push((StoredTerm { term: term.to_string(), df, postings }, size));
     }
     if ranged {
-        return write_ranged(terms.into_iter().map(|t| t.0).collect(), max_shards);
+        return write_ranged(terms.into_iter().map(|t| t.0).collect(), located, max_shards);
     }
     let total: usize = terms.iter().map(|t| t.1).sum();
     let mut target = SHARD_BYTES;
@@ -176,23 +223,36 @@ pub(super) fn write(
 }
 
 /// The ranged shards of `terms` (ascending), about `sqrt(11 · terms)` of them, at most
-/// `max_shards`.
-fn write_ranged(terms: Vec<StoredTerm>, max_shards: usize) -> Result<(LexicalTable, Files)> {
+/// `max_shards`; each term's postings followed by its places when `located` has them (one list
+/// per term).
+fn write_ranged(
+    terms: Vec<StoredTerm>,
+    located: Vec<Places>,
+    max_shards: usize,
+) -> Result<(LexicalTable, Files)> {
     let n = terms.len();
     let shards = ((11.0 * n as f64).sqrt().ceil() as usize).clamp(1, max_shards.max(1));
     let per = n.div_ceil(shards).max(1);
-    let mut table = LexicalTable { ranged: true, ..LexicalTable::default() };
+    let has_places = !located.is_empty();
+    let mut table = LexicalTable { ranged: true, located: has_places, ..LexicalTable::default() };
     let mut files = Vec::new();
     let mut groups: Vec<&[StoredTerm]> = terms.chunks(per).collect();
     if groups.is_empty() {
         groups.push(&[]);
     }
+    let no_places = Places::new();
     for (g, group) in groups.into_iter().enumerate() {
         let mut body = Vec::new();
         let mut spans = Vec::with_capacity(group.len());
-        for t in group {
-            let bytes = postcard::to_allocvec(&t.postings)
-                .map_err(|e| Error::format("lex fragment", format!("cannot encode postings: {e}")))?;
+        for (k, t) in group.iter().enumerate() {
+            let encoded = if has_places {
+                let these = located.get(g * per + k).unwrap_or(&no_places);
+                postcard::to_allocvec(&(&t.postings, these))
+            } else {
+                postcard::to_allocvec(&t.postings)
+            };
+            let bytes =
+                encoded.map_err(|e| Error::format("lex fragment", format!("cannot encode postings: {e}")))?;
             let start = body.len();
             body.extend_from_slice(&bytes);
             spans.push((start, body.len()));
@@ -283,7 +343,7 @@ impl Shard {
                 .map_err(|reason| bad(format!("the postings of {:?}: {reason}", t.term)))?;
             terms.push(Term { term: t.term.clone(), df: t.df, postings });
         }
-        Ok(Shard { terms, pending: Vec::new(), seed: 0 })
+        Ok(Shard { terms, pending: Vec::new(), seed: 0, located: false })
     }
 
     /// The byte range of ranged shard `i`'s head (with the header and the head's length and
@@ -343,7 +403,7 @@ impl Shard {
             terms.push(Term { term: t.term.clone(), df: t.df, postings: Vec::new() });
             start = end;
         }
-        Ok(Shard { terms, pending, seed })
+        Ok(Shard { terms, pending, seed, located: table.located })
     }
 
     /// The byte range of term `term`'s postings when they are still to be read.
@@ -354,9 +414,16 @@ impl Shard {
     }
 
     /// Checks and keeps the postings of term `i` read from `path` (`bytes`, its range): the
-    /// check against the head's, postings as [`Shard::open`] checks them.
-    pub(super) fn fill(&mut self, path: &str, i: usize, bytes: &[u8], chunks: usize) -> Result<()> {
-        let Some((a, b, check)) = self.pending.get(i).copied().flatten() else { return Ok(()) };
+    /// check against the head's, postings as [`Shard::open`] checks them. Returns the places
+    /// they carry, by chunk id (see [`LOCATED_POSTINGS`]; none before version 5).
+    pub(super) fn fill(
+        &mut self,
+        path: &str,
+        i: usize,
+        bytes: &[u8],
+        chunks: usize,
+    ) -> Result<Vec<(u32, Place)>> {
+        let Some((a, b, check)) = self.pending.get(i).copied().flatten() else { return Ok(Vec::new()) };
         let t = &self.terms[i];
         let bad = |reason: String| Error::format(path, format!("the postings of {:?}: {reason}", t.term));
         if bytes.len() as u64 != b - a {
@@ -365,14 +432,33 @@ impl Shard {
         if check_of(bytes, self.seed) != check {
             return Err(bad(format!("do not match their check: {DAMAGED}")));
         }
-        let deltas: Vec<(u32, f32)> = match postcard::take_from_bytes(bytes) {
+        let decoded = if self.located {
+            postcard::take_from_bytes::<(Vec<(u32, f32)>, Places)>(bytes)
+        } else {
+            postcard::take_from_bytes::<Vec<(u32, f32)>>(bytes).map(|(v, rest)| ((v, Vec::new()), rest))
+        };
+        let (deltas, places) = match decoded {
             Ok((v, [])) => v,
             _ => return Err(bad("malformed".into())),
         };
         let postings = absolute(&deltas, t.df, chunks).map_err(bad)?;
+        let mut at = 0usize;
+        let mut found = Vec::with_capacity(places.len());
+        for (k, (d, place)) in places.into_iter().enumerate() {
+            at = match at.checked_add(d as usize) {
+                Some(n) if (k == 0 || d > 0) && n < postings.len() => n,
+                _ => {
+                    return Err(bad(format!(
+                        "a place for posting {at} + {d} of {}: {DAMAGED}",
+                        postings.len()
+                    )))
+                }
+            };
+            found.push((postings[at].0, place));
+        }
         self.terms[i].postings = postings;
         self.pending[i] = None;
-        Ok(())
+        Ok(found)
     }
 
     /// The entry of `term`, if the shard has it.

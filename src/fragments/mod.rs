@@ -36,10 +36,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
 
+mod conversation;
 mod dense;
 mod dense_ranged;
 mod lexical;
-mod conversation;
 mod read;
 mod table;
 mod text;
@@ -242,8 +242,9 @@ impl FragmentSource for MemorySource {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FetchStats {
     /// Fetch calls ([`FragmentSource::fetch`] or [`FragmentSource::fetch_ranges`]), each a batch
-    /// of fragments or byte ranges requested together: a question takes 1–3 on whole files, 4–5
-    /// on the ranged layout (more when extra rounds of text are needed); the first hybrid
+    /// of fragments or byte ranges requested together: a question takes 1–3 on whole files, 3
+    /// lexically on the ranged layout, 4 hybrid (one more when a hit's record has no place in
+    /// the postings, and more when extra rounds of text are needed); the first hybrid
     /// question of a ranged site fetches its IVF directory in a call of its own beside the heads.
     pub requests: usize,
     /// Fragment files and byte ranges fetched (each one HTTP request in a browser).

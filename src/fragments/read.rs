@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use super::lexical::{prefix_shards, shard_of, Shard, Term};
 use super::table::{open_fragment, FragmentKind, FragmentTable};
-use super::text::{self, pack_of, Located, RangedPack, Record};
+use super::text::{self, pack_of, Located, Place, RangedPack, Record};
 use super::{dense, FetchStats, FragmentSource, Span, LEXICAL_RESCORE};
 use crate::conversation::{judged_query, retrieval_query, Turn};
 use crate::embed::EmbedderInfo;
@@ -74,6 +74,8 @@ pub struct SiteIndex {
     pub(super) text: RefCell<HashMap<u32, Rc<Record>>>,
     /// Whole text packs loaded, by pack number.
     packs: RefCell<BTreeSet<usize>>,
+    /// Where records of ranged packs lie, by chunk id, as the postings read so far give them.
+    pub(super) places: RefCell<HashMap<u32, Place>>,
     /// The IVF state: centroids and partitions loaded.
     pub(super) dense: RefCell<dense::Loaded>,
     /// The gate calibrated on the site (the manifest's `"gate"`), if any.
@@ -149,6 +151,7 @@ impl SiteIndex {
             lexical: RefCell::default(),
             text: RefCell::default(),
             packs: RefCell::default(),
+            places: RefCell::default(),
             common: RefCell::default(),
             dense: RefCell::default(),
         })
@@ -645,9 +648,10 @@ impl SiteIndex {
         let mut got = self.fetch_ranges(src, &spans).await?;
         let rest = got.split_off(postings.min(got.len()));
         let mut shards = self.lexical.borrow_mut();
+        let mut places = self.places.borrow_mut();
         for ((&(s, i), span), bytes) in wanted.iter().zip(&spans).zip(got) {
             if let Some(shard) = shards.get_mut(&s) {
-                Rc::make_mut(shard).fill(&span.path, i, &bytes, self.table.chunks)?;
+                places.extend(Rc::make_mut(shard).fill(&span.path, i, &bytes, self.table.chunks)?);
             }
         }
         Ok(rest)
@@ -683,21 +687,33 @@ impl SiteIndex {
         Ok(())
     }
 
-    /// Loads the records of `ids` (ascending, none loaded) from ranged packs: the entries that
-    /// locate them, then the records, each stage one call with every span of every pack.
+    /// Loads the records of `ids` (ascending, none loaded) from ranged packs. Records whose
+    /// place the postings gave are read at once; the others need their entries first. So one
+    /// stage when every record is placed, else two: the entries of the unplaced records with the
+    /// placed records, then the unplaced records. Each stage is one call with every span of
+    /// every pack.
     async fn load_ranged<S: FragmentSource>(&self, src: &S, ids: &[u32]) -> Result<()> {
         let table = &self.table.text;
-        // Records wanted, per pack: (pack, indexes within the pack, ascending).
+        // Records wanted, per pack: (pack, indexes within the pack, ascending), and those of
+        // them already placed.
         let mut wanted: Vec<(RangedPack, Vec<usize>)> = Vec::new();
-        for &id in ids {
-            let p = pack_of(table, id);
-            let j = (id - table.first[p]) as usize;
-            match wanted.last_mut() {
-                Some((pack, js)) if pack.i == p => js.push(j),
-                _ => wanted.push((RangedPack::new(table, p, self.table.chunks), vec![j])),
+        let mut placed: Vec<Vec<Located>> = Vec::new();
+        {
+            let places = self.places.borrow();
+            for &id in ids {
+                let p = pack_of(table, id);
+                let j = (id - table.first[p]) as usize;
+                if wanted.last().is_none_or(|(pack, _)| pack.i != p) {
+                    wanted.push((RangedPack::new(table, p, self.table.chunks), Vec::new()));
+                    placed.push(Vec::new());
+                }
+                match places.get(&id) {
+                    Some(place) => placed.last_mut().expect("pushed above").push(Located::at(j, place)),
+                    None => wanted.last_mut().expect("pushed above").1.push(j),
+                }
             }
         }
-        // Stage 1: the entries.
+        // The entries of the unplaced records, with the placed records.
         let mut runs = Vec::new();
         let mut spans = Vec::new();
         for (w, (pack, js)) in wanted.iter().enumerate() {
@@ -707,36 +723,59 @@ impl SiteIndex {
                 runs.push((w, run));
             }
         }
-        let got = self.fetch_ranges(src, &spans).await?;
+        let entries = spans.len();
+        let groups = record_groups(placed);
+        spans.extend(self.record_spans(&wanted, &groups));
+        let mut got = self.fetch_ranges(src, &spans).await?;
+        let records = got.split_off(entries.min(got.len()));
+        self.store_records(&wanted, &groups, &spans[entries..], &records)?;
+        if runs.is_empty() {
+            return Ok(());
+        }
         let mut located: Vec<Vec<Located>> = vec![Vec::new(); wanted.len()];
         for (&(w, run), bytes) in runs.iter().zip(&got) {
             let (pack, js) = &wanted[w];
             located[w].extend(pack.locate(run, bytes, js)?);
         }
-        // Stage 2: the records, a span per run of records adjacent in the file.
-        let mut groups: Vec<(usize, Vec<Located>)> = Vec::new();
-        let mut spans = Vec::new();
-        for (w, locs) in located.into_iter().enumerate() {
-            for loc in locs {
-                match groups.last_mut() {
-                    Some((gw, g)) if *gw == w && g.last().is_some_and(|l| l.j + 1 == loc.j) => g.push(loc),
-                    _ => groups.push((w, vec![loc])),
-                }
-            }
-        }
-        for (w, g) in &groups {
-            let pack = &wanted[*w].0;
-            let (start, end) = pack.records_span(&g[0], &g[g.len() - 1]);
-            spans.push(Span { path: pack.path.to_string(), start, end });
-        }
+        // Then the records the entries located.
+        let groups = record_groups(located);
+        let spans = self.record_spans(&wanted, &groups);
         let got = self.fetch_ranges(src, &spans).await?;
-        for ((w, g), (span, bytes)) in groups.iter().zip(spans.iter().zip(&got)) {
+        self.store_records(&wanted, &groups, &spans, &got)
+    }
+
+    /// The span of each group of [`record_groups`] (records adjacent in their pack's file).
+    fn record_spans(
+        &self,
+        wanted: &[(RangedPack, Vec<usize>)],
+        groups: &[(usize, Vec<Located>)],
+    ) -> Vec<Span> {
+        groups
+            .iter()
+            .map(|(w, g)| {
+                let pack = &wanted[*w].0;
+                let (start, end) = pack.records_span(&g[0], &g[g.len() - 1]);
+                Span { path: pack.path.to_string(), start, end }
+            })
+            .collect()
+    }
+
+    /// Checks and keeps the records of `groups` read as `spans` (`got`, their bytes).
+    fn store_records(
+        &self,
+        wanted: &[(RangedPack, Vec<usize>)],
+        groups: &[(usize, Vec<Located>)],
+        spans: &[Span],
+        got: &[Vec<u8>],
+    ) -> Result<()> {
+        let first = &self.table.text.first;
+        for ((w, g), (span, bytes)) in groups.iter().zip(spans.iter().zip(got)) {
             let pack = &wanted[*w].0;
             pack.check_length(span.start, span.end, bytes.len())?;
             let mut text = self.text.borrow_mut();
             for loc in g {
                 let record = pack.open(&g[0], loc, bytes)?;
-                text.insert(table.first[pack.i] + loc.j as u32, Rc::new(record));
+                text.insert(first[pack.i] + loc.j as u32, Rc::new(record));
             }
         }
         Ok(())
@@ -760,4 +799,19 @@ impl SiteIndex {
     pub fn fetched(&self) -> FetchStats {
         *self.stats.borrow()
     }
+}
+
+/// Located records grouped into runs adjacent in their pack's file (`(pack slot, records)`), so
+/// that each run is one byte range. `located[w]`: the records of pack slot `w`, ascending.
+fn record_groups(located: Vec<Vec<Located>>) -> Vec<(usize, Vec<Located>)> {
+    let mut groups: Vec<(usize, Vec<Located>)> = Vec::new();
+    for (w, locs) in located.into_iter().enumerate() {
+        for loc in locs {
+            match groups.last_mut() {
+                Some((gw, g)) if *gw == w && g.last().is_some_and(|l| l.j + 1 == loc.j) => g.push(loc),
+                _ => groups.push((w, vec![loc])),
+            }
+        }
+    }
+    groups
 }

@@ -17,10 +17,11 @@ pub const FRAGMENT_MAGIC: &[u8; 8] = b"DOCFRAG1";
 
 /// The newest version of the `"fragments"` object and of the fragment payloads this build reads
 /// and writes; it reads [`FRAGMENT_VERSION_OLDEST`] onwards (version 2 has no ranged text packs
-/// or term shards, version 3 no ranged IVF partitions). The writer writes the oldest version that
-/// holds the index: 4 with ranged IVF partitions, else 3, so a reader of version 3 still reads
-/// every index without them.
-pub const FRAGMENT_VERSION: u32 = 4;
+/// or term shards, version 3 no ranged IVF partitions, version 4 no record places in ranged
+/// term shards). The writer writes the oldest version that holds the index: 5 with places in
+/// ranged shards, 4 with ranged IVF partitions, else 3, so an older reader still reads every
+/// index without them.
+pub const FRAGMENT_VERSION: u32 = 5;
 
 /// The oldest `"fragments"` version this build reads.
 pub const FRAGMENT_VERSION_OLDEST: u32 = 2;
@@ -262,6 +263,10 @@ pub struct LexicalTable {
     /// sites). Absent (false) before version 3.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ranged: bool,
+    /// Ranged shards only: whether a term's postings are followed by the places of its best
+    /// postings' records in the ranged text packs (`lexical.rs`). Absent (false) before version 5.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub located: bool,
     /// Ranged shards only: each shard's head length in bytes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub heads: Vec<u32>,
@@ -317,6 +322,10 @@ pub struct DenseTable {
     /// (false) before version 4.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ranged: bool,
+    /// Ranged partitions only: whether each fine row carries its record's place in the ranged
+    /// text packs (`dense_ranged.rs`). Absent (false) before version 5.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub located: bool,
     /// Ranged layout only: the number of partitions (whole partitions: one per file).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub partitions: usize,
@@ -375,6 +384,12 @@ impl FragmentTable {
             return bad(format!("lexical: ranged shards need version 3, the table says {}", self.version));
         }
         let l = &self.lexical;
+        if l.located && (self.version < 5 || !l.ranged || !self.text.ranged) {
+            return bad(format!(
+                "lexical: record places need version 5, ranged shards and ranged text packs; the table says version {}",
+                self.version
+            ));
+        }
         if l.ranged
             && (l.heads.len() != l.files.len()
                 || l.seeds.len() != l.files.len()
@@ -439,6 +454,12 @@ impl FragmentTable {
                     "dense: {} partition files and {} sizes; expected as many of each, at least one",
                     d.files.len(),
                     d.bytes.len()
+                ));
+            }
+            if d.located && (self.version < 5 || !d.ranged || !self.text.ranged) {
+                return bad(format!(
+                    "dense: record places need version 5, ranged partitions and ranged text packs; the table says version {}",
+                    self.version
                 ));
             }
             if d.ranged && (self.version < 4 || d.partitions == 0) {

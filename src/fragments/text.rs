@@ -99,9 +99,27 @@ impl Record {
     }
 }
 
+/// Where a record of a ranged pack lies, as a term's postings carry it so that a question reads
+/// its best hits' records without reading their entries first: the record's byte range in its
+/// pack's record area and its check (the entry's hash, little-endian). The pack is the chunk's,
+/// from the manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct Place {
+    /// Offset of the record in the pack's record area, bytes.
+    pub start: u32,
+    /// Its length, bytes.
+    pub len: u32,
+    /// The record's check, as its entry holds it.
+    pub hash: [u8; 4],
+}
+
 /// Cuts `records` (live chunks in id order, each with its page url) into packs, ranged or whole
-/// as `ranges` says.
-pub(super) fn write(records: Vec<(String, Record)>, ranges: Ranges) -> Result<(TextTable, Files)> {
+/// as `ranges` says. Ranged packs also give each chunk's [`Place`] (by chunk id; empty for
+/// whole packs).
+pub(super) fn write(
+    records: Vec<(String, Record)>,
+    ranges: Ranges,
+) -> Result<(TextTable, Files, Vec<Place>)> {
     let total: usize = records.iter().map(|r| r.1.size()).sum();
     // Packs average about twice their minimum size.
     let scale = |min: usize, most: usize| {
@@ -126,6 +144,7 @@ pub(super) fn write(records: Vec<(String, Record)>, ranges: Ranges) -> Result<(T
     let mut table =
         TextTable { ranged, seeds: Vec::new(), first: Vec::new(), files: Vec::new(), bytes: Vec::new() };
     let mut files = Vec::new();
+    let mut places = Vec::new();
     let mut pack: Vec<Record> = Vec::new();
     let mut size = 0;
     let mut next_id = 0u32;
@@ -136,7 +155,7 @@ pub(super) fn write(records: Vec<(String, Record)>, ranges: Ranges) -> Result<(T
         let start = end - pack.len() as u32;
         let pack = std::mem::take(pack);
         let (name, bytes) = if ranged {
-            let (name, bytes, seed) = seal_ranged(&pack)?;
+            let (name, bytes, seed) = seal_ranged(&pack, &mut places)?;
             table.seeds.push(format!("{seed:016x}"));
             (name, bytes)
         } else {
@@ -171,7 +190,7 @@ pub(super) fn write(records: Vec<(String, Record)>, ranges: Ranges) -> Result<(T
     }
     flush(&mut pack, &mut size, next_id)?;
     assert_eq!(next_id as usize, n, "every chunk packed once");
-    Ok((table, files))
+    Ok((table, files, places))
 }
 
 /// The chunk range `[start, end)` of pack `i`.
@@ -213,8 +232,8 @@ pub(super) fn open(
 /// every record's check is mixed with. A reader reads only some entries and records, so the
 /// file's name cannot be checked; the seed ties each record to this build's manifest instead: the
 /// pack of another build served under this name (a cache that mixed two deploys) fails the
-/// checks, however consistent it is in itself.
-fn seal_ranged(pack: &[Record]) -> Result<(String, Vec<u8>, u64)> {
+/// checks, however consistent it is in itself. Appends each record's [`Place`] to `places`.
+fn seal_ranged(pack: &[Record], places: &mut Vec<Place>) -> Result<(String, Vec<u8>, u64)> {
     let n = u32::try_from(pack.len()).map_err(|_| Error::format("txt fragment", "too many records"))?;
     let mut area = Vec::new();
     let mut ends = Vec::with_capacity(pack.len() + 1);
@@ -232,8 +251,10 @@ fn seal_ranged(pack: &[Record]) -> Result<(String, Vec<u8>, u64)> {
     let mut body = Vec::with_capacity(COUNT + ENTRY * pack.len() + area.len());
     body.extend_from_slice(&n.to_le_bytes());
     for w in ends.windows(2) {
+        let hash = record_hash(&area[w[0] as usize..w[1] as usize], seed).to_le_bytes();
         body.extend_from_slice(&w[1].to_le_bytes());
-        body.extend_from_slice(&record_hash(&area[w[0] as usize..w[1] as usize], seed).to_le_bytes());
+        body.extend_from_slice(&hash);
+        places.push(Place { start: w[0], len: w[1] - w[0], hash });
     }
     body.extend_from_slice(&area);
     let (name, bytes) = seal_body(FragmentKind::RangedText, &body);
@@ -267,6 +288,14 @@ pub(super) struct Located {
     pub start: u64,
     pub end: u64,
     hash: u32,
+}
+
+impl Located {
+    /// Record `j` at the place a term's postings gave for it.
+    pub fn at(j: usize, place: &Place) -> Located {
+        let start = u64::from(place.start);
+        Located { j, start, end: start + u64::from(place.len), hash: u32::from_le_bytes(place.hash) }
+    }
 }
 
 impl<'a> RangedPack<'a> {
@@ -407,16 +436,18 @@ mod tests {
     #[test]
     fn auto_ranges_a_site_whose_whole_packs_would_outgrow_their_bounds() {
         // 1.2 MB of text: whole packs of 2–6 KiB fit in 600 packs.
-        let (t, _) = write(records(300, 8, 500), Ranges::Auto).unwrap();
+        let (t, _, places) = write(records(300, 8, 500), Ranges::Auto).unwrap();
+        assert!(places.is_empty(), "whole packs give no places");
         assert!(!t.ranged);
         // 3.6 MB: they would not; ranged packs of 512 KiB–2 MiB instead.
-        let (t, files) = write(records(900, 8, 500), Ranges::Auto).unwrap();
+        let (t, files, places) = write(records(900, 8, 500), Ranges::Auto).unwrap();
+        assert_eq!(places.len(), 900 * 8);
         assert!(t.ranged);
         assert!((2..=8).contains(&files.len()), "{} packs", files.len());
         assert!(files.iter().all(|f| f.1.len() <= RANGED_PACK_MAX + 4096));
-        let (t, _) = write(records(900, 8, 500), Ranges::Never).unwrap();
+        let (t, _, _) = write(records(900, 8, 500), Ranges::Never).unwrap();
         assert!(!t.ranged);
-        let (t, _) = write(records(3, 2, 50), Ranges::Always).unwrap();
+        let (t, _, _) = write(records(3, 2, 50), Ranges::Always).unwrap();
         assert!(t.ranged);
         assert!(Ranges::parse("sometimes").unwrap_err().to_string().contains("auto, always or never"));
     }
@@ -424,10 +455,16 @@ mod tests {
     #[test]
     fn a_ranged_pack_locates_and_checks_each_record() {
         let recs = records(4, 5, 60);
-        let (t, files) = write(recs.clone(), Ranges::Always).unwrap();
+        let (t, files, places) = write(recs.clone(), Ranges::Always).unwrap();
         assert_eq!(files.len(), 1);
         let file = &files[0].1;
         let pack = RangedPack::new(&t, 0, recs.len());
+        // A record read at its place (as a term's postings give it) without its entry.
+        for (j, place) in places.iter().enumerate() {
+            let loc = Located::at(j, place);
+            let (s, e) = pack.records_span(&loc, &loc);
+            assert_eq!(pack.open(&loc, &loc, &file[s as usize..e as usize]).unwrap(), recs[j].1);
+        }
         let js = [0, 1, 7, 19];
         let runs = pack.entry_runs(&js);
         assert_eq!(runs, vec![(0, 1), (6, 7), (18, 19)]);
@@ -435,6 +472,7 @@ mod tests {
             let (s, e) = pack.entries_span(run);
             let locs = pack.locate(run, &file[s as usize..e as usize], &js).unwrap();
             for loc in &locs {
+                assert_eq!(*loc, Located::at(loc.j, &places[loc.j]), "the entry and the place agree");
                 let (s, e) = pack.records_span(loc, loc);
                 let r = pack.open(loc, loc, &file[s as usize..e as usize]).unwrap();
                 assert_eq!(r, recs[loc.j].1);

@@ -38,6 +38,10 @@ pub struct Layout {
     pub dense: DenseLayout,
     /// Whether text packs are read by byte ranges; default [`Ranges::Auto`] (on large sites).
     pub ranges: Ranges,
+    /// Ranged layout only: term shards without their records' places (fragment version 4, for
+    /// a reader older than version 5); each question then reads its hits' pack entries before
+    /// their records, one fetch stage more. Default false.
+    pub without_places: bool,
 }
 
 /// The fragments of `engine`'s live chunks (removed documents left out, the rest numbered 0..n in
@@ -79,9 +83,10 @@ pub fn write_fragments_with(engine: &Docent, layout: &Layout) -> Result<Fragment
     let chunks = records.len();
     let (live_docs, live_tokens) = bm25.live_totals();
     let params = bm25.params();
-    let (text_table, text_files) = text::write(records, layout.ranges)?;
+    let (text_table, text_files, places) = text::write(records, layout.ranges)?;
+    let places = if layout.without_places { Vec::new() } else { places };
     let (dense_table, dense_files) =
-        match dense::write(dense_index, &live_old, &layout.dense, text_table.ranged)? {
+        match dense::write(dense_index, &live_old, &layout.dense, text_table.ranged, &places)? {
             Some((t, f)) => (Some(t), f),
             None => (None, Vec::new()),
         };
@@ -90,7 +95,7 @@ pub fn write_fragments_with(engine: &Docent, layout: &Layout) -> Result<Fragment
     } else {
         lexical::MAX_SHARDS
     };
-    let (lexical_table, mut files) = lexical::write(bm25, &ids, max_shards, text_table.ranged)?;
+    let (lexical_table, mut files) = lexical::write(bm25, &ids, max_shards, text_table.ranged, &places)?;
     files.extend(text_files);
     files.extend(dense_files);
     let common = match engine.site_gate().and_then(|g| g.common.as_ref()) {
@@ -103,7 +108,13 @@ pub fn write_fragments_with(engine: &Docent, layout: &Layout) -> Result<Fragment
         None => None,
     };
     let table = FragmentTable {
-        version: if dense_table.as_ref().is_some_and(|d| d.ranged) { FRAGMENT_VERSION } else { 3 },
+        version: if lexical_table.located || dense_table.as_ref().is_some_and(|d| d.located) {
+            FRAGMENT_VERSION
+        } else if dense_table.as_ref().is_some_and(|d| d.ranged) {
+            4
+        } else {
+            3
+        },
         chunks,
         documents: engine.stats().documents,
         bm25: Bm25Stats { params: params.clone(), live_docs, live_tokens },

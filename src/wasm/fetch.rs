@@ -79,6 +79,15 @@ impl FetchSource {
         self.body(url, &response).await
     }
 
+    /// [`FetchSource::fetch_fresh`] for a request the caller started before this module was
+    /// ready (`started`: the promise `fetch(url, {cache: "no-cache"})` returned, so the manifest
+    /// downloads while the module does): judged and read here exactly as if made here.
+    pub async fn fetch_started(&self, url: &str, started: Promise) -> Result<Vec<u8>> {
+        let settled = JsFuture::from(started).await;
+        let response = self.check(url, settled)?;
+        self.body(url, &response).await
+    }
+
     /// The outcome of a `fetch`: its response when the status is 2xx.
     fn check(&self, url: &str, settled: std::result::Result<JsValue, JsValue>) -> Result<Response> {
         let value = settled.map_err(|e| self.failure(url, &e))?;

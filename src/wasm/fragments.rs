@@ -38,6 +38,10 @@ export interface SiteOpenOptions {
    * `assemble` counts tokens exactly; without it (and always in `docent_search`) prompts are
    * budgeted with an estimate that overcounts MiniLM's tokens (by 6% to 94% on docent's corpora). */
   tokenizer?: Uint8Array;
+  /** The promise `fetch(baseUrl + "manifest.json", {cache: "no-cache"})` returned, started
+   * while the module loaded so that the two download together (`openSite` does this); judged
+   * like the module's own request (status, timeout, body). Default: the module fetches it. */
+  manifest?: Promise<Response>;
 }
 
 export interface SiteSearchOptions {
@@ -136,7 +140,7 @@ extern "C" {
     pub type JsOfflineFiles;
 }
 
-const OPEN_FIELDS: &[&str] = &["timeoutMs", "tokenizer"];
+const OPEN_FIELDS: &[&str] = &["timeoutMs", "tokenizer", "manifest"];
 const SEARCH_FIELDS: &[&str] = &["k", "vector", "prefixLast", "typos"];
 const ASSEMBLE_FIELDS: &[&str] =
     &["k", "budget", "vector", "system", "user", "abstain", "history", "historyTokens"];
@@ -199,7 +203,7 @@ impl JsSiteIndex {
     /// manifest and what is wrong.
     #[wasm_bindgen(unchecked_return_type = "Promise<SiteIndex>")]
     pub fn open(base_url: String, options: Option<JsSiteOpenOptions>) -> Promise {
-        let prepared = (|| -> Result<(String, u32, TokenCounter)> {
+        let prepared = (|| -> Result<(String, u32, TokenCounter, Option<Promise>)> {
             let o: OpenOptions = from_js(options.as_deref(), "options", OPEN_FIELDS)?;
             let timeout = o.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
             if timeout == 0 || timeout > MAX_TIMEOUT_MS {
@@ -209,17 +213,22 @@ impl JsSiteIndex {
                 ));
             }
             let counter = counter_of(options.as_deref())?;
+            let started = started_manifest(options.as_deref())?;
             let mut base = base_url.clone();
             if !base.ends_with('/') {
                 base.push('/');
             }
-            Ok((base, timeout, counter))
+            Ok((base, timeout, counter, started))
         })();
         future_to_promise(async move {
-            let (base, timeout, counter) = prepared.map_err(js_error)?;
+            let (base, timeout, counter, started) = prepared.map_err(js_error)?;
             let source = FetchSource::new(base.clone(), timeout).await;
             let url = source.url(MANIFEST_FILE);
-            let bytes = source.fetch_fresh(&url).await.map_err(js_error)?;
+            let bytes = match started {
+                Some(p) => source.fetch_started(&url, p).await,
+                None => source.fetch_fresh(&url).await,
+            }
+            .map_err(js_error)?;
             let json = parse_json(&bytes, &url).map_err(js_error)?;
             let index = open_parsed(&json, &url).map_err(|e| {
                 if has_fragments(&json) {
@@ -371,6 +380,22 @@ fn counter_of(options: Option<&JsValue>) -> Result<TokenCounter> {
             "this module (docent_search) counts tokens with an estimate and cannot read a tokenizer; exact counts need the full module (docent_wasm)",
         ))
     }
+}
+
+/// `options.manifest`, when set: the promise of `fetch(baseUrl + "manifest.json", {cache:
+/// "no-cache"})` the caller started while the module loaded (the facade's `openSite` does).
+fn started_manifest(options: Option<&JsValue>) -> Result<Option<Promise>> {
+    let Some(o) = options.filter(|o| o.is_object()) else { return Ok(None) };
+    let v = Reflect::get(o, &"manifest".into()).unwrap_or(JsValue::UNDEFINED);
+    if v.is_undefined() {
+        return Ok(None);
+    }
+    v.dyn_into::<Promise>().map(Some).map_err(|_| {
+        Error::invalid(
+            "manifest",
+            "expected the Promise that fetch(baseUrl + \"manifest.json\", {cache: \"no-cache\"}) returned",
+        )
+    })
 }
 
 /// `options[field]` when it is set: a `Uint8Array` (tokenizer) is checked by the caller's use.

@@ -108,6 +108,52 @@ test('openSite and createEmbedder in Chromium: lean first answer, Cache API, hyb
   }
 });
 
+test('openSite requests the manifest while the lean module downloads, once, and the module judges it', { timeout: 2 * WAIT_MS }, async () => {
+  const page = await browser.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.stack ?? e}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console.error: ${m.text()} (${m.location().url})`);
+  });
+  try {
+    await page.goto(`${web.origin}/tests/browser/search.html`, { timeout: WAIT_MS });
+    // The module's bytes are held back 500 ms: a manifest requested only once the module is
+    // ready would come after that.
+    const seen = [];
+    page.on('request', (r) => {
+      if (r.url().endsWith('/manifest.json')) seen.push({ manifest: Date.now() });
+    });
+    let released = 0;
+    await page.route('**/docent_search_bg.wasm', async (route) => {
+      await new Promise((r) => setTimeout(r, 500));
+      released = Date.now();
+      await route.continue();
+    });
+    const r = await page.evaluate(async () => {
+      const { openSite } = await import('/pkg/search.js');
+      const s = await openSite('/idx/docent/');
+      const hits = (await s.search('how often should tomatoes be watered', { k: 3 })).hits.map((h) => h.url);
+      s.free();
+      // A failed early request is reported by the module as its own would be: one sentence
+      // naming the URL.
+      const { SiteIndex } = await import('/pkg/docent_search.js');
+      const url = new URL('/idx/missing/', location.href).href;
+      const failed = await SiteIndex.open(url, { manifest: fetch(`${url}manifest.json`, { cache: 'no-cache' }) })
+        .then(() => 'opened', (e) => e.message);
+      const wrong = await SiteIndex.open(url, { manifest: 'manifest.json' }).then(() => 'opened', (e) => e.message);
+      return { hits, failed, wrong };
+    });
+    assert.match(r.hits[0], /^guide\/gardening\.md#/, JSON.stringify(r));
+    assert.equal(seen.length, 1, 'one request for the manifest');
+    assert.ok(released > 0 && seen[0].manifest < released, `the manifest was requested ${released - seen[0].manifest} ms before the module was released`);
+    assert.match(r.failed, /\/idx\/missing\/manifest\.json: HTTP 404/, r.failed);
+    assert.match(r.wrong, /manifest.*expected the Promise/, r.wrong);
+    assert.deepEqual(problems.filter((p) => !p.includes('404')), []);
+  } finally {
+    await page.close();
+  }
+});
+
 test('a fragment that never answers, or stalls mid-body, fails the question after timeoutMs with one sentence, and nothing unhandled', { timeout: 2 * WAIT_MS }, async () => {
   // A server that never answers requests for term shards (`silent`), or sends their headers and
   // half the body then stalls (`stall`), and serves everything else as the static server does.

@@ -38,6 +38,8 @@ pub struct IndexArgs<'a> {
     pub ranges: &'a str,
     /// The gate's word list (`--words`; default `words.txt` in the model directory).
     pub words: Option<&'a Path>,
+    /// Ranged term shards without their records' places (fragment version 4).
+    pub without_places: bool,
 }
 
 pub fn cmd_index(a: &IndexArgs<'_>) -> Result<()> {
@@ -50,6 +52,7 @@ pub fn cmd_index(a: &IndexArgs<'_>) -> Result<()> {
     options.dense.graph = docent::index::dense::GraphKind::parse(a.graph)?;
     let layout = docent::fragments::Layout {
         ranges: docent::fragments::Ranges::parse(a.ranges)?,
+        without_places: a.without_places,
         ..docent::fragments::Layout::default()
     };
     // Everything that can be wrong with the inputs is checked before the long work.

@@ -105,6 +105,11 @@ enum Command {
         /// Debian's wamerican list; else the embedder's vocabulary alone).
         #[arg(long)]
         words: Option<PathBuf>,
+        /// With ranged term shards: leave out the places of the records in the postings
+        /// (fragment version 4), for a reader older than version 5; each question then reads
+        /// its hits' pack entries before their records, one fetch stage more.
+        #[arg(long)]
+        without_places: bool,
     },
     /// Search an index: print the best chunks for QUERY (or for every line of --queries).
     Search {
@@ -278,6 +283,7 @@ fn main() {
             graph,
             ranges,
             words,
+            without_places,
         } => index::cmd_index(&index::IndexArgs {
             paths: &paths,
             out: &out,
@@ -291,6 +297,7 @@ fn main() {
             graph: &graph,
             ranges: &ranges,
             words: words.as_deref(),
+            without_places,
         }),
         Command::Search { dir, query, queries, k, json, mode, model_dir, fragments } => search::cmd_search(
             &dir,
