@@ -65,8 +65,10 @@ LEAN_NAME=docent_search
 LEAN_GZIP_BUDGET=225000
 # The full module's size budget, gzip bytes: what a reader whose widget loads the embedder
 # downloads. With lopdf inside it was 2,223,964 B; with lopdf in the PDF module, 1,574,337; with
-# the follow-ups' cited pages and the gate's one-edit typo check, 1,586,427.
-FULL_GZIP_BUDGET=1600000
+# the follow-ups' cited pages and the gate's one-edit typo check, 1,586,427; with the gate's word
+# list and joint corner and the ranged layout's record places (fragment version 5), 1,600,627.
+# A model download of ~23 MB follows it; the budget catches growth, not a reader's target.
+FULL_GZIP_BUDGET=1610000
 # The PDF module: the crate with feature `pdf-module`, whose wasm edge is only `extractPdf`
 # (src/wasm/pdf.rs: a PDF's bytes to pages' text, outline and title, with lopdf). docent.js loads
 # it when a PDF is added; the full module makes sections of what it extracted.
