@@ -44,7 +44,7 @@ function questions() {
   const evalQs = readFileSync(join(root, 'bench/eval/cargo-book.jsonl'), 'utf8')
     .split('\n')
     .filter((l) => l.trim())
-    .map((l) => JSON.parse(l).question);
+    .map((l) => JSON.parse(l).q);
   const mixed = JSON.parse(readFileSync(join(root, 'bench/site/questions.json'), 'utf8')).mixed;
   return [...mixed, ...evalQs].slice(0, limit);
 }
@@ -100,9 +100,9 @@ function report(j) {
     `- date: ${j.date}; ${j.cpus} cores; load average before ${j.load.before}, after ${j.load.after}`,
     '- command: `node bench/site/stages.mjs` (this build of the CLI indexes the pages twice with `--ranges always`, with and without `--without-places`)',
     `- questions: ${j.questions} (the large sites' reader questions, then the Cargo book's evaluation questions), each asked by a fresh reader with \`docent search --fragments --k 5\`, which reads the folder as the browser does`,
-    '- a *stage* is one fetch call (requests sent together); the manifest is not counted: the widget requests it while the lean module loads. *bytes*: as stored (range requests are not compressed).',
+    '- a *call* is one fetch stage (requests sent together); the manifest is not counted: the widget requests it while the lean module loads. *bytes*: as stored (range requests are not compressed).',
     '',
-    '| layout | mode | questions with hits | stages: mean | 3 stages or fewer | 4 | 5+ | bytes: median (max) | lex fragments, MB |',
+    '| layout | mode | questions with hits | calls: mean | 3 calls or fewer | 4 | 5+ | bytes: median (max) | lex fragments, MB |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of j.results) {
@@ -114,7 +114,11 @@ function report(j) {
       );
     }
   }
-  lines.push('');
+  lines.push(
+    '',
+    'Hybrid: each reader here is fresh, so its question also fetches the IVF directory, in a call beside the heads (one stage, two calls): its stages are one fewer than its calls. More than the fewest calls comes from hits outside every query term\'s best postings (their records are located by their pack entries, one stage more) and from further rounds of text when deduplication and the per-page limit drop too many hits (a std API page holds many chunks).',
+    '',
+  );
   return `${lines.join('\n')}\n`;
 }
 

@@ -41,13 +41,19 @@ after(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
-test('openSite and createEmbedder in Chromium: lean first answer, Cache API, hybrid in a worker', { timeout: 2 * WAIT_MS }, async () => {
+/** A new page whose page errors and console errors are collected in `problems`. */
+async function watchedPage() {
   const page = await browser.newPage();
   const problems = [];
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.stack ?? e}`));
   page.on('console', (m) => {
     if (m.type() === 'error') problems.push(`console.error: ${m.text()} (${m.location().url})`);
   });
+  return { page, problems };
+}
+
+test('openSite and createEmbedder in Chromium: lean first answer, Cache API, hybrid in a worker', { timeout: 2 * WAIT_MS }, async () => {
+  const { page, problems } = await watchedPage();
   try {
     await page.goto(`${web.origin}/tests/browser/search.html`, { timeout: WAIT_MS });
     const q = 'how often should tomatoes be watered';
@@ -109,12 +115,7 @@ test('openSite and createEmbedder in Chromium: lean first answer, Cache API, hyb
 });
 
 test('openSite requests the manifest while the lean module downloads, once, and the module judges it', { timeout: 2 * WAIT_MS }, async () => {
-  const page = await browser.newPage();
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.stack ?? e}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console.error: ${m.text()} (${m.location().url})`);
-  });
+  const { page, problems } = await watchedPage();
   try {
     await page.goto(`${web.origin}/tests/browser/search.html`, { timeout: WAIT_MS });
     // The module's bytes are held back 500 ms: a manifest requested only once the module is
@@ -181,12 +182,7 @@ test('a fragment that never answers, or stalls mid-body, fails the question afte
   });
   await new Promise((r) => hang.listen(0, '127.0.0.1', r));
   const origin = `http://127.0.0.1:${hang.address().port}`;
-  const page = await browser.newPage();
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.stack ?? e}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console.error: ${m.text()} (${m.location().url})`);
-  });
+  const { page, problems } = await watchedPage();
   try {
     await page.goto(`${origin}/tests/browser/search.html`, { timeout: WAIT_MS });
     const ask = () => page.evaluate(async () => {
