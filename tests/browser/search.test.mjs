@@ -122,7 +122,7 @@ test('openSite requests the manifest while the lean module downloads, once, and 
     // ready would come after that.
     const seen = [];
     page.on('request', (r) => {
-      if (r.url().endsWith('/manifest.json')) seen.push({ manifest: Date.now() });
+      if (r.url().endsWith('/idx/docent/manifest.json')) seen.push({ manifest: Date.now() });
     });
     let released = 0;
     await page.route('**/docent_search_bg.wasm', async (route) => {
