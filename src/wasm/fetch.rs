@@ -76,7 +76,9 @@ impl FetchSource {
         let request = request(url, &signal, web_sys::RequestCache::NoCache)?;
         let settled = settle(vec![global_fetch(&request)]).await.pop().unwrap_or(Err(JsValue::UNDEFINED));
         let response = self.check(url, settled)?;
-        self.body(url, &response).await
+        let body = self.body(url, &response).await;
+        drop(request); // held to here, as in `download`
+        body
     }
 
     /// [`FetchSource::fetch_fresh`] for a request the caller started before this module was
@@ -145,6 +147,10 @@ impl FetchSource {
         } else {
             web_sys::RequestCache::Default
         };
+        // The `Request` objects are held until every body is read: Node's `fetch` follows a
+        // Request's signal only through a weak reference, so a Request collected while its answer
+        // is pending would never see the timeout (and wait for Node's own 300 s limit).
+        let mut held = Vec::with_capacity(urls.len());
         let mut requests = Vec::with_capacity(urls.len());
         for (i, url) in urls.iter().enumerate() {
             let r = request(url, &signal, mode)?;
@@ -154,6 +160,7 @@ impl FetchSource {
                     .map_err(|_| io_error(url, "could not set the Range header"))?;
             }
             requests.push(global_fetch(&r));
+            held.push(r);
         }
         let mut responses = Vec::with_capacity(urls.len());
         for (url, settled) in urls.iter().zip(settle(requests).await) {
@@ -168,6 +175,7 @@ impl FetchSource {
             let buffer = settled.map_err(|e| self.failure(url, &e))?;
             out.push((r.status(), Uint8Array::new(&buffer).to_vec()));
         }
+        drop(held);
         Ok(out)
     }
 }

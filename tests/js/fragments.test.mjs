@@ -15,8 +15,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
+
+/** A full garbage collection now (`gc`, exposed to this file only). */
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc');
 const pkgDir = join(root, 'pkg');
 const leanWasm = join(pkgDir, 'docent_search_bg.wasm');
 
@@ -316,11 +322,23 @@ test('faults: each fails the question with one sentence naming the fragment and 
     s.free();
     faults.clear();
 
-    // Slow: no answer within the timeout.
+    // Slow: no answer within the timeout, with the garbage collector running while the requests
+    // wait (Node's fetch follows a Request's signal only weakly: a collected Request would lose
+    // its timeout and wait for Node's own 300 s limit).
     setAll(allLex, async () => true); // never answers
     s = await search.openSite(base, { timeoutMs: 300 });
     const t0 = Date.now();
-    await assert.rejects(s.search(q), new RegExp(`fragments/lex-[0-9a-f]{16}\\.bin: no answer within 0.3 s \\(timed out\\)$`));
+    const collector = setInterval(collectGarbage, 40);
+    let guard;
+    try {
+      const lost = new Promise((_, reject) => {
+        guard = setTimeout(() => reject(new Error('still waiting after 5 s: the timeout was lost')), 5000);
+      });
+      await assert.rejects(Promise.race([s.search(q), lost]), new RegExp(`fragments/lex-[0-9a-f]{16}\\.bin: no answer within 0.3 s \\(timed out\\)$`));
+    } finally {
+      clearInterval(collector);
+      clearTimeout(guard);
+    }
     assert.ok(Date.now() - t0 < 3000, 'the timeout cut the wait');
     s.free();
     faults.clear();
