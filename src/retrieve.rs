@@ -230,21 +230,64 @@ pub fn fuse(
     out.into_iter().map(|(f, _)| f).collect()
 }
 
-/// Drops items that repeat an earlier item's section (`url` including its anchor) or its exact
-/// text: a long section split into several chunks, or option tables that many pages share
-/// verbatim, would otherwise fill the top results with one piece of evidence.
-pub fn dedupe<'s, T: 's>(items: Vec<T>, key: impl Fn(&T) -> (&'s str, &'s str)) -> Vec<T> {
-    let mut urls: std::collections::HashSet<&str> = Default::default();
-    let mut texts: std::collections::HashSet<u64> = Default::default();
-    items
-        .into_iter()
-        .filter(|it| {
-            let (url, text) = key(it);
-            let fresh_url = urls.insert(url);
-            let fresh_text = texts.insert(xxhash_rust::xxh3::xxh3_64(text.as_bytes()));
-            fresh_url && fresh_text
-        })
-        .collect()
+/// What [`select`] compares of a hit: the xxh3-64 of its section (`url` with its anchor), its
+/// page (`url` before `#`) and its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Marks {
+    /// Of the `url` with its anchor.
+    pub section: u64,
+    /// Of the `url` before `#`.
+    pub page: u64,
+    /// Of the text.
+    pub text: u64,
+}
+
+impl Marks {
+    /// The marks of a hit at `url` (`page#anchor` or `page`) with `text`.
+    pub fn of(url: &str, text: &str) -> Marks {
+        let h = |s: &str| xxhash_rust::xxh3::xxh3_64(s.as_bytes());
+        Marks { section: h(url), page: h(url.split('#').next().unwrap_or_default()), text: h(text) }
+    }
+}
+
+/// The hits a reader sees, at most `k` of `items` (best first; `key` gives an item's `url` and
+/// text). An item is dropped when it repeats the section or the exact text of any item before
+/// it (a long section split into several chunks, or an option table many pages share verbatim,
+/// would otherwise fill the results with one piece of evidence; a dropped chunk still counts, so
+/// the verbatim twin of a section's second chunk is dropped too), or when its page already has
+/// `max_per_page` kept items (`0`: no limit).
+///
+/// Each item is decided by the items before it alone, so the first `n` items decide the same as
+/// a longer list's first `n`, and a reader who knows some items only by their first chunks' ids
+/// (the fragments' places) can decide them before reading their text.
+pub fn select<'s, T>(
+    items: impl IntoIterator<Item = T>,
+    k: usize,
+    max_per_page: usize,
+    key: impl Fn(&T) -> (&'s str, &'s str),
+) -> Vec<T> {
+    let mut sections = std::collections::HashSet::new();
+    let mut texts = std::collections::HashSet::new();
+    let mut pages: std::collections::HashMap<u64, usize> = Default::default();
+    let mut out = Vec::new();
+    for item in items {
+        if out.len() >= k {
+            break;
+        }
+        let (url, text) = key(&item);
+        let m = Marks::of(url, text);
+        let fresh_section = sections.insert(m.section);
+        let fresh_text = texts.insert(m.text);
+        if !(fresh_section && fresh_text) {
+            continue;
+        }
+        let on_page = pages.entry(m.page).or_insert(0);
+        if max_per_page == 0 || *on_page < max_per_page {
+            *on_page += 1;
+            out.push(item);
+        }
+    }
+    out
 }
 
 /// Keeps at most `max_per_page` items per page (the part of `page_of(item)` before `#`), in
@@ -304,6 +347,26 @@ mod tests {
         assert!(!g.passes(0.29, 1.0));
         assert!(!g.passes(0.5, 0.4));
         assert!(Gate::OPEN.passes(-1.0, 0.0));
+    }
+
+    #[test]
+    fn select_drops_repeats_of_any_earlier_item_and_full_pages() {
+        let v = [
+            ("a.html#x", "one"),
+            ("a.html#x", "two"),   // the section again
+            ("b.html#y", "two"),   // the text of the dropped chunk above: dropped too
+            ("a.html#z", "three"), //
+            ("a.html#w", "four"),  // a.html's third
+            ("a.html#v", "five"),  // a.html is full
+            ("c.html", "six"),
+            ("d.html", "seven"), // past k
+        ];
+        let kept = select(v, 4, 3, |p| (p.0, p.1));
+        assert_eq!(
+            kept.iter().map(|p| p.0).collect::<Vec<_>>(),
+            ["a.html#x", "a.html#z", "a.html#w", "c.html"]
+        );
+        assert_eq!(select(v, 10, 0, |p| (p.0, p.1)).len(), 6, "no page limit: only repeats dropped");
     }
 
     #[test]

@@ -135,8 +135,8 @@ fn a_hybrid_question_reads_coarse_rows_with_the_postings_then_a_few_fine_rows() 
     let d = frags.table.dense.clone().unwrap();
     let dim = d.dim;
     // A coarse row: an id of 1–3 bytes here, residual length and alignment, sign code.
-    // A fine row: scale, codes, its record's place (12 bytes), check.
-    let (coarse_row, fine_row) = (4 + dim.div_ceil(8) + 3, 8 + dim + 12);
+    // A fine row: scale, codes, its record's place (24 bytes: where, check, selection keys), check.
+    let (coarse_row, fine_row) = (4 + dim.div_ceil(8) + 3, 8 + dim + 24);
     let (mut with_postings, mut four, mut answered) = (0, 0, 0);
     for q in questions(&docs).iter().take(12) {
         let (site, src, _) = open_with(&engine, &ranged());
@@ -146,12 +146,13 @@ fn a_hybrid_question_reads_coarse_rows_with_the_postings_then_a_few_fine_rows() 
         assert_eq!(src.calls(), s.requests);
         // Heads with the directory (2 calls, one stage), postings with coarse rows, fine rows,
         // then the records the postings and fine rows placed: 5 calls, 4 stages; one more for
-        // entries when a hit has no place, more rounds of text when too many hits are dropped.
-        assert!(r.hits.is_empty() || s.requests >= 5, "{q:?}: {s:?}");
+        // entries when a hit has no place. (A term the site lacks adds the heads of its
+        // spellings and the gate's common words beside the postings: calls, not a stage.)
+        assert!(r.hits.is_empty() || (s.stages >= 4 && s.stages < s.requests), "{q:?}: {s:?}");
         let text_calls =
             src.span_batches().iter().filter(|b| b.iter().any(|sp| sp.path.contains("/txt-"))).count();
         assert!(r.hits.is_empty() || text_calls >= 1, "{q:?}");
-        four += usize::from(s.requests == 5);
+        four += usize::from(s.stages == 4);
         answered += usize::from(!r.hits.is_empty());
         // The partition files' ranges come in two calls: coarse rows (with the term postings),
         // then fine rows.
@@ -180,8 +181,8 @@ fn a_hybrid_question_reads_coarse_rows_with_the_postings_then_a_few_fine_rows() 
     }
     // A question with terms of the corpus reads its coarse rows in the postings' call.
     assert!(with_postings >= 6, "coarse rows with the postings for {with_postings} of 12 questions");
-    // Most questions' hits all have places (from the postings or the fine rows).
-    assert!(four * 10 >= answered * 7, "{four} of {answered} hybrid questions in 5 calls");
+    // Nearly every question's hits have places (from the postings or the fine rows).
+    assert!(four * 10 >= answered * 9, "{four} of {answered} hybrid questions in 4 stages");
 }
 
 /// Asks every question hybrid until one fails; its message.

@@ -9,8 +9,9 @@
 //   node bench/site/stages.mjs [--site docs-135k] [--limit N]
 //
 // Writes bench/results/site-stages.md and .json. Needs the CLI (./build.sh setup) and the
-// rust-docs component (the pages). A stage here is one fetch call: a batch of requests sent
-// together; the manifest is not counted (the widget loads it while the module loads).
+// rust-docs component (the pages). A call is a batch of requests sent together; a stage is
+// calls one after another (calls sent together count once); the manifest is not counted (the
+// widget loads it while the module loads).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -33,11 +34,11 @@ function run(argv, env = {}) {
   return r;
 }
 
-/** `fetched N fragments (B bytes) in R requests` from a search's stderr. */
+/** `fetched N fragments (B bytes) in R requests (S stages)` from a search's stderr. */
 function fetched(stderr) {
-  const m = /fetched (\d+) fragments \((\d+) bytes\) in (\d+) requests/.exec(stderr);
+  const m = /fetched (\d+) fragments \((\d+) bytes\) in (\d+) requests \((\d+) stages\)/.exec(stderr);
   if (!m) throw new Error(`no fetch line in: ${stderr.slice(-500)}`);
-  return { fragments: Number(m[1]), bytes: Number(m[2]), calls: Number(m[3]) };
+  return { fragments: Number(m[1]), bytes: Number(m[2]), calls: Number(m[3]), stages: Number(m[4]) };
 }
 
 function questions() {
@@ -100,23 +101,23 @@ function report(j) {
     `- date: ${j.date}; ${j.cpus} cores; load average before ${j.load.before}, after ${j.load.after}`,
     '- command: `node bench/site/stages.mjs` (this build of the CLI indexes the pages twice with `--ranges always`, with and without `--without-places`)',
     `- questions: ${j.questions} (the large sites' reader questions, then the Cargo book's evaluation questions), each asked by a fresh reader with \`docent search --fragments --k 5\`, which reads the folder as the browser does`,
-    '- a *call* is one fetch stage (requests sent together); the manifest is not counted: the widget requests it while the lean module loads. *bytes*: as stored (range requests are not compressed).',
+    '- a *call* is a batch of requests sent together; a *stage* is calls one after another (calls sent together count once); the manifest is not counted: the widget requests it while the lean module loads. *bytes*: as stored (range requests are not compressed).',
     '',
-    '| layout | mode | questions with hits | calls: mean | 3 calls or fewer | 4 | 5+ | bytes: median (max) | lex fragments, MB |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| layout | mode | questions with hits | stages: mean | 3 stages or fewer | 4 | 5+ | calls: mean | bytes: median (max) | lex fragments, MB |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of j.results) {
     for (const mode of ['lexical', 'hybrid']) {
       const rows = r.rows.filter((x) => x.mode === mode && x.hits > 0);
       const n = (f) => rows.filter(f).length;
       lines.push(
-        `| ${r.layout} | ${mode} | ${rows.length} | ${mean(rows.map((x) => x.calls)).toFixed(2)} | ${n((x) => x.calls <= 3)} | ${n((x) => x.calls === 4)} | ${n((x) => x.calls >= 5)} | ${(median(rows.map((x) => x.bytes)) / 1024).toFixed(1)} kB (${(Math.max(0, ...rows.map((x) => x.bytes)) / 1024).toFixed(1)}) | ${(r.lexBytes / 1e6).toFixed(2)} |`,
+        `| ${r.layout} | ${mode} | ${rows.length} | ${mean(rows.map((x) => x.stages)).toFixed(2)} | ${n((x) => x.stages <= 3)} | ${n((x) => x.stages === 4)} | ${n((x) => x.stages >= 5)} | ${mean(rows.map((x) => x.calls)).toFixed(2)} | ${(median(rows.map((x) => x.bytes)) / 1024).toFixed(1)} kB (${(Math.max(0, ...rows.map((x) => x.bytes)) / 1024).toFixed(1)}) | ${(r.lexBytes / 1e6).toFixed(2)} |`,
       );
     }
   }
   lines.push(
     '',
-    'Hybrid: each reader here is fresh, so its question also fetches the IVF directory, in a call beside the heads (one stage, two calls): its stages are one fewer than its calls. More than the fewest calls comes from hits outside every query term\'s best postings (their records are located by their pack entries, one stage more) and from further rounds of text when deduplication and the per-page limit drop too many hits (a std API page holds many chunks).',
+    'The fewest stages: 3 lexical (shard heads; postings; the records of the hits shown), 4 hybrid (the fine IVF rows before the records; each reader here is fresh, so its question also fetches the IVF directory beside the heads). One more comes from a typo (the postings of the spelling picked, after the heads of its spellings\' shards, which come beside the postings) and from a hit outside every query term\'s best postings (its record is located by its pack entry first). The places carry each chunk\'s section, page and text as chunk ids, so the hits that repeat a section or a text, or overfill a page, are dropped before any text is read (version 5).',
     '',
   );
   return `${lines.join('\n')}\n`;

@@ -10,7 +10,7 @@ use crate::conversation::{
 use crate::gate::{decide, query_terms};
 use crate::index::bm25::is_invisible;
 use crate::prompt::{self, Prompt, PromptOptions, Source};
-use crate::retrieve::{dedupe, fuse, limit_per_page, RetrieveOptions};
+use crate::retrieve::{fuse, limit_per_page, select, RetrieveOptions};
 use crate::{Error, Result};
 
 impl Docent {
@@ -77,14 +77,12 @@ impl Docent {
         let answerable = decide(opts, self.site_gate.as_ref(), kind, &evidence, &check, true);
         let missing = check.missing;
         let fused = fuse(&dense_hits, &lexical_hits, opts.rrf_k, opts.lexical_weight, opts.mode);
-        let fused = dedupe(fused, |f| {
+        let fused = select(fused, k, opts.max_per_page, |f| {
             let c = &self.chunks[f.id as usize];
             (c.url.as_str(), c.text.as_str())
         });
-        let fused = limit_per_page(fused, opts.max_per_page, |f| &self.chunks[f.id as usize].url);
         let hits = fused
             .into_iter()
-            .take(k)
             .map(|f| {
                 let c = &self.chunks[f.id as usize];
                 Hit {

@@ -76,13 +76,13 @@ fn coarse_row(dim: usize) -> usize {
 }
 
 /// Bytes of one fine row of `dim` dimensions: scale, codes, the record's place when `located`
-/// (start and length u32 LE, its check: 12 bytes), check.
+/// ([`Place::to_bytes`]), check.
 fn fine_row(dim: usize, located: bool) -> usize {
     8 + dim + if located { PLACE } else { 0 }
 }
 
 /// Bytes of a record's place in a fine row.
-const PLACE: usize = 12;
+const PLACE: usize = Place::BYTES;
 
 /// The check a fine row carries: the low 32 bits of the xxh3-64 of its scale and codes, xor the
 /// partition's check (the xxh3 of its coarse rows, from the directory) and its position, so a
@@ -196,9 +196,7 @@ pub(super) fn write(
                 let place = places
                     .get(id as usize)
                     .ok_or_else(|| Error::Vector { reason: format!("IVF row {id} has no text record") })?;
-                body.extend_from_slice(&place.start.to_le_bytes());
-                body.extend_from_slice(&place.len.to_le_bytes());
-                body.extend_from_slice(&place.hash);
+                body.extend_from_slice(&place.to_bytes());
             }
             let sum = fine_check(&body[at..], check, j);
             body.extend_from_slice(&sum.to_le_bytes());
@@ -540,10 +538,10 @@ async fn load_fine<S: FragmentSource>(
             let codes: Vec<i8> = row[4..].iter().map(|&b| b as i8).collect();
             let id = coarse.ids[j + i];
             if d.located {
-                let word =
-                    |o: usize| u32::from_le_bytes([place[o], place[o + 1], place[o + 2], place[o + 3]]);
-                let hash = [place[8], place[9], place[10], place[11]];
-                index.places.borrow_mut().insert(id, Place { start: word(0), len: word(4), hash });
+                let place = Place::from_bytes(place).ok_or_else(|| {
+                    Error::format(&span.path, format!("IVF partition {p}: row {} has no place", j + i))
+                })?;
+                index.places.borrow_mut().insert(id, place);
             }
             if let Err(at) = loaded.ranged.fine.binary_search_by_key(&id, |f| f.0) {
                 loaded.ranged.fine.insert(at, (id, scale, codes));

@@ -39,8 +39,8 @@ use crate::{Error, Result};
 pub const MAX_POSTINGS: usize = 4096;
 
 /// Postings per term of a ranged shard that carry their record's [`Place`], at most: the term's
-/// best by BM25 impact (all of them for a term in fewer chunks). About 10 bytes each, so at most
-/// about 2.5 kB a term; a hit outside every query term's best (or a dense-only hit) is located
+/// best by BM25 impact (all of them for a term in fewer chunks). About 14 bytes each, so at most
+/// about 3.5 kB a term; a hit outside every query term's best (or a dense-only hit) is located
 /// by its pack entry instead, one fetch stage later.
 pub const LOCATED_POSTINGS: usize = 256;
 

@@ -10,7 +10,7 @@
 //! text packs, whole or read by byte ranges on large sites (`text.rs`), and IVF partitions,
 //! whole (`dense.rs`) or ranged (`dense_ranged.rs`), and its fetch counts ([`FetchStats`]).
 //! Must not: do I/O itself (a source does), know about JavaScript or HTTP, or rank differently
-//! from the engine: scoring, fusion, the gate, dedupe and the per-page limit are the engine's own
+//! from the engine: scoring, fusion, the gate and the choice of hits shown are the engine's own
 //! functions (`index::bm25`, `retrieve`), called here on fragment data.
 //!
 //! # Why fragments
@@ -20,9 +20,11 @@
 //! changed, and a fragment that does not match its name (damaged, or from another build) is
 //! refused, naming itself. A question costs at most three sequential fetch stages after the
 //! manifest: term shards (and the IVF centroids / partitions), then text packs. The ranged
-//! layout of large sites takes two each for the terms (shard heads, then postings) and the text
-//! (the records' entries, then the records), and a hybrid question one more for the int8 rows
-//! of its best candidates (`dense_ranged.rs`: their sign codes come with the postings).
+//! layout of large sites takes two for the terms (shard heads, then postings) and one for the
+//! text (the records of the hits shown, located and chosen by the places the postings carry,
+//! `choose.rs`; their entries first for a hit without a place), and a hybrid question one more
+//! for the int8 rows of its best candidates (`dense_ranged.rs`: their sign codes come with the
+//! postings).
 //!
 //! Design: `docs/design.md`, "The fragmented index".
 
@@ -36,6 +38,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
 
+mod choose;
 mod conversation;
 mod dense;
 mod dense_ranged;
@@ -242,11 +245,15 @@ impl FragmentSource for MemorySource {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FetchStats {
     /// Fetch calls ([`FragmentSource::fetch`] or [`FragmentSource::fetch_ranges`]), each a batch
-    /// of fragments or byte ranges requested together: a question takes 1–3 on whole files, 3
-    /// lexically on the ranged layout, 4 hybrid (one more when a hit's record has no place in
-    /// the postings, and more when extra rounds of text are needed); the first hybrid
-    /// question of a ranged site fetches its IVF directory in a call of its own beside the heads.
+    /// of fragments or byte ranges requested together.
     pub requests: usize,
+    /// Fetch stages: calls one after another, calls sent together counting once (a ranged
+    /// site's shard heads and its IVF directory; a missing term's spellings and the gate's
+    /// common words). A lexical question takes 1–2 on whole files and 3 on the ranged layout
+    /// (heads, postings, records), one more for a term the site lacks (the heads of its
+    /// spellings) or a hit whose record has no place in the postings (its pack entry first); a
+    /// hybrid question one more for the int8 rows of its best candidates.
+    pub stages: usize,
     /// Fragment files and byte ranges fetched (each one HTTP request in a browser).
     pub fragments: usize,
     /// Their bytes, as stored (before any HTTP compression).

@@ -1,9 +1,11 @@
 //! The reader: a site index opened from its manifest, searched through a [`FragmentSource`].
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::future::Future;
 use std::rc::Rc;
 
+use super::choose::{self, Known};
 use super::lexical::{prefix_shards, shard_of, Shard, Term};
 use super::table::{open_fragment, FragmentKind, FragmentTable};
 use super::text::{self, pack_of, Located, Place, RangedPack, Record};
@@ -17,7 +19,7 @@ use crate::gate::{
 };
 use crate::index::bm25::{best_first, coverage_of, distinct, idf, saturate, Bm25};
 use crate::prompt::{Prompt, PromptOptions};
-use crate::retrieve::{dedupe, fuse, limit_per_page, Fused, Mode, RetrieveOptions};
+use crate::retrieve::{fuse, select, Fused, Mode, RetrieveOptions};
 use crate::site::Manifest;
 use crate::tokens::TokenCounter;
 use crate::{Error, Result};
@@ -68,6 +70,8 @@ pub struct SiteIndex {
     pub(super) manifest: Manifest,
     pub(super) table: FragmentTable,
     stats: RefCell<FetchStats>,
+    /// Inside [`SiteIndex::together`]: how deep, and whether its stage is counted yet.
+    together: Cell<(u32, bool)>,
     /// Term shards loaded, by shard number.
     lexical: RefCell<BTreeMap<usize, Rc<Shard>>>,
     /// Text records loaded, by chunk id.
@@ -148,6 +152,7 @@ impl SiteIndex {
             manifest,
             table,
             stats: RefCell::new(FetchStats::default()),
+            together: Cell::new((0, false)),
             lexical: RefCell::default(),
             text: RefCell::default(),
             packs: RefCell::default(),
@@ -274,23 +279,32 @@ impl SiteIndex {
         };
         let centroids = dense_query.as_ref().and_then(|q| q.centroids_wanted(self));
         self.load_shards(src, &shards, centroids).await?;
-        // A salient term the shards lack: the shards of its spellings (and the gate's common
-        // words), in one stage, before the postings: the term meant is read with the others.
-        self.load_for_absent(src, query).await?;
-        let terms = self.query_terms(query, lookup);
         if self.table.lexical.ranged {
-            // Ranged shards: the postings of the terms the lookup picked from the heads, and the
-            // coarse rows of ranged IVF partitions, together.
-            let wanted = self.groups(&terms, lookup);
+            // Ranged shards: the postings of the terms the lookup picked from the heads, the
+            // coarse rows of ranged IVF partitions, and for a salient term the heads lack, the
+            // heads of its spellings' shards (and the gate's common words), together. A spelling
+            // picked from those needs its postings after them: a stage more only for a typo.
+            let wanted = self.groups(&self.query_terms(query, lookup), lookup);
             let coarse = match &dense_query {
                 Some(q) => q.coarse_wanted(self)?,
                 None => Default::default(),
             };
-            let got = self.load_postings(src, &wanted, &coarse.spans).await?;
+            let (got, absent) = self
+                .together(self.load_postings(src, &wanted, &coarse.spans), self.load_for_absent(src, query))
+                .await;
+            let got = got?;
+            absent?;
             if let Some(q) = &dense_query {
                 q.store_coarse(self, &coarse, got)?;
             }
+            let spelled = self.groups(&self.query_terms(query, lookup), lookup);
+            self.load_postings(src, &spelled, &[]).await?;
+        } else {
+            // A salient term the shards lack: the shards of its spellings (and the gate's common
+            // words), in one stage: the term meant is scored with the others.
+            self.load_for_absent(src, query).await?;
         }
+        let terms = self.query_terms(query, lookup);
         let groups = self.groups(&terms, lookup);
         let lexical_hits = self.rank(&groups, cand);
         // Stage 2: the probed partitions.
@@ -319,7 +333,7 @@ impl SiteIndex {
     }
 
     /// Stage 3 of [`SiteIndex::search_with`]: the first `k` hits of the candidates `fused` (best
-    /// first) that deduplication and the per-page limit keep, with their text.
+    /// first) that [`select`] keeps, with their text.
     pub(super) async fn hits_of<S: FragmentSource>(
         &self,
         src: &S,
@@ -327,56 +341,114 @@ impl SiteIndex {
         k: usize,
         opts: &RetrieveOptions,
     ) -> Result<Vec<Hit>> {
-        // Stage 3: the text of the best hits. Deduplication and the per-page limit decide each
-        // item by the items before it only, so filtering a prefix of the fused list gives a
-        // prefix of the filtered list: fetch the text of the first 1.5·k (a few are usually
-        // dropped: neighbouring chunks of one section), and more only when too few survive.
-        // Ranged packs read only the records asked for, so the first round asks for 2·k.
-        let first = if self.table.text.ranged { 2 * k } else { k + k / 2 };
-        let mut upto = first.min(fused.len());
-        let hits = loop {
-            // Whole packs: the packs of the first `upto` hits, and any later hit among the
-            // first 2k whose pack comes anyway (so a dropped hit rarely costs another round).
-            // Ranged packs cost only the records asked for.
-            if !self.table.text.ranged {
-                let mut packs: BTreeSet<usize> =
-                    fused[..upto].iter().map(|f| pack_of(&self.table.text, f.id)).collect();
-                packs.extend(self.packs.borrow().iter().copied());
-                let free = fused[upto..]
-                    .iter()
-                    .take(k)
-                    .take_while(|f| packs.contains(&pack_of(&self.table.text, f.id)))
-                    .count();
-                upto += free;
-            }
+        let kept = if self.table.text.ranged {
+            self.choose_ranged(src, fused, k, opts).await?
+        } else {
+            self.choose_whole(src, fused, k, opts).await?
+        };
+        let text = self.text.borrow();
+        Ok(kept
+            .into_iter()
+            .map(|f| {
+                let r = &text[&f.id];
+                Hit {
+                    url: r.url.clone(),
+                    title: r.title.clone(),
+                    heading: r.heading.clone(),
+                    score: f.score,
+                    text: r.text.clone(),
+                    dense: f.dense,
+                    lexical: f.lexical,
+                    chunk: f.id,
+                }
+            })
+            .collect())
+    }
+
+    /// [`SiteIndex::hits_of`] with whole packs: [`select`] decides each candidate by the ones
+    /// before it only, so selecting from a prefix of `fused` gives a prefix of the result. The
+    /// packs of the first 1.5·k are read (a few are usually dropped: neighbouring chunks of one
+    /// section), with any later candidate among the first 2k whose pack comes anyway, and more
+    /// only when too few are kept.
+    async fn choose_whole<S: FragmentSource>(
+        &self,
+        src: &S,
+        fused: &[Fused],
+        k: usize,
+        opts: &RetrieveOptions,
+    ) -> Result<Vec<Fused>> {
+        let mut upto = (k + k / 2).min(fused.len());
+        loop {
+            let mut packs: BTreeSet<usize> =
+                fused[..upto].iter().map(|f| pack_of(&self.table.text, f.id)).collect();
+            packs.extend(self.packs.borrow().iter().copied());
+            let free = fused[upto..]
+                .iter()
+                .take(k)
+                .take_while(|f| packs.contains(&pack_of(&self.table.text, f.id)))
+                .count();
+            upto += free;
             self.load_text(src, fused[..upto].iter().map(|f| f.id)).await?;
             let text = self.text.borrow();
-            let record = |id: u32| -> &Record { &text[&id] };
-            let items: Vec<(Fused, &Record)> = fused[..upto].iter().map(|f| (*f, record(f.id))).collect();
-            let items = dedupe(items, |it| (it.1.url.as_str(), it.1.text.as_str()));
-            let items = limit_per_page(items, opts.max_per_page, |it| &it.1.url);
-            if items.len() >= k || upto == fused.len() {
-                break items
-                    .into_iter()
-                    .take(k)
-                    .map(|(f, r)| Hit {
-                        url: r.url.clone(),
-                        title: r.title.clone(),
-                        heading: r.heading.clone(),
-                        score: f.score,
-                        text: r.text.clone(),
-                        dense: f.dense,
-                        lexical: f.lexical,
-                        chunk: f.id,
+            let kept = select(fused[..upto].iter().copied(), k, opts.max_per_page, |f| {
+                let r = &text[&f.id];
+                (r.url.as_str(), r.text.as_str())
+            });
+            if kept.len() >= k || upto == fused.len() {
+                return Ok(kept);
+            }
+            // Too few kept: the hits crowd into a few pages or sections (a heading match ties
+            // every chunk under it). At least double what is read, so such a list costs a few
+            // rounds, not one per missing hit.
+            upto = (upto + 2 * (k - kept.len())).max(2 * upto).min(fused.len());
+        }
+    }
+
+    /// [`SiteIndex::hits_of`] with ranged packs, which read only the records asked for: the
+    /// places' keys decide most candidates before any text ([`choose::plan`]), so the records
+    /// of the hits shown are read in one stage; what the keys cannot decide (candidates without
+    /// a place) is read too, and the plan redone with those records until it is certain.
+    async fn choose_ranged<S: FragmentSource>(
+        &self,
+        src: &S,
+        fused: &[Fused],
+        k: usize,
+        opts: &RetrieveOptions,
+    ) -> Result<Vec<Fused>> {
+        loop {
+            let (kept, missing) = {
+                let text = self.text.borrow();
+                let places = self.places.borrow();
+                let known: Vec<Known> = fused
+                    .iter()
+                    .map(|f| {
+                        let record = text.get(&f.id).map(|r| (r.url.as_str(), r.text.as_str()));
+                        Known::of(f.id, record, places.get(&f.id))
                     })
                     .collect();
+                let plan = choose::plan(&known, k, opts.max_per_page);
+                let kept: Vec<Fused> = plan.kept.iter().map(|&i| fused[i]).collect();
+                // A candidate without a place costs two stages (its entry, then its record), and
+                // may turn out to repeat another: for each one read, read one candidate more
+                // now rather than two stages later.
+                let unplaced = plan.read.iter().filter(|&&i| known[i].keys.is_none()).count();
+                let read = match unplaced {
+                    0 => plan.read,
+                    n => choose::plan(&known, k + n, opts.max_per_page).read,
+                };
+                let missing: Vec<u32> = read.iter().map(|&i| fused[i].id).collect();
+                (kept, missing)
+            };
+            if missing.is_empty() {
+                return Ok(kept);
             }
-            // Too few survived: the hits crowd into a few pages or sections (a heading match
-            // ties every chunk under it). At least double what is fetched, so such a list costs a
-            // few rounds, not one per missing hit.
-            upto = (upto + 2 * (k - items.len())).max(2 * upto).min(fused.len());
-        };
-        Ok(hits)
+            self.load_text(src, missing.iter().copied()).await?;
+            // Every round reads at least one record more, so this ends; a source that gave
+            // fewer records than asked would not.
+            if let Some(id) = missing.iter().find(|id| !self.text.borrow().contains_key(id)) {
+                return Err(Error::format("txt fragment", format!("the record of chunk {id} was not read")));
+            }
+        }
     }
 
     /// Retrieves sources for `question` (as [`SiteIndex::search`] with the index's retrieval
@@ -499,6 +571,16 @@ impl SiteIndex {
     }
 
     /// Fetches `paths` (with their manifest sizes) in one call, counting them.
+    /// Runs `a` and `b` together (their calls go out at once), counted as one fetch stage.
+    pub(super) async fn together<A: Future, B: Future>(&self, a: A, b: B) -> (A::Output, B::Output) {
+        let (depth, counted) = self.together.get();
+        self.together.set((depth + 1, counted));
+        let out = super::join(a, b).await;
+        let (depth, inner) = self.together.get();
+        self.together.set((depth - 1, if depth == 1 { false } else { inner }));
+        out
+    }
+
     pub(super) async fn fetch<S: FragmentSource>(&self, src: &S, paths: &[String]) -> Result<Vec<Vec<u8>>> {
         if paths.is_empty() {
             return Ok(Vec::new());
@@ -519,6 +601,14 @@ impl SiteIndex {
         }
         let mut stats = self.stats.borrow_mut();
         stats.requests += 1;
+        match self.together.get() {
+            (0, _) => stats.stages += 1,
+            (depth, false) => {
+                stats.stages += 1;
+                self.together.set((depth, true));
+            }
+            (_, true) => {}
+        }
         stats.fragments += got.len();
         stats.bytes += got.iter().map(|b| b.len() as u64).sum::<u64>();
         Ok(())
@@ -547,7 +637,7 @@ impl SiteIndex {
                 .collect();
             let extra_paths: Vec<String> = extra.iter().cloned().collect();
             let (heads, centroids) =
-                super::join(self.fetch_ranges(src, &spans), self.fetch(src, &extra_paths)).await;
+                self.together(self.fetch_ranges(src, &spans), self.fetch(src, &extra_paths)).await;
             for ((&i, path), bytes) in missing.iter().zip(&paths).zip(heads?) {
                 let shard = Shard::open_head(path, &bytes, table, i)?;
                 self.lexical.borrow_mut().insert(i, Rc::new(shard));
@@ -598,7 +688,7 @@ impl SiteIndex {
                 Ok(())
             }
         };
-        let (heads, common) = super::join(self.load_shards(src, &shards, None), common).await;
+        let (heads, common) = self.together(self.load_shards(src, &shards, None), common).await;
         heads.and(common)
     }
 

@@ -103,6 +103,12 @@ impl Record {
 /// its best hits' records without reading their entries first: the record's byte range in its
 /// pack's record area and its check (the entry's hash, little-endian). The pack is the chunk's,
 /// from the manifest.
+///
+/// It also carries what [`crate::retrieve::select`] decides by, as chunk ids, so a reader drops
+/// the hits that repeat a section, a text or a full page before reading any text: each is the
+/// distance back from this chunk to the first live chunk (lowest id) with the same `url#anchor`
+/// (`section`), the same page (the url before `#`, `page`) and the same text (`twin`, by its
+/// xxh3-64, as the selection compares texts); `0` when this chunk is that first one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct Place {
     /// Offset of the record in the pack's record area, bytes.
@@ -111,6 +117,85 @@ pub(super) struct Place {
     pub len: u32,
     /// The record's check, as its entry holds it.
     pub hash: [u8; 4],
+    /// Chunks back to the first with this chunk's `url#anchor`.
+    pub section: u32,
+    /// Chunks back to the first of this chunk's page.
+    pub page: u32,
+    /// Chunks back to the first with this chunk's text.
+    pub twin: u32,
+}
+
+impl Place {
+    /// Bytes of a place in fixed-width form (a fine IVF row): six u32 LE.
+    pub const BYTES: usize = 24;
+
+    /// The fixed-width form: start, len, hash, section, page, twin (u32 LE each).
+    pub fn to_bytes(self) -> [u8; Place::BYTES] {
+        let mut out = [0; Place::BYTES];
+        let words = [self.start, self.len, u32::from_le_bytes(self.hash), self.section, self.page, self.twin];
+        for (slot, w) in out.chunks_exact_mut(4).zip(words) {
+            slot.copy_from_slice(&w.to_le_bytes());
+        }
+        out
+    }
+
+    /// Reads [`Place::to_bytes`]'s form; `None` unless `bytes` is [`Place::BYTES`] long.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Place> {
+        if bytes.len() != Place::BYTES {
+            return None;
+        }
+        let w = |i: usize| {
+            u32::from_le_bytes([bytes[4 * i], bytes[4 * i + 1], bytes[4 * i + 2], bytes[4 * i + 3]])
+        };
+        Some(Place {
+            start: w(0),
+            len: w(1),
+            hash: w(2).to_le_bytes(),
+            section: w(3),
+            page: w(4),
+            twin: w(5),
+        })
+    }
+
+    /// Chunk `id`'s selection keys: the first chunks of its section, page and text (`None` when
+    /// a distance reaches past chunk 0, which a sound index never writes).
+    pub fn keys(&self, id: u32) -> Option<Keys> {
+        Some(Keys {
+            section: id.checked_sub(self.section)?,
+            page: id.checked_sub(self.page)?,
+            text: id.checked_sub(self.twin)?,
+        })
+    }
+}
+
+/// A chunk's section, page and text, each named by the first live chunk that has it: two chunks
+/// share one exactly when their keys are equal (see [`Place`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Keys {
+    pub section: u32,
+    pub page: u32,
+    pub text: u32,
+}
+
+/// Each record's distances back to the first record with its section, page and text (see
+/// [`Place`]), in order.
+fn key_distances(records: &[(String, Record)]) -> Vec<[u32; 3]> {
+    use std::collections::HashMap;
+    let mut first: [HashMap<u64, u32>; 3] = Default::default();
+    records
+        .iter()
+        .zip(0u32..)
+        .map(|((_, r), id)| {
+            let marks = crate::retrieve::Marks::of(&r.url, &r.text);
+            let mut d = [0; 3];
+            for ((slot, seen), mark) in
+                d.iter_mut().zip(&mut first).zip([marks.section, marks.page, marks.text])
+            {
+                *slot = id - *seen.entry(mark).or_insert(id);
+            }
+            d
+        })
+        .collect()
 }
 
 /// Cuts `records` (live chunks in id order, each with its page url) into packs, ranged or whole
@@ -169,6 +254,7 @@ pub(super) fn write(
         Ok(())
     };
     let n = records.len();
+    let distances = if ranged { key_distances(&records) } else { Vec::new() };
     let mut it = records.into_iter().peekable();
     let hash = |s: &str| xxhash_rust::xxh3::xxh3_64(s.as_bytes());
     while let Some((page, rec)) = it.next() {
@@ -190,6 +276,9 @@ pub(super) fn write(
     }
     flush(&mut pack, &mut size, next_id)?;
     assert_eq!(next_id as usize, n, "every chunk packed once");
+    for (place, [section, page, twin]) in places.iter_mut().zip(distances) {
+        *place = Place { section, page, twin, ..*place };
+    }
     Ok((table, files, places))
 }
 
@@ -254,7 +343,7 @@ fn seal_ranged(pack: &[Record], places: &mut Vec<Place>) -> Result<(String, Vec<
         let hash = record_hash(&area[w[0] as usize..w[1] as usize], seed).to_le_bytes();
         body.extend_from_slice(&w[1].to_le_bytes());
         body.extend_from_slice(&hash);
-        places.push(Place { start: w[0], len: w[1] - w[0], hash });
+        places.push(Place { start: w[0], len: w[1] - w[0], hash, section: 0, page: 0, twin: 0 });
     }
     body.extend_from_slice(&area);
     let (name, bytes) = seal_body(FragmentKind::RangedText, &body);

@@ -77,8 +77,11 @@ export interface SiteAssembleOptions {
 
 /** What a `SiteIndex` fetched so far (not counting `manifest.json`). */
 export interface FetchStats {
-  /** Fetch stages (batches requested together; a question takes 1–3). */
+  /** Fetch calls (batches of fragments or byte ranges requested together). */
   requests: number;
+  /** Fetch stages: calls one after another, calls sent together counting once (a lexical
+   * question takes 1–2 on whole files, 3 on the ranged layout of large sites). */
+  stages: number;
   /** Fragment files fetched (one HTTP request each; from the Cache API when held there). */
   fragments: number;
   /** Their bytes, uncompressed. */

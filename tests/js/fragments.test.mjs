@@ -138,7 +138,8 @@ test('a lexical question through fragments ranks as the index in memory, fetchin
     // Per question: term shards, then text packs, and at most two more rounds of packs when
     // deduplication and the per-page limit drop too many hits (each round at least doubles what
     // it fetches; tests/fragments.rs measures how often over many questions).
-    assert.ok(f.requests >= 2 && f.requests <= 3 * 4, `fetch stages: ${JSON.stringify(f)}`);
+    assert.ok(f.requests >= 2 && f.requests <= 3 * 4, `fetch calls: ${JSON.stringify(f)}`);
+    assert.ok(f.stages >= 2 && f.stages <= f.requests, `fetch stages: ${JSON.stringify(f)}`);
     const all = (await readdir(join(site, 'fragments'))).length;
     assert.ok(f.fragments < all, `fetched ${f.fragments} of ${all} fragments`);
     // The same question again fetches nothing.

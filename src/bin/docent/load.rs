@@ -156,14 +156,15 @@ impl Site {
         self.embedder.as_ref().map(|e| e.embed(&[q])).transpose()
     }
 
-    /// `fetched N fragments (B bytes) in R requests`, for stderr.
+    /// `fetched N fragments (B bytes) in R requests (S stages)`, for stderr.
     pub fn fetched(&self) -> String {
         let s = self.index.fetched();
         format!(
-            "fetched {} fragments ({} bytes) in {} requests, through {}",
+            "fetched {} fragments ({} bytes) in {} requests ({} stages), through {}",
             s.fragments,
             s.bytes,
             s.requests,
+            s.stages,
             if self.embedder.is_some() { "the hybrid path" } else { "the lexical path" }
         )
     }
