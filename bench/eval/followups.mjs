@@ -130,7 +130,13 @@ writeFileSync(`${OUT}.json`, JSON.stringify(Object.fromEntries(measured.map((s) 
 
 let md = `# Follow-up questions: recall in the conversation against the question asked in full\n\n`;
 md += `Follow-ups written for the evaluation sites, each searched eight ways against the site's MiniLM index with \`docent eval\`, hybrid retrieval (the default). \`bare\`: the follow-up alone; \`concat\`: the follow-up followed by the earlier questions word for word; \`formed\`: the query docent forms from the conversation (\`retrieval_query\`) searched alone; \`lean-uncited\`: in its conversation through the fragments, the earlier turns carrying no sources (the formed query alone); \`lean\`: the same with each earlier turn carrying the sources the system gave it (see \`followup\`), as the lean module and the widget search a follow-up; \`uncited\`: in its conversation through index.bin (\`Docent::search_conversation\`: the formed query fused with the follow-up's own hits on the pages of the topic question's first 5 hits), the earlier turns carrying no sources; \`followup\`: the same with each earlier turn carrying the sources the system gave it (\`docent eval\` asks the earlier questions first and keeps the urls of their first 5 hits, as the widget keeps its answers' sources; never the relevant urls), as \`docent ask --history\` and the in-memory index search a follow-up; \`full\`: the same question asked on its own. "kept": answerable follow-ups the gate let through.\n\n`;
-md += `Command: \`node bench/eval/followups.mjs --index ${opt('--index') ? opt('--index').replace(/.*\/target\//, 'target/') : '$CARGO_TARGET_DIR/eval/index'}\` (CLI: \`${CLI.replace(/.*\/target\//, 'target/')}\`)\n`;
+// Paths as a reader of the results can use them: under $CARGO_TARGET_DIR, or the repo's target/.
+const shown = (p) => {
+  const dir = process.env.CARGO_TARGET_DIR;
+  if (dir && p.startsWith(`${dir.replace(/\/$/, '')}/`)) return `$CARGO_TARGET_DIR/${p.slice(dir.replace(/\/$/, '').length + 1)}`;
+  return p.replace(/.*\/target\//, 'target/');
+};
+md += `Command: \`node bench/eval/followups.mjs --index ${opt('--index') ? shown(opt('--index')) : '$CARGO_TARGET_DIR/eval/index'}\` (CLI: \`${shown(CLI)}\`)\n`;
 for (const set of measured) {
   const r = set.results;
   if (r.unanswerable) {
