@@ -12,8 +12,13 @@
 //! plan is redone with what was read until no comparison is uncertain. It then gives exactly
 //! what `select` gives with every record at hand.
 
-use super::text::{Keys, Place};
-use crate::retrieve::Marks;
+use std::collections::BTreeSet;
+
+use super::read::SiteIndex;
+use super::text::{pack_of, Keys, Place};
+use super::FragmentSource;
+use crate::retrieve::{select, Fused, Marks, RetrieveOptions};
+use crate::{Error, Result};
 
 /// What the reader knows of a candidate: its record's marks, its place's keys, or both.
 #[derive(Debug, Clone, Copy, Default)]
@@ -89,6 +94,95 @@ pub(super) fn plan(known: &[Known], k: usize, max_per_page: usize) -> Plan {
     plan.read.sort_unstable();
     plan.read.dedup();
     plan
+}
+
+/// How [`SiteIndex::hits_of`] chooses its hits and reads their text, per text layout.
+impl SiteIndex {
+    /// [`SiteIndex::hits_of`] with whole packs: [`select`] decides each candidate by the ones
+    /// before it only, so selecting from a prefix of `fused` gives a prefix of the result. The
+    /// packs of the first 1.5·k are read (a few are usually dropped: neighbouring chunks of one
+    /// section), with any later candidate among the first 2k whose pack comes anyway, and more
+    /// only when too few are kept.
+    pub(super) async fn choose_whole<S: FragmentSource>(
+        &self,
+        src: &S,
+        fused: &[Fused],
+        k: usize,
+        opts: &RetrieveOptions,
+    ) -> Result<Vec<Fused>> {
+        let mut upto = (k + k / 2).min(fused.len());
+        loop {
+            let mut packs: BTreeSet<usize> =
+                fused[..upto].iter().map(|f| pack_of(&self.table.text, f.id)).collect();
+            packs.extend(self.packs.borrow().iter().copied());
+            let free = fused[upto..]
+                .iter()
+                .take(k)
+                .take_while(|f| packs.contains(&pack_of(&self.table.text, f.id)))
+                .count();
+            upto += free;
+            self.load_text(src, fused[..upto].iter().map(|f| f.id)).await?;
+            let text = self.text.borrow();
+            let kept = select(fused[..upto].iter().copied(), k, opts.max_per_page, |f| {
+                let r = &text[&f.id];
+                (r.url.as_str(), r.text.as_str())
+            });
+            if kept.len() >= k || upto == fused.len() {
+                return Ok(kept);
+            }
+            // Too few kept: the hits crowd into a few pages or sections (a heading match ties
+            // every chunk under it). At least double what is read, so such a list costs a few
+            // rounds, not one per missing hit.
+            upto = (upto + 2 * (k - kept.len())).max(2 * upto).min(fused.len());
+        }
+    }
+
+    /// [`SiteIndex::hits_of`] with ranged packs, which read only the records asked for: the
+    /// places' keys decide most candidates before any text ([`plan`]), so the records
+    /// of the hits shown are read in one stage; what the keys cannot decide (candidates without
+    /// a place) is read too, and the plan redone with those records until it is certain.
+    pub(super) async fn choose_ranged<S: FragmentSource>(
+        &self,
+        src: &S,
+        fused: &[Fused],
+        k: usize,
+        opts: &RetrieveOptions,
+    ) -> Result<Vec<Fused>> {
+        loop {
+            let (kept, missing) = {
+                let text = self.text.borrow();
+                let places = self.places.borrow();
+                let known: Vec<Known> = fused
+                    .iter()
+                    .map(|f| {
+                        let record = text.get(&f.id).map(|r| (r.url.as_str(), r.text.as_str()));
+                        Known::of(f.id, record, places.get(&f.id))
+                    })
+                    .collect();
+                let chosen = plan(&known, k, opts.max_per_page);
+                let kept: Vec<Fused> = chosen.kept.iter().map(|&i| fused[i]).collect();
+                // A candidate without a place costs two stages (its entry, then its record), and
+                // may turn out to repeat another: for each one read, read one candidate more
+                // now rather than two stages later.
+                let unplaced = chosen.read.iter().filter(|&&i| known[i].keys.is_none()).count();
+                let read = match unplaced {
+                    0 => chosen.read,
+                    n => plan(&known, k + n, opts.max_per_page).read,
+                };
+                let missing: Vec<u32> = read.iter().map(|&i| fused[i].id).collect();
+                (kept, missing)
+            };
+            if missing.is_empty() {
+                return Ok(kept);
+            }
+            self.load_text(src, missing.iter().copied()).await?;
+            // Every round reads at least one record more, so this ends; a source that gave
+            // fewer records than asked would not.
+            if let Some(id) = missing.iter().find(|id| !self.text.borrow().contains_key(id)) {
+                return Err(Error::format("txt fragment", format!("the record of chunk {id} was not read")));
+            }
+        }
+    }
 }
 
 #[cfg(test)]
