@@ -188,7 +188,6 @@ impl SiteIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::retrieve::select;
 
     /// A small xorshift, so the cases are the same on every run.
     struct Rng(u64);

@@ -296,14 +296,18 @@ impl SiteIndex {
             if let Some(q) = &dense_query {
                 q.store_coarse(self, &coarse, got)?;
             }
-            let spelled = self.groups(&self.query_terms(query, lookup), lookup);
-            self.load_postings(src, &spelled, &[]).await?;
         } else {
             // A salient term the shards lack: the shards of its spellings (and the gate's common
             // words), in one stage: the term meant is scored with the others.
             self.load_for_absent(src, query).await?;
         }
         let terms = self.query_terms(query, lookup);
+        if self.table.lexical.ranged {
+            // The postings of a spelling picked from the heads just read (none when no term was
+            // missing: their postings came above).
+            self.load_postings(src, &self.groups(&terms, lookup), &[]).await?;
+        }
+        // Groups hold their terms' postings as loaded: taken after the last load.
         let groups = self.groups(&terms, lookup);
         let lexical_hits = self.rank(&groups, cand);
         // Stage 2: the probed partitions.
